@@ -1,0 +1,20 @@
+import { buildRegistryDeps } from "../../shared/composition";
+import { createApiHandler } from "../../shared/http/api-handler";
+import { createModel, updateModel } from "../../shared/use-cases/models";
+import { registerVersion, updateVersion } from "../../shared/use-cases/versions";
+
+const deps = buildRegistryDeps();
+
+/** Model and version writes: translate the request, call one use case, shape the answer. */
+export const handler = createApiHandler("catalog", {
+  "POST /models": async ({ body, who }) => {
+    const model = await createModel(deps, body, who);
+    return { status: 201, body: model, headers: { location: `/models/${model.name}` } };
+  },
+  "PATCH /models/{name}": async ({ path, body, who }) => ({ status: 200, body: await updateModel(deps, path.name, body, who) }),
+  "POST /models/{name}/versions": async ({ path, body, who }) => {
+    const version = await registerVersion(deps, path.name, body, who);
+    return { status: 201, body: version, headers: { location: `/models/${path.name}/versions/${version.version}` } };
+  },
+  "PATCH /models/{name}/versions/{v}": async ({ path, body, who }) => ({ status: 200, body: await updateVersion(deps, path.name, path.v, body, who) }),
+});

@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/** Everything a handler, the local server or a test needs to know about its environment. */
+export interface RegistryConfig {
+  readonly region: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly busName: string;
+  readonly namingPolicy: NamingPolicyMode;
+  readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly events?: string };
+  readonly logLevel: string;
+}
+
+export type NamingPolicyMode = "strict" | "warn";
+
+const environmentSchema = z.object({
+  AWS_REGION: z.string().default("us-east-1"),
+  TABLE_NAME: z.string().min(3),
+  BUCKET_NAME: z.string().min(3).default("model-registry-artifacts"),
+  BUS_NAME: z.string().min(1).default("model-registry"),
+  NAMING_POLICY: z.enum(["strict", "warn"]).default("strict"),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  S3_ENDPOINT: z.url().optional(),
+  EVENTS_ENDPOINT: z.url().optional(),
+  POWERTOOLS_LOG_LEVEL: z.string().default("INFO"),
+});
+
+/** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid registry configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    region: e.AWS_REGION,
+    tableName: e.TABLE_NAME,
+    bucketName: e.BUCKET_NAME,
+    busName: e.BUS_NAME,
+    namingPolicy: e.NAMING_POLICY,
+    endpoints: { dynamodb: e.DYNAMODB_ENDPOINT, s3: e.S3_ENDPOINT, events: e.EVENTS_ENDPOINT },
+    logLevel: e.POWERTOOLS_LOG_LEVEL,
+  };
+}
+
+/** The environment variables that make a process load `config`: the local server and tests hand these to handlers. */
+export function configEnvironment(config: RegistryConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: config.region,
+    TABLE_NAME: config.tableName,
+    BUCKET_NAME: config.bucketName,
+    BUS_NAME: config.busName,
+    NAMING_POLICY: config.namingPolicy,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+  };
+  if (config.endpoints.dynamodb) env.DYNAMODB_ENDPOINT = config.endpoints.dynamodb;
+  if (config.endpoints.s3) env.S3_ENDPOINT = config.endpoints.s3;
+  if (config.endpoints.events) env.EVENTS_ENDPOINT = config.endpoints.events;
+  return env;
+}

@@ -1,0 +1,72 @@
+import middy from "@middy/core";
+import httpJsonBodyParser from "@middy/http-json-body-parser";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { z } from "zod";
+import { RouteNotFoundError } from "../domain/errors";
+import { routes, routeKey, type FunctionName, type Route } from "../routes";
+import type { Actor } from "../store/registry-store";
+import { actorOf } from "./identity";
+import { errorMapper } from "./error-mapper";
+import { jsonResponse } from "./responses";
+import { logger } from "./logger";
+import { parseOrThrow } from "./validation";
+
+type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.ZodType> } ? z.output<S> : undefined;
+
+/** What an adapter receives: the request already validated against the route's schemas. */
+export interface RouteInput<R extends Route> {
+  readonly path: Schema<R, "path">;
+  readonly query: Schema<R, "query">;
+  readonly body: Schema<R, "body">;
+  readonly who: Actor;
+}
+
+export interface RouteResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+type RoutesOf<F extends FunctionName> = Extract<Route, { function: F }>;
+type KeyOf<R extends Route> = `${R["method"]} ${R["path"]}`;
+
+/** One adapter per route of the function: the compiler insists that none is missing. */
+export type Adapters<F extends FunctionName> = {
+  [R in RoutesOf<F> as KeyOf<R>]: (input: RouteInput<R>) => Promise<RouteResult>;
+};
+
+type Event = APIGatewayProxyEventV2WithIAMAuthorizer;
+
+/**
+ * Builds a Lambda handler for one function of the route table: it picks the route from the
+ * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
+ */
+export function createApiHandler<F extends FunctionName>(fn: F, adapters: NoInfer<Adapters<F>>) {
+  const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
+  // curl sends form content-type by default; the body is JSON on every route that takes one.
+  const parseJson = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before;
+
+  return middy<Event, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorMapper())
+    .before(async (request) => {
+      logger.appendKeys({ requestId: request.event.requestContext.requestId, route: request.event.routeKey });
+      const route = table.get(request.event.routeKey);
+      if (route && "request" in route && "body" in route.request) await parseJson?.(request as never);
+    })
+    .handler(async (event) => {
+      const route = table.get(event.routeKey);
+      const adapter = (adapters as Record<string, (input: unknown) => Promise<RouteResult>>)[event.routeKey];
+      if (!route || !adapter) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
+      const schemas: { path?: z.ZodType; query?: z.ZodType; body?: z.ZodType } = "request" in route ? route.request : {};
+      const input = {
+        path: schemas.path ? parseOrThrow(schemas.path, event.pathParameters ?? {}, "path") : undefined,
+        query: schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined,
+        body: schemas.body ? parseOrThrow(schemas.body, event.body, "body") : undefined,
+        who: actorOf(event),
+      };
+      const result = await adapter(input);
+      return jsonResponse(result.status, result.body, result.headers);
+    });
+}

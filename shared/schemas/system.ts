@@ -1,0 +1,5 @@
+import { z } from "zod";
+
+export const healthView = z.object({ status: z.literal("ok") });
+
+export const openApiDocument = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) }).loose();

@@ -1,0 +1,50 @@
+import type { ItemBase } from "../table";
+import { modelPartition, padNumber } from "../keys";
+
+export const HISTORY_ENTITY = "history";
+export const HISTORY_SORT_PREFIX = "HISTORY#";
+
+export const HISTORY_ACTIONS = [
+  "MODEL_CREATED",
+  "MODEL_UPDATED",
+  "VERSION_REGISTERED",
+  "VERSION_UPDATED",
+  "VERSION_READY",
+  "VERSION_FAILED",
+  "STAGE_CHANGED",
+  "ALIAS_CHANGED",
+  "POLICY_CHANGED",
+] as const;
+export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
+
+export const historyKey = (name: string, sequence: number) => ({ pk: modelPartition(name), sk: `${HISTORY_SORT_PREFIX}${padNumber(sequence)}` });
+
+/** What a change says about itself; the commit adds who, when, the request and the sequence. */
+export interface HistoryDraft {
+  readonly action: HistoryAction;
+  readonly version?: number;
+  readonly semver?: string;
+  readonly fromStage?: string;
+  readonly toStage?: string;
+  readonly previousVersion?: number;
+  readonly alias?: string;
+  readonly reason?: string;
+  readonly changes?: Record<string, unknown>;
+}
+
+/** Immutable audit entry and transactional outbox record: the stream turns it into an event. */
+export interface HistoryItem extends ItemBase, HistoryDraft {
+  readonly model: string;
+  readonly sequence: number;
+  readonly eventId: string;
+  readonly actor: string;
+  readonly requestId: string;
+  readonly occurredAt: string;
+}
+
+export function newHistoryItem(
+  draft: HistoryDraft,
+  context: { model: string; sequence: number; eventId: string; actor: string; requestId: string; occurredAt: string },
+): HistoryItem {
+  return { ...historyKey(context.model, context.sequence), entity: HISTORY_ENTITY, schemaVersion: 1, ...draft, ...context };
+}

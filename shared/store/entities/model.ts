@@ -1,0 +1,62 @@
+import type { ModelView } from "../../schemas/model";
+import type { ItemBase } from "../table";
+import { modelPartition } from "../keys";
+
+export const MODEL_ENTITY = "model";
+const SCHEMA_VERSION = 1;
+/** All models share one index partition so that they list in name order with a prefix. */
+export const MODEL_LIST_PARTITION = "MODELS";
+
+export const modelKey = (name: string) => ({ pk: modelPartition(name), sk: "MODEL" });
+
+export interface ModelItem extends ItemBase {
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly tags: Record<string, string>;
+  /** Highest version number handed out; the next registration takes latestVersion + 1. */
+  readonly latestVersion: number;
+  readonly highestSemver?: string;
+  /** Sequence of the model's newest history item; every change of the model advances it (optimistic lock). */
+  readonly historySequence: number;
+  readonly stages: { Production?: number; Staging?: number[] };
+  readonly aliases: Record<string, number>;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+}
+
+export function newModelItem(fields: { name: string; description?: string; tags?: Record<string, string>; actor: string; now: string }): ModelItem {
+  return {
+    ...modelKey(fields.name),
+    gsi1pk: MODEL_LIST_PARTITION,
+    gsi1sk: fields.name,
+    entity: MODEL_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    name: fields.name,
+    description: fields.description,
+    tags: fields.tags ?? {},
+    latestVersion: 0,
+    historySequence: 0,
+    stages: {},
+    aliases: {},
+    createdAt: fields.now,
+    createdBy: fields.actor,
+    updatedAt: fields.now,
+  };
+}
+
+export function toModelView(item: ModelItem): ModelView {
+  return {
+    name: item.name,
+    description: item.description,
+    tags: item.tags,
+    latestVersion: item.latestVersion > 0 ? item.latestVersion : null,
+    stages: item.stages,
+    aliases: item.aliases,
+    createdAt: item.createdAt,
+    createdBy: item.createdBy,
+    updatedAt: item.updatedAt,
+  };
+}

@@ -1,0 +1,61 @@
+import type { Stage, VersionMetadata, VersionStatus, VersionView } from "../../schemas/version";
+import type { ItemBase } from "../table";
+import { modelPartition, padNumber } from "../keys";
+
+export const VERSION_ENTITY = "version";
+const SCHEMA_VERSION = 1;
+export const VERSION_SORT_PREFIX = "VERSION#";
+
+export const versionKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `${VERSION_SORT_PREFIX}${padNumber(version)}` });
+
+/** Versions outside stage None appear in the sparse stage index: one Query lists a stage across models. */
+export function stageIndexKey(name: string, version: number, stage: Stage): { gsi1pk?: string; gsi1sk?: string } {
+  if (stage === "None") return {};
+  return { gsi1pk: `STAGE#${stage}`, gsi1sk: `${name}#${padNumber(version)}` };
+}
+
+export interface VersionItem extends ItemBase, VersionMetadata {
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
+  readonly model: string;
+  readonly version: number;
+  readonly semver?: string;
+  readonly status: VersionStatus;
+  readonly stage: Stage;
+  readonly source?: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function newVersionItem(fields: {
+  model: string;
+  version: number;
+  semver?: string;
+  metadata: VersionMetadata;
+  source: string;
+  actor: string;
+  now: string;
+}): VersionItem {
+  return {
+    ...versionKey(fields.model, fields.version),
+    entity: VERSION_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    ...fields.metadata,
+    model: fields.model,
+    version: fields.version,
+    semver: fields.semver,
+    // An external source holds its own bytes: nothing to verify, so the version is usable at once.
+    status: "READY",
+    stage: "None",
+    source: fields.source,
+    createdBy: fields.actor,
+    createdAt: fields.now,
+    updatedAt: fields.now,
+  };
+}
+
+export function toVersionView(item: VersionItem): VersionView {
+  const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, ...view } = item;
+  return { ...view, uri: `models:/${item.model}/${item.version}` };
+}

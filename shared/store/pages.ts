@@ -1,0 +1,61 @@
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { ValidationError } from "../domain/errors";
+import { tableDefinition } from "./table";
+
+type Key = Record<string, string>;
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+/** Cursors are opaque to callers; inside, the key of the last item returned and the listing it belongs to. */
+export function encodeCursor(scope: string, key: Key): string {
+  return Buffer.from(JSON.stringify({ s: scope, k: key })).toString("base64url");
+}
+
+export function decodeCursor(scope: string, cursor: string | undefined): Key | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { s?: unknown; k?: unknown };
+    const key = decoded.k as Key;
+    const isKey = typeof key === "object" && key !== null && Object.values(key).every((v) => typeof v === "string");
+    if (decoded.s === scope && isKey) return key;
+  } catch {
+    // fall through to the one error below
+  }
+  throw new ValidationError("The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.", [
+    { path: "cursor", message: "unknown cursor" },
+  ]);
+}
+
+function keyAttributes(indexName: string | undefined): string[] {
+  const base = [tableDefinition.partitionKey, tableDefinition.sortKey];
+  const index = tableDefinition.globalSecondaryIndexes.find((i) => i.indexName === indexName);
+  return index ? [...base, index.partitionKey, index.sortKey] : base;
+}
+
+/**
+ * Reads one page of `limit` matching items. DynamoDB's Limit counts items read before the filter,
+ * so it keeps reading until it holds one item more than the page (proof that more follow), and the
+ * cursor is the key of the last item returned: nothing is skipped or repeated across pages.
+ */
+export async function queryPage<T extends object>(
+  dynamo: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
+  page: { limit: number; cursor?: string; scope: string },
+): Promise<Page<T>> {
+  const collected: T[] = [];
+  let startKey: Key | undefined = decodeCursor(page.scope, page.cursor);
+  do {
+    const output = await dynamo.send(new QueryCommand({ ...input, Limit: page.limit + 1, ExclusiveStartKey: startKey }));
+    collected.push(...((output.Items ?? []) as T[]));
+    startKey = output.LastEvaluatedKey as Key | undefined;
+  } while (startKey && collected.length <= page.limit);
+
+  if (collected.length <= page.limit) return { items: collected };
+  const items = collected.slice(0, page.limit);
+  const last = items[items.length - 1] as Record<string, unknown>;
+  const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, last[name] as string]));
+  return { items, nextCursor: encodeCursor(page.scope, key) };
+}

@@ -1,0 +1,130 @@
+import { ModelNotFoundError, PayloadTooLargeError, SemverConflictError, ValidationError, VersionNotFoundError } from "../domain/errors";
+import { enforceNamingPolicy } from "../domain/naming";
+import { bumpSemver, highestSemver } from "../domain/semver";
+import { newModelItem, type ModelItem } from "../store/entities/model";
+import { newVersionItem, toVersionView, type VersionItem } from "../store/entities/version";
+import { newSemverLabelItem } from "../store/entities/semver-label";
+import { newDatasetLinkItem } from "../store/entities/dataset-link";
+import type { GuardedWrite } from "../store/model-change";
+import type { Page } from "../store/pages";
+import type { VersionFilters } from "../store/registry-store";
+import type { RegisterVersionInput, UpdateVersionInput, VersionMetadata, VersionSelector, VersionView } from "../schemas/version";
+import type { Actor, RegistryDeps } from "./deps";
+import { describeChanges, requireModel, withWarnings } from "./models";
+
+export const MAX_METADATA_BYTES = 64 * 1024;
+
+export interface RegisteredVersion extends VersionView {
+  readonly upload: null;
+  readonly warnings?: string[];
+}
+
+/**
+ * Registers a new version of a model.
+ * 1. reject metadata over 64 KiB;
+ * 2. read the model; create it (naming policy applies) when absent;
+ * 3. take the next version number and the semver label (given, or bumped from the highest one);
+ * 4. write model counter, version, label, dataset links and history in one transaction;
+ *    a concurrent registration makes it re-read and retry, so numbers stay gapless and unique.
+ */
+export async function registerVersion(deps: RegistryDeps, name: string, input: RegisterVersionInput, who: Actor): Promise<RegisteredVersion> {
+  const { semver: requestedSemver, bump, source, ...metadata } = input;
+  assertMetadataSize(metadata);
+  let warnings: string[] = [];
+  const version = await deps.store.change(who, name, (current, now) => {
+    warnings = current ? [] : enforceNamingPolicy(name, deps.namingPolicy);
+    const model = current ?? newModelItem({ name, actor: who.actor, now });
+    const number = model.latestVersion + 1;
+    assertParentsExist(metadata, model);
+    const semver = requestedSemver ?? (bump ? bumpSemver(model.highestSemver, bump) : undefined);
+    const item = newVersionItem({ model: name, version: number, semver, metadata, source, actor: who.actor, now });
+    return {
+      model: { ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) },
+      writes: [versionWrite(deps, item), ...labelWrites(deps, name, semver, number), ...datasetWrites(deps, item)],
+      history: [...(current ? [] : [{ action: "MODEL_CREATED" as const }]), { action: "VERSION_REGISTERED", version: number, semver, changes: { source } }],
+      result: () => item,
+    };
+  });
+  return withWarnings({ ...toVersionView(version), upload: null }, warnings);
+}
+
+export async function getVersion(deps: RegistryDeps, name: string, selector: VersionSelector): Promise<VersionView> {
+  return toVersionView(await requireVersion(deps, name, selector));
+}
+
+export async function listVersions(deps: RegistryDeps, name: string, filters: VersionFilters, page: { limit: number; cursor?: string }): Promise<Page<VersionView>> {
+  await requireModel(deps, name);
+  const result = await deps.store.listVersions(name, filters, page);
+  return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
+}
+
+/** Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after. */
+export async function updateVersion(deps: RegistryDeps, name: string, selector: VersionSelector, patch: UpdateVersionInput, who: Actor): Promise<VersionView> {
+  const updated = await deps.store.change(who, name, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(name);
+    const before = await requireVersion(deps, name, selector);
+    const after: VersionItem = { ...before, description: patch.description ?? before.description, tags: patch.tags ?? before.tags, updatedAt: now };
+    return {
+      model: current,
+      writes: [{ write: { Put: { TableName: deps.store.tableName, Item: after, ConditionExpression: "attribute_exists(pk)" } } }],
+      history: [{ action: "VERSION_UPDATED", version: before.version, changes: describeChanges(before, after, ["description", "tags"]) }],
+      result: () => after,
+    };
+  });
+  return toVersionView(updated);
+}
+
+async function requireVersion(deps: RegistryDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
+  const number = "number" in selector ? selector.number : await deps.store.findVersionBySemver(name, selector.semver);
+  const item = number === undefined ? undefined : await deps.store.getVersion(name, number);
+  if (item) return item;
+  await requireModel(deps, name);
+  throw new VersionNotFoundError(name, "number" in selector ? selector.number : `v${selector.semver}`);
+}
+
+function assertMetadataSize(metadata: VersionMetadata): void {
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new PayloadTooLargeError(`Version metadata is ${bytes} bytes; the limit is ${MAX_METADATA_BYTES} (64 KiB). Keep large data (feature statistics, plots) in the artifact and reference it.`, {
+      bytes,
+      limit: MAX_METADATA_BYTES,
+    });
+  }
+}
+
+function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {
+  const unknown = metadata.lineage.parentVersions.filter((parent) => parent > model.latestVersion);
+  if (unknown.length > 0) {
+    throw new ValidationError(`lineage.parentVersions names versions that do not exist yet: ${unknown.join(", ")}.`, [
+      { path: "lineage.parentVersions", message: `model '${model.name}' has versions 1..${model.latestVersion}` },
+    ]);
+  }
+}
+
+function versionWrite(deps: RegistryDeps, item: VersionItem): GuardedWrite {
+  // Invariant: a version number is handed out once.
+  return { write: { Put: { TableName: deps.store.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } } };
+}
+
+function labelWrites(deps: RegistryDeps, name: string, semver: string | undefined, version: number): GuardedWrite[] {
+  if (!semver) return [];
+  // Invariant: a semver label names one version of a model.
+  return [
+    {
+      write: { Put: { TableName: deps.store.tableName, Item: newSemverLabelItem(name, semver, version), ConditionExpression: "attribute_not_exists(pk)" } },
+      onConflict: () => new SemverConflictError(name, semver),
+    },
+  ];
+}
+
+function datasetWrites(deps: RegistryDeps, item: VersionItem): GuardedWrite[] {
+  const ids = new Set(item.lineage.datasets.map((d) => d.id));
+  return [...ids].map((datasetId) => ({
+    write: {
+      Put: {
+        TableName: deps.store.tableName,
+        Item: newDatasetLinkItem({ model: item.model, version: item.version, datasetId, datasetVersion: item.lineage.datasets.find((d) => d.id === datasetId)?.version }),
+      },
+    },
+  }));
+}
