@@ -44,14 +44,8 @@ export function judgeModelName(name: string): NamingVerdict {
   if (isGeneric) problems.push("it is generic: it does not say which product or use case the model serves");
   if (problems.length === 0) return { problems };
   const productName = productTokens.join("_");
-  const advice = isGeneric
-    ? "name the product or use case instead, e.g. fraud_detector or churn_predictor"
-    : `register a new version of ${productName} instead`;
-  return { problems, message: `Model name "${name}" is not a product name: ${problems.join("; ")}. ${capitalize(advice)}.` };
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const advice = isGeneric ? "name the product or use case the model serves, e.g. fraud_detector or churn_predictor" : `register a new version of ${productName}`;
+  return { problems, message: `Model name "${name}" is not a product name: ${problems.join("; ")}. Instead, ${advice}.` };
 }
 
 /** Applies the environment's naming policy: strict rejects, warn accepts and returns the warnings. */

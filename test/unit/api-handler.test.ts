@@ -1,0 +1,64 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { mockClient } from "aws-sdk-client-mock";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { apiEvent, lambdaContext } from "../support/registry";
+import { routes, routeKey } from "../../shared/routes";
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
+let query: (typeof import("../../functions/query/handler"))["handler"];
+
+beforeAll(async () => {
+  process.env.TABLE_NAME = "registry-unit";
+  ({ handler: catalog } = await import("../../functions/catalog/handler"));
+  ({ handler: query } = await import("../../functions/query/handler"));
+});
+
+const body = (response: { body?: string }) => JSON.parse(response.body ?? "null");
+
+describe("the API handlers", () => {
+  it("take createdBy from the verified caller and refuse it in the body", async () => {
+    dynamo.reset();
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(TransactWriteCommand).resolves({});
+    const actor = "arn:aws:sts::123456789012:assumed-role/ci/runner-7";
+
+    const accepted = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m" }, actor }), lambdaContext);
+    const refused = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m", createdBy: "mallory" }, actor }), lambdaContext);
+
+    expect(accepted.statusCode).toBe(201);
+    expect(body(accepted).createdBy).toBe(actor);
+    expect(accepted.headers?.location).toBe("/models/fraud_detector/versions/1");
+    expect(refused.statusCode).toBe(400);
+  });
+
+  it("answers an unexpected failure with a bare 500 that names only the request id", async () => {
+    dynamo.reset();
+    dynamo.on(GetCommand).rejects(new Error("socket hang up: secret-host:8000"));
+    const event = apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "fraud_detector" } });
+
+    const response = await query(event, lambdaContext);
+
+    expect(response.statusCode).toBe(500);
+    expect(body(response)).toEqual({ error: { code: "InternalError", message: expect.stringContaining(event.requestContext.requestId), requestId: event.requestContext.requestId } });
+    expect(response.body).not.toContain("secret-host");
+  });
+
+  it("answers 404 RouteNotFound for a route this function does not serve", async () => {
+    const response = await query(apiEvent({ routeKey: "DELETE /models/{name}", pathParameters: { name: "fraud_detector" } }), lambdaContext);
+
+    expect(response.statusCode).toBe(404);
+    expect(body(response).error.code).toBe("RouteNotFound");
+  });
+
+  it("serves an OpenAPI 3.1 document with every route of the table", async () => {
+    const response = await query(apiEvent({ routeKey: "GET /openapi.json" }), lambdaContext);
+    const document = body(response);
+
+    expect(document.openapi).toBe("3.1.0");
+    for (const route of routes) {
+      expect(document.paths[route.path]?.[route.method.toLowerCase()]?.operationId, routeKey(route)).toBe(route.operationId);
+    }
+    expect(document.paths["/models/{name}/versions"].post.requestBody.content["application/json"].schema.properties).toHaveProperty("metrics");
+  });
+});
