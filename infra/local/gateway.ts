@@ -1,0 +1,438 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import { userInfo } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { routes, routeKey, type FunctionName, type RouteDefinition } from "../../shared/routes";
+
+/**
+ * The local stand-in for API Gateway (HTTP API, IAM authorization): it turns each HTTP request
+ * into a payload 2.0 event for the function the shared route table names, invokes that
+ * function's real Lambda handler, and writes its result back. Handlers cannot tell the
+ * difference, so there is no "local mode" anywhere in functions/ or shared/.
+ */
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2 | undefined>;
+
+export interface GatewayOptions {
+  /** Loads a function's handler; defaults to importing functions/<fn>/handler.ts. Called once per function. */
+  readonly loadHandler?: (fn: FunctionName) => Promise<LambdaHandler>;
+  /** The verified caller every request acts as (SPEC §6); defaults to `local:<os user>`. */
+  readonly actor?: string;
+  /** Defaults to the shared route table. */
+  readonly routes?: readonly RouteDefinition[];
+  /** No access log line per request. */
+  readonly quiet?: boolean;
+  /** Where access log lines and invocation failures go; defaults to stdout/stderr. */
+  readonly log?: (line: string) => void;
+  readonly logError?: (line: string, error?: unknown) => void;
+}
+
+/** API Gateway's payload limit for HTTP APIs. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's maximum integration timeout for HTTP APIs; only reported through getRemainingTimeInMillis. */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+const ACCOUNT_ID = "000000000000";
+const REGION = "us-east-1";
+
+export function defaultActor(): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): fall back to the environment.
+  }
+  return `local:${user || process.env.USER || process.env.USERNAME || "user"}`;
+}
+
+const functionsDir = fileURLToPath(new URL("../../functions/", import.meta.url));
+
+/** Imports functions/<fn>/handler.ts the way Lambda would load the bundle: once, on first use. */
+export async function importHandler(fn: FunctionName): Promise<LambdaHandler> {
+  const module = (await import(pathToFileURL(`${functionsDir}${fn}/handler.ts`).href)) as { handler?: LambdaHandler };
+  if (typeof module.handler !== "function") throw new Error(`functions/${fn}/handler.ts does not export a handler function.`);
+  return module.handler;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+interface CompiledRoute {
+  readonly route: RouteDefinition;
+  readonly key: string;
+  /** Per segment: a literal, or the name of a path parameter. */
+  readonly segments: readonly ({ literal: string } | { param: string })[];
+  readonly literalCount: number;
+}
+
+export type RouteMatch =
+  | { readonly kind: "found"; readonly route: RouteDefinition; readonly routeKey: string; readonly pathParameters: Record<string, string> }
+  | { readonly kind: "method-not-allowed"; readonly allow: readonly string[] }
+  | { readonly kind: "not-found" };
+
+function compile(route: RouteDefinition): CompiledRoute {
+  const segments = route.path
+    .split("/")
+    .slice(1)
+    .map((segment) => {
+      const param = /^\{([A-Za-z0-9_]+)\}$/.exec(segment)?.[1];
+      return param ? { param } : { literal: segment };
+    });
+  return { route, key: routeKey(route), segments, literalCount: segments.filter((s) => "literal" in s).length };
+}
+
+export class MalformedPathError extends Error {}
+
+/**
+ * Matches a raw (still percent-encoded) path against the route table, one segment at a time,
+ * decoding each segment on its own: `%2F` stays inside its parameter (where validation rejects
+ * it) instead of creating a new segment. When several templates match, the one with the most
+ * literal segments wins, as in API Gateway.
+ */
+export function createRouter(table: readonly RouteDefinition[]) {
+  const compiled = table.map(compile);
+  return function match(method: string, rawPath: string): RouteMatch {
+    const rawSegments = rawPath.split("/").slice(1);
+    let decoded: string[];
+    try {
+      decoded = rawSegments.map((segment) => decodeURIComponent(segment));
+    } catch {
+      throw new MalformedPathError(`The path ${rawPath} has a malformed percent-encoding.`);
+    }
+    const candidates: { compiled: CompiledRoute; pathParameters: Record<string, string> }[] = [];
+    for (const c of compiled) {
+      if (c.segments.length !== decoded.length) continue;
+      const pathParameters: Record<string, string> = {};
+      const fits = c.segments.every((segment, i) => {
+        const value = decoded[i] as string;
+        if ("literal" in segment) return segment.literal === value;
+        pathParameters[segment.param] = value;
+        return value.length > 0;
+      });
+      if (fits) candidates.push({ compiled: c, pathParameters });
+    }
+    if (candidates.length === 0) return { kind: "not-found" };
+    const forMethod = candidates.filter((c) => c.compiled.route.method === method).sort((a, b) => b.compiled.literalCount - a.compiled.literalCount)[0];
+    if (forMethod) return { kind: "found", route: forMethod.compiled.route, routeKey: forMethod.compiled.key, pathParameters: forMethod.pathParameters };
+    return { kind: "method-not-allowed", allow: [...new Set(candidates.map((c) => c.compiled.route.method))].sort() };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+const TEXT_TYPES = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded|graphql|yaml)\b)/i;
+
+/** No content type, or a textual one, travels as a string; anything else as base64 (`isBase64Encoded`). */
+export function isTextContentType(contentType: string | undefined): boolean {
+  return !contentType || TEXT_TYPES.test(contentType.trim());
+}
+
+/** Header names lower-cased, repeated headers joined with commas, cookies split out (payload 2.0). */
+function collectHeaders(rawHeaders: readonly string[]): { headers: Record<string, string>; cookies: string[] } {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    if (name === "cookie") {
+      cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  return { headers, cookies };
+}
+
+/** Query parameters decoded, repeated ones joined with commas; undefined when there are none. */
+function collectQuery(rawQueryString: string): Record<string, string> | undefined {
+  if (!rawQueryString) return undefined;
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  return Object.keys(query).length > 0 ? query : undefined;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const pad = (n: number) => String(n).padStart(2, "0");
+/** API Gateway's `requestContext.time` format: `12/Mar/2020:19:03:58 +0000`. */
+export function requestTime(date: Date): string {
+  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+export interface EventInput {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly rawQueryString: string;
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+  readonly routeKey: string;
+  readonly pathParameters: Record<string, string>;
+  readonly sourceIp: string;
+  readonly protocol: string;
+  readonly actor: string;
+  readonly requestId: string;
+  readonly now: Date;
+}
+
+/** A payload 2.0 event as API Gateway (HTTP API, IAM authorizer) would hand it to the function. */
+export function buildEvent(input: EventInput): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const { headers, cookies } = collectHeaders(input.rawHeaders);
+  const host = headers.host ?? "localhost";
+  const text = isTextContentType(headers["content-type"]);
+  const hasBody = input.body.length > 0;
+  const event: APIGatewayProxyEventV2WithIAMAuthorizer = {
+    version: "2.0",
+    routeKey: input.routeKey,
+    rawPath: input.rawPath,
+    rawQueryString: input.rawQueryString,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    queryStringParameters: collectQuery(input.rawQueryString),
+    pathParameters: Object.keys(input.pathParameters).length > 0 ? input.pathParameters : undefined,
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: "local",
+      domainName: host,
+      domainPrefix: host.split(":")[0]?.split(".")[0] ?? host,
+      http: {
+        method: input.method,
+        path: input.rawPath,
+        protocol: input.protocol,
+        sourceIp: input.sourceIp,
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: input.requestId,
+      routeKey: input.routeKey,
+      stage: "$default",
+      time: requestTime(input.now),
+      timeEpoch: input.now.getTime(),
+      authorizer: {
+        iam: {
+          accessKey: "LOCAL",
+          accountId: ACCOUNT_ID,
+          callerId: "local",
+          // API Gateway sends null for a caller outside an AWS Organization; the type says string.
+          principalOrgId: null as unknown as string,
+          userArn: input.actor,
+          userId: "local",
+          cognitoIdentity: null,
+        },
+      },
+    },
+    body: hasBody ? input.body.toString(text ? "utf8" : "base64") : undefined,
+    isBase64Encoded: hasBody && !text,
+  };
+  return event;
+}
+
+/** The parts of a Lambda context that handlers and Powertools read. */
+export function lambdaContext(fn: FunctionName, requestId: string, startedAt: number): Context {
+  const functionName = `model-registry-${fn}`;
+  const unsupported = () => {
+    throw new Error("The callback-style context methods are not supported; return a promise.");
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: "1024",
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[$LATEST]${requestId.replaceAll("-", "")}`,
+    getRemainingTimeInMillis: () => Math.max(0, startedAt + INTEGRATION_TIMEOUT_MS - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+class PayloadTooLarge extends Error {}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) return Promise.reject(new PayloadTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.removeAllListeners("data");
+        reject(new PayloadTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
+}
+
+function sendError(response: ServerResponse, status: number, code: string, message: string, requestId: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { code, message, requestId } });
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId, ...headers });
+  response.end(body);
+}
+
+/** Writes a payload 2.0 result: a structured `{ statusCode, headers, cookies, body }`, or anything else as 200 JSON. */
+function sendResult(response: ServerResponse, result: APIGatewayProxyResultV2 | undefined, requestId: string): void {
+  const structured = typeof result === "object" && result !== null && "statusCode" in result;
+  if (!structured) {
+    const body = result === undefined ? "" : typeof result === "string" ? result : JSON.stringify(result);
+    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId });
+    response.end(body);
+    return;
+  }
+  const statusCode = Number(result.statusCode);
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) throw new Error(`The handler returned an invalid statusCode: ${String(result.statusCode)}`);
+  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  const headers: Record<string, string | number | string[]> = { "apigw-requestid": requestId };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies?.length) headers["set-cookie"] = result.cookies;
+  headers["content-length"] = body.length;
+  if (!headers["content-type"] && body.length > 0) headers["content-type"] = "application/json";
+  response.writeHead(statusCode, headers);
+  response.end(body);
+}
+
+/** A node:http server that plays API Gateway in front of the registry's Lambda handlers. */
+export function createGateway(options: GatewayOptions = {}): Server {
+  const match = createRouter(options.routes ?? routes);
+  const actor = options.actor ?? defaultActor();
+  const loadHandler = options.loadHandler ?? importHandler;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const logError = options.logError ?? ((line: string, error?: unknown) => console.error(line, error ?? ""));
+  const handlers = new Map<FunctionName, Promise<LambdaHandler>>();
+
+  const handlerFor = (fn: FunctionName): Promise<LambdaHandler> => {
+    let loading = handlers.get(fn);
+    if (!loading) {
+      loading = loadHandler(fn);
+      handlers.set(fn, loading);
+      // A handler that fails to load (bad config, syntax error) is retried on the next request.
+      loading.catch(() => handlers.delete(fn));
+    }
+    return loading;
+  };
+
+  async function serve(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<number> {
+    const method = (request.method ?? "GET").toUpperCase();
+    const target = request.url ?? "/";
+    const queryAt = target.indexOf("?");
+    const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+    const rawQueryString = queryAt === -1 ? "" : target.slice(queryAt + 1);
+
+    let found: RouteMatch;
+    try {
+      found = match(method, rawPath);
+    } catch (error) {
+      if (!(error instanceof MalformedPathError)) throw error;
+      sendError(response, 400, "ValidationError", error.message, requestId);
+      return 400;
+    }
+    if (found.kind === "not-found") {
+      sendError(response, 404, "RouteNotFound", `No route ${method} ${rawPath}. GET /openapi.json lists every route.`, requestId);
+      return 404;
+    }
+    if (found.kind === "method-not-allowed") {
+      sendError(response, 405, "MethodNotAllowed", `${rawPath} does not accept ${method}; it accepts ${found.allow.join(", ")}.`, requestId, { allow: found.allow.join(", ") });
+      return 405;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLarge)) throw error;
+      // Discard the rest (so the client reads the answer instead of a reset), then close the connection.
+      request.resume();
+      response.shouldKeepAlive = false;
+      sendError(response, 413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES} bytes (10 MiB), API Gateway's limit. Upload artifacts to their presigned URLs instead.`, requestId, { connection: "close" });
+      return 413;
+    }
+
+    const startedAt = Date.now();
+    const event = buildEvent({
+      method,
+      rawPath,
+      rawQueryString,
+      rawHeaders: request.rawHeaders,
+      body,
+      routeKey: found.routeKey,
+      pathParameters: found.pathParameters,
+      sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+      protocol: `HTTP/${request.httpVersion}`,
+      actor,
+      requestId,
+      now: new Date(startedAt),
+    });
+    const fn = found.route.function;
+    try {
+      const handler = await handlerFor(fn);
+      const result = await handler(event, lambdaContext(fn, randomUUID(), startedAt));
+      sendResult(response, result, requestId);
+      return response.statusCode;
+    } catch (error) {
+      logError(`${fn}: the invocation for ${found.routeKey} failed (request id ${requestId}):`, error);
+      if (!response.headersSent) sendError(response, 500, "InternalError", `Internal error. Quote request id ${requestId} when reporting it.`, requestId);
+      else response.destroy();
+      return 500;
+    }
+  }
+
+  return createServer((request, response) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    serve(request, response, requestId)
+      .catch((error: unknown) => {
+        logError(`gateway: ${request.method} ${request.url} failed (request id ${requestId}):`, error);
+        if (!response.headersSent) sendError(response, 500, "InternalError", `Internal error. Quote request id ${requestId} when reporting it.`, requestId);
+        else response.destroy();
+        return 500;
+      })
+      .then((status) => {
+        if (options.quiet) return;
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log(`${request.method} ${request.url} ${status} ${ms.toFixed(1)} ms`);
+      });
+  });
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** Listens on `host:port` (port 0: any free port). Rejects with the listen error (e.g. EADDRINUSE). */
+export async function startGateway(options: GatewayOptions & { port?: number; host?: string } = {}): Promise<RunningGateway> {
+  const { port = 0, host = "127.0.0.1", ...gatewayOptions } = options;
+  const server = createGateway(gatewayOptions);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
