@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES, type RoleBinding } from "./domain/permissions";
 
 /** Everything a handler, the local server or a test needs to know about its environment. */
 export interface RegistryConfig {
@@ -9,6 +10,8 @@ export interface RegistryConfig {
   readonly namingPolicy: NamingPolicyMode;
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly events?: string };
   readonly logLevel: string;
+  /** Which verified principals hold which roles (SPEC §6). */
+  readonly roleBindings: readonly RoleBinding[];
 }
 
 export type NamingPolicyMode = "strict" | "warn";
@@ -23,6 +26,18 @@ const environmentSchema = z.object({
   S3_ENDPOINT: z.url().optional(),
   EVENTS_ENDPOINT: z.url().optional(),
   POWERTOOLS_LOG_LEVEL: z.string().default("INFO"),
+  ROLE_BINDINGS: z
+    .string()
+    .default("[]")
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.object({ pattern: z.string().min(1), roles: z.array(z.enum(ROLES)) }))),
 });
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
@@ -41,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
     namingPolicy: e.NAMING_POLICY,
     endpoints: { dynamodb: e.DYNAMODB_ENDPOINT, s3: e.S3_ENDPOINT, events: e.EVENTS_ENDPOINT },
     logLevel: e.POWERTOOLS_LOG_LEVEL,
+    roleBindings: e.ROLE_BINDINGS,
   };
 }
 
@@ -53,6 +69,7 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     BUS_NAME: config.busName,
     NAMING_POLICY: config.namingPolicy,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
+    ROLE_BINDINGS: JSON.stringify(config.roleBindings),
   };
   if (config.endpoints.dynamodb) env.DYNAMODB_ENDPOINT = config.endpoints.dynamodb;
   if (config.endpoints.s3) env.S3_ENDPOINT = config.endpoints.s3;

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { createModelBody, listModelsQuery, modelPage, modelPath, modelView, updateModelBody } from "./schemas/model";
 import { listVersionsQuery, registerVersionBody, registeredVersionView, updateVersionBody, versionPage, versionPath, versionView } from "./schemas/version";
 import { healthView, openApiDocument } from "./schemas/system";
+import type { Role } from "./domain/permissions";
 
 /**
  * The one route table: the CDK API stack, the local gateway and the OpenAPI document all read it.
@@ -14,8 +15,7 @@ export const FUNCTIONS = {
 export type FunctionName = keyof typeof FUNCTIONS;
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
 
-export const ROLES = ["reader", "publisher", "promoter", "admin"] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from "./domain/permissions";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 

@@ -1,12 +1,14 @@
+import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
 import { createApiHandler } from "../../shared/http/api-handler";
 import { createModel, updateModel } from "../../shared/use-cases/models";
 import { registerVersion, updateVersion } from "../../shared/use-cases/versions";
 
-const deps = buildRegistryDeps();
+const config = loadConfig();
+const deps = buildRegistryDeps(config);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("catalog", {
+export const handler = createApiHandler("catalog", config, {
   "POST /models": async ({ body, who }) => {
     const model = await createModel(deps, body, who);
     return { status: 201, body: model, headers: { location: `/models/${model.name}` } };

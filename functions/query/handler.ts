@@ -1,14 +1,16 @@
+import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
 import { createApiHandler } from "../../shared/http/api-handler";
 import { openApiDocument } from "../../shared/http/openapi";
 import { getModel, listModels } from "../../shared/use-cases/models";
 import { getVersion, listVersions } from "../../shared/use-cases/versions";
 
-const deps = buildRegistryDeps();
+const config = loadConfig();
+const deps = buildRegistryDeps(config);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("query", {
+export const handler = createApiHandler("query", config, {
   "GET /health": async () => ok({ status: "ok" }),
   "GET /openapi.json": async () => ok(openApiDocument()),
   "GET /models": async ({ query }) => ok(await listModels(deps, query)),

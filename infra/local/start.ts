@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { configEnvironment, type NamingPolicyMode, type RegistryConfig } from "../../shared/config";
+import { ROLES } from "../../shared/domain/permissions";
 import { ensureTable } from "./create-table";
 import { assertJava17, JavaMissingError, localCredentials, startDynamoDbLocal, startS3rver, type RunningEngine } from "./engines";
 import { defaultActor, importHandler, startGateway, type RunningGateway } from "./gateway";
@@ -126,6 +127,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       namingPolicy,
       endpoints: { dynamodb: dynamodb.endpoint, s3: s3.endpoint },
       logLevel: process.env.POWERTOOLS_LOG_LEVEL || "WARN",
+      // Locally every caller acts with every role (SPEC §6).
+      roleBindings: [{ pattern: "local:*", roles: ROLES }],
     };
     const client = new DynamoDBClient({ region: config.region, endpoint: dynamodb.endpoint, credentials: localCredentials });
     try {

@@ -5,8 +5,9 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructured
 import type { z } from "zod";
 import { RouteNotFoundError } from "../domain/errors";
 import { routes, routeKey, type FunctionName, type Route } from "../routes";
-import type { Actor } from "../store/registry-store";
-import { actorOf } from "./identity";
+import { requireRole, type Caller } from "../domain/permissions";
+import type { RegistryConfig } from "../config";
+import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
 import { jsonResponse } from "./responses";
 import { logger } from "./logger";
@@ -19,7 +20,7 @@ export interface RouteInput<R extends Route> {
   readonly path: Schema<R, "path">;
   readonly query: Schema<R, "query">;
   readonly body: Schema<R, "body">;
-  readonly who: Actor;
+  readonly who: Caller;
 }
 
 export interface RouteResult {
@@ -42,7 +43,7 @@ type Event = APIGatewayProxyEventV2WithIAMAuthorizer;
  * Builds a Lambda handler for one function of the route table: it picks the route from the
  * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
  */
-export function createApiHandler<F extends FunctionName>(fn: F, adapters: NoInfer<Adapters<F>>) {
+export function createApiHandler<F extends FunctionName>(fn: F, config: Pick<RegistryConfig, "roleBindings">, adapters: NoInfer<Adapters<F>>) {
   const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
   // curl sends form content-type by default; the body is JSON on every route that takes one.
   const parseJson = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before;
@@ -59,12 +60,14 @@ export function createApiHandler<F extends FunctionName>(fn: F, adapters: NoInfe
       const route = table.get(event.routeKey);
       const adapter = (adapters as Record<string, (input: unknown) => Promise<RouteResult>>)[event.routeKey];
       if (!route || !adapter) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
+      const who = callerOf(event, config.roleBindings);
+      requireRole(who, route.role, event.routeKey);
       const schemas: { path?: z.ZodType; query?: z.ZodType; body?: z.ZodType } = "request" in route ? route.request : {};
       const input = {
         path: schemas.path ? parseOrThrow(schemas.path, event.pathParameters ?? {}, "path") : undefined,
         query: schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined,
         body: schemas.body ? parseOrThrow(schemas.body, event.body, "body") : undefined,
-        who: actorOf(event),
+        who,
       };
       const result = await adapter(input);
       return jsonResponse(result.status, result.body, result.headers);

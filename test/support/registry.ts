@@ -9,6 +9,7 @@ import { configEnvironment, type RegistryConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
 import type { RegistryDeps } from "../../shared/use-cases/deps";
 import { TEST_BUCKET } from "./global-setup";
+import { ROLES } from "../../shared/domain/permissions";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
@@ -28,6 +29,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
     namingPolicy: "strict",
     endpoints: { dynamodb: inject("dynamoEndpoint"), s3: inject("s3Endpoint") },
     logLevel: "SILENT",
+    roleBindings: [{ pattern: "*", roles: ROLES }],
     ...overrides,
   };
   const client = new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, credentials: localCredentials });

@@ -10,6 +10,7 @@ let query: (typeof import("../../functions/query/handler"))["handler"];
 
 beforeAll(async () => {
   process.env.TABLE_NAME = "registry-unit";
+  process.env.ROLE_BINDINGS = JSON.stringify([{ pattern: "arn:aws:iam::*", roles: ["reader", "publisher"] }, { pattern: "*:assumed-role/ci/*", roles: ["reader", "publisher"] }]);
   ({ handler: catalog } = await import("../../functions/catalog/handler"));
   ({ handler: query } = await import("../../functions/query/handler"));
 });
@@ -42,6 +43,14 @@ describe("the API handlers", () => {
     expect(response.statusCode).toBe(500);
     expect(body(response)).toEqual({ error: { code: "InternalError", message: expect.stringContaining(event.requestContext.requestId), requestId: event.requestContext.requestId } });
     expect(response.body).not.toContain("secret-host");
+  });
+
+  it("answers 403 Forbidden naming the missing role when the caller's principal has no binding for it", async () => {
+    const response = await catalog(apiEvent({ routeKey: "POST /models", body: { name: "fraud_detector" }, actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice" }), lambdaContext);
+
+    expect(response.statusCode).toBe(403);
+    expect(body(response).error).toMatchObject({ code: "Forbidden", details: { missingRole: "publisher", roles: [] } });
+    expect(body(response).error.message).toContain("needs the 'publisher' role");
   });
 
   it("answers 404 RouteNotFound for a route this function does not serve", async () => {

@@ -1,0 +1,40 @@
+import { ForbiddenError } from "./errors";
+
+export const ROLES = ["reader", "publisher", "promoter", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A caller whose verified principal matches `pattern` (glob: `*` is any run of characters) holds `roles`. */
+export interface RoleBinding {
+  readonly pattern: string;
+  readonly roles: readonly Role[];
+}
+
+/** The verified caller of a request, with the roles its principal is bound to. */
+export interface Caller {
+  readonly actor: string;
+  readonly requestId: string;
+  readonly roles: readonly Role[];
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${escaped.join(".*")}$`);
+}
+
+/** Every role of every binding whose pattern matches the principal. */
+export function rolesOf(principal: string, bindings: readonly RoleBinding[]): Role[] {
+  const roles = new Set<Role>();
+  for (const binding of bindings) {
+    if (globToRegExp(binding.pattern).test(principal)) binding.roles.forEach((role) => roles.add(role));
+  }
+  return ROLES.filter((role) => roles.has(role));
+}
+
+export function requireRole(caller: Caller, role: Role, action: string): void {
+  if (caller.roles.includes(role)) return;
+  const held = caller.roles.length > 0 ? caller.roles.join(", ") : "no role";
+  throw new ForbiddenError(`${action} needs the '${role}' role; ${caller.actor} has ${held}. Ask an admin to bind this principal to '${role}'.`, {
+    missingRole: role,
+    roles: caller.roles,
+  });
+}
