@@ -29,6 +29,8 @@ export interface HistoryDraft {
   readonly previousVersion?: number;
   readonly alias?: string;
   readonly reason?: string;
+  /** The bytes a registration, verification or failure is about (events carry it). */
+  readonly artifact?: { readonly uri: string; readonly sha256: string; readonly sizeBytes: number };
   readonly changes?: Record<string, unknown>;
 }
 
