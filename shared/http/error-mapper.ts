@@ -23,7 +23,7 @@ export function errorMapper(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGa
       const requestId = request.event.requestContext?.requestId;
       const { error } = request;
       if (error instanceof DomainError) {
-        logger.info("request refused", { code: error.code, message: error.message });
+        logger.info("request refused", { code: error.code, reason: error.message });
         request.response = jsonResponse(error.status, { error: { code: error.code, message: error.message, details: error.details, requestId } });
       } else if (isBodyParserError(error)) {
         const reason = error.cause?.message ?? "the body is missing";

@@ -1,0 +1,110 @@
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import { HttpApi, HttpMethod, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { Construct } from "constructs";
+import { join } from "node:path";
+import { FUNCTIONS, routes, type FunctionName, type Grant } from "../shared/routes";
+import type { EnvironmentConfig } from "./config";
+import { REPO_ROOT, RegistryFunction } from "./registry-function";
+
+export interface ApiStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly table: ITable;
+  readonly artifactsBucket: IBucket;
+  /** Where `<functionName>/handler.ts` live; defaults to the repository's functions/. */
+  readonly functionsDir?: string;
+}
+
+/** The HTTP API: IAM-authorized routes from the one route table, one function per privilege boundary. */
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Record<FunctionName, RegistryFunction>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, table, artifactsBucket } = props;
+    const functionsDir = props.functionsDir ?? join(REPO_ROOT, "functions");
+
+    // Exhaustive on purpose: a new grant string in FUNCTIONS does not compile until it is mapped here.
+    const grantBy: Record<Grant, (fn: RegistryFunction) => void> = {
+      readTable: (fn) => fn.readTable(table),
+      writeTable: (fn) => fn.writeTable(table),
+    };
+
+    const environment = {
+      TABLE_NAME: table.tableName,
+      BUCKET_NAME: artifactsBucket.bucketName,
+      BUS_NAME: `model-registry-${config.name}`,
+      NAMING_POLICY: config.namingPolicy,
+      ROLE_BINDINGS: JSON.stringify(config.roleBindings),
+    };
+
+    this.functions = {} as Record<FunctionName, RegistryFunction>;
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
+      const fn = new RegistryFunction(this, `${name}Function`, {
+        entry: join(functionsDir, name, "handler.ts"),
+        description: spec.description,
+        config,
+        environment,
+      });
+      for (const grant of spec.grants) grantBy[grant](fn);
+      fn.function
+        .metricErrors({ period: config.alarms.period, statistic: "Sum" })
+        .createAlarm(this, `${name}Errors`, {
+          alarmDescription: `model-registry-${config.name}: ${name} function errors`,
+          threshold: config.alarms.functionErrors,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      this.functions[name] = fn;
+    }
+
+    // SigV4 on every route: the caller's verified ARN is the actor (SPEC §6).
+    this.api = new HttpApi(this, "HttpApi", {
+      apiName: `model-registry-${config.name}`,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      createDefaultStage: false, // the default stage is added below, with access logs and throttling
+    });
+
+    const accessLogs = new LogGroup(this, "AccessLogs", { retention: config.logRetention, removalPolicy: config.removalPolicy });
+    const stage = this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            time: "$context.requestTime",
+            caller: "$context.identity.userArn",
+            sourceIp: "$context.identity.sourceIp",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            latencyMs: "$context.responseLatency",
+            integrationLatencyMs: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+            responseLength: "$context.responseLength",
+          }),
+        ),
+      },
+    });
+
+    // One integration per function, shared by its routes; each route still gets its own scoped invoke permission.
+    const integrations = Object.fromEntries(
+      Object.entries(this.functions).map(([name, fn]) => [name, new HttpLambdaIntegration(`${name}Integration`, fn.function)]),
+    ) as Record<FunctionName, HttpLambdaIntegration>;
+    for (const route of routes) {
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrations[route.function] });
+    }
+
+    new CfnOutput(this, "ApiUrl", { value: stage.url, description: "Base URL of the registry API (SigV4-signed requests)" });
+  }
+}
