@@ -3,18 +3,19 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { RegistryConfig } from "./config";
 
-export interface AwsClients {
-  readonly dynamo: DynamoDBDocumentClient;
-  readonly s3: S3Client;
+/**
+ * Clients are built once per process (module scope of a composition root), and only by the
+ * functions that need them: loading an SDK client is most of a cold start.
+ * Endpoints point the real clients at local engines.
+ */
+export function createDocumentClient(config: RegistryConfig): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 }), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
 }
 
-/** Built once per process (module scope of a composition root). Endpoints point the real clients at local engines. */
-export function createClients(config: RegistryConfig): AwsClients {
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 }),
-    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
-  );
-  const s3 = new S3Client({
+export function createS3Client(config: RegistryConfig): S3Client {
+  return new S3Client({
     region: config.region,
     endpoint: config.endpoints.s3,
     forcePathStyle: Boolean(config.endpoints.s3),
@@ -22,5 +23,4 @@ export function createClients(config: RegistryConfig): AwsClients {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
-  return { dynamo, s3 };
 }
