@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -35,6 +35,9 @@ export class ApiStack extends Stack {
     const grantBy: Record<Grant, (fn: RegistryFunction) => void> = {
       readTable: (fn) => fn.readTable(table),
       writeTable: (fn) => fn.writeTable(table),
+      presignUploads: (fn) => fn.presignUploads(artifactsBucket),
+      readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),
+      deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
     };
 
     const environment = {
@@ -43,6 +46,8 @@ export class ApiStack extends Stack {
       BUS_NAME: `model-registry-${config.name}`,
       NAMING_POLICY: config.namingPolicy,
       ROLE_BINDINGS: JSON.stringify(config.roleBindings),
+      UPLOAD_URL_EXPIRY_SECONDS: String(config.artifacts.uploadUrlExpirySeconds),
+      MAX_ARTIFACT_BYTES: String(config.artifacts.maxArtifactBytes),
     };
 
     this.functions = {} as Record<FunctionName, RegistryFunction>;
@@ -52,6 +57,7 @@ export class ApiStack extends Stack {
         description: spec.description,
         config,
         environment,
+        ...("memoryMb" in spec ? { memorySize: spec.memoryMb, timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
       });
       for (const grant of spec.grants) grantBy[grant](fn);
       fn.function

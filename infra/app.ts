@@ -4,12 +4,14 @@ import { existsSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ApiStack } from "./api-stack";
 import { getEnvironmentConfig } from "./config";
+import { EventsStack } from "./events-stack";
 import { StatefulStack } from "./stateful-stack";
 
 export interface RegistryApp {
   readonly app: App;
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
+  readonly events: EventsStack;
 }
 
 /** Builds one environment's stacks (`cdk synth -c env=<name>`); tests call this directly, without a subprocess. */
@@ -19,7 +21,7 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
   const prefix = `ModelRegistry-${config.name}`;
 
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, config, description: `Model registry (${config.name}): table and artifacts bucket` });
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, config, description: `Model registry (${config.name}): table, artifacts bucket and event bus` });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     config,
@@ -28,11 +30,19 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     description: `Model registry (${config.name}): HTTP API and functions`,
   });
 
+  const events = new EventsStack(app, `${prefix}-Events`, {
+    env,
+    config,
+    table: stateful.table,
+    bus: stateful.bus,
+    description: `Model registry (${config.name}): events publisher, dead-letter queue and deployment rules`,
+  });
+
   Tags.of(app).add("project", "model-registry");
   Tags.of(app).add("environment", config.name);
   // cdk-nag 3 is a policy-validation plugin: unacknowledged errors fail synth, every finding lands in the validation report.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stateful, api };
+  return { app, stateful, api, events };
 }
 
 // Synthesize only when run as the CDK app (cdk.json), not when a test imports buildApp.

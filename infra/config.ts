@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { NamingPolicyMode } from "../shared/config";
 import type { RoleBinding } from "../shared/domain/permissions";
+import { S3_MAX_OBJECT_BYTES } from "../shared/domain/artifacts";
+import type { AssignedStage } from "../shared/schemas/version";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Env = (typeof ENVIRONMENTS)[number];
@@ -28,6 +30,39 @@ export interface EnvironmentConfig {
     readonly functionErrors: number;
     readonly period: Duration;
   };
+  /** SPEC §7: the bus's archive, the outbox publisher's stream settings, and the rules that start deployments. */
+  readonly events: EventsConfig;
+  readonly artifacts: ArtifactsConfig;
+}
+
+/** SPEC §4: upload URLs and the artifacts bucket. */
+export interface ArtifactsConfig {
+  /** How long presigned upload URLs live (UPLOAD_URL_EXPIRY_SECONDS); long uploads ask for fresh part URLs. */
+  readonly uploadUrlExpirySeconds: number;
+  /** The largest artifact a version may declare (MAX_ARTIFACT_BYTES), at most S3's 5 TiB. */
+  readonly maxArtifactBytes: number;
+  /** Browser origins allowed to PUT to presigned URLs (bucket CORS). Empty, the default: no CORS, clients are CI runners and training jobs. */
+  readonly browserUploadOrigins: readonly string[];
+}
+
+export interface EventsConfig {
+  /** How long the bus's archive keeps every registry event for replay. */
+  readonly archiveRetention: Duration;
+  /** Stream records per publisher invocation, and how often a failing batch is retried (bisected) before its pointer goes to the DLQ. */
+  readonly publisherBatchSize: number;
+  readonly publisherRetryAttempts: number;
+  /** Stream records older than this when the publisher reads them raise the alarm: announcements are falling behind. */
+  readonly maxIteratorAge: Duration;
+  readonly deploymentTriggers: readonly DeploymentTriggerConfig[];
+}
+
+/** "When `model` enters `stage`, start the state machine `stateMachineName` (in this account and region)." Placeholders until each team names its pipeline. */
+export interface DeploymentTriggerConfig {
+  /** Construct id: unique per environment, stable (renaming replaces the rule). */
+  readonly id: string;
+  readonly model: string;
+  readonly stage: AssignedStage;
+  readonly stateMachineName: string;
 }
 
 // Placeholder role names: CI runners assume `*-ci-*` roles, release pipelines `*-release-*`, operators ModelRegistryAdmin.
@@ -48,6 +83,15 @@ export const environments: Record<Env, EnvironmentConfig> = {
     roleBindings: [{ pattern: "arn:aws:*", roles: ["reader", "publisher", "promoter", "admin"] }],
     throttle: { rateLimit: 50, burstLimit: 100 },
     alarms: { functionErrors: 10, period: Duration.minutes(5) },
+    artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    events: {
+      archiveRetention: Duration.days(30),
+      publisherBatchSize: 100,
+      publisherRetryAttempts: 10,
+      maxIteratorAge: Duration.minutes(15),
+      // dev deploys to a test endpoint as soon as a version is in Staging.
+      deploymentTriggers: [{ id: "FraudDetectorStaging", model: "fraud_detector", stage: "Staging", stateMachineName: "fraud-detector-deploy-dev" }],
+    },
   },
   staging: {
     name: "staging",
@@ -63,6 +107,14 @@ export const environments: Record<Env, EnvironmentConfig> = {
     ],
     throttle: { rateLimit: 100, burstLimit: 200 },
     alarms: { functionErrors: 5, period: Duration.minutes(5) },
+    artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    events: {
+      archiveRetention: Duration.days(90),
+      publisherBatchSize: 100,
+      publisherRetryAttempts: 10,
+      maxIteratorAge: Duration.minutes(5),
+      deploymentTriggers: [{ id: "FraudDetectorProduction", model: "fraud_detector", stage: "Production", stateMachineName: "fraud-detector-deploy-staging" }],
+    },
   },
   prod: {
     name: "prod",
@@ -79,6 +131,14 @@ export const environments: Record<Env, EnvironmentConfig> = {
     ],
     throttle: { rateLimit: 200, burstLimit: 400 },
     alarms: { functionErrors: 1, period: Duration.minutes(5) },
+    artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    events: {
+      archiveRetention: Duration.days(365),
+      publisherBatchSize: 100,
+      publisherRetryAttempts: 10,
+      maxIteratorAge: Duration.minutes(5),
+      deploymentTriggers: [{ id: "FraudDetectorProduction", model: "fraud_detector", stage: "Production", stateMachineName: "fraud-detector-deploy-prod" }],
+    },
   },
 };
 

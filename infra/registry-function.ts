@@ -4,14 +4,20 @@ import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
-import { CfnBucket, type IBucket } from "aws-cdk-lib/aws-s3";
+import type { IEventBus } from "aws-cdk-lib/aws-events";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { tableDefinition } from "../shared/store/table";
+import { artifactObjectKey } from "../shared/domain/artifacts";
 import type { EnvironmentConfig } from "./config";
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */
+/** The only keys the registry writes, reads or deletes in the artifacts bucket. */
+const ARTIFACT_OBJECTS = artifactObjectKey("*");
+
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export interface RegistryFunctionProps {
@@ -107,27 +113,67 @@ export class RegistryFunction extends Construct {
     return this;
   }
 
-  /**
-   * Presigned uploads act with this role's credentials, so it needs the upload actions on the
-   * content-addressed prefix only (SPEC §4: `artifacts/sha256/<hex>`).
-   */
-  presignUploads(bucket: IBucket): this {
-    const objects = "artifacts/sha256/*";
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-        resources: [bucket.arnForObjects(objects)],
-      }),
-    );
-    // cdk-nag names the finding after the bucket's logical id, e.g. `Resource::<Artifacts82DD59A1.Arn>/artifacts/sha256/*`.
-    const cfnBucket = bucket.node.defaultChild;
-    if (cfnBucket instanceof CfnBucket) {
-      const logicalId = Stack.of(cfnBucket).resolve(cfnBucket.logicalId) as string;
-      Validations.of(this.role.node.findChild("DefaultPolicy")).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${objects}]`,
-        reason: "Object keys are content hashes known only at request time; the wildcard is limited to the artifacts/sha256/ prefix of one bucket.",
-      });
-    }
+  /** events:PutEvents on this one bus. */
+  putEvents(bus: IEventBus): this {
+    bus.grantPutEventsTo(this.role);
     return this;
   }
+
+  /** sqs:SendMessage (and the attribute reads the SDK may make) on this one queue. */
+  sendMessages(queue: IQueue): this {
+    queue.grantSendMessages(this.role);
+    return this;
+  }
+
+  /**
+   * Presigned uploads act with this role's credentials: PutObject covers the single PUT, starting,
+   * uploading parts of and completing a multipart upload. Stale multipart uploads are aborted by
+   * the bucket's lifecycle rule, not by the registry.
+   */
+  presignUploads(bucket: IBucket): this {
+    return this.grantArtifactObjects(bucket, ["s3:PutObject"]);
+  }
+
+  /** HEAD (size, stored checksum), GET to hash an object, and presigned downloads. */
+  readArtifacts(bucket: IBucket): this {
+    return this.grantArtifactObjects(bucket, ["s3:GetObject"]);
+  }
+
+  /** Deleting an object whose last version went, or bytes that failed verification. */
+  deleteArtifacts(bucket: IBucket): this {
+    return this.grantArtifactObjects(bucket, ["s3:DeleteObject"]);
+  }
+
+  /** Object-level actions on the content-addressed prefix only (SPEC §4: `artifacts/sha256/<hex>`); no bucket-level action. */
+  private grantArtifactObjects(bucket: IBucket, actions: string[]): this {
+    const objects = bucket.arnForObjects(ARTIFACT_OBJECTS);
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [objects] }));
+    // cdk-nag names the finding after the resource as synthesized. Across stacks the bucket ARN is an
+    // import whose name CDK picks while preparing the app, so acknowledge it once references are resolved.
+    const policy = this.role.node.findChild("DefaultPolicy");
+    policy.node.addValidation({
+      validate: () => {
+        Validations.of(policy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(objects))}]`,
+          reason: "Object keys are content hashes known only at request time; the wildcard is limited to the artifacts/sha256/ prefix of one bucket.",
+        });
+        return [];
+      },
+    });
+    return this;
+  }
+}
+
+/** A resolved CloudFormation value as cdk-nag prints it in finding ids: joins concatenated, imports by name, GetAtt as <Id.Attr>, Ref as <Id>. */
+function flattenReference(value: unknown): string {
+  if (typeof value === "string") return value;
+  const node = value as Record<string, unknown>;
+  if ("Fn::Join" in node) {
+    const [delimiter, parts] = node["Fn::Join"] as [string, unknown[]];
+    return parts.map(flattenReference).join(delimiter);
+  }
+  if ("Fn::ImportValue" in node) return flattenReference(node["Fn::ImportValue"]);
+  if ("Fn::GetAtt" in node) return `<${(node["Fn::GetAtt"] as string[]).join(".")}>`;
+  if ("Ref" in node) return `<${String(node.Ref)}>`;
+  return JSON.stringify(value);
 }

@@ -1,7 +1,9 @@
 import { Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { AttributeType, BillingMode, StreamViewType, Table, type ITable } from "aws-cdk-lib/aws-dynamodb";
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from "aws-cdk-lib/aws-s3";
+import { EventBus, type IEventBus } from "aws-cdk-lib/aws-events";
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
+import { EVENT_SOURCE } from "../shared/events/model-events";
 import { tableDefinition } from "../shared/store/table";
 import type { EnvironmentConfig } from "./config";
 
@@ -9,10 +11,11 @@ export interface StatefulStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
 
-/** Data that outlives deployments: the single table and the artifacts bucket. The API stack receives them as props. */
+/** Data that outlives deployments: the single table, the artifacts bucket and the event bus with its archive. The other stacks receive them as props. */
 export class StatefulStack extends Stack {
   readonly table: ITable;
   readonly artifactsBucket: IBucket;
+  readonly bus: IEventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -44,18 +47,33 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(365) }],
     });
 
-    // SPEC §4: no public access, TLS only, SSE, versioning, abort stale multipart uploads. No CORS: clients are CI runners, not browsers.
+    // SPEC §4: no public access, TLS only, SSE, versioning, abort stale multipart uploads.
+    // Deleting an artifact leaves a noncurrent version: recoverable for 30 days, then gone.
+    // No CORS unless the environment names browser origins: clients are CI runners and training jobs.
+    const { browserUploadOrigins } = config.artifacts;
     this.artifactsBucket = new Bucket(this, "Artifacts", {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7), noncurrentVersionExpiration: Duration.days(30) }],
+      cors:
+        browserUploadOrigins.length > 0
+          ? [{ allowedMethods: [HttpMethods.PUT], allowedOrigins: [...browserUploadOrigins], allowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"], exposedHeaders: ["ETag"], maxAge: 3600 }]
+          : undefined,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "artifacts/",
       removalPolicy: config.removalPolicy,
     });
     this.table = table;
+
+    // SPEC §7: the registry's own bus. The archive keeps every registry event, so a new consumer can replay history.
+    const bus = new EventBus(this, "Bus", { eventBusName: `model-registry-${config.name}`, description: "Model registry events: versions registered, ready, failed, stage and alias changes" });
+    bus.applyRemovalPolicy(config.removalPolicy);
+    bus
+      .archive("Archive", { description: `Every ${EVENT_SOURCE} event, for replay`, eventPattern: { source: [EVENT_SOURCE] }, retention: config.events.archiveRetention })
+      .applyRemovalPolicy(config.removalPolicy);
+    this.bus = bus;
   }
 }

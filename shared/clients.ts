@@ -8,8 +8,12 @@ import type { RegistryConfig } from "./config";
  * functions that need them: loading an SDK client is most of a cold start.
  * Endpoints point the real clients at local engines.
  */
+export function createDynamoDbClient(config: RegistryConfig): DynamoDBClient {
+  return new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 });
+}
+
 export function createDocumentClient(config: RegistryConfig): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 }), {
+  return DynamoDBDocumentClient.from(createDynamoDbClient(config), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }

@@ -1,5 +1,6 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ROLES, type RoleBinding } from "./domain/permissions";
+import { S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
 
 /** Everything a handler, the local server or a test needs to know about its environment. */
 export interface RegistryConfig {
@@ -9,10 +10,21 @@ export interface RegistryConfig {
   readonly busName: string;
   readonly namingPolicy: NamingPolicyMode;
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly events?: string };
+  /** SQS queue for events the publisher could not put on the bus (the publisher needs it; API functions do not). */
+  readonly deadLetterQueueUrl?: string;
   readonly logLevel: string;
   /** Which verified principals hold which roles (SPEC §6). */
   readonly roleBindings: readonly RoleBinding[];
+  readonly uploads: UploadSettings;
 }
+
+/** SPEC §4: how long upload URLs live, and the largest artifact a version may declare. */
+export interface UploadSettings {
+  readonly urlExpirySeconds: number;
+  readonly maxArtifactBytes: number;
+}
+
+export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = { urlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES };
 
 export type NamingPolicyMode = "strict" | "warn";
 
@@ -25,7 +37,11 @@ const environmentSchema = z.object({
   DYNAMODB_ENDPOINT: z.url().optional(),
   S3_ENDPOINT: z.url().optional(),
   EVENTS_ENDPOINT: z.url().optional(),
+  DLQ_URL: z.url().optional(),
   POWERTOOLS_LOG_LEVEL: z.string().default("INFO"),
+  // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
+  UPLOAD_URL_EXPIRY_SECONDS: z.coerce.number().int().min(60).max(604_800).default(DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
+  MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(S3_MAX_OBJECT_BYTES).default(DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
   ROLE_BINDINGS: z
     .string()
     .default("[]")
@@ -55,8 +71,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
     busName: e.BUS_NAME,
     namingPolicy: e.NAMING_POLICY,
     endpoints: { dynamodb: e.DYNAMODB_ENDPOINT, s3: e.S3_ENDPOINT, events: e.EVENTS_ENDPOINT },
+    deadLetterQueueUrl: e.DLQ_URL,
     logLevel: e.POWERTOOLS_LOG_LEVEL,
     roleBindings: e.ROLE_BINDINGS,
+    uploads: { urlExpirySeconds: e.UPLOAD_URL_EXPIRY_SECONDS, maxArtifactBytes: e.MAX_ARTIFACT_BYTES },
   };
 }
 
@@ -70,9 +88,12 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     NAMING_POLICY: config.namingPolicy,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     ROLE_BINDINGS: JSON.stringify(config.roleBindings),
+    UPLOAD_URL_EXPIRY_SECONDS: String(config.uploads.urlExpirySeconds),
+    MAX_ARTIFACT_BYTES: String(config.uploads.maxArtifactBytes),
   };
   if (config.endpoints.dynamodb) env.DYNAMODB_ENDPOINT = config.endpoints.dynamodb;
   if (config.endpoints.s3) env.S3_ENDPOINT = config.endpoints.s3;
   if (config.endpoints.events) env.EVENTS_ENDPOINT = config.endpoints.events;
+  if (config.deadLetterQueueUrl) env.DLQ_URL = config.deadLetterQueueUrl;
   return env;
 }

@@ -2,6 +2,13 @@ import type { z } from "zod";
 import { createModelBody, listModelsQuery, modelPage, modelPath, modelView, updateModelBody } from "./schemas/model";
 import { listVersionsQuery, registerVersionBody, registeredVersionView, updateVersionBody, versionPage, versionPath, versionView } from "./schemas/version";
 import { healthView, openApiDocument } from "./schemas/system";
+import { resolveQuery, resolvedVersionView, rollbackBody, rollbackPath, stageListPath, stageListQuery, stagePath, transitionBody, transitionView } from "./schemas/lifecycle";
+import { aliasPath, aliasView, setAliasBody } from "./schemas/alias";
+import { policyBody, policyPath, policyView } from "./schemas/policy";
+import { historyAtQuery, historyPage, historyQuery, stagesAtView } from "./schemas/history";
+import { compareQuery, comparisonView } from "./schemas/compare";
+import { datasetPath, datasetUsagePage, datasetUsageQuery } from "./schemas/lineage";
+import { completeUploadBody, deletedVersionView, downloadView, partUrlsBody, restartUploadBody, uploadView } from "./schemas/artifact";
 import type { Role } from "./domain/permissions";
 
 /**
@@ -10,7 +17,11 @@ import type { Role } from "./domain/permissions";
  */
 export const FUNCTIONS = {
   query: { description: "Read-only routes", grants: ["readTable"] },
-  catalog: { description: "Create and edit models and versions", grants: ["readTable", "writeTable"] },
+  // Registration checks the bucket for bytes it already holds, starts multipart uploads and presigns their URLs.
+  catalog: { description: "Create and edit models and versions", grants: ["readTable", "writeTable", "presignUploads", "readArtifacts"] },
+  lifecycle: { description: "Stage moves, rollback, aliases and promotion policy", grants: ["readTable", "writeTable"] },
+  // Completing an upload may stream a large object through SHA-256: a whole vCPU, and up to Lambda's 15 minutes.
+  artifacts: { description: "Artifact uploads, verification, downloads and version deletion", grants: ["readTable", "writeTable", "presignUploads", "readArtifacts", "deleteArtifacts"], memoryMb: 1769, timeoutSeconds: 900 },
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
@@ -39,14 +50,35 @@ export const routes = [
   { method: "PATCH", path: "/models/{name}", function: "catalog", role: "publisher", operationId: "updateModel", summary: "Change a model's description or tags", request: { path: modelPath, body: updateModelBody }, response: { status: 200, schema: modelView } },
   { method: "POST", path: "/models/{name}/versions", function: "catalog", role: "publisher", operationId: "registerVersion", summary: "Register a new version (creates the model if absent)", request: { path: modelPath, body: registerVersionBody }, response: { status: 201, schema: registeredVersionView } },
   { method: "GET", path: "/models/{name}/versions", function: "query", role: "reader", operationId: "listVersions", summary: "List versions, newest first, with filters", request: { path: modelPath, query: listVersionsQuery }, response: { status: 200, schema: versionPage } },
-  { method: "GET", path: "/models/{name}/versions/{v}", function: "query", role: "reader", operationId: "getVersion", summary: "Get one version by number or v<semver>", request: { path: versionPath }, response: { status: 200, schema: versionView } },
+  { method: "GET", path: "/models/{name}/versions/{v}", function: "query", role: "reader", operationId: "getVersion", summary: "Get one version by number, v<semver>, stage, alias or latest", request: { path: versionPath }, response: { status: 200, schema: versionView } },
   { method: "PATCH", path: "/models/{name}/versions/{v}", function: "catalog", role: "publisher", operationId: "updateVersion", summary: "Change a version's description or tags", request: { path: versionPath, body: updateVersionBody }, response: { status: 200, schema: versionView } },
+  { method: "DELETE", path: "/models/{name}/versions/{v}", function: "artifacts", role: "admin", operationId: "deleteVersion", summary: "Delete an Archived version; its artifact object goes when no other version shares it", request: { path: versionPath }, response: { status: 200, schema: deletedVersionView } },
+  { method: "POST", path: "/models/{name}/versions/{v}/artifact/upload", function: "artifacts", role: "publisher", operationId: "restartUpload", summary: "Start the upload again with fresh URLs (PENDING_UPLOAD or FAILED versions)", request: { path: versionPath, body: restartUploadBody }, response: { status: 200, schema: versionView.extend({ upload: uploadView.nullable() }) } },
+  { method: "POST", path: "/models/{name}/versions/{v}/artifact/parts", function: "artifacts", role: "publisher", operationId: "requestPartUrls", summary: "Fresh presigned URLs for parts of a multipart upload, each signing its part's SHA-256", request: { path: versionPath, body: partUrlsBody }, response: { status: 200, schema: uploadView } },
+  { method: "POST", path: "/models/{name}/versions/{v}/artifact/complete", function: "artifacts", role: "publisher", operationId: "completeUpload", summary: "Finish the upload and verify size and SHA-256: READY or FAILED", request: { path: versionPath, body: completeUploadBody }, response: { status: 200, schema: versionView } },
+  { method: "GET", path: "/models/{name}/versions/{v}/artifact", function: "artifacts", role: "reader", operationId: "downloadArtifact", summary: "Presigned download URL (15 minutes) for a READY version's artifact", request: { path: versionPath }, response: { status: 200, schema: downloadView } },
+  { method: "GET", path: "/models/{name}/history", function: "query", role: "reader", operationId: "listHistory", summary: "The model's audit trail, newest first", request: { path: modelPath, query: historyQuery }, response: { status: 200, schema: historyPage } },
+  { method: "GET", path: "/models/{name}/history/at", function: "query", role: "reader", operationId: "getStagesAt", summary: "Which version held each stage and alias at an instant", request: { path: modelPath, query: historyAtQuery }, response: { status: 200, schema: stagesAtView } },
+  { method: "GET", path: "/models/{name}/compare", function: "query", role: "reader", operationId: "compareVersions", summary: "Metric deltas and param, feature, dependency and lineage differences of two versions", request: { path: modelPath, query: compareQuery }, response: { status: 200, schema: comparisonView } },
+  { method: "GET", path: "/lineage/datasets/{id}", function: "query", role: "reader", operationId: "listDatasetUsage", summary: "Versions trained on a dataset (impact analysis)", request: { path: datasetPath, query: datasetUsageQuery }, response: { status: 200, schema: datasetUsagePage } },
+  { method: "POST", path: "/models/{name}/versions/{v}/transitions", function: "lifecycle", role: "promoter", operationId: "transitionVersion", summary: "Move a version to another stage (to Archived: admin), atomically, compare-and-set on Production", request: { path: versionPath, body: transitionBody }, response: { status: 200, schema: transitionView } },
+  { method: "POST", path: "/models/{name}/stages/{stage}/rollback", function: "lifecycle", role: "promoter", operationId: "rollbackStage", summary: "Put back the version that was in Production before the current one", request: { path: rollbackPath, body: rollbackBody }, response: { status: 200, schema: versionView } },
+  { method: "GET", path: "/models/{name}/stages/{stage}", function: "query", role: "reader", operationId: "getStageVersion", summary: "The version now in a stage (Staging, Archived: the highest-numbered one)", request: { path: stagePath }, response: { status: 200, schema: versionView } },
+  { method: "GET", path: "/stages/{stage}/versions", function: "query", role: "reader", operationId: "listStageVersions", summary: "Every model's versions in a stage", request: { path: stageListPath, query: stageListQuery }, response: { status: 200, schema: versionPage } },
+  { method: "PUT", path: "/models/{name}/aliases/{alias}", function: "lifecycle", role: "promoter", operationId: "setAlias", summary: "Point an alias at a version, compare-and-set", request: { path: aliasPath, body: setAliasBody }, response: { status: 200, schema: aliasView } },
+  { method: "DELETE", path: "/models/{name}/aliases/{alias}", function: "lifecycle", role: "promoter", operationId: "deleteAlias", summary: "Remove an alias", request: { path: aliasPath }, response: { status: 200, schema: aliasView } },
+  { method: "PUT", path: "/models/{name}/policy", function: "lifecycle", role: "admin", operationId: "putPolicy", summary: "Replace the model's promotion policy", request: { path: policyPath, body: policyBody }, response: { status: 200, schema: policyView } },
+  { method: "GET", path: "/models/{name}/policy", function: "query", role: "reader", operationId: "getPolicy", summary: "The model's promotion policy", request: { path: policyPath }, response: { status: 200, schema: policyView } },
+  { method: "GET", path: "/resolve", function: "query", role: "reader", operationId: "resolveModelUri", summary: "Resolve a model URI (models:/<name>/<version|Stage>, models:/<name>@<alias|v<semver>>) to a version", request: { query: resolveQuery }, response: { status: 200, schema: resolvedVersionView } },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof routes)[number];
 export type RouteKey = `${Route["method"]} ${Route["path"]}`;
 
 export const routeKey = (route: Pick<RouteDefinition, "method" | "path">): string => `${route.method} ${route.path}`;
+
+/** Every method but GET changes something: those routes take an Idempotency-Key. */
+export const isWriteRoute = (route: Pick<RouteDefinition, "method">): boolean => route.method !== "GET";
 
 export function routesOf(fn: FunctionName): RouteDefinition[] {
   return routes.filter((route) => route.function === fn);

@@ -1,11 +1,12 @@
 import { loadConfig } from "../../shared/config";
-import { buildRegistryDeps } from "../../shared/composition";
+import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { createApiHandler } from "../../shared/http/api-handler";
 import { createModel, updateModel } from "../../shared/use-cases/models";
 import { registerVersion, updateVersion } from "../../shared/use-cases/versions";
 
 const config = loadConfig();
-const deps = buildRegistryDeps(config);
+// Registration presigns uploads and checks the bucket for bytes it already holds.
+const deps = buildArtifactDeps(config);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("catalog", config, {

@@ -4,6 +4,11 @@ import { createApiHandler } from "../../shared/http/api-handler";
 import { openApiDocument } from "../../shared/http/openapi";
 import { getModel, listModels } from "../../shared/use-cases/models";
 import { getVersion, listVersions } from "../../shared/use-cases/versions";
+import { listHistory, stagesAt } from "../../shared/use-cases/history";
+import { compareVersions } from "../../shared/use-cases/compare";
+import { listDatasetUsage } from "../../shared/use-cases/lineage";
+import { getStageVersion, listStageVersions, resolveModelUri } from "../../shared/use-cases/resolve";
+import { getPolicy } from "../../shared/use-cases/policy";
 
 const config = loadConfig();
 const deps = buildRegistryDeps(config);
@@ -20,4 +25,12 @@ export const handler = createApiHandler("query", config, {
     return ok(await listVersions(deps, path.name, filters, { limit, cursor }));
   },
   "GET /models/{name}/versions/{v}": async ({ path }) => ok(await getVersion(deps, path.name, path.v)),
+  "GET /models/{name}/history": async ({ path, query }) => ok(await listHistory(deps, path.name, query)),
+  "GET /models/{name}/history/at": async ({ path, query }) => ok(await stagesAt(deps, path.name, query.time)),
+  "GET /models/{name}/compare": async ({ path, query }) => ok(await compareVersions(deps, path.name, query.versions)),
+  "GET /lineage/datasets/{id}": async ({ path, query }) => ok(await listDatasetUsage(deps, path.id, query)),
+  "GET /models/{name}/stages/{stage}": async ({ path }) => ok(await getStageVersion(deps, path.name, path.stage)),
+  "GET /stages/{stage}/versions": async ({ path, query }) => ok(await listStageVersions(deps, path.stage, query)),
+  "GET /models/{name}/policy": async ({ path }) => ok(await getPolicy(deps, path.name)),
+  "GET /resolve": async ({ query }) => ok(await resolveModelUri(deps, query.uri)),
 });

@@ -84,8 +84,12 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
   }
 }
 
+const s3rverAccounts = require("s3rver/lib/models/account") as { DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void } };
+
 /** Starts s3rver on a free port with `bucket` present; bytes live under `dataDir`. */
 export async function startS3rver(options: { dataDir: string; bucket: string }): Promise<RunningEngine> {
+  // s3rver only knows its own key (S3RVER) and checks no SigV4 signature: teach it the key the local clients sign with.
+  s3rverAccounts.DUMMY_ACCOUNT.createKeyPair(localCredentials.accessKeyId, localCredentials.secretAccessKey);
   await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
   const server = new S3rver({

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
@@ -13,6 +13,9 @@ import { routes, routeKey, type FunctionName, type RouteDefinition } from "../..
  * difference, so there is no "local mode" anywhere in functions/ or shared/.
  */
 
+/** Who a request acts as, or why it is refused (answered 401, as API Gateway refuses an unsigned request). */
+export type ActorResolution = { readonly actor: string } | { readonly refused: string };
+
 export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2 | undefined>;
 
 export interface GatewayOptions {
@@ -20,6 +23,8 @@ export interface GatewayOptions {
   readonly loadHandler?: (fn: FunctionName) => Promise<LambdaHandler>;
   /** The verified caller every request acts as (SPEC §6); defaults to `local:<os user>`. */
   readonly actor?: string;
+  /** Decides the caller from the request's headers instead (a tokens file, SPEC §6); overrides `actor`. */
+  readonly resolveActor?: (headers: IncomingHttpHeaders) => ActorResolution;
   /** Defaults to the shared route table. */
   readonly routes?: readonly RouteDefinition[];
   /** No access log line per request. */
@@ -305,7 +310,8 @@ function sendResult(response: ServerResponse, result: APIGatewayProxyResultV2 | 
 /** A node:http server that plays API Gateway in front of the registry's Lambda handlers. */
 export function createGateway(options: GatewayOptions = {}): Server {
   const match = createRouter(options.routes ?? routes);
-  const actor = options.actor ?? defaultActor();
+  const fixedActor = options.actor ?? defaultActor();
+  const resolveActor = options.resolveActor ?? ((): ActorResolution => ({ actor: fixedActor }));
   const loadHandler = options.loadHandler ?? importHandler;
   const log = options.log ?? ((line: string) => console.log(line));
   const logError = options.logError ?? ((line: string, error?: unknown) => console.error(line, error ?? ""));
@@ -358,6 +364,12 @@ export function createGateway(options: GatewayOptions = {}): Server {
       return 413;
     }
 
+    const caller = resolveActor(request.headers);
+    if ("refused" in caller) {
+      sendError(response, 401, "Unauthorized", caller.refused, requestId, { "www-authenticate": 'Bearer realm="model-registry"' });
+      return 401;
+    }
+
     const startedAt = Date.now();
     const event = buildEvent({
       method,
@@ -369,7 +381,7 @@ export function createGateway(options: GatewayOptions = {}): Server {
       pathParameters: found.pathParameters,
       sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
       protocol: `HTTP/${request.httpVersion}`,
-      actor,
+      actor: caller.actor,
       requestId,
       now: new Date(startedAt),
     });

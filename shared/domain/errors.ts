@@ -81,3 +81,133 @@ export class PayloadTooLargeError extends DomainError {
   readonly code = "PayloadTooLarge";
   readonly status = 413;
 }
+
+export class StageEmptyError extends DomainError {
+  readonly code = "StageEmpty";
+  readonly status = 404;
+  constructor(name: string, stage: string) {
+    super(`Model '${name}' has no version in ${stage}. Move one there with POST /models/${name}/versions/{v}/transitions.`);
+  }
+}
+
+export class AliasNotFoundError extends DomainError {
+  readonly code = "AliasNotFound";
+  readonly status = 404;
+  constructor(name: string, alias: string) {
+    super(`Model '${name}' has no alias '${alias}'. Set it with PUT /models/${name}/aliases/${alias}.`);
+  }
+}
+
+/** Someone else changed Production since the caller looked: `details.actual` is what is there now. */
+export class StageConflictError extends DomainError {
+  readonly code = "StageConflict";
+  readonly status = 409;
+  constructor(name: string, expected: number | null, actual: number | null) {
+    const seen = (v: number | null) => (v === null ? "no version" : `version ${v}`);
+    super(`Production of '${name}' holds ${seen(actual)}, not ${seen(expected)} as this request expected: another change got in first. Look again and retry with expectedCurrentVersion ${actual}.`, {
+      stage: "Production",
+      expected,
+      actual,
+    });
+  }
+}
+
+export class TransitionNotAllowedError extends DomainError {
+  readonly code = "TransitionNotAllowed";
+  readonly status = 409;
+}
+
+export class VersionNotReadyError extends DomainError {
+  readonly code = "VersionNotReady";
+  readonly status = 409;
+  constructor(name: string, version: number, status: string) {
+    super(`Version ${version} of '${name}' is ${status}: only READY versions leave stage None or get an alias. Finish its upload first.`, { version, status });
+  }
+}
+
+export class AliasConflictError extends DomainError {
+  readonly code = "AliasConflict";
+  readonly status = 409;
+  constructor(name: string, alias: string, expected: number | null, actual: number | null) {
+    const target = (v: number | null) => (v === null ? "nothing" : `version ${v}`);
+    super(`Alias '${alias}' of '${name}' points to ${target(actual)}, not ${target(expected)} as this request expected. Look again and retry with expectedVersion ${actual}.`, {
+      alias,
+      expected,
+      actual,
+    });
+  }
+}
+
+export class NothingToRollBackError extends DomainError {
+  readonly code = "NothingToRollBack";
+  readonly status = 409;
+}
+
+/** One entry per failed rule of a promotion gate, so the caller sees everything to fix at once. */
+export interface PolicyFailure {
+  readonly rule: string;
+  readonly message: string;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+}
+
+export class PolicyViolationError extends DomainError {
+  readonly code = "PolicyViolation";
+  readonly status = 422;
+  constructor(name: string, version: number, stage: string, failures: readonly PolicyFailure[], revision: number) {
+    super(`Version ${version} of '${name}' does not meet the ${stage} gate of the promotion policy (revision ${revision}): ${failures.map((f) => f.message).join("; ")}.`, failures);
+  }
+}
+
+/** history/at for an instant before the model's creation: nothing was registered yet, so there is nothing to answer. */
+export class ModelNotYetCreatedError extends DomainError {
+  readonly code = "ModelNotFound";
+  readonly status = 404;
+  constructor(name: string, time: string, createdAt: string) {
+    super(`Model '${name}' did not exist yet at ${time}: it was created at ${createdAt}. Ask for an instant after that.`, { time, createdAt });
+  }
+}
+
+/** The caller sent this Idempotency-Key before, to the same route and path, with another body. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = "IdempotencyKeyReused";
+  readonly status = 409;
+  constructor(route: string) {
+    super(`This Idempotency-Key was already used for ${route} with a different body. Use a new key for a new request; retry with the same key only with the same body.`);
+  }
+}
+
+export class IdempotencyKeyInProgressError extends DomainError {
+  readonly code = "IdempotencyKeyInProgress";
+  readonly status = 409;
+  constructor(route: string) {
+    super(`A request to ${route} with this Idempotency-Key is still being processed. Retry in a moment to get its answer.`);
+  }
+}
+
+/** The version keeps its bytes elsewhere (`source`): there is no upload to finish and nothing to download here. */
+export class ArtifactNotFoundError extends DomainError {
+  readonly code = "ArtifactNotFound";
+  readonly status = 404;
+  constructor(name: string, version: number, source?: string) {
+    super(`Version ${version} of '${name}' has no uploaded artifact${source ? `: its bytes live at ${source}` : ""}.`, { version, source });
+  }
+}
+
+/** The bytes are not (all) in the bucket yet, or S3 refused to assemble the parts: the version stays PENDING_UPLOAD. */
+export class UploadIncompleteError extends DomainError {
+  readonly code = "UploadIncomplete";
+  readonly status = 409;
+}
+
+/** The upload cannot take this step in the version's current state (e.g. it is READY, or FAILED and not restarted). */
+export class UploadConflictError extends DomainError {
+  readonly code = "UploadConflict";
+  readonly status = 409;
+}
+
+/** A version still in use (outside Archived, or an alias's target) cannot be deleted. */
+export class VersionInUseError extends DomainError {
+  readonly code = "VersionInUse";
+  readonly status = 409;
+}

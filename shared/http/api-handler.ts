@@ -4,11 +4,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { z } from "zod";
 import { RouteNotFoundError } from "../domain/errors";
-import { routes, routeKey, type FunctionName, type Route } from "../routes";
+import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from "../routes";
 import { requireRole, type Caller } from "../domain/permissions";
 import type { RegistryConfig } from "../config";
+import { createDynamoDbClient } from "../clients";
 import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
+import { idempotencyKeyOf } from "./idempotency-key";
+import type { RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
 import { logger } from "./logger";
 import { parseOrThrow } from "./validation";
@@ -42,9 +45,13 @@ type Event = APIGatewayProxyEventV2WithIAMAuthorizer;
 /**
  * Builds a Lambda handler for one function of the route table: it picks the route from the
  * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
+ * A write route called with an Idempotency-Key runs once per key (see ./idempotency.ts).
  */
-export function createApiHandler<F extends FunctionName>(fn: F, config: Pick<RegistryConfig, "roleBindings">, adapters: NoInfer<Adapters<F>>) {
+export function createApiHandler<F extends FunctionName>(fn: F, config: RegistryConfig, adapters: NoInfer<Adapters<F>>) {
   const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
+  // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
+  let idempotency: Promise<RunOnce> | undefined;
+  const once = () => (idempotency ??= import("./idempotency").then(({ createIdempotency }) => createIdempotency(createDynamoDbClient(config), config.tableName, fn)));
   // curl sends form content-type by default; the body is JSON on every route that takes one.
   const parseJson = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before;
 
@@ -54,9 +61,10 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Pick<Reg
     .before(async (request) => {
       logger.appendKeys({ requestId: request.event.requestContext.requestId, route: request.event.routeKey });
       const route = table.get(request.event.routeKey);
-      if (route && "request" in route && "body" in route.request) await parseJson?.(request as never);
+      // An absent body is left to the route's schema: most require one, a few (…/artifact/complete) do not.
+      if (route && "request" in route && "body" in route.request && request.event.body) await parseJson?.(request as never);
     })
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const route = table.get(event.routeKey);
       const adapter = (adapters as Record<string, (input: unknown) => Promise<RouteResult>>)[event.routeKey];
       if (!route || !adapter) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
@@ -69,7 +77,13 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Pick<Reg
         body: schemas.body ? parseOrThrow(schemas.body, event.body, "body") : undefined,
         who,
       };
-      const result = await adapter(input);
-      return jsonResponse(result.status, result.body, result.headers);
+      const respond = async () => {
+        const result = await adapter(input);
+        return jsonResponse(result.status, result.body, result.headers);
+      };
+      const key = isWriteRoute(route) ? idempotencyKeyOf(event.headers) : undefined;
+      if (key === undefined) return respond();
+      // Keyed per caller, route and path: another caller's key, or the same key elsewhere, is another request.
+      return (await once())({ key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: event.body ?? null }, context, respond);
     });
 }

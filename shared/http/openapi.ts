@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { routes, type RouteDefinition } from "../routes";
+import * as z from "zod";
+import { isWriteRoute, routes, type RouteDefinition } from "../routes";
 import { errorBody } from "../schemas/common";
 
 const jsonSchema = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
@@ -17,13 +17,22 @@ function parameters(route: RouteDefinition) {
   });
 }
 
+const idempotencyKey = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  schema: { type: "string", minLength: 1, maxLength: 255 },
+  description:
+    "A retry with the same key and body gets the first 2xx answer again (header idempotent-replayed: true) and changes nothing, for 24 hours; the same key with another body is 409 IdempotencyKeyReused, and while the first request runs 409 IdempotencyKeyInProgress.",
+};
+
 function operation(route: RouteDefinition) {
   const body = route.request?.body;
   return {
     operationId: route.operationId,
     summary: route.summary,
     "x-required-role": route.role,
-    parameters: parameters(route),
+    parameters: [...parameters(route), ...(isWriteRoute(route) ? [idempotencyKey] : [])],
     ...(body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(body, "input") } } } } : {}),
     responses: {
       [route.response.status]: { description: route.summary, content: { "application/json": { schema: jsonSchema(route.response.schema, "output") } } },

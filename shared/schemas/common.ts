@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9]*([_-][a-z0-9]+)*$/;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { cursor, description, limit, modelName, tags } from "./common";
 
 export const modelPath = z.object({ name: modelName });

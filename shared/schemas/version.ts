@@ -1,16 +1,22 @@
-import { z } from "zod";
+import * as z from "zod";
 import { cursor, description, limit, modelName, semver, tags } from "./common";
+import { LATEST, aliasName } from "./alias";
+import { artifactDeclaration, artifactView, uploadView } from "./artifact";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"] as const;
 export const stage = z.enum(STAGES);
 export type Stage = z.infer<typeof stage>;
+/** The stages a version can be found by ("the version in Production"); None is where versions start. */
+export const ASSIGNED_STAGES = ["Staging", "Production", "Archived"] as const;
+export const assignedStage = z.enum(ASSIGNED_STAGES);
+export type AssignedStage = z.infer<typeof assignedStage>;
 
 export const VERSION_STATUSES = ["PENDING_UPLOAD", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
 export type VersionStatus = z.infer<typeof versionStatus>;
 
-const metricName = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -");
-const finite = z.number().refine(Number.isFinite, "must be a finite number");
+export const metricName = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -");
+export const finite = z.number().refine(Number.isFinite, "must be a finite number");
 
 const dataset = z.strictObject({
   id: z.string().min(1).max(256),
@@ -51,9 +57,12 @@ export const registerVersionBody = versionMetadata
       .string()
       .min(1)
       .max(2048)
+      .optional()
       .meta({ description: "Where the bytes live when the registry does not hold them: s3://…, runs:/<id>/model, https://…" }),
+    artifact: artifactDeclaration.optional().meta({ description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
   })
-  .refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] });
+  .refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] })
+  .refine((body) => (body.source === undefined) !== (body.artifact === undefined), { message: "give either source (bytes kept elsewhere) or artifact (bytes uploaded here), exactly one", path: ["artifact"] });
 export type RegisterVersionInput = z.infer<typeof registerVersionBody>;
 
 export const updateVersionBody = z
@@ -61,11 +70,14 @@ export const updateVersionBody = z
   .refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both");
 export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
 
-/** `{v}` in a path: a version number or `v<semver>`. */
+/** `{v}` in a path: a version number, `v<semver>`, a stage (the version in it), an alias, or `latest` (the newest READY version). */
 export const versionSelector = z.union([
   z.string().regex(/^[1-9]\d{0,9}$/).transform((v) => ({ number: Number(v) })),
   z.string().regex(/^v\d+\.\d+\.\d+$/).transform((v) => ({ semver: v.slice(1) })),
-], { error: "a version is a number (3) or a semantic label (v1.4.0)" });
+  assignedStage.transform((stage) => ({ stage })),
+  z.literal(LATEST).transform(() => ({ latest: true as const })),
+  aliasName.transform((alias) => ({ alias })),
+], { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" });
 export type VersionSelector = z.infer<typeof versionSelector>;
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
@@ -111,6 +123,7 @@ export const versionView = versionMetadata.extend({
   status: versionStatus,
   stage,
   source: z.string().optional(),
+  artifact: artifactView.optional(),
   uri: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),
@@ -119,7 +132,7 @@ export const versionView = versionMetadata.extend({
 export type VersionView = z.infer<typeof versionView>;
 
 export const registeredVersionView = versionView.extend({
-  upload: z.null(),
+  upload: uploadView.nullable().meta({ description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)" }),
   warnings: z.array(z.string()).optional(),
 });
 

@@ -4,12 +4,12 @@ import { ConcurrencyExhaustedError, type DomainError } from "../domain/errors";
 import { modelKey, type ModelItem } from "./entities/model";
 import { newHistoryItem, type HistoryDraft, type HistoryItem } from "./entities/history";
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number];
+export type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number];
 
-/** A write that rides along with the model's own; `onConflict` explains its condition failing to the caller. */
+/** A write that rides along with the model's own; `onConflict` explains its condition failing to the caller (it may re-read to say what is there now). */
 export interface GuardedWrite {
   readonly write: TransactItem;
-  readonly onConflict?: () => DomainError;
+  readonly onConflict?: () => DomainError | Promise<DomainError>;
 }
 
 /** What a change of one model writes, decided from the model item as it was read. */
@@ -72,7 +72,7 @@ export async function commitModelChange<T>(
       );
       return decided.result({ model, history });
     } catch (error) {
-      const conflict = explainCancellation(error, guarded);
+      const conflict = await explainCancellation(error, guarded);
       if (conflict) throw conflict;
       if (!isRetryable(error) || Date.now() > deadline) {
         if (isRetryable(error)) throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
@@ -101,7 +101,7 @@ function historyWrite(tableName: string, item: HistoryItem): TransactItem {
 }
 
 /** A guarded write's own condition failing is the caller's problem (a taken label, a stale occupant), not contention. */
-function explainCancellation(error: unknown, guarded: readonly GuardedWrite[]): DomainError | undefined {
+async function explainCancellation(error: unknown, guarded: readonly GuardedWrite[]): Promise<DomainError | undefined> {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   const reasons = error.CancellationReasons ?? [];
   if (reasons[0]?.Code === "ConditionalCheckFailed") return undefined;

@@ -1,8 +1,15 @@
-import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { commitModelChange, readModel, type ChangeContext, type ModelChangePlanner } from "./model-change";
 import { MODEL_LIST_PARTITION, type ModelItem } from "./entities/model";
-import { VERSION_SORT_PREFIX, versionKey, type VersionItem } from "./entities/version";
+import { VERSION_SORT_PREFIX, stageIndexPartition, versionKey, type VersionItem } from "./entities/version";
 import { semverLabelKey, type SemverLabelItem } from "./entities/semver-label";
+import { productionPointerKey, type StagePointerItem } from "./entities/stage-pointer";
+import { aliasKey, type AliasItem } from "./entities/alias";
+import { policyKey, type PolicyItem } from "./entities/policy";
+import { HISTORY_SORT_PREFIX, type HistoryItem } from "./entities/history";
+import { datasetIndexPartition, type DatasetLinkItem } from "./entities/dataset-link";
+import { artifactRefKey, type ArtifactRefItem } from "./entities/artifact";
+import { uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 
@@ -57,9 +64,81 @@ export class RegistryStore {
     return Item as VersionItem | undefined;
   }
 
+  /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
+  async getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: artifactRefKey(sha256), ConsistentRead: true }));
+    return Item as ArtifactRefItem | undefined;
+  }
+
+  /** The part digests declared for a version's multipart upload. */
+  async getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: uploadPartsKey(name, version), ConsistentRead: true }));
+    return Item as UploadPartsItem | undefined;
+  }
+
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {
     const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: semverLabelKey(name, semver) }));
     return (Item as SemverLabelItem | undefined)?.version;
+  }
+
+  /** What is in Production, with the version's view: one GetItem (the resolve path). */
+  getProductionPointer(name: string): Promise<StagePointerItem | undefined> {
+    return this.getConsistent(productionPointerKey(name));
+  }
+
+  getAlias(name: string, alias: string): Promise<AliasItem | undefined> {
+    return this.getConsistent(aliasKey(name, alias));
+  }
+
+  getPolicy(name: string): Promise<PolicyItem | undefined> {
+    return this.getConsistent(policyKey(name));
+  }
+
+  private async getConsistent<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item as T | undefined;
+  }
+
+  /** The highest-numbered version of a model in a stage: the stage index partition, read backwards within the model. */
+  async newestInStage(name: string, stage: string): Promise<VersionItem | undefined> {
+    const { Items = [] } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :stage AND begins_with(gsi1sk, :model)",
+        ExpressionAttributeValues: { ":stage": stageIndexPartition(stage), ":model": `${name}#` },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return Items[0] as VersionItem | undefined;
+  }
+
+  /** Every model's versions in a stage, in model name then version order. */
+  async listStage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
+    return queryPage<VersionItem>(
+      this.dynamo,
+      { TableName: this.tableName, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :stage", ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) } },
+      { ...page, scope: `stage:${stage}` },
+    );
+  }
+
+  /** The newest history entry that moved a version into `stage` (rollback reads what it replaced). */
+  async latestMoveInto(name: string, stage: string): Promise<HistoryItem | undefined> {
+    const page = await queryPage<HistoryItem>(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
+        FilterExpression: "#action = :changed AND toStage = :stage",
+        ExpressionAttributeNames: { "#action": "action" },
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX, ":changed": "STAGE_CHANGED", ":stage": stage },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+      { limit: 1, scope: `moves:${name}:${stage}` },
+    );
+    return page.items[0];
   }
 
   /** Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */
@@ -80,6 +159,51 @@ export class RegistryStore {
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
       { ...page, scope: `versions:${name}:${JSON.stringify(filters)}` },
+    );
+  }
+
+  /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
+  async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<HistoryItem>> {
+    const filter = new FilterBuilder();
+    const { version } = about;
+    if (version !== undefined) filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
+    return queryPage<HistoryItem>(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
+        ScanIndexForward: false,
+        ...filter.build({ ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX }),
+      },
+      { ...page, scope: `history:${name}:${version ?? ""}` },
+    );
+  }
+
+  /** The model's history in sequence order, a page at a time, for replaying it; the caller stops when it has seen enough. */
+  async *historyOldestFirst(name: string): AsyncGenerator<HistoryItem> {
+    const pages = paginateQuery(
+      { client: this.dynamo, pageSize: 500 },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) yield* (page.Items ?? []) as HistoryItem[];
+  }
+
+  /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
+  async listDatasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
+    return queryPage<DatasetLinkItem>(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :dataset",
+        ExpressionAttributeValues: { ":dataset": datasetIndexPartition(datasetId) },
+      },
+      { ...page, scope: `dataset:${datasetId}` },
     );
   }
 }

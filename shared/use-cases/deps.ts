@@ -1,10 +1,17 @@
-import type { NamingPolicyMode } from "../config";
+import type { NamingPolicyMode, UploadSettings } from "../config";
 import type { RegistryStore, Actor } from "../store/registry-store";
+import type { ArtifactBucket } from "../store/artifact-bucket";
 
 /** What every use case may use; the Lambda handlers and the local server build it from config. */
 export interface RegistryDeps {
   readonly store: RegistryStore;
   readonly namingPolicy: NamingPolicyMode;
+}
+
+/** What use cases that touch artifact bytes use in addition (registration, uploads, downloads, deletion). */
+export interface ArtifactDeps extends RegistryDeps {
+  readonly artifacts: ArtifactBucket;
+  readonly uploads: UploadSettings;
 }
 
 export type { Actor };

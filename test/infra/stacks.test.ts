@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type RegistryApp } from "../../infra/app";
 import { getEnvironmentConfig } from "../../infra/config";
+import { StatefulStack } from "../../infra/stateful-stack";
 import { FUNCTIONS, routeKey, routes, type FunctionName } from "../../shared/routes";
 import { tableDefinition } from "../../shared/store/table";
 
@@ -42,11 +43,21 @@ function functionIds(template: Template): Record<FunctionName, string> {
   return Object.fromEntries(Object.entries(FUNCTIONS).map(([name, spec]) => [name, byDescription.get(spec.description)])) as Record<FunctionName, string>;
 }
 
-/** Every IAM action the role of function `fnId` is allowed. */
-function actionsOf(template: Template, fnId: string): string[] {
+interface PolicyStatementJson {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** Every IAM statement of the role of function `fnId`. */
+function statementsOf(template: Template, fnId: string): PolicyStatementJson[] {
   const roleRef = template.toJSON().Resources[fnId].Properties.Role["Fn::GetAtt"][0];
   const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleRef));
-  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as PolicyStatementJson[]);
+}
+
+/** Every IAM action the role of function `fnId` is allowed. */
+function actionsOf(template: Template, fnId: string): string[] {
+  return statementsOf(template, fnId).flatMap((s) => [s.Action].flat());
 }
 
 describe.each(["dev", "prod"])("%s app", (envName) => {
@@ -135,6 +146,31 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     }
   });
 
+  it("grants S3 by intent, object-level actions on the bucket's artifacts/sha256/* keys only", () => {
+    const ids = functionIds(s.apiTemplate);
+    const s3ActionOf: Record<string, string> = { presignUploads: "s3:PutObject", readArtifacts: "s3:GetObject", deleteArtifacts: "s3:DeleteObject" };
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
+      const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) => [statement.Action].flat().some((action) => action.startsWith("s3:")));
+      const expected = spec.grants.flatMap((grant) => (grant in s3ActionOf ? [s3ActionOf[grant]] : [])).sort();
+      expect(s3Statements.flatMap((statement) => [statement.Action].flat()).sort(), name).toEqual(expected);
+      for (const statement of s3Statements) {
+        // The stateful stack's bucket ARN (imported), then the content-addressed prefix: no bucket-level resource.
+        expect(JSON.stringify(statement.Resource), name).toMatch(/^\{"Fn::Join":\["",\[\{"Fn::ImportValue":"[\w-]+:ExportsOutputFnGetAttArtifacts[0-9A-F]+Arn\w*"\},"\/artifacts\/sha256\/\*"\]\]\}$/);
+      }
+    }
+    expect(FUNCTIONS.catalog.grants).toEqual(expect.arrayContaining(["presignUploads", "readArtifacts"]));
+  });
+
+  it("gives the artifacts function a whole vCPU and 15 minutes to hash large objects, and the upload settings", () => {
+    const { artifacts } = getEnvironmentConfig(envName);
+    s.apiTemplate.hasResourceProperties("AWS::Lambda::Function", {
+      Description: FUNCTIONS.artifacts.description,
+      MemorySize: 1769,
+      Timeout: 900,
+      Environment: { Variables: Match.objectLike({ UPLOAD_URL_EXPIRY_SECONDS: String(artifacts.uploadUrlExpirySeconds), MAX_ARTIFACT_BYTES: String(artifacts.maxArtifactBytes) }) },
+    });
+  });
+
   it("routes every entry of the route table, IAM-authorized, to its function", () => {
     s.apiTemplate.resourceCountIs("AWS::ApiGatewayV2::Route", routes.length);
     const template = s.apiTemplate.toJSON();
@@ -186,6 +222,24 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(reasons.length).toBeGreaterThan(0);
     for (const [id, reason] of reasons) expect(reason.length, id).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe("the artifacts bucket with browser uploads turned on", () => {
+  it("allows PUT with the signed checksum headers from the configured origins only", () => {
+    const dev = getEnvironmentConfig("dev");
+    const config = { ...dev, artifacts: { ...dev.artifacts, browserUploadOrigins: ["https://ml.example.com"] } };
+
+    const stack = new StatefulStack(new App({ context: cdkContext }), "BrowserUploads", { config });
+
+    Template.fromStack(stack).hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      CorsConfiguration: {
+        CorsRules: [
+          { AllowedMethods: ["PUT"], AllowedOrigins: ["https://ml.example.com"], AllowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"], ExposedHeaders: ["ETag"], MaxAge: 3600 },
+        ],
+      },
+    });
   });
 });
 

@@ -5,15 +5,15 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, Context } from "aws-lambda";
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
-import { configEnvironment, type RegistryConfig } from "../../shared/config";
-import { buildRegistryDeps } from "../../shared/composition";
-import type { RegistryDeps } from "../../shared/use-cases/deps";
+import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
+import { buildArtifactDeps } from "../../shared/artifacts-composition";
+import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
-  readonly deps: RegistryDeps;
+  readonly deps: ArtifactDeps;
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
@@ -29,6 +29,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
     namingPolicy: "strict",
     endpoints: { dynamodb: inject("dynamoEndpoint"), s3: inject("s3Endpoint") },
     logLevel: "SILENT",
+    uploads: DEFAULT_UPLOAD_SETTINGS,
     roleBindings: [{ pattern: "*", roles: ROLES }],
     ...overrides,
   };
@@ -37,7 +38,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   await ensureTable(client, config.tableName);
   return {
     config,
-    deps: buildRegistryDeps(config),
+    deps: buildArtifactDeps(config),
     async items() {
       const { Items = [] } = await documents.send(new ScanCommand({ TableName: config.tableName, ConsistentRead: true }));
       return Items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
@@ -54,7 +55,8 @@ export function useRegistryEnvironment(registry: TestRegistry): void {
   Object.assign(process.env, configEnvironment(registry.config));
 }
 
-export const uniqueModelName = (base = "churn_predictor"): string => `${base}_${randomUUID().slice(0, 8).replace(/\d/g, "x")}`;
+/** Digits become the letters g–p (a name must not look versioned), keeping all 16 hex values apart: no accidental twins. */
+export const uniqueModelName = (base = "churn_predictor"): string => `${base}_${randomUUID().slice(0, 8).replace(/\d/g, (d) => "ghijklmnop"[Number(d)] ?? "x")}`;
 
 /** An API Gateway HTTP API (payload 2.0) event as the gateway builds it, for handler tests. */
 export function apiEvent(options: {
@@ -64,6 +66,8 @@ export function apiEvent(options: {
   body?: unknown;
   rawBody?: string;
   actor?: string;
+  /** Extra request headers, lower-case names as API Gateway delivers them. */
+  headers?: Record<string, string>;
 }): APIGatewayProxyEventV2WithIAMAuthorizer {
   const [method = "GET", path = "/"] = options.routeKey.split(" ");
   const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.pathParameters?.[name] ?? ""));
@@ -73,7 +77,7 @@ export function apiEvent(options: {
     routeKey: options.routeKey,
     rawPath,
     rawQueryString: new URLSearchParams(options.queryStringParameters ?? {}).toString(),
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...options.headers },
     queryStringParameters: options.queryStringParameters,
     pathParameters: options.pathParameters,
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),

@@ -6,12 +6,20 @@ import { RegistryStore } from "../../shared/store/registry-store";
 import { newModelItem, type ModelItem } from "../../shared/store/entities/model";
 import { registerVersion } from "../../shared/use-cases/versions";
 import { registerVersionBody } from "../../shared/schemas/version";
-import type { RegistryDeps } from "../../shared/use-cases/deps";
+import type { ArtifactDeps } from "../../shared/use-cases/deps";
+import { S3Client } from "@aws-sdk/client-s3";
+import { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import { DEFAULT_UPLOAD_SETTINGS } from "../../shared/config";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
 const fixedNow = new Date("2026-11-22T10:00:00.000Z");
-const deps: RegistryDeps = { store: new RegistryStore(documents, "registry", () => fixedNow, () => "event-id"), namingPolicy: "strict" };
+const deps: ArtifactDeps = {
+  store: new RegistryStore(documents, "registry", () => fixedNow, () => "event-id"),
+  namingPolicy: "strict",
+  artifacts: new ArtifactBucket(new S3Client({ region: "us-east-1" }), "artifacts", { uploadUrlExpirySeconds: 900, clock: () => fixedNow }),
+  uploads: DEFAULT_UPLOAD_SETTINGS,
+};
 const ci = { actor: "arn:aws:iam::123456789012:role/ci", requestId: "req-7" };
 
 const model = (fields: Partial<ModelItem>): ModelItem => ({ ...newModelItem({ name: "fraud_detector", actor: "someone", now: "2026-01-01T00:00:00.000Z" }), ...fields });

@@ -1,3 +1,4 @@
+import type { DatasetUsageView } from "../../schemas/lineage";
 import type { ItemBase } from "../table";
 import { modelPartition, padNumber } from "../keys";
 
@@ -28,4 +29,8 @@ export function newDatasetLinkItem(fields: { model: string; version: number; dat
     model: fields.model,
     version: fields.version,
   };
+}
+
+export function toDatasetUsageView(item: DatasetLinkItem): DatasetUsageView {
+  return { model: item.model, version: item.version, datasetVersion: item.datasetVersion };
 }

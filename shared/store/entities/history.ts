@@ -1,3 +1,4 @@
+import type { HistoryEntryView } from "../../schemas/history";
 import type { ItemBase } from "../table";
 import { modelPartition, padNumber } from "../keys";
 
@@ -11,6 +12,8 @@ export const HISTORY_ACTIONS = [
   "VERSION_UPDATED",
   "VERSION_READY",
   "VERSION_FAILED",
+  /** An Archived version removed by an admin (its artifact object goes when no other version shares it). */
+  "VERSION_DELETED",
   "STAGE_CHANGED",
   "ALIAS_CHANGED",
   "POLICY_CHANGED",
@@ -49,4 +52,12 @@ export function newHistoryItem(
   context: { model: string; sequence: number; eventId: string; actor: string; requestId: string; occurredAt: string },
 ): HistoryItem {
   return { ...historyKey(context.model, context.sequence), entity: HISTORY_ENTITY, schemaVersion: 1, ...draft, ...context };
+}
+
+/** The audit fields in reading order: who, when, what; storage attributes stay out. */
+const VIEW_FIELDS = ["sequence", "eventId", "action", "actor", "occurredAt", "requestId", "version", "semver", "fromStage", "toStage", "previousVersion", "alias", "reason", "artifact", "changes"] as const satisfies readonly (keyof HistoryEntryView)[];
+
+export function toHistoryView(item: HistoryItem): HistoryEntryView {
+  const view = Object.fromEntries(VIEW_FIELDS.filter((field) => item[field] !== undefined).map((field) => [field, item[field]]));
+  return view as HistoryEntryView;
 }

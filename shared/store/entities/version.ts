@@ -1,6 +1,7 @@
 import type { Stage, VersionMetadata, VersionStatus, VersionView } from "../../schemas/version";
 import type { ItemBase } from "../table";
 import { modelPartition, padNumber } from "../keys";
+import { toArtifactView, type ArtifactState } from "./artifact";
 
 export const VERSION_ENTITY = "version";
 const SCHEMA_VERSION = 1;
@@ -8,10 +9,12 @@ export const VERSION_SORT_PREFIX = "VERSION#";
 
 export const versionKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `${VERSION_SORT_PREFIX}${padNumber(version)}` });
 
+export const stageIndexPartition = (stage: string) => `STAGE#${stage}`;
+
 /** Versions outside stage None appear in the sparse stage index: one Query lists a stage across models. */
 export function stageIndexKey(name: string, version: number, stage: Stage): { gsi1pk?: string; gsi1sk?: string } {
   if (stage === "None") return {};
-  return { gsi1pk: `STAGE#${stage}`, gsi1sk: `${name}#${padNumber(version)}` };
+  return { gsi1pk: stageIndexPartition(stage), gsi1sk: `${name}#${padNumber(version)}` };
 }
 
 export interface VersionItem extends ItemBase, VersionMetadata {
@@ -23,6 +26,8 @@ export interface VersionItem extends ItemBase, VersionMetadata {
   readonly status: VersionStatus;
   readonly stage: Stage;
   readonly source?: string;
+  /** Bytes uploaded to the registry's bucket (instead of `source`), and where their upload stands. */
+  readonly artifact?: ArtifactState;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -33,7 +38,9 @@ export function newVersionItem(fields: {
   version: number;
   semver?: string;
   metadata: VersionMetadata;
-  source: string;
+  source?: string;
+  artifact?: ArtifactState;
+  status: VersionStatus;
   actor: string;
   now: string;
 }): VersionItem {
@@ -45,10 +52,10 @@ export function newVersionItem(fields: {
     model: fields.model,
     version: fields.version,
     semver: fields.semver,
-    // An external source holds its own bytes: nothing to verify, so the version is usable at once.
-    status: "READY",
+    status: fields.status,
     stage: "None",
     source: fields.source,
+    artifact: fields.artifact,
     createdBy: fields.actor,
     createdAt: fields.now,
     updatedAt: fields.now,
@@ -56,6 +63,6 @@ export function newVersionItem(fields: {
 }
 
 export function toVersionView(item: VersionItem): VersionView {
-  const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, ...view } = item;
-  return { ...view, uri: `models:/${item.model}/${item.version}` };
+  const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, artifact, ...view } = item;
+  return { ...view, ...(artifact ? { artifact: toArtifactView(artifact) } : {}), uri: `models:/${item.model}/${item.version}` };
 }

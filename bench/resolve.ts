@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { localCredentials } from "../infra/local/engines";
+import { LOCAL_TABLE_NAME, startLocalRegistry } from "../infra/local/start";
+import { median, timed } from "./stats";
+
+export interface ResolveFigure {
+  readonly gatewayMedianMs: number;
+  readonly getItemMedianMs: number;
+  readonly ratio: number;
+  readonly samples: number;
+}
+
+async function send(url: string, method: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${method} ${url} → ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/**
+ * Resolving the Production version through the local gateway (HTTP, payload 2.0 event, middy,
+ * validation, one GetItem) against a raw GetItem of the same item on the same DynamoDB Local,
+ * interleaved so both see the same machine load.
+ */
+export async function benchResolve(samples = 400): Promise<ResolveFigure> {
+  const dataDir = await mkdtemp(join(tmpdir(), "registry-bench-"));
+  const registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
+  const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1", endpoint: registry.engines.dynamodb, credentials: localCredentials }));
+  try {
+    await send(`${registry.url}/models/fraud_detector/versions`, "POST", { source: "s3://bench/model.tar.gz" });
+    await send(`${registry.url}/models/fraud_detector/versions/1/transitions`, "POST", { to: "Staging", reason: "bench" });
+    await send(`${registry.url}/models/fraud_detector/versions/1/transitions`, "POST", { to: "Production", reason: "bench" });
+    const resolve = () => send(`${registry.url}/models/fraud_detector/stages/Production`, "GET");
+    const getItem = () => raw.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: "MODEL#fraud_detector", sk: "STAGE#Production" } }));
+    for (let i = 0; i < 50; i++) await Promise.all([resolve(), getItem()]);
+
+    const gateway: number[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      gateway.push(await timed(resolve));
+      direct.push(await timed(getItem));
+    }
+    const gatewayMedianMs = median(gateway);
+    const getItemMedianMs = median(direct);
+    return { gatewayMedianMs, getItemMedianMs, ratio: gatewayMedianMs / getItemMedianMs, samples };
+  } finally {
+    raw.destroy();
+    await registry.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,19 @@
+import { loadConfig } from "../../shared/config";
+import { buildRegistryDeps } from "../../shared/composition";
+import { createApiHandler } from "../../shared/http/api-handler";
+import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
+import { deleteAlias, setAlias } from "../../shared/use-cases/aliases";
+import { putPolicy } from "../../shared/use-cases/policy";
+
+const config = loadConfig();
+const deps = buildRegistryDeps(config);
+const ok = (body: unknown) => ({ status: 200, body });
+
+/** Stage moves, rollback, aliases and promotion policy: translate the request, call one use case, shape the answer. */
+export const handler = createApiHandler("lifecycle", config, {
+  "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) => ok(await transitionVersion(deps, path.name, path.v, body, who)),
+  "POST /models/{name}/stages/{stage}/rollback": async ({ path, body, who }) => ok(await rollbackProduction(deps, path.name, body, who)),
+  "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),
+  "DELETE /models/{name}/aliases/{alias}": async ({ path, who }) => ok(await deleteAlias(deps, path.name, path.alias, who)),
+  "PUT /models/{name}/policy": async ({ path, body, who }) => ok(await putPolicy(deps, path.name, body, who)),
+});

@@ -1,0 +1,112 @@
+import { Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import type { IEventBus } from "aws-cdk-lib/aws-events";
+import { SfnStateMachine } from "aws-cdk-lib/aws-events-targets";
+import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import { join } from "node:path";
+import { OUTBOX_STREAM_FILTER } from "../shared/events/model-events";
+import type { EnvironmentConfig } from "./config";
+import { DeploymentTrigger } from "./deployment-trigger";
+import { REPO_ROOT, RegistryFunction } from "./registry-function";
+
+export interface EventsStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  /** The table whose stream carries the outbox (new history items). */
+  readonly table: ITable;
+  readonly bus: IEventBus;
+  /** Where `publisher/handler.ts` lives; defaults to the repository's functions/. */
+  readonly functionsDir?: string;
+}
+
+/**
+ * The transactional outbox's relay (SPEC §7): the publisher function reads new history items from
+ * the table's stream and puts them on the bus; a dead-letter queue and alarms catch what fails;
+ * the environment's deployment rules listen on the bus.
+ */
+export class EventsStack extends Stack {
+  readonly publisher: RegistryFunction;
+  readonly deadLetters: Queue;
+
+  constructor(scope: Construct, id: string, props: EventsStackProps) {
+    super(scope, id, props);
+    const { config, table, bus } = props;
+    const name = `model-registry-${config.name}`;
+
+    // One queue for everything that did not reach where it should: events PutEvents refused (the
+    // publisher's messages carry the entry, ready to put again), stream batches the function could
+    // not handle (Lambda's on-failure records) and events a deployment rule could not deliver.
+    this.deadLetters = new Queue(this, "DeadLetters", {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: "This queue is itself the dead-letter queue of the events publisher, its stream event source and the deployment rules' targets; nothing consumes it but a human after the alarm.",
+    });
+
+    this.publisher = new RegistryFunction(this, "Publisher", {
+      entry: join(props.functionsDir ?? join(REPO_ROOT, "functions"), "publisher", "handler.ts"),
+      description: "Announces committed changes (new history items on the table's stream) on the registry's event bus",
+      config,
+      environment: { TABLE_NAME: table.tableName, BUS_NAME: bus.eventBusName, DLQ_URL: this.deadLetters.queueUrl },
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+    })
+      .putEvents(bus)
+      .sendMessages(this.deadLetters);
+    this.publisher.function.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: config.events.publisherBatchSize,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: config.events.publisherRetryAttempts,
+        onFailure: new SqsDlq(this.deadLetters),
+        // Only new history items are outbox records: the function is not even invoked for the rest.
+        filters: [FilterCriteria.filter(OUTBOX_STREAM_FILTER)],
+      }),
+    );
+    Validations.of(this.publisher.role.node.findChild("DefaultPolicy")).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason: "dynamodb:ListStreams (granted by the stream event source) and the X-Ray trace actions do not support resource-level permissions; the stream reads are scoped to the table's stream ARN.",
+    });
+
+    this.alarms(config, name);
+
+    for (const trigger of config.events.deploymentTriggers) {
+      const stateMachine = StateMachine.fromStateMachineName(this, `${trigger.id}StateMachine`, trigger.stateMachineName);
+      new DeploymentTrigger(this, trigger.id, {
+        bus,
+        model: trigger.model,
+        stage: trigger.stage,
+        target: new SfnStateMachine(stateMachine, { deadLetterQueue: this.deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+      });
+    }
+  }
+
+  private alarms(config: EnvironmentConfig, name: string): void {
+    const common = { evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING };
+    this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "DeadLettersAlarm", {
+      ...common,
+      alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (README, Events)`,
+      threshold: 1,
+    });
+    this.publisher.function.metricErrors({ period: config.alarms.period, statistic: "Sum" }).createAlarm(this, "PublisherErrors", {
+      ...common,
+      alarmDescription: `${name}: events publisher errors`,
+      threshold: config.alarms.functionErrors,
+    });
+    this.publisher.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "PublisherIteratorAge", {
+      ...common,
+      alarmDescription: `${name}: announcements are falling behind the table's stream`,
+      threshold: config.events.maxIteratorAge.toMilliseconds(),
+    });
+  }
+}

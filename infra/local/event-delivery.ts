@@ -1,0 +1,147 @@
+import { readFile, stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import * as z from "zod";
+import { matchesPattern, parsePattern, type EventPattern } from "./event-pattern";
+
+/**
+ * The local bus's rules and HTTP targets. Rules come from a JSON file that is read again whenever
+ * it changes, so rules can be edited while `npm start` runs:
+ *   [{ "name": "...", "eventPattern": { ...EventBridge pattern... }, "targets": [{ "url": "http://..." }] }]
+ * Each matching event is POSTed (JSON, as EventBridge delivers it) to each target of each matching
+ * rule. Failed deliveries are retried with exponential backoff, in memory: a target that is down
+ * for a while gets its events once it is back, unless this process stops first or the event
+ * grows older than `maxEventAgeMs` (the events log keeps every event regardless).
+ */
+
+export interface LocalRule {
+  readonly name: string;
+  readonly eventPattern: EventPattern;
+  readonly targets: readonly { readonly url: string }[];
+}
+
+export interface DeliveryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Like a target's MaximumEventAgeInSeconds: no retry starts after this. */
+  readonly maxEventAgeMs: number;
+  readonly timeoutMs: number;
+}
+
+/** About 3.5 minutes of retries (1 s, 2 s, 4 s … capped at 30 s): enough for a webhook to restart. */
+export const DEFAULT_DELIVERY: DeliveryPolicy = { maxAttempts: 12, baseDelayMs: 1_000, maxDelayMs: 30_000, maxEventAgeMs: 5 * 60_000, timeoutMs: 5_000 };
+
+const rulesFileSchema = z.array(
+  z.object({
+    name: z.string().min(1),
+    eventPattern: z.unknown().transform((pattern, ctx) => {
+      try {
+        return parsePattern(pattern);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    targets: z.array(z.object({ url: z.url() })).min(1),
+  }),
+);
+
+/** Reads the rules file when it changed since the last read; a missing file means no rules. */
+export class RulesFile {
+  private rules: readonly LocalRule[] = [];
+  private version: number | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async current(): Promise<readonly LocalRule[]> {
+    const modified = await stat(this.path).then((s) => s.mtimeMs, () => undefined);
+    if (modified === this.version) return this.rules;
+    this.version = modified;
+    this.rules = modified === undefined ? [] : await this.read();
+    return this.rules;
+  }
+
+  private async read(): Promise<readonly LocalRule[]> {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(this.path, "utf8"));
+    } catch (error) {
+      this.log(`${this.path} is not valid JSON (${(error as Error).message}); no rule applies until it is fixed.`);
+      return [];
+    }
+    const parsed = rulesFileSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    this.log(`${this.path} is not a valid rules file (${problems}); no rule applies until it is fixed.`);
+    return [];
+  }
+}
+
+/** POSTs events to HTTP targets, each delivery retrying on its own until it succeeds or gives up. */
+export class TargetDelivery {
+  private readonly stopping = new AbortController();
+  private inFlight = 0;
+
+  constructor(
+    private readonly policy: DeliveryPolicy,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Starts delivering `event` to every target of every rule it matches; does not wait. */
+  route(event: { id: string }, rules: readonly LocalRule[]): void {
+    for (const rule of rules) {
+      if (!matchesPattern(rule.eventPattern, event)) continue;
+      for (const target of rule.targets) void this.deliver(event, rule.name, target.url);
+    }
+  }
+
+  /** Deliveries started and not yet finished (delivered, refused or given up). */
+  pending(): number {
+    return this.inFlight;
+  }
+
+  /** Drops every pending delivery: the queue lives in memory only. */
+  stop(): void {
+    if (this.pending() > 0) this.log(`Dropping ${this.pending()} pending deliveries (the local bus keeps its retry queue in memory).`);
+    this.stopping.abort();
+  }
+
+  private async deliver(event: { id: string }, rule: string, url: string): Promise<void> {
+    this.inFlight++;
+    const startedAt = Date.now();
+    try {
+      for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+        const outcome = await this.post(url, event);
+        if (outcome === "delivered") return;
+        if (outcome !== "retry") return this.log(`Rule ${rule}: ${url} refused event ${event.id} (${outcome.refused}); not retried.`);
+        const delay = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+        if (attempt >= this.policy.maxAttempts || Date.now() + delay - startedAt > this.policy.maxEventAgeMs) {
+          return this.log(`Rule ${rule}: gave up delivering event ${event.id} to ${url} after ${attempt} attempts.`);
+        }
+        await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Retries what a restart or a moment may fix (no answer, 408, 409, 429, 5xx), as EventBridge does for HTTP targets. */
+  private async post(url: string, event: unknown): Promise<"delivered" | "retry" | { refused: string }> {
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(event),
+        signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.policy.timeoutMs)]),
+      });
+      await response.body?.cancel();
+      if (response.ok) return "delivered";
+      return [408, 409, 429].includes(response.status) || response.status >= 500 ? "retry" : { refused: `HTTP ${response.status}` };
+    } catch {
+      return "retry";
+    }
+  }
+}

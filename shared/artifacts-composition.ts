@@ -1,0 +1,14 @@
+import { loadConfig, type RegistryConfig } from "./config";
+import { createS3Client } from "./clients";
+import { buildRegistryDeps } from "./composition";
+import { ArtifactBucket } from "./store/artifact-bucket";
+import type { ArtifactDeps } from "./use-cases/deps";
+
+/** The registry's dependencies plus the artifacts bucket: only functions that handle artifacts load the S3 client and presigner. */
+export function buildArtifactDeps(config: RegistryConfig = loadConfig()): ArtifactDeps {
+  return {
+    ...buildRegistryDeps(config),
+    artifacts: new ArtifactBucket(createS3Client(config), config.bucketName, { uploadUrlExpirySeconds: config.uploads.urlExpirySeconds, clock: () => new Date() }),
+    uploads: config.uploads,
+  };
+}

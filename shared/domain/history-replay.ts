@@ -1,0 +1,35 @@
+import type { HistoryDraft } from "../store/entities/history";
+
+/** Which version holds each stage slot and alias: the part of a model's state that history can rebuild. */
+export interface Pointers {
+  readonly stages: { Production?: number; Staging: number[] };
+  readonly aliases: Record<string, number>;
+}
+
+type Entry = Pick<HistoryDraft, "action" | "version" | "fromStage" | "toStage" | "alias">;
+
+/**
+ * Replays STAGE_CHANGED and ALIAS_CHANGED entries, oldest first, from an empty model.
+ * A promotion that archives the previous occupant writes two entries (new → Production, old
+ * Production → Archived); leaving a stage clears the slot only if that version still holds it,
+ * so the two entries give the same answer in either order.
+ */
+export function replayPointers(entries: Iterable<Entry>): Pointers {
+  let production: number | undefined;
+  const staging = new Set<number>();
+  const aliases: Record<string, number> = {};
+  for (const entry of entries) {
+    const { version } = entry;
+    if (entry.action === "ALIAS_CHANGED" && entry.alias) {
+      if (version === undefined) delete aliases[entry.alias];
+      else aliases[entry.alias] = version;
+    }
+    if (entry.action !== "STAGE_CHANGED" || version === undefined) continue;
+    if (entry.fromStage === "Production" && production === version) production = undefined;
+    if (entry.fromStage === "Staging") staging.delete(version);
+    if (entry.toStage === "Production") production = version;
+    if (entry.toStage === "Staging") staging.add(version);
+  }
+  const stages = { ...(production === undefined ? {} : { Production: production }), Staging: [...staging].sort((a, b) => a - b) };
+  return { stages, aliases };
+}

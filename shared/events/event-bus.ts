@@ -1,0 +1,99 @@
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { entrySize, MAX_BYTES_PER_CALL, MAX_ENTRIES_PER_CALL } from "./model-events";
+
+/** Why an entry never made it onto the bus, after how many PutEvents attempts. */
+export interface PutFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly attempts: number;
+}
+
+export interface RetryPolicy {
+  /** PutEvents attempts per entry, the first included. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** A few quick attempts: what still fails goes to the dead-letter queue rather than holding up the shard. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+type EntryError = Omit<PutFailure, "attempts">;
+
+/** PutEvents within EventBridge's limits, putting again the entries a call reports as failed. */
+export class EventBus {
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  /**
+   * Puts `entries` in as few calls as the limits allow (≤ 10 entries, ≤ 256 KB each call); entries
+   * that fail (per-entry ErrorCode, or the whole call throwing) are put again with jittered
+   * exponential backoff. Returns, by index into `entries`, why each entry that never went through failed.
+   */
+  async put(entries: readonly PutEventsRequestEntry[]): Promise<Map<number, PutFailure>> {
+    const failures = new Map<number, PutFailure>();
+    let pending: number[] = [];
+    for (const [index, entry] of entries.entries()) {
+      const size = entrySize(entry);
+      if (size > MAX_BYTES_PER_CALL) failures.set(index, { code: "EntryTooLarge", message: `The entry is ${size} bytes; PutEvents takes at most ${MAX_BYTES_PER_CALL}.`, attempts: 0 });
+      else pending.push(index);
+    }
+    for (let attempt = 1; pending.length > 0 && attempt <= this.retry.attempts; attempt++) {
+      if (attempt > 1) await this.sleep(backoff(attempt - 1, this.retry));
+      const failedNow: number[] = [];
+      for (const batch of batches(pending, entries)) {
+        const errors = await this.putBatch(batch.map((index) => entries[index] as PutEventsRequestEntry));
+        batch.forEach((index, i) => {
+          const error = errors[i];
+          if (!error) return void failures.delete(index);
+          failures.set(index, { ...error, attempts: attempt });
+          failedNow.push(index);
+        });
+      }
+      pending = failedNow;
+    }
+    return failures;
+  }
+
+  /** One PutEvents call: the error of each entry, or undefined for those that went through. */
+  private async putBatch(entries: PutEventsRequestEntry[]): Promise<(EntryError | undefined)[]> {
+    try {
+      const { Entries: results = [] } = await this.client.send(new PutEventsCommand({ Entries: entries }));
+      return entries.map((_, i) => {
+        const result = results[i];
+        if (result?.ErrorCode) return { code: result.ErrorCode, message: result.ErrorMessage ?? result.ErrorCode };
+        return result?.EventId ? undefined : { code: "MissingResult", message: "PutEvents returned no result for this entry." };
+      });
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : new Error(String(error));
+      return entries.map(() => ({ code: name, message }));
+    }
+  }
+}
+
+/** Consecutive runs of `indexes` that fit one PutEvents call, in order. */
+function batches(indexes: readonly number[], entries: readonly PutEventsRequestEntry[]): number[][] {
+  const result: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const index of indexes) {
+    const size = entrySize(entries[index] as PutEventsRequestEntry);
+    if (current.length === MAX_ENTRIES_PER_CALL || bytes + size > MAX_BYTES_PER_CALL) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** Full jitter: a random delay up to base × 2^(retry−1), capped. */
+function backoff(retry: number, policy: RetryPolicy): number {
+  return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+}

@@ -1,0 +1,109 @@
+import * as z from "zod";
+import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { STAGES } from "../schemas/version";
+import { HISTORY_ACTIONS, HISTORY_ENTITY, type HistoryAction } from "../store/entities/history";
+
+/** SPEC §7: every event the registry puts on its bus comes from this source. */
+export const EVENT_SOURCE = "model-registry";
+
+/** History actions that are announced, and their detail types; every other action publishes nothing. */
+export const DETAIL_TYPES = {
+  VERSION_REGISTERED: "Model Version Registered",
+  VERSION_READY: "Model Version Ready",
+  VERSION_FAILED: "Model Version Failed",
+  STAGE_CHANGED: "Model Version Stage Changed",
+  ALIAS_CHANGED: "Model Alias Changed",
+} as const satisfies Partial<Record<HistoryAction, string>>;
+export type PublishedAction = keyof typeof DETAIL_TYPES;
+export type DetailType = (typeof DETAIL_TYPES)[PublishedAction];
+
+/**
+ * Which stream records are outbox records: new history items. Lambda filter syntax is EventBridge
+ * pattern syntax, so the CDK event source mapping and the local stream tailer share this one pattern.
+ */
+export const OUTBOX_STREAM_FILTER = {
+  eventName: ["INSERT"],
+  dynamodb: { NewImage: { entity: { S: [HISTORY_ENTITY] } } },
+} as const;
+
+const stage = z.enum(STAGES);
+
+/**
+ * The event's `detail` (SPEC §7), exactly the history item's fields of the same names:
+ * docs/events.schema.json is generated from this schema (a test keeps them equal).
+ */
+export const modelEventDetail = z
+  .object({
+    eventId: z.string().min(1).meta({ description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
+    sequence: z.number().int().positive().meta({ description: "Per model, increasing by one with every change of the model: order a model's events by it" }),
+    model: z.string().min(1),
+    version: z.number().int().positive().optional().meta({ description: "The version the change is about; absent only when an alias was removed" }),
+    semver: z.string().optional(),
+    fromStage: stage.optional(),
+    toStage: stage.optional(),
+    previousVersion: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before" }),
+    alias: z.string().optional(),
+    actor: z.string().min(1).meta({ description: "The verified caller (an IAM ARN in AWS)" }),
+    reason: z.string().optional(),
+    occurredAt: z.iso.datetime().meta({ description: "When the change committed (also the event's time, to the second)" }),
+    artifact: z
+      .object({ uri: z.string(), sha256: z.string().meta({ description: "Lowercase hex" }), sizeBytes: z.number().int().nonnegative() })
+      .optional()
+      .meta({ description: "The bytes a registration, verification or failure is about" }),
+  })
+  .meta({ title: "Model registry event detail" });
+export type ModelEventDetail = z.infer<typeof modelEventDetail>;
+
+/** A history item as the stream carries it: checked, because a record we cannot read must not pass as an event. */
+const historyImage = modelEventDetail.extend({ entity: z.literal(HISTORY_ENTITY), action: z.enum(HISTORY_ACTIONS) });
+
+export class MalformedHistoryItemError extends Error {
+  override readonly name = "MalformedHistoryItem";
+}
+
+/** The PutEvents entry announcing one committed history item, or undefined for actions that publish nothing. */
+export function toModelEvent(image: Record<string, unknown>, busName: string): PutEventsRequestEntry | undefined {
+  const parsed = historyImage.safeParse(image);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new MalformedHistoryItemError(`History item ${String(image.pk)}/${String(image.sk)} cannot be announced: ${problems}`);
+  }
+  const { entity: _entity, action, ...detail } = parsed.data;
+  if (!(action in DETAIL_TYPES)) return undefined;
+  return {
+    EventBusName: busName,
+    Source: EVENT_SOURCE,
+    DetailType: DETAIL_TYPES[action as PublishedAction],
+    Detail: JSON.stringify(detail),
+    Resources: resourcesOf(detail),
+    Time: new Date(detail.occurredAt),
+  };
+}
+
+/** Model URIs the event is about: the version, and the alias when an alias moved. */
+function resourcesOf(detail: ModelEventDetail): string[] {
+  const resources = detail.version === undefined ? [] : [`models:/${detail.model}/${detail.version}`];
+  if (detail.alias) resources.push(`models:/${detail.model}@${detail.alias}`);
+  return resources;
+}
+
+/** PutEvents limits: entries per call, and bytes per call as EventBridge counts them. */
+export const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_BYTES_PER_CALL = 256 * 1024;
+
+/** An entry's size as EventBridge computes it ("Calculating PutEvents event entry size"). */
+export function entrySize(entry: Pick<PutEventsRequestEntry, "Time" | "Source" | "DetailType" | "Detail" | "Resources">): number {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text, "utf8"));
+  return (
+    (entry.Time ? 14 : 0) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
+  );
+}

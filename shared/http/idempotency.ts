@@ -1,0 +1,67 @@
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError } from "../domain/errors";
+import { IDEMPOTENCY_PARTITION, IDEMPOTENCY_RETENTION_SECONDS, REPLAYED_HEADER } from "./idempotency-key";
+
+type Response = APIGatewayProxyStructuredResultV2;
+
+/** What makes two requests "the same": the key names the request, the body must match. */
+export interface IdempotentRequest {
+  readonly key: { readonly route: string; readonly path: string; readonly caller: string; readonly idempotencyKey: string };
+  readonly body: unknown;
+}
+
+export type RunOnce = (request: IdempotentRequest, context: Context, respond: () => Promise<Response>) => Promise<Response>;
+
+/**
+ * Powertools idempotency over the registry's own table (records: pk IDEMPOTENCY, sk
+ * `<function>#<sha256 of route, path, caller and key>`, TTL on expiresAt).
+ * 1. the first request with a key stores an INPROGRESS record (conditional put) and runs;
+ * 2. a 2xx answer is stored with the body's hash and replayed, marked `idempotent-replayed: true`,
+ *    to every retry with that key and the same body;
+ * 3. an error answer is not stored (the record is deleted): a failed change wrote nothing, so the
+ *    retry runs again, e.g. after a 409 StageConflict or a 400 the client has fixed;
+ * 4. the same key with another body → 409 IdempotencyKeyReused; while the first still runs → 409
+ *    IdempotencyKeyInProgress.
+ */
+export function createIdempotency(client: DynamoDBClient, tableName: string, keyPrefix: string): RunOnce {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName,
+    awsSdkV3Client: client,
+    keyAttr: "pk",
+    sortKeyAttr: "sk",
+    staticPkValue: IDEMPOTENCY_PARTITION,
+    expiryAttr: "expiresAt",
+    inProgressExpiryAttr: "inProgressExpiresAt",
+    statusAttr: "status",
+    dataAttr: "response",
+    validationKeyAttr: "payloadHash",
+  });
+  const markReplayed = (response: unknown) => {
+    const stored = response as Response;
+    return { ...stored, headers: { ...stored.headers, [REPLAYED_HEADER]: "true" } };
+  };
+
+  return async function once(request: IdempotentRequest, context: Context, respond: () => Promise<Response>): Promise<Response> {
+    // One config per request: it carries this invocation's context (the in-progress lock expires with it).
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: "key",
+      payloadValidationJmesPath: "body",
+      expiresAfterSeconds: IDEMPOTENCY_RETENTION_SECONDS,
+      hashFunction: "sha256",
+      lambdaContext: context,
+      responseHook: markReplayed,
+    });
+    // A stable prefix instead of the Lambda's physical name: a redeploy must not forget the keys.
+    const run = makeIdempotent((_request: IdempotentRequest) => respond(), { persistenceStore, config, keyPrefix });
+    try {
+      return (await run(request)) as Response;
+    } catch (error) {
+      if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError(request.key.route);
+      if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotencyKeyInProgressError(request.key.route);
+      throw error;
+    }
+  };
+}

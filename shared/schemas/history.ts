@@ -1,0 +1,44 @@
+import * as z from "zod";
+import { HISTORY_ACTIONS } from "../store/entities/history";
+import { cursor, limit } from "./common";
+import { stage, versionSelector } from "./version";
+
+export const historyQuery = z.strictObject({
+  version: versionSelector.optional().meta({ description: "Only entries about this version (number or v<semver>): the one it changed or the one it replaced" }),
+  limit,
+  cursor,
+});
+
+export const historyAtQuery = z.strictObject({
+  time: z.iso.datetime({ offset: true, error: "time is an ISO 8601 instant, e.g. 2024-01-15T10:30:00Z" }),
+});
+
+/** One immutable audit entry: who did what, when, under which request, from → to. */
+export const historyEntryView = z.object({
+  sequence: z.number().int().meta({ description: "Per model, 1, 2, 3… in commit order" }),
+  eventId: z.string(),
+  action: z.enum(HISTORY_ACTIONS),
+  actor: z.string(),
+  occurredAt: z.string(),
+  requestId: z.string(),
+  version: z.number().int().optional(),
+  semver: z.string().optional(),
+  fromStage: stage.optional(),
+  toStage: stage.optional(),
+  previousVersion: z.number().int().optional(),
+  alias: z.string().optional(),
+  reason: z.string().optional(),
+  artifact: z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.number().int() }).optional(),
+  changes: z.record(z.string(), z.unknown()).optional(),
+});
+export type HistoryEntryView = z.infer<typeof historyEntryView>;
+
+export const historyPage = z.object({ items: z.array(historyEntryView), nextCursor: z.string().optional() });
+
+/** Which version held each stage and alias at one instant, replayed from the audit trail. */
+export const stagesAtView = z.object({
+  time: z.string(),
+  stages: z.object({ Production: z.number().int().optional(), Staging: z.array(z.number().int()) }),
+  aliases: z.record(z.string(), z.number().int()),
+});
+export type StagesAtView = z.infer<typeof stagesAtView>;

@@ -1,0 +1,150 @@
+import { createHash } from "node:crypto";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  UploadPartCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { base64ToHex, hexToBase64 } from "../domain/artifacts";
+import { UploadIncompleteError } from "../domain/errors";
+
+/** SPEC §4: download URLs live 15 minutes. */
+export const DOWNLOAD_URL_EXPIRY_SECONDS = 900;
+const CHECKSUM_HEADER = "x-amz-checksum-sha256";
+// Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
+const SIGNED_CHECKSUM = { unhoistableHeaders: new Set([CHECKSUM_HEADER]) };
+
+export interface PresignedRequest {
+  readonly url: string;
+  /** Headers the client must send as given: the URL's signature covers them. */
+  readonly headers: Record<string, string>;
+}
+
+export interface StoredObject {
+  readonly sizeBytes: number;
+  /** S3's stored full-object SHA-256 (hex), when it reports one: not for multipart objects (their checksum is composite) nor engines that keep none. */
+  readonly sha256?: string;
+}
+
+export interface ArtifactBucketSettings {
+  readonly uploadUrlExpirySeconds: number;
+  readonly clock: () => Date;
+}
+
+/**
+ * The artifacts bucket. The registry never carries bytes: it presigns URLs scoped to one key,
+ * assembles multipart uploads, and reads objects back only to verify them.
+ */
+export class ArtifactBucket {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucketName: string,
+    private readonly settings: ArtifactBucketSettings,
+  ) {}
+
+  uri(key: string): string {
+    return `s3://${this.bucketName}/${key}`;
+  }
+
+  /** Size and full-object checksum, or undefined when there is no object (without s3:ListBucket, S3 answers 403 for a missing key). */
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucketName, Key: key, ChecksumMode: "ENABLED" }));
+      const fullObject = head.ChecksumSHA256 && head.ChecksumType !== "COMPOSITE" && !head.ChecksumSHA256.includes("-");
+      return { sizeBytes: head.ContentLength ?? 0, sha256: fullObject ? base64ToHex(head.ChecksumSHA256 as string) : undefined };
+    } catch (error) {
+      if (error instanceof S3ServiceException && [403, 404].includes(error.$metadata.httpStatusCode ?? 0)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * One PUT for the whole object. The URL signs the digest, so S3 rejects any other bytes, and
+   * `If-None-Match: *`, so an object already stored under this content address is never overwritten.
+   */
+  async presignPut(key: string, sha256: string): Promise<PresignedRequest> {
+    const checksum = hexToBase64(sha256);
+    const command = new PutObjectCommand({ Bucket: this.bucketName, Key: key, ChecksumSHA256: checksum, IfNoneMatch: "*" });
+    return { url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)), headers: { [CHECKSUM_HEADER]: checksum, "if-none-match": "*" } };
+  }
+
+  async startMultipart(key: string, contentType: string): Promise<string> {
+    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucketName, Key: key, ContentType: contentType, ChecksumAlgorithm: "SHA256" }));
+    if (!UploadId) throw new Error(`S3 started no multipart upload for ${key}`);
+    return UploadId;
+  }
+
+  /** One part's PUT; the URL signs that part's digest. */
+  async presignPart(key: string, uploadId: string, partNumber: number, sha256: string): Promise<PresignedRequest & { partNumber: number }> {
+    const checksum = hexToBase64(sha256);
+    const command = new UploadPartCommand({ Bucket: this.bucketName, Key: key, UploadId: uploadId, PartNumber: partNumber, ChecksumSHA256: checksum });
+    return { partNumber, url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)), headers: { [CHECKSUM_HEADER]: checksum } };
+  }
+
+  /** When upload URLs signed now stop working. */
+  uploadUrlsExpireAt(): string {
+    return this.expiresAt(this.settings.uploadUrlExpirySeconds);
+  }
+
+  /**
+   * Assembles the parts, never over an object already stored under this key (`If-None-Match: *`):
+   * "already-stored" means someone else's upload of the same address won, and that object is what to verify.
+   */
+  async completeMultipart(key: string, uploadId: string, parts: readonly { partNumber: number; etag: string; sha256: string }[]): Promise<"completed" | "already-stored"> {
+    try {
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucketName,
+          Key: key,
+          UploadId: uploadId,
+          IfNoneMatch: "*",
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ChecksumSHA256: hexToBase64(p.sha256) })) },
+        }),
+      );
+      return "completed";
+    } catch (error) {
+      if (!(error instanceof S3ServiceException)) throw error;
+      const status = error.$metadata.httpStatusCode ?? 0;
+      if (status === 412) return "already-stored";
+      // S3's verdict on the client's parts (InvalidPart, EntityTooSmall, NoSuchUpload, …): the client can act on it.
+      if (status >= 400 && status < 500) throw new UploadIncompleteError(`S3 did not assemble the parts: ${error.name}: ${error.message}`, { s3Code: error.name });
+      throw error;
+    }
+  }
+
+  /** Streams the object through SHA-256: the registry's own verification, whatever S3 checked on the way in. */
+  async digest(key: string): Promise<{ sha256: string; sizeBytes: number }> {
+    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
+    if (!Body) throw new Error(`S3 returned no body for ${key}`);
+    const hash = createHash("sha256");
+    let sizeBytes = 0;
+    for await (const chunk of Body as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+    }
+    return { sha256: hash.digest("hex"), sizeBytes };
+  }
+
+  async presignGet(key: string, filename: string, contentType: string): Promise<{ url: string; expiresAt: string }> {
+    const command = new GetObjectCommand({ Bucket: this.bucketName, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"`, ResponseContentType: contentType });
+    return { url: await getSignedUrl(this.s3, command, this.signing(DOWNLOAD_URL_EXPIRY_SECONDS)), expiresAt: this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS) };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
+  }
+
+  private signing(expiresIn: number) {
+    return { expiresIn, signingDate: this.settings.clock(), ...SIGNED_CHECKSUM };
+  }
+
+  private expiresAt(seconds: number): string {
+    return new Date(this.settings.clock().getTime() + seconds * 1000).toISOString();
+  }
+}

@@ -1,0 +1,46 @@
+import type { TransactItem } from "../model-change";
+import type { ItemBase } from "../table";
+import { modelPartition, padNumber } from "../keys";
+
+export const UPLOAD_PARTS_ENTITY = "uploadParts";
+const DIGEST_BYTES = 32;
+
+/**
+ * The part digests a client declared for a version's multipart upload: S3 wants each part's
+ * checksum again when the parts are assembled. 32 bytes per part number in one binary attribute
+ * (all zeros: not declared), so even 10,000 parts fit one item.
+ */
+export const uploadPartsKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `UPLOAD#${padNumber(version)}` });
+
+export interface UploadPartsItem extends ItemBase {
+  readonly model: string;
+  readonly version: number;
+  readonly digests: Uint8Array;
+  /** Bumped on every write: the optimistic lock for merging declarations. */
+  readonly revision: number;
+}
+
+/** `existing` with `parts` declared (a part declared again takes its new digest: the client re-splits or re-uploads it). */
+export function withDeclaredParts(existing: UploadPartsItem | undefined, name: string, version: number, parts: readonly { partNumber: number; sha256: string }[]): UploadPartsItem {
+  const highest = Math.max(0, ...parts.map((p) => p.partNumber));
+  const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, highest * DIGEST_BYTES));
+  if (existing) digests.set(existing.digests);
+  for (const part of parts) digests.set(Buffer.from(part.sha256, "hex"), (part.partNumber - 1) * DIGEST_BYTES);
+  return { ...uploadPartsKey(name, version), entity: UPLOAD_PARTS_ENTITY, schemaVersion: 1, model: name, version, digests, revision: (existing?.revision ?? 0) + 1 };
+}
+
+/** The declared digest of one part (hex), or undefined when it was never declared. */
+export function declaredDigest(item: UploadPartsItem | undefined, partNumber: number): string | undefined {
+  const digest = item?.digests.subarray((partNumber - 1) * DIGEST_BYTES, partNumber * DIGEST_BYTES);
+  if (!digest || digest.length < DIGEST_BYTES || digest.every((byte) => byte === 0)) return undefined;
+  return Buffer.from(digest).toString("hex");
+}
+
+export function putUploadParts(tableName: string, item: UploadPartsItem): TransactItem {
+  // Invariant: merge onto the declarations that were read, never over a concurrent merge (that one retries).
+  return item.revision === 1
+    ? { Put: { TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } }
+    : { Put: { TableName: tableName, Item: item, ConditionExpression: "revision = :seen", ExpressionAttributeValues: { ":seen": item.revision - 1 } } };
+}
+
+export const deleteUploadParts = (tableName: string, name: string, version: number): TransactItem => ({ Delete: { TableName: tableName, Key: uploadPartsKey(name, version) } });

@@ -1,0 +1,14 @@
+import { toDatasetUsageView } from "../store/entities/dataset-link";
+import type { Page } from "../store/pages";
+import type { DatasetUsageView } from "../schemas/lineage";
+import type { RegistryDeps } from "./deps";
+
+/**
+ * Impact analysis: every version, of any model, trained on a dataset (one Query of the index
+ * partition DATASET#<id> that registration fills). An unknown dataset is an empty list, not a 404:
+ * the registry only knows datasets through the versions that name them.
+ */
+export async function listDatasetUsage(deps: RegistryDeps, datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetUsageView>> {
+  const result = await deps.store.listDatasetUsage(datasetId, page);
+  return { items: result.items.map(toDatasetUsageView), nextCursor: result.nextCursor };
+}

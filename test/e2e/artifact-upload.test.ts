@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
+
+/**
+ * A training cluster's view of `npm start`'s registry: plain fetch, JSON in and out, bytes
+ * straight to the presigned URLs (s3rver), never through the API.
+ */
+
+interface PresignedRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+interface Upload {
+  readonly method: "PUT" | "MULTIPART";
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly uploadId: string;
+  readonly partSizeBytes: number;
+  readonly partCount: number;
+  readonly parts: (PresignedRequest & { partNumber: number })[];
+}
+
+const MiB = 1024 * 1024;
+const hex = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+let registry: LocalRegistry;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "registry-uploads-"));
+  registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
+});
+afterAll(async () => {
+  await registry?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${registry.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function putBytes(request: PresignedRequest, bytes: Buffer): Promise<string> {
+  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
+  expect(response.status).toBe(200);
+  return response.headers.get("etag") ?? "";
+}
+
+async function download(path: string): Promise<Buffer> {
+  const { body } = await api<{ url: string }>("GET", `${path}/artifact`);
+  return Buffer.from(await (await fetch(body.url)).arrayBuffer());
+}
+
+describe("a training cluster uploading through the local registry", () => {
+  it("registers, PUTs the bytes to the presigned URL, completes, and downloads the same bytes", async () => {
+    const bytes = randomBytes(2 * MiB);
+
+    const registered = await api<{ version: number; status: string; upload: Upload }>("POST", "/models/image_classifier/versions", {
+      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes), contentType: "application/octet-stream" },
+      metrics: { top1: 0.81 },
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ status: "PENDING_UPLOAD", upload: { method: "PUT" } });
+    await putBytes(registered.body.upload, bytes);
+    const completed = await api<{ status: string }>("POST", `/models/image_classifier/versions/${registered.body.version}/artifact/complete`);
+
+    expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
+    expect(hex(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(hex(bytes));
+  });
+
+  it("uploads a multipart artifact part by part and completes it with the ETags", async () => {
+    const bytes = randomBytes(70 * MiB);
+    const partSizeBytes = 32 * MiB;
+    const parts = [0, 1, 2].map((i) => bytes.subarray(i * partSizeBytes, (i + 1) * partSizeBytes));
+
+    const registered = await api<{ version: number; upload: Upload }>("POST", "/models/speech_recognizer/versions", {
+      artifact: { filename: "model.safetensors", sizeBytes: bytes.length, sha256: hex(bytes), partSizeBytes, parts: parts.map((part, i) => ({ partNumber: i + 1, sha256: hex(part) })) },
+    });
+    expect(registered.body.upload).toMatchObject({ method: "MULTIPART", partSizeBytes, partCount: 3 });
+    const etags = await Promise.all(registered.body.upload.parts.map((part) => putBytes(part, parts[part.partNumber - 1]!)));
+    const path = `/models/speech_recognizer/versions/${registered.body.version}`;
+    const completed = await api<{ status: string }>("POST", `${path}/artifact/complete`, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
+
+    expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
+    expect(hex(await download(path))).toBe(hex(bytes));
+  }, 60_000);
+
+  it("refuses the version's download while its bytes are unverified", async () => {
+    const bytes = randomBytes(1000);
+    const registered = await api<{ version: number }>("POST", "/models/image_classifier/versions", { artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes) } });
+
+    const refused = await api<{ error: { code: string } }>("GET", `/models/image_classifier/versions/${registered.body.version}/artifact`);
+
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: "VersionNotReady" } } });
+  });
+});

@@ -1,0 +1,260 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { apiEvent, createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
+import { ROLES } from "../../shared/domain/permissions";
+import { registerVersionBody } from "../../shared/schemas/version";
+import type { UploadView } from "../../shared/schemas/artifact";
+import { registerVersion, getVersion } from "../../shared/use-cases/versions";
+import { completeUpload, deleteVersion, getArtifactDownload, requestPartUrls, restartUpload } from "../../shared/use-cases/artifacts";
+import { transitionVersion } from "../../shared/use-cases/lifecycle";
+
+const ci = { actor: "arn:aws:iam::123456789012:role/training-ci", requestId: "req-1", roles: ROLES };
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const filename = "model.tar.gz";
+
+let registry: TestRegistry;
+let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
+let artifacts: (typeof import("../../functions/artifacts/handler"))["handler"];
+
+beforeAll(async () => {
+  registry = await createTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
+  useRegistryEnvironment(registry);
+  ({ handler: catalog } = await import("../../functions/catalog/handler"));
+  ({ handler: artifacts } = await import("../../functions/artifacts/handler"));
+});
+afterAll(async () => {
+  await registry.drop();
+});
+
+/** What a training cluster does with the answer: PUT the bytes to the URL with exactly the headers it was given. */
+async function put(request: { url: string; headers: Record<string, string> }, bytes: Buffer): Promise<string> {
+  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return response.headers.get("etag") ?? "";
+}
+
+const register = (name: string, bytes: Buffer, extra: Record<string, unknown> = {}) =>
+  registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename, sizeBytes: bytes.length, sha256: sha256(bytes), ...extra }, metrics: { auc: 0.91 } }), ci);
+
+function single(upload: UploadView | null) {
+  if (upload?.method !== "PUT") throw new Error(`expected a single PUT, got ${JSON.stringify(upload)}`);
+  return upload;
+}
+
+async function uploadSingle(name: string, bytes: Buffer) {
+  const registered = await register(name, bytes);
+  await put(single(registered.upload), bytes);
+  return completeUpload(registry.deps, name, { number: registered.version }, undefined, ci);
+}
+
+const objectExists = async (hex: string) => (await registry.deps.artifacts.head(artifactObjectKey(hex))) !== undefined;
+const refOf = async (hex: string) => (await registry.items()).find((item) => item.pk === `ARTIFACT#${hex}`);
+const historyOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
+
+describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
+  it("takes a single PUT to READY, records it in history, and serves the same bytes back", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const bytes = randomBytes(3 * MiB);
+
+    const registered = await register(name, bytes);
+    expect(registered).toMatchObject({ version: 1, status: "PENDING_UPLOAD", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, uri: `s3://${registry.config.bucketName}/artifacts/sha256/${sha256(bytes)}` } });
+    const upload = single(registered.upload);
+    expect(upload.headers["x-amz-checksum-sha256"]).toBe(createHash("sha256").update(bytes).digest("base64"));
+    await put(upload, bytes);
+    const completed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+
+    expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, filename } });
+    expect(await getVersion(registry.deps, name, { number: 1 })).toEqual(completed);
+    const history = await historyOf(name);
+    expect(history.map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
+    expect(history[2]).toMatchObject({ version: 1, artifact: { uri: completed.artifact?.uri, sha256: sha256(bytes), sizeBytes: bytes.length } });
+    expect(await refOf(sha256(bytes))).toMatchObject({ refCount: 1, sizeBytes: bytes.length, verifiedAt: expect.any(String) });
+
+    const download = await getArtifactDownload(registry.deps, name, { number: 1 });
+    const downloaded = Buffer.from(await (await fetch(download.url)).arrayBuffer());
+    expect(sha256(downloaded)).toBe(sha256(bytes));
+    expect(download).toMatchObject({ sha256: sha256(bytes), sizeBytes: bytes.length, filename });
+  });
+
+  it("answers a second completion with the same version and writes nothing", async () => {
+    const name = uniqueModelName("churn_scorer");
+    const first = await uploadSingle(name, randomBytes(1024));
+    const before = await registry.items();
+
+    const second = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+
+    expect(second).toEqual(first);
+    expect(await registry.items()).toEqual(before);
+  });
+
+  it("assembles a 3-part multipart upload, one part's URL re-issued through …/parts, and verifies it by hashing", async () => {
+    const name = uniqueModelName("ranker");
+    const partSize = 24 * MiB;
+    const bytes = randomBytes(65 * MiB);
+    const parts = [0, 1, 2].map((i) => bytes.subarray(i * partSize, (i + 1) * partSize));
+    const digests = parts.map((part, i) => ({ partNumber: i + 1, sha256: sha256(part) }));
+
+    const registered = await register(name, bytes, { partSizeBytes: partSize, parts: digests.slice(0, 2) });
+    const upload = registered.upload;
+    if (upload?.method !== "MULTIPART") throw new Error("expected a multipart upload");
+    expect(upload).toMatchObject({ partSizeBytes: partSize, partCount: 3 });
+    expect(upload.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+
+    // Part 1's URL "expired"; part 3 was not declared at registration.
+    const fresh = await requestPartUrls(registry.deps, name, { number: 1 }, { parts: [digests[0]!, digests[2]!] }, ci);
+    if (fresh.method !== "MULTIPART") throw new Error("expected part URLs");
+    expect(fresh.uploadId).toBe(upload.uploadId);
+    const etags = [await put(fresh.parts[0]!, parts[0]!), await put(upload.parts[1]!, parts[1]!), await put(fresh.parts[1]!, parts[2]!)];
+    const completed = await completeUpload(registry.deps, name, { number: 1 }, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }, ci);
+
+    expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, partCount: 3 } });
+    const download = await getArtifactDownload(registry.deps, name, { number: 1 });
+    expect(sha256(Buffer.from(await (await fetch(download.url)).arrayBuffer()))).toBe(sha256(bytes));
+  }, 60_000);
+
+  it("fails a version whose uploaded bytes differ from the declared sha256, keeps it in stage None, and lets it upload again", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const declared = randomBytes(256 * 1024);
+    const other = randomBytes(declared.length);
+
+    const registered = await register(name, declared);
+    // s3rver checks no checksum: the registry's own verification must catch this.
+    await put(single(registered.upload), other);
+    const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+
+    expect(failed.status).toBe("FAILED");
+    expect(failed.artifact?.failureReason).toBe(`sha256 mismatch: the stored bytes hash to ${sha256(other)}, ${sha256(declared)} was declared`);
+    expect((await historyOf(name)).at(-1)).toMatchObject({ action: "VERSION_FAILED", version: 1, reason: failed.artifact?.failureReason, artifact: { sha256: sha256(declared) } });
+    expect(await objectExists(sha256(declared))).toBe(false);
+    await expect(transitionVersion(registry.deps, name, { number: 1 }, { to: "Staging", reason: "try", archiveExisting: false }, ci)).rejects.toMatchObject({ code: "VersionNotReady", status: 409 });
+    await expect(getArtifactDownload(registry.deps, name, { number: 1 })).rejects.toMatchObject({ code: "VersionNotReady" });
+    expect((await getVersion(registry.deps, name, { number: 1 })).stage).toBe("None");
+
+    const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);
+    expect(restarted.status).toBe("PENDING_UPLOAD");
+    expect(restarted.artifact?.failureReason).toBeUndefined();
+    expect((await historyOf(name)).at(-1)).toMatchObject({ action: "VERSION_UPDATED", changes: { status: { from: "FAILED", to: "PENDING_UPLOAD" } } });
+    await put(single(restarted.upload), declared);
+    expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
+  });
+
+  it("fails a version whose object has another size without hashing it", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const declared = randomBytes(4096);
+
+    const registered = await register(name, declared);
+    await put(single(registered.upload), declared.subarray(0, 100));
+    const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+
+    expect(failed.artifact?.failureReason).toBe("size mismatch: the stored object has 100 bytes, 4096 were declared");
+  });
+
+  it("needs no upload for bytes the bucket already holds, verified, even for another model", async () => {
+    const bytes = randomBytes(64 * 1024);
+    const first = uniqueModelName("fraud_detector");
+    const second = uniqueModelName("churn_scorer");
+    await uploadSingle(first, bytes);
+
+    const again = await register(second, bytes);
+
+    expect(again).toMatchObject({ status: "READY", upload: null, artifact: { sha256: sha256(bytes) } });
+    expect((await historyOf(second)).map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
+    expect(await refOf(sha256(bytes))).toMatchObject({ refCount: 2 });
+  });
+
+  it("keeps a shared object when an Archived version is deleted, and deletes it with the last reference", async () => {
+    const bytes = randomBytes(32 * 1024);
+    const [a, b] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_scorer")];
+    await uploadSingle(a, bytes);
+    await register(b, bytes);
+    for (const name of [a, b]) await transitionVersion(registry.deps, name, { number: 1 }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
+
+    const firstDeleted = await deleteVersion(registry.deps, a, { number: 1 }, ci);
+
+    expect(firstDeleted).toEqual({ model: a, version: 1, deleted: true, artifactDeleted: false });
+    expect(await objectExists(sha256(bytes))).toBe(true);
+    expect(await refOf(sha256(bytes))).toMatchObject({ refCount: 1 });
+    expect((await registry.items()).filter((item) => item.pk === `MODEL#${a}` && item.entity === "version")).toEqual([]);
+    expect((await historyOf(a)).at(-1)).toMatchObject({ action: "VERSION_DELETED", version: 1, artifact: { sha256: sha256(bytes) } });
+
+    const lastDeleted = await deleteVersion(registry.deps, b, { number: 1 }, ci);
+
+    expect(lastDeleted.artifactDeleted).toBe(true);
+    expect(await objectExists(sha256(bytes))).toBe(false);
+    expect(await refOf(sha256(bytes))).toBeUndefined();
+  });
+
+  it("refuses to delete a version that is not Archived", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await uploadSingle(name, randomBytes(1000));
+
+    await expect(deleteVersion(registry.deps, name, { number: 1 }, ci)).rejects.toMatchObject({ code: "VersionInUse", status: 409 });
+  });
+
+  it("gives a PENDING_UPLOAD version whose URL expired a fresh one, with the same declaration", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const bytes = randomBytes(2048);
+    await register(name, bytes);
+
+    const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);
+    await put(single(restarted.upload), bytes);
+
+    expect(restarted.status).toBe("PENDING_UPLOAD");
+    expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
+    expect((await historyOf(name)).map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
+  });
+});
+
+describe("bad artifact requests get a clear 4xx and change nothing", () => {
+  const decoded = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? "{}") as { error: { code: string; message: string } };
+  const valid = { filename, sizeBytes: 1000, sha256: "a".repeat(64) };
+  let name: string;
+  let sourceVersion: number;
+  let singleVersion: number;
+  let multipartVersion: number;
+
+  beforeAll(async () => {
+    name = uniqueModelName("fraud_detector");
+    sourceVersion = (await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://elsewhere/model" }), ci)).version;
+    singleVersion = (await register(name, randomBytes(1000))).version;
+    multipartVersion = (await register(name, randomBytes(65 * MiB), { partSizeBytes: 24 * MiB })).version;
+  });
+
+  const registration = (artifact: Record<string, unknown>) => ({ routeKey: "POST /models/{name}/versions", body: { artifact: { ...valid, ...artifact } } });
+  const cases = [
+    { name: "an artifact of 0 bytes", request: () => registration({ sizeBytes: 0 }), status: 400, code: "ValidationError" },
+    { name: "an artifact above MAX_ARTIFACT_BYTES", request: () => registration({ sizeBytes: GiB + 1 }), status: 400, code: "ValidationError" },
+    { name: "a sha256 of 63 hex characters", request: () => registration({ sha256: "a".repeat(63) }), status: 400, code: "ValidationError" },
+    { name: "an uppercase sha256", request: () => registration({ sha256: "A".repeat(64) }), status: 400, code: "ValidationError" },
+    { name: "a file name with a path", request: () => registration({ filename: "models/model.bin" }), status: 400, code: "ValidationError" },
+    { name: "a file name with ..", request: () => registration({ filename: "..model" }), status: 400, code: "ValidationError" },
+    { name: "both source and artifact", request: () => ({ routeKey: "POST /models/{name}/versions", body: { source: "s3://x", artifact: valid } }), status: 400, code: "ValidationError" },
+    { name: "parts for a single-PUT upload at registration", request: () => registration({ parts: [{ partNumber: 1, sha256: "b".repeat(64) }] }), status: 400, code: "ValidationError" },
+    { name: "a part size S3 refuses", request: () => registration({ sizeBytes: 100 * MiB, partSizeBytes: MiB }), status: 400, code: "ValidationError" },
+    { name: "parts for a single-PUT upload", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", v: singleVersion, body: { parts: [{ partNumber: 1, sha256: "b".repeat(64) }] } }), status: 400, code: "ValidationError" },
+    { name: "a part beyond the upload's part count", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", v: multipartVersion, body: { parts: [{ partNumber: 4, sha256: "b".repeat(64) }] } }), status: 400, code: "ValidationError" },
+    { name: "completing with a missing part", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [{ partNumber: 1, etag: "a" }, { partNumber: 2, etag: "b" }] } }), status: 400, code: "ValidationError" },
+    { name: "completing with a duplicate part", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [1, 2, 2, 3].map((partNumber) => ({ partNumber, etag: "e" })) } }), status: 400, code: "ValidationError" },
+    { name: "completing with parts never declared", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [1, 2, 3].map((partNumber) => ({ partNumber, etag: "e" })) } }), status: 409, code: "UploadIncomplete" },
+    { name: "completing before anything was uploaded", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: singleVersion }), status: 409, code: "UploadIncomplete" },
+    { name: "completing parts of a single-PUT upload", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: singleVersion, body: { parts: [{ partNumber: 1, etag: "e" }] } }), status: 400, code: "ValidationError" },
+    { name: "completing a version that has no artifact", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: sourceVersion }), status: 404, code: "ArtifactNotFound" },
+    { name: "downloading a version that has no artifact", request: () => ({ routeKey: "GET /models/{name}/versions/{v}/artifact", v: sourceVersion }), status: 404, code: "ArtifactNotFound" },
+    { name: "downloading a version still uploading", request: () => ({ routeKey: "GET /models/{name}/versions/{v}/artifact", v: singleVersion }), status: 409, code: "VersionNotReady" },
+    { name: "deleting a version outside Archived", request: () => ({ routeKey: "DELETE /models/{name}/versions/{v}", v: sourceVersion }), status: 409, code: "VersionInUse" },
+  ];
+
+  it.each(cases)("answers $status $code to $name", async ({ request, status, code }) => {
+    const { routeKey, body, v } = request() as { routeKey: string; body?: unknown; v?: number };
+    const event = apiEvent({ routeKey, pathParameters: { name, ...(v ? { v: String(v) } : {}) }, body });
+    const before = await registry.items();
+
+    const response = await (routeKey.startsWith("POST /models/{name}/versions") && !v ? catalog : artifacts)(event, lambdaContext);
+
+    expect(response.statusCode, response.body).toBe(status);
+    expect(decoded(response).error.code).toBe(code);
+    expect(await registry.items()).toEqual(before);
+  });
+});

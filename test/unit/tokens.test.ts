@@ -1,0 +1,115 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+import { startGateway, type RunningGateway } from "../../infra/local/gateway";
+import { bearerTokenResolver, loadTokensFile, roleBindingsFor, type LocalTokens } from "../../infra/local/tokens";
+import { rolesOf } from "../../shared/domain/permissions";
+
+const TOKENS = {
+  tokens: {
+    "alice-token": { principal: "local:alice", roles: ["reader", "publisher"] },
+    "alice-laptop": { principal: "local:alice", roles: ["publisher", "reader"] },
+    "bob-token": { principal: "local:bob", roles: ["reader"] },
+    "release-bot": { principal: "local:release-bot", roles: ["reader", "promoter", "admin"] },
+  },
+};
+
+let dir: string;
+const tokensFile = async (content: unknown, name = `tokens-${Math.random()}.json`) => {
+  const file = join(dir, name);
+  await writeFile(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "registry-tokens-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the local tokens file", () => {
+  it("binds each principal to exactly its roles, and nothing else to any role", async () => {
+    const tokens = await loadTokensFile(await tokensFile(TOKENS));
+
+    const bindings = roleBindingsFor(tokens);
+
+    expect(bindings).toEqual([
+      { pattern: "local:alice", roles: ["reader", "publisher"] },
+      { pattern: "local:bob", roles: ["reader"] },
+      { pattern: "local:release-bot", roles: ["reader", "promoter", "admin"] },
+    ]);
+    expect(rolesOf("local:bob", bindings)).toEqual(["reader"]);
+    expect(rolesOf("local:alice", bindings)).toEqual(["reader", "publisher"]);
+    expect(rolesOf("local:mallory", bindings)).toEqual([]);
+    expect(rolesOf("local:bob2", bindings)).toEqual([]);
+  });
+
+  it.each([
+    ["is not JSON", "{tokens:", "is not JSON"],
+    ["names an unknown role", { tokens: { t: { principal: "local:a", roles: ["owner"] } } }, "tokens.t.roles.0"],
+    ["gives a wildcard principal", { tokens: { t: { principal: "local:*", roles: ["reader"] } } }, "may not contain '*'"],
+    ["gives one principal two role sets", { tokens: { t1: { principal: "local:a", roles: ["reader"] }, t2: { principal: "local:a", roles: ["admin"] } } }, "different roles"],
+  ])("is refused in one line naming the file when it %s", async (_, content, problem) => {
+    const file = await tokensFile(content);
+
+    const refusal = loadTokensFile(file);
+
+    await expect(refusal).rejects.toThrow(problem);
+    await expect(refusal).rejects.toThrow(file);
+  });
+
+  it("is refused when it cannot be read", async () => {
+    await expect(loadTokensFile(join(dir, "absent.json"))).rejects.toThrow("cannot be read (ENOENT)");
+  });
+});
+
+describe("the gateway with a tokens file", () => {
+  let gateway: RunningGateway;
+  let tokens: LocalTokens;
+  const events: APIGatewayProxyEventV2WithIAMAuthorizer[] = [];
+
+  beforeAll(async () => {
+    tokens = await loadTokensFile(await tokensFile(TOKENS));
+    gateway = await startGateway({
+      port: 0,
+      quiet: true,
+      resolveActor: bearerTokenResolver(tokens),
+      loadHandler: async () => async (event) => {
+        events.push(event);
+        return { statusCode: 200, body: "{}" };
+      },
+    });
+  });
+  afterAll(async () => {
+    await gateway.close();
+  });
+
+  it("hands the handler the token's principal as the verified caller", async () => {
+    events.length = 0;
+
+    const response = await fetch(`${gateway.url}/models`, { headers: { authorization: "Bearer bob-token" } });
+
+    expect(response.status).toBe(200);
+    expect(events.map((e) => e.requestContext.authorizer.iam.userArn)).toEqual(["local:bob"]);
+  });
+
+  it.each([
+    ["no Authorization header", {}, "send the header 'Authorization: Bearer <token>'"],
+    ["an unknown token", { authorization: "Bearer guessed" }, "not in the tokens file"],
+    ["another scheme", { authorization: "Basic Ym9iOnNlY3JldA==" }, "send the header 'Authorization: Bearer <token>'"],
+  ])("answers 401 Unauthorized, without calling a handler, to %s", async (_, headers, message) => {
+    events.length = 0;
+
+    const response = await fetch(`${gateway.url}/models`, { headers });
+    const body = (await response.json()) as { error: { code: string; message: string } };
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="model-registry"');
+    expect(body.error.code).toBe("Unauthorized");
+    expect(body.error.message).toContain(message);
+    expect(events).toHaveLength(0);
+  });
+});
