@@ -25,7 +25,7 @@ const contentType = z
 const partNumber = z.number().int().min(1).max(S3_MAX_PARTS);
 
 /** Per request at most this many part URLs: each is about 1 KB, and a Lambda answer is at most 6 MB. */
-export const MAX_PART_URLS_PER_REQUEST = 1000;
+const MAX_PART_URLS_PER_REQUEST = 1000;
 
 const partDigests = z
   .array(z.strictObject({ partNumber, sha256: sha256Hex }))
@@ -68,10 +68,9 @@ const presignedRequest = z.object({
 });
 
 const partUrl = presignedRequest.extend({ partNumber: z.number().int() });
-export type PartUrlView = z.infer<typeof partUrl>;
 
-export const singleUploadView = presignedRequest.extend({ method: z.literal("PUT"), expiresAt: z.string() });
-export const multipartUploadView = z.object({
+const singleUploadView = presignedRequest.extend({ method: z.literal("PUT"), expiresAt: z.string() });
+const multipartUploadView = z.object({
   method: z.literal("MULTIPART"),
   uploadId: z.string(),
   partSizeBytes: z.number().int(),

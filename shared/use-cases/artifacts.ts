@@ -94,7 +94,7 @@ export async function completeUpload(deps: ArtifactDeps, name: string, selector:
     if (!current) throw new ModelNotFoundError(name);
     const latest = await reread(deps, target);
     if (latest.status !== "PENDING_UPLOAD") throw new SettledElsewhere(latest);
-    const after: VersionItem = { ...latest, status: failureReason ? "FAILED" : "READY", artifact: { ...artifact, failureReason }, updatedAt: now };
+    const after: VersionItem = { ...latest, status: failureReason ? "FAILED" : "READY", artifact: { ...requireArtifact(latest), failureReason }, updatedAt: now };
     const summary = artifactSummary(artifact);
     return {
       model: current,

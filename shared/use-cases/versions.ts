@@ -57,7 +57,8 @@ export async function registerVersion(deps: ArtifactDeps, name: string, input: R
       writes: [versionWrite(deps, item), ...labelWrites(deps, name, semver, number), ...datasetWrites(deps, item), ...artifactWrites(deps, name, number, prepared, declared?.parts)],
       history: [
         ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
-        { action: "VERSION_REGISTERED", version: number, semver, artifact: prepared && artifactSummary(prepared.artifact), changes: { source } },
+        // An artifact registration has no source: no `changes` then, rather than an empty map.
+        { action: "VERSION_REGISTERED", version: number, semver, artifact: prepared && artifactSummary(prepared.artifact), ...(source ? { changes: { source } } : {}) },
         ...(prepared ? readyAtOnce(number, prepared) : []),
       ],
       result: () => item,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
@@ -25,6 +27,14 @@ interface Upload {
 }
 
 const MiB = 1024 * 1024;
+const README_URL = "http://127.0.0.1:3000";
+
+/** The shell blocks of the README's "Artifacts" section: one session, run in order in one shell. */
+async function artifactsWalkthrough(): Promise<string[]> {
+  const readme = await readFile("README.md", "utf8");
+  const section = readme.split("\n## Artifacts\n")[1]?.split("\n## ")[0] ?? "";
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
+}
 const hex = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 let registry: LocalRegistry;
@@ -88,6 +98,22 @@ describe("a training cluster uploading through the local registry", () => {
     expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
     expect(hex(await download(path))).toBe(hex(bytes));
   }, 60_000);
+
+  it("runs the README's Artifacts walkthrough as written: single PUT, multipart with a fresh URL per part, download", async () => {
+    const blocks = await artifactsWalkthrough();
+    expect(blocks).toHaveLength(3);
+    const workDir = await mkdtemp(join(tmpdir(), "registry-walkthrough-"));
+    try {
+      const script = blocks.join("\n").replaceAll(README_URL, registry.url);
+      const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], { cwd: workDir, maxBuffer: 16 * MiB });
+
+      expect(stdout).not.toContain('"error"');
+      expect(stdout.match(/"status": "READY"/g)).toHaveLength(2);
+      expect(stdout).toContain("downloaded.bin: OK");
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("refuses the version's download while its bytes are unverified", async () => {
     const bytes = randomBytes(1000);

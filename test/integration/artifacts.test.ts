@@ -89,6 +89,19 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     expect(await registry.items()).toEqual(before);
   });
 
+  it("settles two concurrent completions once: both answer READY, history has one VERSION_READY", async () => {
+    const name = uniqueModelName("churn_scorer");
+    const bytes = randomBytes(512 * 1024);
+    const registered = await register(name, bytes);
+    await put(single(registered.upload), bytes);
+
+    const [first, second] = await Promise.all([1, 2].map(() => completeUpload(registry.deps, name, { number: 1 }, undefined, ci)));
+
+    expect(first).toEqual(second);
+    expect(first?.status).toBe("READY");
+    expect((await historyOf(name)).filter((h) => h.action === "VERSION_READY")).toHaveLength(1);
+  });
+
   it("assembles a 3-part multipart upload, one part's URL re-issued through …/parts, and verifies it by hashing", async () => {
     const name = uniqueModelName("ranker");
     const partSize = 24 * MiB;

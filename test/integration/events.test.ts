@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { setAliasBody } from "../../shared/schemas/alias";
 import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
 import { setAlias } from "../../shared/use-cases/aliases";
 import { registerVersion } from "../../shared/use-cases/versions";
+import { completeUpload } from "../../shared/use-cases/artifacts";
+import type { UploadView } from "../../shared/schemas/artifact";
 import { createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
 import { startWebhook, waitFor, type Webhook } from "../support/webhook";
 
@@ -44,18 +47,21 @@ const summary = (event: Event) => {
   return [event["detail-type"], detail.sequence, detail.version, detail.fromStage, detail.toStage, detail.previousVersion];
 };
 
-async function register(name: string): Promise<number> {
-  const registered = await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://training/fraud/model.tar.gz", metrics: { auc: 0.93 } }), release);
-  return registered.version;
+/** Registers a version with fresh bytes to upload; returns its number and what completing it needs. */
+async function register(name: string): Promise<{ version: number; bytes: Buffer; upload: UploadView | null }> {
+  const bytes = randomBytes(4096);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const body = registerVersionBody.parse({ artifact: { filename: "model.tar.gz", sizeBytes: bytes.length, sha256 }, metrics: { auc: 0.93 } });
+  const { version, upload } = await registerVersion(registry.deps, name, body, release);
+  return { version, bytes, upload };
 }
 
-/**
- * Stand-in for the artifact completion use case: commits the agreed VERSION_READY history entry
- * (`{ version, artifact }`) through the same store.change every change goes through.
- */
-async function markReady(name: string, version: number): Promise<void> {
-  const artifact = { uri: `s3://${registry.config.bucketName}/artifacts/sha256/${"ab".repeat(32)}`, sha256: "ab".repeat(32), sizeBytes: 1024 };
-  await registry.deps.store.change(release, name, (current) => ({ model: current!, history: [{ action: "VERSION_READY", version, artifact }], result: () => undefined }));
+/** What a training cluster does next: PUT the bytes with the headers it was given, then complete (→ READY). */
+async function uploadAndComplete(name: string, registered: { version: number; bytes: Buffer; upload: UploadView | null }): Promise<void> {
+  if (registered.upload?.method !== "PUT") throw new Error(`expected a single PUT, got ${JSON.stringify(registered.upload)}`);
+  const response = await fetch(registered.upload.url, { method: "PUT", headers: registered.upload.headers, body: registered.bytes });
+  expect(response.status).toBe(200);
+  await completeUpload(registry.deps, name, { number: registered.version }, undefined, release);
 }
 
 const move = (name: string, version: number, to: string, reason: string) => transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason }), release);
@@ -102,14 +108,14 @@ afterAll(async () => {
 describe("committed changes on the bus", () => {
   it("announces register → ready → Staging → Production → rollback in sequence order, with from, to and the previous version", async () => {
     const name = uniqueModelName("fraud_detector");
-    const v1 = await register(name);
-    await markReady(name, v1);
-    await move(name, v1, "Staging", "offline evaluation passed");
-    await move(name, v1, "Production", "first release");
-    const v2 = await register(name);
-    await markReady(name, v2);
-    await move(name, v2, "Staging", "offline evaluation passed");
-    await move(name, v2, "Production", "AUC +2.1%");
+    const first = await register(name);
+    await uploadAndComplete(name, first);
+    await move(name, 1, "Staging", "offline evaluation passed");
+    await move(name, 1, "Production", "first release");
+    const second = await register(name);
+    await uploadAndComplete(name, second);
+    await move(name, 2, "Staging", "offline evaluation passed");
+    await move(name, 2, "Production", "AUC +2.1%");
     await rollbackProduction(registry.deps, name, { reason: "latency regression" }, release);
 
     const events = await waitForEvents(name, 11);
@@ -129,6 +135,8 @@ describe("committed changes on the bus", () => {
     ]);
     expect(events.at(-2)).toMatchObject({ source: "model-registry", resources: [`models:/${name}/1`], detail: { actor: release.actor, reason: "latency regression" } });
     expect(new Set(events.map((e) => e.detail.eventId)).size).toBe(11);
+    const digest = createHash("sha256").update(first.bytes).digest("hex");
+    expect(events[1]?.detail.artifact).toEqual({ uri: expect.stringContaining(digest), sha256: digest, sizeBytes: 4096 });
 
     // The rule for Production moves delivered exactly those, to its own target.
     const deployed = await waitFor(
@@ -140,13 +148,12 @@ describe("committed changes on the bus", () => {
 
   it("announces nothing for a transition refused with 409", async () => {
     const name = uniqueModelName("fraud_detector");
-    const v1 = await register(name);
-    await markReady(name, v1);
-    await move(name, v1, "Staging", "ready for shadow traffic");
+    await uploadAndComplete(name, await register(name));
+    await move(name, 1, "Staging", "ready for shadow traffic");
 
-    await expect(move(name, v1, "None", "undo")).rejects.toMatchObject({ status: 409, code: "TransitionNotAllowed" });
+    await expect(move(name, 1, "None", "undo")).rejects.toMatchObject({ status: 409, code: "TransitionNotAllowed" });
     // The next committed change is announced right after the one before the refusal: nothing came between.
-    await setAlias(registry.deps, name, "challenger", setAliasBody.parse({ version: v1, reason: "shadow" }), release);
+    await setAlias(registry.deps, name, "challenger", setAliasBody.parse({ version: 1, reason: "shadow" }), release);
 
     const events = await waitForEvents(name, 4);
     expect(events.map((e) => [e["detail-type"], e.detail.sequence])).toEqual([
@@ -160,8 +167,7 @@ describe("committed changes on the bus", () => {
   it("delivers to a target that was down once it is back", async () => {
     const name = uniqueModelName("fraud_detector");
     await everything.stop();
-    const v1 = await register(name);
-    await markReady(name, v1);
+    await uploadAndComplete(name, await register(name));
 
     // Logged at once, but not delivered while the target is down.
     await waitForEvents(name, 2);

@@ -89,6 +89,24 @@ describe("the audit trail", () => {
     ]);
   });
 
+  it("filters by a label, a stage or an alias: the version it names now", async () => {
+    const name = uniqueModelName("search_ranker");
+    await register(registry.deps, name, { semver: "1.0.0" });
+    await register(registry.deps, name, { semver: "1.1.0" });
+    await transitionVersion(registry.deps, name, { number: 2 }, transitionBody.parse({ to: "Staging", reason: "evaluated" }), { ...ci, roles: ROLES });
+    await setAlias(registry.deps, name, "challenger", { version: 2 }, ci);
+    const about = async (selector: string) => {
+      const response = await query(apiEvent({ routeKey: "GET /models/{name}/history", pathParameters: { name }, queryStringParameters: { version: selector } }), lambdaContext);
+      return (JSON.parse(response.body ?? "{}") as { items: HistoryEntryView[] }).items.map((e) => e.action);
+    };
+
+    const expected = ["ALIAS_CHANGED", "STAGE_CHANGED", "VERSION_REGISTERED"];
+    expect(await about("v1.1.0")).toEqual(expected);
+    expect(await about("Staging")).toEqual(expected);
+    expect(await about("challenger")).toEqual(expected);
+    expect(await about("1")).toEqual(["VERSION_REGISTERED"]);
+  });
+
   it("answers 404 ModelNotFound for a model that does not exist", async () => {
     await expect(listHistory(registry.deps, uniqueModelName("ghost_model"), { limit: 10 })).rejects.toMatchObject({ code: "ModelNotFound" });
   });

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../shared/http/openapi";
+import { isWriteRoute, routes } from "../../shared/routes";
 import { apiEvent, createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
 
 let registry: TestRegistry;
@@ -114,5 +116,14 @@ describe("Idempotency-Key on write routes", () => {
     expect(parsed(tooLong).error.details).toEqual([{ path: "headers.idempotency-key", message: "1 to 255 characters" }]);
     expect(read.statusCode).toBe(200);
     expect(await idempotencyRecords()).toHaveLength(recordsBefore);
+  });
+
+  it("is documented in the OpenAPI document on every write route and no read route", () => {
+    const document = openApiDocument();
+
+    for (const route of routes) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()] as { parameters: { name: string; in: string }[] };
+      expect(operation.parameters.some((p) => p.name === "Idempotency-Key" && p.in === "header"), `${route.method} ${route.path}`).toBe(isWriteRoute(route));
+    }
   });
 });

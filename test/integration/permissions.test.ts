@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, type TestRegistry } from "../support/registry";
 import { importHandler, type LambdaHandler } from "../../infra/local/gateway";
 import { ROLES, type Role } from "../../shared/domain/permissions";
-import { isWriteRoute, routeKey, routes, type FunctionName, type RouteDefinition } from "../../shared/routes";
+import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type RouteDefinition } from "../../shared/routes";
 
 /** One principal per role, bound to that role alone. */
 const principalWith = (role: Role) => `arn:aws:iam::123456789012:role/only-${role}`;
@@ -26,6 +26,10 @@ afterAll(async () => {
 describe("the permission matrix: every write route of the route table × every role", () => {
   it("covers at least the routes of the catalog", () => {
     expect(writeRoutes.map(routeKey)).toEqual(expect.arrayContaining(["POST /models", "POST /models/{name}/versions", "PATCH /models/{name}/versions/{v}"]));
+  });
+
+  it("lets every function that serves a write route write the table, where its Idempotency-Key records go", () => {
+    for (const fn of handlers.keys()) expect(FUNCTIONS[fn].grants, fn).toContain("writeTable");
   });
 
   it.each(matrix)("%s called by a principal holding only %s", async (key, role, route) => {

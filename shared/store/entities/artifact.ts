@@ -45,9 +45,6 @@ export interface ArtifactRefItem extends ItemBase {
   readonly sizeBytes?: number;
 }
 
-/** True when the ref proves the bucket holds these bytes with this size. */
-export const isVerified = (ref: ArtifactRefItem | undefined, sizeBytes: number): boolean => ref?.verifiedAt !== undefined && ref.refCount > 0 && ref.sizeBytes === sizeBytes;
-
 /** One more version declares these bytes. With `reuseVerified`, only while the object is still verified and referenced. */
 export function addReference(tableName: string, state: ArtifactState, reuseVerified: boolean): TransactItem {
   return {

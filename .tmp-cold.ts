@@ -1,2 +1,0 @@
-import { benchBundles } from "./bench/bundles";
-console.log(JSON.stringify(await benchBundles()));
