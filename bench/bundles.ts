@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FUNCTIONS } from "../shared/routes";
+import { functionBundling } from "../infra/bundling";
 
 export interface BundleFigure {
   readonly fn: string;
@@ -11,37 +12,37 @@ export interface BundleFigure {
   readonly coldStartMs: number;
 }
 
-/** The same esbuild settings as the CDK function construct: minified ESM for Node.js 22, the runtime's AWS SDK left out. */
+/** The deployed bundle: the CDK function construct's esbuild settings (infra/bundling.ts). */
 async function bundle(fn: string, outdir: string): Promise<string> {
-  const outfile = join(outdir, `${fn}.mjs`);
-  await build({
-    entryPoints: [`functions/${fn}/handler.ts`],
-    bundle: true,
-    minify: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    outfile,
-    external: ["@aws-sdk/*"],
-    banner: { js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);" },
-    logLevel: "silent",
-  });
+  const outfile = join(outdir, `${fn}.cjs`);
+  const { format, target, platform, mainFields, minify, external } = functionBundling;
+  await build({ entryPoints: [`functions/${fn}/handler.ts`], bundle: true, format, target, platform, mainFields: [...mainFields], minify, external: [...external], outfile, logLevel: "silent" });
   return outfile;
 }
 
-/** Module load plus a first `GET /health`-shaped invocation, timed inside a fresh Node process. */
-async function coldStart(bundlePath: string, dir: string): Promise<number> {
+/**
+ * A first event each function answers without reaching AWS: `GET /health` (a 200 from query, a
+ * 404 RouteNotFound through the same middleware chain elsewhere), or an empty stream batch.
+ */
+const HEALTH_EVENT = {
+  version: "2.0", routeKey: "GET /health", rawPath: "/health", rawQueryString: "", headers: {}, isBase64Encoded: false,
+  requestContext: { requestId: "bench", routeKey: "GET /health", http: { method: "GET", path: "/health" }, authorizer: { iam: { userArn: "arn:aws:iam::1:user/bench" } } },
+};
+const firstEvent = (fn: string) => (fn === "publisher" ? { Records: [] } : HEALTH_EVENT);
+
+/** Module load plus a first invocation, timed inside a fresh Node process; a failed invocation fails the benchmark. */
+async function coldStart(fn: string, bundlePath: string, dir: string): Promise<number> {
   const probe = join(dir, "probe.mjs");
   await writeFile(
     probe,
     `const started = performance.now();
-const { handler } = await import(${JSON.stringify(bundlePath)});
-await handler({ version: "2.0", routeKey: "GET /health", rawPath: "/health", rawQueryString: "", headers: {}, isBase64Encoded: false,
-  requestContext: { requestId: "bench", routeKey: "GET /health", http: { method: "GET", path: "/health" }, authorizer: { iam: { userArn: "arn:aws:iam::1:user/bench" } } } },
-  { awsRequestId: "bench", functionName: "bench", getRemainingTimeInMillis: () => 1000 }).catch(() => undefined);
-process.stdout.write(String(performance.now() - started));`,
+const { handler } = (await import(${JSON.stringify(bundlePath)})).default;
+const answer = await handler(${JSON.stringify(firstEvent(fn))}, { awsRequestId: "bench", functionName: "bench", getRemainingTimeInMillis: () => 1000 });
+const elapsed = performance.now() - started;
+if (answer?.statusCode >= 500) throw new Error("first invoke answered " + JSON.stringify(answer));
+process.stdout.write(String(elapsed));`,
   );
-  const env = { ...process.env, TABLE_NAME: "bench", AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "SILENT", ROLE_BINDINGS: '[{"pattern":"*","roles":["reader"]}]', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const env = { ...process.env, TABLE_NAME: "bench", DLQ_URL: "http://127.0.0.1:9/queue/bench", AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "SILENT", ROLE_BINDINGS: '[{"pattern":"*","roles":["reader"]}]', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
   const { stdout } = await promisify(execFile)(process.execPath, [probe], { env });
   return Number(stdout);
 }
@@ -51,9 +52,9 @@ export async function benchBundles(): Promise<BundleFigure[]> {
   const dir = await mkdtemp(join(process.cwd(), ".bench-"));
   try {
     const figures: BundleFigure[] = [];
-    for (const fn of Object.keys(FUNCTIONS)) {
+    for (const fn of [...Object.keys(FUNCTIONS), "publisher"]) {
       const path = await bundle(fn, dir);
-      const runs = [await coldStart(path, dir), await coldStart(path, dir), await coldStart(path, dir)];
+      const runs = [await coldStart(fn, path, dir), await coldStart(fn, path, dir), await coldStart(fn, path, dir)];
       figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: runs.sort((a, b) => a - b)[1] ?? Number.NaN });
     }
     return figures;

@@ -2,8 +2,13 @@
  * `npm run bench`: the SPEC §9 targets, each measured in this one run on this machine.
  * Run it on a quiet machine; every ratio compares two things measured side by side.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchResolve } from "./resolve";
+import { benchUpload } from "./upload";
 
 const KiB = 1024;
 
@@ -22,9 +27,27 @@ async function main(): Promise<void> {
     );
   }
 
-  const resolve = await benchResolve();
+  const dataDir = await mkdtemp(join(tmpdir(), "registry-bench-"));
+  const registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
+  try {
+    await benchAgainst(registry);
+  } finally {
+    await registry.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Handlers read their config once per process, so both benchmarks share one local registry. */
+async function benchAgainst(registry: LocalRegistry): Promise<void> {
+  const resolve = await benchResolve(registry);
   console.log(`Resolve Production through the local gateway vs a raw GetItem on the same DynamoDB Local (${resolve.samples} samples each, interleaved):`);
   console.log(`  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`);
+
+  const upload = await benchUpload(registry);
+  const mib = (upload.bytes / 1024 / 1024).toFixed(0);
+  console.log(`Artifact upload, ${mib} MiB in ${upload.parts} parts, ${upload.concurrency} in parallel, median of ${upload.rounds} (s3rver):`);
+  console.log(`  presigned multipart ${upload.multipartMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${upload.rawMiBps.toFixed(0)} MiB/s, ratio ${upload.ratio.toFixed(2)} (≥ 0.8: ${verdict(upload.ratio >= 0.8)})`);
+  console.log(`  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`);
 }
 
 main().catch((error: unknown) => {

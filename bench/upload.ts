@@ -1,9 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { LOCAL_BUCKET_NAME, startLocalRegistry } from "../infra/local/start";
+import { LOCAL_BUCKET_NAME, type LocalRegistry } from "../infra/local/start";
 import { median, timed } from "./stats";
 
 export interface UploadFigure {
@@ -64,12 +60,10 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): 
  * (identical bytes would be recognised and need no upload). Digests are computed beforehand, as a
  * training cluster computes them while writing the file.
  */
-export async function benchUpload(options: { parts?: number; partMiB?: number; concurrency?: number; rounds?: number } = {}): Promise<UploadFigure> {
+export async function benchUpload(registry: LocalRegistry, options: { parts?: number; partMiB?: number; concurrency?: number; rounds?: number } = {}): Promise<UploadFigure> {
   const { parts = 16, partMiB = 16, concurrency = 8, rounds = 5 } = options;
-  const dataDir = await mkdtemp(join(tmpdir(), "registry-bench-upload-"));
-  const registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
   const bytes = parts * partMiB * MiB;
-  try {
+  {
     // Load the catalog and artifacts handlers first: their module load is a cold start, not upload time.
     await send(`${registry.url}/models/bench_uploader/versions`, "POST", { source: "s3://bench/warm-up" });
     await fetch(`${registry.url}/models/bench_uploader/versions/1/artifact`).then((response) => response.arrayBuffer());
@@ -100,18 +94,5 @@ export async function benchUpload(options: { parts?: number; partMiB?: number; c
     const mibps = (ms: number) => bytes / MiB / (ms / 1000);
     const [multipartMiBps, verifiedMiBps, rawMiBps] = [mibps(median(uploads)), mibps(median(verified)), mibps(median(raw))];
     return { name: "upload", ratio: multipartMiBps / rawMiBps, verifiedRatio: verifiedMiBps / rawMiBps, multipartMiBps, verifiedMiBps, rawMiBps, bytes, parts, concurrency, rounds };
-  } finally {
-    await registry.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-// `tsx bench/upload.ts` prints this one figure; `npm run bench` (bench/run.ts) may call benchUpload with the others.
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const figure = await benchUpload();
-  console.log(`Artifact upload, ${figure.bytes / MiB} MiB in ${figure.parts} parts, ${figure.concurrency} in parallel, median of ${figure.rounds} rounds, against s3rver:`);
-  console.log(`  presigned multipart (register for the URLs, PUT the parts) ${figure.multipartMiBps.toFixed(0)} MiB/s, raw parallel PUT ${figure.rawMiBps.toFixed(0)} MiB/s`);
-  console.log(`  ratio ${figure.ratio.toFixed(2)} (≥ 0.8: ${figure.ratio >= 0.8 ? "ok" : "MISSED"})`);
-  console.log(`  with completion (S3 assembles, the registry re-reads and hashes): ${figure.verifiedMiBps.toFixed(0)} MiB/s, ratio ${figure.verifiedRatio.toFixed(2)}`);
 }

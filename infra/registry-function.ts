@@ -8,6 +8,7 @@ import type { IEventBus } from "aws-cdk-lib/aws-events";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { functionBundling } from "./bundling";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { tableDefinition } from "../shared/store/table";
@@ -69,14 +70,12 @@ export class RegistryFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: config.logLevel,
       },
       bundling: {
-        // Our code and middy are ESM; CJS dependencies bundled into ESM still call require(), hence the banner.
-        format: OutputFormat.ESM,
-        target: "node22",
-        mainFields: ["module", "main"],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
+        format: OutputFormat.CJS,
+        target: functionBundling.target,
+        mainFields: [...functionBundling.mainFields],
+        minify: functionBundling.minify,
+        externalModules: [...functionBundling.external],
         sourceMap: true,
-        // @aws-sdk/* stays external (the default): the Node.js 22 runtime provides it and it keeps bundles small.
       },
     });
 

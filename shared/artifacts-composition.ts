@@ -1,5 +1,5 @@
 import { loadConfig, type RegistryConfig } from "./config";
-import { createS3Client } from "./clients";
+import { createS3Client } from "./s3-client";
 import { buildRegistryDeps } from "./composition";
 import { ArtifactBucket } from "./store/artifact-bucket";
 import type { ArtifactDeps } from "./use-cases/deps";

@@ -186,11 +186,30 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
 /** The record as Lambda hands it over: the same fields, the time in epoch seconds, and the stream's ARN. */
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const created = record.dynamodb?.ApproximateCreationDateTime;
+  const images = { NewImage: record.dynamodb?.NewImage, OldImage: record.dynamodb?.OldImage, Keys: record.dynamodb?.Keys };
+  const restored = Object.fromEntries(Object.entries(images).flatMap(([name, image]) => (image ? [[name, restoreEmptyMaps(image)]] : [])));
   return {
     ...record,
     eventSourceARN: streamArn,
-    dynamodb: { ...record.dynamodb, ApproximateCreationDateTime: created ? Math.floor(created.getTime() / 1000) : undefined },
+    dynamodb: { ...record.dynamodb, ...restored, ApproximateCreationDateTime: created ? Math.floor(created.getTime() / 1000) : undefined },
   } as DynamoDBRecord;
+}
+
+/**
+ * The SDK's GetRecords deserializer turns an empty map `{ M: {} }` into `{}`, which is no
+ * AttributeValue at all; Lambda's stream events carry `{ M: {} }`. Put it back, at any depth.
+ */
+export function restoreEmptyMaps(image: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, restoreAttribute(value)]));
+}
+
+function restoreAttribute(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const attribute = value as { M?: Record<string, unknown>; L?: unknown[] };
+  if (Object.keys(attribute).length === 0) return { M: {} };
+  if (attribute.M) return { M: restoreEmptyMaps(attribute.M) };
+  if (attribute.L) return { L: attribute.L.map(restoreAttribute) };
+  return value;
 }
 
 function lambdaContext(): Context {

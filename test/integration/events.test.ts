@@ -13,6 +13,7 @@ import { setAliasBody } from "../../shared/schemas/alias";
 import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
 import { setAlias } from "../../shared/use-cases/aliases";
 import { registerVersion } from "../../shared/use-cases/versions";
+import { createModel } from "../../shared/use-cases/models";
 import { completeUpload } from "../../shared/use-cases/artifacts";
 import type { UploadView } from "../../shared/schemas/artifact";
 import { createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
@@ -144,6 +145,22 @@ describe("committed changes on the bus", () => {
       (received) => received.length >= 3,
     );
     expect(deployed.map((e) => (e.detail as ModelEventDetail).sequence).sort((a, b) => a - b)).toEqual([5, 9, 11]);
+  });
+
+  it("publishes changes whose history items hold empty maps, and dead-letters nothing", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await createModel(registry.deps, { name }, release); // MODEL_CREATED with `changes: {}`
+    const registered = await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://models/1", tags: {} }), release);
+    await move(name, registered.version, "Staging", "offline evaluation passed");
+
+    const events = await waitForEvents(name, 2);
+
+    expect(events.map(summary)).toEqual([
+      ["Model Version Registered", 2, 1, undefined, undefined, undefined],
+      ["Model Version Stage Changed", 3, 1, "None", "Staging", undefined],
+    ]);
+    const deadLetters = await readFile(bus.deadLettersLog, "utf8").catch(() => "");
+    expect(deadLetters).not.toContain(name);
   });
 
   it("announces nothing for a transition refused with 409", async () => {

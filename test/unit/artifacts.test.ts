@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { createS3Client } from "../../shared/clients";
+import { createS3Client } from "../../shared/s3-client";
 import { DEFAULT_UPLOAD_SETTINGS, loadConfig, type RegistryConfig } from "../../shared/config";
 import { GiB, MiB, TiB, base64ToHex, hexToBase64, partCoverage, planUpload } from "../../shared/domain/artifacts";
 import { ValidationError } from "../../shared/domain/errors";
