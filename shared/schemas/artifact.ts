@@ -48,7 +48,8 @@ export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
 export const partUrlsBody = z.strictObject({ parts: partDigests.min(1, "name at least one part") });
 export type PartUrlsInput = z.infer<typeof partUrlsBody>;
 
-export const restartUploadBody = z.strictObject({ parts: partDigests.optional() });
+/** The body is optional: a single-PUT upload needs nothing but fresh URLs. */
+export const restartUploadBody = z.strictObject({ parts: partDigests.optional() }).default({});
 export type RestartUploadInput = z.infer<typeof restartUploadBody>;
 
 export const completeUploadBody = z

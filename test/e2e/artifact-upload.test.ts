@@ -82,6 +82,21 @@ describe("a training cluster uploading through the local registry", () => {
     expect(hex(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(hex(bytes));
   });
 
+  it("hands out a fresh upload URL on a bodiless POST …/artifact/upload after the first one went unused", async () => {
+    const bytes = randomBytes(1024);
+    const registered = await api<{ version: number; upload: Upload }>("POST", "/models/image_classifier/versions", {
+      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes) },
+    });
+    const path = `/models/image_classifier/versions/${registered.body.version}`;
+
+    const restarted = await fetch(`${registry.url}${path}/artifact/upload`, { method: "POST" });
+    const fresh = (await restarted.json()) as { upload: Upload };
+    await putBytes(fresh.upload, bytes);
+
+    expect(restarted.status).toBe(200);
+    expect((await api<{ status: string }>("POST", `${path}/artifact/complete`)).body.status).toBe("READY");
+  });
+
   it("uploads a multipart artifact part by part and completes it with the ETags", async () => {
     const bytes = randomBytes(70 * MiB);
     const partSizeBytes = 32 * MiB;
