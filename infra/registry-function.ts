@@ -15,10 +15,10 @@ import { tableDefinition } from "../shared/store/table";
 import { artifactObjectKey } from "../shared/domain/artifacts";
 import type { EnvironmentConfig } from "./config";
 
-/** The repository root: entries and the lock file are found from here, whatever the working directory. */
 /** The only keys the registry writes, reads or deletes in the artifacts bucket. */
 const ARTIFACT_OBJECTS = artifactObjectKey("*");
 
+/** The repository root: entries and the lock file are found from here, whatever the working directory. */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export interface RegistryFunctionProps {
@@ -33,7 +33,7 @@ export interface RegistryFunctionProps {
 }
 
 /**
- * The one way this project builds a Lambda: arm64, Node.js 22, esbuild-bundled ESM with source maps,
+ * The one way this project builds a Lambda: arm64, Node.js 22, bundled by esbuild as infra/bundling.ts says, source maps,
  * its own log group with the environment's retention, X-Ray, and permissions granted by intent.
  */
 export class RegistryFunction extends Construct {
@@ -58,7 +58,8 @@ export class RegistryFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      // API Gateway waits 30 s; a contended change retries for up to 25 s (shared/store/model-change.ts) and must end with its own answer.
+      timeout: props.timeout ?? Duration.seconds(29),
       role: this.role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -79,7 +79,3 @@ export const routeKey = (route: Pick<RouteDefinition, "method" | "path">): strin
 
 /** Every method but GET changes something: those routes take an Idempotency-Key. */
 export const isWriteRoute = (route: Pick<RouteDefinition, "method">): boolean => route.method !== "GET";
-
-export function routesOf(fn: FunctionName): RouteDefinition[] {
-  return routes.filter((route) => route.function === fn);
-}

@@ -1,4 +1,5 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyPersistenceLayerError, IdempotencyValidationError, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { logger } from "./logger";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -55,10 +56,16 @@ export function createIdempotency(client: DynamoDBClient, tableName: string, key
       responseHook: markReplayed,
     });
     // A stable prefix instead of the Lambda's physical name: a redeploy must not forget the keys.
-    const run = makeIdempotent((_request: IdempotentRequest) => respond(), { persistenceStore, config, keyPrefix });
+    let answered: Response | undefined;
+    const run = makeIdempotent(async (_request: IdempotentRequest) => (answered = await respond()), { persistenceStore, config, keyPrefix });
     try {
       return (await run(request)) as Response;
     } catch (error) {
+      // The change committed; only storing its answer failed. Answer it rather than a 500 the client would retry.
+      if (answered && error instanceof IdempotencyPersistenceLayerError) {
+        logger.error("the answer could not be stored for replay", error);
+        return answered;
+      }
       if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError(request.key.route);
       if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotencyKeyInProgressError(request.key.route);
       throw error;

@@ -24,8 +24,11 @@ const contentType = z
 
 const partNumber = z.number().int().min(1).max(S3_MAX_PARTS);
 
-/** Per request at most this many part URLs: each is about 1 KB, and a Lambda answer is at most 6 MB. */
-const MAX_PART_URLS_PER_REQUEST = 1000;
+/**
+ * Per request at most this many part URLs (about 1 KB each): an answer must fit the one DynamoDB
+ * item (≤ 400 KB) that replays it for an Idempotency-Key.
+ */
+const MAX_PART_URLS_PER_REQUEST = 250;
 
 const partDigests = z
   .array(z.strictObject({ partNumber, sha256: sha256Hex }))

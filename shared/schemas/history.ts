@@ -4,7 +4,7 @@ import { cursor, limit } from "./common";
 import { stage, versionSelector } from "./version";
 
 export const historyQuery = z.strictObject({
-  version: versionSelector.optional().meta({ description: "Only entries about this version (number or v<semver>): the one it changed or the one it replaced" }),
+  version: versionSelector.optional().meta({ description: "Only entries about this version (a number, v<semver>, a stage or an alias, resolved to the version it names now): the one it changed or the one it replaced" }),
   limit,
   cursor,
 });

@@ -82,7 +82,9 @@ export type VersionSelector = z.infer<typeof versionSelector>;
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
 
-const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.+)$/;
+const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
+/** DynamoDB caps a filter expression's size; 20 conditions is far more than a listing needs. */
+const MAX_FILTERS = 20;
 
 const versionListOptions = z.strictObject({
   stage: stage.optional(),
@@ -108,6 +110,8 @@ export const listVersionsQuery = z
       else if (value.trim() === "" || !Number.isFinite(Number(value))) ctx.addIssue({ code: "custom", path: [parameter], message: "must be a finite number" });
       else filters[kind === "minMetric" ? "minMetrics" : "maxMetrics"][key] = Number(value);
     }
+    const filterCount = Object.keys(query).length - Object.keys(options).length;
+    if (filterCount > MAX_FILTERS) ctx.addIssue({ code: "custom", path: [], message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}` });
     const parsed = versionListOptions.safeParse(options);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });

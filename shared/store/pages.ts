@@ -24,9 +24,23 @@ export function decodeCursor(scope: string, cursor: string | undefined): Key | u
   } catch {
     // fall through to the one error below
   }
-  throw new ValidationError("The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.", [
+  throw invalidCursor();
+}
+
+function invalidCursor(): ValidationError {
+  return new ValidationError("The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.", [
     { path: "cursor", message: "unknown cursor" },
   ]);
+}
+
+/** A start key must name exactly the listing's key attributes, inside the partition being queried. */
+function assertStartKeyFits(key: Key, input: Pick<QueryCommandInput, "IndexName" | "KeyConditionExpression" | "ExpressionAttributeValues">): void {
+  const expected = keyAttributes(input.IndexName);
+  const partitionAttribute = expected[input.IndexName ? 2 : 0] as string;
+  const placeholder = new RegExp(`^${partitionAttribute} = (:\\w+)`).exec(input.KeyConditionExpression ?? "")?.[1];
+  const partition = placeholder ? input.ExpressionAttributeValues?.[placeholder] : undefined;
+  const sameAttributes = Object.keys(key).length === expected.length && expected.every((name) => name in key);
+  if (!sameAttributes || key[partitionAttribute] !== partition) throw invalidCursor();
 }
 
 function keyAttributes(indexName: string | undefined): string[] {
@@ -34,6 +48,8 @@ function keyAttributes(indexName: string | undefined): string[] {
   const index = tableDefinition.globalSecondaryIndexes.find((i) => i.indexName === indexName);
   return index ? [...base, index.partitionKey, index.sortKey] : base;
 }
+
+const FILTERED_READ_AHEAD = 100;
 
 /**
  * Reads one page of `limit` matching items. DynamoDB's Limit counts items read before the filter,
@@ -47,8 +63,11 @@ export async function queryPage<T extends object>(
 ): Promise<Page<T>> {
   const collected: T[] = [];
   let startKey: Key | undefined = decodeCursor(page.scope, page.cursor);
+  if (startKey) assertStartKeyFits(startKey, input);
+  // With a filter, most items read may not match: read ahead in larger steps.
+  const readLimit = input.FilterExpression ? Math.max(page.limit + 1, FILTERED_READ_AHEAD) : page.limit + 1;
   do {
-    const output = await dynamo.send(new QueryCommand({ ...input, Limit: page.limit + 1, ExclusiveStartKey: startKey }));
+    const output = await dynamo.send(new QueryCommand({ ...input, Limit: readLimit, ExclusiveStartKey: startKey }));
     collected.push(...((output.Items ?? []) as T[]));
     startKey = output.LastEvaluatedKey as Key | undefined;
   } while (startKey && collected.length <= page.limit);

@@ -38,6 +38,7 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  */
 export async function transitionVersion(deps: RegistryDeps, name: string, selector: VersionSelector, input: TransitionInput, who: Caller): Promise<TransitionView> {
   if (input.to === "Archived") requireRole(who, "admin", "Archiving a version");
+  if (input.archiveExisting) requireRole(who, "admin", "Archiving the versions in Staging (archiveExisting)");
   const first = await requireVersion(deps, name, selector);
   const number = first.version;
   const from = first.stage;

@@ -8,7 +8,7 @@ import { newDatasetLinkItem } from "../store/entities/dataset-link";
 import type { GuardedWrite } from "../store/model-change";
 import type { Page } from "../store/pages";
 import type { VersionFilters } from "../store/registry-store";
-import type { RegisterVersionInput, UpdateVersionInput, VersionMetadata, VersionSelector, VersionView } from "../schemas/version";
+import { versionMetadata, type RegisterVersionInput, type UpdateVersionInput, type VersionMetadata, type VersionSelector, type VersionView } from "../schemas/version";
 import type { Actor, ArtifactDeps, RegistryDeps } from "./deps";
 import type { UploadView } from "../schemas/artifact";
 import { addReference, artifactSummary } from "../store/entities/artifact";
@@ -83,6 +83,7 @@ export async function updateVersion(deps: RegistryDeps, name: string, selector: 
     if (!current) throw new ModelNotFoundError(name);
     const before = await requireVersion(deps, name, selector);
     const after: VersionItem = { ...before, description: patch.description ?? before.description, tags: patch.tags ?? before.tags, updatedAt: now };
+    assertMetadataSize(metadataOf(after));
     return {
       model: current,
       writes: [{ write: { Put: { TableName: deps.store.tableName, Item: after, ConditionExpression: "attribute_exists(pk)" } } }, ...productionSnapshotWrites(deps, after)],
@@ -108,6 +109,12 @@ function productionSnapshotWrites(deps: RegistryDeps, after: VersionItem): Guard
   // Invariant: the pointer's snapshot belongs to the version that holds Production.
   const pointer = newProductionPointer(toVersionView(after));
   return [{ write: { Put: { TableName: deps.store.tableName, Item: pointer, ConditionExpression: "version = :version", ExpressionAttributeValues: { ":version": after.version } } } }];
+}
+
+const METADATA_FIELDS = Object.keys(versionMetadata.shape) as (keyof VersionMetadata)[];
+
+function metadataOf(item: VersionItem): VersionMetadata {
+  return Object.fromEntries(METADATA_FIELDS.map((field) => [field, item[field]])) as VersionMetadata;
 }
 
 function assertMetadataSize(metadata: VersionMetadata): void {

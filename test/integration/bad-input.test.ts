@@ -56,6 +56,21 @@ describe("bad writes get a clear 4xx and change nothing", () => {
     expect(await registry.items()).toEqual(before);
   });
 
+  it("answers 413 to tags that push a version's metadata past 64 KiB, and changes nothing", async () => {
+    const features = Array.from({ length: 240 }, (_, i) => `${"f".repeat(250)}${i}`); // about 61 KiB
+    const registered = await catalog(register({ source: "s3://m", features }), lambdaContext);
+    expect(registered.statusCode).toBe(201);
+    const version = String(JSON.parse(registered.body ?? "{}").version);
+    const before = await registry.items();
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`tag-${i}`, "v".repeat(200)]));
+
+    const response = await catalog(apiEvent({ routeKey: "PATCH /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: version }, body: { tags } }), lambdaContext);
+
+    expect(response.statusCode).toBe(413);
+    expect(decoded(response).error.code).toBe("PayloadTooLarge");
+    expect(await registry.items()).toEqual(before);
+  });
+
   it("names each bad field in details", async () => {
     const response = await catalog(register({ source: "s3://m", metrics: { auc: "high" }, tags: { team: 7 } }), lambdaContext);
 
@@ -70,6 +85,10 @@ const badReads = [
   { name: "a non-numeric metric bound", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { "minMetric.auc": "high" } }), status: 400, code: "ValidationError" },
   { name: "an unknown query parameter", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { stgae: "Staging" } }), status: 400, code: "ValidationError" },
   { name: "a forged cursor", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "bm90LWEtY3Vyc29y" } }), status: 400, code: "ValidationError" },
+  { name: "a cursor naming no key of this listing", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsiYSI6ImIifX0" } }), status: 400, code: "ValidationError" },
+  { name: "a cursor with an empty key", event: apiEvent({ routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Production" }, queryStringParameters: { cursor: "eyJzIjoic3RhZ2U6UHJvZHVjdGlvbiIsImsiOnt9fQ" } }), status: 400, code: "ValidationError" },
+  { name: "a cursor into another partition", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsicGsiOiJNT0RFTCN4Iiwic2siOiJNT0RFTCIsImdzaTFwayI6Ik9USEVSIiwiZ3NpMXNrIjoieCJ9fQ" } }), status: 400, code: "ValidationError" },
+  { name: "more than 20 filters", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`tag.k${i}`, "v"])) }), status: 400, code: "ValidationError" },
   { name: "a limit of 0", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { limit: "0" } }), status: 400, code: "ValidationError" },
   { name: "an unknown model", event: apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "churn_predictor" } }), status: 404, code: "ModelNotFound" },
   { name: "versions of an unknown model", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "churn_predictor" } }), status: 404, code: "ModelNotFound" },

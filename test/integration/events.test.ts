@@ -181,6 +181,34 @@ describe("committed changes on the bus", () => {
     ]);
   });
 
+  it("announces only the winner of two concurrent promotions; the cancelled one leaves no event", async () => {
+    const name = uniqueModelName("fraud_detector");
+    for (const version of [1, 2]) {
+      await uploadAndComplete(name, await register(name));
+      await move(name, version, "Staging", "candidate");
+    }
+    const promote = (version: number) =>
+      transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to: "Production", reason: "race", expectedCurrentVersion: null }), release);
+
+    const outcomes = await Promise.allSettled([promote(1), promote(2)]);
+
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    expect(outcomes.find((o) => o.status === "rejected")).toMatchObject({ reason: { status: 409, code: "StageConflict" } });
+    // A later change is the next event in sequence: nothing was announced for the loser.
+    await setAlias(registry.deps, name, "champion", setAliasBody.parse({ version: 1, reason: "after the race" }), release);
+    const events = await waitForEvents(name, 8);
+    expect(events.map((e) => [e["detail-type"], e.detail.sequence, e.detail.toStage])).toEqual([
+      ["Model Version Registered", 2, undefined],
+      ["Model Version Ready", 3, undefined],
+      ["Model Version Stage Changed", 4, "Staging"],
+      ["Model Version Registered", 5, undefined],
+      ["Model Version Ready", 6, undefined],
+      ["Model Version Stage Changed", 7, "Staging"],
+      ["Model Version Stage Changed", 8, "Production"],
+      ["Model Alias Changed", 9, undefined],
+    ]);
+  });
+
   it("delivers to a target that was down once it is back", async () => {
     const name = uniqueModelName("fraud_detector");
     await everything.stop();

@@ -97,6 +97,15 @@ describe("stage moves through the use case against DynamoDB Local", () => {
     await expect(move(name, 1, "Staging", {}, promoter)).resolves.toMatchObject({ to: "Staging" });
   });
 
+  it("lets only an admin archive the versions in Staging with archiveExisting (403 for a promoter, nothing moved)", async () => {
+    const name = await modelWithVersions(2);
+    await move(name, 1, "Staging");
+    const before = await registry.items();
+
+    await expect(move(name, 2, "Staging", { archiveExisting: true }, promoter)).rejects.toMatchObject({ status: 403, code: "Forbidden", details: { missingRole: "admin" } });
+    expect(await registry.items()).toEqual(before);
+  });
+
   it("archives the previous Production version in the same transaction and keeps the pointer's snapshot", async () => {
     const name = await modelWithVersions(2);
     await move(name, 1, "Staging");
