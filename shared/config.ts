@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod";
 import { ROLES, type RoleBinding } from "./domain/permissions";
 import { S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
 
@@ -29,31 +29,33 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = { urlExpirySeconds: 900, 
 export type NamingPolicyMode = "strict" | "warn";
 
 const environmentSchema = z.object({
-  AWS_REGION: z.string().default("us-east-1"),
-  TABLE_NAME: z.string().min(3),
-  BUCKET_NAME: z.string().min(3).default("model-registry-artifacts"),
-  BUS_NAME: z.string().min(1).default("model-registry"),
-  NAMING_POLICY: z.enum(["strict", "warn"]).default("strict"),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  S3_ENDPOINT: z.url().optional(),
-  EVENTS_ENDPOINT: z.url().optional(),
-  DLQ_URL: z.url().optional(),
-  POWERTOOLS_LOG_LEVEL: z.string().default("INFO"),
+  AWS_REGION: z._default(z.string(), "us-east-1"),
+  TABLE_NAME: z.string().check(z.minLength(3)),
+  BUCKET_NAME: z._default(z.string().check(z.minLength(3)), "model-registry-artifacts"),
+  BUS_NAME: z._default(z.string().check(z.minLength(1)), "model-registry"),
+  NAMING_POLICY: z._default(z.enum(["strict", "warn"]), "strict"),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  S3_ENDPOINT: z.optional(z.url()),
+  EVENTS_ENDPOINT: z.optional(z.url()),
+  DLQ_URL: z.optional(z.url()),
+  POWERTOOLS_LOG_LEVEL: z._default(z.string(), "INFO"),
   // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
-  UPLOAD_URL_EXPIRY_SECONDS: z.coerce.number().int().min(60).max(604_800).default(DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
-  MAX_ARTIFACT_BYTES: z.coerce.number().int().min(1).max(S3_MAX_OBJECT_BYTES).default(DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
-  ROLE_BINDINGS: z
-    .string()
-    .default("[]")
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(z.object({ pattern: z.string().min(1), roles: z.array(z.enum(ROLES)) }))),
+  UPLOAD_URL_EXPIRY_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(604_800)), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
+  MAX_ARTIFACT_BYTES: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)), DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
+  ROLE_BINDINGS: z.pipe(
+    z.pipe(
+      z._default(z.string(), "[]"),
+      z.transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.issues.push({ code: "custom", message: "must be JSON", input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    z.array(z.object({ pattern: z.string().check(z.minLength(1)), roles: z.array(z.enum(ROLES)) })),
+  ),
 });
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */

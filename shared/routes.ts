@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "./zod";
 import { createModelBody, listModelsQuery, modelPage, modelPath, modelView, updateModelBody } from "./schemas/model";
 import { listVersionsQuery, registerVersionBody, registeredVersionView, updateVersionBody, versionPage, versionPath, versionView } from "./schemas/version";
 import { healthView, openApiDocument } from "./schemas/system";
@@ -37,8 +37,8 @@ export interface RouteDefinition {
   readonly role: Role;
   readonly operationId: string;
   readonly summary: string;
-  readonly request?: { readonly path?: z.ZodType; readonly query?: z.ZodType; readonly body?: z.ZodType };
-  readonly response: { readonly status: number; readonly schema: z.ZodType };
+  readonly request?: { readonly path?: z.core.$ZodType; readonly query?: z.core.$ZodType; readonly body?: z.core.$ZodType };
+  readonly response: { readonly status: number; readonly schema: z.core.$ZodType };
 }
 
 export const routes = [

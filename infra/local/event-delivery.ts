@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as z from "zod";
+import * as z from "../../shared/zod";
 import { matchesPattern, parsePattern, type EventPattern } from "./event-pattern";
 
 /**
@@ -33,16 +33,19 @@ export const DEFAULT_DELIVERY: DeliveryPolicy = { maxAttempts: 12, baseDelayMs: 
 
 const rulesFileSchema = z.array(
   z.object({
-    name: z.string().min(1),
-    eventPattern: z.unknown().transform((pattern, ctx) => {
-      try {
-        return parsePattern(pattern);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
-    targets: z.array(z.object({ url: z.url() })).min(1),
+    name: z.string().check(z.minLength(1)),
+    eventPattern: z.pipe(
+      z.unknown(),
+      z.transform((pattern, ctx) => {
+        try {
+          return parsePattern(pattern);
+        } catch (error) {
+          ctx.issues.push({ code: "custom", message: (error as Error).message, input: pattern });
+          return z.NEVER;
+        }
+      }),
+    ),
+    targets: z.array(z.object({ url: z.url() })).check(z.minLength(1)),
   }),
 );
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
-import * as z from "zod";
+import * as z from "../../shared/zod";
 import { ROLES, type Role, type RoleBinding } from "../../shared/domain/permissions";
 import type { ActorResolution } from "./gateway";
 
@@ -13,9 +13,9 @@ import type { ActorResolution } from "./gateway";
 
 const tokensFileSchema = z.strictObject({
   tokens: z.record(
-    z.string().min(1),
+    z.string().check(z.minLength(1)),
     z.strictObject({
-      principal: z.string().min(1).refine((principal) => !principal.includes("*"), "a principal may not contain '*' (role binding patterns treat it as a wildcard)"),
+      principal: z.string().check(z.minLength(1), z.refine((principal) => !principal.includes("*"), "a principal may not contain '*' (role binding patterns treat it as a wildcard)")),
       roles: z.array(z.enum(ROLES)),
     }),
   ),

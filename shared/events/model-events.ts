@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod";
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { STAGES } from "../schemas/version";
 import { HISTORY_ACTIONS, HISTORY_ENTITY, type HistoryAction } from "../store/entities/history";
@@ -34,33 +34,29 @@ const stage = z.enum(STAGES);
  */
 export const modelEventDetail = z
   .object({
-    eventId: z.string().min(1).meta({ description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
-    sequence: z.number().int().positive().meta({ description: "Per model, increasing by one with every change of the model: order a model's events by it" }),
-    model: z.string().min(1),
-    version: z.number().int().positive().optional().meta({ description: "The version the change is about; absent only when an alias was removed" }),
-    semver: z.string().optional(),
-    fromStage: stage.optional(),
-    toStage: stage.optional(),
-    previousVersion: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .meta({ description: "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before" }),
-    alias: z.string().optional(),
-    actor: z.string().min(1).meta({ description: "The verified caller (an IAM ARN in AWS)" }),
-    reason: z.string().optional(),
-    occurredAt: z.iso.datetime().meta({ description: "When the change committed (also the event's time, to the second)" }),
+    eventId: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
+    sequence: z.int().check(z.positive()).register(z.globalRegistry, { description: "Per model, increasing by one with every change of the model: order a model's events by it" }),
+    model: z.string().check(z.minLength(1)),
+    version: z.optional(z.int().check(z.positive())).register(z.globalRegistry, { description: "The version the change is about; absent only when an alias was removed" }),
+    semver: z.optional(z.string()),
+    fromStage: z.optional(stage),
+    toStage: z.optional(stage),
+    previousVersion: z.optional(z.int().check(z.positive())).register(z.globalRegistry, {
+      description: "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before",
+    }),
+    alias: z.optional(z.string()),
+    actor: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "The verified caller (an IAM ARN in AWS)" }),
+    reason: z.optional(z.string()),
+    occurredAt: z.iso.datetime().register(z.globalRegistry, { description: "When the change committed (also the event's time, to the second)" }),
     artifact: z
-      .object({ uri: z.string(), sha256: z.string().meta({ description: "Lowercase hex" }), sizeBytes: z.number().int().nonnegative() })
-      .optional()
-      .meta({ description: "The bytes a registration, verification or failure is about" }),
+      .optional(z.object({ uri: z.string(), sha256: z.string().register(z.globalRegistry, { description: "Lowercase hex" }), sizeBytes: z.int().check(z.nonnegative()) }))
+      .register(z.globalRegistry, { description: "The bytes a registration, verification or failure is about" }),
   })
-  .meta({ title: "Model registry event detail" });
+  .register(z.globalRegistry, { title: "Model registry event detail" });
 export type ModelEventDetail = z.infer<typeof modelEventDetail>;
 
 /** A history item as the stream carries it: checked, because a record we cannot read must not pass as an event. */
-const historyImage = modelEventDetail.extend({ entity: z.literal(HISTORY_ENTITY), action: z.enum(HISTORY_ACTIONS) });
+const historyImage = z.extend(modelEventDetail, { entity: z.literal(HISTORY_ENTITY), action: z.enum(HISTORY_ACTIONS) });
 
 export class MalformedHistoryItemError extends Error {
   override readonly name = "MalformedHistoryItem";

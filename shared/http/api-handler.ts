@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "../zod";
 import { RouteNotFoundError } from "../domain/errors";
 import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from "../routes";
 import { requireRole, type Caller } from "../domain/permissions";
@@ -16,7 +16,7 @@ import { jsonResponse } from "./responses";
 import { logger } from "./logger";
 import { parseOrThrow } from "./validation";
 
-type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.ZodType> } ? z.output<S> : undefined;
+type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.core.$ZodType> } ? z.output<S> : undefined;
 
 /** What an adapter receives: the request already validated against the route's schemas. */
 export interface RouteInput<R extends Route> {
@@ -70,7 +70,7 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Registry
       if (!route || !adapter) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
       const who = callerOf(event, config.roleBindings);
       requireRole(who, route.role, event.routeKey);
-      const schemas: { path?: z.ZodType; query?: z.ZodType; body?: z.ZodType } = "request" in route ? route.request : {};
+      const schemas: { path?: z.core.$ZodType; query?: z.core.$ZodType; body?: z.core.$ZodType } = "request" in route ? route.request : {};
       const input = {
         path: schemas.path ? parseOrThrow(schemas.path, event.pathParameters ?? {}, "path") : undefined,
         query: schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined,

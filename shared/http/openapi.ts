@@ -1,8 +1,8 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { isWriteRoute, routes, type RouteDefinition } from "../routes";
 import { errorBody } from "../schemas/common";
 
-const jsonSchema = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
+const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") => z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
 
 function parameters(route: RouteDefinition) {
   const located = [

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { modelName } from "./common";
 
 /** The implicit alias: always the newest READY version, never stored, never set. */
@@ -7,31 +7,27 @@ export const LATEST = "latest";
 export const ALIAS_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 export const aliasName = z
   .string()
-  .regex(ALIAS_PATTERN, "an alias is 1-63 lowercase letters, digits or '-', starting with a letter (e.g. champion)")
-  .meta({ description: "A movable named pointer to one version", example: "champion" });
+  .check(z.regex(ALIAS_PATTERN, "an alias is 1-63 lowercase letters, digits or '-', starting with a letter (e.g. champion)"))
+  .register(z.globalRegistry, { description: "A movable named pointer to one version", example: "champion" });
 
 /** An alias a caller may set or remove: any alias name but the implicit `latest`. */
-const settableAlias = aliasName.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`);
+const settableAlias = aliasName.check(z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`));
 
 export const aliasPath = z.object({ name: modelName, alias: settableAlias });
 
 export const setAliasBody = z.strictObject({
-  version: z.number().int().positive(),
-  expectedVersion: z
-    .number()
-    .int()
-    .positive()
-    .nullable()
-    .optional()
-    .meta({ description: "Compare-and-set: the version the alias points to now as you saw it (null: not set); 409 AliasConflict if it moved" }),
-  reason: z.string().min(1).max(1024).optional(),
+  version: z.int().check(z.positive()),
+  expectedVersion: z.optional(z.nullable(z.int().check(z.positive()))).register(z.globalRegistry, {
+    description: "Compare-and-set: the version the alias points to now as you saw it (null: not set); 409 AliasConflict if it moved",
+  }),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
 });
 export type SetAliasInput = z.infer<typeof setAliasBody>;
 
 export const aliasView = z.object({
   model: z.string(),
   alias: z.string(),
-  version: z.number().int().nullable().meta({ description: "The target now; null after a delete" }),
-  previousVersion: z.number().int().nullable(),
+  version: z.nullable(z.int()).register(z.globalRegistry, { description: "The target now; null after a delete" }),
+  previousVersion: z.nullable(z.int()),
 });
 export type AliasView = z.infer<typeof aliasView>;

@@ -1,10 +1,12 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { HISTORY_ACTIONS } from "../store/entities/history";
 import { cursor, limit } from "./common";
 import { stage, versionSelector } from "./version";
 
 export const historyQuery = z.strictObject({
-  version: versionSelector.optional().meta({ description: "Only entries about this version (a number, v<semver>, a stage or an alias, resolved to the version it names now): the one it changed or the one it replaced" }),
+  version: z.optional(versionSelector).register(z.globalRegistry, {
+    description: "Only entries about this version (a number, v<semver>, a stage or an alias, resolved to the version it names now): the one it changed or the one it replaced",
+  }),
   limit,
   cursor,
 });
@@ -15,30 +17,30 @@ export const historyAtQuery = z.strictObject({
 
 /** One immutable audit entry: who did what, when, under which request, from → to. */
 export const historyEntryView = z.object({
-  sequence: z.number().int().meta({ description: "Per model, 1, 2, 3… in commit order" }),
+  sequence: z.int().register(z.globalRegistry, { description: "Per model, 1, 2, 3… in commit order" }),
   eventId: z.string(),
   action: z.enum(HISTORY_ACTIONS),
   actor: z.string(),
   occurredAt: z.string(),
   requestId: z.string(),
-  version: z.number().int().optional(),
-  semver: z.string().optional(),
-  fromStage: stage.optional(),
-  toStage: stage.optional(),
-  previousVersion: z.number().int().optional(),
-  alias: z.string().optional(),
-  reason: z.string().optional(),
-  artifact: z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.number().int() }).optional(),
-  changes: z.record(z.string(), z.unknown()).optional(),
+  version: z.optional(z.int()),
+  semver: z.optional(z.string()),
+  fromStage: z.optional(stage),
+  toStage: z.optional(stage),
+  previousVersion: z.optional(z.int()),
+  alias: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  artifact: z.optional(z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.int() })),
+  changes: z.optional(z.record(z.string(), z.unknown())),
 });
 export type HistoryEntryView = z.infer<typeof historyEntryView>;
 
-export const historyPage = z.object({ items: z.array(historyEntryView), nextCursor: z.string().optional() });
+export const historyPage = z.object({ items: z.array(historyEntryView), nextCursor: z.optional(z.string()) });
 
 /** Which version held each stage and alias at one instant, replayed from the audit trail. */
 export const stagesAtView = z.object({
   time: z.string(),
-  stages: z.object({ Production: z.number().int().optional(), Staging: z.array(z.number().int()) }),
-  aliases: z.record(z.string(), z.number().int()),
+  stages: z.object({ Production: z.optional(z.int()), Staging: z.array(z.int()) }),
+  aliases: z.record(z.string(), z.int()),
 });
 export type StagesAtView = z.infer<typeof stagesAtView>;

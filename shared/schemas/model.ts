@@ -1,30 +1,30 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { cursor, description, limit, modelName, tags } from "./common";
 
 export const modelPath = z.object({ name: modelName });
 
-export const createModelBody = z.strictObject({ name: modelName, description: description.optional(), tags: tags.optional() });
+export const createModelBody = z.strictObject({ name: modelName, description: z.optional(description), tags: z.optional(tags) });
 export type CreateModelInput = z.infer<typeof createModelBody>;
 
 export const updateModelBody = z
-  .strictObject({ description: description.optional(), tags: tags.optional() })
-  .refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both");
+  .strictObject({ description: z.optional(description), tags: z.optional(tags) })
+  .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both"));
 export type UpdateModelInput = z.infer<typeof updateModelBody>;
 
-export const listModelsQuery = z.object({ prefix: z.string().max(64).optional(), limit, cursor });
+export const listModelsQuery = z.object({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor });
 
 export const modelView = z.object({
   name: z.string(),
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   tags: z.record(z.string(), z.string()),
-  latestVersion: z.number().int().nullable(),
-  stages: z.object({ Production: z.number().int().optional(), Staging: z.array(z.number().int()).optional() }),
-  aliases: z.record(z.string(), z.number().int()),
+  latestVersion: z.nullable(z.int()),
+  stages: z.object({ Production: z.optional(z.int()), Staging: z.optional(z.array(z.int())) }),
+  aliases: z.record(z.string(), z.int()),
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),
-  warnings: z.array(z.string()).optional(),
+  warnings: z.optional(z.array(z.string())),
 });
 export type ModelView = z.infer<typeof modelView>;
 
-export const modelPage = z.object({ items: z.array(modelView), nextCursor: z.string().optional() });
+export const modelPage = z.object({ items: z.array(modelView), nextCursor: z.optional(z.string()) });

@@ -1,22 +1,20 @@
-import * as z from "zod";
+import * as z from "../zod";
 import { modelName } from "./common";
 import { finite, metricName, stage } from "./version";
 
-const tagKey = z.string().min(1).max(128);
+const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
 /** The rules a version must meet to enter one stage; every rule is optional. */
 export const stageGate = z.strictObject({
-  minMetrics: z.record(metricName, finite).optional().meta({ description: "metric → lowest allowed value", example: { auc: 0.9 } }),
-  maxMetrics: z.record(metricName, finite).optional().meta({ description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
+  minMetrics: z.optional(z.record(metricName, finite)).register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
+  maxMetrics: z.optional(z.record(metricName, finite)).register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
   requiredTags: z
-    .union([z.array(tagKey).max(50), z.record(tagKey, z.string().max(256))])
-    .optional()
-    .meta({ description: "tag keys the version must carry, or key → the value it must have", example: { reviewed: "yes" } }),
+    .optional(z.union([z.array(tagKey).check(z.maxLength(50)), z.record(tagKey, z.string().check(z.maxLength(256)))]))
+    .register(z.globalRegistry, { description: "tag keys the version must carry, or key → the value it must have", example: { reviewed: "yes" } }),
   requireFrom: z
-    .union([stage.transform((from) => [from]), z.array(stage).min(1)])
-    .optional()
-    .meta({ description: "the stage(s) the version must come from; Production defaults to Staging" }),
-  separateApprover: z.boolean().optional().meta({ description: "the caller moving the version must not be its creator" }),
+    .optional(z.union([z.pipe(stage, z.transform((from) => [from])), z.array(stage).check(z.minLength(1))]))
+    .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
+  separateApprover: z.optional(z.boolean()).register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
 });
 export type StageGate = z.output<typeof stageGate>;
 
@@ -24,15 +22,15 @@ export const GATED_STAGES = ["Staging", "Production"] as const;
 export type GatedStage = (typeof GATED_STAGES)[number];
 
 /** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */
-export const policyBody = z.strictObject({ Staging: stageGate.optional(), Production: stageGate.optional() });
+export const policyBody = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });
 export type PromotionPolicy = z.output<typeof policyBody>;
 
 export const policyPath = z.object({ name: modelName });
 
-export const policyView = policyBody.extend({
+export const policyView = z.extend(policyBody, {
   model: z.string(),
-  revision: z.number().int().meta({ description: "Bumped by every PUT; 0 while the model has no policy" }),
-  updatedAt: z.string().optional(),
-  updatedBy: z.string().optional(),
+  revision: z.int().register(z.globalRegistry, { description: "Bumped by every PUT; 0 while the model has no policy" }),
+  updatedAt: z.optional(z.string()),
+  updatedBy: z.optional(z.string()),
 });
 export type PolicyView = z.infer<typeof policyView>;

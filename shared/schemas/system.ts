@@ -1,5 +1,5 @@
-import * as z from "zod";
+import * as z from "../zod";
 
 export const healthView = z.object({ status: z.literal("ok") });
 
-export const openApiDocument = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) }).loose();
+export const openApiDocument = z.looseObject({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) });
