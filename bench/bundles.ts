@@ -5,6 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { FUNCTIONS } from "../shared/routes";
 import { functionBundling } from "../infra/bundling";
+import { median } from "./stats";
+
+/** Fresh processes per function: a median of several, since one start on a shared machine varies by tens of ms. */
+const COLD_STARTS = 7;
 
 export interface BundleFigure {
   readonly fn: string;
@@ -54,8 +58,9 @@ export async function benchBundles(): Promise<BundleFigure[]> {
     const figures: BundleFigure[] = [];
     for (const fn of [...Object.keys(FUNCTIONS), "publisher"]) {
       const path = await bundle(fn, dir);
-      const runs = [await coldStart(fn, path, dir), await coldStart(fn, path, dir), await coldStart(fn, path, dir)];
-      figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: runs.sort((a, b) => a - b)[1] ?? Number.NaN });
+      const runs: number[] = [];
+      for (let run = 0; run < COLD_STARTS; run++) runs.push(await coldStart(fn, path, dir));
+      figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: median(runs) });
     }
     return figures;
   } finally {

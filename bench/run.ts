@@ -19,7 +19,7 @@ function verdict(ok: boolean): string {
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-  console.log("Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of 3):");
+  console.log("Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of 7):");
   for (const figure of await benchBundles()) {
     const size = figure.bytes / KiB;
     console.log(
