@@ -59,26 +59,22 @@ export class RegistryStore {
     );
   }
 
-  async getVersion(name: string, version: number): Promise<VersionItem | undefined> {
-    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: versionKey(name, version), ConsistentRead: true }));
-    return Item as VersionItem | undefined;
+  getVersion(name: string, version: number): Promise<VersionItem | undefined> {
+    return this.getConsistent(versionKey(name, version));
   }
 
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
-  async getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
-    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: artifactRefKey(sha256), ConsistentRead: true }));
-    return Item as ArtifactRefItem | undefined;
+  getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
+    return this.getConsistent(artifactRefKey(sha256));
   }
 
   /** The part digests declared for a version's multipart upload. */
-  async getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
-    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: uploadPartsKey(name, version), ConsistentRead: true }));
-    return Item as UploadPartsItem | undefined;
+  getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
+    return this.getConsistent(uploadPartsKey(name, version));
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {
-    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: semverLabelKey(name, semver) }));
-    return (Item as SemverLabelItem | undefined)?.version;
+    return (await this.getConsistent<SemverLabelItem>(semverLabelKey(name, semver)))?.version;
   }
 
   /** What is in Production, with the version's view: one GetItem (the resolve path). */
