@@ -1,4 +1,5 @@
-import { GetCommand, QueryCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { commitModelChange, readModel, type ChangeContext, type ModelChangePlanner } from "./model-change";
 import { MODEL_LIST_PARTITION, type ModelItem } from "./entities/model";
 import { VERSION_SORT_PREFIX, stageIndexPartition, versionKey, type VersionItem } from "./entities/version";
@@ -8,7 +9,7 @@ import { aliasKey, type AliasItem } from "./entities/alias";
 import { policyKey, type PolicyItem } from "./entities/policy";
 import { HISTORY_SORT_PREFIX, type HistoryItem } from "./entities/history";
 import { datasetIndexPartition, type DatasetLinkItem } from "./entities/dataset-link";
-import { artifactRefKey, type ArtifactRefItem } from "./entities/artifact";
+import { artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
@@ -66,6 +67,16 @@ export class RegistryStore {
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
   getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
     return this.getConsistent(artifactRefKey(sha256));
+  }
+
+  /**
+   * Ends our claim on deleting an object, once S3 deleted it: the ref goes if nothing references it
+   * any more, else it stays unverified. A claim someone took over after it expired is theirs to end.
+   */
+  async releaseArtifactDiscard(sha256: string, generation: number): Promise<void> {
+    const { removeUnreferenced, release } = releaseDiscard(this.tableName, sha256, generation);
+    if (await unlessConditionFails(this.dynamo.send(new DeleteCommand(removeUnreferenced)))) return;
+    await unlessConditionFails(this.dynamo.send(new UpdateCommand(release)));
   }
 
   /** The part digests declared for a version's multipart upload. */
@@ -201,6 +212,17 @@ export class RegistryStore {
       },
       { ...page, scope: `dataset:${datasetId}` },
     );
+  }
+}
+
+/** True when the write went through, false when its condition failed. */
+async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
 

@@ -1,6 +1,6 @@
 import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ArtifactNotFoundError, ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError, VersionInUseError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
-import { artifactSummary, dropReference, markVerified, type ArtifactState } from "../store/entities/artifact";
+import { artifactSummary, claimUnverifiedDiscard, claimedGeneration, dropReference, isDiscarding, markVerified, type ArtifactState } from "../store/entities/artifact";
 import { declaredDigest, deleteUploadParts, type UploadPartsItem } from "../store/entities/upload-parts";
 import { newDatasetLinkItem } from "../store/entities/dataset-link";
 import { semverLabelKey } from "../store/entities/semver-label";
@@ -13,6 +13,7 @@ import type { VersionSelector, VersionView } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
 import { declarePartsWrites, multipartUpload, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
 import { requireVersion } from "./versions";
+import { FUNCTIONS } from "../routes";
 
 /**
  * Fresh URLs for parts of a multipart upload: after the first ones expired, or for parts not declared at registration.
@@ -80,25 +81,40 @@ export async function restartUpload(deps: ArtifactDeps, name: string, selector: 
  *    bytes), or S3 assembles the parts now, never over an existing object;
  * 4. verify the size, then the SHA-256: S3's stored full-object checksum when it reports one,
  *    else the registry streams the object and hashes it (multipart checksums are composite);
- * 5. READY (the reference marked verified) or FAILED with the reason: one conditional write with
- *    its history entry (VERSION_READY / VERSION_FAILED);
- * 6. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the right ones.
+ * 5. READY (the reference marked verified, only if no deletion of the object was claimed or released
+ *    since its reference was read before hashing: else 409) or FAILED with the reason: one
+ *    conditional write with its history entry (VERSION_READY / VERSION_FAILED);
+ * 6. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the
+ *    right ones: the deletion is claimed on the reference in that same write (never while a
+ *    verification vouches for the bytes), then the object goes, then the claim is released.
  */
 export async function completeUpload(deps: ArtifactDeps, name: string, selector: VersionSelector, input: CompleteUploadInput, who: Actor): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(target);
   if (target.status !== "PENDING_UPLOAD") return toVersionView(target);
+  const hashedRef = await deps.store.getArtifactRef(artifact.sha256);
   const stored = await storedObject(deps, target, artifact, input);
   const failureReason = await verify(deps, artifact, stored);
+  let discardClaim: number | undefined;
   const settle = deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
+    discardClaim = undefined;
     const latest = await reread(deps, target);
     if (latest.status !== "PENDING_UPLOAD") throw new SettledElsewhere(latest);
     const after: VersionItem = { ...latest, status: failureReason ? "FAILED" : "READY", artifact: { ...requireArtifact(latest), failureReason }, updatedAt: now };
     const summary = artifactSummary(artifact);
+    const refWrites: GuardedWrite[] = [];
+    if (!failureReason) refWrites.push({ write: markVerified(deps.store.tableName, artifact, hashedRef, now), onConflict: () => replacedWhileHashing(latest) });
+    else {
+      const ref = await deps.store.getArtifactRef(artifact.sha256);
+      if (ref && !ref.verifiedAt && !isDiscarding(ref, now)) {
+        refWrites.push({ write: claimUnverifiedDiscard(deps.store.tableName, ref, now, discardLeaseEnd(now)) });
+        discardClaim = claimedGeneration(ref);
+      }
+    }
     return {
       model: current,
-      writes: [{ write: replace(deps, after, latest) }, ...(failureReason ? [] : [{ write: markVerified(deps.store.tableName, artifact, now) }])],
+      writes: [{ write: replace(deps, after, latest) }, ...refWrites],
       history: [failureReason ? { action: "VERSION_FAILED", version: latest.version, artifact: summary, reason: failureReason } : { action: "VERSION_READY", version: latest.version, artifact: summary }],
       result: () => after,
     };
@@ -107,7 +123,7 @@ export async function completeUpload(deps: ArtifactDeps, name: string, selector:
     if (error instanceof SettledElsewhere) return error.version;
     throw error;
   });
-  if (settled.status === "FAILED" && failureReason) await discardUnverifiedObject(deps, artifact);
+  if (discardClaim !== undefined) await discardObject(deps, artifact, discardClaim);
   return toVersionView(settled);
 }
 
@@ -124,19 +140,20 @@ export async function getArtifactDownload(deps: ArtifactDeps, name: string, sele
  * Deletes an Archived version (admin).
  * 1. only Archived versions that no alias names (409 VersionInUse);
  * 2. one transaction: the version, its label, dataset links and part digests go, the artifact's
- *    reference count drops (conditioned on the count read), VERSION_DELETED is recorded;
- * 3. after the commit, the object is deleted when that was its last reference.
+ *    reference count drops (conditioned on the ref as read), VERSION_DELETED is recorded; the last
+ *    reference claims the object's deletion in the same write;
+ * 3. after the commit, the claimed object is deleted and the claim released.
  */
 export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
-  let lastReference = false;
-  const deleted = await deps.store.change(who, name, async (current) => {
+  let discardClaim: number | undefined;
+  const deleted = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const version = await reread(deps, target);
     assertDeletable(version, Object.entries(current.aliases).filter(([, v]) => v === version.version).map(([alias]) => alias));
     const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
-    const dropped = ref ? dropReference(deps.store.tableName, ref) : undefined;
-    lastReference = dropped?.last ?? false;
+    const dropped = ref ? dropReference(deps.store.tableName, ref, now, discardLeaseEnd(now)) : undefined;
+    discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
     return {
       model: current,
       writes: [...versionItemDeletes(deps, version), ...(dropped ? [{ write: dropped.write }] : [])],
@@ -144,8 +161,9 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
       result: () => version,
     };
   });
-  const artifactDeleted = lastReference && deleted.artifact ? await deleteUnreferencedObject(deps, deleted.artifact) : false;
-  return { model: name, version: deleted.version, deleted: true, artifactDeleted };
+  const claim = discardClaim;
+  if (claim !== undefined && deleted.artifact) await discardObject(deps, deleted.artifact, claim);
+  return { model: name, version: deleted.version, deleted: true, artifactDeleted: claim !== undefined };
 }
 
 function requireArtifact(version: VersionItem): ArtifactState {
@@ -236,17 +254,26 @@ async function verify(deps: ArtifactDeps, artifact: ArtifactState, stored: Store
   return undefined;
 }
 
-/** Bytes that failed verification are not what their address says: remove them unless some verification once vouched for this object. */
-async function discardUnverifiedObject(deps: ArtifactDeps, artifact: ArtifactState): Promise<void> {
-  const ref = await deps.store.getArtifactRef(artifact.sha256);
-  if (!ref?.verifiedAt) await deps.artifacts.delete(artifact.key);
+/**
+ * How long a claim to delete an object holds: longer than the artifacts function may run, so a
+ * claimant past it is dead, and its claim may be taken over (the object deleted again, or verified).
+ */
+const DISCARD_LEASE_MS = (FUNCTIONS.artifacts.timeoutSeconds + 60) * 1000;
+const discardLeaseEnd = (now: string): string => new Date(Date.parse(now) + DISCARD_LEASE_MS).toISOString();
+
+/** Deletes the object under our committed claim, then releases the claim. */
+async function discardObject(deps: ArtifactDeps, artifact: ArtifactState, claim: number): Promise<void> {
+  await deps.artifacts.delete(artifact.key);
+  await deps.store.releaseArtifactDiscard(artifact.sha256, claim);
 }
 
-/** After the last reference went: delete the object, unless a registration declared the same bytes since. */
-async function deleteUnreferencedObject(deps: ArtifactDeps, artifact: ArtifactState): Promise<boolean> {
-  if (await deps.store.getArtifactRef(artifact.sha256)) return false;
-  await deps.artifacts.delete(artifact.key);
-  return true;
+/** The object hashed for this completion was claimed for deletion, or deleted, before the verification could vouch for it. */
+function replacedWhileHashing(version: VersionItem): UploadConflictError {
+  return new UploadConflictError(
+    `Version ${version.version} of '${version.model}' was not verified: while its bytes were being checked, another upload of the same digest failed verification and the stored object is being removed. ` +
+      `Upload the bytes again (POST /models/${version.model}/versions/${version.version}/artifact/upload gives fresh URLs), then complete.`,
+    { status: version.status, reason: "ObjectReplacedDuringVerification" },
+  );
 }
 
 function assertDeletable(version: VersionItem, aliases: string[]): void {

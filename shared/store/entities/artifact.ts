@@ -34,6 +34,12 @@ export const ARTIFACT_REF_ENTITY = "artifactRef";
  * counts the versions that declare these bytes; the object is deleted when the last one goes.
  * `verifiedAt` is set once some version's verification proved the object holds exactly these
  * bytes: only then may a registration skip the upload.
+ *
+ * Deleting the object (bytes that failed verification, or the last reference gone) is claimed here
+ * first: the claim bumps `generation`, removes `verifiedAt` and holds until `discardingUntil`; the
+ * release after the S3 delete bumps `generation` again. A verification commits only if the
+ * generation is the one it read before hashing and no claim holds, so bytes a verification vouched
+ * for are never deleted under it, and bytes being deleted are never vouched for.
  */
 export const artifactRefKey = (sha256: string) => ({ pk: `ARTIFACT#${sha256}`, sk: "ARTIFACT" });
 
@@ -43,7 +49,14 @@ export interface ArtifactRefItem extends ItemBase {
   readonly refCount: number;
   readonly verifiedAt?: string;
   readonly sizeBytes?: number;
+  /** Bumped when a deletion of the object is claimed and when it is released (absent: never). */
+  readonly generation?: number;
+  /** While a deletion is claimed: until when the claim holds. */
+  readonly discardingUntil?: string;
 }
+
+/** A deletion of the object is claimed and its claim still holds at `now`. */
+export const isDiscarding = (ref: ArtifactRefItem | undefined, now: string): boolean => ref?.discardingUntil !== undefined && ref.discardingUntil > now;
 
 /** One more version declares these bytes. With `reuseVerified`, only while the object is still verified and referenced. */
 export function addReference(tableName: string, state: ArtifactState, reuseVerified: boolean): TransactItem {
@@ -52,7 +65,7 @@ export function addReference(tableName: string, state: ArtifactState, reuseVerif
       TableName: tableName,
       Key: artifactRefKey(state.sha256),
       UpdateExpression: "ADD refCount :one SET entity = :entity, schemaVersion = :schema, sha256 = :sha256, #key = :key",
-      // Invariant: a registration that skips the upload relies on verified bytes that no deletion is removing.
+      // Invariant: a registration that skips the upload relies on verified bytes that no deletion is removing (a claim removes verifiedAt).
       ...(reuseVerified ? { ConditionExpression: "refCount > :zero AND attribute_exists(verifiedAt) AND sizeBytes = :size" } : {}),
       ExpressionAttributeNames: { "#key": "key" },
       ExpressionAttributeValues: {
@@ -67,25 +80,84 @@ export function addReference(tableName: string, state: ArtifactState, reuseVerif
   };
 }
 
-/** A verification proved the object holds the declared bytes. */
-export function markVerified(tableName: string, state: ArtifactState, now: string): TransactItem {
+/**
+ * A verification proved the object holds the declared bytes. `seen` is the ref as read before the
+ * object was hashed.
+ */
+export function markVerified(tableName: string, state: ArtifactState, seen: ArtifactRefItem | undefined, now: string): TransactItem {
+  const unchanged = sameGeneration(seen);
   return {
     Update: {
       TableName: tableName,
       Key: artifactRefKey(state.sha256),
       UpdateExpression: "SET verifiedAt = if_not_exists(verifiedAt, :now), sizeBytes = :size",
-      // Invariant: the version being verified holds a reference, so the ref exists.
-      ConditionExpression: "attribute_exists(pk)",
-      ExpressionAttributeValues: { ":now": now, ":size": state.sizeBytes },
+      // Invariant: the hashed object is still the one stored — no deletion was claimed or released since it was read, none holds now.
+      ConditionExpression: `attribute_exists(pk) AND ${unchanged.condition} AND ${NO_CLAIM_HOLDS}`,
+      ExpressionAttributeValues: { ":now": now, ":size": state.sizeBytes, ...unchanged.values },
     },
   };
 }
 
-/** One version fewer: the last one deletes the ref (and, after the commit, the object). Conditioned on the count that was read. */
-export function dropReference(tableName: string, ref: ArtifactRefItem): { write: TransactItem; last: boolean } {
-  const key = artifactRefKey(ref.sha256);
-  // Invariant: nobody added or dropped a reference since we read the count (else retry with the new count).
-  const condition = { ConditionExpression: "refCount = :seen", ExpressionAttributeValues: { ":seen": ref.refCount } };
-  if (ref.refCount <= 1) return { write: { Delete: { TableName: tableName, Key: key, ...condition } }, last: true };
-  return { write: { Update: { TableName: tableName, Key: key, UpdateExpression: "SET refCount = :next", ...condition, ExpressionAttributeValues: { ":seen": ref.refCount, ":next": ref.refCount - 1 } } }, last: false };
+/** Claims the deletion of bytes that failed verification: only while no verification vouched for them and no other claim holds. */
+export function claimUnverifiedDiscard(tableName: string, ref: ArtifactRefItem, now: string, until: string): TransactItem {
+  const unchanged = sameGeneration(ref);
+  return {
+    Update: {
+      TableName: tableName,
+      Key: artifactRefKey(ref.sha256),
+      UpdateExpression: claim(),
+      // Invariant: bytes some verification vouched for are never deleted as unverified.
+      ConditionExpression: `attribute_not_exists(verifiedAt) AND ${unchanged.condition} AND ${NO_CLAIM_HOLDS}`,
+      ExpressionAttributeValues: { ":now": now, ":until": until, ":zero": 0, ":one": 1, ...unchanged.values },
+    },
+  };
+}
+
+/**
+ * One version fewer, conditioned on the ref as read. The last one claims the object's deletion
+ * (`claimed`), unless another claim holds: that claimant then also removes the ref.
+ */
+export function dropReference(tableName: string, ref: ArtifactRefItem, now: string, until: string): { write: TransactItem; claimed: boolean } {
+  const unchanged = sameGeneration(ref);
+  // Invariant: nobody added or dropped a reference, or claimed or released a deletion, since we read the ref (else retry).
+  const condition = `refCount = :seen AND ${unchanged.condition}`;
+  const values = { ":seen": ref.refCount, ":next": Math.max(0, ref.refCount - 1), ...unchanged.values };
+  const Key = artifactRefKey(ref.sha256);
+  if (ref.refCount > 1 || isDiscarding(ref, now)) {
+    return { write: { Update: { TableName: tableName, Key, UpdateExpression: "SET refCount = :next", ConditionExpression: condition, ExpressionAttributeValues: values } }, claimed: false };
+  }
+  return {
+    write: { Update: { TableName: tableName, Key, UpdateExpression: claim(", refCount = :next"), ConditionExpression: condition, ExpressionAttributeValues: { ...values, ":until": until, ":zero": 0, ":one": 1 } } },
+    claimed: true,
+  };
+}
+
+/** The generation a claim made from `ref` leaves behind: what its release is conditioned on. */
+export const claimedGeneration = (ref: ArtifactRefItem): number => (ref.generation ?? 0) + 1;
+
+/**
+ * Ends a claim after the object was deleted: the ref goes when no version references it any more,
+ * else it stays unverified (the next upload stores the bytes again). Conditioned on the claim being
+ * still ours (`generation`); a claim taken over after its lease expired is left to its new holder.
+ */
+export function releaseDiscard(tableName: string, sha256: string, generation: number) {
+  const Key = artifactRefKey(sha256);
+  return {
+    removeUnreferenced: { TableName: tableName, Key, ConditionExpression: "generation = :claimed AND refCount = :zero", ExpressionAttributeValues: { ":claimed": generation, ":zero": 0 } },
+    release: {
+      TableName: tableName,
+      Key,
+      UpdateExpression: "SET generation = generation + :one REMOVE discardingUntil",
+      ConditionExpression: "generation = :claimed",
+      ExpressionAttributeValues: { ":claimed": generation, ":one": 1 },
+    },
+  };
+}
+
+const claim = (alsoSet = ""): string => `SET generation = if_not_exists(generation, :zero) + :one, discardingUntil = :until${alsoSet} REMOVE verifiedAt`;
+const NO_CLAIM_HOLDS = "(attribute_not_exists(discardingUntil) OR discardingUntil <= :now)";
+
+function sameGeneration(seen: ArtifactRefItem | undefined): { condition: string; values: Record<string, number> } {
+  if (seen?.generation === undefined) return { condition: "attribute_not_exists(generation)", values: {} };
+  return { condition: "generation = :generation", values: { ":generation": seen.generation } };
 }

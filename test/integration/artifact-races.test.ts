@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash, randomBytes } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { localCredentials } from "../../infra/local/engines";
+import { artifactRefKey } from "../../shared/store/entities/artifact";
+import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
+import { GiB, artifactObjectKey } from "../../shared/domain/artifacts";
+import { ROLES } from "../../shared/domain/permissions";
+import { UploadConflictError } from "../../shared/domain/errors";
+import { registerVersionBody } from "../../shared/schemas/version";
+import type { UploadView } from "../../shared/schemas/artifact";
+import type { ArtifactDeps } from "../../shared/use-cases/deps";
+import type { VersionView } from "../../shared/schemas/version";
+import { registerVersion } from "../../shared/use-cases/versions";
+import { completeUpload, deleteVersion, restartUpload } from "../../shared/use-cases/artifacts";
+import { transitionVersion } from "../../shared/use-cases/lifecycle";
+
+/**
+ * Two uploads of the same content address racing: one verifying the right bytes, the other failing
+ * and cleaning up. Whatever the interleaving, a READY version's object must be in the bucket.
+ */
+const ci = { actor: "arn:aws:iam::123456789012:role/training-ci", requestId: "req-race", roles: ROLES };
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  registry = await createTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
+});
+afterAll(async () => {
+  await registry.drop();
+});
+
+const declare = (name: string, bytes: Buffer, sizeBytes = bytes.length) =>
+  registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes, sha256: sha256(bytes) } }), ci);
+
+async function put(upload: UploadView | null, bytes: Buffer): Promise<void> {
+  if (upload?.method !== "PUT") throw new Error(`expected a single PUT, got ${JSON.stringify(upload)}`);
+  const response = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes });
+  expect(response.status, await response.text()).toBe(200);
+}
+
+const complete = (deps: ArtifactDeps, name: string, version = 1) => completeUpload(deps, name, { number: version }, undefined, ci);
+
+/** The bucket holds these bytes under their address, whole. */
+async function storedDigest(bytes: Buffer): Promise<string | undefined> {
+  const key = artifactObjectKey(sha256(bytes));
+  if (!(await registry.deps.artifacts.head(key))) return undefined;
+  return (await registry.deps.artifacts.digest(key)).sha256;
+}
+
+/** The registry's dependencies with one bucket operation wrapped (the rest as they are). */
+function withBucket(overrides: Partial<ArtifactDeps["artifacts"]>): ArtifactDeps {
+  return { ...registry.deps, artifacts: Object.assign(Object.create(registry.deps.artifacts) as ArtifactDeps["artifacts"], overrides) };
+}
+
+/** What a client does after a 409 UploadConflict: upload again, then complete. */
+async function uploadAgainAndComplete(name: string, version: number, bytes: Buffer): Promise<VersionView> {
+  const restarted = await restartUpload(registry.deps, name, { number: version }, {}, ci);
+  if (restarted.upload) await put(restarted.upload, bytes);
+  return complete(registry.deps, name, version);
+}
+
+/** Version 1 of `good` declares the right size and uploads the bytes; version 1 of `bad` declares the same digest with one byte more. */
+async function sameDigestTwoSizes(bytes: Buffer): Promise<{ good: string; bad: string }> {
+  const good = uniqueModelName("fraud_detector");
+  const bad = uniqueModelName("churn_scorer");
+  await put((await declare(good, bytes)).upload, bytes);
+  await declare(bad, bytes, bytes.length + 1);
+  return { good, bad };
+}
+
+describe("a failed upload's clean-up racing a verification of the same bytes", () => {
+  it("never deletes bytes a verification committed while the failed upload was about to delete them", async () => {
+    const bytes = randomBytes(256 * 1024);
+    const { good, bad } = await sameDigestTwoSizes(bytes);
+    let goodOutcome: unknown;
+    // The failed completion reaches its delete; the other completion runs to its end right there.
+    const failing = withBucket({
+      delete: async (key: string) => {
+        goodOutcome = await complete(registry.deps, good).catch((error: unknown) => error);
+        return registry.deps.artifacts.delete(key);
+      },
+    });
+
+    expect((await complete(failing, bad)).status).toBe("FAILED");
+
+    if (goodOutcome instanceof UploadConflictError) {
+      expect(goodOutcome.message).toMatch(/upload the bytes again/i);
+      expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
+    } else {
+      expect(goodOutcome).toMatchObject({ status: "READY" });
+    }
+    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+  });
+
+  it("refuses to vouch for bytes whose deletion was claimed and carried out while they were being hashed", async () => {
+    const bytes = randomBytes(256 * 1024);
+    const { good, bad } = await sameDigestTwoSizes(bytes);
+    // The good completion has hashed the bytes; the failed completion runs to its end before it commits.
+    const hashing = withBucket({
+      digest: async (key: string) => {
+        const digest = await registry.deps.artifacts.digest(key);
+        expect((await complete(registry.deps, bad)).status).toBe("FAILED");
+        return digest;
+      },
+    });
+
+    const outcome = await complete(hashing, good).catch((error: unknown) => error);
+
+    expect(outcome).toBeInstanceOf(UploadConflictError);
+    expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
+    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+  });
+
+  it("keeps every READY version's bytes over 12 rounds of concurrent completions, and every version ends READY after a retry", async () => {
+    for (let round = 0; round < 12; round++) {
+      const bytes = randomBytes(64 * 1024 + round);
+      const { good, bad } = await sameDigestTwoSizes(bytes);
+
+      const [goodOutcome, badOutcome] = await Promise.all([complete(registry.deps, good).catch((e: unknown) => e), complete(registry.deps, bad)]);
+
+      expect(badOutcome.status).toBe("FAILED");
+      if (goodOutcome instanceof UploadConflictError) expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
+      else expect(goodOutcome).toMatchObject({ status: "READY" });
+      expect(await storedDigest(bytes), `round ${round}`).toBe(sha256(bytes));
+    }
+  }, 60_000);
+});
+
+describe("a deletion claim left by a completion that died", () => {
+  /** Leaves a claim on the bytes' reference as a completion that died after committing it would. */
+  async function claimLeftBehind(bytes: Buffer, until: Date): Promise<void> {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }));
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: registry.config.tableName,
+        Key: artifactRefKey(sha256(bytes)),
+        UpdateExpression: "SET generation = :one, discardingUntil = :until",
+        ExpressionAttributeValues: { ":one": 1, ":until": until.toISOString() },
+      }),
+    );
+    dynamo.destroy();
+  }
+
+  it("blocks verification while the claim holds, and lets it through once the claim has expired", async () => {
+    const bytes = randomBytes(64 * 1024);
+    const name = uniqueModelName("fraud_detector");
+    await put((await declare(name, bytes)).upload, bytes);
+
+    await claimLeftBehind(bytes, new Date(Date.now() + 60_000));
+    await expect(complete(registry.deps, name)).rejects.toBeInstanceOf(UploadConflictError);
+
+    await claimLeftBehind(bytes, new Date(Date.now() - 1_000));
+    expect(await complete(registry.deps, name)).toMatchObject({ status: "READY" });
+    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+  });
+});
+
+describe("deleting the last reference racing a new upload of the same bytes", () => {
+  it("never deletes bytes a new version verified while the deletion was under way", async () => {
+    const bytes = randomBytes(128 * 1024);
+    const old = uniqueModelName("ranker");
+    await put((await declare(old, bytes)).upload, bytes);
+    await complete(registry.deps, old);
+    await transitionVersion(registry.deps, old, { number: 1 }, { to: "Archived", reason: "retired", archiveExisting: false }, ci);
+    const fresh = uniqueModelName("recommender");
+    let freshOutcome: unknown;
+    // The deletion has committed and reaches S3; meanwhile the same bytes are declared again and completed.
+    const deleting = withBucket({
+      delete: async (key: string) => {
+        const registered = await declare(fresh, bytes);
+        // The object is still there: S3 refuses this PUT (If-None-Match), s3rver stores the same bytes again.
+        if (registered.upload?.method === "PUT") await fetch(registered.upload.url, { method: "PUT", headers: registered.upload.headers, body: bytes });
+        freshOutcome = await complete(registry.deps, fresh).catch((error: unknown) => error);
+        return registry.deps.artifacts.delete(key);
+      },
+    });
+
+    expect(await deleteVersion(deleting, old, { number: 1 }, ci)).toMatchObject({ deleted: true, artifactDeleted: true });
+
+    if (freshOutcome instanceof UploadConflictError) expect(await uploadAgainAndComplete(fresh, 1, bytes)).toMatchObject({ status: "READY" });
+    else expect(freshOutcome).toMatchObject({ status: "READY" });
+    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+  });
+});
