@@ -7,7 +7,7 @@ import { semverLabelKey, type SemverLabelItem } from "./entities/semver-label";
 import { productionPointerKey, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasKey, type AliasItem } from "./entities/alias";
 import { policyKey, type PolicyItem } from "./entities/policy";
-import { HISTORY_SORT_PREFIX, type HistoryItem } from "./entities/history";
+import { HISTORY_SORT_PREFIX, historyKey, type HistoryItem } from "./entities/history";
 import { datasetIndexPartition, type DatasetLinkItem } from "./entities/dataset-link";
 import { artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
@@ -130,16 +130,19 @@ export class RegistryStore {
     );
   }
 
-  /** The newest history entry that moved a version into `stage` (rollback reads what it replaced). */
-  async latestMoveInto(name: string, stage: string): Promise<HistoryItem | undefined> {
+  /**
+   * The newest history entry up to `asOf` (a model item's historySequence) that moved a version into
+   * `stage`: what the model looked like when read, not what later changes made of it.
+   */
+  async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
     const page = await queryPage<HistoryItem>(
       this.dynamo,
       {
         TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
         FilterExpression: "#action = :changed AND toStage = :stage",
         ExpressionAttributeNames: { "#action": "action" },
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX, ":changed": "STAGE_CHANGED", ":stage": stage },
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":first": historyKey(name, 1).sk, ":asOf": historyKey(name, asOf).sk, ":changed": "STAGE_CHANGED", ":stage": stage },
         ScanIndexForward: false,
         ConsistentRead: true,
       },

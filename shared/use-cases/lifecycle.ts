@@ -68,8 +68,10 @@ export async function transitionVersion(deps: RegistryDeps, name: string, select
 /**
  * Puts back the version that was in Production before the current one (SPEC §3).
  * 1. read the model; Production's occupant is pinned at the first read (changed later → StageConflict);
- * 2. find the target in history: the newest move into Production names the version it replaced;
- *    with Production empty, the target is the version that held it last. None → 409 NothingToRollBack;
+ * 2. find the target in history as of that read (entries up to its history sequence, so a change
+ *    committed since cannot make the target the occupant): the newest move into Production names the
+ *    version it replaced; with Production empty, the target is the version that held it last. None →
+ *    409 NothingToRollBack;
  * 3. the target must be Archived (else 409 NothingToRollBack saying where it is now);
  * 4. one transaction: target Archived → Production, the occupant → Archived, the pointer, the stage
  *    map, two STAGE_CHANGED entries. A second rollback therefore undoes the first.
@@ -81,7 +83,7 @@ export async function rollbackProduction(deps: RegistryDeps, name: string, input
   return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const occupant = production(current.stages.Production ?? null);
-    const target = await rollbackTarget(deps, name, occupant);
+    const target = await rollbackTarget(deps, current, occupant);
     const moves: StageMove[] = [{ version: target.version, from: "Archived", to: "Production" }];
     if (occupant !== null) moves.push({ version: occupant, from: "Production", to: "Archived" });
     const plan = planMoves(deps, current, target, moves, { occupant, reason: input.reason, now });
@@ -177,8 +179,9 @@ function pointerWrites(deps: RegistryDeps, name: string, main: StageMove, item: 
   ];
 }
 
-async function rollbackTarget(deps: RegistryDeps, name: string, occupant: number | null): Promise<VersionItem> {
-  const last = await deps.store.latestMoveInto(name, "Production");
+async function rollbackTarget(deps: RegistryDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
+  const name = current.name;
+  const last = await deps.store.latestMoveInto(name, "Production", current.historySequence);
   if (last?.version === undefined) throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, { current: occupant });
   const number = occupant === null ? last.version : last.previousVersion;
   if (number === undefined) {

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
+import { ROLES, type Caller } from "../../shared/domain/permissions";
+import { DomainError, StageConflictError } from "../../shared/domain/errors";
+import { registerVersion } from "../../shared/use-cases/versions";
+import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
+import { registerVersionBody } from "../../shared/schemas/version";
+import { transitionBody } from "../../shared/schemas/lifecycle";
+import type { RegistryDeps } from "../../shared/use-cases/deps";
+
+/** A rollback is the incident path: it must hold up while others promote at the same moment. */
+const caller = (requestId: string): Caller => ({ actor: `arn:aws:iam::123456789012:role/release-${requestId}`, requestId, roles: ROLES });
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await createTestRegistry();
+});
+afterAll(async () => {
+  await registry.drop();
+});
+
+const move = (deps: RegistryDeps, name: string, version: number, to: "Staging" | "Production", expectedCurrentVersion?: number | null) =>
+  transitionVersion(deps, name, { number: version }, transitionBody.parse({ to, reason: "race", ...(expectedCurrentVersion === undefined ? {} : { expectedCurrentVersion }) }), caller(`move-${version}`));
+
+/** Versions 1..count registered and in Staging, 1 then 2 promoted: Production holds 2, version 1 is Archived, 3.. wait in Staging. */
+async function modelWithHistory(count: number): Promise<string> {
+  const name = uniqueModelName("fraud_detector");
+  for (let v = 1; v <= count; v++) {
+    await registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://m/${v}` }), caller("train"));
+    await move(registry.deps, name, v, "Staging");
+  }
+  await move(registry.deps, name, 1, "Production", null);
+  await move(registry.deps, name, 2, "Production", 1);
+  return name;
+}
+
+/** What the table holds for the model: the pointer, the model's stage map and the version items all name the same occupant. */
+async function productionOf(name: string): Promise<number | null> {
+  const items = (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
+  const model = items.find((item) => item.entity === "model") as { stages: { Production?: number } };
+  const pointer = items.find((item) => item.sk === "STAGE#Production") as { version: number } | undefined;
+  const inProduction = items.filter((item) => item.entity === "version" && item.stage === "Production").map((item) => item.version);
+  expect(inProduction).toEqual(pointer ? [pointer.version] : []);
+  expect(model.stages.Production ?? null).toBe(pointer?.version ?? null);
+  return pointer?.version ?? null;
+}
+
+describe("rollback racing a promotion", () => {
+  it("answers 409 StageConflict, not a 500, when a promotion commits between its read of the model and of the history", async () => {
+    const name = await modelWithHistory(3);
+    let promoted = false;
+    // The promotion of 3 over 2 commits right after the rollback read the model, before it reads the history.
+    const store = Object.assign(Object.create(registry.deps.store) as RegistryDeps["store"], {
+      latestMoveInto: async (...args: Parameters<RegistryDeps["store"]["latestMoveInto"]>) => {
+        if (!promoted) {
+          promoted = true;
+          await move(registry.deps, name, 3, "Production", 2);
+        }
+        return registry.deps.store.latestMoveInto(...args);
+      },
+    });
+
+    const outcome = await rollbackProduction({ ...registry.deps, store }, name, { reason: "incident" }, caller("rollback")).catch((error: unknown) => error);
+
+    expect(outcome).toBeInstanceOf(StageConflictError);
+    expect(outcome).toMatchObject({ details: { expected: 2, actual: 3 } });
+    expect(await productionOf(name)).toBe(3);
+  });
+
+  it("ends every one of 25 rounds of a rollback raced against a promotion with a 2xx or a 409, and one consistent occupant", async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 25; round++) {
+      const name = await modelWithHistory(3);
+
+      const settled = await Promise.allSettled([rollbackProduction(registry.deps, name, { reason: "incident" }, caller("rollback")), move(registry.deps, name, 3, "Production", 2)]);
+
+      for (const result of settled) {
+        if (result.status === "fulfilled") outcomes.push("ok");
+        else {
+          expect(result.reason, `round ${round}: ${String(result.reason)}`).toBeInstanceOf(DomainError);
+          expect((result.reason as DomainError).status).toBe(409);
+          outcomes.push((result.reason as DomainError).code);
+        }
+      }
+      expect([1, 3]).toContain(await productionOf(name));
+    }
+    expect(outcomes).toContain("ok");
+  }, 120_000);
+});
