@@ -9,9 +9,10 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import { join } from "node:path";
-import { FUNCTIONS, routes, type FunctionName, type Grant } from "../shared/routes";
+import { FUNCTIONS, isWriteRoute, routes, type FunctionName, type Grant } from "../shared/routes";
 import type { EnvironmentConfig } from "./config";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
+import { roleBindingsFor } from "./role-bindings";
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -35,6 +36,7 @@ export class ApiStack extends Stack {
     const grantBy: Record<Grant, (fn: RegistryFunction) => void> = {
       readTable: (fn) => fn.readTable(table),
       writeTable: (fn) => fn.writeTable(table),
+      writeArtifactRefs: (fn) => fn.writeArtifactRefs(table),
       presignUploads: (fn) => fn.presignUploads(artifactsBucket),
       readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),
       deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
@@ -45,7 +47,8 @@ export class ApiStack extends Stack {
       BUCKET_NAME: artifactsBucket.bucketName,
       BUS_NAME: `model-registry-${config.name}`,
       NAMING_POLICY: config.namingPolicy,
-      ROLE_BINDINGS: JSON.stringify(config.roleBindings),
+      // Anchored on the deploying account: a deploy-time value unless the config pins one.
+      ROLE_BINDINGS: this.toJsonString(roleBindingsFor(config.roleBindings, this.account, this.partition)),
       UPLOAD_URL_EXPIRY_SECONDS: String(config.artifacts.uploadUrlExpirySeconds),
       MAX_ARTIFACT_BYTES: String(config.artifacts.maxArtifactBytes),
     };
@@ -60,6 +63,8 @@ export class ApiStack extends Stack {
         ...("memoryMb" in spec ? { memorySize: spec.memoryMb, timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
       });
       for (const grant of spec.grants) grantBy[grant](fn);
+      // The handler keeps Idempotency-Key records for write routes only (shared/http/api-handler.ts); so does the grant.
+      if (routes.some((route) => route.function === name && isWriteRoute(route))) fn.recordIdempotency(table);
       fn.function
         .metricErrors({ period: config.alarms.period, statistic: "Sum" })
         .createAlarm(this, `${name}Errors`, {

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { NamingPolicyMode } from "../shared/config";
-import type { RoleBinding } from "../shared/domain/permissions";
+import { ROLES, type Role } from "../shared/domain/permissions";
 import { S3_MAX_OBJECT_BYTES } from "../shared/domain/artifacts";
 import type { AssignedStage } from "../shared/schemas/version";
 
@@ -21,8 +21,12 @@ export interface EnvironmentConfig {
   readonly logRetention: RetentionDays;
   readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   readonly namingPolicy: NamingPolicyMode;
-  /** SPEC §6: verified caller ARN pattern → roles; handed to the handlers as ROLE_BINDINGS. Placeholders until each account names its roles. */
-  readonly roleBindings: readonly RoleBinding[];
+  /**
+   * Which principals of the deploying account hold which roles. The API stack anchors each on that
+   * account (infra/role-bindings.ts) and hands them to the handlers as ROLE_BINDINGS. Placeholders
+   * until each account names its roles.
+   */
+  readonly roleBindings: readonly AccountRoleBinding[];
   /** Default-stage throttling: protects the table from a runaway CI loop. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly alarms: {
@@ -33,6 +37,19 @@ export interface EnvironmentConfig {
   /** SPEC §7: the bus's archive, the outbox publisher's stream settings, and the rules that start deployments. */
   readonly events: EventsConfig;
   readonly artifacts: ArtifactsConfig;
+}
+
+/**
+ * "These principals of the deploying account hold these roles": a glob over the caller's verified
+ * ARN after `arn:<partition>:<service>::<account>:`. The account is never part of the pattern, so
+ * no binding can reach another account's principals.
+ */
+export interface AccountRoleBinding {
+  /** `sts` for assumed roles (`assumed-role/<role>/<session>`) and federated users, `iam` for IAM users and the root. */
+  readonly service: "sts" | "iam";
+  /** `*` is any run of characters: `assumed-role/deploy-bot/*` is every session of the role deploy-bot. */
+  readonly principal: string;
+  readonly roles: readonly Role[];
 }
 
 /** SPEC §4: upload URLs and the artifacts bucket. */
@@ -66,9 +83,9 @@ export interface DeploymentTriggerConfig {
 }
 
 // Placeholder role names: CI runners assume `*-ci-*` roles, release pipelines `*-release-*`, operators ModelRegistryAdmin.
-const ci = "arn:aws:sts::*:assumed-role/*-ci-*/*";
-const release = "arn:aws:sts::*:assumed-role/*-release-*/*";
-const admin = "arn:aws:sts::*:assumed-role/ModelRegistryAdmin/*";
+const ci = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/*-ci-*/*", roles });
+const release = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/*-release-*/*", roles });
+const admin = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/ModelRegistryAdmin/*", roles });
 
 export const environments: Record<Env, EnvironmentConfig> = {
   dev: {
@@ -79,8 +96,11 @@ export const environments: Record<Env, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_WEEK,
     logLevel: "DEBUG",
     namingPolicy: "warn",
-    // dev: every principal of the account that may call the API holds every role.
-    roleBindings: [{ pattern: "arn:aws:*", roles: ["reader", "publisher", "promoter", "admin"] }],
+    // dev: every principal of the deploying account (roles, users) holds every role.
+    roleBindings: [
+      { service: "sts", principal: "*", roles: ROLES },
+      { service: "iam", principal: "*", roles: ROLES },
+    ],
     throttle: { rateLimit: 50, burstLimit: 100 },
     alarms: { functionErrors: 10, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
@@ -101,10 +121,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     logLevel: "INFO",
     namingPolicy: "strict",
-    roleBindings: [
-      { pattern: ci, roles: ["reader", "publisher", "promoter"] },
-      { pattern: admin, roles: ["reader", "publisher", "promoter", "admin"] },
-    ],
+    roleBindings: [ci(["reader", "publisher", "promoter"]), admin(ROLES)],
     throttle: { rateLimit: 100, burstLimit: 200 },
     alarms: { functionErrors: 5, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
@@ -124,11 +141,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     logRetention: RetentionDays.SIX_MONTHS,
     logLevel: "INFO",
     namingPolicy: "strict",
-    roleBindings: [
-      { pattern: ci, roles: ["reader", "publisher"] },
-      { pattern: release, roles: ["reader", "promoter"] },
-      { pattern: admin, roles: ["reader", "publisher", "promoter", "admin"] },
-    ],
+    roleBindings: [ci(["reader", "publisher"]), release(["reader", "promoter"]), admin(ROLES)],
     throttle: { rateLimit: 200, burstLimit: 400 },
     alarms: { functionErrors: 1, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },

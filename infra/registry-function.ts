@@ -13,10 +13,18 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { tableDefinition } from "../shared/store/table";
 import { artifactObjectKey } from "../shared/domain/artifacts";
+import { modelPartition } from "../shared/store/keys";
+import { artifactRefKey } from "../shared/store/entities/artifact";
+import { IDEMPOTENCY_PARTITION } from "../shared/http/idempotency-key";
 import type { EnvironmentConfig } from "./config";
 
 /** The only keys the registry writes, reads or deletes in the artifacts bucket. */
 const ARTIFACT_OBJECTS = artifactObjectKey("*");
+/** The table's partitions, as the store's key builders name them. */
+const MODEL_PARTITIONS = modelPartition("*");
+const ARTIFACT_REF_PARTITIONS = artifactRefKey("*").pk;
+/** ConditionCheckItem: a transaction's checks on items it does not change (the policy's revision, a reference count). */
+const ITEM_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"] as const;
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -90,24 +98,40 @@ export class RegistryFunction extends Construct {
     });
   }
 
-  /** GetItem/Query on the table and each of its indexes (named from tableDefinition). No Scan: every list is a Query. */
+  /**
+   * GetItem/Query on the models' partitions and Query on each index (named from tableDefinition). No
+   * Scan: every list is a Query. No Batch*: the store reads item by item and writes in transactions.
+   */
   readTable(table: ITable): this {
     const indexArns = tableDefinition.globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
-        resources: [table.tableArn, ...indexArns],
-      }),
-    );
+    this.allowItems(table, ["dynamodb:GetItem", "dynamodb:Query"], MODEL_PARTITIONS);
+    // An index is keyed by gsi1pk, not by the table's partition key; it projects models' items only.
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["dynamodb:Query"], resources: indexArns }));
     return this;
   }
 
-  /** Item writes, which TransactWriteItems checks item by item. No table-level actions (no DeleteTable, no UpdateTable). */
+  /** Item writes in the models' partitions, which TransactWriteItems checks item by item. No table-level actions (no DeleteTable, no UpdateTable). */
   writeTable(table: ITable): this {
+    return this.allowItems(table, ITEM_WRITES, MODEL_PARTITIONS);
+  }
+
+  /** Reading and writing the per-object reference items (`ARTIFACT#<sha256>`): registration, verification and deletion count them. */
+  writeArtifactRefs(table: ITable): this {
+    return this.allowItems(table, ["dynamodb:GetItem", ...ITEM_WRITES], ARTIFACT_REF_PARTITIONS);
+  }
+
+  /** The Idempotency-Key records (shared/http/idempotency.ts): Powertools reads, writes and deletes them in their own partition. */
+  recordIdempotency(table: ITable): this {
+    return this.allowItems(table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], IDEMPOTENCY_PARTITION);
+  }
+
+  /** `actions` on the table's items whose partition key matches `partitions` (dynamodb:LeadingKeys; every granted action names its key). */
+  private allowItems(table: ITable, actions: readonly string[], partitions: string): this {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
+        actions: [...actions],
         resources: [table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [partitions] } },
       }),
     );
     return this;

@@ -17,11 +17,13 @@ import type { Role } from "./domain/permissions";
  */
 export const FUNCTIONS = {
   query: { description: "Read-only routes", grants: ["readTable"] },
-  // Registration checks the bucket for bytes it already holds, starts multipart uploads and presigns their URLs.
-  catalog: { description: "Create and edit models and versions", grants: ["readTable", "writeTable", "presignUploads", "readArtifacts"] },
+  // Registration counts references to the bytes it declares, checks the bucket for bytes it already holds, starts multipart uploads and presigns their URLs.
+  catalog: { description: "Create and edit models and versions", grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"] },
   lifecycle: { description: "Stage moves, rollback, aliases and promotion policy", grants: ["readTable", "writeTable"] },
   // Completing an upload may stream a large object through SHA-256: a whole vCPU, and up to Lambda's 15 minutes.
-  artifacts: { description: "Artifact uploads, verification, downloads and version deletion", grants: ["readTable", "writeTable", "presignUploads", "readArtifacts", "deleteArtifacts"], memoryMb: 1769, timeoutSeconds: 900 },
+  artifacts: { description: "Artifact uploads, verification and version deletion", grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts"], memoryMb: 1769, timeoutSeconds: 900 },
+  // Readers' downloads: presigning a GET needs s3:GetObject, and nothing here may change or delete an object.
+  downloads: { description: "Presigned artifact downloads (read-only)", grants: ["readTable", "readArtifacts"] },
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
@@ -56,7 +58,7 @@ export const routes = [
   { method: "POST", path: "/models/{name}/versions/{v}/artifact/upload", function: "artifacts", role: "publisher", operationId: "restartUpload", summary: "Start the upload again with fresh URLs (PENDING_UPLOAD or FAILED versions)", request: { path: versionPath, body: restartUploadBody }, response: { status: 200, schema: registeredVersionView } },
   { method: "POST", path: "/models/{name}/versions/{v}/artifact/parts", function: "artifacts", role: "publisher", operationId: "requestPartUrls", summary: "Fresh presigned URLs for parts of a multipart upload, each signing its part's SHA-256", request: { path: versionPath, body: partUrlsBody }, response: { status: 200, schema: uploadView } },
   { method: "POST", path: "/models/{name}/versions/{v}/artifact/complete", function: "artifacts", role: "publisher", operationId: "completeUpload", summary: "Finish the upload and verify size and SHA-256: READY or FAILED", request: { path: versionPath, body: completeUploadBody }, response: { status: 200, schema: versionView } },
-  { method: "GET", path: "/models/{name}/versions/{v}/artifact", function: "artifacts", role: "reader", operationId: "downloadArtifact", summary: "Presigned download URL (15 minutes) for a READY version's artifact", request: { path: versionPath }, response: { status: 200, schema: downloadView } },
+  { method: "GET", path: "/models/{name}/versions/{v}/artifact", function: "downloads", role: "reader", operationId: "downloadArtifact", summary: "Presigned download URL (15 minutes) for a READY version's artifact", request: { path: versionPath }, response: { status: 200, schema: downloadView } },
   { method: "GET", path: "/models/{name}/history", function: "query", role: "reader", operationId: "listHistory", summary: "The model's audit trail, newest first", request: { path: modelPath, query: historyQuery }, response: { status: 200, schema: historyPage } },
   { method: "GET", path: "/models/{name}/history/at", function: "query", role: "reader", operationId: "getStagesAt", summary: "Which version held each stage and alias at an instant", request: { path: modelPath, query: historyAtQuery }, response: { status: 200, schema: stagesAtView } },
   { method: "GET", path: "/models/{name}/compare", function: "query", role: "reader", operationId: "compareVersions", summary: "Metric deltas and param, feature, dependency and lineage differences of two versions", request: { path: modelPath, query: compareQuery }, response: { status: 200, schema: comparisonView } },

@@ -6,9 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type RegistryApp } from "../../infra/app";
-import { getEnvironmentConfig } from "../../infra/config";
+import { ENVIRONMENTS, getEnvironmentConfig, type EnvironmentConfig } from "../../infra/config";
+import { ApiStack } from "../../infra/api-stack";
+import { roleBindingsFor } from "../../infra/role-bindings";
 import { StatefulStack } from "../../infra/stateful-stack";
-import { FUNCTIONS, routeKey, routes, type FunctionName } from "../../shared/routes";
+import { ROLES, rolesOf, type RoleBinding } from "../../shared/domain/permissions";
+import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName } from "../../shared/routes";
 import { tableDefinition } from "../../shared/store/table";
 
 // The same feature flags `cdk synth` reads, so the test builds what the CLI builds.
@@ -46,6 +49,7 @@ function functionIds(template: Template): Record<FunctionName, string> {
 interface PolicyStatementJson {
   readonly Action: string | string[];
   readonly Resource: unknown;
+  readonly Condition?: { readonly "ForAllValues:StringLike"?: { readonly "dynamodb:LeadingKeys"?: string[] } };
 }
 
 /** Every IAM statement of the role of function `fnId`. */
@@ -59,6 +63,43 @@ function statementsOf(template: Template, fnId: string): PolicyStatementJson[] {
 function actionsOf(template: Template, fnId: string): string[] {
   return statementsOf(template, fnId).flatMap((s) => [s.Action].flat());
 }
+
+/** The table's item actions of function `fnId` by the partitions they are limited to (`*`: the whole table). */
+function tableActionsByPartition(template: Template, fnId: string): Record<string, string[]> {
+  const onTable = statementsOf(template, fnId).filter((s) => /ExportsOutputFnGetAttTable\w+"\}$/.test(JSON.stringify(s.Resource)));
+  const byPartition: Record<string, string[]> = {};
+  for (const statement of onTable) {
+    for (const partition of statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] ?? ["*"]) {
+      byPartition[partition] = [...(byPartition[partition] ?? []), ...[statement.Action].flat()].sort();
+    }
+  }
+  return byPartition;
+}
+
+const OWN_ACCOUNT = "111111111111";
+const FOREIGN_ACCOUNT = "999999999999";
+
+/** ROLE_BINDINGS as a function sees it once deployed to OWN_ACCOUNT in the aws partition. */
+function deployedRoleBindings(value: unknown): RoleBinding[] {
+  const pseudo: Record<string, string> = { "AWS::AccountId": OWN_ACCOUNT, "AWS::Partition": "aws" };
+  const resolve = (part: unknown): string => {
+    if (typeof part === "string") return part;
+    const ref = (part as { Ref?: string }).Ref;
+    if (ref && ref in pseudo) return pseudo[ref] as string;
+    throw new Error(`ROLE_BINDINGS depends on ${JSON.stringify(part)}`);
+  };
+  const text = typeof value === "string" ? value : (value as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1].map(resolve).join("");
+  return JSON.parse(text);
+}
+
+/** Callers of the environment's placeholder roles, and any principal at all, in `account`. */
+const principalsOf = (account: string) => [
+  `arn:aws:sts::${account}:assumed-role/fraud-ci-runner/run-1`,
+  `arn:aws:sts::${account}:assumed-role/fraud-release-pipeline/run-1`,
+  `arn:aws:sts::${account}:assumed-role/ModelRegistryAdmin/alice`,
+  `arn:aws:iam::${account}:user/alice`,
+  `arn:aws:iam::${account}:root`,
+];
 
 describe.each(["dev", "prod"])("%s app", (envName) => {
   let s: Synthesized;
@@ -127,7 +168,7 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
           TABLE_NAME: Match.anyValue(),
           BUCKET_NAME: Match.anyValue(),
           NAMING_POLICY: config.namingPolicy,
-          ROLE_BINDINGS: JSON.stringify(config.roleBindings),
+          ROLE_BINDINGS: Match.anyValue(),
           POWERTOOLS_SERVICE_NAME: "model-registry",
         }),
       },
@@ -135,14 +176,53 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     expect(Object.values(functionIds(s.apiTemplate)).every(Boolean)).toBe(true);
   });
 
-  it("grants each function only its FUNCTIONS grants, and nobody dynamodb:Scan", () => {
+  it("grants each function only its FUNCTIONS grants, and nobody dynamodb:Scan or Batch*", () => {
     const ids = functionIds(s.apiTemplate);
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const actions = actionsOf(s.apiTemplate, ids[name]);
       const grants: readonly string[] = spec.grants;
       expect(actions.includes("dynamodb:Query"), name).toBe(grants.includes("readTable"));
       expect(actions.includes("dynamodb:PutItem"), name).toBe(grants.includes("writeTable"));
-      expect(actions.filter((action) => action === "dynamodb:Scan" || action.endsWith(":*")), name).toEqual([]);
+      // The store reads item by item and writes in transactions: no batch action is ever sent.
+      expect(actions.filter((action) => action === "dynamodb:Scan" || action.startsWith("dynamodb:Batch") || action.endsWith(":*")), name).toEqual([]);
+    }
+  });
+
+  it("limits every table action to the partitions its function's routes use (dynamodb:LeadingKeys)", () => {
+    const ids = functionIds(s.apiTemplate);
+    const writes = ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
+      const grants: readonly string[] = spec.grants;
+      const keepsIdempotencyRecords = routes.some((route) => route.function === name && isWriteRoute(route));
+      const expected: Record<string, string[]> = {
+        "MODEL#*": ["dynamodb:GetItem", "dynamodb:Query", ...(grants.includes("writeTable") ? writes : [])].sort(),
+        ...(grants.includes("writeArtifactRefs") ? { "ARTIFACT#*": ["dynamodb:GetItem", ...writes].sort() } : {}),
+        ...(keepsIdempotencyRecords ? { IDEMPOTENCY: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] } : {}),
+      };
+      expect(tableActionsByPartition(s.apiTemplate, ids[name]), name).toEqual(expected);
+    }
+    // Readers keep no Idempotency-Key records, and stage moves never touch artifact references.
+    expect(tableActionsByPartition(s.apiTemplate, ids.query)).not.toHaveProperty("IDEMPOTENCY");
+    expect(tableActionsByPartition(s.apiTemplate, ids.lifecycle)).not.toHaveProperty(["ARTIFACT#*"]);
+  });
+
+  it("serves artifact downloads from a function that can neither write nor delete anything", () => {
+    const download = routes.find((route) => route.operationId === "downloadArtifact");
+    const actions = actionsOf(s.apiTemplate, functionIds(s.apiTemplate)[download?.function as FunctionName]);
+    expect(actions).toContain("s3:GetObject");
+    expect(actions.filter((action) => /^s3:(Put|Delete)|^dynamodb:(Put|Update|Delete|Batch)/.test(action))).toEqual([]);
+  });
+
+  it("binds roles to principals of the deploying account only", () => {
+    const config = getEnvironmentConfig(envName);
+    const variables = Object.values(s.apiTemplate.findResources("AWS::Lambda::Function")).map((fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS);
+    for (const value of variables) {
+      const bindings = deployedRoleBindings(value);
+      expect(bindings.map((binding) => binding.pattern)).toEqual(bindings.map(() => expect.stringMatching(new RegExp(`^arn:aws:(sts|iam)::${OWN_ACCOUNT}:`))));
+      for (const principal of principalsOf(FOREIGN_ACCOUNT)) expect(rolesOf(principal, bindings), principal).toEqual([]);
+      // Each placeholder binding still reaches its callers in the deploying account.
+      const ownRoles = new Set(principalsOf(OWN_ACCOUNT).flatMap((principal) => rolesOf(principal, bindings)));
+      expect([...ownRoles].sort()).toEqual([...new Set(config.roleBindings.flatMap((binding) => binding.roles))].sort());
     }
   });
 
@@ -240,6 +320,41 @@ describe("the artifacts bucket with browser uploads turned on", () => {
         ],
       },
     });
+  });
+});
+
+describe("role bindings", () => {
+  it.each(ENVIRONMENTS)("%s: every principal pattern is anchored on the deploying account", (envName) => {
+    const config = getEnvironmentConfig(envName);
+
+    const bindings = roleBindingsFor(config.roleBindings, OWN_ACCOUNT, "aws");
+
+    for (const { pattern } of bindings) expect(pattern).toMatch(new RegExp(`^arn:aws:(sts|iam)::${OWN_ACCOUNT}:`));
+    for (const principal of principalsOf(FOREIGN_ACCOUNT)) expect(rolesOf(principal, bindings), principal).toEqual([]);
+  });
+
+  it("refuses an account that is not a 12-digit id, so no wildcard can stand for every account", () => {
+    const { roleBindings } = getEnvironmentConfig("prod");
+    for (const account of ["*", "", "1111*", "arn:aws:iam::111111111111:root"]) {
+      expect(() => roleBindingsFor(roleBindings, account, "aws"), account).toThrow(/12-digit id/);
+    }
+  });
+
+  it("anchors the bindings on the account the config pins, and on no other", () => {
+    const config: EnvironmentConfig = { ...getEnvironmentConfig("prod"), account: OWN_ACCOUNT, region: "eu-west-1" };
+    // Bundling is skipped: only the functions' environment is under test.
+    const app = new App({ context: { ...cdkContext, "aws:cdk:bundling-stacks": [] } });
+    const env = { account: config.account, region: config.region };
+    const stateful = new StatefulStack(app, "Stateful", { env, config });
+
+    const api = new ApiStack(app, "Api", { env, config, table: stateful.table, artifactsBucket: stateful.artifactsBucket });
+
+    const values = Object.values(Template.fromStack(api).findResources("AWS::Lambda::Function")).map((fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS);
+    const bindings = JSON.parse(values[0]);
+    expect(new Set(values).size).toBe(1);
+    const admin = (account: string) => `arn:aws:sts::${account}:assumed-role/ModelRegistryAdmin/alice`;
+    expect(rolesOf(admin(OWN_ACCOUNT), bindings)).toEqual([...ROLES]);
+    expect(rolesOf(admin(FOREIGN_ACCOUNT), bindings)).toEqual([]);
   });
 });
 

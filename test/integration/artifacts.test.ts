@@ -17,12 +17,14 @@ const filename = "model.tar.gz";
 let registry: TestRegistry;
 let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
 let artifacts: (typeof import("../../functions/artifacts/handler"))["handler"];
+let downloads: (typeof import("../../functions/downloads/handler"))["handler"];
 
 beforeAll(async () => {
   registry = await createTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
   useRegistryEnvironment(registry);
   ({ handler: catalog } = await import("../../functions/catalog/handler"));
   ({ handler: artifacts } = await import("../../functions/artifacts/handler"));
+  ({ handler: downloads } = await import("../../functions/downloads/handler"));
 });
 afterAll(async () => {
   await registry.drop();
@@ -264,7 +266,8 @@ describe("bad artifact requests get a clear 4xx and change nothing", () => {
     const event = apiEvent({ routeKey, pathParameters: { name, ...(v ? { v: String(v) } : {}) }, body });
     const before = await registry.items();
 
-    const response = await (routeKey.startsWith("POST /models/{name}/versions") && !v ? catalog : artifacts)(event, lambdaContext);
+    const handler = routeKey.startsWith("GET") ? downloads : routeKey.startsWith("POST /models/{name}/versions") && !v ? catalog : artifacts;
+    const response = await handler(event, lambdaContext);
 
     expect(response.statusCode, response.body).toBe(status);
     expect(decoded(response).error.code).toBe(code);

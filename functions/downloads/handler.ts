@@ -1,0 +1,13 @@
+import { loadConfig } from "../../shared/config";
+import { buildArtifactDeps } from "../../shared/artifacts-composition";
+import { createApiHandler } from "../../shared/http/api-handler";
+import { getArtifactDownload } from "../../shared/use-cases/artifacts";
+
+const config = loadConfig();
+// Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
+const deps = buildArtifactDeps(config);
+
+/** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
+export const handler = createApiHandler("downloads", config, {
+  "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({ status: 200, body: await getArtifactDownload(deps, path.name, path.v) }),
+});
