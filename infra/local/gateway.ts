@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, ServerResponse, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,9 +11,15 @@ import { routes, routeKey, type FunctionName, type RouteDefinition } from "../..
  * into a payload 2.0 event for the function the shared route table names, invokes that
  * function's real Lambda handler, and writes its result back. Handlers cannot tell the
  * difference, so there is no "local mode" anywhere in functions/ or shared/.
+ *
+ * Its own refusals carry API Gateway's status and `message`, in this order: 401 for a caller
+ * without a valid token, 404 `Not Found` for any method and path outside the route table
+ * (CONNECT included), 413 for a body over 10 MiB. Unlike AWS, which routes before it
+ * authorizes, the caller comes first, so a caller without a token learns nothing about routes.
+ * Not done: SigV4, throttling, CORS, the 30-second integration timeout.
  */
 
-/** Who a request acts as, or why it is refused (answered 401, as API Gateway refuses an unsigned request). */
+/** Who a request acts as, or why it is refused: 401 Unauthorized, as an HTTP API's JWT authorizer answers a missing or unknown bearer token. */
 export type ActorResolution = { readonly actor: string } | { readonly refused: string };
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2 | undefined>;
@@ -21,9 +27,9 @@ export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, con
 export interface GatewayOptions {
   /** Loads a function's handler; defaults to importing functions/<fn>/handler.ts. Called once per function. */
   readonly loadHandler?: (fn: FunctionName) => Promise<LambdaHandler>;
-  /** The verified caller every request acts as (SPEC §6); defaults to `local:<os user>`. */
+  /** The verified caller every request acts as; defaults to `local:<os user>` (README, Try it). */
   readonly actor?: string;
-  /** Decides the caller from the request's headers instead (a tokens file, SPEC §6); overrides `actor`. */
+  /** Decides the caller from the request's headers instead (a tokens file); overrides `actor`. */
   readonly resolveActor?: (headers: IncomingHttpHeaders) => ActorResolution;
   /** Defaults to the shared route table. */
   readonly routes?: readonly RouteDefinition[];
@@ -258,31 +264,49 @@ export function lambdaContext(fn: FunctionName, requestId: string, startedAt: nu
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-class PayloadTooLarge extends Error {}
+const TOO_LARGE = Symbol("too large");
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  const declared = Number(request.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(new PayloadTooLarge());
+/**
+ * Reads the whole body, keeping at most MAX_BODY_BYTES. A larger one is still read to its end:
+ * closing the connection while the client is sending resets it, and the client sees EPIPE or
+ * ECONNRESET instead of the 413. (Node's requestTimeout bounds a client that never stops.)
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | typeof TOO_LARGE> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        request.removeAllListeners("data");
-        reject(new PayloadTooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("end", () => resolve(size > MAX_BODY_BYTES ? TOO_LARGE : Buffer.concat(chunks)));
     request.once("error", reject);
   });
 }
 
-function sendError(response: ServerResponse, status: number, code: string, message: string, requestId: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { code, message, requestId } });
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId, ...headers });
+/**
+ * One of the gateway's own refusals: API Gateway's status and `message`, plus the registry's
+ * error object (README, Routes) saying what to do.
+ */
+interface Refusal {
+  readonly status: number;
+  readonly gatewayMessage: string;
+  readonly code: string;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+}
+
+function refuse(response: ServerResponse, refusal: Refusal, requestId: string): number {
+  const body = JSON.stringify({ message: refusal.gatewayMessage, error: { code: refusal.code, message: refusal.message, requestId } });
+  response.writeHead(refusal.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId, ...refusal.headers });
+  response.end(body);
+  return refusal.status;
+}
+
+function sendInternalError(response: ServerResponse, requestId: string): void {
+  const body = JSON.stringify({ error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId } });
+  response.writeHead(500, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId });
   response.end(body);
 }
 
@@ -335,39 +359,29 @@ export function createGateway(options: GatewayOptions = {}): Server {
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
     const rawQueryString = queryAt === -1 ? "" : target.slice(queryAt + 1);
 
+    // The caller first: one without a valid token learns nothing about routes, sizes or validation.
+    const caller = resolveActor(request.headers);
+    if ("refused" in caller) {
+      return refuse(response, { status: 401, gatewayMessage: "Unauthorized", code: "Unauthorized", message: caller.refused, headers: { "www-authenticate": 'Bearer realm="model-registry"' } }, requestId);
+    }
+
     let found: RouteMatch;
     try {
       found = match(method, rawPath);
     } catch (error) {
       if (!(error instanceof MalformedPathError)) throw error;
-      sendError(response, 400, "ValidationError", error.message, requestId);
-      return 400;
+      return refuse(response, { status: 400, gatewayMessage: "Bad Request", code: "ValidationError", message: error.message }, requestId);
     }
-    if (found.kind === "not-found") {
-      sendError(response, 404, "RouteNotFound", `No route ${method} ${rawPath}. GET /openapi.json lists every route.`, requestId);
-      return 404;
-    }
-    if (found.kind === "method-not-allowed") {
-      sendError(response, 405, "MethodNotAllowed", `${rawPath} does not accept ${method}; it accepts ${found.allow.join(", ")}.`, requestId, { allow: found.allow.join(", ") });
-      return 405;
+    // An HTTP API route is a method and a path: any other pair is 404, there is no 405.
+    if (found.kind !== "found") {
+      const accepted = found.kind === "method-not-allowed" ? ` ${rawPath} accepts ${found.allow.join(", ")}.` : "";
+      return refuse(response, { status: 404, gatewayMessage: "Not Found", code: "RouteNotFound", message: `No route ${method} ${rawPath}.${accepted} GET /openapi.json lists every route.` }, requestId);
     }
 
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (!(error instanceof PayloadTooLarge)) throw error;
-      // Discard the rest (so the client reads the answer instead of a reset), then close the connection.
-      request.resume();
-      response.shouldKeepAlive = false;
-      sendError(response, 413, "PayloadTooLarge", `The request body exceeds ${MAX_BODY_BYTES} bytes (10 MiB), API Gateway's limit. Upload artifacts to their presigned URLs instead.`, requestId, { connection: "close" });
-      return 413;
-    }
-
-    const caller = resolveActor(request.headers);
-    if ("refused" in caller) {
-      sendError(response, 401, "Unauthorized", caller.refused, requestId, { "www-authenticate": 'Bearer realm="model-registry"' });
-      return 401;
+    const body = await readBody(request);
+    if (body === TOO_LARGE) {
+      const message = `The request body exceeds ${MAX_BODY_BYTES} bytes (10 MiB), API Gateway's limit. Upload artifacts to their presigned URLs instead.`;
+      return refuse(response, { status: 413, gatewayMessage: "Request Entity Too Large", code: "PayloadTooLarge", message }, requestId);
     }
 
     const startedAt = Date.now();
@@ -393,19 +407,19 @@ export function createGateway(options: GatewayOptions = {}): Server {
       return response.statusCode;
     } catch (error) {
       logError(`${fn}: the invocation for ${found.routeKey} failed (request id ${requestId}):`, error);
-      if (!response.headersSent) sendError(response, 500, "InternalError", `Internal error. Quote request id ${requestId} when reporting it.`, requestId);
+      if (!response.headersSent) sendInternalError(response, requestId);
       else response.destroy();
       return 500;
     }
   }
 
-  return createServer((request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     serve(request, response, requestId)
       .catch((error: unknown) => {
         logError(`gateway: ${request.method} ${request.url} failed (request id ${requestId}):`, error);
-        if (!response.headersSent) sendError(response, 500, "InternalError", `Internal error. Quote request id ${requestId} when reporting it.`, requestId);
+        if (!response.headersSent) sendInternalError(response, requestId);
         else response.destroy();
         return 500;
       })
@@ -414,7 +428,18 @@ export function createGateway(options: GatewayOptions = {}): Server {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log(`${request.method} ${request.url} ${status} ${ms.toFixed(1)} ms`);
       });
+  };
+
+  const server = createServer(onRequest);
+  // node:http hands CONNECT to this listener only, and without one drops the connection unanswered.
+  server.on("connect", (request: IncomingMessage, socket: Socket) => {
+    const response = new ServerResponse(request);
+    response.assignSocket(socket);
+    response.shouldKeepAlive = false;
+    response.once("finish", () => socket.end());
+    onRequest(request, response);
   });
+  return server;
 }
 
 export interface RunningGateway {

@@ -5,7 +5,7 @@ import { ROLES, type Role, type RoleBinding } from "../../shared/domain/permissi
 import type { ActorResolution } from "./gateway";
 
 /**
- * The local stand-in for IAM (SPEC §6): a tokens file maps bearer tokens to principals and roles.
+ * The local stand-in for IAM (README, Try it): a tokens file maps bearer tokens to principals and roles.
  * `{ "tokens": { "<token>": { "principal": "local:alice", "roles": ["reader", "publisher"] } } }`
  * The gateway turns `Authorization: Bearer <token>` into the verified caller, and each principal
  * is bound to exactly its roles; handlers see what they would see behind API Gateway.
@@ -27,7 +27,6 @@ export interface Identity {
 }
 
 export interface LocalTokens {
-  readonly file: string;
   readonly byToken: ReadonlyMap<string, Identity>;
 }
 
@@ -54,7 +53,7 @@ export async function loadTokensFile(file: string): Promise<LocalTokens> {
   }
   const byToken = new Map(Object.entries(parsed.data.tokens));
   assertOneRoleSetPerPrincipal(file, byToken);
-  return { file, byToken };
+  return { byToken };
 }
 
 /** Roles belong to the principal, not the token: two tokens of one principal must agree on them. */
@@ -76,13 +75,18 @@ export function roleBindingsFor(tokens: LocalTokens): RoleBinding[] {
   return [...bindings.values()];
 }
 
-/** The gateway's `resolveActor`: the principal of the request's bearer token, or a 401 that says what is missing. */
+const WHAT_TO_SEND = "send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with (REGISTRY_TOKENS_FILE)";
+
+/**
+ * The gateway's `resolveActor`: the principal of the request's bearer token, or a 401 that says
+ * what to send. It names no server path: the caller may not be the one who started the registry.
+ */
 export function bearerTokenResolver(tokens: LocalTokens): (headers: IncomingHttpHeaders) => ActorResolution {
   return (headers) => {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "")?.[1];
-    if (!token) return { refused: `This registry runs with a tokens file (${tokens.file}): send the header 'Authorization: Bearer <token>' with one of its tokens.` };
+    if (!token) return { refused: `This registry needs a bearer token: ${WHAT_TO_SEND}.` };
     const identity = tokens.byToken.get(token);
-    if (!identity) return { refused: `The bearer token is not in the tokens file (${tokens.file}).` };
+    if (!identity) return { refused: `The bearer token is not one this registry knows: ${WHAT_TO_SEND}.` };
     return { actor: identity.principal };
   };
 }

@@ -1,5 +1,4 @@
 import middy from "@middy/core";
-import httpJsonBodyParser from "@middy/http-json-body-parser";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type * as z from "../zod";
@@ -14,7 +13,7 @@ import { idempotencyKeyOf } from "./idempotency-key";
 import type { RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
 import { logger } from "./logger";
-import { parseOrThrow } from "./validation";
+import { jsonBodyOf, parseOrThrow } from "./validation";
 
 type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.core.$ZodType> } ? z.output<S> : undefined;
 
@@ -52,29 +51,25 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Registry
   // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
   let idempotency: Promise<RunOnce> | undefined;
   const once = () => (idempotency ??= import("./idempotency").then(({ createIdempotency }) => createIdempotency(createDynamoDbClient(config), config.tableName, fn)));
-  // curl sends form content-type by default; the body is JSON on every route that takes one.
-  const parseJson = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before;
-
   return middy<Event, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(errorMapper())
     .before(async (request) => {
       logger.appendKeys({ requestId: request.event.requestContext.requestId, route: request.event.routeKey });
-      const route = table.get(request.event.routeKey);
-      // An absent body is left to the route's schema: most require one, a few (…/artifact/complete) do not.
-      if (route && "request" in route && "body" in route.request && request.event.body) await parseJson?.(request as never);
     })
     .handler(async (event, context) => {
       const route = table.get(event.routeKey);
       const adapter = (adapters as Record<string, (input: unknown) => Promise<RouteResult>>)[event.routeKey];
       if (!route || !adapter) throw new RouteNotFoundError(event.requestContext.http.method, event.rawPath);
       const who = callerOf(event, config.roleBindings);
+      // The role before the body is even parsed: a caller without it learns nothing about what a valid request looks like.
       requireRole(who, route.role, event.routeKey);
       const schemas: { path?: z.core.$ZodType; query?: z.core.$ZodType; body?: z.core.$ZodType } = "request" in route ? route.request : {};
+      const json = schemas.body ? jsonBodyOf(event) : undefined;
       const input = {
         path: schemas.path ? parseOrThrow(schemas.path, event.pathParameters ?? {}, "path") : undefined,
         query: schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined,
-        body: schemas.body ? parseOrThrow(schemas.body, event.body, "body") : undefined,
+        body: schemas.body ? parseOrThrow(schemas.body, json, "body") : undefined,
         who,
       };
       const respond = async () => {
@@ -84,6 +79,6 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Registry
       const key = isWriteRoute(route) ? idempotencyKeyOf(event.headers) : undefined;
       if (key === undefined) return respond();
       // Keyed per caller, route and path: another caller's key, or the same key elsewhere, is another request.
-      return (await once())({ key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: event.body ?? null }, context, respond);
+      return (await once())({ key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: json ?? null }, context, respond);
     });
 }

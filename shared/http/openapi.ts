@@ -36,7 +36,7 @@ function operation(route: RouteDefinition) {
     ...(body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(body, "input") } } } } : {}),
     responses: {
       [route.response.status]: { description: route.summary, content: { "application/json": { schema: jsonSchema(route.response.schema, "output") } } },
-      default: { description: "Error (SPEC §5 shape)", content: { "application/json": { schema: jsonSchema(errorBody, "output") } } },
+      default: { description: "Error: { error: { code, message, details?, requestId } }", content: { "application/json": { schema: jsonSchema(errorBody, "output") } } },
     },
   };
 }

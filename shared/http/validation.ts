@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import * as z from "../zod";
 import { ValidationError, type FieldProblem } from "../domain/errors";
 
@@ -11,4 +12,19 @@ export function parseOrThrow<S extends z.core.$ZodType>(schema: S, input: unknow
   }));
   const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
   throw new ValidationError(`The request is not valid: ${summary}`, details);
+}
+
+/**
+ * The request body as JSON, whatever its content type (curl sends a form type by default), or
+ * undefined when there is none: an absent body is left to the route's schema, since a few routes
+ * (…/artifact/complete) take none. Anything that is not JSON is a 400.
+ */
+export function jsonBodyOf(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64Encoded">): unknown {
+  if (!event.body) return undefined;
+  try {
+    return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body);
+  } catch (error) {
+    const reason = (error as Error).message;
+    throw new ValidationError(`The request body must be a JSON document (${reason}).`, [{ path: "body", message: reason }]);
+  }
 }

@@ -30,11 +30,11 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) =>
   fetch(`${registry.url}${path}`, {
     method: init.method ?? "GET",
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
 
 describe("npm start with a tokens file", () => {
@@ -52,11 +52,19 @@ describe("npm start with a tokens file", () => {
     expect(((await read.json()) as { createdBy: string }).createdBy).toBe("local:alice");
   });
 
-  it("answers 401 without a known token", async () => {
+  it("answers 401 without a known token, before routing, naming no server path", async () => {
     const anonymous = await call("/models", undefined);
     const guessed = await call("/models", "guessed");
+    const unknownRoute = await call("/no/such/route", undefined);
 
-    expect([anonymous.status, guessed.status]).toEqual([401, 401]);
+    expect([anonymous.status, guessed.status, unknownRoute.status]).toEqual([401, 401, 401]);
+    expect(JSON.stringify(await anonymous.json())).not.toContain(dataDir);
+  });
+
+  it("answers 403 to a caller without the role before reading its body", async () => {
+    const refused = await call("/models", "bob-secret", { method: "POST", rawBody: '{"name":' });
+
+    expect(refused.status).toBe(403);
   });
 
   it("replays a retried write that carries the same Idempotency-Key, through the gateway", async () => {

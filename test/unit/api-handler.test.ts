@@ -53,6 +53,24 @@ describe("the API handlers", () => {
     expect(body(response).error.message).toContain("needs the 'publisher' role");
   });
 
+  it.each([
+    ["a body that is not JSON", '{"name":'],
+    ["a body its schema refuses", '{"nmae":"fraud_detector"}'],
+  ])("answers 403 Forbidden, not 400, to a caller without the role who sends %s", async (_, rawBody) => {
+    const response = await catalog(apiEvent({ routeKey: "POST /models", rawBody, actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice" }), lambdaContext);
+
+    expect(response.statusCode).toBe(403);
+    expect(body(response).error.code).toBe("Forbidden");
+  });
+
+  it("answers 400 ValidationError naming the body when a caller with the role sends one that is not JSON", async () => {
+    const response = await catalog(apiEvent({ routeKey: "POST /models", rawBody: '{"name":' }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(body(response).error).toMatchObject({ code: "ValidationError", details: [{ path: "body" }] });
+    expect(body(response).error.message).toContain("The request body must be a JSON document");
+  });
+
   it("answers 404 RouteNotFound for a route this function does not serve", async () => {
     const response = await query(apiEvent({ routeKey: "DELETE /models/{name}", pathParameters: { name: "fraud_detector" } }), lambdaContext);
 

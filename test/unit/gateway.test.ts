@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { createRouter, defaultActor, requestTime, startGateway, type LambdaHandler, type RunningGateway } from "../../infra/local/gateway";
 import { routes, type FunctionName, type RouteDefinition } from "../../shared/routes";
+import { rawRequest } from "../support/raw-http";
 
 interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly requestId?: string };
@@ -168,22 +169,36 @@ describe("local gateway", () => {
     expect(loads.filter((fn) => fn === "query")).toHaveLength(1);
   });
 
-  it("returns 404 RouteNotFound for an unknown path without invoking anything", async () => {
+  it("returns 404 Not Found, as API Gateway does, for an unknown path without invoking anything", async () => {
     const response = await fetch(`${gateway.url}/no/such/route`);
 
     expect(response.status).toBe(404);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("RouteNotFound");
+    const body = (await response.json()) as ErrorBody & { message: string };
+    expect(body.message).toBe("Not Found");
+    expect(body.error.code).toBe("RouteNotFound");
     expect(invocations).toHaveLength(0);
   });
 
-  it("returns 405 MethodNotAllowed with an allow header for a known path and another method", async () => {
+  it("returns 404 Not Found naming the accepted methods for a known path and another method (an HTTP API has no 405)", async () => {
     const response = await fetch(`${gateway.url}/models/fraud_detector`, { method: "DELETE" });
 
-    expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET, PATCH");
-    const body = (await response.json()) as ErrorBody;
-    expect(body.error.code).toBe("MethodNotAllowed");
-    expect(typeof body.error.message).toBe("string");
+    expect(response.status).toBe(404);
+    const body = (await response.json()) as ErrorBody & { message: string };
+    expect(body.message).toBe("Not Found");
+    expect(body.error.code).toBe("RouteNotFound");
+    expect(body.error.message).toContain("/models/fraud_detector accepts GET, PATCH");
+    expect(invocations).toHaveLength(0);
+  });
+
+  it.each([
+    ["CONNECT", "CONNECT example.com:443 HTTP/1.1\nHost: example.com:443"],
+    ["CONNECT to a routed path", "CONNECT /models HTTP/1.1\nHost: localhost"],
+    ["TRACE", "TRACE /models HTTP/1.1\nHost: localhost"],
+  ])("answers %s, which no route takes, with 404 Not Found instead of dropping the connection", async (_, head) => {
+    const response = await rawRequest(gateway.port, head);
+
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ message: "Not Found", error: { code: "RouteNotFound" } });
     expect(invocations).toHaveLength(0);
   });
 
@@ -198,7 +213,21 @@ describe("local gateway", () => {
     const response = await fetch(`${gateway.url}/models`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(10 * 1024 * 1024 + 1) });
 
     expect(response.status).toBe(413);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("PayloadTooLarge");
+    const body = (await response.json()) as ErrorBody & { message: string };
+    expect(body.message).toBe("Request Entity Too Large");
+    expect(body.error.code).toBe("PayloadTooLarge");
+    expect(invocations).toHaveLength(0);
+  });
+
+  it("answers 413 to each of 20 clients that send all 11 MiB before reading, never resetting the connection", async () => {
+    const body = Buffer.alloc(11 * 1024 * 1024, "x");
+
+    const statuses: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      statuses.push((await rawRequest(gateway.port, "POST /models HTTP/1.1\nHost: localhost\nContent-Type: application/json", body)).status);
+    }
+
+    expect(statuses).toEqual(Array(20).fill(413));
     expect(invocations).toHaveLength(0);
   });
 

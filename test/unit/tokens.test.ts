@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { startGateway, type RunningGateway } from "../../infra/local/gateway";
 import { bearerTokenResolver, loadTokensFile, roleBindingsFor, type LocalTokens } from "../../infra/local/tokens";
 import { rolesOf } from "../../shared/domain/permissions";
+import { rawRequest } from "../support/raw-http";
 
 const TOKENS = {
   tokens: {
@@ -97,19 +98,36 @@ describe("the gateway with a tokens file", () => {
   });
 
   it.each([
-    ["no Authorization header", {}, "send the header 'Authorization: Bearer <token>'"],
-    ["an unknown token", { authorization: "Bearer guessed" }, "not in the tokens file"],
-    ["another scheme", { authorization: "Basic Ym9iOnNlY3JldA==" }, "send the header 'Authorization: Bearer <token>'"],
-  ])("answers 401 Unauthorized, without calling a handler, to %s", async (_, headers, message) => {
+    ["no Authorization header", {}],
+    ["an unknown token", { authorization: "Bearer guessed" }],
+    ["another scheme", { authorization: "Basic Ym9iOnNlY3JldA==" }],
+  ])("answers 401 Unauthorized, without calling a handler, to %s, saying what to send and naming no server path", async (_, headers) => {
     events.length = 0;
 
     const response = await fetch(`${gateway.url}/models`, { headers });
-    const body = (await response.json()) as { error: { code: string; message: string } };
+    const body = (await response.json()) as { message: string; error: { code: string; message: string } };
 
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe('Bearer realm="model-registry"');
+    expect(body.message).toBe("Unauthorized");
     expect(body.error.code).toBe("Unauthorized");
-    expect(body.error.message).toContain(message);
+    expect(body.error.message).toContain("send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with");
+    expect(body.error.message).not.toContain(dir);
+    expect(events).toHaveLength(0);
+  });
+
+  it.each([
+    ["an unknown path", "GET /no/such/route HTTP/1.1", undefined],
+    ["a method no route takes", "DELETE /models HTTP/1.1", undefined],
+    ["CONNECT", "CONNECT example.com:443 HTTP/1.1", undefined],
+    ["a malformed path", "GET /models/%E0%A4%A HTTP/1.1", undefined],
+    ["an 11 MiB body", "POST /models HTTP/1.1", Buffer.alloc(11 * 1024 * 1024, "x")],
+  ])("answers 401 before telling a caller without a token anything about %s", async (_, requestLine, body) => {
+    events.length = 0;
+
+    const response = await rawRequest(gateway.port, `${requestLine}\nHost: localhost`, body);
+
+    expect(response.status).toBe(401);
     expect(events).toHaveLength(0);
   });
 });
