@@ -1,6 +1,8 @@
 import { execFile, type ChildProcess } from "node:child_process";
+import { Agent, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { mkdir } from "node:fs/promises";
+import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
@@ -47,21 +49,86 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-/** Starts DynamoDB Local on a free port, in memory unless `dataDir` is given, and waits until it answers. */
-export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Promise<RunningEngine> {
+/**
+ * Starts DynamoDB Local on a free port, in memory unless `dataDir` is given, and waits until it
+ * answers. With a `dataDir`, the endpoint is a commit barrier in front of it (below), so that an
+ * acknowledged write survives a kill -9 of the Java process.
+ */
+export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Promise<RunningEngine & { readonly pid?: number }> {
   await assertJava17();
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
   const child = dynamoDbLocal.spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "ignore" });
-  const endpoint = `http://127.0.0.1:${port}`;
+  const javaEndpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await waitUntilAnswering(endpoint, child);
+  await waitUntilAnswering(javaEndpoint, child);
+  const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
   return {
-    endpoint,
+    endpoint: barrier?.endpoint ?? javaEndpoint,
+    pid: child.pid,
     async stop() {
+      // SIGTERM: the JVM's shutdown hook stops DynamoDB Local's SQLite queue after its queued jobs, COMMITs included.
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
+      await barrier?.close();
     },
+  };
+}
+
+/** Operations DynamoDB Local answers before their COMMIT has run. */
+const UNCOMMITTED_WHEN_ANSWERED = new Set(["DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.ExecuteTransaction"]);
+
+/**
+ * DynamoDB Local answers a TransactWriteItems before its SQLite COMMIT has run: its
+ * SQLiteDBAccess.commitTransaction puts the COMMIT on the single SQLite job queue without waiting
+ * for it. A kill -9 in between loses a transaction the caller was told succeeded (single-item
+ * writes wait for their job). Every later request is queued behind that COMMIT, so this
+ * pass-through proxy holds a transaction's answer until a ListTables has come back: once the
+ * caller has the answer, the transaction is in the database file.
+ */
+async function startCommitBarrier(target: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const agent = new Agent({ keepAlive: true });
+  const client = new DynamoDBClient({ endpoint: target, region: "us-east-1", credentials: localCredentials, maxAttempts: 1 });
+  const server = createHttpServer((request, response) => {
+    void forward(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(502, { "content-type": "application/x-amz-json-1.0" });
+      response.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: `DynamoDB Local did not answer: ${String(error)}` }));
+    });
+  });
+
+  async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await buffer(request);
+    const answer = await send(request, body);
+    const status = answer.statusCode ?? 502;
+    const payload = await buffer(answer);
+    if (status === 200 && UNCOMMITTED_WHEN_ANSWERED.has(String(request.headers["x-amz-target"]))) {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+    }
+    response.writeHead(status, answer.headers);
+    response.end(payload);
+  }
+
+  function send(request: IncomingMessage, body: Buffer): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(`${target}${request.url ?? "/"}`, { method: request.method, headers: request.headers, agent }, resolve);
+      outgoing.once("error", reject);
+      outgoing.end(body);
+    });
+  }
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+        client.destroy();
+      }),
   };
 }
 

@@ -25,7 +25,10 @@ import { matchesPattern, type EventPattern } from "./event-pattern";
  *
  * Where it starts: after the sequence number in `checkpointFile` for shards it has seen before,
  * TRIM_HORIZON for new shards (and on a first start); so a restart of `npm start` neither
- * replays events nor loses the ones committed just before it stopped.
+ * replays events nor loses the ones committed just before it stopped. The checkpoint is saved
+ * after every batch the handler takes, and a batch is `batchSize` records (default 10, one
+ * PutEvents call), not the 100 a GetRecords call may return: a process killed mid-batch
+ * publishes again at most the events of that one batch when it restarts.
  */
 
 export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
@@ -39,6 +42,7 @@ export interface StreamTailerOptions {
   readonly filter?: EventPattern;
   readonly checkpointFile?: string;
   readonly pollIntervalMs?: number;
+  /** Records handed to the handler at a time, the checkpoint saved after each batch. Default 10. */
   readonly batchSize?: number;
   readonly log?: (line: string) => void;
 }
@@ -62,6 +66,7 @@ interface Shard {
 }
 
 const SHARD_REFRESH_MS = 1_000;
+const RECORDS_PER_READ = 100;
 const MAX_RETRY_DELAY_MS = 5_000;
 
 export async function startStreamTailer(options: StreamTailerOptions): Promise<RunningTailer> {
@@ -70,6 +75,7 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
   const streams = new DynamoDBStreamsClient(clientConfig);
   const log = options.log ?? ((line: string) => console.error(`[stream] ${line}`));
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const batchSize = options.batchSize ?? 10;
 
   const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
@@ -77,6 +83,7 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
   const checkpoint = await loadCheckpoint(options.checkpointFile, streamArn);
   const shards = new Map<string, Shard>();
   let nextRefresh = 0;
+  let stopped = false;
 
   async function refreshShards(): Promise<void> {
     let exclusiveStartShardId: string | undefined;
@@ -112,21 +119,30 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
     if (shard.pending.length === 0) {
       shard.iterator ??= await iteratorFor(shard);
       if (!shard.iterator) return void (shard.closed = true);
-      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: options.batchSize ?? 100 }));
+      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: RECORDS_PER_READ }));
       shard.iterator = NextShardIterator;
       shard.closed = !NextShardIterator;
       shard.pending = Records;
     }
-    if (shard.pending.length === 0) return;
-    const taken = await deliver(shard.pending);
-    const last = shard.pending[taken - 1]?.dynamodb?.SequenceNumber;
-    shard.pending = shard.pending.slice(taken);
-    if (last) {
-      checkpoint.shards[shard.id] = last;
-      await saveCheckpoint(options.checkpointFile, checkpoint);
+    let failed = false;
+    // On stop, the batch in hand is finished; the records after it are read again from the checkpoint.
+    while (shard.pending.length > 0 && !failed && !stopped) {
+      const batch = shard.pending.slice(0, batchSize);
+      const taken = await deliver(batch);
+      await advance(shard, batch.slice(0, taken));
+      failed = taken < batch.length;
     }
-    shard.failures = shard.pending.length > 0 ? shard.failures + 1 : 0;
-    shard.retryAt = shard.failures > 0 ? Date.now() + Math.min(MAX_RETRY_DELAY_MS, pollIntervalMs * 2 ** shard.failures) : 0;
+    shard.failures = failed ? shard.failures + 1 : 0;
+    shard.retryAt = failed ? Date.now() + Math.min(MAX_RETRY_DELAY_MS, pollIntervalMs * 2 ** shard.failures) : 0;
+  }
+
+  /** Drops the records the handler took from `pending` and saves the checkpoint past them. */
+  async function advance(shard: Shard, taken: readonly StreamRecord[]): Promise<void> {
+    const last = taken.at(-1)?.dynamodb?.SequenceNumber;
+    shard.pending = shard.pending.slice(taken.length);
+    if (!last) return;
+    checkpoint.shards[shard.id] = last;
+    await saveCheckpoint(options.checkpointFile, checkpoint);
   }
 
   /** Hands the filtered records to the handler; returns how many leading records are done with. */
@@ -147,7 +163,6 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
     return positions.includes(-1) ? 0 : Math.min(...positions);
   }
 
-  let stopped = false;
   const stopping = new AbortController();
   const running = (async () => {
     while (!stopped) {
