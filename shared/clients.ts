@@ -13,6 +13,8 @@ export function createDynamoDbClient(config: RegistryConfig): DynamoDBClient {
 
 export function createDocumentClient(config: RegistryConfig): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(createDynamoDbClient(config), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    // The SDK tells a map from a class instance by `value.constructor.name`, so a map with its own
+    // `constructor` key (a tag, a metric or an alias named so) would be refused: marshall it as the map it is.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
 }

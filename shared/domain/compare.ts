@@ -17,8 +17,8 @@ const tidy = (n: number): number => Number(n.toPrecision(12));
 export function compareMetadata(a: Compared, b: Compared): Omit<ComparisonView, "model" | "a" | "b"> {
   const metrics: ComparisonView["metrics"] = {};
   for (const [name, valueA] of Object.entries(a.metrics)) {
-    const valueB = b.metrics[name];
-    if (valueB === undefined) continue;
+    if (!Object.hasOwn(b.metrics, name)) continue;
+    const valueB = b.metrics[name] as number;
     const delta = tidy(valueB - valueA);
     metrics[name] = { a: valueA, b: valueB, delta, deltaPercent: valueA === 0 ? null : tidy(((valueB - valueA) / Math.abs(valueA)) * 100) };
   }
@@ -37,13 +37,14 @@ export function compareMetadata(a: Compared, b: Compared): Omit<ComparisonView, 
   };
 }
 
+/** Own keys only (`in` would find `constructor` on every map). */
 function diffMap<T>(a: Record<string, T>, b: Record<string, T>): MapDiff<T> {
   const diff: MapDiff<T> = { changed: {}, added: {}, removed: {} };
   for (const [key, valueA] of Object.entries(a)) {
-    if (!(key in b)) diff.removed[key] = valueA;
+    if (!Object.hasOwn(b, key)) diff.removed[key] = valueA;
     else if (b[key] !== valueA) diff.changed[key] = { a: valueA, b: b[key] as T };
   }
-  for (const [key, valueB] of Object.entries(b)) if (!(key in a)) diff.added[key] = valueB;
+  for (const [key, valueB] of Object.entries(b)) if (!Object.hasOwn(a, key)) diff.added[key] = valueB;
   return diff;
 }
 

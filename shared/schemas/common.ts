@@ -11,14 +11,46 @@ export const modelName = z
   )
   .register(z.globalRegistry, { description: "Product-centric model name", example: "fraud_detector" });
 
-export const tags = z
-  .record(z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")), z.string().check(z.maxLength(256, "a tag value has at most 256 characters")))
+/**
+ * A map keyed by the caller's names (tags, metrics, params…). zod silently drops a `__proto__` key
+ * (assigning it would replace the map's prototype), which would lose the entry without a word:
+ * it is refused instead. Other prototype names (`constructor`, `toString`) are ordinary keys.
+ */
+export function namedMap<K extends z.core.$ZodType<string, string>, V extends z.core.$ZodType>(key: K, value: V) {
+  return z.pipe(z.transform(refusePrototypeKey), z.record(key, value));
+}
+
+function refusePrototypeKey(input: unknown, ctx: z.core.ParsePayload): unknown {
+  if (typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__")) {
+    ctx.issues.push({ code: "custom", path: ["__proto__"], message: "'__proto__' cannot be a name here (it is JavaScript's object prototype); choose another", input });
+  }
+  return input;
+}
+
+/**
+ * Every number the registry stores: DynamoDB keeps magnitudes from 1E-130 to 9.99…E+125, and the
+ * AWS SDK refuses integers beyond 2^53 − 1 (it could not send them exactly), so the range is the
+ * narrower of the two. Checked here, at the edge, so no number fails later in the store.
+ */
+export const MAX_STORABLE_NUMBER = Number.MAX_SAFE_INTEGER;
+export const MIN_STORABLE_MAGNITUDE = 1e-130;
+const isStorable = (n: number) => Number.isFinite(n) && Math.abs(n) <= MAX_STORABLE_NUMBER && (n === 0 || Math.abs(n) >= MIN_STORABLE_MAGNITUDE);
+export const storableNumber = z
+  .number()
+  .check(z.refine(isStorable, `must be a finite number from -${MAX_STORABLE_NUMBER} to ${MAX_STORABLE_NUMBER}, and 0 or at least ${MIN_STORABLE_MAGNITUDE} in magnitude`));
+
+export const tags = namedMap(z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")), z.string().check(z.maxLength(256, "a tag value has at most 256 characters")))
   .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
   .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } });
 
 export const description = z.string().check(z.maxLength(4096));
 
-export const limit = z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 25);
+const LIMIT_RULE = "limit is a whole number from 1 to 100";
+/** A page size in decimal digits: `Number()` alone would also take "0x10", " 5" or "1e1". */
+export const limit = z._default(
+  z.pipe(z.string().check(z.regex(/^\d{1,3}$/, LIMIT_RULE)), z.pipe(z.transform(Number), z.int().check(z.gte(1, LIMIT_RULE), z.lte(100, LIMIT_RULE)))),
+  25,
+);
 export const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048))).register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" });
 
 export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;

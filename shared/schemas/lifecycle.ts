@@ -38,7 +38,7 @@ export const rollbackPath = z.object({
 export const rollbackBody = z.strictObject({ reason });
 
 export const stageListPath = z.object({ stage: assignedStage });
-export const stageListQuery = z.object({ limit, cursor });
+export const stageListQuery = z.strictObject({ limit, cursor });
 
 const modelUri = z
   .pipe(
@@ -52,7 +52,7 @@ const modelUri = z
   )
   .register(z.globalRegistry, { description: `One of ${MODEL_URI_FORMS.join(", ")}`, example: "models:/fraud_detector/Production" });
 
-export const resolveQuery = z.object({ uri: modelUri });
+export const resolveQuery = z.strictObject({ uri: modelUri });
 
 export const resolvedVersionView = z.extend(versionView, {
   resolvedFrom: z.string().register(z.globalRegistry, { description: "The URI asked for; `uri` is the version's own, immutable one" }),

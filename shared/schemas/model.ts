@@ -11,7 +11,7 @@ export const updateModelBody = z
   .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both"));
 export type UpdateModelInput = z.infer<typeof updateModelBody>;
 
-export const listModelsQuery = z.object({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor });
+export const listModelsQuery = z.strictObject({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor });
 
 export const modelView = z.object({
   name: z.string(),

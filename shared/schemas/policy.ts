@@ -1,15 +1,15 @@
 import * as z from "../zod";
-import { modelName } from "./common";
-import { finite, metricName, stage } from "./version";
+import { modelName, namedMap, storableNumber } from "./common";
+import { metricName, stage } from "./version";
 
 const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
 /** The rules a version must meet to enter one stage; every rule is optional. */
 export const stageGate = z.strictObject({
-  minMetrics: z.optional(z.record(metricName, finite)).register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
-  maxMetrics: z.optional(z.record(metricName, finite)).register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
+  minMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
+  maxMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
   requiredTags: z
-    .optional(z.union([z.array(tagKey).check(z.maxLength(50)), z.record(tagKey, z.string().check(z.maxLength(256)))]))
+    .optional(z.union([z.array(tagKey).check(z.maxLength(50)), namedMap(tagKey, z.string().check(z.maxLength(256)))]))
     .register(z.globalRegistry, { description: "tag keys the version must carry, or key → the value it must have", example: { reviewed: "yes" } }),
   requireFrom: z
     .optional(z.union([z.pipe(stage, z.transform((from) => [from])), z.array(stage).check(z.minLength(1))]))

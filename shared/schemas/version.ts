@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { cursor, description, limit, modelName, semver, tags } from "./common";
+import { cursor, description, limit, modelName, namedMap, semver, storableNumber, tags } from "./common";
 import { LATEST, aliasName } from "./alias";
 import { artifactDeclaration, artifactView, uploadView } from "./artifact";
 
@@ -16,7 +16,6 @@ export const versionStatus = z.enum(VERSION_STATUSES);
 export type VersionStatus = z.infer<typeof versionStatus>;
 
 export const metricName = z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -"));
-export const finite = z.number().check(z.refine(Number.isFinite, "must be a finite number"));
 
 const dataset = z.strictObject({
   id: z.string().check(z.minLength(1), z.maxLength(256)),
@@ -36,14 +35,14 @@ export const lineage = z.strictObject({
 /** The metadata of SPEC §2: immutable once registered, except description and tags. */
 export const versionMetadata = z.strictObject({
   description: z.optional(description),
-  metrics: z._default(z.record(metricName, finite), {}),
-  params: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(256)), z.union([z.string().check(z.maxLength(4096)), finite, z.boolean()])), {}),
+  metrics: z._default(namedMap(metricName, storableNumber), {}),
+  params: z._default(namedMap(z.string().check(z.minLength(1), z.maxLength(256)), z.union([z.string().check(z.maxLength(4096)), storableNumber, z.boolean()])), {}),
   features: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(5000)), []),
   modelType: z.optional(z.string().check(z.maxLength(128))),
   framework: z.optional(z.string().check(z.maxLength(128))),
   frameworkVersion: z.optional(z.string().check(z.maxLength(64))),
   trainedAt: z.optional(z.iso.datetime({ offset: true })),
-  dependencies: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(256)), z.string().check(z.maxLength(256))), {}),
+  dependencies: z._default(namedMap(z.string().check(z.minLength(1), z.maxLength(256)), z.string().check(z.maxLength(256))), {}),
   lineage: z._default(lineage, { parentVersions: [], datasets: [] }),
   tags: z._default(tags, {}),
 });
@@ -92,23 +91,33 @@ const versionListOptions = z.strictObject({
   cursor,
 });
 
+/** A metric filter's bound: a decimal number (not "0x10", " 5" or "") the store can compare with. */
+const metricBound = z.pipe(
+  z.string().check(z.regex(/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, "must be a decimal number, e.g. 0.95")),
+  z.pipe(z.transform(Number), storableNumber),
+);
+
 /**
  * The list query: fixed options plus `minMetric.<m>`, `maxMetric.<m>` and `tag.<k>` filters,
  * gathered into maps. Unknown parameters are rejected so that a typo does not silently widen the list.
  */
 export const listVersionsQuery = z.pipe(
-  z
-    .record(z.string(), z.string())
-    .register(z.globalRegistry, { description: "stage, status, limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>" }),
+  namedMap(z.string(), z.string()).register(z.globalRegistry, {
+    description: "stage, status, limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>",
+  }),
   z.transform((query, ctx) => {
     const options: Record<string, string> = {};
-    const filters = { minMetrics: {} as Record<string, number>, maxMetrics: {} as Record<string, number>, tags: {} as Record<string, string> };
+    // Entries, not assignments: a filter named __proto__ stays an ordinary key that matches nothing.
+    const filters = { minMetric: [] as [string, number][], maxMetric: [] as [string, number][], tag: [] as [string, string][] };
     for (const [parameter, value] of Object.entries(query)) {
       const [, kind, key] = FILTER_PARAMETER.exec(parameter) ?? [];
-      if (!kind || !key) options[parameter] = value;
-      else if (kind === "tag") filters.tags[key] = value;
-      else if (value.trim() === "" || !Number.isFinite(Number(value))) ctx.issues.push({ code: "custom", path: [parameter], message: "must be a finite number", input: query });
-      else filters[kind === "minMetric" ? "minMetrics" : "maxMetrics"][key] = Number(value);
+      if (!key) options[parameter] = value;
+      else if (kind === "tag") filters.tag.push([key, value]);
+      else {
+        const bound = z.safeParse(metricBound, value);
+        if (bound.success) filters[kind === "minMetric" ? "minMetric" : "maxMetric"].push([key, bound.data]);
+        else ctx.issues.push({ code: "custom", path: [parameter], message: bound.error.issues.map((issue) => issue.message).join("; "), input: query });
+      }
     }
     const filterCount = Object.keys(query).length - Object.keys(options).length;
     if (filterCount > MAX_FILTERS) ctx.issues.push({ code: "custom", path: [], message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}`, input: query });
@@ -117,7 +126,7 @@ export const listVersionsQuery = z.pipe(
       for (const issue of parsed.error.issues) ctx.issues.push({ code: "custom", path: issue.path, message: issue.message, input: query });
       return z.NEVER;
     }
-    return { ...parsed.data, ...filters };
+    return { ...parsed.data, minMetrics: Object.fromEntries(filters.minMetric), maxMetrics: Object.fromEntries(filters.maxMetric), tags: Object.fromEntries(filters.tag) };
   }),
 );
 

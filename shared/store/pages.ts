@@ -33,14 +33,31 @@ function invalidCursor(): ValidationError {
   ]);
 }
 
-/** A start key must name exactly the listing's key attributes, inside the partition being queried. */
+/**
+ * A start key must be one this listing could have handed out: exactly the listing's key attributes,
+ * inside the partition being queried, with a sort key inside the key condition's prefix, every part
+ * a key DynamoDB can hold. Anything else would reach DynamoDB as a ValidationException (a 500).
+ */
 function assertStartKeyFits(key: Key, input: Pick<QueryCommandInput, "IndexName" | "KeyConditionExpression" | "ExpressionAttributeValues">): void {
   const expected = keyAttributes(input.IndexName);
-  const partitionAttribute = expected[input.IndexName ? 2 : 0] as string;
-  const placeholder = new RegExp(`^${partitionAttribute} = (:\\w+)`).exec(input.KeyConditionExpression ?? "")?.[1];
-  const partition = placeholder ? input.ExpressionAttributeValues?.[placeholder] : undefined;
-  const sameAttributes = Object.keys(key).length === expected.length && expected.every((name) => name in key);
-  if (!sameAttributes || key[partitionAttribute] !== partition) throw invalidCursor();
+  const [partitionAttribute, sortAttribute] = expected.slice(input.IndexName ? 2 : 0) as [string, string];
+  const condition = input.KeyConditionExpression ?? "";
+  const valueOf = (pattern: RegExp) => {
+    const placeholder = pattern.exec(condition)?.[1];
+    return placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
+  };
+  const partition = valueOf(new RegExp(`^${partitionAttribute} = (:\\w+)`));
+  const sortPrefix = valueOf(new RegExp(`begins_with\\(${sortAttribute}, (:\\w+)\\)`)) ?? "";
+  const sameAttributes = Object.keys(key).length === expected.length && expected.every((name) => Object.hasOwn(key, name) && isKeyValue(key[name] as string, name));
+  if (!sameAttributes || key[partitionAttribute] !== partition || !(key[sortAttribute] as string).startsWith(sortPrefix as string)) throw invalidCursor();
+}
+
+const PARTITION_ATTRIBUTES = new Set<string>([tableDefinition.partitionKey, ...tableDefinition.globalSecondaryIndexes.map((index) => index.partitionKey)]);
+
+/** DynamoDB's limits on a key attribute's value: not empty, at most 2048 bytes in a partition key, 1024 in a sort key. */
+function isKeyValue(value: string, attribute: string): boolean {
+  const maxBytes = PARTITION_ATTRIBUTES.has(attribute) ? 2048 : 1024;
+  return value.length > 0 && Buffer.byteLength(value) <= maxBytes;
 }
 
 function keyAttributes(indexName: string | undefined): string[] {

@@ -1,6 +1,7 @@
 import { AliasConflictError, AliasNotFoundError, ModelNotFoundError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
 import { expectation } from "../domain/lifecycle";
 import { aliasKey, newAliasItem } from "../store/entities/alias";
+import type { ModelItem } from "../store/entities/model";
 import type { AliasView, SetAliasInput } from "../schemas/alias";
 import type { Actor, RegistryDeps } from "./deps";
 
@@ -17,7 +18,7 @@ export async function setAlias(deps: RegistryDeps, name: string, alias: string, 
   const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
   return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
-    const previous = target(current.aliases[alias] ?? null);
+    const previous = target(aliasTarget(current, alias) ?? null);
     const version = await deps.store.getVersion(name, input.version);
     if (!version) throw new VersionNotFoundError(name, input.version);
     if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
@@ -35,7 +36,7 @@ export async function setAlias(deps: RegistryDeps, name: string, alias: string, 
 export async function deleteAlias(deps: RegistryDeps, name: string, alias: string, who: Actor): Promise<AliasView> {
   return deps.store.change(who, name, (current) => {
     if (!current) throw new ModelNotFoundError(name);
-    const previous = current.aliases[alias];
+    const previous = aliasTarget(current, alias);
     if (previous === undefined) throw new AliasNotFoundError(name, alias);
     const { [alias]: _removed, ...aliases } = current.aliases;
     return {
@@ -45,6 +46,11 @@ export async function deleteAlias(deps: RegistryDeps, name: string, alias: strin
       result: () => ({ model: name, alias, version: null, previousVersion: previous }),
     };
   });
+}
+
+/** Own entries only: an alias may be named like a prototype member (`constructor`), which a plain lookup would find on every model. */
+function aliasTarget(model: ModelItem, alias: string): number | undefined {
+  return Object.hasOwn(model.aliases, alias) ? model.aliases[alias] : undefined;
 }
 
 /** Invariant: an alias moves only from the target the change was planned against (null: unset). */

@@ -5,12 +5,14 @@ import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, ty
 let registry: TestRegistry;
 let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
 let query: (typeof import("../../functions/query/handler"))["handler"];
+let lifecycle: (typeof import("../../functions/lifecycle/handler"))["handler"];
 
 beforeAll(async () => {
   registry = await createTestRegistry();
   useRegistryEnvironment(registry);
   ({ handler: catalog } = await import("../../functions/catalog/handler"));
   ({ handler: query } = await import("../../functions/query/handler"));
+  ({ handler: lifecycle } = await import("../../functions/lifecycle/handler"));
   const seeded = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://models/fraud/1" } }), lambdaContext);
   expect(seeded.statusCode).toBe(201);
 });
@@ -106,5 +108,169 @@ describe("bad reads get a clear 4xx", () => {
 
     expect(response.statusCode).toBe(status);
     expect(decoded(response).error.code).toBe(code);
+  });
+});
+
+const cursorOf = (scope: string, key: Record<string, unknown>) => Buffer.from(JSON.stringify({ s: scope, k: key })).toString("base64url");
+const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-200];
+
+describe("numbers the store cannot hold are refused at the edge", () => {
+  const numberedWrites = NUMBERS_OUT_OF_RANGE.flatMap((n) => [
+    { name: `a metric of ${n}`, field: "body.metrics.auc", handler: () => catalog, event: register({ source: "s3://m", metrics: { auc: n } }) },
+    { name: `a param of ${n}`, field: "body.params.depth", handler: () => catalog, event: register({ source: "s3://m", params: { depth: n } }) },
+    {
+      name: `a policy bound of ${n}`,
+      field: "body.Production.minMetrics.auc",
+      handler: () => lifecycle,
+      event: apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: "fraud_detector" }, body: { Production: { minMetrics: { auc: n } } } }),
+    },
+  ]);
+
+  it.each(numberedWrites)("answers 400 naming the field to $name, and changes nothing", async ({ handler, event, field }) => {
+    const before = await registry.items();
+
+    const response = await handler()(event, lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    const { error } = decoded(response);
+    expect(error.details).toEqual([{ path: field, message: expect.stringContaining("from -9007199254740991 to 9007199254740991, and 0 or at least 1e-130 in magnitude") }]);
+    expect(await registry.items()).toEqual(before);
+  });
+
+  it.each(["1e21", "9007199254740994", "-1e308", "1e-200", "0x10", " 5"])("answers 400 naming the filter to minMetric.auc=%s", async (bound) => {
+    const response = await query(apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { "minMetric.auc": bound } }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path: "query.minMetric.auc", message: expect.any(String) }]);
+  });
+});
+
+describe("forged cursors that keep the listing's scope but bend its key are 400s", () => {
+  interface Listing {
+    readonly name: string;
+    readonly routeKey: string;
+    readonly pathParameters?: Record<string, string>;
+    readonly queryStringParameters?: Record<string, string>;
+    readonly scope: string;
+    readonly key: Record<string, string>;
+    /** The listing's key condition has a sort key prefix (begins_with) that a start key must keep. */
+    readonly sortPrefix?: boolean;
+  }
+  const listings: Listing[] = [
+    { name: "history", routeKey: "GET /models/{name}/history", pathParameters: { name: "fraud_detector" }, scope: "history:fraud_detector:", key: { pk: "MODEL#fraud_detector" }, sortPrefix: true },
+    { name: "models", routeKey: "GET /models", scope: "models:", key: { pk: "MODEL#fraud_detector", sk: "MODEL", gsi1pk: "MODELS" } },
+    { name: "models by prefix", routeKey: "GET /models", queryStringParameters: { prefix: "fraud" }, scope: "models:fraud", key: { pk: "MODEL#fraud_detector", sk: "MODEL", gsi1pk: "MODELS" }, sortPrefix: true },
+    { name: "stage versions", routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Staging" }, scope: "stage:Staging", key: { pk: "MODEL#fraud_detector", sk: "VERSION#0000000001", gsi1pk: "STAGE#Staging" } },
+    { name: "dataset usage", routeKey: "GET /lineage/datasets/{id}", pathParameters: { id: "fraud_training" }, scope: "dataset:fraud_training", key: { pk: "MODEL#fraud_detector", sk: "DATASET#fraud_training#0000000001", gsi1pk: "DATASET#fraud_training" } },
+  ];
+  const sortKey = (key: Record<string, string>) => ("gsi1pk" in key ? "gsi1sk" : "sk");
+  const bent = listings.flatMap((listing) =>
+    [
+      { how: "an empty sort key", value: "" },
+      { how: "a sort key over 1024 bytes", value: `HISTORY#${"9".repeat(1100)}` },
+      ...(listing.sortPrefix ? [{ how: "a sort key outside the listing's prefix", value: "churn" }] : []),
+    ].map(({ how, value }) => ({ ...listing, how, cursor: cursorOf(listing.scope, { ...listing.key, [sortKey(listing.key)]: value }) })),
+  );
+
+  it.each(bent)("answers 400 to $how on $name", async ({ routeKey, pathParameters, queryStringParameters, cursor }) => {
+    const response = await query(apiEvent({ routeKey, pathParameters, queryStringParameters: { ...queryStringParameters, cursor } }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path: "cursor", message: "unknown cursor" }]);
+  });
+});
+
+describe("query parameters are what they say", () => {
+  it.each([
+    { routeKey: "GET /models", value: "0x10" },
+    { routeKey: "GET /models", value: " 5" },
+    { routeKey: "GET /models", value: "1e1" },
+    { routeKey: "GET /models/{name}/history", value: "0x10" },
+  ])("answers 400 to limit=$value on $routeKey", async ({ routeKey, value }) => {
+    const response = await query(apiEvent({ routeKey, pathParameters: { name: "fraud_detector" }, queryStringParameters: { limit: value } }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path: "query.limit", message: "limit is a whole number from 1 to 100" }]);
+  });
+
+  it.each<{ routeKey: string; pathParameters?: Record<string, string>; extra?: Record<string, string> }>([
+    { routeKey: "GET /models" },
+    { routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Staging" } },
+    { routeKey: "GET /resolve", extra: { uri: "models:/fraud_detector/1" } },
+    { routeKey: "GET /lineage/datasets/{id}", pathParameters: { id: "fraud_training" } },
+    { routeKey: "GET /models/{name}/history", pathParameters: { name: "fraud_detector" } },
+  ])("answers 400 naming an unknown query parameter on $routeKey", async ({ routeKey, pathParameters, extra }) => {
+    const response = await query(apiEvent({ routeKey, pathParameters, queryStringParameters: { ...extra, prefx: "fraud" } }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.message).toContain('Unrecognized key: "prefx"');
+  });
+});
+
+describe("prototype names are ordinary names", () => {
+  const aliasEvent = (method: "PUT" | "DELETE", body?: unknown) =>
+    apiEvent({ routeKey: `${method} /models/{name}/aliases/{alias}`, pathParameters: { name: "fraud_detector", alias: "constructor" }, body });
+
+  it("sets, reads, moves and deletes an alias named constructor", async () => {
+    expect((await lifecycle(aliasEvent("DELETE"), lambdaContext)).statusCode).toBe(404);
+    const set = await lifecycle(aliasEvent("PUT", { version: 1, expectedVersion: null }), lambdaContext);
+    expect(set.statusCode).toBe(200);
+    expect(JSON.parse(set.body ?? "{}")).toMatchObject({ alias: "constructor", version: 1, previousVersion: null });
+    const read = await query(apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "constructor" } }), lambdaContext);
+    expect(JSON.parse(read.body ?? "{}")).toMatchObject({ version: 1 });
+    const registered = await catalog(register({ source: "s3://m" }), lambdaContext);
+    const second = JSON.parse(registered.body ?? "{}").version as number;
+
+    const moved = await lifecycle(aliasEvent("PUT", { version: second, expectedVersion: 1 }), lambdaContext);
+    const deleted = await lifecycle(aliasEvent("DELETE"), lambdaContext);
+
+    expect(JSON.parse(moved.body ?? "{}")).toMatchObject({ version: second, previousVersion: 1 });
+    expect(JSON.parse(deleted.body ?? "{}")).toMatchObject({ version: null, previousVersion: second });
+    const model = await query(apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "fraud_detector" } }), lambdaContext);
+    expect(Object.hasOwn(JSON.parse(model.body ?? "{}").aliases, "constructor")).toBe(false);
+  });
+
+  it("keeps tags, metrics and params named like prototype members", async () => {
+    const names = { constructor: "c", toString: "t", hasOwnProperty: "h", valueOf: "v" };
+    const metrics = { constructor: 0.5, toString: 1 };
+
+    const response = await catalog(register({ source: "s3://m", tags: names, metrics, params: names, dependencies: names }), lambdaContext);
+
+    expect(response.statusCode).toBe(201);
+    const read = await query(apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: String(JSON.parse(response.body ?? "{}").version) } }), lambdaContext);
+    expect(JSON.parse(read.body ?? "{}")).toMatchObject({ tags: names, metrics, params: names, dependencies: names });
+  });
+
+  it.each(["tags", "metrics", "params", "dependencies"])("answers 400 naming body.%s.__proto__, and changes nothing", async (field) => {
+    const before = await registry.items();
+    const value = field === "metrics" ? 1 : "x";
+
+    const response = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, rawBody: `{"source":"s3://m","${field}":{"__proto__":${JSON.stringify(value)}}}` }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path: `body.${field}.__proto__`, message: expect.stringContaining("'__proto__' cannot be a name") }]);
+    expect(await registry.items()).toEqual(before);
+  });
+
+  it("does not let a policy rule named constructor pass a version that lacks that metric and tag", async () => {
+    const model = "ledger_scorer";
+    await catalog(register({ source: "s3://m" }, model), lambdaContext);
+    const policy = await lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: model }, body: { Staging: { minMetrics: { constructor: 0.5 }, requiredTags: ["toString"] } } }), lambdaContext);
+    expect(policy.statusCode).toBe(200);
+
+    const response = await lifecycle(apiEvent({ routeKey: "POST /models/{name}/versions/{v}/transitions", pathParameters: { name: model, v: "1" }, body: { to: "Staging", reason: "try" } }), lambdaContext);
+
+    expect(response.statusCode).toBe(422);
+    expect((decoded(response).error.details as { rule: string }[]).map((d) => d.rule)).toEqual(["minMetrics.constructor", "requiredTags.toString"]);
+  });
+
+  it("compares a metric named constructor that only one version reports as reported by one side", async () => {
+    const model = "ledger_ranker";
+    await catalog(register({ source: "s3://m", metrics: { constructor: 0.5 }, params: { toString: 1 } }, model), lambdaContext);
+    await catalog(register({ source: "s3://m" }, model), lambdaContext);
+
+    const response = await query(apiEvent({ routeKey: "GET /models/{name}/compare", pathParameters: { name: model }, queryStringParameters: { versions: "2,1" } }), lambdaContext);
+
+    expect(JSON.parse(response.body ?? "{}")).toMatchObject({ metrics: {}, metricsOnlyIn: { a: {}, b: { constructor: 0.5 } }, params: { added: { toString: 1 }, removed: {}, changed: {} } });
   });
 });
