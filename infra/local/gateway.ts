@@ -142,28 +142,35 @@ export function isTextContentType(contentType: string | undefined): boolean {
 
 /** Header names lower-cased, repeated headers joined with commas, cookies split out (payload 2.0). */
 function collectHeaders(rawHeaders: readonly string[]): { headers: Record<string, string>; cookies: string[] } {
-  const headers: Record<string, string> = {};
+  const pairs: [string, string][] = [];
   const cookies: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     const value = rawHeaders[i + 1] as string;
-    if (name === "cookie") {
-      cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
-      continue;
-    }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    if (name === "cookie") cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
+    else pairs.push([name, value]);
   }
-  return { headers, cookies };
+  return { headers: joinRepeated(pairs), cookies };
 }
 
 /** Query parameters decoded, repeated ones joined with commas; undefined when there are none. */
 function collectQuery(rawQueryString: string): Record<string, string> | undefined {
   if (!rawQueryString) return undefined;
-  const query: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(rawQueryString)) {
-    query[name] = name in query ? `${query[name]},${value}` : value;
-  }
+  const query = joinRepeated(new URLSearchParams(rawQueryString));
   return Object.keys(query).length > 0 ? query : undefined;
+}
+
+/**
+ * Values of a repeated name joined with commas. Built as a Map, then own properties: a name such
+ * as `constructor` or `__proto__` is a name like any other, never a lookup on Object's prototype.
+ */
+function joinRepeated(pairs: Iterable<[string, string]>): Record<string, string> {
+  const joined = new Map<string, string>();
+  for (const [name, value] of pairs) {
+    const earlier = joined.get(name);
+    joined.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return Object.fromEntries(joined);
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type * as z from "../zod";
+import * as z from "../zod";
 import { RouteNotFoundError } from "../domain/errors";
 import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from "../routes";
 import { requireRole, type Caller } from "../domain/permissions";
@@ -14,6 +14,14 @@ import type { RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
 import { logger } from "./logger";
 import { jsonBodyOf, parseOrThrow } from "./validation";
+
+/** A route without query parameters refuses any, as routes with some refuse the ones they do not know. */
+const NO_QUERY_PARAMETERS = z.strictObject({});
+
+function parseQuery(schema: z.core.$ZodType | undefined, parameters: Record<string, string | undefined> | undefined): unknown {
+  const parsed = parseOrThrow(schema ?? NO_QUERY_PARAMETERS, parameters ?? {}, "query");
+  return schema ? parsed : undefined;
+}
 
 type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.core.$ZodType> } ? z.output<S> : undefined;
 
@@ -68,7 +76,7 @@ export function createApiHandler<F extends FunctionName>(fn: F, config: Registry
       const json = schemas.body ? jsonBodyOf(event) : undefined;
       const input = {
         path: schemas.path ? parseOrThrow(schemas.path, event.pathParameters ?? {}, "path") : undefined,
-        query: schemas.query ? parseOrThrow(schemas.query, event.queryStringParameters ?? {}, "query") : undefined,
+        query: parseQuery(schemas.query, event.queryStringParameters),
         body: schemas.body ? parseOrThrow(schemas.body, json, "body") : undefined,
         who,
       };

@@ -21,10 +21,23 @@ export function parseOrThrow<S extends z.core.$ZodType>(schema: S, input: unknow
  */
 export function jsonBodyOf(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64Encoded">): unknown {
   if (!event.body) return undefined;
+  let lone: string | undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body);
+    parsed = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body, (key, value: unknown) => {
+      lone ??= [key, value].find((text): text is string => typeof text === "string" && LONE_SURROGATE.test(text));
+      return value;
+    });
   } catch (error) {
     const reason = (error as Error).message;
     throw new ValidationError(`The request body must be a JSON document (${reason}).`, [{ path: "body", message: reason }]);
   }
+  if (lone !== undefined) {
+    const reason = `${JSON.stringify(lone)} holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not text`;
+    throw new ValidationError(`The request body must be valid Unicode text: ${reason}.`, [{ path: "body", message: reason }]);
+  }
+  return parsed;
 }
+
+/** JSON may escape half of a UTF-16 pair on its own; DynamoDB stores UTF-8, which cannot hold it. */
+const LONE_SURROGATE = /\p{Surrogate}/u;

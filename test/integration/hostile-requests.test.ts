@@ -10,7 +10,8 @@
  *
  * Reproducing a failure: fast-check prints the seed and path of the failing run; re-run with
  * `HOSTILE_SEED=<seed> npx vitest run test/integration/hostile-requests.test.ts` (add
- * `HOSTILE_PATH=<path>` to replay just the shrunk counterexample).
+ * `HOSTILE_PATH=<path>` to replay just the shrunk counterexample). `HOSTILE_RUNS=<n>` sends n
+ * requests per route instead of 20.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -23,8 +24,8 @@ import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, ty
 type Handler = (typeof import("../../functions/query/handler"))["handler"];
 type Response = APIGatewayProxyStructuredResultV2;
 
-/** Requests per route: 29 routes × 20 ≈ 580 requests, about 15 s of requests on a busy 2-core machine. */
-const RUNS_PER_ROUTE = 20;
+/** Requests per route: 29 routes × 20 ≈ 580 requests, about 15 s of requests on a busy 2-core machine (HOSTILE_RUNS for a longer run). */
+const RUNS_PER_ROUTE = Number(process.env.HOSTILE_RUNS ?? 20);
 const SEED = process.env.HOSTILE_SEED === undefined ? undefined : Number(process.env.HOSTILE_SEED);
 const PATH = process.env.HOSTILE_PATH;
 

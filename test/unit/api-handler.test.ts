@@ -71,6 +71,23 @@ describe("the API handlers", () => {
     expect(body(response).error.message).toContain("The request body must be a JSON document");
   });
 
+  it("answers 400 naming the body when a string in it holds a lone UTF-16 surrogate, which DynamoDB cannot store", async () => {
+    const rawBody = String.raw`{"name": "fraud_detector", "tags": {"team": "risk\ud800"}}`;
+
+    const response = await catalog(apiEvent({ routeKey: "POST /models", rawBody }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(body(response).error).toMatchObject({ code: "ValidationError", details: [{ path: "body" }] });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it("answers 400 naming an unknown query parameter on a route that takes none", async () => {
+    const response = await query(apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "fraud_detector" }, queryStringParameters: { constructor: "x" } }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(body(response).error).toMatchObject({ code: "ValidationError", details: [{ path: "query", message: expect.stringContaining("constructor") }] });
+  });
+
   it("answers 404 RouteNotFound for a route this function does not serve", async () => {
     const response = await query(apiEvent({ routeKey: "DELETE /models/{name}", pathParameters: { name: "fraud_detector" } }), lambdaContext);
 

@@ -107,6 +107,13 @@ describe("local gateway", () => {
     expect(event.queryStringParameters).toEqual({ "tag.team": "risk,ml", "minMetric.auc": "0.9", q: "a b" });
   });
 
+  it("keeps query parameters named like Object's prototype members as the plain names they are", async () => {
+    await fetch(`${gateway.url}/models/fraud_detector/versions?constructor=x&__proto__=y&toString=z`);
+
+    const query = lastEvent().queryStringParameters ?? {};
+    expect(Object.entries(query)).toEqual([["constructor", "x"], ["__proto__", "y"], ["toString", "z"]]);
+  });
+
   it("lower-cases header names, joins repeated headers with commas and moves cookies to `cookies`", async () => {
     // fetch merges repeated headers itself; node:http sends each one on its own line.
     await new Promise<void>((resolve, reject) => {
