@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { planUpload, type UploadPlan } from "../shared/domain/artifacts";
+import { DomainError } from "../shared/domain/errors";
+import type { PartDigest } from "../shared/schemas/artifact";
+import { UsageError } from "./errors";
+
+/** How a file travels: one PUT (a single "part" of the whole size) or parts of `partSizeBytes`, the last one shorter. */
+export interface PartPlan {
+  readonly method: UploadPlan["method"];
+  readonly partSizeBytes: number;
+  readonly partCount: number;
+}
+
+/**
+ * The server's own plan (`planUpload`, README Artifacts): one PUT up to 64 MiB, else parts of a
+ * whole number of MiB, at least 8 MiB, at most 10,000; or the part size asked for (5 MiB – 5 GiB).
+ * An empty file is refused here: an artifact has at least 1 byte.
+ */
+export function planParts(sizeBytes: number, requestedPartSize?: number): PartPlan {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1) throw new UsageError(`An artifact has at least 1 byte; this file has ${sizeBytes}.`);
+  let plan: UploadPlan;
+  try {
+    plan = planUpload(sizeBytes, requestedPartSize);
+  } catch (error) {
+    if (error instanceof DomainError) throw new UsageError(error.message);
+    throw error;
+  }
+  return plan.method === "PUT" ? { method: "PUT", partSizeBytes: sizeBytes, partCount: 1 } : plan;
+}
+
+/** The byte range [start, end) of part `partNumber` (1-based). */
+export function partRange(plan: PartPlan, sizeBytes: number, partNumber: number): { start: number; end: number } {
+  const start = (partNumber - 1) * plan.partSizeBytes;
+  return { start, end: Math.min(start + plan.partSizeBytes, sizeBytes) };
+}
+
+export interface FileDigests {
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  /** Each part's SHA-256, in part order (one part for a single PUT). */
+  readonly parts: readonly PartDigest[];
+}
+
+/** One read of the file: the whole file's SHA-256 and each part's, side by side. */
+export async function hashFile(path: string, plan: PartPlan, onBytes: (bytes: number) => void = () => {}): Promise<FileDigests> {
+  const whole = createHash("sha256");
+  const parts: PartDigest[] = [];
+  let part = createHash("sha256");
+  let partFill = 0;
+  let sizeBytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    whole.update(chunk);
+    sizeBytes += chunk.length;
+    for (let offset = 0; offset < chunk.length; ) {
+      const take = Math.min(chunk.length - offset, plan.partSizeBytes - partFill);
+      part.update(chunk.subarray(offset, offset + take));
+      offset += take;
+      partFill += take;
+      if (partFill === plan.partSizeBytes) {
+        parts.push({ partNumber: parts.length + 1, sha256: part.digest("hex") });
+        part = createHash("sha256");
+        partFill = 0;
+      }
+    }
+    onBytes(chunk.length);
+  }
+  if (partFill > 0) parts.push({ partNumber: parts.length + 1, sha256: part.digest("hex") });
+  return { sizeBytes, sha256: whole.digest("hex"), parts };
+}

@@ -1,0 +1,62 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { RegistryApiError, RegistryUnavailableError } from "./errors";
+
+/**
+ * When and how the SDK tries a request again. Injectable so tests run the whole policy in
+ * milliseconds (a `sleep` that records instead of waiting, a fixed `random`).
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** In [0, 1): the jitter. */
+  readonly random: () => number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  sleep: (ms) => delay(ms),
+  random: Math.random,
+};
+
+/** "Full jitter": a random wait up to an exponentially growing cap, so a crowd of clients does not retry in step. */
+export const backoffMs = (policy: RetryPolicy, retry: number): number => Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+
+/** Failures another attempt may cure: no answer at all, throttling, or a server-side fault. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof RegistryApiError) {
+    // The first request with this key is still running (README, Safe retries): its answer will be replayed.
+    return error.status === 429 || error.status >= 500 || error.code === "IdempotencyKeyInProgress";
+  }
+  return isNetworkError(error);
+}
+
+/** What fetch throws when no HTTP answer came back (refused, reset, DNS, TLS): a TypeError, or the cause it wraps. */
+export const isNetworkError = (error: unknown): boolean => error instanceof TypeError && !(error instanceof RegistryApiError);
+
+/**
+ * Runs `attempt` until it succeeds, fails for good (`retryable` says no), or the policy's attempts
+ * are spent. A network failure that outlasts the attempts becomes RegistryUnavailableError; an
+ * API error is rethrown as the last answer said it.
+ */
+export async function withRetries<T>(policy: RetryPolicy, retryable: (error: unknown) => boolean, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!retryable(error)) throw error;
+      if (n >= policy.attempts) throw exhausted(error, n);
+      await policy.sleep(backoffMs(policy, n - 1));
+    }
+  }
+}
+
+function exhausted(error: unknown, attempts: number): unknown {
+  if (error instanceof RegistryApiError) return error;
+  const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+  return new RegistryUnavailableError(`No answer after ${attempts} attempts: ${reason}`, attempts, { cause: error });
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type * as z from "../shared/zod";
+import { errorBody } from "../shared/schemas/common";
+import { isWriteRoute, routes, type Route } from "../shared/routes";
+import { IDEMPOTENCY_HEADER } from "../shared/http/idempotency-key";
+import { authenticator, defaultAuth, type AuthOption, type Authenticator } from "./auth";
+import { RegistryApiError } from "./errors";
+import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
+
+/**
+ * The typed SDK: one method per route of the server's route table (`shared/routes.ts`), named by
+ * its operationId, taking the route's path parameters, `query` and `body` as the server's zod
+ * schemas accept them (z.input) and answering what its response schema produces (z.output).
+ *
+ *   const registry = createRegistryClient({ url: "http://127.0.0.1:3000" });
+ *   const v = await registry.getVersion({ name: "fraud_detector", v: "Production" });
+ */
+
+export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:3000";
+
+export type Operation = Route["operationId"];
+type RouteOf<Op extends Operation> = Extract<Route, { operationId: Op }>;
+type RequestSchema<R, Part extends string> = R extends { request: { [P in Part]: infer S extends z.core.$ZodType } } ? S : never;
+/** URLs carry text: a version number may be given as a number. */
+type Widened<T> = { [K in keyof T]: T[K] extends string | undefined ? T[K] | number : T[K] };
+type PathInput<R> = [RequestSchema<R, "path">] extends [never] ? unknown : Widened<z.input<RequestSchema<R, "path">>>;
+type QueryInput<R> = [RequestSchema<R, "query">] extends [never]
+  ? unknown
+  : {} extends z.input<RequestSchema<R, "query">>
+    ? { query?: Widened<z.input<RequestSchema<R, "query">>> }
+    : { query: Widened<z.input<RequestSchema<R, "query">>> };
+type BodyInput<R> = [RequestSchema<R, "body">] extends [never]
+  ? unknown
+  : undefined extends z.input<RequestSchema<R, "body">>
+    ? { body?: z.input<RequestSchema<R, "body">> }
+    : { body: z.input<RequestSchema<R, "body">> };
+
+/** What a route's method takes: its path parameters, plus `query` and `body` where the route has them. */
+export type RequestOf<Op extends Operation> = PathInput<RouteOf<Op>> & QueryInput<RouteOf<Op>> & BodyInput<RouteOf<Op>>;
+/** What a route's method answers: its response schema's output. */
+export type ResponseOf<Op extends Operation> = z.output<RouteOf<Op>["response"]["schema"]>;
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  /** Writes only. Default: a new UUID per call, sent again with each retry of that call. */
+  readonly idempotencyKey?: string;
+}
+
+type RouteMethod<Op extends Operation> = {} extends RequestOf<Op>
+  ? (input?: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>
+  : (input: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>;
+
+export type RouteMethods = { readonly [Op in Operation]: RouteMethod<Op> };
+
+export type Fetch = typeof fetch;
+
+/** What the long operations (push, pull) share with the route methods: the same fetch and retry policy. */
+export interface Transport {
+  readonly url: URL;
+  readonly fetch: Fetch;
+  readonly retry: RetryPolicy;
+}
+
+export type RegistryClient = RouteMethods & { readonly transport: Transport };
+
+export interface RegistryClientOptions {
+  /** Default: REGISTRY_URL, else http://127.0.0.1:3000. */
+  readonly url?: string;
+  /** Default: SigV4 for an execute-api host, a bearer token when REGISTRY_TOKEN is set, else none. */
+  readonly auth?: AuthOption;
+  readonly retry?: Partial<RetryPolicy>;
+  /** For tests and proxies; default: the global fetch. */
+  readonly fetch?: Fetch;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
+  const env = options.env ?? process.env;
+  const url = new URL(options.url ?? env.REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
+  const transport: Transport = { url, fetch: options.fetch ?? fetch, retry: { ...DEFAULT_RETRY_POLICY, ...options.retry } };
+  const sign = authenticator(options.auth ?? defaultAuth(url, {}, env), url, env);
+  const methods = Object.fromEntries(routes.map((route) => [route.operationId, (input: RouteInput = {}, call: CallOptions = {}) => callRoute(transport, sign, route, input, call)]));
+  return { ...(methods as unknown as RouteMethods), transport };
+}
+
+interface RouteInput {
+  readonly query?: Record<string, unknown>;
+  readonly body?: unknown;
+  readonly [pathParameter: string]: unknown;
+}
+
+/**
+ * One call of a route, with retries: GETs on network errors, 429 and 5xx; writes likewise, always
+ * with the same Idempotency-Key, so the registry applies a retried write at most once.
+ */
+async function callRoute(transport: Transport, sign: Authenticator, route: Route, input: RouteInput, call: CallOptions): Promise<unknown> {
+  const url = routeUrl(transport.url, route.path, input);
+  const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+  const headers: Record<string, string> = { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) };
+  if (isWriteRoute(route)) headers[IDEMPOTENCY_HEADER] = call.idempotencyKey ?? randomUUID();
+  return withRetries(transport.retry, isTransient, async () => {
+    // Signed per attempt: a SigV4 signature carries its time.
+    const signed = await sign({ method: route.method, url, headers, body });
+    const response = await transport.fetch(url, { method: route.method, headers: signed, body, signal: call.signal });
+    const text = await response.text();
+    if (!response.ok) throw apiError(response, text);
+    return text === "" ? undefined : JSON.parse(text);
+  });
+}
+
+/** `/models/{name}/versions/{v}` with the input's path parameters, each one path segment; `query` as the query string. */
+export function routeUrl(base: URL, path: string, input: RouteInput): URL {
+  const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = input[name];
+    if (value === undefined || value === "") throw new TypeError(`${path} needs the path parameter ${name}`);
+    return encodeURIComponent(String(value));
+  });
+  const url = new URL(base.pathname.replace(/\/$/, "") + filled, base);
+  for (const [key, value] of Object.entries(input.query ?? {})) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+/** The registry's `{ error }`, or API Gateway's own `{ message }` (an unsigned request, an unknown route). */
+function apiError(response: Response, text: string): RegistryApiError {
+  const requestId = response.headers.get("apigw-requestid") ?? undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = errorBody.safeParse(json);
+  if (parsed.success) {
+    const { code, message, details, requestId: bodyRequestId } = parsed.data.error;
+    return new RegistryApiError(response.status, code, message, details, bodyRequestId ?? requestId);
+  }
+  const message = typeof (json as { message?: unknown } | undefined)?.message === "string" ? (json as { message: string }).message : response.statusText || `HTTP ${response.status}`;
+  return new RegistryApiError(response.status, message.replace(/\W+/g, "") || `Http${response.status}`, message, undefined, requestId);
+}
