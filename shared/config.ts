@@ -1,6 +1,8 @@
+import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import * as z from "./zod";
 import { ROLES, type RoleBinding } from "./domain/permissions";
 import { S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
+import { NAMING_POLICY_MODES, type NamingPolicyMode } from "./domain/naming";
 
 /** Everything a handler, the local server or a test needs to know about its environment. */
 export interface RegistryConfig {
@@ -12,13 +14,14 @@ export interface RegistryConfig {
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly events?: string };
   /** SQS queue for events the publisher could not put on the bus (the publisher needs it; API functions do not). */
   readonly deadLetterQueueUrl?: string;
+  /** A Powertools log level name (POWERTOOLS_LOG_LEVEL): the level of the process's logger. */
   readonly logLevel: string;
-  /** Which verified principals hold which roles (SPEC §6). */
+  /** Which verified principals hold which roles (docs/operations.md, Who may call). */
   readonly roleBindings: readonly RoleBinding[];
   readonly uploads: UploadSettings;
 }
 
-/** SPEC §4: how long upload URLs live, and the largest artifact a version may declare. */
+/** docs/artifacts.md: how long upload URLs live, and the largest artifact a version may declare. */
 export interface UploadSettings {
   readonly urlExpirySeconds: number;
   readonly maxArtifactBytes: number;
@@ -26,23 +29,45 @@ export interface UploadSettings {
 
 export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = { urlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES };
 
-export type NamingPolicyMode = "strict" | "warn";
+export type { NamingPolicyMode };
 
-const environmentSchema = z.object({
-  AWS_REGION: z._default(z.string(), "us-east-1"),
-  TABLE_NAME: z.string().check(z.minLength(3)),
-  BUCKET_NAME: z._default(z.string().check(z.minLength(3)), "model-registry-artifacts"),
-  BUS_NAME: z._default(z.string().check(z.minLength(1)), "model-registry"),
-  NAMING_POLICY: z._default(z.enum(["strict", "warn"]), "strict"),
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  S3_ENDPOINT: z.optional(z.url()),
-  EVENTS_ENDPOINT: z.optional(z.url()),
-  DLQ_URL: z.optional(z.url()),
-  POWERTOOLS_LOG_LEVEL: z._default(z.string(), "INFO"),
-  // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
-  UPLOAD_URL_EXPIRY_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(604_800)), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
-  MAX_ARTIFACT_BYTES: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)), DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
-  ROLE_BINDINGS: z.pipe(
+/**
+ * The environment variable behind each setting: the one spelling `loadConfig` reads and
+ * `environmentOf` writes (for the local server, tests and the CDK stacks), so a misspelt name
+ * cannot go unnoticed while the setting quietly takes its default.
+ */
+export const ENVIRONMENT_VARIABLES = {
+  region: "AWS_REGION",
+  tableName: "TABLE_NAME",
+  bucketName: "BUCKET_NAME",
+  busName: "BUS_NAME",
+  namingPolicy: "NAMING_POLICY",
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  s3Endpoint: "S3_ENDPOINT",
+  eventsEndpoint: "EVENTS_ENDPOINT",
+  deadLetterQueueUrl: "DLQ_URL",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  roleBindings: "ROLE_BINDINGS",
+  uploadUrlExpirySeconds: "UPLOAD_URL_EXPIRY_SECONDS",
+  maxArtifactBytes: "MAX_ARTIFACT_BYTES",
+} as const;
+export type Setting = keyof typeof ENVIRONMENT_VARIABLES;
+
+/** Powertools' level names; it reads them in any case. */
+const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const satisfies readonly LogLevel[];
+
+const settingsSchema = z.object({
+  region: z._default(z.string(), "us-east-1"),
+  tableName: z.string().check(z.minLength(3)),
+  bucketName: z._default(z.string().check(z.minLength(3)), "model-registry-artifacts"),
+  busName: z._default(z.string().check(z.minLength(1)), "model-registry"),
+  namingPolicy: z._default(z.enum(NAMING_POLICY_MODES), "strict"),
+  dynamodbEndpoint: z.optional(z.url()),
+  s3Endpoint: z.optional(z.url()),
+  eventsEndpoint: z.optional(z.url()),
+  deadLetterQueueUrl: z.optional(z.url()),
+  logLevel: z._default(z.pipe(z.string(), z.pipe(z.transform((level: string) => level.toUpperCase()), z.enum(LOG_LEVELS))), "INFO"),
+  roleBindings: z.pipe(
     z.pipe(
       z._default(z.string(), "[]"),
       z.transform((text, ctx) => {
@@ -56,46 +81,56 @@ const environmentSchema = z.object({
     ),
     z.array(z.object({ pattern: z.string().check(z.minLength(1)), roles: z.array(z.enum(ROLES)) })),
   ),
-});
+  // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
+  uploadUrlExpirySeconds: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(604_800)), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
+  maxArtifactBytes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)), DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
+} satisfies Record<Setting, z.core.$ZodType>);
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
-  const parsed = environmentSchema.safeParse(env);
+  const settings = Object.fromEntries(Object.entries(ENVIRONMENT_VARIABLES).map(([setting, variable]) => [setting, env[variable]]));
+  const parsed = settingsSchema.safeParse(settings);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    const problems = parsed.error.issues.map(({ path: [setting, ...inside], message }) => `${[ENVIRONMENT_VARIABLES[setting as Setting], ...inside].join(".")}: ${message}`);
     throw new Error(`Invalid registry configuration: ${problems.join("; ")}`);
   }
-  const e = parsed.data;
+  const s = parsed.data;
   return {
-    region: e.AWS_REGION,
-    tableName: e.TABLE_NAME,
-    bucketName: e.BUCKET_NAME,
-    busName: e.BUS_NAME,
-    namingPolicy: e.NAMING_POLICY,
-    endpoints: { dynamodb: e.DYNAMODB_ENDPOINT, s3: e.S3_ENDPOINT, events: e.EVENTS_ENDPOINT },
-    deadLetterQueueUrl: e.DLQ_URL,
-    logLevel: e.POWERTOOLS_LOG_LEVEL,
-    roleBindings: e.ROLE_BINDINGS,
-    uploads: { urlExpirySeconds: e.UPLOAD_URL_EXPIRY_SECONDS, maxArtifactBytes: e.MAX_ARTIFACT_BYTES },
+    region: s.region,
+    tableName: s.tableName,
+    bucketName: s.bucketName,
+    busName: s.busName,
+    namingPolicy: s.namingPolicy,
+    endpoints: { dynamodb: s.dynamodbEndpoint, s3: s.s3Endpoint, events: s.eventsEndpoint },
+    deadLetterQueueUrl: s.deadLetterQueueUrl,
+    logLevel: s.logLevel,
+    roleBindings: s.roleBindings,
+    uploads: { urlExpirySeconds: s.uploadUrlExpirySeconds, maxArtifactBytes: s.maxArtifactBytes },
   };
+}
+
+/** Environment variables that set these settings, each under its one name (settings left undefined are left out). */
+export function environmentOf(settings: { readonly [S in Setting]?: string }): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).flatMap(([setting, value]) => (value === undefined ? [] : [[ENVIRONMENT_VARIABLES[setting as Setting], value]])),
+  );
 }
 
 /** The environment variables that make a process load `config`: the local server and tests hand these to handlers. */
 export function configEnvironment(config: RegistryConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    AWS_REGION: config.region,
-    TABLE_NAME: config.tableName,
-    BUCKET_NAME: config.bucketName,
-    BUS_NAME: config.busName,
-    NAMING_POLICY: config.namingPolicy,
-    POWERTOOLS_LOG_LEVEL: config.logLevel,
-    ROLE_BINDINGS: JSON.stringify(config.roleBindings),
-    UPLOAD_URL_EXPIRY_SECONDS: String(config.uploads.urlExpirySeconds),
-    MAX_ARTIFACT_BYTES: String(config.uploads.maxArtifactBytes),
-  };
-  if (config.endpoints.dynamodb) env.DYNAMODB_ENDPOINT = config.endpoints.dynamodb;
-  if (config.endpoints.s3) env.S3_ENDPOINT = config.endpoints.s3;
-  if (config.endpoints.events) env.EVENTS_ENDPOINT = config.endpoints.events;
-  if (config.deadLetterQueueUrl) env.DLQ_URL = config.deadLetterQueueUrl;
-  return env;
+  return environmentOf({
+    region: config.region,
+    tableName: config.tableName,
+    bucketName: config.bucketName,
+    busName: config.busName,
+    namingPolicy: config.namingPolicy,
+    dynamodbEndpoint: config.endpoints.dynamodb,
+    s3Endpoint: config.endpoints.s3,
+    eventsEndpoint: config.endpoints.events,
+    deadLetterQueueUrl: config.deadLetterQueueUrl,
+    logLevel: config.logLevel,
+    roleBindings: JSON.stringify(config.roleBindings),
+    uploadUrlExpirySeconds: String(config.uploads.urlExpirySeconds),
+    maxArtifactBytes: String(config.uploads.maxArtifactBytes),
+  });
 }

@@ -1,14 +1,17 @@
 import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler } from "../../shared/http/api-handler";
-import { completeUpload, deleteVersion, requestPartUrls, restartUpload } from "../../shared/use-cases/artifacts";
+import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
+import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
 
-const config = loadConfig();
-const deps = buildArtifactDeps(config);
+const root = createApiProcess(loadConfig());
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Artifact bytes: presigned uploads, verification, deletion (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
-export const handler = createApiHandler("artifacts", config, {
+export const handler = createApiHandler("artifacts", root, {
   "DELETE /models/{name}/versions/{v}": async ({ path, who }) => ok(await deleteVersion(deps, path.name, path.v, who)),
   "POST /models/{name}/versions/{v}/artifact/upload": async ({ path, body, who }) => ok(await restartUpload(deps, path.name, path.v, body, who)),
   "POST /models/{name}/versions/{v}/artifact/parts": async ({ path, body, who }) => ok(await requestPartUrls(deps, path.name, path.v, body, who)),

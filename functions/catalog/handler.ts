@@ -1,15 +1,17 @@
 import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler } from "../../shared/http/api-handler";
-import { createModel, updateModel } from "../../shared/use-cases/models";
-import { registerVersion, updateVersion } from "../../shared/use-cases/versions";
+import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { createModel } from "../../shared/use-cases/create-model";
+import { updateModel } from "../../shared/use-cases/update-model";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { updateVersion } from "../../shared/use-cases/update-version";
 
-const config = loadConfig();
+const root = createApiProcess(loadConfig());
 // Registration presigns uploads and checks the bucket for bytes it already holds.
-const deps = buildArtifactDeps(config);
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("catalog", config, {
+export const handler = createApiHandler("catalog", root, {
   "POST /models": async ({ body, who }) => {
     const model = await createModel(deps, body, who);
     return { status: 201, body: model, headers: { location: `/models/${model.name}` } };

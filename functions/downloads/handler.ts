@@ -1,13 +1,13 @@
 import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler } from "../../shared/http/api-handler";
-import { getArtifactDownload } from "../../shared/use-cases/artifacts";
+import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
 
-const config = loadConfig();
+const root = createApiProcess(loadConfig());
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
-const deps = buildArtifactDeps(config);
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
 
 /** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("downloads", config, {
+export const handler = createApiHandler("downloads", root, {
   "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({ status: 200, body: await getArtifactDownload(deps, path.name, path.v) }),
 });

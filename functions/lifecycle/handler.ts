@@ -1,16 +1,18 @@
 import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
-import { createApiHandler } from "../../shared/http/api-handler";
-import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
-import { deleteAlias, setAlias } from "../../shared/use-cases/aliases";
-import { putPolicy } from "../../shared/use-cases/policy";
+import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { deleteAlias } from "../../shared/use-cases/delete-alias";
+import { setAlias } from "../../shared/use-cases/set-alias";
+import { putPolicy } from "../../shared/use-cases/put-policy";
 
-const config = loadConfig();
-const deps = buildRegistryDeps(config);
+const root = createApiProcess(loadConfig());
+const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Stage moves, rollback, aliases and promotion policy: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("lifecycle", config, {
+export const handler = createApiHandler("lifecycle", root, {
   "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) => ok(await transitionVersion(deps, path.name, path.v, body, who)),
   "POST /models/{name}/stages/{stage}/rollback": async ({ path, body, who }) => ok(await rollbackProduction(deps, path.name, body, who)),
   "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),

@@ -4,7 +4,6 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { loadConfig } from "../../shared/config";
 import { buildPublisherDeps } from "../../shared/events/composition";
 import { publishChanges } from "../../shared/events/publish-changes";
-import { logger } from "../../shared/http/logger";
 
 const config = loadConfig();
 const deps = buildPublisherDeps(config);
@@ -14,5 +13,5 @@ const deps = buildPublisherDeps(config);
  * on them); it announces each on EventBridge and answers with the records to deliver again.
  */
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(deps.logger, { resetKeys: true }))
   .handler((event) => publishChanges(deps, event.Records));

@@ -1,21 +1,26 @@
 import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
-import { createApiHandler } from "../../shared/http/api-handler";
+import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
 import { openApiDocument } from "../../shared/http/openapi";
-import { getModel, listModels } from "../../shared/use-cases/models";
-import { getVersion, listVersions } from "../../shared/use-cases/versions";
-import { listHistory, stagesAt } from "../../shared/use-cases/history";
-import { compareVersions } from "../../shared/use-cases/compare";
-import { listDatasetUsage } from "../../shared/use-cases/lineage";
-import { getStageVersion, listStageVersions, resolveModelUri } from "../../shared/use-cases/resolve";
-import { getPolicy } from "../../shared/use-cases/policy";
+import { getModel } from "../../shared/use-cases/get-model";
+import { listModels } from "../../shared/use-cases/list-models";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { listVersions } from "../../shared/use-cases/list-versions";
+import { listHistory } from "../../shared/use-cases/list-history";
+import { stagesAt } from "../../shared/use-cases/stages-at";
+import { compareVersions } from "../../shared/use-cases/compare-versions";
+import { listDatasetUsage } from "../../shared/use-cases/list-dataset-usage";
+import { getStageVersion } from "../../shared/use-cases/get-stage-version";
+import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
+import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
+import { getPolicy } from "../../shared/use-cases/get-policy";
 
-const config = loadConfig();
-const deps = buildRegistryDeps(config);
+const root = createApiProcess(loadConfig());
+const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("query", config, {
+export const handler = createApiHandler("query", root, {
   "GET /health": async () => ok({ status: "ok" }),
   "GET /openapi.json": async () => ok(openApiDocument()),
   "GET /models": async ({ query }) => ok(await listModels(deps, query)),

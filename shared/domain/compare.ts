@@ -1,9 +1,43 @@
-import type { ComparisonView } from "../schemas/compare";
-import type { VersionMetadata } from "../schemas/version";
-
-type Compared = Pick<VersionMetadata, "metrics" | "params" | "features" | "dependencies" | "lineage">;
 type Scalar = string | number | boolean;
 type MapDiff<T> = { changed: Record<string, { a: T; b: T }>; added: Record<string, T>; removed: Record<string, T> };
+type ListDiff<T> = { added: T[]; removed: T[] };
+
+/** A dataset as a version's lineage names it. */
+export interface Dataset {
+  readonly id: string;
+  readonly version?: string;
+  readonly uri?: string;
+  readonly sha256?: string;
+}
+
+/** The parts of a version's metadata that a comparison reads. */
+export interface Compared {
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly params: Readonly<Record<string, Scalar>>;
+  readonly features: readonly string[];
+  readonly dependencies: Readonly<Record<string, string>>;
+  readonly lineage: {
+    readonly datasets: readonly Dataset[];
+    readonly parentVersions: readonly number[];
+    readonly codeCommit?: string;
+    readonly experimentId?: string;
+    readonly runId?: string;
+  };
+}
+
+/** What changed from version a to version b (the comparison view without the versions' names). */
+export interface MetadataComparison {
+  metrics: Record<string, { a: number; b: number; delta: number; deltaPercent: number | null }>;
+  metricsOnlyIn: { a: Record<string, number>; b: Record<string, number> };
+  params: MapDiff<Scalar>;
+  features: ListDiff<string>;
+  dependencies: MapDiff<string>;
+  lineage: {
+    datasets: { added: Dataset[]; removed: Dataset[]; changed: { id: string; a: Dataset; b: Dataset }[] };
+    parentVersions: ListDiff<number>;
+    changed: Record<string, { a: string | undefined; b: string | undefined }>;
+  };
+}
 
 const LINEAGE_FIELDS = ["codeCommit", "experimentId", "runId"] as const;
 
@@ -14,8 +48,8 @@ const tidy = (n: number): number => Number(n.toPrecision(12));
  * What changed from version a to version b: metric deltas (b − a, and in percent of |a|, null when
  * a is 0), metrics only one side reports, and the params, features, dependencies and lineage that differ.
  */
-export function compareMetadata(a: Compared, b: Compared): Omit<ComparisonView, "model" | "a" | "b"> {
-  const metrics: ComparisonView["metrics"] = {};
+export function compareMetadata(a: Compared, b: Compared): MetadataComparison {
+  const metrics: MetadataComparison["metrics"] = {};
   for (const [name, valueA] of Object.entries(a.metrics)) {
     if (!Object.hasOwn(b.metrics, name)) continue;
     const valueB = b.metrics[name] as number;
@@ -38,7 +72,7 @@ export function compareMetadata(a: Compared, b: Compared): Omit<ComparisonView, 
 }
 
 /** Own keys only (`in` would find `constructor` on every map). */
-function diffMap<T>(a: Record<string, T>, b: Record<string, T>): MapDiff<T> {
+function diffMap<T>(a: Readonly<Record<string, T>>, b: Readonly<Record<string, T>>): MapDiff<T> {
   const diff: MapDiff<T> = { changed: {}, added: {}, removed: {} };
   for (const [key, valueA] of Object.entries(a)) {
     if (!Object.hasOwn(b, key)) diff.removed[key] = valueA;
@@ -48,14 +82,12 @@ function diffMap<T>(a: Record<string, T>, b: Record<string, T>): MapDiff<T> {
   return diff;
 }
 
-function diffList<T>(a: readonly T[], b: readonly T[]): { added: T[]; removed: T[] } {
+function diffList<T>(a: readonly T[], b: readonly T[]): ListDiff<T> {
   return { added: b.filter((item) => !a.includes(item)), removed: a.filter((item) => !b.includes(item)) };
 }
 
-type Dataset = VersionMetadata["lineage"]["datasets"][number];
-
 /** Datasets matched by id: added, removed, or used in another version / uri / digest. */
-function diffDatasets(a: readonly Dataset[], b: readonly Dataset[]): ComparisonView["lineage"]["datasets"] {
+function diffDatasets(a: readonly Dataset[], b: readonly Dataset[]): MetadataComparison["lineage"]["datasets"] {
   const byId = (list: readonly Dataset[]) => new Map(list.map((d) => [d.id, d]));
   const inA = byId(a);
   const inB = byId(b);

@@ -1,4 +1,4 @@
-/** A failure the caller can act on. `code` is stable API surface (SPEC §5); `status` is its HTTP mapping. */
+/** A failure the caller can act on. `code` is stable API surface (README, "Routes"); `status` is its HTTP mapping. */
 export abstract class DomainError extends Error {
   abstract readonly code: string;
   abstract readonly status: number;

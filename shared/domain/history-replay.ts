@@ -1,4 +1,4 @@
-import type { HistoryDraft } from "../store/entities/history";
+import type { HistoryDraft } from "./history";
 
 /** Which version holds each stage slot and alias: the part of a model's state that history can rebuild. */
 export interface Pointers {

@@ -1,8 +1,12 @@
 import { TransitionNotAllowedError, type DomainError } from "./errors";
-import type { Stage } from "../schemas/version";
+import { ASSIGNED_STAGES } from "./model-uri";
+
+/** Every stage a version can be in: None, where versions start, then the assigned ones. */
+export const STAGES = ["None", ...ASSIGNED_STAGES] as const;
+export type Stage = (typeof STAGES)[number];
 
 /**
- * The stage moves a transition may make (SPEC §2, the seed's state diagram): validate, reject,
+ * The stage moves a transition may make (docs/lifecycle.md, "Stages"): validate, reject,
  * promote, deprecate, demote, restore. Archived → Production is the rollback route's alone.
  */
 export const ALLOWED_MOVES: Readonly<Record<Stage, readonly Stage[]>> = {

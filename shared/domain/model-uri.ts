@@ -1,6 +1,16 @@
-import { MODEL_NAME_PATTERN, SEMVER_PATTERN } from "../schemas/common";
-import { ALIAS_PATTERN, LATEST } from "../schemas/alias";
-import { ASSIGNED_STAGES, type VersionSelector } from "../schemas/version";
+import { MODEL_NAME_PATTERN } from "./naming";
+
+/** The stages a version can be found by ("the version in Production"); None is where versions start. */
+export const ASSIGNED_STAGES = ["Staging", "Production", "Archived"] as const;
+export type AssignedStage = (typeof ASSIGNED_STAGES)[number];
+
+/** The implicit alias: always the newest READY version, never stored, never set. */
+export const LATEST = "latest";
+export const ALIAS_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+
+/** The ways to pick one version of a model: in a `{v}` path segment and in a model URI. */
+export type VersionSelector = { number: number } | { semver: string } | { stage: AssignedStage } | { latest: true } | { alias: string };
 
 export const MODEL_URI_FORMS = ["models:/<name>/<version>", "models:/<name>/<Stage>", "models:/<name>@<alias>", "models:/<name>@v<semver>"] as const;
 
@@ -12,7 +22,7 @@ export interface ModelUri {
 const URI = /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/@]+))$/;
 
 /**
- * Parses the model URIs of SPEC §2, as MLflow spells them: stage names match in any case
+ * Parses the model URIs of docs/lifecycle.md (Model URIs), as MLflow spells them: stage names match in any case
  * (`models:/m/production`), and `latest` works after `/` or `@`. Anything else is undefined.
  */
 export function parseModelUri(uri: string): ModelUri | undefined {

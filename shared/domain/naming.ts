@@ -1,5 +1,11 @@
-import type { NamingPolicyMode } from "../config";
 import { ValidationError } from "./errors";
+
+/** What a model name is made of: lowercase letters and digits, words joined by '_' or '-', starting with a letter. */
+export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9]*([_-][a-z0-9]+)*$/;
+
+/** How an environment treats a name that is not a product name: strict refuses it, warn registers it with a warning. */
+export const NAMING_POLICY_MODES = ["strict", "warn"] as const;
+export type NamingPolicyMode = (typeof NAMING_POLICY_MODES)[number];
 
 /**
  * "Names are product contracts": a model name names the product, the registry numbers its versions.

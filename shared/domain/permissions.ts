@@ -1,3 +1,4 @@
+import type { Actor } from "./actor";
 import { ForbiddenError } from "./errors";
 
 export const ROLES = ["reader", "publisher", "promoter", "admin"] as const;
@@ -9,10 +10,8 @@ export interface RoleBinding {
   readonly roles: readonly Role[];
 }
 
-/** The verified caller of a request, with the roles its principal is bound to. */
-export interface Caller {
-  readonly actor: string;
-  readonly requestId: string;
+/** The verified caller of a request: the actor, with the roles its principal is bound to. */
+export interface Caller extends Actor {
   readonly roles: readonly Role[];
 }
 

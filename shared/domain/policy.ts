@@ -1,8 +1,21 @@
 import type { PolicyFailure } from "./errors";
-import type { GatedStage, StageGate } from "../schemas/policy";
-import type { Stage } from "../schemas/version";
+import type { Stage } from "./lifecycle";
 
-/** Without a `requireFrom`, Production takes versions from Staging only (SPEC §2). */
+/** The stages a promotion policy may gate. */
+export const GATED_STAGES = ["Staging", "Production"] as const;
+export type GatedStage = (typeof GATED_STAGES)[number];
+
+/** The rules a version must meet to enter one stage; every rule is optional. */
+export interface StageGate {
+  readonly minMetrics?: Readonly<Record<string, number>>;
+  readonly maxMetrics?: Readonly<Record<string, number>>;
+  /** Tag keys the version must carry, or key → the value it must have. */
+  readonly requiredTags?: readonly string[] | Readonly<Record<string, string>>;
+  readonly requireFrom?: readonly Stage[];
+  readonly separateApprover?: boolean;
+}
+
+/** Without a `requireFrom`, Production takes versions from Staging only (docs/lifecycle.md, "Promotion policy"). */
 const DEFAULT_REQUIRE_FROM: Readonly<Record<GatedStage, readonly Stage[] | undefined>> = { Production: ["Staging"], Staging: undefined };
 
 /** What a gate looks at: the version as it is, where it comes from, and who moves it. */

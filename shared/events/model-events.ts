@@ -1,9 +1,10 @@
 import * as z from "../zod";
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { STAGES } from "../schemas/version";
-import { HISTORY_ACTIONS, HISTORY_ENTITY, type HistoryAction } from "../store/entities/history";
+import { HISTORY_ACTIONS, type HistoryAction } from "../domain/history";
+import { HISTORY_ENTITY } from "../store/entities/history";
 
-/** SPEC §7: every event the registry puts on its bus comes from this source. */
+/** docs/events.md: every event the registry puts on its bus comes from this source. */
 export const EVENT_SOURCE = "model-registry";
 
 /** History actions that are announced, and their detail types; every other action publishes nothing. */
@@ -29,7 +30,7 @@ export const OUTBOX_STREAM_FILTER = {
 const stage = z.enum(STAGES);
 
 /**
- * The event's `detail` (SPEC §7), exactly the history item's fields of the same names:
+ * The event's `detail` (docs/events.md), exactly the history item's fields of the same names:
  * docs/events.schema.json is generated from this schema (a test keeps them equal).
  */
 export const modelEventDetail = z

@@ -2,7 +2,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
-import { logger } from "../http/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { HISTORY_ENTITY } from "../store/entities/history";
 import type { DeadLetter, DeadLetterQueue } from "./dead-letters";
 import type { EventBus } from "./event-bus";
@@ -13,6 +13,7 @@ export interface PublisherDeps {
   readonly deadLetters: DeadLetterQueue;
   readonly busName: string;
   readonly now: () => Date;
+  readonly logger: Logger;
 }
 
 interface Pending {
@@ -49,7 +50,7 @@ export async function publishChanges(deps: PublisherDeps, records: readonly Dyna
   }
 
   const undelivered = await sendLetters(deps, letters);
-  logger.info("Published committed changes", { records: records.length, events: events.length - failures.size, deadLettered: letters.length - undelivered.length, failed: undelivered.length });
+  deps.logger.info("Published committed changes", { records: records.length, events: events.length - failures.size, deadLettered: letters.length - undelivered.length, failed: undelivered.length });
   return { batchItemFailures: undelivered.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? "" })) };
 }
 
@@ -64,10 +65,10 @@ async function sendLetters(deps: PublisherDeps, letters: readonly Pending[]): Pr
   return letters.flatMap(({ record, letter }, i) => {
     const outcome = sent[i] as PromiseSettledResult<void>;
     if (outcome.status === "fulfilled") {
-      logger.warn("Event sent to the dead-letter queue", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber });
+      deps.logger.warn("Event sent to the dead-letter queue", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber });
       return [];
     }
-    logger.error("Event could not be dead-lettered; the stream will deliver its record again", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber, dlqError: describe(outcome.reason) });
+    deps.logger.error("Event could not be dead-lettered; the stream will deliver its record again", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber, dlqError: describe(outcome.reason) });
     return [record];
   });
 }

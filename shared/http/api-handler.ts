@@ -5,14 +5,16 @@ import * as z from "../zod";
 import { RouteNotFoundError } from "../domain/errors";
 import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from "../routes";
 import { requireRole, type Caller } from "../domain/permissions";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { RegistryConfig } from "../config";
 import { createDynamoDbClient } from "../clients";
+import { createLogger } from "../logger";
 import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
 import { idempotencyKeyOf } from "./idempotency-key";
 import type { RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
-import { logger } from "./logger";
 import { jsonBodyOf, parseOrThrow } from "./validation";
 
 /** A route without query parameters refuses any, as routes with some refuse the ones they do not know. */
@@ -49,19 +51,31 @@ export type Adapters<F extends FunctionName> = {
 
 type Event = APIGatewayProxyEventV2WithIAMAuthorizer;
 
+/** What a function's composition root builds once for its process, and shares with the use cases' dependencies. */
+export interface ApiProcess {
+  readonly config: RegistryConfig;
+  /** The client the use cases' store is built on: Idempotency-Key records go through it too. */
+  readonly dynamodb: DynamoDBClient;
+  readonly logger: Logger;
+}
+
+export function createApiProcess(config: RegistryConfig): ApiProcess {
+  return { config, dynamodb: createDynamoDbClient(config), logger: createLogger(config) };
+}
+
 /**
  * Builds a Lambda handler for one function of the route table: it picks the route from the
  * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
  * A write route called with an Idempotency-Key runs once per key (see ./idempotency.ts).
  */
-export function createApiHandler<F extends FunctionName>(fn: F, config: RegistryConfig, adapters: NoInfer<Adapters<F>>) {
+export function createApiHandler<F extends FunctionName>(fn: F, { config, dynamodb, logger }: ApiProcess, adapters: NoInfer<Adapters<F>>) {
   const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
   // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
   let idempotency: Promise<RunOnce> | undefined;
-  const once = () => (idempotency ??= import("./idempotency").then(({ createIdempotency }) => createIdempotency(createDynamoDbClient(config), config.tableName, fn)));
+  const once = () => (idempotency ??= import("./idempotency").then(({ createIdempotency }) => createIdempotency({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger })));
   return middy<Event, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(errorMapper())
+    .use(errorMapper(logger))
     .before(async (request) => {
       logger.appendKeys({ requestId: request.event.requestContext.requestId, route: request.event.routeKey });
     })

@@ -1,5 +1,5 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyPersistenceLayerError, IdempotencyValidationError, makeIdempotent } from "@aws-lambda-powertools/idempotency";
-import { logger } from "./logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -12,6 +12,14 @@ type Response = APIGatewayProxyStructuredResultV2;
 export interface IdempotentRequest {
   readonly key: { readonly route: string; readonly path: string; readonly caller: string; readonly idempotencyKey: string };
   readonly body: unknown;
+}
+
+export interface IdempotencySettings {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** A stable prefix instead of the Lambda's physical name: a redeploy must not forget the keys. */
+  readonly keyPrefix: string;
+  readonly logger: Logger;
 }
 
 export type RunOnce = (request: IdempotentRequest, context: Context, respond: () => Promise<Response>) => Promise<Response>;
@@ -27,7 +35,7 @@ export type RunOnce = (request: IdempotentRequest, context: Context, respond: ()
  * 4. the same key with another body → 409 IdempotencyKeyReused; while the first still runs → 409
  *    IdempotencyKeyInProgress.
  */
-export function createIdempotency(client: DynamoDBClient, tableName: string, keyPrefix: string): RunOnce {
+export function createIdempotency({ client, tableName, keyPrefix, logger }: IdempotencySettings): RunOnce {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName,
     awsSdkV3Client: client,
@@ -55,7 +63,6 @@ export function createIdempotency(client: DynamoDBClient, tableName: string, key
       lambdaContext: context,
       responseHook: markReplayed,
     });
-    // A stable prefix instead of the Lambda's physical name: a redeploy must not forget the keys.
     let answered: Response | undefined;
     const run = makeIdempotent(async (_request: IdempotentRequest) => (answered = await respond()), { persistenceStore, config, keyPrefix });
     try {

@@ -1,10 +1,7 @@
 import * as z from "../zod";
+import { ALIAS_PATTERN, LATEST } from "../domain/model-uri";
 import { modelName } from "./common";
 
-/** The implicit alias: always the newest READY version, never stored, never set. */
-export const LATEST = "latest";
-
-export const ALIAS_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 export const aliasName = z
   .string()
   .check(z.regex(ALIAS_PATTERN, "an alias is 1-63 lowercase letters, digits or '-', starting with a letter (e.g. champion)"))

@@ -40,7 +40,7 @@ const partDigests = z
   .register(z.globalRegistry, { description: "SHA-256 of each part (as the client split the file): each part's URL signs its digest, so S3 refuses other bytes" });
 export type PartDigest = z.infer<typeof partDigests>[number];
 
-/** SPEC §4: the bytes a version will hold, declared before they are uploaded. */
+/** docs/artifacts.md: the bytes a version will hold, declared before they are uploaded. */
 export const artifactDeclaration = z.strictObject({
   filename,
   sizeBytes: z.int().check(z.gte(1, "an artifact has at least 1 byte")),

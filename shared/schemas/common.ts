@@ -1,6 +1,6 @@
 import * as z from "../zod";
-
-export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9]*([_-][a-z0-9]+)*$/;
+import { MODEL_NAME_PATTERN } from "../domain/naming";
+import { SEMVER_PATTERN } from "../domain/model-uri";
 
 export const modelName = z
   .string()
@@ -53,7 +53,6 @@ export const limit = z._default(
 );
 export const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048))).register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" });
 
-export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 export const semver = z.string().check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, e.g. 1.4.0"));
 
 export const errorBody = z.object({

@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { HISTORY_ACTIONS } from "../store/entities/history";
+import { HISTORY_ACTIONS } from "../domain/history";
 import { cursor, limit } from "./common";
 import { stage, versionSelector } from "./version";
 

@@ -1,10 +1,11 @@
 import * as z from "../zod";
 import { modelName, namedMap, storableNumber } from "./common";
 import { metricName, stage } from "./version";
+import type { StageGate } from "../domain/policy";
 
 const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
-/** The rules a version must meet to enter one stage; every rule is optional. */
+/** The rules a version must meet to enter one stage (the domain's StageGate): every rule is optional. */
 export const stageGate = z.strictObject({
   minMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
   maxMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
@@ -15,11 +16,7 @@ export const stageGate = z.strictObject({
     .optional(z.union([z.pipe(stage, z.transform((from) => [from])), z.array(stage).check(z.minLength(1))]))
     .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
   separateApprover: z.optional(z.boolean()).register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
-});
-export type StageGate = z.output<typeof stageGate>;
-
-export const GATED_STAGES = ["Staging", "Production"] as const;
-export type GatedStage = (typeof GATED_STAGES)[number];
+}) satisfies z.ZodMiniType<StageGate, unknown>;
 
 /** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */
 export const policyBody = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });

@@ -1,15 +1,14 @@
 import * as z from "../zod";
 import { cursor, description, limit, modelName, namedMap, semver, storableNumber, tags } from "./common";
-import { LATEST, aliasName } from "./alias";
+import { aliasName } from "./alias";
+import { ASSIGNED_STAGES, LATEST, type AssignedStage, type VersionSelector } from "../domain/model-uri";
+import { STAGES, type Stage } from "../domain/lifecycle";
 import { artifactDeclaration, artifactView, uploadView } from "./artifact";
 
-export const STAGES = ["None", "Staging", "Production", "Archived"] as const;
+export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
+
 export const stage = z.enum(STAGES);
-export type Stage = z.infer<typeof stage>;
-/** The stages a version can be found by ("the version in Production"); None is where versions start. */
-export const ASSIGNED_STAGES = ["Staging", "Production", "Archived"] as const;
 export const assignedStage = z.enum(ASSIGNED_STAGES);
-export type AssignedStage = z.infer<typeof assignedStage>;
 
 export const VERSION_STATUSES = ["PENDING_UPLOAD", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
@@ -32,7 +31,7 @@ export const lineage = z.strictObject({
   runId: z.optional(z.string().check(z.maxLength(256))),
 });
 
-/** The metadata of SPEC §2: immutable once registered, except description and tags. */
+/** The metadata of README.md, Concepts: immutable once registered, except description and tags. */
 export const versionMetadata = z.strictObject({
   description: z.optional(description),
   metrics: z._default(namedMap(metricName, storableNumber), {}),
@@ -69,14 +68,13 @@ export const updateVersionBody = z
 export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
 
 /** `{v}` in a path: a version number, `v<semver>`, a stage (the version in it), an alias, or `latest` (the newest READY version). */
-export const versionSelector = z.union([
+export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union([
   z.pipe(z.string().check(z.regex(/^[1-9]\d{0,9}$/)), z.transform((v) => ({ number: Number(v) }))),
   z.pipe(z.string().check(z.regex(/^v\d+\.\d+\.\d+$/)), z.transform((v) => ({ semver: v.slice(1) }))),
   z.pipe(assignedStage, z.transform((stage) => ({ stage }))),
   z.pipe(z.literal(LATEST), z.transform(() => ({ latest: true as const }))),
   z.pipe(aliasName, z.transform((alias) => ({ alias }))),
 ], { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" });
-export type VersionSelector = z.infer<typeof versionSelector>;
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
 

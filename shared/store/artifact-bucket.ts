@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -14,7 +15,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { base64ToHex, hexToBase64 } from "../domain/artifacts";
 import { UploadIncompleteError } from "../domain/errors";
 
-/** SPEC §4: download URLs live 15 minutes. */
+/** Download URLs live 15 minutes (docs/artifacts.md, "Walkthrough"). */
 export const DOWNLOAD_URL_EXPIRY_SECONDS = 900;
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 // Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
@@ -121,10 +122,11 @@ export class ArtifactBucket {
   /** Streams the object through SHA-256: the registry's own verification, whatever S3 checked on the way in. */
   async digest(key: string): Promise<{ sha256: string; sizeBytes: number }> {
     const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
-    if (!Body) throw new Error(`S3 returned no body for ${key}`);
+    // In Node the SDK answers with the HTTP response stream: hash it as it arrives, never the whole object in memory.
+    if (!(Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${key}`);
     const hash = createHash("sha256");
     let sizeBytes = 0;
-    for await (const chunk of Body as AsyncIterable<Uint8Array>) {
+    for await (const chunk of Body) {
       hash.update(chunk);
       sizeBytes += chunk.length;
     }

@@ -1,124 +1,158 @@
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { ConcurrencyExhaustedError, type DomainError } from "../domain/errors";
-import { modelKey, type ModelItem } from "./entities/model";
-import { newHistoryItem, type HistoryDraft, type HistoryItem } from "./entities/history";
+import type { Actor } from "../domain/actor";
+import type { HistoryDraft } from "../domain/history";
+import { ConcurrencyExhaustedError } from "../domain/errors";
+import { modelFromItem, modelKey, type ModelItem } from "./entities/model";
+import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/history";
+import { allOf, expect, inTable, type Write } from "./writes";
 
-export type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number];
-
-/** A write that rides along with the model's own; `onConflict` explains its condition failing to the caller (it may re-read to say what is there now). */
-export interface GuardedWrite {
-  readonly write: TransactItem;
-  readonly onConflict?: () => DomainError | Promise<DomainError>;
+/**
+ * A write that rides along with the model's own. `conflict` says what its condition failing means
+ * (a taken label, a stale occupant): the change then ends with that conflict instead of retrying.
+ * Without it, a failed condition is contention, and the change re-plans.
+ */
+export interface GuardedWrite<C = never> {
+  readonly write: Write;
+  readonly conflict?: C;
 }
 
-/** What a change of one model writes, decided from the model item as it was read. */
-export interface ModelChangePlan<T> {
+/** "Commit these writes with this history, and answer this": the model's next state decided from the model item as read. */
+export interface Commit<T, C = never> {
   readonly model: ModelItem;
-  readonly writes?: readonly GuardedWrite[];
+  readonly writes?: readonly GuardedWrite<C>[];
   readonly history: readonly HistoryDraft[];
   readonly result: (committed: { model: ModelItem; history: readonly HistoryItem[] }) => T;
 }
 
-/** Decides a change from the model as read; may read more (e.g. the version it changes) and is re-run on conflict. */
-export type ModelChangePlanner<T> = (current: ModelItem | undefined, now: string) => ModelChangePlan<T> | Promise<ModelChangePlan<T>>;
+/** "Nothing to write, here is the answer" (e.g. another request already made the change). */
+export interface Unchanged<T> {
+  readonly unchanged: T;
+}
+
+export const unchanged = <T>(answer: T): Unchanged<T> => ({ unchanged: answer });
+
+export type ModelChangePlan<T, C = never> = Commit<T, C> | Unchanged<T>;
+
+/** Decides a change from the model as read; may read more (e.g. the version it changes) and is re-run on contention. */
+export type ModelChangePlanner<T, C = never> = (current: ModelItem | undefined, now: string) => ModelChangePlan<T, C> | Promise<ModelChangePlan<T, C>>;
+
+/** How a change ended: with its answer, or with the conflict a guarded write's failed condition names. */
+export type ChangeOutcome<T, C> = { readonly answer: T } | { readonly conflict: C };
+
+/** How long to keep re-planning under contention, and how long to wait between attempts. */
+export interface RetryPolicy {
+  readonly deadlineMs: number;
+  readonly backoffMs: (attempt: number) => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds on any monotonic scale: the deadline is measured with it. */
+  readonly now: () => number;
+}
+
+/** Up to 25 s (API Gateway waits 30), with jittered exponential backoff capped at 2 s. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  deadlineMs: 25_000,
+  backoffMs: (attempt) => Math.random() * Math.min(2_000, 25 * 2 ** Math.min(attempt, 7)),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
+/** Where retries and conflicts are reported (the Powertools logger in the Lambdas). */
+export interface ChangeLog {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+export const SILENT_LOG: ChangeLog = { info: () => undefined, warn: () => undefined };
 
 export interface ChangeContext {
   readonly tableName: string;
   readonly dynamo: DynamoDBDocumentClient;
-  readonly actor: string;
-  readonly requestId: string;
+  readonly who: Actor;
   readonly now: () => Date;
   readonly newEventId: () => string;
+  readonly retry: RetryPolicy;
+  readonly log: ChangeLog;
 }
-
-const RETRY_WINDOW_MS = 25_000;
 
 /**
  * Commits one change of a model as a single TransactWriteItems:
  * 1. read the model item (strongly consistent);
- * 2. let `plan` decide the model's next state, the other writes and the history entries;
- * 3. write all of it at once, the model item conditioned on the history sequence that was read,
- *    so changes of one model are serialised and numbered without gaps;
- * 4. if another change got in first, read again and re-plan, with jittered backoff.
+ * 2. let `plan` decide: unchanged (answer at once), or the model's next state, the other writes and
+ *    the history entries;
+ * 3. write all of it at once, the model item bumping its `revision` and conditioned on the one that
+ *    was read, so every change of one model is serialised, and history is numbered without gaps;
+ * 4. a guarded write's named conflict ends the change with that conflict; contention (the model or
+ *    an unnamed condition changed meanwhile) re-reads and re-plans after a backoff, until the deadline.
  */
-export async function commitModelChange<T>(
-  context: ChangeContext,
-  name: string,
-  plan: ModelChangePlanner<T>,
-): Promise<T> {
-  const deadline = Date.now() + RETRY_WINDOW_MS;
+export async function commitModelChange<T, C>(context: ChangeContext, name: string, plan: ModelChangePlanner<T, C>): Promise<ChangeOutcome<T, C>> {
+  const deadline = context.retry.now() + context.retry.deadlineMs;
   for (let attempt = 0; ; attempt++) {
     const current = await readModel(context, name);
     const now = context.now().toISOString();
     const decided = await plan(current, now);
-    const history = decided.history.map((draft, i) =>
-      newHistoryItem(draft, {
-        model: name,
-        sequence: (current?.historySequence ?? 0) + i + 1,
-        eventId: context.newEventId(),
-        actor: context.actor,
-        requestId: context.requestId,
-        occurredAt: now,
-      }),
-    );
-    const model: ModelItem = { ...decided.model, historySequence: (current?.historySequence ?? 0) + history.length, updatedAt: now };
+    if ("unchanged" in decided) return { answer: decided.unchanged };
+    const { model, history } = stamped(context, name, current, decided, now);
     const guarded = decided.writes ?? [];
+    const writes = [modelWrite(model, current), ...guarded.map((g) => g.write), ...history.map(appendHistory)];
     try {
-      await context.dynamo.send(
-        new TransactWriteCommand({
-          TransactItems: [modelWrite(context.tableName, model, current), ...guarded.map((g) => g.write), ...history.map((item) => historyWrite(context.tableName, item))],
-        }),
-      );
-      return decided.result({ model, history });
+      await context.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(context.tableName, write)) }));
+      return { answer: decided.result({ model, history }) };
     } catch (error) {
-      const conflict = await explainCancellation(error, guarded);
-      if (conflict) throw conflict;
-      if (!isRetryable(error) || Date.now() > deadline) {
-        if (isRetryable(error)) throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
-        throw error;
+      const failed = failedGuard(error, guarded);
+      if (failed) {
+        context.log.info("Model change refused: a guarded write's condition failed", { model: name, attempt, requestId: context.who.requestId, conflict: failed.conflict });
+        return { conflict: failed.conflict };
       }
-      await backoff(attempt);
+      if (!isContention(error)) throw error;
+      if (context.retry.now() > deadline) {
+        context.log.warn("Model change gave up: contention outlasted the retry deadline", { model: name, attempt, requestId: context.who.requestId, deadlineMs: context.retry.deadlineMs });
+        throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
+      }
+      context.log.info("Model change contended; re-planning", { model: name, attempt, requestId: context.who.requestId, reasons: cancellationCodes(error) });
+      await context.retry.sleep(context.retry.backoffMs(attempt));
     }
   }
 }
 
 export async function readModel(context: Pick<ChangeContext, "dynamo" | "tableName">, name: string): Promise<ModelItem | undefined> {
   const { Item } = await context.dynamo.send(new GetCommand({ TableName: context.tableName, Key: modelKey(name), ConsistentRead: true }));
-  return Item as ModelItem | undefined;
+  return Item && modelFromItem(Item);
 }
 
-function modelWrite(tableName: string, model: ModelItem, current: ModelItem | undefined): TransactItem {
-  // Invariant: nobody changed the model since we read it (else sequences and counters would fork).
-  return current
-    ? { Put: { TableName: tableName, Item: model, ConditionExpression: "historySequence = :seen", ExpressionAttributeValues: { ":seen": current.historySequence } } }
-    : { Put: { TableName: tableName, Item: model, ConditionExpression: "attribute_not_exists(pk)" } };
+/** The model's next state and the numbered, stamped history entries. */
+function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem | undefined, decided: Commit<T, C>, now: string) {
+  const sequence = current?.historySequence ?? 0;
+  const history = decided.history.map((draft, i) =>
+    newHistoryItem(draft, { model: name, sequence: sequence + i + 1, eventId: context.newEventId(), actor: context.who.actor, requestId: context.who.requestId, occurredAt: now }),
+  );
+  const model: ModelItem = { ...decided.model, revision: (current?.revision ?? 0) + 1, historySequence: sequence + history.length, updatedAt: now };
+  return { model, history };
 }
 
-function historyWrite(tableName: string, item: HistoryItem): TransactItem {
-  // Invariant: history is append-only; an entry is never overwritten.
-  return { Put: { TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } };
+/**
+ * Invariant: nobody changed the model since we read it (else counters and sequences would fork).
+ * An item from before revisions is pinned by its history sequence, and by having no revision yet.
+ */
+function modelWrite(model: ModelItem, current: ModelItem | undefined): Write {
+  if (!current) return { Put: { Item: model, ...expect("pk", null) } };
+  if (current.revision === undefined) return { Put: { Item: model, ...allOf(expect("revision", null, { absent: "attribute" }), expect("historySequence", current.historySequence, { as: ":seen" })) } };
+  return { Put: { Item: model, ...expect("revision", current.revision, { as: ":seen" }) } };
 }
 
-/** A guarded write's own condition failing is the caller's problem (a taken label, a stale occupant), not contention. */
-async function explainCancellation(error: unknown, guarded: readonly GuardedWrite[]): Promise<DomainError | undefined> {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reasons = error.CancellationReasons ?? [];
-  if (reasons[0]?.Code === "ConditionalCheckFailed") return undefined;
-  for (const [i, g] of guarded.entries()) {
-    if (reasons[i + 1]?.Code === "ConditionalCheckFailed" && g.onConflict) return g.onConflict();
-  }
-  return undefined;
+/** The first guarded write, in transaction order, whose own condition failed and which names its conflict; none when the model's condition failed (that is contention). */
+function failedGuard<C>(error: unknown, guarded: readonly GuardedWrite<C>[]): { conflict: C } | undefined {
+  const codes = cancellationCodes(error);
+  if (codes.length === 0 || codes[0] === "ConditionalCheckFailed") return undefined;
+  const failed = guarded.find((g, i) => g.conflict !== undefined && codes[i + 1] === "ConditionalCheckFailed");
+  return failed?.conflict === undefined ? undefined : { conflict: failed.conflict };
 }
 
-function isRetryable(error: unknown): boolean {
-  if (error instanceof TransactionCanceledException) {
-    return (error.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict");
-  }
+function cancellationCodes(error: unknown): (string | undefined)[] {
+  return error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((reason) => reason.Code) : [];
+}
+
+function isContention(error: unknown): boolean {
+  if (error instanceof TransactionCanceledException) return cancellationCodes(error).some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
   return error instanceof Error && error.name === "TransactionConflictException";
-}
-
-async function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(2_000, 25 * 2 ** Math.min(attempt, 7));
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

@@ -17,14 +17,18 @@ export function encodeCursor(scope: string, key: Key): string {
 export function decodeCursor(scope: string, cursor: string | undefined): Key | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { s?: unknown; k?: unknown };
-    const key = decoded.k as Key;
-    const isKey = typeof key === "object" && key !== null && Object.values(key).every((v) => typeof v === "string");
-    if (decoded.s === scope && isKey) return key;
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (isCursor(decoded) && decoded.s === scope) return decoded.k;
   } catch {
     // fall through to the one error below
   }
   throw invalidCursor();
+}
+
+function isCursor(value: unknown): value is { s: unknown; k: Key } {
+  if (typeof value !== "object" || value === null || !("k" in value)) return false;
+  const key = value.k;
+  return typeof key === "object" && key !== null && Object.values(key).every((v) => typeof v === "string");
 }
 
 function invalidCursor(): ValidationError {
@@ -73,25 +77,27 @@ const FILTERED_READ_AHEAD = 100;
  * so it keeps reading until it holds one item more than the page (proof that more follow), and the
  * cursor is the key of the last item returned: nothing is skipped or repeated across pages.
  */
-export async function queryPage<T extends object>(
+export async function queryPage<T>(
   dynamo: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
   page: { limit: number; cursor?: string; scope: string },
+  read: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const collected: T[] = [];
-  let startKey: Key | undefined = decodeCursor(page.scope, page.cursor);
-  if (startKey) assertStartKeyFits(startKey, input);
+  const collected: Record<string, unknown>[] = [];
+  const cursorKey = decodeCursor(page.scope, page.cursor);
+  if (cursorKey) assertStartKeyFits(cursorKey, input);
+  let startKey: QueryCommandInput["ExclusiveStartKey"] = cursorKey;
   // With a filter, most items read may not match: read ahead in larger steps.
   const readLimit = input.FilterExpression ? Math.max(page.limit + 1, FILTERED_READ_AHEAD) : page.limit + 1;
   do {
     const output = await dynamo.send(new QueryCommand({ ...input, Limit: readLimit, ExclusiveStartKey: startKey }));
-    collected.push(...((output.Items ?? []) as T[]));
-    startKey = output.LastEvaluatedKey as Key | undefined;
+    collected.push(...(output.Items ?? []));
+    startKey = output.LastEvaluatedKey;
   } while (startKey && collected.length <= page.limit);
 
-  if (collected.length <= page.limit) return { items: collected };
+  if (collected.length <= page.limit) return { items: collected.map(read) };
   const items = collected.slice(0, page.limit);
-  const last = items[items.length - 1] as Record<string, unknown>;
-  const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, last[name] as string]));
-  return { items, nextCursor: encodeCursor(page.scope, key) };
+  const last = items[items.length - 1] ?? {};
+  const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, String(last[name])]));
+  return { items: items.map(read), nextCursor: encodeCursor(page.scope, key) };
 }

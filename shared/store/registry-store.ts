@@ -1,16 +1,17 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { commitModelChange, readModel, type ChangeContext, type ModelChangePlanner } from "./model-change";
-import { MODEL_LIST_PARTITION, type ModelItem } from "./entities/model";
-import { VERSION_SORT_PREFIX, stageIndexPartition, versionKey, type VersionItem } from "./entities/version";
-import { semverLabelKey, type SemverLabelItem } from "./entities/semver-label";
-import { productionPointerKey, type StagePointerItem } from "./entities/stage-pointer";
-import { aliasKey, type AliasItem } from "./entities/alias";
-import { policyKey, type PolicyItem } from "./entities/policy";
-import { HISTORY_SORT_PREFIX, historyKey, type HistoryItem } from "./entities/history";
-import { datasetIndexPartition, type DatasetLinkItem } from "./entities/dataset-link";
-import { artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
-import { uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
+import type { Actor } from "../domain/actor";
+import { DEFAULT_RETRY_POLICY, SILENT_LOG, commitModelChange, readModel, type ChangeContext, type ChangeLog, type ChangeOutcome, type ModelChangePlanner, type RetryPolicy } from "./model-change";
+import { MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
+import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, type VersionItem } from "./entities/version";
+import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
+import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
+import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
+import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
+import { HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
+import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
+import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
+import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 
@@ -22,33 +23,49 @@ export interface VersionFilters {
   readonly tags: Record<string, string>;
 }
 
-/** Who is changing things, and under which request: stamped on every history entry. */
-export interface Actor {
-  readonly actor: string;
-  readonly requestId: string;
+export interface RegistryStoreOptions {
+  /** How long a contended change keeps re-planning (default: 25 s, jittered backoff). */
+  readonly retry?: RetryPolicy;
+  /** Where retries and conflicts of changes are logged (default: nowhere). */
+  readonly log?: ChangeLog;
 }
 
-/** The registry's DynamoDB access patterns; each is one GetItem, one Query or one transaction. */
+/** The registry's DynamoDB access patterns; each is one GetItem, one Query or one transaction. Every item read is checked by its entity's `fromItem`. */
 export class RegistryStore {
+  private readonly retry: RetryPolicy;
+  private readonly log: ChangeLog;
+
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
-    readonly tableName: string,
+    private readonly tableName: string,
     private readonly clock: () => Date,
     private readonly newEventId: () => string,
-  ) {}
+    options: RegistryStoreOptions = {},
+  ) {
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.log = options.log ?? SILENT_LOG;
+  }
 
   getModel(name: string): Promise<ModelItem | undefined> {
     return readModel({ dynamo: this.dynamo, tableName: this.tableName }, name);
   }
 
-  change<T>(who: Actor, name: string, plan: ModelChangePlanner<T>): Promise<T> {
-    const context: ChangeContext = { dynamo: this.dynamo, tableName: this.tableName, now: this.clock, newEventId: this.newEventId, ...who };
+  /** One change of a model (see commitModelChange), for plans whose guarded writes name no conflict. */
+  async change<T>(who: Actor, name: string, plan: ModelChangePlanner<T>): Promise<T> {
+    const outcome = await this.changeOrConflict(who, name, plan);
+    // A plan that names no conflict (C = never) cannot end in one: `conflict` is never.
+    return "answer" in outcome ? outcome.answer : outcome.conflict;
+  }
+
+  /** One change of a model, ending with its answer or with the conflict a guarded write names; the caller says what the conflict means. */
+  changeOrConflict<T, C>(who: Actor, name: string, plan: ModelChangePlanner<T, C>): Promise<ChangeOutcome<T, C>> {
+    const context: ChangeContext = { dynamo: this.dynamo, tableName: this.tableName, now: this.clock, newEventId: this.newEventId, who, retry: this.retry, log: this.log };
     return commitModelChange(context, name, plan);
   }
 
   async listModels(query: { prefix?: string; limit: number; cursor?: string }): Promise<Page<ModelItem>> {
     const prefix = query.prefix ?? "";
-    return queryPage<ModelItem>(
+    return queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -57,16 +74,17 @@ export class RegistryStore {
         ExpressionAttributeValues: { ":models": MODEL_LIST_PARTITION, ...(prefix ? { ":prefix": prefix } : {}) },
       },
       { limit: query.limit, cursor: query.cursor, scope: `models:${prefix}` },
+      modelFromItem,
     );
   }
 
   getVersion(name: string, version: number): Promise<VersionItem | undefined> {
-    return this.getConsistent(versionKey(name, version));
+    return this.getConsistent(versionKey(name, version), versionFromItem);
   }
 
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
   getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
-    return this.getConsistent(artifactRefKey(sha256));
+    return this.getConsistent(artifactRefKey(sha256), artifactRefFromItem);
   }
 
   /**
@@ -74,36 +92,36 @@ export class RegistryStore {
    * any more, else it stays unverified. A claim someone took over after it expired is theirs to end.
    */
   async releaseArtifactDiscard(sha256: string, generation: number): Promise<void> {
-    const { removeUnreferenced, release } = releaseDiscard(this.tableName, sha256, generation);
-    if (await unlessConditionFails(this.dynamo.send(new DeleteCommand(removeUnreferenced)))) return;
-    await unlessConditionFails(this.dynamo.send(new UpdateCommand(release)));
+    const { removeUnreferenced, release } = releaseDiscard(sha256, generation);
+    if (await unlessConditionFails(this.dynamo.send(new DeleteCommand({ ...removeUnreferenced, TableName: this.tableName })))) return;
+    await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...release, TableName: this.tableName })));
   }
 
   /** The part digests declared for a version's multipart upload. */
   getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
-    return this.getConsistent(uploadPartsKey(name, version));
+    return this.getConsistent(uploadPartsKey(name, version), uploadPartsFromItem);
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {
-    return (await this.getConsistent<SemverLabelItem>(semverLabelKey(name, semver)))?.version;
+    return (await this.getConsistent(semverLabelKey(name, semver), semverLabelFromItem))?.version;
   }
 
   /** What is in Production, with the version's view: one GetItem (the resolve path). */
   getProductionPointer(name: string): Promise<StagePointerItem | undefined> {
-    return this.getConsistent(productionPointerKey(name));
+    return this.getConsistent(productionPointerKey(name), stagePointerFromItem);
   }
 
   getAlias(name: string, alias: string): Promise<AliasItem | undefined> {
-    return this.getConsistent(aliasKey(name, alias));
+    return this.getConsistent(aliasKey(name, alias), aliasFromItem);
   }
 
   getPolicy(name: string): Promise<PolicyItem | undefined> {
-    return this.getConsistent(policyKey(name));
+    return this.getConsistent(policyKey(name), policyFromItem);
   }
 
-  private async getConsistent<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
+  private async getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {
     const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return Item as T | undefined;
+    return Item && fromItem(Item);
   }
 
   /** The highest-numbered version of a model in a stage: the stage index partition, read backwards within the model. */
@@ -118,15 +136,16 @@ export class RegistryStore {
         Limit: 1,
       }),
     );
-    return Items[0] as VersionItem | undefined;
+    return Items[0] && versionFromItem(Items[0]);
   }
 
   /** Every model's versions in a stage, in model name then version order. */
   async listStage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
-    return queryPage<VersionItem>(
+    return queryPage(
       this.dynamo,
       { TableName: this.tableName, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :stage", ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) } },
       { ...page, scope: `stage:${stage}` },
+      versionFromItem,
     );
   }
 
@@ -135,7 +154,7 @@ export class RegistryStore {
    * `stage`: what the model looked like when read, not what later changes made of it.
    */
   async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
-    const page = await queryPage<HistoryItem>(
+    const page = await queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -147,6 +166,7 @@ export class RegistryStore {
         ConsistentRead: true,
       },
       { limit: 1, scope: `moves:${name}:${stage}` },
+      historyFromItem,
     );
     return page.items[0];
   }
@@ -160,7 +180,7 @@ export class RegistryStore {
     for (const [metric, max] of Object.entries(filters.maxMetrics)) filter.addNested("metrics", metric, "<=", max);
     for (const [tag, value] of Object.entries(filters.tags)) filter.addNested("tags", tag, "=", value);
 
-    return queryPage<VersionItem>(
+    return queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -169,6 +189,7 @@ export class RegistryStore {
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
       { ...page, scope: `versions:${name}:${JSON.stringify(filters)}` },
+      versionFromItem,
     );
   }
 
@@ -177,7 +198,7 @@ export class RegistryStore {
     const filter = new FilterBuilder();
     const { version } = about;
     if (version !== undefined) filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
-    return queryPage<HistoryItem>(
+    return queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -186,6 +207,7 @@ export class RegistryStore {
         ...filter.build({ ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX }),
       },
       { ...page, scope: `history:${name}:${version ?? ""}` },
+      historyFromItem,
     );
   }
 
@@ -200,12 +222,12 @@ export class RegistryStore {
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) yield* (page.Items ?? []) as HistoryItem[];
+    for await (const page of pages) yield* (page.Items ?? []).map(historyFromItem);
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
   async listDatasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
-    return queryPage<DatasetLinkItem>(
+    return queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -214,6 +236,7 @@ export class RegistryStore {
         ExpressionAttributeValues: { ":dataset": datasetIndexPartition(datasetId) },
       },
       { ...page, scope: `dataset:${datasetId}` },
+      datasetLinkFromItem,
     );
   }
 }

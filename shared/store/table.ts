@@ -11,8 +11,6 @@ export const tableDefinition = {
   timeToLiveAttribute: "expiresAt",
 } as const;
 
-export type IndexName = (typeof tableDefinition.globalSecondaryIndexes)[number]["indexName"];
-
 /** Every item carries these; `schemaVersion` lets a later release migrate items lazily. */
 export interface ItemBase {
   readonly pk: string;

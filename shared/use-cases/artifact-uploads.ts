@@ -2,7 +2,7 @@ import { artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, t
 import { ValidationError } from "../domain/errors";
 import { artifactSummary, type ArtifactState } from "../store/entities/artifact";
 import { putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
-import type { HistoryDraft } from "../store/entities/history";
+import type { HistoryDraft } from "../domain/history";
 import type { GuardedWrite } from "../store/model-change";
 import type { ArtifactDeclaration, PartDigest, UploadView } from "../schemas/artifact";
 import type { ArtifactDeps } from "./deps";
@@ -51,9 +51,9 @@ export function uploadPreparer(deps: ArtifactDeps, artifact: ArtifactState, part
 }
 
 /** Records declared part digests (merged onto `existing`): a multipart upload's URLs sign them, and its completion needs them again. */
-export function declarePartsWrites(deps: ArtifactDeps, name: string, version: number, artifact: ArtifactState, parts: readonly PartDigest[], existing?: UploadPartsItem): GuardedWrite[] {
+export function declarePartsWrites(name: string, version: number, artifact: ArtifactState, parts: readonly PartDigest[], existing?: UploadPartsItem): GuardedWrite[] {
   if (!artifact.uploadId || parts.length === 0) return [];
-  return [{ write: putUploadParts(deps.store.tableName, withDeclaredParts(existing, name, version, parts)) }];
+  return [{ write: putUploadParts(withDeclaredParts(existing, name, version, parts)) }];
 }
 
 /** A version whose bytes need no upload is READY at once: its history says so in the same transaction. */

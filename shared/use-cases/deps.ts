@@ -1,5 +1,6 @@
 import type { NamingPolicyMode, UploadSettings } from "../config";
-import type { RegistryStore, Actor } from "../store/registry-store";
+import type { Actor } from "../domain/actor";
+import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
 
 /** What every use case may use; the Lambda handlers and the local server build it from config. */

@@ -1,11 +1,32 @@
-import { AliasNotFoundError, StageEmptyError, VersionNotFoundError, type DomainError } from "../domain/errors";
-import type { ModelUri } from "../domain/model-uri";
-import { toVersionView } from "../store/entities/version";
-import type { Page } from "../store/pages";
-import type { AssignedStage, VersionSelector, VersionView } from "../schemas/version";
-import type { ResolvedVersionView } from "../schemas/lifecycle";
-import { requireModel } from "./models";
+import { AliasNotFoundError, ModelNotFoundError, StageEmptyError, VersionNotFoundError, type DomainError } from "../domain/errors";
+import type { AssignedStage } from "../domain/model-uri";
+import type { ModelItem } from "../store/entities/model";
+import { toVersionView, type VersionItem } from "../store/entities/version";
+import type { VersionSelector, VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
+
+/** The model item, or 404 ModelNotFound. */
+export async function requireModel(deps: RegistryDeps, name: string): Promise<ModelItem> {
+  const model = await deps.store.getModel(name);
+  if (!model) throw new ModelNotFoundError(name);
+  return model;
+}
+
+/** The version `{v}` names now (number, v<semver>, stage, alias or latest), or the 404 that says why there is none. */
+export async function requireVersion(deps: RegistryDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
+  const number = await versionNumberOf(deps, name, selector);
+  const item = number === undefined ? undefined : await deps.store.getVersion(name, number);
+  if (item) return item;
+  await requireModel(deps, name);
+  throw nothingSelected(name, selector);
+}
+
+/** The version as it is now, read inside a change's plan (which re-runs on conflict). */
+export async function rereadVersion(deps: RegistryDeps, target: VersionItem): Promise<VersionItem> {
+  const latest = await deps.store.getVersion(target.model, target.version);
+  if (!latest) throw new VersionNotFoundError(target.model, target.version);
+  return latest;
+}
 
 /** The number of the version a `{v}` selector names now, or undefined when it names none. */
 export async function versionNumberOf(deps: RegistryDeps, name: string, selector: VersionSelector): Promise<number | undefined> {
@@ -30,40 +51,14 @@ export function nothingSelected(name: string, selector: VersionSelector): Domain
  * Staging and Archived may hold several versions; like MLflow's `models:/<name>/Staging`, this
  * is the highest-numbered one (one Query on the stage index, which is eventually consistent).
  */
-export async function getStageVersion(deps: RegistryDeps, name: string, stage: AssignedStage): Promise<VersionView> {
-  const view = await findInStage(deps, name, stage);
-  if (view) return view;
-  await requireModel(deps, name);
-  throw new StageEmptyError(name, stage);
-}
-
-/** Every model's versions in a stage (deployment dashboards), in model name then version order. */
-export async function listStageVersions(deps: RegistryDeps, stage: AssignedStage, page: { limit: number; cursor?: string }): Promise<Page<VersionView>> {
-  const result = await deps.store.listStage(stage, page);
-  return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
-}
-
-/**
- * Resolves a model URI (SPEC §2) to the version it names now.
- * 1. a stage form reads like GET …/stages/{stage} (Production: one GetItem);
- * 2. any other form finds the version number (label, alias item, newest READY) and reads the version;
- * 3. nothing named: 404 ModelNotFound, StageEmpty, AliasNotFound or VersionNotFound.
- */
-export async function resolveModelUri(deps: RegistryDeps, target: ModelUri & { uri: string }): Promise<ResolvedVersionView> {
-  const { name, selector } = target;
-  const view = "stage" in selector ? await findInStage(deps, name, selector.stage) : await viewOf(deps, name, await versionNumberOf(deps, name, selector));
-  if (view) return { ...view, resolvedFrom: target.uri };
-  await requireModel(deps, name);
-  throw nothingSelected(name, selector);
-}
-
-async function findInStage(deps: RegistryDeps, name: string, stage: AssignedStage): Promise<VersionView | undefined> {
+export async function findInStage(deps: RegistryDeps, name: string, stage: AssignedStage): Promise<VersionView | undefined> {
   if (stage === "Production") return (await deps.store.getProductionPointer(name))?.snapshot;
   const item = await deps.store.newestInStage(name, stage);
   return item && toVersionView(item);
 }
 
-async function viewOf(deps: RegistryDeps, name: string, number: number | undefined): Promise<VersionView | undefined> {
+/** The view of version `number`, if there is one. */
+export async function findVersionView(deps: RegistryDeps, name: string, number: number | undefined): Promise<VersionView | undefined> {
   const item = number === undefined ? undefined : await deps.store.getVersion(name, number);
   return item && toVersionView(item);
 }

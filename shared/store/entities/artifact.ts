@@ -1,6 +1,8 @@
-import type { ArtifactView } from "../../schemas/artifact";
-import type { TransactItem } from "../model-change";
+import * as z from "../../zod";
+import { artifactView, type ArtifactView } from "../../schemas/artifact";
 import type { ItemBase } from "../table";
+import { itemBase, itemReader } from "../item-reader";
+import { allOf, expect, type Condition, type Write } from "../writes";
 
 /** A version's uploaded bytes, kept on its item: what was declared, where it lives, how the upload stands. */
 export interface ArtifactState {
@@ -19,6 +21,8 @@ export interface ArtifactState {
   readonly failureReason?: string;
 }
 
+export const artifactState = z.object({ ...artifactView.shape, key: z.string(), uploadId: z.optional(z.string()) });
+
 export function toArtifactView(state: ArtifactState): ArtifactView {
   const { key: _key, uploadId: _uploadId, ...view } = state;
   return view;
@@ -28,6 +32,7 @@ export function toArtifactView(state: ArtifactState): ArtifactView {
 export const artifactSummary = (state: ArtifactState) => ({ uri: state.uri, sha256: state.sha256, sizeBytes: state.sizeBytes });
 
 export const ARTIFACT_REF_ENTITY = "artifactRef";
+const REF_SCHEMA_VERSION = 1;
 
 /**
  * One item per stored object (outside any model's partition: models share objects). `refCount`
@@ -55,14 +60,28 @@ export interface ArtifactRefItem extends ItemBase {
   readonly discardingUntil?: string;
 }
 
+export const artifactRefFromItem = itemReader(
+  ARTIFACT_REF_ENTITY,
+  REF_SCHEMA_VERSION,
+  z.looseObject({
+    ...itemBase(ARTIFACT_REF_ENTITY, REF_SCHEMA_VERSION),
+    sha256: z.string(),
+    key: z.string(),
+    refCount: z.int(),
+    verifiedAt: z.optional(z.string()),
+    sizeBytes: z.optional(z.int()),
+    generation: z.optional(z.int()),
+    discardingUntil: z.optional(z.string()),
+  }),
+);
+
 /** A deletion of the object is claimed and its claim still holds at `now`. */
 export const isDiscarding = (ref: ArtifactRefItem | undefined, now: string): boolean => ref?.discardingUntil !== undefined && ref.discardingUntil > now;
 
 /** One more version declares these bytes. With `reuseVerified`, only while the object is still verified and referenced. */
-export function addReference(tableName: string, state: ArtifactState, reuseVerified: boolean): TransactItem {
+export function addReference(state: ArtifactState, reuseVerified: boolean): Write {
   return {
     Update: {
-      TableName: tableName,
       Key: artifactRefKey(state.sha256),
       UpdateExpression: "ADD refCount :one SET entity = :entity, schemaVersion = :schema, sha256 = :sha256, #key = :key",
       // Invariant: a registration that skips the upload relies on verified bytes that no deletion is removing (a claim removes verifiedAt).
@@ -71,7 +90,7 @@ export function addReference(tableName: string, state: ArtifactState, reuseVerif
       ExpressionAttributeValues: {
         ":one": 1,
         ":entity": ARTIFACT_REF_ENTITY,
-        ":schema": 1,
+        ":schema": REF_SCHEMA_VERSION,
         ":sha256": state.sha256,
         ":key": state.key,
         ...(reuseVerified ? { ":zero": 0, ":size": state.sizeBytes } : {}),
@@ -84,31 +103,29 @@ export function addReference(tableName: string, state: ArtifactState, reuseVerif
  * A verification proved the object holds the declared bytes. `seen` is the ref as read before the
  * object was hashed.
  */
-export function markVerified(tableName: string, state: ArtifactState, seen: ArtifactRefItem | undefined, now: string): TransactItem {
+export function markVerified(state: ArtifactState, seen: ArtifactRefItem | undefined, now: string): Write {
   const unchanged = sameGeneration(seen);
   return {
     Update: {
-      TableName: tableName,
       Key: artifactRefKey(state.sha256),
       UpdateExpression: "SET verifiedAt = if_not_exists(verifiedAt, :now), sizeBytes = :size",
       // Invariant: the hashed object is still the one stored — no deletion was claimed or released since it was read, none holds now.
-      ConditionExpression: `attribute_exists(pk) AND ${unchanged.condition} AND ${NO_CLAIM_HOLDS}`,
-      ExpressionAttributeValues: { ":now": now, ":size": state.sizeBytes, ...unchanged.values },
+      ConditionExpression: `attribute_exists(pk) AND ${unchanged.ConditionExpression} AND ${NO_CLAIM_HOLDS}`,
+      ExpressionAttributeValues: { ":now": now, ":size": state.sizeBytes, ...unchanged.ExpressionAttributeValues },
     },
   };
 }
 
 /** Claims the deletion of bytes that failed verification: only while no verification vouched for them and no other claim holds. */
-export function claimUnverifiedDiscard(tableName: string, ref: ArtifactRefItem, now: string, until: string): TransactItem {
+export function claimUnverifiedDiscard(ref: ArtifactRefItem, now: string, until: string): Write {
   const unchanged = sameGeneration(ref);
   return {
     Update: {
-      TableName: tableName,
       Key: artifactRefKey(ref.sha256),
       UpdateExpression: claim(),
       // Invariant: bytes some verification vouched for are never deleted as unverified.
-      ConditionExpression: `attribute_not_exists(verifiedAt) AND ${unchanged.condition} AND ${NO_CLAIM_HOLDS}`,
-      ExpressionAttributeValues: { ":now": now, ":until": until, ":zero": 0, ":one": 1, ...unchanged.values },
+      ConditionExpression: `attribute_not_exists(verifiedAt) AND ${unchanged.ConditionExpression} AND ${NO_CLAIM_HOLDS}`,
+      ExpressionAttributeValues: { ":now": now, ":until": until, ":zero": 0, ":one": 1, ...unchanged.ExpressionAttributeValues },
     },
   };
 }
@@ -117,17 +134,17 @@ export function claimUnverifiedDiscard(tableName: string, ref: ArtifactRefItem, 
  * One version fewer, conditioned on the ref as read. The last one claims the object's deletion
  * (`claimed`), unless another claim holds: that claimant then also removes the ref.
  */
-export function dropReference(tableName: string, ref: ArtifactRefItem, now: string, until: string): { write: TransactItem; claimed: boolean } {
-  const unchanged = sameGeneration(ref);
+export function dropReference(ref: ArtifactRefItem, now: string, until: string): { write: Write; claimed: boolean } {
   // Invariant: nobody added or dropped a reference, or claimed or released a deletion, since we read the ref (else retry).
-  const condition = `refCount = :seen AND ${unchanged.condition}`;
-  const values = { ":seen": ref.refCount, ":next": Math.max(0, ref.refCount - 1), ...unchanged.values };
+  const unchanged = allOf(expect("refCount", ref.refCount, { as: ":seen" }), sameGeneration(ref));
+  const condition = unchanged.ConditionExpression;
+  const values = { ":next": Math.max(0, ref.refCount - 1), ...unchanged.ExpressionAttributeValues };
   const Key = artifactRefKey(ref.sha256);
   if (ref.refCount > 1 || isDiscarding(ref, now)) {
-    return { write: { Update: { TableName: tableName, Key, UpdateExpression: "SET refCount = :next", ConditionExpression: condition, ExpressionAttributeValues: values } }, claimed: false };
+    return { write: { Update: { Key, UpdateExpression: "SET refCount = :next", ConditionExpression: condition, ExpressionAttributeValues: values } }, claimed: false };
   }
   return {
-    write: { Update: { TableName: tableName, Key, UpdateExpression: claim(", refCount = :next"), ConditionExpression: condition, ExpressionAttributeValues: { ...values, ":until": until, ":zero": 0, ":one": 1 } } },
+    write: { Update: { Key, UpdateExpression: claim(", refCount = :next"), ConditionExpression: condition, ExpressionAttributeValues: { ...values, ":until": until, ":zero": 0, ":one": 1 } } },
     claimed: true,
   };
 }
@@ -140,12 +157,11 @@ export const claimedGeneration = (ref: ArtifactRefItem): number => (ref.generati
  * else it stays unverified (the next upload stores the bytes again). Conditioned on the claim being
  * still ours (`generation`); a claim taken over after its lease expired is left to its new holder.
  */
-export function releaseDiscard(tableName: string, sha256: string, generation: number) {
+export function releaseDiscard(sha256: string, generation: number): { removeUnreferenced: NonNullable<Write["Delete"]>; release: NonNullable<Write["Update"]> } {
   const Key = artifactRefKey(sha256);
   return {
-    removeUnreferenced: { TableName: tableName, Key, ConditionExpression: "generation = :claimed AND refCount = :zero", ExpressionAttributeValues: { ":claimed": generation, ":zero": 0 } },
+    removeUnreferenced: { Key, ConditionExpression: "generation = :claimed AND refCount = :zero", ExpressionAttributeValues: { ":claimed": generation, ":zero": 0 } },
     release: {
-      TableName: tableName,
       Key,
       UpdateExpression: "SET generation = generation + :one REMOVE discardingUntil",
       ConditionExpression: "generation = :claimed",
@@ -157,7 +173,4 @@ export function releaseDiscard(tableName: string, sha256: string, generation: nu
 const claim = (alsoSet = ""): string => `SET generation = if_not_exists(generation, :zero) + :one, discardingUntil = :until${alsoSet} REMOVE verifiedAt`;
 const NO_CLAIM_HOLDS = "(attribute_not_exists(discardingUntil) OR discardingUntil <= :now)";
 
-function sameGeneration(seen: ArtifactRefItem | undefined): { condition: string; values: Record<string, number> } {
-  if (seen?.generation === undefined) return { condition: "attribute_not_exists(generation)", values: {} };
-  return { condition: "generation = :generation", values: { ":generation": seen.generation } };
-}
+const sameGeneration = (seen: ArtifactRefItem | undefined): Condition => expect("generation", seen?.generation ?? null, { absent: "attribute" });

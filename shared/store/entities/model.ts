@@ -1,5 +1,7 @@
-import type { ModelView } from "../../schemas/model";
+import * as z from "../../zod";
+import { modelView, type ModelView } from "../../schemas/model";
 import type { ItemBase } from "../table";
+import { itemBase, itemReader } from "../item-reader";
 import { modelPartition } from "../keys";
 
 export const MODEL_ENTITY = "model";
@@ -18,8 +20,13 @@ export interface ModelItem extends ItemBase {
   /** Highest version number handed out; the next registration takes latestVersion + 1. */
   readonly latestVersion: number;
   readonly highestSemver?: string;
-  /** Sequence of the model's newest history item; every change of the model advances it (optimistic lock). */
+  /** Sequence of the model's newest history item. */
   readonly historySequence: number;
+  /**
+   * Bumped by every committed change of the model, with or without history: the optimistic lock
+   * that serialises them. Absent on items no change has committed since revisions were introduced.
+   */
+  readonly revision?: number;
   readonly stages: { Production?: number; Staging?: number[] };
   readonly aliases: Record<string, number>;
   readonly createdAt: string;
@@ -46,6 +53,21 @@ export function newModelItem(fields: { name: string; description?: string; tags?
     updatedAt: fields.now,
   };
 }
+
+export const modelFromItem = itemReader(
+  MODEL_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({
+    ...itemBase(MODEL_ENTITY, SCHEMA_VERSION),
+    ...modelView.shape,
+    gsi1pk: z.string(),
+    gsi1sk: z.string(),
+    latestVersion: z.int(),
+    highestSemver: z.optional(z.string()),
+    historySequence: z.int(),
+    revision: z.optional(z.int()),
+  }),
+);
 
 export function toModelView(item: ModelItem): ModelView {
   return {

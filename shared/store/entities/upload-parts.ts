@@ -1,8 +1,11 @@
-import type { TransactItem } from "../model-change";
+import * as z from "../../zod";
 import type { ItemBase } from "../table";
+import { itemBase, itemReader } from "../item-reader";
+import { expect, type Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
 
 export const UPLOAD_PARTS_ENTITY = "uploadParts";
+const SCHEMA_VERSION = 1;
 const DIGEST_BYTES = 32;
 
 /**
@@ -26,7 +29,7 @@ export function withDeclaredParts(existing: UploadPartsItem | undefined, name: s
   const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, highest * DIGEST_BYTES));
   if (existing) digests.set(existing.digests);
   for (const part of parts) digests.set(Buffer.from(part.sha256, "hex"), (part.partNumber - 1) * DIGEST_BYTES);
-  return { ...uploadPartsKey(name, version), entity: UPLOAD_PARTS_ENTITY, schemaVersion: 1, model: name, version, digests, revision: (existing?.revision ?? 0) + 1 };
+  return { ...uploadPartsKey(name, version), entity: UPLOAD_PARTS_ENTITY, schemaVersion: SCHEMA_VERSION, model: name, version, digests, revision: (existing?.revision ?? 0) + 1 };
 }
 
 /** The declared digest of one part (hex), or undefined when it was never declared. */
@@ -36,11 +39,13 @@ export function declaredDigest(item: UploadPartsItem | undefined, partNumber: nu
   return Buffer.from(digest).toString("hex");
 }
 
-export function putUploadParts(tableName: string, item: UploadPartsItem): TransactItem {
-  // Invariant: merge onto the declarations that were read, never over a concurrent merge (that one retries).
-  return item.revision === 1
-    ? { Put: { TableName: tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } }
-    : { Put: { TableName: tableName, Item: item, ConditionExpression: "revision = :seen", ExpressionAttributeValues: { ":seen": item.revision - 1 } } };
-}
+export const uploadPartsFromItem = itemReader(
+  UPLOAD_PARTS_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({ ...itemBase(UPLOAD_PARTS_ENTITY, SCHEMA_VERSION), model: z.string(), version: z.int(), digests: z.instanceof(Uint8Array), revision: z.int() }),
+);
 
-export const deleteUploadParts = (tableName: string, name: string, version: number): TransactItem => ({ Delete: { TableName: tableName, Key: uploadPartsKey(name, version) } });
+/** Invariant: merge onto the declarations that were read, never over a concurrent merge (that one retries). */
+export const putUploadParts = (item: UploadPartsItem): Write => ({ Put: { Item: item, ...expect("revision", item.revision === 1 ? null : item.revision - 1, { as: ":seen" }) } });
+
+export const deleteUploadParts = (name: string, version: number): Write => ({ Delete: { Key: uploadPartsKey(name, version) } });

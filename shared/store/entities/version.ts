@@ -1,7 +1,11 @@
-import type { Stage, VersionMetadata, VersionStatus, VersionView } from "../../schemas/version";
+import * as z from "../../zod";
+import type { StageMove } from "../../domain/lifecycle";
+import { stage as stageSchema, versionMetadata, versionStatus, type Stage, type VersionMetadata, type VersionStatus, type VersionView } from "../../schemas/version";
 import type { ItemBase } from "../table";
+import { itemBase, itemReader } from "../item-reader";
+import { expect, type Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
-import { toArtifactView, type ArtifactState } from "./artifact";
+import { artifactState, toArtifactView, type ArtifactState } from "./artifact";
 
 export const VERSION_ENTITY = "version";
 const SCHEMA_VERSION = 1;
@@ -62,7 +66,75 @@ export function newVersionItem(fields: {
   };
 }
 
+export const versionFromItem = itemReader(
+  VERSION_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({
+    ...itemBase(VERSION_ENTITY, SCHEMA_VERSION),
+    ...versionMetadata.shape,
+    gsi1pk: z.optional(z.string()),
+    gsi1sk: z.optional(z.string()),
+    model: z.string(),
+    version: z.int(),
+    semver: z.optional(z.string()),
+    status: versionStatus,
+    stage: stageSchema,
+    source: z.optional(z.string()),
+    artifact: z.optional(artifactState),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
+
 export function toVersionView(item: VersionItem): VersionView {
   const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, artifact, ...view } = item;
   return { ...view, ...(artifact ? { artifact: toArtifactView(artifact) } : {}), uri: `models:/${item.model}/${item.version}` };
 }
+
+/** A newly registered version. Invariant: a version number is handed out once. */
+export const putNewVersion = (item: VersionItem): Write => ({ Put: { Item: item, ...expect("pk", null) } });
+
+/** The version with new metadata; it must still exist (a deletion in between re-plans). */
+export const replaceVersion = (after: VersionItem): Write => ({ Put: { Item: after, ConditionExpression: "attribute_exists(pk)" } });
+
+/** Replaces the version item, conditioned on the status that was read (two completions cannot both settle it). */
+export const replaceIfStatus = (after: VersionItem, seen: VersionStatus): Write => ({
+  Put: { Item: after, ConditionExpression: "#status = :seen", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":seen": seen } },
+});
+
+/** The version as `moveStage` leaves it: in stage `to`, in or out of the stage index. */
+export function movedTo(item: VersionItem, to: Stage, now: string): VersionItem {
+  const { gsi1pk: _pk, gsi1sk: _sk, ...rest } = item;
+  return { ...rest, ...stageIndexKey(item.model, item.version, to), stage: to, updatedAt: now };
+}
+
+/** Moves a version to another stage, in or out of the stage index. */
+export function moveStage(name: string, move: StageMove, now: string): Write {
+  const index = stageIndexKey(name, move.version, move.to);
+  return {
+    Update: {
+      Key: versionKey(name, move.version),
+      UpdateExpression: "SET #stage = :to, updatedAt = :now, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk",
+      // Invariant: a version moves only from the stage the move was planned from, and only once READY.
+      ConditionExpression: "#stage = :from AND #status = :ready",
+      ExpressionAttributeNames: { "#stage": "stage", "#status": "status" },
+      ExpressionAttributeValues: { ":to": move.to, ":from": move.from, ":ready": "READY", ":now": now, ":gsi1pk": index.gsi1pk, ":gsi1sk": index.gsi1sk },
+    },
+  };
+}
+
+/** Deletes a version. Invariant: only an Archived version is deleted (a concurrent restore re-plans). */
+export const deleteArchived = (name: string, version: number): Write => ({
+  Delete: { Key: versionKey(name, version), ConditionExpression: "#stage = :archived", ExpressionAttributeNames: { "#stage": "stage" }, ExpressionAttributeValues: { ":archived": "Archived" } },
+});
+
+/** Checks that the version is still as read: PENDING_UPLOAD with the same upload. */
+export const checkUploadInProgress = (seen: VersionItem): Write => ({
+  ConditionCheck: {
+    Key: versionKey(seen.model, seen.version),
+    ConditionExpression: "#status = :pending AND artifact.uploadId = :uploadId",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ":pending": "PENDING_UPLOAD", ":uploadId": seen.artifact?.uploadId },
+  },
+});

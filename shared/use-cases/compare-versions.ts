@@ -2,7 +2,7 @@ import { compareMetadata } from "../domain/compare";
 import type { ComparisonView } from "../schemas/compare";
 import type { VersionSelector } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
-import { requireVersion } from "./versions";
+import { requireVersion } from "./resolve";
 
 /**
  * Compares two versions of a model, a then b.

@@ -1,0 +1,12 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { LogLevel } from "@aws-lambda-powertools/logger/types";
+import type { RegistryConfig } from "./config";
+
+/**
+ * The process's structured logger, built once by its composition root at the configured level
+ * (Lambda's own application log level, when set, takes precedence in Powertools).
+ */
+export function createLogger(config: Pick<RegistryConfig, "logLevel">): Logger {
+  // loadConfig accepts Powertools' level names only; a hand-built config may carry any case, as Powertools does.
+  return new Logger({ serviceName: "model-registry", logLevel: config.logLevel as LogLevel });
+}

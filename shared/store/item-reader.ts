@@ -1,0 +1,32 @@
+import * as z from "../zod";
+
+/** A stored item this release cannot read: an unknown schema version, or attributes not as its entity writes them. */
+export class UnreadableItemError extends Error {
+  override readonly name = "UnreadableItem";
+}
+
+/**
+ * The `fromItem` of an entity: checks the item's schema version, then its attributes, and returns it
+ * typed. Reading a later release's item (a higher version) fails with a message that says so,
+ * rather than passing it on half understood.
+ */
+export function itemReader<T>(entity: string, schemaVersion: number, schema: z.ZodMiniType<T>): (item: Record<string, unknown>) => T {
+  return (item) => {
+    const where = `${String(item.pk)}/${String(item.sk)}`;
+    if (item.schemaVersion !== schemaVersion) {
+      throw new UnreadableItemError(`Item ${where} is ${entity} schema version ${String(item.schemaVersion)}; this release reads version ${schemaVersion} only.`);
+    }
+    const parsed = z.safeParse(schema, item);
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new UnreadableItemError(`Item ${where} is not a readable ${entity} item: ${problems}`);
+  }
+}
+
+/** The attributes every item carries, for an entity's schema. */
+export const itemBase = (entity: string, schemaVersion: number) => ({
+  pk: z.string(),
+  sk: z.string(),
+  entity: z.literal(entity),
+  schemaVersion: z.literal(schemaVersion),
+});

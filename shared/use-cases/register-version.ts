@@ -1,0 +1,92 @@
+import { SemverConflictError, ValidationError } from "../domain/errors";
+import { enforceNamingPolicy } from "../domain/naming";
+import { bumpSemver, highestSemver } from "../domain/semver";
+import { addReference, artifactSummary } from "../store/entities/artifact";
+import { newDatasetLinkItem, putDatasetLink } from "../store/entities/dataset-link";
+import { newModelItem, type ModelItem } from "../store/entities/model";
+import { putSemverLabel } from "../store/entities/semver-label";
+import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
+import type { GuardedWrite } from "../store/model-change";
+import type { UploadView } from "../schemas/artifact";
+import type { RegisterVersionInput, VersionMetadata, VersionView } from "../schemas/version";
+import { declaredArtifact, declarePartsWrites, readyAtOnce, uploadPreparer, type PreparedUpload } from "./artifact-uploads";
+import type { Actor, ArtifactDeps } from "./deps";
+import { assertMetadataSize } from "./version-metadata";
+import { withWarnings } from "./warnings";
+
+export interface RegisteredVersion extends VersionView {
+  readonly upload: UploadView | null;
+  readonly warnings?: string[];
+}
+
+/**
+ * Registers a new version of a model.
+ * 1. reject metadata over 64 KiB;
+ * 2. read the model; create it (naming policy applies) when absent;
+ * 3. take the next version number and the semver label (given, or bumped from the highest one);
+ * 4. with an `artifact`: if the bucket already holds these bytes, verified, the version is READY at once
+ *    (no upload); otherwise it is PENDING_UPLOAD and the answer carries presigned upload URLs;
+ * 5. write model counter, version, label, dataset links, the artifact's reference count, declared part
+ *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
+ *    so numbers stay gapless and unique.
+ */
+export async function registerVersion(deps: ArtifactDeps, name: string, input: RegisterVersionInput, who: Actor): Promise<RegisteredVersion> {
+  const { semver: requestedSemver, bump, source, artifact: declared, ...metadata } = input;
+  assertMetadataSize(metadata);
+  const prepareUpload = declared && uploadPreparer(deps, declaredArtifact(deps, declared), declared.parts ?? []);
+  let warnings: string[] = [];
+  let upload: UploadView | null = null;
+  const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
+    warnings = current ? [] : enforceNamingPolicy(name, deps.namingPolicy);
+    const model = current ?? newModelItem({ name, actor: who.actor, now });
+    const number = model.latestVersion + 1;
+    assertParentsExist(metadata, model);
+    const semver = requestedSemver ?? (bump ? bumpSemver(model.highestSemver, bump) : undefined);
+    const prepared = await prepareUpload?.();
+    upload = prepared?.upload ?? null;
+    // An external source holds its own bytes: nothing to verify, so the version is usable at once.
+    const status = prepared && prepared.upload !== null ? "PENDING_UPLOAD" : "READY";
+    const item = newVersionItem({ model: name, version: number, semver, metadata, source, artifact: prepared?.artifact, status, actor: who.actor, now });
+    return {
+      model: { ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) },
+      writes: [{ write: putNewVersion(item) }, ...labelWrites(name, semver, number), ...datasetWrites(item), ...artifactWrites(name, number, prepared, declared?.parts)],
+      history: [
+        ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
+        // An artifact registration has no source: no `changes` then, rather than an empty map.
+        { action: "VERSION_REGISTERED", version: number, semver, artifact: prepared && artifactSummary(prepared.artifact), ...(source ? { changes: { source } } : {}) },
+        ...(prepared ? readyAtOnce(number, prepared) : []),
+      ],
+      result: () => item,
+    };
+  });
+  if ("conflict" in outcome) throw new SemverConflictError(name, outcome.conflict.semverTaken);
+  return withWarnings({ ...toVersionView(outcome.answer), upload }, warnings);
+}
+
+function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {
+  const unknown = metadata.lineage.parentVersions.filter((parent) => parent > model.latestVersion);
+  if (unknown.length > 0) {
+    throw new ValidationError(`lineage.parentVersions names versions that do not exist yet: ${unknown.join(", ")}.`, [
+      { path: "lineage.parentVersions", message: `model '${model.name}' has versions 1..${model.latestVersion}` },
+    ]);
+  }
+}
+
+/** One more version declares these bytes (the ref counts them), and the part digests it declared. */
+function artifactWrites(name: string, version: number, prepared: PreparedUpload | undefined, parts: readonly { partNumber: number; sha256: string }[] = []): GuardedWrite[] {
+  if (!prepared) return [];
+  return [{ write: addReference(prepared.artifact, prepared.upload === null) }, ...declarePartsWrites(name, version, prepared.artifact, parts)];
+}
+
+/** The label, unless another version holds it: that is 409 SemverConflict. */
+function labelWrites(name: string, semver: string | undefined, version: number): GuardedWrite<{ semverTaken: string }>[] {
+  if (!semver) return [];
+  return [{ write: putSemverLabel(name, semver, version), conflict: { semverTaken: semver } }];
+}
+
+function datasetWrites(item: VersionItem): GuardedWrite[] {
+  const ids = new Set(item.lineage.datasets.map((d) => d.id));
+  return [...ids].map((datasetId) => ({
+    write: putDatasetLink(newDatasetLinkItem({ model: item.model, version: item.version, datasetId, datasetVersion: item.lineage.datasets.find((d) => d.id === datasetId)?.version })),
+  }));
+}

@@ -1,0 +1,54 @@
+import { ModelNotFoundError, NothingToRollBackError, StageConflictError } from "../domain/errors";
+import { expectation, type StageMove } from "../domain/lifecycle";
+import type { ModelItem } from "../store/entities/model";
+import { movedTo, toVersionView, type VersionItem } from "../store/entities/version";
+import type { VersionView } from "../schemas/version";
+import type { Actor, RegistryDeps } from "./deps";
+import { explainMoveConflict, planMoves } from "./stage-moves";
+
+/**
+ * Puts back the version that was in Production before the current one (docs/lifecycle.md, "Stages").
+ * 1. read the model; Production's occupant is pinned at the first read (changed later → StageConflict);
+ * 2. find the target in history as of that read (entries up to its history sequence, so a change
+ *    committed since cannot make the target the occupant): the newest move into Production names the
+ *    version it replaced; with Production empty, the target is the version that held it last. None →
+ *    409 NothingToRollBack;
+ * 3. the target must be Archived (else 409 NothingToRollBack saying where it is now);
+ * 4. one transaction: target Archived → Production, the occupant → Archived, the pointer, the stage
+ *    map, two STAGE_CHANGED entries. A second rollback therefore undoes the first.
+ * The promotion policy is not applied: the target held Production before, and this is the way back
+ * during an incident (it needs the promoter role and leaves a reason in the history).
+ */
+export async function rollbackProduction(deps: RegistryDeps, name: string, input: { reason: string }, who: Actor): Promise<VersionView> {
+  const production = expectation(undefined, (expected, actual) => new StageConflictError(name, expected, actual));
+  const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(name);
+    const occupant = production(current.stages.Production ?? null);
+    const target = await rollbackTarget(deps, current, occupant);
+    const moves: StageMove[] = [{ version: target.version, from: "Archived", to: "Production" }];
+    if (occupant !== null) moves.push({ version: occupant, from: "Production", to: "Archived" });
+    const plan = planMoves(current, target, moves, { occupant, reason: input.reason, now });
+    return { ...plan, result: () => toVersionView(movedTo(target, "Production", now)) };
+  });
+  if ("conflict" in outcome) throw await explainMoveConflict(deps, name, outcome.conflict);
+  return outcome.answer;
+}
+
+async function rollbackTarget(deps: RegistryDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
+  const name = current.name;
+  const last = await deps.store.latestMoveInto(name, "Production", current.historySequence);
+  if (last?.version === undefined) throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, { current: occupant });
+  const number = occupant === null ? last.version : last.previousVersion;
+  if (number === undefined) {
+    throw new NothingToRollBackError(`Version ${occupant} is the first version of '${name}' in Production: there is no earlier one to roll back to.`, { current: occupant });
+  }
+  const target = await deps.store.getVersion(name, number);
+  if (!target) throw new NothingToRollBackError(`Version ${number} of '${name}', in Production before, has been deleted.`, { current: occupant, target: number });
+  if (target.stage !== "Archived") {
+    throw new NothingToRollBackError(
+      `Version ${number} of '${name}', in Production before, is now in ${target.stage}, not Archived: move it with POST /models/${name}/versions/${number}/transitions instead.`,
+      { current: occupant, target: number, targetStage: target.stage },
+    );
+  }
+  return target;
+}

@@ -1,0 +1,35 @@
+import { AliasConflictError, ModelNotFoundError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
+import { expectation } from "../domain/lifecycle";
+import { newAliasItem, putAlias } from "../store/entities/alias";
+import type { AliasView, SetAliasInput } from "../schemas/alias";
+import { aliasConflict, aliasTarget } from "./alias-state";
+import type { Actor, RegistryDeps } from "./deps";
+
+/**
+ * Points an alias at a version, compare-and-set.
+ * 1. read the model; the alias must point where the caller expects (`expectedVersion`, null for
+ *    unset), else where the first read saw it: a re-plan after contention compares against that,
+ *    so a stale caller gets 409 AliasConflict with the actual target, never a silent overwrite;
+ * 2. the version must exist and be READY;
+ * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
+ *    ALIAS_CHANGED entry.
+ */
+export async function setAlias(deps: RegistryDeps, name: string, alias: string, input: SetAliasInput, who: Actor): Promise<AliasView> {
+  const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
+  const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(name);
+    const previous = target(aliasTarget(current, alias) ?? null);
+    const version = await deps.store.getVersion(name, input.version);
+    if (!version) throw new VersionNotFoundError(name, input.version);
+    if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
+    const item = newAliasItem({ model: name, alias, version: input.version, actor: who.actor, now });
+    return {
+      model: { ...current, aliases: { ...current.aliases, [alias]: input.version } },
+      writes: [{ write: putAlias(item, previous), conflict: { aliasMovedFrom: previous } }],
+      history: [{ action: "ALIAS_CHANGED", alias, version: input.version, ...(previous === null ? {} : { previousVersion: previous }), reason: input.reason }],
+      result: (): AliasView => ({ model: name, alias, version: input.version, previousVersion: previous }),
+    };
+  });
+  if ("conflict" in outcome) throw await aliasConflict(deps, name, alias, outcome.conflict);
+  return outcome.answer;
+}

@@ -1,0 +1,19 @@
+import { ModelNotFoundError } from "../domain/errors";
+import { toModelView, type ModelItem } from "../store/entities/model";
+import type { ModelView, UpdateModelInput } from "../schemas/model";
+import type { Actor, RegistryDeps } from "./deps";
+import { describeChanges } from "./describe-changes";
+
+/** Changes description and/or tags (tags replace the whole map), recorded as MODEL_UPDATED with before and after. */
+export async function updateModel(deps: RegistryDeps, name: string, patch: UpdateModelInput, who: Actor): Promise<ModelView> {
+  const model = await deps.store.change(who, name, (current) => {
+    if (!current) throw new ModelNotFoundError(name);
+    const next: ModelItem = { ...current, description: patch.description ?? current.description, tags: patch.tags ?? current.tags };
+    return {
+      model: next,
+      history: [{ action: "MODEL_UPDATED", changes: describeChanges(current, next, ["description", "tags"]) }],
+      result: ({ model }) => model,
+    };
+  });
+  return toModelView(model);
+}

@@ -1,0 +1,32 @@
+import { ModelNotFoundError } from "../domain/errors";
+import { refreshProductionSnapshot } from "../store/entities/stage-pointer";
+import { replaceVersion, toVersionView, type VersionItem } from "../store/entities/version";
+import type { GuardedWrite } from "../store/model-change";
+import type { UpdateVersionInput, VersionSelector, VersionView } from "../schemas/version";
+import type { Actor, RegistryDeps } from "./deps";
+import { describeChanges } from "./describe-changes";
+import { requireVersion } from "./resolve";
+import { assertMetadataSize, metadataOf } from "./version-metadata";
+
+/** Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after. */
+export async function updateVersion(deps: RegistryDeps, name: string, selector: VersionSelector, patch: UpdateVersionInput, who: Actor): Promise<VersionView> {
+  const updated = await deps.store.change(who, name, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(name);
+    const before = await requireVersion(deps, name, selector);
+    const after: VersionItem = { ...before, description: patch.description ?? before.description, tags: patch.tags ?? before.tags, updatedAt: now };
+    assertMetadataSize(metadataOf(after));
+    return {
+      model: current,
+      writes: [{ write: replaceVersion(after) }, ...productionSnapshotWrites(after)],
+      history: [{ action: "VERSION_UPDATED", version: before.version, changes: describeChanges(before, after, ["description", "tags"]) }],
+      result: () => after,
+    };
+  });
+  return toVersionView(updated);
+}
+
+/** The version in Production is also on its stage pointer, as a snapshot: keep that in step. */
+function productionSnapshotWrites(after: VersionItem): GuardedWrite[] {
+  if (after.stage !== "Production") return [];
+  return [{ write: refreshProductionSnapshot(toVersionView(after)) }];
+}

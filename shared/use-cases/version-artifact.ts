@@ -1,0 +1,16 @@
+import { ArtifactNotFoundError, UploadConflictError } from "../domain/errors";
+import type { ArtifactState } from "../store/entities/artifact";
+import type { VersionItem } from "../store/entities/version";
+
+/** The version's uploaded artifact, or 404 ArtifactNotFound (a version registered with a source has none). */
+export function requireArtifact(version: VersionItem): ArtifactState {
+  if (!version.artifact) throw new ArtifactNotFoundError(version.model, version.version, version.source);
+  return version.artifact;
+}
+
+/** 409 UploadConflict for a version whose upload is over: READY keeps its bytes, FAILED starts again through …/artifact/upload. */
+export function notUploading(version: VersionItem): UploadConflictError {
+  const what = `Version ${version.version} of '${version.model}'`;
+  if (version.status === "READY") return new UploadConflictError(`${what} is READY: its bytes are verified and stay as they are. Register a new version for other bytes.`, { status: version.status });
+  return new UploadConflictError(`${what} is FAILED (${version.artifact?.failureReason ?? "verification failed"}). Start the upload again with POST /models/${version.model}/versions/${version.version}/artifact/upload.`, { status: version.status });
+}

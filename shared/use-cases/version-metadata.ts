@@ -1,0 +1,21 @@
+import { PayloadTooLargeError } from "../domain/errors";
+import type { VersionItem } from "../store/entities/version";
+import { versionMetadata, type VersionMetadata } from "../schemas/version";
+
+export const MAX_METADATA_BYTES = 64 * 1024;
+
+const METADATA_FIELDS = Object.keys(versionMetadata.shape) as (keyof VersionMetadata)[];
+
+export function metadataOf(item: VersionItem): VersionMetadata {
+  return Object.fromEntries(METADATA_FIELDS.map((field) => [field, item[field]])) as VersionMetadata;
+}
+
+export function assertMetadataSize(metadata: VersionMetadata): void {
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new PayloadTooLargeError(`Version metadata is ${bytes} bytes; the limit is ${MAX_METADATA_BYTES} (64 KiB). Keep large data (feature statistics, plots) in the artifact and reference it.`, {
+      bytes,
+      limit: MAX_METADATA_BYTES,
+    });
+  }
+}
