@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
+import { putBytes, sha256 } from "../support/fixtures";
+import { useLocalRegistry } from "../support/local-registry";
 
 /**
  * A training cluster's view of `npm start`'s registry: plain fetch, JSON in and out, bytes
@@ -29,35 +30,17 @@ interface Upload {
 const MiB = 1024 * 1024;
 const README_URL = "http://127.0.0.1:3000";
 
-/** The shell blocks of the README's "Artifacts" section: one session, run in order in one shell. */
+/** The shell blocks of docs/artifacts.md: one session, run in order in one shell. */
 async function artifactsWalkthrough(): Promise<string[]> {
-  const readme = await readFile("README.md", "utf8");
-  const section = readme.split("\n## Artifacts\n")[1]?.split("\n## ")[0] ?? "";
+  const section = await readFile("docs/artifacts.md", "utf8");
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
 }
-const hex = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-let registry: LocalRegistry;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "registry-uploads-"));
-  registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
-});
-afterAll(async () => {
-  await registry?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const registry = useLocalRegistry("registry-uploads-");
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${registry.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as T };
-}
-
-async function putBytes(request: PresignedRequest, bytes: Buffer): Promise<string> {
-  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
-  expect(response.status).toBe(200);
-  return response.headers.get("etag") ?? "";
 }
 
 async function download(path: string): Promise<Buffer> {
@@ -70,7 +53,7 @@ describe("a training cluster uploading through the local registry", () => {
     const bytes = randomBytes(2 * MiB);
 
     const registered = await api<{ version: number; status: string; upload: Upload }>("POST", "/models/image_classifier/versions", {
-      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes), contentType: "application/octet-stream" },
+      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: sha256(bytes), contentType: "application/octet-stream" },
       metrics: { top1: 0.81 },
     });
     expect(registered.status).toBe(201);
@@ -79,13 +62,13 @@ describe("a training cluster uploading through the local registry", () => {
     const completed = await api<{ status: string }>("POST", `/models/image_classifier/versions/${registered.body.version}/artifact/complete`);
 
     expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
-    expect(hex(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(hex(bytes));
+    expect(sha256(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(sha256(bytes));
   });
 
   it("hands out a fresh upload URL on a bodiless POST …/artifact/upload after the first one went unused", async () => {
     const bytes = randomBytes(1024);
     const registered = await api<{ version: number; upload: Upload }>("POST", "/models/image_classifier/versions", {
-      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes) },
+      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: sha256(bytes) },
     });
     const path = `/models/image_classifier/versions/${registered.body.version}`;
 
@@ -103,7 +86,7 @@ describe("a training cluster uploading through the local registry", () => {
     const parts = [0, 1, 2].map((i) => bytes.subarray(i * partSizeBytes, (i + 1) * partSizeBytes));
 
     const registered = await api<{ version: number; upload: Upload }>("POST", "/models/speech_recognizer/versions", {
-      artifact: { filename: "model.safetensors", sizeBytes: bytes.length, sha256: hex(bytes), partSizeBytes, parts: parts.map((part, i) => ({ partNumber: i + 1, sha256: hex(part) })) },
+      artifact: { filename: "model.safetensors", sizeBytes: bytes.length, sha256: sha256(bytes), partSizeBytes, parts: parts.map((part, i) => ({ partNumber: i + 1, sha256: sha256(part) })) },
     });
     expect(registered.body.upload).toMatchObject({ method: "MULTIPART", partSizeBytes, partCount: 3 });
     const etags = await Promise.all(registered.body.upload.parts.map((part) => putBytes(part, parts[part.partNumber - 1]!)));
@@ -111,10 +94,10 @@ describe("a training cluster uploading through the local registry", () => {
     const completed = await api<{ status: string }>("POST", `${path}/artifact/complete`, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
 
     expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
-    expect(hex(await download(path))).toBe(hex(bytes));
+    expect(sha256(await download(path))).toBe(sha256(bytes));
   }, 60_000);
 
-  it("runs the README's Artifacts walkthrough as written: single PUT, multipart with a fresh URL per part, download", async () => {
+  it("runs docs/artifacts.md's walkthrough as written: single PUT, multipart with a fresh URL per part, download", async () => {
     const blocks = await artifactsWalkthrough();
     expect(blocks).toHaveLength(3);
     const workDir = await mkdtemp(join(tmpdir(), "registry-walkthrough-"));
@@ -132,7 +115,7 @@ describe("a training cluster uploading through the local registry", () => {
 
   it("refuses the version's download while its bytes are unverified", async () => {
     const bytes = randomBytes(1000);
-    const registered = await api<{ version: number }>("POST", "/models/image_classifier/versions", { artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: hex(bytes) } });
+    const registered = await api<{ version: number }>("POST", "/models/image_classifier/versions", { artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: sha256(bytes) } });
 
     const refused = await api<{ error: { code: string } }>("GET", `/models/image_classifier/versions/${registered.body.version}/artifact`);
 

@@ -9,7 +9,7 @@ import { waitFor } from "../support/webhook";
 /**
  * `npm start` killed with SIGKILL (the whole process group: node and DynamoDB Local's Java) in
  * the middle of concurrent registrations and promotions, then started again on the same data
- * directory. What README.md ("Delivery", "Locally") promises must hold after the restart: every
+ * directory. What docs/local.md ("Durability") promises must hold after the restart: every
  * acknowledged change is there, the registry is consistent, every change is announced, and a
  * change is announced twice only within the one publisher batch in flight at the kill.
  */

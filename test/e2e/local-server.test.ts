@@ -1,70 +1,34 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, symlink, mkdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { freePort } from "../../infra/local/engines";
 import { routes } from "../../shared/routes";
+import { launchNpmStart, startNpmStart, type Exit, type NpmStart, type NpmStartProcess } from "../support/npm-start";
 
 /**
  * The slow end-to-end tier: `npm start` exactly as a user runs it (tsx, a child process, real
  * DynamoDB Local and s3rver), driven over HTTP, stopped with SIGTERM.
  */
 
-const repoRoot = resolve(import.meta.dirname, "../..");
-const tsx = join(repoRoot, "node_modules/.bin/tsx");
 const SLOW = 120_000;
 
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-interface RunningServer {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly dynamodbPort: number;
-  readonly s3Port: number;
-  readonly exited: Promise<Exit>;
-  output(): string;
-}
-
-const started: ChildProcess[] = [];
-
-function launch(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<Exit>; stdout: () => string; stderr: () => string } {
-  // detached: its own process group, so clean-up can reach tsx's child and Java if a test fails midway.
-  const child = spawn(tsx, ["infra/local/start.ts"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  started.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolveExit) => child.once("exit", (code, signal) => resolveExit({ code, signal })));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
-
-async function startServer(dataDir: string): Promise<RunningServer> {
-  const port = await freePort();
-  const { child, exited, stdout, stderr } = launch({ ...process.env, PORT: String(port), REGISTRY_DATA_DIR: dataDir });
-  const output = () => `--- stdout\n${stdout()}\n--- stderr\n${stderr()}`;
-  const deadline = Date.now() + 60_000;
-  let exit: Exit | undefined;
-  void exited.then((e) => (exit = e));
-  for (;;) {
-    const api = /Model registry API: (http:\/\/\S+)/.exec(stdout());
-    const engines = /engines: dynamodb http:\/\/127\.0\.0\.1:(\d+), s3 http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout());
-    if (api?.[1] && engines?.[1] && engines[2]) {
-      return { child, url: api[1], dynamodbPort: Number(engines[1]), s3Port: Number(engines[2]), exited, output };
-    }
-    if (exit) throw new Error(`npm start exited (${JSON.stringify(exit)}) before printing its URL:\n${output()}`);
-    if (Date.now() > deadline) throw new Error(`npm start printed no URL within 60 s:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Every `npm start` this file ran, killed at the end should a test fail midway. */
+const started: NpmStartProcess[] = [];
+const launch = (env: NodeJS.ProcessEnv) => {
+  const launched = launchNpmStart(env);
+  started.push(launched);
+  return launched;
+};
+const startServer = async (dataDir: string) => {
+  const server = await startNpmStart(dataDir);
+  started.push(server);
+  return server;
+};
 
 /** SIGTERM to the program the user started (tsx), as `kill <pid>` would; resolves with its exit. */
-async function stopServer(server: RunningServer, withinMs = 15_000): Promise<Exit> {
+async function stopServer(server: NpmStart, withinMs = 15_000): Promise<Exit> {
   server.child.kill("SIGTERM");
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -118,20 +82,12 @@ const tempDir = async (prefix: string) => {
 };
 
 afterAll(async () => {
-  for (const child of started) {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  await Promise.all(started.map((launched) => launched.killHard()));
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 describe("npm start (local registry)", () => {
-  let server: RunningServer;
+  let server: NpmStart;
 
   beforeAll(async () => {
     server = await startServer(await tempDir("registry-e2e-"));
@@ -255,7 +211,7 @@ describe("npm start without Java", () => {
     await symlink(process.execPath, join(bin, "node"));
     const port = await freePort();
 
-    const { exited, stdout, stderr } = launch({ ...process.env, PATH: bin, PORT: String(port), REGISTRY_DATA_DIR: join(bin, "data") });
+    const { exited, stdout, stderr } = launch({ PATH: bin, PORT: String(port), REGISTRY_DATA_DIR: join(bin, "data") });
     const exit = await exited;
 
     expect(exit.code, `${stdout()}\n${stderr()}`).not.toBe(0);

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
+import { useLocalRegistry } from "../support/local-registry";
 
 /** npm start with REGISTRY_TOKENS_FILE: bearer tokens instead of "everyone is local:<user> with every role". */
 
@@ -17,17 +16,10 @@ const TOKENS = {
   },
 };
 
-let registry: LocalRegistry;
-let dataDir: string;
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "registry-tokens-"));
+const registry = useLocalRegistry("registry-tokens-", async (dataDir) => {
   const tokensFile = join(dataDir, "tokens.json");
   await writeFile(tokensFile, JSON.stringify(TOKENS));
-  registry = await startLocalRegistry({ port: 0, dataDir, quiet: true, tokensFile });
-});
-afterAll(async () => {
-  await registry?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  return { tokensFile };
 });
 
 const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) =>
@@ -58,7 +50,7 @@ describe("npm start with a tokens file", () => {
     const unknownRoute = await call("/no/such/route", undefined);
 
     expect([anonymous.status, guessed.status, unknownRoute.status]).toEqual([401, 401, 401]);
-    expect(JSON.stringify(await anonymous.json())).not.toContain(dataDir);
+    expect(JSON.stringify(await anonymous.json())).not.toContain(registry.dataDir);
   });
 
   it("answers 403 to a caller without the role before reading its body", async () => {
@@ -83,12 +75,12 @@ describe("npm start with a tokens file", () => {
   });
 
   it("refuses to start, in one line, when the tokens file is not valid", async () => {
-    const badFile = join(dataDir, "bad-tokens.json");
+    const badFile = join(registry.dataDir, "bad-tokens.json");
     await writeFile(badFile, JSON.stringify({ tokens: { t: { principal: "local:a", roles: ["owner"] } } }));
 
     const run = promisify(execFile)(join(repoRoot, "node_modules/.bin/tsx"), ["infra/local/start.ts"], {
       cwd: repoRoot,
-      env: { ...process.env, REGISTRY_TOKENS_FILE: badFile, PORT: "0", REGISTRY_DATA_DIR: join(dataDir, "unused") },
+      env: { ...process.env, REGISTRY_TOKENS_FILE: badFile, PORT: "0", REGISTRY_DATA_DIR: join(registry.dataDir, "unused") },
     });
 
     await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^REGISTRY_TOKENS_FILE .* is not valid: tokens\.t\.roles\.0: .*\n$/) });

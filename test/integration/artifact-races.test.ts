@@ -1,45 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHash, randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { localCredentials } from "../../infra/local/engines";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../shared/s3-client";
 import { artifactRefKey } from "../../shared/store/entities/artifact";
-import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
+import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { GiB, artifactObjectKey } from "../../shared/domain/artifacts";
-import { ROLES } from "../../shared/domain/permissions";
-import { UploadConflictError } from "../../shared/domain/errors";
+import { UploadConflictError, UploadIncompleteError } from "../../shared/domain/errors";
 import { registerVersionBody } from "../../shared/schemas/version";
-import type { UploadView } from "../../shared/schemas/artifact";
 import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import type { VersionView } from "../../shared/schemas/version";
-import { registerVersion } from "../../shared/use-cases/versions";
-import { completeUpload, deleteVersion, restartUpload } from "../../shared/use-cases/artifacts";
-import { transitionVersion } from "../../shared/use-cases/lifecycle";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
 
 /**
  * Two uploads of the same content address racing: one verifying the right bytes, the other failing
  * and cleaning up. Whatever the interleaving, a READY version's object must be in the bucket.
  */
-const ci = { actor: "arn:aws:iam::123456789012:role/training-ci", requestId: "req-race", roles: ROLES };
-const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const ci = roleCaller("training-ci", "req-race");
 
-let registry: TestRegistry;
-
-beforeAll(async () => {
-  registry = await createTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
-});
-afterAll(async () => {
-  await registry.drop();
-});
+const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
 
 const declare = (name: string, bytes: Buffer, sizeBytes = bytes.length) =>
   registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes, sha256: sha256(bytes) } }), ci);
-
-async function put(upload: UploadView | null, bytes: Buffer): Promise<void> {
-  if (upload?.method !== "PUT") throw new Error(`expected a single PUT, got ${JSON.stringify(upload)}`);
-  const response = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes });
-  expect(response.status, await response.text()).toBe(200);
-}
 
 const complete = (deps: ArtifactDeps, name: string, version = 1) => completeUpload(deps, name, { number: version }, undefined, ci);
 
@@ -58,7 +47,7 @@ function withBucket(overrides: Partial<ArtifactDeps["artifacts"]>): ArtifactDeps
 /** What a client does after a 409 UploadConflict: upload again, then complete. */
 async function uploadAgainAndComplete(name: string, version: number, bytes: Buffer): Promise<VersionView> {
   const restarted = await restartUpload(registry.deps, name, { number: version }, {}, ci);
-  if (restarted.upload) await put(restarted.upload, bytes);
+  if (restarted.upload) await putBytes(singlePut(restarted.upload), bytes);
   return complete(registry.deps, name, version);
 }
 
@@ -66,7 +55,7 @@ async function uploadAgainAndComplete(name: string, version: number, bytes: Buff
 async function sameDigestTwoSizes(bytes: Buffer): Promise<{ good: string; bad: string }> {
   const good = uniqueModelName("fraud_detector");
   const bad = uniqueModelName("churn_scorer");
-  await put((await declare(good, bytes)).upload, bytes);
+  await putBytes(singlePut((await declare(good, bytes)).upload), bytes);
   await declare(bad, bytes, bytes.length + 1);
   return { good, bad };
 }
@@ -122,11 +111,41 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
       const [goodOutcome, badOutcome] = await Promise.all([complete(registry.deps, good).catch((e: unknown) => e), complete(registry.deps, bad)]);
 
       expect(badOutcome.status).toBe("FAILED");
-      if (goodOutcome instanceof UploadConflictError) expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
+      // Told to upload again: the bytes were being removed when it verified (UploadConflict), or already gone when it looked (UploadIncomplete).
+      if (goodOutcome instanceof UploadConflictError || goodOutcome instanceof UploadIncompleteError) expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
       else expect(goodOutcome).toMatchObject({ status: "READY" });
       expect(await storedDigest(bytes), `round ${round}`).toBe(sha256(bytes));
     }
   }, 60_000);
+});
+
+describe("a failed completion whose object was replaced after it hashed it", () => {
+  it("leaves the new upload alone: the bytes it found wrong are gone, the ones there now were never hashed by it", async () => {
+    const right = randomBytes(96 * 1024);
+    const wrong = randomBytes(right.length);
+    const [first, second, good] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_scorer"), uniqueModelName("ranker")];
+    for (const name of [first, second]) await declare(name, right);
+    const goodUpload = singlePut((await declare(good, right)).upload);
+    // Bytes under the address that are not what it says (in AWS: a multipart upload whose parts add up to other bytes).
+    const s3 = createS3Client(registry.config);
+    await s3.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(right)), Body: wrong }));
+    s3.destroy();
+    // The second completion has hashed the wrong bytes; before it commits, the first one fails and
+    // removes them, and the good version uploads the right ones.
+    const hashedThenReplaced = withBucket({
+      digest: async (key: string) => {
+        const digest = await registry.deps.artifacts.digest(key);
+        expect((await complete(registry.deps, first)).status).toBe("FAILED");
+        await putBytes(goodUpload, right);
+        return digest;
+      },
+    });
+
+    expect((await complete(hashedThenReplaced, second)).status).toBe("FAILED");
+
+    expect(await complete(registry.deps, good)).toMatchObject({ status: "READY" });
+    expect(await storedDigest(right)).toBe(sha256(right));
+  });
 });
 
 describe("a deletion claim left by a completion that died", () => {
@@ -147,7 +166,7 @@ describe("a deletion claim left by a completion that died", () => {
   it("blocks verification while the claim holds, and lets it through once the claim has expired", async () => {
     const bytes = randomBytes(64 * 1024);
     const name = uniqueModelName("fraud_detector");
-    await put((await declare(name, bytes)).upload, bytes);
+    await putBytes(singlePut((await declare(name, bytes)).upload), bytes);
 
     await claimLeftBehind(bytes, new Date(Date.now() + 60_000));
     await expect(complete(registry.deps, name)).rejects.toBeInstanceOf(UploadConflictError);
@@ -162,7 +181,7 @@ describe("deleting the last reference racing a new upload of the same bytes", ()
   it("never deletes bytes a new version verified while the deletion was under way", async () => {
     const bytes = randomBytes(128 * 1024);
     const old = uniqueModelName("ranker");
-    await put((await declare(old, bytes)).upload, bytes);
+    await putBytes(singlePut((await declare(old, bytes)).upload), bytes);
     await complete(registry.deps, old);
     await transitionVersion(registry.deps, old, { number: 1 }, { to: "Archived", reason: "retired", archiveExisting: false }, ci);
     const fresh = uniqueModelName("recommender");

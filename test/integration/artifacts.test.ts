@@ -1,56 +1,45 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiEvent, createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
 import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
-import { ROLES } from "../../shared/domain/permissions";
 import { registerVersionBody } from "../../shared/schemas/version";
-import type { UploadView } from "../../shared/schemas/artifact";
-import { registerVersion, getVersion } from "../../shared/use-cases/versions";
-import { completeUpload, deleteVersion, getArtifactDownload, requestPartUrls, restartUpload } from "../../shared/use-cases/artifacts";
-import { transitionVersion } from "../../shared/use-cases/lifecycle";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
+import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
+import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../shared/s3-client";
 
-const ci = { actor: "arn:aws:iam::123456789012:role/training-ci", requestId: "req-1", roles: ROLES };
-const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const ci = roleCaller("training-ci", "req-1");
 const filename = "model.tar.gz";
 
-let registry: TestRegistry;
-let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
-let artifacts: (typeof import("../../functions/artifacts/handler"))["handler"];
-let downloads: (typeof import("../../functions/downloads/handler"))["handler"];
+const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
+let catalog: ApiHandler;
+let artifacts: ApiHandler;
+let downloads: ApiHandler;
 
 beforeAll(async () => {
-  registry = await createTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
-  useRegistryEnvironment(registry);
-  ({ handler: catalog } = await import("../../functions/catalog/handler"));
-  ({ handler: artifacts } = await import("../../functions/artifacts/handler"));
-  ({ handler: downloads } = await import("../../functions/downloads/handler"));
+  ({ catalog, artifacts, downloads } = await loadHandlers(registry, "catalog", "artifacts", "downloads"));
 });
-afterAll(async () => {
-  await registry.drop();
-});
-
-/** What a training cluster does with the answer: PUT the bytes to the URL with exactly the headers it was given. */
-async function put(request: { url: string; headers: Record<string, string> }, bytes: Buffer): Promise<string> {
-  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return response.headers.get("etag") ?? "";
-}
 
 const register = (name: string, bytes: Buffer, extra: Record<string, unknown> = {}) =>
   registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename, sizeBytes: bytes.length, sha256: sha256(bytes), ...extra }, metrics: { auc: 0.91 } }), ci);
 
-function single(upload: UploadView | null) {
-  if (upload?.method !== "PUT") throw new Error(`expected a single PUT, got ${JSON.stringify(upload)}`);
-  return upload;
-}
-
 async function uploadSingle(name: string, bytes: Buffer) {
   const registered = await register(name, bytes);
-  await put(single(registered.upload), bytes);
+  await putBytes(singlePut(registered.upload), bytes);
   return completeUpload(registry.deps, name, { number: registered.version }, undefined, ci);
 }
 
+/** Bytes stored under the declared key without the upload URL (whose signed checksum S3 and the local S3 front refuse them with): the registry's own verification must catch them. */
+const storeWithoutTheUrl = (declared: Buffer, bytes: Buffer) =>
+  createS3Client(registry.config).send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: bytes }));
 const objectExists = async (hex: string) => (await registry.deps.artifacts.head(artifactObjectKey(hex))) !== undefined;
 const refOf = async (hex: string) => (await registry.items()).find((item) => item.pk === `ARTIFACT#${hex}`);
 const historyOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
@@ -62,9 +51,9 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
 
     const registered = await register(name, bytes);
     expect(registered).toMatchObject({ version: 1, status: "PENDING_UPLOAD", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, uri: `s3://${registry.config.bucketName}/artifacts/sha256/${sha256(bytes)}` } });
-    const upload = single(registered.upload);
+    const upload = singlePut(registered.upload);
     expect(upload.headers["x-amz-checksum-sha256"]).toBe(createHash("sha256").update(bytes).digest("base64"));
-    await put(upload, bytes);
+    await putBytes(upload, bytes);
     const completed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, filename } });
@@ -95,7 +84,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const name = uniqueModelName("churn_scorer");
     const bytes = randomBytes(512 * 1024);
     const registered = await register(name, bytes);
-    await put(single(registered.upload), bytes);
+    await putBytes(singlePut(registered.upload), bytes);
 
     const [first, second] = await Promise.all([1, 2].map(() => completeUpload(registry.deps, name, { number: 1 }, undefined, ci)));
 
@@ -121,7 +110,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const fresh = await requestPartUrls(registry.deps, name, { number: 1 }, { parts: [digests[0]!, digests[2]!] }, ci);
     if (fresh.method !== "MULTIPART") throw new Error("expected part URLs");
     expect(fresh.uploadId).toBe(upload.uploadId);
-    const etags = [await put(fresh.parts[0]!, parts[0]!), await put(upload.parts[1]!, parts[1]!), await put(fresh.parts[1]!, parts[2]!)];
+    const etags = [await putBytes(fresh.parts[0]!, parts[0]!), await putBytes(upload.parts[1]!, parts[1]!), await putBytes(fresh.parts[1]!, parts[2]!)];
     const completed = await completeUpload(registry.deps, name, { number: 1 }, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }, ci);
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, partCount: 3 } });
@@ -134,9 +123,8 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const declared = randomBytes(256 * 1024);
     const other = randomBytes(declared.length);
 
-    const registered = await register(name, declared);
-    // s3rver checks no checksum: the registry's own verification must catch this.
-    await put(single(registered.upload), other);
+    await register(name, declared);
+    await storeWithoutTheUrl(declared, other);
     const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
     expect(failed.status).toBe("FAILED");
@@ -151,7 +139,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     expect(restarted.status).toBe("PENDING_UPLOAD");
     expect(restarted.artifact?.failureReason).toBeUndefined();
     expect((await historyOf(name)).at(-1)).toMatchObject({ action: "VERSION_UPDATED", changes: { status: { from: "FAILED", to: "PENDING_UPLOAD" } } });
-    await put(single(restarted.upload), declared);
+    await putBytes(singlePut(restarted.upload), declared);
     expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
   });
 
@@ -159,8 +147,8 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const name = uniqueModelName("fraud_detector");
     const declared = randomBytes(4096);
 
-    const registered = await register(name, declared);
-    await put(single(registered.upload), declared.subarray(0, 100));
+    await register(name, declared);
+    await storeWithoutTheUrl(declared, declared.subarray(0, 100));
     const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
     expect(failed.artifact?.failureReason).toBe("size mismatch: the stored object has 100 bytes, 4096 were declared");
@@ -214,7 +202,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     await register(name, bytes);
 
     const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);
-    await put(single(restarted.upload), bytes);
+    await putBytes(singlePut(restarted.upload), bytes);
 
     expect(restarted.status).toBe("PENDING_UPLOAD");
     expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });

@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 
-let registry: TestRegistry;
-let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
-let query: (typeof import("../../functions/query/handler"))["handler"];
-let lifecycle: (typeof import("../../functions/lifecycle/handler"))["handler"];
+const registry = useTestRegistry();
+let catalog: ApiHandler;
+let query: ApiHandler;
+let lifecycle: ApiHandler;
 
 beforeAll(async () => {
-  registry = await createTestRegistry();
-  useRegistryEnvironment(registry);
-  ({ handler: catalog } = await import("../../functions/catalog/handler"));
-  ({ handler: query } = await import("../../functions/query/handler"));
-  ({ handler: lifecycle } = await import("../../functions/lifecycle/handler"));
+  ({ catalog, query, lifecycle } = await loadHandlers(registry, "catalog", "query", "lifecycle"));
   const seeded = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://models/fraud/1" } }), lambdaContext);
   expect(seeded.statusCode).toBe(201);
-});
-afterAll(async () => {
-  await registry.drop();
 });
 
 const register = (body: unknown, name = "fraud_detector") => apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body });

@@ -1,36 +1,36 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiEvent, createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { beforeAll, describe, expect, it } from "vitest";
+import { apiEvent, lambdaContext, roleCaller } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
 import { createDocumentClient } from "../../shared/clients";
 import { RegistryStore } from "../../shared/store/registry-store";
-import type { HistoryDraft } from "../../shared/store/entities/history";
+import type { HistoryDraft } from "../../shared/domain/history";
 import type { RegistryDeps } from "../../shared/use-cases/deps";
-import { createModel, updateModel } from "../../shared/use-cases/models";
-import { registerVersion, updateVersion } from "../../shared/use-cases/versions";
-import { listHistory, stagesAt } from "../../shared/use-cases/history";
-import { compareVersions } from "../../shared/use-cases/compare";
-import { getModel } from "../../shared/use-cases/models";
-import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
-import { deleteAlias, setAlias } from "../../shared/use-cases/aliases";
+import { createModel } from "../../shared/use-cases/create-model";
+import { updateModel } from "../../shared/use-cases/update-model";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { updateVersion } from "../../shared/use-cases/update-version";
+import { listHistory } from "../../shared/use-cases/list-history";
+import { stagesAt } from "../../shared/use-cases/stages-at";
+import { compareVersions } from "../../shared/use-cases/compare-versions";
+import { getModel } from "../../shared/use-cases/get-model";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { deleteAlias } from "../../shared/use-cases/delete-alias";
+import { setAlias } from "../../shared/use-cases/set-alias";
 import { transitionBody } from "../../shared/schemas/lifecycle";
-import { ROLES } from "../../shared/domain/permissions";
-import { listDatasetUsage } from "../../shared/use-cases/lineage";
+import { listDatasetUsage } from "../../shared/use-cases/list-dataset-usage";
 import { registerVersionBody } from "../../shared/schemas/version";
 import type { HistoryEntryView } from "../../shared/schemas/history";
 
-const ci = { actor: "arn:aws:iam::123456789012:role/ci-runner", requestId: "req-1" };
+const ci = roleCaller("ci-runner", "req-1");
 const register = (deps: RegistryDeps, name: string, fields: Record<string, unknown> = {}) =>
   registerVersion(deps as Parameters<typeof registerVersion>[0], name, registerVersionBody.parse({ source: "s3://training/model.tar.gz", ...fields }), ci);
 
-let registry: TestRegistry;
-let query: (typeof import("../../functions/query/handler"))["handler"];
+const registry = useTestRegistry();
+let query: ApiHandler;
 beforeAll(async () => {
-  registry = await createTestRegistry();
-  useRegistryEnvironment(registry);
-  ({ handler: query } = await import("../../functions/query/handler"));
-});
-afterAll(async () => {
-  await registry.drop();
+  ({ query } = await loadHandlers(registry, "query"));
 });
 
 /** Follows nextCursor to the end, `limit` entries a page. */
@@ -93,7 +93,7 @@ describe("the audit trail", () => {
     const name = uniqueModelName("search_ranker");
     await register(registry.deps, name, { semver: "1.0.0" });
     await register(registry.deps, name, { semver: "1.1.0" });
-    await transitionVersion(registry.deps, name, { number: 2 }, transitionBody.parse({ to: "Staging", reason: "evaluated" }), { ...ci, roles: ROLES });
+    await transitionVersion(registry.deps, name, { number: 2 }, transitionBody.parse({ to: "Staging", reason: "evaluated" }), ci);
     await setAlias(registry.deps, name, "challenger", { version: 2 }, ci);
     const about = async (selector: string) => {
       const response = await query(apiEvent({ routeKey: "GET /models/{name}/history", pathParameters: { name }, queryStringParameters: { version: selector } }), lambdaContext);
@@ -180,8 +180,7 @@ describe("which version held each stage and alias at an instant", () => {
 describe("history replayed to now", () => {
   it("agrees with the model's stages and aliases after real promotions, a rollback and alias moves", async () => {
     const name = uniqueModelName("fraud_detector");
-    const admin = { ...ci, roles: ROLES };
-    const move = (version: number, to: string) => transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: `to ${to}` }), admin);
+    const move = (version: number, to: string) => transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: `to ${to}` }), ci);
     for (let i = 0; i < 4; i++) await register(registry.deps, name);
     await move(1, "Staging");
     await move(1, "Production");

@@ -19,9 +19,9 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "../../shared/zod";
 import { FUNCTIONS, routes, routeKey, isWriteRoute, type FunctionName, type RouteDefinition } from "../../shared/routes";
 import { errorBody } from "../../shared/schemas/common";
-import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 
-type Handler = (typeof import("../../functions/query/handler"))["handler"];
 type Response = APIGatewayProxyStructuredResultV2;
 
 /** Requests per route: 29 routes × 20 ≈ 580 requests, about 15 s of requests on a busy 2-core machine (HOSTILE_RUNS for a longer run). */
@@ -41,8 +41,8 @@ const SEEDED_PATH: Record<string, string[]> = {
 };
 const PROTOTYPE_NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf"];
 
-let registry: TestRegistry;
-const handlers = {} as Record<FunctionName, Handler>;
+const registry = useTestRegistry();
+let handlers: Record<FunctionName, ApiHandler>;
 /** Real cursors of each listing (learned from the seeded table): forgeries keep their scope and bend their key. */
 const realCursors = new Map<string, { s: string; k: Record<string, string> }>();
 const statusCounts = new Map<number, number>();
@@ -94,17 +94,14 @@ async function learnCursors(): Promise<void> {
 }
 
 beforeAll(async () => {
-  registry = await createTestRegistry();
-  useRegistryEnvironment(registry);
-  for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) handlers[fn] = ((await import(`../../functions/${fn}/handler.ts`)) as { handler: Handler }).handler;
+  handlers = await loadHandlers(registry, ...(Object.keys(FUNCTIONS) as FunctionName[]));
   await seed();
   snapshot = await registry.items();
 }, 120_000);
 
-afterAll(async () => {
+afterAll(() => {
   const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
   console.log(`hostile requests: ${total} sent; by status ${JSON.stringify(Object.fromEntries([...statusCounts].sort(([a], [b]) => a - b)))}`);
-  await registry?.drop();
 });
 
 // ---------------------------------------------------------------------------------------------

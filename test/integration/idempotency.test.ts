@@ -1,20 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../shared/http/openapi";
 import { isWriteRoute, routes } from "../../shared/routes";
-import { apiEvent, createTestRegistry, lambdaContext, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
 
-let registry: TestRegistry;
-let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
-let query: (typeof import("../../functions/query/handler"))["handler"];
+const registry = useTestRegistry();
+let catalog: ApiHandler;
+let query: ApiHandler;
 beforeAll(async () => {
-  registry = await createTestRegistry();
-  useRegistryEnvironment(registry);
-  ({ handler: catalog } = await import("../../functions/catalog/handler"));
-  ({ handler: query } = await import("../../functions/query/handler"));
-});
-afterAll(async () => {
-  await registry.drop();
+  ({ catalog, query } = await loadHandlers(registry, "catalog", "query"));
 });
 
 const ci = "arn:aws:iam::123456789012:role/ci-runner";

@@ -1,33 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, type TestRegistry } from "../support/registry";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 
 const ADMIN = "arn:aws:iam::123456789012:role/release-admin";
 const BOT = "arn:aws:iam::123456789012:role/release-bot";
 
-let registry: TestRegistry;
-let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
-let lifecycle: (typeof import("../../functions/lifecycle/handler"))["handler"];
-let query: (typeof import("../../functions/query/handler"))["handler"];
+const registry = useTestRegistry({
+  roleBindings: [
+    { pattern: "*", roles: ["reader", "publisher", "promoter"] },
+    { pattern: "*release-admin", roles: ["reader", "publisher", "promoter", "admin"] },
+  ],
+});
+let catalog: ApiHandler;
+let lifecycle: ApiHandler;
+let query: ApiHandler;
 
 beforeAll(async () => {
-  registry = await createTestRegistry({
-    roleBindings: [
-      { pattern: "*", roles: ["reader", "publisher", "promoter"] },
-      { pattern: "*release-admin", roles: ["reader", "publisher", "promoter", "admin"] },
-    ],
-  });
-  useRegistryEnvironment(registry);
-  ({ handler: catalog } = await import("../../functions/catalog/handler"));
-  ({ handler: lifecycle } = await import("../../functions/lifecycle/handler"));
-  ({ handler: query } = await import("../../functions/query/handler"));
+  ({ catalog, lifecycle, query } = await loadHandlers(registry, "catalog", "lifecycle", "query"));
   for (const auc of [0.91, 0.96]) {
     const registered = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m", metrics: { auc } } }), lambdaContext);
     expect(registered.statusCode).toBe(201);
   }
-});
-afterAll(async () => {
-  await registry.drop();
 });
 
 const body = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? "{}") as Record<string, unknown> & { error: { code: string; message: string; details?: unknown } };

@@ -1,15 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
+import { roleCaller } from "../support/fixtures";
+import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { localCredentials } from "../../infra/local/engines";
-import { ROLES, type Caller } from "../../shared/domain/permissions";
-import { getModel } from "../../shared/use-cases/models";
-import { getVersion, registerVersion, updateVersion } from "../../shared/use-cases/versions";
-import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
-import { deleteAlias, setAlias } from "../../shared/use-cases/aliases";
-import { getPolicy, putPolicy } from "../../shared/use-cases/policy";
-import { getStageVersion, listStageVersions, resolveModelUri } from "../../shared/use-cases/resolve";
+import type { Caller } from "../../shared/domain/permissions";
+import { getModel } from "../../shared/use-cases/get-model";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { updateVersion } from "../../shared/use-cases/update-version";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { deleteAlias } from "../../shared/use-cases/delete-alias";
+import { setAlias } from "../../shared/use-cases/set-alias";
+import { getPolicy } from "../../shared/use-cases/get-policy";
+import { putPolicy } from "../../shared/use-cases/put-policy";
+import { getStageVersion } from "../../shared/use-cases/get-stage-version";
+import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
+import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
 import { parseModelUri } from "../../shared/domain/model-uri";
 import { STAGES, registerVersionBody, type Stage } from "../../shared/schemas/version";
 import { ALLOWED_MOVES } from "../../shared/domain/lifecycle";
@@ -17,17 +25,11 @@ import { transitionBody } from "../../shared/schemas/lifecycle";
 import { policyBody } from "../../shared/schemas/policy";
 import { versionKey } from "../../shared/store/entities/version";
 
-const admin: Caller = { actor: "arn:aws:iam::123456789012:role/release-admin", requestId: "req-admin", roles: ROLES };
-const promoter: Caller = { actor: "arn:aws:iam::123456789012:role/release-bot", requestId: "req-bot", roles: ["reader", "promoter"] };
-const trainer = { actor: "arn:aws:iam::123456789012:role/training", requestId: "req-train" };
+const admin = roleCaller("release-admin", "req-admin");
+const promoter = roleCaller("release-bot", "req-bot", ["reader", "promoter"]);
+const trainer = roleCaller("training", "req-train");
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await createTestRegistry();
-});
-afterAll(async () => {
-  await registry.drop();
-});
+const registry = useTestRegistry();
 
 const move = (name: string, version: number, to: Stage, extra: Record<string, unknown> = {}, who: Caller = admin) =>
   transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: `to ${to}`, ...extra }), who);

@@ -116,8 +116,6 @@ describe("the local EventBridge endpoint", () => {
     await writeRules([]);
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "fraud_detector", version: 1 })] }));
     await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
-    // mtime granularity: make sure the edit is seen as one.
-    await new Promise((resolve) => setTimeout(resolve, 20));
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "fraud_detector", version: 2 })] }));
 
@@ -142,7 +140,7 @@ describe("the local EventBridge endpoint", () => {
     await webhook.stop();
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor(() => bus.failedDeliveryAttempts(), (n) => n >= 3);
     expect(bus.pendingDeliveries()).toBe(1);
     await webhook.start();
 

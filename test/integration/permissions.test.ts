@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiEvent, createTestRegistry, lambdaContext, useRegistryEnvironment, type TestRegistry } from "../support/registry";
-import { importHandler, type LambdaHandler } from "../../infra/local/gateway";
+import { beforeAll, describe, expect, it } from "vitest";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 import { ROLES, type Role } from "../../shared/domain/permissions";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type RouteDefinition } from "../../shared/routes";
 
@@ -12,15 +12,10 @@ const SAMPLE_PARAMETERS: Record<string, string> = { name: "fraud_detector", v: "
 const writeRoutes = (routes as readonly RouteDefinition[]).filter(isWriteRoute);
 const matrix = writeRoutes.flatMap((route) => ROLES.map((role) => [routeKey(route), role, route] as const));
 
-let registry: TestRegistry;
-const handlers = new Map<FunctionName, LambdaHandler>();
+const registry = useTestRegistry({ roleBindings: ROLES.map((role) => ({ pattern: principalWith(role), roles: [role] })) });
+let handlers: Partial<Record<FunctionName, ApiHandler>>;
 beforeAll(async () => {
-  registry = await createTestRegistry({ roleBindings: ROLES.map((role) => ({ pattern: principalWith(role), roles: [role] })) });
-  useRegistryEnvironment(registry);
-  for (const fn of new Set(writeRoutes.map((route) => route.function))) handlers.set(fn, await importHandler(fn));
-});
-afterAll(async () => {
-  await registry.drop();
+  handlers = await loadHandlers(registry, ...new Set(writeRoutes.map((route) => route.function)));
 });
 
 describe("the permission matrix: every write route of the route table × every role", () => {
@@ -29,12 +24,12 @@ describe("the permission matrix: every write route of the route table × every r
   });
 
   it("lets every function that serves a write route write the table, where its Idempotency-Key records go", () => {
-    for (const fn of handlers.keys()) expect(FUNCTIONS[fn].grants, fn).toContain("writeTable");
+    for (const fn of Object.keys(handlers) as FunctionName[]) expect(FUNCTIONS[fn].grants, fn).toContain("writeTable");
   });
 
   it.each(matrix)("%s called by a principal holding only %s", async (key, role, route) => {
     const pathParameters = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, SAMPLE_PARAMETERS[name as string] ?? "x"]));
-    const handler = handlers.get(route.function) as LambdaHandler;
+    const handler = handlers[route.function] as ApiHandler;
 
     const response = (await handler(apiEvent({ routeKey: key, pathParameters, body: {}, actor: principalWith(role) }), lambdaContext)) as { statusCode: number; body: string };
 

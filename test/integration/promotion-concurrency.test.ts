@@ -1,28 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
-import { ROLES, type Caller } from "../../shared/domain/permissions";
+import { describe, expect, it } from "vitest";
+import { roleCaller } from "../support/fixtures";
+import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { DomainError, StageEmptyError } from "../../shared/domain/errors";
 import { evaluateGate } from "../../shared/domain/policy";
-import { getModel } from "../../shared/use-cases/models";
-import { registerVersion } from "../../shared/use-cases/versions";
-import { transitionVersion } from "../../shared/use-cases/lifecycle";
-import { setAlias } from "../../shared/use-cases/aliases";
-import { putPolicy } from "../../shared/use-cases/policy";
-import { getStageVersion } from "../../shared/use-cases/resolve";
+import { getModel } from "../../shared/use-cases/get-model";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { setAlias } from "../../shared/use-cases/set-alias";
+import { putPolicy } from "../../shared/use-cases/put-policy";
+import { getStageVersion } from "../../shared/use-cases/get-stage-version";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import { policyBody, type PromotionPolicy } from "../../shared/schemas/policy";
 
-const caller = (requestId: string): Caller => ({ actor: `arn:aws:iam::123456789012:role/deployer-${requestId}`, requestId, roles: ROLES });
-const trainer = { actor: "arn:aws:iam::123456789012:role/training", requestId: "req-train" };
+const caller = (requestId: string) => roleCaller(`deployer-${requestId}`, requestId);
+const trainer = roleCaller("training", "req-train");
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await createTestRegistry();
-});
-afterAll(async () => {
-  await registry.drop();
-});
+const registry = useTestRegistry();
 
 async function modelInStaging(versions: number, metrics: Record<string, number> = { auc: 0.9 }): Promise<string> {
   const name = uniqueModelName("fraud_detector");

@@ -1,23 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
-import { ROLES, type Caller } from "../../shared/domain/permissions";
+import { describe, expect, it } from "vitest";
+import { roleCaller } from "../support/fixtures";
+import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { DomainError, StageConflictError } from "../../shared/domain/errors";
-import { registerVersion } from "../../shared/use-cases/versions";
-import { rollbackProduction, transitionVersion } from "../../shared/use-cases/lifecycle";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import type { RegistryDeps } from "../../shared/use-cases/deps";
 
 /** A rollback is the incident path: it must hold up while others promote at the same moment. */
-const caller = (requestId: string): Caller => ({ actor: `arn:aws:iam::123456789012:role/release-${requestId}`, requestId, roles: ROLES });
+const caller = (requestId: string) => roleCaller(`release-${requestId}`, requestId);
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await createTestRegistry();
-});
-afterAll(async () => {
-  await registry.drop();
-});
+const registry = useTestRegistry();
 
 const move = (deps: RegistryDeps, name: string, version: number, to: "Staging" | "Production", expectedCurrentVersion?: number | null) =>
   transitionVersion(deps, name, { number: version }, transitionBody.parse({ to, reason: "race", ...(expectedCurrentVersion === undefined ? {} : { expectedCurrentVersion }) }), caller(`move-${version}`));

@@ -6,7 +6,7 @@ import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { localCredentials } from "../../infra/local/engines";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "../../infra/local/stream-tailer";
-import { createTestRegistry, type TestRegistry } from "../support/registry";
+import { useTestRegistry } from "../support/registry";
 import { waitFor } from "../support/webhook";
 
 /**
@@ -15,12 +15,11 @@ import { waitFor } from "../support/webhook";
  */
 
 const RECORDS = 25;
-let registry: TestRegistry;
+const registry = useTestRegistry();
 let dataDir: string;
 const tailers: RunningTailer[] = [];
 
 beforeAll(async () => {
-  registry = await createTestRegistry();
   dataDir = await mkdtemp(join(tmpdir(), "registry-tailer-"));
   const client = new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials });
   for (let i = 0; i < RECORDS; i++) {
@@ -31,7 +30,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(tailers.map((tailer) => tailer.stop()));
-  await registry?.drop();
   await rm(dataDir, { recursive: true, force: true });
 });
 

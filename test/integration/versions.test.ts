@@ -1,21 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
-import { createModel, getModel } from "../../shared/use-cases/models";
-import { getVersion, listVersions, registerVersion, updateVersion } from "../../shared/use-cases/versions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { roleCaller } from "../support/fixtures";
+import { useTestRegistry, uniqueModelName } from "../support/registry";
+import { createModel } from "../../shared/use-cases/create-model";
+import { getModel } from "../../shared/use-cases/get-model";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { listVersions } from "../../shared/use-cases/list-versions";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { updateVersion } from "../../shared/use-cases/update-version";
 import { registerVersionBody, type RegisterVersionInput } from "../../shared/schemas/version";
 import type { VersionFilters } from "../../shared/store/registry-store";
 
-const ci = { actor: "arn:aws:iam::123456789012:role/ci-runner", requestId: "req-1" };
+const ci = roleCaller("ci-runner", "req-1");
 const noFilters: VersionFilters = { minMetrics: {}, maxMetrics: {}, tags: {} };
 const body = (fields: Record<string, unknown> = {}): RegisterVersionInput => registerVersionBody.parse({ source: "s3://training/run-1/model.tar.gz", ...fields });
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await createTestRegistry();
-});
-afterAll(async () => {
-  await registry.drop();
-});
+const registry = useTestRegistry();
 
 describe("registering versions against DynamoDB Local", () => {
   it("gives 50 concurrent registrations on one model exactly the versions 1..50", async () => {

@@ -1,6 +1,7 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from "aws-lambda";
-import { newHistoryItem, type HistoryDraft, type HistoryItem } from "../../shared/store/entities/history";
+import type { HistoryDraft } from "../../shared/domain/history";
+import { newHistoryItem, type HistoryItem } from "../../shared/store/entities/history";
 
 /** A committed history item as the commit writes it. */
 export function historyItem(draft: HistoryDraft, fields: Partial<Pick<HistoryItem, "model" | "sequence" | "eventId" | "actor" | "occurredAt">> = {}): HistoryItem {

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { DynamoDBClient, DeleteTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEventV2WithIAMAuthorizer, Context } from "aws-lambda";
+import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
@@ -10,6 +9,7 @@ import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
+import type { FunctionName } from "../../shared/routes";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
@@ -40,8 +40,10 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
     config,
     deps: buildArtifactDeps(config),
     async items() {
-      const { Items = [] } = await documents.send(new ScanCommand({ TableName: config.tableName, ConsistentRead: true }));
-      return Items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+      const items: Record<string, unknown>[] = [];
+      // Every page: one Scan answers at most 1 MB.
+      for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
+      return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
     },
     async drop() {
       await client.send(new DeleteTableCommand({ TableName: config.tableName }));
@@ -50,62 +52,28 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   };
 }
 
+/** This file's registry: created before its tests (before the file's later hooks), dropped after them. */
+export function useTestRegistry(overrides: Partial<RegistryConfig> = {}): TestRegistry {
+  const registry = {} as TestRegistry;
+  beforeAll(async () => void Object.assign(registry, await createTestRegistry(overrides)));
+  afterAll(() => registry.drop?.()); // absent if creating it failed: that failure is the one to see
+  return registry;
+}
+
 /** Points the handlers' module-scope config at `registry` (call before importing a handler). */
 export function useRegistryEnvironment(registry: TestRegistry): void {
   Object.assign(process.env, configEnvironment(registry.config));
 }
 
-/** Digits become the letters g–p (a name must not look versioned), keeping all 16 hex values apart: no accidental twins. */
-export const uniqueModelName = (base = "churn_predictor"): string => `${base}_${randomUUID().slice(0, 8).replace(/\d/g, (d) => "ghijklmnop"[Number(d)] ?? "x")}`;
+/** An API function's handler, as tests call it (every API function's has this type). */
+export type ApiHandler = (typeof import("../../functions/query/handler"))["handler"];
 
-/** An API Gateway HTTP API (payload 2.0) event as the gateway builds it, for handler tests. */
-export function apiEvent(options: {
-  routeKey: string;
-  pathParameters?: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
-  body?: unknown;
-  rawBody?: string;
-  actor?: string;
-  /** Extra request headers, lower-case names as API Gateway delivers them. */
-  headers?: Record<string, string>;
-}): APIGatewayProxyEventV2WithIAMAuthorizer {
-  const [method = "GET", path = "/"] = options.routeKey.split(" ");
-  const rawPath = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.pathParameters?.[name] ?? ""));
-  const requestId = randomUUID();
-  return {
-    version: "2.0",
-    routeKey: options.routeKey,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.queryStringParameters ?? {}).toString(),
-    headers: { "content-type": "application/json", ...options.headers },
-    queryStringParameters: options.queryStringParameters,
-    pathParameters: options.pathParameters,
-    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: "000000000000",
-      apiId: "test",
-      domainName: "localhost",
-      domainPrefix: "localhost",
-      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
-      requestId,
-      routeKey: options.routeKey,
-      stage: "$default",
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-      authorizer: {
-        iam: {
-          accessKey: "local",
-          accountId: "000000000000",
-          callerId: "local",
-          cognitoIdentity: null as never,
-          principalOrgId: null as never,
-          userArn: options.actor ?? "arn:aws:iam::000000000000:user/ci-runner",
-          userId: "local",
-        },
-      },
-    },
-  } as APIGatewayProxyEventV2WithIAMAuthorizer;
+/** The handlers of `functions`, configured for `registry`: each reads its config once, when first imported. */
+export async function loadHandlers<F extends FunctionName>(registry: TestRegistry, ...functions: F[]): Promise<Record<F, ApiHandler>> {
+  useRegistryEnvironment(registry);
+  const handlers = await Promise.all(functions.map(async (fn) => [fn, ((await import(`../../functions/${fn}/handler.ts`)) as { handler: ApiHandler }).handler] as const));
+  return Object.fromEntries(handlers) as Record<F, ApiHandler>;
 }
 
-export const lambdaContext = { awsRequestId: "test", functionName: "test", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+/** Digits become the letters g–p (a name must not look versioned), keeping all 16 hex values apart: no accidental twins. */
+export const uniqueModelName = (base = "churn_predictor"): string => `${base}_${randomUUID().slice(0, 8).replace(/\d/g, (d) => "ghijklmnop"[Number(d)] ?? "x")}`;

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { apiEvent, lambdaContext } from "../support/registry";
+import { apiEvent, lambdaContext } from "../support/fixtures";
 import { routes, routeKey } from "../../shared/routes";
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -9,10 +9,16 @@ let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
 let query: (typeof import("../../functions/query/handler"))["handler"];
 
 beforeAll(async () => {
-  process.env.TABLE_NAME = "registry-unit";
-  process.env.ROLE_BINDINGS = JSON.stringify([{ pattern: "arn:aws:iam::*", roles: ["reader", "publisher"] }, { pattern: "*:assumed-role/ci/*", roles: ["reader", "publisher"] }]);
+  vi.stubEnv("TABLE_NAME", "registry-unit");
+  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "arn:aws:iam::*", roles: ["reader", "publisher"] }, { pattern: "*:assumed-role/ci/*", roles: ["reader", "publisher"] }]));
   ({ handler: catalog } = await import("../../functions/catalog/handler"));
   ({ handler: query } = await import("../../functions/query/handler"));
+});
+
+// Unit test files share a process (vitest.config.ts): leave no mock or variable behind.
+afterAll(() => {
+  dynamo.restore();
+  vi.unstubAllEnvs();
 });
 
 const body = (response: { body?: string }) => JSON.parse(response.body ?? "null");

@@ -6,8 +6,7 @@ import { DETAIL_TYPES, EVENT_SOURCE, modelEventDetail } from "../../shared/event
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 const schema = JSON.parse(read("docs/events.schema.json")) as { properties: Record<string, Record<string, unknown>>; $defs: { detail: unknown } };
-const eventsSection = read("README.md").split("\n## Events\n")[1]?.split("\n## ")[0] ?? "";
-const jsonBlocks = [...eventsSection.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1] ?? "null") as unknown);
+const jsonBlocks = [...read("docs/events.md").matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1] ?? "null") as unknown);
 
 describe("the documented event schema", () => {
   it("has the detail schema the publisher validates history items with", () => {
@@ -22,7 +21,7 @@ describe("the documented event schema", () => {
   });
 });
 
-describe("the README's Events section", () => {
+describe("docs/events.md", () => {
   const objects = jsonBlocks.filter((block): block is Record<string, unknown> => typeof block === "object" && block !== null && !Array.isArray(block));
   const samples = objects.filter((block) => typeof block["detail-type"] === "string");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { replayPointers } from "../../shared/domain/history-replay";
-import type { HistoryDraft } from "../../shared/store/entities/history";
+import type { HistoryDraft } from "../../shared/domain/history";
 
 const move = (version: number, fromStage: string, toStage: string): HistoryDraft => ({ action: "STAGE_CHANGED", version, fromStage, toStage, reason: "test" });
 const alias = (name: string, version?: number): HistoryDraft => ({ action: "ALIAS_CHANGED", alias: name, version });

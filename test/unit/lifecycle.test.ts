@@ -6,7 +6,7 @@ import { STAGES, versionSelector, type Stage } from "../../shared/schemas/versio
 import { policyBody } from "../../shared/schemas/policy";
 import { StageConflictError, TransitionNotAllowedError } from "../../shared/domain/errors";
 
-/** SPEC §2, written out once more by hand: the test's own copy of the state diagram. */
+/** docs/lifecycle.md's state diagram, written out once more by hand: the test's own copy of the state diagram. */
 const ALLOWED: ReadonlyArray<[Stage, Stage]> = [
   ["None", "Staging"],
   ["None", "Archived"],
@@ -39,8 +39,11 @@ describe("the stage state machine", () => {
     }
   });
 
-  it("covers all 16 pairs: 7 allowed, 9 forbidden", () => {
-    expect(forbidden).toHaveLength(9);
+  it("holds exactly the diagram's moves in its table, no other", () => {
+    const table = Object.entries(ALLOWED_MOVES).flatMap(([from, targets]) => targets.map((to) => [from, to]));
+
+    expect(table).toHaveLength(ALLOWED.length);
+    expect(table).toEqual(expect.arrayContaining([...ALLOWED]));
   });
 
   it("points an Archived → Production attempt at the rollback route", () => {

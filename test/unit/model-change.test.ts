@@ -4,7 +4,7 @@ import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dy
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RegistryStore } from "../../shared/store/registry-store";
 import { newModelItem, type ModelItem } from "../../shared/store/entities/model";
-import { registerVersion } from "../../shared/use-cases/versions";
+import { registerVersion } from "../../shared/use-cases/register-version";
 import { registerVersionBody } from "../../shared/schemas/version";
 import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -42,7 +42,7 @@ describe("a model change", () => {
 
     expect(registered.version).toBe(5);
     const [modelPut, versionPut, historyPut] = transactItems(1);
-    expect(modelPut?.Put.ConditionExpression).toBe("historySequence = :seen");
+    expect(modelPut?.Put.ConditionExpression).toBe("attribute_not_exists(revision) AND historySequence = :seen");
     expect(modelPut?.Put.ExpressionAttributeValues).toEqual({ ":seen": 5 });
     expect(modelPut?.Put.Item).toMatchObject({ latestVersion: 5, historySequence: 6 });
     expect(versionPut?.Put.Item).toMatchObject({ sk: "VERSION#0000000005", createdBy: ci.actor, createdAt: fixedNow.toISOString() });

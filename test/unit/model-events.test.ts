@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DETAIL_TYPES, EVENT_SOURCE, MalformedHistoryItemError, toModelEvent } from "../../shared/events/model-events";
-import type { HistoryDraft } from "../../shared/store/entities/history";
+import type { HistoryDraft } from "../../shared/domain/history";
 import { historyItem } from "../support/history-records";
 
 const BUS = "model-registry-test";

@@ -4,10 +4,11 @@ import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dy
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RegistryStore } from "../../shared/store/registry-store";
 import { modelKey, newModelItem, type ModelItem } from "../../shared/store/entities/model";
-import { versionKey, type VersionItem } from "../../shared/store/entities/version";
-import { productionPointerKey } from "../../shared/store/entities/stage-pointer";
-import { policyKey } from "../../shared/store/entities/policy";
-import { transitionVersion } from "../../shared/use-cases/lifecycle";
+import { toVersionView, versionKey, type VersionItem } from "../../shared/store/entities/version";
+import { newProductionPointer, productionPointerKey } from "../../shared/store/entities/stage-pointer";
+import { newPolicyItem, policyKey } from "../../shared/store/entities/policy";
+import type { PromotionPolicy } from "../../shared/schemas/policy";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import { ROLES, type Caller } from "../../shared/domain/permissions";
 import type { RegistryDeps } from "../../shared/use-cases/deps";
@@ -23,6 +24,7 @@ const NAME = "fraud_detector";
 const model = (fields: Partial<ModelItem>): ModelItem => ({ ...newModelItem({ name: NAME, actor: "someone", now: "2026-01-01T00:00:00.000Z" }), historySequence: 5, ...fields });
 const version = (number: number, stage: Stage, status = "READY") =>
   ({ ...versionKey(NAME, number), entity: "version", schemaVersion: 1, model: NAME, version: number, stage, status, metrics: { auc: 0.97 }, params: {}, features: [], dependencies: {}, lineage: { parentVersions: [], datasets: [] }, tags: {}, createdBy: "trainer", createdAt: "t", updatedAt: "t" }) as VersionItem;
+const policy = (revision: number, gates: PromotionPolicy) => newPolicyItem({ model: NAME, revision, gates, actor: "admin", now: "t" });
 const cancelled = (codes: string[]) =>
   new TransactionCanceledException({ message: "Transaction cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 const promote = (to: Stage = "Production", extra: Record<string, unknown> = {}) =>
@@ -35,8 +37,8 @@ function given(items: { model: ModelItem; versions: VersionItem[]; policyRevisio
   dynamo.on(GetCommand).resolves({});
   dynamo.on(GetCommand, { Key: modelKey(NAME) }).resolves({ Item: items.model });
   for (const v of items.versions) dynamo.on(GetCommand, { Key: versionKey(NAME, v.version) }).resolves({ Item: v });
-  if (items.policyRevision) dynamo.on(GetCommand, { Key: policyKey(NAME) }).resolves({ Item: { ...policyKey(NAME), revision: items.policyRevision, gates: { Production: { minMetrics: { auc: 0.9 } } } } });
-  if (items.pointer) dynamo.on(GetCommand, { Key: productionPointerKey(NAME) }).resolves({ Item: { ...productionPointerKey(NAME), version: items.pointer } });
+  if (items.policyRevision) dynamo.on(GetCommand, { Key: policyKey(NAME) }).resolves({ Item: policy(items.policyRevision, { Production: { minMetrics: { auc: 0.9 } } }) });
+  if (items.pointer) dynamo.on(GetCommand, { Key: productionPointerKey(NAME) }).resolves({ Item: newProductionPointer(toVersionView(version(items.pointer, "Production"))) });
 }
 
 beforeEach(() => {
@@ -52,7 +54,7 @@ describe("a promotion's transaction", () => {
 
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
     const [modelPut, versionUpdate, occupantUpdate, pointerPut, policyCheck, promoted, archived] = transaction();
-    expect(modelPut?.Put).toMatchObject({ ConditionExpression: "historySequence = :seen", Item: { stages: { Production: 2 }, historySequence: 7 } });
+    expect(modelPut?.Put).toMatchObject({ ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen", Item: { stages: { Production: 2 }, historySequence: 7 } });
     expect(versionUpdate?.Update).toMatchObject({
       Key: versionKey(NAME, 2),
       ConditionExpression: "#stage = :from AND #status = :ready",
@@ -129,8 +131,8 @@ describe("a cancelled promotion", () => {
     given({ model: model({ stages: { Staging: [2] } }), versions: [version(2, "Staging")] });
     dynamo
       .on(GetCommand, { Key: policyKey(NAME) })
-      .resolvesOnce({ Item: { revision: 1, gates: { Production: { minMetrics: { auc: 0.9 } } } } })
-      .resolves({ Item: { revision: 2, gates: { Production: { minMetrics: { auc: 0.99 } } } } });
+      .resolvesOnce({ Item: policy(1, { Production: { minMetrics: { auc: 0.9 } } }) })
+      .resolves({ Item: policy(2, { Production: { minMetrics: { auc: 0.99 } } }) });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "None", "None", "ConditionalCheckFailed", "None"]));
 
     await expect(promote()).rejects.toMatchObject({ status: 422, code: "PolicyViolation", details: [{ rule: "minMetrics.auc", actual: 0.97 }] });

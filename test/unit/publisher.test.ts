@@ -7,10 +7,16 @@ import { EventBus } from "../../shared/events/event-bus";
 import { publishChanges, type PublisherDeps } from "../../shared/events/publish-changes";
 import { newModelItem } from "../../shared/store/entities/model";
 import { historyItem, streamRecord } from "../support/history-records";
-import { lambdaContext } from "../support/registry";
+import { lambdaContext } from "../support/fixtures";
+import { createLogger } from "../../shared/logger";
 
 const eventBridge = mockClient(EventBridgeClient);
 const sqs = mockClient(SQSClient);
+// Unit test files share a process (vitest.config.ts): leave no mock behind.
+afterAll(() => {
+  eventBridge.restore();
+  sqs.restore();
+});
 const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/model-registry-test-dead-letters";
 const now = new Date("2026-11-22T10:00:05.000Z");
 const sleep = vi.fn(async (_ms: number) => undefined);
@@ -20,6 +26,7 @@ const deps: PublisherDeps = {
   deadLetters: new DeadLetterQueue(new SQSClient({ region: "us-east-1" }), DLQ_URL),
   busName: "model-registry-test",
   now: () => now,
+  logger: createLogger({ logLevel: "SILENT" }),
 };
 
 /** `count` promotions of fraud_detector, sequence numbers 1..count, stream sequence numbers 100.. */

@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { randomBytes, randomUUID } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import { createS3Client } from "../../shared/s3-client";
+import { DEFAULT_UPLOAD_SETTINGS, type RegistryConfig } from "../../shared/config";
+import { hexToBase64 } from "../../shared/domain/artifacts";
+import { sha256 } from "../support/fixtures";
+import { TEST_BUCKET } from "../support/global-setup";
+
+/**
+ * The S3 front (infra/local/s3-front.ts) in front of the tests' s3rver: what S3 enforces on the
+ * registry's presigned uploads is enforced here too, at upload time.
+ */
+
+const config = {
+  region: "us-east-1",
+  bucketName: TEST_BUCKET,
+  endpoints: { s3: inject("s3Endpoint") },
+  uploads: DEFAULT_UPLOAD_SETTINGS,
+} as RegistryConfig;
+const s3 = createS3Client(config);
+const bucketSigningAt = (clock: () => Date, uploadUrlExpirySeconds = 900) => new ArtifactBucket(s3, TEST_BUCKET, { uploadUrlExpirySeconds, clock });
+const bucket = bucketSigningAt(() => new Date());
+const uniqueKey = () => `s3-front/${randomUUID()}`;
+
+async function put(request: { url: string; headers: Record<string, string> }, body: Buffer): Promise<{ status: number; text: string; etag: string | null }> {
+  const response = await fetch(request.url, { method: "PUT", headers: request.headers, body });
+  return { status: response.status, text: await response.text(), etag: response.headers.get("etag") };
+}
+
+const s3ErrorCode = (xml: string) => /<Error>\s*<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+describe("the S3 front before s3rver", () => {
+  it("stores the declared bytes of a presigned PUT", async () => {
+    const bytes = randomBytes(4096);
+    const key = uniqueKey();
+
+    const answer = await put(await bucket.presignPut(key, sha256(bytes)), bytes);
+
+    expect(answer.status, answer.text).toBe(200);
+    expect(await bucket.digest(key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+  });
+
+  it("answers 400 BadDigest to a presigned PUT of other bytes, and stores nothing", async () => {
+    const declared = randomBytes(4096);
+    const key = uniqueKey();
+
+    const answer = await put(await bucket.presignPut(key, sha256(declared)), randomBytes(4096));
+
+    expect(answer.status).toBe(400);
+    expect(s3ErrorCode(answer.text), answer.text).toBe("BadDigest");
+    expect(await bucket.head(key)).toBeUndefined();
+  });
+
+  it("answers 400 BadDigest to a part of other bytes, and assembles the upload from the right ones", async () => {
+    const part = randomBytes(64 * 1024);
+    const key = uniqueKey();
+    const uploadId = await bucket.startMultipart(key, "application/octet-stream");
+    const url = await bucket.presignPart(key, uploadId, 1, sha256(part));
+
+    const wrong = await put(url, randomBytes(part.length));
+    const right = await put(url, part);
+
+    expect(wrong.status).toBe(400);
+    expect(s3ErrorCode(wrong.text), wrong.text).toBe("BadDigest");
+    expect(right.status, right.text).toBe(200);
+    expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: right.etag as string, sha256: sha256(part) }])).toBe("completed");
+    expect(await bucket.digest(key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
+  });
+
+  it("answers 400 BadDigest when an unsigned checksum header does not match the body", async () => {
+    const key = uniqueKey();
+    const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key }), { expiresIn: 60 });
+
+    const answer = await put({ url, headers: { "x-amz-checksum-sha256": hexToBase64(sha256("other bytes")) } }, Buffer.from("these bytes"));
+
+    expect(answer.status).toBe(400);
+    expect(s3ErrorCode(answer.text), answer.text).toBe("BadDigest");
+    expect(await bucket.head(key)).toBeUndefined();
+  });
+
+  it("answers 403 AccessDenied to an expired URL", async () => {
+    const bytes = randomBytes(1024);
+    const key = uniqueKey();
+    const signedAnHourAgo = bucketSigningAt(() => new Date(Date.now() - 3_600_000), 60);
+
+    const answer = await put(await signedAnHourAgo.presignPut(key, sha256(bytes)), bytes);
+
+    expect(answer.status).toBe(403);
+    expect(s3ErrorCode(answer.text), answer.text).toBe("AccessDenied");
+    expect(answer.text).toContain("Request has expired");
+    expect(await bucket.head(key)).toBeUndefined();
+  });
+
+  it("answers 403 SignatureDoesNotMatch to a URL used for another key, or without its signed checksum header", async () => {
+    const bytes = randomBytes(1024);
+    const key = uniqueKey();
+    const otherKey = uniqueKey();
+    const signed = await bucket.presignPut(key, sha256(bytes));
+
+    const elsewhere = await put({ ...signed, url: signed.url.replace(key, otherKey) }, bytes);
+    const { "x-amz-checksum-sha256": _checksum, ...withoutChecksum } = signed.headers;
+    const unchecked = await put({ ...signed, headers: withoutChecksum }, bytes);
+
+    for (const answer of [elsewhere, unchecked]) {
+      expect(answer.status).toBe(403);
+      expect(s3ErrorCode(answer.text), answer.text).toBe("SignatureDoesNotMatch");
+    }
+    expect(await bucket.head(otherKey)).toBeUndefined();
+    expect(await bucket.head(key)).toBeUndefined();
+  });
+
+  it("answers 412 PreconditionFailed to an If-None-Match: * PUT over a stored object, which stays as it was", async () => {
+    const bytes = randomBytes(1024);
+    const key = uniqueKey();
+    const signed = await bucket.presignPut(key, sha256(bytes));
+    expect((await put(signed, bytes)).status).toBe(200);
+
+    const again = await put(signed, bytes);
+
+    expect(again.status).toBe(412);
+    expect(s3ErrorCode(again.text), again.text).toBe("PreconditionFailed");
+    expect(await bucket.digest(key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+  });
+
+  it("lets exactly one of two concurrent If-None-Match: * PUTs of one key store it", async () => {
+    const bytes = randomBytes(256 * 1024);
+    const key = uniqueKey();
+    const signed = await bucket.presignPut(key, sha256(bytes));
+
+    const statuses = (await Promise.all([put(signed, bytes), put(signed, bytes)])).map((answer) => answer.status).sort();
+
+    expect(statuses).toEqual([200, 412]);
+  });
+});

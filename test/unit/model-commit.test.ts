@@ -1,0 +1,137 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { mockClient } from "aws-sdk-client-mock";
+import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { RegistryStore } from "../../shared/store/registry-store";
+import { unchanged, type ChangeLog, type RetryPolicy } from "../../shared/store/model-change";
+import { newModelItem, type ModelItem } from "../../shared/store/entities/model";
+import { putSemverLabel } from "../../shared/store/entities/semver-label";
+
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
+const dynamo = mockClient(documents);
+const NAME = "fraud_detector";
+const who = { actor: "arn:aws:iam::123456789012:role/ci", requestId: "req-3" };
+
+const model = (fields: Partial<ModelItem>): ModelItem => ({ ...newModelItem({ name: NAME, actor: "someone", now: "2026-01-01T00:00:00.000Z" }), ...fields });
+const cancelled = (codes: string[]) => new TransactionCanceledException({ message: "Transaction cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+type Put = { Put: { Item: Record<string, unknown>; ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown>; TableName: string } };
+const transaction = (call = 0) => dynamo.commandCalls(TransactWriteCommand)[call]?.args[0].input.TransactItems as Put[];
+
+/** A clock that only the retry's sleep moves: waiting costs no real time. */
+function fakeRetry(deadlineMs: number, backoffMs: number): RetryPolicy & { slept: number[] } {
+  let elapsed = 0;
+  const slept: number[] = [];
+  return {
+    deadlineMs,
+    backoffMs: () => backoffMs,
+    sleep: async (ms) => {
+      slept.push(ms);
+      elapsed += ms;
+    },
+    now: () => elapsed,
+    slept,
+  };
+}
+
+function recordingLog(): ChangeLog & { entries: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+  const entries: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
+  return {
+    entries,
+    info: (message, attributes) => entries.push({ level: "info", message, attributes }),
+    warn: (message, attributes) => entries.push({ level: "warn", message, attributes }),
+  };
+}
+
+const storeWith = (retry: RetryPolicy, log: ChangeLog = recordingLog()) => new RegistryStore(documents, "registry", () => new Date("2026-11-22T10:00:00.000Z"), () => "event-id", { retry, log });
+
+beforeEach(() => {
+  dynamo.reset();
+});
+
+describe("the commit engine", () => {
+  it("answers 409 ConcurrentModification once contention outlasts the retry deadline, logging every retry with its attempt", async () => {
+    const retry = fakeRetry(1_000, 400);
+    const log = recordingLog();
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 3 }) });
+    dynamo.on(TransactWriteCommand).rejects(cancelled(["ConditionalCheckFailed"]));
+
+    await expect(storeWith(retry, log).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => "done" }))).rejects.toMatchObject({
+      status: 409,
+      code: "ConcurrentModification",
+    });
+
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(retry.slept).toEqual([400, 400, 400]);
+    expect(log.entries.map((e) => [e.level, e.attributes.model, e.attributes.attempt])).toEqual([
+      ["info", NAME, 0],
+      ["info", NAME, 1],
+      ["info", NAME, 2],
+      ["warn", NAME, 3],
+    ]);
+  });
+
+  it("bumps the revision and conditions the model on the one it read, even for a change that writes no history", async () => {
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 7, historySequence: 12 }) });
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => undefined }));
+
+    const [modelPut, ...rest] = transaction();
+    expect(rest).toEqual([]);
+    expect(modelPut?.Put).toMatchObject({ TableName: "registry", ConditionExpression: "revision = :seen", ExpressionAttributeValues: { ":seen": 7 }, Item: { revision: 8, historySequence: 12 } });
+  });
+
+  it("gives a model from before revisions its first one, pinned by its history sequence", async () => {
+    dynamo.on(GetCommand).resolves({ Item: model({ historySequence: 4 }) });
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => undefined }));
+
+    expect(transaction()[0]?.Put).toMatchObject({ ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen", ExpressionAttributeValues: { ":seen": 4 }, Item: { revision: 1 } });
+  });
+
+  it("writes nothing when the plan says unchanged, and answers with the plan's answer", async () => {
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 2 }) });
+
+    const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, () => unchanged("as it was"));
+
+    expect(answer).toBe("as it was");
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it("ends with the conflict a failed guarded write names, without retrying, and logs it", async () => {
+    const log = recordingLog();
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 2 }) });
+    dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "ConditionalCheckFailed"]));
+
+    const outcome = await storeWith(fakeRetry(1_000, 1), log).changeOrConflict(who, NAME, (current) => ({
+      model: current as ModelItem,
+      writes: [{ write: putSemverLabel(NAME, "1.0.0", 3), conflict: { semverTaken: "1.0.0" } }],
+      history: [],
+      result: () => "committed",
+    }));
+
+    expect(outcome).toEqual({ conflict: { semverTaken: "1.0.0" } });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(log.entries).toEqual([expect.objectContaining({ attributes: expect.objectContaining({ model: NAME, attempt: 0, conflict: { semverTaken: "1.0.0" } }) })]);
+  });
+
+  it("re-plans when a guarded write that names no conflict fails: that is contention", async () => {
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 2 }) });
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled(["None", "ConditionalCheckFailed"])).resolves({});
+    let plans = 0;
+
+    const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => {
+      plans++;
+      return { model: current as ModelItem, writes: [{ write: putSemverLabel(NAME, "1.0.0", 3) }], history: [], result: () => "committed" };
+    });
+
+    expect([answer, plans]).toEqual(["committed", 2]);
+  });
+
+  it("refuses to read an item of a schema version this release does not know, saying so", async () => {
+    dynamo.on(GetCommand).resolves({ Item: { ...model({}), schemaVersion: 2 } });
+
+    await expect(storeWith(fakeRetry(1_000, 1)).getModel(NAME)).rejects.toThrow(`Item MODEL#${NAME}/MODEL is model schema version 2; this release reads version 1 only.`);
+  });
+});
