@@ -7,9 +7,12 @@ import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
 import { FUNCTIONS, isWriteRoute, routes, type FunctionName, type Grant } from "../shared/routes";
+import { environmentOf } from "../shared/config";
 import type { EnvironmentConfig } from "./config";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
 import { roleBindingsFor } from "./role-bindings";
@@ -18,6 +21,8 @@ export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly table: ITable;
   readonly artifactsBucket: IBucket;
+  /** Every alarm of this stack notifies it (the stateful stack's). */
+  readonly alarmTopic: ITopic;
   /** Where `<functionName>/handler.ts` live; defaults to the repository's functions/. */
   readonly functionsDir?: string;
 }
@@ -30,6 +35,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config, table, artifactsBucket } = props;
+    const notify = new SnsAction(props.alarmTopic);
     const functionsDir = props.functionsDir ?? join(REPO_ROOT, "functions");
 
     // Exhaustive on purpose: a new grant string in FUNCTIONS does not compile until it is mapped here.
@@ -42,16 +48,16 @@ export class ApiStack extends Stack {
       deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
     };
 
-    const environment = {
-      TABLE_NAME: table.tableName,
-      BUCKET_NAME: artifactsBucket.bucketName,
-      BUS_NAME: `model-registry-${config.name}`,
-      NAMING_POLICY: config.namingPolicy,
+    const environment = environmentOf({
+      tableName: table.tableName,
+      bucketName: artifactsBucket.bucketName,
+      busName: `model-registry-${config.name}`,
+      namingPolicy: config.namingPolicy,
       // Anchored on the deploying account: a deploy-time value unless the config pins one.
-      ROLE_BINDINGS: this.toJsonString(roleBindingsFor(config.roleBindings, this.account, this.partition)),
-      UPLOAD_URL_EXPIRY_SECONDS: String(config.artifacts.uploadUrlExpirySeconds),
-      MAX_ARTIFACT_BYTES: String(config.artifacts.maxArtifactBytes),
-    };
+      roleBindings: this.toJsonString(roleBindingsFor(config.roleBindings, this.account, this.partition)),
+      uploadUrlExpirySeconds: String(config.artifacts.uploadUrlExpirySeconds),
+      maxArtifactBytes: String(config.artifacts.maxArtifactBytes),
+    });
 
     this.functions = {} as Record<FunctionName, RegistryFunction>;
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
@@ -73,11 +79,12 @@ export class ApiStack extends Stack {
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: TreatMissingData.NOT_BREACHING,
-        });
+        })
+        .addAlarmAction(notify);
       this.functions[name] = fn;
     }
 
-    // SigV4 on every route: the caller's verified ARN is the actor (SPEC §6).
+    // SigV4 on every route: the caller's verified ARN is the actor (docs/operations.md, Who may call).
     this.api = new HttpApi(this, "HttpApi", {
       apiName: `model-registry-${config.name}`,
       defaultAuthorizer: new HttpIamAuthorizer(),
@@ -117,5 +124,10 @@ export class ApiStack extends Stack {
     }
 
     new CfnOutput(this, "ApiUrl", { value: stage.url, description: "Base URL of the registry API (SigV4-signed requests)" });
+    new CfnOutput(this, "ApiId", { value: this.api.apiId, description: "HTTP API id (CloudWatch metrics, aws apigatewayv2 commands)" });
+    new CfnOutput(this, "ExecuteApiArn", {
+      value: this.api.arnForExecuteApi("*", "/*"),
+      description: "Allow execute-api:Invoke on this ARN in a caller's IAM policy; its registry role comes from roleBindings",
+    });
   }
 }

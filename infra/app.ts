@@ -1,10 +1,11 @@
-import { App, Tags, Validations } from "aws-cdk-lib";
-import { AwsSolutionsChecks } from "cdk-nag";
+import { App, Tags } from "aws-cdk-lib";
 import { existsSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ApiStack } from "./api-stack";
 import { getEnvironmentConfig } from "./config";
 import { EventsStack } from "./events-stack";
+import { MonitoringStack } from "./monitoring-stack";
+import { addPolicyChecks } from "./policy-checks";
 import { StatefulStack } from "./stateful-stack";
 
 export interface RegistryApp {
@@ -12,6 +13,7 @@ export interface RegistryApp {
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
   readonly events: EventsStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /** Builds one environment's stacks (`cdk synth -c env=<name>`); tests call this directly, without a subprocess. */
@@ -27,6 +29,7 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     config,
     table: stateful.table,
     artifactsBucket: stateful.artifactsBucket,
+    alarmTopic: stateful.alarmTopic,
     description: `Model registry (${config.name}): HTTP API and functions`,
   });
 
@@ -35,14 +38,25 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     config,
     table: stateful.table,
     bus: stateful.bus,
+    alarmTopic: stateful.alarmTopic,
     description: `Model registry (${config.name}): events publisher, dead-letter queue and deployment rules`,
+  });
+
+  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
+    env,
+    config,
+    alarmTopic: stateful.alarmTopic,
+    api: api.api,
+    functions: { ...api.functions, publisher: events.publisher },
+    publisher: events.publisher,
+    deadLetters: events.deadLetters,
+    description: `Model registry (${config.name}): API alarms and the dashboard`,
   });
 
   Tags.of(app).add("project", "model-registry");
   Tags.of(app).add("environment", config.name);
-  // cdk-nag 3 is a policy-validation plugin: unacknowledged errors fail synth, every finding lands in the validation report.
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stateful, api, events };
+  addPolicyChecks(app);
+  return { app, stateful, api, events, monitoring };
 }
 
 // Synthesize only when run as the CDK app (cdk.json), not when a test imports buildApp.

@@ -24,17 +24,13 @@ export interface EnvironmentConfig {
   /**
    * Which principals of the deploying account hold which roles. The API stack anchors each on that
    * account (infra/role-bindings.ts) and hands them to the handlers as ROLE_BINDINGS. Placeholders
-   * until each account names its roles.
+   * until each account names its roles (docs/deploy.md, Role bindings).
    */
   readonly roleBindings: readonly AccountRoleBinding[];
   /** Default-stage throttling: protects the table from a runaway CI loop. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
-  readonly alarms: {
-    /** Lambda `Errors` sum over one period that raises the alarm. */
-    readonly functionErrors: number;
-    readonly period: Duration;
-  };
-  /** SPEC §7: the bus's archive, the outbox publisher's stream settings, and the rules that start deployments. */
+  readonly alarms: AlarmsConfig;
+  /** docs/events.md: the bus's archive, the outbox publisher's stream settings, and the rules that start deployments. */
   readonly events: EventsConfig;
   readonly artifacts: ArtifactsConfig;
 }
@@ -52,7 +48,20 @@ export interface AccountRoleBinding {
   readonly roles: readonly Role[];
 }
 
-/** SPEC §4: upload URLs and the artifacts bucket. */
+/** docs/operations.md, Alarms: every alarm notifies the environment's SNS topic. */
+export interface AlarmsConfig {
+  /** Lambda `Errors` sum over one period that raises a function's alarm. */
+  readonly functionErrors: number;
+  /** API answers that are 5xx, in percent of all requests over one period, that raise the alarm. */
+  readonly serverErrorRatePercent: number;
+  /** Lambda `Throttles`, summed over the registry's functions for one period, that raise the alarm. */
+  readonly throttles: number;
+  readonly period: Duration;
+  /** Subscribed to the alarm topic when set (the address confirms by mail once). None by default: subscribe on-call tooling to the topic instead. */
+  readonly email?: string;
+}
+
+/** docs/artifacts.md: upload URLs and the artifacts bucket. */
 export interface ArtifactsConfig {
   /** How long presigned upload URLs live (UPLOAD_URL_EXPIRY_SECONDS); long uploads ask for fresh part URLs. */
   readonly uploadUrlExpirySeconds: number;
@@ -70,10 +79,11 @@ export interface EventsConfig {
   readonly publisherRetryAttempts: number;
   /** Stream records older than this when the publisher reads them raise the alarm: announcements are falling behind. */
   readonly maxIteratorAge: Duration;
+  /** Empty by default: a target that does not exist would send every matching event to the DLQ (docs/deploy.md, Deployment triggers). */
   readonly deploymentTriggers: readonly DeploymentTriggerConfig[];
 }
 
-/** "When `model` enters `stage`, start the state machine `stateMachineName` (in this account and region)." Placeholders until each team names its pipeline. */
+/** "When `model` enters `stage`, start the state machine `stateMachineName` (in this account and region); the state machine must exist." */
 export interface DeploymentTriggerConfig {
   /** Construct id: unique per environment, stable (renaming replaces the rule). */
   readonly id: string;
@@ -102,15 +112,14 @@ export const environments: Record<Env, EnvironmentConfig> = {
       { service: "iam", principal: "*", roles: ROLES },
     ],
     throttle: { rateLimit: 50, burstLimit: 100 },
-    alarms: { functionErrors: 10, period: Duration.minutes(5) },
+    alarms: { functionErrors: 10, serverErrorRatePercent: 10, throttles: 10, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
     events: {
       archiveRetention: Duration.days(30),
       publisherBatchSize: 100,
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(15),
-      // dev deploys to a test endpoint as soon as a version is in Staging.
-      deploymentTriggers: [{ id: "FraudDetectorStaging", model: "fraud_detector", stage: "Staging", stateMachineName: "fraud-detector-deploy-dev" }],
+      deploymentTriggers: [],
     },
   },
   staging: {
@@ -123,14 +132,14 @@ export const environments: Record<Env, EnvironmentConfig> = {
     namingPolicy: "strict",
     roleBindings: [ci(["reader", "publisher", "promoter"]), admin(ROLES)],
     throttle: { rateLimit: 100, burstLimit: 200 },
-    alarms: { functionErrors: 5, period: Duration.minutes(5) },
+    alarms: { functionErrors: 5, serverErrorRatePercent: 5, throttles: 5, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
     events: {
       archiveRetention: Duration.days(90),
       publisherBatchSize: 100,
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(5),
-      deploymentTriggers: [{ id: "FraudDetectorProduction", model: "fraud_detector", stage: "Production", stateMachineName: "fraud-detector-deploy-staging" }],
+      deploymentTriggers: [],
     },
   },
   prod: {
@@ -143,14 +152,14 @@ export const environments: Record<Env, EnvironmentConfig> = {
     namingPolicy: "strict",
     roleBindings: [ci(["reader", "publisher"]), release(["reader", "promoter"]), admin(ROLES)],
     throttle: { rateLimit: 200, burstLimit: 400 },
-    alarms: { functionErrors: 1, period: Duration.minutes(5) },
+    alarms: { functionErrors: 1, serverErrorRatePercent: 1, throttles: 1, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
     events: {
       archiveRetention: Duration.days(365),
       publisherBatchSize: 100,
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(5),
-      deploymentTriggers: [{ id: "FraudDetectorProduction", model: "fraud_detector", stage: "Production", stateMachineName: "fraud-detector-deploy-prod" }],
+      deploymentTriggers: [],
     },
   },
 };

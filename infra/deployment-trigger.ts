@@ -15,7 +15,7 @@ export interface DeploymentTriggerProps {
 }
 
 /**
- * "When a version of model X enters stage S, start target T" (SPEC §7): a rule on the registry's
+ * "When a version of model X enters stage S, start target T" (docs/events.md, Rules): a rule on the registry's
  * bus matching `Model Version Stage Changed` events with that model and `toStage`. A rollback is a
  * move into Production too, so it redeploys the version it restores.
  */

@@ -1,17 +1,21 @@
-import { Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
-import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { ComparisonOperator, TreatMissingData, type IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { SfnStateMachine } from "aws-cdk-lib/aws-events-targets";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
 import { OUTBOX_STREAM_FILTER } from "../shared/events/model-events";
+import { environmentOf } from "../shared/config";
 import type { EnvironmentConfig } from "./config";
 import { DeploymentTrigger } from "./deployment-trigger";
+import { acknowledgeGuardRule } from "./policy-checks";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
 
 export interface EventsStackProps extends StackProps {
@@ -19,12 +23,14 @@ export interface EventsStackProps extends StackProps {
   /** The table whose stream carries the outbox (new history items). */
   readonly table: ITable;
   readonly bus: IEventBus;
+  /** Every alarm of this stack notifies it (the stateful stack's). */
+  readonly alarmTopic: ITopic;
   /** Where `publisher/handler.ts` lives; defaults to the repository's functions/. */
   readonly functionsDir?: string;
 }
 
 /**
- * The transactional outbox's relay (SPEC §7): the publisher function reads new history items from
+ * The transactional outbox's relay (docs/events.md): the publisher function reads new history items from
  * the table's stream and puts them on the bus; a dead-letter queue and alarms catch what fails;
  * the environment's deployment rules listen on the bus.
  */
@@ -50,12 +56,13 @@ export class EventsStack extends Stack {
       id: "AwsSolutions-SQS3",
       reason: "This queue is itself the dead-letter queue of the events publisher, its stream event source and the deployment rules' targets; nothing consumes it but a human after the alarm.",
     });
+    acknowledgeGuardRule(this.deadLetters, "sqs_dlq_check", "This queue is itself the registry's dead-letter queue: a message that lands here is kept 14 days and raises the alarm.");
 
     this.publisher = new RegistryFunction(this, "Publisher", {
       entry: join(props.functionsDir ?? join(REPO_ROOT, "functions"), "publisher", "handler.ts"),
       description: "Announces committed changes (new history items on the table's stream) on the registry's event bus",
       config,
-      environment: { TABLE_NAME: table.tableName, BUS_NAME: bus.eventBusName, DLQ_URL: this.deadLetters.queueUrl },
+      environment: environmentOf({ tableName: table.tableName, busName: bus.eventBusName, deadLetterQueueUrl: this.deadLetters.queueUrl }),
       memorySize: 256,
       timeout: Duration.seconds(60),
     })
@@ -78,7 +85,7 @@ export class EventsStack extends Stack {
       reason: "dynamodb:ListStreams (granted by the stream event source) and the X-Ray trace actions do not support resource-level permissions; the stream reads are scoped to the table's stream ARN.",
     });
 
-    this.alarms(config, name);
+    this.alarms(config, name, new SnsAction(props.alarmTopic));
 
     for (const trigger of config.events.deploymentTriggers) {
       const stateMachine = StateMachine.fromStateMachineName(this, `${trigger.id}StateMachine`, trigger.stateMachineName);
@@ -89,24 +96,26 @@ export class EventsStack extends Stack {
         target: new SfnStateMachine(stateMachine, { deadLetterQueue: this.deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
       });
     }
+
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetters.queueUrl, description: "Events that were not announced or not delivered (docs/operations.md, Alarms and dead letters)" });
   }
 
-  private alarms(config: EnvironmentConfig, name: string): void {
+  private alarms(config: EnvironmentConfig, name: string, notify: IAlarmAction): void {
     const common = { evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING };
     this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "DeadLettersAlarm", {
       ...common,
-      alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (README, Events)`,
+      alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (docs/operations.md, Alarms and dead letters)`,
       threshold: 1,
-    });
+    }).addAlarmAction(notify);
     this.publisher.function.metricErrors({ period: config.alarms.period, statistic: "Sum" }).createAlarm(this, "PublisherErrors", {
       ...common,
       alarmDescription: `${name}: events publisher errors`,
       threshold: config.alarms.functionErrors,
-    });
+    }).addAlarmAction(notify);
     this.publisher.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "PublisherIteratorAge", {
       ...common,
       alarmDescription: `${name}: announcements are falling behind the table's stream`,
       threshold: config.events.maxIteratorAge.toMilliseconds(),
-    });
+    }).addAlarmAction(notify);
   }
 }

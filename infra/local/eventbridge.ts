@@ -7,7 +7,7 @@ import { entrySize, MAX_BYTES_PER_CALL, MAX_ENTRIES_PER_CALL } from "../../share
 import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy } from "./event-delivery";
 
 /**
- * The local stand-in for an EventBridge bus (SPEC §1): it speaks PutEvents on the AWS JSON 1.1
+ * The local stand-in for an EventBridge bus (docs/local.md): it speaks PutEvents on the AWS JSON 1.1
  * protocol, so the publisher's real EventBridgeClient talks to it through `endpoint`. Every
  * accepted event is appended to `events.jsonl` as EventBridge delivers it to a target, then
  * routed by the rules file to HTTP targets (./event-delivery.ts).
@@ -39,6 +39,8 @@ export interface LocalEventBridge {
   queueUrl(name: string): string;
   /** Target deliveries not yet finished, for tests that wait for them. */
   pendingDeliveries(): number;
+  /** Delivery attempts a target did not take, for tests that wait for retries. */
+  failedDeliveryAttempts(): number;
   stop(): Promise<void>;
 }
 
@@ -150,6 +152,7 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     rulesFile: rules.path,
     queueUrl: (name) => `${endpoint}/${ACCOUNT_ID}/${name}`,
     pendingDeliveries: () => delivery.pending(),
+    failedDeliveryAttempts: () => delivery.failedAttempts(),
     async stop() {
       delivery.stop();
       await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { createServer, ServerResponse, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
@@ -13,24 +13,41 @@ import { routes, routeKey, type FunctionName, type RouteDefinition } from "../..
  * difference, so there is no "local mode" anywhere in functions/ or shared/.
  *
  * Its own refusals carry API Gateway's status and `message`, in this order: 401 for a caller
- * without a valid token, 404 `Not Found` for any method and path outside the route table
- * (CONNECT included), 413 for a body over 10 MiB. Unlike AWS, which routes before it
- * authorizes, the caller comes first, so a caller without a token learns nothing about routes.
- * Not done: SigV4, throttling, CORS, the 30-second integration timeout.
+ * without a valid token, 403 for a SigV4 signature that does not verify, 404 `Not Found` for any
+ * method and path outside the route table (CONNECT included), 413 for a body over 10 MiB. Unlike
+ * AWS, which routes before it authorizes, the caller comes first, so an unknown caller learns
+ * nothing about routes. Not done: throttling, CORS, the 30-second integration timeout.
  */
 
-/** Who a request acts as, or why it is refused: 401 Unauthorized, as an HTTP API's JWT authorizer answers a missing or unknown bearer token. */
-export type ActorResolution = { readonly actor: string } | { readonly refused: string };
+/**
+ * Who a request acts as, or why it is refused: `refused`, 401 Unauthorized, as an HTTP API's JWT
+ * authorizer answers a missing or unknown bearer token; `forbidden`, 403 with the message IAM
+ * authorization gives a signature that does not verify.
+ */
+export type ActorResolution =
+  | { readonly actor: string }
+  | { readonly refused: string }
+  | { readonly forbidden: { readonly gatewayMessage: string; readonly code: string; readonly message: string } };
+
+/** What a caller resolver may look at: enough to check a bearer token, or to recompute a SigV4 signature. */
+export interface CallerRequest {
+  readonly method: string;
+  /** The request target as received: the path still percent-encoded, and the query string. */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The body's SHA-256 (hex). Reads the body; only a signature check needs it. */
+  readonly bodySha256: () => Promise<string>;
+}
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2 | undefined>;
 
 export interface GatewayOptions {
   /** Loads a function's handler; defaults to importing functions/<fn>/handler.ts. Called once per function. */
   readonly loadHandler?: (fn: FunctionName) => Promise<LambdaHandler>;
-  /** The verified caller every request acts as; defaults to `local:<os user>` (README, Try it). */
+  /** The verified caller every request acts as; defaults to `local:<os user>` (docs/local.md, Callers). */
   readonly actor?: string;
-  /** Decides the caller from the request's headers instead (a tokens file); overrides `actor`. */
-  readonly resolveActor?: (headers: IncomingHttpHeaders) => ActorResolution;
+  /** Decides the caller from the request instead (a tokens or credentials file); overrides `actor`. */
+  readonly resolveActor?: (request: CallerRequest) => ActorResolution | Promise<ActorResolution>;
   /** Defaults to the shared route table. */
   readonly routes?: readonly RouteDefinition[];
   /** No access log line per request. */
@@ -45,7 +62,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** API Gateway's maximum integration timeout for HTTP APIs; only reported through getRemainingTimeInMillis. */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 const ACCOUNT_ID = "000000000000";
-const REGION = "us-east-1";
+/** The region the local API plays: a SigV4 signature must be scoped to it, as to the deployed API's. */
+export const REGION = "us-east-1";
 
 export function defaultActor(): string {
   let user: string | undefined;
@@ -273,21 +291,29 @@ export function lambdaContext(fn: FunctionName, requestId: string, startedAt: nu
 
 const TOO_LARGE = Symbol("too large");
 
+interface ReceivedBody {
+  readonly bytes: Buffer | typeof TOO_LARGE;
+  /** Of every byte received, a body too large included: what a SigV4 signature covers. */
+  readonly sha256: string;
+}
+
 /**
  * Reads the whole body, keeping at most MAX_BODY_BYTES. A larger one is still read to its end:
  * closing the connection while the client is sending resets it, and the client sees EPIPE or
  * ECONNRESET instead of the 413. (Node's requestTimeout bounds a client that never stops.)
  */
-function readBody(request: IncomingMessage): Promise<Buffer | typeof TOO_LARGE> {
+function readBody(request: IncomingMessage): Promise<ReceivedBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const hash = createHash("sha256");
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
+      hash.update(chunk);
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       else chunks.length = 0;
     });
-    request.once("end", () => resolve(size > MAX_BODY_BYTES ? TOO_LARGE : Buffer.concat(chunks)));
+    request.once("end", () => resolve({ bytes: size > MAX_BODY_BYTES ? TOO_LARGE : Buffer.concat(chunks), sha256: hash.digest("hex") }));
     request.once("error", reject);
   });
 }
@@ -366,11 +392,16 @@ export function createGateway(options: GatewayOptions = {}): Server {
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
     const rawQueryString = queryAt === -1 ? "" : target.slice(queryAt + 1);
 
+    // Read once, when a signature check or the handler first needs it.
+    let received: Promise<ReceivedBody> | undefined;
+    const receive = () => (received ??= readBody(request));
+
     // The caller first: one without a valid token learns nothing about routes, sizes or validation.
-    const caller = resolveActor(request.headers);
+    const caller = await resolveActor({ method, target, headers: request.headers, bodySha256: async () => (await receive()).sha256 });
     if ("refused" in caller) {
       return refuse(response, { status: 401, gatewayMessage: "Unauthorized", code: "Unauthorized", message: caller.refused, headers: { "www-authenticate": 'Bearer realm="model-registry"' } }, requestId);
     }
+    if ("forbidden" in caller) return refuse(response, { status: 403, ...caller.forbidden }, requestId);
 
     let found: RouteMatch;
     try {
@@ -385,7 +416,7 @@ export function createGateway(options: GatewayOptions = {}): Server {
       return refuse(response, { status: 404, gatewayMessage: "Not Found", code: "RouteNotFound", message: `No route ${method} ${rawPath}.${accepted} GET /openapi.json lists every route.` }, requestId);
     }
 
-    const body = await readBody(request);
+    const body = (await receive()).bytes;
     if (body === TOO_LARGE) {
       const message = `The request body exceeds ${MAX_BODY_BYTES} bytes (10 MiB), API Gateway's limit. Upload artifacts to their presigned URLs instead.`;
       return refuse(response, { status: 413, gatewayMessage: "Request Entity Too Large", code: "PayloadTooLarge", message }, requestId);

@@ -1,4 +1,6 @@
 import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { connect, type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -8,12 +10,12 @@ import { OUTBOX_STREAM_FILTER } from "../../shared/events/model-events";
 import { ensureTable } from "./create-table";
 import { assertJava17, JavaMissingError, localCredentials, startDynamoDbLocal, startS3rver, type RunningEngine } from "./engines";
 import { startLocalEventBridge } from "./eventbridge";
-import { defaultActor, importHandler, startGateway, type RunningGateway } from "./gateway";
+import { createGateway, defaultActor } from "./gateway";
 import { startStreamTailer, type RunningTailer } from "./stream-tailer";
-import { bearerTokenResolver, loadTokensFile, roleBindingsFor, TokensFileError } from "./tokens";
+import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
- * `npm start`: the registry on a laptop or CI machine (SPEC §1). DynamoDB Local and s3rver keep
+ * `npm start`: the registry on a laptop or CI machine (docs/local.md). DynamoDB Local and s3rver keep
  * their data under REGISTRY_DATA_DIR; the local gateway runs the very same Lambda handlers,
  * whose SDK clients are pointed at those engines through the same config the Lambdas read.
  */
@@ -37,6 +39,8 @@ export interface LocalRegistryOptions {
   readonly rulesFile?: string;
   /** Bearer tokens → principals and roles (./tokens.ts). Default: REGISTRY_TOKENS_FILE; without one every request acts as `actor` with every role. */
   readonly tokensFile?: string;
+  /** Access keys → secrets, principals and roles, for SigV4-signed requests (./tokens.ts). Default: REGISTRY_CREDENTIALS_FILE. */
+  readonly credentialsFile?: string;
 }
 
 export interface LocalRegistry {
@@ -45,6 +49,8 @@ export interface LocalRegistry {
   readonly actor: string;
   /** When set, callers authenticate with its bearer tokens instead of acting as `actor`. */
   readonly tokensFile?: string;
+  /** When set, callers may sign requests with SigV4 with its access keys. */
+  readonly credentialsFile?: string;
   readonly engines: { readonly dynamodb: string; readonly s3: string };
   /** The local bus: where it listens, the events log every event is appended to, and the rules file. */
   readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string };
@@ -72,11 +78,12 @@ function portFrom(value: string | undefined): number {
  * module loads, so this sets process.env for the whole process: one local registry per process.
  *
  * 1. read the tokens file, if any, and check for Java 17+ (DynamoDB Local);
- * 2. bind the API port first, so a taken port fails fast without starting Java;
- * 3. start DynamoDB Local and s3rver with their data under `dataDir`, on free ports;
+ * 2. check that nothing answers on the API port, so a taken port fails fast without starting Java;
+ * 3. start DynamoDB Local and s3rver with their data under `dataDir`, on free ports of 127.0.0.1;
  * 4. create the table (shared definition) and bucket when absent;
- * 5. point the handlers' environment at the engines; only then may requests load handlers;
- * 6. tail the table's stream into the events publisher, as the event source mapping does in AWS.
+ * 5. point the handlers' environment at the engines, and tail the table's stream into the events
+ *    publisher, as the event source mapping does in AWS;
+ * 6. only then listen on the API port: until it answers, a connection is refused (docs/local.md).
  */
 export async function startLocalRegistry(options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
   const port = options.port ?? portFrom(process.env.PORT);
@@ -86,39 +93,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const actor = options.actor ?? defaultActor();
   const rulesFile = options.rulesFile ?? (process.env.REGISTRY_RULES_FILE ? resolve(process.env.REGISTRY_RULES_FILE) : undefined);
   const tokensFile = options.tokensFile ?? (process.env.REGISTRY_TOKENS_FILE ? resolve(process.env.REGISTRY_TOKENS_FILE) : undefined);
-  const tokens = tokensFile ? await loadTokensFile(tokensFile) : undefined;
+  const credentialsFile = options.credentialsFile ?? (process.env.REGISTRY_CREDENTIALS_FILE ? resolve(process.env.REGISTRY_CREDENTIALS_FILE) : undefined);
+  const tokens = await loadCallers({ tokensFile, credentialsFile });
 
   await assertJava17();
+  await assertNothingAnswers(port, host);
+  const api = localApi(createGateway({ actor, resolveActor: tokens && callerResolver(tokens), quiet: options.quiet }));
 
-  let markReady!: () => void;
-  let markFailed!: (error: Error) => void;
-  const ready = new Promise<void>((resolveReady, rejectReady) => {
-    markReady = resolveReady;
-    markFailed = rejectReady;
-  });
-  ready.catch(() => undefined);
-
-  let gateway: RunningGateway;
-  try {
-    gateway = await startGateway({
-      port,
-      host,
-      actor,
-      resolveActor: tokens && bearerTokenResolver(tokens),
-      quiet: options.quiet,
-      // Handlers build their clients at module load: none may load before the environment is set.
-      loadHandler: async (fn) => {
-        await ready;
-        return importHandler(fn);
-      },
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
-    }
-    throw error;
-  }
-
+  let tailer: RunningTailer | undefined;
   const engines: RunningEngine[] = [];
   // engine.stop() signals DynamoDB Local's Java process synchronously, before it awaits anything.
   const stopEngines = async () => {
@@ -148,7 +130,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       deadLetterQueueUrl: bus.queueUrl(LOCAL_DEAD_LETTER_QUEUE),
       logLevel: process.env.POWERTOOLS_LOG_LEVEL || "WARN",
       uploads: DEFAULT_UPLOAD_SETTINGS,
-      // Locally every caller acts with every role, unless a tokens file says who holds which (SPEC §6).
+      // Locally every caller acts with every role, unless a tokens file says who holds which (docs/local.md, Callers).
       roleBindings: tokens ? roleBindingsFor(tokens) : [{ pattern: "local:*", roles: ROLES }],
     };
     const client = new DynamoDBClient({ region: config.region, endpoint: dynamodb.endpoint, credentials: localCredentials });
@@ -165,31 +147,88 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
       AWS_DEFAULT_REGION: config.region,
     });
-    markReady();
-    const tailer = await tailOutbox(config, dataDir);
+    const running = (tailer = await tailOutbox(config, dataDir));
+    const url = await listen(api, port, host);
 
     let stopped: Promise<void> | undefined;
     return {
-      url: gateway.url,
+      url,
       dataDir,
       actor,
       tokensFile,
+      credentialsFile,
       engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint },
       events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile },
       stop: () =>
         (stopped ??= (async () => {
-          await gateway.close().catch(() => undefined);
+          await closeServer(api).catch(() => undefined);
           // The tailer finishes the batch in hand while the engines still answer.
-          await tailer.stop().catch(() => undefined);
+          await running.stop().catch(() => undefined);
           await stopEngines();
         })()),
     };
   } catch (error) {
-    markFailed(error as Error);
-    await gateway.close().catch(() => undefined);
+    await tailer?.stop().catch(() => undefined);
     await stopEngines();
     throw error;
   }
+}
+
+/**
+ * The local API: the gateway behind a readiness check. `GET /health` answers 200 without
+ * authentication, for whatever waits for `npm start` (a script, a supervisor); the port listens
+ * only once everything is ready, so a refused connection means "not yet". In AWS, /health is an
+ * IAM-authorised route like every other (docs/local.md, "Starting and stopping").
+ */
+function localApi(gateway: Server): Server {
+  const api = createServer((request, response) => {
+    if (request.method !== "GET" || request.url !== "/health") return void gateway.emit("request", request, response);
+    const body = JSON.stringify({ status: "ok" });
+    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    response.end(body);
+  });
+  api.on("connect", (...connect: unknown[]) => gateway.emit("connect", ...connect));
+  return api;
+}
+
+/** Listens on `host:port` (0: any free port) and answers with the URL; a taken port is a PortInUseError. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  try {
+    await new Promise<void>((resolveListening, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolveListening();
+      });
+    });
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? portInUse(port, host) : error;
+  }
+  const { port: bound } = server.address() as AddressInfo;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+}
+
+/** A taken port fails fast, before Java starts, without listening on it (that would accept connections before ready). */
+async function assertNothingAnswers(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const answers = await new Promise<boolean>((resolveProbe) => {
+    const socket = connect({ port, host });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolveProbe(true);
+    });
+    socket.once("error", () => resolveProbe(false));
+  });
+  if (answers) throw portInUse(port, host);
+}
+
+const portInUse = (port: number, host: string) => new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClosed, reject) => {
+    server.close((error) => (error ? reject(error) : resolveClosed()));
+    server.closeAllConnections();
+  });
 }
 
 /**
@@ -220,7 +259,7 @@ export function banner(registry: LocalRegistry): string {
   return [
     `Model registry API: ${url}`,
     `engines: dynamodb ${registry.engines.dynamodb}, s3 ${registry.engines.s3} (data in ${registry.dataDir})`,
-    registry.tokensFile ? `Requests authenticate with 'Authorization: Bearer <token>' from ${registry.tokensFile}.` : `Every request acts as ${registry.actor}.`,
+    registry.tokensFile || registry.credentialsFile ? callersLine(registry) : `Every request acts as ${registry.actor}.`,
     `events: appended to ${registry.events.log}; rules (HTTP targets) from ${registry.events.rules}`,
     "",
     "Register a first version (creates the model):",
@@ -236,9 +275,13 @@ export function banner(registry: LocalRegistry): string {
 async function main(): Promise<void> {
   // The Lambda runtime is Node.js 22; on a Node 20 laptop the SDK's upgrade notice is noise above the URL.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const starting = startLocalRegistry();
+  // A signal while the engines start stops them once they have started (they never outlive this process).
+  const requestStop = stopOnSignals(async () => (await starting).stop());
+  stopWhenOrphaned(() => requestStop("its parent process is gone"));
   let registry: LocalRegistry;
   try {
-    registry = await startLocalRegistry();
+    registry = await starting;
   } catch (error) {
     if (error instanceof JavaMissingError || error instanceof PortInUseError || error instanceof ConfigurationError || error instanceof TokensFileError) {
       console.error(error.message);
@@ -248,16 +291,33 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(banner(registry));
+  console.log(`Ready in ${process.uptime().toFixed(1)} s.`);
+}
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`${signal} again: exiting without waiting for the engines.`);
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/**
+ * Ctrl-C reaches every process of the terminal's group, and npm (and tsx, when it runs this file)
+ * passes it on as well: one Ctrl-C arrives up to three times within milliseconds.
+ */
+const SAME_REQUEST_MS = 1_000;
+
+/**
+ * One handler per stop signal: the first stops the API, the stream tailer, then the engines, and
+ * exits 0. Another one later than SAME_REQUEST_MS exits at once: the exit handler still sends the
+ * engines SIGTERM, and DynamoDB Local's watchdog sees this process go (./engines.ts).
+ * Answers the function that requests a stop for another reason.
+ */
+function stopOnSignals(stop: () => Promise<void>): (reason: string) => void {
+  let firstAt: number | undefined;
+  const requestStop = (reason: string) => {
+    if (firstAt !== undefined && Date.now() - firstAt < SAME_REQUEST_MS) return;
+    if (firstAt !== undefined) {
+      console.error(`${reason} again: exiting without waiting for the engines to stop.`);
       process.exit(1);
     }
-    stopping = true;
-    console.log(`${signal}: stopping the API and the engines…`);
-    registry.stop().then(
+    firstAt = Date.now();
+    console.log(`${reason}: stopping the API and the engines…`);
+    stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error("Stopping failed:", error);
@@ -265,8 +325,19 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+  for (const signal of STOP_SIGNALS) process.on(signal, requestStop);
+  return requestStop;
+}
+
+/** npm or tsx killed with SIGKILL leaves this process to init: stop then, as a closed terminal would make us. */
+function stopWhenOrphaned(stop: () => void): void {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop();
+  }, 1_000);
+  watch.unref();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -347,7 +347,7 @@ describe("role bindings", () => {
     const env = { account: config.account, region: config.region };
     const stateful = new StatefulStack(app, "Stateful", { env, config });
 
-    const api = new ApiStack(app, "Api", { env, config, table: stateful.table, artifactsBucket: stateful.artifactsBucket });
+    const api = new ApiStack(app, "Api", { env, config, table: stateful.table, artifactsBucket: stateful.artifactsBucket, alarmTopic: stateful.alarmTopic });
 
     const values = Object.values(Template.fromStack(api).findResources("AWS::Lambda::Function")).map((fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS);
     const bindings = JSON.parse(values[0]);

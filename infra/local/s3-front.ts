@@ -1,0 +1,280 @@
+import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { SignatureV4 } from "@smithy/signature-v4";
+
+/**
+ * A test double for what S3 itself enforces on the registry's uploads, and nothing more: a
+ * node:http proxy in front of s3rver, which checks neither SigV4 signatures nor checksums
+ * (docs/artifacts.md, "What guarantees what"). Like S3 it
+ * - checks a presigned URL: the SigV4 query signature is recomputed with @smithy/signature-v4
+ *   over the request as received (method, path, query, signed headers) with the credentials it
+ *   knows; a URL used for another key, method or header value is 403 SignatureDoesNotMatch, and
+ *   one past `X-Amz-Expires` is 403 AccessDenied;
+ * - verifies `x-amz-checksum-sha256` on PutObject and UploadPart: the body is hashed as it
+ *   streams into a spool file, and reaches s3rver only when it matches; otherwise 400 BadDigest
+ *   and nothing is stored (a signed checksum header that is missing fails the signature first);
+ * - honours `If-None-Match: *` on PutObject and CompleteMultipartUpload: 412 PreconditionFailed
+ *   when the key exists (conditional writes to one key are serialised here);
+ * - answers in S3's XML error shape (s3rver's own S3Error).
+ * It does not: verify header-signed (Authorization) requests, x-amz-content-sha256 or
+ * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`; refuse anonymous
+ * requests (a private bucket would); store checksums for HEAD to report. Everything else is
+ * s3rver's behaviour, passed through unchanged.
+ */
+
+export interface S3FrontOptions {
+  /** s3rver's endpoint, e.g. http://127.0.0.1:4568. */
+  readonly target: string;
+  /** The access keys presigned URLs may be signed with. */
+  readonly credentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
+  readonly clock?: () => Date;
+}
+
+export interface S3Front {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+interface S3Error {
+  readonly status: number;
+  toXML(): string;
+}
+const require = createRequire(import.meta.url);
+const S3ErrorClass = require("s3rver/lib/models/error") as new (code: string, message: string, detail?: Record<string, string>) => S3Error;
+
+/** S3's longest presigned URL lifetime (7 days). */
+const MAX_EXPIRES_SECONDS = 604_800;
+const CHECKSUM_HEADER = "x-amz-checksum-sha256";
+/** The query parameters a presigner adds itself; any other `X-Amz-*` parameter is a hoisted header. */
+const PRESIGN_PARAMETERS = new Set(["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token"]);
+
+export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
+  const clock = options.clock ?? (() => new Date());
+  const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
+  const spoolDir = await mkdtemp(join(tmpdir(), "s3-front-"));
+  const agent = new Agent({ keepAlive: true });
+  const keyLocks = new Map<string, Promise<unknown>>();
+  let spooled = 0;
+
+  /** Runs `task` after every earlier task on `key`: two conditional writes to one key never both see it absent. */
+  function serialised<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (keyLocks.get(key) ?? Promise.resolve()).then(task, task);
+    const settled = run.catch(() => undefined);
+    keyLocks.set(key, settled);
+    void settled.then(() => keyLocks.get(key) === settled && keyLocks.delete(key));
+    return run;
+  }
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://s3-front");
+    const rawPath = (request.url ?? "/").split("?")[0] as string;
+    const refusal = await presignedRefusal(request, rawPath, url.searchParams, secrets, clock());
+    if (refusal) return refuse(request, response, refusal);
+
+    const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
+    let body: Readable = request;
+    let headers = request.headers;
+    let spoolFile: string | undefined;
+    try {
+      if ((operation === "PutObject" || operation === "UploadPart") && request.headers[CHECKSUM_HEADER] !== undefined) {
+        const declared = String(request.headers[CHECKSUM_HEADER]);
+        if (!isSha256Base64(declared)) return refuse(request, response, new S3ErrorClass("InvalidRequest", `Value for ${CHECKSUM_HEADER} header is invalid.`));
+        spoolFile = join(spoolDir, String(spooled++));
+        const received = await spoolAndHash(request, spoolFile);
+        if (received.sha256 !== declared) return refuse(request, response, new S3ErrorClass("BadDigest", "The SHA256 you specified did not match the calculated checksum."));
+        body = createReadStream(spoolFile);
+        headers = { ...withoutFraming(request.headers), "content-length": String(received.bytes) };
+      }
+      const send = () => forward(request, response, body, headers);
+      if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && request.headers["if-none-match"] === "*") {
+        await serialised(rawPath, async () => {
+          if (await exists(rawPath)) return refuse(request, response, new S3ErrorClass("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" }));
+          return send();
+        });
+      } else {
+        await send();
+      }
+    } finally {
+      if (spoolFile) await rm(spoolFile, { force: true });
+    }
+  }
+
+  function forward(request: IncomingMessage, response: ServerResponse, body: Readable, headers: IncomingHttpHeaders): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(`${options.target}${request.url ?? "/"}`, { method: request.method, headers, agent }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        pipeline(answer, response).then(resolve, reject);
+      });
+      pipeline(body, outgoing).catch(reject);
+    });
+  }
+
+  function exists(rawPath: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const head = httpRequest(`${options.target}${rawPath}`, { method: "HEAD", agent }, (answer) => {
+        answer.resume();
+        resolve(answer.statusCode === 200);
+      });
+      head.once("error", reject);
+      head.end();
+    });
+  }
+
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      if (response.headersSent) return void response.destroy();
+      void refuse(request, response, new S3ErrorClass("InternalError", `The S3 front failed: ${String(error)}`));
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      agent.destroy();
+      await rm(spoolDir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "Other";
+
+function operationOf(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): Operation {
+  if (method === "PUT" && query.has("uploadId") && query.has("partNumber")) return "UploadPart";
+  if (method === "PUT" && !headers["x-amz-copy-source"] && !query.has("uploadId")) return "PutObject";
+  if (method === "POST" && query.has("uploadId")) return "CompleteMultipartUpload";
+  return "Other";
+}
+
+/**
+ * Why S3 would refuse this presigned request, or undefined when it is not one or its signature holds.
+ * The signature is recomputed by presigning the same request again (a header-signed verifier can
+ * share the credential lookup and error mapping).
+ */
+export async function presignedRefusal(
+  request: IncomingMessage,
+  rawPath: string,
+  query: URLSearchParams,
+  secrets: ReadonlyMap<string, string>,
+  now: Date,
+): Promise<S3Error | undefined> {
+  const given = query.get("X-Amz-Signature");
+  if (given === null) return undefined;
+  const [accessKeyId = "", , region = "", service = ""] = (query.get("X-Amz-Credential") ?? "").split("/");
+  const secretAccessKey = secrets.get(accessKeyId);
+  if (secretAccessKey === undefined) return new S3ErrorClass("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", { AWSAccessKeyId: accessKeyId });
+  const signedAt = amzDate(query.get("X-Amz-Date") ?? "");
+  const expiresIn = Number(query.get("X-Amz-Expires"));
+  const signedHeaders = (query.get("X-Amz-SignedHeaders") ?? "").split(";");
+  if (!signedAt || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_SECONDS) {
+    return new S3ErrorClass("AuthorizationQueryParametersError", "X-Amz-Date must be a date and X-Amz-Expires a number of seconds from 1 to 604800.");
+  }
+  const expiresAt = new Date(signedAt.getTime() + expiresIn * 1000);
+  if (now > expiresAt) {
+    return new S3ErrorClass("AccessDenied", "Request has expired", { "X-Amz-Expires": String(expiresIn), Expires: isoSeconds(expiresAt), ServerTime: isoSeconds(now) });
+  }
+
+  const headers: Record<string, string> = {};
+  const unsigned: Record<string, string | string[]> = {};
+  for (const name of signedHeaders) {
+    const value = request.headers[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  for (const name of new Set(query.keys())) {
+    const values = query.getAll(name);
+    // A hoisted header (X-Amz-Content-Sha256, …) goes back to being a header: presign hoists it again.
+    if (name.toLowerCase().startsWith("x-amz-") && !PRESIGN_PARAMETERS.has(name.toLowerCase())) headers[name] = values.join(",");
+    else if (name !== "X-Amz-Signature") unsigned[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+  const expected = await signer.presign(
+    { method: request.method ?? "GET", protocol: "http:", hostname: String(request.headers.host ?? ""), path: rawPath, query: unsigned, headers },
+    { signingDate: signedAt, expiresIn, signableHeaders: new Set(signedHeaders), unhoistableHeaders: new Set(signedHeaders) },
+  );
+  if (expected.query?.["X-Amz-Signature"] === given && expected.query?.["X-Amz-SignedHeaders"] === query.get("X-Amz-SignedHeaders")) return undefined;
+  return new S3ErrorClass("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", { AWSAccessKeyId: accessKeyId });
+}
+
+/** @smithy/signature-v4's hash interface over node:crypto: SHA-256, or HMAC-SHA256 with a secret. */
+class NodeSha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytesOf(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** Writes the body to `file`, hashing it on the way. */
+async function spoolAndHash(body: Readable, file: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(body, tap, createWriteStream(file));
+  return { sha256: hash.digest("base64"), bytes };
+}
+
+function isSha256Base64(value: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(value);
+}
+
+/** The request's headers without its framing: the spooled body is sent with its own length. */
+function withoutFraming(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { "transfer-encoding": _chunked, "content-length": _length, expect: _expect, ...rest } = headers;
+  return rest;
+}
+
+/** 20261130T002834Z → a Date, or undefined. */
+function amzDate(value: string): Date | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match;
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const isoSeconds = (date: Date) => date.toISOString().replace(/\.\d+/, "");
+
+/** Answers with S3's XML error once the request's body is read: a client still sending would miss an early answer. */
+async function refuse(request: IncomingMessage, response: ServerResponse, error: S3Error): Promise<void> {
+  if (!request.readableEnded) {
+    request.resume();
+    await new Promise<void>((resolve) => {
+      request.once("end", resolve);
+      request.once("close", resolve);
+    });
+  }
+  const body = error.toXML();
+  response.writeHead(error.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
