@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the SPEC §9 targets, each measured in this one run on this machine.
+ * `npm run bench`: the targets of docs/operations.md (Benchmark), each measured in this one run on this machine.
  * Run it on a quiet machine; every ratio compares two things measured side by side.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
+import { benchClient } from "./client";
 import { benchResolve } from "./resolve";
 import { benchUpload } from "./upload";
 
@@ -48,6 +49,14 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   console.log(`Artifact upload, ${mib} MiB in ${upload.parts} parts, ${upload.concurrency} in parallel, median of ${upload.rounds} (s3rver):`);
   console.log(`  presigned multipart ${upload.multipartMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${upload.rawMiBps.toFixed(0)} MiB/s, ratio ${upload.ratio.toFixed(2)} (≥ 0.8: ${verdict(upload.ratio >= 0.8)})`);
   console.log(`  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`);
+
+  const client = await benchClient(registry);
+  const size = (client.bytes / 1024 / 1024).toFixed(0);
+  console.log(`The registry CLI, ${size} MiB, ${client.concurrency} in parallel, median of ${client.rounds} (s3rver):`);
+  console.log(`  push end to end (hash, upload, complete, READY) ${client.push.clientMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${client.push.rawMiBps.toFixed(0)} MiB/s, ratio ${client.push.ratio.toFixed(2)} (≥ 0.7: ${verdict(client.push.ratio >= 0.7)})`);
+  console.log(`    steps (medians): hash and register ${client.push.steps.prepareS.toFixed(1)} s, upload ${client.push.steps.uploadS.toFixed(1)} s, complete (the registry assembles and hashes) ${client.push.steps.completeS.toFixed(1)} s`);
+  console.log(`  pull (ranged GETs, SHA-256 verified) ${client.pull.clientMiBps.toFixed(0)} MiB/s vs raw parallel ranged GET ${client.pull.rawMiBps.toFixed(0)} MiB/s, ratio ${client.pull.ratio.toFixed(2)} (≥ 0.8: ${verdict(client.pull.ratio >= 0.8)})`);
+  console.log(`  start-up, registry --version (bundle), median of ${client.startup.runs}: ${client.startup.medianMs.toFixed(0)} ms (≤ 150: ${verdict(client.startup.medianMs <= 150)}); node -e "" alone: ${client.startup.nodeMedianMs.toFixed(0)} ms`);
 }
 
 main().catch((error: unknown) => {

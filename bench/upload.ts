@@ -4,7 +4,7 @@ import { median, timed } from "./stats";
 
 export interface UploadFigure {
   readonly name: "upload";
-  /** Presigned multipart upload throughput (registering for the URLs, then the part PUTs) over raw parallel PUT throughput (SPEC §9: ≥ 0.8). */
+  /** Presigned multipart upload throughput (registering for the URLs, then the part PUTs) over raw parallel PUT throughput (docs/operations.md, Benchmark: ≥ 0.8). */
   readonly ratio: number;
   /** The same with completion counted too: S3 assembling the parts and the registry hashing the whole object again. */
   readonly verifiedRatio: number;
@@ -51,7 +51,7 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): 
 }
 
 /**
- * Artifact upload throughput (SPEC §9) against the local registry's s3rver, in one run:
+ * Artifact upload throughput (docs/operations.md, Benchmark) against the local registry's s3rver, in one run:
  * - presigned multipart: register with every part's digest (the answer carries the part URLs),
  *   PUT the parts to their presigned URLs with the signed checksum headers; then, timed apart,
  *   complete (S3 assembles the parts, the registry reads the object back and hashes it);

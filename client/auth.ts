@@ -1,11 +1,10 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/core/serde";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { UsageError } from "./errors";
 
 /**
- * How a request proves who sends it (README, Who may call): SigV4 for API Gateway's IAM
+ * How a request proves who sends it (docs/operations.md, Who may call): SigV4 for API Gateway's IAM
  * authorization, a bearer token of the local tokens file, or nothing for a plain local registry.
  */
 export type AuthOption =
@@ -62,11 +61,23 @@ export function authenticator(auth: AuthOption, url: URL, env: NodeJS.ProcessEnv
     case "sigv4": {
       const region = auth.region ?? executeApiRegion(url) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
       if (!region) throw new UsageError(`SigV4 needs a region: ${url.host} does not name one; set AWS_REGION.`);
-      // Resolved once: the chain caches and refreshes temporary credentials itself.
-      const signer = sigV4Signer({ region, service: auth.service, credentials: auth.credentials ?? fromNodeProviderChain() });
+      const signer = sigV4Signer({ region, service: auth.service, credentials: auth.credentials ?? standardCredentialChain() });
       return (request) => signer(request, auth.now?.() ?? new Date());
     }
   }
+}
+
+/**
+ * The standard AWS credential chain, loaded on the first signature: the providers weigh more than
+ * the rest of the CLI, and most commands (`--version`, `--help`, a local registry) never sign.
+ * Built once: the chain caches and refreshes temporary credentials itself.
+ */
+function standardCredentialChain(): AwsCredentialIdentityProvider {
+  let chain: Promise<AwsCredentialIdentityProvider> | undefined;
+  return async (options) => {
+    chain ??= import("@aws-sdk/credential-providers").then(({ fromNodeProviderChain }) => fromNodeProviderChain());
+    return (await chain)(options);
+  };
 }
 
 /** A SigV4 signer (AWS's own implementation) for one region and service; `execute-api` unless told. */
@@ -100,7 +111,8 @@ export function sigV4Signer(options: { region: string; service?: string; credent
   };
 }
 
-function queryOf(url: URL): Record<string, string | string[]> {
+/** A URL's query as SigV4 signers take it: each name once, repeated values as an array. */
+export function queryOf(url: URL): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   for (const key of new Set(url.searchParams.keys())) {
     const values = url.searchParams.getAll(key);

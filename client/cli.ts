@@ -5,6 +5,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { AUTH_TYPES, defaultAuth, type AuthType } from "./auth";
 import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError } from "./errors";
 import { pull } from "./download";
+import { defaultJournalDirectory } from "./journal";
 import { push, type VersionMetadataInput } from "./upload";
 import { createRegistryClient, DEFAULT_REGISTRY_URL, type Fetch, type RegistryClient } from "./sdk";
 import { progressRenderer, versionLine, type CliIo } from "./render";
@@ -60,7 +61,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     };
   const progress = (globals: GlobalOptions) => (globals.quiet ? undefined : progressRenderer(io));
 
-  command(program, "push <file>", "Upload a file as a new version: hashed, uploaded in parallel parts, verified", "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk", metadataOptions)
+  command(program, "push <file>", "Upload a file as a new version: hashed, uploaded in parallel parts, verified; run it again to resume an interrupted push", "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk", metadataOptions)
     .requiredOption("-m, --model <name>", "the model to register a version of")
     .option("--part-size <MiB>", "part size in MiB (5 to 5120); default: the registry's choice", positiveInt)
     .option("--concurrency <n>", "parts in flight at once", positiveInt, 8)
@@ -79,8 +80,14 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
           contentType: o.contentType as string | undefined,
           filename: o.filename as string | undefined,
           onProgress: bar?.update,
+          onNotice: (message) => {
+            bar?.finish();
+            io.stderr(`${message}\n`);
+          },
+          journalDirectory: defaultJournalDirectory(io.env),
         }).finally(() => bar?.finish());
-        const note = result.uploaded ? `uploaded ${result.partsUploaded} part(s)` : "already stored and verified: nothing uploaded";
+        const resumed = result.resumedParts > 0 ? ` (resumed: ${result.resumedParts} uploaded before the interruption)` : "";
+        const note = result.uploaded ? `uploaded ${result.partsUploaded} part(s)${resumed}` : "already stored and verified: nothing uploaded";
         return { json: result, text: `${versionLine(result.version)}\n${note}` };
       }),
     );

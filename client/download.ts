@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IntegrityError } from "./errors";
@@ -8,7 +7,7 @@ import { isTransient, withRetries } from "./retry";
 import type { RegistryClient, ResponseOf } from "./sdk";
 
 export interface PullOptions {
-  /** Any model URI (README, Model URIs): `models:/fraud_detector/Production`, `models:/fraud_detector@champion`, `models:/fraud_detector/7`. */
+  /** Any model URI (docs/lifecycle.md, Model URIs): `models:/fraud_detector/Production`, `models:/fraud_detector@champion`, `models:/fraud_detector/7`. */
   readonly uri: string;
   /** A directory (the artifact's file name inside it) or a file path. Default: the artifact's file name in the working directory. */
   readonly output?: string;
@@ -38,11 +37,14 @@ export interface PullResult {
 type Download = ResponseOf<"downloadArtifact">;
 
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+/** How far, in ranges per worker, downloads may run ahead of the hash: the bytes held in memory meanwhile. */
+const AHEAD_PER_WORKER = 4;
 
 /**
  * Downloads a version's artifact:
  * 1. resolve the URI to a version, and ask for its presigned download URL;
- * 2. GET it in parallel byte ranges into a temporary file next to the target;
+ * 2. GET it in parallel byte ranges into a temporary file next to the target, hashing the ranges
+ *    in file order as they arrive (no second read of the file);
  * 3. check the size and SHA-256 against what the registry verified;
  * 4. rename the temporary file to the target: a failed or interrupted pull never leaves a partial file under the final name.
  */
@@ -59,14 +61,18 @@ export async function pull(client: RegistryClient, options: PullOptions): Promis
     const report = (phase: PullProgress["phase"], bytes: number) => options.onProgress?.({ phase, bytesDone: bytes, bytesTotal: download.sizeBytes });
     report("downloading", 0);
     const refresh = async () => (download = await fetchUrl());
-    await forEachRange(download.sizeBytes, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, options.concurrency ?? 8, async (start, end) => {
-      await fetchRange(client, () => download, refresh, file, start, end, download.sizeBytes, options.signal);
+    const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const concurrency = options.concurrency ?? 8;
+    const hash = new InOrderHash(AHEAD_PER_WORKER * concurrency * chunkBytes);
+    await forEachRange(download.sizeBytes, chunkBytes, concurrency, async (start, end) => {
+      await hash.reached(start);
+      hash.add(start, await fetchRange(client, () => download, refresh, file, start, end, download.sizeBytes, options.signal));
       report("downloading", (bytesDone += end - start));
     });
     await file.sync();
     await file.close();
     report("verifying", download.sizeBytes);
-    await verify(temporary, download);
+    verify(hash.digest(), download);
     await rename(temporary, path);
   } catch (error) {
     await file.close().catch(() => undefined);
@@ -99,10 +105,10 @@ async function forEachRange(size: number, chunk: number, concurrency: number, ea
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, Math.ceil(size / chunk))) }, worker));
 }
 
-/** One byte range, written at its offset; a refused (expired) URL is replaced and the range asked for again. */
-async function fetchRange(client: RegistryClient, current: () => Download, refresh: () => Promise<Download>, file: FileHandle, start: number, end: number, size: number, signal?: AbortSignal): Promise<void> {
+/** One byte range, written at its offset and answered; a refused (expired) URL is replaced and the range asked for again. */
+async function fetchRange(client: RegistryClient, current: () => Download, refresh: () => Promise<Download>, file: FileHandle, start: number, end: number, size: number, signal?: AbortSignal): Promise<Buffer> {
   const whole = start === 0 && end === size;
-  await withRetries(client.transport.retry, (error) => error instanceof ExpiredUrlError || isTransient(error), async () => {
+  return withRetries(client.transport.retry, (error) => error instanceof ExpiredUrlError || isTransient(error), async () => {
     try {
       const response = await sendPresigned(client.transport, { url: current().url, headers: {} }, { method: "GET", headers: whole ? {} : { range: `bytes=${start}-${end - 1}` }, signal });
       const bytes = Buffer.from(await response.arrayBuffer());
@@ -110,6 +116,7 @@ async function fetchRange(client: RegistryClient, current: () => Download, refre
         throw new IntegrityError(`Asked S3 for bytes ${start}-${end - 1}, got ${bytes.length} bytes with status ${response.status}.`);
       }
       await file.write(bytes, 0, bytes.length, start);
+      return bytes;
     } catch (error) {
       if (error instanceof ExpiredUrlError) await refresh();
       throw error;
@@ -117,16 +124,44 @@ async function fetchRange(client: RegistryClient, current: () => Download, refre
   });
 }
 
-async function verify(path: string, download: Download): Promise<void> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
+/**
+ * The SHA-256 of ranges that arrive in any order, taken in file order: a range that comes early
+ * waits in memory for those before it. `reached` holds a download back while it would start more
+ * than `aheadBytes` past the hashed prefix, which bounds that memory.
+ */
+class InOrderHash {
+  private readonly hash = createHash("sha256");
+  private readonly early = new Map<number, Buffer>();
+  private readonly waiting: { start: number; resume: () => void }[] = [];
+  private hashed = 0;
+
+  constructor(private readonly aheadBytes: number) {}
+
+  async reached(start: number): Promise<void> {
+    if (start - this.hashed <= this.aheadBytes) return;
+    await new Promise<void>((resume) => this.waiting.push({ start, resume }));
   }
-  const sha256 = hash.digest("hex");
+
+  add(start: number, bytes: Buffer): void {
+    this.early.set(start, bytes);
+    for (let next = this.early.get(this.hashed); next; next = this.early.get(this.hashed)) {
+      this.early.delete(this.hashed);
+      this.hash.update(next);
+      this.hashed += next.length;
+    }
+    for (const waiter of this.waiting.filter((w) => w.start - this.hashed <= this.aheadBytes)) {
+      this.waiting.splice(this.waiting.indexOf(waiter), 1);
+      waiter.resume();
+    }
+  }
+
+  digest(): { sizeBytes: number; sha256: string } {
+    return { sizeBytes: this.hashed, sha256: this.hash.digest("hex") };
+  }
+}
+
+function verify({ sizeBytes: size, sha256 }: { sizeBytes: number; sha256: string }, download: Download): void {
   if (size !== download.sizeBytes || sha256 !== download.sha256) {
     throw new IntegrityError(`The downloaded bytes (${size} bytes, sha256 ${sha256}) are not the artifact the registry verified (${download.sizeBytes} bytes, sha256 ${download.sha256}); nothing was written.`);
   }
 }
-

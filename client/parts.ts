@@ -13,7 +13,7 @@ export interface PartPlan {
 }
 
 /**
- * The server's own plan (`planUpload`, README Artifacts): one PUT up to 64 MiB, else parts of a
+ * The server's own plan (`planUpload`, docs/artifacts.md): one PUT up to 64 MiB, else parts of a
  * whole number of MiB, at least 8 MiB, at most 10,000; or the part size asked for (5 MiB – 5 GiB).
  * An empty file is refused here: an artifact has at least 1 byte.
  */

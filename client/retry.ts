@@ -29,7 +29,7 @@ export const backoffMs = (policy: RetryPolicy, retry: number): number => Math.fl
 /** Failures another attempt may cure: no answer at all, throttling, or a server-side fault. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof RegistryApiError) {
-    // The first request with this key is still running (README, Safe retries): its answer will be replayed.
+    // The first request with this key is still running (docs/lifecycle.md, Safe retries): its answer will be replayed.
     return error.status === 429 || error.status >= 500 || error.code === "IdempotencyKeyInProgress";
   }
   return isNetworkError(error);

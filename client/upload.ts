@@ -1,13 +1,15 @@
+import { createHash } from "node:crypto";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
 import type { PartDigest } from "../shared/schemas/artifact";
 import { IntegrityError, RegistryApiError } from "./errors";
+import { defaultJournalDirectory, journalMismatch, journalPath, UploadJournal, type DonePart, type PushIdentity } from "./journal";
 import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
 import { ExpiredUrlError, sendPresigned, type PresignedRequest } from "./presigned";
 import { isTransient, withRetries } from "./retry";
-import type { RegistryClient, ResponseOf } from "./sdk";
+import type { RegistryClient, RequestOf, ResponseOf } from "./sdk";
 
 /** Everything a registration takes besides the bytes: metrics, params, tags, lineage, semver or bump… */
 export type VersionMetadataInput = Omit<z.input<typeof registerVersionBody>, "artifact" | "source">;
@@ -22,13 +24,17 @@ export interface PushOptions {
   /** Default: the file's base name. */
   readonly filename?: string;
   readonly contentType?: string;
-  /** Default: the registry's choice (README, Artifacts). */
+  /** Default: the registry's choice (docs/artifacts.md). */
   readonly partSizeBytes?: number;
   /** Parts in flight at once. Default 8. */
   readonly concurrency?: number;
-  /** Part URLs asked for per request (the registry answers at most 250). */
+  /** Part URLs asked for per request (the registry answers at most 250). Default: twice the concurrency, fetched ahead of the workers. */
   readonly partUrlsPerRequest?: number;
   readonly onProgress?: (progress: PushProgress) => void;
+  /** What people should hear of: a push resumed, a resume journal discarded. The SDK never prints. */
+  readonly onNotice?: (message: string) => void;
+  /** Where resume journals live. Default: the user cache directory (client/journal.ts). */
+  readonly journalDirectory?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -44,93 +50,160 @@ export interface PushResult {
   readonly version: VersionView;
   /** False when the registry already held these bytes, verified: nothing was sent. */
   readonly uploaded: boolean;
+  /** Parts sent by this push; parts an interrupted push had sent already are `resumedParts`. */
   readonly partsUploaded: number;
   readonly bytesUploaded: number;
+  readonly resumedParts: number;
 }
 
 const DEFAULT_CONCURRENCY = 8;
 const MAX_PART_URLS_PER_REQUEST = 250;
+/**
+ * Part URLs asked for at a time, per worker: small batches, fetched ahead, keep every worker
+ * busy; the registry signs each URL, so a batch of 250 would hold every worker up while it signs.
+ */
+const URL_BATCHES_PER_WORKER = 2;
 /** A URL this close to its expiry is not started with: a part PUT may take that long. */
 const URL_EXPIRY_MARGIN_MS = 60_000;
 
 /**
  * Uploads a file as a new version of `model`:
  * 1. plan the parts as the registry does, then one read of the file hashes it whole and per part;
- * 2. register the version with its digests (and the first parts' digests, which get URLs);
- * 3. no upload when the registry already holds these bytes, verified;
- * 4. PUT the parts in parallel, retrying, asking for fresh URLs when S3 refuses one (403);
+ * 2. trust a resume journal of an interrupted push only if it is of this very file and registration;
+ * 3. register the version with its digests (and the first parts' digests, which get URLs), unless
+ *    the journal names it already; no upload when the registry already holds these bytes, verified;
+ * 4. PUT the parts the journal does not list as done, in parallel, retrying, asking for fresh URLs
+ *    when S3 refuses one (403), each done part written to the journal;
  * 5. complete, which verifies; if the bytes vanished meanwhile (409 UploadConflict), restart the upload once.
  */
 export async function push(client: RegistryClient, options: PushOptions): Promise<PushResult> {
-  const { size } = await stat(options.file);
+  const file = resolve(options.file);
+  const { size, mtimeMs } = await stat(file);
   const plan = planParts(size, options.partSizeBytes);
   const report = progressReporter(options.onProgress, size, plan.partCount);
   report("hashing", 0, 0);
   let hashed = 0;
-  const digests = await hashFile(options.file, plan, (bytes) => report("hashing", (hashed += bytes), 0));
-  const batchSize = Math.min(options.partUrlsPerRequest ?? MAX_PART_URLS_PER_REQUEST, MAX_PART_URLS_PER_REQUEST);
+  const digests = await hashFile(file, plan, (bytes) => report("hashing", (hashed += bytes), 0));
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const batchSize = Math.min(options.partUrlsPerRequest ?? URL_BATCHES_PER_WORKER * concurrency, MAX_PART_URLS_PER_REQUEST);
+  const body = registrationBody(options, digests, plan, batchSize);
+  const identity: PushIdentity = { registry: client.transport.url.href, model: options.model, file, sizeBytes: size, mtimeMs, sha256: digests.sha256, partSizeBytes: plan.partSizeBytes, partCount: plan.partCount, registrationSha256: fingerprint(body) };
+  const journal = await openJournal(identity, options);
+  const target: UploadTarget = { client, name: options.model, file, plan, digests, batchSize, concurrency, report, journal, sent: { parts: 0, bytes: 0 }, signal: options.signal };
 
   report("registering", 0, 0);
-  const registered = await client.registerVersion(
-    {
-      name: options.model,
-      body: {
-        ...options.metadata,
-        artifact: {
-          filename: options.filename ?? basename(options.file),
-          sizeBytes: digests.sizeBytes,
-          sha256: digests.sha256,
-          contentType: options.contentType,
-          partSizeBytes: options.partSizeBytes,
-          parts: plan.method === "MULTIPART" ? digests.parts.slice(0, batchSize) : undefined,
-        },
-      },
-    },
-    { signal: options.signal },
-  );
-  const { upload, warnings: _warnings, ...version } = registered;
-  if (upload === null) return { version, uploaded: false, partsUploaded: 0, bytesUploaded: 0 };
-
-  const target = { client, name: options.model, version: registered.version, file: options.file, plan, digests, batchSize, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, report, signal: options.signal };
+  const started = await registerOrResume(target, body, options.onNotice);
+  const resumedParts = journal.doneParts.length;
+  if ("ready" in started) {
+    await journal.remove();
+    return { version: started.ready, uploaded: started.uploaded, partsUploaded: 0, bytesUploaded: 0, resumedParts };
+  }
   let completed: VersionView;
   try {
-    completed = await uploadAndComplete(target, upload);
+    completed = await uploadAndComplete(target, started.upload);
   } catch (error) {
     if (!(error instanceof RegistryApiError && error.code === "UploadConflict")) throw error;
-    // The bytes were deleted under us (README, Artifacts): a fresh upload of the same declaration.
-    const restarted = await client.restartUpload({ name: options.model, v: registered.version, body: { parts: firstParts(target) } }, { signal: options.signal });
-    if (restarted.upload === null) return { version: stripUpload(restarted), uploaded: true, partsUploaded: plan.partCount, bytesUploaded: size };
-    completed = await uploadAndComplete(target, restarted.upload);
+    // The bytes were deleted under us (docs/artifacts.md): a fresh upload of the same declaration.
+    const restarted = await client.restartUpload({ name: options.model, v: journal.version as number, body: { parts: firstParts(target) } }, { signal: options.signal });
+    await journal.restarted();
+    completed = restarted.upload === null ? stripUpload(restarted) : await uploadAndComplete(target, restarted.upload);
   }
+  await journal.remove();
   if (completed.status === "FAILED") throw new IntegrityError(`The registry verified version ${completed.version} of ${completed.model} and refused its bytes: ${completed.artifact?.failureReason ?? "no reason given"}. Did the file change during the upload?`);
-  return { version: completed, uploaded: true, partsUploaded: plan.partCount, bytesUploaded: size };
+  return { version: completed, uploaded: true, partsUploaded: target.sent.parts, bytesUploaded: target.sent.bytes, resumedParts };
+}
+
+type RegistrationBody = RequestOf<"registerVersion">["body"];
+
+/** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
+function fingerprint(body: RegistrationBody): string {
+  const { parts: _parts, ...artifact } = body.artifact ?? {};
+  return createHash("sha256").update(JSON.stringify({ ...body, artifact })).digest("hex");
+}
+
+function registrationBody(options: PushOptions, digests: FileDigests, plan: PartPlan, batchSize: number): RegistrationBody {
+  return {
+    ...options.metadata,
+    artifact: {
+      filename: options.filename ?? basename(options.file),
+      sizeBytes: digests.sizeBytes,
+      sha256: digests.sha256,
+      contentType: options.contentType,
+      partSizeBytes: options.partSizeBytes,
+      parts: plan.method === "MULTIPART" ? digests.parts.slice(0, batchSize) : undefined,
+    },
+  };
+}
+
+/** The journal of an interrupted push of exactly this, or a fresh one; one that does not fit is discarded, saying why. */
+async function openJournal(identity: PushIdentity, options: PushOptions): Promise<UploadJournal> {
+  const path = journalPath(options.journalDirectory ?? defaultJournalDirectory(), identity);
+  const stored = await UploadJournal.read(path);
+  const problem = stored && ("unreadable" in stored ? stored.unreadable : journalMismatch(stored, identity));
+  if (problem) options.onNotice?.(`Discarding the resume journal of an earlier push of ${identity.file} (${path}): ${problem}. Starting over.`);
+  return UploadJournal.start(path, identity, stored && !problem && !("unreadable" in stored) ? stored : undefined);
+}
+
+type Started = { readonly ready: VersionView; readonly uploaded: boolean } | { readonly upload: UploadView | undefined };
+
+/**
+ * The version this push uploads to: the journal's, if it still awaits its bytes (none in hand:
+ * the workers ask for URLs); else a registration, sent with the journal's idempotency key so that
+ * one interrupted before its answer was saved gets the same version again.
+ */
+async function registerOrResume(target: UploadTarget, body: RegistrationBody, onNotice: PushOptions["onNotice"]): Promise<Started> {
+  const { client, name, journal, signal } = target;
+  if (journal.version !== undefined) {
+    const current = await client.getVersion({ name, v: journal.version }, { signal }).catch((error: unknown) => {
+      if (error instanceof RegistryApiError && error.status === 404) return undefined;
+      throw error;
+    });
+    if (current?.status === "READY" && current.artifact?.sha256 === target.digests.sha256) return { ready: current, uploaded: true };
+    if (current?.status === "PENDING_UPLOAD") {
+      onNotice?.(`Resuming the push of ${target.file} to version ${journal.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`);
+      return { upload: undefined };
+    }
+    onNotice?.(`Version ${journal.version} of ${name}, which an earlier push of ${target.file} started, is ${current?.status ?? "gone"}: registering a new version.`);
+    await journal.startOver();
+  }
+  const registered = await client.registerVersion({ name, body }, { signal, idempotencyKey: journal.idempotencyKey });
+  await journal.registered(registered.version);
+  const { upload, warnings: _warnings, ...version } = registered;
+  return upload === null ? { ready: version, uploaded: false } : { upload };
 }
 
 interface UploadTarget {
   readonly client: RegistryClient;
   readonly name: string;
-  readonly version: number;
   readonly file: string;
   readonly plan: PartPlan;
   readonly digests: FileDigests;
   readonly batchSize: number;
   readonly concurrency: number;
   readonly report: Reporter;
+  /** Knows the version once registered, and the parts done. */
+  readonly journal: UploadJournal;
+  /** What this push has PUT so far. */
+  readonly sent: { parts: number; bytes: number };
   readonly signal?: AbortSignal;
 }
 
-async function uploadAndComplete(target: UploadTarget, upload: UploadView): Promise<VersionView> {
-  const { client, name, version, signal } = target;
+const versionOf = (target: UploadTarget): number => target.journal.version as number;
+
+/** Uploads what is missing and completes; `upload` is what the registration answered, if this push registered. */
+async function uploadAndComplete(target: UploadTarget, upload: UploadView | undefined): Promise<VersionView> {
+  const { client, name, signal } = target;
+  const v = versionOf(target);
   const file = await open(target.file, "r");
   try {
-    if (upload.method === "PUT") {
-      await putSingle(target, file, upload);
+    if (target.plan.method === "PUT") {
+      await putSingle(target, file, upload?.method === "PUT" ? upload : await freshSingleUrl(target));
       target.report("completing", target.digests.sizeBytes, 1);
-      return await client.completeUpload({ name, v: version }, { signal });
+      return await client.completeUpload({ name, v }, { signal });
     }
-    const parts = await putParts(target, file, upload);
+    const parts = await putParts(target, file, upload?.method === "MULTIPART" ? upload : undefined);
     target.report("completing", target.digests.sizeBytes, target.plan.partCount);
-    return await client.completeUpload({ name, v: version, body: { parts } }, { signal });
+    return await client.completeUpload({ name, v, body: { parts } }, { signal });
   } finally {
     await file.close();
   }
@@ -150,24 +223,32 @@ async function putSingle(target: UploadTarget, file: FileHandle, first: Presigne
       throw error;
     }
   });
+  target.sent.parts = 1;
+  target.sent.bytes = bytes.length;
   target.report("uploading", target.digests.sizeBytes, 1);
 }
 
 async function freshSingleUrl(target: UploadTarget): Promise<PresignedRequest> {
-  const restarted = await target.client.restartUpload({ name: target.name, v: target.version }, { signal: target.signal });
-  if (restarted.upload?.method !== "PUT") throw new IntegrityError(`Version ${target.version} of ${target.name} no longer expects a single PUT.`);
+  const v = versionOf(target);
+  const restarted = await target.client.restartUpload({ name: target.name, v }, { signal: target.signal });
+  if (restarted.upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${target.name} no longer expects a single PUT.`);
   return restarted.upload;
 }
 
-/** Every part PUT, `concurrency` at a time; answers the ETags for completion, in part order. */
-async function putParts(target: UploadTarget, file: FileHandle, upload: MultipartUploadView): Promise<{ partNumber: number; etag: string }[]> {
-  const urls = new PartUrls(target, upload);
-  const etags: { partNumber: number; etag: string }[] = [];
-  let next = 1;
-  let bytesDone = 0;
-  target.report("uploading", 0, 0);
+/**
+ * PUTs every part the journal does not list as done, `concurrency` at a time, recording each in
+ * the journal; answers all the ETags for completion, in part order.
+ */
+async function putParts(target: UploadTarget, file: FileHandle, upload: MultipartUploadView | undefined): Promise<DonePart[]> {
+  const etags: DonePart[] = [...target.journal.doneParts];
+  const done = new Set(etags.map((part) => part.partNumber));
+  const missing = target.digests.parts.map((part) => part.partNumber).filter((n) => !done.has(n));
+  const urls = new PartUrls(target, upload, done);
+  let next = 0;
+  let bytesDone = etags.reduce((sum, { partNumber }) => sum + partSize(target, partNumber), 0);
+  target.report("uploading", bytesDone, etags.length);
   const worker = async () => {
-    for (let partNumber = next++; partNumber <= target.plan.partCount; partNumber = next++) {
+    for (let partNumber = missing[next++]; partNumber !== undefined; partNumber = missing[next++]) {
       const { start, end } = partRange(target.plan, target.digests.sizeBytes, partNumber);
       const bytes = await readRange(file, start, end - start);
       const etag = await withRetries(target.client.transport.retry, isRetryableUpload, async () => {
@@ -181,11 +262,19 @@ async function putParts(target: UploadTarget, file: FileHandle, upload: Multipar
       });
       urls.done(partNumber);
       etags.push({ partNumber, etag });
+      await target.journal.partDone({ partNumber, etag });
+      target.sent.parts += 1;
+      target.sent.bytes += bytes.length;
       target.report("uploading", (bytesDone += bytes.length), etags.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(target.concurrency, target.plan.partCount) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(target.concurrency, missing.length)) }, worker));
   return etags.sort((a, b) => a.partNumber - b.partNumber);
+}
+
+function partSize(target: UploadTarget, partNumber: number): number {
+  const { start, end } = partRange(target.plan, target.digests.sizeBytes, partNumber);
+  return end - start;
 }
 
 const isRetryableUpload = (error: unknown): boolean => error instanceof ExpiredUrlError || isTransient(error);
@@ -198,16 +287,19 @@ const firstParts = (target: UploadTarget): PartDigest[] => target.digests.parts.
  */
 class PartUrls {
   private readonly urls = new Map<number, Promise<{ request: PresignedRequest; expiresAt: number }>>();
-  private readonly finished = new Set<number>();
+  private readonly finished: Set<number>;
 
   constructor(
     private readonly target: UploadTarget,
-    upload: MultipartUploadView,
+    upload: MultipartUploadView | undefined,
+    finished: Iterable<number>,
   ) {
-    this.remember(upload);
+    this.finished = new Set(finished);
+    if (upload) this.remember(upload);
   }
 
   async get(partNumber: number): Promise<PresignedRequest> {
+    this.prefetch(partNumber + this.target.concurrency);
     const cached = this.urls.get(partNumber);
     const url = cached && (await cached.catch(() => undefined));
     if (url && url.expiresAt - URL_EXPIRY_MARGIN_MS > Date.now()) return url.request;
@@ -224,6 +316,12 @@ class PartUrls {
     this.urls.delete(partNumber);
   }
 
+  /** Asks for the next batch while the workers still have URLs in hand: none waits for a batch to be signed. */
+  private prefetch(partNumber: number): void {
+    if (partNumber > this.target.plan.partCount || this.urls.has(partNumber) || this.finished.has(partNumber)) return;
+    this.requestBatchFrom(partNumber);
+  }
+
   private remember(upload: MultipartUploadView): void {
     const expiresAt = Date.parse(upload.expiresAt);
     for (const part of upload.parts) this.urls.set(part.partNumber, Promise.resolve({ request: part, expiresAt }));
@@ -231,7 +329,8 @@ class PartUrls {
 
   /** One request for this part and the following ones that have neither a URL on the way nor an upload done. */
   private requestBatchFrom(partNumber: number): void {
-    const { digests, batchSize, client, name, version, signal } = this.target;
+    const { digests, batchSize, client, name, signal } = this.target;
+    const version = versionOf(this.target);
     const wanted = digests.parts.filter((p) => p.partNumber === partNumber || (p.partNumber > partNumber && !this.finished.has(p.partNumber) && !this.urls.has(p.partNumber))).slice(0, batchSize);
     const answer = client.requestPartUrls({ name, v: version, body: { parts: wanted } }, { signal }).then((upload) => {
       if (upload.method !== "MULTIPART") throw new IntegrityError(`Version ${version} of ${name} no longer expects a multipart upload.`);

@@ -37,7 +37,7 @@ afterAll(async () => {
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false, env: { ...process.env, REGISTRY_URL: registry.url }, now: Date.now };
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false, env: { ...process.env, REGISTRY_URL: registry.url, XDG_CACHE_HOME: join(dir, "cache") }, now: Date.now };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }
@@ -99,7 +99,7 @@ describe("registry push and pull", () => {
     const client = createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: spy, retry: { sleep: async () => {} } });
     const progress: PushProgress[] = [];
 
-    const result = await push(client, { file: file.path, model, partSizeBytes: 5 * MiB, partUrlsPerRequest: 4, concurrency: 3, onProgress: (p) => progress.push(p) });
+    const result = await push(client, { file: file.path, model, partSizeBytes: 5 * MiB, partUrlsPerRequest: 4, concurrency: 3, onProgress: (p) => progress.push(p), journalDirectory: join(dir, "cache") });
 
     expect(result.version).toMatchObject({ status: "READY", artifact: { partCount: 13 } });
     // Registration answered parts 1-4; the rest came from the parts route, part 6 twice.
