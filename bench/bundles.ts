@@ -20,7 +20,18 @@ export interface BundleFigure {
 async function bundle(fn: string, outdir: string): Promise<string> {
   const outfile = join(outdir, `${fn}.cjs`);
   const { format, target, platform, mainFields, minify, external } = functionBundling;
-  await build({ entryPoints: [`functions/${fn}/handler.ts`], bundle: true, format, target, platform, mainFields: [...mainFields], minify, external: [...external], outfile, logLevel: "silent" });
+  await build({
+    entryPoints: [`functions/${fn}/handler.ts`],
+    bundle: true,
+    format,
+    target,
+    platform,
+    mainFields: [...mainFields],
+    minify,
+    external: [...external],
+    outfile,
+    logLevel: "silent",
+  });
   return outfile;
 }
 
@@ -29,8 +40,18 @@ async function bundle(fn: string, outdir: string): Promise<string> {
  * 404 RouteNotFound through the same middleware chain elsewhere), or an empty stream batch.
  */
 const HEALTH_EVENT = {
-  version: "2.0", routeKey: "GET /health", rawPath: "/health", rawQueryString: "", headers: {}, isBase64Encoded: false,
-  requestContext: { requestId: "bench", routeKey: "GET /health", http: { method: "GET", path: "/health" }, authorizer: { iam: { userArn: "arn:aws:iam::1:user/bench" } } },
+  version: "2.0",
+  routeKey: "GET /health",
+  rawPath: "/health",
+  rawQueryString: "",
+  headers: {},
+  isBase64Encoded: false,
+  requestContext: {
+    requestId: "bench",
+    routeKey: "GET /health",
+    http: { method: "GET", path: "/health" },
+    authorizer: { iam: { userArn: "arn:aws:iam::1:user/bench" } },
+  },
 };
 const firstEvent = (fn: string) => (fn === "publisher" ? { Records: [] } : HEALTH_EVENT);
 
@@ -46,7 +67,15 @@ const elapsed = performance.now() - started;
 if (answer?.statusCode >= 500) throw new Error("first invoke answered " + JSON.stringify(answer));
 process.stdout.write(String(elapsed));`,
   );
-  const env = { ...process.env, TABLE_NAME: "bench", DLQ_URL: "http://127.0.0.1:9/queue/bench", AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "SILENT", ROLE_BINDINGS: '[{"pattern":"*","roles":["reader"]}]', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const env = {
+    ...process.env,
+    TABLE_NAME: "bench",
+    DLQ_URL: "http://127.0.0.1:9/queue/bench",
+    AWS_REGION: "us-east-1",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+    ROLE_BINDINGS: '[{"pattern":"*","roles":["reader"]}]',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
   const { stdout } = await promisify(execFile)(process.execPath, [probe], { env });
   return Number(stdout);
 }

@@ -67,7 +67,10 @@ async function rawPut(registry: LocalRegistry, file: string, size: number, concu
     await inRanges(size, concurrency, async (start, end) => {
       const bytes = Buffer.allocUnsafe(end - start);
       await handle.read(bytes, 0, bytes.length, start);
-      const response = await fetch(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-push-${round}-${start}`, { method: "PUT", body: bytes });
+      const response = await fetch(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-push-${round}-${start}`, {
+        method: "PUT",
+        body: bytes,
+      });
       if (!response.ok) throw new Error(`raw PUT → ${response.status}`);
       await response.arrayBuffer();
     });
@@ -100,7 +103,10 @@ const figure = (bytes: number, clientMs: number[], rawMs: number[]): TransferFig
   return { clientMiBps, rawMiBps, ratio: clientMiBps / rawMiBps };
 };
 
-export async function benchClient(registry: LocalRegistry, options: { mib?: number; concurrency?: number; rounds?: number; startupRuns?: number } = {}): Promise<ClientFigures> {
+export async function benchClient(
+  registry: LocalRegistry,
+  options: { mib?: number; concurrency?: number; rounds?: number; startupRuns?: number } = {},
+): Promise<ClientFigures> {
   const { mib = 512, concurrency = 8, rounds = 3, startupRuns = 9 } = options;
   const bytes = mib * MiB;
   const dir = await mkdtemp(join(tmpdir(), "registry-bench-client-"));
@@ -121,7 +127,14 @@ export async function benchClient(registry: LocalRegistry, options: { mib?: numb
       await handle.close();
       const reached = new Map<string, number>();
       const started = performance.now();
-      const pushed = await push(client, { file, model, partSizeBytes: PART_BYTES, concurrency, journalDirectory: join(dir, "journals"), onProgress: ({ phase }) => void (reached.has(phase) || reached.set(phase, performance.now())) });
+      const pushed = await push(client, {
+        file,
+        model,
+        partSizeBytes: PART_BYTES,
+        concurrency,
+        journalDirectory: join(dir, "journals"),
+        onProgress: ({ phase }) => void (reached.has(phase) || reached.set(phase, performance.now())),
+      });
       const finished = performance.now();
       if (pushed.version.status !== "READY") throw new Error(`the benchmark's push ended ${pushed.version.status}`);
       version = pushed.version.version;
@@ -156,7 +169,10 @@ export async function benchClient(registry: LocalRegistry, options: { mib?: numb
       bytes,
       concurrency,
       rounds,
-      push: { ...figure(bytes, pushes, rawPuts), steps: { prepareS: median(steps.prepare) / 1000, uploadS: median(steps.upload) / 1000, completeS: median(steps.complete) / 1000 } },
+      push: {
+        ...figure(bytes, pushes, rawPuts),
+        steps: { prepareS: median(steps.prepare) / 1000, uploadS: median(steps.upload) / 1000, completeS: median(steps.complete) / 1000 },
+      },
       pull: figure(bytes, pulls, rawGets),
       startup: { medianMs: median(cliStarts), nodeMedianMs: median(nodeStarts), runs: startupRuns },
     };

@@ -21,7 +21,11 @@ function send(url: string, method: string, body?: unknown): Promise<unknown> {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => ((response.statusCode ?? 500) < 300 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${url} → ${response.statusCode} ${text}`))));
+      response.on("end", () =>
+        (response.statusCode ?? 500) < 300
+          ? resolve(JSON.parse(text))
+          : reject(new Error(`${method} ${url} → ${response.statusCode} ${text}`)),
+      );
     });
     outgoing.on("error", reject);
     outgoing.end(body === undefined ? undefined : JSON.stringify(body));
@@ -34,13 +38,18 @@ function send(url: string, method: string, body?: unknown): Promise<unknown> {
  * interleaved so both see the same machine load.
  */
 export async function benchResolve(registry: LocalRegistry, samples = 400): Promise<ResolveFigure> {
-  const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1", endpoint: registry.engines.dynamodb, credentials: localCredentials }));
+  const raw = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: "us-east-1", endpoint: registry.engines.dynamodb, credentials: localCredentials }),
+  );
   try {
     await send(`${registry.url}/models/fraud_detector/versions`, "POST", { source: "s3://bench/model.tar.gz" });
     await send(`${registry.url}/models/fraud_detector/versions/1/transitions`, "POST", { to: "Staging", reason: "bench" });
     await send(`${registry.url}/models/fraud_detector/versions/1/transitions`, "POST", { to: "Production", reason: "bench" });
     const resolve = () => send(`${registry.url}/models/fraud_detector/stages/Production`, "GET");
-    const getItem = () => raw.send(new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: "MODEL#fraud_detector", sk: "STAGE#Production" }, ConsistentRead: true }));
+    const getItem = () =>
+      raw.send(
+        new GetCommand({ TableName: LOCAL_TABLE_NAME, Key: { pk: "MODEL#fraud_detector", sk: "STAGE#Production" }, ConsistentRead: true }),
+      );
     for (let i = 0; i < 50; i++) await Promise.all([resolve(), getItem()]);
 
     const gateway: number[] = [];

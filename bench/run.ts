@@ -20,7 +20,9 @@ function verdict(ok: boolean): string {
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-  console.log("Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of 7):");
+  console.log(
+    "Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of 7):",
+  );
   for (const figure of await benchBundles()) {
     const size = figure.bytes / KiB;
     console.log(
@@ -41,22 +43,40 @@ async function main(): Promise<void> {
 /** Handlers read their config once per process, so both benchmarks share one local registry. */
 async function benchAgainst(registry: LocalRegistry): Promise<void> {
   const resolve = await benchResolve(registry);
-  console.log(`Resolve Production through the local gateway vs a raw GetItem on the same DynamoDB Local (${resolve.samples} samples each, interleaved):`);
-  console.log(`  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`);
+  console.log(
+    `Resolve Production through the local gateway vs a raw GetItem on the same DynamoDB Local (${resolve.samples} samples each, interleaved):`,
+  );
+  console.log(
+    `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`,
+  );
 
   const upload = await benchUpload(registry);
   const mib = (upload.bytes / 1024 / 1024).toFixed(0);
-  console.log(`Artifact upload, ${mib} MiB in ${upload.parts} parts, ${upload.concurrency} in parallel, median of ${upload.rounds} (s3rver):`);
-  console.log(`  presigned multipart ${upload.multipartMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${upload.rawMiBps.toFixed(0)} MiB/s, ratio ${upload.ratio.toFixed(2)} (≥ 0.8: ${verdict(upload.ratio >= 0.8)})`);
-  console.log(`  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`);
+  console.log(
+    `Artifact upload, ${mib} MiB in ${upload.parts} parts, ${upload.concurrency} in parallel, median of ${upload.rounds} (s3rver):`,
+  );
+  console.log(
+    `  presigned multipart ${upload.multipartMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${upload.rawMiBps.toFixed(0)} MiB/s, ratio ${upload.ratio.toFixed(2)} (≥ 0.8: ${verdict(upload.ratio >= 0.8)})`,
+  );
+  console.log(
+    `  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`,
+  );
 
   const client = await benchClient(registry);
   const size = (client.bytes / 1024 / 1024).toFixed(0);
   console.log(`The registry CLI, ${size} MiB, ${client.concurrency} in parallel, median of ${client.rounds} (s3rver):`);
-  console.log(`  push end to end (hash, upload, complete, READY) ${client.push.clientMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${client.push.rawMiBps.toFixed(0)} MiB/s, ratio ${client.push.ratio.toFixed(2)} (≥ 0.7: ${verdict(client.push.ratio >= 0.7)})`);
-  console.log(`    steps (medians): hash and register ${client.push.steps.prepareS.toFixed(1)} s, upload ${client.push.steps.uploadS.toFixed(1)} s, complete (the registry assembles and hashes) ${client.push.steps.completeS.toFixed(1)} s`);
-  console.log(`  pull (ranged GETs, SHA-256 verified) ${client.pull.clientMiBps.toFixed(0)} MiB/s vs raw parallel ranged GET ${client.pull.rawMiBps.toFixed(0)} MiB/s, ratio ${client.pull.ratio.toFixed(2)} (≥ 0.8: ${verdict(client.pull.ratio >= 0.8)})`);
-  console.log(`  start-up, registry --version (bundle), median of ${client.startup.runs}: ${client.startup.medianMs.toFixed(0)} ms (≤ 150: ${verdict(client.startup.medianMs <= 150)}); node -e "" alone: ${client.startup.nodeMedianMs.toFixed(0)} ms`);
+  console.log(
+    `  push end to end (hash, upload, complete, READY) ${client.push.clientMiBps.toFixed(0)} MiB/s vs raw parallel PUT ${client.push.rawMiBps.toFixed(0)} MiB/s, ratio ${client.push.ratio.toFixed(2)} (≥ 0.7: ${verdict(client.push.ratio >= 0.7)})`,
+  );
+  console.log(
+    `    steps (medians): hash and register ${client.push.steps.prepareS.toFixed(1)} s, upload ${client.push.steps.uploadS.toFixed(1)} s, complete (the registry assembles and hashes) ${client.push.steps.completeS.toFixed(1)} s`,
+  );
+  console.log(
+    `  pull (ranged GETs, SHA-256 verified) ${client.pull.clientMiBps.toFixed(0)} MiB/s vs raw parallel ranged GET ${client.pull.rawMiBps.toFixed(0)} MiB/s, ratio ${client.pull.ratio.toFixed(2)} (≥ 0.8: ${verdict(client.pull.ratio >= 0.8)})`,
+  );
+  console.log(
+    `  start-up, registry --version (bundle), median of ${client.startup.runs}: ${client.startup.medianMs.toFixed(0)} ms (≤ 150: ${verdict(client.startup.medianMs <= 150)}); node -e "" alone: ${client.startup.nodeMedianMs.toFixed(0)} ms`,
+  );
 }
 
 main().catch((error: unknown) => {

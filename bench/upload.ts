@@ -60,7 +60,10 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): 
  * (identical bytes would be recognised and need no upload). Digests are computed beforehand, as a
  * training cluster computes them while writing the file.
  */
-export async function benchUpload(registry: LocalRegistry, options: { parts?: number; partMiB?: number; concurrency?: number; rounds?: number } = {}): Promise<UploadFigure> {
+export async function benchUpload(
+  registry: LocalRegistry,
+  options: { parts?: number; partMiB?: number; concurrency?: number; rounds?: number } = {},
+): Promise<UploadFigure> {
   const { parts = 16, partMiB = 16, concurrency = 8, rounds = 5 } = options;
   const bytes = parts * partMiB * MiB;
   {
@@ -74,25 +77,60 @@ export async function benchUpload(registry: LocalRegistry, options: { parts?: nu
       const chunks = Array.from({ length: parts }, () => randomBytes(partMiB * MiB));
       const whole = createHash("sha256");
       for (const chunk of chunks) whole.update(chunk);
-      const declared = { filename: "model.bin", sizeBytes: bytes, sha256: whole.digest("hex"), partSizeBytes: partMiB * MiB, parts: chunks.map((c, i) => ({ partNumber: i + 1, sha256: hex(c) })) };
+      const declared = {
+        filename: "model.bin",
+        sizeBytes: bytes,
+        sha256: whole.digest("hex"),
+        partSizeBytes: partMiB * MiB,
+        parts: chunks.map((c, i) => ({ partNumber: i + 1, sha256: hex(c) })),
+      };
 
       let version = 0;
       let etags: string[] = [];
       const uploadMs = await timed(async () => {
-        const registered = await send<{ version: number; upload: { parts: PartUrl[] } }>(`${registry.url}/models/bench_uploader/versions`, "POST", { artifact: declared });
+        const registered = await send<{ version: number; upload: { parts: PartUrl[] } }>(
+          `${registry.url}/models/bench_uploader/versions`,
+          "POST",
+          { artifact: declared },
+        );
         version = registered.version;
-        etags = await inParallel(registered.upload.parts.map((part) => () => put(part.url, chunks[part.partNumber - 1] as Uint8Array, part.headers)), concurrency);
+        etags = await inParallel(
+          registered.upload.parts.map((part) => () => put(part.url, chunks[part.partNumber - 1] as Uint8Array, part.headers)),
+          concurrency,
+        );
       });
       const completeMs = await timed(async () => {
-        const completed = await send<{ status: string }>(`${registry.url}/models/bench_uploader/versions/${version}/artifact/complete`, "POST", { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
+        const completed = await send<{ status: string }>(
+          `${registry.url}/models/bench_uploader/versions/${version}/artifact/complete`,
+          "POST",
+          { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
+        );
         if (completed.status !== "READY") throw new Error(`the benchmark's upload ended ${completed.status}`);
       });
       uploads.push(uploadMs);
       verified.push(uploadMs + completeMs);
-      raw.push(await timed(() => inParallel(chunks.map((chunk, i) => () => put(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-${round}-${i}`, chunk)), concurrency)));
+      raw.push(
+        await timed(() =>
+          inParallel(
+            chunks.map((chunk, i) => () => put(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-${round}-${i}`, chunk)),
+            concurrency,
+          ),
+        ),
+      );
     }
     const mibps = (ms: number) => bytes / MiB / (ms / 1000);
     const [multipartMiBps, verifiedMiBps, rawMiBps] = [mibps(median(uploads)), mibps(median(verified)), mibps(median(raw))];
-    return { name: "upload", ratio: multipartMiBps / rawMiBps, verifiedRatio: verifiedMiBps / rawMiBps, multipartMiBps, verifiedMiBps, rawMiBps, bytes, parts, concurrency, rounds };
+    return {
+      name: "upload",
+      ratio: multipartMiBps / rawMiBps,
+      verifiedRatio: verifiedMiBps / rawMiBps,
+      multipartMiBps,
+      verifiedMiBps,
+      rawMiBps,
+      bytes,
+      parts,
+      concurrency,
+      rounds,
+    };
   }
 }

@@ -81,7 +81,11 @@ function standardCredentialChain(): AwsCredentialIdentityProvider {
 }
 
 /** A SigV4 signer (AWS's own implementation) for one region and service; `execute-api` unless told. */
-export function sigV4Signer(options: { region: string; service?: string; credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider }) {
+export function sigV4Signer(options: {
+  region: string;
+  service?: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}) {
   const signer = new SignatureV4({
     region: options.region,
     service: options.service ?? "execute-api",

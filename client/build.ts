@@ -21,6 +21,8 @@ await build({
   mainFields: ["module", "main"],
   minify: true,
   // Bundled CommonJS dependencies call require() for Node's own modules.
-  banner: { js: '#!/usr/bin/env node\nimport { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+  banner: {
+    js: '#!/usr/bin/env node\nimport { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });

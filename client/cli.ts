@@ -35,33 +35,51 @@ interface Rendered {
 
 /** Commander checks the required `<arguments>` before an action runs. */
 type Args = [string, string, string];
-type Action = (client: RegistryClient, args: Args, options: Record<string, any>, globals: GlobalOptions) => Promise<Rendered>;
+type Action = (client: RegistryClient, args: Args, options: Record<string, unknown>, globals: GlobalOptions) => Promise<Rendered>;
 
 export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   const program = new Command("registry")
     .description("Push, promote and pull model versions of a model registry.")
     .version(packageJson.version)
     .addOption(new Option("--url <url>", `registry URL (default: REGISTRY_URL or ${DEFAULT_REGISTRY_URL})`))
-    .addOption(new Option("--auth <type>", "sigv4 (default for execute-api hosts), token (default with --token or REGISTRY_TOKEN) or none").choices(AUTH_TYPES))
+    .addOption(
+      new Option("--auth <type>", "sigv4 (default for execute-api hosts), token (default with --token or REGISTRY_TOKEN) or none").choices(
+        AUTH_TYPES,
+      ),
+    )
     .option("--token <token>", "bearer token of the local tokens file (default: REGISTRY_TOKEN)")
     .option("--json", "print exactly one JSON document on stdout")
     .option("-q, --quiet", "no progress on stderr")
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  program.addHelpText("after", "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries.\nSee docs/client.md.");
+  program.addHelpText(
+    "after",
+    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries.\nSee docs/client.md.",
+  );
 
   const run = (action: Action) =>
     async function (this: Command) {
       const globals = this.optsWithGlobals<GlobalOptions>();
       const url = new URL(globals.url ?? io.env.REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
-      const client = createRegistryClient({ url: url.href, auth: defaultAuth(url, { type: globals.auth, token: globals.token }, io.env), env: io.env, fetch: fetchImpl });
+      const client = createRegistryClient({
+        url: url.href,
+        auth: defaultAuth(url, { type: globals.auth, token: globals.token }, io.env),
+        env: io.env,
+        fetch: fetchImpl,
+      });
       const rendered = await action(client, this.processedArgs as Args, this.opts(), globals);
       io.stdout(globals.json ? `${JSON.stringify(rendered.json)}\n` : `${rendered.text}\n`);
     };
   const progress = (globals: GlobalOptions) => (globals.quiet ? undefined : progressRenderer(io));
 
-  command(program, "push <file>", "Upload a file as a new version: hashed, uploaded in parallel parts, verified; run it again to resume an interrupted push", "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk", metadataOptions)
+  command(
+    program,
+    "push <file>",
+    "Upload a file as a new version: hashed, uploaded in parallel parts, verified; run it again to resume an interrupted push",
+    "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk",
+    metadataOptions,
+  )
     .requiredOption("-m, --model <name>", "the model to register a version of")
     .option("--part-size <MiB>", "part size in MiB (5 to 5120); default: the registry's choice", positiveInt)
     .option("--concurrency <n>", "parts in flight at once", positiveInt, 8)
@@ -87,34 +105,60 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
           journalDirectory: defaultJournalDirectory(io.env),
         }).finally(() => bar?.finish());
         const resumed = result.resumedParts > 0 ? ` (resumed: ${result.resumedParts} uploaded before the interruption)` : "";
-        const note = result.uploaded ? `uploaded ${result.partsUploaded} part(s)${resumed}` : "already stored and verified: nothing uploaded";
+        const note = result.uploaded
+          ? `uploaded ${result.partsUploaded} part(s)${resumed}`
+          : "already stored and verified: nothing uploaded";
         return { json: result, text: `${versionLine(result.version)}\n${note}` };
       }),
     );
 
-  command(program, "pull <uri>", "Download a version's artifact, verified against its SHA-256, written atomically", "registry pull models:/fraud_detector/Production -o ./serving/")
+  command(
+    program,
+    "pull <uri>",
+    "Download a version's artifact, verified against its SHA-256, written atomically",
+    "registry pull models:/fraud_detector/Production -o ./serving/",
+  )
     .option("-o, --output <path>", "a directory (keeps the artifact's file name) or a file")
     .option("--concurrency <n>", "ranged GETs in flight at once", positiveInt, 8)
     .action(
       run(async (client, args, o, globals) => {
         const [uri] = args;
         const bar = progress(globals);
-        const result = await pull(client, { uri, output: o.output as string | undefined, concurrency: o.concurrency as number, onProgress: bar?.update }).finally(() => bar?.finish());
+        const result = await pull(client, {
+          uri,
+          output: o.output as string | undefined,
+          concurrency: o.concurrency as number,
+          onProgress: bar?.update,
+        }).finally(() => bar?.finish());
         return { json: result, text: `${result.path}  ${result.model} version ${result.version}  sha256 ${result.sha256} (verified)` };
       }),
     );
 
-  command(program, "register <model>", "Register a version whose bytes live elsewhere (no upload)", "registry register fraud_detector --source s3://training/run-42/model.tar.gz --bump patch --metric auc=0.97", metadataOptions)
+  command(
+    program,
+    "register <model>",
+    "Register a version whose bytes live elsewhere (no upload)",
+    "registry register fraud_detector --source s3://training/run-42/model.tar.gz --bump patch --metric auc=0.97",
+    metadataOptions,
+  )
     .requiredOption("--source <uri>", "where the bytes live: s3://…, runs:/<id>/model, https://…")
     .action(
       run(async (client, args, o) => {
         const [name] = args;
-        const { upload: _upload, ...version } = await client.registerVersion({ name, body: { ...(await metadataFrom(o)), source: o.source as string } });
+        const { upload: _upload, ...version } = await client.registerVersion({
+          name,
+          body: { ...(await metadataFrom(o)), source: o.source as string },
+        });
         return { json: version, text: versionLine(version) };
       }),
     );
 
-  command(program, "promote <model> <version>", "Move a version to another stage (compare-and-set on Production)", 'registry promote fraud_detector 7 --to Production --expect-current 6 --reason "canary ok"')
+  command(
+    program,
+    "promote <model> <version>",
+    "Move a version to another stage (compare-and-set on Production)",
+    'registry promote fraud_detector 7 --to Production --expect-current 6 --reason "canary ok"',
+  )
     .alias("transition")
     .addOption(new Option("--to <stage>", "the stage to move to").choices(ASSIGNED_STAGES).makeOptionMandatory())
     .requiredOption("--reason <text>", "why: kept in the history and the event")
@@ -123,13 +167,27 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .action(
       run(async (client, args, o) => {
         const [name, v] = args;
-        const moved = await client.transitionVersion({ name, v, body: { to: o.to as AssignedStage, reason: o.reason as string, expectedCurrentVersion: expectation(o.expectCurrent), archiveExisting: o.archiveExisting as boolean | undefined } });
+        const moved = await client.transitionVersion({
+          name,
+          v,
+          body: {
+            to: o.to as AssignedStage,
+            reason: o.reason as string,
+            expectedCurrentVersion: expectation(o.expectCurrent),
+            archiveExisting: o.archiveExisting as boolean | undefined,
+          },
+        });
         const archived = moved.archived.length > 0 ? `; archived ${moved.archived.join(", ")}` : "";
         return { json: moved, text: `${name} version ${moved.version}: ${moved.from} → ${moved.to}${archived}` };
       }),
     );
 
-  command(program, "rollback <model>", "Put back the version that held Production before the current one", 'registry rollback fraud_detector --reason "v7 raises false positives"')
+  command(
+    program,
+    "rollback <model>",
+    "Put back the version that held Production before the current one",
+    'registry rollback fraud_detector --reason "v7 raises false positives"',
+  )
     .requiredOption("--reason <text>", "why: kept in the history and the event")
     .action(
       run(async (client, args, o) => {
@@ -140,7 +198,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     );
 
   command(program, "resolve <uri>", "The version a model URI names now", "registry resolve models:/fraud_detector@champion").action(
-    run(async (client, args, o) => {
+    run(async (client, args) => {
       const [uri] = args;
       const version = await client.resolveModelUri({ query: { uri } });
       return { json: version, text: versionLine(version) };
@@ -151,41 +209,63 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   command(models, "list", "Models in name order", "registry models list --prefix fraud", pageOptions)
     .option("--prefix <prefix>", "only names starting with this")
     .action(
-      run(async (client, args, o) => {
-        const page = await client.listModels({ query: { prefix: o.prefix as string | undefined, limit: o.limit as number | undefined, cursor: o.cursor as string | undefined } });
-        return { json: page, text: pageText(page.items.map((m) => `${m.name}  latest ${m.latestVersion ?? "-"}  ${m.description ?? ""}`.trimEnd()), page.nextCursor) };
+      run(async (client, _args, o) => {
+        const page = await client.listModels({
+          query: { prefix: o.prefix as string | undefined, ...pageQuery(o) },
+        });
+        return listed(
+          page,
+          page.items.map((m) => `${m.name}  latest ${m.latestVersion ?? "-"}  ${m.description ?? ""}`.trimEnd()),
+        );
       }),
     );
   command(models, "show <name>", "A model with its stages and aliases", "registry models show fraud_detector").action(
-    run(async (client, args, o) => {
-      const [name] = args;
-      const model = await client.getModel({ name });
-      return { json: model, text: JSON.stringify(model, null, 2) };
-    }),
+    run(async (client, [name]) => asDocument(await client.getModel({ name }))),
   );
-  command(models, "create <name>", "Create a model", 'registry models create fraud_detector --description "Card fraud scoring" --tag team=risk')
+  command(
+    models,
+    "create <name>",
+    "Create a model",
+    'registry models create fraud_detector --description "Card fraud scoring" --tag team=risk',
+  )
     .option("--description <text>", "what the model does")
     .option("--tag <key=value>", "a tag (repeatable)", collectTag, undefined)
     .action(
       run(async (client, args, o) => {
         const [name] = args;
-        const model = await client.createModel({ body: { name, description: o.description as string | undefined, tags: o.tag as Record<string, string> | undefined } });
+        const model = await client.createModel({
+          body: { name, ...descriptionAndTags(o) },
+        });
         return { json: model, text: `created ${model.name}` };
       }),
     );
-  command(models, "update <name>", "Change a model's description or tags", "registry models update fraud_detector --tag team=risk --tag owner=ml-risk")
+  command(
+    models,
+    "update <name>",
+    "Change a model's description or tags",
+    "registry models update fraud_detector --tag team=risk --tag owner=ml-risk",
+  )
     .option("--description <text>", "the new description")
     .option("--tag <key=value>", "a tag (repeatable); the tags given replace the model's", collectTag, undefined)
     .action(
       run(async (client, args, o) => {
         const [name] = args;
-        const model = await client.updateModel({ name, body: { description: o.description as string | undefined, tags: o.tag as Record<string, string> | undefined } });
+        const model = await client.updateModel({
+          name,
+          body: descriptionAndTags(o),
+        });
         return { json: model, text: `updated ${model.name}` };
       }),
     );
 
   const versions = program.command("versions").description("List, show, edit and delete versions");
-  command(versions, "list <model>", "A model's versions, newest first", "registry versions list fraud_detector --stage Staging --min-metric auc=0.95", pageOptions)
+  command(
+    versions,
+    "list <model>",
+    "A model's versions, newest first",
+    "registry versions list fraud_detector --stage Staging --min-metric auc=0.95",
+    pageOptions,
+  )
     .addOption(new Option("--stage <stage>", "only versions in this stage").choices(["None", ...ASSIGNED_STAGES]))
     .addOption(new Option("--status <status>", "only versions with this status").choices(VERSION_STATUSES))
     .option("--min-metric <name=value>", "metric at least this (repeatable)", collectPair, undefined)
@@ -195,59 +275,90 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
       run(async (client, args, o) => {
         const [name] = args;
         const query: Record<string, string> = {};
-        for (const [key, value] of Object.entries({ stage: o.stage, status: o.status, limit: o.limit, cursor: o.cursor })) if (value !== undefined) query[key] = String(value);
-        for (const [kind, pairs] of [["minMetric", o.minMetric], ["maxMetric", o.maxMetric], ["tag", o.tag]] as const) {
+        for (const [key, value] of Object.entries({ stage: o.stage, status: o.status, limit: o.limit, cursor: o.cursor }))
+          if (value !== undefined) query[key] = String(value);
+        for (const [kind, pairs] of [
+          ["minMetric", o.minMetric],
+          ["maxMetric", o.maxMetric],
+          ["tag", o.tag],
+        ] as const) {
           for (const [key, value] of Object.entries((pairs ?? {}) as Record<string, string>)) query[`${kind}.${key}`] = value;
         }
         const page = await client.listVersions({ name, query });
-        return { json: page, text: pageText(page.items.map(versionLine), page.nextCursor) };
+        return listed(page, page.items.map(versionLine));
       }),
     );
-  command(versions, "show <model> <version>", "One version: a number, v<semver>, a stage, an alias or latest", "registry versions show fraud_detector Production").action(
-    run(async (client, args, o) => {
-      const [name, v] = args;
-      const version = await client.getVersion({ name, v });
-      return { json: version, text: JSON.stringify(version, null, 2) };
-    }),
-  );
-  command(versions, "update <model> <version>", "Change a version's description or tags", "registry versions update fraud_detector 7 --tag reviewed=yes")
+  command(
+    versions,
+    "show <model> <version>",
+    "One version: a number, v<semver>, a stage, an alias or latest",
+    "registry versions show fraud_detector Production",
+  ).action(run(async (client, [name, v]) => asDocument(await client.getVersion({ name, v }))));
+  command(
+    versions,
+    "update <model> <version>",
+    "Change a version's description or tags",
+    "registry versions update fraud_detector 7 --tag reviewed=yes",
+  )
     .option("--description <text>", "the new description")
     .option("--tag <key=value>", "a tag (repeatable); the tags given replace the version's", collectTag, undefined)
     .action(
       run(async (client, args, o) => {
         const [name, v] = args;
-        const version = await client.updateVersion({ name, v, body: { description: o.description as string | undefined, tags: o.tag as Record<string, string> | undefined } });
+        const version = await client.updateVersion({
+          name,
+          v,
+          body: descriptionAndTags(o),
+        });
         return { json: version, text: versionLine(version) };
       }),
     );
   command(versions, "delete <model> <version>", "Delete an Archived version (admin)", "registry versions delete fraud_detector 3").action(
-    run(async (client, args, o) => {
+    run(async (client, args) => {
       const [name, v] = args;
       const deleted = await client.deleteVersion({ name, v });
-      return { json: deleted, text: `deleted ${deleted.model} version ${deleted.version}${deleted.artifactDeleted ? " and its artifact" : ""}` };
+      return {
+        json: deleted,
+        text: `deleted ${deleted.model} version ${deleted.version}${deleted.artifactDeleted ? " and its artifact" : ""}`,
+      };
     }),
   );
 
   const alias = program.command("alias").description("Point aliases at versions, compare-and-set");
-  command(alias, "set <model> <alias> <version>", "Point an alias at a READY version", "registry alias set fraud_detector champion 7 --expect 6")
+  command(
+    alias,
+    "set <model> <alias> <version>",
+    "Point an alias at a READY version",
+    "registry alias set fraud_detector champion 7 --expect 6",
+  )
     .option("--expect <version>", "the version the alias points to now as you saw it, or none", expectedVersion)
     .option("--reason <text>", "why")
     .action(
       run(async (client, args, o) => {
         const [name, aliasName, version] = args;
-        const set = await client.setAlias({ name, alias: aliasName, body: { version: versionNumber(version), expectedVersion: expectation(o.expect), reason: o.reason as string | undefined } });
+        const set = await client.setAlias({
+          name,
+          alias: aliasName,
+          body: { version: versionNumber(version), expectedVersion: expectation(o.expect), reason: o.reason as string | undefined },
+        });
         return { json: set, text: `${set.model}@${set.alias} → version ${set.version}` };
       }),
     );
   command(alias, "rm <model> <alias>", "Remove an alias", "registry alias rm fraud_detector challenger").action(
-    run(async (client, args, o) => {
+    run(async (client, args) => {
       const [name, aliasName] = args;
       const removed = await client.deleteAlias({ name, alias: aliasName });
       return { json: removed, text: `removed ${removed.model}@${removed.alias}` };
     }),
   );
 
-  command(program, "history <model>", "The model's audit trail, newest first; --at: what each stage and alias held then", "registry history fraud_detector --version 7", pageOptions)
+  command(
+    program,
+    "history <model>",
+    "The model's audit trail, newest first; --at: what each stage and alias held then",
+    "registry history fraud_detector --version 7",
+    pageOptions,
+  )
     .option("--version <version>", "only entries about this version")
     .option("--at <time>", "an ISO 8601 instant: the stages and aliases at that time")
     .action(
@@ -255,54 +366,62 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
         const [name] = args;
         if (o.at !== undefined) {
           const at = await client.getStagesAt({ name, query: { time: o.at as string } });
-          return { json: at, text: JSON.stringify(at, null, 2) };
+          return asDocument(at);
         }
-        const page = await client.listHistory({ name, query: { version: o.version as string | undefined, limit: o.limit as number | undefined, cursor: o.cursor as string | undefined } });
-        const lines = page.items.map((e) => `#${e.sequence} ${e.occurredAt} ${e.action}${e.version ? ` version ${e.version}` : ""}${e.toStage ? ` ${e.fromStage ?? ""} → ${e.toStage}` : ""}  by ${e.actor}${e.reason ? `: ${e.reason}` : ""}`);
-        return { json: page, text: pageText(lines, page.nextCursor) };
+        const page = await client.listHistory({
+          name,
+          query: { version: o.version as string | undefined, ...pageQuery(o) },
+        });
+        const lines = page.items.map(
+          (e) =>
+            `#${e.sequence} ${e.occurredAt} ${e.action}${e.version ? ` version ${e.version}` : ""}${e.toStage ? ` ${e.fromStage ?? ""} → ${e.toStage}` : ""}  by ${e.actor}${e.reason ? `: ${e.reason}` : ""}`,
+        );
+        return listed(page, lines);
       }),
     );
 
-  command(program, "compare <model> <a> <b>", "Metric deltas and param, feature, dependency and lineage differences", "registry compare fraud_detector 6 7").action(
-    run(async (client, args, o) => {
-      const [name, a, b] = args;
-      const comparison = await client.compareVersions({ name, query: { versions: `${a},${b}` } });
-      return { json: comparison, text: JSON.stringify(comparison, null, 2) };
-    }),
-  );
+  command(
+    program,
+    "compare <model> <a> <b>",
+    "Metric deltas and param, feature, dependency and lineage differences",
+    "registry compare fraud_detector 6 7",
+  ).action(run(async (client, [name, a, b]) => asDocument(await client.compareVersions({ name, query: { versions: `${a},${b}` } }))));
 
   const policy = program.command("policy").description("A model's promotion gates");
   command(policy, "get <model>", "The model's promotion policy", "registry policy get fraud_detector").action(
-    run(async (client, args, o) => {
-      const [name] = args;
-      const current = await client.getPolicy({ name });
-      return { json: current, text: JSON.stringify(current, null, 2) };
-    }),
+    run(async (client, [name]) => asDocument(await client.getPolicy({ name }))),
   );
-  command(policy, "set <model> <file>", "Replace the promotion policy with a JSON file's (admin)", "registry policy set fraud_detector policy.json").action(
-    run(async (client, args, o) => {
-      const [name, file] = args;
-      const replaced = await client.putPolicy({ name, body: (await jsonFile(file)) as never });
-      return { json: replaced, text: JSON.stringify(replaced, null, 2) };
-    }),
-  );
+  command(
+    policy,
+    "set <model> <file>",
+    "Replace the promotion policy with a JSON file's (admin)",
+    "registry policy set fraud_detector policy.json",
+  ).action(run(async (client, [name, file]) => asDocument(await client.putPolicy({ name, body: (await jsonFile(file)) as never }))));
 
-  command(program, "lineage <dataset>", "Versions trained on a dataset", "registry lineage fraud_training", pageOptions)
-    .action(
-      run(async (client, args, o) => {
-        const [id] = args;
-        const page = await client.listDatasetUsage({ id, query: { limit: o.limit as number | undefined, cursor: o.cursor as string | undefined } });
-        return { json: page, text: pageText(page.items.map((u) => `${u.model} version ${u.version}${u.datasetVersion ? `  dataset ${u.datasetVersion}` : ""}`), page.nextCursor) };
-      }),
-    );
+  command(program, "lineage <dataset>", "Versions trained on a dataset", "registry lineage fraud_training", pageOptions).action(
+    run(async (client, args, o) => {
+      const [id] = args;
+      const page = await client.listDatasetUsage({
+        id,
+        query: pageQuery(o),
+      });
+      return listed(
+        page,
+        page.items.map((u) => `${u.model} version ${u.version}${u.datasetVersion ? `  dataset ${u.datasetVersion}` : ""}`),
+      );
+    }),
+  );
 
   command(program, "stages", "Every model's versions in a stage", "registry stages Production", pageOptions)
     .addArgument(new Argument("<stage>").choices(ASSIGNED_STAGES))
     .action(
       run(async (client, args, o) => {
         const [stage] = args;
-        const page = await client.listStageVersions({ stage: stage as AssignedStage, query: { limit: o.limit as number | undefined, cursor: o.cursor as string | undefined } });
-        return { json: page, text: pageText(page.items.map(versionLine), page.nextCursor) };
+        const page = await client.listStageVersions({
+          stage: stage as AssignedStage,
+          query: pageQuery(o),
+        });
+        return listed(page, page.items.map(versionLine));
       }),
     );
 
@@ -330,40 +449,80 @@ function reportFailure(error: unknown, io: CliIo, json: boolean): number {
 
 function describeFailure(error: unknown): { exitCode: number; document: unknown; line: string } {
   if (error instanceof RegistryApiError) {
-    const document = { error: { status: error.status, code: error.code, message: error.message, details: error.details, requestId: error.requestId } };
+    const document = {
+      error: { status: error.status, code: error.code, message: error.message, details: error.details, requestId: error.requestId },
+    };
     const where = error.requestId ? ` (request id ${error.requestId})` : "";
     const details = error.details === undefined ? "" : `\n  details: ${JSON.stringify(error.details)}`;
-    return { exitCode: error.status >= 500 || error.status === 429 ? EXIT.unavailable : EXIT.refused, document, line: `error: ${error.status} ${error.code}: ${error.message}${where}${details}` };
+    return {
+      exitCode: error.status >= 500 || error.status === 429 ? EXIT.unavailable : EXIT.refused,
+      document,
+      line: `error: ${error.status} ${error.code}: ${error.message}${where}${details}`,
+    };
   }
-  const known = error instanceof UsageError ? EXIT.usage : error instanceof RegistryUnavailableError || error instanceof IntegrityError ? EXIT.unavailable : undefined;
+  const known =
+    error instanceof UsageError
+      ? EXIT.usage
+      : error instanceof RegistryUnavailableError || error instanceof IntegrityError
+        ? EXIT.unavailable
+        : undefined;
   if (known !== undefined) {
     const code = (error as Error).name;
-    return { exitCode: known, document: { error: { code, message: (error as Error).message } }, line: `error: ${(error as Error).message}` };
+    return {
+      exitCode: known,
+      document: { error: { code, message: (error as Error).message } },
+      line: `error: ${(error as Error).message}`,
+    };
   }
-  if (isFileError(error)) return { exitCode: EXIT.usage, document: { error: { code: error.code, message: error.message } }, line: `error: ${error.message}` };
+  if (isFileError(error))
+    return { exitCode: EXIT.usage, document: { error: { code: error.code, message: error.message } }, line: `error: ${error.message}` };
   throw error;
 }
 
-const isFileError = (error: unknown): error is NodeJS.ErrnoException & { code: string } => error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && "path" in error;
+const isFileError = (error: unknown): error is NodeJS.ErrnoException & { code: string } =>
+  error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && "path" in error;
 
 /** A subcommand with its description and one runnable example in its --help. */
-function command(parent: Command, nameAndArgs: string, description: string, example: string, ...optionGroups: ((cmd: Command) => Command)[]): Command {
+function command(
+  parent: Command,
+  nameAndArgs: string,
+  description: string,
+  example: string,
+  ...optionGroups: ((cmd: Command) => Command)[]
+): Command {
   const cmd = parent.command(nameAndArgs).description(description).addHelpText("after", `\nExample:\n  $ ${example}`);
   return optionGroups.reduce((withOptions, group) => group(withOptions), cmd);
 }
 
-
 function pageOptions(cmd: Command): Command {
-  return cmd.option("--limit <n>", "items per page (1-100)", positiveInt).option("--cursor <cursor>", "the next page, from a previous answer");
+  return cmd
+    .option("--limit <n>", "items per page (1-100)", positiveInt)
+    .option("--cursor <cursor>", "the next page, from a previous answer");
 }
 
-const pageText = (lines: string[], nextCursor: string | undefined): string => [...lines, ...(nextCursor ? [`(more: --cursor ${nextCursor})`] : [])].join("\n") || "(none)";
+/** The page's limit and cursor options as a listing's query. */
+const pageQuery = (o: Record<string, unknown>) => ({ limit: o.limit as number | undefined, cursor: o.cursor as string | undefined });
+
+/** A page of a listing: the page itself as JSON; as text, a line per item and how to ask for the next page. */
+const listed = (page: { readonly nextCursor?: string }, lines: string[]): Rendered => ({
+  json: page,
+  text: [...lines, ...(page.nextCursor ? [`(more: --cursor ${page.nextCursor})`] : [])].join("\n") || "(none)",
+});
+
+/** The description and tags a model or version is created or edited with. */
+const descriptionAndTags = (o: Record<string, unknown>) => ({
+  description: o.description as string | undefined,
+  tags: o.tag as Record<string, string> | undefined,
+});
+
+/** A document shown as it is: pretty-printed JSON as text. */
+const asDocument = (value: unknown): Rendered => ({ json: value, text: JSON.stringify(value, null, 2) });
 
 /** Registration metadata from flags and JSON files; later flags win over `--metadata`. */
 function metadataOptions(cmd: Command): Command {
   return cmd
     .option("--metadata <file>", "a JSON file with any registration fields (metrics, params, lineage, framework…)")
-    .option("--metrics <file>", "a JSON file of metrics: {\"auc\": 0.98}")
+    .option("--metrics <file>", 'a JSON file of metrics: {"auc": 0.98}')
     .option("--params <file>", "a JSON file of parameters")
     .option("--metric <name=value>", "one metric (repeatable)", collectMetric, undefined)
     .option("--tag <key=value>", "a tag (repeatable)", collectTag, undefined)
@@ -375,9 +534,22 @@ function metadataOptions(cmd: Command): Command {
 
 async function metadataFrom(o: Record<string, unknown>): Promise<VersionMetadataInput> {
   const base = (o.metadata ? await jsonFile(o.metadata as string) : {}) as Record<string, unknown>;
-  const metrics = { ...(base.metrics as object), ...(o.metrics ? ((await jsonFile(o.metrics as string)) as object) : {}), ...(o.metric as object) };
+  const metrics = {
+    ...(base.metrics as object),
+    ...(o.metrics ? ((await jsonFile(o.metrics as string)) as object) : {}),
+    ...(o.metric as object),
+  };
   const lineage = o.dataset ? { ...(base.lineage as object), datasets: o.dataset } : base.lineage;
-  const defined = Object.entries({ ...base, metrics, params: o.params ? await jsonFile(o.params as string) : base.params, tags: o.tag ? { ...(base.tags as object), ...(o.tag as object) } : base.tags, lineage, description: o.description ?? base.description, bump: o.bump ?? base.bump, semver: o.semver ?? base.semver });
+  const defined = Object.entries({
+    ...base,
+    metrics,
+    params: o.params ? await jsonFile(o.params as string) : base.params,
+    tags: o.tag ? { ...(base.tags as object), ...(o.tag as object) } : base.tags,
+    lineage,
+    description: o.description ?? base.description,
+    bump: o.bump ?? base.bump,
+    semver: o.semver ?? base.semver,
+  });
   return Object.fromEntries(defined.filter(([, value]) => value !== undefined)) as VersionMetadataInput;
 }
 

@@ -58,7 +58,8 @@ export async function pull(client: RegistryClient, options: PullOptions): Promis
   try {
     await file.truncate(download.sizeBytes);
     let bytesDone = 0;
-    const report = (phase: PullProgress["phase"], bytes: number) => options.onProgress?.({ phase, bytesDone: bytes, bytesTotal: download.sizeBytes });
+    const report = (phase: PullProgress["phase"], bytes: number) =>
+      options.onProgress?.({ phase, bytesDone: bytes, bytesTotal: download.sizeBytes });
     report("downloading", 0);
     const refresh = async () => (download = await fetchUrl());
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -79,7 +80,14 @@ export async function pull(client: RegistryClient, options: PullOptions): Promis
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
-  return { path, model: resolved.model, version: resolved.version, uri: resolved.uri, sha256: download.sha256, sizeBytes: download.sizeBytes };
+  return {
+    path,
+    model: resolved.model,
+    version: resolved.version,
+    uri: resolved.uri,
+    sha256: download.sha256,
+    sizeBytes: download.sizeBytes,
+  };
 }
 
 /** `output` is a directory when it is one already or ends with a slash (created if absent); then the artifact keeps its file name. */
@@ -94,7 +102,12 @@ async function targetPath(output: string | undefined, filename: string): Promise
   return existing?.isDirectory() ? join(output, name) : output;
 }
 
-async function forEachRange(size: number, chunk: number, concurrency: number, each: (start: number, end: number) => Promise<void>): Promise<void> {
+async function forEachRange(
+  size: number,
+  chunk: number,
+  concurrency: number,
+  each: (start: number, end: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     for (let start = next; start < size; start = next) {
@@ -106,22 +119,39 @@ async function forEachRange(size: number, chunk: number, concurrency: number, ea
 }
 
 /** One byte range, written at its offset and answered; a refused (expired) URL is replaced and the range asked for again. */
-async function fetchRange(client: RegistryClient, current: () => Download, refresh: () => Promise<Download>, file: FileHandle, start: number, end: number, size: number, signal?: AbortSignal): Promise<Buffer> {
+async function fetchRange(
+  client: RegistryClient,
+  current: () => Download,
+  refresh: () => Promise<Download>,
+  file: FileHandle,
+  start: number,
+  end: number,
+  size: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const whole = start === 0 && end === size;
-  return withRetries(client.transport.retry, (error) => error instanceof ExpiredUrlError || isTransient(error), async () => {
-    try {
-      const response = await sendPresigned(client.transport, { url: current().url, headers: {} }, { method: "GET", headers: whole ? {} : { range: `bytes=${start}-${end - 1}` }, signal });
-      const bytes = Buffer.from(await response.arrayBuffer());
-      if (bytes.length !== end - start || (!whole && response.status !== 206)) {
-        throw new IntegrityError(`Asked S3 for bytes ${start}-${end - 1}, got ${bytes.length} bytes with status ${response.status}.`);
+  return withRetries(
+    client.transport.retry,
+    (error) => error instanceof ExpiredUrlError || isTransient(error),
+    async () => {
+      try {
+        const response = await sendPresigned(
+          client.transport,
+          { url: current().url, headers: {} },
+          { method: "GET", headers: whole ? {} : { range: `bytes=${start}-${end - 1}` }, signal },
+        );
+        const bytes = Buffer.from(await response.arrayBuffer());
+        if (bytes.length !== end - start || (!whole && response.status !== 206)) {
+          throw new IntegrityError(`Asked S3 for bytes ${start}-${end - 1}, got ${bytes.length} bytes with status ${response.status}.`);
+        }
+        await file.write(bytes, 0, bytes.length, start);
+        return bytes;
+      } catch (error) {
+        if (error instanceof ExpiredUrlError) await refresh();
+        throw error;
       }
-      await file.write(bytes, 0, bytes.length, start);
-      return bytes;
-    } catch (error) {
-      if (error instanceof ExpiredUrlError) await refresh();
-      throw error;
-    }
-  });
+    },
+  );
 }
 
 /**
@@ -162,6 +192,8 @@ class InOrderHash {
 
 function verify({ sizeBytes: size, sha256 }: { sizeBytes: number; sha256: string }, download: Download): void {
   if (size !== download.sizeBytes || sha256 !== download.sha256) {
-    throw new IntegrityError(`The downloaded bytes (${size} bytes, sha256 ${sha256}) are not the artifact the registry verified (${download.sizeBytes} bytes, sha256 ${download.sha256}); nothing was written.`);
+    throw new IntegrityError(
+      `The downloaded bytes (${size} bytes, sha256 ${sha256}) are not the artifact the registry verified (${download.sizeBytes} bytes, sha256 ${download.sha256}); nothing was written.`,
+    );
   }
 }

@@ -25,7 +25,11 @@ export class RegistryApiError extends RegistryClientError {
 /** The registry (or S3) could not be reached, or kept failing with 5xx / 429, after every retry. */
 export class RegistryUnavailableError extends RegistryClientError {
   override readonly name = "RegistryUnavailableError";
-  constructor(message: string, readonly attempts: number, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

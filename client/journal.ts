@@ -34,14 +34,20 @@ export type JournalEntry = z.output<typeof journalSchema>;
 export type DonePart = JournalEntry["parts"][number];
 
 /** What the push about to start is: a journal is only for exactly this. */
-export type PushIdentity = Pick<JournalEntry, "registry" | "model" | "file" | "sizeBytes" | "mtimeMs" | "sha256" | "partSizeBytes" | "partCount" | "registrationSha256">;
+export type PushIdentity = Pick<
+  JournalEntry,
+  "registry" | "model" | "file" | "sizeBytes" | "mtimeMs" | "sha256" | "partSizeBytes" | "partCount" | "registrationSha256"
+>;
 
 export function defaultJournalDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "model-registry", "uploads");
 }
 
 export function journalPath(directory: string, push: Pick<PushIdentity, "registry" | "model" | "file">): string {
-  const key = createHash("sha256").update(JSON.stringify([push.registry, push.model, push.file])).digest("hex").slice(0, 32);
+  const key = createHash("sha256")
+    .update(JSON.stringify([push.registry, push.model, push.file]))
+    .digest("hex")
+    .slice(0, 32);
   return join(directory, `${key}.json`);
 }
 

@@ -18,7 +18,8 @@ export interface PartPlan {
  * An empty file is refused here: an artifact has at least 1 byte.
  */
 export function planParts(sizeBytes: number, requestedPartSize?: number): PartPlan {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1) throw new UsageError(`An artifact has at least 1 byte; this file has ${sizeBytes}.`);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1)
+    throw new UsageError(`An artifact has at least 1 byte; this file has ${sizeBytes}.`);
   let plan: UploadPlan;
   try {
     plan = planUpload(sizeBytes, requestedPartSize);

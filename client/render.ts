@@ -66,7 +66,10 @@ function progressLine(progress: Progress, fraction: number, seconds: number): st
   const rate = seconds > 0 ? progress.bytesDone / seconds : 0;
   const eta = rate > 0 ? (progress.bytesTotal - progress.bytesDone) / rate : undefined;
   const filled = Math.round(fraction * BAR_WIDTH);
-  const parts = progress.partsTotal && progress.partsTotal > 1 && progress.phase === "uploading" ? `  parts ${progress.partsDone}/${progress.partsTotal}` : "";
+  const parts =
+    progress.partsTotal && progress.partsTotal > 1 && progress.phase === "uploading"
+      ? `  parts ${progress.partsDone}/${progress.partsTotal}`
+      : "";
   return `${progress.phase.padEnd(11)} ▕${"█".repeat(filled)}${" ".repeat(BAR_WIDTH - filled)}▏ ${String(Math.floor(fraction * 100)).padStart(3)}% ${mib(progress.bytesDone)}/${mib(progress.bytesTotal)} MiB  ${mib(rate)} MiB/s  ETA ${clock(eta)}${parts}`;
 }
 

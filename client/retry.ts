@@ -24,7 +24,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** "Full jitter": a random wait up to an exponentially growing cap, so a crowd of clients does not retry in step. */
-export const backoffMs = (policy: RetryPolicy, retry: number): number => Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+export const backoffMs = (policy: RetryPolicy, retry: number): number =>
+  Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
 
 /** Failures another attempt may cure: no answer at all, throttling, or a server-side fault. */
 export function isTransient(error: unknown): boolean {
@@ -43,7 +44,11 @@ export const isNetworkError = (error: unknown): boolean => error instanceof Type
  * are spent. A network failure that outlasts the attempts becomes RegistryUnavailableError; an
  * API error is rethrown as the last answer said it.
  */
-export async function withRetries<T>(policy: RetryPolicy, retryable: (error: unknown) => boolean, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  retryable: (error: unknown) => boolean,
+  attempt: (attemptNumber: number) => Promise<T>,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);

@@ -26,7 +26,8 @@ type Widened<T> = { [K in keyof T]: T[K] extends string | undefined ? T[K] | num
 type PathInput<R> = [RequestSchema<R, "path">] extends [never] ? unknown : Widened<z.input<RequestSchema<R, "path">>>;
 type QueryInput<R> = [RequestSchema<R, "query">] extends [never]
   ? unknown
-  : {} extends z.input<RequestSchema<R, "query">>
+  : // biome-ignore lint/complexity/noBannedTypes: `{} extends T` asks whether every property of T is optional.
+    {} extends z.input<RequestSchema<R, "query">>
     ? { query?: Widened<z.input<RequestSchema<R, "query">>> }
     : { query: Widened<z.input<RequestSchema<R, "query">>> };
 type BodyInput<R> = [RequestSchema<R, "body">] extends [never]
@@ -46,9 +47,11 @@ export interface CallOptions {
   readonly idempotencyKey?: string;
 }
 
-type RouteMethod<Op extends Operation> = {} extends RequestOf<Op>
-  ? (input?: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>
-  : (input: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>;
+type RouteMethod<Op extends Operation> =
+  // biome-ignore lint/complexity/noBannedTypes: `{} extends T` asks whether every property of T is optional.
+  {} extends RequestOf<Op>
+    ? (input?: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>
+    : (input: RequestOf<Op>, options?: CallOptions) => Promise<ResponseOf<Op>>;
 
 export type RouteMethods = { readonly [Op in Operation]: RouteMethod<Op> };
 
@@ -79,7 +82,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   const url = new URL(options.url ?? env.REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
   const transport: Transport = { url, fetch: options.fetch ?? fetch, retry: { ...DEFAULT_RETRY_POLICY, ...options.retry } };
   const sign = authenticator(options.auth ?? defaultAuth(url, {}, env), url, env);
-  const methods = Object.fromEntries(routes.map((route) => [route.operationId, (input: RouteInput = {}, call: CallOptions = {}) => callRoute(transport, sign, route, input, call)]));
+  const methods = Object.fromEntries(
+    routes.map((route) => [
+      route.operationId,
+      (input: RouteInput = {}, call: CallOptions = {}) => callRoute(transport, sign, route, input, call),
+    ]),
+  );
   return { ...(methods as unknown as RouteMethods), transport };
 }
 
@@ -96,7 +104,10 @@ interface RouteInput {
 async function callRoute(transport: Transport, sign: Authenticator, route: Route, input: RouteInput, call: CallOptions): Promise<unknown> {
   const url = routeUrl(transport.url, route.path, input);
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
-  const headers: Record<string, string> = { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) };
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    ...(body === undefined ? {} : { "content-type": "application/json" }),
+  };
   if (isWriteRoute(route)) headers[IDEMPOTENCY_HEADER] = call.idempotencyKey ?? randomUUID();
   return withRetries(transport.retry, isTransient, async () => {
     // Signed per attempt: a SigV4 signature carries its time.
@@ -136,6 +147,9 @@ function apiError(response: Response, text: string): RegistryApiError {
     const { code, message, details, requestId: bodyRequestId } = parsed.data.error;
     return new RegistryApiError(response.status, code, message, details, bodyRequestId ?? requestId);
   }
-  const message = typeof (json as { message?: unknown } | undefined)?.message === "string" ? (json as { message: string }).message : response.statusText || `HTTP ${response.status}`;
+  const message =
+    typeof (json as { message?: unknown } | undefined)?.message === "string"
+      ? (json as { message: string }).message
+      : response.statusText || `HTTP ${response.status}`;
   return new RegistryApiError(response.status, message.replace(/\W+/g, "") || `Http${response.status}`, message, undefined, requestId);
 }

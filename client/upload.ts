@@ -87,9 +87,31 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const batchSize = Math.min(options.partUrlsPerRequest ?? URL_BATCHES_PER_WORKER * concurrency, MAX_PART_URLS_PER_REQUEST);
   const body = registrationBody(options, digests, plan, batchSize);
-  const identity: PushIdentity = { registry: client.transport.url.href, model: options.model, file, sizeBytes: size, mtimeMs, sha256: digests.sha256, partSizeBytes: plan.partSizeBytes, partCount: plan.partCount, registrationSha256: fingerprint(body) };
+  const identity: PushIdentity = {
+    registry: client.transport.url.href,
+    model: options.model,
+    file,
+    sizeBytes: size,
+    mtimeMs,
+    sha256: digests.sha256,
+    partSizeBytes: plan.partSizeBytes,
+    partCount: plan.partCount,
+    registrationSha256: fingerprint(body),
+  };
   const journal = await openJournal(identity, options);
-  const target: UploadTarget = { client, name: options.model, file, plan, digests, batchSize, concurrency, report, journal, sent: { parts: 0, bytes: 0 }, signal: options.signal };
+  const target: UploadTarget = {
+    client,
+    name: options.model,
+    file,
+    plan,
+    digests,
+    batchSize,
+    concurrency,
+    report,
+    journal,
+    sent: { parts: 0, bytes: 0 },
+    signal: options.signal,
+  };
 
   report("registering", 0, 0);
   const started = await registerOrResume(target, body, options.onNotice);
@@ -104,12 +126,18 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
   } catch (error) {
     if (!(error instanceof RegistryApiError && error.code === "UploadConflict")) throw error;
     // The bytes were deleted under us (docs/artifacts.md): a fresh upload of the same declaration.
-    const restarted = await client.restartUpload({ name: options.model, v: journal.version as number, body: { parts: firstParts(target) } }, { signal: options.signal });
+    const restarted = await client.restartUpload(
+      { name: options.model, v: journal.version as number, body: { parts: firstParts(target) } },
+      { signal: options.signal },
+    );
     await journal.restarted();
     completed = restarted.upload === null ? stripUpload(restarted) : await uploadAndComplete(target, restarted.upload);
   }
   await journal.remove();
-  if (completed.status === "FAILED") throw new IntegrityError(`The registry verified version ${completed.version} of ${completed.model} and refused its bytes: ${completed.artifact?.failureReason ?? "no reason given"}. Did the file change during the upload?`);
+  if (completed.status === "FAILED")
+    throw new IntegrityError(
+      `The registry verified version ${completed.version} of ${completed.model} and refused its bytes: ${completed.artifact?.failureReason ?? "no reason given"}. Did the file change during the upload?`,
+    );
   return { version: completed, uploaded: true, partsUploaded: target.sent.parts, bytesUploaded: target.sent.bytes, resumedParts };
 }
 
@@ -118,7 +146,9 @@ type RegistrationBody = RequestOf<"registerVersion">["body"];
 /** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
 function fingerprint(body: RegistrationBody): string {
   const { parts: _parts, ...artifact } = body.artifact ?? {};
-  return createHash("sha256").update(JSON.stringify({ ...body, artifact })).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify({ ...body, artifact }))
+    .digest("hex");
 }
 
 function registrationBody(options: PushOptions, digests: FileDigests, plan: PartPlan, batchSize: number): RegistrationBody {
@@ -140,7 +170,8 @@ async function openJournal(identity: PushIdentity, options: PushOptions): Promis
   const path = journalPath(options.journalDirectory ?? defaultJournalDirectory(), identity);
   const stored = await UploadJournal.read(path);
   const problem = stored && ("unreadable" in stored ? stored.unreadable : journalMismatch(stored, identity));
-  if (problem) options.onNotice?.(`Discarding the resume journal of an earlier push of ${identity.file} (${path}): ${problem}. Starting over.`);
+  if (problem)
+    options.onNotice?.(`Discarding the resume journal of an earlier push of ${identity.file} (${path}): ${problem}. Starting over.`);
   return UploadJournal.start(path, identity, stored && !problem && !("unreadable" in stored) ? stored : undefined);
 }
 
@@ -160,10 +191,14 @@ async function registerOrResume(target: UploadTarget, body: RegistrationBody, on
     });
     if (current?.status === "READY" && current.artifact?.sha256 === target.digests.sha256) return { ready: current, uploaded: true };
     if (current?.status === "PENDING_UPLOAD") {
-      onNotice?.(`Resuming the push of ${target.file} to version ${journal.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`);
+      onNotice?.(
+        `Resuming the push of ${target.file} to version ${journal.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`,
+      );
       return { upload: undefined };
     }
-    onNotice?.(`Version ${journal.version} of ${name}, which an earlier push of ${target.file} started, is ${current?.status ?? "gone"}: registering a new version.`);
+    onNotice?.(
+      `Version ${journal.version} of ${name}, which an earlier push of ${target.file} started, is ${current?.status ?? "gone"}: registering a new version.`,
+    );
     await journal.startOver();
   }
   const registered = await client.registerVersion({ name, body }, { signal, idempotencyKey: journal.idempotencyKey });
@@ -253,7 +288,11 @@ async function putParts(target: UploadTarget, file: FileHandle, upload: Multipar
       const bytes = await readRange(file, start, end - start);
       const etag = await withRetries(target.client.transport.retry, isRetryableUpload, async () => {
         try {
-          const response = await sendPresigned(target.client.transport, await urls.get(partNumber), { method: "PUT", body: bytes, signal: target.signal });
+          const response = await sendPresigned(target.client.transport, await urls.get(partNumber), {
+            method: "PUT",
+            body: bytes,
+            signal: target.signal,
+          });
           return response.headers.get("etag") ?? "";
         } catch (error) {
           if (error instanceof ExpiredUrlError) urls.forget(partNumber);
@@ -331,7 +370,12 @@ class PartUrls {
   private requestBatchFrom(partNumber: number): void {
     const { digests, batchSize, client, name, signal } = this.target;
     const version = versionOf(this.target);
-    const wanted = digests.parts.filter((p) => p.partNumber === partNumber || (p.partNumber > partNumber && !this.finished.has(p.partNumber) && !this.urls.has(p.partNumber))).slice(0, batchSize);
+    const wanted = digests.parts
+      .filter(
+        (p) =>
+          p.partNumber === partNumber || (p.partNumber > partNumber && !this.finished.has(p.partNumber) && !this.urls.has(p.partNumber)),
+      )
+      .slice(0, batchSize);
     const answer = client.requestPartUrls({ name, v: version, body: { parts: wanted } }, { signal }).then((upload) => {
       if (upload.method !== "MULTIPART") throw new IntegrityError(`Version ${version} of ${name} no longer expects a multipart upload.`);
       return upload;
@@ -353,7 +397,10 @@ async function readRange(file: FileHandle, position: number, length: number): Pr
   const buffer = Buffer.allocUnsafe(length);
   for (let filled = 0; filled < length; ) {
     const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw new IntegrityError(`The file ended at byte ${position + filled}, before the ${position + length} it had when hashed: did it change?`);
+    if (bytesRead === 0)
+      throw new IntegrityError(
+        `The file ended at byte ${position + filled}, before the ${position + length} it had when hashed: did it change?`,
+      );
     filled += bytesRead;
   }
   return buffer;

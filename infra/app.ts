@@ -23,7 +23,11 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
   const prefix = `ModelRegistry-${config.name}`;
 
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, { env, config, description: `Model registry (${config.name}): table, artifacts bucket and event bus` });
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    env,
+    config,
+    description: `Model registry (${config.name}): table, artifacts bucket and event bus`,
+  });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     config,

@@ -54,9 +54,14 @@ export class EventsStack extends Stack {
     });
     Validations.of(this.deadLetters).acknowledge({
       id: "AwsSolutions-SQS3",
-      reason: "This queue is itself the dead-letter queue of the events publisher, its stream event source and the deployment rules' targets; nothing consumes it but a human after the alarm.",
+      reason:
+        "This queue is itself the dead-letter queue of the events publisher, its stream event source and the deployment rules' targets; nothing consumes it but a human after the alarm.",
     });
-    acknowledgeGuardRule(this.deadLetters, "sqs_dlq_check", "This queue is itself the registry's dead-letter queue: a message that lands here is kept 14 days and raises the alarm.");
+    acknowledgeGuardRule(
+      this.deadLetters,
+      "sqs_dlq_check",
+      "This queue is itself the registry's dead-letter queue: a message that lands here is kept 14 days and raises the alarm.",
+    );
 
     this.publisher = new RegistryFunction(this, "Publisher", {
       entry: join(props.functionsDir ?? join(REPO_ROOT, "functions"), "publisher", "handler.ts"),
@@ -82,7 +87,8 @@ export class EventsStack extends Stack {
     );
     Validations.of(this.publisher.role.node.findChild("DefaultPolicy")).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
-      reason: "dynamodb:ListStreams (granted by the stream event source) and the X-Ray trace actions do not support resource-level permissions; the stream reads are scoped to the table's stream ARN.",
+      reason:
+        "dynamodb:ListStreams (granted by the stream event source) and the X-Ray trace actions do not support resource-level permissions; the stream reads are scoped to the table's stream ARN.",
     });
 
     this.alarms(config, name, new SnsAction(props.alarmTopic));
@@ -93,29 +99,49 @@ export class EventsStack extends Stack {
         bus,
         model: trigger.model,
         stage: trigger.stage,
-        target: new SfnStateMachine(stateMachine, { deadLetterQueue: this.deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+        target: new SfnStateMachine(stateMachine, {
+          deadLetterQueue: this.deadLetters,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
       });
     }
 
-    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetters.queueUrl, description: "Events that were not announced or not delivered (docs/operations.md, Alarms and dead letters)" });
+    new CfnOutput(this, "DeadLetterQueueUrl", {
+      value: this.deadLetters.queueUrl,
+      description: "Events that were not announced or not delivered (docs/operations.md, Alarms and dead letters)",
+    });
   }
 
   private alarms(config: EnvironmentConfig, name: string, notify: IAlarmAction): void {
-    const common = { evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING };
-    this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "DeadLettersAlarm", {
-      ...common,
-      alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (docs/operations.md, Alarms and dead letters)`,
-      threshold: 1,
-    }).addAlarmAction(notify);
-    this.publisher.function.metricErrors({ period: config.alarms.period, statistic: "Sum" }).createAlarm(this, "PublisherErrors", {
-      ...common,
-      alarmDescription: `${name}: events publisher errors`,
-      threshold: config.alarms.functionErrors,
-    }).addAlarmAction(notify);
-    this.publisher.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }).createAlarm(this, "PublisherIteratorAge", {
-      ...common,
-      alarmDescription: `${name}: announcements are falling behind the table's stream`,
-      threshold: config.events.maxIteratorAge.toMilliseconds(),
-    }).addAlarmAction(notify);
+    const common = {
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    };
+    this.deadLetters
+      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" })
+      .createAlarm(this, "DeadLettersAlarm", {
+        ...common,
+        alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (docs/operations.md, Alarms and dead letters)`,
+        threshold: 1,
+      })
+      .addAlarmAction(notify);
+    this.publisher.function
+      .metricErrors({ period: config.alarms.period, statistic: "Sum" })
+      .createAlarm(this, "PublisherErrors", {
+        ...common,
+        alarmDescription: `${name}: events publisher errors`,
+        threshold: config.alarms.functionErrors,
+      })
+      .addAlarmAction(notify);
+    this.publisher.function
+      .metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" })
+      .createAlarm(this, "PublisherIteratorAge", {
+        ...common,
+        alarmDescription: `${name}: announcements are falling behind the table's stream`,
+        threshold: config.events.maxIteratorAge.toMilliseconds(),
+      })
+      .addAlarmAction(notify);
   }
 }

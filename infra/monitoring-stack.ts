@@ -33,7 +33,11 @@ export class MonitoringStack extends Stack {
     const period = config.alarms.period;
     const notify = new SnsAction(props.alarmTopic);
     const functions = Object.entries(props.functions);
-    const common = { evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING };
+    const common = {
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    };
 
     const requests = api.metricCount({ period, statistic: "Sum" });
     const serverErrors = api.metricServerError({ period, statistic: "Sum" });
@@ -45,24 +49,49 @@ export class MonitoringStack extends Stack {
       period,
     });
     serverErrorRate
-      .createAlarm(this, "ServerErrorRate", { ...common, alarmDescription: `${name}: the API answers 5xx to ${config.alarms.serverErrorRatePercent} % of requests or more`, threshold: config.alarms.serverErrorRatePercent })
+      .createAlarm(this, "ServerErrorRate", {
+        ...common,
+        alarmDescription: `${name}: the API answers 5xx to ${config.alarms.serverErrorRatePercent} % of requests or more`,
+        threshold: config.alarms.serverErrorRatePercent,
+      })
       .addAlarmAction(notify);
 
-    const throttles = sumOf(functions.map(([, fn]) => fn.function.metricThrottles({ period, statistic: "Sum" })), "throttled invocations", period);
+    const throttles = sumOf(
+      functions.map(([, fn]) => fn.function.metricThrottles({ period, statistic: "Sum" })),
+      "throttled invocations",
+      period,
+    );
     throttles
-      .createAlarm(this, "Throttles", { ...common, alarmDescription: `${name}: Lambda throttled registry functions (account or reserved concurrency exhausted)`, threshold: config.alarms.throttles })
+      .createAlarm(this, "Throttles", {
+        ...common,
+        alarmDescription: `${name}: Lambda throttled registry functions (account or reserved concurrency exhausted)`,
+        threshold: config.alarms.throttles,
+      })
       .addAlarmAction(notify);
 
     this.dashboard = new Dashboard(this, "Dashboard", { dashboardName: name, defaultInterval: Duration.hours(12) });
     this.dashboard.addWidgets(
       graph("Requests", [requests]),
-      graph("Latency (ms)", [api.metricLatency({ period, statistic: "p50" }), api.metricLatency({ period, statistic: "p99" }), api.metricIntegrationLatency({ period, statistic: "p99" })]),
+      graph("Latency (ms)", [
+        api.metricLatency({ period, statistic: "p50" }),
+        api.metricLatency({ period, statistic: "p99" }),
+        api.metricIntegrationLatency({ period, statistic: "p99" }),
+      ]),
       graph("4xx and 5xx", [api.metricClientError({ period, statistic: "Sum" }), serverErrors], [serverErrorRate]),
     );
     this.dashboard.addWidgets(
-      graph("Function errors", functions.map(([fnName, fn]) => fn.function.metricErrors({ period, statistic: "Sum", label: fnName }))),
-      graph("Function throttles", functions.map(([fnName, fn]) => fn.function.metricThrottles({ period, statistic: "Sum", label: fnName }))),
-      graph("Function duration p99 (ms)", functions.map(([fnName, fn]) => fn.function.metricDuration({ period, statistic: "p99", label: fnName }))),
+      graph(
+        "Function errors",
+        functions.map(([fnName, fn]) => fn.function.metricErrors({ period, statistic: "Sum", label: fnName })),
+      ),
+      graph(
+        "Function throttles",
+        functions.map(([fnName, fn]) => fn.function.metricThrottles({ period, statistic: "Sum", label: fnName })),
+      ),
+      graph(
+        "Function duration p99 (ms)",
+        functions.map(([fnName, fn]) => fn.function.metricDuration({ period, statistic: "p99", label: fnName })),
+      ),
     );
     this.dashboard.addWidgets(
       graph("Events published", [eventsMatchedOnBus(name, period)]),
@@ -70,9 +99,23 @@ export class MonitoringStack extends Stack {
         props.publisher.function.metricErrors({ period, statistic: "Sum", label: "publisher errors" }),
         props.deadLetters.metricNumberOfMessagesSent({ period, statistic: "Sum", label: "dead letters sent" }),
       ]),
-      graph("Dead-letter queue depth", [props.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum", label: "messages" })], [
-        props.publisher.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum", label: "publisher iterator age (ms)" }),
-      ]),
+      graph(
+        "Dead-letter queue depth",
+        [
+          props.deadLetters.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: "Maximum",
+            label: "messages",
+          }),
+        ],
+        [
+          props.publisher.function.metric("IteratorAge", {
+            period: Duration.minutes(1),
+            statistic: "Maximum",
+            label: "publisher iterator age (ms)",
+          }),
+        ],
+      ),
     );
 
     new CfnOutput(this, "DashboardName", { value: this.dashboard.dashboardName, description: "CloudWatch dashboard of the registry" });
@@ -90,7 +133,14 @@ function graph(title: string, left: IMetric[], right: IMetric[] = []): GraphWidg
 /** One line: the sum of `metrics`, a missing datapoint counted as 0. */
 function sumOf(metrics: IMetric[], label: string, period: Duration): MathExpression {
   const usingMetrics = Object.fromEntries(metrics.map((metric, i) => [`m${i}`, metric]));
-  return new MathExpression({ expression: Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(" + "), usingMetrics, label, period });
+  return new MathExpression({
+    expression: Object.keys(usingMetrics)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(" + "),
+    usingMetrics,
+    label,
+    period,
+  });
 }
 
 /**

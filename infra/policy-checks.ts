@@ -18,11 +18,14 @@ export const REGISTRY_GUARD_RULES = fileURLToPath(new URL("registry.guard", impo
  * most resources stays on and is acknowledged on the few it does not fit (`acknowledgeGuardRule`).
  */
 const NOT_APPLICABLE_GUARD_RULES: Record<string, string> = {
-  "ct-lambda-pr-3": "The functions call only AWS APIs over TLS with IAM; there is no VPC resource to reach, and a VPC would add NAT or endpoint costs.",
+  "ct-lambda-pr-3":
+    "The functions call only AWS APIs over TLS with IAM; there is no VPC resource to reach, and a VPC would add NAT or endpoint costs.",
   "ct-lambda-pr-2":
     "False positive: each API route's invoke permission names its execute-api ARN as SourceArn (an Fn::Join), which this rule only accepts as a literal or a Ref.",
-  "ct-cloudwatch-pr-2": "Log retention is each environment's choice (logRetention in infra/config.ts); registry.guard checks that every log group sets one.",
-  "ct-cloudwatch-pr-3": "CloudWatch Logs encrypts every log group at rest; the handlers log request ids, routes and callers, nothing that calls for a customer-managed key.",
+  "ct-cloudwatch-pr-2":
+    "Log retention is each environment's choice (logRetention in infra/config.ts); registry.guard checks that every log group sets one.",
+  "ct-cloudwatch-pr-3":
+    "CloudWatch Logs encrypts every log group at rest; the handlers log request ids, routes and callers, nothing that calls for a customer-managed key.",
 };
 
 /**
@@ -33,7 +36,9 @@ const NOT_APPLICABLE_GUARD_RULES: Record<string, string> = {
 export function addPolicyChecks(app: App): void {
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),
-    new GuardFindingsAreErrors(new CfnGuardValidator({ rules: [REGISTRY_GUARD_RULES], disabledRules: Object.keys(NOT_APPLICABLE_GUARD_RULES) })),
+    new GuardFindingsAreErrors(
+      new CfnGuardValidator({ rules: [REGISTRY_GUARD_RULES], disabledRules: Object.keys(NOT_APPLICABLE_GUARD_RULES) }),
+    ),
   );
 }
 

@@ -76,7 +76,8 @@ export class RegistryFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
-        ...environmentOf({ logLevel: config.logLevel }),
+        // The one namespace of every function's EMF metrics (shared/metrics.ts names them); Powertools adds the service dimension.
+        ...environmentOf({ logLevel: config.logLevel, metricsNamespace: "ModelRegistry" }),
         POWERTOOLS_SERVICE_NAME: "model-registry",
       },
       bundling: {
@@ -95,7 +96,8 @@ export class RegistryFunction extends Construct {
     });
     Validations.of(this.function).acknowledge({
       id: "AwsSolutions-L1",
-      reason: "Node.js 22 is pinned (the runtime the bundles target and the local engines run); moving to a newer runtime is a deliberate change.",
+      reason:
+        "Node.js 22 is pinned (the runtime the bundles target and the local engines run); moving to a newer runtime is a deliberate change.",
     });
   }
 
@@ -123,7 +125,11 @@ export class RegistryFunction extends Construct {
 
   /** The Idempotency-Key records (shared/http/idempotency.ts): Powertools reads, writes and deletes them in their own partition. */
   recordIdempotency(table: ITable): this {
-    return this.allowItems(table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], IDEMPOTENCY_PARTITION);
+    return this.allowItems(
+      table,
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      IDEMPOTENCY_PARTITION,
+    );
   }
 
   /** `actions` on the table's items whose partition key matches `partitions` (dynamodb:LeadingKeys; every granted action names its key). */
@@ -180,7 +186,8 @@ export class RegistryFunction extends Construct {
       validate: () => {
         Validations.of(policy).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(objects))}]`,
-          reason: "Object keys are content hashes known only at request time; the wildcard is limited to the artifacts/sha256/ prefix of one bucket.",
+          reason:
+            "Object keys are content hashes known only at request time; the wildcard is limited to the artifacts/sha256/ prefix of one bucket.",
         });
         return [];
       },

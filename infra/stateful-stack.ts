@@ -42,7 +42,11 @@ export class StatefulStack extends Stack {
       deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy,
     });
-    acknowledgeGuardRule(table, "dynamodb_table_encrypted_kms_check", "Encrypted at rest with DynamoDB's AWS owned key: model metadata needs no customer-managed key, and none adds KMS costs or a key policy to keep.");
+    acknowledgeGuardRule(
+      table,
+      "dynamodb_table_encrypted_kms_check",
+      "Encrypted at rest with DynamoDB's AWS owned key: model metadata needs no customer-managed key, and none adds KMS costs or a key policy to keep.",
+    );
     for (const index of tableDefinition.globalSecondaryIndexes) {
       table.addGlobalSecondaryIndex({ indexName: index.indexName, partitionKey: key(index.partitionKey), sortKey: key(index.sortKey) });
     }
@@ -56,11 +60,31 @@ export class StatefulStack extends Stack {
       removalPolicy: config.removalPolicy,
       lifecycleRules: [{ expiration: Duration.days(365) }],
     });
-    acknowledgeGuardRule(accessLogs, "s3_bucket_default_encryption_kms_check", "S3 server access log delivery cannot write to a bucket encrypted with SSE-KMS; SSE-S3 encrypts it.");
-    acknowledgeGuardRule(accessLogs, "s3_bucket_logging_enabled_check", "This bucket is the access-log destination; logging its own writes into itself would loop.");
-    acknowledgeGuardRule(accessLogs, "s3_bucket_versioning_enabled_check", "S3 log delivery writes each log object once and never overwrites it; the lifecycle rule expires them after a year.");
-    acknowledgeGuardRule(accessLogs, "s3_bucket_object_lock_enabled_check", "Access logs expire after a year by the lifecycle rule; object lock would keep them against it.");
-    acknowledgeGuardRule(accessLogs, "s3_event_notifications_enabled_check", "Nothing reacts to a new access-log object; they are read when investigating.");
+    acknowledgeGuardRule(
+      accessLogs,
+      "s3_bucket_default_encryption_kms_check",
+      "S3 server access log delivery cannot write to a bucket encrypted with SSE-KMS; SSE-S3 encrypts it.",
+    );
+    acknowledgeGuardRule(
+      accessLogs,
+      "s3_bucket_logging_enabled_check",
+      "This bucket is the access-log destination; logging its own writes into itself would loop.",
+    );
+    acknowledgeGuardRule(
+      accessLogs,
+      "s3_bucket_versioning_enabled_check",
+      "S3 log delivery writes each log object once and never overwrites it; the lifecycle rule expires them after a year.",
+    );
+    acknowledgeGuardRule(
+      accessLogs,
+      "s3_bucket_object_lock_enabled_check",
+      "Access logs expire after a year by the lifecycle rule; object lock would keep them against it.",
+    );
+    acknowledgeGuardRule(
+      accessLogs,
+      "s3_event_notifications_enabled_check",
+      "Nothing reacts to a new access-log object; they are read when investigating.",
+    );
 
     // docs/artifacts.md: no public access, TLS only, SSE, versioning, abort stale multipart uploads.
     // Deleting an artifact leaves a noncurrent version: recoverable for 30 days, then gone.
@@ -75,31 +99,67 @@ export class StatefulStack extends Stack {
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7), noncurrentVersionExpiration: Duration.days(30) }],
       cors:
         browserUploadOrigins.length > 0
-          ? [{ allowedMethods: [HttpMethods.PUT], allowedOrigins: [...browserUploadOrigins], allowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"], exposedHeaders: ["ETag"], maxAge: 3600 }]
+          ? [
+              {
+                allowedMethods: [HttpMethods.PUT],
+                allowedOrigins: [...browserUploadOrigins],
+                allowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"],
+                exposedHeaders: ["ETag"],
+                maxAge: 3600,
+              },
+            ]
           : undefined,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "artifacts/",
       removalPolicy: config.removalPolicy,
     });
-    acknowledgeGuardRule(this.artifactsBucket, "s3_bucket_default_encryption_kms_check", "SSE-S3: presigned uploads and downloads of multi-GiB artifacts need no KMS grant or per-request KMS call; the bucket is private and TLS only.");
-    acknowledgeGuardRule(this.artifactsBucket, "s3_bucket_object_lock_enabled_check", "The registry deletes an object with its last version (docs/artifacts.md); versioning keeps deleted bytes 30 days instead of a lock.");
-    acknowledgeGuardRule(this.artifactsBucket, "s3_event_notifications_enabled_check", "Uploads are verified when the client completes them and announced on the registry's own bus; no object event is consumed.");
+    acknowledgeGuardRule(
+      this.artifactsBucket,
+      "s3_bucket_default_encryption_kms_check",
+      "SSE-S3: presigned uploads and downloads of multi-GiB artifacts need no KMS grant or per-request KMS call; the bucket is private and TLS only.",
+    );
+    acknowledgeGuardRule(
+      this.artifactsBucket,
+      "s3_bucket_object_lock_enabled_check",
+      "The registry deletes an object with its last version (docs/artifacts.md); versioning keeps deleted bytes 30 days instead of a lock.",
+    );
+    acknowledgeGuardRule(
+      this.artifactsBucket,
+      "s3_event_notifications_enabled_check",
+      "Uploads are verified when the client completes them and announced on the registry's own bus; no object event is consumed.",
+    );
     this.table = table;
 
     // docs/events.md: the registry's own bus. The archive keeps every registry event, so a new consumer can replay history.
-    const bus = new EventBus(this, "Bus", { eventBusName: `model-registry-${config.name}`, description: "Model registry events: versions registered, ready, failed, stage and alias changes" });
+    const bus = new EventBus(this, "Bus", {
+      eventBusName: `model-registry-${config.name}`,
+      description: "Model registry events: versions registered, ready, failed, stage and alias changes",
+    });
     bus.applyRemovalPolicy(config.removalPolicy);
     bus
-      .archive("Archive", { description: `Every ${EVENT_SOURCE} event, for replay`, eventPattern: { source: [EVENT_SOURCE] }, retention: config.events.archiveRetention })
+      .archive("Archive", {
+        description: `Every ${EVENT_SOURCE} event, for replay`,
+        eventPattern: { source: [EVENT_SOURCE] },
+        retention: config.events.archiveRetention,
+      })
       .applyRemovalPolicy(config.removalPolicy);
     this.bus = bus;
     this.alarmTopic = this.createAlarmTopic(config);
 
     new CfnOutput(this, "TableName", { value: table.tableName, description: "The registry's DynamoDB table" });
-    new CfnOutput(this, "ArtifactsBucketName", { value: this.artifactsBucket.bucketName, description: "Artifacts bucket (objects under artifacts/sha256/<hex>)" });
-    new CfnOutput(this, "EventBusName", { value: bus.eventBusName, description: "The registry's EventBridge bus: put your deployment rules on it" });
+    new CfnOutput(this, "ArtifactsBucketName", {
+      value: this.artifactsBucket.bucketName,
+      description: "Artifacts bucket (objects under artifacts/sha256/<hex>)",
+    });
+    new CfnOutput(this, "EventBusName", {
+      value: bus.eventBusName,
+      description: "The registry's EventBridge bus: put your deployment rules on it",
+    });
     new CfnOutput(this, "EventBusArn", { value: bus.eventBusArn, description: "ARN of the registry's EventBridge bus" });
-    new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn, description: "SNS topic every registry alarm notifies: subscribe on-call tooling here" });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: this.alarmTopic.topicArn,
+      description: "SNS topic every registry alarm notifies: subscribe on-call tooling here",
+    });
   }
 
   /**
@@ -107,7 +167,11 @@ export class StatefulStack extends Stack {
    * to an encrypted topic only through a key whose policy lets cloudwatch.amazonaws.com use it.
    */
   private createAlarmTopic(config: EnvironmentConfig): Topic {
-    const key = new Key(this, "AlarmTopicKey", { description: `model-registry-${config.name} alarm topic`, enableKeyRotation: true, removalPolicy: config.removalPolicy });
+    const key = new Key(this, "AlarmTopicKey", {
+      description: `model-registry-${config.name} alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: config.removalPolicy,
+    });
     key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
     // Grants on this key only for AWS services acting on AWS resources (Control Tower CT.KMS.PR.3).
     key.addToResourcePolicy(

@@ -12,7 +12,10 @@ export function createDynamoDbClient(config: RegistryConfig): DynamoDBClient {
 }
 
 /** A DocumentClient over `dynamodb`: pass the process's client so that it keeps one connection pool. */
-export function createDocumentClient(config: RegistryConfig, dynamodb: DynamoDBClient = createDynamoDbClient(config)): DynamoDBDocumentClient {
+export function createDocumentClient(
+  config: RegistryConfig,
+  dynamodb: DynamoDBClient = createDynamoDbClient(config),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(dynamodb, {
     // The SDK tells a map from a class instance by `value.constructor.name`, so a map with its own
     // `constructor` key (a tag, a metric or an alias named so) would be refused: marshall it as the map it is.

@@ -4,17 +4,41 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { loadConfig, type RegistryConfig } from "./config";
 import { createDocumentClient, createDynamoDbClient } from "./clients";
 import { createLogger } from "./logger";
+import { NO_METRICS, type MetricName, type MetricsRecorder } from "./metrics";
+import type { ChangeLog, ChangeReport } from "./store/model-change";
 import { RegistryStore } from "./store/registry-store";
 import type { RegistryDeps } from "./use-cases/deps";
 
 /**
  * Builds the use cases' dependencies from config: the same for every Lambda, the local server and tests.
- * Pass the process's DynamoDB client and logger to share them; contention and conflicts of model
- * changes go to that log.
+ * Pass the process's DynamoDB client, logger and metrics to share them; contention and conflicts of
+ * model changes are logged and counted there.
  */
-export function buildRegistryDeps(config: RegistryConfig = loadConfig(), dynamodb: DynamoDBClient = createDynamoDbClient(config), logger: Logger = createLogger(config)): RegistryDeps {
+export function buildRegistryDeps(
+  config: RegistryConfig = loadConfig(),
+  dynamodb: DynamoDBClient = createDynamoDbClient(config),
+  logger: Logger = createLogger(config),
+  metrics: MetricsRecorder = NO_METRICS,
+): RegistryDeps {
   return {
-    store: new RegistryStore(createDocumentClient(config, dynamodb), config.tableName, () => new Date(), randomUUID, { log: logger }),
+    store: new RegistryStore(createDocumentClient(config, dynamodb), config.tableName, () => new Date(), randomUUID, {
+      log: measuredChangeLog(logger, metrics),
+    }),
     namingPolicy: config.namingPolicy,
   };
+}
+
+const CHANGE_METRICS: Record<ChangeReport["outcome"], MetricName> = {
+  retry: "ModelChangeRetries",
+  conflict: "ModelChangeConflicts",
+  gaveUp: "ModelChangeGaveUp",
+};
+
+/** The commit engine's reports, logged at their level and counted by how the attempt ended. */
+export function measuredChangeLog(logger: Pick<Logger, "info" | "warn">, metrics: MetricsRecorder): ChangeLog {
+  const report = (level: "info" | "warn") => (message: string, change: ChangeReport) => {
+    logger[level](message, change);
+    metrics.record(CHANGE_METRICS[change.outcome]);
+  };
+  return { info: report("info"), warn: report("warn") };
 }

@@ -16,6 +16,8 @@ export interface RegistryConfig {
   readonly deadLetterQueueUrl?: string;
   /** A Powertools log level name (POWERTOOLS_LOG_LEVEL): the level of the process's logger. */
   readonly logLevel: string;
+  /** CloudWatch namespace of the registry's metrics (POWERTOOLS_METRICS_NAMESPACE): without one (locally, in tests) no metric is emitted. */
+  readonly metricsNamespace?: string;
   /** Which verified principals hold which roles (docs/operations.md, Who may call). */
   readonly roleBindings: readonly RoleBinding[];
   readonly uploads: UploadSettings;
@@ -47,6 +49,7 @@ export const ENVIRONMENT_VARIABLES = {
   eventsEndpoint: "EVENTS_ENDPOINT",
   deadLetterQueueUrl: "DLQ_URL",
   logLevel: "POWERTOOLS_LOG_LEVEL",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   roleBindings: "ROLE_BINDINGS",
   uploadUrlExpirySeconds: "UPLOAD_URL_EXPIRY_SECONDS",
   maxArtifactBytes: "MAX_ARTIFACT_BYTES",
@@ -66,7 +69,17 @@ const settingsSchema = z.object({
   s3Endpoint: z.optional(z.url()),
   eventsEndpoint: z.optional(z.url()),
   deadLetterQueueUrl: z.optional(z.url()),
-  logLevel: z._default(z.pipe(z.string(), z.pipe(z.transform((level: string) => level.toUpperCase()), z.enum(LOG_LEVELS))), "INFO"),
+  logLevel: z._default(
+    z.pipe(
+      z.string(),
+      z.pipe(
+        z.transform((level: string) => level.toUpperCase()),
+        z.enum(LOG_LEVELS),
+      ),
+    ),
+    "INFO",
+  ),
+  metricsNamespace: z.optional(z.string().check(z.minLength(1))),
   roleBindings: z.pipe(
     z.pipe(
       z._default(z.string(), "[]"),
@@ -83,7 +96,10 @@ const settingsSchema = z.object({
   ),
   // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
   uploadUrlExpirySeconds: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(604_800)), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
-  maxArtifactBytes: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)), DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
+  maxArtifactBytes: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)),
+    DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes,
+  ),
 } satisfies Record<Setting, z.core.$ZodType>);
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
@@ -91,7 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
   const settings = Object.fromEntries(Object.entries(ENVIRONMENT_VARIABLES).map(([setting, variable]) => [setting, env[variable]]));
   const parsed = settingsSchema.safeParse(settings);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(({ path: [setting, ...inside], message }) => `${[ENVIRONMENT_VARIABLES[setting as Setting], ...inside].join(".")}: ${message}`);
+    const problems = parsed.error.issues.map(
+      ({ path: [setting, ...inside], message }) => `${[ENVIRONMENT_VARIABLES[setting as Setting], ...inside].join(".")}: ${message}`,
+    );
     throw new Error(`Invalid registry configuration: ${problems.join("; ")}`);
   }
   const s = parsed.data;
@@ -104,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
     endpoints: { dynamodb: s.dynamodbEndpoint, s3: s.s3Endpoint, events: s.eventsEndpoint },
     deadLetterQueueUrl: s.deadLetterQueueUrl,
     logLevel: s.logLevel,
+    metricsNamespace: s.metricsNamespace,
     roleBindings: s.roleBindings,
     uploads: { urlExpirySeconds: s.uploadUrlExpirySeconds, maxArtifactBytes: s.maxArtifactBytes },
   };
@@ -112,7 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
 /** Environment variables that set these settings, each under its one name (settings left undefined are left out). */
 export function environmentOf(settings: { readonly [S in Setting]?: string }): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(settings).flatMap(([setting, value]) => (value === undefined ? [] : [[ENVIRONMENT_VARIABLES[setting as Setting], value]])),
+    Object.entries(settings).flatMap(([setting, value]) =>
+      value === undefined ? [] : [[ENVIRONMENT_VARIABLES[setting as Setting], value]],
+    ),
   );
 }
 
@@ -129,6 +150,7 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     eventsEndpoint: config.endpoints.events,
     deadLetterQueueUrl: config.deadLetterQueueUrl,
     logLevel: config.logLevel,
+    metricsNamespace: config.metricsNamespace,
     roleBindings: JSON.stringify(config.roleBindings),
     uploadUrlExpirySeconds: String(config.uploads.urlExpirySeconds),
     maxArtifactBytes: String(config.uploads.maxArtifactBytes),

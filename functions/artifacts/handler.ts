@@ -7,13 +7,16 @@ import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 
 const root = createApiProcess(loadConfig());
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Artifact bytes: presigned uploads, verification, deletion (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
 export const handler = createApiHandler("artifacts", root, {
   "DELETE /models/{name}/versions/{v}": async ({ path, who }) => ok(await deleteVersion(deps, path.name, path.v, who)),
-  "POST /models/{name}/versions/{v}/artifact/upload": async ({ path, body, who }) => ok(await restartUpload(deps, path.name, path.v, body, who)),
-  "POST /models/{name}/versions/{v}/artifact/parts": async ({ path, body, who }) => ok(await requestPartUrls(deps, path.name, path.v, body, who)),
-  "POST /models/{name}/versions/{v}/artifact/complete": async ({ path, body, who }) => ok(await completeUpload(deps, path.name, path.v, body, who)),
+  "POST /models/{name}/versions/{v}/artifact/upload": async ({ path, body, who }) =>
+    ok(await restartUpload(deps, path.name, path.v, body, who)),
+  "POST /models/{name}/versions/{v}/artifact/parts": async ({ path, body, who }) =>
+    ok(await requestPartUrls(deps, path.name, path.v, body, who)),
+  "POST /models/{name}/versions/{v}/artifact/complete": async ({ path, body, who }) =>
+    ok(await completeUpload(deps, path.name, path.v, body, who)),
 });

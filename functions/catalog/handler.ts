@@ -8,7 +8,7 @@ import { updateVersion } from "../../shared/use-cases/update-version";
 
 const root = createApiProcess(loadConfig());
 // Registration presigns uploads and checks the bucket for bytes it already holds.
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("catalog", root, {
@@ -21,5 +21,8 @@ export const handler = createApiHandler("catalog", root, {
     const version = await registerVersion(deps, path.name, body, who);
     return { status: 201, body: version, headers: { location: `/models/${path.name}/versions/${version.version}` } };
   },
-  "PATCH /models/{name}/versions/{v}": async ({ path, body, who }) => ({ status: 200, body: await updateVersion(deps, path.name, path.v, body, who) }),
+  "PATCH /models/{name}/versions/{v}": async ({ path, body, who }) => ({
+    status: 200,
+    body: await updateVersion(deps, path.name, path.v, body, who),
+  }),
 });

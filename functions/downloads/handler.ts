@@ -5,9 +5,12 @@ import { getArtifactDownload } from "../../shared/use-cases/get-artifact-downloa
 
 const root = createApiProcess(loadConfig());
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger);
+const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
 
 /** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("downloads", root, {
-  "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({ status: 200, body: await getArtifactDownload(deps, path.name, path.v) }),
+  "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({
+    status: 200,
+    body: await getArtifactDownload(deps, path.name, path.v),
+  }),
 });

@@ -8,12 +8,13 @@ import { setAlias } from "../../shared/use-cases/set-alias";
 import { putPolicy } from "../../shared/use-cases/put-policy";
 
 const root = createApiProcess(loadConfig());
-const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger);
+const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Stage moves, rollback, aliases and promotion policy: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("lifecycle", root, {
-  "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) => ok(await transitionVersion(deps, path.name, path.v, body, who)),
+  "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) =>
+    ok(await transitionVersion(deps, path.name, path.v, body, who)),
   "POST /models/{name}/stages/{stage}/rollback": async ({ path, body, who }) => ok(await rollbackProduction(deps, path.name, body, who)),
   "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),
   "DELETE /models/{name}/aliases/{alias}": async ({ path, who }) => ok(await deleteAlias(deps, path.name, path.alias, who)),

@@ -14,4 +14,5 @@ const deps = buildPublisherDeps(config);
  */
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+  .use(deps.metrics.flushing)
   .handler((event) => publishChanges(deps, event.Records));

@@ -16,7 +16,7 @@ import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
 import { getPolicy } from "../../shared/use-cases/get-policy";
 
 const root = createApiProcess(loadConfig());
-const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger);
+const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */

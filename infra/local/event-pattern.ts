@@ -118,10 +118,10 @@ function checkObject(pattern: unknown, path: string): void {
     const at = `${path}.${field}`;
     if (field === "$or") {
       if (!Array.isArray(rule) || rule.length < 2) throw new InvalidPatternError(`${at} must list at least two patterns.`);
-      rule.forEach((alternative, i) => checkObject(alternative, `${at}[${i}]`));
+      for (const [i, alternative] of rule.entries()) checkObject(alternative, `${at}[${i}]`);
     } else if (Array.isArray(rule)) {
       if (rule.length === 0) throw new InvalidPatternError(`${at} must list at least one value or matcher.`);
-      rule.forEach((matcher, i) => checkMatcher(matcher, `${at}[${i}]`));
+      for (const [i, matcher] of rule.entries()) checkMatcher(matcher, `${at}[${i}]`);
     } else {
       checkObject(rule, at);
     }
@@ -175,7 +175,8 @@ function isNumericRange(argument: unknown): boolean {
 
 function isAnythingBut(argument: unknown): boolean {
   if (typeof argument === "string" || typeof argument === "number") return true;
-  if (Array.isArray(argument)) return argument.length > 0 && (argument.every((v) => typeof v === "string") || argument.every((v) => typeof v === "number"));
+  if (Array.isArray(argument))
+    return argument.length > 0 && (argument.every((v) => typeof v === "string") || argument.every((v) => typeof v === "number"));
   if (!isObject(argument) || Object.keys(argument).length !== 1) return false;
   const [operator, value] = Object.entries(argument)[0] as [string, unknown];
   return (operator === "prefix" || operator === "suffix" || operator === "equals-ignore-case") && typeof value === "string";

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { entrySize, MAX_BYTES_PER_CALL, MAX_ENTRIES_PER_CALL } from "../../shared/events/model-events";
-import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy } from "./event-delivery";
+import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy, type EventsLog, type UndeliveredEvent } from "./event-delivery";
 
 /**
  * The local stand-in for an EventBridge bus (docs/local.md): it speaks PutEvents on the AWS JSON 1.1
@@ -13,7 +13,12 @@ import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy } from
  * routed by the rules file to HTTP targets (./event-delivery.ts).
  *
  * It also takes SQS SendMessage (AWS JSON 1.0), appending each message to `dead-letters.jsonl`,
- * so the publisher's dead-letter queue works locally without a branch in the publisher.
+ * so the publisher's dead-letter queue works locally without a branch in the publisher. Events a
+ * target never took land in the same file, as EventBridge sends them to a target's DLQ: the event
+ * as the body, the reason in the message attributes. `npm run redeliver` puts them back on the bus.
+ *
+ * Not done: rules managed through the API (PutRule), targets other than HTTP, archives, replays,
+ * input transformers, a retry queue that survives a restart.
  */
 
 export interface LocalEventBridgeOptions {
@@ -26,8 +31,13 @@ export interface LocalEventBridgeOptions {
   readonly port?: number;
   readonly host?: string;
   readonly region?: string;
+  /** The retry schedule; tests shorten it. */
   readonly delivery?: Partial<DeliveryPolicy>;
-  readonly log?: (line: string) => void;
+  /** The queue that target dead letters name. Default: `dead-letters`. */
+  readonly deadLetterQueue?: string;
+  /** Default: warnings on stderr, and retries too when `verbose`. */
+  readonly log?: EventsLog;
+  readonly verbose?: boolean;
 }
 
 export interface LocalEventBridge {
@@ -74,21 +84,37 @@ type EntryResult = { event: DeliveredEvent } | { ErrorCode: string; ErrorMessage
 
 export async function startLocalEventBridge(options: LocalEventBridgeOptions): Promise<LocalEventBridge> {
   await mkdir(options.dataDir, { recursive: true });
-  const log = options.log ?? ((line: string) => console.error(`[local events] ${line}`));
+  const log = options.log ?? stderrLog(options.verbose ?? false);
   const region = options.region ?? "us-east-1";
   const eventsLog = join(options.dataDir, "events.jsonl");
   const deadLettersLog = join(options.dataDir, "dead-letters.jsonl");
   const rules = new RulesFile(options.rulesFile ?? join(options.dataDir, "rules.json"), log);
-  const delivery = new TargetDelivery({ ...DEFAULT_DELIVERY, ...options.delivery }, log);
+  // A rules file that is not valid at start stops the start (RulesFileError), with the reason.
+  await rules.load();
   // One append at a time, so the log's order is the order PutEvents accepted the events.
   let appending: Promise<void> = Promise.resolve();
   const append = (file: string, records: readonly unknown[]) =>
-    (appending = appending.then(() => (records.length > 0 ? appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join("")) : undefined)));
+    (appending = appending.then(() =>
+      records.length > 0 ? appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join("")) : undefined,
+    ));
+
+  const deadLetter = (queueUrl: string, body: unknown, attributes?: Record<string, string>) => {
+    const letter = { messageId: randomUUID(), queueUrl, sentAt: new Date().toISOString(), body, ...(attributes && { attributes }) };
+    return append(deadLettersLog, [letter]).then(() => letter.messageId);
+  };
+  let endpoint = ""; // Known once the server listens, before any event can arrive.
+  const queueUrl = (name: string) => `${endpoint}/${ACCOUNT_ID}/${name}`;
+  const delivery = new TargetDelivery({ ...DEFAULT_DELIVERY, ...options.delivery }, log, async (failure) => {
+    await deadLetter(queueUrl(options.deadLetterQueue ?? "dead-letters"), failure.event, targetDeadLetterAttributes(failure, region));
+  });
 
   async function putEvents(body: Record<string, unknown>): Promise<unknown> {
     const entries = Array.isArray(body.Entries) ? (body.Entries as Record<string, unknown>[]) : [];
     if (entries.length === 0 || entries.length > MAX_ENTRIES_PER_CALL) {
-      throw new ClientError("ValidationException", `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES_PER_CALL}`);
+      throw new ClientError(
+        "ValidationException",
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES_PER_CALL}`,
+      );
     }
     if (entries.reduce((sum, entry) => sum + entrySize(entry), 0) > MAX_BYTES_PER_CALL) {
       throw new ClientError("ValidationException", "Total size of the entries in the request is over the limit.");
@@ -108,14 +134,13 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     if (typeof body.QueueUrl !== "string" || typeof body.MessageBody !== "string") {
       throw new ClientError("InvalidParameterValue", "QueueUrl and MessageBody are required.");
     }
-    const messageId = randomUUID();
     let message: unknown = body.MessageBody;
     try {
       message = JSON.parse(body.MessageBody);
     } catch {
       // Kept as the string it was.
     }
-    await append(deadLettersLog, [{ messageId, queueUrl: body.QueueUrl, sentAt: new Date().toISOString(), body: message }]);
+    const messageId = await deadLetter(body.QueueUrl, message);
     return { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(body.MessageBody).digest("hex") };
   }
 
@@ -127,7 +152,8 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
   const server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
       log(`Request failed: ${String(error)}`);
-      if (!response.headersSent) answer(response, 500, "application/x-amz-json-1.1", { __type: "InternalException", message: "The local event bus failed." });
+      if (!response.headersSent)
+        answer(response, 500, "application/x-amz-json-1.1", { __type: "InternalException", message: "The local event bus failed." });
     });
   });
 
@@ -135,7 +161,11 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     const operation = operations[String(request.headers["x-amz-target"])];
     const contentType = operation?.contentType ?? "application/x-amz-json-1.1";
     try {
-      if (request.method !== "POST" || !operation) throw new ClientError("UnknownOperationException", `The local event bus answers PutEvents and SendMessage, not ${String(request.headers["x-amz-target"])}.`);
+      if (request.method !== "POST" || !operation)
+        throw new ClientError(
+          "UnknownOperationException",
+          `The local event bus answers PutEvents and SendMessage, not ${String(request.headers["x-amz-target"])}.`,
+        );
       answer(response, 200, contentType, await operation.run(await readJsonBody(request)));
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
@@ -144,13 +174,13 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
   }
 
   const address = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
-  const endpoint = `http://${address.address}:${address.port}`;
+  endpoint = `http://${address.address}:${address.port}`;
   return {
     endpoint,
     eventsLog,
     deadLettersLog,
     rulesFile: rules.path,
-    queueUrl: (name) => `${endpoint}/${ACCOUNT_ID}/${name}`,
+    queueUrl,
     pendingDeliveries: () => delivery.pending(),
     failedDeliveryAttempts: () => delivery.failedAttempts(),
     async stop() {
@@ -164,11 +194,34 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
   };
 }
 
+/**
+ * The message attributes EventBridge sets on a target's dead letter (EventBridge user guide,
+ * "Using dead-letter queues to process undelivered events"); locally a target is its URL.
+ */
+function targetDeadLetterAttributes(failure: UndeliveredEvent, region: string): Record<string, string> {
+  return {
+    RULE_ARN: `arn:aws:events:${region}:${ACCOUNT_ID}:rule/${failure.rule}`,
+    TARGET_ARN: failure.url,
+    ERROR_CODE: "SDK_CLIENT_ERROR",
+    ERROR_MESSAGE: failure.status,
+    ...(failure.exhaustedRetryCondition && { EXHAUSTED_RETRY_CONDITION: failure.exhaustedRetryCondition }),
+    RETRY_ATTEMPTS: String(failure.attempts - 1),
+  };
+}
+
+function stderrLog(verbose: boolean): EventsLog {
+  return (line, level = "warn") => {
+    if (level === "warn" || verbose) console.error(`[local events] ${line}`);
+  };
+}
+
 /** Checks one PutEvents entry as EventBridge does and turns it into the event targets receive. */
 function acceptEntry(entry: Record<string, unknown>, bus: { busName?: string; region: string }): EntryResult {
   const { Source: source, DetailType: detailType, Detail: detail, EventBusName: busName } = entry;
-  if (typeof source !== "string" || source === "") return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid. Reason: Source is a required argument." };
-  if (typeof detailType !== "string" || detailType === "") return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter DetailType is not valid. Reason: DetailType is a required argument." };
+  if (typeof source !== "string" || source === "")
+    return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter Source is not valid. Reason: Source is a required argument." };
+  if (typeof detailType !== "string" || detailType === "")
+    return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameter DetailType is not valid. Reason: DetailType is a required argument." };
   if (bus.busName && busName !== undefined && busName !== bus.busName && !String(busName).endsWith(`:event-bus/${bus.busName}`)) {
     return { ErrorCode: "ResourceNotFoundException", ErrorMessage: `Event bus ${String(busName)} does not exist.` };
   }
@@ -178,7 +231,8 @@ function acceptEntry(entry: Record<string, unknown>, bus: { busName?: string; re
   } catch {
     parsed = undefined;
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
   return {
     event: {
       version: "0",
@@ -205,7 +259,8 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) throw new ClientError("RequestEntityTooLarge", "The request is larger than the local event bus accepts.", 413);
+    if (size > MAX_REQUEST_BYTES)
+      throw new ClientError("RequestEntityTooLarge", "The request is larger than the local event bus accepts.", 413);
     chunks.push(chunk);
   }
   try {
@@ -219,7 +274,12 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
 
 function answer(response: ServerResponse, status: number, contentType: string, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID(), ...headers });
+  response.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(text),
+    "x-amzn-requestid": randomUUID(),
+    ...headers,
+  });
   response.end(text);
 }
 

@@ -39,7 +39,10 @@ export interface CallerRequest {
   readonly bodySha256: () => Promise<string>;
 }
 
-export type LambdaHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2 | undefined>;
+export type LambdaHandler = (
+  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2 | undefined>;
 
 export interface GatewayOptions {
   /** Loads a function's handler; defaults to importing functions/<fn>/handler.ts. Called once per function. */
@@ -142,8 +145,11 @@ export function createRouter(table: readonly RouteDefinition[]) {
       if (fits) candidates.push({ compiled: c, pathParameters });
     }
     if (candidates.length === 0) return { kind: "not-found" };
-    const forMethod = candidates.filter((c) => c.compiled.route.method === method).sort((a, b) => b.compiled.literalCount - a.compiled.literalCount)[0];
-    if (forMethod) return { kind: "found", route: forMethod.compiled.route, routeKey: forMethod.compiled.key, pathParameters: forMethod.pathParameters };
+    const forMethod = candidates
+      .filter((c) => c.compiled.route.method === method)
+      .sort((a, b) => b.compiled.literalCount - a.compiled.literalCount)[0];
+    if (forMethod)
+      return { kind: "found", route: forMethod.compiled.route, routeKey: forMethod.compiled.key, pathParameters: forMethod.pathParameters };
     return { kind: "method-not-allowed", allow: [...new Set(candidates.map((c) => c.compiled.route.method))].sort() };
   };
 }
@@ -165,7 +171,13 @@ function collectHeaders(rawHeaders: readonly string[]): { headers: Record<string
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     const value = rawHeaders[i + 1] as string;
-    if (name === "cookie") cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
+    if (name === "cookie")
+      cookies.push(
+        ...value
+          .split(";")
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     else pairs.push([name, value]);
   }
   return { headers: joinRepeated(pairs), cookies };
@@ -293,8 +305,8 @@ const TOO_LARGE = Symbol("too large");
 
 interface ReceivedBody {
   readonly bytes: Buffer | typeof TOO_LARGE;
-  /** Of every byte received, a body too large included: what a SigV4 signature covers. */
-  readonly sha256: string;
+  /** Of every byte received, a body too large included: what a SigV4 signature covers. Only when asked for. */
+  readonly sha256?: string;
 }
 
 /**
@@ -302,18 +314,18 @@ interface ReceivedBody {
  * closing the connection while the client is sending resets it, and the client sees EPIPE or
  * ECONNRESET instead of the 413. (Node's requestTimeout bounds a client that never stops.)
  */
-function readBody(request: IncomingMessage): Promise<ReceivedBody> {
+function readBody(request: IncomingMessage, options: { sha256: boolean }): Promise<ReceivedBody> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const hash = createHash("sha256");
+    const hash = options.sha256 ? createHash("sha256") : undefined;
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      hash.update(chunk);
+      hash?.update(chunk);
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       else chunks.length = 0;
     });
-    request.once("end", () => resolve({ bytes: size > MAX_BODY_BYTES ? TOO_LARGE : Buffer.concat(chunks), sha256: hash.digest("hex") }));
+    request.once("end", () => resolve({ bytes: size > MAX_BODY_BYTES ? TOO_LARGE : Buffer.concat(chunks), sha256: hash?.digest("hex") }));
     request.once("error", reject);
   });
 }
@@ -332,13 +344,20 @@ interface Refusal {
 
 function refuse(response: ServerResponse, refusal: Refusal, requestId: string): number {
   const body = JSON.stringify({ message: refusal.gatewayMessage, error: { code: refusal.code, message: refusal.message, requestId } });
-  response.writeHead(refusal.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId, ...refusal.headers });
+  response.writeHead(refusal.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    "apigw-requestid": requestId,
+    ...refusal.headers,
+  });
   response.end(body);
   return refusal.status;
 }
 
 function sendInternalError(response: ServerResponse, requestId: string): void {
-  const body = JSON.stringify({ error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId } });
+  const body = JSON.stringify({
+    error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId },
+  });
   response.writeHead(500, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId });
   response.end(body);
 }
@@ -348,12 +367,17 @@ function sendResult(response: ServerResponse, result: APIGatewayProxyResultV2 | 
   const structured = typeof result === "object" && result !== null && "statusCode" in result;
   if (!structured) {
     const body = result === undefined ? "" : typeof result === "string" ? result : JSON.stringify(result);
-    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "apigw-requestid": requestId });
+    response.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      "apigw-requestid": requestId,
+    });
     response.end(body);
     return;
   }
   const statusCode = Number(result.statusCode);
-  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) throw new Error(`The handler returned an invalid statusCode: ${String(result.statusCode)}`);
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599)
+    throw new Error(`The handler returned an invalid statusCode: ${String(result.statusCode)}`);
   const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
   const headers: Record<string, string | number | string[]> = { "apigw-requestid": requestId };
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
@@ -392,14 +416,29 @@ export function createGateway(options: GatewayOptions = {}): Server {
     const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
     const rawQueryString = queryAt === -1 ? "" : target.slice(queryAt + 1);
 
-    // Read once, when a signature check or the handler first needs it.
+    // Read once, when a signature check (which hashes it as it arrives) or the handler first needs it.
     let received: Promise<ReceivedBody> | undefined;
-    const receive = () => (received ??= readBody(request));
+    const receive = (options = { sha256: false }) => (received ??= readBody(request, options));
 
     // The caller first: one without a valid token learns nothing about routes, sizes or validation.
-    const caller = await resolveActor({ method, target, headers: request.headers, bodySha256: async () => (await receive()).sha256 });
+    const caller = await resolveActor({
+      method,
+      target,
+      headers: request.headers,
+      bodySha256: async () => (await receive({ sha256: true })).sha256 as string,
+    });
     if ("refused" in caller) {
-      return refuse(response, { status: 401, gatewayMessage: "Unauthorized", code: "Unauthorized", message: caller.refused, headers: { "www-authenticate": 'Bearer realm="model-registry"' } }, requestId);
+      return refuse(
+        response,
+        {
+          status: 401,
+          gatewayMessage: "Unauthorized",
+          code: "Unauthorized",
+          message: caller.refused,
+          headers: { "www-authenticate": 'Bearer realm="model-registry"' },
+        },
+        requestId,
+      );
     }
     if ("forbidden" in caller) return refuse(response, { status: 403, ...caller.forbidden }, requestId);
 
@@ -413,7 +452,16 @@ export function createGateway(options: GatewayOptions = {}): Server {
     // An HTTP API route is a method and a path: any other pair is 404, there is no 405.
     if (found.kind !== "found") {
       const accepted = found.kind === "method-not-allowed" ? ` ${rawPath} accepts ${found.allow.join(", ")}.` : "";
-      return refuse(response, { status: 404, gatewayMessage: "Not Found", code: "RouteNotFound", message: `No route ${method} ${rawPath}.${accepted} GET /openapi.json lists every route.` }, requestId);
+      return refuse(
+        response,
+        {
+          status: 404,
+          gatewayMessage: "Not Found",
+          code: "RouteNotFound",
+          message: `No route ${method} ${rawPath}.${accepted} GET /openapi.json lists every route.`,
+        },
+        requestId,
+      );
     }
 
     const body = (await receive()).bytes;

@@ -1,7 +1,14 @@
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -54,7 +61,15 @@ const S3ErrorClass = require("s3rver/lib/models/error") as new (code: string, me
 const MAX_EXPIRES_SECONDS = 604_800;
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 /** The query parameters a presigner adds itself; any other `X-Amz-*` parameter is a hoisted header. */
-const PRESIGN_PARAMETERS = new Set(["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token"]);
+const PRESIGN_PARAMETERS = new Set([
+  "x-amz-algorithm",
+  "x-amz-credential",
+  "x-amz-date",
+  "x-amz-expires",
+  "x-amz-signedheaders",
+  "x-amz-signature",
+  "x-amz-security-token",
+]);
 
 export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const clock = options.clock ?? (() => new Date());
@@ -86,17 +101,30 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     try {
       if ((operation === "PutObject" || operation === "UploadPart") && request.headers[CHECKSUM_HEADER] !== undefined) {
         const declared = String(request.headers[CHECKSUM_HEADER]);
-        if (!isSha256Base64(declared)) return refuse(request, response, new S3ErrorClass("InvalidRequest", `Value for ${CHECKSUM_HEADER} header is invalid.`));
+        if (!isSha256Base64(declared))
+          return refuse(request, response, new S3ErrorClass("InvalidRequest", `Value for ${CHECKSUM_HEADER} header is invalid.`));
         spoolFile = join(spoolDir, String(spooled++));
         const received = await spoolAndHash(request, spoolFile);
-        if (received.sha256 !== declared) return refuse(request, response, new S3ErrorClass("BadDigest", "The SHA256 you specified did not match the calculated checksum."));
+        if (received.sha256 !== declared)
+          return refuse(
+            request,
+            response,
+            new S3ErrorClass("BadDigest", "The SHA256 you specified did not match the calculated checksum."),
+          );
         body = createReadStream(spoolFile);
         headers = { ...withoutFraming(request.headers), "content-length": String(received.bytes) };
       }
       const send = () => forward(request, response, body, headers);
       if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && request.headers["if-none-match"] === "*") {
         await serialised(rawPath, async () => {
-          if (await exists(rawPath)) return refuse(request, response, new S3ErrorClass("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" }));
+          if (await exists(rawPath))
+            return refuse(
+              request,
+              response,
+              new S3ErrorClass("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+                Condition: "If-None-Match",
+              }),
+            );
           return send();
         });
       } else {
@@ -176,16 +204,26 @@ export async function presignedRefusal(
   if (given === null) return undefined;
   const [accessKeyId = "", , region = "", service = ""] = (query.get("X-Amz-Credential") ?? "").split("/");
   const secretAccessKey = secrets.get(accessKeyId);
-  if (secretAccessKey === undefined) return new S3ErrorClass("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", { AWSAccessKeyId: accessKeyId });
+  if (secretAccessKey === undefined)
+    return new S3ErrorClass("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", {
+      AWSAccessKeyId: accessKeyId,
+    });
   const signedAt = amzDate(query.get("X-Amz-Date") ?? "");
   const expiresIn = Number(query.get("X-Amz-Expires"));
   const signedHeaders = (query.get("X-Amz-SignedHeaders") ?? "").split(";");
   if (!signedAt || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_SECONDS) {
-    return new S3ErrorClass("AuthorizationQueryParametersError", "X-Amz-Date must be a date and X-Amz-Expires a number of seconds from 1 to 604800.");
+    return new S3ErrorClass(
+      "AuthorizationQueryParametersError",
+      "X-Amz-Date must be a date and X-Amz-Expires a number of seconds from 1 to 604800.",
+    );
   }
   const expiresAt = new Date(signedAt.getTime() + expiresIn * 1000);
   if (now > expiresAt) {
-    return new S3ErrorClass("AccessDenied", "Request has expired", { "X-Amz-Expires": String(expiresIn), Expires: isoSeconds(expiresAt), ServerTime: isoSeconds(now) });
+    return new S3ErrorClass("AccessDenied", "Request has expired", {
+      "X-Amz-Expires": String(expiresIn),
+      Expires: isoSeconds(expiresAt),
+      ServerTime: isoSeconds(now),
+    });
   }
 
   const headers: Record<string, string> = {};
@@ -200,13 +238,32 @@ export async function presignedRefusal(
     if (name.toLowerCase().startsWith("x-amz-") && !PRESIGN_PARAMETERS.has(name.toLowerCase())) headers[name] = values.join(",");
     else if (name !== "X-Amz-Signature") unsigned[name] = values.length === 1 ? (values[0] as string) : values;
   }
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey },
+    region,
+    service,
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const expected = await signer.presign(
-    { method: request.method ?? "GET", protocol: "http:", hostname: String(request.headers.host ?? ""), path: rawPath, query: unsigned, headers },
+    {
+      method: request.method ?? "GET",
+      protocol: "http:",
+      hostname: String(request.headers.host ?? ""),
+      path: rawPath,
+      query: unsigned,
+      headers,
+    },
     { signingDate: signedAt, expiresIn, signableHeaders: new Set(signedHeaders), unhoistableHeaders: new Set(signedHeaders) },
   );
-  if (expected.query?.["X-Amz-Signature"] === given && expected.query?.["X-Amz-SignedHeaders"] === query.get("X-Amz-SignedHeaders")) return undefined;
-  return new S3ErrorClass("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", { AWSAccessKeyId: accessKeyId });
+  if (expected.query?.["X-Amz-Signature"] === given && expected.query?.["X-Amz-SignedHeaders"] === query.get("X-Amz-SignedHeaders"))
+    return undefined;
+  return new S3ErrorClass(
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    { AWSAccessKeyId: accessKeyId },
+  );
 }
 
 /** @smithy/signature-v4's hash interface over node:crypto: SHA-256, or HMAC-SHA256 with a secret. */

@@ -96,7 +96,8 @@ export async function verifySigV4(request: SignedRequest, options: VerifyOptions
 function parseClaim(request: SignedRequest): Claim | Refusal {
   const authorization = header(request.headers, "authorization");
   if (authorization !== undefined) return parseAuthorizationHeader(authorization, header(request.headers, "x-amz-date"));
-  if (request.url.searchParams.has("X-Amz-Signature") || request.url.searchParams.has("X-Amz-Credential")) return parseQuery(request.url.searchParams);
+  if (request.url.searchParams.has("X-Amz-Signature") || request.url.searchParams.has("X-Amz-Credential"))
+    return parseQuery(request.url.searchParams);
   return refusal("MissingAuthenticationToken", "Forbidden");
 }
 
@@ -114,18 +115,33 @@ function parseAuthorizationHeader(authorization: string, amzDate: string | undef
   );
   const missing = ["Credential", "SignedHeaders", "Signature"].filter((name) => !fields.get(name));
   if (!amzDate) missing.push("X-Amz-Date");
-  if (missing.length > 0) return refusal("IncompleteSignature", missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" "));
-  return claimFrom("header", fields.get("Credential") as string, fields.get("SignedHeaders") as string, fields.get("Signature") as string, amzDate as string);
+  if (missing.length > 0)
+    return refusal("IncompleteSignature", missing.map((name) => `Authorization header requires '${name}' parameter.`).join(" "));
+  return claimFrom(
+    "header",
+    fields.get("Credential") as string,
+    fields.get("SignedHeaders") as string,
+    fields.get("Signature") as string,
+    amzDate as string,
+  );
 }
 
 function parseQuery(query: URLSearchParams): Claim | Refusal {
   const names = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"];
   const missing = names.filter((name) => !query.get(name));
-  if (missing.length > 0) return refusal("IncompleteSignature", `Query-string authentication requires the ${missing.join(", ")} parameters.`);
+  if (missing.length > 0)
+    return refusal("IncompleteSignature", `Query-string authentication requires the ${missing.join(", ")} parameters.`);
   if (query.get("X-Amz-Algorithm") !== ALGORITHM) return refusal("IncompleteSignature", `X-Amz-Algorithm only supports "${ALGORITHM}".`);
   const expires = Number(query.get("X-Amz-Expires"));
-  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS) return refusal("IncompleteSignature", `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_EXPIRES_SECONDS}.`);
-  const claim = claimFrom("query", query.get("X-Amz-Credential") as string, query.get("X-Amz-SignedHeaders") as string, query.get("X-Amz-Signature") as string, query.get("X-Amz-Date") as string);
+  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS)
+    return refusal("IncompleteSignature", `X-Amz-Expires must be a whole number of seconds from 1 to ${MAX_EXPIRES_SECONDS}.`);
+  const claim = claimFrom(
+    "query",
+    query.get("X-Amz-Credential") as string,
+    query.get("X-Amz-SignedHeaders") as string,
+    query.get("X-Amz-Signature") as string,
+    query.get("X-Amz-Date") as string,
+  );
   return "ok" in claim ? claim : { ...claim, expiresSeconds: expires };
 }
 
@@ -137,23 +153,43 @@ function claimFrom(form: Claim["form"], credential: string, signedHeaders: strin
   if (!/^\d{8}T\d{6}Z$/.test(amzDate) || Number.isNaN(parseAmzDate(amzDate).getTime())) {
     return refusal("IncompleteSignature", `X-Amz-Date must be in the ISO 8601 basic format yyyyMMdd'T'HHmmss'Z', not '${amzDate}'.`);
   }
-  return { form, accessKeyId, scope: { date, region, service, terminator }, signedHeaders: signedHeaders.toLowerCase().split(";"), signature, amzDate };
+  return {
+    form,
+    accessKeyId,
+    scope: { date, region, service, terminator },
+    signedHeaders: signedHeaders.toLowerCase().split(";"),
+    signature,
+    amzDate,
+  };
 }
 
-const parseAmzDate = (amzDate: string): Date => new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
+const parseAmzDate = (amzDate: string): Date =>
+  new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
 
-const amzDateOf = (date: Date): string => date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const amzDateOf = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 function checkInstant(claim: Claim, now: Date): Refusal | undefined {
   const signedAt = parseAmzDate(claim.amzDate).getTime();
   if (claim.form === "query") {
-    return now.getTime() > signedAt + (claim.expiresSeconds as number) * 1000 ? refusal("SignatureExpired", "Request has expired") : undefined;
+    return now.getTime() > signedAt + (claim.expiresSeconds as number) * 1000
+      ? refusal("SignatureExpired", "Request has expired")
+      : undefined;
   }
   if (signedAt < now.getTime() - MAX_SKEW_MS) {
-    return refusal("SignatureExpired", `Signature expired: ${claim.amzDate} is now earlier than ${amzDateOf(new Date(now.getTime() - MAX_SKEW_MS))} (${amzDateOf(now)} - 5 min.)`);
+    return refusal(
+      "SignatureExpired",
+      `Signature expired: ${claim.amzDate} is now earlier than ${amzDateOf(new Date(now.getTime() - MAX_SKEW_MS))} (${amzDateOf(now)} - 5 min.)`,
+    );
   }
   if (signedAt > now.getTime() + MAX_SKEW_MS) {
-    return refusal("SignatureNotYetCurrent", `Signature not yet current: ${claim.amzDate} is still later than ${amzDateOf(new Date(now.getTime() + MAX_SKEW_MS))} (${amzDateOf(now)} + 5 min.)`);
+    return refusal(
+      "SignatureNotYetCurrent",
+      `Signature not yet current: ${claim.amzDate} is still later than ${amzDateOf(new Date(now.getTime() + MAX_SKEW_MS))} (${amzDateOf(now)} + 5 min.)`,
+    );
   }
   return undefined;
 }
@@ -161,11 +197,20 @@ function checkInstant(claim: Claim, now: Date): Refusal | undefined {
 function checkScope(claim: Claim, options: VerifyOptions): Refusal | undefined {
   const { scope } = claim;
   if (scope.date !== claim.amzDate.slice(0, 8)) {
-    return refusal("InvalidCredentialScope", `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scope.date}' != '${claim.amzDate.slice(0, 8)}', from '${claim.amzDate}'.`);
+    return refusal(
+      "InvalidCredentialScope",
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scope.date}' != '${claim.amzDate.slice(0, 8)}', from '${claim.amzDate}'.`,
+    );
   }
-  if (scope.region !== options.region) return refusal("InvalidCredentialScope", `Credential should be scoped to a valid region, not '${scope.region}'. This endpoint's region is '${options.region}'.`);
-  if (scope.service !== options.service) return refusal("InvalidCredentialScope", `Credential should be scoped to correct service: '${options.service}'.`);
-  if (scope.terminator !== "aws4_request") return refusal("InvalidCredentialScope", "Credential should be scoped with a valid terminator: 'aws4_request'.");
+  if (scope.region !== options.region)
+    return refusal(
+      "InvalidCredentialScope",
+      `Credential should be scoped to a valid region, not '${scope.region}'. This endpoint's region is '${options.region}'.`,
+    );
+  if (scope.service !== options.service)
+    return refusal("InvalidCredentialScope", `Credential should be scoped to correct service: '${options.service}'.`);
+  if (scope.terminator !== "aws4_request")
+    return refusal("InvalidCredentialScope", "Credential should be scoped with a valid terminator: 'aws4_request'.");
   return undefined;
 }
 
@@ -174,7 +219,12 @@ function checkScope(claim: Claim, options: VerifyOptions): Refusal | undefined {
  * (with the values received) and the payload hash, at the claimed instant. Undefined when a signed
  * header is absent from the request.
  */
-async function recompute(request: SignedRequest, claim: Claim, options: VerifyOptions, secretAccessKey: string): Promise<string | undefined> {
+async function recompute(
+  request: SignedRequest,
+  claim: Claim,
+  options: VerifyOptions,
+  secretAccessKey: string,
+): Promise<string | undefined> {
   const headers: Record<string, string> = {};
   for (const name of claim.signedHeaders) {
     const value = name === "host" ? (header(request.headers, "host") ?? request.url.host) : header(request.headers, name);
@@ -196,10 +246,23 @@ async function recompute(request: SignedRequest, claim: Claim, options: VerifyOp
   });
   const query = queryOf(request.url);
   delete query["X-Amz-Signature"];
-  const toSign = { method: request.method.toUpperCase(), protocol: request.url.protocol, hostname: request.url.hostname, path: request.url.pathname, query, headers };
+  const toSign = {
+    method: request.method.toUpperCase(),
+    protocol: request.url.protocol,
+    hostname: request.url.hostname,
+    path: request.url.pathname,
+    query,
+    headers,
+  };
   const signingDate = parseAmzDate(claim.amzDate);
   if (claim.form === "query") {
-    const presigned = await signer.presign(toSign, { signingDate, expiresIn: claim.expiresSeconds, signableHeaders: signedNames, unsignableHeaders: unsigned, unhoistableHeaders: new Set([...signedNames, CONTENT_SHA256]) });
+    const presigned = await signer.presign(toSign, {
+      signingDate,
+      expiresIn: claim.expiresSeconds,
+      signableHeaders: signedNames,
+      unsignableHeaders: unsigned,
+      unhoistableHeaders: new Set([...signedNames, CONTENT_SHA256]),
+    });
     return String(presigned.query?.["X-Amz-Signature"]);
   }
   const signed = await signer.sign(toSign, { signingDate, signableHeaders: signedNames, unsignableHeaders: unsigned });

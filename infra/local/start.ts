@@ -9,6 +9,7 @@ import { ROLES } from "../../shared/domain/permissions";
 import { OUTBOX_STREAM_FILTER } from "../../shared/events/model-events";
 import { ensureTable } from "./create-table";
 import { assertJava17, JavaMissingError, localCredentials, startDynamoDbLocal, startS3rver, type RunningEngine } from "./engines";
+import { readRulesFile, RulesFileError } from "./event-delivery";
 import { startLocalEventBridge } from "./eventbridge";
 import { createGateway, defaultActor } from "./gateway";
 import { startStreamTailer, type RunningTailer } from "./stream-tailer";
@@ -53,7 +54,7 @@ export interface LocalRegistry {
   readonly credentialsFile?: string;
   readonly engines: { readonly dynamodb: string; readonly s3: string };
   /** The local bus: where it listens, the events log every event is appended to, and the rules file. */
-  readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string };
+  readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string; readonly deadLetters: string };
   stop(): Promise<void>;
 }
 
@@ -69,7 +70,8 @@ function namingPolicyFrom(value: string | undefined): NamingPolicyMode {
 function portFrom(value: string | undefined): number {
   if (value === undefined || value === "") return 3000;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`PORT must be a port number (0-65535), not "${value}".`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigurationError(`PORT must be a port number (0-65535), not "${value}".`);
   return port;
 }
 
@@ -77,7 +79,7 @@ function portFrom(value: string | undefined): number {
  * Starts the engines and the gateway. Handlers read their config from process.env when their
  * module loads, so this sets process.env for the whole process: one local registry per process.
  *
- * 1. read the tokens file, if any, and check for Java 17+ (DynamoDB Local);
+ * 1. read the tokens file, if any, and the rules file (a bad one stops here), and check for Java 17+;
  * 2. check that nothing answers on the API port, so a taken port fails fast without starting Java;
  * 3. start DynamoDB Local and s3rver with their data under `dataDir`, on free ports of 127.0.0.1;
  * 4. create the table (shared definition) and bucket when absent;
@@ -91,10 +93,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const dataDir = resolve(options.dataDir ?? (process.env.REGISTRY_DATA_DIR || ".registry"));
   const namingPolicy = options.namingPolicy ?? namingPolicyFrom(process.env.NAMING_POLICY);
   const actor = options.actor ?? defaultActor();
-  const rulesFile = options.rulesFile ?? (process.env.REGISTRY_RULES_FILE ? resolve(process.env.REGISTRY_RULES_FILE) : undefined);
+  const rulesFile =
+    options.rulesFile ?? (process.env.REGISTRY_RULES_FILE ? resolve(process.env.REGISTRY_RULES_FILE) : resolve(dataDir, "rules.json"));
   const tokensFile = options.tokensFile ?? (process.env.REGISTRY_TOKENS_FILE ? resolve(process.env.REGISTRY_TOKENS_FILE) : undefined);
-  const credentialsFile = options.credentialsFile ?? (process.env.REGISTRY_CREDENTIALS_FILE ? resolve(process.env.REGISTRY_CREDENTIALS_FILE) : undefined);
+  const credentialsFile =
+    options.credentialsFile ?? (process.env.REGISTRY_CREDENTIALS_FILE ? resolve(process.env.REGISTRY_CREDENTIALS_FILE) : undefined);
   const tokens = await loadCallers({ tokensFile, credentialsFile });
+  await readRulesFile(rulesFile);
 
   await assertJava17();
   await assertNothingAnswers(port, host);
@@ -114,10 +119,24 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   try {
     await mkdir(resolve(dataDir, "dynamodb"), { recursive: true });
     await mkdir(resolve(dataDir, "s3"), { recursive: true });
+    // Each engine is tracked as soon as it is up, so a failure of another still stops it.
+    const tracked = async <E extends RunningEngine>(starting: Promise<E>): Promise<E> => {
+      const engine = await starting;
+      engines.push(engine);
+      return engine;
+    };
     const [dynamodb, s3, bus] = await Promise.all([
-      startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb") }).then((engine) => (engines.push(engine), engine)),
-      startS3rver({ dataDir: resolve(dataDir, "s3"), bucket: LOCAL_BUCKET_NAME }).then((engine) => (engines.push(engine), engine)),
-      startLocalEventBridge({ dataDir, rulesFile, busName: LOCAL_BUS_NAME }).then((engine) => (engines.push(engine), engine)),
+      tracked(startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb") })),
+      tracked(startS3rver({ dataDir: resolve(dataDir, "s3"), bucket: LOCAL_BUCKET_NAME })),
+      tracked(
+        startLocalEventBridge({
+          dataDir,
+          rulesFile,
+          busName: LOCAL_BUS_NAME,
+          deadLetterQueue: LOCAL_DEAD_LETTER_QUEUE,
+          verbose: process.env.POWERTOOLS_LOG_LEVEL === "DEBUG",
+        }),
+      ),
     ]);
 
     const config: RegistryConfig = {
@@ -158,7 +177,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       tokensFile,
       credentialsFile,
       engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint },
-      events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile },
+      events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile, deadLetters: bus.deadLettersLog },
       stop: () =>
         (stopped ??= (async () => {
           await closeServer(api).catch(() => undefined);
@@ -222,7 +241,8 @@ async function assertNothingAnswers(port: number, host: string): Promise<void> {
   if (answers) throw portInUse(port, host);
 }
 
-const portInUse = (port: number, host: string) => new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
+const portInUse = (port: number, host: string) =>
+  new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolveClosed, reject) => {
@@ -261,6 +281,8 @@ export function banner(registry: LocalRegistry): string {
     `engines: dynamodb ${registry.engines.dynamodb}, s3 ${registry.engines.s3} (data in ${registry.dataDir})`,
     registry.tokensFile || registry.credentialsFile ? callersLine(registry) : `Every request acts as ${registry.actor}.`,
     `events: appended to ${registry.events.log}; rules (HTTP targets) from ${registry.events.rules}`,
+    `undelivered events: ${registry.events.deadLetters}; put them back on the bus with`,
+    `  npm run redeliver -- --endpoint ${registry.events.endpoint} --file ${registry.events.deadLetters}`,
     "",
     "Register a first version (creates the model):",
     `  curl -s -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
@@ -283,7 +305,13 @@ async function main(): Promise<void> {
   try {
     registry = await starting;
   } catch (error) {
-    if (error instanceof JavaMissingError || error instanceof PortInUseError || error instanceof ConfigurationError || error instanceof TokensFileError) {
+    if (
+      error instanceof JavaMissingError ||
+      error instanceof PortInUseError ||
+      error instanceof ConfigurationError ||
+      error instanceof TokensFileError ||
+      error instanceof RulesFileError
+    ) {
       console.error(error.message);
     } else {
       console.error("The local registry failed to start:", error);

@@ -31,6 +31,7 @@ import { matchesPattern, type EventPattern } from "./event-pattern";
  * publishes again at most the events of that one batch when it restarts.
  */
 
+// biome-ignore lint/suspicious/noConfusingVoidType: the same return type as aws-lambda's Handler, so a handler returning nothing fits
 export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
 
 export interface StreamTailerOptions {
@@ -88,7 +89,9 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
   async function refreshShards(): Promise<void> {
     let exclusiveStartShardId: string | undefined;
     do {
-      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
+      const { StreamDescription } = await streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+      );
       for (const { ShardId: id, ParentShardId: parentId } of StreamDescription?.Shards ?? []) {
         if (id && !shards.has(id)) shards.set(id, { id, parentId, pending: [], closed: false, failures: 0, retryAt: 0 });
       }
@@ -99,14 +102,20 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
   /** As Lambda does: a child shard waits until its parent is read to the end, so a key's records stay in order. */
   function isReady(shard: Shard): boolean {
     const parent = shard.parentId ? shards.get(shard.parentId) : undefined;
-    return !(shard.closed && shard.pending.length === 0) && (!parent || (parent.closed && parent.pending.length === 0)) && Date.now() >= shard.retryAt;
+    return (
+      !(shard.closed && shard.pending.length === 0) &&
+      (!parent || (parent.closed && parent.pending.length === 0)) &&
+      Date.now() >= shard.retryAt
+    );
   }
 
   async function iteratorFor(shard: Shard): Promise<string | undefined> {
     const after = checkpoint.shards[shard.id];
     const request = { StreamArn: streamArn, ShardId: shard.id };
     try {
-      const input = after ? { ...request, ShardIteratorType: "AFTER_SEQUENCE_NUMBER" as const, SequenceNumber: after } : { ...request, ShardIteratorType: "TRIM_HORIZON" as const };
+      const input = after
+        ? { ...request, ShardIteratorType: "AFTER_SEQUENCE_NUMBER" as const, SequenceNumber: after }
+        : { ...request, ShardIteratorType: "TRIM_HORIZON" as const };
       return (await streams.send(new GetShardIteratorCommand(input))).ShardIterator;
     } catch (error) {
       if (!(error instanceof TrimmedDataAccessException)) throw error;
@@ -119,7 +128,9 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
     if (shard.pending.length === 0) {
       shard.iterator ??= await iteratorFor(shard);
       if (!shard.iterator) return void (shard.closed = true);
-      const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: RECORDS_PER_READ }));
+      const { Records = [], NextShardIterator } = await streams.send(
+        new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: RECORDS_PER_READ }),
+      );
       shard.iterator = NextShardIterator;
       shard.closed = !NextShardIterator;
       shard.pending = Records;
@@ -147,7 +158,9 @@ export async function startStreamTailer(options: StreamTailerOptions): Promise<R
 
   /** Hands the filtered records to the handler; returns how many leading records are done with. */
   async function deliver(records: readonly StreamRecord[]): Promise<number> {
-    const batch = records.map((record) => toLambdaRecord(record, streamArn as string)).filter((record) => !options.filter || matchesPattern(options.filter, record));
+    const batch = records
+      .map((record) => toLambdaRecord(record, streamArn as string))
+      .filter((record) => !options.filter || matchesPattern(options.filter, record));
     if (batch.length === 0) return records.length;
     let failed: string[];
     try {
@@ -238,7 +251,12 @@ interface Checkpoint {
 
 /** A checkpoint of another stream (the table was created again) does not apply. */
 async function loadCheckpoint(file: string | undefined, streamArn: string): Promise<Checkpoint> {
-  const saved = file ? await readFile(file, "utf8").then((text) => JSON.parse(text) as Checkpoint, () => undefined) : undefined;
+  const saved = file
+    ? await readFile(file, "utf8").then(
+        (text) => JSON.parse(text) as Checkpoint,
+        () => undefined,
+      )
+    : undefined;
   return saved?.streamArn === streamArn ? saved : { streamArn, shards: {} };
 }
 

@@ -15,7 +15,10 @@ import { verifySigV4, type SigV4FailureCode } from "./sigv4-verifier";
  * its roles; handlers see what they would see behind API Gateway.
  */
 
-const principal = z.string().check(z.minLength(1), z.refine((p) => !p.includes("*"), "a principal may not contain '*' (role binding patterns treat it as a wildcard)"));
+const principal = z.string().check(
+  z.minLength(1),
+  z.refine((p) => !p.includes("*"), "a principal may not contain '*' (role binding patterns treat it as a wildcard)"),
+);
 const roles = z.array(z.enum(ROLES));
 
 const tokensFileSchema = z.strictObject({
@@ -55,7 +58,12 @@ export class TokensFileError extends Error {}
 
 /** Reads and validates the tokens file; every problem is one line naming the file. */
 export async function loadTokensFile(file: string): Promise<LocalTokens> {
-  const { tokens } = await readCallersFile(file, "REGISTRY_TOKENS_FILE", tokensFileSchema, '{"tokens": {"<token>": {"principal": "local:alice", "roles": ["reader"]}}}');
+  const { tokens } = await readCallersFile(
+    file,
+    "REGISTRY_TOKENS_FILE",
+    tokensFileSchema,
+    '{"tokens": {"<token>": {"principal": "local:alice", "roles": ["reader"]}}}',
+  );
   const byToken = new Map(Object.entries(tokens));
   assertOneRoleSetPerPrincipal(`REGISTRY_TOKENS_FILE ${file}`, byToken.values());
   return { byToken };
@@ -63,7 +71,8 @@ export async function loadTokensFile(file: string): Promise<LocalTokens> {
 
 /** Reads and validates the credentials file; every problem is one line naming the file. */
 export async function loadCredentialsFile(file: string): Promise<LocalCredentials> {
-  const example = '{"credentials": {"<access key id>": {"secretAccessKey": "<secret>", "principal": "arn:aws:iam::000000000000:user/alice", "roles": ["reader"]}}}';
+  const example =
+    '{"credentials": {"<access key id>": {"secretAccessKey": "<secret>", "principal": "arn:aws:iam::000000000000:user/alice", "roles": ["reader"]}}}';
   const { credentials } = await readCallersFile(file, "REGISTRY_CREDENTIALS_FILE", credentialsFileSchema, example);
   const byAccessKey = new Map(Object.entries(credentials));
   assertOneRoleSetPerPrincipal(`REGISTRY_CREDENTIALS_FILE ${file}`, byAccessKey.values());
@@ -71,13 +80,19 @@ export async function loadCredentialsFile(file: string): Promise<LocalCredential
 }
 
 /** The callers of whichever files are given; undefined with neither (every request then acts as the local user). */
-export async function loadCallers(files: { readonly tokensFile?: string; readonly credentialsFile?: string }): Promise<LocalCallers | undefined> {
+export async function loadCallers(files: {
+  readonly tokensFile?: string;
+  readonly credentialsFile?: string;
+}): Promise<LocalCallers | undefined> {
   if (!files.tokensFile && !files.credentialsFile) return undefined;
   const callers: LocalCallers = {
     ...(files.tokensFile ? await loadTokensFile(files.tokensFile) : {}),
     ...(files.credentialsFile ? await loadCredentialsFile(files.credentialsFile) : {}),
   };
-  assertOneRoleSetPerPrincipal(`REGISTRY_TOKENS_FILE ${files.tokensFile} and REGISTRY_CREDENTIALS_FILE ${files.credentialsFile}`, identities(callers));
+  assertOneRoleSetPerPrincipal(
+    `REGISTRY_TOKENS_FILE ${files.tokensFile} and REGISTRY_CREDENTIALS_FILE ${files.credentialsFile}`,
+    identities(callers),
+  );
   return callers;
 }
 
@@ -110,7 +125,9 @@ function assertOneRoleSetPerPrincipal(where: string, all: Iterable<Identity>): v
   for (const { principal, roles } of all) {
     const set = [...roles].sort().join(",");
     if ((seen.get(principal) ?? set) !== set) {
-      throw new TokensFileError(`${where} gives principal ${principal} different roles under different tokens or keys; give each the same roles.`);
+      throw new TokensFileError(
+        `${where} gives principal ${principal} different roles under different tokens or keys; give each the same roles.`,
+      );
     }
     seen.set(principal, set);
   }
@@ -119,11 +136,13 @@ function assertOneRoleSetPerPrincipal(where: string, all: Iterable<Identity>): v
 /** One binding per principal, matching that principal only, with exactly its roles. */
 export function roleBindingsFor(callers: LocalCallers): RoleBinding[] {
   const bindings = new Map<string, RoleBinding>();
-  for (const { principal, roles } of identities(callers)) bindings.set(principal, { pattern: principal, roles: ROLES.filter((role) => roles.includes(role)) });
+  for (const { principal, roles } of identities(callers))
+    bindings.set(principal, { pattern: principal, roles: ROLES.filter((role) => roles.includes(role)) });
   return [...bindings.values()];
 }
 
-const WHAT_TO_SEND = "send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with (REGISTRY_TOKENS_FILE)";
+const WHAT_TO_SEND =
+  "send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with (REGISTRY_TOKENS_FILE)";
 
 /**
  * The gateway's `resolveActor` for a tokens file: the principal of the request's bearer token, or
@@ -141,7 +160,8 @@ export function bearerTokenResolver(tokens: LocalTokens): (request: Pick<CallerR
 
 /** What to do about each refusal, after AWS's own message. */
 const SIGV4_ADVICE: Record<SigV4FailureCode, string> = {
-  MissingAuthenticationToken: "This registry needs requests signed with SigV4 (service execute-api) by a key of its credentials file (REGISTRY_CREDENTIALS_FILE).",
+  MissingAuthenticationToken:
+    "This registry needs requests signed with SigV4 (service execute-api) by a key of its credentials file (REGISTRY_CREDENTIALS_FILE).",
   IncompleteSignature: "The Authorization header is not a complete AWS4-HMAC-SHA256 signature.",
   InvalidClientTokenId: "The access key is not one of this registry's credentials file (REGISTRY_CREDENTIALS_FILE).",
   InvalidCredentialScope: `Sign for region ${REGION} (AWS_REGION=${REGION}) and service execute-api.`,
@@ -161,7 +181,10 @@ export function sigV4Resolver(credentials: LocalCredentials): (request: CallerRe
       { method, url: new URL(target, `http://${headers.host ?? "localhost"}`), headers, payloadSha256: await bodySha256() },
       { service: "execute-api", region: REGION, secretFor: (key) => credentials.byAccessKey.get(key)?.secretAccessKey },
     );
-    if (!verdict.ok) return { forbidden: { gatewayMessage: verdict.message, code: verdict.code, message: `${verdict.message} ${SIGV4_ADVICE[verdict.code]}` } };
+    if (!verdict.ok)
+      return {
+        forbidden: { gatewayMessage: verdict.message, code: verdict.code, message: `${verdict.message} ${SIGV4_ADVICE[verdict.code]}` },
+      };
     return { actor: (credentials.byAccessKey.get(verdict.accessKeyId) as AccessKey).principal };
   };
 }
@@ -180,7 +203,9 @@ export function callerResolver(callers: LocalCallers): (request: CallerRequest) 
 export function callersLine(files: { readonly tokensFile?: string; readonly credentialsFile?: string }): string {
   const ways = [
     ...(files.tokensFile ? [`'Authorization: Bearer <token>' with a token of ${files.tokensFile}`] : []),
-    ...(files.credentialsFile ? [`a SigV4 signature (region ${REGION}, service execute-api) by an access key of ${files.credentialsFile}`] : []),
+    ...(files.credentialsFile
+      ? [`a SigV4 signature (region ${REGION}, service execute-api) by an access key of ${files.credentialsFile}`]
+      : []),
   ];
   return `Requests authenticate with ${ways.join(", or ")}.`;
 }

@@ -21,7 +21,9 @@ export const artifactObjectKey = (sha256Hex: string): string => `artifacts/sha25
 export const hexToBase64 = (hex: string): string => Buffer.from(hex, "hex").toString("base64");
 export const base64ToHex = (base64: string): string => Buffer.from(base64, "base64").toString("hex");
 
-export type UploadPlan = { readonly method: "PUT" } | { readonly method: "MULTIPART"; readonly partSizeBytes: number; readonly partCount: number };
+export type UploadPlan =
+  | { readonly method: "PUT" }
+  | { readonly method: "MULTIPART"; readonly partSizeBytes: number; readonly partCount: number };
 
 /**
  * How `sizeBytes` travel to S3: one PUT up to 64 MiB, else parts of equal size (the last one
@@ -34,9 +36,11 @@ export function planUpload(sizeBytes: number, requestedPartSize?: number): Uploa
   const partCount = Math.ceil(sizeBytes / partSizeBytes);
   if (partSizeBytes < S3_MIN_PART_BYTES || partSizeBytes > S3_MAX_PART_BYTES || partCount > S3_MAX_PARTS) {
     const smallest = Math.max(S3_MIN_PART_BYTES, Math.ceil(sizeBytes / S3_MAX_PARTS));
-    throw new ValidationError(`A part size of ${partSizeBytes} bytes does not work for ${sizeBytes} bytes: parts are 5 MiB to 5 GiB and at most 10,000; this artifact needs at least ${smallest}. Leave partSizeBytes out to let the registry choose.`, [
-      { path: "body.artifact.partSizeBytes", message: `between ${smallest} and ${S3_MAX_PART_BYTES}` },
-    ]);
+    throw new ValidationError(
+      `A part size of ${partSizeBytes} bytes does not work for ${sizeBytes} bytes: parts are 5 MiB to 5 GiB and at most 10,000; ` +
+        `this artifact needs at least ${smallest}. Leave partSizeBytes out to let the registry choose.`,
+      [{ path: "body.artifact.partSizeBytes", message: `between ${smallest} and ${S3_MAX_PART_BYTES}` }],
+    );
   }
   return { method: "MULTIPART", partSizeBytes, partCount };
 }
@@ -54,13 +58,16 @@ export function assertArtifactSize(sizeBytes: number, maxBytes: number): void {
 export function assertPartNumbers(plan: UploadPlan, partNumbers: readonly number[], path: string): void {
   if (partNumbers.length === 0) return;
   if (plan.method === "PUT") {
-    throw new ValidationError(`This artifact is uploaded with one PUT (it is at most ${SINGLE_PUT_MAX_BYTES} bytes): it has no parts.`, [{ path, message: "a single-PUT upload has no parts" }]);
+    throw new ValidationError(`This artifact is uploaded with one PUT (it is at most ${SINGLE_PUT_MAX_BYTES} bytes): it has no parts.`, [
+      { path, message: "a single-PUT upload has no parts" },
+    ]);
   }
   const outside = partNumbers.filter((n) => n > plan.partCount);
   if (outside.length > 0) {
-    throw new ValidationError(`This upload has parts 1..${plan.partCount} (${plan.partSizeBytes} bytes each); there is no part ${outside.join(", ")}.`, [
-      { path, message: `part numbers are 1..${plan.partCount}` },
-    ]);
+    throw new ValidationError(
+      `This upload has parts 1..${plan.partCount} (${plan.partSizeBytes} bytes each); there is no part ${outside.join(", ")}.`,
+      [{ path, message: `part numbers are 1..${plan.partCount}` }],
+    );
   }
 }
 

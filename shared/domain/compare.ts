@@ -66,7 +66,12 @@ export function compareMetadata(a: Compared, b: Compared): MetadataComparison {
     lineage: {
       datasets: diffDatasets(a.lineage.datasets, b.lineage.datasets),
       parentVersions: diffList(a.lineage.parentVersions, b.lineage.parentVersions),
-      changed: Object.fromEntries(LINEAGE_FIELDS.filter((field) => a.lineage[field] !== b.lineage[field]).map((field) => [field, { a: a.lineage[field], b: b.lineage[field] }])),
+      changed: Object.fromEntries(
+        LINEAGE_FIELDS.filter((field) => a.lineage[field] !== b.lineage[field]).map((field) => [
+          field,
+          { a: a.lineage[field], b: b.lineage[field] },
+        ]),
+      ),
     },
   };
 }

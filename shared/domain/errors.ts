@@ -104,11 +104,15 @@ export class StageConflictError extends DomainError {
   readonly status = 409;
   constructor(name: string, expected: number | null, actual: number | null) {
     const seen = (v: number | null) => (v === null ? "no version" : `version ${v}`);
-    super(`Production of '${name}' holds ${seen(actual)}, not ${seen(expected)} as this request expected: another change got in first. Look again and retry with expectedCurrentVersion ${actual}.`, {
-      stage: "Production",
-      expected,
-      actual,
-    });
+    super(
+      `Production of '${name}' holds ${seen(actual)}, not ${seen(expected)} as this request expected: another change got in first. ` +
+        `Look again and retry with expectedCurrentVersion ${actual}.`,
+      {
+        stage: "Production",
+        expected,
+        actual,
+      },
+    );
   }
 }
 
@@ -121,7 +125,10 @@ export class VersionNotReadyError extends DomainError {
   readonly code = "VersionNotReady";
   readonly status = 409;
   constructor(name: string, version: number, status: string) {
-    super(`Version ${version} of '${name}' is ${status}: only READY versions leave stage None or get an alias. Finish its upload first.`, { version, status });
+    super(`Version ${version} of '${name}' is ${status}: only READY versions leave stage None or get an alias. Finish its upload first.`, {
+      version,
+      status,
+    });
   }
 }
 
@@ -130,11 +137,15 @@ export class AliasConflictError extends DomainError {
   readonly status = 409;
   constructor(name: string, alias: string, expected: number | null, actual: number | null) {
     const target = (v: number | null) => (v === null ? "nothing" : `version ${v}`);
-    super(`Alias '${alias}' of '${name}' points to ${target(actual)}, not ${target(expected)} as this request expected. Look again and retry with expectedVersion ${actual}.`, {
-      alias,
-      expected,
-      actual,
-    });
+    super(
+      `Alias '${alias}' of '${name}' points to ${target(actual)}, not ${target(expected)} as this request expected. ` +
+        `Look again and retry with expectedVersion ${actual}.`,
+      {
+        alias,
+        expected,
+        actual,
+      },
+    );
   }
 }
 
@@ -155,7 +166,11 @@ export class PolicyViolationError extends DomainError {
   readonly code = "PolicyViolation";
   readonly status = 422;
   constructor(name: string, version: number, stage: string, failures: readonly PolicyFailure[], revision: number) {
-    super(`Version ${version} of '${name}' does not meet the ${stage} gate of the promotion policy (revision ${revision}): ${failures.map((f) => f.message).join("; ")}.`, failures);
+    super(
+      `Version ${version} of '${name}' does not meet the ${stage} gate of the promotion policy (revision ${revision}): ` +
+        `${failures.map((f) => f.message).join("; ")}.`,
+      failures,
+    );
   }
 }
 
@@ -164,7 +179,10 @@ export class ModelNotYetCreatedError extends DomainError {
   readonly code = "ModelNotFound";
   readonly status = 404;
   constructor(name: string, time: string, createdAt: string) {
-    super(`Model '${name}' did not exist yet at ${time}: it was created at ${createdAt}. Ask for an instant after that.`, { time, createdAt });
+    super(`Model '${name}' did not exist yet at ${time}: it was created at ${createdAt}. Ask for an instant after that.`, {
+      time,
+      createdAt,
+    });
   }
 }
 
@@ -173,7 +191,10 @@ export class IdempotencyKeyReusedError extends DomainError {
   readonly code = "IdempotencyKeyReused";
   readonly status = 409;
   constructor(route: string) {
-    super(`This Idempotency-Key was already used for ${route} with a different body. Use a new key for a new request; retry with the same key only with the same body.`);
+    super(
+      `This Idempotency-Key was already used for ${route} with a different body. Use a new key for a new request; ` +
+        `retry with the same key only with the same body.`,
+    );
   }
 }
 

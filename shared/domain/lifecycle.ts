@@ -24,13 +24,19 @@ export function isMoveAllowed(from: Stage, to: Stage): boolean {
 export function assertMoveAllowed(name: string, version: number, from: Stage, to: Stage): void {
   if (isMoveAllowed(from, to)) return;
   const allowed = ALLOWED_MOVES[from];
-  const rollbackHint = from === "Archived" && to === "Production" ? ` To bring an archived version back to Production, use POST /models/${name}/stages/Production/rollback.` : "";
-  throw new TransitionNotAllowedError(`Version ${version} of '${name}' is in ${from}; it cannot move to ${to}. From ${from} it may move to ${allowed.join(" or ")}.${rollbackHint}`, {
-    version,
-    from,
-    to,
-    allowed,
-  });
+  const rollbackHint =
+    from === "Archived" && to === "Production"
+      ? ` To bring an archived version back to Production, use POST /models/${name}/stages/Production/rollback.`
+      : "";
+  throw new TransitionNotAllowedError(
+    `Version ${version} of '${name}' is in ${from}; it cannot move to ${to}. From ${from} it may move to ${allowed.join(" or ")}.${rollbackHint}`,
+    {
+      version,
+      from,
+      to,
+      allowed,
+    },
+  );
 }
 
 export interface StageMove {

@@ -12,7 +12,12 @@ export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 /** The ways to pick one version of a model: in a `{v}` path segment and in a model URI. */
 export type VersionSelector = { number: number } | { semver: string } | { stage: AssignedStage } | { latest: true } | { alias: string };
 
-export const MODEL_URI_FORMS = ["models:/<name>/<version>", "models:/<name>/<Stage>", "models:/<name>@<alias>", "models:/<name>@v<semver>"] as const;
+export const MODEL_URI_FORMS = [
+  "models:/<name>/<version>",
+  "models:/<name>/<Stage>",
+  "models:/<name>@<alias>",
+  "models:/<name>@v<semver>",
+] as const;
 
 export interface ModelUri {
   readonly name: string;

@@ -11,11 +11,53 @@ export type NamingPolicyMode = (typeof NAMING_POLICY_MODES)[number];
  * "Names are product contracts": a model name names the product, the registry numbers its versions.
  * Names that embed a version, a date or a status word fork history; generic names say nothing.
  */
-const MONTHS = new Set(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-  "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"]);
+const MONTHS = new Set([
+  "jan",
+  "feb",
+  "mar",
+  "apr",
+  "may",
+  "jun",
+  "jul",
+  "aug",
+  "sep",
+  "sept",
+  "oct",
+  "nov",
+  "dec",
+  "january",
+  "february",
+  "march",
+  "april",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+]);
 const STATUS_WORDS = new Set(["final", "latest", "new", "old", "copy", "backup", "tmp", "temp", "draft", "updated", "current"]);
-const GENERIC_WORDS = new Set(["model", "models", "classifier", "regressor", "predictor", "estimator", "production", "prod",
-  "staging", "dev", "test", "my", "ml", "ai", "net", "network", "baseline", "default"]);
+const GENERIC_WORDS = new Set([
+  "model",
+  "models",
+  "classifier",
+  "regressor",
+  "predictor",
+  "estimator",
+  "production",
+  "prod",
+  "staging",
+  "dev",
+  "test",
+  "my",
+  "ml",
+  "ai",
+  "net",
+  "network",
+  "baseline",
+  "default",
+]);
 
 type Finding = { token: string; kind: "version" | "date" | "status" };
 
@@ -50,7 +92,9 @@ export function judgeModelName(name: string): NamingVerdict {
   if (isGeneric) problems.push("it is generic: it does not say which product or use case the model serves");
   if (problems.length === 0) return { problems };
   const productName = productTokens.join("_");
-  const advice = isGeneric ? "name the product or use case the model serves, e.g. fraud_detector or churn_predictor" : `register a new version of ${productName}`;
+  const advice = isGeneric
+    ? "name the product or use case the model serves, e.g. fraud_detector or churn_predictor"
+    : `register a new version of ${productName}`;
   return { problems, message: `Model name "${name}" is not a product name: ${problems.join("; ")}. Instead, ${advice}.` };
 }
 

@@ -24,7 +24,8 @@ function globToRegExp(pattern: string): RegExp {
 export function rolesOf(principal: string, bindings: readonly RoleBinding[]): Role[] {
   const roles = new Set<Role>();
   for (const binding of bindings) {
-    if (globToRegExp(binding.pattern).test(principal)) binding.roles.forEach((role) => roles.add(role));
+    if (!globToRegExp(binding.pattern).test(principal)) continue;
+    for (const role of binding.roles) roles.add(role);
   }
   return ROLES.filter((role) => roles.has(role));
 }
@@ -32,8 +33,11 @@ export function rolesOf(principal: string, bindings: readonly RoleBinding[]): Ro
 export function requireRole(caller: Caller, role: Role, action: string): void {
   if (caller.roles.includes(role)) return;
   const held = caller.roles.length > 0 ? caller.roles.join(", ") : "no role";
-  throw new ForbiddenError(`${action} needs the '${role}' role; ${caller.actor} has ${held}. Ask an admin to bind this principal to '${role}'.`, {
-    missingRole: role,
-    roles: caller.roles,
-  });
+  throw new ForbiddenError(
+    `${action} needs the '${role}' role; ${caller.actor} has ${held}. Ask an admin to bind this principal to '${role}'.`,
+    {
+      missingRole: role,
+      roles: caller.roles,
+    },
+  );
 }

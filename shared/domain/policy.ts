@@ -35,35 +35,56 @@ export function evaluateGate(stage: GatedStage, gate: StageGate | undefined, can
     ...tagFailures(gate?.requiredTags, candidate.tags),
     ...fromFailures(gate?.requireFrom ?? DEFAULT_REQUIRE_FROM[stage], candidate.from),
     ...(gate?.separateApprover && candidate.approver === candidate.createdBy
-      ? [{ rule: "separateApprover", expected: `someone other than ${candidate.createdBy}`, actual: candidate.approver, message: `${candidate.approver} registered this version, so someone else must approve it` }]
+      ? [
+          {
+            rule: "separateApprover",
+            expected: `someone other than ${candidate.createdBy}`,
+            actual: candidate.approver,
+            message: `${candidate.approver} registered this version, so someone else must approve it`,
+          },
+        ]
       : []),
   ];
 }
 
-function metricFailures(rule: "minMetrics" | "maxMetrics", bounds: Record<string, number> | undefined, metrics: Readonly<Record<string, number>>): PolicyFailure[] {
+function metricFailures(
+  rule: "minMetrics" | "maxMetrics",
+  bounds: Record<string, number> | undefined,
+  metrics: Readonly<Record<string, number>>,
+): PolicyFailure[] {
   const [word, fails] = rule === "minMetrics" ? ["≥", (v: number, b: number) => v < b] : ["≤", (v: number, b: number) => v > b];
   return Object.entries(bounds ?? {}).flatMap(([metric, bound]) => {
     const actual = ownValue(metrics, metric);
     if (actual !== undefined && !fails(actual, bound)) return [];
-    const message = actual === undefined ? `metric ${metric} is missing (needs ${word} ${bound})` : `metric ${metric} is ${actual} (needs ${word} ${bound})`;
+    const message =
+      actual === undefined
+        ? `metric ${metric} is missing (needs ${word} ${bound})`
+        : `metric ${metric} is ${actual} (needs ${word} ${bound})`;
     return [{ rule: `${rule}.${metric}`, expected: `${word} ${bound}`, actual: actual ?? null, message }];
   });
 }
 
 function tagFailures(required: StageGate["requiredTags"], tags: Readonly<Record<string, string>>): PolicyFailure[] {
-  const wanted: [string, string | undefined][] = Array.isArray(required) ? required.map((key) => [key, undefined]) : Object.entries(required ?? {});
+  const wanted: [string, string | undefined][] = Array.isArray(required)
+    ? required.map((key) => [key, undefined])
+    : Object.entries(required ?? {});
   return wanted.flatMap(([key, value]) => {
     const actual = ownValue(tags, key);
     if (actual !== undefined && (value === undefined || actual === value)) return [];
     const expected = value === undefined ? "present" : value;
-    const message = actual === undefined ? `tag ${key} is missing${value === undefined ? "" : ` (needs "${value}")`}` : `tag ${key} is "${actual}" (needs "${value}")`;
+    const message =
+      actual === undefined
+        ? `tag ${key} is missing${value === undefined ? "" : ` (needs "${value}")`}`
+        : `tag ${key} is "${actual}" (needs "${value}")`;
     return [{ rule: `requiredTags.${key}`, expected, actual: actual ?? null, message }];
   });
 }
 
 function fromFailures(allowed: readonly Stage[] | undefined, from: Stage): PolicyFailure[] {
   if (!allowed || allowed.includes(from)) return [];
-  return [{ rule: "requireFrom", expected: allowed, actual: from, message: `it comes from ${from}, but must come from ${allowed.join(" or ")}` }];
+  return [
+    { rule: "requireFrom", expected: allowed, actual: from, message: `it comes from ${from}, but must come from ${allowed.join(" or ")}` },
+  ];
 }
 
 /** A rule naming `constructor` must not find Object.prototype's: only the version's own entries count. */

@@ -20,6 +20,12 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDe
 
 type EntryError = Omit<PutFailure, "attempts">;
 
+/** What became of a put: why each entry that never went through failed (by index), and how many entries were put again. */
+export interface PutOutcome {
+  readonly failures: Map<number, PutFailure>;
+  readonly retried: number;
+}
+
 /** PutEvents within EventBridge's limits, putting again the entries a call reports as failed. */
 export class EventBus {
   constructor(
@@ -31,31 +37,44 @@ export class EventBus {
   /**
    * Puts `entries` in as few calls as the limits allow (≤ 10 entries, ≤ 256 KB each call); entries
    * that fail (per-entry ErrorCode, or the whole call throwing) are put again with jittered
-   * exponential backoff. Returns, by index into `entries`, why each entry that never went through failed.
+   * exponential backoff. Returns, by index into `entries`, why each entry that never went through failed,
+   * and how many entries had to be put again.
    */
-  async put(entries: readonly PutEventsRequestEntry[]): Promise<Map<number, PutFailure>> {
+  async put(entries: readonly PutEventsRequestEntry[]): Promise<PutOutcome> {
     const failures = new Map<number, PutFailure>();
+    const retried = new Set<number>();
     let pending: number[] = [];
     for (const [index, entry] of entries.entries()) {
       const size = entrySize(entry);
-      if (size > MAX_BYTES_PER_CALL) failures.set(index, { code: "EntryTooLarge", message: `The entry is ${size} bytes; PutEvents takes at most ${MAX_BYTES_PER_CALL}.`, attempts: 0 });
+      if (size > MAX_BYTES_PER_CALL)
+        failures.set(index, {
+          code: "EntryTooLarge",
+          message: `The entry is ${size} bytes; PutEvents takes at most ${MAX_BYTES_PER_CALL}.`,
+          attempts: 0,
+        });
       else pending.push(index);
     }
     for (let attempt = 1; pending.length > 0 && attempt <= this.retry.attempts; attempt++) {
-      if (attempt > 1) await this.sleep(backoff(attempt - 1, this.retry));
+      if (attempt > 1) {
+        await this.sleep(backoff(attempt - 1, this.retry));
+        for (const index of pending) retried.add(index);
+      }
       const failedNow: number[] = [];
       for (const batch of batches(pending, entries)) {
         const errors = await this.putBatch(batch.map((index) => entries[index] as PutEventsRequestEntry));
-        batch.forEach((index, i) => {
+        for (const [i, index] of batch.entries()) {
           const error = errors[i];
-          if (!error) return void failures.delete(index);
+          if (!error) {
+            failures.delete(index);
+            continue;
+          }
           failures.set(index, { ...error, attempts: attempt });
           failedNow.push(index);
-        });
+        }
       }
       pending = failedNow;
     }
-    return failures;
+    return { failures, retried: retried.size };
   }
 
   /** One PutEvents call: the error of each entry, or undefined for those that went through. */

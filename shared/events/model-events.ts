@@ -35,22 +35,38 @@ const stage = z.enum(STAGES);
  */
 export const modelEventDetail = z
   .object({
-    eventId: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
-    sequence: z.int().check(z.positive()).register(z.globalRegistry, { description: "Per model, increasing by one with every change of the model: order a model's events by it" }),
+    eventId: z
+      .string()
+      .check(z.minLength(1))
+      .register(z.globalRegistry, { description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
+    sequence: z.int().check(z.positive()).register(z.globalRegistry, {
+      description: "Per model, increasing by one with every change of the model: order a model's events by it",
+    }),
     model: z.string().check(z.minLength(1)),
-    version: z.optional(z.int().check(z.positive())).register(z.globalRegistry, { description: "The version the change is about; absent only when an alias was removed" }),
+    version: z
+      .optional(z.int().check(z.positive()))
+      .register(z.globalRegistry, { description: "The version the change is about; absent only when an alias was removed" }),
     semver: z.optional(z.string()),
     fromStage: z.optional(stage),
     toStage: z.optional(stage),
     previousVersion: z.optional(z.int().check(z.positive())).register(z.globalRegistry, {
-      description: "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before",
+      description:
+        "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before",
     }),
     alias: z.optional(z.string()),
     actor: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "The verified caller (an IAM ARN in AWS)" }),
     reason: z.optional(z.string()),
-    occurredAt: z.iso.datetime().register(z.globalRegistry, { description: "When the change committed (also the event's time, to the second)" }),
+    occurredAt: z.iso
+      .datetime()
+      .register(z.globalRegistry, { description: "When the change committed (also the event's time, to the second)" }),
     artifact: z
-      .optional(z.object({ uri: z.string(), sha256: z.string().register(z.globalRegistry, { description: "Lowercase hex" }), sizeBytes: z.int().check(z.nonnegative()) }))
+      .optional(
+        z.object({
+          uri: z.string(),
+          sha256: z.string().register(z.globalRegistry, { description: "Lowercase hex" }),
+          sizeBytes: z.int().check(z.nonnegative()),
+        }),
+      )
       .register(z.globalRegistry, { description: "The bytes a registration, verification or failure is about" }),
   })
   .register(z.globalRegistry, { title: "Model registry event detail" });

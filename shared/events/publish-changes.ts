@@ -3,6 +3,7 @@ import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { MetricsRecorder } from "../metrics";
 import { HISTORY_ENTITY } from "../store/entities/history";
 import type { DeadLetter, DeadLetterQueue } from "./dead-letters";
 import type { EventBus } from "./event-bus";
@@ -14,6 +15,8 @@ export interface PublisherDeps {
   readonly busName: string;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Retried, dead-lettered and undelivered events are counted here (default: not at all). */
+  readonly metrics?: MetricsRecorder;
 }
 
 interface Pending {
@@ -39,18 +42,31 @@ export async function publishChanges(deps: PublisherDeps, records: readonly Dyna
       if (entry) events.push({ record, entry });
     } catch (error) {
       // Reading an item again gives the same answer: retrying the record cannot help.
-      letters.push({ record, letter: deadLetter(deps, record, "MalformedHistoryItem", describe(error), 0, { image: record.dynamodb?.NewImage }) });
+      letters.push({
+        record,
+        letter: deadLetter(deps, record, "MalformedHistoryItem", describe(error), 0, { image: record.dynamodb?.NewImage }),
+      });
     }
   }
 
-  const failures = await deps.bus.put(events.map((e) => e.entry));
+  const { failures, retried } = await deps.bus.put(events.map((e) => e.entry));
   for (const [index, failure] of failures) {
     const { record, entry } = events[index] as (typeof events)[number];
     letters.push({ record, letter: deadLetter(deps, record, "PutEventsFailed", failure, failure.attempts, { event: entry }) });
   }
 
   const undelivered = await sendLetters(deps, letters);
-  deps.logger.info("Published committed changes", { records: records.length, events: events.length - failures.size, deadLettered: letters.length - undelivered.length, failed: undelivered.length });
+  const deadLettered = letters.length - undelivered.length;
+  deps.metrics?.record("EventsRetried", retried);
+  deps.metrics?.record("EventsDeadLettered", deadLettered);
+  deps.metrics?.record("EventsUndelivered", undelivered.length);
+  deps.logger.info("Published committed changes", {
+    records: records.length,
+    events: events.length - failures.size,
+    retried,
+    deadLettered,
+    failed: undelivered.length,
+  });
   return { batchItemFailures: undelivered.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? "" })) };
 }
 
@@ -65,15 +81,31 @@ async function sendLetters(deps: PublisherDeps, letters: readonly Pending[]): Pr
   return letters.flatMap(({ record, letter }, i) => {
     const outcome = sent[i] as PromiseSettledResult<void>;
     if (outcome.status === "fulfilled") {
-      deps.logger.warn("Event sent to the dead-letter queue", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber });
+      deps.logger.warn("Event sent to the dead-letter queue", {
+        reason: letter.reason,
+        error: letter.error,
+        sequenceNumber: letter.record.sequenceNumber,
+      });
       return [];
     }
-    deps.logger.error("Event could not be dead-lettered; the stream will deliver its record again", { reason: letter.reason, error: letter.error, sequenceNumber: letter.record.sequenceNumber, dlqError: describe(outcome.reason) });
+    deps.logger.error("Event could not be dead-lettered; the stream will deliver its record again", {
+      reason: letter.reason,
+      error: letter.error,
+      sequenceNumber: letter.record.sequenceNumber,
+      dlqError: describe(outcome.reason),
+    });
     return [record];
   });
 }
 
-function deadLetter(deps: PublisherDeps, record: DynamoDBRecord, reason: DeadLetter["reason"], error: { code: string; message: string }, attempts: number, payload: Pick<DeadLetter, "event" | "image">): DeadLetter {
+function deadLetter(
+  deps: PublisherDeps,
+  record: DynamoDBRecord,
+  reason: DeadLetter["reason"],
+  error: { code: string; message: string },
+  attempts: number,
+  payload: Pick<DeadLetter, "event" | "image">,
+): DeadLetter {
   return {
     reason,
     error: { code: error.code, message: error.message },

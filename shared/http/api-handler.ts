@@ -10,6 +10,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { RegistryConfig } from "../config";
 import { createDynamoDbClient } from "../clients";
 import { createLogger } from "../logger";
+import { createMetrics, type ProcessMetrics } from "../telemetry";
 import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
 import { idempotencyKeyOf } from "./idempotency-key";
@@ -25,7 +26,9 @@ function parseQuery(schema: z.core.$ZodType | undefined, parameters: Record<stri
   return schema ? parsed : undefined;
 }
 
-type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.core.$ZodType> } ? z.output<S> : undefined;
+type Schema<R, K extends "path" | "query" | "body"> = R extends { request: Record<K, infer S extends z.core.$ZodType> }
+  ? z.output<S>
+  : undefined;
 
 /** What an adapter receives: the request already validated against the route's schemas. */
 export interface RouteInput<R extends Route> {
@@ -57,10 +60,13 @@ export interface ApiProcess {
   /** The client the use cases' store is built on: Idempotency-Key records go through it too. */
   readonly dynamodb: DynamoDBClient;
   readonly logger: Logger;
+  /** Flushed as EMF after each invocation (default: none recorded). */
+  readonly metrics?: ProcessMetrics;
 }
 
 export function createApiProcess(config: RegistryConfig): ApiProcess {
-  return { config, dynamodb: createDynamoDbClient(config), logger: createLogger(config) };
+  const logger = createLogger(config);
+  return { config, dynamodb: createDynamoDbClient(config), logger, metrics: createMetrics(config, logger) };
 }
 
 /**
@@ -68,13 +74,21 @@ export function createApiProcess(config: RegistryConfig): ApiProcess {
  * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
  * A write route called with an Idempotency-Key runs once per key (see ./idempotency.ts).
  */
-export function createApiHandler<F extends FunctionName>(fn: F, { config, dynamodb, logger }: ApiProcess, adapters: NoInfer<Adapters<F>>) {
+export function createApiHandler<F extends FunctionName>(
+  fn: F,
+  { config, dynamodb, logger, metrics }: ApiProcess,
+  adapters: NoInfer<Adapters<F>>,
+) {
   const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
   // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
   let idempotency: Promise<RunOnce> | undefined;
-  const once = () => (idempotency ??= import("./idempotency").then(({ createIdempotency }) => createIdempotency({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger })));
+  const once = () =>
+    (idempotency ??= import("./idempotency").then(({ createIdempotency }) =>
+      createIdempotency({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger }),
+    ));
   return middy<Event, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metrics?.flushing ?? [])
     .use(errorMapper(logger))
     .before(async (request) => {
       logger.appendKeys({ requestId: request.event.requestContext.requestId, route: request.event.routeKey });
@@ -101,6 +115,10 @@ export function createApiHandler<F extends FunctionName>(fn: F, { config, dynamo
       const key = isWriteRoute(route) ? idempotencyKeyOf(event.headers) : undefined;
       if (key === undefined) return respond();
       // Keyed per caller, route and path: another caller's key, or the same key elsewhere, is another request.
-      return (await once())({ key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: json ?? null }, context, respond);
+      return (await once())(
+        { key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: json ?? null },
+        context,
+        respond,
+      );
     });
 }

@@ -57,7 +57,9 @@ export function errorMapper(logger: Logger): middy.MiddlewareObj<APIGatewayProxy
         request.response = jsonResponse(status, { error: { code: error.code, message: error.message, details: error.details, requestId } });
       } else {
         logger.error("unhandled error", error as Error);
-        request.response = jsonResponse(500, { error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId } });
+        request.response = jsonResponse(500, {
+          error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId },
+        });
       }
     },
   };

@@ -17,9 +17,10 @@ export function idempotencyKeyOf(headers: Record<string, string | undefined> | u
   const key = headers?.[IDEMPOTENCY_HEADER];
   if (key === undefined) return undefined;
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new ValidationError(`The Idempotency-Key header has ${key.length} characters; it needs 1 to ${MAX_KEY_LENGTH} (a UUID is a good key).`, [
-      { path: "headers.idempotency-key", message: `1 to ${MAX_KEY_LENGTH} characters` },
-    ]);
+    throw new ValidationError(
+      `The Idempotency-Key header has ${key.length} characters; it needs 1 to ${MAX_KEY_LENGTH} (a UUID is a good key).`,
+      [{ path: "headers.idempotency-key", message: `1 to ${MAX_KEY_LENGTH} characters` }],
+    );
   }
   return key;
 }

@@ -1,4 +1,10 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyPersistenceLayerError, IdempotencyValidationError, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyPersistenceLayerError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -64,7 +70,11 @@ export function createIdempotency({ client, tableName, keyPrefix, logger }: Idem
       responseHook: markReplayed,
     });
     let answered: Response | undefined;
-    const run = makeIdempotent(async (_request: IdempotentRequest) => (answered = await respond()), { persistenceStore, config, keyPrefix });
+    const run = makeIdempotent(async (_request: IdempotentRequest) => (answered = await respond()), {
+      persistenceStore,
+      config,
+      keyPrefix,
+    });
     try {
       return (await run(request)) as Response;
     } catch (error) {

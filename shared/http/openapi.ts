@@ -3,7 +3,8 @@ import { isWriteRoute, routes, type RouteDefinition } from "../routes";
 import { errorBody } from "../schemas/common";
 import { HTTP_STATUS_BY_CODE, type ErrorCode } from "./error-mapper";
 
-const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") => z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
+const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") =>
+  z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
 
 function parameters(route: RouteDefinition) {
   const located = [
@@ -13,8 +14,14 @@ function parameters(route: RouteDefinition) {
   return located.flatMap(([where, schema]) => {
     if (!schema) return [];
     const doc = jsonSchema(schema, "input") as { properties?: Record<string, unknown>; required?: string[]; description?: string };
-    if (!doc.properties) return [{ name: "filters", in: where, required: false, style: "form", explode: true, schema: doc, description: doc.description }];
-    return Object.entries(doc.properties).map(([name, property]) => ({ name, in: where, required: where === "path" || (doc.required ?? []).includes(name), schema: property }));
+    if (!doc.properties)
+      return [{ name: "filters", in: where, required: false, style: "form", explode: true, schema: doc, description: doc.description }];
+    return Object.entries(doc.properties).map(([name, property]) => ({
+      name,
+      in: where,
+      required: where === "path" || (doc.required ?? []).includes(name),
+      schema: property,
+    }));
   });
 }
 
@@ -24,7 +31,8 @@ const idempotencyKey = {
   required: false,
   schema: { type: "string", minLength: 1, maxLength: 255 },
   description:
-    "A retry with the same key and body gets the first 2xx answer again (header idempotent-replayed: true) and changes nothing, for 24 hours; the same key with another body is 409 IdempotencyKeyReused, and while the first request runs 409 IdempotencyKeyInProgress.",
+    "A retry with the same key and body gets the first 2xx answer again (header idempotent-replayed: true) and changes nothing, " +
+    "for 24 hours; the same key with another body is 409 IdempotencyKeyReused, and while the first request runs 409 IdempotencyKeyInProgress.",
 };
 
 /** The error body with `code` narrowed to `codes`. */
@@ -36,9 +44,13 @@ const errorContent = (codes: readonly [string, ...string[]]) => {
 /** One response per HTTP status the error mapper answers with, naming the codes it carries. */
 function errorResponses() {
   const codesByStatus = new Map<number, [ErrorCode, ...ErrorCode[]]>();
-  for (const [code, status] of Object.entries(HTTP_STATUS_BY_CODE) as [ErrorCode, number][]) codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+  for (const [code, status] of Object.entries(HTTP_STATUS_BY_CODE) as [ErrorCode, number][])
+    codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
   return Object.fromEntries(
-    [...codesByStatus].map(([status, codes]) => [String(status), { description: `Error ${codes.join(", ")}: { error: { code, message, details?, requestId } }`, content: errorContent(codes) }]),
+    [...codesByStatus].map(([status, codes]) => [
+      String(status),
+      { description: `Error ${codes.join(", ")}: { error: { code, message, details?, requestId } }`, content: errorContent(codes) },
+    ]),
   );
 }
 
@@ -52,9 +64,14 @@ function operation(route: RouteDefinition, errors: Record<string, unknown>) {
     summary: route.summary,
     "x-required-role": route.role,
     parameters: [...parameters(route), ...(isWriteRoute(route) ? [idempotencyKey] : [])],
-    ...(body ? { requestBody: { required: !acceptsNoBody(body), content: { "application/json": { schema: jsonSchema(body, "input") } } } } : {}),
+    ...(body
+      ? { requestBody: { required: !acceptsNoBody(body), content: { "application/json": { schema: jsonSchema(body, "input") } } } }
+      : {}),
     responses: {
-      [route.response.status]: { description: route.summary, content: { "application/json": { schema: jsonSchema(route.response.schema, "output") } } },
+      [route.response.status]: {
+        description: route.summary,
+        content: { "application/json": { schema: jsonSchema(route.response.schema, "output") } },
+      },
       ...errors,
       default: { description: "Error InternalError: { error: { code, message, requestId } }", content: errorContent(["InternalError"]) },
     },

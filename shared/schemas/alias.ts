@@ -8,7 +8,9 @@ export const aliasName = z
   .register(z.globalRegistry, { description: "A movable named pointer to one version", example: "champion" });
 
 /** An alias a caller may set or remove: any alias name but the implicit `latest`. */
-const settableAlias = aliasName.check(z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`));
+const settableAlias = aliasName.check(
+  z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`),
+);
 
 export const aliasPath = z.object({ name: modelName, alias: settableAlias });
 

@@ -34,10 +34,15 @@ const MAX_PART_URLS_PER_REQUEST = 250;
 const partDigests = z
   .array(z.strictObject({ partNumber, sha256: sha256Hex }))
   .check(
-    z.maxLength(MAX_PART_URLS_PER_REQUEST, `at most ${MAX_PART_URLS_PER_REQUEST} parts per request; ask for the rest with POST …/artifact/parts`),
+    z.maxLength(
+      MAX_PART_URLS_PER_REQUEST,
+      `at most ${MAX_PART_URLS_PER_REQUEST} parts per request; ask for the rest with POST …/artifact/parts`,
+    ),
     z.refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, "each part number at most once"),
   )
-  .register(z.globalRegistry, { description: "SHA-256 of each part (as the client split the file): each part's URL signs its digest, so S3 refuses other bytes" });
+  .register(z.globalRegistry, {
+    description: "SHA-256 of each part (as the client split the file): each part's URL signs its digest, so S3 refuses other bytes",
+  });
 export type PartDigest = z.infer<typeof partDigests>[number];
 
 /** docs/artifacts.md: the bytes a version will hold, declared before they are uploaded. */
@@ -46,7 +51,9 @@ export const artifactDeclaration = z.strictObject({
   sizeBytes: z.int().check(z.gte(1, "an artifact has at least 1 byte")),
   sha256: sha256Hex,
   contentType: z.optional(contentType),
-  partSizeBytes: z.optional(z.int()).register(z.globalRegistry, { description: "Ask for this part size (5 MiB to 5 GiB, at most 10,000 parts); ignored for a single PUT" }),
+  partSizeBytes: z
+    .optional(z.int())
+    .register(z.globalRegistry, { description: "Ask for this part size (5 MiB to 5 GiB, at most 10,000 parts); ignored for a single PUT" }),
   parts: z.optional(partDigests),
 });
 export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
@@ -61,7 +68,9 @@ export type RestartUploadInput = z.infer<typeof restartUploadBody>;
 export const completeUploadBody = z.optional(
   z.strictObject({
     parts: z
-      .optional(z.array(z.strictObject({ partNumber, etag: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.maxLength(S3_MAX_PARTS)))
+      .optional(
+        z.array(z.strictObject({ partNumber, etag: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.maxLength(S3_MAX_PARTS)),
+      )
       .register(z.globalRegistry, { description: "Multipart uploads: every part with the ETag its PUT answered" }),
   }),
 );
@@ -114,6 +123,8 @@ export const deletedVersionView = z.object({
   model: z.string(),
   version: z.int(),
   deleted: z.literal(true),
-  artifactDeleted: z.boolean().register(z.globalRegistry, { description: "Whether the artifact object went too (no other version shares it)" }),
+  artifactDeleted: z
+    .boolean()
+    .register(z.globalRegistry, { description: "Whether the artifact object went too (no other version shares it)" }),
 });
 export type DeletedVersionView = z.infer<typeof deletedVersionView>;

@@ -24,7 +24,12 @@ const mapDiff = <T extends z.ZodMiniType>(value: T) =>
 
 const listDiff = <T extends z.ZodMiniType>(value: T) => z.object({ added: z.array(value), removed: z.array(value) });
 
-const datasetRef = z.object({ id: z.string(), version: z.optional(z.string()), uri: z.optional(z.string()), sha256: z.optional(z.string()) });
+const datasetRef = z.object({
+  id: z.string(),
+  version: z.optional(z.string()),
+  uri: z.optional(z.string()),
+  sha256: z.optional(z.string()),
+});
 
 export const comparisonView = z.object({
   model: z.string(),
@@ -32,13 +37,19 @@ export const comparisonView = z.object({
   b: z.object({ version: z.int(), semver: z.optional(z.string()) }),
   metrics: z
     .record(z.string(), z.object({ a: number, b: number, delta: number, deltaPercent: z.nullable(number) }))
-    .register(z.globalRegistry, { description: "Metrics both versions report: delta = b − a; deltaPercent relative to |a|, null when a is 0" }),
+    .register(z.globalRegistry, {
+      description: "Metrics both versions report: delta = b − a; deltaPercent relative to |a|, null when a is 0",
+    }),
   metricsOnlyIn: z.object({ a: z.record(z.string(), number), b: z.record(z.string(), number) }),
   params: mapDiff(scalar),
   features: listDiff(z.string()),
   dependencies: mapDiff(z.string()),
   lineage: z.object({
-    datasets: z.object({ added: z.array(datasetRef), removed: z.array(datasetRef), changed: z.array(z.object({ id: z.string(), a: datasetRef, b: datasetRef })) }),
+    datasets: z.object({
+      added: z.array(datasetRef),
+      removed: z.array(datasetRef),
+      changed: z.array(z.object({ id: z.string(), a: datasetRef, b: datasetRef })),
+    }),
     parentVersions: listDiff(z.int()),
     changed: z
       .record(z.string(), z.object({ a: z.optional(z.string()), b: z.optional(z.string()) }))

@@ -5,7 +5,9 @@ import { stage, versionSelector } from "./version";
 
 export const historyQuery = z.strictObject({
   version: z.optional(versionSelector).register(z.globalRegistry, {
-    description: "Only entries about this version (a number, v<semver>, a stage or an alias, resolved to the version it names now): the one it changed or the one it replaced",
+    description:
+      "Only entries about this version (a number, v<semver>, a stage or an alias, resolved to the version it names now): " +
+      "the one it changed or the one it replaced",
   }),
   limit,
   cursor,

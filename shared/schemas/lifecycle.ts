@@ -13,9 +13,12 @@ export const transitionBody = z.strictObject({
   reason,
   expectedCurrentVersion: z.optional(z.nullable(z.int().check(z.positive()))).register(z.globalRegistry, {
     description:
-      "Compare-and-set: the version you saw in Production (null: none); 409 StageConflict if it changed. Without it, the occupant read when the request starts.",
+      "Compare-and-set: the version you saw in Production (null: none); 409 StageConflict if it changed. Without it, " +
+      "the occupant read when the request starts.",
   }),
-  archiveExisting: z._default(z.boolean(), false).register(z.globalRegistry, { description: "Moving to Staging: archive the versions already in Staging" }),
+  archiveExisting: z
+    ._default(z.boolean(), false)
+    .register(z.globalRegistry, { description: "Moving to Staging: archive the versions already in Staging" }),
 });
 export type TransitionInput = z.infer<typeof transitionBody>;
 
@@ -23,9 +26,9 @@ export const transitionView = z.object({
   version: z.int(),
   from: stage,
   to: stage,
-  archived: z
-    .array(z.int())
-    .register(z.globalRegistry, { description: "Versions this move sent to Archived (the previous Production occupant, or Staging with archiveExisting)" }),
+  archived: z.array(z.int()).register(z.globalRegistry, {
+    description: "Versions this move sent to Archived (the previous Production occupant, or Staging with archiveExisting)",
+  }),
 });
 export type TransitionView = z.infer<typeof transitionView>;
 
@@ -33,7 +36,10 @@ export const stagePath = z.object({ name: modelName, stage: assignedStage });
 
 export const rollbackPath = z.object({
   name: modelName,
-  stage: z.literal("Production", { error: "only Production has a rollback (it holds one version at a time); move other stages with POST /models/{name}/versions/{v}/transitions" }),
+  stage: z.literal("Production", {
+    error:
+      "only Production has a rollback (it holds one version at a time); move other stages with POST /models/{name}/versions/{v}/transitions",
+  }),
 });
 export const rollbackBody = z.strictObject({ reason });
 
@@ -46,7 +52,11 @@ const modelUri = z
     z.transform((uri, ctx) => {
       const parsed = parseModelUri(uri);
       if (parsed) return { uri, ...parsed };
-      ctx.issues.push({ code: "custom", message: `'${uri}' is not a model URI; use one of ${MODEL_URI_FORMS.join(", ")} (e.g. models:/fraud_detector/Production)`, input: uri });
+      ctx.issues.push({
+        code: "custom",
+        message: `'${uri}' is not a model URI; use one of ${MODEL_URI_FORMS.join(", ")} (e.g. models:/fraud_detector/Production)`,
+        input: uri,
+      });
       return z.NEVER;
     }),
   )

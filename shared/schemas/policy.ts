@@ -7,15 +7,32 @@ const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
 /** The rules a version must meet to enter one stage (the domain's StageGate): every rule is optional. */
 export const stageGate = z.strictObject({
-  minMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
-  maxMetrics: z.optional(namedMap(metricName, storableNumber)).register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
+  minMetrics: z
+    .optional(namedMap(metricName, storableNumber))
+    .register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
+  maxMetrics: z
+    .optional(namedMap(metricName, storableNumber))
+    .register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
   requiredTags: z
     .optional(z.union([z.array(tagKey).check(z.maxLength(50)), namedMap(tagKey, z.string().check(z.maxLength(256)))]))
-    .register(z.globalRegistry, { description: "tag keys the version must carry, or key → the value it must have", example: { reviewed: "yes" } }),
+    .register(z.globalRegistry, {
+      description: "tag keys the version must carry, or key → the value it must have",
+      example: { reviewed: "yes" },
+    }),
   requireFrom: z
-    .optional(z.union([z.pipe(stage, z.transform((from) => [from])), z.array(stage).check(z.minLength(1))]))
+    .optional(
+      z.union([
+        z.pipe(
+          stage,
+          z.transform((from) => [from]),
+        ),
+        z.array(stage).check(z.minLength(1)),
+      ]),
+    )
     .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
-  separateApprover: z.optional(z.boolean()).register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
+  separateApprover: z
+    .optional(z.boolean())
+    .register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
 }) satisfies z.ZodMiniType<StageGate, unknown>;
 
 /** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */

@@ -35,7 +35,13 @@ export const lineage = z.strictObject({
 export const versionMetadata = z.strictObject({
   description: z.optional(description),
   metrics: z._default(namedMap(metricName, storableNumber), {}),
-  params: z._default(namedMap(z.string().check(z.minLength(1), z.maxLength(256)), z.union([z.string().check(z.maxLength(4096)), storableNumber, z.boolean()])), {}),
+  params: z._default(
+    namedMap(
+      z.string().check(z.minLength(1), z.maxLength(256)),
+      z.union([z.string().check(z.maxLength(4096)), storableNumber, z.boolean()]),
+    ),
+    {},
+  ),
   features: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(5000)), []),
   modelType: z.optional(z.string().check(z.maxLength(128))),
   framework: z.optional(z.string().check(z.maxLength(128))),
@@ -51,14 +57,19 @@ export const registerVersionBody = z
   .extend(versionMetadata, {
     semver: z.optional(semver),
     bump: z.optional(z.enum(["major", "minor", "patch"])),
-    source: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
-      .register(z.globalRegistry, { description: "Where the bytes live when the registry does not hold them: s3://…, runs:/<id>/model, https://…" }),
-    artifact: z.optional(artifactDeclaration).register(z.globalRegistry, { description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
+    source: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))).register(z.globalRegistry, {
+      description: "Where the bytes live when the registry does not hold them: s3://…, runs:/<id>/model, https://…",
+    }),
+    artifact: z
+      .optional(artifactDeclaration)
+      .register(z.globalRegistry, { description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
   })
   .check(
     z.refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] }),
-    z.refine((body) => (body.source === undefined) !== (body.artifact === undefined), { message: "give either source (bytes kept elsewhere) or artifact (bytes uploaded here), exactly one", path: ["artifact"] }),
+    z.refine((body) => (body.source === undefined) !== (body.artifact === undefined), {
+      message: "give either source (bytes kept elsewhere) or artifact (bytes uploaded here), exactly one",
+      path: ["artifact"],
+    }),
   );
 export type RegisterVersionInput = z.infer<typeof registerVersionBody>;
 
@@ -68,13 +79,31 @@ export const updateVersionBody = z
 export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
 
 /** `{v}` in a path: a version number, `v<semver>`, a stage (the version in it), an alias, or `latest` (the newest READY version). */
-export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union([
-  z.pipe(z.string().check(z.regex(/^[1-9]\d{0,9}$/)), z.transform((v) => ({ number: Number(v) }))),
-  z.pipe(z.string().check(z.regex(/^v\d+\.\d+\.\d+$/)), z.transform((v) => ({ semver: v.slice(1) }))),
-  z.pipe(assignedStage, z.transform((stage) => ({ stage }))),
-  z.pipe(z.literal(LATEST), z.transform(() => ({ latest: true as const }))),
-  z.pipe(aliasName, z.transform((alias) => ({ alias }))),
-], { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" });
+export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
+  [
+    z.pipe(
+      z.string().check(z.regex(/^[1-9]\d{0,9}$/)),
+      z.transform((v) => ({ number: Number(v) })),
+    ),
+    z.pipe(
+      z.string().check(z.regex(/^v\d+\.\d+\.\d+$/)),
+      z.transform((v) => ({ semver: v.slice(1) })),
+    ),
+    z.pipe(
+      assignedStage,
+      z.transform((stage) => ({ stage })),
+    ),
+    z.pipe(
+      z.literal(LATEST),
+      z.transform(() => ({ latest: true as const })),
+    ),
+    z.pipe(
+      aliasName,
+      z.transform((alias) => ({ alias })),
+    ),
+  ],
+  { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" },
+);
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
 
@@ -114,17 +143,34 @@ export const listVersionsQuery = z.pipe(
       else {
         const bound = z.safeParse(metricBound, value);
         if (bound.success) filters[kind === "minMetric" ? "minMetric" : "maxMetric"].push([key, bound.data]);
-        else ctx.issues.push({ code: "custom", path: [parameter], message: bound.error.issues.map((issue) => issue.message).join("; "), input: query });
+        else
+          ctx.issues.push({
+            code: "custom",
+            path: [parameter],
+            message: bound.error.issues.map((issue) => issue.message).join("; "),
+            input: query,
+          });
       }
     }
     const filterCount = Object.keys(query).length - Object.keys(options).length;
-    if (filterCount > MAX_FILTERS) ctx.issues.push({ code: "custom", path: [], message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}`, input: query });
+    if (filterCount > MAX_FILTERS)
+      ctx.issues.push({
+        code: "custom",
+        path: [],
+        message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}`,
+        input: query,
+      });
     const parsed = versionListOptions.safeParse(options);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) ctx.issues.push({ code: "custom", path: issue.path, message: issue.message, input: query });
       return z.NEVER;
     }
-    return { ...parsed.data, minMetrics: Object.fromEntries(filters.minMetric), maxMetrics: Object.fromEntries(filters.maxMetric), tags: Object.fromEntries(filters.tag) };
+    return {
+      ...parsed.data,
+      minMetrics: Object.fromEntries(filters.minMetric),
+      maxMetrics: Object.fromEntries(filters.maxMetric),
+      tags: Object.fromEntries(filters.tag),
+    };
   }),
 );
 
@@ -144,7 +190,9 @@ export const versionView = z.extend(versionMetadata, {
 export type VersionView = z.infer<typeof versionView>;
 
 export const registeredVersionView = z.extend(versionView, {
-  upload: z.nullable(uploadView).register(z.globalRegistry, { description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)" }),
+  upload: z.nullable(uploadView).register(z.globalRegistry, {
+    description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
+  }),
   warnings: z.optional(z.array(z.string())),
 });
 

@@ -72,11 +72,16 @@ export class ArtifactBucket {
   async presignPut(key: string, sha256: string): Promise<PresignedRequest> {
     const checksum = hexToBase64(sha256);
     const command = new PutObjectCommand({ Bucket: this.bucketName, Key: key, ChecksumSHA256: checksum, IfNoneMatch: "*" });
-    return { url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)), headers: { [CHECKSUM_HEADER]: checksum, "if-none-match": "*" } };
+    return {
+      url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)),
+      headers: { [CHECKSUM_HEADER]: checksum, "if-none-match": "*" },
+    };
   }
 
   async startMultipart(key: string, contentType: string): Promise<string> {
-    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucketName, Key: key, ContentType: contentType, ChecksumAlgorithm: "SHA256" }));
+    const { UploadId } = await this.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucketName, Key: key, ContentType: contentType, ChecksumAlgorithm: "SHA256" }),
+    );
     if (!UploadId) throw new Error(`S3 started no multipart upload for ${key}`);
     return UploadId;
   }
@@ -84,8 +89,18 @@ export class ArtifactBucket {
   /** One part's PUT; the URL signs that part's digest. */
   async presignPart(key: string, uploadId: string, partNumber: number, sha256: string): Promise<PresignedRequest & { partNumber: number }> {
     const checksum = hexToBase64(sha256);
-    const command = new UploadPartCommand({ Bucket: this.bucketName, Key: key, UploadId: uploadId, PartNumber: partNumber, ChecksumSHA256: checksum });
-    return { partNumber, url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)), headers: { [CHECKSUM_HEADER]: checksum } };
+    const command = new UploadPartCommand({
+      Bucket: this.bucketName,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      ChecksumSHA256: checksum,
+    });
+    return {
+      partNumber,
+      url: await getSignedUrl(this.s3, command, this.signing(this.settings.uploadUrlExpirySeconds)),
+      headers: { [CHECKSUM_HEADER]: checksum },
+    };
   }
 
   /** When upload URLs signed now stop working. */
@@ -97,7 +112,11 @@ export class ArtifactBucket {
    * Assembles the parts, never over an object already stored under this key (`If-None-Match: *`):
    * "already-stored" means someone else's upload of the same address won, and that object is what to verify.
    */
-  async completeMultipart(key: string, uploadId: string, parts: readonly { partNumber: number; etag: string; sha256: string }[]): Promise<"completed" | "already-stored"> {
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string; sha256: string }[],
+  ): Promise<"completed" | "already-stored"> {
     try {
       await this.s3.send(
         new CompleteMultipartUploadCommand({
@@ -114,7 +133,8 @@ export class ArtifactBucket {
       const status = error.$metadata.httpStatusCode ?? 0;
       if (status === 412) return "already-stored";
       // S3's verdict on the client's parts (InvalidPart, EntityTooSmall, NoSuchUpload, …): the client can act on it.
-      if (status >= 400 && status < 500) throw new UploadIncompleteError(`S3 did not assemble the parts: ${error.name}: ${error.message}`, { s3Code: error.name });
+      if (status >= 400 && status < 500)
+        throw new UploadIncompleteError(`S3 did not assemble the parts: ${error.name}: ${error.message}`, { s3Code: error.name });
       throw error;
     }
   }
@@ -134,8 +154,16 @@ export class ArtifactBucket {
   }
 
   async presignGet(key: string, filename: string, contentType: string): Promise<{ url: string; expiresAt: string }> {
-    const command = new GetObjectCommand({ Bucket: this.bucketName, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"`, ResponseContentType: contentType });
-    return { url: await getSignedUrl(this.s3, command, this.signing(DOWNLOAD_URL_EXPIRY_SECONDS)), expiresAt: this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS) };
+    const command = new GetObjectCommand({
+      Bucket: this.bucketName,
+      Key: key,
+      ResponseContentDisposition: `attachment; filename="${filename}"`,
+      ResponseContentType: contentType,
+    });
+    return {
+      url: await getSignedUrl(this.s3, command, this.signing(DOWNLOAD_URL_EXPIRY_SECONDS)),
+      expiresAt: this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS),
+    };
   }
 
   async delete(key: string): Promise<void> {

@@ -14,13 +14,15 @@ export function itemReader<T>(entity: string, schemaVersion: number, schema: z.Z
   return (item) => {
     const where = `${String(item.pk)}/${String(item.sk)}`;
     if (item.schemaVersion !== schemaVersion) {
-      throw new UnreadableItemError(`Item ${where} is ${entity} schema version ${String(item.schemaVersion)}; this release reads version ${schemaVersion} only.`);
+      throw new UnreadableItemError(
+        `Item ${where} is ${entity} schema version ${String(item.schemaVersion)}; this release reads version ${schemaVersion} only.`,
+      );
     }
     const parsed = z.safeParse(schema, item);
     if (parsed.success) return parsed.data;
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
     throw new UnreadableItemError(`Item ${where} is not a readable ${entity} item: ${problems}`);
-  }
+  };
 }
 
 /** The attributes every item carries, for an entity's schema. */

@@ -35,7 +35,10 @@ export const unchanged = <T>(answer: T): Unchanged<T> => ({ unchanged: answer })
 export type ModelChangePlan<T, C = never> = Commit<T, C> | Unchanged<T>;
 
 /** Decides a change from the model as read; may read more (e.g. the version it changes) and is re-run on contention. */
-export type ModelChangePlanner<T, C = never> = (current: ModelItem | undefined, now: string) => ModelChangePlan<T, C> | Promise<ModelChangePlan<T, C>>;
+export type ModelChangePlanner<T, C = never> = (
+  current: ModelItem | undefined,
+  now: string,
+) => ModelChangePlan<T, C> | Promise<ModelChangePlan<T, C>>;
 
 /** How a change ended: with its answer, or with the conflict a guarded write's failed condition names. */
 export type ChangeOutcome<T, C> = { readonly answer: T } | { readonly conflict: C };
@@ -57,10 +60,18 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   now: () => Date.now(),
 };
 
-/** Where retries and conflicts are reported (the Powertools logger in the Lambdas). */
+/** One report of the commit engine: which model, which attempt, and how that attempt ended. */
+export interface ChangeReport {
+  readonly outcome: "conflict" | "retry" | "gaveUp";
+  readonly model: string;
+  readonly attempt: number;
+  readonly [detail: string]: unknown;
+}
+
+/** Where retries and conflicts are reported (the composition root logs and counts them). */
 export interface ChangeLog {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, report: ChangeReport): void;
+  warn(message: string, report: ChangeReport): void;
 }
 
 export const SILENT_LOG: ChangeLog = { info: () => undefined, warn: () => undefined };
@@ -85,7 +96,11 @@ export interface ChangeContext {
  * 4. a guarded write's named conflict ends the change with that conflict; contention (the model or
  *    an unnamed condition changed meanwhile) re-reads and re-plans after a backoff, until the deadline.
  */
-export async function commitModelChange<T, C>(context: ChangeContext, name: string, plan: ModelChangePlanner<T, C>): Promise<ChangeOutcome<T, C>> {
+export async function commitModelChange<T, C>(
+  context: ChangeContext,
+  name: string,
+  plan: ModelChangePlanner<T, C>,
+): Promise<ChangeOutcome<T, C>> {
   const deadline = context.retry.now() + context.retry.deadlineMs;
   for (let attempt = 0; ; attempt++) {
     const current = await readModel(context, name);
@@ -101,15 +116,33 @@ export async function commitModelChange<T, C>(context: ChangeContext, name: stri
     } catch (error) {
       const failed = failedGuard(error, guarded);
       if (failed) {
-        context.log.info("Model change refused: a guarded write's condition failed", { model: name, attempt, requestId: context.who.requestId, conflict: failed.conflict });
+        context.log.info("Model change refused: a guarded write's condition failed", {
+          outcome: "conflict",
+          model: name,
+          attempt,
+          requestId: context.who.requestId,
+          conflict: failed.conflict,
+        });
         return { conflict: failed.conflict };
       }
       if (!isContention(error)) throw error;
       if (context.retry.now() > deadline) {
-        context.log.warn("Model change gave up: contention outlasted the retry deadline", { model: name, attempt, requestId: context.who.requestId, deadlineMs: context.retry.deadlineMs });
+        context.log.warn("Model change gave up: contention outlasted the retry deadline", {
+          outcome: "gaveUp",
+          model: name,
+          attempt,
+          requestId: context.who.requestId,
+          deadlineMs: context.retry.deadlineMs,
+        });
         throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
       }
-      context.log.info("Model change contended; re-planning", { model: name, attempt, requestId: context.who.requestId, reasons: cancellationCodes(error) });
+      context.log.info("Model change contended; re-planning", {
+        outcome: "retry",
+        model: name,
+        attempt,
+        requestId: context.who.requestId,
+        reasons: cancellationCodes(error),
+      });
       await context.retry.sleep(context.retry.backoffMs(attempt));
     }
   }
@@ -124,9 +157,21 @@ export async function readModel(context: Pick<ChangeContext, "dynamo" | "tableNa
 function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem | undefined, decided: Commit<T, C>, now: string) {
   const sequence = current?.historySequence ?? 0;
   const history = decided.history.map((draft, i) =>
-    newHistoryItem(draft, { model: name, sequence: sequence + i + 1, eventId: context.newEventId(), actor: context.who.actor, requestId: context.who.requestId, occurredAt: now }),
+    newHistoryItem(draft, {
+      model: name,
+      sequence: sequence + i + 1,
+      eventId: context.newEventId(),
+      actor: context.who.actor,
+      requestId: context.who.requestId,
+      occurredAt: now,
+    }),
   );
-  const model: ModelItem = { ...decided.model, revision: (current?.revision ?? 0) + 1, historySequence: sequence + history.length, updatedAt: now };
+  const model: ModelItem = {
+    ...decided.model,
+    revision: (current?.revision ?? 0) + 1,
+    historySequence: sequence + history.length,
+    updatedAt: now,
+  };
   return { model, history };
 }
 
@@ -136,11 +181,20 @@ function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem 
  */
 function modelWrite(model: ModelItem, current: ModelItem | undefined): Write {
   if (!current) return { Put: { Item: model, ...expect("pk", null) } };
-  if (current.revision === undefined) return { Put: { Item: model, ...allOf(expect("revision", null, { absent: "attribute" }), expect("historySequence", current.historySequence, { as: ":seen" })) } };
+  if (current.revision === undefined)
+    return {
+      Put: {
+        Item: model,
+        ...allOf(expect("revision", null, { absent: "attribute" }), expect("historySequence", current.historySequence, { as: ":seen" })),
+      },
+    };
   return { Put: { Item: model, ...expect("revision", current.revision, { as: ":seen" }) } };
 }
 
-/** The first guarded write, in transaction order, whose own condition failed and which names its conflict; none when the model's condition failed (that is contention). */
+/**
+ * The first guarded write, in transaction order, whose own condition failed and which names its conflict;
+ * none when the model's condition failed (that is contention).
+ */
 function failedGuard<C>(error: unknown, guarded: readonly GuardedWrite<C>[]): { conflict: C } | undefined {
   const codes = cancellationCodes(error);
   if (codes.length === 0 || codes[0] === "ConditionalCheckFailed") return undefined;
@@ -153,6 +207,7 @@ function cancellationCodes(error: unknown): (string | undefined)[] {
 }
 
 function isContention(error: unknown): boolean {
-  if (error instanceof TransactionCanceledException) return cancellationCodes(error).some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
+  if (error instanceof TransactionCanceledException)
+    return cancellationCodes(error).some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
   return error instanceof Error && error.name === "TransactionConflictException";
 }

@@ -32,9 +32,10 @@ function isCursor(value: unknown): value is { s: unknown; k: Key } {
 }
 
 function invalidCursor(): ValidationError {
-  return new ValidationError("The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.", [
-    { path: "cursor", message: "unknown cursor" },
-  ]);
+  return new ValidationError(
+    "The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.",
+    [{ path: "cursor", message: "unknown cursor" }],
+  );
 }
 
 /**
@@ -42,21 +43,30 @@ function invalidCursor(): ValidationError {
  * inside the partition being queried, with a sort key inside the key condition's prefix, every part
  * a key DynamoDB can hold. Anything else would reach DynamoDB as a ValidationException (a 500).
  */
-function assertStartKeyFits(key: Key, input: Pick<QueryCommandInput, "IndexName" | "KeyConditionExpression" | "ExpressionAttributeValues">): void {
+function assertStartKeyFits(
+  key: Key,
+  input: Pick<QueryCommandInput, "IndexName" | "KeyConditionExpression" | "ExpressionAttributeValues">,
+): void {
   const expected = keyAttributes(input.IndexName);
   const [partitionAttribute, sortAttribute] = expected.slice(input.IndexName ? 2 : 0) as [string, string];
   const condition = input.KeyConditionExpression ?? "";
-  const valueOf = (pattern: RegExp) => {
+  const valueFor = (pattern: RegExp) => {
     const placeholder = pattern.exec(condition)?.[1];
     return placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
   };
-  const partition = valueOf(new RegExp(`^${partitionAttribute} = (:\\w+)`));
-  const sortPrefix = valueOf(new RegExp(`begins_with\\(${sortAttribute}, (:\\w+)\\)`)) ?? "";
-  const sameAttributes = Object.keys(key).length === expected.length && expected.every((name) => Object.hasOwn(key, name) && isKeyValue(key[name] as string, name));
-  if (!sameAttributes || key[partitionAttribute] !== partition || !(key[sortAttribute] as string).startsWith(sortPrefix as string)) throw invalidCursor();
+  const partition = valueFor(new RegExp(`^${partitionAttribute} = (:\\w+)`));
+  const sortPrefix = valueFor(new RegExp(`begins_with\\(${sortAttribute}, (:\\w+)\\)`)) ?? "";
+  const sameAttributes =
+    Object.keys(key).length === expected.length &&
+    expected.every((name) => Object.hasOwn(key, name) && isKeyValue(key[name] as string, name));
+  if (!sameAttributes || key[partitionAttribute] !== partition || !(key[sortAttribute] as string).startsWith(sortPrefix as string))
+    throw invalidCursor();
 }
 
-const PARTITION_ATTRIBUTES = new Set<string>([tableDefinition.partitionKey, ...tableDefinition.globalSecondaryIndexes.map((index) => index.partitionKey)]);
+const PARTITION_ATTRIBUTES = new Set<string>([
+  tableDefinition.partitionKey,
+  ...tableDefinition.globalSecondaryIndexes.map((index) => index.partitionKey),
+]);
 
 /** DynamoDB's limits on a key attribute's value: not empty, at most 2048 bytes in a partition key, 1024 in a sort key. */
 function isKeyValue(value: string, attribute: string): boolean {

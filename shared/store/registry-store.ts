@@ -1,7 +1,17 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
-import { DEFAULT_RETRY_POLICY, SILENT_LOG, commitModelChange, readModel, type ChangeContext, type ChangeLog, type ChangeOutcome, type ModelChangePlanner, type RetryPolicy } from "./model-change";
+import {
+  DEFAULT_RETRY_POLICY,
+  SILENT_LOG,
+  commitModelChange,
+  readModel,
+  type ChangeContext,
+  type ChangeLog,
+  type ChangeOutcome,
+  type ModelChangePlanner,
+  type RetryPolicy,
+} from "./model-change";
 import { MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
 import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, type VersionItem } from "./entities/version";
 import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
@@ -59,7 +69,15 @@ export class RegistryStore {
 
   /** One change of a model, ending with its answer or with the conflict a guarded write names; the caller says what the conflict means. */
   changeOrConflict<T, C>(who: Actor, name: string, plan: ModelChangePlanner<T, C>): Promise<ChangeOutcome<T, C>> {
-    const context: ChangeContext = { dynamo: this.dynamo, tableName: this.tableName, now: this.clock, newEventId: this.newEventId, who, retry: this.retry, log: this.log };
+    const context: ChangeContext = {
+      dynamo: this.dynamo,
+      tableName: this.tableName,
+      now: this.clock,
+      newEventId: this.newEventId,
+      who,
+      retry: this.retry,
+      log: this.log,
+    };
     return commitModelChange(context, name, plan);
   }
 
@@ -143,7 +161,12 @@ export class RegistryStore {
   async listStage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
     return queryPage(
       this.dynamo,
-      { TableName: this.tableName, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :stage", ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) } },
+      {
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :stage",
+        ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
+      },
       { ...page, scope: `stage:${stage}` },
       versionFromItem,
     );
@@ -161,7 +184,13 @@ export class RegistryStore {
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
         FilterExpression: "#action = :changed AND toStage = :stage",
         ExpressionAttributeNames: { "#action": "action" },
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":first": historyKey(name, 1).sk, ":asOf": historyKey(name, asOf).sk, ":changed": "STAGE_CHANGED", ":stage": stage },
+        ExpressionAttributeValues: {
+          ":pk": modelPartition(name),
+          ":first": historyKey(name, 1).sk,
+          ":asOf": historyKey(name, asOf).sk,
+          ":changed": "STAGE_CHANGED",
+          ":stage": stage,
+        },
         ScanIndexForward: false,
         ConsistentRead: true,
       },
@@ -197,7 +226,8 @@ export class RegistryStore {
   async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<HistoryItem>> {
     const filter = new FilterBuilder();
     const { version } = about;
-    if (version !== undefined) filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
+    if (version !== undefined)
+      filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
     return queryPage(
       this.dynamo,
       {

@@ -12,5 +12,6 @@ export const discardLeaseEnd = (now: string): string => new Date(Date.parse(now)
 /** Deletes the object under our committed claim, then releases the claim. */
 export async function discardObject(deps: ArtifactDeps, artifact: ArtifactState, claim: number): Promise<void> {
   await deps.artifacts.delete(artifact.key);
+  deps.metrics?.record("ArtifactObjectsDeleted");
   await deps.store.releaseArtifactDiscard(artifact.sha256, claim);
 }

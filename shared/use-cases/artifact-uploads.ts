@@ -19,7 +19,11 @@ export interface PreparedUpload {
 export function declaredArtifact(deps: ArtifactDeps, declared: ArtifactDeclaration): ArtifactState {
   assertArtifactSize(declared.sizeBytes, deps.uploads.maxArtifactBytes);
   const plan = planUpload(declared.sizeBytes, declared.partSizeBytes);
-  assertPartNumbers(plan, (declared.parts ?? []).map((p) => p.partNumber), "body.artifact.parts");
+  assertPartNumbers(
+    plan,
+    (declared.parts ?? []).map((p) => p.partNumber),
+    "body.artifact.parts",
+  );
   const key = artifactObjectKey(declared.sha256);
   return {
     filename: declared.filename,
@@ -33,7 +37,9 @@ export function declaredArtifact(deps: ArtifactDeps, declared: ArtifactDeclarati
 }
 
 export const uploadPlanOf = (artifact: ArtifactState): UploadPlan =>
-  artifact.partSizeBytes && artifact.partCount ? { method: "MULTIPART", partSizeBytes: artifact.partSizeBytes, partCount: artifact.partCount } : { method: "PUT" };
+  artifact.partSizeBytes && artifact.partCount
+    ? { method: "MULTIPART", partSizeBytes: artifact.partSizeBytes, partCount: artifact.partCount }
+    : { method: "PUT" };
 
 /**
  * Decides, inside a model change's plan (which re-runs on conflict), whether the bytes must be uploaded.
@@ -51,7 +57,13 @@ export function uploadPreparer(deps: ArtifactDeps, artifact: ArtifactState, part
 }
 
 /** Records declared part digests (merged onto `existing`): a multipart upload's URLs sign them, and its completion needs them again. */
-export function declarePartsWrites(name: string, version: number, artifact: ArtifactState, parts: readonly PartDigest[], existing?: UploadPartsItem): GuardedWrite[] {
+export function declarePartsWrites(
+  name: string,
+  version: number,
+  artifact: ArtifactState,
+  parts: readonly PartDigest[],
+  existing?: UploadPartsItem,
+): GuardedWrite[] {
   if (!artifact.uploadId || parts.length === 0) return [];
   return [{ write: putUploadParts(withDeclaredParts(existing, name, version, parts)) }];
 }
@@ -75,9 +87,10 @@ async function holdsVerifiedBytes(deps: ArtifactDeps, artifact: ArtifactState): 
   if (!ref?.verifiedAt || ref.refCount < 1) return false;
   if (ref.sizeBytes !== artifact.sizeBytes) {
     // Same digest, other size: the declaration is wrong (the stored bytes were verified against this digest).
-    throw new ValidationError(`The bytes with sha256 ${artifact.sha256} are stored, verified, with ${ref.sizeBytes} bytes; this declaration says ${artifact.sizeBytes}.`, [
-      { path: "body.artifact.sizeBytes", message: `the verified size is ${ref.sizeBytes}` },
-    ]);
+    throw new ValidationError(
+      `The bytes with sha256 ${artifact.sha256} are stored, verified, with ${ref.sizeBytes} bytes; this declaration says ${artifact.sizeBytes}.`,
+      [{ path: "body.artifact.sizeBytes", message: `the verified size is ${ref.sizeBytes}` }],
+    );
   }
   const stored = await deps.artifacts.head(artifact.key);
   return stored?.sizeBytes === artifact.sizeBytes;

@@ -9,7 +9,16 @@ import { requireVersion } from "./resolve";
  * 1. resolve both selectors (404 if either is missing);
  * 2. diff their metadata: metric deltas b − a, params, features, dependencies and lineage.
  */
-export async function compareVersions(deps: RegistryDeps, name: string, selectors: readonly [VersionSelector, VersionSelector]): Promise<ComparisonView> {
+export async function compareVersions(
+  deps: RegistryDeps,
+  name: string,
+  selectors: readonly [VersionSelector, VersionSelector],
+): Promise<ComparisonView> {
   const [a, b] = await Promise.all([requireVersion(deps, name, selectors[0]), requireVersion(deps, name, selectors[1])]);
-  return { model: name, a: { version: a.version, semver: a.semver }, b: { version: b.version, semver: b.semver }, ...compareMetadata(a, b) };
+  return {
+    model: name,
+    a: { version: a.version, semver: a.semver },
+    b: { version: b.version, semver: b.semver },
+    ...compareMetadata(a, b),
+  };
 }

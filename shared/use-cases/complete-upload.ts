@@ -1,7 +1,14 @@
 import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
-import { artifactSummary, claimUnverifiedDiscard, claimedGeneration, isDiscarding, markVerified, type ArtifactState } from "../store/entities/artifact";
+import {
+  artifactSummary,
+  claimUnverifiedDiscard,
+  claimedGeneration,
+  isDiscarding,
+  markVerified,
+  type ArtifactState,
+} from "../store/entities/artifact";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
 import { replaceIfStatus, toVersionView, type VersionItem } from "../store/entities/version";
 import { unchanged, type GuardedWrite } from "../store/model-change";
@@ -28,7 +35,13 @@ import { requireArtifact } from "./version-artifact";
  *    right ones: the deletion is claimed on the reference in that same write (never while a
  *    verification vouches for the bytes), then the object goes, then the claim is released.
  */
-export async function completeUpload(deps: ArtifactDeps, name: string, selector: VersionSelector, input: CompleteUploadInput, who: Actor): Promise<VersionView> {
+export async function completeUpload(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  input: CompleteUploadInput,
+  who: Actor,
+): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(target);
   if (target.status !== "PENDING_UPLOAD") return toVersionView(target);
@@ -42,7 +55,12 @@ export async function completeUpload(deps: ArtifactDeps, name: string, selector:
     const latest = await rereadVersion(deps, target);
     // Another completion settled the version first: its outcome is the answer, nothing more is written.
     if (latest.status !== "PENDING_UPLOAD") return unchanged(latest);
-    const after: VersionItem = { ...latest, status: failureReason ? "FAILED" : "READY", artifact: { ...requireArtifact(latest), failureReason }, updatedAt: now };
+    const after: VersionItem = {
+      ...latest,
+      status: failureReason ? "FAILED" : "READY",
+      artifact: { ...requireArtifact(latest), failureReason },
+      updatedAt: now,
+    };
     const summary = artifactSummary(artifact);
     const refWrites: GuardedWrite<{ replacedWhileHashing: VersionItem }>[] = [];
     if (!failureReason) refWrites.push({ write: markVerified(artifact, hashedRef, now), conflict: { replacedWhileHashing: latest } });
@@ -57,7 +75,11 @@ export async function completeUpload(deps: ArtifactDeps, name: string, selector:
     return {
       model: current,
       writes: [{ write: replaceIfStatus(after, latest.status) }, ...refWrites],
-      history: [failureReason ? { action: "VERSION_FAILED", version: latest.version, artifact: summary, reason: failureReason } : { action: "VERSION_READY", version: latest.version, artifact: summary }],
+      history: [
+        failureReason
+          ? { action: "VERSION_FAILED", version: latest.version, artifact: summary, reason: failureReason }
+          : { action: "VERSION_READY", version: latest.version, artifact: summary },
+      ],
       result: () => after,
     };
   });
@@ -67,15 +89,31 @@ export async function completeUpload(deps: ArtifactDeps, name: string, selector:
 }
 
 /** The object under the artifact's key once the upload is finished: there already, or assembled from the parts now. */
-async function storedObject(deps: ArtifactDeps, version: VersionItem, artifact: ArtifactState, input: CompleteUploadInput): Promise<StoredObject> {
+async function storedObject(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  artifact: ArtifactState,
+  input: CompleteUploadInput,
+): Promise<StoredObject> {
   const plan = uploadPlanOf(artifact);
   const parts = input?.parts ?? [];
-  assertPartNumbers(plan, parts.map((p) => p.partNumber), "body.parts");
-  const completed = plan.method === "MULTIPART" ? completedParts(plan.partCount, parts, await deps.store.getUploadParts(version.model, version.version)) : [];
+  assertPartNumbers(
+    plan,
+    parts.map((p) => p.partNumber),
+    "body.parts",
+  );
+  const completed =
+    plan.method === "MULTIPART"
+      ? completedParts(plan.partCount, parts, await deps.store.getUploadParts(version.model, version.version))
+      : [];
   const existing = await deps.artifacts.head(artifact.key);
   if (existing) return existing;
   if (plan.method === "PUT" || !artifact.uploadId) {
-    throw new UploadIncompleteError(`Nothing is stored for version ${version.version} of '${version.model}' yet: PUT the bytes to the upload URL first (POST …/artifact/upload gives a fresh one).`, { key: artifact.key });
+    throw new UploadIncompleteError(
+      `Nothing is stored for version ${version.version} of '${version.model}' yet: ` +
+        `PUT the bytes to the upload URL first (POST …/artifact/upload gives a fresh one).`,
+      { key: artifact.key },
+    );
   }
   await deps.artifacts.completeMultipart(artifact.key, artifact.uploadId, completed);
   const stored = await deps.artifacts.head(artifact.key);
@@ -84,35 +122,70 @@ async function storedObject(deps: ArtifactDeps, version: VersionItem, artifact: 
 }
 
 /** Every part 1..partCount exactly once, each with the digest its URL signed. */
-function completedParts(partCount: number, parts: NonNullable<NonNullable<CompleteUploadInput>["parts"]>, declared: UploadPartsItem | undefined) {
-  const { missing, duplicates } = partCoverage(partCount, parts.map((p) => p.partNumber));
+function completedParts(
+  partCount: number,
+  parts: NonNullable<NonNullable<CompleteUploadInput>["parts"]>,
+  declared: UploadPartsItem | undefined,
+) {
+  const { missing, duplicates } = partCoverage(
+    partCount,
+    parts.map((p) => p.partNumber),
+  );
   if (missing.length > 0 || duplicates.length > 0) {
-    const problems = [...(missing.length ? [`missing parts ${listed(missing)}`] : []), ...(duplicates.length ? [`parts named twice: ${listed(duplicates)}`] : [])];
-    throw new ValidationError(`Completing needs each of the parts 1..${partCount} exactly once, with the ETag its PUT answered: ${problems.join("; ")}.`, [{ path: "body.parts", message: problems.join("; ") }]);
+    const problems = [
+      ...(missing.length ? [`missing parts ${listed(missing)}`] : []),
+      ...(duplicates.length ? [`parts named twice: ${listed(duplicates)}`] : []),
+    ];
+    throw new ValidationError(
+      `Completing needs each of the parts 1..${partCount} exactly once, with the ETag its PUT answered: ${problems.join("; ")}.`,
+      [{ path: "body.parts", message: problems.join("; ") }],
+    );
   }
   const withDigests = parts.map((p) => ({ ...p, sha256: declaredDigest(declared, p.partNumber) }));
   const undeclared = withDigests.filter((p) => p.sha256 === undefined).map((p) => p.partNumber);
   if (undeclared.length > 0) {
-    throw new UploadIncompleteError(`Parts ${listed(undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, upload them, then complete.`, { undeclared });
+    throw new UploadIncompleteError(
+      `Parts ${listed(undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, ` +
+        `upload them, then complete.`,
+      { undeclared },
+    );
   }
   return withDigests.sort((a, b) => a.partNumber - b.partNumber) as { partNumber: number; etag: string; sha256: string }[];
 }
 
-/** Why the stored bytes are not the declared ones, or undefined when they are. */
+/** Why the stored bytes are not the declared ones, or undefined when they are; counted either way. */
 async function verify(deps: ArtifactDeps, artifact: ArtifactState, stored: StoredObject): Promise<string | undefined> {
-  if (stored.sizeBytes !== artifact.sizeBytes) return `size mismatch: the stored object has ${stored.sizeBytes} bytes, ${artifact.sizeBytes} were declared`;
-  const actual = stored.sha256 ?? (await deps.artifacts.digest(artifact.key)).sha256;
+  const failureReason = await mismatch(deps, artifact, stored);
+  deps.metrics?.record(failureReason ? "VerificationsFailed" : "VerificationsSucceeded");
+  deps.metrics?.record("BytesVerified", stored.sizeBytes);
+  return failureReason;
+}
+
+async function mismatch(deps: ArtifactDeps, artifact: ArtifactState, stored: StoredObject): Promise<string | undefined> {
+  if (stored.sizeBytes !== artifact.sizeBytes)
+    return `size mismatch: the stored object has ${stored.sizeBytes} bytes, ${artifact.sizeBytes} were declared`;
+  const actual = stored.sha256 ?? (await hashedByUs(deps, artifact.key));
   if (actual !== artifact.sha256) return `sha256 mismatch: the stored bytes hash to ${actual}, ${artifact.sha256} was declared`;
   return undefined;
+}
+
+/** The object's SHA-256, streamed and hashed by the registry: the time it takes is what sizes the function's timeout. */
+async function hashedByUs(deps: ArtifactDeps, key: string): Promise<string> {
+  const started = performance.now();
+  const { sha256 } = await deps.artifacts.digest(key);
+  deps.metrics?.record("HashingSeconds", (performance.now() - started) / 1_000);
+  return sha256;
 }
 
 /** The object hashed for this completion was claimed for deletion, or deleted, before the verification could vouch for it. */
 function replacedWhileHashing(version: VersionItem): UploadConflictError {
   return new UploadConflictError(
-    `Version ${version.version} of '${version.model}' was not verified: while its bytes were being checked, another upload of the same digest failed verification and the stored object is being removed. ` +
+    `Version ${version.version} of '${version.model}' was not verified: while its bytes were being checked, ` +
+      `another upload of the same digest failed verification and the stored object is being removed. ` +
       `Upload the bytes again (POST /models/${version.model}/versions/${version.version}/artifact/upload gives fresh URLs), then complete.`,
     { status: version.status, reason: "ObjectReplacedDuringVerification" },
   );
 }
 
-const listed = (numbers: readonly number[]): string => (numbers.length <= 20 ? numbers.join(", ") : `${numbers.slice(0, 20).join(", ")} and ${numbers.length - 20} more`);
+const listed = (numbers: readonly number[]): string =>
+  numbers.length <= 20 ? numbers.join(", ") : `${numbers.slice(0, 20).join(", ")} and ${numbers.length - 20} more`;

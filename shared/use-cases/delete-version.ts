@@ -25,14 +25,26 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
   const deleted = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const version = await rereadVersion(deps, target);
-    assertDeletable(version, Object.entries(current.aliases).filter(([, v]) => v === version.version).map(([alias]) => alias));
+    assertDeletable(
+      version,
+      Object.entries(current.aliases)
+        .filter(([, v]) => v === version.version)
+        .map(([alias]) => alias),
+    );
     const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
     const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
     discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
     return {
       model: current,
       writes: [...versionItemDeletes(version), ...(dropped ? [{ write: dropped.write }] : [])],
-      history: [{ action: "VERSION_DELETED", version: version.version, semver: version.semver, artifact: version.artifact && artifactSummary(version.artifact) }],
+      history: [
+        {
+          action: "VERSION_DELETED",
+          version: version.version,
+          semver: version.semver,
+          artifact: version.artifact && artifactSummary(version.artifact),
+        },
+      ],
       result: () => version,
     };
   });
@@ -44,9 +56,14 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
 function assertDeletable(version: VersionItem, aliases: string[]): void {
   const what = `Version ${version.version} of '${version.model}'`;
   if (version.stage !== "Archived") {
-    throw new VersionInUseError(`${what} is in ${version.stage}: only Archived versions can be deleted. Archive it first (POST /models/${version.model}/versions/${version.version}/transitions).`, { stage: version.stage });
+    throw new VersionInUseError(
+      `${what} is in ${version.stage}: only Archived versions can be deleted. ` +
+        `Archive it first (POST /models/${version.model}/versions/${version.version}/transitions).`,
+      { stage: version.stage },
+    );
   }
-  if (aliases.length > 0) throw new VersionInUseError(`${what} is the target of alias ${aliases.join(", ")}: move or delete the alias first.`, { aliases });
+  if (aliases.length > 0)
+    throw new VersionInUseError(`${what} is the target of alias ${aliases.join(", ")}: move or delete the alias first.`, { aliases });
 }
 
 /** The version item and every item that exists because of it. */

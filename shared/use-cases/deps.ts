@@ -2,6 +2,7 @@ import type { NamingPolicyMode, UploadSettings } from "../config";
 import type { Actor } from "../domain/actor";
 import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
+import type { MetricsRecorder } from "../metrics";
 
 /** What every use case may use; the Lambda handlers and the local server build it from config. */
 export interface RegistryDeps {
@@ -13,6 +14,8 @@ export interface RegistryDeps {
 export interface ArtifactDeps extends RegistryDeps {
   readonly artifacts: ArtifactBucket;
   readonly uploads: UploadSettings;
+  /** Verifications and deletions are counted here (default: not at all). */
+  readonly metrics?: MetricsRecorder;
 }
 
 export type { Actor };

@@ -8,7 +8,11 @@ import type { RegistryDeps } from "./deps";
  * partition DATASET#<id> that registration fills). An unknown dataset is an empty list, not a 404:
  * the registry only knows datasets through the versions that name them.
  */
-export async function listDatasetUsage(deps: RegistryDeps, datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetUsageView>> {
+export async function listDatasetUsage(
+  deps: RegistryDeps,
+  datasetId: string,
+  page: { limit: number; cursor?: string },
+): Promise<Page<DatasetUsageView>> {
   const result = await deps.store.listDatasetUsage(datasetId, page);
   return { items: result.items.map(toDatasetUsageView), nextCursor: result.nextCursor };
 }

@@ -5,7 +5,11 @@ import type { VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
 
 /** Every model's versions in a stage (deployment dashboards), in model name then version order. */
-export async function listStageVersions(deps: RegistryDeps, stage: AssignedStage, page: { limit: number; cursor?: string }): Promise<Page<VersionView>> {
+export async function listStageVersions(
+  deps: RegistryDeps,
+  stage: AssignedStage,
+  page: { limit: number; cursor?: string },
+): Promise<Page<VersionView>> {
   const result = await deps.store.listStage(stage, page);
   return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
 }

@@ -6,7 +6,12 @@ import type { RegistryDeps } from "./deps";
 import { requireModel } from "./resolve";
 
 /** One page of a model's versions matching the filters (404 ModelNotFound when the model does not exist). */
-export async function listVersions(deps: RegistryDeps, name: string, filters: VersionFilters, page: { limit: number; cursor?: string }): Promise<Page<VersionView>> {
+export async function listVersions(
+  deps: RegistryDeps,
+  name: string,
+  filters: VersionFilters,
+  page: { limit: number; cursor?: string },
+): Promise<Page<VersionView>> {
   await requireModel(deps, name);
   const result = await deps.store.listVersions(name, filters, page);
   return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };

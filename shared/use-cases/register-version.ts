@@ -30,7 +30,12 @@ export interface RegisteredVersion extends VersionView {
  *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
  *    so numbers stay gapless and unique.
  */
-export async function registerVersion(deps: ArtifactDeps, name: string, input: RegisterVersionInput, who: Actor): Promise<RegisteredVersion> {
+export async function registerVersion(
+  deps: ArtifactDeps,
+  name: string,
+  input: RegisterVersionInput,
+  who: Actor,
+): Promise<RegisteredVersion> {
   const { semver: requestedSemver, bump, source, artifact: declared, ...metadata } = input;
   assertMetadataSize(metadata);
   const prepareUpload = declared && uploadPreparer(deps, declaredArtifact(deps, declared), declared.parts ?? []);
@@ -46,14 +51,35 @@ export async function registerVersion(deps: ArtifactDeps, name: string, input: R
     upload = prepared?.upload ?? null;
     // An external source holds its own bytes: nothing to verify, so the version is usable at once.
     const status = prepared && prepared.upload !== null ? "PENDING_UPLOAD" : "READY";
-    const item = newVersionItem({ model: name, version: number, semver, metadata, source, artifact: prepared?.artifact, status, actor: who.actor, now });
+    const item = newVersionItem({
+      model: name,
+      version: number,
+      semver,
+      metadata,
+      source,
+      artifact: prepared?.artifact,
+      status,
+      actor: who.actor,
+      now,
+    });
     return {
       model: { ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) },
-      writes: [{ write: putNewVersion(item) }, ...labelWrites(name, semver, number), ...datasetWrites(item), ...artifactWrites(name, number, prepared, declared?.parts)],
+      writes: [
+        { write: putNewVersion(item) },
+        ...labelWrites(name, semver, number),
+        ...datasetWrites(item),
+        ...artifactWrites(name, number, prepared, declared?.parts),
+      ],
       history: [
         ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
         // An artifact registration has no source: no `changes` then, rather than an empty map.
-        { action: "VERSION_REGISTERED", version: number, semver, artifact: prepared && artifactSummary(prepared.artifact), ...(source ? { changes: { source } } : {}) },
+        {
+          action: "VERSION_REGISTERED",
+          version: number,
+          semver,
+          artifact: prepared && artifactSummary(prepared.artifact),
+          ...(source ? { changes: { source } } : {}),
+        },
         ...(prepared ? readyAtOnce(number, prepared) : []),
       ],
       result: () => item,
@@ -73,9 +99,17 @@ function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {
 }
 
 /** One more version declares these bytes (the ref counts them), and the part digests it declared. */
-function artifactWrites(name: string, version: number, prepared: PreparedUpload | undefined, parts: readonly { partNumber: number; sha256: string }[] = []): GuardedWrite[] {
+function artifactWrites(
+  name: string,
+  version: number,
+  prepared: PreparedUpload | undefined,
+  parts: readonly { partNumber: number; sha256: string }[] = [],
+): GuardedWrite[] {
   if (!prepared) return [];
-  return [{ write: addReference(prepared.artifact, prepared.upload === null) }, ...declarePartsWrites(name, version, prepared.artifact, parts)];
+  return [
+    { write: addReference(prepared.artifact, prepared.upload === null) },
+    ...declarePartsWrites(name, version, prepared.artifact, parts),
+  ];
 }
 
 /** The label, unless another version holds it: that is 409 SemverConflict. */
@@ -87,6 +121,13 @@ function labelWrites(name: string, semver: string | undefined, version: number):
 function datasetWrites(item: VersionItem): GuardedWrite[] {
   const ids = new Set(item.lineage.datasets.map((d) => d.id));
   return [...ids].map((datasetId) => ({
-    write: putDatasetLink(newDatasetLinkItem({ model: item.model, version: item.version, datasetId, datasetVersion: item.lineage.datasets.find((d) => d.id === datasetId)?.version })),
+    write: putDatasetLink(
+      newDatasetLinkItem({
+        model: item.model,
+        version: item.version,
+        datasetId,
+        datasetVersion: item.lineage.datasets.find((d) => d.id === datasetId)?.version,
+      }),
+    ),
   }));
 }

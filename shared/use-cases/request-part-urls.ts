@@ -14,10 +14,20 @@ import { notUploading, requireArtifact } from "./version-artifact";
  * 2. record the declared digests (merged onto earlier ones) in the model's change;
  * 3. presign a URL per part, each signing its part's digest.
  */
-export async function requestPartUrls(deps: ArtifactDeps, name: string, selector: VersionSelector, input: PartUrlsInput, who: Actor): Promise<UploadView> {
+export async function requestPartUrls(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  input: PartUrlsInput,
+  who: Actor,
+): Promise<UploadView> {
   const target = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(target);
-  assertPartNumbers(uploadPlanOf(artifact), input.parts.map((p) => p.partNumber), "body.parts");
+  assertPartNumbers(
+    uploadPlanOf(artifact),
+    input.parts.map((p) => p.partNumber),
+    "body.parts",
+  );
   const version = await deps.store.change(who, name, async (current) => {
     if (!current) throw new ModelNotFoundError(name);
     const latest = await rereadVersion(deps, target);
@@ -25,7 +35,16 @@ export async function requestPartUrls(deps: ArtifactDeps, name: string, selector
     return {
       model: current,
       // Invariant: the digests belong to the upload still in progress (a completion or restart in between re-plans).
-      writes: [...declarePartsWrites(name, latest.version, requireArtifact(latest), input.parts, await deps.store.getUploadParts(name, latest.version)), { write: checkUploadInProgress(latest) }],
+      writes: [
+        ...declarePartsWrites(
+          name,
+          latest.version,
+          requireArtifact(latest),
+          input.parts,
+          await deps.store.getUploadParts(name, latest.version),
+        ),
+        { write: checkUploadInProgress(latest) },
+      ],
       history: [],
       result: () => latest,
     };

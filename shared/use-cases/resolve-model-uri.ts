@@ -11,7 +11,10 @@ import { findInStage, findVersionView, nothingSelected, requireModel, versionNum
  */
 export async function resolveModelUri(deps: RegistryDeps, target: ModelUri & { uri: string }): Promise<ResolvedVersionView> {
   const { name, selector } = target;
-  const view = "stage" in selector ? await findInStage(deps, name, selector.stage) : await findVersionView(deps, name, await versionNumberOf(deps, name, selector));
+  const view =
+    "stage" in selector
+      ? await findInStage(deps, name, selector.stage)
+      : await findVersionView(deps, name, await versionNumberOf(deps, name, selector));
   if (view) return { ...view, resolvedFrom: target.uri };
   await requireModel(deps, name);
   throw nothingSelected(name, selector);

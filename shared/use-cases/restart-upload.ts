@@ -17,11 +17,21 @@ import { notUploading, requireArtifact } from "./version-artifact";
  * 3. otherwise a new presigned PUT, or a new multipart upload with URLs for the given parts
  *    (digests declared earlier stay valid: same bytes, same part size).
  */
-export async function restartUpload(deps: ArtifactDeps, name: string, selector: VersionSelector, input: RestartUploadInput, who: Actor): Promise<VersionView & { upload: UploadView | null }> {
+export async function restartUpload(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  input: RestartUploadInput,
+  who: Actor,
+): Promise<VersionView & { upload: UploadView | null }> {
   const target = await requireVersion(deps, name, selector);
   const { uploadId: _uploadId, failureReason: _reason, ...declared } = requireArtifact(target);
   const parts = input.parts ?? [];
-  assertPartNumbers(uploadPlanOf(declared), parts.map((p) => p.partNumber), "body.parts");
+  assertPartNumbers(
+    uploadPlanOf(declared),
+    parts.map((p) => p.partNumber),
+    "body.parts",
+  );
   const prepare = uploadPreparer(deps, declared, parts);
   let upload: UploadView | null = null;
   const version = await deps.store.change(who, name, async (current, now) => {
@@ -34,7 +44,10 @@ export async function restartUpload(deps: ArtifactDeps, name: string, selector: 
     const history: HistoryDraft[] = upload ? statusChange(latest, after) : readyAtOnce(latest.version, prepared);
     return {
       model: current,
-      writes: [{ write: replaceIfStatus(after, latest.status) }, ...declarePartsWrites(name, latest.version, prepared.artifact, parts, await deps.store.getUploadParts(name, latest.version))],
+      writes: [
+        { write: replaceIfStatus(after, latest.status) },
+        ...declarePartsWrites(name, latest.version, prepared.artifact, parts, await deps.store.getUploadParts(name, latest.version)),
+      ],
       history,
       result: () => after,
     };

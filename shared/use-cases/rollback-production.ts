@@ -37,16 +37,27 @@ export async function rollbackProduction(deps: RegistryDeps, name: string, input
 async function rollbackTarget(deps: RegistryDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
   const name = current.name;
   const last = await deps.store.latestMoveInto(name, "Production", current.historySequence);
-  if (last?.version === undefined) throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, { current: occupant });
+  if (last?.version === undefined)
+    throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, {
+      current: occupant,
+    });
   const number = occupant === null ? last.version : last.previousVersion;
   if (number === undefined) {
-    throw new NothingToRollBackError(`Version ${occupant} is the first version of '${name}' in Production: there is no earlier one to roll back to.`, { current: occupant });
+    throw new NothingToRollBackError(
+      `Version ${occupant} is the first version of '${name}' in Production: there is no earlier one to roll back to.`,
+      { current: occupant },
+    );
   }
   const target = await deps.store.getVersion(name, number);
-  if (!target) throw new NothingToRollBackError(`Version ${number} of '${name}', in Production before, has been deleted.`, { current: occupant, target: number });
+  if (!target)
+    throw new NothingToRollBackError(`Version ${number} of '${name}', in Production before, has been deleted.`, {
+      current: occupant,
+      target: number,
+    });
   if (target.stage !== "Archived") {
     throw new NothingToRollBackError(
-      `Version ${number} of '${name}', in Production before, is now in ${target.stage}, not Archived: move it with POST /models/${name}/versions/${number}/transitions instead.`,
+      `Version ${number} of '${name}', in Production before, is now in ${target.stage}, not Archived: ` +
+        `move it with POST /models/${name}/versions/${number}/transitions instead.`,
       { current: occupant, target: number, targetStage: target.stage },
     );
   }

@@ -26,7 +26,15 @@ export async function setAlias(deps: RegistryDeps, name: string, alias: string, 
     return {
       model: { ...current, aliases: { ...current.aliases, [alias]: input.version } },
       writes: [{ write: putAlias(item, previous), conflict: { aliasMovedFrom: previous } }],
-      history: [{ action: "ALIAS_CHANGED", alias, version: input.version, ...(previous === null ? {} : { previousVersion: previous }), reason: input.reason }],
+      history: [
+        {
+          action: "ALIAS_CHANGED",
+          alias,
+          version: input.version,
+          ...(previous === null ? {} : { previousVersion: previous }),
+          reason: input.reason,
+        },
+      ],
       result: (): AliasView => ({ model: name, alias, version: input.version, previousVersion: previous }),
     };
   });

@@ -1,4 +1,10 @@
-import { StageConflictError, TransitionNotAllowedError, VersionNotFoundError, VersionNotReadyError, type DomainError } from "../domain/errors";
+import {
+  StageConflictError,
+  TransitionNotAllowedError,
+  VersionNotFoundError,
+  VersionNotReadyError,
+  type DomainError,
+} from "../domain/errors";
 import type { HistoryDraft } from "../domain/history";
 import { applyMoves, type Stage, type StageMove } from "../domain/lifecycle";
 import type { ModelItem } from "../store/entities/model";
@@ -28,7 +34,10 @@ export function planMoves(
     reason: context.reason,
   }));
   const writes: GuardedWrite<MoveConflict>[] = [
-    ...moves.map((m, i) => ({ write: moveStage(name, m, context.now), conflict: i > 0 && m.from === "Production" ? productionChanged(m.version) : versionChanged(m) })),
+    ...moves.map((m, i) => ({
+      write: moveStage(name, m, context.now),
+      conflict: i > 0 && m.from === "Production" ? productionChanged(m.version) : versionChanged(m),
+    })),
     ...pointerWrites(name, main, movedTo(item, main.to, context.now), context.occupant),
   ];
   return { model: { ...current, stages: applyMoves(current.stages, moves) }, writes, history };
@@ -43,22 +52,29 @@ function pointerWrites(name: string, main: StageMove, item: VersionItem, occupan
 
 /** 409 TransitionNotAllowed: the version left the stage it was in when the request started. */
 export function movedMeanwhile(name: string, version: number, expected: Stage, actual: Stage): DomainError {
-  return new TransitionNotAllowedError(`Version ${version} of '${name}' was in ${expected} when this request started and is now in ${actual}: another change moved it. Look again and retry.`, {
-    version,
-    expected,
-    actual,
-  });
+  return new TransitionNotAllowedError(
+    `Version ${version} of '${name}' was in ${expected} when this request started and is now in ${actual}: another change moved it. Look again and retry.`,
+    {
+      version,
+      expected,
+      actual,
+    },
+  );
 }
 
 /** Which guarded write of a stage move failed: Production's occupant, or a moved version, was not as planned. */
-export type MoveConflict = { readonly kind: "productionChanged"; readonly expected: number | null } | { readonly kind: "versionChanged"; readonly move: StageMove };
+export type MoveConflict =
+  | { readonly kind: "productionChanged"; readonly expected: number | null }
+  | { readonly kind: "versionChanged"; readonly move: StageMove };
 
 const productionChanged = (expected: number | null): MoveConflict => ({ kind: "productionChanged", expected });
 const versionChanged = (move: StageMove): MoveConflict => ({ kind: "versionChanged", move });
 
 /** The 409 a failed guard of a stage move means, from what is there now. */
 export function explainMoveConflict(deps: RegistryDeps, name: string, conflict: MoveConflict): Promise<DomainError> {
-  return conflict.kind === "productionChanged" ? productionConflict(deps, name, conflict.expected) : explainVersion(deps, name, conflict.move);
+  return conflict.kind === "productionChanged"
+    ? productionConflict(deps, name, conflict.expected)
+    : explainVersion(deps, name, conflict.move);
 }
 
 /** A version's move condition failed: say what the version is now. */

@@ -1,4 +1,10 @@
-import { ModelNotFoundError, StageConflictError, TransitionNotAllowedError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
+import {
+  ModelNotFoundError,
+  StageConflictError,
+  TransitionNotAllowedError,
+  VersionNotFoundError,
+  VersionNotReadyError,
+} from "../domain/errors";
 import { assertMoveAllowed, expectation, type Stage, type StageMove } from "../domain/lifecycle";
 import { requireRole, type Caller } from "../domain/permissions";
 import type { ModelItem } from "../store/entities/model";
@@ -25,7 +31,13 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  *    occupant, or Staging with archiveExisting) → Archived, the model's stage map, one
  *    STAGE_CHANGED entry per moved version and a ConditionCheck on the policy revision.
  */
-export async function transitionVersion(deps: RegistryDeps, name: string, selector: VersionSelector, input: TransitionInput, who: Caller): Promise<TransitionView> {
+export async function transitionVersion(
+  deps: RegistryDeps,
+  name: string,
+  selector: VersionSelector,
+  input: TransitionInput,
+  who: Caller,
+): Promise<TransitionView> {
   if (input.to === "Archived") requireRole(who, "admin", "Archiving a version");
   if (input.archiveExisting) requireRole(who, "admin", "Archiving the versions in Staging (archiveExisting)");
   const first = await requireVersion(deps, name, selector);
@@ -65,10 +77,13 @@ function displacedBy(name: string, current: ModelItem, move: { from: Stage; to: 
   if (move.to !== "Staging" || !archiveExisting) return [];
   const staging = current.stages.Staging ?? [];
   if (staging.length > MAX_ARCHIVED_PER_MOVE) {
-    throw new TransitionNotAllowedError(`Staging of '${name}' holds ${staging.length} versions; one move archives at most ${MAX_ARCHIVED_PER_MOVE}. Archive some of them first (to: Archived).`, {
-      staging: staging.length,
-      limit: MAX_ARCHIVED_PER_MOVE,
-    });
+    throw new TransitionNotAllowedError(
+      `Staging of '${name}' holds ${staging.length} versions; one move archives at most ${MAX_ARCHIVED_PER_MOVE}. Archive some of them first (to: Archived).`,
+      {
+        staging: staging.length,
+        limit: MAX_ARCHIVED_PER_MOVE,
+      },
+    );
   }
   return staging.map((version) => ({ version, from: "Staging" as const, to: "Archived" as const }));
 }

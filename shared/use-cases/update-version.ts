@@ -9,11 +9,22 @@ import { requireVersion } from "./resolve";
 import { assertMetadataSize, metadataOf } from "./version-metadata";
 
 /** Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after. */
-export async function updateVersion(deps: RegistryDeps, name: string, selector: VersionSelector, patch: UpdateVersionInput, who: Actor): Promise<VersionView> {
+export async function updateVersion(
+  deps: RegistryDeps,
+  name: string,
+  selector: VersionSelector,
+  patch: UpdateVersionInput,
+  who: Actor,
+): Promise<VersionView> {
   const updated = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const before = await requireVersion(deps, name, selector);
-    const after: VersionItem = { ...before, description: patch.description ?? before.description, tags: patch.tags ?? before.tags, updatedAt: now };
+    const after: VersionItem = {
+      ...before,
+      description: patch.description ?? before.description,
+      tags: patch.tags ?? before.tags,
+      updatedAt: now,
+    };
     assertMetadataSize(metadataOf(after));
     return {
       model: current,

@@ -11,6 +11,14 @@ export function requireArtifact(version: VersionItem): ArtifactState {
 /** 409 UploadConflict for a version whose upload is over: READY keeps its bytes, FAILED starts again through …/artifact/upload. */
 export function notUploading(version: VersionItem): UploadConflictError {
   const what = `Version ${version.version} of '${version.model}'`;
-  if (version.status === "READY") return new UploadConflictError(`${what} is READY: its bytes are verified and stay as they are. Register a new version for other bytes.`, { status: version.status });
-  return new UploadConflictError(`${what} is FAILED (${version.artifact?.failureReason ?? "verification failed"}). Start the upload again with POST /models/${version.model}/versions/${version.version}/artifact/upload.`, { status: version.status });
+  if (version.status === "READY")
+    return new UploadConflictError(
+      `${what} is READY: its bytes are verified and stay as they are. Register a new version for other bytes.`,
+      { status: version.status },
+    );
+  return new UploadConflictError(
+    `${what} is FAILED (${version.artifact?.failureReason ?? "verification failed"}). ` +
+      `Start the upload again with POST /models/${version.model}/versions/${version.version}/artifact/upload.`,
+    { status: version.status },
+  );
 }

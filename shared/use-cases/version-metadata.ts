@@ -13,9 +13,13 @@ export function metadataOf(item: VersionItem): VersionMetadata {
 export function assertMetadataSize(metadata: VersionMetadata): void {
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > MAX_METADATA_BYTES) {
-    throw new PayloadTooLargeError(`Version metadata is ${bytes} bytes; the limit is ${MAX_METADATA_BYTES} (64 KiB). Keep large data (feature statistics, plots) in the artifact and reference it.`, {
-      bytes,
-      limit: MAX_METADATA_BYTES,
-    });
+    throw new PayloadTooLargeError(
+      `Version metadata is ${bytes} bytes; the limit is ${MAX_METADATA_BYTES} (64 KiB). Keep large data (feature statistics, plots) ` +
+        `in the artifact and reference it.`,
+      {
+        bytes,
+        limit: MAX_METADATA_BYTES,
+      },
+    );
   }
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { authenticator, defaultAuth, executeApiRegion, sigV4Signer } from "../../client/auth";
 
 /** AWS's SigV4 test suite ("aws-sig-v4-test-suite"): its credentials, region, service and instant. */
-const suite = { credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }, region: "us-east-1", service: "service" };
+const suite = {
+  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
+  region: "us-east-1",
+  service: "service",
+};
 const at = new Date("2015-08-30T12:36:00Z");
 const scope = "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date";
 
@@ -12,17 +16,26 @@ describe("SigV4 signing against AWS's published test vectors", () => {
   it("signs get-vanilla", async () => {
     const headers = await sign({ method: "GET", url: new URL("https://example.amazonaws.com/"), headers: {} }, at);
     expect(headers["x-amz-date"]).toBe("20150830T123600Z");
-    expect(headers.authorization).toBe(`AWS4-HMAC-SHA256 ${scope}, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31`);
+    expect(headers.authorization).toBe(
+      `AWS4-HMAC-SHA256 ${scope}, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31`,
+    );
   });
 
   it("signs post-vanilla", async () => {
     const headers = await sign({ method: "POST", url: new URL("https://example.amazonaws.com/"), headers: {} }, at);
-    expect(headers.authorization).toBe(`AWS4-HMAC-SHA256 ${scope}, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b`);
+    expect(headers.authorization).toBe(
+      `AWS4-HMAC-SHA256 ${scope}, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b`,
+    );
   });
 
   it("signs get-vanilla-query-order-key-case (the query sorted by key)", async () => {
-    const headers = await sign({ method: "GET", url: new URL("https://example.amazonaws.com/?Param2=value2&Param1=value1"), headers: {} }, at);
-    expect(headers.authorization).toBe(`AWS4-HMAC-SHA256 ${scope}, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500`);
+    const headers = await sign(
+      { method: "GET", url: new URL("https://example.amazonaws.com/?Param2=value2&Param1=value1"), headers: {} },
+      at,
+    );
+    expect(headers.authorization).toBe(
+      `AWS4-HMAC-SHA256 ${scope}, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500`,
+    );
   });
 
   it("signs the body: another body, another signature", async () => {
@@ -55,6 +68,8 @@ describe("choosing the auth", () => {
   });
 
   it("refuses SigV4 without a region rather than sign for the wrong one", () => {
-    expect(() => authenticator({ type: "sigv4", credentials: suite.credentials }, new URL("https://registry.example.com"), {})).toThrow(/AWS_REGION/);
+    expect(() => authenticator({ type: "sigv4", credentials: suite.credentials }, new URL("https://registry.example.com"), {})).toThrow(
+      /AWS_REGION/,
+    );
   });
 });

@@ -22,7 +22,13 @@ afterAll(async () => {
 });
 
 async function registry(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: dir, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "secret",
+    AWS_REGION: "us-east-1",
+  };
   try {
     return { code: 0, ...(await run(process.execPath, [join(dir, "client/registry.mjs"), ...argv], { cwd: dir, env })) };
   } catch (error) {

@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Command } from "commander";
-import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
 import { MiB } from "../../shared/domain/artifacts";
 import { buildProgram, EXIT, main } from "../../client/cli";
 import { createRegistryClient, type Fetch } from "../../client/sdk";
@@ -14,7 +12,9 @@ import { push, type PushProgress } from "../../client/upload";
 import { pull } from "../../client/download";
 import { IntegrityError } from "../../client/errors";
 import type { CliIo } from "../../client/render";
+import { useLocalRegistry } from "../support/local-registry";
 import { uniqueModelName } from "../support/registry";
+import { useTempFiles } from "../support/temp-files";
 
 /**
  * The client against `npm start`'s registry (in this process): the CLI as a user runs it (its
@@ -22,29 +22,27 @@ import { uniqueModelName } from "../support/registry";
  */
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-let registry: LocalRegistry;
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "registry-client-"));
-  registry = await startLocalRegistry({ port: 0, dataDir: join(dir, "data"), quiet: true });
-});
-afterAll(async () => {
-  await registry?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const registry = useLocalRegistry("registry-client-");
+/** Files the tests push and pull, and the CLI's resume journals. */
+const scratch = useTempFiles("registry-client-files-");
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false, env: { ...process.env, REGISTRY_URL: registry.url, XDG_CACHE_HOME: join(dir, "cache") }, now: Date.now };
+  const io: CliIo = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    interactive: false,
+    env: { ...process.env, REGISTRY_URL: registry.url, XDG_CACHE_HOME: join(scratch.dir(), "cache") },
+    now: Date.now,
+  };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }
 
 async function randomFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
   const bytes = randomBytes(size);
-  const path = join(dir, name);
+  const path = join(scratch.dir(), name);
   await writeFile(path, bytes);
   return { path, bytes };
 }
@@ -55,16 +53,45 @@ describe("registry push and pull", () => {
     const large = await randomFile("large.bin", 64 * MiB + 1);
     const small = await randomFile("small.onnx", MiB);
 
-    const pushedLarge = await cli("push", large.path, "--model", model, "--part-size", "5", "--bump", "minor", "--metric", "auc=0.97", "--tag", "owner=ml-risk", "--dataset", "fraud_training@v1.2", "--json");
+    const pushedLarge = await cli(
+      "push",
+      large.path,
+      "--model",
+      model,
+      "--part-size",
+      "5",
+      "--bump",
+      "minor",
+      "--metric",
+      "auc=0.97",
+      "--tag",
+      "owner=ml-risk",
+      "--dataset",
+      "fraud_training@v1.2",
+      "--json",
+    );
     const pushedSmall = await cli("push", small.path, "--model", model, "--json");
 
     expect(pushedLarge.code).toBe(EXIT.ok);
     const large1 = JSON.parse(pushedLarge.stdout);
-    expect(large1).toMatchObject({ uploaded: true, partsUploaded: 13, version: { model, version: 1, semver: "0.1.0", status: "READY", metrics: { auc: 0.97 }, tags: { owner: "ml-risk" }, lineage: { datasets: [{ id: "fraud_training", version: "v1.2" }] }, artifact: { sizeBytes: large.bytes.length, partCount: 13 } } });
+    expect(large1).toMatchObject({
+      uploaded: true,
+      partsUploaded: 13,
+      version: {
+        model,
+        version: 1,
+        semver: "0.1.0",
+        status: "READY",
+        metrics: { auc: 0.97 },
+        tags: { owner: "ml-risk" },
+        lineage: { datasets: [{ id: "fraud_training", version: "v1.2" }] },
+        artifact: { sizeBytes: large.bytes.length, partCount: 13 },
+      },
+    });
     expect(pushedLarge.stderr).toContain("uploading…");
     expect(JSON.parse(pushedSmall.stdout)).toMatchObject({ uploaded: true, version: { version: 2, status: "READY" } });
 
-    const out = join(dir, "pulled") + "/";
+    const out = `${join(scratch.dir(), "pulled")}/`;
     const pulledLarge = await cli("pull", `models:/${model}/1`, "-o", out, "--json");
     const pulledSmall = await cli("pull", `models:/${model}@latest`, "-o", out);
     expect(pulledLarge.code).toBe(EXIT.ok);
@@ -85,7 +112,8 @@ describe("registry push and pull", () => {
     let refusedOnce = false;
     const spy: Fetch = async (input, init) => {
       const url = new URL(String(input));
-      if (url.pathname.endsWith("/artifact/parts")) partUrlRequests.push(JSON.parse(String(init?.body)).parts.map((p: { partNumber: number }) => p.partNumber));
+      if (url.pathname.endsWith("/artifact/parts"))
+        partUrlRequests.push(JSON.parse(String(init?.body)).parts.map((p: { partNumber: number }) => p.partNumber));
       const partNumber = Number(url.searchParams.get("partNumber"));
       if (init?.method === "PUT" && partNumber) {
         puts.push(partNumber);
@@ -99,7 +127,15 @@ describe("registry push and pull", () => {
     const client = createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: spy, retry: { sleep: async () => {} } });
     const progress: PushProgress[] = [];
 
-    const result = await push(client, { file: file.path, model, partSizeBytes: 5 * MiB, partUrlsPerRequest: 4, concurrency: 3, onProgress: (p) => progress.push(p), journalDirectory: join(dir, "cache") });
+    const result = await push(client, {
+      file: file.path,
+      model,
+      partSizeBytes: 5 * MiB,
+      partUrlsPerRequest: 4,
+      concurrency: 3,
+      onProgress: (p) => progress.push(p),
+      journalDirectory: join(scratch.dir(), "cache"),
+    });
 
     expect(result.version).toMatchObject({ status: "READY", artifact: { partCount: 13 } });
     // Registration answered parts 1-4; the rest came from the parts route, part 6 twice.
@@ -120,7 +156,7 @@ describe("registry push and pull", () => {
       bytes[0] = (bytes[0] ?? 0) ^ 0xff;
       return new Response(bytes, { status: response.status, headers: response.headers });
     };
-    const out = join(dir, "tampered");
+    const out = join(scratch.dir(), "tampered");
     const client = createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: corrupting });
 
     await expect(pull(client, { uri: `models:/${model}/1`, output: `${out}/`, chunkBytes: MiB })).rejects.toThrow(IntegrityError);
@@ -134,7 +170,9 @@ describe("registry commands", () => {
     const model = uniqueModelName("fraud_detector");
     expect((await cli("register", model, "--source", "s3://training/run-42/model.tar.gz", "--bump", "patch")).code).toBe(EXIT.ok);
 
-    expect((await cli("promote", model, "1", "--to", "Staging", "--reason", "offline evaluation passed")).stdout).toContain("None → Staging");
+    expect((await cli("promote", model, "1", "--to", "Staging", "--reason", "offline evaluation passed")).stdout).toContain(
+      "None → Staging",
+    );
     const promoted = await cli("promote", model, "1", "--to", "Production", "--expect-current", "none", "--reason", "canary ok", "--json");
     expect(JSON.parse(promoted.stdout)).toEqual({ version: 1, from: "Staging", to: "Production", archived: [] });
     expect((await cli("alias", "set", model, "champion", "1", "--expect", "none")).code).toBe(EXIT.ok);
@@ -148,7 +186,18 @@ describe("registry commands", () => {
     const model = uniqueModelName("fraud_detector");
     await cli("register", model, "--source", "s3://training/run-1/model.tar.gz");
 
-    const conflict = await cli("promote", model, "1", "--to", "Production", "--expect-current", "none", "--reason", "skip staging", "--json");
+    const conflict = await cli(
+      "promote",
+      model,
+      "1",
+      "--to",
+      "Production",
+      "--expect-current",
+      "none",
+      "--reason",
+      "skip staging",
+      "--json",
+    );
     expect(conflict.code).toBe(EXIT.refused);
     expect(conflict.stderr).toMatch(/^error: 409 TransitionNotAllowed: /);
     expect(JSON.parse(conflict.stdout).error).toMatchObject({ status: 409, code: "TransitionNotAllowed" });
@@ -158,12 +207,15 @@ describe("registry commands", () => {
     expect(missing.stderr).toContain("404 VersionNotFound");
 
     expect((await cli("promote", model, "1", "--to", "Nowhere", "--reason", "x")).code).toBe(EXIT.usage);
-    expect((await cli("push", join(dir, "absent.bin"), "--model", model)).code).toBe(EXIT.usage);
+    expect((await cli("push", join(scratch.dir(), "absent.bin"), "--model", model)).code).toBe(EXIT.usage);
   });
 
   it("runs --help of every command, each with an example", async () => {
     const leaves: string[][] = [];
-    const walk = (cmd: Command, path: string[]) => (cmd.commands.length === 0 ? leaves.push(path) : cmd.commands.forEach((c) => walk(c, [...path, c.name()])));
+    const walk = (cmd: Command, path: string[]): void => {
+      if (cmd.commands.length === 0) leaves.push(path);
+      for (const c of cmd.commands) walk(c, [...path, c.name()]);
+    };
     walk(buildProgram({ stdout: () => {}, stderr: () => {}, interactive: false, env: {}, now: Date.now }), []);
     expect(leaves.length).toBeGreaterThanOrEqual(20);
     for (const path of leaves) {

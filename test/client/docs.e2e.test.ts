@@ -1,27 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, symlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
+import { useLocalRegistry } from "../support/local-registry";
+import { useTempFiles } from "../support/temp-files";
 
 /** docs/client.md's walkthrough, run as written in a bash shell with `registry` on the PATH, against a fresh local registry. */
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-let registry: LocalRegistry;
-let dir: string;
+const registry = useLocalRegistry("registry-client-docs-");
+/** The shell's PATH entry for `registry`, and the folder the walkthrough runs in. */
+const scratch = useTempFiles("registry-client-docs-files-");
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "registry-client-docs-"));
-  registry = await startLocalRegistry({ port: 0, dataDir: join(dir, "data"), quiet: true });
-  await mkdir(join(dir, "bin"));
-  await mkdir(join(dir, "work"));
-  await symlink(join(repoRoot, "client/registry.mjs"), join(dir, "bin/registry"));
-});
-afterAll(async () => {
-  await registry?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(scratch.dir(), "bin"));
+  await mkdir(join(scratch.dir(), "work"));
+  await symlink(join(repoRoot, "client/registry.mjs"), join(scratch.dir(), "bin/registry"));
 });
 
 async function walkthrough(): Promise<string> {
@@ -37,14 +32,17 @@ describe("docs/client.md", () => {
     const script = await walkthrough();
 
     const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
-      cwd: join(dir, "work"),
-      env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}`, REGISTRY_URL: registry.url.replace(/\/$/, "") },
+      cwd: join(scratch.dir(), "work"),
+      env: { ...process.env, PATH: `${join(scratch.dir(), "bin")}:${process.env.PATH}`, REGISTRY_URL: registry.url.replace(/\/$/, "") },
       maxBuffer: 16 * 1024 * 1024,
     });
 
     expect(stdout).toMatch(/fraud_detector version 1 \(0\.1\.0\) READY/);
     expect(stdout).toContain("Staging → Production");
-    expect(JSON.parse(await readFile(join(dir, "work/again.json"), "utf8"))).toMatchObject({ uploaded: false, version: { version: 2, status: "READY" } });
+    expect(JSON.parse(await readFile(join(scratch.dir(), "work/again.json"), "utf8"))).toMatchObject({
+      uploaded: false,
+      version: { version: 2, status: "READY" },
+    });
     expect(stdout).toMatch(/fraud_detector version 1 \(0\.1\.0\) READY {2}stage Production/);
   }, 90_000);
 });

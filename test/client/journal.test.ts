@@ -53,7 +53,12 @@ describe("a resume journal", () => {
     await started.registered(7);
     await Promise.all([started.partDone({ partNumber: 2, etag: '"e2"' }), started.partDone({ partNumber: 1, etag: '"e1"' })]);
 
-    expect(await UploadJournal.read(path)).toMatchObject({ ...push, version: 7, idempotencyKey: started.idempotencyKey, parts: [{ partNumber: 2 }, { partNumber: 1 }] });
+    expect(await UploadJournal.read(path)).toMatchObject({
+      ...push,
+      version: 7,
+      idempotencyKey: started.idempotencyKey,
+      parts: [{ partNumber: 2 }, { partNumber: 1 }],
+    });
   });
 
   it("reports a journal cut short or foreign as unreadable, never trusting it", async () => {

@@ -49,7 +49,9 @@ describe("hashFile: one read, whole-file and per-part digests", () => {
 
       expect(digests.sha256).toBe(sha(bytes));
       expect(digests.sizeBytes).toBe(bytes.length);
-      expect(digests.parts).toEqual([0, 1, 2, 3].map((i) => ({ partNumber: i + 1, sha256: sha(bytes.subarray(i * (MiB + 7), (i + 1) * (MiB + 7))) })));
+      expect(digests.parts).toEqual(
+        [0, 1, 2, 3].map((i) => ({ partNumber: i + 1, sha256: sha(bytes.subarray(i * (MiB + 7), (i + 1) * (MiB + 7))) })),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -39,10 +39,14 @@ async function modelFile(name: string): Promise<{ path: string; sha256: string }
 }
 
 const pushArgs = (file: string, model: string) => ["push", file, "--model", model, "--part-size", "5", "--concurrency", "1", "--json"];
-const journalOf = (file: string, model: string) => journalPath(defaultJournalDirectory(env), { registry: new URL(registry.url).href, model, file });
+const journalOf = (file: string, model: string) =>
+  journalPath(defaultJournalDirectory(env), { registry: new URL(registry.url).href, model, file });
 
 /** The CLI in this process, counting the part numbers it PUTs; `failPartsFrom`: every PUT of that part and later ones loses the network. */
-async function cli(argv: string[], failPartsFrom = Infinity): Promise<{ code: number; stdout: string; stderr: string; partsPut: number[] }> {
+async function cli(
+  argv: string[],
+  failPartsFrom = Infinity,
+): Promise<{ code: number; stdout: string; stderr: string; partsPut: number[] }> {
   const partsPut: number[] = [];
   const counting: Fetch = async (input, init) => {
     const partNumber = Number(new URL(String(input)).searchParams.get("partNumber"));
@@ -87,7 +91,9 @@ describe("registry push, interrupted and run again", () => {
 
     expect(left.parts.length).toBeLessThan(PARTS);
     expect(rerun.code, rerun.stderr).toBe(EXIT.ok);
-    expect(rerun.stderr).toContain(`Resuming the push of ${file.path} to version ${left.version} of ${model}: ${left.parts.length} of ${PARTS} part(s) already uploaded.`);
+    expect(rerun.stderr).toContain(
+      `Resuming the push of ${file.path} to version ${left.version} of ${model}: ${left.parts.length} of ${PARTS} part(s) already uploaded.`,
+    );
     const expectedPuts = Array.from({ length: PARTS }, (_, i) => i + 1).filter((n) => !partNumbers(left).includes(n));
     expect(rerun.partsPut.sort((a, b) => a - b)).toEqual(expectedPuts);
     expect(JSON.parse(rerun.stdout)).toMatchObject({
@@ -115,6 +121,11 @@ describe("registry push, interrupted and run again", () => {
     expect(rerun.stderr).toContain("Discarding the resume journal of an earlier push");
     expect(rerun.stderr).toContain("the file was modified since. Starting over.");
     expect(rerun.partsPut.sort((a, b) => a - b)).toEqual(Array.from({ length: PARTS }, (_, i) => i + 1));
-    expect(JSON.parse(rerun.stdout)).toMatchObject({ uploaded: true, partsUploaded: PARTS, resumedParts: 0, version: { status: "READY", artifact: { sha256: file.sha256 } } });
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      uploaded: true,
+      partsUploaded: PARTS,
+      resumedParts: 0,
+      version: { status: "READY", artifact: { sha256: file.sha256 } },
+    });
   }, 120_000);
 });

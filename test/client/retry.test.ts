@@ -13,18 +13,29 @@ function scriptedRegistry(answers: (Response | Error)[]) {
     if (answer instanceof Error) throw answer;
     return answer;
   };
-  const client = createRegistryClient({ url: "http://registry.test", auth: { type: "none" }, fetch, retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 } });
+  const client = createRegistryClient({
+    url: "http://registry.test",
+    auth: { type: "none" },
+    fetch,
+    retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+  });
   return { client, requests, sleeps };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "apigw-requestid": "req-1" } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "apigw-requestid": "req-1" } });
 const apiError = (status: number, code: string) => json(status, { error: { code, message: `${code} happened`, requestId: "req-2" } });
 const networkError = () => new TypeError("fetch failed", { cause: new Error("ECONNRESET") });
 const version = { model: "fraud_detector", version: 7 };
 
 describe("retries", () => {
   it("retries a GET after a network error, 429 and 503, then answers", async () => {
-    const { client, requests, sleeps } = scriptedRegistry([networkError(), apiError(429, "TooManyRequests"), apiError(503, "ServiceUnavailable"), json(200, version)]);
+    const { client, requests, sleeps } = scriptedRegistry([
+      networkError(),
+      apiError(429, "TooManyRequests"),
+      apiError(503, "ServiceUnavailable"),
+      json(200, version),
+    ]);
 
     const answer = await client.getVersion({ name: "fraud_detector", v: 7 });
 
@@ -36,7 +47,12 @@ describe("retries", () => {
   });
 
   it("retries a registration with the same Idempotency-Key each time, so the registry applies it once", async () => {
-    const { client, requests } = scriptedRegistry([apiError(503, "ServiceUnavailable"), networkError(), apiError(409, "IdempotencyKeyInProgress"), json(201, version)]);
+    const { client, requests } = scriptedRegistry([
+      apiError(503, "ServiceUnavailable"),
+      networkError(),
+      apiError(409, "IdempotencyKeyInProgress"),
+      json(201, version),
+    ]);
 
     await client.registerVersion({ name: "fraud_detector", body: { source: "s3://bucket/model.tar.gz" } });
 
@@ -66,7 +82,9 @@ describe("retries", () => {
   ])("does not retry %i %s, and surfaces it typed", async (status, code) => {
     const { client, requests } = scriptedRegistry([apiError(status, code)]);
 
-    const failure = await client.transitionVersion({ name: "fraud_detector", v: 7, body: { to: "Production", reason: "canary ok" } }).catch((e: unknown) => e);
+    const failure = await client
+      .transitionVersion({ name: "fraud_detector", v: 7, body: { to: "Production", reason: "canary ok" } })
+      .catch((e: unknown) => e);
 
     expect(requests).toHaveLength(1);
     expect(failure).toBeInstanceOf(RegistryApiError);

@@ -18,8 +18,16 @@ const apiOptions: VerifyOptions = { service: "execute-api", region: "us-east-1",
 /** A request as the CLI signs it, as the gateway receives it: the signed headers plus what fetch adds. */
 async function signedByClient(body: string, options: { secret?: string; signedAt?: Date } = {}): Promise<SignedRequest> {
   const sign = sigV4Signer({ region: "us-east-1", credentials: { ...suite, secretAccessKey: options.secret ?? suite.secretAccessKey } });
-  const headers = await sign({ method: "POST", url: api, headers: { "content-type": "application/json", "idempotency-key": "k-1" }, body }, options.signedAt ?? at);
-  return { method: "POST", url: api, headers: { ...headers, host: api.host, "user-agent": "node", "content-length": String(body.length) }, payloadSha256: sha256(body) };
+  const headers = await sign(
+    { method: "POST", url: api, headers: { "content-type": "application/json", "idempotency-key": "k-1" }, body },
+    options.signedAt ?? at,
+  );
+  return {
+    method: "POST",
+    url: api,
+    headers: { ...headers, host: api.host, "user-agent": "node", "content-length": String(body.length) },
+    payloadSha256: sha256(body),
+  };
 }
 
 describe("verifySigV4 with the Authorization header (API Gateway's IAM authorization)", () => {
@@ -30,7 +38,8 @@ describe("verifySigV4 with the Authorization header (API Gateway's IAM authoriza
       headers: {
         host: "example.amazonaws.com",
         "x-amz-date": "20150830T123600Z",
-        authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        authorization:
+          "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
       },
       payloadSha256: EMPTY_SHA256,
     };
@@ -45,7 +54,11 @@ describe("verifySigV4 with the Authorization header (API Gateway's IAM authoriza
   it("refuses a signature made with another secret", async () => {
     const verdict = await verifySigV4(await signedByClient("{}", { secret: "not-the-secret" }), apiOptions);
 
-    expect(verdict).toMatchObject({ ok: false, code: "SignatureDoesNotMatch", message: expect.stringMatching(/^The request signature we calculated does not match/) });
+    expect(verdict).toMatchObject({
+      ok: false,
+      code: "SignatureDoesNotMatch",
+      message: expect.stringMatching(/^The request signature we calculated does not match/),
+    });
   });
 
   it("refuses a body altered after signing", async () => {
@@ -60,7 +73,9 @@ describe("verifySigV4 with the Authorization header (API Gateway's IAM authoriza
     const signed = await signedByClient("{}");
     const { "idempotency-key": _dropped, ...withoutKey } = signed.headers;
 
-    expect(await verifySigV4({ ...signed, headers: { ...signed.headers, "idempotency-key": "k-2" } }, apiOptions)).toMatchObject({ code: "SignatureDoesNotMatch" });
+    expect(await verifySigV4({ ...signed, headers: { ...signed.headers, "idempotency-key": "k-2" } }, apiOptions)).toMatchObject({
+      code: "SignatureDoesNotMatch",
+    });
     expect(await verifySigV4({ ...signed, headers: withoutKey }, apiOptions)).toMatchObject({ code: "SignatureDoesNotMatch" });
   });
 
@@ -72,17 +87,37 @@ describe("verifySigV4 with the Authorization header (API Gateway's IAM authoriza
       code: "SignatureExpired",
       message: "Signature expired: 20150830T123000Z is now earlier than 20150830T123100Z (20150830T123600Z - 5 min.)",
     });
-    expect(await verifySigV4(await signedByClient("{}", { signedAt: minutes(6) }), apiOptions)).toMatchObject({ code: "SignatureNotYetCurrent" });
+    expect(await verifySigV4(await signedByClient("{}", { signedAt: minutes(6) }), apiOptions)).toMatchObject({
+      code: "SignatureNotYetCurrent",
+    });
     expect(await verifySigV4(await signedByClient("{}", { signedAt: minutes(-4) }), apiOptions)).toMatchObject({ ok: true });
   });
 
   it("refuses an unknown access key, another region, and a request without a signature", async () => {
     const signed = await signedByClient("{}");
 
-    expect(await verifySigV4(signed, { ...apiOptions, secretFor: () => undefined })).toEqual({ ok: false, code: "InvalidClientTokenId", message: "The security token included in the request is invalid." });
+    expect(await verifySigV4(signed, { ...apiOptions, secretFor: () => undefined })).toEqual({
+      ok: false,
+      code: "InvalidClientTokenId",
+      message: "The security token included in the request is invalid.",
+    });
     expect(await verifySigV4(signed, { ...apiOptions, region: "eu-west-1" })).toMatchObject({ code: "InvalidCredentialScope" });
-    expect(await verifySigV4({ ...signed, headers: { host: api.host } }, apiOptions)).toMatchObject({ code: "MissingAuthenticationToken", message: "Forbidden" });
-    expect(await verifySigV4({ ...signed, headers: { ...signed.headers, authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/execute-api/aws4_request" } }, apiOptions)).toMatchObject({
+    expect(await verifySigV4({ ...signed, headers: { host: api.host } }, apiOptions)).toMatchObject({
+      code: "MissingAuthenticationToken",
+      message: "Forbidden",
+    });
+    expect(
+      await verifySigV4(
+        {
+          ...signed,
+          headers: {
+            ...signed.headers,
+            authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/execute-api/aws4_request",
+          },
+        },
+        apiOptions,
+      ),
+    ).toMatchObject({
       code: "IncompleteSignature",
       message: "Authorization header requires 'SignedHeaders' parameter. Authorization header requires 'Signature' parameter.",
     });
@@ -105,7 +140,11 @@ describe("verifySigV4 with a presigned URL (S3's query-string authentication)", 
     const request = await partPut();
 
     expect(await verifySigV4(request, s3Options)).toEqual({ ok: true, accessKeyId: "AKIDEXAMPLE" });
-    expect(await verifySigV4(request, { ...s3Options, now: new Date(at.getTime() + 901_000) })).toEqual({ ok: false, code: "SignatureExpired", message: "Request has expired" });
+    expect(await verifySigV4(request, { ...s3Options, now: new Date(at.getTime() + 901_000) })).toEqual({
+      ok: false,
+      code: "SignatureExpired",
+      message: "Request has expired",
+    });
   });
 
   it("refuses the URL for another part, or with another checksum header", async () => {
@@ -114,6 +153,11 @@ describe("verifySigV4 with a presigned URL (S3's query-string authentication)", 
     otherPart.searchParams.set("partNumber", "4");
 
     expect(await verifySigV4({ ...request, url: otherPart }, s3Options)).toMatchObject({ code: "SignatureDoesNotMatch" });
-    expect(await verifySigV4({ ...request, headers: { ...request.headers, "x-amz-checksum-sha256": Buffer.alloc(32).toString("base64") } }, s3Options)).toMatchObject({ code: "SignatureDoesNotMatch" });
+    expect(
+      await verifySigV4(
+        { ...request, headers: { ...request.headers, "x-amz-checksum-sha256": Buffer.alloc(32).toString("base64") } },
+        s3Options,
+      ),
+    ).toMatchObject({ code: "SignatureDoesNotMatch" });
   });
 });

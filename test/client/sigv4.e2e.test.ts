@@ -21,7 +21,11 @@ const PUBLISHER_ARN = "arn:aws:sts::000000000000:assumed-role/model-ci-publisher
 const CREDENTIALS = {
   credentials: {
     [PUBLISHER.accessKeyId]: { secretAccessKey: PUBLISHER.secretAccessKey, principal: PUBLISHER_ARN, roles: ["reader", "publisher"] },
-    [READER.accessKeyId]: { secretAccessKey: READER.secretAccessKey, principal: "arn:aws:iam::000000000000:user/analyst", roles: ["reader"] },
+    [READER.accessKeyId]: {
+      secretAccessKey: READER.secretAccessKey,
+      principal: "arn:aws:iam::000000000000:user/analyst",
+      roles: ["reader"],
+    },
   },
 };
 
@@ -40,12 +44,19 @@ afterAll(async () => {
 });
 
 /** The `registry` bin in its own process, as a CI job runs it: keys in the environment, nothing else. */
-async function registryCli(keys: { accessKeyId: string; secretAccessKey: string }, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function registryCli(
+  keys: { accessKeyId: string; secretAccessKey: string },
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { AWS_PROFILE: _profile, AWS_SESSION_TOKEN: _token, ...env } = process.env;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(repoRoot, "client/registry.mjs"), "--url", registry.url, "--auth", "sigv4", ...argv], {
-      env: { ...env, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: "us-east-1" },
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(repoRoot, "client/registry.mjs"), "--url", registry.url, "--auth", "sigv4", ...argv],
+      {
+        env: { ...env, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey, AWS_REGION: "us-east-1" },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -57,7 +68,10 @@ async function registryCli(keys: { accessKeyId: string; secretAccessKey: string 
 async function signedFetch(path: string, options: { body: string; sent?: string; signedAt?: Date }): Promise<Response> {
   const url = new URL(path, registry.url);
   const sign = sigV4Signer({ region: "us-east-1", credentials: PUBLISHER });
-  const headers = await sign({ method: "POST", url, headers: { "content-type": "application/json" }, body: options.body }, options.signedAt ?? new Date());
+  const headers = await sign(
+    { method: "POST", url, headers: { "content-type": "application/json" }, body: options.body },
+    options.signedAt ?? new Date(),
+  );
   return fetch(url, { method: "POST", headers, body: options.sent ?? options.body });
 }
 
@@ -83,7 +97,9 @@ describe("npm start with a credentials file", () => {
     const wrong = await registryCli({ ...PUBLISHER, secretAccessKey: "not-the-secret" }, "models", "list");
 
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain("403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.");
+    expect(wrong.stderr).toContain(
+      "403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.",
+    );
   }, 30_000);
 
   it("answers 403 to a body altered after signing, without running the route", async () => {
@@ -97,11 +113,16 @@ describe("npm start with a credentials file", () => {
   });
 
   it("answers 403 to a signature older than 5 minutes, and to an unsigned request", async () => {
-    const response = await signedFetch("/models", { body: JSON.stringify({ name: uniqueModelName("churn_predictor") }), signedAt: new Date(Date.now() - 6 * 60_000) });
+    const response = await signedFetch("/models", {
+      body: JSON.stringify({ name: uniqueModelName("churn_predictor") }),
+      signedAt: new Date(Date.now() - 6 * 60_000),
+    });
     const unsigned = await fetch(`${registry.url}/models`);
 
     expect(response.status).toBe(403);
-    expect(((await response.json()) as { message: string }).message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    );
     expect(unsigned.status).toBe(403);
     expect(await unsigned.json()).toMatchObject({ message: "Forbidden", error: { code: "MissingAuthenticationToken" } });
   });

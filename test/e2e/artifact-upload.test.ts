@@ -39,7 +39,11 @@ async function artifactsWalkthrough(): Promise<string[]> {
 const registry = useLocalRegistry("registry-uploads-");
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${registry.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${registry.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -59,7 +63,10 @@ describe("a training cluster uploading through the local registry", () => {
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ status: "PENDING_UPLOAD", upload: { method: "PUT" } });
     await putBytes(registered.body.upload, bytes);
-    const completed = await api<{ status: string }>("POST", `/models/image_classifier/versions/${registered.body.version}/artifact/complete`);
+    const completed = await api<{ status: string }>(
+      "POST",
+      `/models/image_classifier/versions/${registered.body.version}/artifact/complete`,
+    );
 
     expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
     expect(sha256(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(sha256(bytes));
@@ -86,12 +93,20 @@ describe("a training cluster uploading through the local registry", () => {
     const parts = [0, 1, 2].map((i) => bytes.subarray(i * partSizeBytes, (i + 1) * partSizeBytes));
 
     const registered = await api<{ version: number; upload: Upload }>("POST", "/models/speech_recognizer/versions", {
-      artifact: { filename: "model.safetensors", sizeBytes: bytes.length, sha256: sha256(bytes), partSizeBytes, parts: parts.map((part, i) => ({ partNumber: i + 1, sha256: sha256(part) })) },
+      artifact: {
+        filename: "model.safetensors",
+        sizeBytes: bytes.length,
+        sha256: sha256(bytes),
+        partSizeBytes,
+        parts: parts.map((part, i) => ({ partNumber: i + 1, sha256: sha256(part) })),
+      },
     });
     expect(registered.body.upload).toMatchObject({ method: "MULTIPART", partSizeBytes, partCount: 3 });
     const etags = await Promise.all(registered.body.upload.parts.map((part) => putBytes(part, parts[part.partNumber - 1]!)));
     const path = `/models/speech_recognizer/versions/${registered.body.version}`;
-    const completed = await api<{ status: string }>("POST", `${path}/artifact/complete`, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
+    const completed = await api<{ status: string }>("POST", `${path}/artifact/complete`, {
+      parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+    });
 
     expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
     expect(sha256(await download(path))).toBe(sha256(bytes));
@@ -115,7 +130,9 @@ describe("a training cluster uploading through the local registry", () => {
 
   it("refuses the version's download while its bytes are unverified", async () => {
     const bytes = randomBytes(1000);
-    const registered = await api<{ version: number }>("POST", "/models/image_classifier/versions", { artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: sha256(bytes) } });
+    const registered = await api<{ version: number }>("POST", "/models/image_classifier/versions", {
+      artifact: { filename: "model.onnx", sizeBytes: bytes.length, sha256: sha256(bytes) },
+    });
 
     const refused = await api<{ error: { code: string } }>("GET", `/models/image_classifier/versions/${registered.body.version}/artifact`);
 

@@ -28,7 +28,11 @@ afterAll(async () => {
 });
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -83,7 +87,9 @@ describe("npm start killed with SIGKILL under load", () => {
     const acknowledged: Acknowledged[] = [];
     let killing: Promise<void> | undefined;
     const kill = () => void (killing ??= first.killHard());
-    await Promise.all(MODELS.flatMap((model) => Array.from({ length: WORKERS_PER_MODEL }, (_, id) => worker(first.url, model, id, acknowledged, kill))));
+    await Promise.all(
+      MODELS.flatMap((model) => Array.from({ length: WORKERS_PER_MODEL }, (_, id) => worker(first.url, model, id, acknowledged, kill))),
+    );
     await killing;
     expect(acknowledged.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKNOWLEDGED);
 
@@ -96,7 +102,10 @@ describe("npm start killed with SIGKILL under load", () => {
       const versions = await all(url, `/models/${model}/versions`);
       const { body: current } = await call(url, "GET", `/models/${model}`);
       // Versions numbered 1..n without a gap, and the model's latest is n.
-      expect(versions.map((v) => v.version).sort((a, b) => a - b), model).toEqual(oneTo(versions.length));
+      expect(
+        versions.map((v) => v.version).sort((a, b) => a - b),
+        model,
+      ).toEqual(oneTo(versions.length));
       expect(current.latestVersion, model).toBe(versions.length);
       // Every registration answered 201 is there, with the content it was acknowledged with.
       for (const ack of acknowledged.filter((a) => a.model === model)) {
@@ -117,11 +126,15 @@ describe("npm start killed with SIGKILL under load", () => {
     // Every announced change reaches events.jsonl once the restarted tailer has caught up.
     const eventsLog = join(dataDir, "events.jsonl");
     const readEvents = async () =>
-      (await readFile(eventsLog, "utf8").catch(() => "")).split("\n").filter(Boolean).map((line) => JSON.parse(line).detail as { eventId: string; model: string; sequence: number });
+      (await readFile(eventsLog, "utf8").catch(() => ""))
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).detail as { eventId: string; model: string; sequence: number });
     const events = await waitFor(readEvents, (logged) => [...published.keys()].every((id) => logged.some((e) => e.eventId === id)), 20_000);
 
     // Nothing announced that the registry does not hold (no event of a lost change).
-    for (const event of events) expect(published.get(event.eventId), JSON.stringify(event)).toEqual({ model: event.model, sequence: event.sequence });
+    for (const event of events)
+      expect(published.get(event.eventId), JSON.stringify(event)).toEqual({ model: event.model, sequence: event.sequence });
     // Announced again only within the one batch in flight at the kill.
     const twice = [...published.keys()].filter((id) => events.filter((e) => e.eventId === id).length > 1);
     expect(twice.length).toBeLessThanOrEqual(PUBLISHER_BATCH);

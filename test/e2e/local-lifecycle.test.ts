@@ -4,7 +4,14 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../infra/local/engines";
-import { launchNpmStart, listeningSockets, processesOfGroup, startNpmStart, type NpmStartProcess, type RunningProcess } from "../support/npm-start";
+import {
+  launchNpmStart,
+  listeningSockets,
+  processesOfGroup,
+  startNpmStart,
+  type NpmStartProcess,
+  type RunningProcess,
+} from "../support/npm-start";
 
 /**
  * `npm start`'s lifecycle (docs/local.md, "Starting and stopping"), asserted on the processes of
@@ -49,7 +56,9 @@ async function eventually<T>(read: () => Promise<T>, holds: (value: T) => boolea
 }
 
 /** The tree's processes and the TCP ports they listen on. */
-async function treeOf(server: NpmStartProcess): Promise<{ processes: RunningProcess[]; sockets: Awaited<ReturnType<typeof listeningSockets>> }> {
+async function treeOf(
+  server: NpmStartProcess,
+): Promise<{ processes: RunningProcess[]; sockets: Awaited<ReturnType<typeof listeningSockets>> }> {
   const processes = await processesOfGroup(server.child.pid as number);
   const pids = new Set(processes.map((p) => p.pid));
   const sockets = (await listeningSockets()).filter((socket) => socket.pids.some((pid) => pids.has(pid)));
@@ -64,7 +73,13 @@ const registryOf = (processes: RunningProcess[]) => {
 };
 
 async function expectNothingLeft(server: NpmStartProcess, ports: readonly number[]): Promise<void> {
-  expect(await eventually(() => processesOfGroup(server.child.pid as number), (left) => left.length === 0), server.output()).toEqual([]);
+  expect(
+    await eventually(
+      () => processesOfGroup(server.child.pid as number),
+      (left) => left.length === 0,
+    ),
+    server.output(),
+  ).toEqual([]);
   expect((await listeningSockets()).filter((socket) => ports.includes(socket.port))).toEqual([]);
 }
 
@@ -92,7 +107,12 @@ describe("npm start's lifecycle", () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
       expect((await fetch(`http://127.0.0.1:${port}/models`)).status).toBe(401);
-      expect(await eventually(async () => server.stdout(), (out) => /Ready in \d+\.\d s\./.test(out))).toMatch(/Ready in \d+\.\d s\./);
+      expect(
+        await eventually(
+          async () => server.stdout(),
+          (out) => /Ready in \d+\.\d s\./.test(out),
+        ),
+      ).toMatch(/Ready in \d+\.\d s\./);
 
       const { processes, sockets } = await treeOf(server);
       const java = javaOf(processes);
@@ -109,15 +129,33 @@ describe("npm start's lifecycle", () => {
       expect(await server.exited, server.output()).toEqual({ code: 0, signal: null });
       expect(server.stdout().match(/stopping the API and the engines/g), server.output()).toHaveLength(1);
       expect(server.stderr()).not.toContain("again");
-      await expectNothingLeft(server, sockets.map((socket) => socket.port));
+      await expectNothingLeft(
+        server,
+        sockets.map((socket) => socket.port),
+      );
     },
     SLOW,
   );
 
-  const stops: { what: string; viaNpm: boolean; signal: NodeJS.Signals; target: (server: NpmStartProcess, processes: RunningProcess[]) => number | undefined }[] = [
+  const stops: {
+    what: string;
+    viaNpm: boolean;
+    signal: NodeJS.Signals;
+    target: (server: NpmStartProcess, processes: RunningProcess[]) => number | undefined;
+  }[] = [
     { what: "SIGTERM to the npm pid only", viaNpm: true, signal: "SIGTERM", target: (server) => server.child.pid },
-    { what: "SIGTERM to the node pid only, under tsx", viaNpm: false, signal: "SIGTERM", target: (_, processes) => registryOf(processes)?.pid },
-    { what: "SIGKILL to the node pid (Java's watchdog stops it)", viaNpm: true, signal: "SIGKILL", target: (_, processes) => registryOf(processes)?.pid },
+    {
+      what: "SIGTERM to the node pid only, under tsx",
+      viaNpm: false,
+      signal: "SIGTERM",
+      target: (_, processes) => registryOf(processes)?.pid,
+    },
+    {
+      what: "SIGKILL to the node pid (Java's watchdog stops it)",
+      viaNpm: true,
+      signal: "SIGKILL",
+      target: (_, processes) => registryOf(processes)?.pid,
+    },
   ];
   it.each(stops)(
     "leaves no process of the tree and no listening port after $what",
@@ -133,7 +171,10 @@ describe("npm start's lifecycle", () => {
       await server.exited;
 
       if (signal !== "SIGKILL") expect(server.stdout()).toContain(`${signal}: stopping the API and the engines`);
-      await expectNothingLeft(server, sockets.map((socket) => socket.port));
+      await expectNothingLeft(
+        server,
+        sockets.map((socket) => socket.port),
+      );
     },
     SLOW,
   );

@@ -81,7 +81,13 @@ describe("the docs' examples", () => {
     await runBlocks(blocks, DOCUMENTED_MODEL);
 
     const version = await getJson(`/models/${DOCUMENTED_MODEL}/versions/v0.1.0`);
-    expect(version).toMatchObject({ version: 1, semver: "0.1.0", status: "READY", tags: { owner: "ml-risk", reviewed: "yes" }, metrics: { auc: 0.982 } });
+    expect(version).toMatchObject({
+      version: 1,
+      semver: "0.1.0",
+      status: "READY",
+      tags: { owner: "ml-risk", reviewed: "yes" },
+      metrics: { auc: 0.982 },
+    });
     expect(version.createdBy).toBe(registry.actor);
   }, 120_000);
 
@@ -103,7 +109,11 @@ describe("the docs' examples", () => {
     const unrun: string[] = [];
     for (const doc of docs) {
       if (doc in RUN_ELSEWHERE) continue;
-      unrun.push(...curlBlocks(await readFile(doc, "utf8")).filter((block) => !run.has(block)).map((block) => `${doc}: ${block}`));
+      unrun.push(
+        ...curlBlocks(await readFile(doc, "utf8"))
+          .filter((block) => !run.has(block))
+          .map((block) => `${doc}: ${block}`),
+      );
     }
 
     expect(unrun).toEqual([]);

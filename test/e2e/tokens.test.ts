@@ -22,7 +22,11 @@ const registry = useLocalRegistry("registry-tokens-", async (dataDir) => {
   return { tokensFile };
 });
 
-const call = (path: string, token: string | undefined, init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) =>
+const call = (
+  path: string,
+  token: string | undefined,
+  init: { method?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+) =>
   fetch(`${registry.url}${path}`, {
     method: init.method ?? "GET",
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers },
@@ -38,7 +42,9 @@ describe("npm start with a tokens file", () => {
     const read = await call(`/models/${name}`, "bob-secret");
 
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain("needs the 'publisher' role; local:bob has reader");
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+      "needs the 'publisher' role; local:bob has reader",
+    );
     expect(created.status).toBe(201);
     expect(read.status).toBe(200);
     expect(((await read.json()) as { createdBy: string }).createdBy).toBe("local:alice");
@@ -62,7 +68,11 @@ describe("npm start with a tokens file", () => {
   it("replays a retried write that carries the same Idempotency-Key, through the gateway", async () => {
     const name = `churn_predictor_${randomUUID().slice(0, 8).replace(/\d/g, "x")}`;
     const register = () =>
-      call(`/models/${name}/versions`, "alice-secret", { method: "POST", body: { source: "s3://m/1" }, headers: { "Idempotency-Key": "retry-42" } });
+      call(`/models/${name}/versions`, "alice-secret", {
+        method: "POST",
+        body: { source: "s3://m/1" },
+        headers: { "Idempotency-Key": "retry-42" },
+      });
 
     const first = await register();
     const retry = await register();
@@ -83,6 +93,9 @@ describe("npm start with a tokens file", () => {
       env: { ...process.env, REGISTRY_TOKENS_FILE: badFile, PORT: "0", REGISTRY_DATA_DIR: join(registry.dataDir, "unused") },
     });
 
-    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^REGISTRY_TOKENS_FILE .* is not valid: tokens\.t\.roles\.0: .*\n$/) });
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^REGISTRY_TOKENS_FILE .* is not valid: tokens\.t\.roles\.0: .*\n$/),
+    });
   });
 });

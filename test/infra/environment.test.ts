@@ -16,7 +16,8 @@ function environments(stack: Stack): Record<string, unknown>[] {
 }
 
 /** The variables whose value is known at synth time. */
-const literals = (variables: Record<string, unknown>) => Object.fromEntries(Object.entries(variables).filter(([, value]) => typeof value === "string")) as Record<string, string>;
+const literals = (variables: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(variables).filter(([, value]) => typeof value === "string")) as Record<string, string>;
 
 describe.each(["dev", "prod"])("the %s functions' environment", (envName) => {
   const config = getEnvironmentConfig(envName);
@@ -42,7 +43,10 @@ describe.each(["dev", "prod"])("the %s functions' environment", (envName) => {
       expect(read.namingPolicy).toBe(config.namingPolicy);
       expect(read.logLevel).toBe(config.logLevel);
       expect(read.busName).toBe(`model-registry-${envName}`);
-      expect(read.uploads).toEqual({ urlExpirySeconds: config.artifacts.uploadUrlExpirySeconds, maxArtifactBytes: config.artifacts.maxArtifactBytes });
+      expect(read.uploads).toEqual({
+        urlExpirySeconds: config.artifacts.uploadUrlExpirySeconds,
+        maxArtifactBytes: config.artifacts.maxArtifactBytes,
+      });
     }
   });
 });

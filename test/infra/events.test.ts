@@ -11,7 +11,9 @@ import { OUTBOX_STREAM_FILTER } from "../../shared/events/model-events";
 const cdkContext = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")).context;
 const SYNTH_TIMEOUT = 120_000;
 const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** The logical id a template gives the one resource of `type` matching `props`. */
 function idOf(template: Template, type: string, props: Record<string, unknown> = {}): string {
@@ -42,7 +44,8 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
   });
 
   it.runIf(envName === "prod")("retains the prod bus, its archive and the dead-letter queue", () => {
-    for (const type of ["AWS::Events::EventBus", "AWS::Events::Archive"]) stateful.hasResource(type, { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    for (const type of ["AWS::Events::EventBus", "AWS::Events::Archive"])
+      stateful.hasResource(type, { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
     events.hasResource("AWS::SQS::Queue", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
   });
 
@@ -56,7 +59,9 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       MaximumRetryAttempts: config.events.publisherRetryAttempts,
       DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queueId, "Arn"] } } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ["INSERT"], dynamodb: { NewImage: { entity: { S: ["history"] } } } }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ["INSERT"], dynamodb: { NewImage: { entity: { S: ["history"] } } } }) }],
+      },
     });
     expect(OUTBOX_STREAM_FILTER).toEqual({ eventName: ["INSERT"], dynamodb: { NewImage: { entity: { S: ["history"] } } } });
   });
@@ -65,7 +70,9 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
     const queueId = idOf(events, "AWS::SQS::Queue", { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     events.hasResourceProperties("AWS::SQS::QueuePolicy", {
       Queues: [{ Ref: queueId }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]),
+      },
     });
   });
 
@@ -84,13 +91,30 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
     expect(putEvents).toHaveLength(1);
     expect(JSON.stringify(putEvents[0]?.Resource)).toMatch(/Bus.*Arn/);
     expect(statements.find((s) => [s.Action].flat().includes("sqs:SendMessage"))?.Resource).toEqual({ "Fn::GetAtt": [queueId, "Arn"] });
-    expect(statements.flatMap((s) => [s.Action].flat()).filter((action) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|Scan|Query)$/.test(action) || action.endsWith(":*"))).toEqual([]);
+    expect(
+      statements
+        .flatMap((s) => [s.Action].flat())
+        .filter((action) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|Scan|Query)$/.test(action) || action.endsWith(":*")),
+    ).toEqual([]);
   });
 
   it("alarms on any dead letter, on publisher errors and on a publisher falling behind the stream", () => {
-    events.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible", Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
-    events.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/Lambda", MetricName: "Errors", Threshold: config.alarms.functionErrors });
-    events.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/Lambda", MetricName: "IteratorAge", Threshold: config.events.maxIteratorAge.toMilliseconds() });
+    events.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    events.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Threshold: config.alarms.functionErrors,
+    });
+    events.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/Lambda",
+      MetricName: "IteratorAge",
+      Threshold: config.events.maxIteratorAge.toMilliseconds(),
+    });
   });
 
   it("starts each configured deployment when its model enters its stage, with retries and the DLQ", () => {
@@ -99,7 +123,11 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
     for (const trigger of config.events.deploymentTriggers) {
       events.hasResourceProperties("AWS::Events::Rule", {
         EventBusName: Match.anyValue(),
-        EventPattern: { source: ["model-registry"], "detail-type": ["Model Version Stage Changed"], detail: { model: [trigger.model], toStage: [trigger.stage] } },
+        EventPattern: {
+          source: ["model-registry"],
+          "detail-type": ["Model Version Stage Changed"],
+          detail: { model: [trigger.model], toStage: [trigger.stage] },
+        },
         Targets: [
           Match.objectLike({
             Arn: { "Fn::Join": ["", Match.arrayWith([`:stateMachine:${trigger.stateMachineName}`])] },

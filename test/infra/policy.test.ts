@@ -11,9 +11,13 @@ import { REGISTRY_GUARD_RULES } from "../../infra/policy-checks";
 const cdkContext = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")).context;
 const SYNTH_TIMEOUT = 180_000;
 const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
 
-type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }> };
+type Template = {
+  Resources: Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+};
 
 /** Synthesizes one environment (functions not bundled: only the templates are checked); synth itself runs cdk-nag and cfn-guard. */
 function synthTemplates(envName: string): string {
@@ -23,9 +27,13 @@ function synthTemplates(envName: string): string {
   return outdir;
 }
 
-const templatePaths = (dir: string) => readdirSync(dir).filter((file) => file.endsWith(".template.json")).map((file) => join(dir, file));
+const templatePaths = (dir: string) =>
+  readdirSync(dir)
+    .filter((file) => file.endsWith(".template.json"))
+    .map((file) => join(dir, file));
 const registryRules = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [REGISTRY_GUARD_RULES] });
-const validate = (validator: CfnGuardValidator, paths: string[]) => validator.validate({ templatePaths: paths } as IPolicyValidationContextBeta1);
+const validate = (validator: CfnGuardValidator, paths: string[]) =>
+  validator.validate({ templatePaths: paths } as IPolicyValidationContextBeta1);
 const resourcesOf = (template: Template, type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
 
 interface PluginReport {
@@ -88,8 +96,12 @@ describe("a deliberately broken template", () => {
   });
 
   it("fails when a function logs to Lambda's default group or a log group keeps logs forever", () => {
-    expect(violationsAfter("Api", (template) => delete resourcesOf(template, "AWS::Lambda::Function")[0]?.Properties?.LoggingConfig)).toEqual(["registry_function_log_retention_set"]);
-    expect(violationsAfter("Events", (template) => delete resourcesOf(template, "AWS::Logs::LogGroup")[0]?.Properties?.RetentionInDays)).toEqual(["registry_function_log_retention_set"]);
+    expect(
+      violationsAfter("Api", (template) => delete resourcesOf(template, "AWS::Lambda::Function")[0]?.Properties?.LoggingConfig),
+    ).toEqual(["registry_function_log_retention_set"]);
+    expect(
+      violationsAfter("Events", (template) => delete resourcesOf(template, "AWS::Logs::LogGroup")[0]?.Properties?.RetentionInDays),
+    ).toEqual(["registry_function_log_retention_set"]);
   });
 
   it("fails when the prod table can be deleted with its stack or without deletion protection", () => {
@@ -98,14 +110,18 @@ describe("a deliberately broken template", () => {
       (table: Template["Resources"][string]) => (table.UpdateReplacePolicy = "Delete"),
       (table: Template["Resources"][string]) => (table.Properties = { ...table.Properties, DeletionProtectionEnabled: false }),
     ]) {
-      expect(violationsAfter("Stateful", (template) => breakIt(resourcesOf(template, "AWS::DynamoDB::Table")[0]!))).toEqual(["registry_prod_table_retained"]);
+      expect(violationsAfter("Stateful", (template) => breakIt(resourcesOf(template, "AWS::DynamoDB::Table")[0]!))).toEqual([
+        "registry_prod_table_retained",
+      ]);
     }
   });
 
   it("fails when a bucket accepts requests without TLS", () => {
     const violated = violationsAfter("Stateful", (template) => {
       const [policy] = resourcesOf(template, "AWS::S3::BucketPolicy");
-      policy!.Properties!.PolicyDocument.Statement = policy!.Properties!.PolicyDocument.Statement.filter((statement: { Effect: string }) => statement.Effect !== "Deny");
+      policy!.Properties!.PolicyDocument.Statement = policy!.Properties!.PolicyDocument.Statement.filter(
+        (statement: { Effect: string }) => statement.Effect !== "Deny",
+      );
     });
     expect(violated).toEqual(["registry_bucket_tls_only"]);
   });
@@ -113,7 +129,10 @@ describe("a deliberately broken template", () => {
   it(
     "fails synth when a resource breaks a Control Tower rule without an acknowledgement",
     () => {
-      const app = new App({ outdir: mkdtempSync(join(tmpdir(), "registry-policy-unacknowledged-")), context: { ...cdkContext, env: "dev", "aws:cdk:bundling-stacks": [] } });
+      const app = new App({
+        outdir: mkdtempSync(join(tmpdir(), "registry-policy-unacknowledged-")),
+        context: { ...cdkContext, env: "dev", "aws:cdk:bundling-stacks": [] },
+      });
       outdirs.push(app.outdir);
       buildApp("dev", app);
       // Private, TLS only and encrypted, as cdk-nag asks, but unversioned and unacknowledged: CT.S3.PR.11.

@@ -32,7 +32,9 @@ function synth(envName: string): Synthesized {
   return { ...built, statefulTemplate: Template.fromStack(built.stateful), apiTemplate: Template.fromStack(built.api) };
 }
 
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const key = (partition: string, sort: string) => [
   { AttributeName: partition, KeyType: "HASH" },
@@ -43,7 +45,10 @@ const key = (partition: string, sort: string) => [
 function functionIds(template: Template): Record<FunctionName, string> {
   const lambdas = template.findResources("AWS::Lambda::Function");
   const byDescription = new Map(Object.entries(lambdas).map(([id, r]) => [r.Properties.Description, id]));
-  return Object.fromEntries(Object.entries(FUNCTIONS).map(([name, spec]) => [name, byDescription.get(spec.description)])) as Record<FunctionName, string>;
+  return Object.fromEntries(Object.entries(FUNCTIONS).map(([name, spec]) => [name, byDescription.get(spec.description)])) as Record<
+    FunctionName,
+    string
+  >;
 }
 
 interface PolicyStatementJson {
@@ -55,7 +60,9 @@ interface PolicyStatementJson {
 /** Every IAM statement of the role of function `fnId`. */
 function statementsOf(template: Template, fnId: string): PolicyStatementJson[] {
   const roleRef = template.toJSON().Resources[fnId].Properties.Role["Fn::GetAtt"][0];
-  const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleRef));
+  const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((p) =>
+    p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleRef),
+  );
   return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as PolicyStatementJson[]);
 }
 
@@ -134,10 +141,17 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
 
   it("keeps the artifacts bucket private, encrypted, versioned, logged, without CORS, and aborts stale multipart uploads after 7 days", () => {
     s.statefulTemplate.hasResourceProperties("AWS::S3::Bucket", {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
       VersioningConfiguration: { Status: "Enabled" },
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: "Enabled" })]),
+      },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: Match.anyValue() },
       CorsConfiguration: Match.absent(),
     });
@@ -148,11 +162,17 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     const tlsOnly = s.statefulTemplate.findResources("AWS::S3::BucketPolicy", {
       Properties: {
         PolicyDocument: {
-          Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } })]),
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
         },
       },
     });
-    expect(Object.values(tlsOnly).map((policy) => policy.Properties.Bucket.Ref).sort()).toEqual(buckets.sort());
+    expect(
+      Object.values(tlsOnly)
+        .map((policy) => policy.Properties.Bucket.Ref)
+        .sort(),
+    ).toEqual(buckets.sort());
   });
 
   it("deploys one arm64 Node.js 22 function with active tracing and the environment's settings per FUNCTIONS entry", () => {
@@ -184,7 +204,10 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       expect(actions.includes("dynamodb:Query"), name).toBe(grants.includes("readTable"));
       expect(actions.includes("dynamodb:PutItem"), name).toBe(grants.includes("writeTable"));
       // The store reads item by item and writes in transactions: no batch action is ever sent.
-      expect(actions.filter((action) => action === "dynamodb:Scan" || action.startsWith("dynamodb:Batch") || action.endsWith(":*")), name).toEqual([]);
+      expect(
+        actions.filter((action) => action === "dynamodb:Scan" || action.startsWith("dynamodb:Batch") || action.endsWith(":*")),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -197,7 +220,9 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       const expected: Record<string, string[]> = {
         "MODEL#*": ["dynamodb:GetItem", "dynamodb:Query", ...(grants.includes("writeTable") ? writes : [])].sort(),
         ...(grants.includes("writeArtifactRefs") ? { "ARTIFACT#*": ["dynamodb:GetItem", ...writes].sort() } : {}),
-        ...(keepsIdempotencyRecords ? { IDEMPOTENCY: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] } : {}),
+        ...(keepsIdempotencyRecords
+          ? { IDEMPOTENCY: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] }
+          : {}),
       };
       expect(tableActionsByPartition(s.apiTemplate, ids[name]), name).toEqual(expected);
     }
@@ -215,10 +240,14 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
 
   it("binds roles to principals of the deploying account only", () => {
     const config = getEnvironmentConfig(envName);
-    const variables = Object.values(s.apiTemplate.findResources("AWS::Lambda::Function")).map((fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS);
+    const variables = Object.values(s.apiTemplate.findResources("AWS::Lambda::Function")).map(
+      (fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS,
+    );
     for (const value of variables) {
       const bindings = deployedRoleBindings(value);
-      expect(bindings.map((binding) => binding.pattern)).toEqual(bindings.map(() => expect.stringMatching(new RegExp(`^arn:aws:(sts|iam)::${OWN_ACCOUNT}:`))));
+      expect(bindings.map((binding) => binding.pattern)).toEqual(
+        bindings.map(() => expect.stringMatching(new RegExp(`^arn:aws:(sts|iam)::${OWN_ACCOUNT}:`))),
+      );
       for (const principal of principalsOf(FOREIGN_ACCOUNT)) expect(rolesOf(principal, bindings), principal).toEqual([]);
       // Each placeholder binding still reaches its callers in the deploying account.
       const ownRoles = new Set(principalsOf(OWN_ACCOUNT).flatMap((principal) => rolesOf(principal, bindings)));
@@ -228,14 +257,22 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
 
   it("grants S3 by intent, object-level actions on the bucket's artifacts/sha256/* keys only", () => {
     const ids = functionIds(s.apiTemplate);
-    const s3ActionOf: Record<string, string> = { presignUploads: "s3:PutObject", readArtifacts: "s3:GetObject", deleteArtifacts: "s3:DeleteObject" };
+    const s3ActionOf: Record<string, string> = {
+      presignUploads: "s3:PutObject",
+      readArtifacts: "s3:GetObject",
+      deleteArtifacts: "s3:DeleteObject",
+    };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
-      const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) => [statement.Action].flat().some((action) => action.startsWith("s3:")));
+      const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith("s3:")),
+      );
       const expected = spec.grants.flatMap((grant) => (grant in s3ActionOf ? [s3ActionOf[grant]] : [])).sort();
       expect(s3Statements.flatMap((statement) => [statement.Action].flat()).sort(), name).toEqual(expected);
       for (const statement of s3Statements) {
         // The stateful stack's bucket ARN (imported), then the content-addressed prefix: no bucket-level resource.
-        expect(JSON.stringify(statement.Resource), name).toMatch(/^\{"Fn::Join":\["",\[\{"Fn::ImportValue":"[\w-]+:ExportsOutputFnGetAttArtifacts[0-9A-F]+Arn\w*"\},"\/artifacts\/sha256\/\*"\]\]\}$/);
+        expect(JSON.stringify(statement.Resource), name).toMatch(
+          /^\{"Fn::Join":\["",\[\{"Fn::ImportValue":"[\w-]+:ExportsOutputFnGetAttArtifacts[0-9A-F]+Arn\w*"\},"\/artifacts\/sha256\/\*"\]\]\}$/,
+        );
       }
     }
     expect(FUNCTIONS.catalog.grants).toEqual(expect.arrayContaining(["presignUploads", "readArtifacts"]));
@@ -247,7 +284,12 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       Description: FUNCTIONS.artifacts.description,
       MemorySize: 1769,
       Timeout: 900,
-      Environment: { Variables: Match.objectLike({ UPLOAD_URL_EXPIRY_SECONDS: String(artifacts.uploadUrlExpirySeconds), MAX_ARTIFACT_BYTES: String(artifacts.maxArtifactBytes) }) },
+      Environment: {
+        Variables: Match.objectLike({
+          UPLOAD_URL_EXPIRY_SECONDS: String(artifacts.uploadUrlExpirySeconds),
+          MAX_ARTIFACT_BYTES: String(artifacts.maxArtifactBytes),
+        }),
+      },
     });
   });
 
@@ -288,7 +330,9 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
   it("leaves no unacknowledged cdk-nag AwsSolutions finding, error or warning", () => {
     // cdk-nag 3 reports through CDK policy validation, not annotations; validateScope returns the same findings.
     const report = new AwsSolutionsChecks().validateScope(s.app);
-    const findings = report.violations.map((v) => `${v.ruleName} (${v.severity}): ${v.violatingResources.map((r) => r.constructPath).join(", ")}`);
+    const findings = report.violations.map(
+      (v) => `${v.ruleName} (${v.severity}): ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
+    );
     expect(findings).toEqual([]);
     for (const stack of [s.stateful, s.api] as Stack[]) {
       expect(Annotations.fromStack(stack).findError("*", Match.anyValue())).toEqual([]);
@@ -316,7 +360,13 @@ describe("the artifacts bucket with browser uploads turned on", () => {
       VersioningConfiguration: { Status: "Enabled" },
       CorsConfiguration: {
         CorsRules: [
-          { AllowedMethods: ["PUT"], AllowedOrigins: ["https://ml.example.com"], AllowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"], ExposedHeaders: ["ETag"], MaxAge: 3600 },
+          {
+            AllowedMethods: ["PUT"],
+            AllowedOrigins: ["https://ml.example.com"],
+            AllowedHeaders: ["content-type", "x-amz-checksum-sha256", "if-none-match"],
+            ExposedHeaders: ["ETag"],
+            MaxAge: 3600,
+          },
         ],
       },
     });
@@ -347,9 +397,17 @@ describe("role bindings", () => {
     const env = { account: config.account, region: config.region };
     const stateful = new StatefulStack(app, "Stateful", { env, config });
 
-    const api = new ApiStack(app, "Api", { env, config, table: stateful.table, artifactsBucket: stateful.artifactsBucket, alarmTopic: stateful.alarmTopic });
+    const api = new ApiStack(app, "Api", {
+      env,
+      config,
+      table: stateful.table,
+      artifactsBucket: stateful.artifactsBucket,
+      alarmTopic: stateful.alarmTopic,
+    });
 
-    const values = Object.values(Template.fromStack(api).findResources("AWS::Lambda::Function")).map((fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS);
+    const values = Object.values(Template.fromStack(api).findResources("AWS::Lambda::Function")).map(
+      (fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS,
+    );
     const bindings = JSON.parse(values[0]);
     expect(new Set(values).size).toBe(1);
     const admin = (account: string) => `arn:aws:sts::${account}:assumed-role/ModelRegistryAdmin/alice`;

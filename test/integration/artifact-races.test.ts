@@ -28,7 +28,12 @@ const ci = roleCaller("training-ci", "req-race");
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
 
 const declare = (name: string, bytes: Buffer, sizeBytes = bytes.length) =>
-  registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes, sha256: sha256(bytes) } }), ci);
+  registerVersion(
+    registry.deps,
+    name,
+    registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes, sha256: sha256(bytes) } }),
+    ci,
+  );
 
 const complete = (deps: ArtifactDeps, name: string, version = 1) => completeUpload(deps, name, { number: version }, undefined, ci);
 
@@ -108,11 +113,15 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
       const bytes = randomBytes(64 * 1024 + round);
       const { good, bad } = await sameDigestTwoSizes(bytes);
 
-      const [goodOutcome, badOutcome] = await Promise.all([complete(registry.deps, good).catch((e: unknown) => e), complete(registry.deps, bad)]);
+      const [goodOutcome, badOutcome] = await Promise.all([
+        complete(registry.deps, good).catch((e: unknown) => e),
+        complete(registry.deps, bad),
+      ]);
 
       expect(badOutcome.status).toBe("FAILED");
       // Told to upload again: the bytes were being removed when it verified (UploadConflict), or already gone when it looked (UploadIncomplete).
-      if (goodOutcome instanceof UploadConflictError || goodOutcome instanceof UploadIncompleteError) expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
+      if (goodOutcome instanceof UploadConflictError || goodOutcome instanceof UploadIncompleteError)
+        expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
       else expect(goodOutcome).toMatchObject({ status: "READY" });
       expect(await storedDigest(bytes), `round ${round}`).toBe(sha256(bytes));
     }
@@ -151,7 +160,9 @@ describe("a failed completion whose object was replaced after it hashed it", () 
 describe("a deletion claim left by a completion that died", () => {
   /** Leaves a claim on the bytes' reference as a completion that died after committing it would. */
   async function claimLeftBehind(bytes: Buffer, until: Date): Promise<void> {
-    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }));
+    const dynamo = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
+    );
     await dynamo.send(
       new UpdateCommand({
         TableName: registry.config.tableName,
@@ -191,7 +202,8 @@ describe("deleting the last reference racing a new upload of the same bytes", ()
       delete: async (key: string) => {
         const registered = await declare(fresh, bytes);
         // The object is still there: S3 refuses this PUT (If-None-Match), s3rver stores the same bytes again.
-        if (registered.upload?.method === "PUT") await fetch(registered.upload.url, { method: "PUT", headers: registered.upload.headers, body: bytes });
+        if (registered.upload?.method === "PUT")
+          await fetch(registered.upload.url, { method: "PUT", headers: registered.upload.headers, body: bytes });
         freshOutcome = await complete(registry.deps, fresh).catch((error: unknown) => error);
         return registry.deps.artifacts.delete(key);
       },
@@ -199,7 +211,8 @@ describe("deleting the last reference racing a new upload of the same bytes", ()
 
     expect(await deleteVersion(deleting, old, { number: 1 }, ci)).toMatchObject({ deleted: true, artifactDeleted: true });
 
-    if (freshOutcome instanceof UploadConflictError) expect(await uploadAgainAndComplete(fresh, 1, bytes)).toMatchObject({ status: "READY" });
+    if (freshOutcome instanceof UploadConflictError)
+      expect(await uploadAgainAndComplete(fresh, 1, bytes)).toMatchObject({ status: "READY" });
     else expect(freshOutcome).toMatchObject({ status: "READY" });
     expect(await storedDigest(bytes)).toBe(sha256(bytes));
   });

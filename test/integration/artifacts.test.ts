@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
 import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import { registerVersionBody } from "../../shared/schemas/version";
@@ -29,7 +29,12 @@ beforeAll(async () => {
 });
 
 const register = (name: string, bytes: Buffer, extra: Record<string, unknown> = {}) =>
-  registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename, sizeBytes: bytes.length, sha256: sha256(bytes), ...extra }, metrics: { auc: 0.91 } }), ci);
+  registerVersion(
+    registry.deps,
+    name,
+    registerVersionBody.parse({ artifact: { filename, sizeBytes: bytes.length, sha256: sha256(bytes), ...extra }, metrics: { auc: 0.91 } }),
+    ci,
+  );
 
 async function uploadSingle(name: string, bytes: Buffer) {
   const registered = await register(name, bytes);
@@ -39,10 +44,13 @@ async function uploadSingle(name: string, bytes: Buffer) {
 
 /** Bytes stored under the declared key without the upload URL (whose signed checksum S3 and the local S3 front refuse them with): the registry's own verification must catch them. */
 const storeWithoutTheUrl = (declared: Buffer, bytes: Buffer) =>
-  createS3Client(registry.config).send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: bytes }));
+  createS3Client(registry.config).send(
+    new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: bytes }),
+  );
 const objectExists = async (hex: string) => (await registry.deps.artifacts.head(artifactObjectKey(hex))) !== undefined;
 const refOf = async (hex: string) => (await registry.items()).find((item) => item.pk === `ARTIFACT#${hex}`);
-const historyOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
+const historyOf = async (name: string) =>
+  (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
 
 describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
   it("takes a single PUT to READY, records it in history, and serves the same bytes back", async () => {
@@ -50,7 +58,15 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const bytes = randomBytes(3 * MiB);
 
     const registered = await register(name, bytes);
-    expect(registered).toMatchObject({ version: 1, status: "PENDING_UPLOAD", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, uri: `s3://${registry.config.bucketName}/artifacts/sha256/${sha256(bytes)}` } });
+    expect(registered).toMatchObject({
+      version: 1,
+      status: "PENDING_UPLOAD",
+      artifact: {
+        sha256: sha256(bytes),
+        sizeBytes: bytes.length,
+        uri: `s3://${registry.config.bucketName}/artifacts/sha256/${sha256(bytes)}`,
+      },
+    });
     const upload = singlePut(registered.upload);
     expect(upload.headers["x-amz-checksum-sha256"]).toBe(createHash("sha256").update(bytes).digest("base64"));
     await putBytes(upload, bytes);
@@ -60,7 +76,10 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     expect(await getVersion(registry.deps, name, { number: 1 })).toEqual(completed);
     const history = await historyOf(name);
     expect(history.map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
-    expect(history[2]).toMatchObject({ version: 1, artifact: { uri: completed.artifact?.uri, sha256: sha256(bytes), sizeBytes: bytes.length } });
+    expect(history[2]).toMatchObject({
+      version: 1,
+      artifact: { uri: completed.artifact?.uri, sha256: sha256(bytes), sizeBytes: bytes.length },
+    });
     expect(await refOf(sha256(bytes))).toMatchObject({ refCount: 1, sizeBytes: bytes.length, verifiedAt: expect.any(String) });
 
     const download = await getArtifactDownload(registry.deps, name, { number: 1 });
@@ -110,8 +129,18 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const fresh = await requestPartUrls(registry.deps, name, { number: 1 }, { parts: [digests[0]!, digests[2]!] }, ci);
     if (fresh.method !== "MULTIPART") throw new Error("expected part URLs");
     expect(fresh.uploadId).toBe(upload.uploadId);
-    const etags = [await putBytes(fresh.parts[0]!, parts[0]!), await putBytes(upload.parts[1]!, parts[1]!), await putBytes(fresh.parts[1]!, parts[2]!)];
-    const completed = await completeUpload(registry.deps, name, { number: 1 }, { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }, ci);
+    const etags = [
+      await putBytes(fresh.parts[0]!, parts[0]!),
+      await putBytes(upload.parts[1]!, parts[1]!),
+      await putBytes(fresh.parts[1]!, parts[2]!),
+    ];
+    const completed = await completeUpload(
+      registry.deps,
+      name,
+      { number: 1 },
+      { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
+      ci,
+    );
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, partCount: 3 } });
     const download = await getArtifactDownload(registry.deps, name, { number: 1 });
@@ -128,17 +157,29 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
     expect(failed.status).toBe("FAILED");
-    expect(failed.artifact?.failureReason).toBe(`sha256 mismatch: the stored bytes hash to ${sha256(other)}, ${sha256(declared)} was declared`);
-    expect((await historyOf(name)).at(-1)).toMatchObject({ action: "VERSION_FAILED", version: 1, reason: failed.artifact?.failureReason, artifact: { sha256: sha256(declared) } });
+    expect(failed.artifact?.failureReason).toBe(
+      `sha256 mismatch: the stored bytes hash to ${sha256(other)}, ${sha256(declared)} was declared`,
+    );
+    expect((await historyOf(name)).at(-1)).toMatchObject({
+      action: "VERSION_FAILED",
+      version: 1,
+      reason: failed.artifact?.failureReason,
+      artifact: { sha256: sha256(declared) },
+    });
     expect(await objectExists(sha256(declared))).toBe(false);
-    await expect(transitionVersion(registry.deps, name, { number: 1 }, { to: "Staging", reason: "try", archiveExisting: false }, ci)).rejects.toMatchObject({ code: "VersionNotReady", status: 409 });
+    await expect(
+      transitionVersion(registry.deps, name, { number: 1 }, { to: "Staging", reason: "try", archiveExisting: false }, ci),
+    ).rejects.toMatchObject({ code: "VersionNotReady", status: 409 });
     await expect(getArtifactDownload(registry.deps, name, { number: 1 })).rejects.toMatchObject({ code: "VersionNotReady" });
     expect((await getVersion(registry.deps, name, { number: 1 })).stage).toBe("None");
 
     const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);
     expect(restarted.status).toBe("PENDING_UPLOAD");
     expect(restarted.artifact?.failureReason).toBeUndefined();
-    expect((await historyOf(name)).at(-1)).toMatchObject({ action: "VERSION_UPDATED", changes: { status: { from: "FAILED", to: "PENDING_UPLOAD" } } });
+    expect((await historyOf(name)).at(-1)).toMatchObject({
+      action: "VERSION_UPDATED",
+      changes: { status: { from: "FAILED", to: "PENDING_UPLOAD" } },
+    });
     await putBytes(singlePut(restarted.upload), declared);
     expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
   });
@@ -172,7 +213,8 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const [a, b] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_scorer")];
     await uploadSingle(a, bytes);
     await register(b, bytes);
-    for (const name of [a, b]) await transitionVersion(registry.deps, name, { number: 1 }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
+    for (const name of [a, b])
+      await transitionVersion(registry.deps, name, { number: 1 }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
 
     const firstDeleted = await deleteVersion(registry.deps, a, { number: 1 }, ci);
 
@@ -211,42 +253,73 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
 });
 
 describe("bad artifact requests get a clear 4xx and change nothing", () => {
-  const decoded = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? "{}") as { error: { code: string; message: string } };
+  const decoded = (response: APIGatewayProxyStructuredResultV2) =>
+    JSON.parse(response.body ?? "{}") as { error: { code: string; message: string } };
   const valid = { filename, sizeBytes: 1000, sha256: "a".repeat(64) };
   let name: string;
-  let sourceVersion: number;
-  let singleVersion: number;
-  let multipartVersion: number;
+  /** The versions the cases refer to: one without an artifact, one single-PUT and one multipart upload in progress. */
+  type Uploaded = "source" | "single" | "multipart";
+  const versions: Record<Uploaded, number> = { source: 0, single: 0, multipart: 0 };
 
   beforeAll(async () => {
     name = uniqueModelName("fraud_detector");
-    sourceVersion = (await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://elsewhere/model" }), ci)).version;
-    singleVersion = (await register(name, randomBytes(1000))).version;
-    multipartVersion = (await register(name, randomBytes(65 * MiB), { partSizeBytes: 24 * MiB })).version;
+    versions.source = (
+      await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://elsewhere/model" }), ci)
+    ).version;
+    versions.single = (await register(name, randomBytes(1000))).version;
+    versions.multipart = (await register(name, randomBytes(65 * MiB), { partSizeBytes: 24 * MiB })).version;
   });
 
-  const registration = (artifact: Record<string, unknown>) => ({ routeKey: "POST /models/{name}/versions", body: { artifact: { ...valid, ...artifact } } });
+  const registration = (artifact: Record<string, unknown>) => ({
+    routeKey: "POST /models/{name}/versions",
+    body: { artifact: { ...valid, ...artifact } },
+  });
+  const parts = (which: Uploaded, partNumber: number) => () => ({
+    routeKey: "POST /models/{name}/versions/{v}/artifact/parts",
+    v: versions[which],
+    body: { parts: [{ partNumber, sha256: "b".repeat(64) }] },
+  });
+  const completion = (which: Uploaded, body?: unknown) => () => ({
+    routeKey: "POST /models/{name}/versions/{v}/artifact/complete",
+    v: versions[which],
+    body,
+  });
+  const etags = (partNumbers: number[]) => ({ parts: partNumbers.map((partNumber) => ({ partNumber, etag: "e" })) });
+  const on = (routeKey: string, which: Uploaded) => () => ({ routeKey, v: versions[which] });
   const cases = [
-    { name: "an artifact of 0 bytes", request: () => registration({ sizeBytes: 0 }), status: 400, code: "ValidationError" },
-    { name: "an artifact above MAX_ARTIFACT_BYTES", request: () => registration({ sizeBytes: GiB + 1 }), status: 400, code: "ValidationError" },
-    { name: "a sha256 of 63 hex characters", request: () => registration({ sha256: "a".repeat(63) }), status: 400, code: "ValidationError" },
-    { name: "an uppercase sha256", request: () => registration({ sha256: "A".repeat(64) }), status: 400, code: "ValidationError" },
-    { name: "a file name with a path", request: () => registration({ filename: "models/model.bin" }), status: 400, code: "ValidationError" },
-    { name: "a file name with ..", request: () => registration({ filename: "..model" }), status: 400, code: "ValidationError" },
-    { name: "both source and artifact", request: () => ({ routeKey: "POST /models/{name}/versions", body: { source: "s3://x", artifact: valid } }), status: 400, code: "ValidationError" },
-    { name: "parts for a single-PUT upload at registration", request: () => registration({ parts: [{ partNumber: 1, sha256: "b".repeat(64) }] }), status: 400, code: "ValidationError" },
-    { name: "a part size S3 refuses", request: () => registration({ sizeBytes: 100 * MiB, partSizeBytes: MiB }), status: 400, code: "ValidationError" },
-    { name: "parts for a single-PUT upload", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", v: singleVersion, body: { parts: [{ partNumber: 1, sha256: "b".repeat(64) }] } }), status: 400, code: "ValidationError" },
-    { name: "a part beyond the upload's part count", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", v: multipartVersion, body: { parts: [{ partNumber: 4, sha256: "b".repeat(64) }] } }), status: 400, code: "ValidationError" },
-    { name: "completing with a missing part", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [{ partNumber: 1, etag: "a" }, { partNumber: 2, etag: "b" }] } }), status: 400, code: "ValidationError" },
-    { name: "completing with a duplicate part", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [1, 2, 2, 3].map((partNumber) => ({ partNumber, etag: "e" })) } }), status: 400, code: "ValidationError" },
-    { name: "completing with parts never declared", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: multipartVersion, body: { parts: [1, 2, 3].map((partNumber) => ({ partNumber, etag: "e" })) } }), status: 409, code: "UploadIncomplete" },
-    { name: "completing before anything was uploaded", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: singleVersion }), status: 409, code: "UploadIncomplete" },
-    { name: "completing parts of a single-PUT upload", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: singleVersion, body: { parts: [{ partNumber: 1, etag: "e" }] } }), status: 400, code: "ValidationError" },
-    { name: "completing a version that has no artifact", request: () => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", v: sourceVersion }), status: 404, code: "ArtifactNotFound" },
-    { name: "downloading a version that has no artifact", request: () => ({ routeKey: "GET /models/{name}/versions/{v}/artifact", v: sourceVersion }), status: 404, code: "ArtifactNotFound" },
-    { name: "downloading a version still uploading", request: () => ({ routeKey: "GET /models/{name}/versions/{v}/artifact", v: singleVersion }), status: 409, code: "VersionNotReady" },
-    { name: "deleting a version outside Archived", request: () => ({ routeKey: "DELETE /models/{name}/versions/{v}", v: sourceVersion }), status: 409, code: "VersionInUse" },
+    refusal("an artifact of 0 bytes", () => registration({ sizeBytes: 0 })),
+    refusal("an artifact above MAX_ARTIFACT_BYTES", () => registration({ sizeBytes: GiB + 1 })),
+    refusal("a sha256 of 63 hex characters", () => registration({ sha256: "a".repeat(63) })),
+    refusal("an uppercase sha256", () => registration({ sha256: "A".repeat(64) })),
+    refusal("a file name with a path", () => registration({ filename: "models/model.bin" })),
+    refusal("a file name with ..", () => registration({ filename: "..model" })),
+    refusal("both source and artifact", () => ({ routeKey: "POST /models/{name}/versions", body: { source: "s3://x", artifact: valid } })),
+    refusal("parts for a single-PUT upload at registration", () => registration({ parts: [{ partNumber: 1, sha256: "b".repeat(64) }] })),
+    refusal("a part size S3 refuses", () => registration({ sizeBytes: 100 * MiB, partSizeBytes: MiB })),
+    refusal("parts for a single-PUT upload", parts("single", 1)),
+    refusal("a part beyond the upload's part count", parts("multipart", 4)),
+    refusal(
+      "completing with a missing part",
+      completion("multipart", {
+        parts: [
+          { partNumber: 1, etag: "a" },
+          { partNumber: 2, etag: "b" },
+        ],
+      }),
+    ),
+    refusal("completing with a duplicate part", completion("multipart", etags([1, 2, 2, 3]))),
+    refusal("completing with parts never declared", completion("multipart", etags([1, 2, 3])), 409, "UploadIncomplete"),
+    refusal("completing before anything was uploaded", completion("single"), 409, "UploadIncomplete"),
+    refusal("completing parts of a single-PUT upload", completion("single", etags([1]))),
+    refusal("completing a version that has no artifact", completion("source"), 404, "ArtifactNotFound"),
+    refusal(
+      "downloading a version that has no artifact",
+      on("GET /models/{name}/versions/{v}/artifact", "source"),
+      404,
+      "ArtifactNotFound",
+    ),
+    refusal("downloading a version still uploading", on("GET /models/{name}/versions/{v}/artifact", "single"), 409, "VersionNotReady"),
+    refusal("deleting a version outside Archived", on("DELETE /models/{name}/versions/{v}", "source"), 409, "VersionInUse"),
   ];
 
   it.each(cases)("answers $status $code to $name", async ({ request, status, code }) => {
@@ -254,7 +327,11 @@ describe("bad artifact requests get a clear 4xx and change nothing", () => {
     const event = apiEvent({ routeKey, pathParameters: { name, ...(v ? { v: String(v) } : {}) }, body });
     const before = await registry.items();
 
-    const handler = routeKey.startsWith("GET") ? downloads : routeKey.startsWith("POST /models/{name}/versions") && !v ? catalog : artifacts;
+    const handler = routeKey.startsWith("GET")
+      ? downloads
+      : routeKey.startsWith("POST /models/{name}/versions") && !v
+        ? catalog
+        : artifacts;
     const response = await handler(event, lambdaContext);
 
     expect(response.statusCode, response.body).toBe(status);

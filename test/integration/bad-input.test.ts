@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiEvent, lambdaContext } from "../support/fixtures";
+import { apiEvent, lambdaContext, refusal } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 
 const registry = useTestRegistry();
@@ -10,36 +10,69 @@ let lifecycle: ApiHandler;
 
 beforeAll(async () => {
   ({ catalog, query, lifecycle } = await loadHandlers(registry, "catalog", "query", "lifecycle"));
-  const seeded = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://models/fraud/1" } }), lambdaContext);
+  const seeded = await catalog(
+    apiEvent({
+      routeKey: "POST /models/{name}/versions",
+      pathParameters: { name: "fraud_detector" },
+      body: { source: "s3://models/fraud/1" },
+    }),
+    lambdaContext,
+  );
   expect(seeded.statusCode).toBe(201);
 });
 
-const register = (body: unknown, name = "fraud_detector") => apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body });
-const decoded = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? "{}") as { error: { code: string; message: string; details?: unknown; requestId?: string } };
+const register = (body: unknown, name = "fraud_detector") =>
+  apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body });
+const decoded = (response: APIGatewayProxyStructuredResultV2) =>
+  JSON.parse(response.body ?? "{}") as { error: { code: string; message: string; details?: unknown; requestId?: string } };
+
+const rawRegister = (rawBody: string) =>
+  apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, rawBody });
+const createModel = (body: unknown) => apiEvent({ routeKey: "POST /models", body });
+const editModel = (name: string, body: unknown) => apiEvent({ routeKey: "PATCH /models/{name}", pathParameters: { name }, body });
 
 const badWrites = [
-  { name: "malformed JSON", event: apiEvent({ routeKey: "POST /models", rawBody: '{"name": "fraud_detector",' }), status: 400, code: "ValidationError" },
-  { name: "a missing body", event: apiEvent({ routeKey: "POST /models" }), status: 400, code: "ValidationError" },
-  { name: "a metric that is a string", event: register({ source: "s3://m", metrics: { auc: "high" } }), status: 400, code: "ValidationError" },
-  { name: "a NaN metric (not JSON)", event: apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, rawBody: '{"source":"s3://m","metrics":{"auc":NaN}}' }), status: 400, code: "ValidationError" },
-  { name: "an infinite metric (1e999)", event: apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, rawBody: '{"source":"s3://m","metrics":{"auc":1e999}}' }), status: 400, code: "ValidationError" },
-  { name: "features that are not a list", event: register({ source: "s3://m", features: "amount" }), status: 400, code: "ValidationError" },
-  { name: "an unknown field", event: register({ source: "s3://m", metric: { auc: 0.9 } }), status: 400, code: "ValidationError" },
-  { name: "both semver and bump", event: register({ source: "s3://m", semver: "1.0.0", bump: "minor" }), status: 400, code: "ValidationError" },
-  { name: "a parent version that does not exist", event: register({ source: "s3://m", lineage: { parentVersions: [7] } }), status: 400, code: "ValidationError" },
-  { name: "65 KiB of metadata", event: register({ source: "s3://m", description: "d", params: { blob: "x".repeat(4000) }, features: Array.from({ length: 300 }, (_, i) => `${"f".repeat(220)}${i}`) }), status: 413, code: "PayloadTooLarge" },
-  { name: "a name with a slash", event: apiEvent({ routeKey: "POST /models", body: { name: "fraud/detector" } }), status: 400, code: "ValidationError" },
-  { name: "a name with ..", event: register({ source: "s3://m" }, "fraud..detector"), status: 400, code: "ValidationError" },
-  { name: "a versioned name under the strict naming policy", event: apiEvent({ routeKey: "POST /models", body: { name: "fraud_detector_v2" } }), status: 400, code: "ValidationError" },
-  { name: "an existing model", event: apiEvent({ routeKey: "POST /models", body: { name: "fraud_detector" } }), status: 409, code: "ModelAlreadyExists" },
-  { name: "an edit of an unknown model", event: apiEvent({ routeKey: "PATCH /models/{name}", pathParameters: { name: "churn_predictor" }, body: { description: "x" } }), status: 404, code: "ModelNotFound" },
-  { name: "an edit of an unknown version", event: apiEvent({ routeKey: "PATCH /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "9" }, body: { tags: { a: "b" } } }), status: 404, code: "VersionNotFound" },
-  { name: "an empty edit", event: apiEvent({ routeKey: "PATCH /models/{name}", pathParameters: { name: "fraud_detector" }, body: {} }), status: 400, code: "ValidationError" },
-  { name: "51 tags", event: apiEvent({ routeKey: "PATCH /models/{name}", pathParameters: { name: "fraud_detector" }, body: { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) } }), status: 400, code: "ValidationError" },
+  refusal("malformed JSON", apiEvent({ routeKey: "POST /models", rawBody: '{"name": "fraud_detector",' })),
+  refusal("a missing body", apiEvent({ routeKey: "POST /models" })),
+  refusal("a metric that is a string", register({ source: "s3://m", metrics: { auc: "high" } })),
+  refusal("a NaN metric (not JSON)", rawRegister('{"source":"s3://m","metrics":{"auc":NaN}}')),
+  refusal("an infinite metric (1e999)", rawRegister('{"source":"s3://m","metrics":{"auc":1e999}}')),
+  refusal("features that are not a list", register({ source: "s3://m", features: "amount" })),
+  refusal("an unknown field", register({ source: "s3://m", metric: { auc: 0.9 } })),
+  refusal("both semver and bump", register({ source: "s3://m", semver: "1.0.0", bump: "minor" })),
+  refusal("a parent version that does not exist", register({ source: "s3://m", lineage: { parentVersions: [7] } })),
+  refusal(
+    "65 KiB of metadata",
+    register({
+      source: "s3://m",
+      description: "d",
+      params: { blob: "x".repeat(4000) },
+      features: Array.from({ length: 300 }, (_, i) => `${"f".repeat(220)}${i}`),
+    }),
+    413,
+    "PayloadTooLarge",
+  ),
+  refusal("a name with a slash", createModel({ name: "fraud/detector" })),
+  refusal("a name with ..", register({ source: "s3://m" }, "fraud..detector")),
+  refusal("a versioned name under the strict naming policy", createModel({ name: "fraud_detector_v2" })),
+  refusal("an existing model", createModel({ name: "fraud_detector" }), 409, "ModelAlreadyExists"),
+  refusal("an edit of an unknown model", editModel("churn_predictor", { description: "x" }), 404, "ModelNotFound"),
+  refusal(
+    "an edit of an unknown version",
+    apiEvent({
+      routeKey: "PATCH /models/{name}/versions/{v}",
+      pathParameters: { name: "fraud_detector", v: "9" },
+      body: { tags: { a: "b" } },
+    }),
+    404,
+    "VersionNotFound",
+  ),
+  refusal("an empty edit", editModel("fraud_detector", {})),
+  refusal("51 tags", editModel("fraud_detector", { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) })),
 ];
 
 describe("bad writes get a clear 4xx and change nothing", () => {
-  it.each(badWrites)("answers $status $code to $name", async ({ event, status, code }) => {
+  it.each(badWrites)("answers $status $code to $name", async ({ request: event, status, code }) => {
     const before = await registry.items();
 
     const response = await catalog(event, lambdaContext);
@@ -60,7 +93,10 @@ describe("bad writes get a clear 4xx and change nothing", () => {
     const before = await registry.items();
     const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`tag-${i}`, "v".repeat(200)]));
 
-    const response = await catalog(apiEvent({ routeKey: "PATCH /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: version }, body: { tags } }), lambdaContext);
+    const response = await catalog(
+      apiEvent({ routeKey: "PATCH /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: version }, body: { tags } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(413);
     expect(decoded(response).error.code).toBe("PayloadTooLarge");
@@ -80,24 +116,51 @@ describe("bad writes get a clear 4xx and change nothing", () => {
   });
 });
 
+const listVersions = (queryStringParameters: Record<string, string>) =>
+  apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters });
+const listModels = (queryStringParameters: Record<string, string>) => apiEvent({ routeKey: "GET /models", queryStringParameters });
+const getVersion = (name: string, v: string) => apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name, v } });
+
 const badReads = [
-  { name: "an unknown stage filter", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { stage: "Prod" } }), status: 400, code: "ValidationError" },
-  { name: "a non-numeric metric bound", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { "minMetric.auc": "high" } }), status: 400, code: "ValidationError" },
-  { name: "an unknown query parameter", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { stgae: "Staging" } }), status: 400, code: "ValidationError" },
-  { name: "a forged cursor", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "bm90LWEtY3Vyc29y" } }), status: 400, code: "ValidationError" },
-  { name: "a cursor naming no key of this listing", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsiYSI6ImIifX0" } }), status: 400, code: "ValidationError" },
-  { name: "a cursor with an empty key", event: apiEvent({ routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Production" }, queryStringParameters: { cursor: "eyJzIjoic3RhZ2U6UHJvZHVjdGlvbiIsImsiOnt9fQ" } }), status: 400, code: "ValidationError" },
-  { name: "a cursor into another partition", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsicGsiOiJNT0RFTCN4Iiwic2siOiJNT0RFTCIsImdzaTFwayI6Ik9USEVSIiwiZ3NpMXNrIjoieCJ9fQ" } }), status: 400, code: "ValidationError" },
-  { name: "more than 20 filters", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`tag.k${i}`, "v"])) }), status: 400, code: "ValidationError" },
-  { name: "a limit of 0", event: apiEvent({ routeKey: "GET /models", queryStringParameters: { limit: "0" } }), status: 400, code: "ValidationError" },
-  { name: "an unknown model", event: apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "churn_predictor" } }), status: 404, code: "ModelNotFound" },
-  { name: "versions of an unknown model", event: apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "churn_predictor" } }), status: 404, code: "ModelNotFound" },
-  { name: "an unknown version", event: apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "v9.9.9" } }), status: 404, code: "VersionNotFound" },
-  { name: "a version that is neither number nor semver", event: apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "0" } }), status: 400, code: "ValidationError" },
+  refusal("an unknown stage filter", listVersions({ stage: "Prod" })),
+  refusal("a non-numeric metric bound", listVersions({ "minMetric.auc": "high" })),
+  refusal("an unknown query parameter", listVersions({ stgae: "Staging" })),
+  refusal("a forged cursor", listModels({ cursor: "bm90LWEtY3Vyc29y" })),
+  refusal("a cursor naming no key of this listing", listModels({ cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsiYSI6ImIifX0" })),
+  refusal(
+    "a cursor with an empty key",
+    apiEvent({
+      routeKey: "GET /stages/{stage}/versions",
+      pathParameters: { stage: "Production" },
+      queryStringParameters: { cursor: "eyJzIjoic3RhZ2U6UHJvZHVjdGlvbiIsImsiOnt9fQ" },
+    }),
+  ),
+  refusal(
+    "a cursor into another partition",
+    listModels({
+      cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsicGsiOiJNT0RFTCN4Iiwic2siOiJNT0RFTCIsImdzaTFwayI6Ik9USEVSIiwiZ3NpMXNrIjoieCJ9fQ",
+    }),
+  ),
+  refusal("more than 20 filters", listVersions(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`tag.k${i}`, "v"])))),
+  refusal("a limit of 0", listModels({ limit: "0" })),
+  refusal(
+    "an unknown model",
+    apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "churn_predictor" } }),
+    404,
+    "ModelNotFound",
+  ),
+  refusal(
+    "versions of an unknown model",
+    apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "churn_predictor" } }),
+    404,
+    "ModelNotFound",
+  ),
+  refusal("an unknown version", getVersion("fraud_detector", "v9.9.9"), 404, "VersionNotFound"),
+  refusal("a version that is neither number nor semver", getVersion("fraud_detector", "0")),
 ];
 
 describe("bad reads get a clear 4xx", () => {
-  it.each(badReads)("answers $status $code to $name", async ({ event, status, code }) => {
+  it.each(badReads)("answers $status $code to $name", async ({ request: event, status, code }) => {
     const response = await query(event, lambdaContext);
 
     expect(response.statusCode).toBe(status);
@@ -110,13 +173,27 @@ const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-2
 
 describe("numbers the store cannot hold are refused at the edge", () => {
   const numberedWrites = NUMBERS_OUT_OF_RANGE.flatMap((n) => [
-    { name: `a metric of ${n}`, field: "body.metrics.auc", handler: () => catalog, event: register({ source: "s3://m", metrics: { auc: n } }) },
-    { name: `a param of ${n}`, field: "body.params.depth", handler: () => catalog, event: register({ source: "s3://m", params: { depth: n } }) },
+    {
+      name: `a metric of ${n}`,
+      field: "body.metrics.auc",
+      handler: () => catalog,
+      event: register({ source: "s3://m", metrics: { auc: n } }),
+    },
+    {
+      name: `a param of ${n}`,
+      field: "body.params.depth",
+      handler: () => catalog,
+      event: register({ source: "s3://m", params: { depth: n } }),
+    },
     {
       name: `a policy bound of ${n}`,
       field: "body.Production.minMetrics.auc",
       handler: () => lifecycle,
-      event: apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: "fraud_detector" }, body: { Production: { minMetrics: { auc: n } } } }),
+      event: apiEvent({
+        routeKey: "PUT /models/{name}/policy",
+        pathParameters: { name: "fraud_detector" },
+        body: { Production: { minMetrics: { auc: n } } },
+      }),
     },
   ]);
 
@@ -127,16 +204,31 @@ describe("numbers the store cannot hold are refused at the edge", () => {
 
     expect(response.statusCode).toBe(400);
     const { error } = decoded(response);
-    expect(error.details).toEqual([{ path: field, message: expect.stringContaining("from -9007199254740991 to 9007199254740991, and 0 or at least 1e-130 in magnitude") }]);
+    expect(error.details).toEqual([
+      {
+        path: field,
+        message: expect.stringContaining("from -9007199254740991 to 9007199254740991, and 0 or at least 1e-130 in magnitude"),
+      },
+    ]);
     expect(await registry.items()).toEqual(before);
   });
 
-  it.each(["1e21", "9007199254740994", "-1e308", "1e-200", "0x10", " 5"])("answers 400 naming the filter to minMetric.auc=%s", async (bound) => {
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}/versions", pathParameters: { name: "fraud_detector" }, queryStringParameters: { "minMetric.auc": bound } }), lambdaContext);
+  it.each(["1e21", "9007199254740994", "-1e308", "1e-200", "0x10", " 5"])(
+    "answers 400 naming the filter to minMetric.auc=%s",
+    async (bound) => {
+      const response = await query(
+        apiEvent({
+          routeKey: "GET /models/{name}/versions",
+          pathParameters: { name: "fraud_detector" },
+          queryStringParameters: { "minMetric.auc": bound },
+        }),
+        lambdaContext,
+      );
 
-    expect(response.statusCode).toBe(400);
-    expect(decoded(response).error.details).toEqual([{ path: "query.minMetric.auc", message: expect.any(String) }]);
-  });
+      expect(response.statusCode).toBe(400);
+      expect(decoded(response).error.details).toEqual([{ path: "query.minMetric.auc", message: expect.any(String) }]);
+    },
+  );
 });
 
 describe("forged cursors that keep the listing's scope but bend its key are 400s", () => {
@@ -151,11 +243,37 @@ describe("forged cursors that keep the listing's scope but bend its key are 400s
     readonly sortPrefix?: boolean;
   }
   const listings: Listing[] = [
-    { name: "history", routeKey: "GET /models/{name}/history", pathParameters: { name: "fraud_detector" }, scope: "history:fraud_detector:", key: { pk: "MODEL#fraud_detector" }, sortPrefix: true },
+    {
+      name: "history",
+      routeKey: "GET /models/{name}/history",
+      pathParameters: { name: "fraud_detector" },
+      scope: "history:fraud_detector:",
+      key: { pk: "MODEL#fraud_detector" },
+      sortPrefix: true,
+    },
     { name: "models", routeKey: "GET /models", scope: "models:", key: { pk: "MODEL#fraud_detector", sk: "MODEL", gsi1pk: "MODELS" } },
-    { name: "models by prefix", routeKey: "GET /models", queryStringParameters: { prefix: "fraud" }, scope: "models:fraud", key: { pk: "MODEL#fraud_detector", sk: "MODEL", gsi1pk: "MODELS" }, sortPrefix: true },
-    { name: "stage versions", routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Staging" }, scope: "stage:Staging", key: { pk: "MODEL#fraud_detector", sk: "VERSION#0000000001", gsi1pk: "STAGE#Staging" } },
-    { name: "dataset usage", routeKey: "GET /lineage/datasets/{id}", pathParameters: { id: "fraud_training" }, scope: "dataset:fraud_training", key: { pk: "MODEL#fraud_detector", sk: "DATASET#fraud_training#0000000001", gsi1pk: "DATASET#fraud_training" } },
+    {
+      name: "models by prefix",
+      routeKey: "GET /models",
+      queryStringParameters: { prefix: "fraud" },
+      scope: "models:fraud",
+      key: { pk: "MODEL#fraud_detector", sk: "MODEL", gsi1pk: "MODELS" },
+      sortPrefix: true,
+    },
+    {
+      name: "stage versions",
+      routeKey: "GET /stages/{stage}/versions",
+      pathParameters: { stage: "Staging" },
+      scope: "stage:Staging",
+      key: { pk: "MODEL#fraud_detector", sk: "VERSION#0000000001", gsi1pk: "STAGE#Staging" },
+    },
+    {
+      name: "dataset usage",
+      routeKey: "GET /lineage/datasets/{id}",
+      pathParameters: { id: "fraud_training" },
+      scope: "dataset:fraud_training",
+      key: { pk: "MODEL#fraud_detector", sk: "DATASET#fraud_training#0000000001", gsi1pk: "DATASET#fraud_training" },
+    },
   ];
   const sortKey = (key: Record<string, string>) => ("gsi1pk" in key ? "gsi1sk" : "sk");
   const bent = listings.flatMap((listing) =>
@@ -167,7 +285,10 @@ describe("forged cursors that keep the listing's scope but bend its key are 400s
   );
 
   it.each(bent)("answers 400 to $how on $name", async ({ routeKey, pathParameters, queryStringParameters, cursor }) => {
-    const response = await query(apiEvent({ routeKey, pathParameters, queryStringParameters: { ...queryStringParameters, cursor } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey, pathParameters, queryStringParameters: { ...queryStringParameters, cursor } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
     expect(decoded(response).error.details).toEqual([{ path: "cursor", message: "unknown cursor" }]);
@@ -181,7 +302,10 @@ describe("query parameters are what they say", () => {
     { routeKey: "GET /models", value: "1e1" },
     { routeKey: "GET /models/{name}/history", value: "0x10" },
   ])("answers 400 to limit=$value on $routeKey", async ({ routeKey, value }) => {
-    const response = await query(apiEvent({ routeKey, pathParameters: { name: "fraud_detector" }, queryStringParameters: { limit: value } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey, pathParameters: { name: "fraud_detector" }, queryStringParameters: { limit: value } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
     expect(decoded(response).error.details).toEqual([{ path: "query.limit", message: "limit is a whole number from 1 to 100" }]);
@@ -194,7 +318,10 @@ describe("query parameters are what they say", () => {
     { routeKey: "GET /lineage/datasets/{id}", pathParameters: { id: "fraud_training" } },
     { routeKey: "GET /models/{name}/history", pathParameters: { name: "fraud_detector" } },
   ])("answers 400 naming an unknown query parameter on $routeKey", async ({ routeKey, pathParameters, extra }) => {
-    const response = await query(apiEvent({ routeKey, pathParameters, queryStringParameters: { ...extra, prefx: "fraud" } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey, pathParameters, queryStringParameters: { ...extra, prefx: "fraud" } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
     expect(decoded(response).error.message).toContain('Unrecognized key: "prefx"');
@@ -203,14 +330,21 @@ describe("query parameters are what they say", () => {
 
 describe("prototype names are ordinary names", () => {
   const aliasEvent = (method: "PUT" | "DELETE", body?: unknown) =>
-    apiEvent({ routeKey: `${method} /models/{name}/aliases/{alias}`, pathParameters: { name: "fraud_detector", alias: "constructor" }, body });
+    apiEvent({
+      routeKey: `${method} /models/{name}/aliases/{alias}`,
+      pathParameters: { name: "fraud_detector", alias: "constructor" },
+      body,
+    });
 
   it("sets, reads, moves and deletes an alias named constructor", async () => {
     expect((await lifecycle(aliasEvent("DELETE"), lambdaContext)).statusCode).toBe(404);
     const set = await lifecycle(aliasEvent("PUT", { version: 1, expectedVersion: null }), lambdaContext);
     expect(set.statusCode).toBe(200);
     expect(JSON.parse(set.body ?? "{}")).toMatchObject({ alias: "constructor", version: 1, previousVersion: null });
-    const read = await query(apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "constructor" } }), lambdaContext);
+    const read = await query(
+      apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: "constructor" } }),
+      lambdaContext,
+    );
     expect(JSON.parse(read.body ?? "{}")).toMatchObject({ version: 1 });
     const registered = await catalog(register({ source: "s3://m" }), lambdaContext);
     const second = JSON.parse(registered.body ?? "{}").version as number;
@@ -231,7 +365,13 @@ describe("prototype names are ordinary names", () => {
     const response = await catalog(register({ source: "s3://m", tags: names, metrics, params: names, dependencies: names }), lambdaContext);
 
     expect(response.statusCode).toBe(201);
-    const read = await query(apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: String(JSON.parse(response.body ?? "{}").version) } }), lambdaContext);
+    const read = await query(
+      apiEvent({
+        routeKey: "GET /models/{name}/versions/{v}",
+        pathParameters: { name: "fraud_detector", v: String(JSON.parse(response.body ?? "{}").version) },
+      }),
+      lambdaContext,
+    );
     expect(JSON.parse(read.body ?? "{}")).toMatchObject({ tags: names, metrics, params: names, dependencies: names });
   });
 
@@ -239,23 +379,49 @@ describe("prototype names are ordinary names", () => {
     const before = await registry.items();
     const value = field === "metrics" ? 1 : "x";
 
-    const response = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, rawBody: `{"source":"s3://m","${field}":{"__proto__":${JSON.stringify(value)}}}` }), lambdaContext);
+    const response = await catalog(
+      apiEvent({
+        routeKey: "POST /models/{name}/versions",
+        pathParameters: { name: "fraud_detector" },
+        rawBody: `{"source":"s3://m","${field}":{"__proto__":${JSON.stringify(value)}}}`,
+      }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
-    expect(decoded(response).error.details).toEqual([{ path: `body.${field}.__proto__`, message: expect.stringContaining("'__proto__' cannot be a name") }]);
+    expect(decoded(response).error.details).toEqual([
+      { path: `body.${field}.__proto__`, message: expect.stringContaining("'__proto__' cannot be a name") },
+    ]);
     expect(await registry.items()).toEqual(before);
   });
 
   it("does not let a policy rule named constructor pass a version that lacks that metric and tag", async () => {
     const model = "ledger_scorer";
     await catalog(register({ source: "s3://m" }, model), lambdaContext);
-    const policy = await lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: model }, body: { Staging: { minMetrics: { constructor: 0.5 }, requiredTags: ["toString"] } } }), lambdaContext);
+    const policy = await lifecycle(
+      apiEvent({
+        routeKey: "PUT /models/{name}/policy",
+        pathParameters: { name: model },
+        body: { Staging: { minMetrics: { constructor: 0.5 }, requiredTags: ["toString"] } },
+      }),
+      lambdaContext,
+    );
     expect(policy.statusCode).toBe(200);
 
-    const response = await lifecycle(apiEvent({ routeKey: "POST /models/{name}/versions/{v}/transitions", pathParameters: { name: model, v: "1" }, body: { to: "Staging", reason: "try" } }), lambdaContext);
+    const response = await lifecycle(
+      apiEvent({
+        routeKey: "POST /models/{name}/versions/{v}/transitions",
+        pathParameters: { name: model, v: "1" },
+        body: { to: "Staging", reason: "try" },
+      }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(422);
-    expect((decoded(response).error.details as { rule: string }[]).map((d) => d.rule)).toEqual(["minMetrics.constructor", "requiredTags.toString"]);
+    expect((decoded(response).error.details as { rule: string }[]).map((d) => d.rule)).toEqual([
+      "minMetrics.constructor",
+      "requiredTags.toString",
+    ]);
   });
 
   it("compares a metric named constructor that only one version reports as reported by one side", async () => {
@@ -263,8 +429,15 @@ describe("prototype names are ordinary names", () => {
     await catalog(register({ source: "s3://m", metrics: { constructor: 0.5 }, params: { toString: 1 } }, model), lambdaContext);
     await catalog(register({ source: "s3://m" }, model), lambdaContext);
 
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}/compare", pathParameters: { name: model }, queryStringParameters: { versions: "2,1" } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey: "GET /models/{name}/compare", pathParameters: { name: model }, queryStringParameters: { versions: "2,1" } }),
+      lambdaContext,
+    );
 
-    expect(JSON.parse(response.body ?? "{}")).toMatchObject({ metrics: {}, metricsOnlyIn: { a: {}, b: { constructor: 0.5 } }, params: { added: { toString: 1 }, removed: {}, changed: {} } });
+    expect(JSON.parse(response.body ?? "{}")).toMatchObject({
+      metrics: {},
+      metricsOnlyIn: { a: {}, b: { constructor: 0.5 } },
+      params: { added: { toString: 1 }, removed: {}, changed: {} },
+    });
   });
 });

@@ -24,7 +24,9 @@ const clientFor = (endpoint: string) => new DynamoDBClient({ endpoint, region: "
 /** 25 items of 10 KB: a COMMIT slow enough that, unguarded, a kill right after the answer nearly always beats it. */
 function bigTransaction(round: number): TransactWriteItemsCommand {
   const keys = Array.from({ length: 25 }, (_, i) => `round-${round}-item-${i}`);
-  return new TransactWriteItemsCommand({ TransactItems: keys.map((pk) => ({ Put: { TableName: TABLE, Item: { pk: { S: pk }, payload: { S: "x".repeat(10_000) } } } })) });
+  return new TransactWriteItemsCommand({
+    TransactItems: keys.map((pk) => ({ Put: { TableName: TABLE, Item: { pk: { S: pk }, payload: { S: "x".repeat(10_000) } } } })),
+  });
 }
 
 describe("DynamoDB Local with a data directory", () => {
@@ -33,7 +35,14 @@ describe("DynamoDB Local with a data directory", () => {
     dataDirs.push(dataDir);
     let engine = await startDynamoDbLocal({ dataDir });
     let client = clientFor(engine.endpoint);
-    await client.send(new CreateTableCommand({ TableName: TABLE, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }] }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      }),
+    );
 
     const lost: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -44,7 +53,9 @@ describe("DynamoDB Local with a data directory", () => {
 
       engine = await startDynamoDbLocal({ dataDir });
       client = clientFor(engine.endpoint);
-      const { Item } = await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `round-${round}-item-0` } }, ConsistentRead: true }));
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `round-${round}-item-0` } }, ConsistentRead: true }),
+      );
       if (!Item) lost.push(round);
     }
     client.destroy();

@@ -42,7 +42,11 @@ async function eventsOf(model: string): Promise<Event[]> {
   return lines.map((line) => JSON.parse(line) as Event).filter((event) => event.detail.model === model);
 }
 
-const waitForEvents = (model: string, count: number) => waitFor(() => eventsOf(model), (events) => events.length >= count);
+const waitForEvents = (model: string, count: number) =>
+  waitFor(
+    () => eventsOf(model),
+    (events) => events.length >= count,
+  );
 
 /** What the test asserts of each event: its type and the detail fields that say what changed. */
 const summary = (event: Event) => {
@@ -53,7 +57,10 @@ const summary = (event: Event) => {
 /** Registers a version with fresh bytes to upload; returns its number and what completing it needs. */
 async function register(name: string): Promise<{ version: number; bytes: Buffer; upload: UploadView | null }> {
   const bytes = randomBytes(4096);
-  const body = registerVersionBody.parse({ artifact: { filename: "model.tar.gz", sizeBytes: bytes.length, sha256: sha256(bytes) }, metrics: { auc: 0.93 } });
+  const body = registerVersionBody.parse({
+    artifact: { filename: "model.tar.gz", sizeBytes: bytes.length, sha256: sha256(bytes) },
+    metrics: { auc: 0.93 },
+  });
   const { version, upload } = await registerVersion(registry.deps, name, body, release);
   return { version, bytes, upload };
 }
@@ -64,7 +71,8 @@ async function uploadAndComplete(name: string, registered: { version: number; by
   await completeUpload(registry.deps, name, { number: registered.version }, undefined, release);
 }
 
-const move = (name: string, version: number, to: string, reason: string) => transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason }), release);
+const move = (name: string, version: number, to: string, reason: string) =>
+  transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason }), release);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "registry-outbox-"));
@@ -80,7 +88,12 @@ beforeAll(async () => {
       },
     ]),
   );
-  bus = await startLocalEventBridge({ dataDir, busName: "model-registry-test", delivery: { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 100 }, log: () => undefined });
+  bus = await startLocalEventBridge({
+    dataDir,
+    busName: "model-registry-test",
+    delivery: { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 100 },
+    log: () => undefined,
+  });
   registry = await createTestRegistry({
     endpoints: { dynamodb: inject("dynamoEndpoint"), s3: inject("s3Endpoint"), events: bus.endpoint },
     deadLetterQueueUrl: bus.queueUrl("dead-letters"),
@@ -133,7 +146,11 @@ describe("committed changes on the bus", () => {
       ["Model Version Stage Changed", 11, 1, "Archived", "Production", 2],
       ["Model Version Stage Changed", 12, 2, "Production", "Archived", undefined],
     ]);
-    expect(events.at(-2)).toMatchObject({ source: "model-registry", resources: [`models:/${name}/1`], detail: { actor: release.actor, reason: "latency regression" } });
+    expect(events.at(-2)).toMatchObject({
+      source: "model-registry",
+      resources: [`models:/${name}/1`],
+      detail: { actor: release.actor, reason: "latency regression" },
+    });
     expect(new Set(events.map((e) => e.detail.eventId)).size).toBe(11);
     const digest = sha256(first.bytes);
     expect(events[1]?.detail.artifact).toEqual({ uri: expect.stringContaining(digest), sha256: digest, sizeBytes: 4096 });
@@ -149,7 +166,12 @@ describe("committed changes on the bus", () => {
   it("publishes changes whose history items hold empty maps, and dead-letters nothing", async () => {
     const name = uniqueModelName("fraud_detector");
     await createModel(registry.deps, { name }, release); // MODEL_CREATED with `changes: {}`
-    const registered = await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://models/1", tags: {} }), release);
+    const registered = await registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({ source: "s3://models/1", tags: {} }),
+      release,
+    );
     await move(name, registered.version, "Staging", "offline evaluation passed");
 
     const events = await waitForEvents(name, 2);
@@ -187,7 +209,13 @@ describe("committed changes on the bus", () => {
       await move(name, version, "Staging", "candidate");
     }
     const promote = (version: number) =>
-      transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to: "Production", reason: "race", expectedCurrentVersion: null }), release);
+      transitionVersion(
+        registry.deps,
+        name,
+        { number: version },
+        transitionBody.parse({ to: "Production", reason: "race", expectedCurrentVersion: null }),
+        release,
+      );
 
     const outcomes = await Promise.allSettled([promote(1), promote(2)]);
 
@@ -210,14 +238,20 @@ describe("committed changes on the bus", () => {
 
   it("delivers to a target that was down once it is back", async () => {
     const name = uniqueModelName("fraud_detector");
-    await waitFor(() => bus.pendingDeliveries(), (n) => n === 0); // earlier tests' deliveries are done
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    ); // earlier tests' deliveries are done
     const failedBefore = bus.failedDeliveryAttempts();
     await everything.stop();
     await uploadAndComplete(name, await register(name));
 
     // Logged at once, but not delivered while the target is down, however often the bus tries.
     await waitForEvents(name, 2);
-    await waitFor(() => bus.failedDeliveryAttempts(), (n) => n >= failedBefore + 2);
+    await waitFor(
+      () => bus.failedDeliveryAttempts(),
+      (n) => n >= failedBefore + 2,
+    );
     expect(everything.received.filter((e) => (e.detail as ModelEventDetail).model === name)).toEqual([]);
     await everything.start();
 

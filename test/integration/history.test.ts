@@ -25,7 +25,12 @@ import type { HistoryEntryView } from "../../shared/schemas/history";
 
 const ci = roleCaller("ci-runner", "req-1");
 const register = (deps: RegistryDeps, name: string, fields: Record<string, unknown> = {}) =>
-  registerVersion(deps as Parameters<typeof registerVersion>[0], name, registerVersionBody.parse({ source: "s3://training/model.tar.gz", ...fields }), ci);
+  registerVersion(
+    deps as Parameters<typeof registerVersion>[0],
+    name,
+    registerVersionBody.parse({ source: "s3://training/model.tar.gz", ...fields }),
+    ci,
+  );
 
 const registry = useTestRegistry();
 let query: ApiHandler;
@@ -38,7 +43,11 @@ async function allPages(name: string, limit: number, version?: number): Promise<
   const pages: HistoryEntryView[][] = [];
   let cursor: string | undefined;
   do {
-    const page = await listHistory(registry.deps, name, { version: version === undefined ? undefined : { number: version }, limit, cursor });
+    const page = await listHistory(registry.deps, name, {
+      version: version === undefined ? undefined : { number: version },
+      limit,
+      cursor,
+    });
     pages.push(page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -96,7 +105,10 @@ describe("the audit trail", () => {
     await transitionVersion(registry.deps, name, { number: 2 }, transitionBody.parse({ to: "Staging", reason: "evaluated" }), ci);
     await setAlias(registry.deps, name, "challenger", { version: 2 }, ci);
     const about = async (selector: string) => {
-      const response = await query(apiEvent({ routeKey: "GET /models/{name}/history", pathParameters: { name }, queryStringParameters: { version: selector } }), lambdaContext);
+      const response = await query(
+        apiEvent({ routeKey: "GET /models/{name}/history", pathParameters: { name }, queryStringParameters: { version: selector } }),
+        lambdaContext,
+      );
       return (JSON.parse(response.body ?? "{}") as { items: HistoryEntryView[] }).items.map((e) => e.action);
     };
 
@@ -108,7 +120,9 @@ describe("the audit trail", () => {
   });
 
   it("answers 404 ModelNotFound for a model that does not exist", async () => {
-    await expect(listHistory(registry.deps, uniqueModelName("ghost_model"), { limit: 10 })).rejects.toMatchObject({ code: "ModelNotFound" });
+    await expect(listHistory(registry.deps, uniqueModelName("ghost_model"), { limit: 10 })).rejects.toMatchObject({
+      code: "ModelNotFound",
+    });
   });
 });
 
@@ -123,18 +137,31 @@ describe("which version held each stage and alias at an instant", () => {
     clock = new Date(time);
     return deps.store.change(ci, name, (current) => ({ model: current!, history, result: () => undefined }));
   };
-  const move = (version: number, fromStage: string, toStage: string, previousVersion?: number): HistoryDraft => ({ action: "STAGE_CHANGED", version, fromStage, toStage, previousVersion, reason: "test" });
+  const move = (version: number, fromStage: string, toStage: string, previousVersion?: number): HistoryDraft => ({
+    action: "STAGE_CHANGED",
+    version,
+    fromStage,
+    toStage,
+    previousVersion,
+    reason: "test",
+  });
 
   beforeAll(async () => {
     name = uniqueModelName("search_ranker");
     // A store whose clock the test sets, so that each change happens at a known instant.
-    deps = { ...registry.deps, store: new RegistryStore(createDocumentClient(registry.config), registry.config.tableName, () => clock, randomUUID) };
+    deps = {
+      ...registry.deps,
+      store: new RegistryStore(createDocumentClient(registry.config), registry.config.tableName, () => clock, randomUUID),
+    };
     for (let i = 0; i < 3; i++) await register(deps, name);
     await commitAt(at(11), [move(1, "None", "Staging")]);
     await commitAt(at(12), [move(1, "Staging", "Production"), { action: "ALIAS_CHANGED", alias: "champion", version: 1 }]);
     await commitAt(at(13), [move(2, "None", "Staging")]);
     await commitAt(at(13, 30), [move(2, "Staging", "Production", 1), move(1, "Production", "Archived")]);
-    await commitAt(at(13, 45), [{ action: "ALIAS_CHANGED", alias: "champion", version: 2, previousVersion: 1 }, move(3, "None", "Staging")]);
+    await commitAt(at(13, 45), [
+      { action: "ALIAS_CHANGED", alias: "champion", version: 2, previousVersion: 1 },
+      move(3, "None", "Staging"),
+    ]);
     await commitAt(at(14), [{ action: "ALIAS_CHANGED", alias: "champion", previousVersion: 2 }]);
   });
 
@@ -159,28 +186,43 @@ describe("which version held each stage and alias at an instant", () => {
   });
 
   it("answers 404 ModelNotFound with the creation time for an instant before the model existed", async () => {
-    await expect(stagesAt(deps, name, "2024-03-01T09:59:59.999Z")).rejects.toMatchObject({ code: "ModelNotFound", status: 404, details: { createdAt: at(10) } });
+    await expect(stagesAt(deps, name, "2024-03-01T09:59:59.999Z")).rejects.toMatchObject({
+      code: "ModelNotFound",
+      status: 404,
+      details: { createdAt: at(10) },
+    });
   });
 
   it("answers 400 ValidationError for a time that is not an ISO instant", async () => {
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time: "yesterday" } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time: "yesterday" } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body ?? "{}").error).toMatchObject({ code: "ValidationError", details: [{ path: "query.time" }] });
   });
 
   it("serves the answer through the query function", async () => {
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time: at(12, 30) } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time: at(12, 30) } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body ?? "{}")).toEqual({ time: at(12, 30), stages: { Production: 1, Staging: [] }, aliases: { champion: 1 } });
+    expect(JSON.parse(response.body ?? "{}")).toEqual({
+      time: at(12, 30),
+      stages: { Production: 1, Staging: [] },
+      aliases: { champion: 1 },
+    });
   });
 });
 
 describe("history replayed to now", () => {
   it("agrees with the model's stages and aliases after real promotions, a rollback and alias moves", async () => {
     const name = uniqueModelName("fraud_detector");
-    const move = (version: number, to: string) => transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: `to ${to}` }), ci);
+    const move = (version: number, to: string) =>
+      transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: `to ${to}` }), ci);
     for (let i = 0; i < 4; i++) await register(registry.deps, name);
     await move(1, "Staging");
     await move(1, "Production");
@@ -198,7 +240,11 @@ describe("history replayed to now", () => {
     const model = await getModel(registry.deps, name);
 
     expect(replayed.stages).toEqual({ Production: 1, Staging: [3, 4] });
-    expect(replayed.stages).toEqual({ Staging: [], ...model.stages, ...(model.stages.Staging ? { Staging: [...model.stages.Staging].sort((a, b) => a - b) } : {}) });
+    expect(replayed.stages).toEqual({
+      Staging: [],
+      ...model.stages,
+      ...(model.stages.Staging ? { Staging: [...model.stages.Staging].sort((a, b) => a - b) } : {}),
+    });
     expect(replayed.aliases).toEqual(model.aliases);
     expect(replayed.aliases).toEqual({ champion: 2 });
   });
@@ -207,8 +253,18 @@ describe("history replayed to now", () => {
 describe("comparing two versions", () => {
   it("resolves both versions and reports metric deltas and metadata differences", async () => {
     const name = uniqueModelName("fraud_detector");
-    await register(registry.deps, name, { metrics: { auc: 0.95, f1: 0.8 }, params: { max_depth: 6 }, features: ["amount"], lineage: { datasets: [{ id: "fraud_training", version: "v1" }] } });
-    await register(registry.deps, name, { metrics: { auc: 0.97, f1: 0 }, params: { max_depth: 8 }, features: ["amount", "hour"], lineage: { datasets: [{ id: "fraud_training", version: "v2" }], parentVersions: [1] } });
+    await register(registry.deps, name, {
+      metrics: { auc: 0.95, f1: 0.8 },
+      params: { max_depth: 6 },
+      features: ["amount"],
+      lineage: { datasets: [{ id: "fraud_training", version: "v1" }] },
+    });
+    await register(registry.deps, name, {
+      metrics: { auc: 0.97, f1: 0 },
+      params: { max_depth: 8 },
+      features: ["amount", "hour"],
+      lineage: { datasets: [{ id: "fraud_training", version: "v2" }], parentVersions: [1] },
+    });
 
     const comparison = await compareVersions(registry.deps, name, [{ number: 1 }, { number: 2 }]);
 
@@ -216,7 +272,10 @@ describe("comparing two versions", () => {
       model: name,
       a: { version: 1 },
       b: { version: 2 },
-      metrics: { auc: { a: 0.95, b: 0.97, delta: 0.02, deltaPercent: 2.10526315789 }, f1: { a: 0.8, b: 0, delta: -0.8, deltaPercent: -100 } },
+      metrics: {
+        auc: { a: 0.95, b: 0.97, delta: 0.02, deltaPercent: 2.10526315789 },
+        f1: { a: 0.8, b: 0, delta: -0.8, deltaPercent: -100 },
+      },
       params: { changed: { max_depth: { a: 6, b: 8 } } },
       features: { added: ["hour"], removed: [] },
       lineage: { parentVersions: { added: [1], removed: [] }, datasets: { changed: [{ id: "fraud_training" }] } },
@@ -224,7 +283,14 @@ describe("comparing two versions", () => {
   });
 
   it("answers 400 through the query function when versions does not name exactly two", async () => {
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}/compare", pathParameters: { name: "fraud_detector" }, queryStringParameters: { versions: "1,2,3" } }), lambdaContext);
+    const response = await query(
+      apiEvent({
+        routeKey: "GET /models/{name}/compare",
+        pathParameters: { name: "fraud_detector" },
+        queryStringParameters: { versions: "1,2,3" },
+      }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body ?? "{}").error.message).toContain("exactly two versions");

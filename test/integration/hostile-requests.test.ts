@@ -48,7 +48,8 @@ const realCursors = new Map<string, { s: string; k: Record<string, string> }>();
 const statusCounts = new Map<number, number>();
 let snapshot: Record<string, unknown>[] = [];
 
-const send = (route: RouteDefinition, request: Parameters<typeof apiEvent>[0]) => handlers[route.function](apiEvent({ ...request, routeKey: routeKey(route) }), lambdaContext) as Promise<Response>;
+const send = (route: RouteDefinition, request: Parameters<typeof apiEvent>[0]) =>
+  handlers[route.function](apiEvent({ ...request, routeKey: routeKey(route) }), lambdaContext) as Promise<Response>;
 const routeOf = (key: string) => routes.find((r) => routeKey(r) === key) as RouteDefinition;
 
 async function seed(): Promise<void> {
@@ -62,21 +63,32 @@ async function seed(): Promise<void> {
   for (const [i, bump] of (["major", "minor", "patch", "patch"] as const).entries()) {
     await call("POST /models/{name}/versions", {
       pathParameters: { name: MODEL },
-      body: { source: `s3://models/fraud/${i}`, bump, metrics: { auc: 0.9 + i / 100, constructor: 1 }, params: { depth: 6 }, tags: { reviewed: "yes" }, lineage },
+      body: {
+        source: `s3://models/fraud/${i}`,
+        bump,
+        metrics: { auc: 0.9 + i / 100, constructor: 1 },
+        params: { depth: 6 },
+        tags: { reviewed: "yes" },
+        lineage,
+      },
     });
   }
   await call("POST /models/{name}/versions", {
     pathParameters: { name: MODEL },
     body: { artifact: { filename: "model.bin", sizeBytes: 3, sha256: "a".repeat(64) } },
   });
-  const move = (v: string, to: string) => call("POST /models/{name}/versions/{v}/transitions", { pathParameters: { name: MODEL, v }, body: { to, reason: "seed" } });
+  const move = (v: string, to: string) =>
+    call("POST /models/{name}/versions/{v}/transitions", { pathParameters: { name: MODEL, v }, body: { to, reason: "seed" } });
   await move("1", "Staging");
   await move("1", "Production");
   await move("2", "Staging");
   await move("3", "Staging");
   await move("4", "Archived");
   await call("PUT /models/{name}/aliases/{alias}", { pathParameters: { name: MODEL, alias: "champion" }, body: { version: 1 } });
-  await call("PUT /models/{name}/policy", { pathParameters: { name: MODEL }, body: { Production: { minMetrics: { auc: 0.5 }, requiredTags: ["reviewed"] } } });
+  await call("PUT /models/{name}/policy", {
+    pathParameters: { name: MODEL },
+    body: { Production: { minMetrics: { auc: 0.5 }, requiredTags: ["reviewed"] } },
+  });
   await learnCursors();
 }
 
@@ -101,18 +113,45 @@ beforeAll(async () => {
 
 afterAll(() => {
   const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
-  console.log(`hostile requests: ${total} sent; by status ${JSON.stringify(Object.fromEntries([...statusCounts].sort(([a], [b]) => a - b)))}`);
+  console.log(
+    `hostile requests: ${total} sent; by status ${JSON.stringify(Object.fromEntries([...statusCounts].sort(([a], [b]) => a - b)))}`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 // Hostile values
 
-const LONE_SURROGATES = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 3 });
+const LONE_SURROGATES = fc.string({
+  unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 3,
+});
 const OVERSIZE = fc.constantFrom(300, 1100, 2100, 5000, 70_000).map((n) => "x".repeat(n));
 
 /** Strings a URL can carry (well-formed unicode): odd, huge, numeric-looking, prototype names. */
 const hostileText = fc.oneof(
-  fc.constantFrom("", " ", "null", "0", "-1", "1e21", "9007199254740994", "0x10", " 5", "1e-200", "NaN", "Infinity", "\u0000", "%00", "../..", "a/b", "🤖", "é", "\u202e", ...PROTOTYPE_NAMES),
+  fc.constantFrom(
+    "",
+    " ",
+    "null",
+    "0",
+    "-1",
+    "1e21",
+    "9007199254740994",
+    "0x10",
+    " 5",
+    "1e-200",
+    "NaN",
+    "Infinity",
+    "\u0000",
+    "%00",
+    "../..",
+    "a/b",
+    "🤖",
+    "é",
+    "\u202e",
+    ...PROTOTYPE_NAMES,
+  ),
   fc.string({ unit: "grapheme", maxLength: 30 }),
   fc.string({ unit: "binary-ascii", maxLength: 30 }),
   OVERSIZE,
@@ -152,7 +191,18 @@ const { anything: hostileValue } = fc.letrec<{ anything: unknown }>((tie) => ({
 
 const pathNames = (route: RouteDefinition) => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
 
-type JsonSchema = { type?: string | string[]; required?: string[]; properties?: Record<string, JsonSchema>; additionalProperties?: JsonSchema | boolean; items?: JsonSchema; prefixItems?: JsonSchema[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; enum?: unknown[]; const?: unknown };
+type JsonSchema = {
+  type?: string | string[];
+  required?: string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema;
+  prefixItems?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+};
 const jsonSchemaOf = (schema: z.core.$ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
 
 /** The named query parameters of a route's schema, plus the version list's filters. */
@@ -160,7 +210,9 @@ function queryNames(route: RouteDefinition): string[] {
   const schema = route.request?.query;
   if (!schema) return [];
   const named = Object.keys(jsonSchemaOf(schema).properties ?? {});
-  return named.length > 0 ? named : ["stage", "status", "limit", "cursor", "minMetric.auc", "maxMetric.auc", "tag.reviewed", "minMetric.constructor", "tag.__proto__"];
+  return named.length > 0
+    ? named
+    : ["stage", "status", "limit", "cursor", "minMetric.auc", "maxMetric.auc", "tag.reviewed", "minMetric.constructor", "tag.__proto__"];
 }
 
 /** Values shaped like the schema wants, now and then swapped for a hostile value; objects may gain unknown keys. */
@@ -170,8 +222,21 @@ function fromSchema(schema: JsonSchema | boolean | undefined, calm: number, dept
 }
 
 /** Plausible values, so that many requests get past validation into the use cases. */
-const PLAUSIBLE_STRINGS = ["s3://models/fraud/9", "fraud_detector", "auc", "reviewed", "yes", "champion", "1.2.0", DATASET, "a".repeat(64), "model.bin", "2024-01-15T10:30:00Z"];
-const plausible = <T>(values: readonly T[], hostile: fc.Arbitrary<T>, calm: number) => fc.oneof({ weight: calm, arbitrary: fc.constantFrom(...values) }, { weight: 1, arbitrary: hostile });
+const PLAUSIBLE_STRINGS = [
+  "s3://models/fraud/9",
+  "fraud_detector",
+  "auc",
+  "reviewed",
+  "yes",
+  "champion",
+  "1.2.0",
+  DATASET,
+  "a".repeat(64),
+  "model.bin",
+  "2024-01-15T10:30:00Z",
+];
+const plausible = <T>(values: readonly T[], hostile: fc.Arbitrary<T>, calm: number) =>
+  fc.oneof({ weight: calm, arbitrary: fc.constantFrom(...values) }, { weight: 1, arbitrary: hostile });
 
 function shaped(schema: JsonSchema, calm: number, depth: number): fc.Arbitrary<unknown> {
   const alternatives = schema.anyOf ?? schema.oneOf;
@@ -192,13 +257,18 @@ function shaped(schema: JsonSchema, calm: number, depth: number): fc.Arbitrary<u
 function shapedObject(schema: JsonSchema, calm: number, depth: number): fc.Arbitrary<unknown> {
   const required = new Set(schema.required ?? []);
   const fields = Object.entries(schema.properties ?? {}).map(([name, s]) =>
-    fc.option(fromSchema(s, calm, depth + 1).map((value) => [name, value] as [string, unknown]), { freq: required.has(name) ? 10 : 2, nil: undefined }),
+    fc.option(
+      fromSchema(s, calm, depth + 1).map((value) => [name, value] as [string, unknown]),
+      { freq: required.has(name) ? 10 : 2, nil: undefined },
+    ),
   );
   const isMap = typeof schema.additionalProperties === "object";
   const key = isMap ? plausible(["auc", "team", "constructor", "toString"], hostileKey, calm) : hostileKey;
   const extra = fc.array(fc.tuple(key, fromSchema(schema.additionalProperties, calm, depth + 1)), { maxLength: isMap ? 3 : 1 });
   const unknownFields = isMap ? extra : fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: extra });
-  return fc.tuple(fc.tuple(...fields), unknownFields).map(([named, more]) => objectOf([...named.filter((field) => field !== undefined), ...more]));
+  return fc
+    .tuple(fc.tuple(...fields), unknownFields)
+    .map(([named, more]) => objectOf([...named.filter((field) => field !== undefined), ...more]));
 }
 
 /** A cursor of the route's listing with its key bent out of shape, or garbage. */
@@ -209,7 +279,12 @@ function forgedCursor(route: RouteDefinition): fc.Arbitrary<string> {
   if (!real) return garbage;
   const attributes = Object.keys(real.k);
   const bentKey = fc.oneof(
-    fc.tuple(fc.constantFrom(...attributes), fc.oneof(hostileText, fc.constantFrom("VERSION#", "HISTORY#", "MODEL#", "STAGE#Staging", "DATASET#", "ZZZZ", "A"))).map(([name, value]) => ({ ...real.k, [name]: value })),
+    fc
+      .tuple(
+        fc.constantFrom(...attributes),
+        fc.oneof(hostileText, fc.constantFrom("VERSION#", "HISTORY#", "MODEL#", "STAGE#Staging", "DATASET#", "ZZZZ", "A")),
+      )
+      .map(([name, value]) => ({ ...real.k, [name]: value })),
     fc.tuple(fc.constantFrom(...attributes), hostileValue).map(([name, value]) => ({ ...real.k, [name]: value })),
     fc.constantFrom(...attributes).map((name) => Object.fromEntries(Object.entries(real.k).filter(([n]) => n !== name))),
     fc.tuple(hostileKey, hostileText).map(([name, value]) => objectOf([...Object.entries(real.k), [name, value]])),
@@ -221,9 +296,19 @@ function forgedCursor(route: RouteDefinition): fc.Arbitrary<string> {
 function queryArbitrary(route: RouteDefinition, calm: number): fc.Arbitrary<Record<string, string> | undefined> {
   const names = queryNames(route);
   const valueFor = (name: string) =>
-    name === "cursor" ? forgedCursor(route) : plausible(["1", "25", "Staging", "READY", "0.95", "1,2", "2", "models:/fraud_detector@champion", "2030-01-01T00:00:00Z"], hostileText, calm);
+    name === "cursor"
+      ? forgedCursor(route)
+      : plausible(
+          ["1", "25", "Staging", "READY", "0.95", "1,2", "2", "models:/fraud_detector@champion", "2030-01-01T00:00:00Z"],
+          hostileText,
+          calm,
+        );
   // A listing's cursor comes up as often as all its other parameters together.
-  const name = names.includes("cursor") ? fc.oneof(fc.constant("cursor"), fc.constantFrom(...names)) : names.length > 0 ? fc.constantFrom(...names) : hostileText;
+  const name = names.includes("cursor")
+    ? fc.oneof(fc.constant("cursor"), fc.constantFrom(...names))
+    : names.length > 0
+      ? fc.constantFrom(...names)
+      : hostileText;
   const entry = fc.oneof(
     { weight: 4, arbitrary: name.chain((n) => valueFor(n).map((value) => [n, value] as [string, string])) },
     { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), hostileText), hostileText) },
@@ -235,7 +320,12 @@ function bodyArbitrary(route: RouteDefinition, calm: number): fc.Arbitrary<{ bod
   const shapedBody = route.request?.body ? fromSchema(jsonSchemaOf(route.request.body), calm) : hostileValue;
   return fc.oneof(
     { weight: 6, arbitrary: shapedBody.map((body) => ({ body })) },
-    { weight: 1, arbitrary: fc.constantFrom("", "{", "[1,", '{"a":1}x', "null", '{"metrics":{"auc":1e999}}', '{"version":1e400}', '{"__proto__":{"admin":true}}').map((rawBody) => ({ rawBody })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom("", "{", "[1,", '{"a":1}x', "null", '{"metrics":{"auc":1e999}}', '{"version":1e400}', '{"__proto__":{"admin":true}}')
+        .map((rawBody) => ({ rawBody })),
+    },
     { weight: 1, arbitrary: fc.constant({}) },
   );
 }
@@ -246,10 +336,25 @@ function bodyArbitrary(route: RouteDefinition, calm: number): fc.Arbitrary<{ bod
  */
 function requestArbitrary(route: RouteDefinition) {
   return fc.constantFrom(30, 8, 2).chain((calm) => {
-    const pathValue = (name: string) => plausible(SEEDED_PATH[name] ?? ["x"], hostileText.filter((s) => s.length > 0), calm);
-    const path = fc.tuple(...pathNames(route).map((name) => pathValue(name).map((value) => [name, value] as [string, string]))).map(objectOf);
-    const headers = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.record({ "idempotency-key": fc.oneof(hostileText, fc.uuid()) }) });
-    return fc.record({ pathParameters: path, queryStringParameters: queryArbitrary(route, calm), payload: bodyArbitrary(route, calm), headers });
+    const pathValue = (name: string) =>
+      plausible(
+        SEEDED_PATH[name] ?? ["x"],
+        hostileText.filter((s) => s.length > 0),
+        calm,
+      );
+    const path = fc
+      .tuple(...pathNames(route).map((name) => pathValue(name).map((value) => [name, value] as [string, string])))
+      .map(objectOf);
+    const headers = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.record({ "idempotency-key": fc.oneof(hostileText, fc.uuid()) }) },
+    );
+    return fc.record({
+      pathParameters: path,
+      queryStringParameters: queryArbitrary(route, calm),
+      payload: bodyArbitrary(route, calm),
+      headers,
+    });
   });
 }
 
@@ -259,25 +364,29 @@ function requestArbitrary(route: RouteDefinition) {
 const countStatus = (status: number) => statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
 
 describe("hostile requests never get a 5xx, and a refused one changes nothing", () => {
-  it.each((routes as readonly RouteDefinition[]).map((route) => ({ route, key: routeKey(route) })))("$key", async ({ route }) => {
-    await fc.assert(
-      fc.asyncProperty(requestArbitrary(route), async ({ pathParameters, queryStringParameters, payload, headers }) => {
-        const response = await send(route, { routeKey: routeKey(route), pathParameters, queryStringParameters, ...payload, headers });
-        const status = response.statusCode ?? 0;
-        countStatus(status);
-        expect(status, response.body).toBeLessThan(500);
-        if (status >= 400) {
-          const parsed = errorBody.safeParse(JSON.parse(response.body ?? "null"));
-          expect(parsed.success, response.body).toBe(true);
-          expect(parsed.data?.error.code).toMatch(/^[A-Z]\w+$/);
-          expect(await registry.items()).toEqual(snapshot);
-        } else if (isWriteRoute(route)) {
-          snapshot = await registry.items();
-        }
-      }),
-      { numRuns: RUNS_PER_ROUTE, seed: SEED, path: PATH },
-    );
-  }, 60_000);
+  it.each((routes as readonly RouteDefinition[]).map((route) => ({ route, key: routeKey(route) })))(
+    "$key",
+    async ({ route }) => {
+      await fc.assert(
+        fc.asyncProperty(requestArbitrary(route), async ({ pathParameters, queryStringParameters, payload, headers }) => {
+          const response = await send(route, { routeKey: routeKey(route), pathParameters, queryStringParameters, ...payload, headers });
+          const status = response.statusCode ?? 0;
+          countStatus(status);
+          expect(status, response.body).toBeLessThan(500);
+          if (status >= 400) {
+            const parsed = errorBody.safeParse(JSON.parse(response.body ?? "null"));
+            expect(parsed.success, response.body).toBe(true);
+            expect(parsed.data?.error.code).toMatch(/^[A-Z]\w+$/);
+            expect(await registry.items()).toEqual(snapshot);
+          } else if (isWriteRoute(route)) {
+            snapshot = await registry.items();
+          }
+        }),
+        { numRuns: RUNS_PER_ROUTE, seed: SEED, path: PATH },
+      );
+    },
+    60_000,
+  );
 
   it("reached the use cases: some requests succeeded and some found nothing", () => {
     expect([...statusCounts].filter(([status]) => status < 300).length).toBeGreaterThan(0);

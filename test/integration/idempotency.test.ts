@@ -14,7 +14,10 @@ beforeAll(async () => {
 
 const ci = "arn:aws:iam::123456789012:role/ci-runner";
 const register = (name: string, body: unknown, key: string, actor = ci) =>
-  catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body, actor, headers: { "idempotency-key": key } }), lambdaContext);
+  catalog(
+    apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body, actor, headers: { "idempotency-key": key } }),
+    lambdaContext,
+  );
 const parsed = (response: { body?: string }) => JSON.parse(response.body ?? "null");
 const itemsOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
 const idempotencyRecords = async () => (await registry.items()).filter((item) => item.pk === "IDEMPOTENCY");
@@ -40,11 +43,13 @@ describe("Idempotency-Key on write routes", () => {
     expect(items.filter((item) => item.entity === "history").map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED"]);
     const records = await idempotencyRecords();
     expect(records).toHaveLength(recordsBefore + 1);
-    expect(records.find((r) => r.status === "COMPLETED" && JSON.parse((r.response as { body: string }).body).model === name)).toMatchObject({
-      sk: expect.stringMatching(/^catalog#/),
-      expiresAt: expect.any(Number),
-      payloadHash: expect.any(String),
-    });
+    expect(records.find((r) => r.status === "COMPLETED" && JSON.parse((r.response as { body: string }).body).model === name)).toMatchObject(
+      {
+        sk: expect.stringMatching(/^catalog#/),
+        expiresAt: expect.any(Number),
+        payloadHash: expect.any(String),
+      },
+    );
   });
 
   it("answers 409 IdempotencyKeyReused to the same key with another body, and writes nothing", async () => {
@@ -91,7 +96,16 @@ describe("Idempotency-Key on write routes", () => {
     const name = uniqueModelName("fraud_detector");
     const key = randomUUID();
     const patch = () =>
-      catalog(apiEvent({ routeKey: "PATCH /models/{name}", pathParameters: { name }, body: { description: "Card fraud" }, actor: ci, headers: { "idempotency-key": key } }), lambdaContext);
+      catalog(
+        apiEvent({
+          routeKey: "PATCH /models/{name}",
+          pathParameters: { name },
+          body: { description: "Card fraud" },
+          actor: ci,
+          headers: { "idempotency-key": key },
+        }),
+        lambdaContext,
+      );
 
     const missing = await patch();
     await catalog(apiEvent({ routeKey: "POST /models", body: { name }, actor: ci }), lambdaContext);
@@ -118,7 +132,10 @@ describe("Idempotency-Key on write routes", () => {
 
     for (const route of routes) {
       const operation = document.paths[route.path]?.[route.method.toLowerCase()] as { parameters: { name: string; in: string }[] };
-      expect(operation.parameters.some((p) => p.name === "Idempotency-Key" && p.in === "header"), `${route.method} ${route.path}`).toBe(isWriteRoute(route));
+      expect(
+        operation.parameters.some((p) => p.name === "Idempotency-Key" && p.in === "header"),
+        `${route.method} ${route.path}`,
+      ).toBe(isWriteRoute(route));
     }
   });
 });

@@ -36,34 +36,45 @@ const move = (name: string, version: number, to: Stage, extra: Record<string, un
 
 async function modelWithVersions(count: number, metrics: Record<string, number> = { auc: 0.93 }): Promise<string> {
   const name = uniqueModelName("fraud_detector");
-  for (let i = 0; i < count; i++) await registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://m/${i}`, metrics, tags: { team: "risk" } }), trainer);
+  for (let i = 0; i < count; i++)
+    await registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({ source: `s3://m/${i}`, metrics, tags: { team: "risk" } }),
+      trainer,
+    );
   return name;
 }
 
 const itemsOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
 const historyOf = async (name: string) => (await itemsOf(name)).filter((item) => item.entity === "history");
 const stageChanges = async (name: string) =>
-  (await historyOf(name)).filter((h) => h.action === "STAGE_CHANGED").map((h) => ({ version: h.version, from: h.fromStage, to: h.toStage, previousVersion: h.previousVersion }));
+  (await historyOf(name))
+    .filter((h) => h.action === "STAGE_CHANGED")
+    .map((h) => ({ version: h.version, from: h.fromStage, to: h.toStage, previousVersion: h.previousVersion }));
 
 /** How to bring a fresh version 1 into a stage with allowed moves. */
 const PATH_TO: Record<Stage, Stage[]> = { None: [], Staging: ["Staging"], Production: ["Staging", "Production"], Archived: ["Archived"] };
 
 describe("stage moves through the use case against DynamoDB Local", () => {
   // test/unit/lifecycle.test.ts holds ALLOWED_MOVES to the spec; here every one of them runs against the table.
-  it.each(STAGES.flatMap((from) => ALLOWED_MOVES[from].map((to) => [from, to] as const)))("moves a version %s → %s with its history entry, index keys and stage map", async (from, to) => {
-    const name = await modelWithVersions(1);
-    for (const step of PATH_TO[from]) await move(name, 1, step);
+  it.each(STAGES.flatMap((from) => ALLOWED_MOVES[from].map((to) => [from, to] as const)))(
+    "moves a version %s → %s with its history entry, index keys and stage map",
+    async (from, to) => {
+      const name = await modelWithVersions(1);
+      for (const step of PATH_TO[from]) await move(name, 1, step);
 
-    const result = await move(name, 1, to);
+      const result = await move(name, 1, to);
 
-    expect(result).toEqual({ version: 1, from, to, archived: [] });
-    const version = (await itemsOf(name)).find((item) => item.sk === versionKey(name, 1).sk);
-    expect(version).toMatchObject({ stage: to, gsi1pk: `STAGE#${to}`, gsi1sk: `${name}#0000000001` });
-    expect((await stageChanges(name)).at(-1)).toEqual({ version: 1, from, to, previousVersion: undefined });
-    const { stages } = await getModel(registry.deps, name);
-    expect(stages).toEqual(to === "Production" ? { Production: 1 } : to === "Staging" ? { Staging: [1] } : {});
-    expect((await itemsOf(name)).some((item) => item.sk === "STAGE#Production")).toBe(to === "Production");
-  });
+      expect(result).toEqual({ version: 1, from, to, archived: [] });
+      const version = (await itemsOf(name)).find((item) => item.sk === versionKey(name, 1).sk);
+      expect(version).toMatchObject({ stage: to, gsi1pk: `STAGE#${to}`, gsi1sk: `${name}#0000000001` });
+      expect((await stageChanges(name)).at(-1)).toEqual({ version: 1, from, to, previousVersion: undefined });
+      const { stages } = await getModel(registry.deps, name);
+      expect(stages).toEqual(to === "Production" ? { Production: 1 } : to === "Staging" ? { Staging: [1] } : {});
+      expect((await itemsOf(name)).some((item) => item.sk === "STAGE#Production")).toBe(to === "Production");
+    },
+  );
 
   it.each<[Stage, Stage]>([
     ["None", "Production"],
@@ -84,18 +95,34 @@ describe("stage moves through the use case against DynamoDB Local", () => {
 
   it("refuses to move a version that is not READY out of None with 409 VersionNotReady", async () => {
     const name = await modelWithVersions(1);
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1", endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }));
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: "us-east-1", endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
+    );
     await documents.send(
-      new UpdateCommand({ TableName: registry.config.tableName, Key: versionKey(name, 1), UpdateExpression: "SET #s = :pending", ExpressionAttributeNames: { "#s": "status" }, ExpressionAttributeValues: { ":pending": "PENDING_UPLOAD" } }),
+      new UpdateCommand({
+        TableName: registry.config.tableName,
+        Key: versionKey(name, 1),
+        UpdateExpression: "SET #s = :pending",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":pending": "PENDING_UPLOAD" },
+      }),
     );
 
-    await expect(move(name, 1, "Staging")).rejects.toMatchObject({ status: 409, code: "VersionNotReady", details: { version: 1, status: "PENDING_UPLOAD" } });
+    await expect(move(name, 1, "Staging")).rejects.toMatchObject({
+      status: 409,
+      code: "VersionNotReady",
+      details: { version: 1, status: "PENDING_UPLOAD" },
+    });
   });
 
   it("lets only an admin archive a version (403 for a promoter)", async () => {
     const name = await modelWithVersions(1);
 
-    await expect(move(name, 1, "Archived", {}, promoter)).rejects.toMatchObject({ status: 403, code: "Forbidden", details: { missingRole: "admin" } });
+    await expect(move(name, 1, "Archived", {}, promoter)).rejects.toMatchObject({
+      status: 403,
+      code: "Forbidden",
+      details: { missingRole: "admin" },
+    });
     await expect(move(name, 1, "Staging", {}, promoter)).resolves.toMatchObject({ to: "Staging" });
   });
 
@@ -104,7 +131,11 @@ describe("stage moves through the use case against DynamoDB Local", () => {
     await move(name, 1, "Staging");
     const before = await registry.items();
 
-    await expect(move(name, 2, "Staging", { archiveExisting: true }, promoter)).rejects.toMatchObject({ status: 403, code: "Forbidden", details: { missingRole: "admin" } });
+    await expect(move(name, 2, "Staging", { archiveExisting: true }, promoter)).rejects.toMatchObject({
+      status: 403,
+      code: "Forbidden",
+      details: { missingRole: "admin" },
+    });
     expect(await registry.items()).toEqual(before);
   });
 
@@ -140,7 +171,10 @@ describe("stage moves through the use case against DynamoDB Local", () => {
       code: "StageConflict",
       details: { stage: "Production", expected: 1, actual: 2 },
     });
-    await expect(move(name, 3, "Production", { expectedCurrentVersion: null })).rejects.toMatchObject({ code: "StageConflict", details: { expected: null, actual: 2 } });
+    await expect(move(name, 3, "Production", { expectedCurrentVersion: null })).rejects.toMatchObject({
+      code: "StageConflict",
+      details: { expected: null, actual: 2 },
+    });
     expect(await itemsOf(name)).toEqual(before);
   });
 
@@ -153,7 +187,9 @@ describe("stage moves through the use case against DynamoDB Local", () => {
 
     expect(result).toEqual({ version: 3, from: "None", to: "Staging", archived: [1, 2] });
     expect((await getModel(registry.deps, name)).stages).toEqual({ Staging: [3] });
-    expect((await listStageVersions(registry.deps, "Archived", { limit: 100 })).items.filter((v) => v.model === name).map((v) => v.version)).toEqual([1, 2]);
+    expect(
+      (await listStageVersions(registry.deps, "Archived", { limit: 100 })).items.filter((v) => v.model === name).map((v) => v.version),
+    ).toEqual([1, 2]);
   });
 
   it("keeps the Production snapshot current when the version's tags change", async () => {
@@ -174,7 +210,9 @@ describe("the promotion policy", () => {
     await putPolicy(
       registry.deps,
       name,
-      policyBody.parse({ Production: { minMetrics: { auc: 0.95, recall: 0.8 }, requiredTags: { reviewed: "yes" }, separateApprover: true } }),
+      policyBody.parse({
+        Production: { minMetrics: { auc: 0.95, recall: 0.8 }, requiredTags: { reviewed: "yes" }, separateApprover: true },
+      }),
       admin,
     );
     await move(name, 1, "Staging");
@@ -196,9 +234,19 @@ describe("the promotion policy", () => {
     expect(await getPolicy(registry.deps, name)).toEqual({ model: name, revision: 0 });
 
     await putPolicy(registry.deps, name, policyBody.parse({ Staging: { requiredTags: ["team"] } }), admin);
-    const second = await putPolicy(registry.deps, name, policyBody.parse({ Production: { minMetrics: { auc: 0.9 }, requireFrom: "Staging" } }), admin);
+    const second = await putPolicy(
+      registry.deps,
+      name,
+      policyBody.parse({ Production: { minMetrics: { auc: 0.9 }, requireFrom: "Staging" } }),
+      admin,
+    );
 
-    expect(second).toMatchObject({ model: name, revision: 2, Production: { minMetrics: { auc: 0.9 }, requireFrom: ["Staging"] }, updatedBy: admin.actor });
+    expect(second).toMatchObject({
+      model: name,
+      revision: 2,
+      Production: { minMetrics: { auc: 0.9 }, requireFrom: ["Staging"] },
+      updatedBy: admin.actor,
+    });
     expect(await getPolicy(registry.deps, name)).toEqual(second);
     const changes = (await historyOf(name)).filter((h) => h.action === "POLICY_CHANGED").map((h) => h.changes);
     expect(changes).toEqual([
@@ -246,7 +294,10 @@ describe("rollback", () => {
     await move(name, 1, "Production");
     await move(name, 1, "Archived");
 
-    await expect(rollbackProduction(registry.deps, name, { reason: "archived by mistake" }, promoter)).resolves.toMatchObject({ version: 1, stage: "Production" });
+    await expect(rollbackProduction(registry.deps, name, { reason: "archived by mistake" }, promoter)).resolves.toMatchObject({
+      version: 1,
+      stage: "Production",
+    });
   });
 
   it("answers 409 NothingToRollBack when there is no earlier version, and changes nothing", async () => {
@@ -256,8 +307,16 @@ describe("rollback", () => {
     await move(once, 1, "Production");
     const before = await itemsOf(once);
 
-    await expect(rollbackProduction(registry.deps, never, { reason: "x" }, promoter)).rejects.toMatchObject({ status: 409, code: "NothingToRollBack", message: expect.stringContaining("never had a version in Production") });
-    await expect(rollbackProduction(registry.deps, once, { reason: "x" }, promoter)).rejects.toMatchObject({ status: 409, code: "NothingToRollBack", message: expect.stringContaining("first version") });
+    await expect(rollbackProduction(registry.deps, never, { reason: "x" }, promoter)).rejects.toMatchObject({
+      status: 409,
+      code: "NothingToRollBack",
+      message: expect.stringContaining("never had a version in Production"),
+    });
+    await expect(rollbackProduction(registry.deps, once, { reason: "x" }, promoter)).rejects.toMatchObject({
+      status: 409,
+      code: "NothingToRollBack",
+      message: expect.stringContaining("first version"),
+    });
     expect(await itemsOf(once)).toEqual(before);
   });
 });
@@ -266,8 +325,15 @@ describe("aliases", () => {
   it("sets, moves with compare-and-set and deletes an alias, keeping the model's map and history in step", async () => {
     const name = await modelWithVersions(3);
 
-    expect(await setAlias(registry.deps, name, "champion", { version: 1, expectedVersion: null }, promoter)).toEqual({ model: name, alias: "champion", version: 1, previousVersion: null });
-    expect(await setAlias(registry.deps, name, "champion", { version: 2, expectedVersion: 1, reason: "better recall" }, promoter)).toMatchObject({ version: 2, previousVersion: 1 });
+    expect(await setAlias(registry.deps, name, "champion", { version: 1, expectedVersion: null }, promoter)).toEqual({
+      model: name,
+      alias: "champion",
+      version: 1,
+      previousVersion: null,
+    });
+    expect(
+      await setAlias(registry.deps, name, "champion", { version: 2, expectedVersion: 1, reason: "better recall" }, promoter),
+    ).toMatchObject({ version: 2, previousVersion: 1 });
     await expect(setAlias(registry.deps, name, "champion", { version: 3, expectedVersion: 1 }, promoter)).rejects.toMatchObject({
       status: 409,
       code: "AliasConflict",
@@ -276,11 +342,20 @@ describe("aliases", () => {
     await setAlias(registry.deps, name, "challenger", { version: 3 }, promoter);
     expect((await getModel(registry.deps, name)).aliases).toEqual({ champion: 2, challenger: 3 });
 
-    expect(await deleteAlias(registry.deps, name, "challenger", promoter)).toEqual({ model: name, alias: "challenger", version: null, previousVersion: 3 });
+    expect(await deleteAlias(registry.deps, name, "challenger", promoter)).toEqual({
+      model: name,
+      alias: "challenger",
+      version: null,
+      previousVersion: 3,
+    });
     await expect(deleteAlias(registry.deps, name, "challenger", promoter)).rejects.toMatchObject({ status: 404, code: "AliasNotFound" });
     expect((await getModel(registry.deps, name)).aliases).toEqual({ champion: 2 });
-    expect((await itemsOf(name)).filter((item) => item.entity === "alias").map((item) => [item.sk, item.version])).toEqual([["ALIAS#champion", 2]]);
-    const aliasHistory = (await historyOf(name)).filter((h) => h.action === "ALIAS_CHANGED").map((h) => [h.alias, h.version, h.previousVersion, h.reason]);
+    expect((await itemsOf(name)).filter((item) => item.entity === "alias").map((item) => [item.sk, item.version])).toEqual([
+      ["ALIAS#champion", 2],
+    ]);
+    const aliasHistory = (await historyOf(name))
+      .filter((h) => h.action === "ALIAS_CHANGED")
+      .map((h) => [h.alias, h.version, h.previousVersion, h.reason]);
     expect(aliasHistory).toEqual([
       ["champion", 1, undefined, undefined],
       ["champion", 2, 1, "better recall"],
@@ -291,7 +366,10 @@ describe("aliases", () => {
 
   it("refuses an alias to a version that does not exist", async () => {
     const name = await modelWithVersions(1);
-    await expect(setAlias(registry.deps, name, "champion", { version: 9 }, promoter)).rejects.toMatchObject({ status: 404, code: "VersionNotFound" });
+    await expect(setAlias(registry.deps, name, "champion", { version: 9 }, promoter)).rejects.toMatchObject({
+      status: 404,
+      code: "VersionNotFound",
+    });
   });
 });
 
@@ -299,7 +377,8 @@ describe("resolving versions by stage, alias, label and URI", () => {
   let name: string;
   beforeAll(async () => {
     name = uniqueModelName("search_ranker");
-    for (const semver of ["1.0.0", "1.1.0", "2.0.0", "2.1.0"]) await registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://m/${semver}`, semver }), trainer);
+    for (const semver of ["1.0.0", "1.1.0", "2.0.0", "2.1.0"])
+      await registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://m/${semver}`, semver }), trainer);
     await move(name, 1, "Staging");
     await move(name, 1, "Production");
     await move(name, 2, "Staging");
@@ -340,7 +419,10 @@ describe("resolving versions by stage, alias, label and URI", () => {
     await expect(getStageVersion(registry.deps, name, "Archived")).rejects.toMatchObject({ status: 404, code: "StageEmpty" });
     await expect(getVersion(registry.deps, name, { alias: "canary" })).rejects.toMatchObject({ status: 404, code: "AliasNotFound" });
     const uri = "models:/unknown_ranker/Production";
-    await expect(resolveModelUri(registry.deps, { uri, ...parseModelUri(uri)! })).rejects.toMatchObject({ status: 404, code: "ModelNotFound" });
+    await expect(resolveModelUri(registry.deps, { uri, ...parseModelUri(uri)! })).rejects.toMatchObject({
+      status: 404,
+      code: "ModelNotFound",
+    });
   });
 
   it("lists a stage across models, paged", async () => {

@@ -1,11 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { localCredentials } from "../../infra/local/engines";
+import { RulesFileError } from "../../infra/local/event-delivery";
 import { startLocalEventBridge, type DeliveredEvent, type LocalEventBridge } from "../../infra/local/eventbridge";
+import { redeliver } from "../../infra/local/redeliver";
+import { startLocalRegistry } from "../../infra/local/start";
 import { startWebhook, waitFor, type Webhook } from "../support/webhook";
 
 /** The local bus driven by the real SDK clients, as the publisher drives it. */
@@ -43,7 +48,12 @@ afterAll(async () => {
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "registry-events-"));
-  bus = await startLocalEventBridge({ dataDir, busName: BUS, delivery: { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 50 }, log: () => undefined });
+  bus = await startLocalEventBridge({
+    dataDir,
+    busName: BUS,
+    delivery: { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 50 },
+    log: () => undefined,
+  });
   client = new EventBridgeClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
   webhook.received.length = 0;
   webhook.respondWith(() => 200);
@@ -84,7 +94,13 @@ describe("the local EventBridge endpoint", () => {
 
   it("fails single entries (malformed detail, another bus) and accepts the rest of the call", async () => {
     const result = await client.send(
-      new PutEventsCommand({ Entries: [entry({ model: "a", version: 1 }), { ...entry({}), Detail: "not json" }, entry({ model: "b", version: 2 }, { EventBusName: "default" })] }),
+      new PutEventsCommand({
+        Entries: [
+          entry({ model: "a", version: 1 }),
+          { ...entry({}), Detail: "not json" },
+          entry({ model: "b", version: 2 }, { EventBusName: "default" }),
+        ],
+      }),
     );
 
     expect(result.FailedEntryCount).toBe(2);
@@ -96,20 +112,35 @@ describe("the local EventBridge endpoint", () => {
     await writeRules([
       {
         name: "fraud-detector-production",
-        eventPattern: { source: ["model-registry"], "detail-type": ["Model Version Stage Changed"], detail: { model: ["fraud_detector"], toStage: ["Production"] } },
+        eventPattern: {
+          source: ["model-registry"],
+          "detail-type": ["Model Version Stage Changed"],
+          detail: { model: ["fraud_detector"], toStage: ["Production"] },
+        },
         targets: [{ url: webhook.url }],
       },
     ]);
 
     await client.send(
       new PutEventsCommand({
-        Entries: [entry({ model: "fraud_detector", version: 3, toStage: "Production" }), entry({ model: "fraud_detector", version: 4, toStage: "Staging" }), entry({ model: "churn", version: 1, toStage: "Production" })],
+        Entries: [
+          entry({ model: "fraud_detector", version: 3, toStage: "Production" }),
+          entry({ model: "fraud_detector", version: 4, toStage: "Staging" }),
+          entry({ model: "churn", version: 1, toStage: "Production" }),
+        ],
       }),
     );
 
-    await waitFor(() => bus.pendingDeliveries(), (n) => n === 0);
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
     expect(webhook.received.map((e) => (e.detail as { version: number }).version)).toEqual([3]);
-    expect(webhook.received[0]).toMatchObject({ source: "model-registry", "detail-type": "Model Version Stage Changed", id: expect.any(String) });
+    expect(webhook.received[0]).toMatchObject({
+      source: "model-registry",
+      "detail-type": "Model Version Stage Changed",
+      id: expect.any(String),
+    });
   });
 
   it("picks up an edited rules file without a restart", async () => {
@@ -119,8 +150,11 @@ describe("the local EventBridge endpoint", () => {
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "fraud_detector", version: 2 })] }));
 
-    await waitFor(() => webhook.received.length, (n) => n === 1);
-    expect((webhook.received[0]?.detail as { version: number }).version).toBe(2);
+    await waitFor(
+      () => webhook.received.length,
+      (n) => n === 1,
+    );
+    expect((webhook.received[0]!.detail as { version: number }).version).toBe(2);
   });
 
   it("retries a target that answers 5xx until it takes the event, and gives up at once on a 4xx", async () => {
@@ -130,7 +164,10 @@ describe("the local EventBridge endpoint", () => {
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 }), entry({ model: "m", version: 2 })] }));
 
-    await waitFor(() => bus.pendingDeliveries(), (n) => n === 0);
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
     expect(webhook.received.map((e) => (e.detail as { version: number }).version)).toEqual([1]);
     expect(failuresLeft).toBeLessThan(0);
   });
@@ -140,19 +177,22 @@ describe("the local EventBridge endpoint", () => {
     await webhook.stop();
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
-    await waitFor(() => bus.failedDeliveryAttempts(), (n) => n >= 3);
+    await waitFor(
+      () => bus.failedDeliveryAttempts(),
+      (n) => n >= 3,
+    );
     expect(bus.pendingDeliveries()).toBe(1);
     await webhook.start();
 
-    await waitFor(() => webhook.received.length, (n) => n === 1);
+    await waitFor(
+      () => webhook.received.length,
+      (n) => n === 1,
+    );
   });
 
   it("ignores a rules file that is not valid and says why", async () => {
     const lines: string[] = [];
-    await bus.stop();
-    bus = await startLocalEventBridge({ dataDir, busName: BUS, log: (line) => lines.push(line) });
-    client.destroy();
-    client = new EventBridgeClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
+    await restartBus({ log: (line) => lines.push(line) });
     await writeRules([{ name: "typo", eventPattern: { source: "model-registry" }, targets: [{ url: webhook.url }] }]);
 
     await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
@@ -170,7 +210,135 @@ describe("the local EventBridge endpoint", () => {
     sqs.destroy();
 
     expect(sent.MessageId).toEqual(expect.any(String));
-    const [letter] = (await readFile(bus.deadLettersLog, "utf8")).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [letter] = (await readFile(bus.deadLettersLog, "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(letter).toMatchObject({ messageId: sent.MessageId, queueUrl: bus.queueUrl("dead-letters"), body });
   });
+
+  it("refuses at start a rules file with a misspelled key, naming the file, the rule and the key", async () => {
+    const typoDir = await mkdtemp(join(tmpdir(), "registry-events-"));
+    const rules = [{ name: "deploy", eventPatern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }];
+    await writeFile(join(typoDir, "rules.json"), JSON.stringify(rules));
+
+    const starting = startLocalEventBridge({ dataDir: typoDir, log: () => undefined });
+
+    await expect(starting).rejects.toThrow(RulesFileError);
+    await expect(starting).rejects.toThrow(/rules\.json .*rule "deploy" \(#1\), eventPatern: not a known key; did you mean eventPattern\?/);
+    await rm(typoDir, { recursive: true, force: true });
+  });
+
+  it("stops npm start before any engine starts when the rules file is not valid", async () => {
+    await writeRules([{ name: "deploy", eventPattern: { source: ["model-registry"] }, targets: [{ url: "not a url" }] }]);
+
+    await expect(startLocalRegistry({ port: 0, dataDir, rulesFile: join(dataDir, "rules.json") })).rejects.toThrow(
+      /rule "deploy" \(#1\), targets\.0\.url: Invalid URL/,
+    );
+    // The engines' data directories are made just before they start.
+    await expect(access(join(dataDir, "dynamodb"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("keeps the previous rules when an edit breaks the file, and says which key", async () => {
+    const lines: string[] = [];
+    await restartBus({ log: (line) => lines.push(line) });
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ uri: webhook.url }] }]);
+
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 2 })] }));
+
+    await waitFor(
+      () => webhook.received.length,
+      (n) => n === 2,
+    );
+    expect(lines.join("\n")).toMatch(
+      /rule "all" \(#1\), targets\.0\.uri: not a known key; did you mean url\?\)\. Keeping the previous rules \(1\)/,
+    );
+  });
+
+  it("logs an unreachable target at its first failure as a warning, and its retries at a lower level", async () => {
+    const lines: { line: string; level?: string }[] = [];
+    await restartBus({ log: (line, level) => lines.push({ line, level }), delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
+    const target = await unreachableUrl();
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: target }] }]);
+
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
+
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    const [first, ...rest] = lines;
+    expect(first).toMatchObject({ level: "warn", line: expect.stringContaining(`${target} did not take event`) });
+    expect(first?.line).toMatch(/no answer \(ECONNREFUSED\), attempt 1/);
+    expect(rest.map((l) => l.level)).toEqual(["debug", "warn"]);
+    expect(rest.at(-1)?.line).toMatch(/gave up after 3 attempts, dead-lettered/);
+  });
+
+  it("appends an event whose retries ran out to dead-letters.jsonl as EventBridge sends it to a target's DLQ", async () => {
+    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 2 } });
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+    webhook.respondWith(() => 503);
+
+    const sent = await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
+
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    const letters = (await readFile(bus.deadLettersLog, "utf8")).split("\n").filter(Boolean);
+    expect(letters).toHaveLength(1);
+    expect(JSON.parse(letters[0]!)).toEqual({
+      messageId: expect.any(String),
+      queueUrl: bus.queueUrl("dead-letters"),
+      sentAt: expect.any(String),
+      body: expect.objectContaining({ id: sent.Entries?.[0]?.EventId, detail: { model: "m", version: 1 } }),
+      attributes: {
+        RULE_ARN: "arn:aws:events:us-east-1:000000000000:rule/all",
+        TARGET_ARN: webhook.url,
+        ERROR_CODE: "SDK_CLIENT_ERROR",
+        ERROR_MESSAGE: "HTTP 503",
+        EXHAUSTED_RETRY_CONDITION: "MaximumRetryAttemptsExceeded",
+        RETRY_ATTEMPTS: "1",
+      },
+    });
+  });
+
+  it("puts dead letters back on the bus with redeliver, which then reach the target", async () => {
+    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+    webhook.respondWith(() => 503);
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 7 })] }));
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    webhook.respondWith(() => 200);
+
+    const result = await redeliver({ endpoint: bus.endpoint, file: bus.deadLettersLog });
+
+    expect(result).toEqual({ redelivered: 1, kept: 0 });
+    await waitFor(
+      () => webhook.received.length,
+      (n) => n === 1,
+    );
+    expect(webhook.received[0]?.detail).toEqual({ model: "m", version: 7 });
+  });
 });
+
+async function restartBus(options: Partial<Parameters<typeof startLocalEventBridge>[0]>): Promise<void> {
+  await bus.stop();
+  bus = await startLocalEventBridge({ dataDir, busName: BUS, log: () => undefined, ...options });
+  client.destroy();
+  client = new EventBridgeClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
+}
+
+/** A port that was just free: nothing answers there. */
+async function unreachableUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/hook`;
+}

@@ -7,7 +7,13 @@ import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Rout
 /** One principal per role, bound to that role alone. */
 const principalWith = (role: Role) => `arn:aws:iam::123456789012:role/only-${role}`;
 /** A plausible value per path parameter; the role check comes before validation, so any value reaches it. */
-const SAMPLE_PARAMETERS: Record<string, string> = { name: "fraud_detector", v: "1", stage: "Production", alias: "champion", id: "fraud_training" };
+const SAMPLE_PARAMETERS: Record<string, string> = {
+  name: "fraud_detector",
+  v: "1",
+  stage: "Production",
+  alias: "champion",
+  id: "fraud_training",
+};
 
 const writeRoutes = (routes as readonly RouteDefinition[]).filter(isWriteRoute);
 const matrix = writeRoutes.flatMap((route) => ROLES.map((role) => [routeKey(route), role, route] as const));
@@ -20,7 +26,9 @@ beforeAll(async () => {
 
 describe("the permission matrix: every write route of the route table × every role", () => {
   it("covers at least the routes of the catalog", () => {
-    expect(writeRoutes.map(routeKey)).toEqual(expect.arrayContaining(["POST /models", "POST /models/{name}/versions", "PATCH /models/{name}/versions/{v}"]));
+    expect(writeRoutes.map(routeKey)).toEqual(
+      expect.arrayContaining(["POST /models", "POST /models/{name}/versions", "PATCH /models/{name}/versions/{v}"]),
+    );
   });
 
   it("lets every function that serves a write route write the table, where its Idempotency-Key records go", () => {
@@ -28,10 +36,15 @@ describe("the permission matrix: every write route of the route table × every r
   });
 
   it.each(matrix)("%s called by a principal holding only %s", async (key, role, route) => {
-    const pathParameters = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, SAMPLE_PARAMETERS[name as string] ?? "x"]));
+    const pathParameters = Object.fromEntries(
+      [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, SAMPLE_PARAMETERS[name as string] ?? "x"]),
+    );
     const handler = handlers[route.function] as ApiHandler;
 
-    const response = (await handler(apiEvent({ routeKey: key, pathParameters, body: {}, actor: principalWith(role) }), lambdaContext)) as { statusCode: number; body: string };
+    const response = (await handler(apiEvent({ routeKey: key, pathParameters, body: {}, actor: principalWith(role) }), lambdaContext)) as {
+      statusCode: number;
+      body: string;
+    };
 
     const error = JSON.parse(response.body).error;
     if (role === route.role) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { roleCaller } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
-import { DomainError, StageEmptyError } from "../../shared/domain/errors";
+import { type DomainError, StageEmptyError } from "../../shared/domain/errors";
 import { evaluateGate } from "../../shared/domain/policy";
 import { getModel } from "../../shared/use-cases/get-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -22,16 +22,27 @@ async function modelInStaging(versions: number, metrics: Record<string, number> 
   const name = uniqueModelName("fraud_detector");
   for (let v = 1; v <= versions; v++) {
     await registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://m/${v}`, metrics }), trainer);
-    await transitionVersion(registry.deps, name, { number: v }, transitionBody.parse({ to: "Staging", reason: "validated" }), caller("setup"));
+    await transitionVersion(
+      registry.deps,
+      name,
+      { number: v },
+      transitionBody.parse({ to: "Staging", reason: "validated" }),
+      caller("setup"),
+    );
   }
   return name;
 }
 
 const itemsOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
-const historyOf = async (name: string) => (await itemsOf(name)).filter((item) => item.entity === "history").sort((a, b) => (a.sequence as number) - (b.sequence as number));
+const historyOf = async (name: string) =>
+  (await itemsOf(name)).filter((item) => item.entity === "history").sort((a, b) => (a.sequence as number) - (b.sequence as number));
 
 /** Runs `tasks` at once; each first reads, then all act together once every read is done (the race the test is about). */
-async function race<S, T>(count: number, read: (i: number) => Promise<S>, act: (i: number, seen: S) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+async function race<S, T>(
+  count: number,
+  read: (i: number) => Promise<S>,
+  act: (i: number, seen: S) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
   let allRead!: () => void;
   const barrier = new Promise<void>((resolve) => (allRead = resolve));
   let reads = 0;
@@ -82,30 +93,52 @@ describe("concurrent promotions against DynamoDB Local", () => {
         CALLERS,
         () => productionNow(name),
         (i, seen) =>
-          transitionVersion(registry.deps, name, { number: candidates[i]! }, transitionBody.parse({ to: "Production", reason: `round ${round}`, expectedCurrentVersion: seen }), caller(`r${round}-c${i}`)),
+          transitionVersion(
+            registry.deps,
+            name,
+            { number: candidates[i]! },
+            transitionBody.parse({ to: "Production", reason: `round ${round}`, expectedCurrentVersion: seen }),
+            caller(`r${round}-c${i}`),
+          ),
       );
 
       const winners = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
       expect(winners).toHaveLength(1);
       const winner = winners[0]!;
-      expect(winner).toEqual({ version: winner.version, from: "Staging", to: "Production", archived: previousWinner === null ? [] : [previousWinner] });
+      expect(winner).toEqual({
+        version: winner.version,
+        from: "Staging",
+        to: "Production",
+        archived: previousWinner === null ? [] : [previousWinner],
+      });
       const losers = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as DomainError] : []));
       expect(losers).toHaveLength(CALLERS - 1);
-      for (const loser of losers) expect(loser).toMatchObject({ status: 409, code: "StageConflict", details: { expected: previousWinner, actual: winner.version } });
+      for (const loser of losers)
+        expect(loser).toMatchObject({ status: 409, code: "StageConflict", details: { expected: previousWinner, actual: winner.version } });
 
       // The table itself: one version item in Production, the pointer and the model item agree with it.
       const items = await itemsOf(name);
       const inProduction = items.filter((item) => item.entity === "version" && item.stage === "Production").map((item) => item.version);
       expect(inProduction).toEqual([winner.version]);
-      expect(items.find((item) => item.sk === "STAGE#Production")).toMatchObject({ version: winner.version, snapshot: { version: winner.version, stage: "Production" } });
+      expect(items.find((item) => item.sk === "STAGE#Production")).toMatchObject({
+        version: winner.version,
+        snapshot: { version: winner.version, stage: "Production" },
+      });
       const model = items.find((item) => item.sk === "MODEL") as { stages: { Production?: number; Staging?: number[] } };
       expect(model.stages.Production).toBe(winner.version);
-      if (previousWinner !== null) expect(items.find((item) => item.version === previousWinner && item.entity === "version")).toMatchObject({ stage: "Archived" });
+      if (previousWinner !== null)
+        expect(items.find((item) => item.version === previousWinner && item.entity === "version")).toMatchObject({ stage: "Archived" });
 
       // History replays to exactly the stages the version items hold.
       const replayed = replayStages(await historyOf(name));
-      for (const version of items.filter((item) => item.entity === "version")) expect(replayed.get(version.version as number) ?? "None").toBe(version.stage);
-      expect([...replayed].filter(([, stage]) => stage === "Staging").map(([v]) => v).sort((a, b) => a - b)).toEqual(model.stages.Staging);
+      for (const version of items.filter((item) => item.entity === "version"))
+        expect(replayed.get(version.version as number) ?? "None").toBe(version.stage);
+      expect(
+        [...replayed]
+          .filter(([, stage]) => stage === "Staging")
+          .map(([v]) => v)
+          .sort((a, b) => a - b),
+      ).toEqual(model.stages.Staging);
 
       previousWinner = winner.version;
     }
@@ -118,11 +151,20 @@ describe("concurrent promotions against DynamoDB Local", () => {
     let previous = 1;
 
     for (let round = 1; round <= ROUNDS; round++) {
-      const targets = Array.from({ length: 21 }, (_, i) => i + 1).filter((v) => v !== previous).slice(0, 20);
+      const targets = Array.from({ length: 21 }, (_, i) => i + 1)
+        .filter((v) => v !== previous)
+        .slice(0, 20);
       const outcomes = await race(
         20,
         async () => (await getModel(registry.deps, name)).aliases.champion ?? null,
-        (i, seen) => setAlias(registry.deps, name, "champion", { version: targets[i]!, expectedVersion: seen, reason: `round ${round}` }, caller(`a${round}-${i}`)),
+        (i, seen) =>
+          setAlias(
+            registry.deps,
+            name,
+            "champion",
+            { version: targets[i]!, expectedVersion: seen, reason: `round ${round}` },
+            caller(`a${round}-${i}`),
+          ),
       );
 
       const winners = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
@@ -130,11 +172,17 @@ describe("concurrent promotions against DynamoDB Local", () => {
       const winner = winners[0]!;
       expect(winner).toMatchObject({ alias: "champion", previousVersion: previous });
       for (const o of outcomes.filter((o) => o.status === "rejected")) {
-        expect(o.reason).toMatchObject({ status: 409, code: "AliasConflict", details: { alias: "champion", expected: previous, actual: winner.version } });
+        expect(o.reason).toMatchObject({
+          status: 409,
+          code: "AliasConflict",
+          details: { alias: "champion", expected: previous, actual: winner.version },
+        });
       }
       const items = await itemsOf(name);
       expect(items.filter((item) => item.entity === "alias")).toMatchObject([{ sk: "ALIAS#champion", version: winner.version }]);
-      expect((items.find((item) => item.sk === "MODEL") as { aliases: Record<string, number> }).aliases).toEqual({ champion: winner.version });
+      expect((items.find((item) => item.sk === "MODEL") as { aliases: Record<string, number> }).aliases).toEqual({
+        champion: winner.version,
+      });
       const moves = (await historyOf(name)).filter((h) => h.action === "ALIAS_CHANGED");
       expect(moves).toHaveLength(round + 1);
       expect(moves.at(-1)).toMatchObject({ alias: "champion", version: winner.version, previousVersion: previous });
@@ -158,7 +206,15 @@ describe("a policy edited while promotions run", () => {
       const staging = (await getModel(registry.deps, name)).stages.Staging ?? [];
       const promotions = staging
         .slice(0, PROMOTERS)
-        .map((v, j) => transitionVersion(registry.deps, name, { number: v }, transitionBody.parse({ to: "Production", reason: `iteration ${i}` }), caller(`p${i}-${j}`)));
+        .map((v, j) =>
+          transitionVersion(
+            registry.deps,
+            name,
+            { number: v },
+            transitionBody.parse({ to: "Production", reason: `iteration ${i}` }),
+            caller(`p${i}-${j}`),
+          ),
+        );
       const edit = putPolicy(registry.deps, name, i % 2 === 0 ? forbid : allow, caller(`policy-${i}`));
       outcomes.push(...(await Promise.allSettled(promotions)));
       await edit;
@@ -170,7 +226,13 @@ describe("a policy edited while promotions run", () => {
     for (const entry of await historyOf(name)) {
       if (entry.action === "POLICY_CHANGED") policy = (entry.changes as { to: PromotionPolicy }).to;
       if (entry.action === "STAGE_CHANGED" && entry.toStage === "Production") {
-        const failures = evaluateGate("Production", policy?.Production, { from: entry.fromStage as "Staging", metrics: { auc: 0.9 }, tags: {}, createdBy: trainer.actor, approver: entry.actor as string });
+        const failures = evaluateGate("Production", policy?.Production, {
+          from: entry.fromStage as "Staging",
+          metrics: { auc: 0.9 },
+          tags: {},
+          createdBy: trainer.actor,
+          approver: entry.actor as string,
+        });
         expect(failures, `promotion of version ${entry.version} at sequence ${entry.sequence}`).toEqual([]);
         promoted.push(entry.version as number);
       }
@@ -178,7 +240,9 @@ describe("a policy edited while promotions run", () => {
     const succeeded = outcomes.filter((o) => o.status === "fulfilled");
     const refusals = outcomes.flatMap((o) => (o.status === "rejected" ? [(o.reason as DomainError).code] : []));
     expect(promoted).toHaveLength(succeeded.length);
-    expect(new Set(refusals)).toSatisfy((codes: Set<string>) => [...codes].every((code) => code === "PolicyViolation" || code === "StageConflict"));
+    expect(new Set(refusals)).toSatisfy((codes: Set<string>) =>
+      [...codes].every((code) => code === "PolicyViolation" || code === "StageConflict"),
+    );
     expect(succeeded.length).toBeGreaterThan(0);
     expect(refusals).toContain("PolicyViolation");
   }, 120_000);

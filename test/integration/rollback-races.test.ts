@@ -15,7 +15,13 @@ const caller = (requestId: string) => roleCaller(`release-${requestId}`, request
 const registry = useTestRegistry();
 
 const move = (deps: RegistryDeps, name: string, version: number, to: "Staging" | "Production", expectedCurrentVersion?: number | null) =>
-  transitionVersion(deps, name, { number: version }, transitionBody.parse({ to, reason: "race", ...(expectedCurrentVersion === undefined ? {} : { expectedCurrentVersion }) }), caller(`move-${version}`));
+  transitionVersion(
+    deps,
+    name,
+    { number: version },
+    transitionBody.parse({ to, reason: "race", ...(expectedCurrentVersion === undefined ? {} : { expectedCurrentVersion }) }),
+    caller(`move-${version}`),
+  );
 
 /** Versions 1..count registered and in Staging, 1 then 2 promoted: Production holds 2, version 1 is Archived, 3.. wait in Staging. */
 async function modelWithHistory(count: number): Promise<string> {
@@ -55,7 +61,9 @@ describe("rollback racing a promotion", () => {
       },
     });
 
-    const outcome = await rollbackProduction({ ...registry.deps, store }, name, { reason: "incident" }, caller("rollback")).catch((error: unknown) => error);
+    const outcome = await rollbackProduction({ ...registry.deps, store }, name, { reason: "incident" }, caller("rollback")).catch(
+      (error: unknown) => error,
+    );
 
     expect(outcome).toBeInstanceOf(StageConflictError);
     expect(outcome).toMatchObject({ details: { expected: 2, actual: 3 } });
@@ -67,7 +75,10 @@ describe("rollback racing a promotion", () => {
     for (let round = 0; round < 25; round++) {
       const name = await modelWithHistory(3);
 
-      const settled = await Promise.allSettled([rollbackProduction(registry.deps, name, { reason: "incident" }, caller("rollback")), move(registry.deps, name, 3, "Production", 2)]);
+      const settled = await Promise.allSettled([
+        rollbackProduction(registry.deps, name, { reason: "incident" }, caller("rollback")),
+        move(registry.deps, name, 3, "Production", 2),
+      ]);
 
       for (const result of settled) {
         if (result.status === "fulfilled") outcomes.push("ok");

@@ -22,11 +22,15 @@ const config = {
   uploads: DEFAULT_UPLOAD_SETTINGS,
 } as RegistryConfig;
 const s3 = createS3Client(config);
-const bucketSigningAt = (clock: () => Date, uploadUrlExpirySeconds = 900) => new ArtifactBucket(s3, TEST_BUCKET, { uploadUrlExpirySeconds, clock });
+const bucketSigningAt = (clock: () => Date, uploadUrlExpirySeconds = 900) =>
+  new ArtifactBucket(s3, TEST_BUCKET, { uploadUrlExpirySeconds, clock });
 const bucket = bucketSigningAt(() => new Date());
 const uniqueKey = () => `s3-front/${randomUUID()}`;
 
-async function put(request: { url: string; headers: Record<string, string> }, body: Buffer): Promise<{ status: number; text: string; etag: string | null }> {
+async function put(
+  request: { url: string; headers: Record<string, string> },
+  body: Buffer,
+): Promise<{ status: number; text: string; etag: string | null }> {
   const response = await fetch(request.url, { method: "PUT", headers: request.headers, body });
   return { status: response.status, text: await response.text(), etag: response.headers.get("etag") };
 }
@@ -67,7 +71,9 @@ describe("the S3 front before s3rver", () => {
     expect(wrong.status).toBe(400);
     expect(s3ErrorCode(wrong.text), wrong.text).toBe("BadDigest");
     expect(right.status, right.text).toBe(200);
-    expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: right.etag as string, sha256: sha256(part) }])).toBe("completed");
+    expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: right.etag as string, sha256: sha256(part) }])).toBe(
+      "completed",
+    );
     expect(await bucket.digest(key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 

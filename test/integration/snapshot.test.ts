@@ -17,7 +17,10 @@ afterAll(() => documents.destroy());
 describe("the table snapshot of a test registry", () => {
   it("holds every item of a table larger than one Scan page (1 MB)", async () => {
     const keys = Array.from({ length: 8 }, (_, i) => `ITEM#${i}`);
-    for (const sk of keys) await documents.send(new PutCommand({ TableName: registry.config.tableName, Item: { pk: "SNAPSHOT", sk, padding: "x".repeat(300 * 1024) } }));
+    for (const sk of keys)
+      await documents.send(
+        new PutCommand({ TableName: registry.config.tableName, Item: { pk: "SNAPSHOT", sk, padding: "x".repeat(300 * 1024) } }),
+      );
 
     const firstPage = await documents.send(new ScanCommand({ TableName: registry.config.tableName, ConsistentRead: true }));
     const items = await registry.items();

@@ -21,9 +21,18 @@ const tailers: RunningTailer[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "registry-tailer-"));
-  const client = new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials });
+  const client = new DynamoDBClient({
+    region: registry.config.region,
+    endpoint: registry.config.endpoints.dynamodb,
+    credentials: localCredentials,
+  });
   for (let i = 0; i < RECORDS; i++) {
-    await client.send(new PutItemCommand({ TableName: registry.config.tableName, Item: { pk: { S: `item-${String(i).padStart(2, "0")}` }, sk: { S: "-" } } }));
+    await client.send(
+      new PutItemCommand({
+        TableName: registry.config.tableName,
+        Item: { pk: { S: `item-${String(i).padStart(2, "0")}` }, sk: { S: "-" } },
+      }),
+    );
   }
   client.destroy();
 });
@@ -35,9 +44,18 @@ afterAll(async () => {
 
 const keysOf = (event: DynamoDBStreamEvent) => event.Records.map((record) => record.dynamodb?.Keys?.pk?.S as string);
 
-function tail(handler: StreamHandler): Promise<RunningTailer> {
-  const options = { endpoint: registry.config.endpoints.dynamodb as string, region: registry.config.region, tableName: registry.config.tableName, checkpointFile: join(dataDir, "checkpoint.json"), pollIntervalMs: 50, log: () => undefined };
-  return startStreamTailer({ ...options, handler }).then((tailer) => (tailers.push(tailer), tailer));
+async function tail(handler: StreamHandler): Promise<RunningTailer> {
+  const options = {
+    endpoint: registry.config.endpoints.dynamodb as string,
+    region: registry.config.region,
+    tableName: registry.config.tableName,
+    checkpointFile: join(dataDir, "checkpoint.json"),
+    pollIntervalMs: 50,
+    log: () => undefined,
+  };
+  const tailer = await startStreamTailer({ ...options, handler });
+  tailers.push(tailer);
+  return tailer;
 }
 
 describe("the stream tailer's checkpoint", () => {
@@ -62,7 +80,10 @@ describe("the stream tailer's checkpoint", () => {
     const handedOver: string[] = [];
     try {
       await tail(async (event) => void handedOver.push(...keysOf(event)));
-      await waitFor(() => handedOver, (keys) => keys.includes(`item-${RECORDS - 1}`));
+      await waitFor(
+        () => handedOver,
+        (keys) => keys.includes(`item-${RECORDS - 1}`),
+      );
     } finally {
       release(); // lets the first tailer stop
     }

@@ -12,7 +12,8 @@ import type { VersionFilters } from "../../shared/store/registry-store";
 
 const ci = roleCaller("ci-runner", "req-1");
 const noFilters: VersionFilters = { minMetrics: {}, maxMetrics: {}, tags: {} };
-const body = (fields: Record<string, unknown> = {}): RegisterVersionInput => registerVersionBody.parse({ source: "s3://training/run-1/model.tar.gz", ...fields });
+const body = (fields: Record<string, unknown> = {}): RegisterVersionInput =>
+  registerVersionBody.parse({ source: "s3://training/run-1/model.tar.gz", ...fields });
 
 const registry = useTestRegistry();
 
@@ -21,7 +22,11 @@ describe("registering versions against DynamoDB Local", () => {
     const name = uniqueModelName();
     await createModel(registry.deps, { name }, ci);
 
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => registerVersion(registry.deps, name, body({ params: { seed: i } }), { ...ci, requestId: `req-${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        registerVersion(registry.deps, name, body({ params: { seed: i } }), { ...ci, requestId: `req-${i}` }),
+      ),
+    );
 
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     const model = await getModel(registry.deps, name);
@@ -63,7 +68,13 @@ describe("registering versions against DynamoDB Local", () => {
     const fetched = await getVersion(registry.deps, name, { semver: "2.1.3" });
 
     expect(registered).toMatchObject({ version: 1, semver: "2.1.3", status: "READY", stage: "None", upload: null });
-    expect(fetched).toMatchObject({ ...metadata, model: name, version: 1, createdBy: ci.actor, source: "s3://training/run-1/model.tar.gz" });
+    expect(fetched).toMatchObject({
+      ...metadata,
+      model: name,
+      version: 1,
+      createdBy: ci.actor,
+      source: "s3://training/run-1/model.tar.gz",
+    });
     expect(fetched.uri).toBe(`models:/${name}/1`);
   });
 
@@ -82,7 +93,10 @@ describe("registering versions against DynamoDB Local", () => {
     await registerVersion(registry.deps, name, body({ semver: "1.0.0" }), ci);
     const before = await registry.items();
 
-    await expect(registerVersion(registry.deps, name, body({ semver: "1.0.0" }), ci)).rejects.toMatchObject({ code: "SemverConflict", status: 409 });
+    await expect(registerVersion(registry.deps, name, body({ semver: "1.0.0" }), ci)).rejects.toMatchObject({
+      code: "SemverConflict",
+      status: 409,
+    });
     expect(await registry.items()).toEqual(before);
   });
 
@@ -95,7 +109,11 @@ describe("registering versions against DynamoDB Local", () => {
     expect(updated.tags).toEqual({ team: "lending" });
     const history = (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.action === "VERSION_UPDATED");
     expect(history).toHaveLength(1);
-    expect(history[0]).toMatchObject({ version: 1, actor: ci.actor, changes: { tags: { from: { team: "risk" }, to: { team: "lending" } } } });
+    expect(history[0]).toMatchObject({
+      version: 1,
+      actor: ci.actor,
+      changes: { tags: { from: { team: "risk" }, to: { team: "lending" } } },
+    });
   });
 });
 
@@ -104,7 +122,12 @@ describe("listing versions against DynamoDB Local", () => {
 
   beforeAll(async () => {
     for (let i = 1; i <= 25; i++) {
-      await registerVersion(registry.deps, name, body({ metrics: { auc: (75 + i) / 100 }, tags: { parity: i % 2 === 0 ? "even" : "odd" } }), ci);
+      await registerVersion(
+        registry.deps,
+        name,
+        body({ metrics: { auc: (75 + i) / 100 }, tags: { parity: i % 2 === 0 ? "even" : "odd" } }),
+        ci,
+      );
     }
   });
 
@@ -150,6 +173,8 @@ describe("listing versions against DynamoDB Local", () => {
   it("rejects a cursor from another listing", async () => {
     const page = await listVersions(registry.deps, name, noFilters, { limit: 5 });
 
-    await expect(listVersions(registry.deps, name, { ...noFilters, stage: "Staging" }, { limit: 5, cursor: page.nextCursor })).rejects.toMatchObject({ code: "ValidationError" });
+    await expect(
+      listVersions(registry.deps, name, { ...noFilters, stage: "Staging" }, { limit: 5, cursor: page.nextCursor }),
+    ).rejects.toMatchObject({ code: "ValidationError" });
   });
 });

@@ -2,17 +2,39 @@ import { createHash, randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, Context } from "aws-lambda";
 import { ROLES, type Caller, type Role } from "../../shared/domain/permissions";
+import type { MetricName, MetricsRecorder } from "../../shared/metrics";
 import type { UploadView } from "../../shared/schemas/artifact";
 
 /** The fixtures handler and use-case tests share; none of them needs DynamoDB Local or s3rver. */
 
 /** A verified caller: the IAM role `role` of the test account, holding every role unless told. */
-export const roleCaller = (role: string, requestId: string, roles: readonly Role[] = ROLES): Caller => ({ actor: `arn:aws:iam::123456789012:role/${role}`, requestId, roles });
+export const roleCaller = (role: string, requestId: string, roles: readonly Role[] = ROLES): Caller => ({
+  actor: `arn:aws:iam::123456789012:role/${role}`,
+  requestId,
+  roles,
+});
+
+/** A metrics recorder that keeps every metric recorded, in order. */
+export function recordingMetrics(): MetricsRecorder & { recorded: [MetricName, number][] } {
+  const recorded: [MetricName, number][] = [];
+  return { recorded, record: (name, value = 1) => void recorded.push([name, value]) };
+}
+
+/** A row of a table of bad requests: the answer (`status`, error `code`) the registry must give `request`; most are 400 ValidationError. */
+export const refusal = <Request>(name: string, request: Request, status = 400, code = "ValidationError") => ({
+  name,
+  request,
+  status,
+  code,
+});
 
 export const sha256 = (bytes: Buffer | string): string => createHash("sha256").update(bytes).digest("hex");
 
 /** What a training cluster does with a presigned request: PUT the bytes with exactly the headers it was given; resolves with the ETag. */
-export async function putBytes(request: { readonly url: string; readonly headers: Record<string, string> }, bytes: Buffer): Promise<string> {
+export async function putBytes(
+  request: { readonly url: string; readonly headers: Record<string, string> },
+  bytes: Buffer,
+): Promise<string> {
   const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
   expect(response.status, await response.clone().text()).toBe(200);
   return response.headers.get("etag") ?? "";

@@ -4,7 +4,10 @@ import type { HistoryDraft } from "../../shared/domain/history";
 import { newHistoryItem, type HistoryItem } from "../../shared/store/entities/history";
 
 /** A committed history item as the commit writes it. */
-export function historyItem(draft: HistoryDraft, fields: Partial<Pick<HistoryItem, "model" | "sequence" | "eventId" | "actor" | "occurredAt">> = {}): HistoryItem {
+export function historyItem(
+  draft: HistoryDraft,
+  fields: Partial<Pick<HistoryItem, "model" | "sequence" | "eventId" | "actor" | "occurredAt">> = {},
+): HistoryItem {
   const sequence = fields.sequence ?? 1;
   return newHistoryItem(draft, {
     model: fields.model ?? "fraud_detector",

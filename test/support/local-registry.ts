@@ -9,7 +9,10 @@ import { startLocalRegistry, type LocalRegistry, type LocalRegistryOptions } fro
  * file's tests, stopped and its directory removed after them. `prepare` may write files there
  * first (a tokens file, say) and answers with the options that name them.
  */
-export function useLocalRegistry(prefix: string, prepare: (dataDir: string) => Promise<LocalRegistryOptions> = async () => ({})): LocalRegistry {
+export function useLocalRegistry(
+  prefix: string,
+  prepare: (dataDir: string) => Promise<LocalRegistryOptions> = async () => ({}),
+): LocalRegistry {
   const registry = {} as LocalRegistry;
   let dataDir: string | undefined;
   beforeAll(async () => {

@@ -117,6 +117,10 @@ export async function listeningSockets(): Promise<ListeningSocket[]> {
     .map((line) => {
       const local = line.trim().split(/\s+/)[3] as string;
       const at = local.lastIndexOf(":");
-      return { address: local.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(local.slice(at + 1)), pids: [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])) };
+      return {
+        address: local.slice(0, at).replace(/^\[|\]$/g, ""),
+        port: Number(local.slice(at + 1)),
+        pids: [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])),
+      };
     });
 }

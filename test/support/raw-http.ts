@@ -31,6 +31,8 @@ function parse(text: string): RawResponse {
   const [statusLine = "", ...headerLines] = head.split("\r\n");
   const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]);
   if (!Number.isInteger(status)) throw new Error(`Not an HTTP/1.1 answer: ${JSON.stringify(text.slice(0, 200))}`);
-  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]),
+  );
   return { status, headers, body };
 }

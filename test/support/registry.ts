@@ -42,7 +42,8 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
     async items() {
       const items: Record<string, unknown>[] = [];
       // Every page: one Scan answers at most 1 MB.
-      for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true })) items.push(...(page.Items ?? []));
+      for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true }))
+        items.push(...(page.Items ?? []));
       return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
     },
     async drop() {
@@ -66,14 +67,19 @@ export function useRegistryEnvironment(registry: TestRegistry): void {
 }
 
 /** An API function's handler, as tests call it (every API function's has this type). */
-export type ApiHandler = (typeof import("../../functions/query/handler"))["handler"];
+export type ApiHandler = typeof import("../../functions/query/handler")["handler"];
 
 /** The handlers of `functions`, configured for `registry`: each reads its config once, when first imported. */
 export async function loadHandlers<F extends FunctionName>(registry: TestRegistry, ...functions: F[]): Promise<Record<F, ApiHandler>> {
   useRegistryEnvironment(registry);
-  const handlers = await Promise.all(functions.map(async (fn) => [fn, ((await import(`../../functions/${fn}/handler.ts`)) as { handler: ApiHandler }).handler] as const));
+  const handlers = await Promise.all(
+    functions.map(async (fn) => [fn, ((await import(`../../functions/${fn}/handler.ts`)) as { handler: ApiHandler }).handler] as const),
+  );
   return Object.fromEntries(handlers) as Record<F, ApiHandler>;
 }
 
 /** Digits become the letters g–p (a name must not look versioned), keeping all 16 hex values apart: no accidental twins. */
-export const uniqueModelName = (base = "churn_predictor"): string => `${base}_${randomUUID().slice(0, 8).replace(/\d/g, (d) => "ghijklmnop"[Number(d)] ?? "x")}`;
+export const uniqueModelName = (base = "churn_predictor"): string =>
+  `${base}_${randomUUID()
+    .slice(0, 8)
+    .replace(/\d/g, (d) => "ghijklmnop"[Number(d)] ?? "x")}`;

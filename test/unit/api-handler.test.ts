@@ -5,12 +5,18 @@ import { apiEvent, lambdaContext } from "../support/fixtures";
 import { routes, routeKey } from "../../shared/routes";
 
 const dynamo = mockClient(DynamoDBDocumentClient);
-let catalog: (typeof import("../../functions/catalog/handler"))["handler"];
-let query: (typeof import("../../functions/query/handler"))["handler"];
+let catalog: typeof import("../../functions/catalog/handler")["handler"];
+let query: typeof import("../../functions/query/handler")["handler"];
 
 beforeAll(async () => {
   vi.stubEnv("TABLE_NAME", "registry-unit");
-  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "arn:aws:iam::*", roles: ["reader", "publisher"] }, { pattern: "*:assumed-role/ci/*", roles: ["reader", "publisher"] }]));
+  vi.stubEnv(
+    "ROLE_BINDINGS",
+    JSON.stringify([
+      { pattern: "arn:aws:iam::*", roles: ["reader", "publisher"] },
+      { pattern: "*:assumed-role/ci/*", roles: ["reader", "publisher"] },
+    ]),
+  );
   ({ handler: catalog } = await import("../../functions/catalog/handler"));
   ({ handler: query } = await import("../../functions/query/handler"));
 });
@@ -30,8 +36,19 @@ describe("the API handlers", () => {
     dynamo.on(TransactWriteCommand).resolves({});
     const actor = "arn:aws:sts::123456789012:assumed-role/ci/runner-7";
 
-    const accepted = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m" }, actor }), lambdaContext);
-    const refused = await catalog(apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m", createdBy: "mallory" }, actor }), lambdaContext);
+    const accepted = await catalog(
+      apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name: "fraud_detector" }, body: { source: "s3://m" }, actor }),
+      lambdaContext,
+    );
+    const refused = await catalog(
+      apiEvent({
+        routeKey: "POST /models/{name}/versions",
+        pathParameters: { name: "fraud_detector" },
+        body: { source: "s3://m", createdBy: "mallory" },
+        actor,
+      }),
+      lambdaContext,
+    );
 
     expect(accepted.statusCode).toBe(201);
     expect(body(accepted).createdBy).toBe(actor);
@@ -47,12 +64,25 @@ describe("the API handlers", () => {
     const response = await query(event, lambdaContext);
 
     expect(response.statusCode).toBe(500);
-    expect(body(response)).toEqual({ error: { code: "InternalError", message: expect.stringContaining(event.requestContext.requestId), requestId: event.requestContext.requestId } });
+    expect(body(response)).toEqual({
+      error: {
+        code: "InternalError",
+        message: expect.stringContaining(event.requestContext.requestId),
+        requestId: event.requestContext.requestId,
+      },
+    });
     expect(response.body).not.toContain("secret-host");
   });
 
   it("answers 403 Forbidden naming the missing role when the caller's principal has no binding for it", async () => {
-    const response = await catalog(apiEvent({ routeKey: "POST /models", body: { name: "fraud_detector" }, actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice" }), lambdaContext);
+    const response = await catalog(
+      apiEvent({
+        routeKey: "POST /models",
+        body: { name: "fraud_detector" },
+        actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice",
+      }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(403);
     expect(body(response).error).toMatchObject({ code: "Forbidden", details: { missingRole: "publisher", roles: [] } });
@@ -63,7 +93,10 @@ describe("the API handlers", () => {
     ["a body that is not JSON", '{"name":'],
     ["a body its schema refuses", '{"nmae":"fraud_detector"}'],
   ])("answers 403 Forbidden, not 400, to a caller without the role who sends %s", async (_, rawBody) => {
-    const response = await catalog(apiEvent({ routeKey: "POST /models", rawBody, actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice" }), lambdaContext);
+    const response = await catalog(
+      apiEvent({ routeKey: "POST /models", rawBody, actor: "arn:aws:sts::999999999999:assumed-role/viewer/alice" }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(403);
     expect(body(response).error.code).toBe("Forbidden");
@@ -88,14 +121,23 @@ describe("the API handlers", () => {
   });
 
   it("answers 400 naming an unknown query parameter on a route that takes none", async () => {
-    const response = await query(apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "fraud_detector" }, queryStringParameters: { constructor: "x" } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey: "GET /models/{name}", pathParameters: { name: "fraud_detector" }, queryStringParameters: { constructor: "x" } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(400);
-    expect(body(response).error).toMatchObject({ code: "ValidationError", details: [{ path: "query", message: expect.stringContaining("constructor") }] });
+    expect(body(response).error).toMatchObject({
+      code: "ValidationError",
+      details: [{ path: "query", message: expect.stringContaining("constructor") }],
+    });
   });
 
   it("answers 404 RouteNotFound for a route this function does not serve", async () => {
-    const response = await query(apiEvent({ routeKey: "DELETE /models/{name}", pathParameters: { name: "fraud_detector" } }), lambdaContext);
+    const response = await query(
+      apiEvent({ routeKey: "DELETE /models/{name}", pathParameters: { name: "fraud_detector" } }),
+      lambdaContext,
+    );
 
     expect(response.statusCode).toBe(404);
     expect(body(response).error.code).toBe("RouteNotFound");
@@ -109,6 +151,8 @@ describe("the API handlers", () => {
     for (const route of routes) {
       expect(document.paths[route.path]?.[route.method.toLowerCase()]?.operationId, routeKey(route)).toBe(route.operationId);
     }
-    expect(document.paths["/models/{name}/versions"].post.requestBody.content["application/json"].schema.properties).toHaveProperty("metrics");
+    expect(document.paths["/models/{name}/versions"].post.requestBody.content["application/json"].schema.properties).toHaveProperty(
+      "metrics",
+    );
   });
 });

@@ -10,23 +10,35 @@ import { apiEvent, lambdaContext } from "../support/fixtures";
 const dynamodb = new DynamoDBClient({ region: "us-east-1" });
 const sent = mockClient(dynamodb);
 afterAll(() => sent.restore());
-const config = loadConfig({ TABLE_NAME: "registry-unit", POWERTOOLS_LOG_LEVEL: "SILENT", ROLE_BINDINGS: JSON.stringify([{ pattern: "*", roles: ["promoter"] }]) });
+const config = loadConfig({
+  TABLE_NAME: "registry-unit",
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+  ROLE_BINDINGS: JSON.stringify([{ pattern: "*", roles: ["promoter"] }]),
+});
 
 const answer = async () => ({ status: 200, body: { ok: true } });
-const handler = createApiHandler("lifecycle", { config, dynamodb, logger: createLogger(config) }, {
-  "POST /models/{name}/versions/{v}/transitions": answer,
-  "POST /models/{name}/stages/{stage}/rollback": answer,
-  "PUT /models/{name}/aliases/{alias}": answer,
-  "DELETE /models/{name}/aliases/{alias}": answer,
-  "PUT /models/{name}/policy": answer,
-});
+const handler = createApiHandler(
+  "lifecycle",
+  { config, dynamodb, logger: createLogger(config) },
+  {
+    "POST /models/{name}/versions/{v}/transitions": answer,
+    "POST /models/{name}/stages/{stage}/rollback": answer,
+    "PUT /models/{name}/aliases/{alias}": answer,
+    "DELETE /models/{name}/aliases/{alias}": answer,
+    "PUT /models/{name}/policy": answer,
+  },
+);
 
 describe("an API handler's process", () => {
   it("keeps Idempotency-Key records through the composition root's DynamoDB client, in the configured table", async () => {
     sent.on(PutItemCommand).resolves({});
     sent.on(UpdateItemCommand).resolves({});
     sent.on(DeleteItemCommand).resolves({});
-    const event = apiEvent({ routeKey: "DELETE /models/{name}/aliases/{alias}", pathParameters: { name: "fraud_detector", alias: "champion" }, headers: { "idempotency-key": "key-1" } });
+    const event = apiEvent({
+      routeKey: "DELETE /models/{name}/aliases/{alias}",
+      pathParameters: { name: "fraud_detector", alias: "champion" },
+      headers: { "idempotency-key": "key-1" },
+    });
 
     const response = await handler(event, lambdaContext);
 

@@ -9,14 +9,19 @@ import { artifactDeclaration } from "../../shared/schemas/artifact";
 import { registerVersionBody } from "../../shared/schemas/version";
 
 const now = new Date("2026-11-22T10:00:00.000Z");
-const config: RegistryConfig = { ...loadConfig({ TABLE_NAME: "registry", BUCKET_NAME: "artifacts-bucket", UPLOAD_URL_EXPIRY_SECONDS: "600" }) };
-const bucket = new ArtifactBucket(createS3Client(config), config.bucketName, { uploadUrlExpirySeconds: config.uploads.urlExpirySeconds, clock: () => now });
+const config: RegistryConfig = {
+  ...loadConfig({ TABLE_NAME: "registry", BUCKET_NAME: "artifacts-bucket", UPLOAD_URL_EXPIRY_SECONDS: "600" }),
+};
+const bucket = new ArtifactBucket(createS3Client(config), config.bucketName, {
+  uploadUrlExpirySeconds: config.uploads.urlExpirySeconds,
+  clock: () => now,
+});
 const sha256 = createHash("sha256").update("model bytes").digest("hex");
 const signedHeaders = (url: string) => new URL(url).searchParams.get("X-Amz-SignedHeaders")?.split(";") ?? [];
 
 describe("presigned upload URLs", () => {
   it("sign x-amz-checksum-sha256 as a header, hand it back in base64, and carry no stray CRC32 or SDK checksum algorithm", async () => {
-    const put = await bucket.presignPut("artifacts/sha256/" + sha256, sha256);
+    const put = await bucket.presignPut(`artifacts/sha256/${sha256}`, sha256);
 
     const url = new URL(put.url);
     expect(signedHeaders(put.url)).toContain("x-amz-checksum-sha256");
@@ -85,7 +90,7 @@ describe("planning an upload", () => {
   it("fits 5 TiB, S3's largest object, into at most 10,000 parts of at most 5 GiB", () => {
     const plan = planUpload(5 * TiB);
     expect(plan).toEqual({ method: "MULTIPART", partSizeBytes: 525 * MiB, partCount: 9987 });
-    expect((525 * MiB) * 9986).toBeLessThan(5 * TiB);
+    expect(525 * MiB * 9986).toBeLessThan(5 * TiB);
   });
 
   it("takes the client's part size when S3 allows it, and explains when it does not", () => {
@@ -108,14 +113,23 @@ describe("planning an upload", () => {
 
 describe("an artifact declaration", () => {
   const valid = { filename: "model.tar.gz", sizeBytes: 10, sha256 };
-  const problems = (artifact: Record<string, unknown>) => artifactDeclaration.safeParse({ ...valid, ...artifact }).error?.issues.map((i) => i.path.join("."));
+  const problems = (artifact: Record<string, unknown>) =>
+    artifactDeclaration.safeParse({ ...valid, ...artifact }).error?.issues.map((i) => i.path.join("."));
 
   it("refuses 0 bytes, a sha256 that is not 64 lowercase hex characters, and file names with a path", () => {
     expect(problems({ sizeBytes: 0 })).toEqual(["sizeBytes"]);
     expect(problems({ sha256: sha256.toUpperCase() })).toEqual(["sha256"]);
     expect(problems({ sha256: sha256.slice(1) })).toEqual(["sha256"]);
-    for (const filename of ["../model.bin", "dir/model.bin", "dir\\model.bin", "..", 'a"b']) expect(problems({ filename }), filename).toEqual(["filename"]);
-    expect(problems({ parts: [{ partNumber: 1, sha256 }, { partNumber: 1, sha256 }] })).toEqual(["parts"]);
+    for (const filename of ["../model.bin", "dir/model.bin", "dir\\model.bin", "..", 'a"b'])
+      expect(problems({ filename }), filename).toEqual(["filename"]);
+    expect(
+      problems({
+        parts: [
+          { partNumber: 1, sha256 },
+          { partNumber: 1, sha256 },
+        ],
+      }),
+    ).toEqual(["parts"]);
     expect(problems({})).toBeUndefined();
   });
 

@@ -29,22 +29,44 @@ describe("comparing two versions' metadata", () => {
   });
 
   it("sorts params and dependencies into changed, added and removed, and features into added and removed", () => {
-    const a = version({ params: { max_depth: 6, lr: 0.1, objective: "binary" }, features: ["amount", "hour"], dependencies: { xgboost: "1.7.0", pandas: "1.4.0" } });
-    const b = version({ params: { max_depth: 8, lr: 0.1, early_stopping: true }, features: ["amount", "merchant"], dependencies: { xgboost: "2.0.0", pandas: "1.4.0" } });
+    const a = version({
+      params: { max_depth: 6, lr: 0.1, objective: "binary" },
+      features: ["amount", "hour"],
+      dependencies: { xgboost: "1.7.0", pandas: "1.4.0" },
+    });
+    const b = version({
+      params: { max_depth: 8, lr: 0.1, early_stopping: true },
+      features: ["amount", "merchant"],
+      dependencies: { xgboost: "2.0.0", pandas: "1.4.0" },
+    });
 
     const comparison = compareMetadata(a, b);
 
-    expect(comparison.params).toEqual({ changed: { max_depth: { a: 6, b: 8 } }, added: { early_stopping: true }, removed: { objective: "binary" } });
+    expect(comparison.params).toEqual({
+      changed: { max_depth: { a: 6, b: 8 } },
+      added: { early_stopping: true },
+      removed: { objective: "binary" },
+    });
     expect(comparison.features).toEqual({ added: ["merchant"], removed: ["hour"] });
     expect(comparison.dependencies).toEqual({ changed: { xgboost: { a: "1.7.0", b: "2.0.0" } }, added: {}, removed: {} });
   });
 
   it("matches datasets by id and reports lineage fields that differ", () => {
     const a = version({
-      lineage: { datasets: [{ id: "fraud_training", version: "v1.2" }, { id: "chargebacks" }], parentVersions: [1], codeCommit: "abc123", runId: "run-41" },
+      lineage: {
+        datasets: [{ id: "fraud_training", version: "v1.2" }, { id: "chargebacks" }],
+        parentVersions: [1],
+        codeCommit: "abc123",
+        runId: "run-41",
+      },
     });
     const b = version({
-      lineage: { datasets: [{ id: "fraud_training", version: "v1.3" }, { id: "merchants" }], parentVersions: [1, 2], codeCommit: "def456", runId: "run-41" },
+      lineage: {
+        datasets: [{ id: "fraud_training", version: "v1.3" }, { id: "merchants" }],
+        parentVersions: [1, 2],
+        codeCommit: "def456",
+        runId: "run-41",
+      },
     });
 
     const { lineage } = compareMetadata(a, b);
@@ -59,12 +81,21 @@ describe("comparing two versions' metadata", () => {
   });
 
   it("finds nothing to report between a version and itself", () => {
-    const a = version({ metrics: { auc: 0.9 }, params: { depth: 3 }, features: ["x"], lineage: { datasets: [{ id: "d" }], codeCommit: "c" } });
+    const a = version({
+      metrics: { auc: 0.9 },
+      params: { depth: 3 },
+      features: ["x"],
+      lineage: { datasets: [{ id: "d" }], codeCommit: "c" },
+    });
 
     const comparison = compareMetadata(a, a);
 
     expect(comparison.params).toEqual({ changed: {}, added: {}, removed: {} });
     expect(comparison.features).toEqual({ added: [], removed: [] });
-    expect(comparison.lineage).toEqual({ datasets: { added: [], removed: [], changed: [] }, parentVersions: { added: [], removed: [] }, changed: {} });
+    expect(comparison.lineage).toEqual({
+      datasets: { added: [], removed: [], changed: [] },
+      parentVersions: { added: [], removed: [] },
+      changed: {},
+    });
   });
 });

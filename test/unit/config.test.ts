@@ -31,7 +31,9 @@ describe("the registry's configuration", () => {
   });
 
   it("names the variable and the place inside it in a refusal", () => {
-    expect(() => loadConfig({ TABLE_NAME: "registry", ROLE_BINDINGS: '[{"pattern":"*","roles":["overlord"]}]' })).toThrow(/ROLE_BINDINGS\.0\.roles\.0: /);
+    expect(() => loadConfig({ TABLE_NAME: "registry", ROLE_BINDINGS: '[{"pattern":"*","roles":["overlord"]}]' })).toThrow(
+      /ROLE_BINDINGS\.0\.roles\.0: /,
+    );
   });
 });
 

@@ -36,7 +36,12 @@ describe("the error code → HTTP status table", () => {
 
     expect(response.statusCode).toBe(409);
     expect(JSON.parse(response.body)).toEqual({
-      error: { code: "StageConflict", message: expect.stringContaining("fraud_detector"), details: { stage: "Production", expected: 1, actual: 2 }, requestId: "req-1" },
+      error: {
+        code: "StageConflict",
+        message: expect.stringContaining("fraud_detector"),
+        details: { stage: "Production", expected: 1, actual: 2 },
+        requestId: "req-1",
+      },
     });
   });
 

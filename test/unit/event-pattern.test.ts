@@ -29,8 +29,16 @@ const autoscalingEvent = {
 const macieEvent = {
   "detail-type": "Macie Alert",
   source: "aws.macie",
-  resources: ["arn:aws:macie:us-east-1:123456789012:trigger/trigger_id/alert/alert_id", "arn:aws:macie:us-east-1:123456789012:trigger/trigger_id"],
-  detail: { "notification-type": "ALERT_CREATED", tags: ["Custom_Alert", "Insider"], "risk-score": 80, trigger: { "alert-type": "basic", risk: 8 } },
+  resources: [
+    "arn:aws:macie:us-east-1:123456789012:trigger/trigger_id/alert/alert_id",
+    "arn:aws:macie:us-east-1:123456789012:trigger/trigger_id",
+  ],
+  detail: {
+    "notification-type": "ALERT_CREATED",
+    tags: ["Custom_Alert", "Insider"],
+    "risk-score": 80,
+    trigger: { "alert-type": "basic", risk: 8 },
+  },
 };
 
 /** The content-filtering examples' event: counts, a limit, a state. */
@@ -105,9 +113,13 @@ describe("event patterns: prefix and suffix", () => {
   });
 
   it("matches a prefix or suffix regardless of case with equals-ignore-case", () => {
-    expect(matches({ detail: { service: [{ prefix: { "equals-ignore-case": "EventB" } }] } }, { detail: { service: "eventbridge" } })).toBe(true);
+    expect(matches({ detail: { service: [{ prefix: { "equals-ignore-case": "EventB" } }] } }, { detail: { service: "eventbridge" } })).toBe(
+      true,
+    );
     expect(matches({ detail: { FileName: [{ suffix: ".png" }] } }, { detail: { FileName: "cat.PNG" } })).toBe(false);
-    expect(matches({ detail: { FileName: [{ suffix: { "equals-ignore-case": ".png" } }] } }, { detail: { FileName: "cat.PNG" } })).toBe(true);
+    expect(matches({ detail: { FileName: [{ suffix: { "equals-ignore-case": ".png" } }] } }, { detail: { FileName: "cat.PNG" } })).toBe(
+      true,
+    );
   });
 
   it("never matches a prefix against a number", () => {
@@ -206,7 +218,9 @@ describe("event patterns: combined", () => {
     expect(matches(pattern, countsEvent({ state: "running", "c-count": 5, "d-count": 2, "x-limit": 301.8 }))).toBe(true);
     expect(matches(pattern, countsEvent({ state: "initializing", "c-count": 5, "d-count": 2, "x-limit": 301.8 }))).toBe(false);
     expect(matches(pattern, countsEvent({ state: "running", "c-count": 5, "d-count": 2, "x-limit": 300 }))).toBe(false);
-    expect(matches(pattern, countsEvent({ state: "running", "c-count": 5, "d-count": 2, "x-limit": 301.8 }, "2017-10-03T00:00:00Z"))).toBe(false);
+    expect(matches(pattern, countsEvent({ state: "running", "c-count": 5, "d-count": 2, "x-limit": 301.8 }, "2017-10-03T00:00:00Z"))).toBe(
+      false,
+    );
   });
 
   it("matches either alternative of $or", () => {
@@ -219,7 +233,10 @@ describe("event patterns: combined", () => {
 
   it("filters DynamoDB stream records the way a Lambda event source mapping does", () => {
     const filter = { eventName: ["INSERT"], dynamodb: { NewImage: { entity: { S: ["history"] } } } };
-    const record = (eventName: string, entity: string) => ({ eventName, dynamodb: { NewImage: { entity: { S: entity }, sequence: { N: "3" } } } });
+    const record = (eventName: string, entity: string) => ({
+      eventName,
+      dynamodb: { NewImage: { entity: { S: entity }, sequence: { N: "3" } } },
+    });
 
     expect(matches(filter, record("INSERT", "history"))).toBe(true);
     expect(matches(filter, record("INSERT", "model"))).toBe(false);

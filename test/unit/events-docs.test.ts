@@ -5,8 +5,13 @@ import { parsePattern } from "../../infra/local/event-pattern";
 import { DETAIL_TYPES, EVENT_SOURCE, modelEventDetail } from "../../shared/events/model-events";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
-const schema = JSON.parse(read("docs/events.schema.json")) as { properties: Record<string, Record<string, unknown>>; $defs: { detail: unknown } };
-const jsonBlocks = [...read("docs/events.md").matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1] ?? "null") as unknown);
+const schema = JSON.parse(read("docs/events.schema.json")) as {
+  properties: Record<string, Record<string, unknown>>;
+  $defs: { detail: unknown };
+};
+const jsonBlocks = [...read("docs/events.md").matchAll(/```json\n([\s\S]*?)```/g)].map(
+  (match) => JSON.parse(match[1] ?? "null") as unknown,
+);
 
 describe("the documented event schema", () => {
   it("has the detail schema the publisher validates history items with", () => {
@@ -22,12 +27,15 @@ describe("the documented event schema", () => {
 });
 
 describe("docs/events.md", () => {
-  const objects = jsonBlocks.filter((block): block is Record<string, unknown> => typeof block === "object" && block !== null && !Array.isArray(block));
+  const objects = jsonBlocks.filter(
+    (block): block is Record<string, unknown> => typeof block === "object" && block !== null && !Array.isArray(block),
+  );
   const samples = objects.filter((block) => typeof block["detail-type"] === "string");
 
   it("shows a sample of every detail type, each a valid detail", () => {
     expect(samples.map((sample) => sample["detail-type"]).sort()).toEqual(Object.values(DETAIL_TYPES).sort());
-    for (const sample of samples) expect(() => z.catchall(modelEventDetail, z.never()).parse(sample.detail), String(sample["detail-type"])).not.toThrow();
+    for (const sample of samples)
+      expect(() => z.catchall(modelEventDetail, z.never()).parse(sample.detail), String(sample["detail-type"])).not.toThrow();
   });
 
   it("shows rules the local bus accepts", () => {

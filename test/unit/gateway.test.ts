@@ -72,11 +72,22 @@ describe("local gateway", () => {
     expect(ctx.apiId).toBe("local");
     expect(ctx.stage).toBe("$default");
     expect(ctx.routeKey).toBe("GET /models/{name}/versions/{v}");
-    expect(ctx.http).toMatchObject({ method: "GET", path: "/models/fraud_detector/versions/v1.2.0", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "unit-test" });
+    expect(ctx.http).toMatchObject({
+      method: "GET",
+      path: "/models/fraud_detector/versions/v1.2.0",
+      protocol: "HTTP/1.1",
+      sourceIp: "127.0.0.1",
+      userAgent: "unit-test",
+    });
     expect(ctx.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(ctx.timeEpoch).toBeGreaterThan(Date.now() - 60_000);
     expect(ctx.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
-    expect(ctx.authorizer.iam).toMatchObject({ userArn: "local:tester", accountId: "000000000000", principalOrgId: null, cognitoIdentity: null });
+    expect(ctx.authorizer.iam).toMatchObject({
+      userArn: "local:tester",
+      accountId: "000000000000",
+      principalOrgId: null,
+      cognitoIdentity: null,
+    });
     expect(response.headers.get("apigw-requestid")).toBe(ctx.requestId);
   });
 
@@ -111,16 +122,24 @@ describe("local gateway", () => {
     await fetch(`${gateway.url}/models/fraud_detector/versions?constructor=x&__proto__=y&toString=z`);
 
     const query = lastEvent().queryStringParameters ?? {};
-    expect(Object.entries(query)).toEqual([["constructor", "x"], ["__proto__", "y"], ["toString", "z"]]);
+    expect(Object.entries(query)).toEqual([
+      ["constructor", "x"],
+      ["__proto__", "y"],
+      ["toString", "z"],
+    ]);
   });
 
   it("lower-cases header names, joins repeated headers with commas and moves cookies to `cookies`", async () => {
     // fetch merges repeated headers itself; node:http sends each one on its own line.
     await new Promise<void>((resolve, reject) => {
-      const request = httpRequest(`${gateway.url}/health`, { headers: { "X-Trace-Id": ["one", "two"], "Idempotency-Key": "abc", Cookie: "a=1; b=2" } }, (response) => {
-        response.resume();
-        response.once("end", resolve);
-      });
+      const request = httpRequest(
+        `${gateway.url}/health`,
+        { headers: { "X-Trace-Id": ["one", "two"], "Idempotency-Key": "abc", Cookie: "a=1; b=2" } },
+        (response) => {
+          response.resume();
+          response.once("end", resolve);
+        },
+      );
       request.once("error", reject);
       request.end();
     });
@@ -134,7 +153,11 @@ describe("local gateway", () => {
   });
 
   it("passes a JSON body as a string and a binary body as base64", async () => {
-    await fetch(`${gateway.url}/models`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"fraud_detector"}' });
+    await fetch(`${gateway.url}/models`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"name":"fraud_detector"}',
+    });
     const json = lastEvent();
     expect(json.routeKey).toBe("POST /models");
     expect(json.body).toBe('{"name":"fraud_detector"}');
@@ -142,14 +165,23 @@ describe("local gateway", () => {
     expect(invocations[0]?.fn).toBe("catalog");
 
     invocations.length = 0;
-    await fetch(`${gateway.url}/models`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array([0, 255, 1]) });
+    await fetch(`${gateway.url}/models`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array([0, 255, 1]),
+    });
     const binary = lastEvent();
     expect(binary.isBase64Encoded).toBe(true);
     expect(binary.body).toBe(Buffer.from([0, 255, 1]).toString("base64"));
   });
 
   it("writes the handler's status, headers and body", async () => {
-    respond = async () => ({ statusCode: 201, headers: { Location: "/models/x", "content-type": "application/json" }, body: '{"name":"x"}', cookies: ["s=1"] });
+    respond = async () => ({
+      statusCode: 201,
+      headers: { Location: "/models/x", "content-type": "application/json" },
+      body: '{"name":"x"}',
+      cookies: ["s=1"],
+    });
 
     const response = await fetch(`${gateway.url}/models`, { method: "POST", body: "{}" });
 
@@ -217,7 +249,11 @@ describe("local gateway", () => {
   });
 
   it("returns 413 PayloadTooLarge for a body over 10 MiB", async () => {
-    const response = await fetch(`${gateway.url}/models`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(10 * 1024 * 1024 + 1) });
+    const response = await fetch(`${gateway.url}/models`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(10 * 1024 * 1024 + 1),
+    });
 
     expect(response.status).toBe(413);
     const body = (await response.json()) as ErrorBody & { message: string };
@@ -231,7 +267,9 @@ describe("local gateway", () => {
 
     const statuses: number[] = [];
     for (let round = 0; round < 20; round++) {
-      statuses.push((await rawRequest(gateway.port, "POST /models HTTP/1.1\nHost: localhost\nContent-Type: application/json", body)).status);
+      statuses.push(
+        (await rawRequest(gateway.port, "POST /models HTTP/1.1\nHost: localhost\nContent-Type: application/json", body)).status,
+      );
     }
 
     expect(statuses).toEqual(Array(20).fill(413));
@@ -255,12 +293,19 @@ describe("local gateway", () => {
 
 describe("route matching", () => {
   const route = (method: RouteDefinition["method"], path: string): RouteDefinition => ({ ...(routes[0] as RouteDefinition), method, path });
-  const table = [route("GET", "/models/{name}"), route("GET", "/models/{name}/stages/{stage}"), route("POST", "/models/{name}/stages/Production")];
+  const table = [
+    route("GET", "/models/{name}"),
+    route("GET", "/models/{name}/stages/{stage}"),
+    route("POST", "/models/{name}/stages/Production"),
+  ];
   const match = createRouter(table);
 
   it("prefers the template with more literal segments, as API Gateway does", () => {
     expect(match("GET", "/models/a/stages/Production")).toMatchObject({ kind: "found", routeKey: "GET /models/{name}/stages/{stage}" });
-    expect(match("POST", "/models/a/stages/Production")).toMatchObject({ kind: "found", routeKey: "POST /models/{name}/stages/Production" });
+    expect(match("POST", "/models/a/stages/Production")).toMatchObject({
+      kind: "found",
+      routeKey: "POST /models/{name}/stages/Production",
+    });
   });
 
   it("lists every method of the matching templates when the method does not fit", () => {

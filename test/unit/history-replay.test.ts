@@ -2,12 +2,21 @@ import { describe, expect, it } from "vitest";
 import { replayPointers } from "../../shared/domain/history-replay";
 import type { HistoryDraft } from "../../shared/domain/history";
 
-const move = (version: number, fromStage: string, toStage: string): HistoryDraft => ({ action: "STAGE_CHANGED", version, fromStage, toStage, reason: "test" });
+const move = (version: number, fromStage: string, toStage: string): HistoryDraft => ({
+  action: "STAGE_CHANGED",
+  version,
+  fromStage,
+  toStage,
+  reason: "test",
+});
 const alias = (name: string, version?: number): HistoryDraft => ({ action: "ALIAS_CHANGED", alias: name, version });
 
 describe("replaying stage and alias moves", () => {
   it("starts from an empty model and ignores every other action", () => {
-    expect(replayPointers([{ action: "MODEL_CREATED" }, { action: "VERSION_REGISTERED", version: 1 }])).toEqual({ stages: { Staging: [] }, aliases: {} });
+    expect(replayPointers([{ action: "MODEL_CREATED" }, { action: "VERSION_REGISTERED", version: 1 }])).toEqual({
+      stages: { Staging: [] },
+      aliases: {},
+    });
   });
 
   it("gives the promoted version Production whichever order the promotion's two entries come in", () => {
@@ -21,7 +30,13 @@ describe("replaying stage and alias moves", () => {
   });
 
   it("keeps several versions in Staging, in number order, and follows demotion and rollback", () => {
-    const entries = [move(3, "None", "Staging"), move(1, "None", "Staging"), move(1, "Staging", "Production"), move(1, "Production", "Staging"), move(2, "Archived", "Production")];
+    const entries = [
+      move(3, "None", "Staging"),
+      move(1, "None", "Staging"),
+      move(1, "Staging", "Production"),
+      move(1, "Production", "Staging"),
+      move(2, "Archived", "Production"),
+    ];
 
     expect(replayPointers(entries).stages).toEqual({ Production: 2, Staging: [1, 3] });
   });

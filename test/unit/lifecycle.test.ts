@@ -95,7 +95,13 @@ describe("a compare-and-set expectation", () => {
 });
 
 describe("a promotion gate", () => {
-  const candidate: GateCandidate = { from: "Staging", metrics: { auc: 0.91, latency_ms: 80 }, tags: { team: "risk" }, createdBy: "alice", approver: "alice" };
+  const candidate: GateCandidate = {
+    from: "Staging",
+    metrics: { auc: 0.91, latency_ms: 80 },
+    tags: { team: "risk" },
+    createdBy: "alice",
+    approver: "alice",
+  };
   const gate = policyBody.parse({
     Production: {
       minMetrics: { auc: 0.95, recall: 0.5 },
@@ -109,24 +115,39 @@ describe("a promotion gate", () => {
   it("lists every failed rule at once", () => {
     const failures = evaluateGate("Production", gate, candidate);
 
-    expect(failures.map((f) => f.rule)).toEqual(["minMetrics.auc", "minMetrics.recall", "maxMetrics.latency_ms", "requiredTags.reviewed", "separateApprover"]);
+    expect(failures.map((f) => f.rule)).toEqual([
+      "minMetrics.auc",
+      "minMetrics.recall",
+      "maxMetrics.latency_ms",
+      "requiredTags.reviewed",
+      "separateApprover",
+    ]);
     expect(failures[0]).toMatchObject({ expected: "≥ 0.95", actual: 0.91 });
     expect(failures[1]).toMatchObject({ actual: null, message: "metric recall is missing (needs ≥ 0.5)" });
   });
 
   it("passes a version that meets every rule", () => {
-    const good = { ...candidate, metrics: { auc: 0.97, recall: 0.6, latency_ms: 20 }, tags: { team: "risk", reviewed: "yes" }, approver: "bob" };
+    const good = {
+      ...candidate,
+      metrics: { auc: 0.97, recall: 0.6, latency_ms: 20 },
+      tags: { team: "risk", reviewed: "yes" },
+      approver: "bob",
+    };
     expect(evaluateGate("Production", gate, good)).toEqual([]);
   });
 
   it("requires Production candidates to come from Staging when the policy says nothing", () => {
-    expect(evaluateGate("Production", undefined, { ...candidate, from: "Archived" })).toMatchObject([{ rule: "requireFrom", expected: ["Staging"], actual: "Archived" }]);
+    expect(evaluateGate("Production", undefined, { ...candidate, from: "Archived" })).toMatchObject([
+      { rule: "requireFrom", expected: ["Staging"], actual: "Archived" },
+    ]);
     expect(evaluateGate("Staging", undefined, { ...candidate, from: "Archived" })).toEqual([]);
   });
 
   it("accepts required tags as a list of keys", () => {
     const keysOnly = policyBody.parse({ Staging: { requiredTags: ["team", "owner"] } }).Staging;
-    expect(evaluateGate("Staging", keysOnly, { ...candidate, from: "None" })).toMatchObject([{ rule: "requiredTags.owner", expected: "present" }]);
+    expect(evaluateGate("Staging", keysOnly, { ...candidate, from: "None" })).toMatchObject([
+      { rule: "requiredTags.owner", expected: "present" },
+    ]);
   });
 });
 
@@ -143,12 +164,18 @@ describe("model URIs", () => {
     expect(parseModelUri(uri)).toEqual({ name: "fraud_detector", selector });
   });
 
-  it.each(["fraud_detector/1", "models:/fraud_detector", "models:/fraud_detector/0", "models:/fraud_detector/None", "models:/fraud_detector@Champion", "models:/Fraud/1", "models:/fraud_detector/1/2", "models:/fraud_detector@v1.4"])(
-    "refuses %s",
-    (uri) => {
-      expect(parseModelUri(uri)).toBeUndefined();
-    },
-  );
+  it.each([
+    "fraud_detector/1",
+    "models:/fraud_detector",
+    "models:/fraud_detector/0",
+    "models:/fraud_detector/None",
+    "models:/fraud_detector@Champion",
+    "models:/Fraud/1",
+    "models:/fraud_detector/1/2",
+    "models:/fraud_detector@v1.4",
+  ])("refuses %s", (uri) => {
+    expect(parseModelUri(uri)).toBeUndefined();
+  });
 });
 
 describe("the {v} selector", () => {

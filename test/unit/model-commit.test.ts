@@ -1,20 +1,25 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { RegistryStore } from "../../shared/store/registry-store";
 import { unchanged, type ChangeLog, type RetryPolicy } from "../../shared/store/model-change";
-import { newModelItem, type ModelItem } from "../../shared/store/entities/model";
+import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
+import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
 const NAME = "fraud_detector";
 const who = { actor: "arn:aws:iam::123456789012:role/ci", requestId: "req-3" };
 
-const model = (fields: Partial<ModelItem>): ModelItem => ({ ...newModelItem({ name: NAME, actor: "someone", now: "2026-01-01T00:00:00.000Z" }), ...fields });
-const cancelled = (codes: string[]) => new TransactionCanceledException({ message: "Transaction cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
-type Put = { Put: { Item: Record<string, unknown>; ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown>; TableName: string } };
+type Put = {
+  Put: {
+    Item: Record<string, unknown>;
+    ConditionExpression: string;
+    ExpressionAttributeValues?: Record<string, unknown>;
+    TableName: string;
+  };
+};
 const transaction = (call = 0) => dynamo.commandCalls(TransactWriteCommand)[call]?.args[0].input.TransactItems as Put[];
 
 /** A clock that only the retry's sleep moves: waiting costs no real time. */
@@ -42,7 +47,7 @@ function recordingLog(): ChangeLog & { entries: { level: string; message: string
   };
 }
 
-const storeWith = (retry: RetryPolicy, log: ChangeLog = recordingLog()) => new RegistryStore(documents, "registry", () => new Date("2026-11-22T10:00:00.000Z"), () => "event-id", { retry, log });
+const storeWith = (retry: RetryPolicy, log: ChangeLog = recordingLog()) => fixedStore(documents, { retry, log });
 
 beforeEach(() => {
   dynamo.reset();
@@ -55,7 +60,9 @@ describe("the commit engine", () => {
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 3 }) });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["ConditionalCheckFailed"]));
 
-    await expect(storeWith(retry, log).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => "done" }))).rejects.toMatchObject({
+    await expect(
+      storeWith(retry, log).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => "done" })),
+    ).rejects.toMatchObject({
       status: 409,
       code: "ConcurrentModification",
     });
@@ -74,20 +81,37 @@ describe("the commit engine", () => {
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 7, historySequence: 12 }) });
     dynamo.on(TransactWriteCommand).resolves({});
 
-    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => undefined }));
+    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({
+      model: current as ModelItem,
+      history: [],
+      result: () => undefined,
+    }));
 
     const [modelPut, ...rest] = transaction();
     expect(rest).toEqual([]);
-    expect(modelPut?.Put).toMatchObject({ TableName: "registry", ConditionExpression: "revision = :seen", ExpressionAttributeValues: { ":seen": 7 }, Item: { revision: 8, historySequence: 12 } });
+    expect(modelPut?.Put).toMatchObject({
+      TableName: "registry",
+      ConditionExpression: "revision = :seen",
+      ExpressionAttributeValues: { ":seen": 7 },
+      Item: { revision: 8, historySequence: 12 },
+    });
   });
 
   it("gives a model from before revisions its first one, pinned by its history sequence", async () => {
     dynamo.on(GetCommand).resolves({ Item: model({ historySequence: 4 }) });
     dynamo.on(TransactWriteCommand).resolves({});
 
-    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => undefined }));
+    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => ({
+      model: current as ModelItem,
+      history: [],
+      result: () => undefined,
+    }));
 
-    expect(transaction()[0]?.Put).toMatchObject({ ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen", ExpressionAttributeValues: { ":seen": 4 }, Item: { revision: 1 } });
+    expect(transaction()[0]?.Put).toMatchObject({
+      ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen",
+      ExpressionAttributeValues: { ":seen": 4 },
+      Item: { revision: 1 },
+    });
   });
 
   it("writes nothing when the plan says unchanged, and answers with the plan's answer", async () => {
@@ -113,12 +137,17 @@ describe("the commit engine", () => {
 
     expect(outcome).toEqual({ conflict: { semverTaken: "1.0.0" } });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
-    expect(log.entries).toEqual([expect.objectContaining({ attributes: expect.objectContaining({ model: NAME, attempt: 0, conflict: { semverTaken: "1.0.0" } }) })]);
+    expect(log.entries).toEqual([
+      expect.objectContaining({ attributes: expect.objectContaining({ model: NAME, attempt: 0, conflict: { semverTaken: "1.0.0" } }) }),
+    ]);
   });
 
   it("re-plans when a guarded write that names no conflict fails: that is contention", async () => {
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 2 }) });
-    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled(["None", "ConditionalCheckFailed"])).resolves({});
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(["None", "ConditionalCheckFailed"]))
+      .resolves({});
     let plans = 0;
 
     const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) => {
@@ -132,6 +161,8 @@ describe("the commit engine", () => {
   it("refuses to read an item of a schema version this release does not know, saying so", async () => {
     dynamo.on(GetCommand).resolves({ Item: { ...model({}), schemaVersion: 2 } });
 
-    await expect(storeWith(fakeRetry(1_000, 1)).getModel(NAME)).rejects.toThrow(`Item MODEL#${NAME}/MODEL is model schema version 2; this release reads version 1 only.`);
+    await expect(storeWith(fakeRetry(1_000, 1)).getModel(NAME)).rejects.toThrow(
+      `Item MODEL#${NAME}/MODEL is model schema version 2; this release reads version 1 only.`,
+    );
   });
 });

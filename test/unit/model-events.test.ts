@@ -4,9 +4,15 @@ import type { HistoryDraft } from "../../shared/domain/history";
 import { historyItem } from "../support/history-records";
 
 const BUS = "model-registry-test";
-const artifact = { uri: "s3://model-registry-artifacts/artifacts/sha256/9f86d0", sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", sizeBytes: 52_428_800 };
+const artifact = {
+  uri: "s3://model-registry-artifacts/artifacts/sha256/9f86d0",
+  sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+  sizeBytes: 52_428_800,
+};
 const actor = "arn:aws:sts::123456789012:assumed-role/release-ci/run-42";
 const occurredAt = "2026-11-22T10:00:00.000Z";
+/** What every event's detail carries about the history entry it announces (eventOf's defaults). */
+const envelope = { eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", actor, occurredAt };
 
 const eventOf = (draft: HistoryDraft, sequence = 7) => {
   const entry = toModelEvent({ ...historyItem(draft, { sequence, eventId: "0f7c3c5e-event" }) }, BUS);
@@ -21,7 +27,7 @@ describe("history item → event", () => {
       EventBusName: BUS,
       Source: EVENT_SOURCE,
       DetailType: "Model Version Registered",
-      Detail: { eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", version: 3, semver: "1.4.0", actor, occurredAt, artifact },
+      Detail: { ...envelope, version: 3, semver: "1.4.0", artifact },
       Resources: ["models:/fraud_detector/3"],
       Time: new Date(occurredAt),
     });
@@ -31,7 +37,11 @@ describe("history item → event", () => {
     const event = eventOf({ action: "VERSION_READY", version: 3, artifact });
 
     expect(event?.DetailType).toBe("Model Version Ready");
-    expect(event?.Detail).toEqual({ eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", version: 3, actor, occurredAt, artifact });
+    expect(event?.Detail).toEqual({
+      ...envelope,
+      version: 3,
+      artifact,
+    });
   });
 
   it("announces a failed verification as Model Version Failed with the reason", () => {
@@ -39,24 +49,32 @@ describe("history item → event", () => {
     const event = eventOf({ action: "VERSION_FAILED", version: 3, artifact, reason });
 
     expect(event?.DetailType).toBe("Model Version Failed");
-    expect(event?.Detail).toEqual({ eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", version: 3, actor, reason, occurredAt, artifact });
+    expect(event?.Detail).toEqual({
+      ...envelope,
+      version: 3,
+      reason,
+      artifact,
+    });
   });
 
   it("announces a promotion as Model Version Stage Changed with from, to, the previous occupant and the reason", () => {
-    const event = eventOf({ action: "STAGE_CHANGED", version: 3, fromStage: "Staging", toStage: "Production", previousVersion: 2, reason: "AUC +2.1% on the holdout set" });
-
-    expect(event?.DetailType).toBe("Model Version Stage Changed");
-    expect(event?.Detail).toEqual({
-      eventId: "0f7c3c5e-event",
-      sequence: 7,
-      model: "fraud_detector",
+    const event = eventOf({
+      action: "STAGE_CHANGED",
       version: 3,
       fromStage: "Staging",
       toStage: "Production",
       previousVersion: 2,
-      actor,
       reason: "AUC +2.1% on the holdout set",
-      occurredAt,
+    });
+
+    expect(event?.DetailType).toBe("Model Version Stage Changed");
+    expect(event?.Detail).toEqual({
+      ...envelope,
+      version: 3,
+      fromStage: "Staging",
+      toStage: "Production",
+      previousVersion: 2,
+      reason: "AUC +2.1% on the holdout set",
     });
     expect(event?.Resources).toEqual(["models:/fraud_detector/3"]);
   });
@@ -65,19 +83,35 @@ describe("history item → event", () => {
     const event = eventOf({ action: "ALIAS_CHANGED", alias: "champion", version: 3, previousVersion: 2 });
 
     expect(event?.DetailType).toBe("Model Alias Changed");
-    expect(event?.Detail).toEqual({ eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", version: 3, previousVersion: 2, alias: "champion", actor, occurredAt });
+    expect(event?.Detail).toEqual({
+      ...envelope,
+      version: 3,
+      previousVersion: 2,
+      alias: "champion",
+    });
     expect(event?.Resources).toEqual(["models:/fraud_detector/3", "models:/fraud_detector@champion"]);
   });
 
   it("announces an alias removal without a version", () => {
     const event = eventOf({ action: "ALIAS_CHANGED", alias: "challenger", previousVersion: 4, reason: "experiment over" });
 
-    expect(event?.Detail).toEqual({ eventId: "0f7c3c5e-event", sequence: 7, model: "fraud_detector", previousVersion: 4, alias: "challenger", actor, reason: "experiment over", occurredAt });
+    expect(event?.Detail).toEqual({
+      ...envelope,
+      previousVersion: 4,
+      alias: "challenger",
+      reason: "experiment over",
+    });
     expect(event?.Resources).toEqual(["models:/fraud_detector@challenger"]);
   });
 
   it("has a detail type for exactly the five announced actions", () => {
-    expect(Object.values(DETAIL_TYPES).sort()).toEqual(["Model Alias Changed", "Model Version Failed", "Model Version Ready", "Model Version Registered", "Model Version Stage Changed"]);
+    expect(Object.values(DETAIL_TYPES).sort()).toEqual([
+      "Model Alias Changed",
+      "Model Version Failed",
+      "Model Version Ready",
+      "Model Version Registered",
+      "Model Version Stage Changed",
+    ]);
   });
 
   it.each(["MODEL_CREATED", "MODEL_UPDATED", "VERSION_UPDATED", "POLICY_CHANGED"] as const)("publishes nothing for %s", (action) => {

@@ -2,12 +2,18 @@ import { describe, expect, it } from "vitest";
 import { enforceNamingPolicy, judgeModelName } from "../../shared/domain/naming";
 
 describe("naming policy", () => {
-  it.each(["fraud_detector", "search_ranker", "recommendation_engine", "churn_predictor", "payments_risk_model", "lending-credit-score", "news_classifier", "demand_forecaster"])(
-    "accepts the product name %s",
-    (name) => {
-      expect(judgeModelName(name).problems).toEqual([]);
-    },
-  );
+  it.each([
+    "fraud_detector",
+    "search_ranker",
+    "recommendation_engine",
+    "churn_predictor",
+    "payments_risk_model",
+    "lending-credit-score",
+    "news_classifier",
+    "demand_forecaster",
+  ])("accepts the product name %s", (name) => {
+    expect(judgeModelName(name).problems).toEqual([]);
+  });
 
   it.each([
     ["fraud_detector_v2", /embeds a version \("v2"\).*register a new version of fraud_detector/],
@@ -26,7 +32,9 @@ describe("naming policy", () => {
   });
 
   it("rejects in strict mode with a ValidationError naming the field", () => {
-    expect(() => enforceNamingPolicy("fraud_detector_v2", "strict")).toThrow(expect.objectContaining({ code: "ValidationError", details: [expect.objectContaining({ path: "name" })] }));
+    expect(() => enforceNamingPolicy("fraud_detector_v2", "strict")).toThrow(
+      expect.objectContaining({ code: "ValidationError", details: [expect.objectContaining({ path: "name" })] }),
+    );
   });
 
   it("accepts in warn mode and returns the explanation as a warning", () => {

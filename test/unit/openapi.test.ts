@@ -5,19 +5,26 @@ import { routeKey, routes } from "../../shared/routes";
 
 interface Operation {
   readonly requestBody?: { readonly required: boolean };
-  readonly responses: Record<string, { readonly content: { "application/json": { schema: { properties: { error?: { properties: { code: { enum?: string[] } } } } } } } }>;
+  readonly responses: Record<
+    string,
+    { readonly content: { "application/json": { schema: { properties: { error?: { properties: { code: { enum?: string[] } } } } } } } }
+  >;
 }
 
 const document = openApiDocument();
 const operationOf = (route: (typeof routes)[number]) => document.paths[route.path]?.[route.method.toLowerCase()] as Operation;
-const codesAnswered = (operation: Operation, status: string) => operation.responses[status]?.content["application/json"].schema.properties.error?.properties.code.enum;
+const codesAnswered = (operation: Operation, status: string) =>
+  operation.responses[status]?.content["application/json"].schema.properties.error?.properties.code.enum;
 
 describe("the OpenAPI document", () => {
   it("marks the request body optional exactly where the route takes none (…/artifact/complete, …/artifact/upload)", () => {
     const optional = routes.filter((route) => operationOf(route).requestBody?.required === false).map(routeKey);
     const required = routes.filter((route) => operationOf(route).requestBody?.required === true).map(routeKey);
 
-    expect(optional.sort()).toEqual(["POST /models/{name}/versions/{v}/artifact/complete", "POST /models/{name}/versions/{v}/artifact/upload"]);
+    expect(optional.sort()).toEqual([
+      "POST /models/{name}/versions/{v}/artifact/complete",
+      "POST /models/{name}/versions/{v}/artifact/upload",
+    ]);
     expect(required).toContain("POST /models/{name}/versions/{v}/transitions");
     expect(required).toHaveLength(routes.filter((route) => "request" in route && "body" in route.request).length - optional.length);
   });

@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { RegistryStore } from "../../shared/store/registry-store";
-import { modelKey, newModelItem, type ModelItem } from "../../shared/store/entities/model";
+import { modelKey, type ModelItem } from "../../shared/store/entities/model";
 import { toVersionView, versionKey, type VersionItem } from "../../shared/store/entities/version";
 import { newProductionPointer, productionPointerKey } from "../../shared/store/entities/stage-pointer";
 import { newPolicyItem, policyKey } from "../../shared/store/entities/policy";
@@ -13,20 +12,38 @@ import { transitionBody } from "../../shared/schemas/lifecycle";
 import { ROLES, type Caller } from "../../shared/domain/permissions";
 import type { RegistryDeps } from "../../shared/use-cases/deps";
 import type { Stage } from "../../shared/schemas/version";
+import { fixedStore, modelItem, transactionCancelled as cancelled } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
-const fixedNow = new Date("2026-11-22T10:00:00.000Z");
-const deps = { store: new RegistryStore(documents, "registry", () => fixedNow, () => "event-id"), namingPolicy: "strict" } as RegistryDeps;
+const deps = {
+  store: fixedStore(documents),
+  namingPolicy: "strict",
+} as RegistryDeps;
 const deployer: Caller = { actor: "arn:aws:iam::123456789012:role/deployer", requestId: "req-9", roles: ROLES };
 const NAME = "fraud_detector";
 
-const model = (fields: Partial<ModelItem>): ModelItem => ({ ...newModelItem({ name: NAME, actor: "someone", now: "2026-01-01T00:00:00.000Z" }), historySequence: 5, ...fields });
+const model = (fields: Partial<ModelItem>): ModelItem => modelItem({ historySequence: 5, ...fields });
 const version = (number: number, stage: Stage, status = "READY") =>
-  ({ ...versionKey(NAME, number), entity: "version", schemaVersion: 1, model: NAME, version: number, stage, status, metrics: { auc: 0.97 }, params: {}, features: [], dependencies: {}, lineage: { parentVersions: [], datasets: [] }, tags: {}, createdBy: "trainer", createdAt: "t", updatedAt: "t" }) as VersionItem;
+  ({
+    ...versionKey(NAME, number),
+    entity: "version",
+    schemaVersion: 1,
+    model: NAME,
+    version: number,
+    stage,
+    status,
+    metrics: { auc: 0.97 },
+    params: {},
+    features: [],
+    dependencies: {},
+    lineage: { parentVersions: [], datasets: [] },
+    tags: {},
+    createdBy: "trainer",
+    createdAt: "t",
+    updatedAt: "t",
+  }) as VersionItem;
 const policy = (revision: number, gates: PromotionPolicy) => newPolicyItem({ model: NAME, revision, gates, actor: "admin", now: "t" });
-const cancelled = (codes: string[]) =>
-  new TransactionCanceledException({ message: "Transaction cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 const promote = (to: Stage = "Production", extra: Record<string, unknown> = {}) =>
   transitionVersion(deps, NAME, { number: 2 }, transitionBody.parse({ to, reason: "canary ok", ...extra }), deployer);
 
@@ -37,8 +54,14 @@ function given(items: { model: ModelItem; versions: VersionItem[]; policyRevisio
   dynamo.on(GetCommand).resolves({});
   dynamo.on(GetCommand, { Key: modelKey(NAME) }).resolves({ Item: items.model });
   for (const v of items.versions) dynamo.on(GetCommand, { Key: versionKey(NAME, v.version) }).resolves({ Item: v });
-  if (items.policyRevision) dynamo.on(GetCommand, { Key: policyKey(NAME) }).resolves({ Item: policy(items.policyRevision, { Production: { minMetrics: { auc: 0.9 } } }) });
-  if (items.pointer) dynamo.on(GetCommand, { Key: productionPointerKey(NAME) }).resolves({ Item: newProductionPointer(toVersionView(version(items.pointer, "Production"))) });
+  if (items.policyRevision)
+    dynamo
+      .on(GetCommand, { Key: policyKey(NAME) })
+      .resolves({ Item: policy(items.policyRevision, { Production: { minMetrics: { auc: 0.9 } } }) });
+  if (items.pointer)
+    dynamo
+      .on(GetCommand, { Key: productionPointerKey(NAME) })
+      .resolves({ Item: newProductionPointer(toVersionView(version(items.pointer, "Production"))) });
 }
 
 beforeEach(() => {
@@ -54,21 +77,46 @@ describe("a promotion's transaction", () => {
 
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
     const [modelPut, versionUpdate, occupantUpdate, pointerPut, policyCheck, promoted, archived] = transaction();
-    expect(modelPut?.Put).toMatchObject({ ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen", Item: { stages: { Production: 2 }, historySequence: 7 } });
+    expect(modelPut?.Put).toMatchObject({
+      ConditionExpression: "attribute_not_exists(revision) AND historySequence = :seen",
+      Item: { stages: { Production: 2 }, historySequence: 7 },
+    });
     expect(versionUpdate?.Update).toMatchObject({
       Key: versionKey(NAME, 2),
       ConditionExpression: "#stage = :from AND #status = :ready",
       ExpressionAttributeValues: { ":from": "Staging", ":to": "Production", ":ready": "READY", ":gsi1pk": "STAGE#Production" },
     });
-    expect(occupantUpdate?.Update).toMatchObject({ Key: versionKey(NAME, 1), ExpressionAttributeValues: { ":from": "Production", ":to": "Archived" } });
+    expect(occupantUpdate?.Update).toMatchObject({
+      Key: versionKey(NAME, 1),
+      ExpressionAttributeValues: { ":from": "Production", ":to": "Archived" },
+    });
     expect(pointerPut?.Put).toMatchObject({
       ConditionExpression: "version = :occupant",
       ExpressionAttributeValues: { ":occupant": 1 },
       Item: { ...productionPointerKey(NAME), version: 2, snapshot: { version: 2, stage: "Production", uri: `models:/${NAME}/2` } },
     });
-    expect(policyCheck?.ConditionCheck).toMatchObject({ Key: policyKey(NAME), ConditionExpression: "revision = :revision", ExpressionAttributeValues: { ":revision": 3 } });
-    expect(promoted?.Put?.Item).toMatchObject({ sequence: 6, action: "STAGE_CHANGED", version: 2, fromStage: "Staging", toStage: "Production", previousVersion: 1, reason: "canary ok" });
-    expect(archived?.Put?.Item).toMatchObject({ sequence: 7, action: "STAGE_CHANGED", version: 1, fromStage: "Production", toStage: "Archived", reason: "canary ok" });
+    expect(policyCheck?.ConditionCheck).toMatchObject({
+      Key: policyKey(NAME),
+      ConditionExpression: "revision = :revision",
+      ExpressionAttributeValues: { ":revision": 3 },
+    });
+    expect(promoted?.Put?.Item).toMatchObject({
+      sequence: 6,
+      action: "STAGE_CHANGED",
+      version: 2,
+      fromStage: "Staging",
+      toStage: "Production",
+      previousVersion: 1,
+      reason: "canary ok",
+    });
+    expect(archived?.Put?.Item).toMatchObject({
+      sequence: 7,
+      action: "STAGE_CHANGED",
+      version: 1,
+      fromStage: "Production",
+      toStage: "Archived",
+      reason: "canary ok",
+    });
   });
 
   it("conditions the pointer on absence and the policy on not existing when Production is empty and there is no policy", async () => {
@@ -102,17 +150,33 @@ describe("a cancelled promotion", () => {
   it("maps a failed version condition to 409 VersionNotReady when the re-read version is not READY", async () => {
     given({ model: model({ stages: {} }), versions: [version(2, "None")] });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "ConditionalCheckFailed", "None", "None"]));
-    dynamo.on(GetCommand, { Key: versionKey(NAME, 2) }).resolvesOnce({ Item: version(2, "None") }).resolvesOnce({ Item: version(2, "None") }).resolves({ Item: version(2, "None", "FAILED") });
+    dynamo
+      .on(GetCommand, { Key: versionKey(NAME, 2) })
+      .resolvesOnce({ Item: version(2, "None") })
+      .resolvesOnce({ Item: version(2, "None") })
+      .resolves({ Item: version(2, "None", "FAILED") });
 
-    await expect(promote("Staging")).rejects.toMatchObject({ status: 409, code: "VersionNotReady", details: { version: 2, status: "FAILED" } });
+    await expect(promote("Staging")).rejects.toMatchObject({
+      status: 409,
+      code: "VersionNotReady",
+      details: { version: 2, status: "FAILED" },
+    });
   });
 
   it("maps a failed version condition to 409 TransitionNotAllowed when the version has moved", async () => {
     given({ model: model({ stages: {} }), versions: [version(2, "None")] });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "ConditionalCheckFailed", "None", "None"]));
-    dynamo.on(GetCommand, { Key: versionKey(NAME, 2) }).resolvesOnce({ Item: version(2, "None") }).resolvesOnce({ Item: version(2, "None") }).resolves({ Item: version(2, "Archived") });
+    dynamo
+      .on(GetCommand, { Key: versionKey(NAME, 2) })
+      .resolvesOnce({ Item: version(2, "None") })
+      .resolvesOnce({ Item: version(2, "None") })
+      .resolves({ Item: version(2, "Archived") });
 
-    await expect(promote("Staging")).rejects.toMatchObject({ status: 409, code: "TransitionNotAllowed", details: { expected: "None", actual: "Archived" } });
+    await expect(promote("Staging")).rejects.toMatchObject({
+      status: 409,
+      code: "TransitionNotAllowed",
+      details: { expected: "None", actual: "Archived" },
+    });
   });
 
   it("re-plans after a model-item conflict and refuses with StageConflict when Production changed meanwhile, instead of promoting over it", async () => {
@@ -135,7 +199,11 @@ describe("a cancelled promotion", () => {
       .resolves({ Item: policy(2, { Production: { minMetrics: { auc: 0.99 } } }) });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "None", "None", "ConditionalCheckFailed", "None"]));
 
-    await expect(promote()).rejects.toMatchObject({ status: 422, code: "PolicyViolation", details: [{ rule: "minMetrics.auc", actual: 0.97 }] });
+    await expect(promote()).rejects.toMatchObject({
+      status: 422,
+      code: "PolicyViolation",
+      details: [{ rule: "minMetrics.auc", actual: 0.97 }],
+    });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 });

@@ -32,12 +32,17 @@ const deps: PublisherDeps = {
 /** `count` promotions of fraud_detector, sequence numbers 1..count, stream sequence numbers 100.. */
 const promotions = (count: number, reason = "nightly retrain") =>
   Array.from({ length: count }, (_, i) =>
-    streamRecord(historyItem({ action: "STAGE_CHANGED", version: i + 1, fromStage: "Staging", toStage: "Production", reason }, { sequence: i + 1 }), String(100 + i)),
+    streamRecord(
+      historyItem({ action: "STAGE_CHANGED", version: i + 1, fromStage: "Staging", toStage: "Production", reason }, { sequence: i + 1 }),
+      String(100 + i),
+    ),
   );
 
 const putCalls = () => eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries ?? []);
-const eventIdsOf = (entries: readonly PutEventsRequestEntry[]) => entries.map((entry) => (JSON.parse(entry.Detail ?? "{}") as { eventId: string }).eventId);
-const lettersSent = () => sqs.commandCalls(SendMessageCommand).map((call) => JSON.parse(call.args[0].input.MessageBody ?? "{}") as DeadLetter);
+const eventIdsOf = (entries: readonly PutEventsRequestEntry[]) =>
+  entries.map((entry) => (JSON.parse(entry.Detail ?? "{}") as { eventId: string }).eventId);
+const lettersSent = () =>
+  sqs.commandCalls(SendMessageCommand).map((call) => JSON.parse(call.args[0].input.MessageBody ?? "{}") as DeadLetter);
 
 /** PutEvents answering per entry: `fail(eventId, attempt)` names an error code for entries that should fail. */
 function answerPutEvents(fail: (eventId: string, attempt: number) => string | undefined = () => undefined) {
@@ -67,7 +72,11 @@ describe("publishing committed changes", () => {
     const response = await publishChanges(deps, promotions(25));
 
     expect(putCalls().map((entries) => entries.length)).toEqual([10, 10, 5]);
-    expect(putCalls().flat().map((entry) => entry.EventBusName)).toEqual(Array(25).fill("model-registry-test"));
+    expect(
+      putCalls()
+        .flat()
+        .map((entry) => entry.EventBusName),
+    ).toEqual(Array(25).fill("model-registry-test"));
     expect(eventIdsOf(putCalls().flat())).toEqual(Array.from({ length: 25 }, (_, i) => `event-${i + 1}`));
     expect(response).toEqual({ batchItemFailures: [] });
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
@@ -119,7 +128,12 @@ describe("publishing committed changes", () => {
       error: { code: "InternalFailure", message: "InternalFailure for event-2" },
       attempts: 4,
       record: { sequenceNumber: "101", eventID: "id-101" },
-      event: { Source: "model-registry", DetailType: "Model Version Stage Changed", EventBusName: "model-registry-test", Resources: ["models:/fraud_detector/2"] },
+      event: {
+        Source: "model-registry",
+        DetailType: "Model Version Stage Changed",
+        EventBusName: "model-registry-test",
+        Resources: ["models:/fraud_detector/2"],
+      },
       failedAt: now.toISOString(),
     });
     expect(JSON.parse(letter?.event?.Detail ?? "{}")).toMatchObject({ eventId: "event-2", sequence: 2, toStage: "Production" });
@@ -147,7 +161,14 @@ describe("publishing committed changes", () => {
     const response = await publishChanges(deps, records);
 
     expect(eventIdsOf(putCalls().flat())).toEqual(["event-1", "event-2"]);
-    expect(lettersSent()).toEqual([expect.objectContaining({ reason: "MalformedHistoryItem", attempts: 0, record: expect.objectContaining({ sequenceNumber: "200" }), image: expect.any(Object) })]);
+    expect(lettersSent()).toEqual([
+      expect.objectContaining({
+        reason: "MalformedHistoryItem",
+        attempts: 0,
+        record: expect.objectContaining({ sequenceNumber: "200" }),
+        image: expect.any(Object),
+      }),
+    ]);
     expect(lettersSent()[0]?.error.message).toMatch(/actor/);
     expect(response.batchItemFailures).toEqual([]);
   });
@@ -158,7 +179,11 @@ describe("publishing committed changes", () => {
     const records = [
       streamRecord(model, "300"),
       streamRecord(historyItem({ action: "MODEL_CREATED" }, { sequence: 1 }), "301"),
-      streamRecord(historyItem({ action: "STAGE_CHANGED", version: 1, fromStage: "None", toStage: "Staging" }, { sequence: 2 }), "302", "MODIFY"),
+      streamRecord(
+        historyItem({ action: "STAGE_CHANGED", version: 1, fromStage: "None", toStage: "Staging" }, { sequence: 2 }),
+        "302",
+        "MODIFY",
+      ),
     ];
 
     const response = await publishChanges(deps, records);
@@ -185,6 +210,10 @@ describe("the publisher function", () => {
     const response = await handler({ Records: promotions(3) }, lambdaContext);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "100" }] });
-    expect(putCalls().flat().every((entry) => entry.EventBusName === "model-registry-test")).toBe(true);
+    expect(
+      putCalls()
+        .flat()
+        .every((entry) => entry.EventBusName === "model-registry-test"),
+    ).toBe(true);
   });
 });

@@ -1,5 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
@@ -7,6 +5,7 @@ import { startGateway, type RunningGateway } from "../../infra/local/gateway";
 import { bearerTokenResolver, loadTokensFile, roleBindingsFor, type LocalTokens } from "../../infra/local/tokens";
 import { rolesOf } from "../../shared/domain/permissions";
 import { rawRequest } from "../support/raw-http";
+import { useTempFiles } from "../support/temp-files";
 
 const TOKENS = {
   tokens: {
@@ -17,19 +16,8 @@ const TOKENS = {
   },
 };
 
-let dir: string;
-const tokensFile = async (content: unknown, name = `tokens-${Math.random()}.json`) => {
-  const file = join(dir, name);
-  await writeFile(file, typeof content === "string" ? content : JSON.stringify(content));
-  return file;
-};
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "registry-tokens-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempFiles("registry-tokens-");
+const tokensFile = temp.write;
 
 describe("the local tokens file", () => {
   it("binds each principal to exactly its roles, and nothing else to any role", async () => {
@@ -52,7 +40,11 @@ describe("the local tokens file", () => {
     ["is not JSON", "{tokens:", "is not JSON"],
     ["names an unknown role", { tokens: { t: { principal: "local:a", roles: ["owner"] } } }, "tokens.t.roles.0"],
     ["gives a wildcard principal", { tokens: { t: { principal: "local:*", roles: ["reader"] } } }, "may not contain '*'"],
-    ["gives one principal two role sets", { tokens: { t1: { principal: "local:a", roles: ["reader"] }, t2: { principal: "local:a", roles: ["admin"] } } }, "different roles"],
+    [
+      "gives one principal two role sets",
+      { tokens: { t1: { principal: "local:a", roles: ["reader"] }, t2: { principal: "local:a", roles: ["admin"] } } },
+      "different roles",
+    ],
   ])("is refused in one line naming the file when it %s", async (_, content, problem) => {
     const file = await tokensFile(content);
 
@@ -63,7 +55,7 @@ describe("the local tokens file", () => {
   });
 
   it("is refused when it cannot be read", async () => {
-    await expect(loadTokensFile(join(dir, "absent.json"))).rejects.toThrow("cannot be read (ENOENT)");
+    await expect(loadTokensFile(join(temp.dir(), "absent.json"))).rejects.toThrow("cannot be read (ENOENT)");
   });
 });
 
@@ -111,8 +103,10 @@ describe("the gateway with a tokens file", () => {
     expect(response.headers.get("www-authenticate")).toBe('Bearer realm="model-registry"');
     expect(body.message).toBe("Unauthorized");
     expect(body.error.code).toBe("Unauthorized");
-    expect(body.error.message).toContain("send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with");
-    expect(body.error.message).not.toContain(dir);
+    expect(body.error.message).toContain(
+      "send the header 'Authorization: Bearer <token>' with a token from the tokens file this registry was started with",
+    );
+    expect(body.error.message).not.toContain(temp.dir());
     expect(events).toHaveLength(0);
   });
 

@@ -34,13 +34,24 @@ export function newAliasItem(fields: { model: string; alias: string; version: nu
 export const aliasFromItem = itemReader(
   ALIAS_ENTITY,
   SCHEMA_VERSION,
-  z.looseObject({ ...itemBase(ALIAS_ENTITY, SCHEMA_VERSION), model: z.string(), alias: z.string(), version: z.int(), updatedAt: z.string(), updatedBy: z.string() }),
+  z.looseObject({
+    ...itemBase(ALIAS_ENTITY, SCHEMA_VERSION),
+    model: z.string(),
+    alias: z.string(),
+    version: z.int(),
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+  }),
 );
 
 // Invariant: an alias moves only from the target the change was planned against (null: unset).
 
 /** Points the alias at `item.version`, only if it still points at `previous`. */
-export const putAlias = (item: AliasItem, previous: number | null): Write => ({ Put: { Item: item, ...expect("version", previous, { as: ":previous" }) } });
+export const putAlias = (item: AliasItem, previous: number | null): Write => ({
+  Put: { Item: item, ...expect("version", previous, { as: ":previous" }) },
+});
 
 /** Removes the alias, only if it still points at `previous`. */
-export const deleteAlias = (name: string, alias: string, previous: number): Write => ({ Delete: { Key: aliasKey(name, alias), ...expect("version", previous, { as: ":previous" }) } });
+export const deleteAlias = (name: string, alias: string, previous: number): Write => ({
+  Delete: { Key: aliasKey(name, alias), ...expect("version", previous, { as: ":previous" }) },
+});

@@ -76,7 +76,8 @@ export const artifactRefFromItem = itemReader(
 );
 
 /** A deletion of the object is claimed and its claim still holds at `now`. */
-export const isDiscarding = (ref: ArtifactRefItem | undefined, now: string): boolean => ref?.discardingUntil !== undefined && ref.discardingUntil > now;
+export const isDiscarding = (ref: ArtifactRefItem | undefined, now: string): boolean =>
+  ref?.discardingUntil !== undefined && ref.discardingUntil > now;
 
 /** One more version declares these bytes. With `reuseVerified`, only while the object is still verified and referenced. */
 export function addReference(state: ArtifactState, reuseVerified: boolean): Write {
@@ -141,10 +142,22 @@ export function dropReference(ref: ArtifactRefItem, now: string, until: string):
   const values = { ":next": Math.max(0, ref.refCount - 1), ...unchanged.ExpressionAttributeValues };
   const Key = artifactRefKey(ref.sha256);
   if (ref.refCount > 1 || isDiscarding(ref, now)) {
-    return { write: { Update: { Key, UpdateExpression: "SET refCount = :next", ConditionExpression: condition, ExpressionAttributeValues: values } }, claimed: false };
+    return {
+      write: {
+        Update: { Key, UpdateExpression: "SET refCount = :next", ConditionExpression: condition, ExpressionAttributeValues: values },
+      },
+      claimed: false,
+    };
   }
   return {
-    write: { Update: { Key, UpdateExpression: claim(", refCount = :next"), ConditionExpression: condition, ExpressionAttributeValues: { ...values, ":until": until, ":zero": 0, ":one": 1 } } },
+    write: {
+      Update: {
+        Key,
+        UpdateExpression: claim(", refCount = :next"),
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ...values, ":until": until, ":zero": 0, ":one": 1 },
+      },
+    },
     claimed: true,
   };
 }
@@ -157,10 +170,17 @@ export const claimedGeneration = (ref: ArtifactRefItem): number => (ref.generati
  * else it stays unverified (the next upload stores the bytes again). Conditioned on the claim being
  * still ours (`generation`); a claim taken over after its lease expired is left to its new holder.
  */
-export function releaseDiscard(sha256: string, generation: number): { removeUnreferenced: NonNullable<Write["Delete"]>; release: NonNullable<Write["Update"]> } {
+export function releaseDiscard(
+  sha256: string,
+  generation: number,
+): { removeUnreferenced: NonNullable<Write["Delete"]>; release: NonNullable<Write["Update"]> } {
   const Key = artifactRefKey(sha256);
   return {
-    removeUnreferenced: { Key, ConditionExpression: "generation = :claimed AND refCount = :zero", ExpressionAttributeValues: { ":claimed": generation, ":zero": 0 } },
+    removeUnreferenced: {
+      Key,
+      ConditionExpression: "generation = :claimed AND refCount = :zero",
+      ExpressionAttributeValues: { ":claimed": generation, ":zero": 0 },
+    },
     release: {
       Key,
       UpdateExpression: "SET generation = generation + :one REMOVE discardingUntil",
@@ -170,7 +190,9 @@ export function releaseDiscard(sha256: string, generation: number): { removeUnre
   };
 }
 
-const claim = (alsoSet = ""): string => `SET generation = if_not_exists(generation, :zero) + :one, discardingUntil = :until${alsoSet} REMOVE verifiedAt`;
+const claim = (alsoSet = ""): string =>
+  `SET generation = if_not_exists(generation, :zero) + :one, discardingUntil = :until${alsoSet} REMOVE verifiedAt`;
 const NO_CLAIM_HOLDS = "(attribute_not_exists(discardingUntil) OR discardingUntil <= :now)";
 
-const sameGeneration = (seen: ArtifactRefItem | undefined): Condition => expect("generation", seen?.generation ?? null, { absent: "attribute" });
+const sameGeneration = (seen: ArtifactRefItem | undefined): Condition =>
+  expect("generation", seen?.generation ?? null, { absent: "attribute" });

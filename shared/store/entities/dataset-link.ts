@@ -19,9 +19,17 @@ export interface DatasetLinkItem extends ItemBase {
 }
 
 export const datasetIndexPartition = (datasetId: string) => `DATASET#${datasetId}`;
-const datasetLinkKey = (name: string, version: number, datasetId: string) => ({ pk: modelPartition(name), sk: `DATASET#${datasetId}#${padNumber(version)}` });
+const datasetLinkKey = (name: string, version: number, datasetId: string) => ({
+  pk: modelPartition(name),
+  sk: `DATASET#${datasetId}#${padNumber(version)}`,
+});
 
-export function newDatasetLinkItem(fields: { model: string; version: number; datasetId: string; datasetVersion?: string }): DatasetLinkItem {
+export function newDatasetLinkItem(fields: {
+  model: string;
+  version: number;
+  datasetId: string;
+  datasetVersion?: string;
+}): DatasetLinkItem {
   return {
     ...datasetLinkKey(fields.model, fields.version, fields.datasetId),
     gsi1pk: datasetIndexPartition(fields.datasetId),
@@ -51,7 +59,9 @@ export const datasetLinkFromItem = itemReader(
 
 export const putDatasetLink = (item: DatasetLinkItem): Write => ({ Put: { Item: item } });
 
-export const deleteDatasetLink = (name: string, version: number, datasetId: string): Write => ({ Delete: { Key: datasetLinkKey(name, version, datasetId) } });
+export const deleteDatasetLink = (name: string, version: number, datasetId: string): Write => ({
+  Delete: { Key: datasetLinkKey(name, version, datasetId) },
+});
 
 export function toDatasetUsageView(item: DatasetLinkItem): DatasetUsageView {
   return { model: item.model, version: item.version, datasetVersion: item.datasetVersion };

@@ -10,7 +10,10 @@ export const HISTORY_ENTITY = "history";
 const SCHEMA_VERSION = 1;
 export const HISTORY_SORT_PREFIX = "HISTORY#";
 
-export const historyKey = (name: string, sequence: number) => ({ pk: modelPartition(name), sk: `${HISTORY_SORT_PREFIX}${padNumber(sequence)}` });
+export const historyKey = (name: string, sequence: number) => ({
+  pk: modelPartition(name),
+  sk: `${HISTORY_SORT_PREFIX}${padNumber(sequence)}`,
+});
 
 /** Immutable audit entry and transactional outbox record: the stream turns it into an event. */
 export interface HistoryItem extends ItemBase, HistoryEntry {}

@@ -34,7 +34,13 @@ export interface ModelItem extends ItemBase {
   readonly updatedAt: string;
 }
 
-export function newModelItem(fields: { name: string; description?: string; tags?: Record<string, string>; actor: string; now: string }): ModelItem {
+export function newModelItem(fields: {
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  actor: string;
+  now: string;
+}): ModelItem {
   return {
     ...modelKey(fields.name),
     gsi1pk: MODEL_LIST_PARTITION,

@@ -35,7 +35,14 @@ export function newPolicyItem(fields: { model: string; revision: number; gates: 
 export const policyFromItem = itemReader(
   POLICY_ENTITY,
   SCHEMA_VERSION,
-  z.looseObject({ ...itemBase(POLICY_ENTITY, SCHEMA_VERSION), model: z.string(), revision: z.int(), gates: policyBody, updatedAt: z.string(), updatedBy: z.string() }),
+  z.looseObject({
+    ...itemBase(POLICY_ENTITY, SCHEMA_VERSION),
+    model: z.string(),
+    revision: z.int(),
+    gates: policyBody,
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+  }),
 );
 
 /** A model without a policy shows revision 0 and no gates. */
@@ -48,7 +55,11 @@ export function toPolicyView(name: string, item: PolicyItem | undefined): Policy
 const revisionSeen = (revision: number | undefined) => expect("revision", revision ?? null);
 
 /** Writes the policy's next revision. Invariant: revisions are consecutive; each one is exactly one POLICY_CHANGED entry. */
-export const putPolicy = (item: PolicyItem, previousRevision: number | undefined): Write => ({ Put: { Item: item, ...revisionSeen(previousRevision) } });
+export const putPolicy = (item: PolicyItem, previousRevision: number | undefined): Write => ({
+  Put: { Item: item, ...revisionSeen(previousRevision) },
+});
 
 /** Commits a stage move only under the policy revision its gate was checked against. */
-export const checkPolicyRevision = (name: string, revision: number | undefined): Write => ({ ConditionCheck: { Key: policyKey(name), ...revisionSeen(revision) } });
+export const checkPolicyRevision = (name: string, revision: number | undefined): Write => ({
+  ConditionCheck: { Key: policyKey(name), ...revisionSeen(revision) },
+});

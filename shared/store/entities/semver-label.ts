@@ -18,9 +18,15 @@ export function newSemverLabelItem(name: string, semver: string, version: number
   return { ...semverLabelKey(name, semver), entity: SEMVER_LABEL_ENTITY, schemaVersion: SCHEMA_VERSION, version };
 }
 
-export const semverLabelFromItem = itemReader(SEMVER_LABEL_ENTITY, SCHEMA_VERSION, z.looseObject({ ...itemBase(SEMVER_LABEL_ENTITY, SCHEMA_VERSION), version: z.int() }));
+export const semverLabelFromItem = itemReader(
+  SEMVER_LABEL_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({ ...itemBase(SEMVER_LABEL_ENTITY, SCHEMA_VERSION), version: z.int() }),
+);
 
 /** Labels a version. Invariant: a semver label names one version of a model. */
-export const putSemverLabel = (name: string, semver: string, version: number): Write => ({ Put: { Item: newSemverLabelItem(name, semver, version), ...expect("pk", null) } });
+export const putSemverLabel = (name: string, semver: string, version: number): Write => ({
+  Put: { Item: newSemverLabelItem(name, semver, version), ...expect("pk", null) },
+});
 
 export const deleteSemverLabel = (name: string, semver: string): Write => ({ Delete: { Key: semverLabelKey(name, semver) } });

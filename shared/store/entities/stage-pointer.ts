@@ -24,20 +24,40 @@ export interface StagePointerItem extends ItemBase {
 }
 
 export function newProductionPointer(view: VersionView): StagePointerItem {
-  return { ...productionPointerKey(view.model), entity: STAGE_POINTER_ENTITY, schemaVersion: SCHEMA_VERSION, model: view.model, stage: "Production", version: view.version, snapshot: view };
+  return {
+    ...productionPointerKey(view.model),
+    entity: STAGE_POINTER_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    model: view.model,
+    stage: "Production",
+    version: view.version,
+    snapshot: view,
+  };
 }
 
 export const stagePointerFromItem = itemReader(
   STAGE_POINTER_ENTITY,
   SCHEMA_VERSION,
-  z.looseObject({ ...itemBase(STAGE_POINTER_ENTITY, SCHEMA_VERSION), model: z.string(), stage: z.literal("Production"), version: z.int(), snapshot: z.looseObject(versionView.shape) }),
+  z.looseObject({
+    ...itemBase(STAGE_POINTER_ENTITY, SCHEMA_VERSION),
+    model: z.string(),
+    stage: z.literal("Production"),
+    version: z.int(),
+    snapshot: z.looseObject(versionView.shape),
+  }),
 );
 
 /** Puts `view`'s version in Production. Invariant: Production holds one version, and only the occupant the caller saw (null: none) is replaced. */
-export const claimProduction = (view: VersionView, occupant: number | null): Write => ({ Put: { Item: newProductionPointer(view), ...expect("version", occupant, { as: ":occupant" }) } });
+export const claimProduction = (view: VersionView, occupant: number | null): Write => ({
+  Put: { Item: newProductionPointer(view), ...expect("version", occupant, { as: ":occupant" }) },
+});
 
 /** Empties Production, only while `leaving` still holds it. */
-export const releaseProduction = (name: string, leaving: number): Write => ({ Delete: { Key: productionPointerKey(name), ...expect("version", leaving, { as: ":leaving" }) } });
+export const releaseProduction = (name: string, leaving: number): Write => ({
+  Delete: { Key: productionPointerKey(name), ...expect("version", leaving, { as: ":leaving" }) },
+});
 
 /** Rewrites the snapshot of the version in Production. Invariant: the snapshot belongs to the version that holds Production. */
-export const refreshProductionSnapshot = (view: VersionView): Write => ({ Put: { Item: newProductionPointer(view), ...expect("version", view.version) } });
+export const refreshProductionSnapshot = (view: VersionView): Write => ({
+  Put: { Item: newProductionPointer(view), ...expect("version", view.version) },
+});

@@ -24,12 +24,25 @@ export interface UploadPartsItem extends ItemBase {
 }
 
 /** `existing` with `parts` declared (a part declared again takes its new digest: the client re-splits or re-uploads it). */
-export function withDeclaredParts(existing: UploadPartsItem | undefined, name: string, version: number, parts: readonly { partNumber: number; sha256: string }[]): UploadPartsItem {
+export function withDeclaredParts(
+  existing: UploadPartsItem | undefined,
+  name: string,
+  version: number,
+  parts: readonly { partNumber: number; sha256: string }[],
+): UploadPartsItem {
   const highest = Math.max(0, ...parts.map((p) => p.partNumber));
   const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, highest * DIGEST_BYTES));
   if (existing) digests.set(existing.digests);
   for (const part of parts) digests.set(Buffer.from(part.sha256, "hex"), (part.partNumber - 1) * DIGEST_BYTES);
-  return { ...uploadPartsKey(name, version), entity: UPLOAD_PARTS_ENTITY, schemaVersion: SCHEMA_VERSION, model: name, version, digests, revision: (existing?.revision ?? 0) + 1 };
+  return {
+    ...uploadPartsKey(name, version),
+    entity: UPLOAD_PARTS_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    model: name,
+    version,
+    digests,
+    revision: (existing?.revision ?? 0) + 1,
+  };
 }
 
 /** The declared digest of one part (hex), or undefined when it was never declared. */
@@ -42,10 +55,18 @@ export function declaredDigest(item: UploadPartsItem | undefined, partNumber: nu
 export const uploadPartsFromItem = itemReader(
   UPLOAD_PARTS_ENTITY,
   SCHEMA_VERSION,
-  z.looseObject({ ...itemBase(UPLOAD_PARTS_ENTITY, SCHEMA_VERSION), model: z.string(), version: z.int(), digests: z.instanceof(Uint8Array), revision: z.int() }),
+  z.looseObject({
+    ...itemBase(UPLOAD_PARTS_ENTITY, SCHEMA_VERSION),
+    model: z.string(),
+    version: z.int(),
+    digests: z.instanceof(Uint8Array),
+    revision: z.int(),
+  }),
 );
 
 /** Invariant: merge onto the declarations that were read, never over a concurrent merge (that one retries). */
-export const putUploadParts = (item: UploadPartsItem): Write => ({ Put: { Item: item, ...expect("revision", item.revision === 1 ? null : item.revision - 1, { as: ":seen" }) } });
+export const putUploadParts = (item: UploadPartsItem): Write => ({
+  Put: { Item: item, ...expect("revision", item.revision === 1 ? null : item.revision - 1, { as: ":seen" }) },
+});
 
 export const deleteUploadParts = (name: string, version: number): Write => ({ Delete: { Key: uploadPartsKey(name, version) } });

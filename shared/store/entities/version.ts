@@ -1,6 +1,14 @@
 import * as z from "../../zod";
 import type { StageMove } from "../../domain/lifecycle";
-import { stage as stageSchema, versionMetadata, versionStatus, type Stage, type VersionMetadata, type VersionStatus, type VersionView } from "../../schemas/version";
+import {
+  stage as stageSchema,
+  versionMetadata,
+  versionStatus,
+  type Stage,
+  type VersionMetadata,
+  type VersionStatus,
+  type VersionView,
+} from "../../schemas/version";
 import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import { expect, type Write } from "../writes";
@@ -11,7 +19,10 @@ export const VERSION_ENTITY = "version";
 const SCHEMA_VERSION = 1;
 export const VERSION_SORT_PREFIX = "VERSION#";
 
-export const versionKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `${VERSION_SORT_PREFIX}${padNumber(version)}` });
+export const versionKey = (name: string, version: number) => ({
+  pk: modelPartition(name),
+  sk: `${VERSION_SORT_PREFIX}${padNumber(version)}`,
+});
 
 export const stageIndexPartition = (stage: string) => `STAGE#${stage}`;
 
@@ -100,7 +111,12 @@ export const replaceVersion = (after: VersionItem): Write => ({ Put: { Item: aft
 
 /** Replaces the version item, conditioned on the status that was read (two completions cannot both settle it). */
 export const replaceIfStatus = (after: VersionItem, seen: VersionStatus): Write => ({
-  Put: { Item: after, ConditionExpression: "#status = :seen", ExpressionAttributeNames: { "#status": "status" }, ExpressionAttributeValues: { ":seen": seen } },
+  Put: {
+    Item: after,
+    ConditionExpression: "#status = :seen",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ":seen": seen },
+  },
 });
 
 /** The version as `moveStage` leaves it: in stage `to`, in or out of the stage index. */
@@ -119,14 +135,26 @@ export function moveStage(name: string, move: StageMove, now: string): Write {
       // Invariant: a version moves only from the stage the move was planned from, and only once READY.
       ConditionExpression: "#stage = :from AND #status = :ready",
       ExpressionAttributeNames: { "#stage": "stage", "#status": "status" },
-      ExpressionAttributeValues: { ":to": move.to, ":from": move.from, ":ready": "READY", ":now": now, ":gsi1pk": index.gsi1pk, ":gsi1sk": index.gsi1sk },
+      ExpressionAttributeValues: {
+        ":to": move.to,
+        ":from": move.from,
+        ":ready": "READY",
+        ":now": now,
+        ":gsi1pk": index.gsi1pk,
+        ":gsi1sk": index.gsi1sk,
+      },
     },
   };
 }
 
 /** Deletes a version. Invariant: only an Archived version is deleted (a concurrent restore re-plans). */
 export const deleteArchived = (name: string, version: number): Write => ({
-  Delete: { Key: versionKey(name, version), ConditionExpression: "#stage = :archived", ExpressionAttributeNames: { "#stage": "stage" }, ExpressionAttributeValues: { ":archived": "Archived" } },
+  Delete: {
+    Key: versionKey(name, version),
+    ConditionExpression: "#stage = :archived",
+    ExpressionAttributeNames: { "#stage": "stage" },
+    ExpressionAttributeValues: { ":archived": "Archived" },
+  },
 });
 
 /** Checks that the version is still as read: PENDING_UPLOAD with the same upload. */

@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { artifactObjectKey } from "../shared/domain/artifacts";
+import { createRegistryClient, type RegistryClient } from "./sdk";
+import { push } from "./upload";
+
+/**
+ * `npm run smoke -- --url <api url> [--region <region>] [--bucket <artifacts bucket>]`: a short
+ * black-box run against a deployed stack (docs/local.md, SigV4): register a version with an artifact,
+ * upload and complete it, promote it to Staging then Production, resolve `models:/<name>/Production`,
+ * then archive and delete what it created. It signs with SigV4 from the standard AWS credential
+ * chain when the URL is execute-api's, so the caller needs the publisher, promoter and admin roles.
+ * With `--bucket` it also checks that the artifact object is in the bucket. A prod stack (its URL
+ * or `--stack` naming prod, or `--env prod`) is refused without `--yes-prod`.
+ * Exit codes: 0 passed, 1 a step failed, 2 refused or a usage error.
+ */
+
+export type SmokeStep =
+  | "register, upload, complete"
+  | "promote to Staging"
+  | "promote to Production"
+  | "resolve"
+  | "artifact in bucket"
+  | "clean up";
+
+export interface SmokeOptions {
+  /** Default: a fresh `smoke_probe_<letters>`, so runs never meet. */
+  readonly model?: string;
+  /** Checked for the artifact object when given. */
+  readonly bucket?: { readonly name: string; readonly s3: S3Client };
+  /** Each step as it finishes: progress is data, the caller prints it. */
+  readonly onStep?: (step: SmokeStep, detail: string) => void;
+}
+
+export interface SmokeResult {
+  readonly model: string;
+  readonly version: number;
+  readonly steps: readonly SmokeStep[];
+}
+
+/** Runs the scenario; whatever it registered is archived and deleted, even when a step fails. */
+export async function runSmoke(client: RegistryClient, options: SmokeOptions = {}): Promise<SmokeResult> {
+  const model = options.model ?? `smoke_probe_${letters(8)}`;
+  const steps: SmokeStep[] = [];
+  const done = (step: SmokeStep, detail: string) => {
+    steps.push(step);
+    options.onStep?.(step, detail);
+  };
+  const dir = await mkdtemp(join(tmpdir(), "registry-smoke-"));
+  let version: number | undefined;
+  try {
+    const file = join(dir, "model.bin");
+    await writeFile(file, randomBytes(64 * 1024));
+    const pushed = await push(client, { file, model, metadata: { description: "registry smoke test" }, journalDirectory: dir });
+    version = pushed.version.version;
+    done("register, upload, complete", `${model} v${version} ${pushed.version.status}`);
+    for (const to of ["Staging", "Production"] as const) {
+      await client.transitionVersion({ name: model, v: String(version), body: { to, reason: "smoke test" } });
+      done(to === "Staging" ? "promote to Staging" : "promote to Production", `v${version} in ${to}`);
+    }
+    const resolved = await client.resolveModelUri({ query: { uri: `models:/${model}/Production` } });
+    if (resolved.version !== version) throw new Error(`models:/${model}/Production resolved to v${resolved.version}, not v${version}.`);
+    done("resolve", `models:/${model}/Production → v${resolved.version}`);
+    if (options.bucket) {
+      const key = artifactObjectKey(pushed.version.artifact?.sha256 ?? "");
+      await options.bucket.s3.send(new HeadObjectCommand({ Bucket: options.bucket.name, Key: key }));
+      done("artifact in bucket", `s3://${options.bucket.name}/${key}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    if (version !== undefined) await cleanUp(client, model, version);
+  }
+  done("clean up", `${model} v${version} archived and deleted`);
+  return { model, version, steps };
+}
+
+/** Only Archived versions can be deleted (admin). */
+async function cleanUp(client: RegistryClient, model: string, version: number): Promise<void> {
+  await client.transitionVersion({ name: model, v: String(version), body: { to: "Archived", reason: "smoke test clean-up" } });
+  await client.deleteVersion({ name: model, v: String(version) });
+}
+
+const letters = (count: number) => Array.from(randomBytes(count), (byte) => String.fromCharCode(97 + (byte % 26))).join("");
+
+export class ProdRefusedError extends Error {}
+
+/** A prod stack is named by its URL, its stack name or `--env`; running there needs `--yes-prod`. */
+export function assertNotProd(target: { url: string; stack?: string; env?: string; yesProd?: boolean }): void {
+  const named = [target.url, target.stack ?? ""].some((name) => /prod/i.test(name)) || target.env === "prod";
+  if (named && !target.yesProd) {
+    throw new ProdRefusedError(
+      `${target.url} looks like a prod stack: the smoke test registers and deletes a model there. Add --yes-prod to run it anyway.`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string" },
+      region: { type: "string" },
+      bucket: { type: "string" },
+      stack: { type: "string" },
+      env: { type: "string" },
+      "yes-prod": { type: "boolean", default: false },
+    },
+  });
+  if (!values.url) {
+    console.error(
+      "usage: npm run smoke -- --url <api url> [--region <region>] [--bucket <bucket>] [--stack <name>] [--env <env>] [--yes-prod]",
+    );
+    process.exit(2);
+  }
+  try {
+    assertNotProd({ url: values.url, stack: values.stack, env: values.env, yesProd: values["yes-prod"] });
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  const client = createRegistryClient({ url: values.url, auth: values.region ? { type: "sigv4", region: values.region } : undefined });
+  const bucket = values.bucket ? { name: values.bucket, s3: new S3Client({ region: values.region }) } : undefined;
+  try {
+    const result = await runSmoke(client, { bucket, onStep: (step, detail) => console.error(`ok  ${step}: ${detail}`) });
+    console.log(`Smoke test passed against ${values.url} (${result.steps.length} steps).`);
+  } catch (error) {
+    console.error(`Smoke test failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    bucket?.s3.destroy();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  void main();
+}

@@ -1,0 +1,80 @@
+import { readFile, rename, appendFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import type { DeadLetter } from "../../shared/events/dead-letters";
+import { MAX_ENTRIES_PER_CALL } from "../../shared/events/model-events";
+import { localCredentials } from "./engines";
+import type { DeliveredEvent } from "./eventbridge";
+
+/**
+ * `npm run redeliver -- --endpoint <local bus> --file <dead-letters.jsonl>`: puts the local dead
+ * letters back on the local bus (docs/local.md), as a redrive does in AWS. The file is first moved
+ * aside (`dead-letters.<time>.redelivered.jsonl`), so letters arriving meanwhile start a new file;
+ * what cannot be put (a publisher letter without an event, an entry the bus fails) is appended back.
+ */
+
+interface Letter {
+  readonly body: unknown;
+}
+
+export interface RedeliveryResult {
+  readonly redelivered: number;
+  readonly kept: number;
+}
+
+export async function redeliver(options: { endpoint: string; file: string }): Promise<RedeliveryResult> {
+  const moved = options.file.replace(/\.jsonl$/, `.${new Date().toISOString().replace(/[:.]/g, "-")}.redelivered.jsonl`);
+  const text = await rename(options.file, moved).then(
+    () => readFile(moved, "utf8"),
+    () => "",
+  );
+  const letters = text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Letter);
+  const client = new EventBridgeClient({ region: "us-east-1", endpoint: options.endpoint, credentials: localCredentials });
+  const kept: Letter[] = letters.filter((letter) => entryOf(letter) === undefined);
+  const putting = letters.filter((letter) => entryOf(letter) !== undefined);
+  try {
+    for (let i = 0; i < putting.length; i += MAX_ENTRIES_PER_CALL) {
+      const batch = putting.slice(i, i + MAX_ENTRIES_PER_CALL);
+      const result = await client.send(new PutEventsCommand({ Entries: batch.map((letter) => entryOf(letter) as PutEventsRequestEntry) }));
+      kept.push(...batch.filter((_, j) => result.Entries?.[j]?.ErrorCode !== undefined));
+    }
+  } finally {
+    client.destroy();
+    if (kept.length > 0) await appendFile(options.file, kept.map((letter) => `${JSON.stringify(letter)}\n`).join(""));
+  }
+  return { redelivered: letters.length - kept.length, kept: kept.length };
+}
+
+/** A target's dead letter holds the event as delivered; a publisher's, the PutEvents entry it sent. */
+function entryOf(letter: Letter): PutEventsRequestEntry | undefined {
+  const body = letter.body as Partial<DeliveredEvent & DeadLetter> | undefined;
+  if (body?.event) return { ...body.event, Time: body.event.Time && new Date(body.event.Time) };
+  if (typeof body?.["detail-type"] !== "string") return undefined;
+  return {
+    Source: body.source,
+    DetailType: body["detail-type"],
+    Detail: JSON.stringify(body.detail),
+    Resources: body.resources,
+    Time: body.time ? new Date(body.time) : undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { endpoint: { type: "string" }, file: { type: "string" } } });
+  if (!values.endpoint || !values.file) {
+    console.error("usage: npm run redeliver -- --endpoint <local bus URL> --file <dead-letters.jsonl> (both printed by npm start)");
+    process.exit(2);
+  }
+  const result = await redeliver({ endpoint: values.endpoint, file: resolve(values.file) });
+  console.log(`${result.redelivered} events put back on the bus; ${result.kept} letters kept in ${values.file}.`);
+  process.exit(result.kept > 0 ? 1 : 0);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  void main();
+}

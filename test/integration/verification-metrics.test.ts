@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { recordingMetrics, roleCaller, sha256 } from "../support/fixtures";
+import { uniqueModelName, useTestRegistry } from "../support/registry";
+import { artifactObjectKey } from "../../shared/domain/artifacts";
+import { createS3Client } from "../../shared/s3-client";
+import { registerVersionBody } from "../../shared/schemas/version";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { registerVersion } from "../../shared/use-cases/register-version";
+
+const ci = roleCaller("training-ci", "req-1");
+const registry = useTestRegistry();
+
+describe("verification metrics", () => {
+  it("count a failed verification with the bytes it checked, and the unverified object it deleted", async () => {
+    const metrics = recordingMetrics();
+    const deps = { ...registry.deps, metrics };
+    const name = uniqueModelName("fraud_detector");
+    const declared = randomBytes(4096);
+    await registerVersion(
+      deps,
+      name,
+      registerVersionBody.parse({ artifact: { filename: "model.tar.gz", sizeBytes: declared.length, sha256: sha256(declared) } }),
+      ci,
+    );
+    // Other bytes of the same size under the declared digest's key: the registry hashes them itself.
+    await createS3Client(registry.config).send(
+      new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(4096) }),
+    );
+
+    const failed = await completeUpload(deps, name, { number: 1 }, undefined, ci);
+
+    expect(failed.status).toBe("FAILED");
+    expect(metrics.recorded.map(([metric]) => metric)).toEqual([
+      "HashingSeconds",
+      "VerificationsFailed",
+      "BytesVerified",
+      "ArtifactObjectsDeleted",
+    ]);
+    expect(metrics.recorded).toContainEqual(["BytesVerified", 4096]);
+  });
+});
