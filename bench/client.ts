@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -67,8 +67,10 @@ async function rawPut(registry: LocalRegistry, file: string, size: number, concu
     await inRanges(size, concurrency, async (start, end) => {
       const bytes = Buffer.allocUnsafe(end - start);
       await handle.read(bytes, 0, bytes.length, start);
+      // With its checksum, as the push's parts carry theirs: the S3 engine checks the same on both sides.
       const response = await fetch(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-push-${round}-${start}`, {
         method: "PUT",
+        headers: { "x-amz-checksum-sha256": createHash("sha256").update(bytes).digest("base64") },
         body: bytes,
       });
       if (!response.ok) throw new Error(`raw PUT → ${response.status}`);

@@ -55,7 +55,8 @@ async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): 
  * - presigned multipart: register with every part's digest (the answer carries the part URLs),
  *   PUT the parts to their presigned URLs with the signed checksum headers; then, timed apart,
  *   complete (S3 assembles the parts, the registry reads the object back and hashes it);
- * - raw parallel PUT: the same parts as plain PUTs of separate objects to the same endpoint.
+ * - raw parallel PUT: the same parts as plain PUTs of separate objects to the same endpoint, each
+ *   with its `x-amz-checksum-sha256` header, so the S3 engine checks the same digests on both sides.
  * Rounds alternate so both see the same machine load; each round uploads fresh random bytes
  * (identical bytes would be recognised and need no upload). Digests are computed beforehand, as a
  * training cluster computes them while writing the file.
@@ -112,7 +113,12 @@ export async function benchUpload(
       raw.push(
         await timed(() =>
           inParallel(
-            chunks.map((chunk, i) => () => put(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-${round}-${i}`, chunk)),
+            chunks.map(
+              (chunk, i) => () =>
+                put(`${registry.engines.s3}/${LOCAL_BUCKET_NAME}/bench/raw-${round}-${i}`, chunk, {
+                  "x-amz-checksum-sha256": Buffer.from(declared.parts[i]?.sha256 ?? "", "hex").toString("base64"),
+                }),
+            ),
             concurrency,
           ),
         ),
