@@ -8,16 +8,18 @@ export interface Pointers {
 
 type Entry = Pick<HistoryDraft, "action" | "version" | "fromStage" | "toStage" | "alias">;
 
+const EMPTY: Pointers = { stages: { Staging: [] }, aliases: {} };
+
 /**
- * Replays STAGE_CHANGED and ALIAS_CHANGED entries, oldest first, from an empty model.
+ * Replays STAGE_CHANGED and ALIAS_CHANGED entries, oldest first, from `start` (a checkpoint, or an empty model).
  * A promotion that archives the previous occupant writes two entries (new → Production, old
  * Production → Archived); leaving a stage clears the slot only if that version still holds it,
  * so the two entries give the same answer in either order.
  */
-export function replayPointers(entries: Iterable<Entry>): Pointers {
-  let production: number | undefined;
-  const staging = new Set<number>();
-  const aliases: Record<string, number> = {};
+export function replayPointers(entries: Iterable<Entry>, start: Pointers = EMPTY): Pointers {
+  let production = start.stages.Production;
+  const staging = new Set(start.stages.Staging);
+  const aliases = { ...start.aliases };
   for (const entry of entries) {
     const { version } = entry;
     if (entry.action === "ALIAS_CHANGED" && entry.alias) {

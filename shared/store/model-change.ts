@@ -5,6 +5,7 @@ import type { HistoryDraft } from "../domain/history";
 import { ConcurrencyExhaustedError } from "../domain/errors";
 import { modelFromItem, modelKey, type ModelItem } from "./entities/model";
 import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/history";
+import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/checkpoint";
 import { allOf, expect, inTable, type Write } from "./writes";
 
 /**
@@ -84,6 +85,8 @@ export interface ChangeContext {
   readonly newEventId: () => string;
   readonly retry: RetryPolicy;
   readonly log: ChangeLog;
+  /** A checkpoint of the model's stages and aliases rides with the commit that passes each multiple of this many entries. */
+  readonly checkpointInterval: number;
 }
 
 /**
@@ -93,6 +96,7 @@ export interface ChangeContext {
  *    the history entries;
  * 3. write all of it at once, the model item bumping its `revision` and conditioned on the one that
  *    was read, so every change of one model is serialised, and history is numbered without gaps;
+ *    a commit whose history passes a multiple of the checkpoint interval writes a checkpoint too;
  * 4. a guarded write's named conflict ends the change with that conflict; contention (the model or
  *    an unnamed condition changed meanwhile) re-reads and re-plans after a backoff, until the deadline.
  */
@@ -109,7 +113,12 @@ export async function commitModelChange<T, C>(
     if ("unchanged" in decided) return { answer: decided.unchanged };
     const { model, history } = stamped(context, name, current, decided, now);
     const guarded = decided.writes ?? [];
-    const writes = [modelWrite(model, current), ...guarded.map((g) => g.write), ...history.map(appendHistory)];
+    const writes = [
+      modelWrite(model, current),
+      ...guarded.map((g) => g.write),
+      ...history.map(appendHistory),
+      ...checkpoint(context, current, model),
+    ];
     try {
       await context.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(context.tableName, write)) }));
       return { answer: decided.result({ model, history }) };
@@ -173,6 +182,12 @@ function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem 
     updatedAt: now,
   };
   return { model, history };
+}
+
+/** The checkpoint write, last in the transaction (so guarded writes keep their places), when this commit is due one. */
+function checkpoint(context: ChangeContext, current: ModelItem | undefined, model: ModelItem): Write[] {
+  const due = checkpointDue(current?.historySequence ?? 0, model.historySequence, context.checkpointInterval);
+  return due ? [writeCheckpoint(newCheckpointItem(model))] : [];
 }
 
 /**

@@ -19,6 +19,13 @@ import { productionPointerKey, stagePointerFromItem, type StagePointerItem } fro
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
 import { HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
+import {
+  CHECKPOINT_SORT_PREFIX,
+  DEFAULT_CHECKPOINT_INTERVAL,
+  checkpointFromItem,
+  lastCheckpointKeyAt,
+  type CheckpointItem,
+} from "./entities/checkpoint";
 import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
@@ -38,12 +45,15 @@ export interface RegistryStoreOptions {
   readonly retry?: RetryPolicy;
   /** Where retries and conflicts of changes are logged (default: nowhere). */
   readonly log?: ChangeLog;
+  /** A checkpoint of each model's stages and aliases every this many history entries (default: 100). */
+  readonly checkpointInterval?: number;
 }
 
 /** The registry's DynamoDB access patterns; each is one GetItem, one Query or one transaction. Every item read is checked by its entity's `fromItem`. */
 export class RegistryStore {
   private readonly retry: RetryPolicy;
   private readonly log: ChangeLog;
+  private readonly checkpointInterval: number;
 
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
@@ -54,6 +64,7 @@ export class RegistryStore {
   ) {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.log = options.log ?? SILENT_LOG;
+    this.checkpointInterval = options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
   }
 
   getModel(name: string): Promise<ModelItem | undefined> {
@@ -77,6 +88,7 @@ export class RegistryStore {
       who,
       retry: this.retry,
       log: this.log,
+      checkpointInterval: this.checkpointInterval,
     };
     return commitModelChange(context, name, plan);
   }
@@ -241,18 +253,42 @@ export class RegistryStore {
     );
   }
 
-  /** The model's history in sequence order, a page at a time, for replaying it; the caller stops when it has seen enough. */
-  async *historyOldestFirst(name: string): AsyncGenerator<HistoryItem> {
+  /**
+   * The model's history in sequence order from entry `after + 1`, a page at a time, for replaying it;
+   * the caller stops when it has seen enough. A page holds twice the checkpoint interval: after a
+   * checkpoint, fewer entries than that (the interval plus the rest of one commit) are ever replayed.
+   */
+  async *historyOldestFirst(name: string, after = 0): AsyncGenerator<HistoryItem> {
     const pages = paginateQuery(
-      { client: this.dynamo, pageSize: 500 },
+      { client: this.dynamo, pageSize: 2 * this.checkpointInterval },
       {
         TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX },
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues: {
+          ":pk": modelPartition(name),
+          ":first": historyKey(name, after + 1).sk,
+          ":last": `${HISTORY_SORT_PREFIX}~`, // after every padded sequence
+        },
         ConsistentRead: true,
       },
     );
     for await (const page of pages) yield* (page.Items ?? []).map(historyFromItem);
+  }
+
+  /** The newest checkpoint taken at or before `instant`, if any: one Query, newest first, one item. */
+  async checkpointAtOrBefore(name: string, instant: string): Promise<CheckpointItem | undefined> {
+    const { Items } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":first": CHECKPOINT_SORT_PREFIX, ":last": lastCheckpointKeyAt(instant) },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const [newest] = Items ?? [];
+    return newest && checkpointFromItem(newest);
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
