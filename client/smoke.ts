@@ -123,7 +123,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const client = createRegistryClient({ url: values.url, auth: values.region ? { type: "sigv4", region: values.region } : undefined });
-  const bucket = values.bucket ? { name: values.bucket, s3: new S3Client({ region: values.region }) } : undefined;
+  const bucket = values.bucket
+    ? {
+        name: values.bucket,
+        s3: new S3Client({
+          region: values.region,
+          requestChecksumCalculation: "WHEN_REQUIRED",
+          responseChecksumValidation: "WHEN_REQUIRED",
+        }),
+      }
+    : undefined;
   try {
     const result = await runSmoke(client, { bucket, onStep: (step, detail) => console.error(`ok  ${step}: ${detail}`) });
     console.log(`Smoke test passed against ${values.url} (${result.steps.length} steps).`);

@@ -125,7 +125,15 @@ describe("verifySigV4 with the Authorization header (API Gateway's IAM authoriza
 });
 
 describe("verifySigV4 with a presigned URL (S3's query-string authentication)", () => {
-  const s3 = new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:4569", forcePathStyle: true, credentials: suite });
+  // Configured as the registry's own client (shared/s3-client.ts): presigned URLs carry no empty-body CRC32.
+  const s3 = new S3Client({
+    region: "us-east-1",
+    endpoint: "http://127.0.0.1:4569",
+    forcePathStyle: true,
+    credentials: suite,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
   const s3Options: VerifyOptions = { service: "s3", region: "us-east-1", secretFor, now: new Date(at.getTime() + 60_000) };
 
   /** The registry's own part URL, as the client sends it: the URL plus the headers it must carry. */

@@ -24,7 +24,14 @@ const registry = useLocalRegistry("registry-smoke-", async (dataDir) => {
 describe("the smoke test", () => {
   it("registers, uploads, promotes, resolves, finds the artifact in the bucket and cleans up, signing with SigV4", async () => {
     const client = createRegistryClient({ url: registry.url, auth: { type: "sigv4", region: "us-east-1", credentials: SMOKE_KEYS } });
-    const s3 = new S3Client({ region: "us-east-1", endpoint: registry.engines.s3, forcePathStyle: true, credentials: localCredentials });
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: registry.engines.s3,
+      forcePathStyle: true,
+      credentials: localCredentials,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
 
     const result = await runSmoke(client, { bucket: { name: LOCAL_BUCKET_NAME, s3 } }).finally(() => s3.destroy());
 
