@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { LOCAL_BUCKET_NAME, type LocalRegistry } from "../infra/local/start";
 import { createRegistryClient } from "../client/sdk";
 import { push } from "../client/upload";
-import { pull } from "../client/download";
+import { forEachRange, pull } from "../client/download";
 import { median, timed } from "./stats";
 
 /**
@@ -49,22 +49,10 @@ export interface ClientFigures {
   readonly startup: { readonly medianMs: number; readonly nodeMedianMs: number; readonly runs: number };
 }
 
-/** Runs `each` over [start, end) ranges of `size`, `concurrency` at a time. */
-async function inRanges(size: number, concurrency: number, each: (start: number, end: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let start = next; start < size; start = next) {
-      next += PART_BYTES;
-      await each(start, Math.min(start + PART_BYTES, size));
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 async function rawPut(registry: LocalRegistry, file: string, size: number, concurrency: number, round: number): Promise<void> {
   const handle = await open(file, "r");
   try {
-    await inRanges(size, concurrency, async (start, end) => {
+    await forEachRange(size, PART_BYTES, concurrency, async (start, end) => {
       const bytes = Buffer.allocUnsafe(end - start);
       await handle.read(bytes, 0, bytes.length, start);
       // With its checksum, as the push's parts carry theirs: the S3 engine checks the same on both sides.
@@ -84,7 +72,7 @@ async function rawPut(registry: LocalRegistry, file: string, size: number, concu
 async function rawRangedGet(url: string, target: string, size: number, concurrency: number): Promise<void> {
   const handle = await open(target, "w");
   try {
-    await inRanges(size, concurrency, async (start, end) => {
+    await forEachRange(size, PART_BYTES, concurrency, async (start, end) => {
       const response = await fetch(url, { headers: { range: `bytes=${start}-${end - 1}` } });
       if (response.status !== 206) throw new Error(`raw ranged GET → ${response.status}`);
       const bytes = Buffer.from(await response.arrayBuffer());
@@ -149,7 +137,7 @@ export async function benchClient(
 
     const pulls: number[] = [];
     const rawGets: number[] = [];
-    const download = (await (await fetch(`${registry.url}/models/${model}/versions/${version}/artifact`)).json()) as { url: string };
+    const download = await client.downloadArtifact({ name: model, v: String(version) });
     for (let round = 0; round < rounds; round++) {
       const output = join(dir, `pulled-${round}.bin`);
       pulls.push(await timed(() => pull(client, { uri: `models:/${model}/${version}`, output, concurrency })));

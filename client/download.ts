@@ -102,7 +102,8 @@ async function targetPath(output: string | undefined, filename: string): Promise
   return existing?.isDirectory() ? join(output, name) : output;
 }
 
-async function forEachRange(
+/** Runs `each` over the [start, end) ranges of `size`, `chunk` bytes each, `concurrency` at a time. */
+export async function forEachRange(
   size: number,
   chunk: number,
   concurrency: number,

@@ -37,7 +37,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** What fetch throws when no HTTP answer came back (refused, reset, DNS, TLS): a TypeError, or the cause it wraps. */
-export const isNetworkError = (error: unknown): boolean => error instanceof TypeError && !(error instanceof RegistryApiError);
+const isNetworkError = (error: unknown): boolean => error instanceof TypeError && !(error instanceof RegistryApiError);
 
 /**
  * Runs `attempt` until it succeeds, fails for good (`retryable` says no), or the policy's attempts

@@ -120,7 +120,7 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
 }
 
 /** `/models/{name}/versions/{v}` with the input's path parameters, each one path segment; `query` as the query string. */
-export function routeUrl(base: URL, path: string, input: RouteInput): URL {
+function routeUrl(base: URL, path: string, input: RouteInput): URL {
   const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = input[name];
     if (value === undefined || value === "") throw new TypeError(`${path} needs the path parameter ${name}`);

@@ -52,7 +52,6 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     alarmTopic: stateful.alarmTopic,
     api: api.api,
     functions: { ...api.functions, publisher: events.publisher },
-    publisher: events.publisher,
     deadLetters: events.deadLetters,
     description: `Model registry (${config.name}): API alarms and the dashboard`,
   });

@@ -13,8 +13,7 @@ export interface MonitoringStackProps extends StackProps {
   readonly alarmTopic: ITopic;
   readonly api: HttpApi;
   /** Every registry function by name: the API's and the events publisher. */
-  readonly functions: Readonly<Record<string, RegistryFunction>>;
-  readonly publisher: RegistryFunction;
+  readonly functions: Readonly<Record<string, RegistryFunction>> & { readonly publisher: RegistryFunction };
   readonly deadLetters: IQueue;
 }
 
@@ -96,7 +95,7 @@ export class MonitoringStack extends Stack {
     this.dashboard.addWidgets(
       graph("Events published", [eventsMatchedOnBus(name, period)]),
       graph("Events failed: publisher errors, dead letters", [
-        props.publisher.function.metricErrors({ period, statistic: "Sum", label: "publisher errors" }),
+        props.functions.publisher.function.metricErrors({ period, statistic: "Sum", label: "publisher errors" }),
         props.deadLetters.metricNumberOfMessagesSent({ period, statistic: "Sum", label: "dead letters sent" }),
       ]),
       graph(
@@ -109,7 +108,7 @@ export class MonitoringStack extends Stack {
           }),
         ],
         [
-          props.publisher.function.metric("IteratorAge", {
+          props.functions.publisher.function.metric("IteratorAge", {
             period: Duration.minutes(1),
             statistic: "Maximum",
             label: "publisher iterator age (ms)",

@@ -3,10 +3,8 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { MiddlewareObj } from "@middy/core";
 import type { RegistryConfig } from "./config";
+import { SERVICE_NAME } from "./logger";
 import { METRIC_UNITS, NO_METRICS, type MetricsRecorder } from "./metrics";
-
-/** The service name of every function's logs, traces and metrics. */
-export const SERVICE_NAME = "model-registry";
 
 /** The process's metrics, and the middleware that flushes them as EMF after each invocation. */
 export interface ProcessMetrics extends MetricsRecorder {

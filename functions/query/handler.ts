@@ -18,11 +18,13 @@ import { getPolicy } from "../../shared/use-cases/get-policy";
 const root = createApiProcess(loadConfig());
 const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
+// The document never changes within a process: built on the first request that asks for it.
+let openapi: ReturnType<typeof openApiDocument> | undefined;
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("query", root, {
   "GET /health": async () => ok({ status: "ok" }),
-  "GET /openapi.json": async () => ok(openApiDocument()),
+  "GET /openapi.json": async () => ok((openapi ??= openApiDocument())),
   "GET /models": async ({ query }) => ok(await listModels(deps, query)),
   "GET /models/{name}": async ({ path }) => ok(await getModel(deps, path.name)),
   "GET /models/{name}/versions": async ({ path, query }) => {

@@ -193,7 +193,7 @@ function operationOf(method: string, query: URLSearchParams, headers: IncomingHt
  * The signature is recomputed by presigning the same request again (a header-signed verifier can
  * share the credential lookup and error mapping).
  */
-export async function presignedRefusal(
+async function presignedRefusal(
   request: IncomingMessage,
   rawPath: string,
   query: URLSearchParams,

@@ -189,8 +189,9 @@ export class RegistryStore {
    * `stage`: what the model looked like when read, not what later changes made of it.
    */
   async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
-    const page = await queryPage(
-      this.dynamo,
+    // The first match, newest first: no page, no cursor, so nothing is read past it.
+    const pages = paginateQuery(
+      { client: this.dynamo },
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
@@ -206,10 +207,12 @@ export class RegistryStore {
         ScanIndexForward: false,
         ConsistentRead: true,
       },
-      { limit: 1, scope: `moves:${name}:${stage}` },
-      historyFromItem,
     );
-    return page.items[0];
+    for await (const page of pages) {
+      const [first] = page.Items ?? [];
+      if (first) return historyFromItem(first);
+    }
+    return undefined;
   }
 
   /** Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */

@@ -68,6 +68,18 @@ export function declarePartsWrites(
   return [{ write: putUploadParts(withDeclaredParts(existing, name, version, parts)) }];
 }
 
+/** The same, merged onto the digests declared before: read only when there is something to merge. */
+export async function redeclarePartsWrites(
+  deps: ArtifactDeps,
+  name: string,
+  version: number,
+  artifact: ArtifactState,
+  parts: readonly PartDigest[],
+): Promise<GuardedWrite[]> {
+  if (!artifact.uploadId || parts.length === 0) return [];
+  return declarePartsWrites(name, version, artifact, parts, await deps.store.getUploadParts(name, version));
+}
+
 /** A version whose bytes need no upload is READY at once: its history says so in the same transaction. */
 export function readyAtOnce(version: number, prepared: PreparedUpload): HistoryDraft[] {
   return prepared.upload === null ? [{ action: "VERSION_READY", version, artifact: artifactSummary(prepared.artifact) }] : [];

@@ -3,7 +3,7 @@ import { ModelNotFoundError } from "../domain/errors";
 import { checkUploadInProgress } from "../store/entities/version";
 import type { PartUrlsInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
-import { declarePartsWrites, multipartUpload, uploadPlanOf } from "./artifact-uploads";
+import { redeclarePartsWrites, multipartUpload, uploadPlanOf } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { notUploading, requireArtifact } from "./version-artifact";
@@ -36,13 +36,7 @@ export async function requestPartUrls(
       model: current,
       // Invariant: the digests belong to the upload still in progress (a completion or restart in between re-plans).
       writes: [
-        ...declarePartsWrites(
-          name,
-          latest.version,
-          requireArtifact(latest),
-          input.parts,
-          await deps.store.getUploadParts(name, latest.version),
-        ),
+        ...(await redeclarePartsWrites(deps, name, latest.version, requireArtifact(latest), input.parts)),
         { write: checkUploadInProgress(latest) },
       ],
       history: [],

@@ -4,7 +4,7 @@ import type { HistoryDraft } from "../domain/history";
 import { replaceIfStatus, toVersionView, type VersionItem } from "../store/entities/version";
 import type { RestartUploadInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
-import { declarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
+import { redeclarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { notUploading, requireArtifact } from "./version-artifact";
@@ -46,7 +46,7 @@ export async function restartUpload(
       model: current,
       writes: [
         { write: replaceIfStatus(after, latest.status) },
-        ...declarePartsWrites(name, latest.version, prepared.artifact, parts, await deps.store.getUploadParts(name, latest.version)),
+        ...(await redeclarePartsWrites(deps, name, latest.version, prepared.artifact, parts)),
       ],
       history,
       result: () => after,

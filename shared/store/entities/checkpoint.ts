@@ -17,7 +17,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL = 100;
  * The instant first, so "the newest checkpoint at or before T" is one descending Query on the sort key
  * (ISO instants sort as text in time order); the sequence orders checkpoints of the same millisecond.
  */
-export const checkpointKey = (name: string, occurredAt: string, sequence: number) => ({
+const checkpointKey = (name: string, occurredAt: string, sequence: number) => ({
   pk: modelPartition(name),
   sk: `${CHECKPOINT_SORT_PREFIX}${occurredAt}#${padNumber(sequence)}`,
 });

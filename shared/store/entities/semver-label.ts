@@ -10,11 +10,11 @@ const SCHEMA_VERSION = 1;
 /** One item per label: its conditional put keeps labels unique within a model. */
 export const semverLabelKey = (name: string, semver: string) => ({ pk: modelPartition(name), sk: `SEMVER#${semver}` });
 
-export interface SemverLabelItem extends ItemBase {
+interface SemverLabelItem extends ItemBase {
   readonly version: number;
 }
 
-export function newSemverLabelItem(name: string, semver: string, version: number): SemverLabelItem {
+function newSemverLabelItem(name: string, semver: string, version: number): SemverLabelItem {
   return { ...semverLabelKey(name, semver), entity: SEMVER_LABEL_ENTITY, schemaVersion: SCHEMA_VERSION, version };
 }
 

@@ -27,7 +27,7 @@ export const versionKey = (name: string, version: number) => ({
 export const stageIndexPartition = (stage: string) => `STAGE#${stage}`;
 
 /** Versions outside stage None appear in the sparse stage index: one Query lists a stage across models. */
-export function stageIndexKey(name: string, version: number, stage: Stage): { gsi1pk?: string; gsi1sk?: string } {
+function stageIndexKey(name: string, version: number, stage: Stage): { gsi1pk?: string; gsi1sk?: string } {
   if (stage === "None") return {};
   return { gsi1pk: stageIndexPartition(stage), gsi1sk: `${name}#${padNumber(version)}` };
 }
