@@ -1,4 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import {
@@ -15,15 +15,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { verifySigV4 } from "./sigv4-verifier";
 
 /**
  * A test double for what S3 itself enforces on the registry's uploads, and nothing more: a
  * node:http proxy in front of s3rver, which checks neither SigV4 signatures nor checksums
  * (docs/artifacts.md, "What guarantees what"). Like S3 it
- * - checks a presigned URL: the SigV4 query signature is recomputed with @smithy/signature-v4
- *   over the request as received (method, path, query, signed headers) with the credentials it
- *   knows; a URL used for another key, method or header value is 403 SignatureDoesNotMatch, and
+ * - checks a presigned URL with the shared verifier (./sigv4-verifier.ts): the SigV4 query
+ *   signature is recomputed over the request as received (method, path, query, signed headers)
+ *   with the credentials it knows; a URL used for another key, method or header value is 403 SignatureDoesNotMatch, and
  *   one past `X-Amz-Expires` is 403 AccessDenied;
  * - verifies `x-amz-checksum-sha256` on PutObject and UploadPart: the body is hashed as it
  *   streams into a spool file, and reaches s3rver only when it matches; otherwise 400 BadDigest
@@ -57,19 +57,9 @@ interface S3Error {
 const require = createRequire(import.meta.url);
 const S3ErrorClass = require("s3rver/lib/models/error") as new (code: string, message: string, detail?: Record<string, string>) => S3Error;
 
-/** S3's longest presigned URL lifetime (7 days). */
-const MAX_EXPIRES_SECONDS = 604_800;
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
-/** The query parameters a presigner adds itself; any other `X-Amz-*` parameter is a hoisted header. */
-const PRESIGN_PARAMETERS = new Set([
-  "x-amz-algorithm",
-  "x-amz-credential",
-  "x-amz-date",
-  "x-amz-expires",
-  "x-amz-signedheaders",
-  "x-amz-signature",
-  "x-amz-security-token",
-]);
+/** The region the local registry signs in (presigned URLs name it in their scope). */
+const LOCAL_REGION = "us-east-1";
 
 export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const clock = options.clock ?? (() => new Date());
@@ -91,7 +81,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://s3-front");
     const rawPath = (request.url ?? "/").split("?")[0] as string;
-    const refusal = await presignedRefusal(request, rawPath, url.searchParams, secrets, clock());
+    const refusal = await presignedRefusal(request, url.searchParams, secrets, clock());
     if (refusal) return refuse(request, response, refusal);
 
     const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
@@ -189,101 +179,44 @@ function operationOf(method: string, query: URLSearchParams, headers: IncomingHt
 }
 
 /**
- * Why S3 would refuse this presigned request, or undefined when it is not one or its signature holds.
- * The signature is recomputed by presigning the same request again (a header-signed verifier can
- * share the credential lookup and error mapping).
+ * Why S3 would refuse this presigned request, or undefined when it is not one (header-signed and
+ * anonymous requests pass) or its signature holds: the shared SigV4 verifier decides, and its
+ * verdict is put in S3's words.
  */
 async function presignedRefusal(
   request: IncomingMessage,
-  rawPath: string,
   query: URLSearchParams,
   secrets: ReadonlyMap<string, string>,
   now: Date,
 ): Promise<S3Error | undefined> {
-  const given = query.get("X-Amz-Signature");
-  if (given === null) return undefined;
-  const [accessKeyId = "", , region = "", service = ""] = (query.get("X-Amz-Credential") ?? "").split("/");
-  const secretAccessKey = secrets.get(accessKeyId);
-  if (secretAccessKey === undefined)
-    return new S3ErrorClass("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", {
-      AWSAccessKeyId: accessKeyId,
-    });
-  const signedAt = amzDate(query.get("X-Amz-Date") ?? "");
-  const expiresIn = Number(query.get("X-Amz-Expires"));
-  const signedHeaders = (query.get("X-Amz-SignedHeaders") ?? "").split(";");
-  if (!signedAt || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_SECONDS) {
-    return new S3ErrorClass(
-      "AuthorizationQueryParametersError",
-      "X-Amz-Date must be a date and X-Amz-Expires a number of seconds from 1 to 604800.",
-    );
-  }
-  const expiresAt = new Date(signedAt.getTime() + expiresIn * 1000);
-  if (now > expiresAt) {
-    return new S3ErrorClass("AccessDenied", "Request has expired", {
-      "X-Amz-Expires": String(expiresIn),
-      Expires: isoSeconds(expiresAt),
-      ServerTime: isoSeconds(now),
-    });
-  }
-
-  const headers: Record<string, string> = {};
-  const unsigned: Record<string, string | string[]> = {};
-  for (const name of signedHeaders) {
-    const value = request.headers[name];
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
-  }
-  for (const name of new Set(query.keys())) {
-    const values = query.getAll(name);
-    // A hoisted header (X-Amz-Content-Sha256, …) goes back to being a header: presign hoists it again.
-    if (name.toLowerCase().startsWith("x-amz-") && !PRESIGN_PARAMETERS.has(name.toLowerCase())) headers[name] = values.join(",");
-    else if (name !== "X-Amz-Signature") unsigned[name] = values.length === 1 ? (values[0] as string) : values;
-  }
-  const signer = new SignatureV4({
-    credentials: { accessKeyId, secretAccessKey },
-    region,
-    service,
-    sha256: NodeSha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const expected = await signer.presign(
-    {
-      method: request.method ?? "GET",
-      protocol: "http:",
-      hostname: String(request.headers.host ?? ""),
-      path: rawPath,
-      query: unsigned,
-      headers,
-    },
-    { signingDate: signedAt, expiresIn, signableHeaders: new Set(signedHeaders), unhoistableHeaders: new Set(signedHeaders) },
+  if (query.get("X-Amz-Signature") === null) return undefined;
+  const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "s3-front"}`);
+  const verdict = await verifySigV4(
+    { method: request.method ?? "GET", url, headers: request.headers, payloadSha256: "UNSIGNED-PAYLOAD" },
+    { service: "s3", region: LOCAL_REGION, secretFor: (accessKeyId) => secrets.get(accessKeyId), now },
   );
-  if (expected.query?.["X-Amz-Signature"] === given && expected.query?.["X-Amz-SignedHeaders"] === query.get("X-Amz-SignedHeaders"))
-    return undefined;
-  return new S3ErrorClass(
-    "SignatureDoesNotMatch",
-    "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    { AWSAccessKeyId: accessKeyId },
-  );
-}
-
-/** @smithy/signature-v4's hash interface over node:crypto: SHA-256, or HMAC-SHA256 with a secret. */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
+  if (verdict.ok) return undefined;
+  const accessKeyId = (query.get("X-Amz-Credential") ?? "").split("/")[0] ?? "";
+  switch (verdict.code) {
+    case "InvalidClientTokenId":
+      return new S3ErrorClass("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", {
+        AWSAccessKeyId: accessKeyId,
+      });
+    case "SignatureExpired":
+    case "SignatureNotYetCurrent":
+      return new S3ErrorClass("AccessDenied", verdict.message, {
+        "X-Amz-Expires": query.get("X-Amz-Expires") ?? "",
+        ServerTime: isoSeconds(now),
+      });
+    case "SignatureDoesNotMatch":
+      return new S3ErrorClass(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        { AWSAccessKeyId: accessKeyId },
+      );
+    default:
+      return new S3ErrorClass("AuthorizationQueryParametersError", verdict.message);
   }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-function bytesOf(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
 }
 
 /** Writes the body to `file`, hashing it on the way. */
@@ -309,15 +242,6 @@ function isSha256Base64(value: string): boolean {
 function withoutFraming(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const { "transfer-encoding": _chunked, "content-length": _length, expect: _expect, ...rest } = headers;
   return rest;
-}
-
-/** 20261130T002834Z → a Date, or undefined. */
-function amzDate(value: string): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s] = match;
-  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 const isoSeconds = (date: Date) => date.toISOString().replace(/\.\d+/, "");
