@@ -14,7 +14,16 @@ export interface BundleFigure {
   readonly fn: string;
   readonly bytes: number;
   readonly coldStartMs: number;
+  /** The same with X-Ray tracing on, as deployed: the Tracer and the X-Ray SDK loaded beside the bundle (shared/tracing.ts). */
+  readonly tracedColdStartMs: number;
 }
+
+/** What Lambda's environment tells a function with active tracing, and the setting the CDK stacks add. */
+const TRACED = {
+  POWERTOOLS_TRACE_ENABLED: "true",
+  AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+  _X_AMZN_TRACE_ID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+};
 
 /** The deployed bundle: the CDK function construct's esbuild settings (infra/bundling.ts). */
 async function bundle(fn: string, outdir: string): Promise<string> {
@@ -56,7 +65,7 @@ const HEALTH_EVENT = {
 const firstEvent = (fn: string) => (fn === "publisher" ? { Records: [] } : HEALTH_EVENT);
 
 /** Module load plus a first invocation, timed inside a fresh Node process; a failed invocation fails the benchmark. */
-async function coldStart(fn: string, bundlePath: string, dir: string): Promise<number> {
+async function coldStart(fn: string, bundlePath: string, dir: string, settings: Record<string, string> = {}): Promise<number> {
   const probe = join(dir, "probe.mjs");
   await writeFile(
     probe,
@@ -75,6 +84,7 @@ process.stdout.write(String(elapsed));`,
     POWERTOOLS_LOG_LEVEL: "SILENT",
     ROLE_BINDINGS: '[{"pattern":"*","roles":["reader"]}]',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...settings,
   };
   const { stdout } = await promisify(execFile)(process.execPath, [probe], { env });
   return Number(stdout);
@@ -88,8 +98,12 @@ export async function benchBundles(): Promise<BundleFigure[]> {
     for (const fn of [...Object.keys(FUNCTIONS), "publisher"]) {
       const path = await bundle(fn, dir);
       const runs: number[] = [];
-      for (let run = 0; run < COLD_STARTS; run++) runs.push(await coldStart(fn, path, dir));
-      figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: median(runs) });
+      const traced: number[] = [];
+      for (let run = 0; run < COLD_STARTS; run++) {
+        runs.push(await coldStart(fn, path, dir));
+        traced.push(await coldStart(fn, path, dir, TRACED));
+      }
+      figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: median(runs), tracedColdStartMs: median(traced) });
     }
     return figures;
   } finally {

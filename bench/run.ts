@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   for (const figure of await benchBundles()) {
     const size = figure.bytes / KiB;
     console.log(
-      `  ${figure.fn.padEnd(10)} ${size.toFixed(1).padStart(7)} KiB (≤ 300: ${verdict(size <= 300)})   ${figure.coldStartMs.toFixed(0).padStart(4)} ms (≤ 150: ${verdict(figure.coldStartMs <= 150)})`,
+      `  ${figure.fn.padEnd(10)} ${size.toFixed(1).padStart(7)} KiB (≤ 300: ${verdict(size <= 300)})   ${figure.coldStartMs.toFixed(0).padStart(4)} ms (≤ 150: ${verdict(figure.coldStartMs <= 150)})   traced ${figure.tracedColdStartMs.toFixed(0).padStart(4)} ms`,
     );
   }
 

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { ApplicationLogLevel, Architecture, LayerVersion, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
@@ -26,6 +26,12 @@ const MODEL_PARTITIONS = modelPartition("*");
 const ARTIFACT_REF_PARTITIONS = artifactRefKey("*").pk;
 /** ConditionCheckItem: a transaction's checks on items it does not change (the policy's revision, a reference count). */
 const ITEM_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"] as const;
+
+/**
+ * Powertools' public layer: shared/tracing.ts loads the Tracer and the X-Ray SDK from it instead of
+ * bundling them. Its utilities keep their API within a major version (2 here, as in package.json).
+ */
+const powertoolsLayerArn = (region: string) => `arn:aws:lambda:${region}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44`;
 
 /** The repository root: entries and the lock file are found from here, whatever the working directory. */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -74,10 +80,11 @@ export class RegistryFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[config.logLevel],
       tracing: Tracing.ACTIVE,
+      layers: [LayerVersion.fromLayerVersionArn(this, "Powertools", powertoolsLayerArn(Stack.of(this).region))],
       environment: {
         ...props.environment,
         // The one namespace of every function's EMF metrics (shared/metrics.ts names them); Powertools adds the service dimension.
-        ...environmentOf({ logLevel: config.logLevel, metricsNamespace: "ModelRegistry" }),
+        ...environmentOf({ logLevel: config.logLevel, metricsNamespace: "ModelRegistry", tracing: "true" }),
         POWERTOOLS_SERVICE_NAME: "model-registry",
       },
       bundling: {

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { RegistryConfig } from "./config";
+import { tracingOf } from "./tracing";
 
 /**
  * Clients are built once per process (module scope of a composition root), and only by the
@@ -8,7 +9,7 @@ import type { RegistryConfig } from "./config";
  * lives apart (s3-client.ts). Endpoints point the real clients at local engines.
  */
 export function createDynamoDbClient(config: RegistryConfig): DynamoDBClient {
-  return new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 });
+  return tracingOf(config).capture(new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, maxAttempts: 3 }));
 }
 
 /** A DocumentClient over `dynamodb`: pass the process's client so that it keeps one connection pool. */

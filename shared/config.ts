@@ -18,6 +18,8 @@ export interface RegistryConfig {
   readonly logLevel: string;
   /** CloudWatch namespace of the registry's metrics (POWERTOOLS_METRICS_NAMESPACE): without one (locally, in tests) no metric is emitted. */
   readonly metricsNamespace?: string;
+  /** X-Ray tracing through Powertools Tracer (POWERTOOLS_TRACE_ENABLED=true): on in the deployed functions, off by default. */
+  readonly tracing?: boolean;
   /** Which verified principals hold which roles (docs/operations.md, Who may call). */
   readonly roleBindings: readonly RoleBinding[];
   readonly uploads: UploadSettings;
@@ -50,6 +52,7 @@ export const ENVIRONMENT_VARIABLES = {
   deadLetterQueueUrl: "DLQ_URL",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+  tracing: "POWERTOOLS_TRACE_ENABLED",
   roleBindings: "ROLE_BINDINGS",
   uploadUrlExpirySeconds: "UPLOAD_URL_EXPIRY_SECONDS",
   maxArtifactBytes: "MAX_ARTIFACT_BYTES",
@@ -80,6 +83,7 @@ const settingsSchema = z.object({
     "INFO",
   ),
   metricsNamespace: z.optional(z.string().check(z.minLength(1))),
+  tracing: z._default(z.stringbool(), false),
   roleBindings: z.pipe(
     z.pipe(
       z._default(z.string(), "[]"),
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
     deadLetterQueueUrl: s.deadLetterQueueUrl,
     logLevel: s.logLevel,
     metricsNamespace: s.metricsNamespace,
+    tracing: s.tracing,
     roleBindings: s.roleBindings,
     uploads: { urlExpirySeconds: s.uploadUrlExpirySeconds, maxArtifactBytes: s.maxArtifactBytes },
   };
@@ -151,6 +156,7 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     deadLetterQueueUrl: config.deadLetterQueueUrl,
     logLevel: config.logLevel,
     metricsNamespace: config.metricsNamespace,
+    tracing: String(config.tracing ?? false),
     roleBindings: JSON.stringify(config.roleBindings),
     uploadUrlExpirySeconds: String(config.uploads.urlExpirySeconds),
     maxArtifactBytes: String(config.uploads.maxArtifactBytes),

@@ -4,6 +4,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { loadConfig } from "../../shared/config";
 import { buildPublisherDeps } from "../../shared/events/composition";
 import { publishChanges } from "../../shared/events/publish-changes";
+import { tracingOf } from "../../shared/tracing";
 
 const config = loadConfig();
 const deps = buildPublisherDeps(config);
@@ -13,6 +14,7 @@ const deps = buildPublisherDeps(config);
  * on them); it announces each on EventBridge and answers with the records to deliver again.
  */
 export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+  .use(tracingOf(config).middleware)
   .use(injectLambdaContext(deps.logger, { resetKeys: true }))
   .use(deps.metrics.flushing)
   .handler((event) => publishChanges(deps, event.Records));

@@ -3,6 +3,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { ENVIRONMENT_VARIABLES, type RegistryConfig } from "../config";
 import { createLogger } from "../logger";
 import { createMetrics, type ProcessMetrics } from "../telemetry";
+import { tracingOf } from "../tracing";
 import { DeadLetterQueue } from "./dead-letters";
 import { EventBus } from "./event-bus";
 import type { PublisherDeps } from "./publish-changes";
@@ -15,11 +16,12 @@ export function buildPublisherDeps(config: RegistryConfig): PublisherDeps & { re
   const logger = createLogger(config);
   if (!config.deadLetterQueueUrl)
     throw new Error(`Invalid registry configuration: ${ENVIRONMENT_VARIABLES.deadLetterQueueUrl} is required by the events publisher.`);
+  const tracing = tracingOf(config);
   return {
-    bus: new EventBus(new EventBridgeClient({ region: config.region, endpoint: config.endpoints.events, maxAttempts: 3 })),
+    bus: new EventBus(tracing.capture(new EventBridgeClient({ region: config.region, endpoint: config.endpoints.events, maxAttempts: 3 }))),
     // A queue URL names its endpoint (https://sqs.<region>.amazonaws.com/… in AWS, the local bus locally).
     deadLetters: new DeadLetterQueue(
-      new SQSClient({ region: config.region, endpoint: new URL(config.deadLetterQueueUrl).origin, maxAttempts: 3 }),
+      tracing.capture(new SQSClient({ region: config.region, endpoint: new URL(config.deadLetterQueueUrl).origin, maxAttempts: 3 })),
       config.deadLetterQueueUrl,
     ),
     busName: config.busName,

@@ -11,6 +11,7 @@ import type { RegistryConfig } from "../config";
 import { createDynamoDbClient } from "../clients";
 import { createLogger } from "../logger";
 import { createMetrics, type ProcessMetrics } from "../telemetry";
+import { tracingOf } from "../tracing";
 import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
 import { idempotencyKeyOf } from "./idempotency-key";
@@ -87,6 +88,7 @@ export function createApiHandler<F extends FunctionName>(
       createIdempotency({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger }),
     ));
   return middy<Event, APIGatewayProxyStructuredResultV2>()
+    .use(tracingOf(config).middleware)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(metrics?.flushing ?? [])
     .use(errorMapper(logger))

@@ -175,13 +175,14 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     ).toEqual(buckets.sort());
   });
 
-  it("deploys one arm64 Node.js 22 function with active tracing and the environment's settings per FUNCTIONS entry", () => {
+  it("deploys one arm64 Node.js 22 function with active tracing, Powertools' layer and the environment's settings per FUNCTIONS entry", () => {
     const config = getEnvironmentConfig(envName);
     s.apiTemplate.resourceCountIs("AWS::Lambda::Function", Object.keys(FUNCTIONS).length);
     s.apiTemplate.allResourcesProperties("AWS::Lambda::Function", {
       Architectures: ["arm64"],
       Runtime: "nodejs22.x",
       TracingConfig: { Mode: "Active" },
+      Layers: [Match.anyValue()],
       LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue() }),
       Environment: {
         Variables: Match.objectLike({
@@ -190,10 +191,13 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
           NAMING_POLICY: config.namingPolicy,
           ROLE_BINDINGS: Match.anyValue(),
           POWERTOOLS_SERVICE_NAME: "model-registry",
+          POWERTOOLS_TRACE_ENABLED: "true",
         }),
       },
     });
     expect(Object.values(functionIds(s.apiTemplate)).every(Boolean)).toBe(true);
+    const layers = Object.values(s.apiTemplate.findResources("AWS::Lambda::Function")).map((f) => JSON.stringify(f.Properties.Layers));
+    expect(layers.every((layer) => layer.includes(":094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:"))).toBe(true);
   });
 
   it("grants each function only its FUNCTIONS grants, and nobody dynamodb:Scan or Batch*", () => {

@@ -11,6 +11,7 @@ const config: RegistryConfig = {
   endpoints: { dynamodb: "http://127.0.0.1:8000", s3: "http://127.0.0.1:4569", events: "http://127.0.0.1:4010" },
   deadLetterQueueUrl: "http://127.0.0.1:4010/queue/dead-letters",
   logLevel: "DEBUG",
+  tracing: true,
   roleBindings: [{ pattern: "arn:aws:iam::*", roles: ["reader"] }],
   uploads: { urlExpirySeconds: 600, maxArtifactBytes: 1024 },
 };

@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
@@ -9,6 +9,7 @@ import { DeadLetterQueue } from "../../shared/events/dead-letters";
 import { EventBus } from "../../shared/events/event-bus";
 import { publishChanges } from "../../shared/events/publish-changes";
 import { createLogger } from "../../shared/logger";
+import { createTracing } from "../../shared/tracing";
 import type { MetricsRecorder } from "../../shared/metrics";
 import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
@@ -121,5 +122,28 @@ describe("the publisher's metrics", () => {
       ["EventsDeadLettered", 0],
       ["EventsUndelivered", 0],
     ]);
+  });
+});
+
+describe("tracing", () => {
+  const xrayMiddleware = (client: DynamoDBClient) => client.middlewareStack.identify().filter((name) => name.startsWith("XRaySDK"));
+
+  it("records each SDK call as an X-Ray subsegment when the config turns tracing on in Lambda", () => {
+    vi.stubEnv("AWS_EXECUTION_ENV", "AWS_Lambda_nodejs22.x");
+    try {
+      const tracing = createTracing({ tracing: true });
+      expect(xrayMiddleware(tracing.capture(new DynamoDBClient({ region: "us-east-1" })))).toHaveLength(1);
+      expect(tracing.middleware).toHaveLength(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("loads nothing and changes no client when tracing is off", () => {
+    const tracing = createTracing({ tracing: false });
+    const client = new DynamoDBClient({ region: "us-east-1" });
+    expect(tracing.capture(client)).toBe(client);
+    expect(xrayMiddleware(client)).toEqual([]);
+    expect(tracing.middleware).toEqual([]);
   });
 });
