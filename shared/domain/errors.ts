@@ -1,7 +1,6 @@
-/** A failure the caller can act on. `code` is stable API surface (README, "Routes"); `status` is its HTTP mapping. */
+/** A failure the caller can act on. `code` is stable API surface (README, "Routes"); shared/http/error-mapper.ts gives its HTTP status. */
 export abstract class DomainError extends Error {
   abstract readonly code: string;
-  abstract readonly status: number;
   constructor(
     message: string,
     readonly details?: unknown,
@@ -18,7 +17,6 @@ export interface FieldProblem {
 
 export class ValidationError extends DomainError {
   readonly code = "ValidationError";
-  readonly status = 400;
   constructor(message: string, details: readonly FieldProblem[] = []) {
     super(message, details);
   }
@@ -26,12 +24,10 @@ export class ValidationError extends DomainError {
 
 export class ForbiddenError extends DomainError {
   readonly code = "Forbidden";
-  readonly status = 403;
 }
 
 export class ModelNotFoundError extends DomainError {
   readonly code = "ModelNotFound";
-  readonly status = 404;
   constructor(name: string) {
     super(`Model '${name}' does not exist. Create it with POST /models or register a version with POST /models/${name}/versions.`);
   }
@@ -39,7 +35,6 @@ export class ModelNotFoundError extends DomainError {
 
 export class VersionNotFoundError extends DomainError {
   readonly code = "VersionNotFound";
-  readonly status = 404;
   constructor(name: string, version: string | number) {
     super(`Model '${name}' has no version '${version}'. List its versions with GET /models/${name}/versions.`);
   }
@@ -47,7 +42,6 @@ export class VersionNotFoundError extends DomainError {
 
 export class RouteNotFoundError extends DomainError {
   readonly code = "RouteNotFound";
-  readonly status = 404;
   constructor(method: string, path: string) {
     super(`No route ${method} ${path}. GET /openapi.json lists every route.`);
   }
@@ -55,7 +49,6 @@ export class RouteNotFoundError extends DomainError {
 
 export class ModelAlreadyExistsError extends DomainError {
   readonly code = "ModelAlreadyExists";
-  readonly status = 409;
   constructor(name: string) {
     super(`Model '${name}' already exists. Register a new version with POST /models/${name}/versions.`);
   }
@@ -63,7 +56,6 @@ export class ModelAlreadyExistsError extends DomainError {
 
 export class SemverConflictError extends DomainError {
   readonly code = "SemverConflict";
-  readonly status = 409;
   constructor(name: string, semver: string) {
     super(`Model '${name}' already has a version labelled ${semver}. Choose another label or use "bump".`);
   }
@@ -71,7 +63,6 @@ export class SemverConflictError extends DomainError {
 
 export class ConcurrencyExhaustedError extends DomainError {
   readonly code = "ConcurrentModification";
-  readonly status = 409;
   constructor(what: string) {
     super(`${what} kept conflicting with concurrent changes to the same model. Retry the request.`);
   }
@@ -79,12 +70,10 @@ export class ConcurrencyExhaustedError extends DomainError {
 
 export class PayloadTooLargeError extends DomainError {
   readonly code = "PayloadTooLarge";
-  readonly status = 413;
 }
 
 export class StageEmptyError extends DomainError {
   readonly code = "StageEmpty";
-  readonly status = 404;
   constructor(name: string, stage: string) {
     super(`Model '${name}' has no version in ${stage}. Move one there with POST /models/${name}/versions/{v}/transitions.`);
   }
@@ -92,7 +81,6 @@ export class StageEmptyError extends DomainError {
 
 export class AliasNotFoundError extends DomainError {
   readonly code = "AliasNotFound";
-  readonly status = 404;
   constructor(name: string, alias: string) {
     super(`Model '${name}' has no alias '${alias}'. Set it with PUT /models/${name}/aliases/${alias}.`);
   }
@@ -101,7 +89,6 @@ export class AliasNotFoundError extends DomainError {
 /** Someone else changed Production since the caller looked: `details.actual` is what is there now. */
 export class StageConflictError extends DomainError {
   readonly code = "StageConflict";
-  readonly status = 409;
   constructor(name: string, expected: number | null, actual: number | null) {
     const seen = (v: number | null) => (v === null ? "no version" : `version ${v}`);
     super(
@@ -118,12 +105,10 @@ export class StageConflictError extends DomainError {
 
 export class TransitionNotAllowedError extends DomainError {
   readonly code = "TransitionNotAllowed";
-  readonly status = 409;
 }
 
 export class VersionNotReadyError extends DomainError {
   readonly code = "VersionNotReady";
-  readonly status = 409;
   constructor(name: string, version: number, status: string) {
     super(`Version ${version} of '${name}' is ${status}: only READY versions leave stage None or get an alias. Finish its upload first.`, {
       version,
@@ -134,7 +119,6 @@ export class VersionNotReadyError extends DomainError {
 
 export class AliasConflictError extends DomainError {
   readonly code = "AliasConflict";
-  readonly status = 409;
   constructor(name: string, alias: string, expected: number | null, actual: number | null) {
     const target = (v: number | null) => (v === null ? "nothing" : `version ${v}`);
     super(
@@ -151,7 +135,6 @@ export class AliasConflictError extends DomainError {
 
 export class NothingToRollBackError extends DomainError {
   readonly code = "NothingToRollBack";
-  readonly status = 409;
 }
 
 /** One entry per failed rule of a promotion gate, so the caller sees everything to fix at once. */
@@ -164,7 +147,6 @@ export interface PolicyFailure {
 
 export class PolicyViolationError extends DomainError {
   readonly code = "PolicyViolation";
-  readonly status = 422;
   constructor(name: string, version: number, stage: string, failures: readonly PolicyFailure[], revision: number) {
     super(
       `Version ${version} of '${name}' does not meet the ${stage} gate of the promotion policy (revision ${revision}): ` +
@@ -177,7 +159,6 @@ export class PolicyViolationError extends DomainError {
 /** history/at for an instant before the model's creation: nothing was registered yet, so there is nothing to answer. */
 export class ModelNotYetCreatedError extends DomainError {
   readonly code = "ModelNotFound";
-  readonly status = 404;
   constructor(name: string, time: string, createdAt: string) {
     super(`Model '${name}' did not exist yet at ${time}: it was created at ${createdAt}. Ask for an instant after that.`, {
       time,
@@ -189,7 +170,6 @@ export class ModelNotYetCreatedError extends DomainError {
 /** The caller sent this Idempotency-Key before, to the same route and path, with another body. */
 export class IdempotencyKeyReusedError extends DomainError {
   readonly code = "IdempotencyKeyReused";
-  readonly status = 409;
   constructor(route: string) {
     super(
       `This Idempotency-Key was already used for ${route} with a different body. Use a new key for a new request; ` +
@@ -200,7 +180,6 @@ export class IdempotencyKeyReusedError extends DomainError {
 
 export class IdempotencyKeyInProgressError extends DomainError {
   readonly code = "IdempotencyKeyInProgress";
-  readonly status = 409;
   constructor(route: string) {
     super(`A request to ${route} with this Idempotency-Key is still being processed. Retry in a moment to get its answer.`);
   }
@@ -209,7 +188,6 @@ export class IdempotencyKeyInProgressError extends DomainError {
 /** The version keeps its bytes elsewhere (`source`): there is no upload to finish and nothing to download here. */
 export class ArtifactNotFoundError extends DomainError {
   readonly code = "ArtifactNotFound";
-  readonly status = 404;
   constructor(name: string, version: number, source?: string) {
     super(`Version ${version} of '${name}' has no uploaded artifact${source ? `: its bytes live at ${source}` : ""}.`, { version, source });
   }
@@ -218,17 +196,14 @@ export class ArtifactNotFoundError extends DomainError {
 /** The bytes are not (all) in the bucket yet, or S3 refused to assemble the parts: the version stays PENDING_UPLOAD. */
 export class UploadIncompleteError extends DomainError {
   readonly code = "UploadIncomplete";
-  readonly status = 409;
 }
 
 /** The upload cannot take this step in the version's current state (e.g. it is READY, or FAILED and not restarted). */
 export class UploadConflictError extends DomainError {
   readonly code = "UploadConflict";
-  readonly status = 409;
 }
 
 /** A version still in use (outside Archived, or an alias's target) cannot be deleted. */
 export class VersionInUseError extends DomainError {
   readonly code = "VersionInUse";
-  readonly status = 409;
 }

@@ -1,3 +1,4 @@
+import { GetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as z from "../zod";
 
 /** A stored item this release cannot read: an unknown schema version, or attributes not as its entity writes them. */
@@ -32,3 +33,13 @@ export const itemBase = (entity: string, schemaVersion: number) => ({
   entity: z.literal(entity),
   schemaVersion: z.literal(schemaVersion),
 });
+
+/** One item by its key, read strongly consistent and checked by its entity's `fromItem`; undefined when there is none. */
+export async function readItem<T>(
+  table: { readonly dynamo: DynamoDBDocumentClient; readonly tableName: string },
+  key: { pk: string; sk: string },
+  fromItem: (item: Record<string, unknown>) => T,
+): Promise<T | undefined> {
+  const { Item } = await table.dynamo.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }));
+  return Item && fromItem(Item);
+}

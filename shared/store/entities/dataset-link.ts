@@ -24,12 +24,7 @@ const datasetLinkKey = (name: string, version: number, datasetId: string) => ({
   sk: `DATASET#${datasetId}#${padNumber(version)}`,
 });
 
-export function newDatasetLinkItem(fields: {
-  model: string;
-  version: number;
-  datasetId: string;
-  datasetVersion?: string;
-}): DatasetLinkItem {
+function newDatasetLinkItem(fields: { model: string; version: number; datasetId: string; datasetVersion?: string }): DatasetLinkItem {
   return {
     ...datasetLinkKey(fields.model, fields.version, fields.datasetId),
     gsi1pk: datasetIndexPartition(fields.datasetId),
@@ -57,11 +52,27 @@ export const datasetLinkFromItem = itemReader(
   }),
 );
 
-export const putDatasetLink = (item: DatasetLinkItem): Write => ({ Put: { Item: item } });
+type LineageOf = { readonly model: string; readonly version: number; readonly lineage: { readonly datasets: readonly Dataset[] } };
+type Dataset = { readonly id: string; readonly version?: string };
 
-export const deleteDatasetLink = (name: string, version: number, datasetId: string): Write => ({
-  Delete: { Key: datasetLinkKey(name, version, datasetId) },
-});
+/** One link per dataset the version names: a dataset named twice is linked once, with the version named first. */
+function linkedDatasets({ lineage }: LineageOf): Dataset[] {
+  const first = new Map<string, Dataset>();
+  for (const dataset of lineage.datasets) if (!first.has(dataset.id)) first.set(dataset.id, dataset);
+  return [...first.values()];
+}
+
+/** The links a new version's lineage makes: written in the version's registration. */
+export const linkDatasets = (version: LineageOf): Write[] =>
+  linkedDatasets(version).map((dataset) => ({
+    Put: {
+      Item: newDatasetLinkItem({ model: version.model, version: version.version, datasetId: dataset.id, datasetVersion: dataset.version }),
+    },
+  }));
+
+/** The same links, deleted with the version. */
+export const unlinkDatasets = (version: LineageOf): Write[] =>
+  linkedDatasets(version).map((dataset) => ({ Delete: { Key: datasetLinkKey(version.model, version.version, dataset.id) } }));
 
 export function toDatasetUsageView(item: DatasetLinkItem): DatasetUsageView {
   return { model: item.model, version: item.version, datasetVersion: item.datasetVersion };
