@@ -20,20 +20,16 @@ export const modelName = z
  * it is refused instead. Other prototype names (`constructor`, `toString`) are ordinary keys.
  */
 export function namedMap<K extends z.core.$ZodType<string, string>, V extends z.core.$ZodType>(key: K, value: V) {
-  return z.pipe(z.transform(refusePrototypeKey), z.record(key, value));
+  const map = z.record(key, value);
+  // A check of the raw input typed as the map's input, so that clients built from these schemas see the map's shape.
+  const withoutPrototypeKey = z.custom<z.input<typeof map>>((input) => !hasOwnPrototypeKey(input), {
+    path: ["__proto__"],
+    message: "'__proto__' cannot be a name here (it is JavaScript's object prototype); choose another",
+  });
+  return z.pipe(withoutPrototypeKey, map);
 }
 
-function refusePrototypeKey(input: unknown, ctx: z.core.ParsePayload): unknown {
-  if (typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__")) {
-    ctx.issues.push({
-      code: "custom",
-      path: ["__proto__"],
-      message: "'__proto__' cannot be a name here (it is JavaScript's object prototype); choose another",
-      input,
-    });
-  }
-  return input;
-}
+const hasOwnPrototypeKey = (input: unknown) => typeof input === "object" && input !== null && Object.hasOwn(input, "__proto__");
 
 /**
  * Every number the registry stores: DynamoDB keeps magnitudes from 1E-130 to 9.99…E+125, and the
