@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { EXIT, main } from "../../client/cli";
+import type { Fetch } from "../../client/sdk";
+
+/** The CLI against a registry that always answers the same way; what it prints is collected. */
+async function cliAgainst(answer: () => Promise<Response>, ...argv: string[]) {
+  let stderr = "";
+  let requests = 0;
+  const fetch: Fetch = async () => {
+    requests++;
+    return answer();
+  };
+  const io = { stdout: () => {}, stderr: (text: string) => void (stderr += text), interactive: false, env: {}, now: Date.now };
+  const code = await main(["--url", "http://registry.test", "--auth", "none", ...argv], io, fetch);
+  return { code, stderr, requests };
+}
+
+const unavailable = async () =>
+  new Response(JSON.stringify({ error: { code: "InternalError", message: "Internal error.", requestId: "req-9" } }), { status: 503 });
+const unreachable = async (): Promise<Response> => {
+  throw new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") });
+};
+const notFound = async () =>
+  new Response(JSON.stringify({ error: { code: "ModelNotFound", message: "Model 'x' does not exist.", requestId: "req-1" } }), {
+    status: 404,
+  });
+
+describe("the CLI's exit codes", () => {
+  it("exits 3 when the registry answers 5xx, or cannot be reached, after every retry; 2 when it refuses", async () => {
+    const [serverError, network, refused] = await Promise.all([
+      cliAgainst(unavailable, "models", "list"),
+      cliAgainst(unreachable, "models", "list"),
+      cliAgainst(notFound, "models", "show", "x"),
+    ]);
+
+    expect(serverError).toMatchObject({ code: EXIT.unavailable, requests: 5 });
+    expect(serverError.stderr).toContain("503 InternalError");
+    expect(network).toMatchObject({ code: EXIT.unavailable, requests: 5 });
+    expect(network.stderr).toMatch(/ECONNREFUSED|fetch failed|could not reach/i);
+    expect(refused).toMatchObject({ code: EXIT.refused, requests: 1 });
+    expect(refused.stderr).toContain("404 ModelNotFound");
+  });
+});
