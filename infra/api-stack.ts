@@ -3,7 +3,6 @@ import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -71,16 +70,7 @@ export class ApiStack extends Stack {
       for (const grant of spec.grants) grantBy[grant](fn);
       // The handler keeps Idempotency-Key records for write routes only (shared/http/api-handler.ts); so does the grant.
       if (routes.some((route) => route.function === name && isWriteRoute(route))) fn.recordIdempotency(table);
-      fn.function
-        .metricErrors({ period: config.alarms.period, statistic: "Sum" })
-        .createAlarm(this, `${name}Errors`, {
-          alarmDescription: `model-registry-${config.name}: ${name} function errors`,
-          threshold: config.alarms.functionErrors,
-          evaluationPeriods: 1,
-          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-        })
-        .addAlarmAction(notify);
+      fn.alarmOnErrors(this, `${name}Errors`, `model-registry-${config.name}: ${name} function errors`, config, notify);
       this.functions[name] = fn;
     }
 

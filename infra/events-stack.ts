@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
-import { ComparisonOperator, TreatMissingData, type IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
+import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
+import { ALARM_DEFAULTS } from "./alarms";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
@@ -114,31 +115,19 @@ export class EventsStack extends Stack {
   }
 
   private alarms(config: EnvironmentConfig, name: string, notify: IAlarmAction): void {
-    const common = {
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    };
     this.deadLetters
       .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" })
       .createAlarm(this, "DeadLettersAlarm", {
-        ...common,
+        ...ALARM_DEFAULTS,
         alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (docs/operations.md, Alarms and dead letters)`,
         threshold: 1,
       })
       .addAlarmAction(notify);
-    this.publisher.function
-      .metricErrors({ period: config.alarms.period, statistic: "Sum" })
-      .createAlarm(this, "PublisherErrors", {
-        ...common,
-        alarmDescription: `${name}: events publisher errors`,
-        threshold: config.alarms.functionErrors,
-      })
-      .addAlarmAction(notify);
+    this.publisher.alarmOnErrors(this, "PublisherErrors", `${name}: events publisher errors`, config, notify);
     this.publisher.function
       .metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" })
       .createAlarm(this, "PublisherIteratorAge", {
-        ...common,
+        ...ALARM_DEFAULTS,
         alarmDescription: `${name}: announcements are falling behind the table's stream`,
         threshold: config.events.maxIteratorAge.toMilliseconds(),
       })

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
-import { ComparisonOperator, Dashboard, GraphWidget, MathExpression, TreatMissingData, type IMetric } from "aws-cdk-lib/aws-cloudwatch";
+import { Dashboard, GraphWidget, MathExpression, type IMetric } from "aws-cdk-lib/aws-cloudwatch";
+import { ALARM_DEFAULTS } from "./alarms";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -32,11 +33,6 @@ export class MonitoringStack extends Stack {
     const period = config.alarms.period;
     const notify = new SnsAction(props.alarmTopic);
     const functions = Object.entries(props.functions);
-    const common = {
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    };
 
     const requests = api.metricCount({ period, statistic: "Sum" });
     const serverErrors = api.metricServerError({ period, statistic: "Sum" });
@@ -49,7 +45,7 @@ export class MonitoringStack extends Stack {
     });
     serverErrorRate
       .createAlarm(this, "ServerErrorRate", {
-        ...common,
+        ...ALARM_DEFAULTS,
         alarmDescription: `${name}: the API answers 5xx to ${config.alarms.serverErrorRatePercent} % of requests or more`,
         threshold: config.alarms.serverErrorRatePercent,
       })
@@ -62,7 +58,7 @@ export class MonitoringStack extends Stack {
     );
     throttles
       .createAlarm(this, "Throttles", {
-        ...common,
+        ...ALARM_DEFAULTS,
         alarmDescription: `${name}: Lambda throttled registry functions (account or reserved concurrency exhausted)`,
         threshold: config.alarms.throttles,
       })

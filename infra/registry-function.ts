@@ -7,7 +7,9 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { Construct } from "constructs";
+import { ALARM_DEFAULTS } from "./alarms";
 import { functionBundling } from "./bundling";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -106,6 +108,14 @@ export class RegistryFunction extends Construct {
       reason:
         "Node.js 22 is pinned (the runtime the bundles target and the local engines run); moving to a newer runtime is a deliberate change.",
     });
+  }
+
+  /** An alarm when the function's errors over one period reach the environment's threshold (docs/operations.md, Alarms). */
+  alarmOnErrors(scope: Construct, id: string, description: string, config: EnvironmentConfig, notify: IAlarmAction): void {
+    this.function
+      .metricErrors({ period: config.alarms.period, statistic: "Sum" })
+      .createAlarm(scope, id, { ...ALARM_DEFAULTS, alarmDescription: description, threshold: config.alarms.functionErrors })
+      .addAlarmAction(notify);
   }
 
   /**

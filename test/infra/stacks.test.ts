@@ -341,7 +341,8 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     for (const stack of [s.stateful, s.api] as Stack[]) {
       expect(Annotations.fromStack(stack).findError("*", Match.anyValue())).toEqual([]);
     }
-  });
+    // Every rule over every resource of the app: tens of seconds on a busy 2-core machine.
+  }, 120_000);
 
   it("gives every acknowledgement a specific reason", () => {
     const reasons = s.app.node
