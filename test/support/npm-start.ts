@@ -34,11 +34,11 @@ export interface NpmStart extends NpmStartProcess {
 
 /**
  * Runs `npm start` with `env` over this process's environment: by default its command, `node
- * infra/local/launch.mjs`, without npm; `viaNpm` runs `npm start` itself.
+ * infra/local/launch.mjs`, without npm; `viaNpm` runs `npm start` itself; `cwd`, another checkout than this one.
  */
-export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false } = {}): NpmStartProcess {
+export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false, cwd = repoRoot } = {}): NpmStartProcess {
   const [command, args] = viaNpm ? ["npm", ["start"]] : [process.execPath, [LAUNCHER]];
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -62,7 +62,11 @@ export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false } = {}):
 }
 
 /** Starts `npm start` on `dataDir` and a free port; resolves once it prints its URL and its engines' ports. */
-export async function startNpmStart(dataDir: string, env: NodeJS.ProcessEnv = {}, launch: { viaNpm?: boolean } = {}): Promise<NpmStart> {
+export async function startNpmStart(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+  launch: { viaNpm?: boolean; cwd?: string } = {},
+): Promise<NpmStart> {
   const port = await freePort();
   const launched = launchNpmStart({ ...env, PORT: String(port), REGISTRY_DATA_DIR: dataDir }, launch);
   let exit: Exit | undefined;
