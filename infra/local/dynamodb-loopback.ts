@@ -73,7 +73,7 @@ async function compile(jar: string, dir: string): Promise<void> {
     await promisify(execFile)("java", [...javac, "-cp", jar, "-d", dir, join(dir, `${MAIN_CLASS}.java`)]);
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? error).trim();
-    throw new LoopbackUnavailableError(`the loopback main for DynamoDB Local did not compile: ${stderr.split("\n")[0]}`);
+    throw new LoopbackUnavailableError(`its loopback main did not compile (${stderr.split("\n")[0]})`);
   }
 }
 

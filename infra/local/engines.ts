@@ -35,7 +35,7 @@ function dynamoDbLocalCommand(options: { path: string | null; port: number }): J
 }
 
 /**
- * Java's arguments: C1 only (`TieredStopAtLevel=1`) halves the JVM's start on a busy machine, and
+ * Java's arguments: C1 only (`TieredStopAtLevel=1`) takes up to half off the JVM's start on a busy machine, and
  * DynamoDB Local's work is mostly SQLite's; IPv4 sockets; the loopback main in place of `-jar`
  * (./dynamodb-loopback.ts), or the jar itself, on every interface, when the main cannot be compiled.
  */
@@ -48,7 +48,7 @@ async function javaArguments(command: JavaCommand): Promise<{ args: string[]; wa
     return { args: [...jvm, ...(await loopbackLaunch(resolvePath(command.cwd, jar))), ...options] };
   } catch (error) {
     if (!(error instanceof LoopbackUnavailableError)) throw error;
-    const warning = `DynamoDB Local listens on every interface: ${error.message} (a JDK's jdk.compiler module is needed).`;
+    const warning = `DynamoDB Local listens on every interface, not 127.0.0.1 only: ${error.message}. Firewall its port, or run a Java with the jdk.compiler module (a JDK).`;
     return { args: [...jvm, "-jar", jar, ...options], warning };
   }
 }
@@ -160,6 +160,7 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
   const pid = await javaPid(child);
   const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
   const answering = waitUntilAnswering(javaEndpoint, child);
+  // The caller awaits it later: until then, a failure is not an unhandled rejection.
   answering.catch(() => undefined);
   return {
     endpoint: barrier?.endpoint ?? javaEndpoint,
