@@ -99,5 +99,11 @@ async function removeOlderBundles(key) {
   await Promise.all(older.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
 }
 
-const { main } = await import(pathToFileURL(await currentBundle()).href);
+// esbuild has printed what does not compile, and where: one line more says what to do, without a stack.
+const bundle = await currentBundle().catch((error) => {
+  if (!Array.isArray(error?.errors)) throw error;
+  console.error("The local registry did not build: fix the errors above, then start it again.");
+  process.exit(1);
+});
+const { main } = await import(pathToFileURL(bundle).href);
 await main();

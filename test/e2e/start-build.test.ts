@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startNpmStart, type NpmStart } from "../support/npm-start";
+import { launchNpmStart, startNpmStart, type NpmStart } from "../support/npm-start";
 
 /**
  * `npm start` runs a bundle of the sources built once per change (infra/local/launch.mjs): a
@@ -67,6 +67,26 @@ describe("npm start's bundle", () => {
       const after = await startAndAsk(checkout, "/openapi.json");
       expect(after.stdout).toMatch(BUILT);
       expect(after.body).toEqual({ edited: "after the restart" });
+    },
+    SLOW,
+  );
+
+  it(
+    "stops with esbuild's errors and one line saying what to do when a handler does not compile",
+    async () => {
+      const checkout = await copyOfCheckout();
+      await writeFile(join(checkout, "functions/query/handler.ts"), "export const handler = ;\n", { flag: "a" });
+
+      const launched = launchNpmStart({ PORT: "0", REGISTRY_DATA_DIR: join(checkout, ".registry", "data") }, { cwd: checkout });
+      const exit = await launched.exited;
+
+      expect(exit, launched.output()).toEqual({ code: 1, signal: null });
+      expect(launched.stderr()).toContain("functions/query/handler.ts:");
+      expect(launched.stderr().trim().split("\n").at(-1)).toBe(
+        "The local registry did not build: fix the errors above, then start it again.",
+      );
+      expect(launched.stderr()).not.toMatch(/^\s+at /m);
+      expect(launched.stdout()).not.toContain("Model registry API");
     },
     SLOW,
   );
