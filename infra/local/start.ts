@@ -157,7 +157,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       roleBindings: tokens ? roleBindingsFor(tokens) : [{ pattern: "local:*", roles: ROLES }],
     };
     pointHandlersAt(config);
-    // The JVM's start is the longest step: the handlers load meanwhile, so each route's first request is served at once.
+    // The JVM's start is the longest step: the handlers load meanwhile, and no route's first request waits for its module.
     const [publisher] = await Promise.all([
       import("../../functions/publisher/handler"),
       ...Object.keys(FUNCTIONS).map((fn) => importHandler(fn as FunctionName)),
@@ -312,6 +312,7 @@ export function banner(registry: LocalRegistry): string {
   ].join("\n");
 }
 
+/** `npm start`: ./launch.mjs runs it from its bundle; `tsx infra/local/start.ts` runs it from the sources. */
 export async function main(): Promise<void> {
   // The Lambda runtime is Node.js 22; on a Node 20 laptop the SDK's upgrade notice is noise above the URL.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
