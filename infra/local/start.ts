@@ -7,12 +7,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type NamingPolicyMode, type RegistryConfig } from "../../shared/config";
 import { ROLES } from "../../shared/domain/permissions";
 import { OUTBOX_STREAM_FILTER } from "../../shared/events/model-events";
+import { FUNCTIONS, type FunctionName } from "../../shared/routes";
 import { ensureTable } from "./create-table";
-import { assertJava17, JavaMissingError, localCredentials, startDynamoDbLocal, startS3rver, type RunningEngine } from "./engines";
+import { assertJava17, JavaMissingError, launchDynamoDbLocal, localCredentials, startS3rver, type RunningEngine } from "./engines";
 import { readRulesFile, RulesFileError } from "./event-delivery";
 import { startLocalEventBridge } from "./eventbridge";
-import { createGateway, defaultActor } from "./gateway";
-import { startStreamTailer, type RunningTailer } from "./stream-tailer";
+import { createGateway, defaultActor, importHandler } from "./gateway";
+import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
 import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
@@ -52,7 +53,8 @@ export interface LocalRegistry {
   readonly tokensFile?: string;
   /** When set, callers may sign requests with SigV4 with its access keys. */
   readonly credentialsFile?: string;
-  readonly engines: { readonly dynamodb: string; readonly s3: string };
+  /** `exposed`: why DynamoDB Local listens on every interface, when it does (./dynamodb-loopback.ts). */
+  readonly engines: { readonly dynamodb: string; readonly s3: string; readonly exposed?: string };
   /** The local bus: where it listens, the events log every event is appended to, and the rules file. */
   readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string; readonly deadLetters: string };
   stop(): Promise<void>;
@@ -81,10 +83,11 @@ function portFrom(value: string | undefined): number {
  *
  * 1. read the tokens file, if any, and the rules file (a bad one stops here), and check for Java 17+;
  * 2. check that nothing answers on the API port, so a taken port fails fast without starting Java;
- * 3. start DynamoDB Local and s3rver with their data under `dataDir`, on free ports of 127.0.0.1;
- * 4. create the table (shared definition) and bucket when absent;
- * 5. point the handlers' environment at the engines, and tail the table's stream into the events
- *    publisher, as the event source mapping does in AWS;
+ * 3. launch DynamoDB Local, on 127.0.0.1 only, then s3rver and the local bus while its JVM starts,
+ *    with their data under `dataDir`, on free ports of 127.0.0.1;
+ * 4. point the handlers' environment at the engines and load every handler, while the JVM starts;
+ * 5. once DynamoDB Local answers, create the table (shared definition) when absent, and tail its
+ *    stream into the events publisher, as the event source mapping does in AWS;
  * 6. only then listen on the API port: until it answers, a connection is refused (docs/local.md).
  */
 export async function startLocalRegistry(options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
@@ -125,8 +128,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       engines.push(engine);
       return engine;
     };
-    const [dynamodb, s3, bus] = await Promise.all([
-      tracked(startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb") })),
+    // DynamoDB Local first: its JVM takes longest to start, and everything else loads and starts meanwhile.
+    const dynamodb = await tracked(launchDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb") }));
+    const [s3, bus] = await Promise.all([
       tracked(startS3rver({ dataDir: resolve(dataDir, "s3"), bucket: LOCAL_BUCKET_NAME })),
       tracked(
         startLocalEventBridge({
@@ -152,21 +156,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       // Locally every caller acts with every role, unless a tokens file says who holds which (docs/local.md, Callers).
       roleBindings: tokens ? roleBindingsFor(tokens) : [{ pattern: "local:*", roles: ROLES }],
     };
-    const client = new DynamoDBClient({ region: config.region, endpoint: dynamodb.endpoint, credentials: localCredentials });
-    try {
-      await ensureTable(client, config.tableName);
-    } finally {
-      client.destroy();
-    }
-
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    Object.assign(process.env, configEnvironment(config), {
-      AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
-      AWS_DEFAULT_REGION: config.region,
-    });
-    const running = (tailer = await tailOutbox(config, dataDir));
+    pointHandlersAt(config);
+    // The JVM's start is the longest step: the handlers load meanwhile, and no route's first request waits for its module.
+    const [publisher] = await Promise.all([
+      import("../../functions/publisher/handler"),
+      ...Object.keys(FUNCTIONS).map((fn) => importHandler(fn as FunctionName)),
+      dynamodb.answering.then(() => createTable(config)),
+    ]);
+    const running = (tailer = await tailOutbox(config, dataDir, publisher.handler));
     const url = await listen(api, port, host);
 
     let stopped: Promise<void> | undefined;
@@ -176,7 +173,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       actor,
       tokensFile,
       credentialsFile,
-      engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint },
+      engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, exposed: dynamodb.warning },
       events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile, deadLetters: bus.deadLettersLog },
       stop: () =>
         (stopped ??= (async () => {
@@ -251,12 +248,32 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** The table, from the shared definition, when absent. */
+async function createTable(config: RegistryConfig): Promise<void> {
+  const client = new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, credentials: localCredentials });
+  try {
+    await ensureTable(client, config.tableName);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The handlers read their config from the environment when they load, as in Lambda. */
+function pointHandlersAt(config: RegistryConfig): void {
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  Object.assign(process.env, configEnvironment(config), {
+    AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+    AWS_DEFAULT_REGION: config.region,
+  });
+}
+
 /**
  * Drives the events publisher's real handler from the table's stream, with the CDK event source
  * mapping's filter. The checkpoint in the data directory makes a restart pick up where it stopped.
  */
-async function tailOutbox(config: RegistryConfig, dataDir: string): Promise<RunningTailer> {
-  const { handler } = await import("../../functions/publisher/handler");
+function tailOutbox(config: RegistryConfig, dataDir: string, handler: StreamHandler): Promise<RunningTailer> {
   return startStreamTailer({
     endpoint: config.endpoints.dynamodb as string,
     region: config.region,
@@ -279,6 +296,7 @@ export function banner(registry: LocalRegistry): string {
   return [
     `Model registry API: ${url}`,
     `engines: dynamodb ${registry.engines.dynamodb}, s3 ${registry.engines.s3} (data in ${registry.dataDir})`,
+    ...(registry.engines.exposed ? [registry.engines.exposed] : []),
     registry.tokensFile || registry.credentialsFile ? callersLine(registry) : `Every request acts as ${registry.actor}.`,
     `events: appended to ${registry.events.log}; rules (HTTP targets) from ${registry.events.rules}`,
     `undelivered events: ${registry.events.deadLetters}; put them back on the bus with`,
@@ -294,7 +312,8 @@ export function banner(registry: LocalRegistry): string {
   ].join("\n");
 }
 
-async function main(): Promise<void> {
+/** `npm start`: ./launch.mjs runs it from its bundle; `tsx infra/local/start.ts` runs it from the sources. */
+export async function main(): Promise<void> {
   // The Lambda runtime is Node.js 22; on a Node 20 laptop the SDK's upgrade notice is noise above the URL.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const starting = startLocalRegistry();

@@ -8,7 +8,7 @@ import { routes } from "../../shared/routes";
 import { launchNpmStart, startNpmStart, type Exit, type NpmStart, type NpmStartProcess } from "../support/npm-start";
 
 /**
- * The slow end-to-end tier: `npm start` exactly as a user runs it (tsx, a child process, real
+ * The slow end-to-end tier: `npm start` exactly as a user runs it (its launcher, a child process, real
  * DynamoDB Local and s3rver), driven over HTTP, stopped with SIGTERM.
  */
 
@@ -27,7 +27,7 @@ const startServer = async (dataDir: string) => {
   return server;
 };
 
-/** SIGTERM to the program the user started (tsx), as `kill <pid>` would; resolves with its exit. */
+/** SIGTERM to the program the user started (node), as `kill <pid>` would; resolves with its exit. */
 async function stopServer(server: NpmStart, withinMs = 15_000): Promise<Exit> {
   server.child.kill("SIGTERM");
   let timer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { useLocalRegistry } from "../support/local-registry";
+import { LAUNCHER } from "../support/npm-start";
 
 /** npm start with REGISTRY_TOKENS_FILE: bearer tokens instead of "everyone is local:<user> with every role". */
 
@@ -88,7 +89,7 @@ describe("npm start with a tokens file", () => {
     const badFile = join(registry.dataDir, "bad-tokens.json");
     await writeFile(badFile, JSON.stringify({ tokens: { t: { principal: "local:a", roles: ["owner"] } } }));
 
-    const run = promisify(execFile)(join(repoRoot, "node_modules/.bin/tsx"), ["infra/local/start.ts"], {
+    const run = promisify(execFile)(process.execPath, [LAUNCHER], {
       cwd: repoRoot,
       env: { ...process.env, REGISTRY_TOKENS_FILE: badFile, PORT: "0", REGISTRY_DATA_DIR: join(registry.dataDir, "unused") },
     });

