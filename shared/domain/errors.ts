@@ -128,7 +128,7 @@ export class VersionNotReadyError extends DomainError {
     name: string,
     version: number,
     status: string,
-    rule = "only READY versions leave stage None or get an alias. Finish its upload first.",
+    rule = "only READY versions go to Staging or Production or get an alias. Finish its upload first, or clear it away (an admin archives or deletes it).",
   ) {
     super(`Version ${version} of '${name}' is ${status}: ${rule}`, { version, status });
   }
