@@ -1,7 +1,7 @@
 import * as z from "../zod";
 import { modelName, namedMap, storableNumber } from "./common";
 import { metricName, stageName } from "./version";
-import type { StageGate } from "../domain/policy";
+import { GATED_STAGES, type StageGate } from "../domain/policy";
 import { findStage, unknownStage } from "../domain/model-uri";
 
 const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
@@ -38,7 +38,6 @@ export const stageGate = z.strictObject({
 
 /** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */
 const policyGates = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });
-const GATED_STAGES = ["Staging", "Production"] as const;
 
 /** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
 export const policyBody = z.pipe(z.transform(gatesSpelledAnyCase), policyGates);
