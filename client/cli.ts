@@ -8,7 +8,7 @@ import { pull } from "./download";
 import { defaultJournalDirectory } from "./journal";
 import { push, type VersionMetadataInput } from "./upload";
 import { createRegistryClient, DEFAULT_REGISTRY_URL, type Fetch, type RegistryClient } from "./sdk";
-import { progressRenderer, versionLine, type CliIo } from "./render";
+import { progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
 
 /**
  * `registry`: each command parses its arguments, makes one SDK call and renders the answer
@@ -177,8 +177,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
             archiveExisting: o.archiveExisting as boolean | undefined,
           },
         });
-        const archived = moved.archived.length > 0 ? `; archived ${moved.archived.join(", ")}` : "";
-        return { json: moved, text: `${name} version ${moved.version}: ${moved.from} → ${moved.to}${archived}` };
+        return { json: moved, text: transitionLine(name, moved) };
       }),
     );
 
@@ -192,8 +191,8 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .action(
       run(async (client, args, o) => {
         const [name] = args;
-        const version = await client.rollbackStage({ name, stage: "Production", body: { reason: o.reason as string } });
-        return { json: version, text: versionLine(version) };
+        const moved = await client.rollbackStage({ name, stage: "Production", body: { reason: o.reason as string } });
+        return { json: moved, text: transitionLine(name, moved) };
       }),
     );
 

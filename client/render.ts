@@ -94,3 +94,12 @@ interface VersionLike {
 /** `fraud_detector version 7 (0.3.0) READY  stage Staging  sha256 3f2a…  models:/fraud_detector/7` */
 export const versionLine = (v: VersionLike): string =>
   `${v.model} version ${v.version}${v.semver ? ` (${v.semver})` : ""} ${v.status}  stage ${v.stage}${v.artifact ? `  sha256 ${v.artifact.sha256}` : ""}  ${v.uri}`;
+
+/** `fraud_detector version 7: Staging → Production; archived 6` */
+export function transitionLine(
+  model: string,
+  moved: { readonly version: number; readonly from: string; readonly to: string; readonly archived: readonly number[] },
+): string {
+  const archived = moved.archived.length > 0 ? `; archived ${moved.archived.join(", ")}` : "";
+  return `${model} version ${moved.version}: ${moved.from} → ${moved.to}${archived}`;
+}

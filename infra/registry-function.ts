@@ -176,7 +176,7 @@ export class RegistryFunction extends Construct {
   /**
    * Presigned uploads act with this role's credentials: PutObject covers the single PUT, starting,
    * uploading parts of and completing a multipart upload. Stale multipart uploads are aborted by
-   * the bucket's lifecycle rule, not by the registry.
+   * the bucket's lifecycle rule; the registry aborts only a deleted version's (deleteArtifacts).
    */
   presignUploads(bucket: IBucket): this {
     return this.grantArtifactObjects(bucket, ["s3:PutObject"]);
@@ -187,9 +187,9 @@ export class RegistryFunction extends Construct {
     return this.grantArtifactObjects(bucket, ["s3:GetObject"]);
   }
 
-  /** Deleting an object whose last version went, or bytes that failed verification. */
+  /** Deleting an object whose last version went, or bytes that failed verification; aborting a deleted version's open multipart upload. */
   deleteArtifacts(bucket: IBucket): this {
-    return this.grantArtifactObjects(bucket, ["s3:DeleteObject"]);
+    return this.grantArtifactObjects(bucket, ["s3:DeleteObject", "s3:AbortMultipartUpload"]);
   }
 
   /** Object-level actions on the content-addressed prefix only (docs/artifacts.md: `artifacts/sha256/<hex>`); no bucket-level action. */

@@ -276,7 +276,7 @@ export const routes = [
     operationId: "rollbackStage",
     summary: "Put back the version that was in Production before the current one",
     request: { path: rollbackPath, body: rollbackBody },
-    response: { status: 200, schema: versionView },
+    response: { status: 200, schema: transitionView },
   },
   {
     method: "GET",

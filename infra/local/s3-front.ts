@@ -30,11 +30,14 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   and nothing is stored (a signed checksum header that is missing fails the signature first);
  * - honours `If-None-Match: *` on PutObject and CompleteMultipartUpload: 412 PreconditionFailed
  *   when the key exists (conditional writes to one key are serialised here);
+ * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
+ *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
  * - answers in S3's XML error shape (s3rver's own S3Error).
  * It does not: verify header-signed (Authorization) requests, x-amz-content-sha256 or
  * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`; refuse anonymous
- * requests (a private bucket would); store checksums for HEAD to report. Everything else is
- * s3rver's behaviour, passed through unchanged.
+ * requests (a private bucket would); store checksums for HEAD to report; free an aborted upload's
+ * parts in s3rver's store, remember aborts across restarts, or refuse an abort of an upload ID it
+ * never handed out. Everything else is s3rver's behaviour, passed through unchanged.
  */
 
 export interface S3FrontOptions {
@@ -67,6 +70,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const spoolDir = await mkdtemp(join(tmpdir(), "s3-front-"));
   const agent = new Agent({ keepAlive: true });
   const keyLocks = new Map<string, Promise<unknown>>();
+  const abortedUploads = new Set<string>();
   let spooled = 0;
 
   /** Runs `task` after every earlier task on `key`: two conditional writes to one key never both see it absent. */
@@ -85,6 +89,14 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     if (refusal) return refuse(request, response, refusal);
 
     const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
+    const uploadId = url.searchParams.get("uploadId");
+    if (uploadId !== null && abortedUploads.has(uploadId)) return refuse(request, response, noSuchUpload());
+    if (operation === "AbortMultipartUpload" && uploadId !== null) {
+      abortedUploads.add(uploadId);
+      request.resume();
+      response.writeHead(204);
+      return void response.end();
+    }
     let body: Readable = request;
     let headers = request.headers;
     let spoolFile: string | undefined;
@@ -169,9 +181,10 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   };
 }
 
-type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "Other";
+type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | "Other";
 
 function operationOf(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): Operation {
+  if (method === "DELETE" && query.has("uploadId")) return "AbortMultipartUpload";
   if (method === "PUT" && query.has("uploadId") && query.has("partNumber")) return "UploadPart";
   if (method === "PUT" && !headers["x-amz-copy-source"] && !query.has("uploadId")) return "PutObject";
   if (method === "POST" && query.has("uploadId")) return "CompleteMultipartUpload";
@@ -247,6 +260,12 @@ function withoutFraming(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 const isoSeconds = (date: Date) => date.toISOString().replace(/\.\d+/, "");
 
 /** Answers with S3's XML error once the request's body is read: a client still sending would miss an early answer. */
+const noSuchUpload = () =>
+  new S3ErrorClass(
+    "NoSuchUpload",
+    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+  );
+
 async function refuse(request: IncomingMessage, response: ServerResponse, error: S3Error): Promise<void> {
   if (!request.readableEnded) {
     request.resume();

@@ -109,11 +109,28 @@ export class TransitionNotAllowedError extends DomainError {
 
 export class VersionNotReadyError extends DomainError {
   readonly code = "VersionNotReady";
-  constructor(name: string, version: number, status: string) {
-    super(`Version ${version} of '${name}' is ${status}: only READY versions leave stage None or get an alias. Finish its upload first.`, {
+  constructor(
+    name: string,
+    version: number,
+    status: string,
+    rule = "only READY versions go to Staging or Production or get an alias. Finish its upload first, or clear it away (an admin archives or deletes it).",
+  ) {
+    super(`Version ${version} of '${name}' is ${status}: ${rule}`, { version, status });
+  }
+
+  /** A download asked of a version whose bytes are not (yet) verified: what to do to get them. */
+  static forDownload(name: string, version: number, status: string): VersionNotReadyError {
+    const path = `/models/${name}/versions/${version}/artifact`;
+    const remedy =
+      status === "FAILED"
+        ? `its bytes failed verification; upload them again (POST ${path}/upload)`
+        : `its upload is not finished; finish it (POST ${path}/complete)`;
+    return new VersionNotReadyError(
+      name,
       version,
       status,
-    });
+      `only READY versions can be downloaded, and ${remedy}, or download another version (e.g. GET /models/${name}/versions/latest/artifact).`,
+    );
   }
 }
 

@@ -4,6 +4,17 @@ import { MODEL_NAME_PATTERN } from "./naming";
 export const ASSIGNED_STAGES = ["Staging", "Production", "Archived"] as const;
 export type AssignedStage = (typeof ASSIGNED_STAGES)[number];
 
+/** The stage among `stages` that `text` spells in any case (`production` → Production), as MLflow accepts them. */
+export function findStage<S extends string>(text: string, stages: readonly S[]): S | undefined {
+  return stages.find((stage) => stage.toLowerCase() === text.toLowerCase());
+}
+
+/** Why `text` names none of `stages`, with the spelling it probably meant when it starts one (`prod` → Production). */
+export function unknownStage(text: string, stages: readonly string[]): string {
+  const meant = text.length >= 3 ? stages.find((stage) => stage.toLowerCase().startsWith(text.toLowerCase())) : undefined;
+  return `'${text}' is not a stage: use ${stages.join(", ")} (any case)${meant ? `; did you mean ${meant}?` : ""}`;
+}
+
 /** The implicit alias: always the newest READY version, never stored, never set. */
 export const LATEST = "latest";
 export const ALIAS_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -40,7 +51,7 @@ export function parseModelUri(uri: string): ModelUri | undefined {
 function pathSelector(part: string): VersionSelector | undefined {
   if (/^[1-9]\d{0,9}$/.test(part)) return { number: Number(part) };
   if (part === LATEST) return { latest: true };
-  const stage = ASSIGNED_STAGES.find((s) => s.toLowerCase() === part.toLowerCase());
+  const stage = findStage(part, ASSIGNED_STAGES);
   return stage && { stage };
 }
 

@@ -40,7 +40,9 @@ export function evaluateGate(stage: GatedStage, gate: StageGate | undefined, can
             rule: "separateApprover",
             expected: `someone other than ${candidate.createdBy}`,
             actual: candidate.approver,
-            message: `${candidate.approver} registered this version, so someone else must approve it`,
+            message:
+              `${candidate.approver} registered this version, so someone else must approve it: move it as another caller ` +
+              `(to act as several people with npm start, see "Acting as several people locally" in README.md)`,
           },
         ]
       : []),

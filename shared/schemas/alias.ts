@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { ALIAS_PATTERN, LATEST } from "../domain/model-uri";
+import { ALIAS_PATTERN, ASSIGNED_STAGES, LATEST, findStage } from "../domain/model-uri";
 import { modelName } from "./common";
 
 export const aliasName = z
@@ -7,9 +7,13 @@ export const aliasName = z
   .check(z.regex(ALIAS_PATTERN, "an alias is 1-63 lowercase letters, digits or '-', starting with a letter (e.g. champion)"))
   .register(z.globalRegistry, { description: "A movable named pointer to one version", example: "champion" });
 
-/** An alias a caller may set or remove: any alias name but the implicit `latest`. */
+/** An alias a caller may set or remove: any alias name but the implicit `latest` and the stage names, which `{v}` reads as stages. */
 const settableAlias = aliasName.check(
   z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`),
+  z.refine(
+    (alias) => findStage(alias, ASSIGNED_STAGES) === undefined,
+    "a stage name cannot be an alias: versions/<stage> names the version in that stage, in any case; choose another name (e.g. champion)",
+  ),
 );
 
 export const aliasPath = z.object({ name: modelName, alias: settableAlias });

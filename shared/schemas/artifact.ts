@@ -1,10 +1,10 @@
 import * as z from "../zod";
 import { S3_MAX_PARTS } from "../domain/artifacts";
 
-/** Lowercase hex, what `sha256sum` prints. */
+/** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
 export const sha256Hex = z
   .string()
-  .check(z.regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex characters (what sha256sum prints)"))
+  .check(z.regex(/^[0-9a-fA-F]{64}$/, "a sha256 is 64 hex characters (what sha256sum prints)"), z.toLowerCase())
   .register(z.globalRegistry, { example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" });
 
 const filename = z

@@ -1,15 +1,17 @@
 import * as z from "../zod";
 import { cursor, limit, modelName } from "./common";
-import { assignedStage, stage, versionView } from "./version";
+import { assignedStageName, stage, stageName, versionView } from "./version";
 import { MODEL_URI_FORMS, parseModelUri } from "../domain/model-uri";
 
+const REASON_REQUIRED =
+  "reason is required: say why in a few words; it is kept in the history and sent with the event, for whoever audits this change";
 const reason = z
-  .string()
-  .check(z.minLength(1), z.maxLength(1024))
+  .string({ error: REASON_REQUIRED })
+  .check(z.minLength(1, REASON_REQUIRED), z.maxLength(1024))
   .register(z.globalRegistry, { description: "Why: kept in the history and the event", example: "offline evaluation passed" });
 
 export const transitionBody = z.strictObject({
-  to: stage,
+  to: stageName,
   reason,
   expectedCurrentVersion: z.optional(z.nullable(z.int().check(z.positive()))).register(z.globalRegistry, {
     description:
@@ -32,18 +34,21 @@ export const transitionView = z.object({
 });
 export type TransitionView = z.infer<typeof transitionView>;
 
-export const stagePath = z.object({ name: modelName, stage: assignedStage });
+export const stagePath = z.object({ name: modelName, stage: assignedStageName });
 
 export const rollbackPath = z.object({
   name: modelName,
-  stage: z.literal("Production", {
-    error:
-      "only Production has a rollback (it holds one version at a time); move other stages with POST /models/{name}/versions/{v}/transitions",
-  }),
+  stage: z.pipe(
+    assignedStageName,
+    z.literal("Production", {
+      error:
+        "only Production has a rollback (it holds one version at a time); move other stages with POST /models/{name}/versions/{v}/transitions",
+    }),
+  ),
 });
 export const rollbackBody = z.strictObject({ reason });
 
-export const stageListPath = z.object({ stage: assignedStage });
+export const stageListPath = z.object({ stage: assignedStageName });
 export const stageListQuery = z.strictObject({ limit, cursor });
 
 const modelUri = z

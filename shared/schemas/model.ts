@@ -17,7 +17,12 @@ export const modelView = z.object({
   name: z.string(),
   description: z.optional(z.string()),
   tags: z.record(z.string(), z.string()),
-  latestVersion: z.nullable(z.int()),
+  latestVersion: z.nullable(z.int()).register(z.globalRegistry, {
+    description: "The newest READY version: the one `latest` names (models:/<name>/latest); null while none is READY",
+  }),
+  latestRegisteredVersion: z.nullable(z.int()).register(z.globalRegistry, {
+    description: "The highest version number handed out, READY or not; null before the first registration",
+  }),
   stages: z.object({ Production: z.optional(z.int()), Staging: z.optional(z.array(z.int())) }),
   aliases: z.record(z.string(), z.int()),
   createdAt: z.string(),

@@ -1,7 +1,8 @@
 import * as z from "../zod";
 import { modelName, namedMap, storableNumber } from "./common";
-import { metricName, stage } from "./version";
-import type { StageGate } from "../domain/policy";
+import { metricName, stageName } from "./version";
+import { GATED_STAGES, type StageGate } from "../domain/policy";
+import { findStage, unknownStage } from "../domain/model-uri";
 
 const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
@@ -23,10 +24,10 @@ export const stageGate = z.strictObject({
     .optional(
       z.union([
         z.pipe(
-          stage,
+          stageName,
           z.transform((from) => [from]),
         ),
-        z.array(stage).check(z.minLength(1)),
+        z.array(stageName).check(z.minLength(1)),
       ]),
     )
     .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
@@ -36,12 +37,32 @@ export const stageGate = z.strictObject({
 }) satisfies z.ZodMiniType<StageGate, unknown>;
 
 /** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */
-export const policyBody = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });
+const policyGates = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });
+
+/** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
+export const policyBody = z.pipe(z.transform(gatesSpelledAnyCase), policyGates);
 export type PromotionPolicy = z.output<typeof policyBody>;
+
+function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  const gates: Record<string, unknown> = {};
+  for (const [key, gate] of Object.entries(input)) {
+    const stage = findStage(key, GATED_STAGES);
+    if (stage && !Object.hasOwn(gates, stage)) gates[stage] = gate;
+    else
+      ctx.issues.push({
+        code: "custom",
+        path: [key],
+        message: stage ? `the ${stage} gate is given twice` : `${unknownStage(key, GATED_STAGES)}: a policy has a gate for each of them`,
+        input,
+      });
+  }
+  return gates;
+}
 
 export const policyPath = z.object({ name: modelName });
 
-export const policyView = z.extend(policyBody, {
+export const policyView = z.extend(policyGates, {
   model: z.string(),
   revision: z.int().register(z.globalRegistry, { description: "Bumped by every PUT; 0 while the model has no policy" }),
   updatedAt: z.optional(z.string()),

@@ -1,14 +1,35 @@
 import * as z from "../zod";
 import { cursor, description, limit, modelName, namedMap, semver, storableNumber, tags } from "./common";
 import { aliasName } from "./alias";
-import { ASSIGNED_STAGES, LATEST, type AssignedStage, type VersionSelector } from "../domain/model-uri";
+import { ASSIGNED_STAGES, LATEST, findStage, unknownStage, type AssignedStage, type VersionSelector } from "../domain/model-uri";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { artifactDeclaration, artifactView, uploadView } from "./artifact";
+import { artifactDeclaration, artifactView, sha256Hex, uploadView } from "./artifact";
 
 export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
 
 export const stage = z.enum(STAGES);
 export const assignedStage = z.enum(ASSIGNED_STAGES);
+
+/**
+ * A stage name a caller sends (path, query or body), in any case, normalised to its spelling:
+ * `production` is Production everywhere, as in a model URI. Anything else is refused with the spellings.
+ */
+export function stageSpelledAnyCase<S extends string>(stages: readonly [S, ...S[]]) {
+  return z.pipe(
+    z.string().register(z.globalRegistry, {
+      description: `${stages.join(", ")}, in any case`,
+      example: stages.find((s) => s === "Production") ?? stages[0],
+    }),
+    z.transform((text, ctx): S => {
+      const found = findStage(text, stages);
+      if (found) return found;
+      ctx.issues.push({ code: "custom", message: unknownStage(text, stages), input: text });
+      return z.NEVER;
+    }),
+  );
+}
+export const stageName = stageSpelledAnyCase(STAGES);
+export const assignedStageName = stageSpelledAnyCase(ASSIGNED_STAGES);
 
 export const VERSION_STATUSES = ["PENDING_UPLOAD", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
@@ -20,7 +41,7 @@ const dataset = z.strictObject({
   id: z.string().check(z.minLength(1), z.maxLength(256)),
   version: z.optional(z.string().check(z.maxLength(128))),
   uri: z.optional(z.string().check(z.maxLength(2048))),
-  sha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex characters"))),
+  sha256: z.optional(sha256Hex),
 });
 
 export const lineage = z.strictObject({
@@ -78,7 +99,10 @@ export const updateVersionBody = z
   .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both"));
 export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
 
-/** `{v}` in a path: a version number, `v<semver>`, a stage (the version in it), an alias, or `latest` (the newest READY version). */
+/**
+ * `{v}` in a path: a version number, `v<semver>`, a stage in any case (the version in it), an alias, or `latest`
+ * (the newest READY version). A stage name wins over an alias of the same spelling: aliases cannot take one.
+ */
 export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
   [
     z.pipe(
@@ -90,7 +114,7 @@ export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
       z.transform((v) => ({ semver: v.slice(1) })),
     ),
     z.pipe(
-      assignedStage,
+      assignedStageName,
       z.transform((stage) => ({ stage })),
     ),
     z.pipe(
@@ -112,7 +136,7 @@ const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
 const MAX_FILTERS = 20;
 
 const versionListOptions = z.strictObject({
-  stage: z.optional(stage),
+  stage: z.optional(stageName),
   status: z.optional(versionStatus),
   limit,
   cursor,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -135,6 +136,19 @@ export class ArtifactBucket {
       // S3's verdict on the client's parts (InvalidPart, EntityTooSmall, NoSuchUpload, …): the client can act on it.
       if (status >= 400 && status < 500)
         throw new UploadIncompleteError(`S3 did not assemble the parts: ${error.name}: ${error.message}`, { s3Code: error.name });
+      throw error;
+    }
+  }
+
+  /**
+   * Aborts a multipart upload: its part URLs stop working and S3 frees its parts. An upload already
+   * completed or aborted (404 NoSuchUpload) needs nothing more.
+   */
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucketName, Key: key, UploadId: uploadId }));
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.name === "NoSuchUpload") return;
       throw error;
     }
   }

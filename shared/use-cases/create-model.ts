@@ -21,5 +21,6 @@ export async function createModel(deps: RegistryDeps, input: CreateModelInput, w
       result: ({ model }) => model,
     };
   });
-  return withWarnings(toModelView(model), warnings);
+  // A new model has no version yet, READY or not.
+  return withWarnings(toModelView(model, null), warnings);
 }

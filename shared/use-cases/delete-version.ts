@@ -3,7 +3,7 @@ import { artifactSummary, claimedGeneration, dropReference } from "../store/enti
 import { unlinkDatasets } from "../store/entities/dataset-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { deleteUploadParts } from "../store/entities/upload-parts";
-import { deleteArchived, type VersionItem } from "../store/entities/version";
+import { deleteUnused, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
@@ -12,12 +12,14 @@ import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 
 /**
- * Deletes an Archived version (admin).
- * 1. only Archived versions that no alias names (409 VersionInUse);
+ * Deletes an Archived version, or one that never became READY (admin).
+ * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
+ *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
  * 2. one transaction: the version, its label, dataset links and part digests go, the artifact's
  *    reference count drops (conditioned on the ref as read), VERSION_DELETED is recorded; the last
  *    reference claims the object's deletion in the same write;
- * 3. after the commit, the claimed object is deleted and the claim released.
+ * 3. after the commit, the claimed object is deleted and the claim released, and a multipart
+ *    upload still open for the version is aborted (its part URLs stop working).
  */
 export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
@@ -50,14 +52,19 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
   });
   const claim = discardClaim;
   if (claim !== undefined && deleted.artifact) await discardObject(deps, deleted.artifact, claim);
+  const openUpload = deleted.status === "PENDING_UPLOAD" ? deleted.artifact?.uploadId : undefined;
+  if (openUpload && deleted.artifact) await deps.artifacts.abortMultipart(deleted.artifact.key, openUpload);
   return { model: name, version: deleted.version, deleted: true, artifactDeleted: claim !== undefined };
 }
 
+/** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */
+const isOutOfUse = (version: VersionItem) => version.stage === "Archived" || version.status !== "READY";
+
 function assertDeletable(version: VersionItem, aliases: string[]): void {
   const what = `Version ${version.version} of '${version.model}'`;
-  if (version.stage !== "Archived") {
+  if (!isOutOfUse(version)) {
     throw new VersionInUseError(
-      `${what} is in ${version.stage}: only Archived versions can be deleted. ` +
+      `${what} is in ${version.stage}: only Archived versions (and uploads that never became READY) can be deleted. ` +
         `Archive it first (POST /models/${version.model}/versions/${version.version}/transitions).`,
       { stage: version.stage },
     );
@@ -69,7 +76,7 @@ function assertDeletable(version: VersionItem, aliases: string[]): void {
 /** The version item and every item that exists because of it. */
 function versionItemDeletes(version: VersionItem): GuardedWrite[] {
   return [
-    deleteArchived(version.model, version.version),
+    deleteUnused(version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
     ...unlinkDatasets(version),
     ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),

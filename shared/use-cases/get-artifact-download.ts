@@ -9,7 +9,7 @@ import { requireArtifact } from "./version-artifact";
 export async function getArtifactDownload(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<DownloadView> {
   const version = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(version);
-  if (version.status !== "READY") throw new VersionNotReadyError(name, version.version, version.status);
+  if (version.status !== "READY") throw VersionNotReadyError.forDownload(name, version.version, version.status);
   const { url, expiresAt } = await deps.artifacts.presignGet(artifact.key, artifact.filename, artifact.contentType);
   return { url, expiresAt, sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, filename: artifact.filename };
 }

@@ -1,8 +1,9 @@
 import { AliasNotFoundError, ModelNotFoundError, StageEmptyError, VersionNotFoundError, type DomainError } from "../domain/errors";
 import type { AssignedStage } from "../domain/model-uri";
-import type { ModelItem } from "../store/entities/model";
+import { toModelView, type ModelItem } from "../store/entities/model";
 import { toVersionView, type VersionItem } from "../store/entities/version";
 import type { VersionSelector, VersionView } from "../schemas/version";
+import type { ModelView } from "../schemas/model";
 import type { RegistryDeps } from "./deps";
 
 /** The model item, or 404 ModelNotFound. */
@@ -34,8 +35,19 @@ export async function versionNumberOf(deps: RegistryDeps, name: string, selector
   if ("semver" in selector) return deps.store.findVersionBySemver(name, selector.semver);
   if ("alias" in selector) return (await deps.store.getAlias(name, selector.alias))?.version;
   if ("stage" in selector) return (await findInStage(deps, name, selector.stage))?.version;
+  return newestReadyVersion(deps, name);
+}
+
+/** What `latest` names: the newest READY version. */
+async function newestReadyVersion(deps: RegistryDeps, name: string): Promise<number | undefined> {
   const newestReady = await deps.store.listVersions(name, { status: "READY", minMetrics: {}, maxMetrics: {}, tags: {} }, { limit: 1 });
   return newestReady.items[0]?.version;
+}
+
+/** The model's view, whose `latestVersion` is the version `latest` names. */
+export async function modelViewOf(deps: RegistryDeps, item: ModelItem): Promise<ModelView> {
+  const newestReady = item.latestVersion > 0 ? await newestReadyVersion(deps, item.name) : undefined;
+  return toModelView(item, newestReady ?? null);
 }
 
 /** The 404 for a selector that names no version: an empty stage, an unknown alias, or a missing version. */

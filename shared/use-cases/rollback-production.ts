@@ -1,8 +1,8 @@
 import { ModelNotFoundError, NothingToRollBackError, StageConflictError } from "../domain/errors";
 import { expectation, type StageMove } from "../domain/lifecycle";
 import type { ModelItem } from "../store/entities/model";
-import { movedTo, toVersionView, type VersionItem } from "../store/entities/version";
-import type { VersionView } from "../schemas/version";
+import type { VersionItem } from "../store/entities/version";
+import type { TransitionView } from "../schemas/lifecycle";
 import type { Actor, RegistryDeps } from "./deps";
 import { explainMoveConflict, planMoves } from "./stage-moves";
 
@@ -15,11 +15,12 @@ import { explainMoveConflict, planMoves } from "./stage-moves";
  *    409 NothingToRollBack;
  * 3. the target must be Archived (else 409 NothingToRollBack saying where it is now);
  * 4. one transaction: target Archived → Production, the occupant → Archived, the pointer, the stage
- *    map, two STAGE_CHANGED entries. A second rollback therefore undoes the first.
+ *    map, two STAGE_CHANGED entries. A second rollback therefore undoes the first. The answer has a
+ *    transition's shape: the restored version, Archived → Production, and the version it archived.
  * The promotion policy is not applied: the target held Production before, and this is the way back
  * during an incident (it needs the promoter role and leaves a reason in the history).
  */
-export async function rollbackProduction(deps: RegistryDeps, name: string, input: { reason: string }, who: Actor): Promise<VersionView> {
+export async function rollbackProduction(deps: RegistryDeps, name: string, input: { reason: string }, who: Actor): Promise<TransitionView> {
   const production = expectation(undefined, (expected, actual) => new StageConflictError(name, expected, actual));
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
@@ -28,7 +29,8 @@ export async function rollbackProduction(deps: RegistryDeps, name: string, input
     const moves: StageMove[] = [{ version: target.version, from: "Archived", to: "Production" }];
     if (occupant !== null) moves.push({ version: occupant, from: "Production", to: "Archived" });
     const plan = planMoves(current, target, moves, { occupant, reason: input.reason, now });
-    return { ...plan, result: () => toVersionView(movedTo(target, "Production", now)) };
+    const archived = occupant === null ? [] : [occupant];
+    return { ...plan, result: (): TransitionView => ({ version: target.version, from: "Archived", to: "Production", archived }) };
   });
   if ("conflict" in outcome) throw await explainMoveConflict(deps, name, outcome.conflict);
   return outcome.answer;

@@ -35,7 +35,8 @@ export function planMoves(
   }));
   const writes: GuardedWrite<MoveConflict>[] = [
     ...moves.map((m, i) => ({
-      write: moveStage(name, m, context.now),
+      // The versions a move displaces hold a stage, so they are READY; the main one may be a stuck upload being archived.
+      write: moveStage(name, m, context.now, i === 0 ? item.status : "READY"),
       conflict: i > 0 && m.from === "Production" ? productionChanged(m.version) : versionChanged(m),
     })),
     ...pointerWrites(name, main, movedTo(item, main.to, context.now), context.occupant),
@@ -81,7 +82,7 @@ export function explainMoveConflict(deps: RegistryDeps, name: string, conflict: 
 async function explainVersion(deps: RegistryDeps, name: string, move: StageMove): Promise<DomainError> {
   const now = await deps.store.getVersion(name, move.version);
   if (!now) return new VersionNotFoundError(name, move.version);
-  if (now.status !== "READY") return new VersionNotReadyError(name, move.version, now.status);
+  if (now.status !== "READY" && move.to !== "Archived") return new VersionNotReadyError(name, move.version, now.status);
   return movedMeanwhile(name, move.version, move.from, now.stage);
 }
 

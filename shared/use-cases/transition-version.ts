@@ -26,7 +26,8 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  *    read saw: a re-plan after contention compares against that, so a stale caller gets 409
  *    StageConflict instead of promoting over someone else's promotion;
  * 3. the version must still be where it was, the state machine must allow the move, a version
- *    leaving None must be READY, and the policy's gate for the target stage must pass (422);
+ *    leaving None must be READY unless it goes to Archived (a stuck upload, PENDING_UPLOAD or
+ *    FAILED, is cleared away so), and the policy's gate for the target stage must pass (422);
  * 4. write the version, the Production pointer, the versions the move displaces (the previous
  *    occupant, or Staging with archiveExisting) → Archived, the model's stage map, one
  *    STAGE_CHANGED entry per moved version and a ConditionCheck on the policy revision.
@@ -53,7 +54,8 @@ export async function transitionVersion(
     if (!version) throw new VersionNotFoundError(name, number);
     if (version.stage !== from) throw movedMeanwhile(name, number, from, version.stage);
     assertMoveAllowed(name, number, from, input.to);
-    if (version.status !== "READY") throw new VersionNotReadyError(name, number, version.status);
+    // A version that never became READY may still be archived (then deleted): nothing else.
+    if (version.status !== "READY" && input.to !== "Archived") throw new VersionNotReadyError(name, number, version.status);
     const policyCheck = await enforcePolicy(deps, version, { from, to: input.to }, who);
 
     const moves = [{ version: number, from, to: input.to }, ...displacedBy(name, current, { from, to: input.to }, input.archiveExisting)];

@@ -1,8 +1,9 @@
 import { ModelNotFoundError } from "../domain/errors";
-import { toModelView, type ModelItem } from "../store/entities/model";
+import type { ModelItem } from "../store/entities/model";
 import type { ModelView, UpdateModelInput } from "../schemas/model";
 import type { Actor, RegistryDeps } from "./deps";
 import { describeChanges } from "./describe-changes";
+import { modelViewOf } from "./resolve";
 
 /** Changes description and/or tags (tags replace the whole map), recorded as MODEL_UPDATED with before and after. */
 export async function updateModel(deps: RegistryDeps, name: string, patch: UpdateModelInput, who: Actor): Promise<ModelView> {
@@ -15,5 +16,5 @@ export async function updateModel(deps: RegistryDeps, name: string, patch: Updat
       result: ({ model }) => model,
     };
   });
-  return toModelView(model);
+  return modelViewOf(deps, model);
 }

@@ -261,16 +261,16 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
 
   it("grants S3 by intent, object-level actions on the bucket's artifacts/sha256/* keys only", () => {
     const ids = functionIds(s.apiTemplate);
-    const s3ActionOf: Record<string, string> = {
-      presignUploads: "s3:PutObject",
-      readArtifacts: "s3:GetObject",
-      deleteArtifacts: "s3:DeleteObject",
+    const s3ActionOf: Record<string, string[]> = {
+      presignUploads: ["s3:PutObject"],
+      readArtifacts: ["s3:GetObject"],
+      deleteArtifacts: ["s3:DeleteObject", "s3:AbortMultipartUpload"],
     };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) =>
         [statement.Action].flat().some((action) => action.startsWith("s3:")),
       );
-      const expected = spec.grants.flatMap((grant) => (grant in s3ActionOf ? [s3ActionOf[grant]] : [])).sort();
+      const expected = spec.grants.flatMap((grant) => s3ActionOf[grant] ?? []).sort();
       expect(s3Statements.flatMap((statement) => [statement.Action].flat()).sort(), name).toEqual(expected);
       for (const statement of s3Statements) {
         // The stateful stack's bucket ARN (imported), then the content-addressed prefix: no bucket-level resource.

@@ -262,7 +262,7 @@ describe("rollback", () => {
 
     const restored = await rollbackProduction(registry.deps, name, { reason: "v3 raises false positives" }, promoter);
 
-    expect(restored).toMatchObject({ version: 2, stage: "Production" });
+    expect(restored).toEqual({ version: 2, from: "Archived", to: "Production", archived: [3] });
     expect((await getModel(registry.deps, name)).stages).toEqual({ Production: 2 });
     expect(await getStageVersion(registry.deps, name, "Production")).toEqual(await getVersion(registry.deps, name, { number: 2 }));
     expect(await getVersion(registry.deps, name, { number: 3 })).toMatchObject({ stage: "Archived" });
@@ -290,9 +290,11 @@ describe("rollback", () => {
     await move(name, 1, "Production");
     await move(name, 1, "Archived");
 
-    await expect(rollbackProduction(registry.deps, name, { reason: "archived by mistake" }, promoter)).resolves.toMatchObject({
+    await expect(rollbackProduction(registry.deps, name, { reason: "archived by mistake" }, promoter)).resolves.toEqual({
       version: 1,
-      stage: "Production",
+      from: "Archived",
+      to: "Production",
+      archived: [],
     });
   });
 

@@ -77,6 +77,26 @@ describe("the S3 front before s3rver", () => {
     expect(await bucket.digest(key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 
+  it("aborts a multipart upload as S3 does: its part URLs and its completion answer 404 NoSuchUpload, and a second abort is harmless", async () => {
+    const part = randomBytes(64 * 1024);
+    const key = uniqueKey();
+    const uploadId = await bucket.startMultipart(key, "application/octet-stream");
+    const url = await bucket.presignPart(key, uploadId, 1, sha256(part));
+    const before = await put(url, part);
+
+    await bucket.abortMultipart(key, uploadId);
+
+    const after = await put(url, part);
+    expect(before.status, before.text).toBe(200);
+    expect(after.status).toBe(404);
+    expect(s3ErrorCode(after.text), after.text).toBe("NoSuchUpload");
+    await expect(
+      bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: before.etag as string, sha256: sha256(part) }]),
+    ).rejects.toMatchObject({ code: "UploadIncomplete", details: { s3Code: "NoSuchUpload" } });
+    await expect(bucket.abortMultipart(key, uploadId)).resolves.toBeUndefined();
+    expect(await bucket.head(key)).toBeUndefined();
+  });
+
   it("answers 400 BadDigest when an unsigned checksum header does not match the body", async () => {
     const key = uniqueKey();
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key }), { expiresIn: 60 });

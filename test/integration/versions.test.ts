@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { roleCaller } from "../support/fixtures";
+import { roleCaller, sha256 } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { createModel } from "../../shared/use-cases/create-model";
 import { getModel } from "../../shared/use-cases/get-model";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { listVersions } from "../../shared/use-cases/list-versions";
+import { listModels } from "../../shared/use-cases/list-models";
+import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
+import { parseModelUri } from "../../shared/domain/model-uri";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { updateVersion } from "../../shared/use-cases/update-version";
 import { registerVersionBody, type RegisterVersionInput } from "../../shared/schemas/version";
@@ -30,7 +33,7 @@ describe("registering versions against DynamoDB Local", () => {
 
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     const model = await getModel(registry.deps, name);
-    expect(model.latestVersion).toBe(50);
+    expect(model).toMatchObject({ latestVersion: 50, latestRegisteredVersion: 50 });
     const history = (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
     expect(history.map((h) => h.sequence)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
     const registeredVersions = history.filter((h) => h.action === "VERSION_REGISTERED").map((h) => h.version);
@@ -41,6 +44,29 @@ describe("registering versions against DynamoDB Local", () => {
       expect(stored.params).toEqual(result.params);
     }
   }, 60_000);
+
+  it("gives as latestVersion the newest READY version, the one models:/<name>/latest names, and the highest number as latestRegisteredVersion", async () => {
+    const name = uniqueModelName();
+    await createModel(registry.deps, { name }, ci);
+    expect(await getModel(registry.deps, name)).toMatchObject({ latestVersion: null, latestRegisteredVersion: null });
+    await registerVersion(registry.deps, name, body(), ci);
+    const bytes = Buffer.from(`bytes of ${name}`);
+    const pending = await registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes: bytes.length, sha256: sha256(bytes) } }),
+      ci,
+    );
+    expect(pending).toMatchObject({ version: 2, status: "PENDING_UPLOAD" });
+
+    const latest = parseModelUri(`models:/${name}/latest`);
+    if (!latest) throw new Error("models:/<name>/latest is a model URI");
+    const resolved = await resolveModelUri(registry.deps, { uri: `models:/${name}/latest`, ...latest });
+    expect(resolved.version).toBe(1);
+    expect(await getModel(registry.deps, name)).toMatchObject({ latestVersion: 1, latestRegisteredVersion: 2 });
+    const listed = await listModels(registry.deps, { prefix: name, limit: 10 });
+    expect(listed.items).toEqual([expect.objectContaining({ name, latestVersion: 1, latestRegisteredVersion: 2 })]);
+  });
 
   it("round-trips every metadata field intact and stamps the caller as createdBy", async () => {
     const name = uniqueModelName("fraud_detector");

@@ -116,10 +116,10 @@ describe("an artifact declaration", () => {
   const problems = (artifact: Record<string, unknown>) =>
     artifactDeclaration.safeParse({ ...valid, ...artifact }).error?.issues.map((i) => i.path.join("."));
 
-  it("refuses 0 bytes, a sha256 that is not 64 lowercase hex characters, and file names with a path", () => {
+  it("refuses 0 bytes, a sha256 that is not 64 hex characters, and file names with a path", () => {
     expect(problems({ sizeBytes: 0 })).toEqual(["sizeBytes"]);
-    expect(problems({ sha256: sha256.toUpperCase() })).toEqual(["sha256"]);
     expect(problems({ sha256: sha256.slice(1) })).toEqual(["sha256"]);
+    expect(problems({ sha256: `${sha256.slice(1)}g` })).toEqual(["sha256"]);
     for (const filename of ["../model.bin", "dir/model.bin", "dir\\model.bin", "..", 'a"b'])
       expect(problems({ filename }), filename).toEqual(["filename"]);
     expect(
@@ -131,6 +131,16 @@ describe("an artifact declaration", () => {
       }),
     ).toEqual(["parts"]);
     expect(problems({})).toBeUndefined();
+  });
+
+  it("takes uppercase hex digests, for the file and its parts, and keeps them lowercase", () => {
+    const upper = sha256.toUpperCase();
+    expect(artifactDeclaration.parse({ ...valid, sha256: upper, parts: [{ partNumber: 1, sha256: upper }] })).toMatchObject({
+      sha256,
+      parts: [{ partNumber: 1, sha256 }],
+    });
+    const lineage = { datasets: [{ id: "fraud_training", sha256: upper }] };
+    expect(registerVersionBody.parse({ source: "s3://b/k", lineage }).lineage.datasets).toEqual([{ id: "fraud_training", sha256 }]);
   });
 
   it("is the alternative to source: exactly one of them", () => {

@@ -83,8 +83,8 @@ describe("a promotion's transaction", () => {
     });
     expect(versionUpdate?.Update).toMatchObject({
       Key: versionKey(NAME, 2),
-      ConditionExpression: "#stage = :from AND #status = :ready",
-      ExpressionAttributeValues: { ":from": "Staging", ":to": "Production", ":ready": "READY", ":gsi1pk": "STAGE#Production" },
+      ConditionExpression: "#stage = :from AND #status = :status",
+      ExpressionAttributeValues: { ":from": "Staging", ":to": "Production", ":status": "READY", ":gsi1pk": "STAGE#Production" },
     });
     expect(occupantUpdate?.Update).toMatchObject({
       Key: versionKey(NAME, 1),

@@ -60,12 +60,15 @@ export function newModelItem(fields: {
   };
 }
 
+/** The view's fields the item stores as they are; the view derives latestRegisteredVersion from the item's latestVersion. */
+const { latestRegisteredVersion: _derived, ...storedViewFields } = modelView.shape;
+
 export const modelFromItem = itemReader(
   MODEL_ENTITY,
   SCHEMA_VERSION,
   z.looseObject({
     ...itemBase(MODEL_ENTITY, SCHEMA_VERSION),
-    ...modelView.shape,
+    ...storedViewFields,
     gsi1pk: z.string(),
     gsi1sk: z.string(),
     latestVersion: z.int(),
@@ -75,12 +78,14 @@ export const modelFromItem = itemReader(
   }),
 );
 
-export function toModelView(item: ModelItem): ModelView {
+/** The model's view; `newestReady` is what `latest` names, read from the versions (the item counts every version handed out). */
+export function toModelView(item: ModelItem, newestReady: number | null): ModelView {
   return {
     name: item.name,
     description: item.description,
     tags: item.tags,
-    latestVersion: item.latestVersion > 0 ? item.latestVersion : null,
+    latestVersion: newestReady,
+    latestRegisteredVersion: item.latestVersion > 0 ? item.latestVersion : null,
     stages: item.stages,
     aliases: item.aliases,
     createdAt: item.createdAt,

@@ -125,20 +125,23 @@ export function movedTo(item: VersionItem, to: Stage, now: string): VersionItem 
   return { ...rest, ...stageIndexKey(item.model, item.version, to), stage: to, updatedAt: now };
 }
 
-/** Moves a version to another stage, in or out of the stage index. */
-export function moveStage(name: string, move: StageMove, now: string): Write {
+/**
+ * Moves a version to another stage, in or out of the stage index. `status` is the one the move was
+ * planned with: READY, except for a version that never became READY being archived.
+ */
+export function moveStage(name: string, move: StageMove, now: string, status: VersionStatus = "READY"): Write {
   const index = stageIndexKey(name, move.version, move.to);
   return {
     Update: {
       Key: versionKey(name, move.version),
       UpdateExpression: "SET #stage = :to, updatedAt = :now, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk",
-      // Invariant: a version moves only from the stage the move was planned from, and only once READY.
-      ConditionExpression: "#stage = :from AND #status = :ready",
+      // Invariant: a version moves only from the stage the move was planned from, with the status it was planned with.
+      ConditionExpression: "#stage = :from AND #status = :status",
       ExpressionAttributeNames: { "#stage": "stage", "#status": "status" },
       ExpressionAttributeValues: {
         ":to": move.to,
         ":from": move.from,
-        ":ready": "READY",
+        ":status": status,
         ":now": now,
         ":gsi1pk": index.gsi1pk,
         ":gsi1sk": index.gsi1sk,
@@ -147,13 +150,16 @@ export function moveStage(name: string, move: StageMove, now: string): Write {
   };
 }
 
-/** Deletes a version. Invariant: only an Archived version is deleted (a concurrent restore re-plans). */
-export const deleteArchived = (name: string, version: number): Write => ({
+/**
+ * Deletes a version. Invariant: it is still in the stage and status it was judged deletable in (a
+ * concurrent restore, or an upload completing, re-plans).
+ */
+export const deleteUnused = (seen: VersionItem): Write => ({
   Delete: {
-    Key: versionKey(name, version),
-    ConditionExpression: "#stage = :archived",
-    ExpressionAttributeNames: { "#stage": "stage" },
-    ExpressionAttributeValues: { ":archived": "Archived" },
+    Key: versionKey(seen.model, seen.version),
+    ConditionExpression: "#stage = :stage AND #status = :status",
+    ExpressionAttributeNames: { "#stage": "stage", "#status": "status" },
+    ExpressionAttributeValues: { ":stage": seen.stage, ":status": seen.status },
   },
 });
 
