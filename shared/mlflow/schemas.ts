@@ -1,0 +1,165 @@
+import * as z from "../zod";
+import { STAGES, type Stage } from "../domain/lifecycle";
+
+/**
+ * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
+ * are loose objects: like protobuf's JSON parsing, a field this API does not know is ignored.
+ * A required field that is missing is named in the message, as MLflow's server names it.
+ */
+
+const missing = (field: string) => `Missing value for required parameter '${field}'.`;
+
+/** A required text field: absent → "Missing value for required parameter '<field>'". */
+const requiredText = (field: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
+
+const optionalText = z.optional(z.string());
+
+/** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
+const versionNumber = z.pipe(
+  z.union([z.string(), z.number()], {
+    error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
+  }),
+  z.transform((value, ctx) => {
+    const text = String(value);
+    if (/^[1-9]\d{0,9}$/.test(text)) return Number(text);
+    ctx.issues.push({ code: "custom", message: `'version' must be a version number such as '3', not '${text}'`, input: value });
+    return z.NEVER;
+  }),
+);
+
+const STAGE_BY_LOWER_CASE = new Map<string, Stage>(STAGES.map((stage) => [stage.toLowerCase(), stage]));
+
+/** A stage name in any case (`production`, `PRODUCTION`), as MLflow's server takes it. */
+const stageName = z.pipe(
+  requiredText("stage"),
+  z.transform((text, ctx) => {
+    const stage = STAGE_BY_LOWER_CASE.get(text.toLowerCase());
+    if (stage) return stage;
+    ctx.issues.push({ code: "custom", message: `'stage' must be one of ${STAGES.join(", ")}, not '${text}'`, input: text });
+    return z.NEVER;
+  }),
+);
+
+const tagList = z.optional(z.array(z.looseObject({ key: requiredText("key"), value: z._default(z.string(), "") })));
+export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
+
+/** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
+const repeated = z.pipe(
+  z.optional(z.string()),
+  z.transform((joined) => (joined ? joined.split(",").map((part) => part.trim()) : [])),
+);
+
+const maxResults = (field: string, ceiling: number) =>
+  z.optional(
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,9}$/, `'${field}' must be a whole number`)),
+      z.pipe(
+        z.transform(Number),
+        z.int().check(z.gte(1, `'${field}' must be at least 1`), z.lte(ceiling, `'${field}' is at most ${ceiling}`)),
+      ),
+    ),
+  );
+
+const pageToken = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
+
+// Registered models
+
+export const nameBody = z.looseObject({ name: requiredText("name") });
+export const nameQuery = nameBody;
+export const createRegisteredModelBody = z.looseObject({ name: requiredText("name"), tags: tagList, description: optionalText });
+export const renameRegisteredModelBody = z.looseObject({ name: requiredText("name"), new_name: optionalText });
+export const updateRegisteredModelBody = z.looseObject({ name: requiredText("name"), description: optionalText });
+export const searchRegisteredModelsQuery = z.looseObject({
+  filter: optionalText,
+  max_results: maxResults("max_results", 1000),
+  order_by: repeated,
+  page_token: pageToken,
+});
+export const getLatestVersionsBody = z.looseObject({ name: requiredText("name"), stages: z._default(z.array(stageName), []) });
+export const getLatestVersionsQuery = z.looseObject({ name: requiredText("name"), stages: z.pipe(repeated, z.array(stageName)) });
+export const setRegisteredModelTagBody = z.looseObject({
+  name: requiredText("name"),
+  key: requiredText("key"),
+  value: requiredText("value"),
+});
+export const deleteRegisteredModelTagBody = z.looseObject({ name: requiredText("name"), key: requiredText("key") });
+export const setAliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias"), version: versionNumber });
+export const aliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias") });
+
+// Model versions
+
+export const createModelVersionBody = z.looseObject({
+  name: requiredText("name"),
+  source: requiredText("source"),
+  run_id: optionalText,
+  tags: tagList,
+  run_link: optionalText,
+  description: optionalText,
+});
+export const versionBody = z.looseObject({ name: requiredText("name"), version: versionNumber });
+export const updateModelVersionBody = z.looseObject({ name: requiredText("name"), version: versionNumber, description: optionalText });
+export const transitionStageBody = z.looseObject({
+  name: requiredText("name"),
+  version: versionNumber,
+  stage: stageName,
+  archive_existing_versions: z.boolean({
+    error: (issue) =>
+      issue.input === undefined ? missing("archive_existing_versions") : "'archive_existing_versions' must be true or false",
+  }),
+});
+export const searchModelVersionsQuery = z.looseObject({
+  filter: optionalText,
+  max_results: maxResults("max_results", 200_000),
+  order_by: repeated,
+  page_token: pageToken,
+});
+export const setModelVersionTagBody = z.looseObject({
+  name: requiredText("name"),
+  version: versionNumber,
+  key: requiredText("key"),
+  value: requiredText("value"),
+});
+export const deleteModelVersionTagBody = z.looseObject({ name: requiredText("name"), version: versionNumber, key: requiredText("key") });
+
+// Responses
+
+const tagView = z.object({ key: z.string(), value: z.string() });
+
+export const modelVersionView = z.object({
+  name: z.string(),
+  version: z.string(),
+  creation_timestamp: z.int(),
+  last_updated_timestamp: z.int(),
+  user_id: z.string(),
+  current_stage: z.string(),
+  description: z.optional(z.string()),
+  source: z.string(),
+  run_id: z.optional(z.string()),
+  status: z.enum(["PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY"]),
+  status_message: z.optional(z.string()),
+  tags: z.array(tagView),
+  run_link: z.optional(z.string()),
+  aliases: z.array(z.string()),
+});
+export type MlflowModelVersion = z.infer<typeof modelVersionView>;
+
+export const registeredModelView = z.object({
+  name: z.string(),
+  creation_timestamp: z.int(),
+  last_updated_timestamp: z.int(),
+  user_id: z.string(),
+  description: z.optional(z.string()),
+  latest_versions: z.array(modelVersionView),
+  tags: z.array(tagView),
+  aliases: z.array(z.object({ alias: z.string(), version: z.string() })),
+});
+export type MlflowRegisteredModel = z.infer<typeof registeredModelView>;
+
+export const emptyAnswer = z.object({});
+export const registeredModelAnswer = z.object({ registered_model: registeredModelView });
+export const modelVersionAnswer = z.object({ model_version: modelVersionView });
+export const modelVersionsAnswer = z.object({ model_versions: z.array(modelVersionView) });
+export const registeredModelPage = z.object({ registered_models: z.array(registeredModelView), next_page_token: z.optional(z.string()) });
+export const modelVersionPage = z.object({ model_versions: z.array(modelVersionView), next_page_token: z.optional(z.string()) });
+export const downloadUriAnswer = z.object({ artifact_uri: z.string() });
