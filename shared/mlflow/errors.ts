@@ -93,9 +93,24 @@ function mlflowCodeOf(error: unknown): MlflowErrorCode {
   return (MLFLOW_CODE_BY_NATIVE as Record<string, MlflowErrorCode>)[error.code] ?? "INTERNAL_ERROR";
 }
 
+/** What a gateway's own refusals (before any handler runs) mean to MLflow's client, by their HTTP status. */
+export function mlflowGatewayRefusal(status: number, message: string): MlflowErrorBody {
+  const code: MlflowErrorCode =
+    status === 401
+      ? "UNAUTHENTICATED"
+      : status === 403
+        ? "PERMISSION_DENIED"
+        : status === 404
+          ? "ENDPOINT_NOT_FOUND"
+          : "INVALID_PARAMETER_VALUE";
+  return { error_code: code, message };
+}
+
 /** Every route of the MLflow-compatible API lives under this prefix, as MLflow's clients expect. */
 export const MLFLOW_PREFIX = "/api/2.0/mlflow";
 
 /** Whether a route key (`POST /api/2.0/mlflow/…`) is one of the MLflow-compatible routes, which answer errors in MLflow's shape. */
-export const isMlflowRouteKey = (routeKey: string | undefined): boolean =>
-  routeKey?.split(" ")[1]?.startsWith(`${MLFLOW_PREFIX}/`) ?? false;
+export const isMlflowRouteKey = (routeKey: string | undefined): boolean => isMlflowPath(routeKey?.split(" ")[1]);
+
+/** Whether a request path (or target, with its query) is under the MLflow-compatible API's prefix. */
+export const isMlflowPath = (path: string | undefined): boolean => path?.startsWith(`${MLFLOW_PREFIX}/`) ?? false;

@@ -51,7 +51,8 @@ export type ModelSearch = { readonly name: string } | { readonly prefix: string 
 
 /**
  * `name = '…'` is one GetItem; `name LIKE 'prefix%'` (ILIKE too: names are lower case) is one Query on
- * the name-ordered model index. A pattern with a wildcard elsewhere would read every model: refused.
+ * the name-ordered model index. A `%` elsewhere would read every model: refused. `_` is taken
+ * literally, not as LIKE's one-character wildcard: it joins the words of model names ('fraud_%').
  */
 export function modelSearch(clauses: readonly Clause[]): ModelSearch {
   if (clauses.length === 0) return { prefix: "" };
@@ -61,8 +62,8 @@ export function modelSearch(clauses: readonly Clause[]): ModelSearch {
   if (clause.op === "=") return { name: clause.value };
   const value = clause.op === "ILIKE" ? clause.value.toLowerCase() : clause.value;
   const prefix = value.endsWith("%") ? value.slice(0, -1) : value;
-  if (/[%_]/.test(prefix))
-    throw refusal(`'${clause.value}' has a wildcard before its end: only a prefix pattern ('fraud%') is served by the name index`);
+  if (prefix.includes("%"))
+    throw refusal(`'${clause.value}' has a % before its end: only a prefix pattern ('fraud%') is served by the name index`);
   return value.endsWith("%") ? { prefix } : { name: prefix };
 }
 
