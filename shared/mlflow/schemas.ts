@@ -1,5 +1,6 @@
 import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
+import { tagKey, tagValue } from "../schemas/common";
 
 /**
  * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
@@ -41,7 +42,10 @@ const stageName = z.pipe(
   }),
 );
 
-const tagList = z.optional(z.array(z.looseObject({ key: requiredText("key"), value: z._default(z.string(), "") })));
+/** A tag's key and value within the native limits, each message naming the limit. */
+const key = z.pipe(requiredText("key"), tagKey);
+const value = z.pipe(requiredText("value"), tagValue);
+const tagList = z.optional(z.array(z.looseObject({ key, value: z._default(value, "") })));
 export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
 
 /** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
@@ -80,10 +84,10 @@ export const getLatestVersionsBody = z.looseObject({ name: requiredText("name"),
 export const getLatestVersionsQuery = z.looseObject({ name: requiredText("name"), stages: z.pipe(repeated, z.array(stageName)) });
 export const setRegisteredModelTagBody = z.looseObject({
   name: requiredText("name"),
-  key: requiredText("key"),
-  value: requiredText("value"),
+  key,
+  value,
 });
-export const deleteRegisteredModelTagBody = z.looseObject({ name: requiredText("name"), key: requiredText("key") });
+export const deleteRegisteredModelTagBody = z.looseObject({ name: requiredText("name"), key });
 export const setAliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias"), version: versionNumber });
 export const aliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias") });
 
@@ -117,10 +121,10 @@ export const searchModelVersionsQuery = z.looseObject({
 export const setModelVersionTagBody = z.looseObject({
   name: requiredText("name"),
   version: versionNumber,
-  key: requiredText("key"),
-  value: requiredText("value"),
+  key,
+  value,
 });
-export const deleteModelVersionTagBody = z.looseObject({ name: requiredText("name"), version: versionNumber, key: requiredText("key") });
+export const deleteModelVersionTagBody = z.looseObject({ name: requiredText("name"), version: versionNumber, key });
 
 // Responses
 
