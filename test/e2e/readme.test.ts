@@ -25,7 +25,10 @@ interface Walk {
 const TRY_IT: Walk = { doc: "README.md", section: "Try it" };
 const LIFECYCLE: Walk = { doc: "docs/lifecycle.md", after: TRY_IT };
 /** Docs whose curl examples need more than this file gives them (files, jq), run by their own test. */
-const RUN_ELSEWHERE: Record<string, string> = { "docs/artifacts.md": "test/e2e/artifact-upload.test.ts" };
+const RUN_ELSEWHERE: Record<string, string> = {
+  "docs/artifacts.md": "test/e2e/artifact-upload.test.ts",
+  "docs/mlflow.md": "test/e2e/mlflow-docs.test.ts",
+};
 
 /** The shell blocks that call the registry: what a reader copies into a terminal beside `npm start`. */
 function curlBlocks(markdown: string): string[] {

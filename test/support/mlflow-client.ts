@@ -6,7 +6,7 @@
  */
 export interface MlflowAnswer {
   readonly status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: golden tests compare whole documents of many shapes
+  /** The answer as JSON: golden tests compare whole documents of many shapes. */
   readonly body: any;
 }
 
