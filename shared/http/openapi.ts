@@ -2,7 +2,7 @@ import * as z from "../zod";
 import { isWriteRoute, routeKey, routes, type RouteDefinition } from "../routes";
 import { MLFLOW_HTTP_STATUS, isMlflowRouteKey } from "../mlflow/errors";
 import { errorBody } from "../schemas/common";
-import { HTTP_STATUS_BY_CODE, type ErrorCode } from "./error-mapper";
+import { HTTP_STATUS_BY_CODE } from "./error-mapper";
 
 const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
