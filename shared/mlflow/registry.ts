@@ -1,9 +1,10 @@
 import { parseOrThrow } from "../http/validation";
 import type { Caller } from "../domain/permissions";
 import type { Stage } from "../domain/lifecycle";
-import { createModelBody } from "../schemas/model";
-import { registerVersionBody } from "../schemas/version";
-import { tags as tagsSchema } from "../schemas/common";
+import { createModelBody, updateModelBody } from "../schemas/model";
+import { registerVersionBody, updateVersionBody } from "../schemas/version";
+import { modelName, tags as tagsSchema } from "../schemas/common";
+import * as z from "../zod";
 import { aliasPath } from "../schemas/alias";
 import type { ArtifactDeps, RegistryDeps } from "../use-cases/deps";
 import { createModel } from "../use-cases/create-model";
@@ -31,6 +32,7 @@ import type { MlflowModelVersion, MlflowRegisteredModel, MlflowTagInput } from "
  */
 
 type VersionRef = { readonly name: string; readonly version: number };
+type SearchQuery = { readonly filter?: string; readonly max_results?: number; readonly order_by: string[]; readonly page_token?: string };
 
 /** The reason the history records for moves made through the MLflow API, which has no field for one. */
 const MLFLOW_REASON = "MLflow transition-stage";
@@ -81,7 +83,8 @@ export async function updateRegisteredModel(
   input: { name: string; description?: string },
   who: Caller,
 ): Promise<MlflowRegisteredModel> {
-  if (input.description !== undefined) await updateModel(deps, input.name, { description: input.description }, who);
+  if (input.description !== undefined)
+    await updateModel(deps, input.name, parseOrThrow(updateModelBody, { description: input.description }, "body"), who);
   return registeredModel(deps, input.name);
 }
 
@@ -89,18 +92,23 @@ export const getRegisteredModel = registeredModel;
 
 export async function searchRegisteredModels(
   deps: RegistryDeps,
-  query: { filter?: string; max_results?: number; order_by: string[]; page_token?: string },
+  query: SearchQuery,
 ): Promise<{ registered_models: MlflowRegisteredModel[]; next_page_token?: string }> {
   const search = modelSearch(parseFilter(query.filter));
   assertOrderServed(query.order_by, [/^name(\s+ASC)?$/i]);
   if ("name" in search) {
-    const model = await deps.store.getModel(search.name);
+    const model = await findModel(deps, search.name);
     return { registered_models: model ? [await registeredModel(deps, model.name)] : [] };
   }
   const limit = Math.min(query.max_results ?? MAX_MODELS_PER_PAGE, MAX_MODELS_PER_PAGE);
   const page = await listModels(deps, { prefix: search.prefix, limit, cursor: query.page_token });
   const models = await Promise.all(page.items.map(async (model) => toMlflowModel(model, await latestVersionsOf(deps, model))));
   return { registered_models: models, next_page_token: page.nextCursor };
+}
+
+/** The model a search names, if any: a name no model can have finds none (and is never a key too long for the table). */
+async function findModel(deps: RegistryDeps, name: string) {
+  return z.safeParse(modelName, name).success ? deps.store.getModel(name) : undefined;
 }
 
 export async function getLatestVersions(deps: RegistryDeps, input: { name: string; stages: Stage[] }): Promise<MlflowModelVersion[]> {
@@ -140,8 +148,10 @@ export async function updateModelVersion(
   input: VersionRef & { description?: string },
   who: Caller,
 ): Promise<MlflowModelVersion> {
-  if (input.description !== undefined)
-    await updateVersion(deps, input.name, { number: input.version }, { description: input.description }, who);
+  if (input.description !== undefined) {
+    const patch = parseOrThrow(updateVersionBody, { description: input.description }, "body");
+    await updateVersion(deps, input.name, { number: input.version }, patch, who);
+  }
   return modelVersion(deps, input);
 }
 
@@ -169,11 +179,11 @@ export const getModelVersion = modelVersion;
 
 export async function searchModelVersions(
   deps: RegistryDeps,
-  query: { filter?: string; max_results?: number; order_by: string[]; page_token?: string },
+  query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
   const search = versionSearch(parseFilter(query.filter));
   assertOrderServed(query.order_by, [/^name(\s+(ASC|DESC))?$/i, /^(version_number|creation_timestamp)\s+DESC$/i]);
-  const model = await deps.store.getModel(search.name);
+  const model = await findModel(deps, search.name);
   if (!model) return { model_versions: [] };
   const filters = { runId: search.runId, tags: search.tags, minMetrics: {}, maxMetrics: {} };
   const limit = Math.min(query.max_results ?? MAX_VERSIONS_PER_PAGE, MAX_VERSIONS_PER_PAGE);

@@ -1,6 +1,7 @@
 import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { tagKey, tagValue } from "../schemas/common";
+import { modelName, tagKey, tagValue } from "../schemas/common";
+import { aliasName } from "../schemas/alias";
 
 /**
  * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
@@ -15,6 +16,12 @@ const requiredText = (field: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
 
 const optionalText = z.optional(z.string());
+
+/** Names and aliases follow the native rules (and stay within DynamoDB's key sizes). */
+const name = z.pipe(requiredText("name"), modelName);
+const alias = z.pipe(requiredText("alias"), aliasName);
+/** A filter or an order_by clause: generous for what they express, bounded for the parser. */
+const clauseText = z.string().check(z.maxLength(4096, "at most 4096 characters"));
 
 /** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
 const versionNumber = z.pipe(
@@ -50,7 +57,7 @@ export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
 
 /** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
 const repeated = z.pipe(
-  z.optional(z.string()),
+  z.optional(clauseText),
   z.transform((joined) => (joined ? joined.split(",").map((part) => part.trim()) : [])),
 );
 
@@ -69,42 +76,42 @@ const pageToken = z.optional(z.string().check(z.minLength(1), z.maxLength(2048))
 
 // Registered models
 
-export const nameBody = z.looseObject({ name: requiredText("name") });
+export const nameBody = z.looseObject({ name });
 export const nameQuery = nameBody;
-export const createRegisteredModelBody = z.looseObject({ name: requiredText("name"), tags: tagList, description: optionalText });
-export const renameRegisteredModelBody = z.looseObject({ name: requiredText("name"), new_name: optionalText });
-export const updateRegisteredModelBody = z.looseObject({ name: requiredText("name"), description: optionalText });
+export const createRegisteredModelBody = z.looseObject({ name, tags: tagList, description: optionalText });
+export const renameRegisteredModelBody = z.looseObject({ name, new_name: optionalText });
+export const updateRegisteredModelBody = z.looseObject({ name, description: optionalText });
 export const searchRegisteredModelsQuery = z.looseObject({
-  filter: optionalText,
+  filter: z.optional(clauseText),
   max_results: maxResults("max_results", 1000),
   order_by: repeated,
   page_token: pageToken,
 });
-export const getLatestVersionsBody = z.looseObject({ name: requiredText("name"), stages: z._default(z.array(stageName), []) });
-export const getLatestVersionsQuery = z.looseObject({ name: requiredText("name"), stages: z.pipe(repeated, z.array(stageName)) });
+export const getLatestVersionsBody = z.looseObject({ name, stages: z._default(z.array(stageName), []) });
+export const getLatestVersionsQuery = z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) });
 export const setRegisteredModelTagBody = z.looseObject({
-  name: requiredText("name"),
+  name,
   key,
   value,
 });
-export const deleteRegisteredModelTagBody = z.looseObject({ name: requiredText("name"), key });
-export const setAliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias"), version: versionNumber });
-export const aliasBody = z.looseObject({ name: requiredText("name"), alias: requiredText("alias") });
+export const deleteRegisteredModelTagBody = z.looseObject({ name, key });
+export const setAliasBody = z.looseObject({ name, alias, version: versionNumber });
+export const aliasBody = z.looseObject({ name, alias });
 
 // Model versions
 
 export const createModelVersionBody = z.looseObject({
-  name: requiredText("name"),
+  name,
   source: requiredText("source"),
   run_id: optionalText,
   tags: tagList,
   run_link: optionalText,
   description: optionalText,
 });
-export const versionBody = z.looseObject({ name: requiredText("name"), version: versionNumber });
-export const updateModelVersionBody = z.looseObject({ name: requiredText("name"), version: versionNumber, description: optionalText });
+export const versionBody = z.looseObject({ name, version: versionNumber });
+export const updateModelVersionBody = z.looseObject({ name, version: versionNumber, description: optionalText });
 export const transitionStageBody = z.looseObject({
-  name: requiredText("name"),
+  name,
   version: versionNumber,
   stage: stageName,
   archive_existing_versions: z.boolean({
@@ -113,18 +120,18 @@ export const transitionStageBody = z.looseObject({
   }),
 });
 export const searchModelVersionsQuery = z.looseObject({
-  filter: optionalText,
+  filter: z.optional(clauseText),
   max_results: maxResults("max_results", 200_000),
   order_by: repeated,
   page_token: pageToken,
 });
 export const setModelVersionTagBody = z.looseObject({
-  name: requiredText("name"),
+  name,
   version: versionNumber,
   key,
   value,
 });
-export const deleteModelVersionTagBody = z.looseObject({ name: requiredText("name"), version: versionNumber, key });
+export const deleteModelVersionTagBody = z.looseObject({ name, version: versionNumber, key });
 
 // Responses
 

@@ -46,6 +46,9 @@ function refusal(reason: string): MlflowRefusal {
   );
 }
 
+/** Model names have at most 64 characters: a longer prefix matches none, and is answered as the name it cannot be. */
+const MAX_NAME_LENGTH = 64;
+
 /** What a registered-model search reads: one model by name, or the name-ordered list from a prefix. */
 export type ModelSearch = { readonly name: string } | { readonly prefix: string };
 
@@ -64,6 +67,7 @@ export function modelSearch(clauses: readonly Clause[]): ModelSearch {
   const prefix = value.endsWith("%") ? value.slice(0, -1) : value;
   if (prefix.includes("%"))
     throw refusal(`'${clause.value}' has a % before its end: only a prefix pattern ('fraud%') is served by the name index`);
+  if (prefix.length > MAX_NAME_LENGTH) return { name: prefix };
   return value.endsWith("%") ? { prefix } : { name: prefix };
 }
 

@@ -58,6 +58,17 @@ const versionOf = (name: string, version: string, fields: Record<string, unknown
   ...fields,
 });
 
+const modelOf = (name: string, fields: Record<string, unknown> = {}) => ({
+  name,
+  creation_timestamp: millis,
+  last_updated_timestamp: millis,
+  user_id: "local:ci",
+  latest_versions: [],
+  tags: [],
+  aliases: [],
+  ...fields,
+});
+
 describe("the MLflow-compatible API: registered models", () => {
   it("POST registered-models/create answers the registered model: tags as [{key, value}], timestamps in ms, the caller as user_id", async () => {
     const name = freshName("fraud_detector");
@@ -72,18 +83,7 @@ describe("the MLflow-compatible API: registered models", () => {
 
     expect(created).toEqual({
       status: 200,
-      body: {
-        registered_model: {
-          name,
-          creation_timestamp: millis,
-          last_updated_timestamp: millis,
-          user_id: "local:ci",
-          description: "Card fraud scoring",
-          latest_versions: [],
-          tags: [{ key: "team", value: "risk" }],
-          aliases: [],
-        },
-      },
+      body: { registered_model: modelOf(name, { description: "Card fraud scoring", tags: [{ key: "team", value: "risk" }] }) },
     });
     expect(created.body.registered_model.creation_timestamp).toBeGreaterThanOrEqual(before - 1000);
     expect(created.body.registered_model.creation_timestamp).toBeLessThanOrEqual(Date.now() + 1000);
@@ -103,17 +103,7 @@ describe("the MLflow-compatible API: registered models", () => {
 
     expect(await ci("GET", "registered-models/get", { name })).toEqual({
       status: 200,
-      body: {
-        registered_model: {
-          name,
-          creation_timestamp: millis,
-          last_updated_timestamp: millis,
-          user_id: "local:ci",
-          latest_versions: [versionOf(name, "1")],
-          tags: [],
-          aliases: [],
-        },
-      },
+      body: { registered_model: modelOf(name, { latest_versions: [versionOf(name, "1")] }) },
     });
     expect(await ci("GET", "registered-models/get", { name: `${name}_missing` })).toEqual({
       status: 404,

@@ -28,13 +28,17 @@ const ROUTE_FUNCTION: Record<string, Exclude<FunctionName, "artifacts" | "downlo
   "registered-models/alias": "lifecycle",
   "model-versions/get": "query",
   "model-versions/search": "query",
+  "registered-models/get": "query",
+  "registered-models/search": "query",
+  "registered-models/update": "catalog",
+  "model-versions/update": "catalog",
 };
 
 const long = (n: number) => "x".repeat(n);
 const manyTags = Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: "v" }));
 
 /** [endpoint, method, message or raw body, a word the message must hold] */
-const CASES: [string, "GET" | "POST", Record<string, unknown> | string, string][] = [
+const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string, string][] = [
   ["registered-models/create", "POST", {}, "'name'"],
   ["registered-models/create", "POST", { name: 42 }, "'name'"],
   ["registered-models/create", "POST", { name: "Fraud Detector" }, "name"],
@@ -82,13 +86,19 @@ const CASES: [string, "GET" | "POST", Record<string, unknown> | string, string][
   ["registered-models/alias", "POST", { name: NAME, alias: "Champion!", version: "1" }, "alias"],
   ["registered-models/alias", "POST", { name: NAME, alias: "latest", version: "1" }, "latest"],
   ["registered-models/alias", "POST", { name: NAME, alias: "champion", version: "x" }, "'version'"],
+  // Sizes past DynamoDB's key limits are refused at the edge, never sent to the table (a 500).
+  ["registered-models/get", "GET", { name: long(3000) }, "64 characters"],
+  ["registered-models/alias", "POST", { name: NAME, alias: long(2000), version: "1" }, "alias"],
+  ["registered-models/update", "PATCH", { name: NAME, description: long(5000) }, "description"],
+  ["model-versions/update", "PATCH", { name: NAME, version: "1", description: long(5000) }, "description"],
+  ["registered-models/search", "GET", { filter: `name LIKE '${long(5000)}%'` }, "4096"],
   ["model-versions/get", "GET", { name: NAME, version: "abc" }, "'abc'"],
   ["model-versions/get", "GET", { name: NAME }, "'version'"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}' OR run_id = 'x'` }, "OR"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}'`, max_results: "-1" }, "max_results"],
 ];
 
-function call(endpoint: string, method: "GET" | "POST", message: Record<string, unknown> | string) {
+function call(endpoint: string, method: "GET" | "POST" | "PATCH", message: Record<string, unknown> | string) {
   const fn = ROUTE_FUNCTION[endpoint] as keyof typeof handlers;
   const routeKey = `${method} /api/2.0/mlflow/${endpoint}`;
   const event =
@@ -99,13 +109,25 @@ function call(endpoint: string, method: "GET" | "POST", message: Record<string, 
 }
 
 describe("bad input to the MLflow-compatible API", () => {
-  it.each(CASES)("%s (%s) %j is INVALID_PARAMETER_VALUE naming %s, and writes nothing", async (endpoint, method, message, named) => {
-    const before = await registry.items();
+  it.each(CASES.map(([endpoint, method, message, named]) => [endpoint, method, named, message] as const))(
+    "%s (%s) is INVALID_PARAMETER_VALUE naming %s, and writes nothing",
+    async (endpoint, method, named, message) => {
+      const before = await registry.items();
 
-    const answer = await call(endpoint, method, message);
+      const answer = await call(endpoint, method, message);
 
-    expect(answer.statusCode, answer.body).toBe(400);
-    expect(JSON.parse(answer.body ?? "{}")).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: expect.stringContaining(named) });
-    expect(await registry.items()).toEqual(before);
+      expect(answer.statusCode, answer.body).toBe(400);
+      expect(JSON.parse(answer.body ?? "{}")).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: expect.stringContaining(named) });
+      expect(await registry.items()).toEqual(before);
+    },
+  );
+
+  it("answers a search for a name no model can have with nothing, without reading a key too long for the table", async () => {
+    for (const endpoint of ["registered-models/search", "model-versions/search"]) {
+      const answer = await call(endpoint, "GET", { filter: `name = '${long(3000)}'` });
+
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(Object.values(JSON.parse(answer.body ?? "{}"))).toEqual([[]]);
+    }
   });
 });
