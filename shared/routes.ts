@@ -28,6 +28,7 @@ import { compareQuery, comparisonView } from "./schemas/compare";
 import { datasetPath, datasetUsagePage, datasetUsageQuery } from "./schemas/lineage";
 import { completeUploadBody, deletedVersionView, downloadView, partUrlsBody, restartUploadBody, uploadView } from "./schemas/artifact";
 import type { Role } from "./domain/permissions";
+import { MLFLOW_ROUTES } from "./mlflow/routes";
 
 /**
  * The one route table: the CDK API stack, the local gateway and the OpenAPI document all read it.
@@ -348,6 +349,7 @@ export const routes = [
     request: { query: resolveQuery },
     response: { status: 200, schema: resolvedVersionView },
   },
+  ...MLFLOW_ROUTES,
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof routes)[number];

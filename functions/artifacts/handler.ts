@@ -5,6 +5,7 @@ import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
@@ -19,4 +20,5 @@ export const handler = createApiHandler("artifacts", root, {
     ok(await requestPartUrls(deps, path.name, path.v, body, who)),
   "POST /models/{name}/versions/{v}/artifact/complete": async ({ path, body, who }) =>
     ok(await completeUpload(deps, path.name, path.v, body, who)),
+  ...mlflowArtifactsAdapters(deps),
 });

@@ -5,6 +5,7 @@ import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { updateVersion } from "../../shared/use-cases/update-version";
+import { mlflowCatalogAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 // Registration presigns uploads and checks the bucket for bytes it already holds.
@@ -25,4 +26,5 @@ export const handler = createApiHandler("catalog", root, {
     status: 200,
     body: await updateVersion(deps, path.name, path.v, body, who),
   }),
+  ...mlflowCatalogAdapters(deps),
 });

@@ -6,6 +6,7 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteAlias } from "../../shared/use-cases/delete-alias";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { putPolicy } from "../../shared/use-cases/put-policy";
+import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
@@ -19,4 +20,5 @@ export const handler = createApiHandler("lifecycle", root, {
   "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),
   "DELETE /models/{name}/aliases/{alias}": async ({ path, who }) => ok(await deleteAlias(deps, path.name, path.alias, who)),
   "PUT /models/{name}/policy": async ({ path, body, who }) => ok(await putPolicy(deps, path.name, body, who)),
+  ...mlflowLifecycleAdapters(deps),
 });

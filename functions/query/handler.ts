@@ -14,6 +14,7 @@ import { getStageVersion } from "../../shared/use-cases/get-stage-version";
 import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
 import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
 import { getPolicy } from "../../shared/use-cases/get-policy";
+import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
@@ -40,4 +41,5 @@ export const handler = createApiHandler("query", root, {
   "GET /stages/{stage}/versions": async ({ path, query }) => ok(await listStageVersions(deps, path.stage, query)),
   "GET /models/{name}/policy": async ({ path }) => ok(await getPolicy(deps, path.name)),
   "GET /resolve": async ({ query }) => ok(await resolveModelUri(deps, query.uri)),
+  ...mlflowQueryAdapters(deps),
 });

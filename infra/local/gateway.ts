@@ -4,6 +4,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { routes, routeKey, type FunctionName, type RouteDefinition } from "../../shared/routes";
+import { isMlflowPath, mlflowGatewayRefusal } from "../../shared/mlflow/errors";
 
 /**
  * The local stand-in for API Gateway (HTTP API, IAM authorization): it turns each HTTP request
@@ -349,7 +350,12 @@ interface Refusal {
 }
 
 function refuse(response: ServerResponse, refusal: Refusal, requestId: string): number {
-  const body = JSON.stringify({ message: refusal.gatewayMessage, error: { code: refusal.code, message: refusal.message, requestId } });
+  // MLflow's client reads `{error_code, message}`: the tokens file's refusals of MLflow routes say it that way.
+  const body = JSON.stringify(
+    isMlflowPath(response.req?.url)
+      ? mlflowGatewayRefusal(refusal.status, refusal.message)
+      : { message: refusal.gatewayMessage, error: { code: refusal.code, message: refusal.message, requestId } },
+  );
   response.writeHead(refusal.status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),

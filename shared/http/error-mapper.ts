@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { DomainError } from "../domain/errors";
 import type * as errors from "../domain/errors";
 import { jsonResponse } from "./responses";
+import { isMlflowRouteKey, mlflowError } from "../mlflow/errors";
 
 /** The `code` an error class declares; the abstract base's plain `string` is none. */
 type CodeOf<C> = C extends abstract new (...args: never) => { readonly code: infer Code } ? (string extends Code ? never : Code) : never;
@@ -51,6 +52,7 @@ export function errorMapper(logger: Logger): middy.MiddlewareObj<APIGatewayProxy
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId;
       const { error } = request;
+      if (isMlflowRouteKey(request.event.routeKey)) return void (request.response = mlflowResponse(logger, error, requestId));
       const status = error instanceof DomainError ? statusOf(error) : undefined;
       if (error instanceof DomainError && status !== undefined) {
         logger.info("request refused", { code: error.code, reason: error.message });
@@ -63,4 +65,12 @@ export function errorMapper(logger: Logger): middy.MiddlewareObj<APIGatewayProxy
       }
     },
   };
+}
+
+/** MLflow's clients read `{error_code, message}`: the MLflow-compatible routes answer in that shape. */
+function mlflowResponse(logger: Logger, error: unknown, requestId: string | undefined): APIGatewayProxyStructuredResultV2 {
+  const { status, body } = mlflowError(error, requestId);
+  if (status >= 500 && !(error instanceof DomainError)) logger.error("unhandled error", error as Error);
+  else logger.info("request refused", { code: body.error_code, reason: body.message });
+  return jsonResponse(status, body);
 }

@@ -1,7 +1,8 @@
 import * as z from "../zod";
-import { isWriteRoute, routes, type RouteDefinition } from "../routes";
+import { isWriteRoute, routeKey, routes, type RouteDefinition } from "../routes";
+import { MLFLOW_HTTP_STATUS, isMlflowRouteKey } from "../mlflow/errors";
 import { errorBody } from "../schemas/common";
-import { HTTP_STATUS_BY_CODE, type ErrorCode } from "./error-mapper";
+import { HTTP_STATUS_BY_CODE } from "./error-mapper";
 
 const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
@@ -41,15 +42,35 @@ const errorContent = (codes: readonly [string, ...string[]]) => {
   return { "application/json": { schema: jsonSchema(schema, "output") } };
 };
 
+/** `{ code: status }` grouped as `[status, codes]`. */
+function codesByStatus<C extends string>(statusByCode: Record<C, number>): [number, [C, ...C[]]][] {
+  const grouped = new Map<number, [C, ...C[]]>();
+  for (const [code, status] of Object.entries(statusByCode) as [C, number][]) grouped.set(status, [...(grouped.get(status) ?? []), code]);
+  return [...grouped];
+}
+
 /** One response per HTTP status the error mapper answers with, naming the codes it carries. */
 function errorResponses() {
-  const codesByStatus = new Map<number, [ErrorCode, ...ErrorCode[]]>();
-  for (const [code, status] of Object.entries(HTTP_STATUS_BY_CODE) as [ErrorCode, number][])
-    codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+  return {
+    ...Object.fromEntries(
+      codesByStatus(HTTP_STATUS_BY_CODE).map(([status, codes]) => [
+        String(status),
+        { description: `Error ${codes.join(", ")}: { error: { code, message, details?, requestId } }`, content: errorContent(codes) },
+      ]),
+    ),
+    default: { description: "Error InternalError: { error: { code, message, requestId } }", content: errorContent(["InternalError"]) },
+  };
+}
+
+/** The MLflow-compatible routes answer errors in MLflow's shape, `{ error_code, message }`. */
+function mlflowErrorResponses() {
   return Object.fromEntries(
-    [...codesByStatus].map(([status, codes]) => [
+    codesByStatus(MLFLOW_HTTP_STATUS).map(([status, codes]) => [
       String(status),
-      { description: `Error ${codes.join(", ")}: { error: { code, message, details?, requestId } }`, content: errorContent(codes) },
+      {
+        description: `Error ${codes.join(", ")}: { error_code, message }`,
+        content: { "application/json": { schema: jsonSchema(z.object({ error_code: z.enum(codes), message: z.string() }), "output") } },
+      },
     ]),
   );
 }
@@ -73,7 +94,6 @@ function operation(route: RouteDefinition, errors: Record<string, unknown>) {
         content: { "application/json": { schema: jsonSchema(route.response.schema, "output") } },
       },
       ...errors,
-      default: { description: "Error InternalError: { error: { code, message, requestId } }", content: errorContent(["InternalError"]) },
     },
   };
 }
@@ -82,8 +102,9 @@ function operation(route: RouteDefinition, errors: Record<string, unknown>) {
 export function openApiDocument(serverUrl?: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   const errors = errorResponses();
+  const mlflowErrors = mlflowErrorResponses();
   for (const route of routes as readonly RouteDefinition[]) {
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, errors);
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, isMlflowRouteKey(routeKey(route)) ? mlflowErrors : errors);
   }
   return {
     openapi: "3.1.0",

@@ -49,10 +49,9 @@ export const storableNumber = z
     ),
   );
 
-export const tags = namedMap(
-  z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")),
-  z.string().check(z.maxLength(256, "a tag value has at most 256 characters")),
-)
+export const tagKey = z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters"));
+export const tagValue = z.string().check(z.maxLength(256, "a tag value has at most 256 characters"));
+export const tags = namedMap(tagKey, tagValue)
   .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
   .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } });
 

@@ -39,6 +39,8 @@ export interface VersionFilters {
   readonly minMetrics: Record<string, number>;
   readonly maxMetrics: Record<string, number>;
   readonly tags: Record<string, string>;
+  /** The training run that produced the version (lineage.runId). */
+  readonly runId?: string;
 }
 
 export interface RegistryStoreOptions {
@@ -223,6 +225,7 @@ export class RegistryStore {
     for (const [metric, min] of Object.entries(filters.minMetrics)) filter.addNested("metrics", metric, ">=", min);
     for (const [metric, max] of Object.entries(filters.maxMetrics)) filter.addNested("metrics", metric, "<=", max);
     for (const [tag, value] of Object.entries(filters.tags)) filter.addNested("tags", tag, "=", value);
+    if (filters.runId !== undefined) filter.addNested("lineage", "runId", "=", filters.runId);
 
     return queryPage(
       this.dynamo,

@@ -5,10 +5,19 @@ import type { Actor, RegistryDeps } from "./deps";
 import { describeChanges } from "./describe-changes";
 import { modelViewOf } from "./resolve";
 
-/** Changes description and/or tags (tags replace the whole map), recorded as MODEL_UPDATED with before and after. */
-export async function updateModel(deps: RegistryDeps, name: string, patch: UpdateModelInput, who: Actor): Promise<ModelView> {
+/**
+ * Changes description and/or tags (tags replace the whole map), recorded as MODEL_UPDATED with before and after.
+ * A patch computed from the model as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
+ */
+export async function updateModel(
+  deps: RegistryDeps,
+  name: string,
+  change: UpdateModelInput | ((current: ModelItem) => UpdateModelInput),
+  who: Actor,
+): Promise<ModelView> {
   const model = await deps.store.change(who, name, (current) => {
     if (!current) throw new ModelNotFoundError(name);
+    const patch = typeof change === "function" ? change(current) : change;
     const next: ModelItem = { ...current, description: patch.description ?? current.description, tags: patch.tags ?? current.tags };
     return {
       model: next,

@@ -8,17 +8,21 @@ import { describeChanges } from "./describe-changes";
 import { requireVersion } from "./resolve";
 import { assertMetadataSize, metadataOf } from "./version-metadata";
 
-/** Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after. */
+/**
+ * Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after.
+ * A patch computed from the version as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
+ */
 export async function updateVersion(
   deps: RegistryDeps,
   name: string,
   selector: VersionSelector,
-  patch: UpdateVersionInput,
+  change: UpdateVersionInput | ((before: VersionItem) => UpdateVersionInput),
   who: Actor,
 ): Promise<VersionView> {
   const updated = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const before = await requireVersion(deps, name, selector);
+    const patch = typeof change === "function" ? change(before) : change;
     const after: VersionItem = {
       ...before,
       description: patch.description ?? before.description,

@@ -19,7 +19,10 @@ import {
 // The README's "Acting as several people locally" needs a tokens file: test/e2e/local-identities.test.ts runs it.
 
 /** Docs whose curl examples need more than this file gives them (files, jq), run by their own test. */
-const RUN_ELSEWHERE: Record<string, string> = { "docs/artifacts.md": "test/e2e/artifact-upload.test.ts" };
+const RUN_ELSEWHERE: Record<string, string> = {
+  "docs/artifacts.md": "test/e2e/artifact-upload.test.ts",
+  "docs/mlflow.md": "test/e2e/mlflow-docs.test.ts",
+};
 
 let registry: LocalRegistry;
 let dataDir: string;

@@ -3,6 +3,7 @@ import { apiEvent, lambdaContext } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 import { ROLES, type Role } from "../../shared/domain/permissions";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type RouteDefinition } from "../../shared/routes";
+import { isMlflowRouteKey } from "../../shared/mlflow/errors";
 
 /** One principal per role, bound to that role alone. */
 const principalWith = (role: Role) => `arn:aws:iam::123456789012:role/only-${role}`;
@@ -46,15 +47,19 @@ describe("the permission matrix: every write route of the route table × every r
       body: string;
     };
 
-    const error = JSON.parse(response.body).error;
+    const answer = JSON.parse(response.body);
     if (role === route.role) {
       // Allowed: the request goes on to validation or the use case (an empty body and a fresh table answer 400 or 404).
       expect(response.statusCode, response.body).not.toBe(403);
       expect(response.statusCode, response.body).toBeLessThan(500);
+    } else if (isMlflowRouteKey(key)) {
+      // MLflow's error shape: the code and the message, without details.
+      expect(response.statusCode).toBe(403);
+      expect(answer).toEqual({ error_code: "PERMISSION_DENIED", message: expect.stringContaining(`needs the '${route.role}' role`) });
     } else {
       expect(response.statusCode).toBe(403);
-      expect(error).toMatchObject({ code: "Forbidden", details: { missingRole: route.role, roles: [role] } });
-      expect(error.message).toContain(`needs the '${route.role}' role`);
+      expect(answer.error).toMatchObject({ code: "Forbidden", details: { missingRole: route.role, roles: [role] } });
+      expect(answer.error.message).toContain(`needs the '${route.role}' role`);
     }
   });
 });

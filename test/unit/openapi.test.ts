@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HTTP_STATUS_BY_CODE } from "../../shared/http/error-mapper";
 import { openApiDocument } from "../../shared/http/openapi";
 import { routeKey, routes } from "../../shared/routes";
+import { MLFLOW_HTTP_STATUS, isMlflowRouteKey } from "../../shared/mlflow/errors";
 
 interface Operation {
   readonly requestBody?: { readonly required: boolean };
@@ -29,13 +30,29 @@ describe("the OpenAPI document", () => {
     expect(required).toHaveLength(routes.filter((route) => "request" in route && "body" in route.request).length - optional.length);
   });
 
-  it("lists every error code under the status the error mapper answers it with, on every operation", () => {
-    for (const route of routes) {
+  it("lists every error code under the status the error mapper answers it with, on every native operation", () => {
+    for (const route of routes.filter((r) => !isMlflowRouteKey(routeKey(r)))) {
       const operation = operationOf(route);
       for (const [code, status] of Object.entries(HTTP_STATUS_BY_CODE)) {
         expect(codesAnswered(operation, String(status)), `${routeKey(route)} ${code}`).toContain(code);
       }
       expect(codesAnswered(operation, "default")).toEqual(["InternalError"]);
+    }
+  });
+
+  it("lists MLflow's error codes, in MLflow's shape, on every MLflow-compatible operation", () => {
+    const mlflowRoutes = routes.filter((route) => isMlflowRouteKey(routeKey(route)));
+    expect(mlflowRoutes).toHaveLength(22);
+    for (const route of mlflowRoutes) {
+      const responses = operationOf(route).responses as unknown as Record<
+        string,
+        { content: { "application/json": { schema: { properties: { error_code: { enum: string[] } } } } } }
+      >;
+      for (const [code, status] of Object.entries(MLFLOW_HTTP_STATUS))
+        expect(
+          responses[String(status)]?.content["application/json"].schema.properties.error_code.enum,
+          `${routeKey(route)} ${code}`,
+        ).toContain(code);
     }
   });
 });
