@@ -190,6 +190,7 @@ async function planChange<T, C>(
   ];
   return { planned: { writes, guarded, answer: () => decided.result({ model, history }), started } };
 }
+
 /** Commits a planned change: its answer, the conflict a failed guarded write names, or the contention that defeated it. */
 async function commit<T, C>(
   context: ChangeContext,
