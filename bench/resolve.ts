@@ -1,8 +1,9 @@
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { localCredentials } from "../infra/local/engines";
 import { LOCAL_TABLE_NAME, type LocalRegistry } from "../infra/local/start";
+import { sendJson } from "./http";
 import { median, timed } from "./stats";
 
 export interface ResolveFigure {
@@ -15,22 +16,7 @@ export interface ResolveFigure {
 /** A keep-alive node:http client, as the AWS SDK's own handler is: the two sides pay the same for HTTP. */
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function send(url: string, method: string, body?: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method, agent }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () =>
-        (response.statusCode ?? 500) < 300
-          ? resolve(JSON.parse(text))
-          : reject(new Error(`${method} ${url} → ${response.statusCode} ${text}`)),
-      );
-    });
-    outgoing.on("error", reject);
-    outgoing.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const send = (url: string, method: string, body?: unknown) => sendJson(agent, url, method, body);
 
 /**
  * Resolving the Production version through the local gateway (HTTP, payload 2.0 event, middy,

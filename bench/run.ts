@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
+import { benchContention, type ContentionFigure } from "./contention";
 import { benchResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
@@ -58,7 +59,7 @@ function firstRequests(figure: StartFigure): string {
   return `slowest ${ms.toFixed(0)} ms, ${slowest} (≤ 200: ${verdict(ms <= 200)}), median ${middle.toFixed(0)} ms`;
 }
 
-/** Handlers read their config once per process, so both benchmarks share one local registry. */
+/** Handlers read their config once per process, so these benchmarks share one local registry. */
 async function benchAgainst(registry: LocalRegistry): Promise<void> {
   const resolve = await benchResolve(registry);
   console.log(
@@ -67,6 +68,13 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   console.log(
     `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`,
   );
+
+  const contention = await benchContention(registry);
+  console.log(
+    `Contention: ${contention.writes} writes on one model sent at once vs one after another, each a new model, mean of ${contention.rounds} rounds:`,
+  );
+  printContention("through the local gateway (one process serves all)", contention.gateway);
+  printContention("a store per request (as Lambda: a process each)", contention.storePerRequest);
 
   const upload = await benchUpload(registry);
   const mib = (upload.bytes / 1024 / 1024).toFixed(0);
@@ -95,6 +103,14 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   console.log(
     `  start-up, registry --version (bundle), median of ${client.startup.runs}: ${client.startup.medianMs.toFixed(0)} ms (≤ 150: ${verdict(client.startup.medianMs <= 150)}); node -e "" alone: ${client.startup.nodeMedianMs.toFixed(0)} ms`,
   );
+}
+
+function printContention(where: string, figures: readonly ContentionFigure[]): void {
+  console.log(`  ${where}:`);
+  for (const figure of figures)
+    console.log(
+      `    ${figure.write.padEnd(8)} at once ${(figure.concurrentMs / 1000).toFixed(2)} s vs one after another ${(figure.sequentialMs / 1000).toFixed(2)} s, ratio ${figure.ratio.toFixed(2)} (≤ 1.3: ${verdict(figure.ratio <= 1.3)})`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/hist
 import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/checkpoint";
 import { allOf, expect, inTable, type Write } from "./writes";
 import { readItem } from "./item-reader";
+import type { Turns } from "./turns";
 
 /**
  * A write that rides along with the model's own. `conflict` says what its condition failing means
@@ -45,21 +46,43 @@ export type ModelChangePlanner<T, C = never> = (
 /** How a change ended: with its answer, or with the conflict a guarded write's failed condition names. */
 export type ChangeOutcome<T, C> = { readonly answer: T } | { readonly conflict: C };
 
+/** An attempt that met contention: its number, how long it took (read, plan, commit), and the wait before it (0: none). */
+export interface Contention {
+  readonly attempt: number;
+  readonly attemptMs: number;
+  readonly previousMs: number;
+}
+
 /** How long to keep re-planning under contention, and how long to wait between attempts. */
 export interface RetryPolicy {
   readonly deadlineMs: number;
-  readonly backoffMs: (attempt: number) => number;
+  readonly backoffMs: (contention: Contention) => number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Milliseconds on any monotonic scale: the deadline is measured with it. */
+  /** Milliseconds on any monotonic scale: the deadline and each attempt's duration are measured with it. */
   readonly now: () => number;
 }
 
-/** Up to 25 s (API Gateway waits 30), with jittered exponential backoff capped at 2 s. */
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Decorrelated jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): a wait drawn
+ * between one attempt's duration and three times the previous wait, capped at 2 s. Its unit is the
+ * contended attempt's own duration, about how long a winner holds the model: on a slow table the
+ * contenders spread as widely, relative to a commit, as on a fast one.
+ */
+export const decorrelatedJitter =
+  (random: () => number) =>
+  ({ attemptMs, previousMs }: Contention): number => {
+    const upper = 3 * Math.max(attemptMs, previousMs);
+    return Math.min(MAX_BACKOFF_MS, attemptMs + random() * (upper - attemptMs));
+  };
+
+/** Up to 25 s (API Gateway waits 30), decorrelated jitter scaled by the measured attempt, capped at 2 s. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   deadlineMs: 25_000,
-  backoffMs: (attempt) => Math.random() * Math.min(2_000, 25 * 2 ** Math.min(attempt, 7)),
+  backoffMs: decorrelatedJitter(Math.random),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
+  now: () => performance.now(),
 };
 
 /** One report of the commit engine: which model, which attempt, and how that attempt ended. */
@@ -85,6 +108,8 @@ export interface ChangeContext {
   readonly now: () => Date;
   readonly newEventId: () => string;
   readonly retry: RetryPolicy;
+  /** This process's commits to each model, one at a time. */
+  readonly turns: Turns;
   readonly log: ChangeLog;
   /** A checkpoint of the model's stages and aliases rides with the commit that passes each multiple of this many entries. */
   readonly checkpointInterval: number;
@@ -95,11 +120,14 @@ export interface ChangeContext {
  * 1. read the model item (strongly consistent);
  * 2. let `plan` decide: unchanged (answer at once), or the model's next state, the other writes and
  *    the history entries;
- * 3. write all of it at once, the model item bumping its `revision` and conditioned on the one that
+ * 3. take this process's turn for the model: with changes of it ahead, re-read and re-plan once
+ *    they are done, rather than commit a plan they are about to make stale;
+ * 4. write all of it at once, the model item bumping its `revision` and conditioned on the one that
  *    was read, so every change of one model is serialised, and history is numbered without gaps;
  *    a commit whose history passes a multiple of the checkpoint interval writes a checkpoint too;
- * 4. a guarded write's named conflict ends the change with that conflict; contention (the model or
- *    an unnamed condition changed meanwhile) re-reads and re-plans after a backoff, until the deadline.
+ * 5. a guarded write's named conflict ends the change with that conflict; contention (another
+ *    process changed the model or an unnamed condition meanwhile) re-reads and re-plans, at once the
+ *    first time (the winner has committed), then after each of the retry policy's waits, until the deadline.
  */
 export async function commitModelChange<T, C>(
   context: ChangeContext,
@@ -107,55 +135,110 @@ export async function commitModelChange<T, C>(
   plan: ModelChangePlanner<T, C>,
 ): Promise<ChangeOutcome<T, C>> {
   const deadline = context.retry.now() + context.retry.deadlineMs;
-  for (let attempt = 0; ; attempt++) {
-    const current = await readModel(context, name);
-    const now = context.now().toISOString();
-    const decided = await plan(current, now);
-    if ("unchanged" in decided) return { answer: decided.unchanged };
-    const { model, history } = stamped(context, name, current, decided, now);
-    const guarded = decided.writes ?? [];
-    const writes = [
-      modelWrite(model, current),
-      ...guarded.map((g) => g.write),
-      ...history.map(appendHistory),
-      ...checkpoint(context, current, model),
-    ];
-    try {
-      await context.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(context.tableName, write)) }));
-      return { answer: decided.result({ model, history }) };
-    } catch (error) {
-      const failed = failedGuard(error, guarded);
-      if (failed) {
-        context.log.info("Model change refused: a guarded write's condition failed", {
-          outcome: "conflict",
-          model: name,
-          attempt,
-          requestId: context.who.requestId,
-          conflict: failed.conflict,
-        });
-        return { conflict: failed.conflict };
+  const onArrival = await planChange(context, name, plan);
+  if ("answer" in onArrival) return onArrival;
+  return context.turns.take(name, async (waited) => {
+    let planned = waited ? await planChange(context, name, plan) : onArrival;
+    let previousMs = 0;
+    for (let attempt = 0; "planned" in planned; attempt++) {
+      const committed = await commit(context, name, planned.planned, attempt);
+      if (!("contention" in committed)) return committed;
+      reportContention(context, name, committed, deadline);
+      if (attempt > 0) {
+        previousMs = context.retry.backoffMs({ attempt, attemptMs: committed.attemptMs, previousMs });
+        await context.retry.sleep(previousMs);
       }
-      if (!isContention(error)) throw error;
-      if (context.retry.now() > deadline) {
-        context.log.warn("Model change gave up: contention outlasted the retry deadline", {
-          outcome: "gaveUp",
-          model: name,
-          attempt,
-          requestId: context.who.requestId,
-          deadlineMs: context.retry.deadlineMs,
-        });
-        throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
-      }
-      context.log.info("Model change contended; re-planning", {
-        outcome: "retry",
+      planned = await planChange(context, name, plan);
+    }
+    return planned;
+  });
+}
+
+/** A change decided from the model as read, ready to commit; `started` is when the read began. */
+interface Planned<T, C> {
+  readonly writes: readonly Write[];
+  readonly guarded: readonly GuardedWrite<C>[];
+  readonly answer: () => T;
+  readonly started: number;
+}
+
+/** A commit that met contention: the reason DynamoDB gave, and how long its read, plan and commit took. */
+interface Contended {
+  readonly contention: unknown;
+  readonly attempt: number;
+  readonly attemptMs: number;
+}
+
+/** Reads the model and plans: the answer when the plan says unchanged, else the writes to commit. */
+async function planChange<T, C>(
+  context: ChangeContext,
+  name: string,
+  plan: ModelChangePlanner<T, C>,
+): Promise<{ answer: T } | { planned: Planned<T, C> }> {
+  const started = context.retry.now();
+  const current = await readModel(context, name);
+  const now = context.now().toISOString();
+  const decided = await plan(current, now);
+  if ("unchanged" in decided) return { answer: decided.unchanged };
+  const { model, history } = stamped(context, name, current, decided, now);
+  const guarded = decided.writes ?? [];
+  const writes = [
+    modelWrite(model, current),
+    ...guarded.map((g) => g.write),
+    ...history.map(appendHistory),
+    ...checkpoint(context, current, model),
+  ];
+  return { planned: { writes, guarded, answer: () => decided.result({ model, history }), started } };
+}
+
+/** Commits a planned change: its answer, the conflict a failed guarded write names, or the contention that defeated it. */
+async function commit<T, C>(
+  context: ChangeContext,
+  name: string,
+  planned: Planned<T, C>,
+  attempt: number,
+): Promise<ChangeOutcome<T, C> | Contended> {
+  try {
+    await context.dynamo.send(
+      new TransactWriteCommand({ TransactItems: planned.writes.map((write) => inTable(context.tableName, write)) }),
+    );
+    return { answer: planned.answer() };
+  } catch (error) {
+    const failed = failedGuard(error, planned.guarded);
+    if (failed) {
+      context.log.info("Model change refused: a guarded write's condition failed", {
+        outcome: "conflict",
         model: name,
         attempt,
         requestId: context.who.requestId,
-        reasons: cancellationCodes(error),
+        conflict: failed.conflict,
       });
-      await context.retry.sleep(context.retry.backoffMs(attempt));
+      return { conflict: failed.conflict };
     }
+    if (!isContention(error)) throw error;
+    return { contention: error, attempt, attemptMs: context.retry.now() - planned.started };
   }
+}
+
+/** Logs a contended attempt as a retry, or gives up (409 ConcurrentModification) once past the deadline. */
+function reportContention(context: ChangeContext, name: string, { contention, attempt }: Contended, deadline: number): void {
+  if (context.retry.now() > deadline) {
+    context.log.warn("Model change gave up: contention outlasted the retry deadline", {
+      outcome: "gaveUp",
+      model: name,
+      attempt,
+      requestId: context.who.requestId,
+      deadlineMs: context.retry.deadlineMs,
+    });
+    throw new ConcurrencyExhaustedError(`Changing model '${name}'`);
+  }
+  context.log.info("Model change contended; re-planning", {
+    outcome: "retry",
+    model: name,
+    attempt,
+    requestId: context.who.requestId,
+    reasons: cancellationCodes(contention),
+  });
 }
 
 export const readModel = (context: Pick<ChangeContext, "dynamo" | "tableName">, name: string): Promise<ModelItem | undefined> =>

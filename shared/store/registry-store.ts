@@ -32,6 +32,7 @@ import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./ent
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
+import { Turns } from "./turns";
 
 export interface VersionFilters {
   readonly stage?: string;
@@ -44,7 +45,7 @@ export interface VersionFilters {
 }
 
 export interface RegistryStoreOptions {
-  /** How long a contended change keeps re-planning (default: 25 s, jittered backoff). */
+  /** How long a contended change keeps re-planning (default: 25 s, decorrelated jitter scaled by the measured attempt). */
   readonly retry?: RetryPolicy;
   /** Where retries and conflicts of changes are logged (default: nowhere). */
   readonly log?: ChangeLog;
@@ -57,6 +58,7 @@ export class RegistryStore {
   private readonly retry: RetryPolicy;
   private readonly log: ChangeLog;
   private readonly checkpointInterval: number;
+  private readonly turns = new Turns();
 
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
@@ -90,6 +92,7 @@ export class RegistryStore {
       newEventId: this.newEventId,
       who,
       retry: this.retry,
+      turns: this.turns,
       log: this.log,
       checkpointInterval: this.checkpointInterval,
     };

@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbClient } from "../../shared/clients";
+import { buildRegistryDeps } from "../../shared/composition";
 import { roleCaller, sha256 } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { createModel } from "../../shared/use-cases/create-model";
@@ -21,29 +24,40 @@ const body = (fields: Record<string, unknown> = {}): RegisterVersionInput =>
 const registry = useTestRegistry();
 
 describe("registering versions against DynamoDB Local", () => {
-  it("gives 50 concurrent registrations on one model exactly the versions 1..50", async () => {
-    const name = uniqueModelName();
-    await createModel(registry.deps, { name }, ci);
+  it.each([
+    ["all from one process", () => registry.deps],
+    [
+      "each from a process of its own",
+      (dynamodb: DynamoDBClient) => ({ ...registry.deps, store: buildRegistryDeps(registry.config, dynamodb).store }),
+    ],
+  ])(
+    "gives 50 concurrent registrations on one model exactly the versions 1..50, %s",
+    async (_, depsOf) => {
+      const name = uniqueModelName();
+      await createModel(registry.deps, { name }, ci);
+      const dynamodb = createDynamoDbClient(registry.config);
 
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        registerVersion(registry.deps, name, body({ params: { seed: i } }), { ...ci, requestId: `req-${i}` }),
-      ),
-    );
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          registerVersion(depsOf(dynamodb), name, body({ params: { seed: i } }), { ...ci, requestId: `req-${i}` }),
+        ),
+      ).finally(() => dynamodb.destroy());
 
-    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const model = await getModel(registry.deps, name);
-    expect(model).toMatchObject({ latestVersion: 50, latestRegisteredVersion: 50 });
-    const history = (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
-    expect(history.map((h) => h.sequence)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
-    const registeredVersions = history.filter((h) => h.action === "VERSION_REGISTERED").map((h) => h.version);
-    expect(new Set(registeredVersions).size).toBe(50);
-    // Each version carries the params of the request that got its number: no write was lost or crossed.
-    for (const result of results) {
-      const stored = await getVersion(registry.deps, name, { number: result.version });
-      expect(stored.params).toEqual(result.params);
-    }
-  }, 60_000);
+      expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      const model = await getModel(registry.deps, name);
+      expect(model).toMatchObject({ latestVersion: 50, latestRegisteredVersion: 50 });
+      const history = (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
+      expect(history.map((h) => h.sequence)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+      const registeredVersions = history.filter((h) => h.action === "VERSION_REGISTERED").map((h) => h.version);
+      expect(new Set(registeredVersions).size).toBe(50);
+      // Each version carries the params of the request that got its number: no write was lost or crossed.
+      for (const result of results) {
+        const stored = await getVersion(registry.deps, name, { number: result.version });
+        expect(stored.params).toEqual(result.params);
+      }
+    },
+    60_000,
+  );
 
   it("gives as latestVersion the newest READY version, the one models:/<name>/latest names, and the highest number as latestRegisteredVersion", async () => {
     const name = uniqueModelName();

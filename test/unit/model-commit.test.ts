@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { unchanged, type ChangeLog, type RetryPolicy } from "../../shared/store/model-change";
+import { decorrelatedJitter, unchanged, type ChangeLog, type Contention, type RetryPolicy } from "../../shared/store/model-change";
 import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
 import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
@@ -49,6 +49,25 @@ function recordingLog(): ChangeLog & { entries: { level: string; message: string
 
 const storeWith = (retry: RetryPolicy, log: ChangeLog = recordingLog()) => fixedStore(documents, { retry, log });
 
+/** One model item that honours the revision condition as DynamoDB does: a commit planned from a stale read is cancelled. */
+function modelTable(): () => ModelItem {
+  let stored = model({ revision: 1 });
+  dynamo.on(GetCommand).callsFake(async () => ({ Item: stored }));
+  dynamo.on(TransactWriteCommand).callsFake(async (input: { TransactItems: Put[] }) => {
+    const put = input.TransactItems[0]!.Put;
+    if (put.ExpressionAttributeValues?.[":seen"] !== stored.revision) throw cancelled(["ConditionalCheckFailed"]);
+    stored = put.Item as unknown as ModelItem;
+    return {};
+  });
+  return () => stored;
+}
+
+/** A change that takes the model's next version number, as registration does. */
+const nextNumber = (current: ModelItem | undefined) => {
+  const model = current as ModelItem;
+  return { model: { ...model, latestVersion: model.latestVersion + 1 }, history: [], result: () => model.latestVersion + 1 };
+};
+
 beforeEach(() => {
   dynamo.reset();
 });
@@ -66,14 +85,79 @@ describe("the commit engine", () => {
       code: "ConcurrentModification",
     });
 
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    // The first re-plan goes at once (the winner has committed); the policy's waits come after.
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(5);
     expect(retry.slept).toEqual([400, 400, 400]);
     expect(log.entries.map((e) => [e.level, e.attributes.model, e.attributes.attempt])).toEqual([
       ["info", NAME, 0],
       ["info", NAME, 1],
       ["info", NAME, 2],
-      ["warn", NAME, 3],
+      ["info", NAME, 3],
+      ["warn", NAME, 4],
     ]);
+  });
+
+  it("re-plans at once after the first contention, then waits as the policy says, telling it each attempt's measured duration and the previous wait", async () => {
+    let elapsed = 0;
+    const asked: Contention[] = [];
+    const retry: RetryPolicy = {
+      deadlineMs: 10_000,
+      backoffMs: (contention) => {
+        asked.push(contention);
+        return 100 * contention.attempt;
+      },
+      sleep: async (ms) => void (elapsed += ms),
+      now: () => elapsed,
+    };
+    // Each read of the model takes 30 ms on the injected clock.
+    dynamo.on(GetCommand).callsFake(async () => {
+      elapsed += 30;
+      return { Item: model({ revision: 3 }) };
+    });
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(["ConditionalCheckFailed"]))
+      .rejectsOnce(cancelled(["ConditionalCheckFailed"]))
+      .rejectsOnce(cancelled(["TransactionConflict"]))
+      .resolves({});
+
+    const answer = await storeWith(retry).change(who, NAME, (current) => ({
+      model: current as ModelItem,
+      history: [],
+      result: () => "done",
+    }));
+
+    expect(answer).toBe("done");
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(asked).toEqual([
+      { attempt: 1, attemptMs: 30, previousMs: 0 },
+      { attempt: 2, attemptMs: 30, previousMs: 100 },
+    ]);
+    expect(elapsed).toBe(4 * 30 + 100 + 200);
+  });
+
+  it("commits this process's concurrent changes of one model one after another, none refused, numbered without gaps", async () => {
+    const table = modelTable();
+    const log = recordingLog();
+    const store = storeWith(fakeRetry(60_000, 1), log);
+
+    const numbers = await Promise.all(Array.from({ length: 20 }, () => store.change(who, NAME, nextNumber)));
+
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(20);
+    expect(log.entries).toEqual([]);
+    expect(table()).toMatchObject({ revision: 21, latestVersion: 20 });
+  });
+
+  it("still numbers without gaps when the changes come from separate processes, which contend and re-plan", async () => {
+    const table = modelTable();
+    const log = recordingLog();
+    // A store each, as Lambda gives each concurrent request a process of its own.
+    const numbers = await Promise.all(Array.from({ length: 20 }, () => storeWith(fakeRetry(60_000, 1), log).change(who, NAME, nextNumber)));
+
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(log.entries.length).toBeGreaterThan(0);
+    expect(table()).toMatchObject({ revision: 21, latestVersion: 20 });
   });
 
   it("bumps the revision and conditions the model on the one it read, even for a change that writes no history", async () => {
@@ -163,5 +247,26 @@ describe("the commit engine", () => {
     await expect(storeWith(fakeRetry(1_000, 1)).getModel(NAME)).rejects.toThrow(
       `Item MODEL#${NAME}/MODEL is model schema version 2; this release reads version 1 only.`,
     );
+  });
+});
+
+describe("decorrelated jitter, the default wait between contended attempts", () => {
+  const contention = (attemptMs: number, previousMs: number): Contention => ({ attempt: 2, attemptMs, previousMs });
+
+  it("waits at least one attempt's duration and at most three times the longer of it and the previous wait", () => {
+    expect(decorrelatedJitter(() => 0)(contention(40, 0))).toBe(40);
+    expect(decorrelatedJitter(() => 1)(contention(40, 0))).toBe(120);
+    expect(decorrelatedJitter(() => 1)(contention(40, 300))).toBe(900);
+    expect(decorrelatedJitter(() => 0.5)(contention(40, 300))).toBe(470);
+  });
+
+  it("scales with the measured attempt, so a slow table spreads contenders as widely as a fast one", () => {
+    const wait = decorrelatedJitter(() => 0.5);
+    expect(wait(contention(400, 0))).toBe(10 * wait(contention(40, 0)));
+  });
+
+  it("never waits more than 2 s", () => {
+    expect(decorrelatedJitter(() => 1)(contention(100, 1_500))).toBe(2_000);
+    expect(decorrelatedJitter(() => 0)(contention(5_000, 0))).toBe(2_000);
   });
 });

@@ -61,6 +61,7 @@ describe("the commit engine's metrics", () => {
       ["ModelChangeRetries", 1],
       ["ModelChangeRetries", 1],
       ["ModelChangeRetries", 1],
+      ["ModelChangeRetries", 1],
       ["ModelChangeGaveUp", 1],
     ]);
   });
