@@ -46,12 +46,22 @@ describe("the smoke test", () => {
     await expect(client.getVersion({ name: result.model, v: String(result.version) })).rejects.toMatchObject({ status: 404 });
   });
 
+  it("refuses an API whose environment is not named, since an execute-api URL never says it is prod", () => {
+    const url = "https://abc123.execute-api.eu-west-1.amazonaws.com/";
+
+    expect(() => assertNotProd({ url })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url, yesProd: true })).toThrow(/--env <dev\|staging\|prod> \(or --stack ModelRegistry-<env>-Api\)/);
+    expect(() => assertNotProd({ url, env: "dev" })).not.toThrow();
+    expect(() => assertNotProd({ url, stack: "ModelRegistry-staging-Api" })).not.toThrow();
+  });
+
   it("refuses a prod stack unless told --yes-prod", () => {
     const url = "https://abc123.execute-api.eu-west-1.amazonaws.com";
 
-    expect(() => assertNotProd({ url: "https://registry-prod.example.com" })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url: "https://registry-prod.example.com", env: "staging" })).toThrow(ProdRefusedError);
     expect(() => assertNotProd({ url, stack: "ModelRegistry-prod-Api" })).toThrow(/--yes-prod/);
     expect(() => assertNotProd({ url, env: "prod" })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url, env: "production" })).toThrow(ProdRefusedError);
     expect(() => assertNotProd({ url, env: "prod", yesProd: true })).not.toThrow();
     expect(() => assertNotProd({ url, env: "staging" })).not.toThrow();
   });
