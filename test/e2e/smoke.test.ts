@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { assertNotProd, ProdRefusedError, runSmoke } from "../../client/smoke";
@@ -64,5 +64,17 @@ describe("the smoke test", () => {
     expect(() => assertNotProd({ url, env: "production" })).toThrow(ProdRefusedError);
     expect(() => assertNotProd({ url, env: "prod", yesProd: true })).not.toThrow();
     expect(() => assertNotProd({ url, env: "staging" })).not.toThrow();
+  });
+
+  it("is shown in docs/deploy.md only with commands the guard lets through", async () => {
+    const commands = (await readFile("docs/deploy.md", "utf8")).split("\n").filter((line) => line.includes("npm run smoke -- "));
+    const flag = (command: string, name: string) => new RegExp(`--${name} "?([^"\\s]+)`).exec(command)?.[1];
+
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands.map((line) => line.replaceAll("$ENV", "staging"))) {
+      const target = { url: flag(command, "url") ?? "", env: flag(command, "env"), stack: flag(command, "stack") };
+      expect(() => assertNotProd({ ...target, yesProd: command.includes("--yes-prod") }), command).not.toThrow();
+      if (target.env === "prod") expect(() => assertNotProd(target), command).toThrow(ProdRefusedError);
+    }
   });
 });
