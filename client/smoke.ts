@@ -103,7 +103,7 @@ export function assertNotProd(target: { url: string; stack?: string; env?: strin
   const named = [target.url, target.stack ?? "", target.env ?? ""].some((name) => /prod/i.test(name));
   if (named && !target.yesProd) {
     throw new ProdRefusedError(
-      `${target.url} looks like a prod stack: the smoke test registers and deletes a model there. Add --yes-prod to run it anyway.`,
+      `${target.url} is a prod stack (its --env, --stack or URL names prod): the smoke test registers, promotes and deletes a model there. Add --yes-prod to run it anyway.`,
     );
   }
 }
