@@ -10,13 +10,14 @@ import { createRegistryClient, type RegistryClient } from "./sdk";
 import { push } from "./upload";
 
 /**
- * `npm run smoke -- --url <api url> [--region <region>] [--bucket <artifacts bucket>]`: a short
+ * `npm run smoke -- --url <api url> --env <env> [--region <region>] [--bucket <artifacts bucket>]`: a short
  * black-box run against a deployed stack (docs/local.md, SigV4): register a version with an artifact,
  * upload and complete it, promote it to Staging then Production, resolve `models:/<name>/Production`,
  * then archive and delete what it created. It signs with SigV4 from the standard AWS credential
  * chain when the URL is execute-api's, so the caller needs the publisher, promoter and admin roles.
- * With `--bucket` it also checks that the artifact object is in the bucket. A prod stack (its URL
- * or `--stack` naming prod, or `--env prod`) is refused without `--yes-prod`.
+ * With `--bucket` it also checks that the artifact object is in the bucket. The environment must be
+ * named (`--env` or `--stack`), and a prod stack (`--env`, `--stack` or its URL naming prod) is
+ * refused without `--yes-prod`.
  * Exit codes: 0 passed, 1 a step failed, 2 refused or a usage error.
  */
 
@@ -89,12 +90,20 @@ const letters = (count: number) => Array.from(randomBytes(count), (byte) => Stri
 
 export class ProdRefusedError extends Error {}
 
-/** A prod stack is named by its URL, its stack name or `--env`; running there needs `--yes-prod`. */
+/**
+ * An execute-api URL never says which environment it serves, so the caller names it (`--env` or
+ * `--stack`); a prod stack, named so by either or by its URL, needs `--yes-prod`.
+ */
 export function assertNotProd(target: { url: string; stack?: string; env?: string; yesProd?: boolean }): void {
-  const named = [target.url, target.stack ?? ""].some((name) => /prod/i.test(name)) || target.env === "prod";
+  if (!target.env && !target.stack) {
+    throw new ProdRefusedError(
+      `Which environment is ${target.url}? Its URL does not say, and the smoke test registers, promotes and deletes a model there. Name it: --env <dev|staging|prod> (or --stack ModelRegistry-<env>-Api); prod also needs --yes-prod.`,
+    );
+  }
+  const named = [target.url, target.stack ?? "", target.env ?? ""].some((name) => /prod/i.test(name));
   if (named && !target.yesProd) {
     throw new ProdRefusedError(
-      `${target.url} looks like a prod stack: the smoke test registers and deletes a model there. Add --yes-prod to run it anyway.`,
+      `${target.url} is a prod stack (its --env, --stack or URL names prod): the smoke test registers, promotes and deletes a model there. Add --yes-prod to run it anyway.`,
     );
   }
 }
@@ -112,7 +121,7 @@ async function main(): Promise<void> {
   });
   if (!values.url) {
     console.error(
-      "usage: npm run smoke -- --url <api url> [--region <region>] [--bucket <bucket>] [--stack <name>] [--env <env>] [--yes-prod]",
+      "usage: npm run smoke -- --url <api url> --env <env> [--region <region>] [--bucket <bucket>] [--stack <name>] [--yes-prod]",
     );
     process.exit(2);
   }

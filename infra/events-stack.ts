@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
-import { ALARM_DEFAULTS } from "./alarms";
+import { ALARM_DEFAULTS, notifyOnChange } from "./alarms";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
@@ -115,22 +115,24 @@ export class EventsStack extends Stack {
   }
 
   private alarms(config: EnvironmentConfig, name: string, notify: IAlarmAction): void {
-    this.deadLetters
-      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" })
-      .createAlarm(this, "DeadLettersAlarm", {
+    const deadLetters = this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" });
+    notifyOnChange(
+      deadLetters.createAlarm(this, "DeadLettersAlarm", {
         ...ALARM_DEFAULTS,
         alarmDescription: `${name}: an event was not announced or not delivered; its message in the events dead-letter queue says why (docs/operations.md, Alarms and dead letters)`,
         threshold: 1,
-      })
-      .addAlarmAction(notify);
+      }),
+      notify,
+    );
     this.publisher.alarmOnErrors(this, "PublisherErrors", `${name}: events publisher errors`, config, notify);
-    this.publisher.function
-      .metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" })
-      .createAlarm(this, "PublisherIteratorAge", {
+    const iteratorAge = this.publisher.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" });
+    notifyOnChange(
+      iteratorAge.createAlarm(this, "PublisherIteratorAge", {
         ...ALARM_DEFAULTS,
         alarmDescription: `${name}: announcements are falling behind the table's stream`,
         threshold: config.events.maxIteratorAge.toMilliseconds(),
-      })
-      .addAlarmAction(notify);
+      }),
+      notify,
+    );
   }
 }

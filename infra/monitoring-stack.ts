@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { Dashboard, GraphWidget, MathExpression, type IMetric } from "aws-cdk-lib/aws-cloudwatch";
-import { ALARM_DEFAULTS } from "./alarms";
+import { ALARM_DEFAULTS, notifyOnChange } from "./alarms";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
@@ -43,26 +43,28 @@ export class MonitoringStack extends Stack {
       label: "5xx, % of requests",
       period,
     });
-    serverErrorRate
-      .createAlarm(this, "ServerErrorRate", {
+    notifyOnChange(
+      serverErrorRate.createAlarm(this, "ServerErrorRate", {
         ...ALARM_DEFAULTS,
         alarmDescription: `${name}: the API answers 5xx to ${config.alarms.serverErrorRatePercent} % of requests or more`,
         threshold: config.alarms.serverErrorRatePercent,
-      })
-      .addAlarmAction(notify);
+      }),
+      notify,
+    );
 
     const throttles = sumOf(
       functions.map(([, fn]) => fn.function.metricThrottles({ period, statistic: "Sum" })),
       "throttled invocations",
       period,
     );
-    throttles
-      .createAlarm(this, "Throttles", {
+    notifyOnChange(
+      throttles.createAlarm(this, "Throttles", {
         ...ALARM_DEFAULTS,
         alarmDescription: `${name}: Lambda throttled registry functions (account or reserved concurrency exhausted)`,
         threshold: config.alarms.throttles,
-      })
-      .addAlarmAction(notify);
+      }),
+      notify,
+    );
 
     this.dashboard = new Dashboard(this, "Dashboard", { dashboardName: name, defaultInterval: Duration.hours(12) });
     this.dashboard.addWidgets(

@@ -9,7 +9,7 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { Construct } from "constructs";
-import { ALARM_DEFAULTS } from "./alarms";
+import { ALARM_DEFAULTS, notifyOnChange } from "./alarms";
 import { functionBundling } from "./bundling";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -112,10 +112,11 @@ export class RegistryFunction extends Construct {
 
   /** An alarm when the function's errors over one period reach the environment's threshold (docs/operations.md, Alarms). */
   alarmOnErrors(scope: Construct, id: string, description: string, config: EnvironmentConfig, notify: IAlarmAction): void {
-    this.function
-      .metricErrors({ period: config.alarms.period, statistic: "Sum" })
-      .createAlarm(scope, id, { ...ALARM_DEFAULTS, alarmDescription: description, threshold: config.alarms.functionErrors })
-      .addAlarmAction(notify);
+    const errors = this.function.metricErrors({ period: config.alarms.period, statistic: "Sum" });
+    notifyOnChange(
+      errors.createAlarm(scope, id, { ...ALARM_DEFAULTS, alarmDescription: description, threshold: config.alarms.functionErrors }),
+      notify,
+    );
   }
 
   /**

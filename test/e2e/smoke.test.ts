@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { assertNotProd, ProdRefusedError, runSmoke } from "../../client/smoke";
@@ -46,13 +46,35 @@ describe("the smoke test", () => {
     await expect(client.getVersion({ name: result.model, v: String(result.version) })).rejects.toMatchObject({ status: 404 });
   });
 
+  it("refuses an API whose environment is not named, since an execute-api URL never says it is prod", () => {
+    const url = "https://abc123.execute-api.eu-west-1.amazonaws.com/";
+
+    expect(() => assertNotProd({ url })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url, yesProd: true })).toThrow(/--env <dev\|staging\|prod> \(or --stack ModelRegistry-<env>-Api\)/);
+    expect(() => assertNotProd({ url, env: "dev" })).not.toThrow();
+    expect(() => assertNotProd({ url, stack: "ModelRegistry-staging-Api" })).not.toThrow();
+  });
+
   it("refuses a prod stack unless told --yes-prod", () => {
     const url = "https://abc123.execute-api.eu-west-1.amazonaws.com";
 
-    expect(() => assertNotProd({ url: "https://registry-prod.example.com" })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url: "https://registry-prod.example.com", env: "staging" })).toThrow(ProdRefusedError);
     expect(() => assertNotProd({ url, stack: "ModelRegistry-prod-Api" })).toThrow(/--yes-prod/);
     expect(() => assertNotProd({ url, env: "prod" })).toThrow(ProdRefusedError);
+    expect(() => assertNotProd({ url, env: "production" })).toThrow(ProdRefusedError);
     expect(() => assertNotProd({ url, env: "prod", yesProd: true })).not.toThrow();
     expect(() => assertNotProd({ url, env: "staging" })).not.toThrow();
+  });
+
+  it("is shown in docs/deploy.md only with commands the guard lets through", async () => {
+    const commands = (await readFile("docs/deploy.md", "utf8")).split("\n").filter((line) => line.includes("npm run smoke -- "));
+    const flag = (command: string, name: string) => new RegExp(`--${name} "?([^"\\s]+)`).exec(command)?.[1];
+
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    for (const command of commands.map((line) => line.replaceAll("$ENV", "staging"))) {
+      const target = { url: flag(command, "url") ?? "", env: flag(command, "env"), stack: flag(command, "stack") };
+      expect(() => assertNotProd({ ...target, yesProd: command.includes("--yes-prod") }), command).not.toThrow();
+      if (target.env === "prod") expect(() => assertNotProd(target), command).toThrow(ProdRefusedError);
+    }
   });
 });

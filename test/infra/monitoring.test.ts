@@ -63,10 +63,13 @@ describe.each(["dev", "prod"] as const)("%s alarms and outputs", (envName) => {
     templates.stateful.resourceCountIs("AWS::SNS::Subscription", config.alarms.email ? 1 : 0);
   });
 
-  it("notifies the topic from every alarm of every stack", () => {
+  it("notifies the topic from every alarm of every stack when it fires and again when it clears", () => {
     const alarms = Object.values(templates).flatMap((template) => Object.values(template.findResources("AWS::CloudWatch::Alarm")));
     expect(alarms.length).toBeGreaterThanOrEqual(10);
-    for (const alarm of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/AlarmTopic/);
+    for (const alarm of alarms) {
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/AlarmTopic/);
+      expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
+    }
   });
 
   it("alarms on the API's 5xx rate and on throttled functions at the configured thresholds", () => {
