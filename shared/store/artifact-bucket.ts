@@ -153,6 +153,13 @@ export class ArtifactBucket {
     return { sha256: hash.digest("hex"), sizeBytes };
   }
 
+  /** Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit in memory). */
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key, Range: `bytes=${start}-${end - 1}` }));
+    if (!Body) throw new Error(`S3 returned no body for bytes ${start}-${end - 1} of ${key}`);
+    return Body.transformToByteArray();
+  }
+
   async presignGet(key: string, filename: string, contentType: string): Promise<{ url: string; expiresAt: string }> {
     const command = new GetObjectCommand({
       Bucket: this.bucketName,
