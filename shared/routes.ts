@@ -204,9 +204,10 @@ export const routes = [
     function: "artifacts",
     role: "publisher",
     operationId: "completeUpload",
-    summary: "Finish the upload and verify size and SHA-256: READY or FAILED",
+    summary:
+      "Finish the upload: 202 VERIFYING while the registry checks the SHA-256 (poll the version until READY or FAILED); 200 when already settled",
     request: { path: versionPath, body: completeUploadBody },
-    response: { status: 200, schema: versionView },
+    response: { status: 202, schema: versionView },
   },
   {
     method: "GET",

@@ -3,14 +3,14 @@ import { cursor, description, limit, modelName, namedMap, semver, storableNumber
 import { aliasName } from "./alias";
 import { ASSIGNED_STAGES, LATEST, type AssignedStage, type VersionSelector } from "../domain/model-uri";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { artifactDeclaration, artifactView, uploadView } from "./artifact";
+import { artifactDeclaration, artifactView, uploadView, verificationProgress } from "./artifact";
 
 export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
 
 export const stage = z.enum(STAGES);
 export const assignedStage = z.enum(ASSIGNED_STAGES);
 
-export const VERSION_STATUSES = ["PENDING_UPLOAD", "READY", "FAILED"] as const;
+export const VERSION_STATUSES = ["PENDING_UPLOAD", "VERIFYING", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
 export type VersionStatus = z.infer<typeof versionStatus>;
 
@@ -182,6 +182,9 @@ export const versionView = z.extend(versionMetadata, {
   stage,
   source: z.optional(z.string()),
   artifact: z.optional(artifactView),
+  verification: z.optional(verificationProgress).register(z.globalRegistry, {
+    description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
+  }),
   uri: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),

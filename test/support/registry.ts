@@ -5,15 +5,17 @@ import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
-import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import type { ArtifactDeps } from "../../shared/use-cases/deps";
+import { buildVerifierDeps } from "../../shared/artifacts-composition";
+import type { VerifierDeps } from "../../shared/use-cases/verify-file";
+import { taskQueue, type TaskQueue } from "./verification";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
 import type { FunctionName } from "../../shared/routes";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
-  readonly deps: ArtifactDeps;
+  /** The use cases' dependencies; completions send their verification tasks to `deps.verifications`, run by `runQueued`. */
+  readonly deps: VerifierDeps & { readonly verifications: TaskQueue };
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
@@ -38,7 +40,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   await ensureTable(client, config.tableName);
   return {
     config,
-    deps: buildArtifactDeps(config),
+    deps: { ...buildVerifierDeps(config), verifications: taskQueue() },
     async items() {
       const items: Record<string, unknown>[] = [];
       // Every page: one Scan answers at most 1 MB.
