@@ -52,6 +52,18 @@ export const FUNCTIONS = {
   downloads: { description: "Presigned artifact downloads (read-only)", grants: ["readTable", "readArtifacts"] },
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/**
+ * The verifier: not behind the API, fed by the verification queue. It reads artifacts (ranged GETs),
+ * writes the table (progress, READY/FAILED) and deletes bytes that failed; a task hashes for its
+ * time budget (VERIFY_BUDGET_SECONDS), within this timeout, on a whole vCPU.
+ */
+export const VERIFIER_FUNCTION = {
+  description: "Verifies uploaded artifacts: resumable SHA-256 over ranged GETs",
+  grants: ["readTable", "writeTable", "writeArtifactRefs", "readArtifacts", "deleteArtifacts"],
+  memoryMb: 1769,
+  timeoutSeconds: 900,
+} as const;
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
 
 export { ROLES, type Role } from "./domain/permissions";

@@ -2,7 +2,7 @@ import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
 import type { ArtifactState } from "../store/entities/artifact";
-import { newFileVerification, putFileVerification } from "../store/entities/file-verification";
+import { newFileVerification, putFileVerification, verificationTaskOf } from "../store/entities/file-verification";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
@@ -10,6 +10,7 @@ import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VerificationTask } from "../schemas/verification-task";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { uploadPlanOf } from "./artifact-uploads";
+import { VERIFIER_FUNCTION } from "../routes";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion, type Verdict } from "./settle-version";
@@ -19,7 +20,8 @@ import { requireArtifact } from "./version-artifact";
 /**
  * Finishes an upload and starts verifying the bytes; a version past PENDING_UPLOAD answers as it is
  * (completing twice is harmless; a VERIFYING version's answer carries its progress).
- * 1. the version must have an artifact (404) and be PENDING_UPLOAD (else: its answer, unchanged);
+ * 1. the version must have an artifact (404) and be PENDING_UPLOAD (else: its answer, unchanged;
+ *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again);
  * 2. multipart: the body names every part 1..partCount once (400), each declared (409);
  * 3. the object is there already (an earlier completion, or another version's upload of the same
  *    bytes), or S3 assembles the parts now, never over an existing object;
@@ -37,6 +39,7 @@ export async function completeUpload(
 ): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(target);
+  if (target.status === "VERIFYING") await resendStalled(deps, target);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
   const refGeneration = (await deps.store.getArtifactRef(artifact.sha256))?.generation;
   const stored = await storedObject(deps, target, artifact, input);
@@ -100,13 +103,28 @@ async function startVerification(
       writes: [{ write: replaceIfStatus(after, latest.status) }, { write: putFileVerification(file) }],
       history: [],
       result: () => {
-        tasks = [{ model: file.model, version: file.version, path: file.path, startedAt: now }];
+        tasks = [verificationTaskOf(file)];
         return after;
       },
     };
   });
   await deps.verifications.send(tasks);
   return describeVersion(deps, answer);
+}
+
+/** A verifier task runs at most this long: a file whose progress has not moved for longer lost its task. */
+const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
+
+/**
+ * Sends again the tasks of files whose verification stalled: dead-lettered after failing every
+ * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
+ */
+async function resendStalled(deps: ArtifactDeps, version: VersionItem): Promise<void> {
+  const startedAt = version.artifact?.verificationStartedAt;
+  const stalledBefore = Date.now() - STALLED_AFTER_MS;
+  const files = await deps.store.listFileVerifications(version.model, version.version);
+  const stalled = files.filter((file) => file.startedAt === startedAt && Date.parse(file.updatedAt) < stalledBefore);
+  await deps.verifications.send(stalled.map(verificationTaskOf));
 }
 
 /** The object under the artifact's key once the upload is finished: there already, or assembled from the parts now. */

@@ -2,6 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { localCredentials } from "../../infra/local/engines";
+import { fileVerificationKey } from "../../shared/store/entities/file-verification";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
 import { runQueued, taskQueue } from "../support/verification";
@@ -97,6 +101,22 @@ function* generatedParts(sizeBytes: number, partBytes: number): Generator<[numbe
     }
   }
   if (blocks.length > 0) yield [index, Buffer.concat(blocks)];
+}
+
+/** The file's progress as if it last moved `ms` ago. */
+async function stallFor(name: string, ms: number): Promise<void> {
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
+  );
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: registry.config.tableName,
+      Key: fileVerificationKey(name, 1, filename),
+      UpdateExpression: "SET updatedAt = :then",
+      ExpressionAttributeValues: { ":then": new Date(Date.now() - ms).toISOString() },
+    }),
+  );
+  dynamo.destroy();
 }
 
 const fileOf = (name: string) => registry.deps.store.getFileVerification(name, 1, filename);
@@ -234,6 +254,24 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
       expect(await historyOf(name)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
     }
   }, 60_000);
+
+  it("sends a file's task again when completing finds its verification stalled longer than a task may run", async () => {
+    const name = uniqueModelName("vision_encoder");
+    const bytes = randomBytes(4096);
+    const { deps, queue } = verifier({});
+    await putBytes(singlePut((await declare(name, bytes.length, sha256(bytes))).upload), bytes);
+    await completeUpload(deps, name, { number: 1 }, undefined, ci);
+    const lost = queue.waiting.splice(0);
+
+    expect((await completeUpload(deps, name, { number: 1 }, undefined, ci)).status).toBe("VERIFYING");
+    expect(queue.waiting).toEqual([]);
+    await stallFor(name, 16 * 60_000);
+    await completeUpload(deps, name, { number: 1 }, undefined, ci);
+
+    expect(queue.waiting).toEqual(lost);
+    expect(await runQueued(deps, queue)).toEqual(["hashed"]);
+    expect(await getVersion(deps, name, { number: 1 })).toMatchObject({ status: "READY" });
+  });
 
   it("does nothing with a task of an earlier verification of the version", async () => {
     const name = uniqueModelName("vision_encoder");

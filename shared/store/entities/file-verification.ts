@@ -4,6 +4,7 @@ import { itemBase, itemReader } from "../item-reader";
 import { modelPartition, padNumber } from "../keys";
 import type { Write } from "../writes";
 import type { VerificationProgress } from "../../schemas/artifact";
+import type { VerificationTask } from "../../schemas/verification-task";
 
 export const FILE_VERIFICATION_ENTITY = "fileVerification";
 const SCHEMA_VERSION = 1;
@@ -115,3 +116,11 @@ export function verificationProgressOf(files: readonly FileVerificationItem[]): 
     bytesTotal: files.reduce((sum, file) => sum + file.sizeBytes, 0),
   };
 }
+
+/** The task that moves this file's verification on. */
+export const verificationTaskOf = ({ model, version, path, startedAt }: FileVerificationItem): VerificationTask => ({
+  model,
+  version,
+  path,
+  startedAt,
+});
