@@ -41,12 +41,10 @@ export const FUNCTIONS = {
     grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"],
   },
   lifecycle: { description: "Stage moves, rollback, aliases and promotion policy", grants: ["readTable", "writeTable"] },
-  // Completing an upload may stream a large object through SHA-256: a whole vCPU, and up to Lambda's 15 minutes.
+  // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
   artifacts: {
     description: "Artifact uploads, verification and version deletion",
-    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts"],
-    memoryMb: 1769,
-    timeoutSeconds: 900,
+    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts", "sendVerificationTasks"],
   },
   // Readers' downloads: presigning a GET needs s3:GetObject, and nothing here may change or delete an object.
   downloads: { description: "Presigned artifact downloads (read-only)", grants: ["readTable", "readArtifacts"] },

@@ -1,13 +1,13 @@
-import { FUNCTIONS, VERIFIER_FUNCTION } from "../routes";
+import { VERIFIER_FUNCTION } from "../routes";
 import type { ArtifactState } from "../store/entities/artifact";
 import type { ArtifactDeps } from "./deps";
 
 /**
- * How long a claim to delete an object holds: longer than the functions that claim may run (the
- * artifacts function and the verifier), so a claimant past it is dead, and its claim may be taken
- * over (the object deleted again, or verified).
+ * How long a claim to delete an object holds: longer than any function that claims may run (the
+ * verifier; API functions stop at API Gateway's 30 s), so a claimant past it is dead, and its claim
+ * may be taken over (the object deleted again, or verified).
  */
-const DISCARD_LEASE_MS = (Math.max(FUNCTIONS.artifacts.timeoutSeconds, VERIFIER_FUNCTION.timeoutSeconds) + 60) * 1000;
+const DISCARD_LEASE_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
 export const discardLeaseEnd = (now: string): string => new Date(Date.parse(now) + DISCARD_LEASE_MS).toISOString();
 
 /** Deletes the object under our committed claim, then releases the claim. */
