@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { environmentOf } from "../shared/config";
 import { VERIFIER_FUNCTION } from "../shared/routes";
 import type { EnvironmentConfig } from "./config";
-import { acknowledgeGuardRule } from "./policy-checks";
+import { deadLetterQueue } from "./dead-letter-queue";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
 
 export interface VerificationStackProps extends StackProps {
@@ -42,21 +42,7 @@ export class VerificationStack extends Stack {
     const { config, table, artifactsBucket } = props;
     const name = `model-registry-${config.name}`;
 
-    this.deadLetters = new Queue(this, "VerificationDeadLetters", {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: config.removalPolicy,
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason: "This queue is itself the verification queue's dead-letter queue: nothing consumes it but a human after the alarm.",
-    });
-    acknowledgeGuardRule(
-      this.deadLetters,
-      "sqs_dlq_check",
-      "This queue is itself the verification queue's dead-letter queue: a task that lands here is kept 14 days and raises the alarm.",
-    );
+    this.deadLetters = deadLetterQueue(this, "VerificationDeadLetters", config, "of the artifact verification queue");
     this.queue = new Queue(this, "VerificationQueue", {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,

@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { localCredentials } from "../../infra/local/engines";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../shared/s3-client";
 import { artifactRefKey } from "../../shared/store/entities/artifact";
@@ -177,20 +174,8 @@ describe("a failed completion whose object was replaced after it hashed it", () 
 
 describe("a deletion claim left by a completion that died", () => {
   /** Leaves a claim on the bytes' reference as a completion that died after committing it would. */
-  async function claimLeftBehind(bytes: Buffer, until: Date): Promise<void> {
-    const dynamo = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
-    );
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: registry.config.tableName,
-        Key: artifactRefKey(sha256(bytes)),
-        UpdateExpression: "SET generation = :one, discardingUntil = :until",
-        ExpressionAttributeValues: { ":one": 1, ":until": until.toISOString() },
-      }),
-    );
-    dynamo.destroy();
-  }
+  const claimLeftBehind = (bytes: Buffer, until: Date) =>
+    registry.setAttributes(artifactRefKey(sha256(bytes)), { generation: 1, discardingUntil: until.toISOString() });
 
   it("blocks verification while the claim holds, and lets it through once the claim has expired", async () => {
     const bytes = randomBytes(64 * 1024);

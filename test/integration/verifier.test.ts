@@ -2,9 +2,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { localCredentials } from "../../infra/local/engines";
 import { fileVerificationKey } from "../../shared/store/entities/file-verification";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
@@ -104,20 +101,8 @@ function* generatedParts(sizeBytes: number, partBytes: number): Generator<[numbe
 }
 
 /** The file's progress as if it last moved `ms` ago. */
-async function stallFor(name: string, ms: number): Promise<void> {
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
-  );
-  await dynamo.send(
-    new UpdateCommand({
-      TableName: registry.config.tableName,
-      Key: fileVerificationKey(name, 1, filename),
-      UpdateExpression: "SET updatedAt = :then",
-      ExpressionAttributeValues: { ":then": new Date(Date.now() - ms).toISOString() },
-    }),
-  );
-  dynamo.destroy();
-}
+const stallFor = (name: string, ms: number) =>
+  registry.setAttributes(fileVerificationKey(name, 1, filename), { updatedAt: new Date(Date.now() - ms).toISOString() });
 
 const fileOf = (name: string) => registry.deps.store.getFileVerification(name, 1, filename);
 const historyOf = async (name: string) =>
