@@ -198,7 +198,8 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
 
     expect(await verifyFile(deps, task)).toBe("hashed");
 
-    expect(reads[readBeforeRedelivery]?.start).toBe(saved?.offset);
+    // The redelivered task's reads (in the order they answered) begin at the saved offset.
+    expect(Math.min(...reads.slice(readBeforeRedelivery).map((read) => read.start))).toBe(saved?.offset);
     const bytesRead = reads.reduce((sum, read) => sum + read.end - read.start, 0);
     expect(bytesRead - size).toBeLessThanOrEqual(chunk);
     expect(await getVersion(deps, name, { number: 1 })).toMatchObject({ status: "READY" });
