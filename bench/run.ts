@@ -13,6 +13,7 @@ import { benchResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
 import { benchUpload } from "./upload";
+import { benchVerify } from "./verify";
 
 const KiB = 1024;
 
@@ -86,6 +87,14 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   );
   console.log(
     `  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`,
+  );
+
+  const verify = await benchVerify(registry);
+  console.log(
+    `Artifact verification, one ${(verify.bytes / 1024 ** 3).toFixed(0)} GiB multipart object (s3rver, the verifier's defaults):`,
+  );
+  console.log(
+    `  verifier ${verify.verifierMiBps.toFixed(0)} MiB/s vs Node's single-stream SHA-256 of the local file ${verify.nodeMiBps.toFixed(0)} MiB/s, ratio ${verify.ratio.toFixed(2)} (≥ 0.7: ${verdict(verify.ratio >= 0.7)}); complete answered 202 in ${verify.completeAnswerMs.toFixed(0)} ms`,
   );
 
   const client = await benchClient(registry);

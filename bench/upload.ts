@@ -6,7 +6,7 @@ export interface UploadFigure {
   readonly name: "upload";
   /** Presigned multipart upload throughput (registering for the URLs, then the part PUTs) over raw parallel PUT throughput (docs/operations.md, Benchmark: ≥ 0.8). */
   readonly ratio: number;
-  /** The same with completion counted too: S3 assembling the parts and the registry hashing the whole object again. */
+  /** The same with completion and verification counted too: S3 assembling the parts and the verifier hashing the whole object again. */
   readonly verifiedRatio: number;
   readonly multipartMiBps: number;
   readonly verifiedMiBps: number;
@@ -26,13 +26,13 @@ interface PartUrl {
   readonly headers: Record<string, string>;
 }
 
-async function send<T>(url: string, method: string, body?: unknown): Promise<T> {
+export async function send<T>(url: string, method: string, body?: unknown): Promise<T> {
   const response = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!response.ok) throw new Error(`${method} ${url} → ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
-async function put(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<string> {
+export async function put(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<string> {
   const response = await fetch(url, { method: "PUT", headers, body });
   if (!response.ok) throw new Error(`PUT ${url} → ${response.status} ${await response.text()}`);
   await response.arrayBuffer();
@@ -40,7 +40,7 @@ async function put(url: string, body: Uint8Array, headers: Record<string, string
 }
 
 /** Runs `tasks` with at most `concurrency` in flight, results in order. */
-async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): Promise<T[]> {
+export async function inParallel<T>(tasks: (() => Promise<T>)[], concurrency: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
   const worker = async () => {
@@ -101,12 +101,13 @@ export async function benchUpload(
         );
       });
       const completeMs = await timed(async () => {
-        const completed = await send<{ status: string }>(
-          `${registry.url}/models/bench_uploader/versions/${version}/artifact/complete`,
-          "POST",
-          { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
-        );
-        if (completed.status !== "READY") throw new Error(`the benchmark's upload ended ${completed.status}`);
+        await send(`${registry.url}/models/bench_uploader/versions/${version}/artifact/complete`, "POST", {
+          parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })),
+        });
+        // The verification runs from the local queue: done when the queue is idle.
+        await registry.verifications.idle();
+        const settled = await send<{ status: string }>(`${registry.url}/models/bench_uploader/versions/${version}`, "GET");
+        if (settled.status !== "READY") throw new Error(`the benchmark's upload ended ${settled.status}`);
       });
       uploads.push(uploadMs);
       verified.push(uploadMs + completeMs);

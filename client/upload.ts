@@ -39,7 +39,8 @@ export interface PushOptions {
 }
 
 export interface PushProgress {
-  readonly phase: "hashing" | "registering" | "uploading" | "completing";
+  /** While `verifying`, bytes and parts are the registry's: the bytes it hashed, the files it verified. */
+  readonly phase: "hashing" | "registering" | "uploading" | "completing" | "verifying";
   readonly bytesDone: number;
   readonly bytesTotal: number;
   readonly partsDone: number;
@@ -74,7 +75,9 @@ const URL_EXPIRY_MARGIN_MS = 60_000;
  *    the journal names it already; no upload when the registry already holds these bytes, verified;
  * 4. PUT the parts the journal does not list as done, in parallel, retrying, asking for fresh URLs
  *    when S3 refuses one (403), each done part written to the journal;
- * 5. complete, which verifies; if the bytes vanished meanwhile (409 UploadConflict), restart the upload once.
+ * 5. complete, then wait for the registry's verification (polling the version with backoff) to end
+ *    READY; if the bytes vanished meanwhile (409 UploadConflict, or the version waits for its bytes
+ *    again after verifying), restart the upload once.
  */
 export async function push(client: RegistryClient, options: PushOptions): Promise<PushResult> {
   const file = resolve(options.file);
@@ -122,16 +125,18 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
   }
   let completed: VersionView;
   try {
-    completed = await uploadAndComplete(target, started.upload);
+    // An earlier push of this file completed, and was interrupted while the registry verified: wait for that verification.
+    completed = await verified(target, "verifying" in started ? started.verifying : await uploadAndComplete(target, started.upload));
   } catch (error) {
-    if (!(error instanceof RegistryApiError && error.code === "UploadConflict")) throw error;
+    if (!(error instanceof RegistryApiError && error.code === "UploadConflict") && !(error instanceof BytesRemoved)) throw error;
     // The bytes were deleted under us (docs/artifacts.md): a fresh upload of the same declaration.
     const restarted = await client.restartUpload(
       { name: options.model, v: journal.version as number, body: { parts: firstParts(target) } },
       { signal: options.signal },
     );
     await journal.restarted();
-    completed = restarted.upload === null ? stripUpload(restarted) : await uploadAndComplete(target, restarted.upload);
+    completed =
+      restarted.upload === null ? stripUpload(restarted) : await verified(target, await uploadAndComplete(target, restarted.upload));
   }
   await journal.remove();
   if (completed.status === "FAILED")
@@ -175,7 +180,10 @@ async function openJournal(identity: PushIdentity, options: PushOptions): Promis
   return UploadJournal.start(path, identity, stored && !problem && !("unreadable" in stored) ? stored : undefined);
 }
 
-type Started = { readonly ready: VersionView; readonly uploaded: boolean } | { readonly upload: UploadView | undefined };
+type Started =
+  | { readonly ready: VersionView; readonly uploaded: boolean }
+  | { readonly verifying: VersionView }
+  | { readonly upload: UploadView | undefined };
 
 /**
  * The version this push uploads to: the journal's, if it still awaits its bytes (none in hand:
@@ -190,6 +198,7 @@ async function registerOrResume(target: UploadTarget, body: RegistrationBody, on
       throw error;
     });
     if (current?.status === "READY" && current.artifact?.sha256 === target.digests.sha256) return { ready: current, uploaded: true };
+    if (current?.status === "VERIFYING") return { verifying: current };
     if (current?.status === "PENDING_UPLOAD") {
       onNotice?.(
         `Resuming the push of ${target.file} to version ${journal.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`,
@@ -243,6 +252,27 @@ async function uploadAndComplete(target: UploadTarget, upload: UploadView | unde
     await file.close();
   }
 }
+
+/** Polling a VERIFYING version: the first wait, and the longest (the verifier saves progress every few seconds). */
+const VERIFY_POLL_FIRST_MS = 250;
+const VERIFY_POLL_MAX_MS = 5_000;
+
+/** The registry's verification of `completed`, waited for: the version once it is no longer VERIFYING. */
+async function verified(target: UploadTarget, completed: VersionView): Promise<VersionView> {
+  const { client, name, signal } = target;
+  let current = completed;
+  for (let wait = VERIFY_POLL_FIRST_MS; current.status === "VERIFYING"; wait = Math.min(wait * 2, VERIFY_POLL_MAX_MS)) {
+    target.report("verifying", current.verification?.bytesVerified ?? 0, current.verification?.filesVerified ?? 0);
+    await client.transport.retry.sleep(wait);
+    signal?.throwIfAborted();
+    current = await client.getVersion({ name, v: current.version }, { signal });
+  }
+  if (current.status === "PENDING_UPLOAD") throw new BytesRemoved(current.artifact?.failureReason);
+  return current;
+}
+
+/** The registry verified nothing: the stored bytes were removed while it hashed them, and the version waits for them again. */
+class BytesRemoved extends Error {}
 
 async function putSingle(target: UploadTarget, file: FileHandle, first: PresignedRequest): Promise<void> {
   const bytes = await readRange(file, 0, target.digests.sizeBytes);

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import { HttpApi, HttpMethod, LogGroupLogDestination } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -7,6 +7,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
@@ -22,6 +23,8 @@ export interface ApiStackProps extends StackProps {
   readonly artifactsBucket: IBucket;
   /** Every alarm of this stack notifies it (the stateful stack's). */
   readonly alarmTopic: ITopic;
+  /** Where completing an upload sends its verification tasks (the verification stack's). */
+  readonly verificationQueue: IQueue;
   /** Where `<functionName>/handler.ts` live; defaults to the repository's functions/. */
   readonly functionsDir?: string;
 }
@@ -45,6 +48,7 @@ export class ApiStack extends Stack {
       presignUploads: (fn) => fn.presignUploads(artifactsBucket),
       readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),
       deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
+      sendVerificationTasks: (fn) => fn.sendMessages(props.verificationQueue),
     };
 
     const environment = environmentOf({
@@ -60,12 +64,14 @@ export class ApiStack extends Stack {
 
     this.functions = {} as Record<FunctionName, RegistryFunction>;
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
+      const sendsTasks = (spec.grants as readonly Grant[]).includes("sendVerificationTasks");
       const fn = new RegistryFunction(this, `${name}Function`, {
         entry: join(functionsDir, name, "handler.ts"),
         description: spec.description,
         config,
-        environment,
-        ...("memoryMb" in spec ? { memorySize: spec.memoryMb, timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
+        environment: sendsTasks
+          ? { ...environment, ...environmentOf({ verificationQueueUrl: props.verificationQueue.queueUrl }) }
+          : environment,
       });
       for (const grant of spec.grants) grantBy[grant](fn);
       // The handler keeps Idempotency-Key records for write routes only (shared/http/api-handler.ts); so does the grant.

@@ -7,11 +7,13 @@ import { EventsStack } from "./events-stack";
 import { MonitoringStack } from "./monitoring-stack";
 import { addPolicyChecks } from "./policy-checks";
 import { StatefulStack } from "./stateful-stack";
+import { VerificationStack } from "./verification-stack";
 
 export interface RegistryApp {
   readonly app: App;
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
+  readonly verification: VerificationStack;
   readonly events: EventsStack;
   readonly monitoring: MonitoringStack;
 }
@@ -28,12 +30,21 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     config,
     description: `Model registry (${config.name}): table, artifacts bucket and event bus`,
   });
+  const verification = new VerificationStack(app, `${prefix}-Verification`, {
+    env,
+    config,
+    table: stateful.table,
+    artifactsBucket: stateful.artifactsBucket,
+    alarmTopic: stateful.alarmTopic,
+    description: `Model registry (${config.name}): artifact verifier, its queue and dead-letter queue`,
+  });
   const api = new ApiStack(app, `${prefix}-Api`, {
     env,
     config,
     table: stateful.table,
     artifactsBucket: stateful.artifactsBucket,
     alarmTopic: stateful.alarmTopic,
+    verificationQueue: verification.queue,
     description: `Model registry (${config.name}): HTTP API and functions`,
   });
 
@@ -51,7 +62,7 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     config,
     alarmTopic: stateful.alarmTopic,
     api: api.api,
-    functions: { ...api.functions, publisher: events.publisher },
+    functions: { ...api.functions, publisher: events.publisher, verifier: verification.verifier },
     deadLetters: events.deadLetters,
     description: `Model registry (${config.name}): API alarms and the dashboard`,
   });
@@ -59,7 +70,7 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
   Tags.of(app).add("project", "model-registry");
   Tags.of(app).add("environment", config.name);
   addPolicyChecks(app);
-  return { app, stateful, api, events, monitoring };
+  return { app, stateful, api, verification, events, monitoring };
 }
 
 // Synthesize only when run as the CDK app (cdk.json), not when a test imports buildApp.

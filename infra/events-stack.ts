@@ -8,7 +8,7 @@ import { SfnStateMachine } from "aws-cdk-lib/aws-events-targets";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { OUTBOX_STREAM_FILTER } from "../shared/events/model-events";
 import { environmentOf } from "../shared/config";
 import type { EnvironmentConfig } from "./config";
 import { DeploymentTrigger } from "./deployment-trigger";
-import { acknowledgeGuardRule } from "./policy-checks";
+import { deadLetterQueue } from "./dead-letter-queue";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
 
 export interface EventsStackProps extends StackProps {
@@ -47,21 +47,11 @@ export class EventsStack extends Stack {
     // One queue for everything that did not reach where it should: events PutEvents refused (the
     // publisher's messages carry the entry, ready to put again), stream batches the function could
     // not handle (Lambda's on-failure records) and events a deployment rule could not deliver.
-    this.deadLetters = new Queue(this, "DeadLetters", {
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: config.removalPolicy,
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason:
-        "This queue is itself the dead-letter queue of the events publisher, its stream event source and the deployment rules' targets; nothing consumes it but a human after the alarm.",
-    });
-    acknowledgeGuardRule(
-      this.deadLetters,
-      "sqs_dlq_check",
-      "This queue is itself the registry's dead-letter queue: a message that lands here is kept 14 days and raises the alarm.",
+    this.deadLetters = deadLetterQueue(
+      this,
+      "DeadLetters",
+      config,
+      "of the events publisher, its stream event source and the deployment rules' targets",
     );
 
     this.publisher = new RegistryFunction(this, "Publisher", {

@@ -23,6 +23,10 @@ export interface RegistryConfig {
   /** Which verified principals hold which roles (docs/operations.md, Who may call). */
   readonly roleBindings: readonly RoleBinding[];
   readonly uploads: UploadSettings;
+  /** SQS queue of file verification tasks: `complete` sends to it, the verifier takes from it (functions that verify need it). */
+  readonly verificationQueueUrl?: string;
+  /** How the verifier reads and hashes (default DEFAULT_VERIFICATION_SETTINGS). */
+  readonly verification?: VerificationSettings;
 }
 
 /** docs/artifacts.md: how long upload URLs live, and the largest artifact a version may declare. */
@@ -32,6 +36,25 @@ export interface UploadSettings {
 }
 
 export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = { urlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES };
+
+/** docs/artifacts.md, "Verification": how one verification task reads a file and how long it may run. */
+export interface VerificationSettings {
+  /** Bytes per ranged GET. */
+  readonly chunkBytes: number;
+  /** Ranged GETs in flight per task. */
+  readonly concurrency: number;
+  /** How long one task hashes before it saves its state and hands the rest to a follow-up task. */
+  readonly budgetSeconds: number;
+  /** Progress is saved every this many bytes, so a task that dies re-reads at most this much. */
+  readonly checkpointBytes: number;
+}
+
+export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = {
+  chunkBytes: 8 * 1024 * 1024,
+  concurrency: 8,
+  budgetSeconds: 600,
+  checkpointBytes: 256 * 1024 * 1024,
+};
 
 export type { NamingPolicyMode };
 
@@ -56,6 +79,11 @@ export const ENVIRONMENT_VARIABLES = {
   roleBindings: "ROLE_BINDINGS",
   uploadUrlExpirySeconds: "UPLOAD_URL_EXPIRY_SECONDS",
   maxArtifactBytes: "MAX_ARTIFACT_BYTES",
+  verificationQueueUrl: "VERIFICATION_QUEUE_URL",
+  verifyChunkBytes: "VERIFY_CHUNK_BYTES",
+  verifyConcurrency: "VERIFY_CONCURRENCY",
+  verifyBudgetSeconds: "VERIFY_BUDGET_SECONDS",
+  verifyCheckpointBytes: "VERIFY_CHECKPOINT_BYTES",
 } as const;
 export type Setting = keyof typeof ENVIRONMENT_VARIABLES;
 
@@ -104,6 +132,16 @@ const settingsSchema = z.object({
     z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)),
     DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes,
   ),
+  verificationQueueUrl: z.optional(z.url()),
+  // A chunk is held in memory per read in flight: 64 KiB to 256 MiB.
+  verifyChunkBytes: z._default(
+    z.coerce.number().check(z.int(), z.gte(65_536), z.lte(268_435_456)),
+    DEFAULT_VERIFICATION_SETTINGS.chunkBytes,
+  ),
+  verifyConcurrency: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(64)), DEFAULT_VERIFICATION_SETTINGS.concurrency),
+  // Under the verifier function's 15-minute Lambda limit, with room to save the state and send the follow-up.
+  verifyBudgetSeconds: z._default(z.coerce.number().check(z.gte(0), z.lte(840)), DEFAULT_VERIFICATION_SETTINGS.budgetSeconds),
+  verifyCheckpointBytes: z._default(z.coerce.number().check(z.int(), z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.checkpointBytes),
 } satisfies Record<Setting, z.core.$ZodType>);
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
@@ -130,6 +168,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
     tracing: s.tracing,
     roleBindings: s.roleBindings,
     uploads: { urlExpirySeconds: s.uploadUrlExpirySeconds, maxArtifactBytes: s.maxArtifactBytes },
+    verificationQueueUrl: s.verificationQueueUrl,
+    verification: {
+      chunkBytes: s.verifyChunkBytes,
+      concurrency: s.verifyConcurrency,
+      budgetSeconds: s.verifyBudgetSeconds,
+      checkpointBytes: s.verifyCheckpointBytes,
+    },
   };
 }
 
@@ -160,5 +205,16 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     roleBindings: JSON.stringify(config.roleBindings),
     uploadUrlExpirySeconds: String(config.uploads.urlExpirySeconds),
     maxArtifactBytes: String(config.uploads.maxArtifactBytes),
+    verificationQueueUrl: config.verificationQueueUrl,
+    ...verificationEnvironment(config.verification ?? DEFAULT_VERIFICATION_SETTINGS),
   });
+}
+
+function verificationEnvironment(settings: VerificationSettings) {
+  return {
+    verifyChunkBytes: String(settings.chunkBytes),
+    verifyConcurrency: String(settings.concurrency),
+    verifyBudgetSeconds: String(settings.budgetSeconds),
+    verifyCheckpointBytes: String(settings.checkpointBytes),
+  };
 }

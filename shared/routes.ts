@@ -42,17 +42,27 @@ export const FUNCTIONS = {
     grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"],
   },
   lifecycle: { description: "Stage moves, rollback, aliases and promotion policy", grants: ["readTable", "writeTable"] },
-  // Completing an upload may stream a large object through SHA-256: a whole vCPU, and up to Lambda's 15 minutes.
+  // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
   artifacts: {
     description: "Artifact uploads, verification and version deletion",
-    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts"],
-    memoryMb: 1769,
-    timeoutSeconds: 900,
+    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts", "sendVerificationTasks"],
   },
   // Readers' downloads: presigning a GET needs s3:GetObject, and nothing here may change or delete an object.
   downloads: { description: "Presigned artifact downloads (read-only)", grants: ["readTable", "readArtifacts"] },
 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/**
+ * The verifier: not behind the API, fed by the verification queue. It reads artifacts (ranged GETs),
+ * writes the table (progress, READY/FAILED) and deletes bytes that failed; a task hashes for its
+ * time budget (VERIFY_BUDGET_SECONDS), within this timeout, on a whole vCPU.
+ */
+export const VERIFIER_FUNCTION = {
+  description: "Verifies uploaded artifacts: resumable SHA-256 over ranged GETs",
+  grants: ["readTable", "writeTable", "writeArtifactRefs", "readArtifacts", "deleteArtifacts"],
+  memoryMb: 1769,
+  timeoutSeconds: 900,
+} as const;
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
 
 export { ROLES, type Role } from "./domain/permissions";
@@ -205,9 +215,10 @@ export const routes = [
     function: "artifacts",
     role: "publisher",
     operationId: "completeUpload",
-    summary: "Finish the upload and verify size and SHA-256: READY or FAILED",
+    summary:
+      "Finish the upload: 202 VERIFYING while the registry checks the SHA-256 (poll the version until READY or FAILED); 200 when already settled",
     request: { path: versionPath, body: completeUploadBody },
-    response: { status: 200, schema: versionView },
+    response: { status: 202, schema: versionView },
   },
   {
     method: "GET",

@@ -6,10 +6,13 @@ import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
+import type { VersionView } from "../../shared/schemas/version";
 
 const root = createApiProcess(loadConfig());
 const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
+// Accepted: the bytes are being verified outside the request; the version's view tells how far.
+const verifying = (view: VersionView) => ({ status: view.status === "VERIFYING" ? 202 : 200, body: view });
 
 /** Artifact bytes: presigned uploads, verification, deletion (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
 export const handler = createApiHandler("artifacts", root, {
@@ -19,6 +22,6 @@ export const handler = createApiHandler("artifacts", root, {
   "POST /models/{name}/versions/{v}/artifact/parts": async ({ path, body, who }) =>
     ok(await requestPartUrls(deps, path.name, path.v, body, who)),
   "POST /models/{name}/versions/{v}/artifact/complete": async ({ path, body, who }) =>
-    ok(await completeUpload(deps, path.name, path.v, body, who)),
+    verifying(await completeUpload(deps, path.name, path.v, body, who)),
   ...mlflowArtifactsAdapters(deps),
 });

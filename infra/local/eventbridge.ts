@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { entrySize, MAX_BYTES_PER_CALL, MAX_ENTRIES_PER_CALL } from "../../shared/events/model-events";
+import { LocalQueue, type LocalQueueOptions } from "./local-queue";
 import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy, type EventsLog, type UndeliveredEvent } from "./event-delivery";
 
 /**
@@ -16,6 +17,10 @@ import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy, type 
  * so the publisher's dead-letter queue works locally without a branch in the publisher. Events a
  * target never took land in the same file, as EventBridge sends them to a target's DLQ: the event
  * as the body, the reason in the message attributes. `npm run redeliver` puts them back on the bus.
+ *
+ * A queue given in `queues` has a consumer instead (./local-queue.ts, how `npm start` runs the
+ * verifier): SendMessage to it delivers the message to that consumer; its dead letters go to the
+ * same file, under the queue URL `<name>-dead-letters`.
  *
  * Not done: rules managed through the API (PutRule), targets other than HTTP, archives, replays,
  * input transformers, a retry queue that survives a restart.
@@ -38,6 +43,8 @@ export interface LocalEventBridgeOptions {
   /** Default: warnings on stderr, and retries too when `verbose`. */
   readonly log?: EventsLog;
   readonly verbose?: boolean;
+  /** Queues whose messages go to a consumer in this process, not to the dead letters. */
+  readonly queues?: readonly Pick<LocalQueueOptions, "name" | "consumer" | "maxReceives" | "redeliveryDelayMs">[];
 }
 
 export interface LocalEventBridge {
@@ -47,6 +54,8 @@ export interface LocalEventBridge {
   readonly rulesFile: string;
   /** A queue URL on this endpoint (the SQS client sends to its queue URL's host). */
   queueUrl(name: string): string;
+  /** A queue of `queues`, by name. */
+  queue(name: string): LocalQueue | undefined;
   /** Target deliveries not yet finished, for tests that wait for them. */
   pendingDeliveries(): number;
   /** Delivery attempts a target did not take, for tests that wait for retries. */
@@ -130,18 +139,27 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     };
   }
 
+  const queues = new Map(
+    (options.queues ?? []).map((queue) => [
+      queue.name,
+      new LocalQueue({
+        ...queue,
+        arn: `arn:aws:sqs:${region}:${ACCOUNT_ID}:${queue.name}`,
+        deadLetter: async ({ body, receiveCount, reason }) =>
+          void (await deadLetter(queueUrl(`${queue.name}-dead-letters`), parsedBody(body), { receiveCount: String(receiveCount), reason })),
+        log: (line) => log(line, "warn"),
+      }),
+    ]),
+  );
+
   async function sendMessage(body: Record<string, unknown>): Promise<unknown> {
     if (typeof body.QueueUrl !== "string" || typeof body.MessageBody !== "string") {
       throw new ClientError("InvalidParameterValue", "QueueUrl and MessageBody are required.");
     }
-    let message: unknown = body.MessageBody;
-    try {
-      message = JSON.parse(body.MessageBody);
-    } catch {
-      // Kept as the string it was.
-    }
-    const messageId = await deadLetter(body.QueueUrl, message);
-    return { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(body.MessageBody).digest("hex") };
+    const md5 = createHash("md5").update(body.MessageBody).digest("hex");
+    const consumed = queues.get(body.QueueUrl.split("/").pop() ?? "");
+    if (consumed) return { MessageId: consumed.send(body.MessageBody), MD5OfMessageBody: md5 };
+    return { MessageId: await deadLetter(body.QueueUrl, parsedBody(body.MessageBody)), MD5OfMessageBody: md5 };
   }
 
   const operations: Record<string, { contentType: string; run: (body: Record<string, unknown>) => Promise<unknown> }> = {
@@ -181,10 +199,12 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     deadLettersLog,
     rulesFile: rules.path,
     queueUrl,
+    queue: (name) => queues.get(name),
     pendingDeliveries: () => delivery.pending(),
     failedDeliveryAttempts: () => delivery.failedAttempts(),
     async stop() {
       delivery.stop();
+      await Promise.all([...queues.values()].map((queue) => queue.stop()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -252,6 +272,15 @@ function acceptEntry(entry: Record<string, unknown>, bus: { busName?: string; re
 function eventTime(time: unknown): string {
   const date = typeof time === "number" ? new Date(time * 1000) : typeof time === "string" ? new Date(time) : new Date();
   return (Number.isNaN(date.getTime()) ? new Date() : date).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A message body as the dead letters keep it: JSON when it is JSON, else the string it was. */
+function parsedBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {

@@ -13,6 +13,7 @@ import { assertJava17, JavaMissingError, launchDynamoDbLocal, localCredentials, 
 import { readRulesFile, RulesFileError } from "./event-delivery";
 import { startLocalEventBridge } from "./eventbridge";
 import { createGateway, defaultActor, importHandler } from "./gateway";
+import type { LocalQueue } from "./local-queue";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
 import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
@@ -26,6 +27,7 @@ export const LOCAL_TABLE_NAME = "model-registry";
 export const LOCAL_BUCKET_NAME = "model-registry-artifacts";
 export const LOCAL_BUS_NAME = "model-registry-local";
 export const LOCAL_DEAD_LETTER_QUEUE = "model-registry-local-dead-letters";
+export const LOCAL_VERIFICATION_QUEUE = "model-registry-local-verification";
 
 export interface LocalRegistryOptions {
   /** API port; 0 picks a free one. Default: PORT or 3000. */
@@ -57,6 +59,8 @@ export interface LocalRegistry {
   readonly engines: { readonly dynamodb: string; readonly s3: string; readonly exposed?: string };
   /** The local bus: where it listens, the events log every event is appended to, and the rules file. */
   readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string; readonly deadLetters: string };
+  /** The in-process verification queue feeding the verifier handler (./local-queue.ts). */
+  readonly verifications: Pick<LocalQueue, "idle">;
   stop(): Promise<void>;
 }
 
@@ -139,6 +143,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           busName: LOCAL_BUS_NAME,
           deadLetterQueue: LOCAL_DEAD_LETTER_QUEUE,
           verbose: process.env.POWERTOOLS_LOG_LEVEL === "DEBUG",
+          // The same verifier handler as in AWS, fed by SendMessage to the verification queue.
+          queues: [{ name: LOCAL_VERIFICATION_QUEUE, consumer: async () => (await import("../../functions/verifier/handler")).handler }],
         }),
       ),
     ]);
@@ -151,6 +157,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       namingPolicy,
       endpoints: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, events: bus.endpoint },
       deadLetterQueueUrl: bus.queueUrl(LOCAL_DEAD_LETTER_QUEUE),
+      verificationQueueUrl: bus.queueUrl(LOCAL_VERIFICATION_QUEUE),
       logLevel: process.env.POWERTOOLS_LOG_LEVEL || "WARN",
       uploads: DEFAULT_UPLOAD_SETTINGS,
       // Locally every caller acts with every role, unless a tokens file says who holds which (docs/local.md, Callers).
@@ -175,6 +182,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       credentialsFile,
       engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, exposed: dynamodb.warning },
       events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile, deadLetters: bus.deadLettersLog },
+      verifications: bus.queue(LOCAL_VERIFICATION_QUEUE) as LocalQueue,
       stop: () =>
         (stopped ??= (async () => {
           await closeServer(api).catch(() => undefined);

@@ -10,6 +10,7 @@ const DERIVED_TAG_PREFIX = "registry.";
 
 const MLFLOW_STATUS: Record<VersionStatus, MlflowModelVersion["status"]> = {
   PENDING_UPLOAD: "PENDING_REGISTRATION",
+  VERIFYING: "PENDING_REGISTRATION",
   READY: "READY",
   FAILED: "FAILED_REGISTRATION",
 };

@@ -76,6 +76,15 @@ export const completeUploadBody = z.optional(
 );
 export type CompleteUploadInput = z.infer<typeof completeUploadBody>;
 
+/** A VERIFYING version's progress: files whose digest is proven, bytes hashed so far. */
+export const verificationProgress = z.object({
+  filesVerified: z.int(),
+  filesTotal: z.int(),
+  bytesVerified: z.number(),
+  bytesTotal: z.number(),
+});
+export type VerificationProgress = z.infer<typeof verificationProgress>;
+
 const presignedRequest = z.object({
   url: z.string(),
   headers: z

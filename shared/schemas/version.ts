@@ -3,7 +3,7 @@ import { cursor, description, limit, modelName, namedMap, semver, storableNumber
 import { aliasName } from "./alias";
 import { ASSIGNED_STAGES, LATEST, findStage, unknownStage, type AssignedStage, type VersionSelector } from "../domain/model-uri";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { artifactDeclaration, artifactView, sha256Hex, uploadView } from "./artifact";
+import { artifactDeclaration, artifactView, sha256Hex, uploadView, verificationProgress } from "./artifact";
 
 export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
 
@@ -31,7 +31,7 @@ export function stageSpelledAnyCase<S extends string>(stages: readonly [S, ...S[
 export const stageName = stageSpelledAnyCase(STAGES);
 export const assignedStageName = stageSpelledAnyCase(ASSIGNED_STAGES);
 
-export const VERSION_STATUSES = ["PENDING_UPLOAD", "READY", "FAILED"] as const;
+export const VERSION_STATUSES = ["PENDING_UPLOAD", "VERIFYING", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
 export type VersionStatus = z.infer<typeof versionStatus>;
 
@@ -206,6 +206,9 @@ export const versionView = z.extend(versionMetadata, {
   stage,
   source: z.optional(z.string()),
   artifact: z.optional(artifactView),
+  verification: z.optional(verificationProgress).register(z.globalRegistry, {
+    description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
+  }),
   uri: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),

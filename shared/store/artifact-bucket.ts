@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -34,6 +32,17 @@ export interface StoredObject {
   readonly sha256?: string;
 }
 
+/** The object was deleted while it was being read. */
+export class ObjectGoneError extends Error {
+  constructor(readonly key: string) {
+    super(`${key} is no longer in the bucket`);
+  }
+}
+
+/** Without s3:ListBucket, S3 answers 403 for a missing key. */
+const isMissing = (error: unknown): boolean =>
+  error instanceof S3ServiceException && [403, 404].includes(error.$metadata.httpStatusCode ?? 0);
+
 export interface ArtifactBucketSettings {
   readonly uploadUrlExpirySeconds: number;
   readonly clock: () => Date;
@@ -54,14 +63,14 @@ export class ArtifactBucket {
     return `s3://${this.bucketName}/${key}`;
   }
 
-  /** Size and full-object checksum, or undefined when there is no object (without s3:ListBucket, S3 answers 403 for a missing key). */
+  /** Size and full-object checksum, or undefined when there is no object. */
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucketName, Key: key, ChecksumMode: "ENABLED" }));
       const fullObject = head.ChecksumSHA256 && head.ChecksumType !== "COMPOSITE" && !head.ChecksumSHA256.includes("-");
       return { sizeBytes: head.ContentLength ?? 0, sha256: fullObject ? base64ToHex(head.ChecksumSHA256 as string) : undefined };
     } catch (error) {
-      if (error instanceof S3ServiceException && [403, 404].includes(error.$metadata.httpStatusCode ?? 0)) return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
@@ -153,18 +162,16 @@ export class ArtifactBucket {
     }
   }
 
-  /** Streams the object through SHA-256: the registry's own verification, whatever S3 checked on the way in. */
-  async digest(key: string): Promise<{ sha256: string; sizeBytes: number }> {
-    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
-    // In Node the SDK answers with the HTTP response stream: hash it as it arrives, never the whole object in memory.
-    if (!(Body instanceof Readable)) throw new Error(`S3 returned no readable body for ${key}`);
-    const hash = createHash("sha256");
-    let sizeBytes = 0;
-    for await (const chunk of Body) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
+  /** Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit in memory). */
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key, Range: `bytes=${start}-${end - 1}` }));
+      if (!Body) throw new Error(`S3 returned no body for bytes ${start}-${end - 1} of ${key}`);
+      return await Body.transformToByteArray();
+    } catch (error) {
+      if (isMissing(error)) throw new ObjectGoneError(key);
+      throw error;
     }
-    return { sha256: hash.digest("hex"), sizeBytes };
   }
 
   async presignGet(key: string, filename: string, contentType: string): Promise<{ url: string; expiresAt: string }> {

@@ -29,6 +29,13 @@ import {
 import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
+import {
+  advanceFileVerification,
+  fileVerificationFromItem,
+  fileVerificationKey,
+  versionFilesRange,
+  type FileVerificationItem,
+} from "./entities/file-verification";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
@@ -136,6 +143,33 @@ export class RegistryStore {
   /** The part digests declared for a version's multipart upload. */
   getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
     return this.getConsistent(uploadPartsKey(name, version), uploadPartsFromItem);
+  }
+
+  getFileVerification(name: string, version: number, path: string): Promise<FileVerificationItem | undefined> {
+    return this.getConsistent(fileVerificationKey(name, version, path), fileVerificationFromItem);
+  }
+
+  /** Every file of a version's verification (a handful today: one Query page). */
+  async listFileVerifications(name: string, version: number): Promise<FileVerificationItem[]> {
+    const range = versionFilesRange(name, version);
+    const files: FileVerificationItem[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :files)",
+        ExpressionAttributeValues: { ":pk": range.pk, ":files": range.skPrefix },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) files.push(...(page.Items ?? []).map(fileVerificationFromItem));
+    return files;
+  }
+
+  /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */
+  advanceFileVerification(seen: FileVerificationItem, next: Parameters<typeof advanceFileVerification>[1], now: string): Promise<boolean> {
+    const update = advanceFileVerification(seen, next, now);
+    return unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })));
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {

@@ -1,12 +1,13 @@
-import { FUNCTIONS } from "../routes";
+import { VERIFIER_FUNCTION } from "../routes";
 import type { ArtifactState } from "../store/entities/artifact";
 import type { ArtifactDeps } from "./deps";
 
 /**
- * How long a claim to delete an object holds: longer than the artifacts function may run, so a
- * claimant past it is dead, and its claim may be taken over (the object deleted again, or verified).
+ * How long a claim to delete an object holds: longer than any function that claims may run (the
+ * verifier; API functions stop at API Gateway's 30 s), so a claimant past it is dead, and its claim
+ * may be taken over (the object deleted again, or verified).
  */
-const DISCARD_LEASE_MS = (FUNCTIONS.artifacts.timeoutSeconds + 60) * 1000;
+const DISCARD_LEASE_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
 export const discardLeaseEnd = (now: string): string => new Date(Date.parse(now) + DISCARD_LEASE_MS).toISOString();
 
 /** Deletes the object under our committed claim, then releases the claim. */

@@ -1,39 +1,34 @@
 import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
-import {
-  artifactSummary,
-  claimUnverifiedDiscard,
-  claimedGeneration,
-  isDiscarding,
-  markVerified,
-  type ArtifactState,
-} from "../store/entities/artifact";
+import type { ArtifactState } from "../store/entities/artifact";
+import { newFileVerification, putFileVerification, verificationTaskOf } from "../store/entities/file-verification";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
-import { replaceIfStatus, toVersionView, type VersionItem } from "../store/entities/version";
-import { unchanged, type GuardedWrite } from "../store/model-change";
+import { replaceIfStatus, type VersionItem } from "../store/entities/version";
+import { unchanged } from "../store/model-change";
 import type { CompleteUploadInput } from "../schemas/artifact";
+import type { VerificationTask } from "../schemas/verification-task";
 import type { VersionSelector, VersionView } from "../schemas/version";
-import { discardLeaseEnd, discardObject } from "./artifact-discard";
 import { uploadPlanOf } from "./artifact-uploads";
+import { VERIFIER_FUNCTION } from "../routes";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
+import { settleVersion, type Verdict } from "./settle-version";
+import { describeVersion } from "./verification-progress";
 import { requireArtifact } from "./version-artifact";
 
 /**
- * Finishes an upload and verifies the bytes; a settled version answers as it is (completing twice is harmless).
- * 1. the version must have an artifact (404) and be PENDING_UPLOAD (else: its answer, unchanged);
+ * Finishes an upload and starts verifying the bytes; a version past PENDING_UPLOAD answers as it is
+ * (completing twice is harmless; a VERIFYING version's answer carries its progress).
+ * 1. the version must have an artifact (404) and be PENDING_UPLOAD (else: its answer, unchanged;
+ *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again);
  * 2. multipart: the body names every part 1..partCount once (400), each declared (409);
  * 3. the object is there already (an earlier completion, or another version's upload of the same
  *    bytes), or S3 assembles the parts now, never over an existing object;
- * 4. verify the size, then the SHA-256: S3's stored full-object checksum when it reports one,
- *    else the registry streams the object and hashes it (multipart checksums are composite);
- * 5. READY (the reference marked verified, only if no deletion of the object was claimed or released
- *    since its reference was read before hashing: else 409) or FAILED with the reason: one
- *    conditional write with its history entry (VERSION_READY / VERSION_FAILED);
- * 6. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the
- *    right ones: the deletion is claimed on the reference in that same write (never while a
- *    verification vouches for the bytes), then the object goes, then the claim is released.
+ * 4. the size must be the declared one, else FAILED at once; when S3 reports the object's full
+ *    SHA-256 (a single PUT whose URL signed it), that settles READY or FAILED at once too (settleVersion);
+ * 5. otherwise VERIFYING: the version and one verification per file in one conditional write,
+ *    then a task per file on the verification queue (verifyFile hashes them outside the request).
  */
 export async function completeUpload(
   deps: ArtifactDeps,
@@ -44,48 +39,92 @@ export async function completeUpload(
 ): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   const artifact = requireArtifact(target);
-  if (target.status !== "PENDING_UPLOAD") return toVersionView(target);
-  const hashedRef = await deps.store.getArtifactRef(artifact.sha256);
+  if (target.status === "VERIFYING") await resendStalled(deps, target);
+  if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
+  const refGeneration = (await deps.store.getArtifactRef(artifact.sha256))?.generation;
   const stored = await storedObject(deps, target, artifact, input);
-  const failureReason = await verify(deps, artifact, stored);
-  let discardClaim: number | undefined;
-  const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
-    if (!current) throw new ModelNotFoundError(name);
-    discardClaim = undefined;
+  const known = knownVerdict(artifact, stored);
+  if (known === undefined) return startVerification(deps, who, target, refGeneration);
+  const settled = await settleVersion(deps, who, target, { ...known, refGeneration });
+  if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
+  return describeVersion(deps, settled.version);
+}
+
+/** What the stored object's size and S3's own checksum already tell, or undefined when only hashing it can. */
+function knownVerdict(artifact: ArtifactState, stored: StoredObject): Omit<Verdict, "refGeneration"> | undefined {
+  if (stored.sizeBytes !== artifact.sizeBytes)
+    return {
+      failureReason: `${artifact.filename}: size mismatch: ${artifact.sizeBytes} bytes were declared, the stored object has ${stored.sizeBytes}`,
+    };
+  if (stored.sha256 === undefined) return undefined;
+  if (stored.sha256 === artifact.sha256) return {};
+  return {
+    failureReason: `${artifact.filename}: sha256 mismatch: ${artifact.sha256} was declared, the stored bytes hash to ${stored.sha256}`,
+  };
+}
+
+/**
+ * VERIFYING, with each file's verification starting at byte 0, then its task sent. A completion that
+ * finds the version moved on first sends nothing: the one that moved it sent the tasks.
+ */
+async function startVerification(
+  deps: ArtifactDeps,
+  who: Actor,
+  target: VersionItem,
+  refGeneration: number | undefined,
+): Promise<VersionView> {
+  let tasks: VerificationTask[] = [];
+  const answer = await deps.store.change(who, target.model, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(target.model);
+    tasks = [];
     const latest = await rereadVersion(deps, target);
-    // Another completion settled the version first: its outcome is the answer, nothing more is written.
     if (latest.status !== "PENDING_UPLOAD") return unchanged(latest);
+    const artifact = requireArtifact(latest);
     const after: VersionItem = {
       ...latest,
-      status: failureReason ? "FAILED" : "READY",
-      artifact: { ...requireArtifact(latest), failureReason },
+      status: "VERIFYING",
+      artifact: { ...artifact, failureReason: undefined, verificationStartedAt: now },
       updatedAt: now,
     };
-    const summary = artifactSummary(artifact);
-    const refWrites: GuardedWrite<{ replacedWhileHashing: VersionItem }>[] = [];
-    if (!failureReason) refWrites.push({ write: markVerified(artifact, hashedRef, now), conflict: { replacedWhileHashing: latest } });
-    else {
-      const ref = await deps.store.getArtifactRef(artifact.sha256);
-      // Only the object this completion hashed: no deletion claimed or released since it read the reference.
-      if (ref && ref.generation === hashedRef?.generation && !ref.verifiedAt && !isDiscarding(ref, now)) {
-        refWrites.push({ write: claimUnverifiedDiscard(ref, now, discardLeaseEnd(now)) });
-        discardClaim = claimedGeneration(ref);
-      }
-    }
+    const file = newFileVerification({
+      model: latest.model,
+      version: latest.version,
+      path: artifact.filename,
+      key: artifact.key,
+      sizeBytes: artifact.sizeBytes,
+      sha256: artifact.sha256,
+      startedAt: now,
+      actor: who.actor,
+      requestId: who.requestId,
+      refGeneration,
+    });
     return {
       model: current,
-      writes: [{ write: replaceIfStatus(after, latest.status) }, ...refWrites],
-      history: [
-        failureReason
-          ? { action: "VERSION_FAILED", version: latest.version, artifact: summary, reason: failureReason }
-          : { action: "VERSION_READY", version: latest.version, artifact: summary },
-      ],
-      result: () => after,
+      writes: [{ write: replaceIfStatus(after, latest.status) }, { write: putFileVerification(file) }],
+      history: [],
+      result: () => {
+        tasks = [verificationTaskOf(file)];
+        return after;
+      },
     };
   });
-  if ("conflict" in outcome) throw replacedWhileHashing(outcome.conflict.replacedWhileHashing);
-  if (discardClaim !== undefined) await discardObject(deps, artifact, discardClaim);
-  return toVersionView(outcome.answer);
+  await deps.verifications.send(tasks);
+  return describeVersion(deps, answer);
+}
+
+/** A verifier task runs at most this long: a file whose progress has not moved for longer lost its task. */
+const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
+
+/**
+ * Sends again the tasks of files whose verification stalled: dead-lettered after failing every
+ * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
+ */
+async function resendStalled(deps: ArtifactDeps, version: VersionItem): Promise<void> {
+  const startedAt = version.artifact?.verificationStartedAt;
+  const stalledBefore = Date.now() - STALLED_AFTER_MS;
+  const files = await deps.store.listFileVerifications(version.model, version.version);
+  const stalled = files.filter((file) => file.startedAt === startedAt && Date.parse(file.updatedAt) < stalledBefore);
+  await deps.verifications.send(stalled.map(verificationTaskOf));
 }
 
 /** The object under the artifact's key once the upload is finished: there already, or assembled from the parts now. */
@@ -151,30 +190,6 @@ function completedParts(
     );
   }
   return withDigests.sort((a, b) => a.partNumber - b.partNumber) as { partNumber: number; etag: string; sha256: string }[];
-}
-
-/** Why the stored bytes are not the declared ones, or undefined when they are; counted either way. */
-async function verify(deps: ArtifactDeps, artifact: ArtifactState, stored: StoredObject): Promise<string | undefined> {
-  const failureReason = await mismatch(deps, artifact, stored);
-  deps.metrics?.record(failureReason ? "VerificationsFailed" : "VerificationsSucceeded");
-  deps.metrics?.record("BytesVerified", stored.sizeBytes);
-  return failureReason;
-}
-
-async function mismatch(deps: ArtifactDeps, artifact: ArtifactState, stored: StoredObject): Promise<string | undefined> {
-  if (stored.sizeBytes !== artifact.sizeBytes)
-    return `size mismatch: the stored object has ${stored.sizeBytes} bytes, ${artifact.sizeBytes} were declared`;
-  const actual = stored.sha256 ?? (await hashedByUs(deps, artifact.key));
-  if (actual !== artifact.sha256) return `sha256 mismatch: the stored bytes hash to ${actual}, ${artifact.sha256} was declared`;
-  return undefined;
-}
-
-/** The object's SHA-256, streamed and hashed by the registry: the time it takes is what sizes the function's timeout. */
-async function hashedByUs(deps: ArtifactDeps, key: string): Promise<string> {
-  const started = performance.now();
-  const { sha256 } = await deps.artifacts.digest(key);
-  deps.metrics?.record("HashingSeconds", (performance.now() - started) / 1_000);
-  return sha256;
 }
 
 /** The object hashed for this completion was claimed for deletion, or deleted, before the verification could vouch for it. */

@@ -3,6 +3,7 @@ import type { Actor } from "../domain/actor";
 import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
 import type { MetricsRecorder } from "../metrics";
+import type { VerificationQueue } from "../store/verification-queue";
 
 /** What every use case may use; the Lambda handlers and the local server build it from config. */
 export interface RegistryDeps {
@@ -14,6 +15,8 @@ export interface RegistryDeps {
 export interface ArtifactDeps extends RegistryDeps {
   readonly artifacts: ArtifactBucket;
   readonly uploads: UploadSettings;
+  /** Where completing an upload sends its file verification tasks. */
+  readonly verifications: VerificationQueue;
   /** Verifications and deletions are counted here (default: not at all). */
   readonly metrics?: MetricsRecorder;
 }

@@ -12,7 +12,7 @@ import { notUploading, requireArtifact } from "./version-artifact";
 /**
  * Starts a version's upload again with fresh URLs: PENDING_UPLOAD versions whose URLs expired, and
  * FAILED versions (back to PENDING_UPLOAD: the declaration stays, the bytes are sent again).
- * 1. READY versions keep their verified bytes: 409;
+ * 1. READY versions keep their verified bytes, VERIFYING ones are being checked: 409;
  * 2. if the bucket meanwhile holds these bytes, verified, the version is READY at once;
  * 3. otherwise a new presigned PUT, or a new multipart upload with URLs for the given parts
  *    (digests declared earlier stay valid: same bytes, same part size).
@@ -37,7 +37,7 @@ export async function restartUpload(
   const version = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const latest = await rereadVersion(deps, target);
-    if (latest.status === "READY") throw notUploading(latest);
+    if (latest.status === "READY" || latest.status === "VERIFYING") throw notUploading(latest);
     const prepared = await prepare();
     upload = prepared.upload;
     const after: VersionItem = { ...latest, artifact: prepared.artifact, status: upload ? "PENDING_UPLOAD" : "READY", updatedAt: now };

@@ -8,12 +8,18 @@ export function requireArtifact(version: VersionItem): ArtifactState {
   return version.artifact;
 }
 
-/** 409 UploadConflict for a version whose upload is over: READY keeps its bytes, FAILED starts again through …/artifact/upload. */
+/** 409 UploadConflict for a version whose upload is over: READY keeps its bytes, VERIFYING is being checked, FAILED starts again through …/artifact/upload. */
 export function notUploading(version: VersionItem): UploadConflictError {
   const what = `Version ${version.version} of '${version.model}'`;
   if (version.status === "READY")
     return new UploadConflictError(
       `${what} is READY: its bytes are verified and stay as they are. Register a new version for other bytes.`,
+      { status: version.status },
+    );
+  if (version.status === "VERIFYING")
+    return new UploadConflictError(
+      `${what} is VERIFYING: its uploaded bytes are being checked. Poll GET /models/${version.model}/versions/${version.version} ` +
+        "until it is READY, or FAILED (then start the upload again).",
       { status: version.status },
     );
   return new UploadConflictError(

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { putBytes, sha256 } from "../support/fixtures";
 import { useLocalRegistry } from "../support/local-registry";
+import { waitFor } from "../support/webhook";
 
 /**
  * A training cluster's view of `npm start`'s registry: plain fetch, JSON in and out, bytes
@@ -47,6 +48,15 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<{ s
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** What a client does after completing: poll the version until the registry's verification settles it. */
+async function settled(path: string): Promise<{ status: string }> {
+  return waitFor(
+    async () => (await api<{ status: string }>("GET", path)).body,
+    (version) => version.status !== "VERIFYING",
+    30_000,
+  );
+}
+
 async function download(path: string): Promise<Buffer> {
   const { body } = await api<{ url: string }>("GET", `${path}/artifact`);
   return Buffer.from(await (await fetch(body.url)).arrayBuffer());
@@ -68,7 +78,8 @@ describe("a training cluster uploading through the local registry", () => {
       `/models/image_classifier/versions/${registered.body.version}/artifact/complete`,
     );
 
-    expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
+    expect(completed).toMatchObject({ status: 202, body: { status: "VERIFYING" } });
+    expect(await settled(`/models/image_classifier/versions/${registered.body.version}`)).toMatchObject({ status: "READY" });
     expect(sha256(await download(`/models/image_classifier/versions/${registered.body.version}`))).toBe(sha256(bytes));
   });
 
@@ -84,7 +95,8 @@ describe("a training cluster uploading through the local registry", () => {
     await putBytes(fresh.upload, bytes);
 
     expect(restarted.status).toBe(200);
-    expect((await api<{ status: string }>("POST", `${path}/artifact/complete`)).body.status).toBe("READY");
+    expect((await api<{ status: string }>("POST", `${path}/artifact/complete`)).body.status).toBe("VERIFYING");
+    expect(await settled(path)).toMatchObject({ status: "READY" });
   });
 
   it("uploads a multipart artifact part by part and completes it with the ETags", async () => {
@@ -108,7 +120,8 @@ describe("a training cluster uploading through the local registry", () => {
       parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })),
     });
 
-    expect(completed).toMatchObject({ status: 200, body: { status: "READY" } });
+    expect(completed).toMatchObject({ status: 202, body: { status: "VERIFYING" } });
+    expect(await settled(path)).toMatchObject({ status: "READY" });
     expect(sha256(await download(path))).toBe(sha256(bytes));
   }, 60_000);
 

@@ -83,7 +83,8 @@ describe.each(["dev", "prod"] as const)("%s alarms and outputs", (envName) => {
     const summed = Object.values(throttles)[0]?.Properties.Metrics.filter(
       (metric: { MetricStat?: { Metric: { MetricName: string } } }) => metric.MetricStat?.Metric.MetricName === "Throttles",
     );
-    expect(summed).toHaveLength(Object.keys(built.api.functions).length + 1);
+    // The API's functions, the publisher and the verifier.
+    expect(summed).toHaveLength(Object.keys(built.api.functions).length + 2);
   });
 
   it("draws the registry's dashboard: requests, latency, 4xx/5xx, function errors, events published and failed, DLQ depth", () => {

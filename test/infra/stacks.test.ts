@@ -10,6 +10,7 @@ import { ENVIRONMENTS, getEnvironmentConfig, type EnvironmentConfig } from "../.
 import { ApiStack } from "../../infra/api-stack";
 import { roleBindingsFor } from "../../infra/role-bindings";
 import { StatefulStack } from "../../infra/stateful-stack";
+import { VerificationStack } from "../../infra/verification-stack";
 import { ROLES, rolesOf, type RoleBinding } from "../../shared/domain/permissions";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName } from "../../shared/routes";
 import { tableDefinition } from "../../shared/store/table";
@@ -282,19 +283,25 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     expect(FUNCTIONS.catalog.grants).toEqual(expect.arrayContaining(["presignUploads", "readArtifacts"]));
   });
 
-  it("gives the artifacts function a whole vCPU and 15 minutes to hash large objects, and the upload settings", () => {
+  it("gives the artifacts function API Gateway's 29 s (it hashes nothing), the upload settings and the verification queue", () => {
     const { artifacts } = getEnvironmentConfig(envName);
     s.apiTemplate.hasResourceProperties("AWS::Lambda::Function", {
       Description: FUNCTIONS.artifacts.description,
-      MemorySize: 1769,
-      Timeout: 900,
+      MemorySize: 512,
+      Timeout: 29,
       Environment: {
         Variables: Match.objectLike({
           UPLOAD_URL_EXPIRY_SECONDS: String(artifacts.uploadUrlExpirySeconds),
           MAX_ARTIFACT_BYTES: String(artifacts.maxArtifactBytes),
+          VERIFICATION_QUEUE_URL: Match.anyValue(),
         }),
       },
     });
+    const ids = functionIds(s.apiTemplate);
+    for (const [name, id] of Object.entries(ids)) {
+      const sends = actionsOf(s.apiTemplate, id).includes("sqs:SendMessage");
+      expect(sends, name).toBe(name === "artifacts");
+    }
   });
 
   it("routes every entry of the route table, IAM-authorized, to its function", () => {
@@ -340,7 +347,7 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
         (v) => `${v.ruleName} (${v.severity}): ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
       );
       expect(findings).toEqual([]);
-      for (const stack of [s.stateful, s.api] as Stack[]) {
+      for (const stack of [s.stateful, s.api, s.verification] as Stack[]) {
         expect(Annotations.fromStack(stack).findError("*", Match.anyValue())).toEqual([]);
       }
       // Annotations.fromStack synthesizes each stack again, longer with every route (22 s at 28 routes, 38-49 s at 50, measured on a loaded 2-core machine).
@@ -405,14 +412,10 @@ describe("role bindings", () => {
     const app = new App({ context: { ...cdkContext, "aws:cdk:bundling-stacks": [] } });
     const env = { account: config.account, region: config.region };
     const stateful = new StatefulStack(app, "Stateful", { env, config });
+    const resources = { table: stateful.table, artifactsBucket: stateful.artifactsBucket, alarmTopic: stateful.alarmTopic };
+    const verification = new VerificationStack(app, "Verification", { env, config, ...resources });
 
-    const api = new ApiStack(app, "Api", {
-      env,
-      config,
-      table: stateful.table,
-      artifactsBucket: stateful.artifactsBucket,
-      alarmTopic: stateful.alarmTopic,
-    });
+    const api = new ApiStack(app, "Api", { env, config, ...resources, verificationQueue: verification.queue });
 
     const values = Object.values(Template.fromStack(api).findResources("AWS::Lambda::Function")).map(
       (fn) => fn.Properties.Environment.Variables.ROLE_BINDINGS,

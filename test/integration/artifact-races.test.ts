@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { localCredentials } from "../../infra/local/engines";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../shared/s3-client";
 import { artifactRefKey } from "../../shared/store/entities/artifact";
@@ -11,10 +8,10 @@ import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { GiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import { UploadConflictError, UploadIncompleteError } from "../../shared/domain/errors";
 import { registerVersionBody } from "../../shared/schemas/version";
-import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import type { VersionView } from "../../shared/schemas/version";
+import type { VerifierDeps } from "../../shared/use-cases/verify-file";
+import { completeAndVerify, storedDigest } from "../support/verification";
 import { registerVersion } from "../../shared/use-cases/register-version";
-import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -35,19 +32,41 @@ const declare = (name: string, bytes: Buffer, sizeBytes = bytes.length) =>
     ci,
   );
 
-const complete = (deps: ArtifactDeps, name: string, version = 1) => completeUpload(deps, name, { number: version }, undefined, ci);
+/**
+ * Completes, then runs the verification: the version as it settled. A verification that could not
+ * vouch for the bytes (their deletion was claimed meanwhile) leaves the version waiting for them
+ * again: that is thrown as the UploadConflict a synchronous completion answered, so each race reads as before.
+ */
+async function complete(deps: VerifierDeps, name: string, version = 1): Promise<VersionView> {
+  const settled = await completeAndVerify(deps, name, { number: version }, ci);
+  if (settled.status === "PENDING_UPLOAD") throw new UploadConflictError(settled.artifact?.failureReason ?? "", { status: settled.status });
+  return settled;
+}
 
 /** The bucket holds these bytes under their address, whole. */
-async function storedDigest(bytes: Buffer): Promise<string | undefined> {
-  const key = artifactObjectKey(sha256(bytes));
-  if (!(await registry.deps.artifacts.head(key))) return undefined;
-  return (await registry.deps.artifacts.digest(key)).sha256;
+async function storedSha256(bytes: Buffer): Promise<string | undefined> {
+  return (await storedDigest(registry.deps.artifacts, artifactObjectKey(sha256(bytes))))?.sha256;
 }
 
 /** The registry's dependencies with one bucket operation wrapped (the rest as they are). */
-function withBucket(overrides: Partial<ArtifactDeps["artifacts"]>): ArtifactDeps {
-  return { ...registry.deps, artifacts: Object.assign(Object.create(registry.deps.artifacts) as ArtifactDeps["artifacts"], overrides) };
+function withBucket(overrides: Partial<VerifierDeps["artifacts"]>): VerifierDeps {
+  return { ...registry.deps, artifacts: Object.assign(Object.create(registry.deps.artifacts) as VerifierDeps["artifacts"], overrides) };
 }
+
+/** `then` runs once, after the first ranged read of the object completes and before its bytes are hashed. */
+const afterFirstRead = (then: () => Promise<void>): Partial<VerifierDeps["artifacts"]> => {
+  let first = true;
+  return {
+    readRange: async (key: string, start: number, end: number) => {
+      const bytes = await registry.deps.artifacts.readRange(key, start, end);
+      if (first) {
+        first = false;
+        await then();
+      }
+      return bytes;
+    },
+  };
+};
 
 /** What a client does after a 409 UploadConflict: upload again, then complete. */
 async function uploadAgainAndComplete(name: string, version: number, bytes: Buffer): Promise<VersionView> {
@@ -86,26 +105,24 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
     } else {
       expect(goodOutcome).toMatchObject({ status: "READY" });
     }
-    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+    expect(await storedSha256(bytes)).toBe(sha256(bytes));
   });
 
   it("refuses to vouch for bytes whose deletion was claimed and carried out while they were being hashed", async () => {
     const bytes = randomBytes(256 * 1024);
     const { good, bad } = await sameDigestTwoSizes(bytes);
     // The good completion has hashed the bytes; the failed completion runs to its end before it commits.
-    const hashing = withBucket({
-      digest: async (key: string) => {
-        const digest = await registry.deps.artifacts.digest(key);
+    const hashing = withBucket(
+      afterFirstRead(async () => {
         expect((await complete(registry.deps, bad)).status).toBe("FAILED");
-        return digest;
-      },
-    });
+      }),
+    );
 
     const outcome = await complete(hashing, good).catch((error: unknown) => error);
 
     expect(outcome).toBeInstanceOf(UploadConflictError);
     expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
-    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+    expect(await storedSha256(bytes)).toBe(sha256(bytes));
   });
 
   it("keeps every READY version's bytes over 12 rounds of concurrent completions, and every version ends READY after a retry", async () => {
@@ -123,7 +140,7 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
       if (goodOutcome instanceof UploadConflictError || goodOutcome instanceof UploadIncompleteError)
         expect(await uploadAgainAndComplete(good, 1, bytes)).toMatchObject({ status: "READY" });
       else expect(goodOutcome).toMatchObject({ status: "READY" });
-      expect(await storedDigest(bytes), `round ${round}`).toBe(sha256(bytes));
+      expect(await storedSha256(bytes), `round ${round}`).toBe(sha256(bytes));
     }
   }, 60_000);
 });
@@ -141,38 +158,24 @@ describe("a failed completion whose object was replaced after it hashed it", () 
     s3.destroy();
     // The second completion has hashed the wrong bytes; before it commits, the first one fails and
     // removes them, and the good version uploads the right ones.
-    const hashedThenReplaced = withBucket({
-      digest: async (key: string) => {
-        const digest = await registry.deps.artifacts.digest(key);
+    const hashedThenReplaced = withBucket(
+      afterFirstRead(async () => {
         expect((await complete(registry.deps, first)).status).toBe("FAILED");
         await putBytes(goodUpload, right);
-        return digest;
-      },
-    });
+      }),
+    );
 
     expect((await complete(hashedThenReplaced, second)).status).toBe("FAILED");
 
     expect(await complete(registry.deps, good)).toMatchObject({ status: "READY" });
-    expect(await storedDigest(right)).toBe(sha256(right));
+    expect(await storedSha256(right)).toBe(sha256(right));
   });
 });
 
 describe("a deletion claim left by a completion that died", () => {
   /** Leaves a claim on the bytes' reference as a completion that died after committing it would. */
-  async function claimLeftBehind(bytes: Buffer, until: Date): Promise<void> {
-    const dynamo = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: registry.config.region, endpoint: registry.config.endpoints.dynamodb, credentials: localCredentials }),
-    );
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: registry.config.tableName,
-        Key: artifactRefKey(sha256(bytes)),
-        UpdateExpression: "SET generation = :one, discardingUntil = :until",
-        ExpressionAttributeValues: { ":one": 1, ":until": until.toISOString() },
-      }),
-    );
-    dynamo.destroy();
-  }
+  const claimLeftBehind = (bytes: Buffer, until: Date) =>
+    registry.setAttributes(artifactRefKey(sha256(bytes)), { generation: 1, discardingUntil: until.toISOString() });
 
   it("blocks verification while the claim holds, and lets it through once the claim has expired", async () => {
     const bytes = randomBytes(64 * 1024);
@@ -184,7 +187,7 @@ describe("a deletion claim left by a completion that died", () => {
 
     await claimLeftBehind(bytes, new Date(Date.now() - 1_000));
     expect(await complete(registry.deps, name)).toMatchObject({ status: "READY" });
-    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+    expect(await storedSha256(bytes)).toBe(sha256(bytes));
   });
 });
 
@@ -214,6 +217,6 @@ describe("deleting the last reference racing a new upload of the same bytes", ()
     if (freshOutcome instanceof UploadConflictError)
       expect(await uploadAgainAndComplete(fresh, 1, bytes)).toMatchObject({ status: "READY" });
     else expect(freshOutcome).toMatchObject({ status: "READY" });
-    expect(await storedDigest(bytes)).toBe(sha256(bytes));
+    expect(await storedSha256(bytes)).toBe(sha256(bytes));
   });
 });

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
+import { completeAndVerify, runQueued } from "../support/verification";
 import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -39,7 +40,7 @@ const register = (name: string, bytes: Buffer, extra: Record<string, unknown> = 
 async function uploadSingle(name: string, bytes: Buffer) {
   const registered = await register(name, bytes);
   await putBytes(singlePut(registered.upload), bytes);
-  return completeUpload(registry.deps, name, { number: registered.version }, undefined, ci);
+  return completeAndVerify(registry.deps, name, { number: registered.version }, ci);
 }
 
 /** Bytes stored under the declared key without the upload URL (whose signed checksum S3 and the local S3 front refuse them with): the registry's own verification must catch them. */
@@ -70,9 +71,16 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const upload = singlePut(registered.upload);
     expect(upload.headers["x-amz-checksum-sha256"]).toBe(createHash("sha256").update(bytes).digest("base64"));
     await putBytes(upload, bytes);
-    const completed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+    const accepted = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+    expect(accepted).toMatchObject({
+      status: "VERIFYING",
+      verification: { filesVerified: 0, filesTotal: 1, bytesVerified: 0, bytesTotal: bytes.length },
+    });
+    await runQueued(registry.deps);
+    const completed = await getVersion(registry.deps, name, { number: 1 });
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, filename } });
+    expect(completed.verification).toBeUndefined();
     expect(await getVersion(registry.deps, name, { number: 1 })).toEqual(completed);
     const history = await historyOf(name);
     expect(history.map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
@@ -99,7 +107,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     expect(await registry.items()).toEqual(before);
   });
 
-  it("settles two concurrent completions once: both answer READY, history has one VERSION_READY", async () => {
+  it("starts one verification for two concurrent completions: both answer VERIFYING, history has one VERSION_READY", async () => {
     const name = uniqueModelName("churn_scorer");
     const bytes = randomBytes(512 * 1024);
     const registered = await register(name, bytes);
@@ -108,7 +116,9 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const [first, second] = await Promise.all([1, 2].map(() => completeUpload(registry.deps, name, { number: 1 }, undefined, ci)));
 
     expect(first).toEqual(second);
-    expect(first?.status).toBe("READY");
+    expect(first?.status).toBe("VERIFYING");
+    expect(await runQueued(registry.deps)).toEqual(["hashed"]);
+    expect((await getVersion(registry.deps, name, { number: 1 })).status).toBe("READY");
     expect((await historyOf(name)).filter((h) => h.action === "VERSION_READY")).toHaveLength(1);
   });
 
@@ -134,13 +144,16 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
       await putBytes(upload.parts[1]!, parts[1]!),
       await putBytes(fresh.parts[1]!, parts[2]!),
     ];
-    const completed = await completeUpload(
+    const accepted = await completeUpload(
       registry.deps,
       name,
       { number: 1 },
       { parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
       ci,
     );
+    expect(accepted.status).toBe("VERIFYING");
+    await runQueued(registry.deps);
+    const completed = await getVersion(registry.deps, name, { number: 1 });
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, partCount: 3 } });
     const download = await getArtifactDownload(registry.deps, name, { number: 1 });
@@ -154,11 +167,11 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
 
     await register(name, declared);
     await storeWithoutTheUrl(declared, other);
-    const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+    const failed = await completeAndVerify(registry.deps, name, { number: 1 }, ci);
 
     expect(failed.status).toBe("FAILED");
     expect(failed.artifact?.failureReason).toBe(
-      `sha256 mismatch: the stored bytes hash to ${sha256(other)}, ${sha256(declared)} was declared`,
+      `${filename}: sha256 mismatch: ${sha256(declared)} was declared, the stored bytes hash to ${sha256(other)}`,
     );
     expect((await historyOf(name)).at(-1)).toMatchObject({
       action: "VERSION_FAILED",
@@ -181,7 +194,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
       changes: { status: { from: "FAILED", to: "PENDING_UPLOAD" } },
     });
     await putBytes(singlePut(restarted.upload), declared);
-    expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
+    expect(await completeAndVerify(registry.deps, name, { number: 1 }, ci)).toMatchObject({ status: "READY" });
   });
 
   it("fails a version whose object has another size without hashing it", async () => {
@@ -192,7 +205,9 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     await storeWithoutTheUrl(declared, declared.subarray(0, 100));
     const failed = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
-    expect(failed.artifact?.failureReason).toBe("size mismatch: the stored object has 100 bytes, 4096 were declared");
+    expect(failed).toMatchObject({ status: "FAILED" });
+    expect(failed.artifact?.failureReason).toBe(`${filename}: size mismatch: 4096 bytes were declared, the stored object has 100`);
+    expect(registry.deps.verifications.waiting).toEqual([]);
   });
 
   it("needs no upload for bytes the bucket already holds, verified, even for another model", async () => {
@@ -247,7 +262,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     await putBytes(singlePut(restarted.upload), bytes);
 
     expect(restarted.status).toBe("PENDING_UPLOAD");
-    expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "READY" });
+    expect(await completeAndVerify(registry.deps, name, { number: 1 }, ci)).toMatchObject({ status: "READY" });
     expect((await historyOf(name)).map((h) => h.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED", "VERSION_READY"]);
   });
 });

@@ -15,7 +15,7 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { createModel } from "../../shared/use-cases/create-model";
-import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { completeAndVerify } from "../support/verification";
 import type { UploadView } from "../../shared/schemas/artifact";
 import { lambdaContext, putBytes, sha256, singlePut } from "../support/fixtures";
 import { createTestRegistry, uniqueModelName, useRegistryEnvironment, type TestRegistry } from "../support/registry";
@@ -68,7 +68,7 @@ async function register(name: string): Promise<{ version: number; bytes: Buffer;
 /** What a training cluster does next: PUT the bytes with the headers it was given, then complete (→ READY). */
 async function uploadAndComplete(name: string, registered: { version: number; bytes: Buffer; upload: UploadView | null }): Promise<void> {
   await putBytes(singlePut(registered.upload), registered.bytes);
-  await completeUpload(registry.deps, name, { number: registered.version }, undefined, release);
+  await completeAndVerify(registry.deps, name, { number: registered.version }, release);
 }
 
 const move = (name: string, version: number, to: string, reason: string) =>

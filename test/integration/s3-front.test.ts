@@ -9,6 +9,7 @@ import { DEFAULT_UPLOAD_SETTINGS, type RegistryConfig } from "../../shared/confi
 import { hexToBase64 } from "../../shared/domain/artifacts";
 import { sha256 } from "../support/fixtures";
 import { TEST_BUCKET } from "../support/global-setup";
+import { storedDigest } from "../support/verification";
 
 /**
  * The S3 front (infra/local/s3-front.ts) in front of the tests' s3rver: what S3 enforces on the
@@ -45,7 +46,7 @@ describe("the S3 front before s3rver", () => {
     const answer = await put(await bucket.presignPut(key, sha256(bytes)), bytes);
 
     expect(answer.status, answer.text).toBe(200);
-    expect(await bucket.digest(key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
   });
 
   it("answers 400 BadDigest to a presigned PUT of other bytes, and stores nothing", async () => {
@@ -74,7 +75,7 @@ describe("the S3 front before s3rver", () => {
     expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: right.etag as string, sha256: sha256(part) }])).toBe(
       "completed",
     );
-    expect(await bucket.digest(key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
+    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 
   it("aborts a multipart upload as S3 does: its part URLs and its completion answer 404 NoSuchUpload, and a second abort is harmless", async () => {
@@ -149,7 +150,7 @@ describe("the S3 front before s3rver", () => {
 
     expect(again.status).toBe(412);
     expect(s3ErrorCode(again.text), again.text).toBe("PreconditionFailed");
-    expect(await bucket.digest(key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
   });
 
   it("lets exactly one of two concurrent If-None-Match: * PUTs of one key store it", async () => {

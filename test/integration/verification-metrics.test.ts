@@ -6,7 +6,7 @@ import { uniqueModelName, useTestRegistry } from "../support/registry";
 import { artifactObjectKey } from "../../shared/domain/artifacts";
 import { createS3Client } from "../../shared/s3-client";
 import { registerVersionBody } from "../../shared/schemas/version";
-import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { completeAndVerify } from "../support/verification";
 import { registerVersion } from "../../shared/use-cases/register-version";
 
 const ci = roleCaller("training-ci", "req-1");
@@ -29,7 +29,7 @@ describe("verification metrics", () => {
       new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(4096) }),
     );
 
-    const failed = await completeUpload(deps, name, { number: 1 }, undefined, ci);
+    const failed = await completeAndVerify(deps, name, { number: 1 }, ci);
 
     expect(failed.status).toBe("FAILED");
     expect(metrics.recorded.map(([metric]) => metric)).toEqual([

@@ -4,6 +4,8 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, Context } from "aws-lambd
 import { ROLES, type Caller, type Role } from "../../shared/domain/permissions";
 import type { MetricName, MetricsRecorder } from "../../shared/metrics";
 import type { UploadView } from "../../shared/schemas/artifact";
+import type { VerificationTask } from "../../shared/schemas/verification-task";
+import type { VerificationQueue } from "../../shared/store/verification-queue";
 
 /** The fixtures handler and use-case tests share; none of them needs DynamoDB Local or s3rver. */
 
@@ -13,6 +15,12 @@ export const roleCaller = (role: string, requestId: string, roles: readonly Role
   requestId,
   roles,
 });
+
+/** A verification queue that keeps every task sent, in order, for the test to hand to the verifier. */
+export function recordingQueue(): VerificationQueue & { sent: VerificationTask[] } {
+  const sent: VerificationTask[] = [];
+  return { sent, send: async (tasks) => void sent.push(...tasks) };
+}
 
 /** A metrics recorder that keeps every metric recorded, in order. */
 export function recordingMetrics(): MetricsRecorder & { recorded: [MetricName, number][] } {

@@ -1,21 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, inject } from "vitest";
 import { DynamoDBClient, DeleteTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
-import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import type { ArtifactDeps } from "../../shared/use-cases/deps";
+import { buildVerifierDeps } from "../../shared/artifacts-composition";
+import type { VerifierDeps } from "../../shared/use-cases/verify-file";
+import { taskQueue, type TaskQueue } from "./verification";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
 import type { FunctionName } from "../../shared/routes";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
-  readonly deps: ArtifactDeps;
+  /** The use cases' dependencies; completions send their verification tasks to `deps.verifications`, run by `runQueued`. */
+  readonly deps: VerifierDeps & { readonly verifications: TaskQueue };
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
+  /** Sets attributes of one item behind the registry's back: how a test stages what a dead process or the clock left behind. */
+  setAttributes(key: { pk: string; sk: string }, attributes: Record<string, unknown>): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -38,13 +42,25 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   await ensureTable(client, config.tableName);
   return {
     config,
-    deps: buildArtifactDeps(config),
+    deps: { ...buildVerifierDeps(config), verifications: taskQueue() },
     async items() {
       const items: Record<string, unknown>[] = [];
       // Every page: one Scan answers at most 1 MB.
       for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true }))
         items.push(...(page.Items ?? []));
       return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+    },
+    async setAttributes(key, attributes) {
+      const names = Object.keys(attributes);
+      await documents.send(
+        new UpdateCommand({
+          TableName: config.tableName,
+          Key: key,
+          UpdateExpression: `SET ${names.map((_, i) => `#a${i} = :v${i}`).join(", ")}`,
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, attributes[name]])),
+        }),
+      );
     },
     async drop() {
       await client.send(new DeleteTableCommand({ TableName: config.tableName }));

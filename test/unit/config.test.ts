@@ -14,6 +14,8 @@ const config: RegistryConfig = {
   tracing: true,
   roleBindings: [{ pattern: "arn:aws:iam::*", roles: ["reader"] }],
   uploads: { urlExpirySeconds: 600, maxArtifactBytes: 1024 },
+  verificationQueueUrl: "http://127.0.0.1:4010/000000000000/verification",
+  verification: { chunkBytes: 1_048_576, concurrency: 3, budgetSeconds: 0.5, checkpointBytes: 0 },
 };
 
 describe("the registry's configuration", () => {

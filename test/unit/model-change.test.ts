@@ -8,6 +8,7 @@ import type { ArtifactDeps } from "../../shared/use-cases/deps";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import { DEFAULT_UPLOAD_SETTINGS } from "../../shared/config";
+import { recordingQueue } from "../support/fixtures";
 import { FIXED_NOW, fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
@@ -20,6 +21,7 @@ const deps: ArtifactDeps = {
     clock: () => FIXED_NOW,
   }),
   uploads: DEFAULT_UPLOAD_SETTINGS,
+  verifications: recordingQueue(),
 };
 const ci = { actor: "arn:aws:iam::123456789012:role/ci", requestId: "req-7" };
 

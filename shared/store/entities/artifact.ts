@@ -19,12 +19,19 @@ export interface ArtifactState {
   readonly partCount?: number;
   /** FAILED only: what the verification found. */
   readonly failureReason?: string;
+  /** VERIFYING (and after): when the verification of these bytes started, which names it. */
+  readonly verificationStartedAt?: string;
 }
 
-export const artifactState = z.object({ ...artifactView.shape, key: z.string(), uploadId: z.optional(z.string()) });
+export const artifactState = z.object({
+  ...artifactView.shape,
+  key: z.string(),
+  uploadId: z.optional(z.string()),
+  verificationStartedAt: z.optional(z.string()),
+});
 
 export function toArtifactView(state: ArtifactState): ArtifactView {
-  const { key: _key, uploadId: _uploadId, ...view } = state;
+  const { key: _key, uploadId: _uploadId, verificationStartedAt: _started, ...view } = state;
   return view;
 }
 
@@ -101,11 +108,11 @@ export function addReference(state: ArtifactState, reuseVerified: boolean): Writ
 }
 
 /**
- * A verification proved the object holds the declared bytes. `seen` is the ref as read before the
- * object was hashed.
+ * A verification proved the object holds the declared bytes. `seenGeneration` is the ref's, as read
+ * before the object was hashed.
  */
-export function markVerified(state: ArtifactState, seen: ArtifactRefItem | undefined, now: string): Write {
-  const unchanged = sameGeneration(seen);
+export function markVerified(state: ArtifactState, seenGeneration: number | undefined, now: string): Write {
+  const unchanged = sameGeneration(seenGeneration);
   return {
     Update: {
       Key: artifactRefKey(state.sha256),
@@ -119,7 +126,7 @@ export function markVerified(state: ArtifactState, seen: ArtifactRefItem | undef
 
 /** Claims the deletion of bytes that failed verification: only while no verification vouched for them and no other claim holds. */
 export function claimUnverifiedDiscard(ref: ArtifactRefItem, now: string, until: string): Write {
-  const unchanged = sameGeneration(ref);
+  const unchanged = sameGeneration(ref.generation);
   return {
     Update: {
       Key: artifactRefKey(ref.sha256),
@@ -137,7 +144,7 @@ export function claimUnverifiedDiscard(ref: ArtifactRefItem, now: string, until:
  */
 export function dropReference(ref: ArtifactRefItem, now: string, until: string): { write: Write; claimed: boolean } {
   // Invariant: nobody added or dropped a reference, or claimed or released a deletion, since we read the ref (else retry).
-  const unchanged = allOf(expect("refCount", ref.refCount, { as: ":seen" }), sameGeneration(ref));
+  const unchanged = allOf(expect("refCount", ref.refCount, { as: ":seen" }), sameGeneration(ref.generation));
   const condition = unchanged.ConditionExpression;
   const values = { ":next": Math.max(0, ref.refCount - 1), ...unchanged.ExpressionAttributeValues };
   const Key = artifactRefKey(ref.sha256);
@@ -194,5 +201,4 @@ const claim = (alsoSet = ""): string =>
   `SET generation = if_not_exists(generation, :zero) + :one, discardingUntil = :until${alsoSet} REMOVE verifiedAt`;
 const NO_CLAIM_HOLDS = "(attribute_not_exists(discardingUntil) OR discardingUntil <= :now)";
 
-const sameGeneration = (seen: ArtifactRefItem | undefined): Condition =>
-  expect("generation", seen?.generation ?? null, { absent: "attribute" });
+const sameGeneration = (seen: number | undefined): Condition => expect("generation", seen ?? null, { absent: "attribute" });

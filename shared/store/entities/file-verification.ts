@@ -1,0 +1,126 @@
+import * as z from "../../zod";
+import type { ItemBase } from "../table";
+import { itemBase, itemReader } from "../item-reader";
+import { modelPartition, padNumber } from "../keys";
+import type { Write } from "../writes";
+import type { VerificationProgress } from "../../schemas/artifact";
+import type { VerificationTask } from "../../schemas/verification-task";
+
+export const FILE_VERIFICATION_ENTITY = "fileVerification";
+const SCHEMA_VERSION = 1;
+
+/**
+ * One item per file of a VERIFYING version: what the file must hash to, and how far the verifier
+ * got (`offset`, with the SHA-256 state saved there), so a follow-up or redelivered task continues
+ * instead of starting over. `startedAt` names the verification (a FAILED version uploaded again
+ * starts another): a task of an older one finds a different value and does nothing.
+ */
+export const fileVerificationKey = (name: string, version: number, path: string) => ({
+  pk: modelPartition(name),
+  sk: `${versionPrefix(version)}${path}`,
+});
+
+const versionPrefix = (version: number) => `VERIFY#${padNumber(version)}#`;
+
+export interface FileVerificationItem extends ItemBase {
+  readonly model: string;
+  readonly version: number;
+  /** The file within the version: today the artifact's file name. */
+  readonly path: string;
+  readonly key: string;
+  readonly sizeBytes: number;
+  /** Declared, lowercase hex. */
+  readonly sha256: string;
+  readonly startedAt: string;
+  /** Who completed the upload, under which request: the verification settles the version on their behalf. */
+  readonly actor: string;
+  readonly requestId: string;
+  /** The artifact reference's deletion generation read before hashing: the READY commit is conditioned on it. */
+  readonly refGeneration?: number;
+  /** Bytes [0, offset) are hashed into `state`. */
+  readonly offset: number;
+  readonly state?: string;
+  /** Once the whole file is hashed: what it hashed to. */
+  readonly actualSha256?: string;
+  readonly updatedAt: string;
+}
+
+export const fileVerificationFromItem = itemReader(
+  FILE_VERIFICATION_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({
+    ...itemBase(FILE_VERIFICATION_ENTITY, SCHEMA_VERSION),
+    model: z.string(),
+    version: z.int(),
+    path: z.string(),
+    key: z.string(),
+    sizeBytes: z.number(),
+    sha256: z.string(),
+    startedAt: z.string(),
+    actor: z.string(),
+    requestId: z.string(),
+    refGeneration: z.optional(z.int()),
+    offset: z.number(),
+    state: z.optional(z.string()),
+    actualSha256: z.optional(z.string()),
+    updatedAt: z.string(),
+  }),
+);
+
+export function newFileVerification(fields: Omit<FileVerificationItem, keyof ItemBase | "offset" | "updatedAt">): FileVerificationItem {
+  return {
+    ...fileVerificationKey(fields.model, fields.version, fields.path),
+    entity: FILE_VERIFICATION_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    ...fields,
+    offset: 0,
+    updatedAt: fields.startedAt,
+  };
+}
+
+/** The key range of a version's files: one Query lists them. */
+export const versionFilesRange = (name: string, version: number) => ({ pk: modelPartition(name), skPrefix: versionPrefix(version) });
+
+/** Starts (or starts over) a file's verification: it rides with the version's move to VERIFYING, whose condition guards it. */
+export const putFileVerification = (item: FileVerificationItem): Write => ({ Put: { Item: item } });
+
+/**
+ * Moves a file's verification on from `seen.offset`: to a saved state, or to its digest.
+ * Invariant: progress only moves forward from where this task started, within the same verification —
+ * a duplicate or stale task's write fails instead of moving it back or counting bytes twice.
+ */
+export function advanceFileVerification(
+  seen: FileVerificationItem,
+  next: { offset: number; state: string } | { actualSha256: string },
+  now: string,
+): NonNullable<Write["Update"]> {
+  const moved =
+    "actualSha256" in next
+      ? { set: "actualSha256 = :actual, #offset = :size REMOVE #state", values: { ":actual": next.actualSha256, ":size": seen.sizeBytes } }
+      : { set: "#offset = :next, #state = :saved", values: { ":next": next.offset, ":saved": next.state } };
+  return {
+    Key: fileVerificationKey(seen.model, seen.version, seen.path),
+    UpdateExpression: `SET updatedAt = :now, ${moved.set}`,
+    ConditionExpression: "startedAt = :startedAt AND #offset = :from AND attribute_not_exists(actualSha256)",
+    ExpressionAttributeNames: { "#offset": "offset", "#state": "state" },
+    ExpressionAttributeValues: { ":now": now, ":startedAt": seen.startedAt, ":from": seen.offset, ...moved.values },
+  };
+}
+
+/** How far a verification got over its files: those whose digest matched, and the bytes hashed so far. */
+export function verificationProgressOf(files: readonly FileVerificationItem[]): VerificationProgress {
+  return {
+    filesVerified: files.filter((file) => file.actualSha256 === file.sha256).length,
+    filesTotal: files.length,
+    bytesVerified: files.reduce((sum, file) => sum + file.offset, 0),
+    bytesTotal: files.reduce((sum, file) => sum + file.sizeBytes, 0),
+  };
+}
+
+/** The task that moves this file's verification on. */
+export const verificationTaskOf = ({ model, version, path, startedAt }: FileVerificationItem): VerificationTask => ({
+  model,
+  version,
+  path,
+  startedAt,
+});

@@ -1,0 +1,84 @@
+import { createSHA256, type IHasher } from "hash-wasm";
+
+/**
+ * How far a SHA-256 over an object got: bytes [0, offset) are folded into `state`, hash-wasm's
+ * saved hasher (about a hundred bytes, base64), absent before the first byte.
+ */
+export interface DigestProgress {
+  readonly offset: number;
+  readonly state?: string;
+}
+
+/** What one stretch of hashing ends with: the digest, or where to go on from. */
+export type DigestStep =
+  | { readonly done: true; readonly sha256: string }
+  | { readonly done: false; readonly offset: number; readonly state: string };
+
+/** Bytes [start, end) of the object. */
+export type RangeReader = (start: number, end: number) => Promise<Uint8Array>;
+
+export interface RangedDigestOptions {
+  /** Bytes per ranged GET. */
+  readonly chunkBytes: number;
+  /** Ranged GETs in flight at once: also how many chunks sit in memory. */
+  readonly concurrency: number;
+  /** True once this stretch must start no more reads: the chunks in flight are still hashed. */
+  readonly budgetSpent: () => boolean;
+  /** Called with the progress each time about `checkpointBytes` more were hashed, so a crash re-reads at most that much. */
+  readonly checkpoint?: (progress: DigestStep & { done: false }) => Promise<void>;
+  readonly checkpointBytes?: number;
+}
+
+/**
+ * Continues a SHA-256 over an object of `sizeBytes` from `from`: ranged GETs run `concurrency` at
+ * a time ahead of the hash, which takes them in order. The first reads always start, so every
+ * stretch moves on by at least one chunk, however small its budget.
+ */
+export async function continueDigest(
+  read: RangeReader,
+  sizeBytes: number,
+  from: DigestProgress,
+  options: RangedDigestOptions,
+): Promise<DigestStep> {
+  const hasher = await resumedHasher(from);
+  const inFlight: { end: number; bytes: Promise<Uint8Array> }[] = [];
+  let next = from.offset;
+  let offset = from.offset;
+  let lastCheckpoint = from.offset;
+  const startRead = () => {
+    const start = next;
+    next = Math.min(sizeBytes, start + options.chunkBytes);
+    const bytes = read(start, next);
+    bytes.catch(() => undefined); // awaited in order below; a failure ahead of the hash must not go unhandled meanwhile
+    inFlight.push({ end: next, bytes });
+  };
+  while (next < sizeBytes && inFlight.length < options.concurrency) startRead();
+  for (let chunk = inFlight.shift(); chunk; chunk = inFlight.shift()) {
+    const bytes = await chunk.bytes;
+    if (bytes.length !== chunk.end - offset)
+      throw new Error(`Asked for bytes ${offset}-${chunk.end - 1}, got ${bytes.length} bytes: the object is not ${sizeBytes} bytes long`);
+    hasher.update(bytes);
+    offset = chunk.end;
+    if (next < sizeBytes && !options.budgetSpent()) startRead();
+    if (options.checkpoint && offset < sizeBytes && offset - lastCheckpoint >= (options.checkpointBytes ?? 0)) {
+      await options.checkpoint(pausedAt(hasher, offset));
+      lastCheckpoint = offset;
+    }
+  }
+  return offset === sizeBytes ? { done: true, sha256: hasher.digest("hex") } : pausedAt(hasher, offset);
+}
+
+async function resumedHasher(from: DigestProgress): Promise<IHasher> {
+  const hasher = await createSHA256();
+  if (from.state === undefined) {
+    if (from.offset !== 0) throw new Error(`A digest resumed at byte ${from.offset} needs the hash state saved there`);
+    return hasher.init();
+  }
+  return hasher.load(Buffer.from(from.state, "base64"));
+}
+
+const pausedAt = (hasher: IHasher, offset: number) => ({
+  done: false as const,
+  offset,
+  state: Buffer.from(hasher.save()).toString("base64"),
+});

@@ -1,0 +1,13 @@
+import { verificationProgressOf } from "../store/entities/file-verification";
+import { toVersionView, type VersionItem } from "../store/entities/version";
+import type { VersionView } from "../schemas/version";
+import type { RegistryDeps } from "./deps";
+
+/** The version's view; while VERIFYING, with how far the verification got (one more Query, only then). */
+export async function describeVersion(deps: RegistryDeps, item: VersionItem): Promise<VersionView> {
+  const view = toVersionView(item);
+  const startedAt = item.artifact?.verificationStartedAt;
+  if (item.status !== "VERIFYING" || startedAt === undefined) return view;
+  const files = await deps.store.listFileVerifications(item.model, item.version);
+  return { ...view, verification: verificationProgressOf(files.filter((file) => file.startedAt === startedAt)) };
+}

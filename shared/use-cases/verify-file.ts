@@ -1,0 +1,147 @@
+import type { VerificationSettings } from "../config";
+import { ModelNotFoundError } from "../domain/errors";
+import type { VerificationTask } from "../schemas/verification-task";
+import type { FileVerificationItem } from "../store/entities/file-verification";
+import { replaceIfStatus, type VersionItem } from "../store/entities/version";
+import { unchanged } from "../store/model-change";
+import { ObjectGoneError } from "../store/artifact-bucket";
+import { continueDigest, type DigestStep } from "../store/ranged-digest";
+import type { ArtifactDeps } from "./deps";
+import { rereadVersion } from "./resolve";
+import { sameVerification, settleVersion } from "./settle-version";
+import { requireArtifact } from "./version-artifact";
+
+/** The verifier's dependencies: the artifacts' and how to read and hash. */
+export interface VerifierDeps extends ArtifactDeps {
+  readonly verification: VerificationSettings;
+}
+
+/**
+ * What one task did: nothing (its verification is over or was started again: `stale`; another task
+ * of it moved on first: `superseded`), hashed a stretch and sent the follow-up (`continued`), or
+ * hashed the file to its end (`hashed`, whether or not that settled the version), or found the object
+ * deleted under it (`gone`: the version waits for its bytes again).
+ */
+export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gone";
+
+/**
+ * One verification task: hashes the next stretch of one file of a VERIFYING version. Tasks arrive at
+ * least once, maybe twice at a time: every step is conditioned on the progress it started from.
+ * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it (else stale);
+ * 2. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
+ *    until the file ends or the time budget is spent;
+ * 3. budget spent: save the hash state at the new offset, then send the follow-up task;
+ * 4. file hashed: record its digest; a mismatch fails the version, naming the file with the declared
+ *    and the actual digest; once every file matches, the version is READY (settleVersion).
+ */
+export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Promise<TaskOutcome> {
+  const version = await deps.store.getVersion(task.model, task.version);
+  const file = await deps.store.getFileVerification(task.model, task.version, task.path);
+  if (!version || !file || !inVerification(version, task) || file.startedAt !== task.startedAt) return "stale";
+  if (file.actualSha256 !== undefined) return settleIfDone(deps, version, file);
+  const progress = new FileProgress(deps, file);
+  const step = await hashStretch(deps, file, progress).catch(async (error: unknown) => {
+    if (!(error instanceof ObjectGoneError)) throw error;
+    await uploadAgain(deps, file, version);
+    return "gone" as const;
+  });
+  if (step === "gone") return step;
+  if (!step) return "superseded";
+  if (!step.done) {
+    if (!(await progress.advance(step))) return "superseded";
+    await deps.verifications.send([task]);
+    return "continued";
+  }
+  if (!(await progress.advance({ actualSha256: step.sha256 }))) return "superseded";
+  return settleIfDone(deps, version, { ...file, actualSha256: step.sha256 });
+}
+
+const inVerification = (version: VersionItem, task: VerificationTask): boolean =>
+  version.status === "VERIFYING" && version.artifact?.verificationStartedAt === task.startedAt;
+
+/** A file's progress as this task last saved it: each save is conditioned on the one before. */
+class FileProgress {
+  constructor(
+    private readonly deps: VerifierDeps,
+    private seen: FileVerificationItem,
+  ) {}
+
+  async advance(step: { offset: number; state: string } | { actualSha256: string }): Promise<boolean> {
+    const next = "actualSha256" in step ? { actualSha256: step.actualSha256 } : { offset: step.offset, state: step.state };
+    const now = new Date().toISOString();
+    if (!(await this.deps.store.advanceFileVerification(this.seen, next, now))) return false;
+    this.seen = { ...this.seen, ...next, updatedAt: now };
+    return true;
+  }
+}
+
+/** Another task saved progress of this file first: this one stops, that one goes on. */
+class Superseded extends Error {}
+
+/** One stretch of hashing within the time budget, or undefined when another task moved the file on meanwhile. */
+async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progress: FileProgress): Promise<DigestStep | undefined> {
+  const { chunkBytes, concurrency, budgetSeconds, checkpointBytes } = deps.verification;
+  const started = performance.now();
+  const deadline = started + budgetSeconds * 1000;
+  try {
+    return await continueDigest((start, end) => deps.artifacts.readRange(file.key, start, end), file.sizeBytes, file, {
+      chunkBytes,
+      concurrency,
+      budgetSpent: () => performance.now() >= deadline,
+      checkpointBytes,
+      checkpoint: async (paused) => {
+        if (!(await progress.advance(paused))) throw new Superseded();
+      },
+    });
+  } catch (error) {
+    if (error instanceof Superseded) return undefined;
+    throw error;
+  } finally {
+    deps.metrics?.record("HashingSeconds", (performance.now() - started) / 1_000);
+  }
+}
+
+/**
+ * A file is hashed: its mismatch fails the version at once; when every file of the verification
+ * matches, the version is READY. The READY commit is conditioned on the reference generation read
+ * when the verification started, so bytes claimed for deletion meanwhile are never vouched for.
+ */
+async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
+  const verdict = { refGeneration: file.refGeneration };
+  const who = { actor: file.actor, requestId: file.requestId };
+  if (file.actualSha256 !== file.sha256) {
+    await settleVersion(deps, who, version, { ...verdict, failureReason: mismatchReason(file) });
+    return "hashed";
+  }
+  const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((f) => f.startedAt === file.startedAt);
+  if (files.some((f) => f.actualSha256 !== f.sha256)) return "hashed";
+  const settled = await settleVersion(deps, who, version, verdict);
+  if ("replacedWhileHashing" in settled) await uploadAgain(deps, file, settled.replacedWhileHashing);
+  return "hashed";
+}
+
+const mismatchReason = (file: FileVerificationItem): string =>
+  `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${file.actualSha256}`;
+
+/**
+ * The bytes were claimed for deletion, or deleted, while they were being hashed (another upload of
+ * the same digest failed): nothing vouches for what is stored now. The version waits for its bytes again.
+ */
+async function uploadAgain(deps: VerifierDeps, file: FileVerificationItem, checked: VersionItem): Promise<void> {
+  const who = { actor: file.actor, requestId: file.requestId };
+  await deps.store.change(who, checked.model, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(checked.model);
+    const latest = await rereadVersion(deps, checked);
+    if (!sameVerification(latest, checked)) return unchanged(undefined);
+    const failureReason =
+      "While its bytes were being verified, another upload of the same digest failed verification and the stored object was removed. " +
+      `Upload the bytes again (POST /models/${latest.model}/versions/${latest.version}/artifact/upload gives fresh URLs), then complete.`;
+    const after: VersionItem = {
+      ...latest,
+      status: "PENDING_UPLOAD",
+      artifact: { ...requireArtifact(latest), failureReason },
+      updatedAt: now,
+    };
+    return { model: current, writes: [{ write: replaceIfStatus(after, latest.status) }], history: [], result: () => undefined };
+  });
+}

@@ -1,0 +1,42 @@
+import { createHash } from "node:crypto";
+import type { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import type { VerificationTask } from "../../shared/schemas/verification-task";
+import type { VersionSelector, VersionView } from "../../shared/schemas/version";
+import type { VerificationQueue } from "../../shared/store/verification-queue";
+import type { Actor } from "../../shared/use-cases/deps";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { verifyFile, type TaskOutcome, type VerifierDeps } from "../../shared/use-cases/verify-file";
+
+/** A verification queue the test drains itself: tasks wait in order until `runQueued` hands them to the verifier. */
+export interface TaskQueue extends VerificationQueue {
+  readonly waiting: VerificationTask[];
+}
+
+export function taskQueue(): TaskQueue {
+  const waiting: VerificationTask[] = [];
+  return { waiting, send: async (tasks) => void waiting.push(...tasks) };
+}
+
+/** Runs every waiting task, and the follow-ups they send, through the verifier until none waits; the outcomes in order. */
+export async function runQueued(deps: VerifierDeps, queue: TaskQueue = deps.verifications as TaskQueue): Promise<TaskOutcome[]> {
+  const outcomes: TaskOutcome[] = [];
+  for (let task = queue.waiting.shift(); task; task = queue.waiting.shift()) outcomes.push(await verifyFile(deps, task));
+  return outcomes;
+}
+
+/** What a client does: complete, then wait for the verification to settle (here: run it), and read the version. */
+export async function completeAndVerify(deps: VerifierDeps, name: string, selector: VersionSelector, who: Actor): Promise<VersionView> {
+  const completed = await completeUpload(deps, name, selector, undefined, who);
+  if (completed.status !== "VERIFYING") return completed;
+  await runQueued(deps);
+  return getVersion(deps, name, { number: completed.version });
+}
+
+/** What the bucket holds under `key`, hashed whole (test objects are small), or undefined when nothing is there. */
+export async function storedDigest(bucket: ArtifactBucket, key: string): Promise<{ sha256: string; sizeBytes: number } | undefined> {
+  const stored = await bucket.head(key);
+  if (!stored) return undefined;
+  const bytes = stored.sizeBytes === 0 ? new Uint8Array() : await bucket.readRange(key, 0, stored.sizeBytes);
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length };
+}
