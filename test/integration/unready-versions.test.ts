@@ -12,6 +12,7 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { listHistory } from "../../shared/use-cases/list-history";
+import { completeAndVerify } from "../support/verification";
 
 /** Versions whose bytes never became READY: what a reader is told, and how an admin clears them away. */
 const ci = roleCaller("training-ci", "req-1");
@@ -37,7 +38,7 @@ async function registerFailed(name: string) {
   await createS3Client(registry.config).send(
     new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(2048) }),
   );
-  const failed = await completeUpload(registry.deps, name, { number: registered.version }, undefined, ci);
+  const failed = await completeAndVerify(registry.deps, name, { number: registered.version }, ci);
   expect(failed.status).toBe("FAILED");
   return failed;
 }
