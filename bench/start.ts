@@ -11,6 +11,53 @@ const ROUNDS = 3;
 const MODEL = "bench_start";
 const v1 = `/models/${MODEL}/versions/1`;
 
+const MLFLOW = "/api/2.0/mlflow";
+const ML_MODEL = "bench_start_mlflow";
+const mlVersion = { name: ML_MODEL, version: "1" };
+const mlQuery = (fields: Record<string, string>) => `?${new URLSearchParams(fields)}`;
+/** The MLflow-compatible routes, with the bodies and query parameters MLflow's client sends (refusals included). */
+const MLFLOW_FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
+  [`POST ${MLFLOW}/registered-models/create`]: { path: `${MLFLOW}/registered-models/create`, body: { name: ML_MODEL } },
+  [`POST ${MLFLOW}/registered-models/rename`]: { path: `${MLFLOW}/registered-models/rename`, body: { name: ML_MODEL, new_name: "x" } },
+  [`PATCH ${MLFLOW}/registered-models/update`]: {
+    path: `${MLFLOW}/registered-models/update`,
+    body: { name: ML_MODEL, description: "bench" },
+  },
+  [`DELETE ${MLFLOW}/registered-models/delete`]: { path: `${MLFLOW}/registered-models/delete`, body: { name: ML_MODEL } },
+  [`GET ${MLFLOW}/registered-models/get`]: { path: `${MLFLOW}/registered-models/get${mlQuery({ name: ML_MODEL })}` },
+  [`GET ${MLFLOW}/registered-models/search`]: { path: `${MLFLOW}/registered-models/search${mlQuery({ filter: `name = '${ML_MODEL}'` })}` },
+  [`POST ${MLFLOW}/registered-models/get-latest-versions`]: {
+    path: `${MLFLOW}/registered-models/get-latest-versions`,
+    body: { name: ML_MODEL },
+  },
+  [`GET ${MLFLOW}/registered-models/get-latest-versions`]: {
+    path: `${MLFLOW}/registered-models/get-latest-versions${mlQuery({ name: ML_MODEL })}`,
+  },
+  [`POST ${MLFLOW}/registered-models/set-tag`]: {
+    path: `${MLFLOW}/registered-models/set-tag`,
+    body: { name: ML_MODEL, key: "k", value: "v" },
+  },
+  [`DELETE ${MLFLOW}/registered-models/delete-tag`]: { path: `${MLFLOW}/registered-models/delete-tag`, body: { name: ML_MODEL, key: "k" } },
+  [`POST ${MLFLOW}/registered-models/alias`]: { path: `${MLFLOW}/registered-models/alias`, body: { ...mlVersion, alias: "champion" } },
+  [`DELETE ${MLFLOW}/registered-models/alias`]: { path: `${MLFLOW}/registered-models/alias`, body: { name: ML_MODEL, alias: "champion" } },
+  [`GET ${MLFLOW}/registered-models/alias`]: { path: `${MLFLOW}/registered-models/alias${mlQuery({ name: ML_MODEL, alias: "champion" })}` },
+  [`POST ${MLFLOW}/model-versions/create`]: {
+    path: `${MLFLOW}/model-versions/create`,
+    body: { name: ML_MODEL, source: "s3://bench/model" },
+  },
+  [`PATCH ${MLFLOW}/model-versions/update`]: { path: `${MLFLOW}/model-versions/update`, body: { ...mlVersion, description: "bench" } },
+  [`POST ${MLFLOW}/model-versions/transition-stage`]: {
+    path: `${MLFLOW}/model-versions/transition-stage`,
+    body: { ...mlVersion, stage: "Staging", archive_existing_versions: false },
+  },
+  [`DELETE ${MLFLOW}/model-versions/delete`]: { path: `${MLFLOW}/model-versions/delete`, body: mlVersion },
+  [`GET ${MLFLOW}/model-versions/get`]: { path: `${MLFLOW}/model-versions/get${mlQuery(mlVersion)}` },
+  [`GET ${MLFLOW}/model-versions/search`]: { path: `${MLFLOW}/model-versions/search${mlQuery({ filter: `name = '${ML_MODEL}'` })}` },
+  [`GET ${MLFLOW}/model-versions/get-download-uri`]: { path: `${MLFLOW}/model-versions/get-download-uri${mlQuery(mlVersion)}` },
+  [`POST ${MLFLOW}/model-versions/set-tag`]: { path: `${MLFLOW}/model-versions/set-tag`, body: { ...mlVersion, key: "k", value: "v" } },
+  [`DELETE ${MLFLOW}/model-versions/delete-tag`]: { path: `${MLFLOW}/model-versions/delete-tag`, body: { ...mlVersion, key: "k" } },
+};
+
 /** One request per route of the route table, in an order where most find what they ask for. */
 const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "GET /health": { path: "/health" },
@@ -42,6 +89,7 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "POST /models/{name}/versions/{v}/artifact/complete": { path: `${v1}/artifact/complete` },
   "GET /models/{name}/versions/{v}/artifact": { path: `${v1}/artifact` },
   "DELETE /models/{name}/versions/{v}": { path: v1 },
+  ...MLFLOW_FIRST_REQUESTS,
 };
 
 export interface StartFigure {
