@@ -32,6 +32,7 @@ import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./ent
 import {
   advanceFileVerification,
   fileVerificationFromItem,
+  holdsAdvance,
   fileVerificationKey,
   versionFilesRange,
   type FileVerificationItem,
@@ -167,9 +168,19 @@ export class RegistryStore {
   }
 
   /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */
-  advanceFileVerification(seen: FileVerificationItem, next: Parameters<typeof advanceFileVerification>[1], now: string): Promise<boolean> {
-    const update = advanceFileVerification(seen, next, now);
-    return unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })));
+  /**
+   * Saves a file's progress, made by the task run `savedBy`, if it is still what `seen` says; this
+   * run's own save, applied but retried after its answer was lost, counts as saved.
+   */
+  async advanceFileVerification(
+    seen: FileVerificationItem,
+    next: Parameters<typeof advanceFileVerification>[1],
+    now: string,
+    savedBy: string,
+  ): Promise<boolean> {
+    const update = advanceFileVerification(seen, next, now, savedBy);
+    if (await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })))) return true;
+    return holdsAdvance(await this.getFileVerification(seen.model, seen.version, seen.path), seen, next, savedBy);
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { VerificationSettings } from "../config";
 import { ModelNotFoundError } from "../domain/errors";
 import type { VerificationTask } from "../schemas/verification-task";
@@ -61,6 +62,9 @@ const inVerification = (version: VersionItem, task: VerificationTask): boolean =
 
 /** A file's progress as this task last saved it: each save is conditioned on the one before. */
 class FileProgress {
+  /** This run of the task: its saves are told from a duplicate's. */
+  private readonly run = randomUUID();
+
   constructor(
     private readonly deps: VerifierDeps,
     private seen: FileVerificationItem,
@@ -69,7 +73,7 @@ class FileProgress {
   async advance(step: { offset: number; state: string } | { actualSha256: string }): Promise<boolean> {
     const next = "actualSha256" in step ? { actualSha256: step.actualSha256 } : { offset: step.offset, state: step.state };
     const now = new Date().toISOString();
-    if (!(await this.deps.store.advanceFileVerification(this.seen, next, now))) return false;
+    if (!(await this.deps.store.advanceFileVerification(this.seen, next, now, this.run))) return false;
     this.seen = { ...this.seen, ...next, updatedAt: now };
     return true;
   }

@@ -42,6 +42,8 @@ export interface FileVerificationItem extends ItemBase {
   readonly state?: string;
   /** Once the whole file is hashed: what it hashed to. */
   readonly actualSha256?: string;
+  /** Which task run saved the progress last: tells its own retried save from a duplicate task's equal one. */
+  readonly savedBy?: string;
   readonly updatedAt: string;
 }
 
@@ -63,6 +65,7 @@ export const fileVerificationFromItem = itemReader(
     offset: z.number(),
     state: z.optional(z.string()),
     actualSha256: z.optional(z.string()),
+    savedBy: z.optional(z.string()),
     updatedAt: z.string(),
   }),
 );
@@ -93,6 +96,7 @@ export function advanceFileVerification(
   seen: FileVerificationItem,
   next: { offset: number; state: string } | { actualSha256: string },
   now: string,
+  savedBy: string,
 ): NonNullable<Write["Update"]> {
   const moved =
     "actualSha256" in next
@@ -100,11 +104,27 @@ export function advanceFileVerification(
       : { set: "#offset = :next, #state = :saved", values: { ":next": next.offset, ":saved": next.state } };
   return {
     Key: fileVerificationKey(seen.model, seen.version, seen.path),
-    UpdateExpression: `SET updatedAt = :now, ${moved.set}`,
+    UpdateExpression: `SET updatedAt = :now, savedBy = :savedBy, ${moved.set}`,
     ConditionExpression: "startedAt = :startedAt AND #offset = :from AND attribute_not_exists(actualSha256)",
     ExpressionAttributeNames: { "#offset": "offset", "#state": "state" },
-    ExpressionAttributeValues: { ":now": now, ":startedAt": seen.startedAt, ":from": seen.offset, ...moved.values },
+    ExpressionAttributeValues: { ":now": now, ":savedBy": savedBy, ":startedAt": seen.startedAt, ":from": seen.offset, ...moved.values },
   };
+}
+
+/**
+ * Whether the stored item holds this advance of `seen`, saved by `savedBy`: a write whose answer was
+ * lost (a timeout under load) is sent again by the SDK, and that retry fails the condition its own
+ * first try made false. A duplicate task's equal progress is not this run's: that run stops.
+ */
+export function holdsAdvance(
+  stored: FileVerificationItem | undefined,
+  seen: FileVerificationItem,
+  next: { offset: number; state: string } | { actualSha256: string },
+  savedBy: string,
+): boolean {
+  if (!stored || stored.startedAt !== seen.startedAt || stored.savedBy !== savedBy) return false;
+  if ("actualSha256" in next) return stored.actualSha256 === next.actualSha256;
+  return stored.actualSha256 === undefined && stored.offset === next.offset && stored.state === next.state;
 }
 
 /** How far a verification got over its files: those whose digest matched, and the bytes hashed so far. */
