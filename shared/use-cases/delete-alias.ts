@@ -15,11 +15,11 @@ export async function deleteAlias(deps: RegistryDeps, name: string, alias: strin
     if (!current) throw new ModelNotFoundError(name);
     const previous = aliasTarget(current, alias);
     if (previous === undefined) throw new AliasNotFoundError(name, alias);
-    const protection = await guardProtectedAlias(deps, { model: name, alias, version: previous, action: "removing it" }, who);
+    await guardProtectedAlias(deps, { model: name, alias, version: previous, action: "removing it" }, who);
     const { [alias]: _removed, ...aliases } = current.aliases;
     return {
       model: { ...current, aliases },
-      writes: [{ write: deleteAliasItem(name, alias, previous), conflict: { aliasMovedFrom: previous } }, ...protection],
+      writes: [{ write: deleteAliasItem(name, alias, previous), conflict: { aliasMovedFrom: previous } }],
       history: [{ action: "ALIAS_CHANGED", alias, previousVersion: previous }],
       result: (): AliasView => ({ model: name, alias, version: null, previousVersion: previous }),
     };

@@ -14,8 +14,8 @@ import { guardProtectedAlias } from "./protected-alias";
  *    so a stale caller gets 409 AliasConflict with the actual target, never a silent overwrite;
  * 2. the version must exist and be READY; a protected alias moves only for an admin or with an
  *    approval of that version for alias:<alias> (403);
- * 3. one transaction: the alias item (conditioned on that target), the model's alias map, an
- *    ALIAS_CHANGED entry and a ConditionCheck on the policy revision.
+ * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
+ *    ALIAS_CHANGED entry.
  */
 export async function setAlias(deps: RegistryDeps, name: string, alias: string, input: SetAliasInput, who: Caller): Promise<AliasView> {
   const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
@@ -25,11 +25,11 @@ export async function setAlias(deps: RegistryDeps, name: string, alias: string, 
     const version = await deps.store.getVersion(name, input.version);
     if (!version) throw new VersionNotFoundError(name, input.version);
     if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
-    const protection = await guardProtectedAlias(deps, { model: name, alias, version: input.version, action: "moving it" }, who);
+    await guardProtectedAlias(deps, { model: name, alias, version: input.version, action: "moving it" }, who);
     const item = newAliasItem({ model: name, alias, version: input.version, actor: who.actor, now });
     return {
       model: { ...current, aliases: { ...current.aliases, [alias]: input.version } },
-      writes: [{ write: putAlias(item, previous), conflict: { aliasMovedFrom: previous } }, ...protection],
+      writes: [{ write: putAlias(item, previous), conflict: { aliasMovedFrom: previous } }],
       history: [
         {
           action: "ALIAS_CHANGED",

@@ -14,6 +14,7 @@ import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { putPolicy } from "../../shared/use-cases/put-policy";
 import { recordApproval } from "../../shared/use-cases/record-approval";
 import { registerVersion } from "../../shared/use-cases/register-version";
+import { setAlias } from "../../shared/use-cases/set-alias";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 
 const person = (name: string, roles: readonly Role[]): Caller => roleCaller(name, `req-${name}`, roles);
@@ -151,44 +152,86 @@ describe("a Production gate needing two approvals from approvers other than the 
   });
 });
 
-describe("a rejection recorded while the promotion commits", () => {
-  const ROUNDS = 20;
+/**
+ * Rounds of `act` (a change that needs bob's approval for `stage`) raced against bob's rejection
+ * from a second process (its own store, its own turns: only DynamoDB serialises the two). In each
+ * round the change either committed before the rejection, or was refused and changed nothing.
+ */
+async function raceRejections(
+  stage: string,
+  round: {
+    prepare: () => Promise<string>;
+    act: (name: string) => Promise<unknown>;
+    committed: (history: Record<string, unknown>[]) => Record<string, unknown> | undefined;
+    refusedWith: string;
+  },
+): Promise<Record<string, number>> {
+  const elsewhere = buildRegistryDeps(registry.config);
+  const outcomes: string[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const name = await round.prepare();
+    await decide(name, 1, bob, "approve", stage);
+    const before = await registry.deps.store.getModel(name);
 
-  it("never lets the promotion through unless it committed before the rejection", async () => {
-    // The rejections come from a second process (its own store, its own turns): only DynamoDB serialises the two.
-    const elsewhere = buildRegistryDeps(registry.config);
-    const outcomes: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const name = await stagedModel();
-      await decide(name, 1, alice, "approve");
-      await decide(name, 1, bob, "approve");
+    const [change, rejection] = await Promise.allSettled([
+      round.act(name),
+      recordApproval(elsewhere, name, { number: 1 }, recordApprovalBody.parse({ stage, decision: "reject" }), bob),
+    ]);
 
-      const [promotion, rejection] = await Promise.allSettled([
-        promote(name),
-        recordApproval(elsewhere, name, { number: 1 }, recordApprovalBody.parse({ stage: "Production", decision: "reject" }), bob),
-      ]);
-
-      expect(rejection.status).toBe("fulfilled");
-      const history = await historyOf(name);
-      const rejected = history.find(
-        (item) => item.action === "APPROVAL_RECORDED" && (item.changes as { decision: { to: string } }).decision.to === "reject",
-      );
-      const promoted = history.find((item) => item.action === "STAGE_CHANGED" && item.toStage === "Production");
-      expect(rejected).toMatchObject({ actor: bob.actor });
-      if (promotion.status === "fulfilled") {
-        // It counted both approvals, and it did so before the rejection was recorded.
-        expect(promoted).toMatchObject({ approvers: [alice.actor, bob.actor] });
-        expect(promoted?.sequence as number).toBeLessThan(rejected?.sequence as number);
-        outcomes.push("promoted first");
-      } else {
-        expect((promotion.reason as DomainError).code).toBe("PolicyViolation");
-        expect(promoted).toBeUndefined();
-        expect((await registry.deps.store.getModel(name))?.stages.Production).toBeUndefined();
-        outcomes.push("refused");
-      }
+    expect(rejection.status).toBe("fulfilled");
+    const history = await historyOf(name);
+    const rejected = history.find(
+      (item) => item.action === "APPROVAL_RECORDED" && (item.changes as { decision: { to: string } }).decision.to === "reject",
+    );
+    const committed = round.committed(history);
+    if (change.status === "fulfilled") {
+      expect(committed?.sequence as number).toBeLessThan(rejected?.sequence as number);
+      outcomes.push("committed first");
+    } else {
+      expect((change.reason as DomainError).code).toBe(round.refusedWith);
+      expect(committed).toBeUndefined();
+      const after = await registry.deps.store.getModel(name);
+      expect({ stages: after?.stages, aliases: after?.aliases }).toEqual({ stages: before?.stages, aliases: before?.aliases });
+      outcomes.push("refused");
     }
-    expect(outcomes).toHaveLength(ROUNDS);
-    console.info(`promotion against a concurrent rejection, ${ROUNDS} rounds:`, countOf(outcomes));
+  }
+  return countOf(outcomes);
+}
+
+const ROUNDS = 20;
+
+describe("a rejection recorded while the change it would refuse commits", () => {
+  it("never lets a promotion through unless it committed, counting both approvals, before the rejection", async () => {
+    const outcomes = await raceRejections("Production", {
+      prepare: async () => {
+        const name = await stagedModel();
+        await decide(name, 1, alice, "approve");
+        return name;
+      },
+      act: (name) => promote(name),
+      committed: (history) => {
+        const promoted = history.find((item) => item.action === "STAGE_CHANGED" && item.toStage === "Production");
+        if (promoted) expect(promoted).toMatchObject({ approvers: [alice.actor, bob.actor] });
+        return promoted;
+      },
+      refusedWith: "PolicyViolation",
+    });
+    console.info(`promotion against a concurrent rejection, ${ROUNDS} rounds:`, outcomes);
+  }, 120_000);
+
+  it("never lets a promoter move a protected alias unless the move committed before the rejection", async () => {
+    const outcomes = await raceRejections("alias:champion", {
+      prepare: async () => {
+        const name = uniqueModelName("fraud_detector");
+        await registerVersion(registry.deps, name, registerVersionBody.parse({ source: "s3://m/1" }), creator);
+        await putPolicy(registry.deps, name, policyBody.parse({ protectedAliases: ["champion"] }), admin);
+        return name;
+      },
+      act: (name) => setAlias(registry.deps, name, "champion", { version: 1 }, releaseBot),
+      committed: (history) => history.find((item) => item.action === "ALIAS_CHANGED"),
+      refusedWith: "Forbidden",
+    });
+    console.info(`protected alias move against a concurrent rejection, ${ROUNDS} rounds:`, outcomes);
   }, 120_000);
 });
 
