@@ -92,9 +92,11 @@ export interface DeploymentTriggerConfig {
   readonly stateMachineName: string;
 }
 
-// Placeholder role names: CI runners assume `*-ci-*` roles, release pipelines `*-release-*`, operators ModelRegistryAdmin.
+// Placeholder role names: CI runners assume `*-ci-*` roles, release pipelines `*-release-*`, reviewers who approve
+// promotions `*-approver-*`, operators ModelRegistryAdmin.
 const ci = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/*-ci-*/*", roles });
 const release = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/*-release-*/*", roles });
+const approvers = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/*-approver-*/*", roles });
 const admin = (roles: readonly Role[]): AccountRoleBinding => ({ service: "sts", principal: "assumed-role/ModelRegistryAdmin/*", roles });
 
 export const environments: Record<Env, EnvironmentConfig> = {
@@ -130,7 +132,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     logLevel: "INFO",
     namingPolicy: "strict",
-    roleBindings: [ci(["reader", "publisher", "promoter"]), admin(ROLES)],
+    roleBindings: [ci(["reader", "publisher", "promoter"]), approvers(["reader", "approver"]), admin(ROLES)],
     throttle: { rateLimit: 100, burstLimit: 200 },
     alarms: { functionErrors: 5, serverErrorRatePercent: 5, throttles: 5, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
@@ -150,7 +152,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     logRetention: RetentionDays.SIX_MONTHS,
     logLevel: "INFO",
     namingPolicy: "strict",
-    roleBindings: [ci(["reader", "publisher"]), release(["reader", "promoter"]), admin(ROLES)],
+    roleBindings: [ci(["reader", "publisher"]), release(["reader", "promoter"]), approvers(["reader", "approver"]), admin(ROLES)],
     throttle: { rateLimit: 200, burstLimit: 400 },
     alarms: { functionErrors: 1, serverErrorRatePercent: 1, throttles: 1, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },

@@ -23,6 +23,7 @@ import {
 } from "./schemas/lifecycle";
 import { aliasPath, aliasView, setAliasBody } from "./schemas/alias";
 import { policyBody, policyPath, policyView } from "./schemas/policy";
+import { approvalPage, approvalView, listApprovalsQuery, recordApprovalBody } from "./schemas/approval";
 import { historyAtQuery, historyPage, historyQuery, stagesAtView } from "./schemas/history";
 import { compareQuery, comparisonView } from "./schemas/compare";
 import { datasetPath, datasetUsagePage, datasetUsageQuery } from "./schemas/lineage";
@@ -41,7 +42,7 @@ export const FUNCTIONS = {
     description: "Create and edit models and versions",
     grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"],
   },
-  lifecycle: { description: "Stage moves, rollback, aliases and promotion policy", grants: ["readTable", "writeTable"] },
+  lifecycle: { description: "Stage moves, rollback, aliases, approvals and promotion policy", grants: ["readTable", "writeTable"] },
   // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
   artifacts: {
     description: "Artifact uploads, verification and version deletion",
@@ -329,6 +330,26 @@ export const routes = [
     summary: "Remove an alias",
     request: { path: aliasPath },
     response: { status: 200, schema: aliasView },
+  },
+  {
+    method: "POST",
+    path: "/models/{name}/versions/{v}/approvals",
+    function: "lifecycle",
+    role: "approver",
+    operationId: "recordApproval",
+    summary: "Approve or reject a version for a stage (or a protected alias, alias:<alias>); an approver's latest decision stands",
+    request: { path: versionPath, body: recordApprovalBody },
+    response: { status: 200, schema: approvalView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/versions/{v}/approvals",
+    function: "query",
+    role: "reader",
+    operationId: "listApprovals",
+    summary: "A version's standing approvals and rejections, in stage then approver order",
+    request: { path: versionPath, query: listApprovalsQuery },
+    response: { status: 200, schema: approvalPage },
   },
   {
     method: "PUT",

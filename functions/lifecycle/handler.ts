@@ -6,19 +6,21 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteAlias } from "../../shared/use-cases/delete-alias";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { putPolicy } from "../../shared/use-cases/put-policy";
+import { recordApproval } from "../../shared/use-cases/record-approval";
 import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
 
-/** Stage moves, rollback, aliases and promotion policy: translate the request, call one use case, shape the answer. */
+/** Stage moves, rollback, aliases, approvals and promotion policy: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("lifecycle", root, {
   "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) =>
     ok(await transitionVersion(deps, path.name, path.v, body, who)),
   "POST /models/{name}/stages/{stage}/rollback": async ({ path, body, who }) => ok(await rollbackProduction(deps, path.name, body, who)),
   "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),
   "DELETE /models/{name}/aliases/{alias}": async ({ path, who }) => ok(await deleteAlias(deps, path.name, path.alias, who)),
+  "POST /models/{name}/versions/{v}/approvals": async ({ path, body, who }) => ok(await recordApproval(deps, path.name, path.v, body, who)),
   "PUT /models/{name}/policy": async ({ path, body, who }) => ok(await putPolicy(deps, path.name, body, who)),
   ...mlflowLifecycleAdapters(deps),
 });

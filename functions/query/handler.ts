@@ -14,6 +14,7 @@ import { getStageVersion } from "../../shared/use-cases/get-stage-version";
 import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
 import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
 import { getPolicy } from "../../shared/use-cases/get-policy";
+import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
@@ -33,6 +34,7 @@ export const handler = createApiHandler("query", root, {
     return ok(await listVersions(deps, path.name, filters, { limit, cursor }));
   },
   "GET /models/{name}/versions/{v}": async ({ path }) => ok(await getVersion(deps, path.name, path.v)),
+  "GET /models/{name}/versions/{v}/approvals": async ({ path, query }) => ok(await listApprovals(deps, path.name, path.v, query)),
   "GET /models/{name}/history": async ({ path, query }) => ok(await listHistory(deps, path.name, query)),
   "GET /models/{name}/history/at": async ({ path, query }) => ok(await stagesAt(deps, path.name, query.time)),
   "GET /models/{name}/compare": async ({ path, query }) => ok(await compareVersions(deps, path.name, query.versions)),

@@ -11,6 +11,8 @@ export const HISTORY_ACTIONS = [
   "STAGE_CHANGED",
   "ALIAS_CHANGED",
   "POLICY_CHANGED",
+  /** An approver's decision on a version entering a stage, or a protected alias moving to it; the latest one of each approver stands. */
+  "APPROVAL_RECORDED",
 ] as const;
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 
@@ -27,6 +29,8 @@ export interface HistoryDraft {
   /** The bytes a registration, verification or failure is about (events carry it). */
   readonly artifact?: { readonly uri: string; readonly sha256: string; readonly sizeBytes: number };
   readonly changes?: Record<string, unknown>;
+  /** A promotion past a gate that requires approvals: the approvers whose approvals counted. */
+  readonly approvers?: readonly string[];
 }
 
 /** A committed entry: the draft, numbered in the model's sequence and stamped with who, when and the request. */

@@ -1,7 +1,7 @@
 import type { Actor } from "./actor";
 import { ForbiddenError } from "./errors";
 
-export const ROLES = ["reader", "publisher", "promoter", "admin"] as const;
+export const ROLES = ["reader", "publisher", "promoter", "approver", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A caller whose verified principal matches `pattern` (glob: `*` is any run of characters) holds `roles`. */

@@ -1,3 +1,4 @@
+import { approvalFailures, type Approval, type RequiredApprovals } from "./approvals";
 import type { PolicyFailure } from "./errors";
 import type { Stage } from "./lifecycle";
 
@@ -13,7 +14,12 @@ export interface StageGate {
   readonly requiredTags?: readonly string[] | Readonly<Record<string, string>>;
   readonly requireFrom?: readonly Stage[];
   readonly separateApprover?: boolean;
+  readonly requiredApprovals?: RequiredApprovals;
 }
+
+/** Whether the policy protects `alias`: moving or removing it needs an admin or an approval (docs/lifecycle.md, "Protected aliases"). */
+export const isProtectedAlias = (policy: { readonly protectedAliases?: readonly string[] } | undefined, alias: string): boolean =>
+  policy?.protectedAliases?.includes(alias) ?? false;
 
 /** Without a `requireFrom`, Production takes versions from Staging only (docs/lifecycle.md, "Promotion policy"). */
 const DEFAULT_REQUIRE_FROM: Readonly<Record<GatedStage, readonly Stage[] | undefined>> = { Production: ["Staging"], Staging: undefined };
@@ -25,6 +31,8 @@ export interface GateCandidate {
   readonly tags: Readonly<Record<string, string>>;
   readonly createdBy: string;
   readonly approver: string;
+  /** The standing decisions recorded for this version entering the stage (read only when the gate requires approvals). */
+  readonly approvals?: readonly Approval[];
 }
 
 /** Every rule of the gate for `stage` that the candidate fails; empty when it may enter. */
@@ -46,6 +54,7 @@ export function evaluateGate(stage: GatedStage, gate: StageGate | undefined, can
           },
         ]
       : []),
+    ...(gate?.requiredApprovals ? approvalFailures(stage, gate.requiredApprovals, candidate.approvals ?? [], candidate.createdBy) : []),
   ];
 }
 

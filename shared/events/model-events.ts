@@ -68,6 +68,9 @@ export const modelEventDetail = z
         }),
       )
       .register(z.globalRegistry, { description: "The bytes a registration, verification or failure is about" }),
+    approvers: z.optional(z.array(z.string())).register(z.globalRegistry, {
+      description: "Stage changes past a gate that requires approvals: the approvers whose approvals counted, in order",
+    }),
   })
   .register(z.globalRegistry, { title: "Model registry event detail" });
 export type ModelEventDetail = z.infer<typeof modelEventDetail>;

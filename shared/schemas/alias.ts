@@ -8,7 +8,7 @@ export const aliasName = z
   .register(z.globalRegistry, { description: "A movable named pointer to one version", example: "champion" });
 
 /** An alias a caller may set or remove: any alias name but the implicit `latest` and the stage names, which `{v}` reads as stages. */
-const settableAlias = aliasName.check(
+export const settableAlias = aliasName.check(
   z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`),
   z.refine(
     (alias) => findStage(alias, ASSIGNED_STAGES) === undefined,

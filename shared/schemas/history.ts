@@ -34,6 +34,9 @@ export const historyEntryView = z.object({
   reason: z.optional(z.string()),
   artifact: z.optional(z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.int() })),
   changes: z.optional(z.record(z.string(), z.unknown())),
+  approvers: z
+    .optional(z.array(z.string()))
+    .register(z.globalRegistry, { description: "A move past a gate that requires approvals: the approvers whose approvals counted" }),
 });
 export type HistoryEntryView = z.infer<typeof historyEntryView>;
 

@@ -3,6 +3,8 @@ import { modelName, namedMap, storableNumber } from "./common";
 import { metricName, stageName } from "./version";
 import { GATED_STAGES, type StageGate } from "../domain/policy";
 import { findStage, unknownStage } from "../domain/model-uri";
+import { ROLES } from "../domain/permissions";
+import { settableAlias } from "./alias";
 
 const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
 
@@ -34,10 +36,33 @@ export const stageGate = z.strictObject({
   separateApprover: z
     .optional(z.boolean())
     .register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
+  requiredApprovals: z
+    .optional(
+      z.strictObject({
+        count: z.int().check(z.gte(1), z.lte(10)),
+        roles: z.optional(z.array(z.enum(ROLES)).check(z.minLength(1))),
+        distinctFromCreator: z.optional(z.boolean()),
+      }),
+    )
+    .register(z.globalRegistry, {
+      description:
+        "approvals recorded for this stage (POST …/versions/{v}/approvals) the version needs: count, from approvers holding one of roles, " +
+        "the creator's own not counting unless distinctFromCreator is false; a standing rejection refuses the move",
+      example: { count: 2, distinctFromCreator: true },
+    }),
 }) satisfies z.ZodMiniType<StageGate, unknown>;
 
-/** A model's promotion policy: one gate per target stage. PUT replaces the whole policy. */
-const policyGates = z.strictObject({ Staging: z.optional(stageGate), Production: z.optional(stageGate) });
+const PROTECTED_ALIASES = "protectedAliases";
+
+/** A model's promotion policy: one gate per target stage, and its protected aliases. PUT replaces the whole policy. */
+const policyGates = z.strictObject({
+  Staging: z.optional(stageGate),
+  Production: z.optional(stageGate),
+  [PROTECTED_ALIASES]: z.optional(z.array(settableAlias).check(z.maxLength(50))).register(z.globalRegistry, {
+    description: "aliases whose moves and removal need the admin role or an approval of the version for alias:<alias>",
+    example: ["champion"],
+  }),
+});
 
 /** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
 export const policyBody = z.pipe(z.transform(gatesSpelledAnyCase), policyGates);
@@ -47,6 +72,10 @@ function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown 
   if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
   const gates: Record<string, unknown> = {};
   for (const [key, gate] of Object.entries(input)) {
+    if (key === PROTECTED_ALIASES) {
+      gates[key] = gate;
+      continue;
+    }
     const stage = findStage(key, GATED_STAGES);
     if (stage && !Object.hasOwn(gates, stage)) gates[stage] = gate;
     else

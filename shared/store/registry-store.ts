@@ -37,6 +37,7 @@ import {
   versionFilesRange,
   type FileVerificationItem,
 } from "./entities/file-verification";
+import { approvalFromItem, approvalKey, approvalsPrefix, type ApprovalItem } from "./entities/approval";
 import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
@@ -198,6 +199,45 @@ export class RegistryStore {
 
   getPolicy(name: string): Promise<PolicyItem | undefined> {
     return this.getConsistent(policyKey(name), policyFromItem);
+  }
+
+  getApproval(name: string, version: number, stage: string, approver: string): Promise<ApprovalItem | undefined> {
+    return this.getConsistent(approvalKey(name, version, stage, approver), approvalFromItem);
+  }
+
+  /** Every standing decision on a version for one stage or alias (a handful: read whole, strongly consistent, as a plan counts them). */
+  async approvalsFor(name: string, version: number, stage: string): Promise<ApprovalItem[]> {
+    const approvals: ApprovalItem[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": approvalsPrefix(version, stage) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) approvals.push(...(page.Items ?? []).map(approvalFromItem));
+    return approvals;
+  }
+
+  /** A version's approvals in stage then approver order, optionally for one stage or alias. */
+  listApprovals(
+    name: string,
+    about: { version: number; stage?: string },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<ApprovalItem>> {
+    const prefix = approvalsPrefix(about.version, about.stage);
+    return queryPage(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": prefix },
+      },
+      { ...page, scope: `approvals:${name}:${prefix}` },
+      approvalFromItem,
+    );
   }
 
   private getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {

@@ -3,18 +3,21 @@ import { expectation } from "../domain/lifecycle";
 import { newAliasItem, putAlias } from "../store/entities/alias";
 import type { AliasView, SetAliasInput } from "../schemas/alias";
 import { aliasConflict, aliasTarget } from "./alias-state";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Caller } from "../domain/permissions";
+import type { RegistryDeps } from "./deps";
+import { guardProtectedAlias } from "./protected-alias";
 
 /**
  * Points an alias at a version, compare-and-set.
  * 1. read the model; the alias must point where the caller expects (`expectedVersion`, null for
  *    unset), else where the first read saw it: a re-plan after contention compares against that,
  *    so a stale caller gets 409 AliasConflict with the actual target, never a silent overwrite;
- * 2. the version must exist and be READY;
+ * 2. the version must exist and be READY; a protected alias moves only for an admin or with an
+ *    approval of that version for alias:<alias> (403);
  * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
  *    ALIAS_CHANGED entry.
  */
-export async function setAlias(deps: RegistryDeps, name: string, alias: string, input: SetAliasInput, who: Actor): Promise<AliasView> {
+export async function setAlias(deps: RegistryDeps, name: string, alias: string, input: SetAliasInput, who: Caller): Promise<AliasView> {
   const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
@@ -22,6 +25,7 @@ export async function setAlias(deps: RegistryDeps, name: string, alias: string, 
     const version = await deps.store.getVersion(name, input.version);
     if (!version) throw new VersionNotFoundError(name, input.version);
     if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
+    await guardProtectedAlias(deps, { model: name, alias, version: input.version, action: "moving it" }, who);
     const item = newAliasItem({ model: name, alias, version: input.version, actor: who.actor, now });
     return {
       model: { ...current, aliases: { ...current.aliases, [alias]: input.version } },

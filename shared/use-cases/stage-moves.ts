@@ -15,13 +15,14 @@ import type { RegistryDeps } from "./deps";
 
 /**
  * The transaction of moves made together: `moves[0]` is the version the caller moves (`item`),
- * the rest are versions it displaces from their stage to Archived. Production's occupant was `occupant`.
+ * the rest are versions it displaces from their stage to Archived. Production's occupant was `occupant`;
+ * `approvers` are those whose approvals let the main move past its gate.
  */
 export function planMoves(
   current: ModelItem,
   item: VersionItem,
   moves: readonly StageMove[],
-  context: { occupant: number | null; reason: string; now: string },
+  context: { occupant: number | null; reason: string; now: string; approvers?: readonly string[] },
 ): { model: ModelItem; writes: GuardedWrite<MoveConflict>[]; history: HistoryDraft[] } {
   const [main] = moves as [StageMove, ...StageMove[]];
   const name = current.name;
@@ -32,6 +33,7 @@ export function planMoves(
     toStage: m.to,
     ...(i === 0 && m.to === "Production" && context.occupant !== null ? { previousVersion: context.occupant } : {}),
     reason: context.reason,
+    ...(i === 0 && context.approvers ? { approvers: context.approvers } : {}),
   }));
   const writes: GuardedWrite<MoveConflict>[] = [
     ...moves.map((m, i) => ({

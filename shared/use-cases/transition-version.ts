@@ -30,7 +30,8 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  *    FAILED, is cleared away so), and the policy's gate for the target stage must pass (422);
  * 4. write the version, the Production pointer, the versions the move displaces (the previous
  *    occupant, or Staging with archiveExisting) → Archived, the model's stage map, one
- *    STAGE_CHANGED entry per moved version and a ConditionCheck on the policy revision.
+ *    STAGE_CHANGED entry per moved version (the moved one lists the approvers its gate counted)
+ *    and a ConditionCheck on the policy revision.
  */
 export async function transitionVersion(
   deps: RegistryDeps,
@@ -56,13 +57,13 @@ export async function transitionVersion(
     assertMoveAllowed(name, number, from, input.to);
     // A version that never became READY may still be archived (then deleted): nothing else.
     if (version.status !== "READY" && input.to !== "Archived") throw new VersionNotReadyError(name, number, version.status);
-    const policyCheck = await enforcePolicy(deps, version, { from, to: input.to }, who);
+    const clearance = await enforcePolicy(deps, version, { from, to: input.to }, who);
 
     const moves = [{ version: number, from, to: input.to }, ...displacedBy(name, current, { from, to: input.to }, input.archiveExisting)];
-    const plan = planMoves(current, version, moves, { occupant, reason: input.reason, now });
+    const plan = planMoves(current, version, moves, { occupant, reason: input.reason, now, approvers: clearance.approvers });
     return {
       ...plan,
-      writes: [...plan.writes, ...policyCheck],
+      writes: [...plan.writes, ...clearance.writes],
       result: (): TransitionView => ({ version: number, from, to: input.to, archived: moves.slice(1).map((m) => m.version) }),
     };
   });

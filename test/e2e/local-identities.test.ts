@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useLocalRegistry } from "../support/local-registry";
-import { DOCUMENTED_MODEL, SEVERAL_PEOPLE, SEVERAL_PEOPLE_TOKENS, examples, getJson, runBlocks } from "../support/doc-examples";
+import { APPROVALS, DOCUMENTED_MODEL, SEVERAL_PEOPLE, SEVERAL_PEOPLE_TOKENS, examples, getJson, runBlocks } from "../support/doc-examples";
 
 /**
  * The README's "Acting as several people locally", run as written against npm start with the
@@ -37,6 +37,27 @@ describe("the README's several people", () => {
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
       'local:root-admin registered this version, so someone else must approve it: move it as another caller (to act as several people with npm start, see "Acting as several people locally" in README.md)',
+    );
+  }, 120_000);
+
+  it("run docs/lifecycle.md's approvals: two approvers let the promotion through, an approval lets the bot move the protected alias", async () => {
+    const model = "fraud_detector-governance";
+    const blocks = await examples(APPROVALS);
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+
+    await runBlocks(blocks, registry.url, model);
+
+    const history = (await getJson(registry.url, `/models/${model}/history?limit=50`, asReleaseBot)).items;
+    expect(history).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: "STAGE_CHANGED",
+          toStage: "Production",
+          actor: "local:release-bot",
+          approvers: ["local:ada-approver", "local:lin-reviewer"],
+        }),
+        expect.objectContaining({ action: "ALIAS_CHANGED", alias: "champion", version: 1, actor: "local:release-bot" }),
+      ]),
     );
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalRegistry, type LocalRegistry } from "../../infra/local/start";
 import {
+  APPROVALS,
   DOCUMENTED_MODEL,
   LIFECYCLE,
   SEVERAL_PEOPLE,
@@ -16,7 +17,8 @@ import {
 } from "../support/doc-examples";
 
 // The docs' curl examples (test/support/doc-examples.ts), run as written against npm start's registry.
-// The README's "Acting as several people locally" needs a tokens file: test/e2e/local-identities.test.ts runs it.
+// The README's "Acting as several people locally" and docs/lifecycle.md's "Approvals" need a tokens file:
+// test/e2e/local-identities.test.ts runs them.
 
 /** Docs whose curl examples need more than this file gives them (files, jq), run by their own test. */
 const RUN_ELSEWHERE: Record<string, string> = {
@@ -67,7 +69,7 @@ describe("the docs' examples", () => {
 
   it("leave no doc's curl example unrun", async () => {
     const docs = ["README.md", ...(await readdir("docs")).filter((file) => file.endsWith(".md")).map((file) => `docs/${file}`)];
-    const run = new Set((await Promise.all([TRY_IT, LIFECYCLE, SEVERAL_PEOPLE].map(ownExamples))).flat());
+    const run = new Set((await Promise.all([TRY_IT, LIFECYCLE, SEVERAL_PEOPLE, APPROVALS].map(ownExamples))).flat());
 
     const unrun: string[] = [];
     for (const doc of docs) {

@@ -90,6 +90,11 @@ async function seed(): Promise<void> {
     pathParameters: { name: MODEL },
     body: { Production: { minMetrics: { auc: 0.5 }, requiredTags: ["reviewed"] } },
   });
+  for (const stage of ["Production", "alias:champion"])
+    await call("POST /models/{name}/versions/{v}/approvals", {
+      pathParameters: { name: MODEL, v: "1" },
+      body: { stage, decision: "approve" },
+    });
   await learnCursors();
 }
 

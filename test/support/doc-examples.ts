@@ -16,14 +16,18 @@ export interface Walk {
   readonly doc: string;
   /** Only the examples under this `## ` heading; the whole doc without one. */
   readonly section?: string;
+  /** A `## ` section another walk runs (one that needs a registry with a tokens file, say). */
+  readonly except?: string;
   readonly after?: Walk;
 }
 
 export const TRY_IT: Walk = { doc: "README.md", section: "Try it" };
-export const LIFECYCLE: Walk = { doc: "docs/lifecycle.md", after: TRY_IT };
+export const LIFECYCLE: Walk = { doc: "docs/lifecycle.md", after: TRY_IT, except: "Approvals" };
 /** Run against npm start with the tokens file it names, by test/e2e/local-identities.test.ts (one registry per test process). */
 export const SEVERAL_PEOPLE: Walk = { doc: "README.md", section: "Acting as several people locally" };
 export const SEVERAL_PEOPLE_TOKENS = "docs/local-tokens.json";
+/** docs/lifecycle.md's approvals, by several people: run with the same tokens file, by test/e2e/local-identities.test.ts. */
+export const APPROVALS: Walk = { doc: "docs/lifecycle.md", section: "Approvals" };
 
 /** The shell blocks that call the registry: what a reader copies into a terminal beside `npm start`. */
 export function curlBlocks(markdown: string): string[] {
@@ -33,8 +37,13 @@ export function curlBlocks(markdown: string): string[] {
 
 export async function ownExamples(walk: Walk): Promise<string[]> {
   const text = await readFile(walk.doc, "utf8");
-  return curlBlocks(walk.section ? (text.split(`\n## ${walk.section}\n`)[1]?.split("\n## ")[0] ?? "") : text);
+  const blocks = curlBlocks(walk.section ? sectionOf(text, walk.section) : text);
+  const elsewhere = new Set(walk.except ? curlBlocks(sectionOf(text, walk.except)) : []);
+  return blocks.filter((block) => !elsewhere.has(block));
 }
+
+/** The text under a `## ` heading, up to the next one. */
+const sectionOf = (markdown: string, heading: string): string => markdown.split(`\n## ${heading}\n`)[1]?.split("\n## ")[0] ?? "";
 
 export async function examples(walk: Walk): Promise<string[]> {
   return [...(walk.after ? await examples(walk.after) : []), ...(await ownExamples(walk))];

@@ -25,6 +25,7 @@ const handler = createApiHandler(
     "POST /models/{name}/stages/{stage}/rollback": answer,
     "PUT /models/{name}/aliases/{alias}": answer,
     "DELETE /models/{name}/aliases/{alias}": answer,
+    "POST /models/{name}/versions/{v}/approvals": answer,
     "PUT /models/{name}/policy": answer,
     "POST /api/2.0/mlflow/model-versions/transition-stage": answer,
     "POST /api/2.0/mlflow/registered-models/alias": answer,

@@ -1,0 +1,124 @@
+import type { PolicyFailure } from "./errors";
+import { ForbiddenError } from "./errors";
+import type { Caller, Role } from "./permissions";
+import type { GatedStage } from "./policy";
+
+export const DECISIONS = ["approve", "reject"] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** The prefix of an approval's `stage` that names a protected alias moving to the version (`alias:champion`). */
+export const ALIAS_TARGET_PREFIX = "alias:";
+export type ApprovalStage = GatedStage | `${typeof ALIAS_TARGET_PREFIX}${string}`;
+export const aliasApprovalTarget = (alias: string): ApprovalStage => `${ALIAS_TARGET_PREFIX}${alias}`;
+
+/** What an approval's stage names: a stage the version enters, or an alias moving to it. */
+export function approvalSubject(stage: ApprovalStage): { toStage: GatedStage } | { alias: string } {
+  return stage.startsWith(ALIAS_TARGET_PREFIX) ? { alias: stage.slice(ALIAS_TARGET_PREFIX.length) } : { toStage: stage as GatedStage };
+}
+
+/** One approver's standing decision on a version entering a stage (or a protected alias moving to it): the latest one wins. */
+export interface Approval {
+  readonly approver: string;
+  readonly decision: Decision;
+  /** The roles the approver held when deciding: a gate's `roles` counts approvals by them. */
+  readonly roles: readonly Role[];
+  readonly comment?: string;
+}
+
+/** How many approvals a version needs to enter a stage, and whose count. */
+export interface RequiredApprovals {
+  readonly count: number;
+  /** Only approvers holding one of these roles count (default: anyone who may approve). */
+  readonly roles?: readonly Role[];
+  /** The version's creator's own approval does not count (default: true). */
+  readonly distinctFromCreator?: boolean;
+}
+
+/** The approvals and rejections that count under `rule` for a version created by `createdBy`, each in approver order. */
+export function tallyApprovals(
+  rule: RequiredApprovals,
+  approvals: readonly Approval[],
+  createdBy: string,
+): { approvers: string[]; rejections: Approval[] } {
+  const counts = (a: Approval) =>
+    !(excludesCreator(rule) && a.approver === createdBy) &&
+    (rule.roles === undefined || a.roles.some((role) => rule.roles?.includes(role)));
+  const eligible = approvals.filter(counts).sort((a, b) => a.approver.localeCompare(b.approver));
+  return {
+    approvers: eligible.filter((a) => a.decision === "approve").map((a) => a.approver),
+    rejections: eligible.filter((a) => a.decision === "reject"),
+  };
+}
+
+const excludesCreator = (rule: RequiredApprovals) => rule.distinctFromCreator ?? true;
+
+/** Why the approvals recorded for `stage` do not meet `rule`: how many are missing and from whom they may come, and who rejected it. */
+export function approvalFailures(
+  stage: string,
+  rule: RequiredApprovals,
+  approvals: readonly Approval[],
+  createdBy: string,
+): PolicyFailure[] {
+  const { approvers, rejections } = tallyApprovals(rule, approvals, createdBy);
+  const missing = Math.max(0, rule.count - approvers.length);
+  const from = {
+    roles: rule.roles ?? ["approver"],
+    ...(excludesCreator(rule) ? { notFrom: createdBy } : {}),
+  };
+  const failures: PolicyFailure[] = [];
+  if (missing > 0) {
+    const ownIgnored = excludesCreator(rule) && approvals.some((a) => a.approver === createdBy && a.decision === "approve");
+    failures.push({
+      rule: "requiredApprovals",
+      expected: { count: rule.count, from },
+      actual: { count: approvers.length, approvers, missing },
+      message:
+        `it has ${approvers.length} of the ${rule.count} approvals ${stage} needs${approvers.length > 0 ? ` (${approvers.join(", ")})` : ""}: ` +
+        `${missing} more from a caller holding ${from.roles.join(" or ")}${"notFrom" in from ? ` other than ${createdBy}, who registered it` : ""}` +
+        `${ownIgnored ? ` (${createdBy}'s own approval does not count)` : ""}; ` +
+        `record one with POST …/approvals {"stage": "${stage}", "decision": "approve"}`,
+    });
+  }
+  if (rejections.length > 0) {
+    failures.push({
+      rule: "requiredApprovals.rejected",
+      expected: "no standing rejection",
+      actual: rejections.map((r) => r.approver),
+      message: `${rejections.map(describeRejection).join(", ")} rejected it for ${stage}; a rejection stands until its approver records "approve"`,
+    });
+  }
+  return failures;
+}
+
+const describeRejection = (r: Approval) => (r.comment ? `${r.approver} ("${r.comment}")` : r.approver);
+
+/**
+ * Whether `caller` may move or remove a protected alias off or onto `version`: an admin may; anyone
+ * else needs a standing approval of that version for the alias by someone other than themselves,
+ * and no standing rejection. The 403 names what is missing.
+ */
+export function protectedAliasRefusal(
+  target: { model: string; alias: string; version: number; action: string },
+  caller: Caller,
+  approvals: readonly Approval[],
+): ForbiddenError | undefined {
+  if (caller.roles.includes("admin")) return undefined;
+  const others = approvals.filter((a) => a.approver !== caller.actor);
+  const approved = others.some((a) => a.decision === "approve");
+  const rejected = approvals.filter((a) => a.decision === "reject").map((a) => a.approver);
+  if (approved && rejected.length === 0) return undefined;
+  const stage = aliasApprovalTarget(target.alias);
+  const missing = rejected.length > 0 ? `${rejected.join(", ")} rejected it` : `no one but ${caller.actor} has approved it`;
+  return new ForbiddenError(
+    `'${target.alias}' is a protected alias of '${target.model}': ${target.action} needs the 'admin' role, or an approval of version ` +
+      `${target.version} for "${stage}" by a caller other than ${caller.actor} and no rejection; ${missing}. ` +
+      `An approver records one with POST /models/${target.model}/versions/${target.version}/approvals {"stage": "${stage}", "decision": "approve"}.`,
+    {
+      protectedAlias: target.alias,
+      version: target.version,
+      missingRole: "admin",
+      missingApproval: { stage, notFrom: caller.actor },
+      rejectedBy: rejected,
+    },
+  );
+}
