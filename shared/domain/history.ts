@@ -11,6 +11,8 @@ export const HISTORY_ACTIONS = [
   "STAGE_CHANGED",
   "ALIAS_CHANGED",
   "POLICY_CHANGED",
+  /** The model removed by an admin, with every version; its history stays, and the name's next model numbers on after this entry. */
+  "MODEL_DELETED",
 ] as const;
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 
