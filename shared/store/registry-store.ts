@@ -256,7 +256,8 @@ export class RegistryStore {
 
   /**
    * The newest history entry up to `asOf` (a model item's historySequence) that moved a version into
-   * `stage`: what the model looked like when read, not what later changes made of it.
+   * `stage`: what the model looked like when read, not what later changes made of it. Moves of a
+   * deleted model the name held before do not count: the search stops at its MODEL_DELETED.
    */
   async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
     // The first match, newest first: no page, no cursor, so nothing is read past it.
@@ -265,7 +266,7 @@ export class RegistryStore {
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
-        FilterExpression: "#action = :changed AND toStage = :stage",
+        FilterExpression: "(#action = :changed AND toStage = :stage) OR #action = :deleted",
         ExpressionAttributeNames: { "#action": "action" },
         ExpressionAttributeValues: {
           ":pk": modelPartition(name),
@@ -273,6 +274,7 @@ export class RegistryStore {
           ":asOf": historyKey(name, asOf).sk,
           ":changed": "STAGE_CHANGED",
           ":stage": stage,
+          ":deleted": "MODEL_DELETED",
         },
         ScanIndexForward: false,
         ConsistentRead: true,
@@ -280,7 +282,7 @@ export class RegistryStore {
     );
     for await (const page of pages) {
       const [first] = page.Items ?? [];
-      if (first) return historyFromItem(first);
+      if (first) return first.action === "MODEL_DELETED" ? undefined : historyFromItem(first);
     }
     return undefined;
   }

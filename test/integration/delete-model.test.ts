@@ -16,6 +16,7 @@ import { getModel } from "../../shared/use-cases/get-model";
 import { listHistory } from "../../shared/use-cases/list-history";
 import { listModels } from "../../shared/use-cases/list-models";
 import { registerVersion } from "../../shared/use-cases/register-version";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { stagesAt } from "../../shared/use-cases/stages-at";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -112,6 +113,21 @@ describe("deleting a model (admin)", () => {
       [2, "VERSION_REGISTERED"],
       [1, "MODEL_CREATED"],
     ]);
+  });
+
+  it("never rolls the name's next model back to a version of the deleted one", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await registerSource(name);
+    await move(name, 1, "Staging");
+    await move(name, 1, "Production");
+    await move(name, 1, "Archived");
+    await deleteModel(registry.deps, name, admin);
+    await registerSource(name);
+    await move(name, 1, "Archived");
+
+    await expect(rollbackProduction(registry.deps, name, { reason: "incident" }, admin)).rejects.toMatchObject({
+      code: "NothingToRollBack",
+    });
   });
 
   it("still answers what was in Production at a time before the deletion, and nothing after it", async () => {
