@@ -1,4 +1,11 @@
-import { DeleteCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  QueryCommand,
+  UpdateCommand,
+  paginateQuery,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import {
@@ -261,48 +268,42 @@ export class RegistryStore {
    */
   async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
     // The first match, newest first: no page, no cursor, so nothing is read past it.
-    const pages = paginateQuery(
-      { client: this.dynamo },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
-        FilterExpression: "(#action = :changed AND toStage = :stage) OR #action = :deleted",
-        ExpressionAttributeNames: { "#action": "action" },
-        ExpressionAttributeValues: {
-          ":pk": modelPartition(name),
-          ":first": historyKey(name, 1).sk,
-          ":asOf": historyKey(name, asOf).sk,
-          ":changed": "STAGE_CHANGED",
-          ":stage": stage,
-          ":deleted": "MODEL_DELETED",
-        },
-        ScanIndexForward: false,
-        ConsistentRead: true,
+    const newest = await this.firstMatch({
+      KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
+      FilterExpression: "(#action = :changed AND toStage = :stage) OR #action = :deleted",
+      ExpressionAttributeNames: { "#action": "action" },
+      ExpressionAttributeValues: {
+        ":pk": modelPartition(name),
+        ":first": historyKey(name, 1).sk,
+        ":asOf": historyKey(name, asOf).sk,
+        ":changed": "STAGE_CHANGED",
+        ":stage": stage,
+        ":deleted": "MODEL_DELETED",
       },
-    );
-    for await (const page of pages) {
-      const [first] = page.Items ?? [];
-      if (first) return first.action === "MODEL_DELETED" ? undefined : historyFromItem(first);
-    }
-    return undefined;
+      ScanIndexForward: false,
+    });
+    return newest && newest.action !== "MODEL_DELETED" ? historyFromItem(newest) : undefined;
   }
 
   /** Whether some version of the model has `status` now (strongly consistent: a deletion is decided on it). */
   async hasVersionWithStatus(name: string, status: string): Promise<boolean> {
-    const pages = paginateQuery(
-      { client: this.dynamo },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
-        FilterExpression: "#status = :status",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX, ":status": status },
-        ProjectionExpression: "pk",
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) if ((page.Items ?? []).length > 0) return true;
-    return false;
+    const found = await this.firstMatch({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+      FilterExpression: "#status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX, ":status": status },
+      ProjectionExpression: "pk",
+    });
+    return found !== undefined;
+  }
+
+  /** The first item a filtered Query matches, strongly consistent, read page after page until one does (a filter may leave pages empty). */
+  private async firstMatch(input: Omit<QueryCommandInput, "TableName" | "ConsistentRead">): Promise<Record<string, unknown> | undefined> {
+    for await (const page of paginateQuery({ client: this.dynamo }, { ...input, TableName: this.tableName, ConsistentRead: true })) {
+      const [first] = page.Items ?? [];
+      if (first) return first;
+    }
+    return undefined;
   }
 
   /** The model's lowest-numbered versions, up to `limit` (strongly consistent: a deletion removes them from the front). */

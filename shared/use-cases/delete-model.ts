@@ -4,6 +4,7 @@ import type { VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
 import type { DeletedModelView } from "../schemas/model";
+import { runsThatFit } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
 import { afterVersionRemoved, versionRemoval, versionRemovalSize } from "./version-removal";
 
@@ -110,23 +111,13 @@ async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
  * groups: each drops a reference conditioned on the ref as read, and a transaction writes an item once.
  */
 function transactionChunks(versions: readonly VersionItem[]): VersionItem[][] {
-  const chunks: VersionItem[][] = [];
-  let chunk: VersionItem[] = [];
-  let writes = 0;
-  for (const version of versions) {
-    const size = versionRemovalSize(version);
-    const sha256 = version.artifact?.sha256;
-    const sharesBytes = sha256 !== undefined && chunk.some((other) => other.artifact?.sha256 === sha256);
-    if (chunk.length > 0 && (writes + size > WRITES_PER_STEP || sharesBytes)) {
-      chunks.push(chunk);
-      chunk = [];
-      writes = 0;
-    }
-    chunk.push(version);
-    writes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+  const sharesBytes = (a: VersionItem, b: VersionItem) => a.artifact !== undefined && a.artifact.sha256 === b.artifact?.sha256;
+  return runsThatFit(
+    versions,
+    (chunk, next) =>
+      chunk.reduce((writes, version) => writes + versionRemovalSize(version), versionRemovalSize(next)) <= WRITES_PER_STEP &&
+      !chunk.some((version) => sharesBytes(version, next)),
+  );
 }
 
 /** One transaction removing the versions of `chunk` still there (another DELETE may have removed some). */
