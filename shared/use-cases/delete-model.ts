@@ -8,7 +8,7 @@ import { runsThatFit } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
 import { afterVersionRemoved, versionRemoval, versionRemovalSize } from "./version-removal";
 
-/** Every step after the first goes on while the model is DELETING, which refuses every other change. */
+/** Every step of a deletion goes on while the model is DELETING, which refuses every other change (the first step finds it so when a DELETE is repeated). */
 const DELETION_STEP = { continuesDeletion: true };
 /** TransactWriteItems takes at most 100 writes; the model item's own takes one. */
 const WRITES_PER_STEP = 99;
