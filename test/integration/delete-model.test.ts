@@ -4,7 +4,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 import { completeAndVerify } from "../support/verification";
-import { GiB, artifactObjectKey } from "../../shared/domain/artifacts";
+import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import { DomainError } from "../../shared/domain/errors";
 import { HTTP_STATUS_BY_CODE } from "../../shared/http/error-mapper";
 import { registerVersionBody } from "../../shared/schemas/version";
@@ -166,6 +166,37 @@ describe("deleting a model (admin)", () => {
     expect(await objectExists(own)).toBe(false);
     expect(await refOf(own)).toBeUndefined();
     expect(await getModel(registry.deps, other)).toMatchObject({ latestVersion: 1 });
+  });
+
+  it("aborts the open multipart upload of a version it deletes: its part URLs stop working", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const part = randomBytes(4096);
+    const registered = await registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({
+        artifact: {
+          filename: "model.bin",
+          sizeBytes: 65 * MiB,
+          sha256: sha256(randomBytes(1024)),
+          partSizeBytes: 32 * MiB,
+          parts: [{ partNumber: 1, sha256: sha256(part) }],
+        },
+      }),
+      ci,
+    );
+    const upload = registered.upload;
+    if (upload?.method !== "MULTIPART") throw new Error("expected a multipart upload");
+    const [url] = upload.parts;
+    if (!url) throw new Error("expected part 1's URL");
+    expect((await fetch(url.url, { method: "PUT", headers: url.headers, body: part })).status).toBe(200);
+
+    await deleteModel(registry.deps, name, admin);
+
+    const afterwards = await fetch(url.url, { method: "PUT", headers: url.headers, body: part });
+    expect(afterwards.status).toBe(404);
+    expect(await afterwards.text()).toContain("<Code>NoSuchUpload</Code>");
+    expect(await leftovers(name)).toEqual([]);
   });
 
   it("is refused while a version is VERIFYING, changing nothing", async () => {
