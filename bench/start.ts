@@ -23,7 +23,8 @@ const MLFLOW_FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = 
     path: `${MLFLOW}/registered-models/update`,
     body: { name: ML_MODEL, description: "bench" },
   },
-  [`DELETE ${MLFLOW}/registered-models/delete`]: { path: `${MLFLOW}/registered-models/delete`, body: { name: ML_MODEL } },
+  // A model that is not there (a refusal through the whole handler): the others' requests need theirs.
+  [`DELETE ${MLFLOW}/registered-models/delete`]: { path: `${MLFLOW}/registered-models/delete`, body: { name: `${ML_MODEL}_gone` } },
   [`GET ${MLFLOW}/registered-models/get`]: { path: `${MLFLOW}/registered-models/get${mlQuery({ name: ML_MODEL })}` },
   [`GET ${MLFLOW}/registered-models/search`]: { path: `${MLFLOW}/registered-models/search${mlQuery({ filter: `name = '${ML_MODEL}'` })}` },
   [`POST ${MLFLOW}/registered-models/get-latest-versions`]: {
@@ -66,6 +67,7 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "GET /models": { path: "/models" },
   "GET /models/{name}": { path: `/models/${MODEL}` },
   "PATCH /models/{name}": { path: `/models/${MODEL}`, body: { description: "start-up bench" } },
+  "DELETE /models/{name}": { path: `/models/${MODEL}_gone` },
   "POST /models/{name}/versions": { path: `/models/${MODEL}/versions`, body: { source: "s3://bench/model.tar.gz", metrics: { auc: 0.9 } } },
   "GET /models/{name}/versions": { path: `/models/${MODEL}/versions` },
   "GET /models/{name}/versions/{v}": { path: v1 },

@@ -1,5 +1,5 @@
 import type * as z from "./zod";
-import { createModelBody, listModelsQuery, modelPage, modelPath, modelView, updateModelBody } from "./schemas/model";
+import { createModelBody, deletedModelView, listModelsQuery, modelPage, modelPath, modelView, updateModelBody } from "./schemas/model";
 import {
   listVersionsQuery,
   registerVersionBody,
@@ -45,7 +45,7 @@ export const FUNCTIONS = {
   lifecycle: { description: "Stage moves, rollback, aliases, approvals and promotion policy", grants: ["readTable", "writeTable"] },
   // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
   artifacts: {
-    description: "Artifact uploads, verification and version deletion",
+    description: "Artifact uploads, verification, version and model deletion",
     grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts", "sendVerificationTasks"],
   },
   // Readers' downloads: presigning a GET needs s3:GetObject, and nothing here may change or delete an object.
@@ -179,6 +179,17 @@ export const routes = [
     summary: "Change a version's description or tags",
     request: { path: versionPath, body: updateVersionBody },
     response: { status: 200, schema: versionView },
+  },
+  {
+    method: "DELETE",
+    path: "/models/{name}",
+    function: "artifacts",
+    role: "admin",
+    operationId: "deleteModel",
+    summary:
+      "Delete a model with all its versions (none in Staging or Production); its history stays, and the name can be registered again",
+    request: { path: modelPath },
+    response: { status: 200, schema: deletedModelView },
   },
   {
     method: "DELETE",

@@ -2,6 +2,7 @@ import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { deleteModel } from "../../shared/use-cases/delete-model";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
@@ -14,8 +15,9 @@ const ok = (body: unknown) => ({ status: 200, body });
 // Accepted: the bytes are being verified outside the request; the version's view tells how far.
 const verifying = (view: VersionView) => ({ status: view.status === "VERIFYING" ? 202 : 200, body: view });
 
-/** Artifact bytes: presigned uploads, verification, deletion (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
+/** Artifact bytes: presigned uploads, verification, deletion of versions and models (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
 export const handler = createApiHandler("artifacts", root, {
+  "DELETE /models/{name}": async ({ path, who }) => ok(await deleteModel(deps, path.name, who)),
   "DELETE /models/{name}/versions/{v}": async ({ path, who }) => ok(await deleteVersion(deps, path.name, path.v, who)),
   "POST /models/{name}/versions/{v}/artifact/upload": async ({ path, body, who }) =>
     ok(await restartUpload(deps, path.name, path.v, body, who)),

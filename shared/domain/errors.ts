@@ -28,8 +28,30 @@ export class ForbiddenError extends DomainError {
 
 export class ModelNotFoundError extends DomainError {
   readonly code = "ModelNotFound";
+  constructor(
+    name: string,
+    message = `Model '${name}' does not exist. Create it with POST /models or register a version with POST /models/${name}/versions.`,
+  ) {
+    super(message);
+  }
+
+  /** A read of a model an admin is deleting: for readers it is gone already. */
+  static beingDeleted(name: string): ModelNotFoundError {
+    return new ModelNotFoundError(
+      name,
+      `Model '${name}' is being deleted. Its history stays readable (GET /models/${name}/history); once the deletion is done, the name can be registered again.`,
+    );
+  }
+}
+
+/** A change of a model an admin is deleting: refused from the deletion's first commit on. */
+export class ModelBeingDeletedError extends DomainError {
+  readonly code = "ModelBeingDeleted";
   constructor(name: string) {
-    super(`Model '${name}' does not exist. Create it with POST /models or register a version with POST /models/${name}/versions.`);
+    super(
+      `Model '${name}' is being deleted: it takes no more changes. An admin's DELETE /models/${name} finishes the deletion; ` +
+        "after that, registering under the name starts a new model from version 1.",
+    );
   }
 }
 

@@ -11,7 +11,8 @@ type Entry = Pick<HistoryDraft, "action" | "version" | "fromStage" | "toStage" |
 const EMPTY: Pointers = { stages: { Staging: [] }, aliases: {} };
 
 /**
- * Replays STAGE_CHANGED and ALIAS_CHANGED entries, oldest first, from `start` (a checkpoint, or an empty model).
+ * Replays STAGE_CHANGED and ALIAS_CHANGED entries, oldest first, from `start` (a checkpoint, or an empty model);
+ * MODEL_DELETED empties every slot and alias (the name's next model starts empty).
  * A promotion that archives the previous occupant writes two entries (new → Production, old
  * Production → Archived); leaving a stage clears the slot only if that version still holds it,
  * so the two entries give the same answer in either order.
@@ -22,6 +23,11 @@ export function replayPointers(entries: Iterable<Entry>, start: Pointers = EMPTY
   const aliases = { ...start.aliases };
   for (const entry of entries) {
     const { version } = entry;
+    if (entry.action === "MODEL_DELETED") {
+      production = undefined;
+      staging.clear();
+      for (const alias of Object.keys(aliases)) delete aliases[alias];
+    }
     if (entry.action === "ALIAS_CHANGED" && entry.alias) {
       if (version === undefined) delete aliases[entry.alias];
       else aliases[entry.alias] = version;

@@ -13,6 +13,8 @@ export const HISTORY_ACTIONS = [
   "POLICY_CHANGED",
   /** An approver's decision on a version entering a stage, or a protected alias moving to it; the latest one of each approver stands. */
   "APPROVAL_RECORDED",
+  /** The model removed by an admin, with every version; its history stays, and the name's next model numbers on after this entry. */
+  "MODEL_DELETED",
 ] as const;
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number];
 

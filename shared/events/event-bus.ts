@@ -1,5 +1,6 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { entrySize, MAX_BYTES_PER_CALL, MAX_ENTRIES_PER_CALL } from "./model-events";
+import { runsThatFit } from "../runs";
 
 /** Why an entry never made it onto the bus, after how many PutEvents attempts. */
 export interface PutFailure {
@@ -95,21 +96,12 @@ export class EventBus {
 
 /** Consecutive runs of `indexes` that fit one PutEvents call, in order. */
 function batches(indexes: readonly number[], entries: readonly PutEventsRequestEntry[]): number[][] {
-  const result: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const index of indexes) {
-    const size = entrySize(entries[index] as PutEventsRequestEntry);
-    if (current.length === MAX_ENTRIES_PER_CALL || bytes + size > MAX_BYTES_PER_CALL) {
-      result.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(index);
-    bytes += size;
-  }
-  if (current.length > 0) result.push(current);
-  return result;
+  const sizeOf = (index: number) => entrySize(entries[index] as PutEventsRequestEntry);
+  return runsThatFit(
+    indexes,
+    (run, next) =>
+      run.length < MAX_ENTRIES_PER_CALL && run.reduce((bytes, index) => bytes + sizeOf(index), sizeOf(next)) <= MAX_BYTES_PER_CALL,
+  );
 }
 
 /** Full jitter: a random delay up to base × 2^(retry−1), capped. */

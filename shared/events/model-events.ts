@@ -14,6 +14,7 @@ export const DETAIL_TYPES = {
   VERSION_FAILED: "Model Version Failed",
   STAGE_CHANGED: "Model Version Stage Changed",
   ALIAS_CHANGED: "Model Alias Changed",
+  MODEL_DELETED: "Model Deleted",
 } as const satisfies Partial<Record<HistoryAction, string>>;
 export type PublishedAction = keyof typeof DETAIL_TYPES;
 export type DetailType = (typeof DETAIL_TYPES)[PublishedAction];
@@ -43,9 +44,9 @@ export const modelEventDetail = z
       description: "Per model, increasing by one with every change of the model: order a model's events by it",
     }),
     model: z.string().check(z.minLength(1)),
-    version: z
-      .optional(z.int().check(z.positive()))
-      .register(z.globalRegistry, { description: "The version the change is about; absent only when an alias was removed" }),
+    version: z.optional(z.int().check(z.positive())).register(z.globalRegistry, {
+      description: "The version the change is about; absent when an alias was removed or the model deleted",
+    }),
     semver: z.optional(z.string()),
     fromStage: z.optional(stage),
     toStage: z.optional(stage),

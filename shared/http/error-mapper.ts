@@ -36,6 +36,7 @@ export const HTTP_STATUS_BY_CODE = {
   UploadIncomplete: 409,
   UploadConflict: 409,
   VersionInUse: 409,
+  ModelBeingDeleted: 409,
   PayloadTooLarge: 413,
   PolicyViolation: 422,
 } as const satisfies Record<ErrorCode, number>;

@@ -67,7 +67,7 @@ export function mlflowLifecycleAdapters(deps: RegistryDeps): MlflowAdapters<"lif
 
 export function mlflowArtifactsAdapters(deps: ArtifactDeps): MlflowAdapters<"artifacts"> {
   return {
-    "DELETE /api/2.0/mlflow/registered-models/delete": async ({ body }) => mlflow.deleteRegisteredModel(body),
+    "DELETE /api/2.0/mlflow/registered-models/delete": ({ body, who }) => empty(mlflow.deleteRegisteredModel(deps, body, who)),
     "DELETE /api/2.0/mlflow/model-versions/delete": ({ body, who }) => empty(mlflow.deleteModelVersion(deps, body, who)),
   };
 }

@@ -57,6 +57,7 @@ const MLFLOW_CODE_BY_NATIVE = {
   UploadIncomplete: "INVALID_STATE",
   UploadConflict: "INVALID_STATE",
   VersionInUse: "INVALID_STATE",
+  ModelBeingDeleted: "INVALID_STATE",
   PayloadTooLarge: "INVALID_PARAMETER_VALUE",
   PolicyViolation: "INVALID_STATE",
 } as const satisfies Record<ErrorCode, MlflowErrorCode>;

@@ -16,6 +16,7 @@ import { getVersion } from "../use-cases/get-version";
 import { listVersions } from "../use-cases/list-versions";
 import { listModels } from "../use-cases/list-models";
 import { transitionVersion } from "../use-cases/transition-version";
+import { deleteModel } from "../use-cases/delete-model";
 import { deleteVersion } from "../use-cases/delete-version";
 import { setAlias } from "../use-cases/set-alias";
 import { deleteAlias } from "../use-cases/delete-alias";
@@ -69,13 +70,9 @@ export function renameRegisteredModel(input: { name: string }): never {
   );
 }
 
-/** Refused until the native API deletes models: wiring that use case here is this function's one line. */
-export function deleteRegisteredModel(input: { name: string }): never {
-  throw new MlflowRefusal(
-    "INVALID_STATE",
-    `Model '${input.name}' cannot be deleted through this registry yet. Archive its versions instead ` +
-      "(transition-stage to Archived): they stop serving, and stay in the audit trail.",
-  );
+/** The native model deletion: refused (INVALID_STATE) while a version is in Staging or Production, or being verified. */
+export async function deleteRegisteredModel(deps: ArtifactDeps, input: { name: string }, who: Caller): Promise<void> {
+  await deleteModel(deps, input.name, who);
 }
 
 export async function updateRegisteredModel(

@@ -48,7 +48,7 @@ export const MLFLOW_ROUTES = [
     function: "artifacts",
     role: "admin",
     operationId: "mlflowDeleteRegisteredModel",
-    summary: "MLflow: delete a registered model (refused for now: archive its versions instead)",
+    summary: "MLflow: delete a registered model with all its versions (none in Staging or Production)",
     request: { body: s.nameBody },
     response: { status: 200, schema: s.emptyAnswer },
   },

@@ -33,3 +33,15 @@ export const modelView = z.object({
 export type ModelView = z.infer<typeof modelView>;
 
 export const modelPage = z.object({ items: z.array(modelView), nextCursor: z.optional(z.string()) });
+
+export const deletedModelView = z.object({
+  model: z.string(),
+  deleted: z.literal(true),
+  versionsDeleted: z.int().register(z.globalRegistry, {
+    description: "Versions this request removed (a DELETE repeated after one that stopped midway counts only its own)",
+  }),
+  artifactObjectsDeleted: z.int().register(z.globalRegistry, {
+    description: "Artifact objects this request deleted: those no version of another model shares",
+  }),
+});
+export type DeletedModelView = z.infer<typeof deletedModelView>;

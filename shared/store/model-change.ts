@@ -2,8 +2,8 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import type { HistoryDraft } from "../domain/history";
-import { ConcurrencyExhaustedError } from "../domain/errors";
-import { modelFromItem, modelKey, type ModelItem } from "./entities/model";
+import { ConcurrencyExhaustedError, ModelBeingDeletedError } from "../domain/errors";
+import { isBeingDeleted, isDeleted, modelFromItem, modelKey, type ModelItem } from "./entities/model";
 import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/history";
 import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/checkpoint";
 import { allOf, expect, inTable, type Write } from "./writes";
@@ -37,7 +37,10 @@ export const unchanged = <T>(answer: T): Unchanged<T> => ({ unchanged: answer })
 
 export type ModelChangePlan<T, C = never> = Commit<T, C> | Unchanged<T>;
 
-/** Decides a change from the model as read; may read more (e.g. the version it changes) and is re-run on contention. */
+/**
+ * Decides a change from the model as read; may read more (e.g. the version it changes) and is re-run on contention.
+ * A deleted model's tombstone reads as no model; a model being deleted reaches only its deletion's planner.
+ */
 export type ModelChangePlanner<T, C = never> = (
   current: ModelItem | undefined,
   now: string,
@@ -113,11 +116,14 @@ export interface ChangeContext {
   readonly log: ChangeLog;
   /** A checkpoint of the model's stages and aliases rides with the commit that passes each multiple of this many entries. */
   readonly checkpointInterval: number;
+  /** This change is a step of the model's deletion: it goes on while the model is DELETING, which refuses every other change. */
+  readonly continuesDeletion?: boolean;
 }
 
 /**
  * Commits one change of a model as a single TransactWriteItems:
- * 1. read the model item (strongly consistent);
+ * 1. read the model item (strongly consistent): a model being deleted refuses the change (409
+ *    ModelBeingDeleted) unless it is a step of that deletion; a tombstone is planned on as no model;
  * 2. let `plan` decide: unchanged (answer at once), or the model's next state, the other writes and
  *    the history entries;
  * 3. take this process's turn for the model: with changes of it ahead, re-read and re-plan once
@@ -176,17 +182,19 @@ async function planChange<T, C>(
   plan: ModelChangePlanner<T, C>,
 ): Promise<{ answer: T } | { planned: Planned<T, C> }> {
   const started = context.retry.now();
-  const current = await readModel(context, name);
+  const stored = await readModel(context, name);
+  if (stored && isBeingDeleted(stored) && !context.continuesDeletion) throw new ModelBeingDeletedError(name);
   const now = context.now().toISOString();
-  const decided = await plan(current, now);
+  const decided = await plan(stored && !isDeleted(stored) ? stored : undefined, now);
   if ("unchanged" in decided) return { answer: decided.unchanged };
-  const { model, history } = stamped(context, name, current, decided, now);
+  // Sequence, revision and lock carry on from the stored item, a tombstone too: the name's history never forks.
+  const { model, history } = stamped(context, name, stored, decided, now);
   const guarded = decided.writes ?? [];
   const writes = [
-    modelWrite(model, current),
+    modelWrite(model, stored),
     ...guarded.map((g) => g.write),
     ...history.map(appendHistory),
-    ...checkpoint(context, current, model),
+    ...checkpoint(context, stored, model),
   ];
   return { planned: { writes, guarded, answer: () => decided.result({ model, history }), started } };
 }

@@ -1,4 +1,11 @@
-import { DeleteCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  QueryCommand,
+  UpdateCommand,
+  paginateQuery,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import {
@@ -12,14 +19,15 @@ import {
   type ModelChangePlanner,
   type RetryPolicy,
 } from "./model-change";
-import { MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
+import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
 import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, type VersionItem } from "./entities/version";
 import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
 import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
-import { HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
+import { HISTORY_ENTITY, HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
 import {
+  CHECKPOINT_ENTITY,
   CHECKPOINT_SORT_PREFIX,
   DEFAULT_CHECKPOINT_INTERVAL,
   checkpointFromItem,
@@ -42,6 +50,7 @@ import { modelPartition } from "./keys";
 import { queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
+import type { Write } from "./writes";
 
 export interface VersionFilters {
   readonly stage?: string;
@@ -51,6 +60,11 @@ export interface VersionFilters {
   readonly tags: Record<string, string>;
   /** The training run that produced the version (lineage.runId). */
   readonly runId?: string;
+}
+
+export interface ChangeOptions {
+  /** A step of the model's deletion: the one kind of change a model being deleted takes. */
+  readonly continuesDeletion?: boolean;
 }
 
 export interface RegistryStoreOptions {
@@ -81,19 +95,31 @@ export class RegistryStore {
     this.checkpointInterval = options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL;
   }
 
-  getModel(name: string): Promise<ModelItem | undefined> {
+  /** The model, unless it is being deleted or deleted (see getModelRecord). */
+  async getModel(name: string): Promise<ModelItem | undefined> {
+    const item = await this.getModelRecord(name);
+    return item && !item.deletion ? item : undefined;
+  }
+
+  /** The model item as stored: a model being deleted, or a deleted model's tombstone, too. */
+  getModelRecord(name: string): Promise<ModelItem | undefined> {
     return readModel({ dynamo: this.dynamo, tableName: this.tableName }, name);
   }
 
   /** One change of a model (see commitModelChange), for plans whose guarded writes name no conflict. */
-  async change<T>(who: Actor, name: string, plan: ModelChangePlanner<T>): Promise<T> {
-    const outcome = await this.changeOrConflict(who, name, plan);
+  async change<T>(who: Actor, name: string, plan: ModelChangePlanner<T>, options: ChangeOptions = {}): Promise<T> {
+    const outcome = await this.changeOrConflict(who, name, plan, options);
     // A plan that names no conflict (C = never) cannot end in one: `conflict` is never.
     return "answer" in outcome ? outcome.answer : outcome.conflict;
   }
 
   /** One change of a model, ending with its answer or with the conflict a guarded write names; the caller says what the conflict means. */
-  changeOrConflict<T, C>(who: Actor, name: string, plan: ModelChangePlanner<T, C>): Promise<ChangeOutcome<T, C>> {
+  changeOrConflict<T, C>(
+    who: Actor,
+    name: string,
+    plan: ModelChangePlanner<T, C>,
+    options: ChangeOptions = {},
+  ): Promise<ChangeOutcome<T, C>> {
     const context: ChangeContext = {
       dynamo: this.dynamo,
       tableName: this.tableName,
@@ -104,6 +130,7 @@ export class RegistryStore {
       turns: this.turns,
       log: this.log,
       checkpointInterval: this.checkpointInterval,
+      continuesDeletion: options.continuesDeletion,
     };
     return commitModelChange(context, name, plan);
   }
@@ -276,33 +303,87 @@ export class RegistryStore {
 
   /**
    * The newest history entry up to `asOf` (a model item's historySequence) that moved a version into
-   * `stage`: what the model looked like when read, not what later changes made of it.
+   * `stage`: what the model looked like when read, not what later changes made of it. Moves of a
+   * deleted model the name held before do not count: the search stops at its MODEL_DELETED.
    */
   async latestMoveInto(name: string, stage: string, asOf: number): Promise<HistoryItem | undefined> {
     // The first match, newest first: no page, no cursor, so nothing is read past it.
+    const newest = await this.firstMatch({
+      KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
+      FilterExpression: "(#action = :changed AND toStage = :stage) OR #action = :deleted",
+      ExpressionAttributeNames: { "#action": "action" },
+      ExpressionAttributeValues: {
+        ":pk": modelPartition(name),
+        ":first": historyKey(name, 1).sk,
+        ":asOf": historyKey(name, asOf).sk,
+        ":changed": "STAGE_CHANGED",
+        ":stage": stage,
+        ":deleted": "MODEL_DELETED",
+      },
+      ScanIndexForward: false,
+    });
+    return newest && newest.action !== "MODEL_DELETED" ? historyFromItem(newest) : undefined;
+  }
+
+  /** Whether some version of the model has `status` now (strongly consistent: a deletion is decided on it). */
+  async hasVersionWithStatus(name: string, status: string): Promise<boolean> {
+    const found = await this.firstMatch({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+      FilterExpression: "#status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX, ":status": status },
+      ProjectionExpression: "pk",
+    });
+    return found !== undefined;
+  }
+
+  /** The first item a filtered Query matches, strongly consistent, read page after page until one does (a filter may leave pages empty). */
+  private async firstMatch(input: Omit<QueryCommandInput, "TableName" | "ConsistentRead">): Promise<Record<string, unknown> | undefined> {
+    for await (const page of paginateQuery({ client: this.dynamo }, { ...input, TableName: this.tableName, ConsistentRead: true })) {
+      const [first] = page.Items ?? [];
+      if (first) return first;
+    }
+    return undefined;
+  }
+
+  /** The model's lowest-numbered versions, up to `limit` (strongly consistent: a deletion removes them from the front). */
+  async firstVersions(name: string, limit: number): Promise<VersionItem[]> {
+    const { Items = [] } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map(versionFromItem);
+  }
+
+  /**
+   * The deletes of every item in the model's partition but the model item, its history and its
+   * checkpoints: what a model's deletion removes once its versions are gone (aliases, the policy, file
+   * verifications, and any kind of item added later). History and checkpoints stay for the audit trail.
+   */
+  async *partitionLeftovers(name: string): AsyncGenerator<Write> {
     const pages = paginateQuery(
       { client: this.dynamo },
       {
         TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :asOf",
-        FilterExpression: "#action = :changed AND toStage = :stage",
-        ExpressionAttributeNames: { "#action": "action" },
+        KeyConditionExpression: "pk = :pk",
+        FilterExpression: "NOT (#entity IN (:model, :history, :checkpoint))",
+        ExpressionAttributeNames: { "#entity": "entity" },
         ExpressionAttributeValues: {
           ":pk": modelPartition(name),
-          ":first": historyKey(name, 1).sk,
-          ":asOf": historyKey(name, asOf).sk,
-          ":changed": "STAGE_CHANGED",
-          ":stage": stage,
+          ":model": MODEL_ENTITY,
+          ":history": HISTORY_ENTITY,
+          ":checkpoint": CHECKPOINT_ENTITY,
         },
-        ScanIndexForward: false,
+        ProjectionExpression: "pk, sk",
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) {
-      const [first] = page.Items ?? [];
-      if (first) return historyFromItem(first);
-    }
-    return undefined;
+    for await (const page of pages) for (const { pk, sk } of page.Items ?? []) yield { Delete: { Key: { pk, sk } } };
   }
 
   /** Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */

@@ -1,15 +1,11 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
-import { artifactSummary, claimedGeneration, dropReference } from "../store/entities/artifact";
-import { unlinkDatasets } from "../store/entities/dataset-link";
-import { deleteSemverLabel } from "../store/entities/semver-label";
-import { deleteUploadParts } from "../store/entities/upload-parts";
-import { deleteUnused, type VersionItem } from "../store/entities/version";
-import type { GuardedWrite } from "../store/model-change";
+import { artifactSummary } from "../store/entities/artifact";
+import type { VersionItem } from "../store/entities/version";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
-import { discardLeaseEnd, discardObject } from "./artifact-discard";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
+import { afterVersionRemoved, versionRemoval } from "./version-removal";
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
@@ -33,12 +29,11 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .filter(([, v]) => v === version.version)
         .map(([alias]) => alias),
     );
-    const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
-    const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
-    discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
+    const removal = await versionRemoval(deps, version, now);
+    discardClaim = removal.discardClaim;
     return {
       model: current,
-      writes: [...versionItemDeletes(version), ...(dropped ? [{ write: dropped.write }] : [])],
+      writes: removal.writes,
       history: [
         {
           action: "VERSION_DELETED",
@@ -50,11 +45,8 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
       result: () => version,
     };
   });
-  const claim = discardClaim;
-  if (claim !== undefined && deleted.artifact) await discardObject(deps, deleted.artifact, claim);
-  const openUpload = deleted.status === "PENDING_UPLOAD" ? deleted.artifact?.uploadId : undefined;
-  if (openUpload && deleted.artifact) await deps.artifacts.abortMultipart(deleted.artifact.key, openUpload);
-  return { model: name, version: deleted.version, deleted: true, artifactDeleted: claim !== undefined };
+  const artifactDeleted = await afterVersionRemoved(deps, deleted, discardClaim);
+  return { model: name, version: deleted.version, deleted: true, artifactDeleted };
 }
 
 /** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */
@@ -71,14 +63,4 @@ function assertDeletable(version: VersionItem, aliases: string[]): void {
   }
   if (aliases.length > 0)
     throw new VersionInUseError(`${what} is the target of alias ${aliases.join(", ")}: move or delete the alias first.`, { aliases });
-}
-
-/** The version item and every item that exists because of it. */
-function versionItemDeletes(version: VersionItem): GuardedWrite[] {
-  return [
-    deleteUnused(version),
-    ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
-    ...unlinkDatasets(version),
-    ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
-  ].map((write) => ({ write }));
 }

@@ -3,11 +3,11 @@ import type { Page } from "../store/pages";
 import type { HistoryEntryView } from "../schemas/history";
 import type { VersionSelector } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
-import { requireModel, requireVersion } from "./resolve";
+import { requireHistory, requireVersion } from "./resolve";
 
 /**
  * A model's audit trail, newest first.
- * 1. 404 when the model does not exist;
+ * 1. 404 when the name never had a model (a deleted model's history stays, and its name's next model continues it);
  * 2. `version` as a number filters at once (history outlives a deleted version); any other
  *    selector (v1.4.0, a stage, an alias) is first resolved to the version it names now;
  * 3. one exact page from the model's partition.
@@ -17,7 +17,7 @@ export async function listHistory(
   name: string,
   query: { version?: VersionSelector; limit: number; cursor?: string },
 ): Promise<Page<HistoryEntryView>> {
-  await requireModel(deps, name);
+  await requireHistory(deps, name);
   const { version: selector, ...page } = query;
   const version = selector === undefined || "number" in selector ? selector?.number : (await requireVersion(deps, name, selector)).version;
   const result = await deps.store.listHistory(name, { version }, page);

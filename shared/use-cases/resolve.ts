@@ -1,14 +1,22 @@
 import { AliasNotFoundError, ModelNotFoundError, StageEmptyError, VersionNotFoundError, type DomainError } from "../domain/errors";
 import type { AssignedStage } from "../domain/model-uri";
-import { toModelView, type ModelItem } from "../store/entities/model";
+import { isBeingDeleted, isDeleted, toModelView, type ModelItem } from "../store/entities/model";
 import { toVersionView, type VersionItem } from "../store/entities/version";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import type { ModelView } from "../schemas/model";
 import type { RegistryDeps } from "./deps";
 
-/** The model item, or 404 ModelNotFound. */
+/** The model item, or 404 ModelNotFound (saying so when an admin is deleting it). */
 export async function requireModel(deps: RegistryDeps, name: string): Promise<ModelItem> {
-  const model = await deps.store.getModel(name);
+  const model = await requireHistory(deps, name);
+  if (isBeingDeleted(model)) throw ModelNotFoundError.beingDeleted(name);
+  if (isDeleted(model)) throw new ModelNotFoundError(name);
+  return model;
+}
+
+/** The model item of a name that has a history: a live model, one being deleted, or a deleted one's tombstone; else 404 ModelNotFound. */
+export async function requireHistory(deps: RegistryDeps, name: string): Promise<ModelItem> {
+  const model = await deps.store.getModelRecord(name);
   if (!model) throw new ModelNotFoundError(name);
   return model;
 }

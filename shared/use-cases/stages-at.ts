@@ -3,11 +3,12 @@ import { replayPointers } from "../domain/history-replay";
 import type { HistoryItem } from "../store/entities/history";
 import type { StagesAtView } from "../schemas/history";
 import type { RegistryDeps } from "./deps";
-import { requireModel } from "./resolve";
+import { requireHistory } from "./resolve";
 
 /**
  * Which version held each stage and alias at `time`.
- * 1. 404 when the model does not exist, or did not exist yet at `time`;
+ * 1. 404 when the name never had a model, or had none yet at `time` (its first entry is later); a
+ *    deleted model's history answers still, and MODEL_DELETED empties every stage and alias;
  * 2. read the newest checkpoint taken at or before `time` (one every N entries; none before the
  *    first, nor in history older than checkpoints), then the history after it, oldest first, up to the first
  *    entry after `time` (sequence order is commit order, and each commit's clock reading follows
@@ -16,12 +17,17 @@ import { requireModel } from "./resolve";
  */
 export async function stagesAt(deps: RegistryDeps, name: string, time: string): Promise<StagesAtView> {
   const instant = new Date(time).toISOString();
-  const [model, checkpoint] = await Promise.all([requireModel(deps, name), deps.store.checkpointAtOrBefore(name, instant)]);
-  if (instant < model.createdAt) throw new ModelNotYetCreatedError(name, instant, model.createdAt);
+  const [, checkpoint] = await Promise.all([requireHistory(deps, name), deps.store.checkpointAtOrBefore(name, instant)]);
   const entries: HistoryItem[] = [];
+  let after: HistoryItem | undefined;
   for await (const entry of deps.store.historyOldestFirst(name, checkpoint?.sequence)) {
-    if (entry.occurredAt > instant) break;
+    if (entry.occurredAt > instant) {
+      after = entry;
+      break;
+    }
     entries.push(entry);
   }
+  // Nothing at or before `time`: the name's first entry, its first model's creation, is later.
+  if (!checkpoint && entries.length === 0 && after) throw new ModelNotYetCreatedError(name, instant, after.occurredAt);
   return { time: instant, ...replayPointers(entries, checkpoint) };
 }

@@ -169,15 +169,20 @@ describe("the MLflow-compatible API: registered models", () => {
     expect((await ci("GET", "registered-models/get", { name })).status).toBe(200);
   });
 
-  it("DELETE registered-models/delete is refused with INVALID_STATE, saying to archive the versions instead", async () => {
+  it("DELETE registered-models/delete deletes the model (admin); one with a version in Staging is INVALID_STATE", async () => {
     const name = freshName("lending_credit");
-    await ci("POST", "registered-models/create", { name });
+    await modelWithVersion(name);
+    await ci("POST", "model-versions/transition-stage", { name, version: "1", stage: "Staging", archive_existing_versions: false });
 
+    expect(await ci("DELETE", "registered-models/delete", { name })).toMatchObject({ status: 403, body: refused("PERMISSION_DENIED") });
     expect(await admin("DELETE", "registered-models/delete", { name })).toEqual({
       status: 400,
-      body: refused("INVALID_STATE", expect.stringContaining("Archive its versions")),
+      body: refused("INVALID_STATE", expect.stringContaining("archive it first")),
     });
-    expect((await ci("GET", "registered-models/get", { name })).status).toBe(200);
+    await admin("POST", "model-versions/transition-stage", { name, version: "1", stage: "Archived", archive_existing_versions: false });
+    expect(await admin("DELETE", "registered-models/delete", { name })).toEqual({ status: 200, body: {} });
+    expect(await ci("GET", "registered-models/get", { name })).toEqual({ status: 404, body: refused("RESOURCE_DOES_NOT_EXIST") });
+    expect(await admin("DELETE", "registered-models/delete", { name })).toEqual({ status: 404, body: refused("RESOURCE_DOES_NOT_EXIST") });
   });
 });
 

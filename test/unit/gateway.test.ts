@@ -219,13 +219,13 @@ describe("local gateway", () => {
   });
 
   it("returns 404 Not Found naming the accepted methods for a known path and another method (an HTTP API has no 405)", async () => {
-    const response = await fetch(`${gateway.url}/models/fraud_detector`, { method: "DELETE" });
+    const response = await fetch(`${gateway.url}/models/fraud_detector`, { method: "PUT" });
 
     expect(response.status).toBe(404);
     const body = (await response.json()) as ErrorBody & { message: string };
     expect(body.message).toBe("Not Found");
     expect(body.error.code).toBe("RouteNotFound");
-    expect(body.error.message).toContain("/models/fraud_detector accepts GET, PATCH");
+    expect(body.error.message).toContain("/models/fraud_detector accepts DELETE, GET, PATCH");
     expect(invocations).toHaveLength(0);
   });
 

@@ -19,6 +19,17 @@ describe("replaying stage and alias moves", () => {
     });
   });
 
+  it("empties every stage and alias at a model's deletion, and replays the name's next model from there", () => {
+    const deleted = replayPointers([move(1, "None", "Staging"), alias("champion", 1), { action: "MODEL_DELETED" }]);
+    const next = replayPointers([{ action: "MODEL_DELETED" }, { action: "MODEL_CREATED" }, move(1, "None", "Staging")], {
+      stages: { Production: 4, Staging: [2] },
+      aliases: { champion: 4 },
+    });
+
+    expect(deleted).toEqual({ stages: { Staging: [] }, aliases: {} });
+    expect(next).toEqual({ stages: { Staging: [1] }, aliases: {} });
+  });
+
   it("gives the promoted version Production whichever order the promotion's two entries come in", () => {
     const before = [move(1, "None", "Staging"), move(1, "Staging", "Production"), move(2, "None", "Staging")];
 

@@ -104,9 +104,18 @@ describe("history item → event", () => {
     expect(event?.Resources).toEqual(["models:/fraud_detector@challenger"]);
   });
 
-  it("has a detail type for exactly the five announced actions", () => {
+  it("announces a model's deletion as Model Deleted, about no version", () => {
+    const event = eventOf({ action: "MODEL_DELETED" });
+
+    expect(event?.DetailType).toBe("Model Deleted");
+    expect(event?.Detail).toEqual(envelope);
+    expect(event?.Resources).toEqual([]);
+  });
+
+  it("has a detail type for exactly the six announced actions", () => {
     expect(Object.values(DETAIL_TYPES).sort()).toEqual([
       "Model Alias Changed",
+      "Model Deleted",
       "Model Version Failed",
       "Model Version Ready",
       "Model Version Registered",

@@ -12,8 +12,9 @@ export const MODEL_LIST_PARTITION = "MODELS";
 export const modelKey = (name: string) => ({ pk: modelPartition(name), sk: "MODEL" });
 
 export interface ModelItem extends ItemBase {
-  readonly gsi1pk: string;
-  readonly gsi1sk: string;
+  /** In the model list index; a model being deleted, or deleted, is out of it. */
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
   readonly name: string;
   readonly description?: string;
   readonly tags: Record<string, string>;
@@ -32,7 +33,42 @@ export interface ModelItem extends ItemBase {
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;
+  /**
+   * Set by an admin's deletion: DELETING until `finishedAt`, then the item is the model's tombstone.
+   * The tombstone keeps the name's history sequence and revision, so the name's next model numbers
+   * its history on after the deleted one's.
+   */
+  readonly deletion?: ModelDeletion;
 }
+
+export interface ModelDeletion {
+  readonly startedAt: string;
+  readonly startedBy: string;
+  readonly finishedAt?: string;
+}
+
+/** An admin's deletion started and is not finished: the model takes no other change. */
+export const isBeingDeleted = (item: ModelItem): item is DeletingModel =>
+  item.deletion !== undefined && item.deletion.finishedAt === undefined;
+
+export type DeletingModel = ModelItem & { readonly deletion: ModelDeletion };
+
+/** Only the tombstone is left: for every change, the name has no model (registering makes a new one). */
+export const isDeleted = (item: ModelItem): boolean => item.deletion?.finishedAt !== undefined;
+
+/** The model as its deletion's first commit leaves it: DELETING, and out of the model list. */
+export function markedDeleting(item: ModelItem, actor: string, now: string): ModelItem {
+  const { gsi1pk: _listed, gsi1sk: _listedAs, ...rest } = item;
+  return { ...rest, deletion: { startedAt: now, startedBy: actor } };
+}
+
+/** The tombstone the deletion's last commit leaves: no stage, no alias, the deletion finished. */
+export const tombstoneOf = (item: DeletingModel, now: string): ModelItem => ({
+  ...item,
+  stages: {},
+  aliases: {},
+  deletion: { ...item.deletion, finishedAt: now },
+});
 
 export function newModelItem(fields: {
   name: string;
@@ -69,12 +105,13 @@ export const modelFromItem = itemReader(
   z.looseObject({
     ...itemBase(MODEL_ENTITY, SCHEMA_VERSION),
     ...storedViewFields,
-    gsi1pk: z.string(),
-    gsi1sk: z.string(),
+    gsi1pk: z.optional(z.string()),
+    gsi1sk: z.optional(z.string()),
     latestVersion: z.int(),
     highestSemver: z.optional(z.string()),
     historySequence: z.int(),
     revision: z.optional(z.int()),
+    deletion: z.optional(z.object({ startedAt: z.string(), startedBy: z.string(), finishedAt: z.optional(z.string()) })),
   }),
 );
 

@@ -1,0 +1,18 @@
+/**
+ * Splits `items`, in order, into consecutive runs: the next item starts a new run when `fits(run, next)`
+ * says it does not fit the current one (a run's first item always fits). For packing work into calls
+ * with limits, such as PutEvents entries or TransactWriteItems writes.
+ */
+export function runsThatFit<T>(items: Iterable<T>, fits: (run: readonly T[], next: T) => boolean): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  for (const item of items) {
+    if (run.length > 0 && !fits(run, item)) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(item);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
