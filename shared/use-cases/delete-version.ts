@@ -1,5 +1,6 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
-import { artifactSummary, claimedGeneration, dropReference } from "../store/entities/artifact";
+import { claimedGeneration, dropReference } from "../store/entities/artifact";
+import { distinctObjects, historyArtifact, versionFiles, type VersionFile } from "../store/entities/manifest";
 import { unlinkDatasets } from "../store/entities/dataset-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { deleteUploadParts } from "../store/entities/upload-parts";
@@ -15,15 +16,15 @@ import { requireVersion, rereadVersion } from "./resolve";
  * Deletes an Archived version, or one that never became READY (admin).
  * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
  *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
- * 2. one transaction: the version, its label, dataset links and part digests go, the artifact's
- *    reference count drops (conditioned on the ref as read), VERSION_DELETED is recorded; the last
- *    reference claims the object's deletion in the same write;
- * 3. after the commit, the claimed object is deleted and the claim released, and a multipart
+ * 2. one transaction: the version, its label, dataset links and part digests go, the reference count
+ *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
+ *    an object's last reference claims its deletion in the same write;
+ * 3. after the commit, each claimed object is deleted and its claim released, and a multipart
  *    upload still open for the version is aborted (its part URLs stop working).
  */
 export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
-  let discardClaim: number | undefined;
+  let discards: { object: VersionFile; claim: number }[] = [];
   const deleted = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const version = await rereadVersion(deps, target);
@@ -33,28 +34,26 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .filter(([, v]) => v === version.version)
         .map(([alias]) => alias),
     );
-    const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
-    const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
-    discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
+    discards = [];
+    const refWrites: GuardedWrite[] = [];
+    for (const object of distinctObjects(versionFiles(version))) {
+      const ref = await deps.store.getArtifactRef(object.sha256);
+      if (!ref) continue;
+      const dropped = dropReference(ref, now, discardLeaseEnd(now));
+      refWrites.push({ write: dropped.write });
+      if (dropped.claimed) discards.push({ object, claim: claimedGeneration(ref) });
+    }
     return {
       model: current,
-      writes: [...versionItemDeletes(version), ...(dropped ? [{ write: dropped.write }] : [])],
-      history: [
-        {
-          action: "VERSION_DELETED",
-          version: version.version,
-          semver: version.semver,
-          artifact: version.artifact && artifactSummary(version.artifact),
-        },
-      ],
+      writes: [...versionItemDeletes(version), ...refWrites],
+      history: [{ action: "VERSION_DELETED", version: version.version, semver: version.semver, artifact: historyArtifact(version) }],
       result: () => version,
     };
   });
-  const claim = discardClaim;
-  if (claim !== undefined && deleted.artifact) await discardObject(deps, deleted.artifact, claim);
+  for (const { object, claim } of discards) await discardObject(deps, object, claim);
   const openUpload = deleted.status === "PENDING_UPLOAD" ? deleted.artifact?.uploadId : undefined;
   if (openUpload && deleted.artifact) await deps.artifacts.abortMultipart(deleted.artifact.key, openUpload);
-  return { model: name, version: deleted.version, deleted: true, artifactDeleted: claim !== undefined };
+  return { model: name, version: deleted.version, deleted: true, artifactDeleted: discards.length > 0 };
 }
 
 /** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */
