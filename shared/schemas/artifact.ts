@@ -81,7 +81,12 @@ export const filesDeclaration = z.array(fileDeclaration).check(
 );
 export type FileDeclaration = z.infer<typeof fileDeclaration>;
 
-export const partUrlsBody = z.strictObject({ parts: partDigests.check(z.minLength(1, "name at least one part")) });
+export const partUrlsBody = z.strictObject({
+  path: z
+    .optional(z.string())
+    .register(z.globalRegistry, { description: "Which file (its path, or the artifact's file name); optional for one file" }),
+  parts: partDigests.check(z.minLength(1, "name at least one part")),
+});
 export type PartUrlsInput = z.infer<typeof partUrlsBody>;
 
 /** The body is optional: a single-PUT upload needs nothing but fresh URLs. */

@@ -44,7 +44,8 @@ export function declaredArtifact(deps: ArtifactDeps, declared: ArtifactDeclarati
   };
 }
 
-export const uploadPlanOf = (artifact: ArtifactState): UploadPlan =>
+/** How the bytes travel: a multi-file version's files (no part size) are single PUTs. */
+export const uploadPlanOf = (artifact: Pick<ArtifactState, "partSizeBytes" | "partCount">): UploadPlan =>
   artifact.partSizeBytes && artifact.partCount
     ? { method: "MULTIPART", partSizeBytes: artifact.partSizeBytes, partCount: artifact.partCount }
     : { method: "PUT" };

@@ -14,6 +14,8 @@ import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 
 const ci = roleCaller("training-ci", "req-1");
 const MAX_TOTAL_BYTES = 8 * MiB;
@@ -129,6 +131,28 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     expect(await objectExists(declared)).toBe(false);
     expect(await objectExists(files.get("model.bin") ?? Buffer.alloc(0))).toBe(true);
     expect((await historyOf(name)).map((entry) => entry.action)).toContain("VERSION_FAILED");
+
+    const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);
+    expect(restarted.status).toBe("PENDING_UPLOAD");
+    await putBytes(singlePut(restarted.uploads?.find((file) => file.path === "weights/layer1.bin")?.upload ?? null), declared);
+    expect(await completeAndVerify(registry.deps, name, { number: 1 }, ci)).toMatchObject({ status: "READY", files: { count: 3 } });
+  });
+
+  it("answers a request for part URLs of a multi-file version with a 400 naming what to send", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await register(name, directory("a.bin", "b.bin"));
+    const parts = [{ partNumber: 1, sha256: sha256("part") }];
+
+    await expect(requestPartUrls(registry.deps, name, { number: 1 }, { parts }, ci)).rejects.toMatchObject({
+      code: "ValidationError",
+      details: [{ path: "body.path", message: "name a file of the version" }],
+    });
+    await expect(requestPartUrls(registry.deps, name, { number: 1 }, { path: "c.bin", parts }, ci)).rejects.toMatchObject({
+      details: [{ path: "body.path", message: "not a file of this version" }],
+    });
+    await expect(requestPartUrls(registry.deps, name, { number: 1 }, { path: "a.bin", parts }, ci)).rejects.toMatchObject({
+      details: [{ path: "body.parts", message: "a single-PUT upload has no parts" }],
+    });
   });
 
   it("refuses to complete while a file is missing, naming it, and changes nothing", async () => {
