@@ -219,6 +219,39 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
   });
 });
 
+describe(`a version of ${MAX_FILES_PER_COMMIT} files, the most one transaction holds`, () => {
+  const paths = Array.from({ length: MAX_FILES_PER_COMMIT }, (_, i) => `shards/part-${String(i).padStart(3, "0")}.bin`);
+  /** Every other write a registration or deletion may carry at once: a new model, a label, 20 dataset links. */
+  const fullest = (files: Map<string, Buffer>, semver: string) =>
+    registerVersionBody.parse({
+      files: manifest(files),
+      semver,
+      lineage: { datasets: Array.from({ length: 20 }, (_, i) => ({ id: `dataset_${i}` })) },
+    });
+
+  it("registers, verifies, reuses and deletes it, each in one commit, releasing every reference", async () => {
+    const files = directory(...paths);
+    const [first, second] = [uniqueModelName("sharded"), uniqueModelName("sharded")];
+
+    const registered = await registerVersion(registry.deps, first, fullest(files, "1.0.0"), ci);
+    await uploadAsked(registered, files);
+    expect(await completeAndVerify(registry.deps, first, { number: 1 }, ci)).toMatchObject({ status: "READY" });
+    const reused = await registerVersion(registry.deps, second, fullest(files, "1.0.0"), ci);
+    expect(reused).toMatchObject({ status: "READY", files: { count: MAX_FILES_PER_COMMIT, deduplicated: MAX_FILES_PER_COMMIT } });
+    for (const name of [first, second]) await archive(name, 1);
+    await deleteVersion(registry.deps, first, { number: 1 }, ci);
+    for (const bytes of files.values()) expect(await refOf(bytes)).toMatchObject({ refCount: 1 });
+
+    const deleted = await deleteVersion(registry.deps, second, { number: 1 }, ci);
+
+    expect(deleted.artifactDeleted).toBe(true);
+    for (const bytes of files.values()) {
+      expect(await refOf(bytes)).toBeUndefined();
+      expect(await objectExists(bytes)).toBe(false);
+    }
+  });
+});
+
 const digest = sha256("x");
 const file = (path: string, sizeBytes = 10) => ({ path, sizeBytes, sha256: digest });
 const registerFiles = (files: unknown[]) =>
