@@ -176,6 +176,13 @@ export const downloadView = z.object({
 });
 export type DownloadView = z.infer<typeof downloadView>;
 
+/** Every file of a READY version, each with a presigned GET (15 minutes). */
+export const fileDownloadsView = z.object({
+  files: z.array(z.object({ path: z.string(), sizeBytes: z.int(), sha256: z.string(), contentType: z.string(), url: z.string() })),
+  expiresAt: z.string(),
+});
+export type FileDownloadsView = z.infer<typeof fileDownloadsView>;
+
 export const deletedVersionView = z.object({
   model: z.string(),
   version: z.int(),

@@ -16,6 +16,7 @@ import { getVersion } from "../../shared/use-cases/get-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
+import { getArtifactDownload, getFileDownloads } from "../../shared/use-cases/get-artifact-download";
 
 const ci = roleCaller("training-ci", "req-1");
 const MAX_TOTAL_BYTES = 8 * MiB;
@@ -69,6 +70,29 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     for (const bytes of files.values()) expect(await refOf(bytes)).toMatchObject({ refCount: 1, verifiedAt: expect.any(String) });
     const readyEntries = (await historyOf(name)).filter((entry) => entry.action === "VERSION_READY");
     expect(readyEntries).toEqual([expect.objectContaining({ artifact: expect.objectContaining({ sizeBytes: totalBytes }) })]);
+  });
+
+  it("lists a READY version's files with a download URL each that serves the same bytes", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const files = directory("model.bin", 'tokenizer/vocab "été".json');
+    await uploadAsked(await register(name, files), files);
+    await expect(getFileDownloads(registry.deps, name, { number: 1 })).rejects.toMatchObject({ code: "VersionNotReady" });
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+
+    const listed = await getFileDownloads(registry.deps, name, { number: 1 });
+
+    expect(listed.files.map(({ path, sha256: digest }) => [path, digest])).toEqual(
+      [...files].map(([path, bytes]) => [path, sha256(bytes)]),
+    );
+    for (const { path, url } of listed.files) {
+      const response = await fetch(url);
+      expect(response.headers.get("content-disposition")).not.toContain("/");
+      expect(Buffer.from(await response.arrayBuffer()).equals(files.get(path) ?? Buffer.alloc(0))).toBe(true);
+    }
+    await expect(getArtifactDownload(registry.deps, name, { number: 1 })).rejects.toMatchObject({
+      code: "ArtifactNotFound",
+      message: expect.stringContaining(`GET /models/${name}/versions/1/files`),
+    });
   });
 
   it("asks a second version sharing two verified files to upload only the third", async () => {

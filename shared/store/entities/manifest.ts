@@ -68,6 +68,7 @@ export interface VersionFile {
   readonly path: string;
   readonly sizeBytes: number;
   readonly sha256: string;
+  readonly contentType: string;
   readonly key: string;
   readonly reused: boolean;
 }
@@ -75,8 +76,10 @@ export interface VersionFile {
 /** The version's uploaded files: one for an `artifact`, the manifest's otherwise, none for a `source`. */
 export function versionFiles(version: VersionItem): VersionFile[] {
   const { artifact, manifest } = version;
-  if (artifact)
-    return [{ path: artifact.filename, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256, key: artifact.key, reused: false }];
+  if (artifact) {
+    const { filename: path, sizeBytes, sha256, contentType, key } = artifact;
+    return [{ path, sizeBytes, sha256, contentType, key, reused: false }];
+  }
   return (manifest?.files ?? []).map((file, index) => ({ ...file, index, reused: file.reused === true }));
 }
 
