@@ -187,8 +187,8 @@ export const deletedVersionView = z.object({
   model: z.string(),
   version: z.int(),
   deleted: z.literal(true),
-  artifactDeleted: z
-    .boolean()
-    .register(z.globalRegistry, { description: "Whether the artifact object went too (no other version shares it)" }),
+  artifactDeleted: z.boolean().register(z.globalRegistry, {
+    description: "Whether an object of the version went too (one no other version shares; for several files, at least one)",
+  }),
 });
 export type DeletedVersionView = z.infer<typeof deletedVersionView>;

@@ -136,6 +136,7 @@ describe("a training cluster uploading through the local registry", () => {
       expect(stdout).not.toContain('"error"');
       expect(stdout.match(/"status": "READY"/g)).toHaveLength(4);
       expect(stdout).toContain("downloaded.bin: OK");
+      expect(stdout).toContain("downloaded directory: OK");
       // The directory registered again with one file changed: only that one is asked for.
       expect(stdout).toContain(
         '[{"path":"model.safetensors","upload":false},{"path":"tokenizer/config.json","upload":true},{"path":"tokenizer/vocab.bin","upload":false}]',
