@@ -119,6 +119,25 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     expect(await refOf(first.get("model.safetensors") ?? Buffer.alloc(0))).toMatchObject({ refCount: 2 });
   });
 
+  it("asks once for two files of one manifest with the same bytes, and counts one reference for them", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const bytes = randomBytes(500);
+    const files = new Map([
+      ["a/weights.bin", bytes],
+      ["b/weights.bin", bytes],
+    ]);
+
+    const registered = await register(name, files);
+
+    expect(registered.uploads?.map((file) => file.upload === null)).toEqual([false, true]);
+    await uploadAsked(registered, files);
+    expect(await completeAndVerify(registry.deps, name, { number: 1 }, ci)).toMatchObject({ status: "READY", files: { count: 2 } });
+    expect(await refOf(bytes)).toMatchObject({ refCount: 1 });
+    await archive(name, 1);
+    expect(await deleteVersion(registry.deps, name, { number: 1 }, ci)).toMatchObject({ artifactDeleted: true });
+    expect(await objectExists(bytes)).toBe(false);
+  });
+
   it("is READY at once when every file is held verified already", async () => {
     const name = uniqueModelName("fraud_detector");
     const files = directory("a.bin", "b.bin");
