@@ -27,7 +27,15 @@ import { approvalPage, approvalView, listApprovalsQuery, recordApprovalBody } fr
 import { historyAtQuery, historyPage, historyQuery, stagesAtView } from "./schemas/history";
 import { compareQuery, comparisonView } from "./schemas/compare";
 import { datasetPath, datasetUsagePage, datasetUsageQuery } from "./schemas/lineage";
-import { completeUploadBody, deletedVersionView, downloadView, partUrlsBody, restartUploadBody, uploadView } from "./schemas/artifact";
+import {
+  completeUploadBody,
+  deletedVersionView,
+  downloadView,
+  fileDownloadsView,
+  partUrlsBody,
+  restartUploadBody,
+  uploadView,
+} from "./schemas/artifact";
 import type { Role } from "./domain/permissions";
 import { MLFLOW_ROUTES } from "./mlflow/routes";
 
@@ -241,6 +249,16 @@ export const routes = [
     summary: "Presigned download URL (15 minutes) for a READY version's artifact",
     request: { path: versionPath },
     response: { status: 200, schema: downloadView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/versions/{v}/files",
+    function: "downloads",
+    role: "reader",
+    operationId: "listVersionFiles",
+    summary: "Every file of a READY version (a multi-file version's manifest) with a presigned download URL each (15 minutes)",
+    request: { path: versionPath },
+    response: { status: 200, schema: fileDownloadsView },
   },
   {
     method: "GET",

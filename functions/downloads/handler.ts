@@ -1,7 +1,7 @@
 import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
-import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
+import { getArtifactDownload, getFileDownloads } from "../../shared/use-cases/get-artifact-download";
 
 const root = createApiProcess(loadConfig());
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
@@ -12,5 +12,9 @@ export const handler = createApiHandler("downloads", root, {
   "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({
     status: 200,
     body: await getArtifactDownload(deps, path.name, path.v),
+  }),
+  "GET /models/{name}/versions/{v}/files": async ({ path }) => ({
+    status: 200,
+    body: await getFileDownloads(deps, path.name, path.v),
   }),
 });

@@ -227,8 +227,24 @@ export class IdempotencyKeyInProgressError extends DomainError {
 /** The version keeps its bytes elsewhere (`source`): there is no upload to finish and nothing to download here. */
 export class ArtifactNotFoundError extends DomainError {
   readonly code = "ArtifactNotFound";
-  constructor(name: string, version: number, source?: string) {
-    super(`Version ${version} of '${name}' has no uploaded artifact${source ? `: its bytes live at ${source}` : ""}.`, { version, source });
+  constructor(
+    name: string,
+    version: number,
+    source?: string,
+    message = `Version ${version} of '${name}' has no uploaded artifact${source ? `: its bytes live at ${source}` : ""}.`,
+  ) {
+    super(message, { version, source });
+  }
+
+  /** A multi-file version has no single artifact to download: its files are listed elsewhere. */
+  static ofFiles(name: string, version: number, count: number): ArtifactNotFoundError {
+    return new ArtifactNotFoundError(
+      name,
+      version,
+      undefined,
+      `Version ${version} of '${name}' holds ${count} files, not one artifact: ` +
+        `GET /models/${name}/versions/${version}/files lists them, each with its download URL.`,
+    );
   }
 }
 

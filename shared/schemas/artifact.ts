@@ -1,5 +1,6 @@
 import * as z from "../zod";
 import { S3_MAX_PARTS } from "../domain/artifacts";
+import { MAX_FILES_PER_VERSION, manifestPathProblems } from "../domain/file-paths";
 
 /** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
 export const sha256Hex = z
@@ -58,7 +59,34 @@ export const artifactDeclaration = z.strictObject({
 });
 export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
 
-export const partUrlsBody = z.strictObject({ parts: partDigests.check(z.minLength(1, "name at least one part")) });
+/** One file of a multi-file version: where it sits in the version's directory, and its bytes. */
+const fileDeclaration = z.strictObject({
+  path: z.string().register(z.globalRegistry, {
+    description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8, unique ignoring case",
+    example: "tokenizer/vocab.json",
+  }),
+  sizeBytes: z.int().check(z.gte(1, "a file has at least 1 byte")),
+  sha256: sha256Hex,
+  contentType: z.optional(contentType),
+});
+
+/** docs/artifacts.md: the files a version will hold, each checked against the path rules (a 400 names the file and the rule). */
+export const filesDeclaration = z.array(fileDeclaration).check(
+  z.minLength(1, "a version holds at least one file"),
+  z.maxLength(MAX_FILES_PER_VERSION, `a version holds at most ${MAX_FILES_PER_VERSION} files`),
+  z.superRefine((files, ctx) => {
+    for (const { index, path, rule } of manifestPathProblems(files.map((file) => file.path)))
+      ctx.issues.push({ code: "custom", path: [index, "path"], message: `file ${index} ('${path}'): ${rule}`, input: path });
+  }),
+);
+export type FileDeclaration = z.infer<typeof fileDeclaration>;
+
+export const partUrlsBody = z.strictObject({
+  path: z
+    .optional(z.string())
+    .register(z.globalRegistry, { description: "Which file (its path, or the artifact's file name); optional for one file" }),
+  parts: partDigests.check(z.minLength(1, "name at least one part")),
+});
 export type PartUrlsInput = z.infer<typeof partUrlsBody>;
 
 /** The body is optional: a single-PUT upload needs nothing but fresh URLs. */
@@ -119,6 +147,26 @@ export const artifactView = z.object({
 });
 export type ArtifactView = z.infer<typeof artifactView>;
 
+/** A multi-file version's files at a glance. */
+export const filesView = z.object({
+  count: z.int(),
+  totalBytes: z.number(),
+  deduplicated: z.int().register(z.globalRegistry, {
+    description: "Files whose bytes the registry already held, verified: they were neither uploaded nor hashed again",
+  }),
+  failureReason: z.optional(z.string()),
+});
+export type FilesView = z.infer<typeof filesView>;
+
+/** Per file of a registration's manifest: how to send its bytes, or null when there is nothing to send. */
+export const fileUploadView = z.object({
+  path: z.string(),
+  upload: z.nullable(uploadView).register(z.globalRegistry, {
+    description: "null: the registry holds these bytes, verified, or an earlier file of this manifest carries the same bytes",
+  }),
+});
+export type FileUploadView = z.infer<typeof fileUploadView>;
+
 export const downloadView = z.object({
   url: z.string(),
   expiresAt: z.string(),
@@ -128,12 +176,19 @@ export const downloadView = z.object({
 });
 export type DownloadView = z.infer<typeof downloadView>;
 
+/** Every file of a READY version, each with a presigned GET (15 minutes). */
+export const fileDownloadsView = z.object({
+  files: z.array(z.object({ path: z.string(), sizeBytes: z.int(), sha256: z.string(), contentType: z.string(), url: z.string() })),
+  expiresAt: z.string(),
+});
+export type FileDownloadsView = z.infer<typeof fileDownloadsView>;
+
 export const deletedVersionView = z.object({
   model: z.string(),
   version: z.int(),
   deleted: z.literal(true),
-  artifactDeleted: z
-    .boolean()
-    .register(z.globalRegistry, { description: "Whether the artifact object went too (no other version shares it)" }),
+  artifactDeleted: z.boolean().register(z.globalRegistry, {
+    description: "Whether an object of the version went too (one no other version shares; for several files, at least one)",
+  }),
 });
 export type DeletedVersionView = z.infer<typeof deletedVersionView>;

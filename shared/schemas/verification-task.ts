@@ -5,6 +5,8 @@ export const verificationTask = z.strictObject({
   model: z.string().check(z.minLength(1)),
   version: z.int().check(z.positive()),
   path: z.string().check(z.minLength(1)),
+  /** A manifest's file: its index, which keys its progress. */
+  index: z.optional(z.int().check(z.gte(0))),
   /** Which verification of the version: a task of an earlier one (the version was uploaded again since) does nothing. */
   startedAt: z.string(),
 });

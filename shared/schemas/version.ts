@@ -3,7 +3,16 @@ import { cursor, description, limit, modelName, namedMap, semver, storableNumber
 import { aliasName } from "./alias";
 import { ASSIGNED_STAGES, LATEST, findStage, unknownStage, type AssignedStage, type VersionSelector } from "../domain/model-uri";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { artifactDeclaration, artifactView, sha256Hex, uploadView, verificationProgress } from "./artifact";
+import {
+  artifactDeclaration,
+  artifactView,
+  fileUploadView,
+  filesDeclaration,
+  filesView,
+  sha256Hex,
+  uploadView,
+  verificationProgress,
+} from "./artifact";
 
 export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
 
@@ -84,11 +93,15 @@ export const registerVersionBody = z
     artifact: z
       .optional(artifactDeclaration)
       .register(z.globalRegistry, { description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
+    files: z.optional(filesDeclaration).register(z.globalRegistry, {
+      description:
+        "A version made of several files (a directory), each uploaded and verified like an artifact (instead of source or artifact)",
+    }),
   })
   .check(
     z.refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] }),
-    z.refine((body) => (body.source === undefined) !== (body.artifact === undefined), {
-      message: "give either source (bytes kept elsewhere) or artifact (bytes uploaded here), exactly one",
+    z.refine((body) => [body.source, body.artifact, body.files].filter((given) => given !== undefined).length === 1, {
+      message: "give either source (bytes kept elsewhere), artifact (one file uploaded here) or files (several), exactly one",
       path: ["artifact"],
     }),
   );
@@ -206,6 +219,7 @@ export const versionView = z.extend(versionMetadata, {
   stage,
   source: z.optional(z.string()),
   artifact: z.optional(artifactView),
+  files: z.optional(filesView).register(z.globalRegistry, { description: "A version registered with files: how many, their bytes" }),
   verification: z.optional(verificationProgress).register(z.globalRegistry, {
     description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
   }),
@@ -219,6 +233,9 @@ export type VersionView = z.infer<typeof versionView>;
 export const registeredVersionView = z.extend(versionView, {
   upload: z.nullable(uploadView).register(z.globalRegistry, {
     description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
+  }),
+  uploads: z.optional(z.array(fileUploadView)).register(z.globalRegistry, {
+    description: "A version registered with files: each file's upload, in the order declared",
   }),
   warnings: z.optional(z.array(z.string())),
 });

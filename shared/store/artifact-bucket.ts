@@ -16,6 +16,17 @@ import { UploadIncompleteError } from "../domain/errors";
 
 /** Download URLs live 15 minutes (docs/artifacts.md, "Walkthrough"). */
 export const DOWNLOAD_URL_EXPIRY_SECONDS = 900;
+
+/**
+ * The Content-Disposition a download carries: the file's last path segment; one that is not plain
+ * ASCII without quotes goes in RFC 6266's `filename*` (percent-encoded UTF-8), so no path breaks the header.
+ */
+const attachment = (path: string): string => {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return /^[\x20-\x7e]*$/.test(name) && !name.includes('"')
+    ? `attachment; filename="${name}"`
+    : `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
+};
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 // Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
 const SIGNED_CHECKSUM = { unhoistableHeaders: new Set([CHECKSUM_HEADER]) };
@@ -118,6 +129,10 @@ export class ArtifactBucket {
     return this.expiresAt(this.settings.uploadUrlExpirySeconds);
   }
 
+  downloadUrlsExpireAt(): string {
+    return this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS);
+  }
+
   /**
    * Assembles the parts, never over an object already stored under this key (`If-None-Match: *`):
    * "already-stored" means someone else's upload of the same address won, and that object is what to verify.
@@ -178,7 +193,7 @@ export class ArtifactBucket {
     const command = new GetObjectCommand({
       Bucket: this.bucketName,
       Key: key,
-      ResponseContentDisposition: `attachment; filename="${filename}"`,
+      ResponseContentDisposition: attachment(filename),
       ResponseContentType: contentType,
     });
     return {

@@ -174,8 +174,9 @@ export class RegistryStore {
     return this.getConsistent(uploadPartsKey(name, version), uploadPartsFromItem);
   }
 
-  getFileVerification(name: string, version: number, path: string): Promise<FileVerificationItem | undefined> {
-    return this.getConsistent(fileVerificationKey(name, version, path), fileVerificationFromItem);
+  /** One file's verification: a manifest's file by its index, the single artifact by its name. */
+  getFileVerification(name: string, version: number, path: string, index?: number): Promise<FileVerificationItem | undefined> {
+    return this.getConsistent(fileVerificationKey(name, version, path, index), fileVerificationFromItem);
   }
 
   /** Every file of a version's verification (a handful today: one Query page). */
@@ -208,7 +209,7 @@ export class RegistryStore {
   ): Promise<boolean> {
     const update = advanceFileVerification(seen, next, now, savedBy);
     if (await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })))) return true;
-    return holdsAdvance(await this.getFileVerification(seen.model, seen.version, seen.path), seen, next, savedBy);
+    return holdsAdvance(await this.getFileVerification(seen.model, seen.version, seen.path, seen.index), seen, next, savedBy);
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {

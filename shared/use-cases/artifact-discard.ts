@@ -1,5 +1,4 @@
 import { VERIFIER_FUNCTION } from "../routes";
-import type { ArtifactState } from "../store/entities/artifact";
 import type { ArtifactDeps } from "./deps";
 
 /**
@@ -10,8 +9,14 @@ import type { ArtifactDeps } from "./deps";
 const DISCARD_LEASE_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
 export const discardLeaseEnd = (now: string): string => new Date(Date.parse(now) + DISCARD_LEASE_MS).toISOString();
 
+/** A stored object: its content address and its key in the bucket. */
+export interface StoredBytes {
+  readonly sha256: string;
+  readonly key: string;
+}
+
 /** Deletes the object under our committed claim, then releases the claim. */
-export async function discardObject(deps: ArtifactDeps, artifact: ArtifactState, claim: number): Promise<void> {
+export async function discardObject(deps: ArtifactDeps, artifact: StoredBytes, claim: number): Promise<void> {
   await deps.artifacts.delete(artifact.key);
   deps.metrics?.record("ArtifactObjectsDeleted");
   await deps.store.releaseArtifactDiscard(artifact.sha256, claim);

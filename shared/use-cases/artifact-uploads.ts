@@ -1,10 +1,18 @@
-import { artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, type UploadPlan } from "../domain/artifacts";
+import {
+  SINGLE_PUT_MAX_BYTES,
+  artifactObjectKey,
+  assertArtifactSize,
+  assertPartNumbers,
+  planUpload,
+  type UploadPlan,
+} from "../domain/artifacts";
 import { ValidationError } from "../domain/errors";
-import { artifactSummary, type ArtifactState } from "../store/entities/artifact";
+import { addReference, artifactSummary, type ArtifactState } from "../store/entities/artifact";
+import { MAX_FILES_PER_COMMIT, distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
 import { putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
 import type { HistoryDraft } from "../domain/history";
 import type { GuardedWrite } from "../store/model-change";
-import type { ArtifactDeclaration, PartDigest, UploadView } from "../schemas/artifact";
+import type { ArtifactDeclaration, FileDeclaration, FileUploadView, PartDigest, UploadView } from "../schemas/artifact";
 import type { ArtifactDeps } from "./deps";
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
@@ -36,7 +44,8 @@ export function declaredArtifact(deps: ArtifactDeps, declared: ArtifactDeclarati
   };
 }
 
-export const uploadPlanOf = (artifact: ArtifactState): UploadPlan =>
+/** How the bytes travel: a multi-file version's files (no part size) are single PUTs. */
+export const uploadPlanOf = (artifact: Pick<ArtifactState, "partSizeBytes" | "partCount">): UploadPlan =>
   artifact.partSizeBytes && artifact.partCount
     ? { method: "MULTIPART", partSizeBytes: artifact.partSizeBytes, partCount: artifact.partCount }
     : { method: "PUT" };
@@ -94,14 +103,17 @@ export async function multipartUpload(deps: ArtifactDeps, artifact: ArtifactStat
   return { method: "MULTIPART", uploadId, partSizeBytes, partCount, parts: urls, expiresAt: deps.artifacts.uploadUrlsExpireAt() };
 }
 
-async function holdsVerifiedBytes(deps: ArtifactDeps, artifact: ArtifactState): Promise<boolean> {
+/** The bytes to store: what the registry may already hold, and where. */
+type DeclaredBytes = Pick<ArtifactState, "sha256" | "sizeBytes" | "key">;
+
+async function holdsVerifiedBytes(deps: ArtifactDeps, artifact: DeclaredBytes, where = "body.artifact.sizeBytes"): Promise<boolean> {
   const ref = await deps.store.getArtifactRef(artifact.sha256);
   if (!ref?.verifiedAt || ref.refCount < 1) return false;
   if (ref.sizeBytes !== artifact.sizeBytes) {
     // Same digest, other size: the declaration is wrong (the stored bytes were verified against this digest).
     throw new ValidationError(
       `The bytes with sha256 ${artifact.sha256} are stored, verified, with ${ref.sizeBytes} bytes; this declaration says ${artifact.sizeBytes}.`,
-      [{ path: "body.artifact.sizeBytes", message: `the verified size is ${ref.sizeBytes}` }],
+      [{ path: where, message: `the verified size is ${ref.sizeBytes}` }],
     );
   }
   const stored = await deps.artifacts.head(artifact.key);
@@ -109,10 +121,86 @@ async function holdsVerifiedBytes(deps: ArtifactDeps, artifact: ArtifactState): 
 }
 
 async function startUpload(deps: ArtifactDeps, artifact: ArtifactState, parts: readonly PartDigest[]): Promise<PreparedUpload> {
-  if (uploadPlanOf(artifact).method === "PUT") {
-    const put = await deps.artifacts.presignPut(artifact.key, artifact.sha256);
-    return { artifact, upload: { method: "PUT", ...put, expiresAt: deps.artifacts.uploadUrlsExpireAt() } };
-  }
+  if (uploadPlanOf(artifact).method === "PUT") return { artifact, upload: await presignedPut(deps, artifact) };
   const started = { ...artifact, uploadId: await deps.artifacts.startMultipart(artifact.key, artifact.contentType) };
   return { artifact: started, upload: await multipartUpload(deps, started, parts) };
 }
+
+async function presignedPut(deps: ArtifactDeps, bytes: DeclaredBytes): Promise<UploadView> {
+  const put = await deps.artifacts.presignPut(bytes.key, bytes.sha256);
+  return { method: "PUT", ...put, expiresAt: deps.artifacts.uploadUrlsExpireAt() };
+}
+
+/** A manifest's files and each one's upload: null when there is nothing to send. */
+export interface PreparedManifest {
+  readonly manifest: ManifestState;
+  readonly uploads: FileUploadView[];
+  /** Every object was held verified: the version is READY at once. */
+  readonly allStored: boolean;
+}
+
+/**
+ * Checks a manifest against the limits (each file one PUT, the total within the bucket's limit, the
+ * files within one commit) and turns it into the files a version keeps.
+ */
+export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclaration[]): ManifestFile[] {
+  if (files.length > MAX_FILES_PER_COMMIT) {
+    throw new ValidationError(
+      `The manifest lists ${files.length} files; this registry takes at most ${MAX_FILES_PER_COMMIT} files per version. ` +
+        "Pack small files together (e.g. in a tar) or split the model across versions.",
+      [{ path: "body.files", message: `at most ${MAX_FILES_PER_COMMIT} files` }],
+    );
+  }
+  const tooLarge = files.findIndex((file) => file.sizeBytes > SINGLE_PUT_MAX_BYTES);
+  if (tooLarge >= 0) {
+    throw new ValidationError(
+      `file ${tooLarge} ('${files[tooLarge]?.path}') declares ${files[tooLarge]?.sizeBytes} bytes; a file of a multi-file version is at most ` +
+        `${SINGLE_PUT_MAX_BYTES} bytes (one PUT). Register a larger file as a version's single artifact.`,
+      [{ path: `body.files.${tooLarge}.sizeBytes`, message: `at most ${SINGLE_PUT_MAX_BYTES}` }],
+    );
+  }
+  const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+  if (totalBytes > deps.uploads.maxArtifactBytes) {
+    throw new ValidationError(
+      `The files declare ${totalBytes} bytes together; this registry accepts at most ${deps.uploads.maxArtifactBytes} per version.`,
+      [{ path: "body.files", message: `at most ${deps.uploads.maxArtifactBytes} bytes in total` }],
+    );
+  }
+  return files.map(({ path, sizeBytes, sha256, contentType }) => ({
+    path,
+    sizeBytes,
+    sha256,
+    contentType: contentType ?? DEFAULT_CONTENT_TYPE,
+    key: artifactObjectKey(sha256),
+  }));
+}
+
+/**
+ * Decides, inside a model change's plan (which re-runs on conflict), which of a manifest's objects
+ * must be uploaded: one presigned PUT per object the bucket does not hold verified (files with the
+ * same bytes share it: only the first gets the URL). The reuse checks are re-read on every run; a
+ * URL, once signed, is kept.
+ */
+export function manifestPreparer(deps: ArtifactDeps, files: readonly ManifestFile[]): () => Promise<PreparedManifest> {
+  const puts = new Map<string, UploadView>();
+  return async () => {
+    const objects = distinctObjects(files);
+    const held = await Promise.all(objects.map((file) => holdsVerifiedBytes(deps, file, `body.files.${files.indexOf(file)}.sizeBytes`)));
+    const stored = new Set(objects.filter((_, i) => held[i]).map((file) => file.sha256));
+    for (const file of objects)
+      if (!stored.has(file.sha256) && !puts.has(file.sha256)) puts.set(file.sha256, await presignedPut(deps, file));
+    const firsts = new Set(objects);
+    return {
+      manifest: { files: files.map((file) => (stored.has(file.sha256) ? { ...file, reused: true } : file)) },
+      uploads: files.map((file) => ({
+        path: file.path,
+        upload: firsts.has(file) && !stored.has(file.sha256) ? (puts.get(file.sha256) ?? null) : null,
+      })),
+      allStored: stored.size === objects.length,
+    };
+  };
+}
+
+/** One more version uses each of the manifest's objects (reused ones only while still verified and referenced). */
+export const manifestReferenceWrites = (manifest: ManifestState): GuardedWrite[] =>
+  distinctObjects(manifest.files).map((file) => ({ write: addReference(file, file.reused === true) }));

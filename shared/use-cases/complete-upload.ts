@@ -2,6 +2,7 @@ import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
 import type { ArtifactState } from "../store/entities/artifact";
+import { filesToUpload, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
 import { newFileVerification, putFileVerification, verificationTaskOf } from "../store/entities/file-verification";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
@@ -13,22 +14,22 @@ import { uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../routes";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
-import { settleVersion, type Verdict } from "./settle-version";
+import { settleVersion } from "./settle-version";
 import { describeVersion } from "./verification-progress";
-import { requireArtifact } from "./version-artifact";
+import { requireUploadedFiles } from "./version-artifact";
 
 /**
  * Finishes an upload and starts verifying the bytes; a version past PENDING_UPLOAD answers as it is
  * (completing twice is harmless; a VERIFYING version's answer carries its progress).
- * 1. the version must have an artifact (404) and be PENDING_UPLOAD (else: its answer, unchanged;
+ * 1. the version must have uploaded files (404) and be PENDING_UPLOAD (else: its answer, unchanged;
  *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again);
- * 2. multipart: the body names every part 1..partCount once (400), each declared (409);
- * 3. the object is there already (an earlier completion, or another version's upload of the same
- *    bytes), or S3 assembles the parts now, never over an existing object;
- * 4. the size must be the declared one, else FAILED at once; when S3 reports the object's full
- *    SHA-256 (a single PUT whose URL signed it), that settles READY or FAILED at once too (settleVersion);
- * 5. otherwise VERIFYING: the version and one verification per file in one conditional write,
- *    then a task per file on the verification queue (verifyFile hashes them outside the request).
+ * 2. multipart (a single artifact): the body names every part 1..partCount once (400), each declared (409);
+ * 3. each object to upload is there already (an earlier completion, or another version's upload of
+ *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
+ * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
+ *    object's full SHA-256 (single PUTs whose URLs signed it), that settles READY or FAILED at once too (settleVersion);
+ * 5. otherwise VERIFYING: the version and one verification per object in one conditional write,
+ *    then a task per object still to hash on the verification queue (verifyFile hashes them outside the request).
  */
 export async function completeUpload(
   deps: ArtifactDeps,
@@ -38,72 +39,81 @@ export async function completeUpload(
   who: Actor,
 ): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
-  const artifact = requireArtifact(target);
+  requireUploadedFiles(target);
   if (target.status === "VERIFYING") await resendStalled(deps, target);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
-  const refGeneration = (await deps.store.getArtifactRef(artifact.sha256))?.generation;
-  const stored = await storedObject(deps, target, artifact, input);
-  const known = knownVerdict(artifact, stored);
-  if (known === undefined) return startVerification(deps, who, target, refGeneration);
-  const settled = await settleVersion(deps, who, target, { ...known, refGeneration });
+  const files = filesToUpload(target);
+  const generations = await Promise.all(files.map(async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation));
+  const stored = target.artifact
+    ? await storedArtifact(deps, target, target.artifact, files, input)
+    : await storedFiles(deps, target, files, input);
+  const findings = stored.map(({ file, object }, i) => ({ file, refGeneration: generations[i], known: knownVerdict(file, object) }));
+  const failed = findings.filter(({ known }) => known?.failureReason !== undefined);
+  if (failed.length === 0 && findings.some(({ known }) => known === undefined)) return startVerification(deps, who, target, findings);
+  const checked = (failed.length > 0 ? failed : findings).map(({ file, refGeneration, known }) => ({ ...file, refGeneration, ...known }));
+  const settled = await settleVersion(deps, who, target, { checked });
   if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
   return describeVersion(deps, settled.version);
 }
 
+/** One object to upload, and what completing found out about it before any hashing. */
+interface Finding {
+  readonly file: VersionFile;
+  readonly refGeneration: number | undefined;
+  readonly known: { failureReason?: string } | undefined;
+}
+
 /** What the stored object's size and S3's own checksum already tell, or undefined when only hashing it can. */
-function knownVerdict(artifact: ArtifactState, stored: StoredObject): Omit<Verdict, "refGeneration"> | undefined {
-  if (stored.sizeBytes !== artifact.sizeBytes)
+function knownVerdict(file: VersionFile, stored: StoredObject): { failureReason?: string } | undefined {
+  if (stored.sizeBytes !== file.sizeBytes)
     return {
-      failureReason: `${artifact.filename}: size mismatch: ${artifact.sizeBytes} bytes were declared, the stored object has ${stored.sizeBytes}`,
+      failureReason: `${file.path}: size mismatch: ${file.sizeBytes} bytes were declared, the stored object has ${stored.sizeBytes}`,
     };
   if (stored.sha256 === undefined) return undefined;
-  if (stored.sha256 === artifact.sha256) return {};
+  if (stored.sha256 === file.sha256) return {};
   return {
-    failureReason: `${artifact.filename}: sha256 mismatch: ${artifact.sha256} was declared, the stored bytes hash to ${stored.sha256}`,
+    failureReason: `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${stored.sha256}`,
   };
 }
 
 /**
- * VERIFYING, with each file's verification starting at byte 0, then its task sent. A completion that
- * finds the version moved on first sends nothing: the one that moved it sent the tasks.
+ * VERIFYING, with each object's verification starting at byte 0 (or done, when S3 vouched for it),
+ * then the tasks of those still to hash sent. A completion that finds the version moved on first
+ * sends nothing: the one that moved it sent the tasks.
  */
-async function startVerification(
-  deps: ArtifactDeps,
-  who: Actor,
-  target: VersionItem,
-  refGeneration: number | undefined,
-): Promise<VersionView> {
+async function startVerification(deps: ArtifactDeps, who: Actor, target: VersionItem, findings: readonly Finding[]): Promise<VersionView> {
   let tasks: VerificationTask[] = [];
   const answer = await deps.store.change(who, target.model, async (current, now) => {
     if (!current) throw new ModelNotFoundError(target.model);
     tasks = [];
     const latest = await rereadVersion(deps, target);
     if (latest.status !== "PENDING_UPLOAD") return unchanged(latest);
-    const artifact = requireArtifact(latest);
-    const after: VersionItem = {
-      ...latest,
-      status: "VERIFYING",
-      artifact: { ...artifact, failureReason: undefined, verificationStartedAt: now },
-      updatedAt: now,
-    };
-    const file = newFileVerification({
-      model: latest.model,
-      version: latest.version,
-      path: artifact.filename,
-      key: artifact.key,
-      sizeBytes: artifact.sizeBytes,
-      sha256: artifact.sha256,
-      startedAt: now,
-      actor: who.actor,
-      requestId: who.requestId,
-      refGeneration,
-    });
+    const after = withUploadState(
+      { ...latest, status: "VERIFYING", updatedAt: now },
+      { failureReason: undefined, verificationStartedAt: now },
+    );
+    const verifications = findings.map(({ file, refGeneration, known }) =>
+      newFileVerification({
+        model: latest.model,
+        version: latest.version,
+        path: file.path,
+        index: file.index,
+        key: file.key,
+        sizeBytes: file.sizeBytes,
+        sha256: file.sha256,
+        startedAt: now,
+        actor: who.actor,
+        requestId: who.requestId,
+        refGeneration,
+        actualSha256: known && file.sha256,
+      }),
+    );
     return {
       model: current,
-      writes: [{ write: replaceIfStatus(after, latest.status) }, { write: putFileVerification(file) }],
+      writes: [{ write: replaceIfStatus(after, latest.status) }, ...verifications.map((file) => ({ write: putFileVerification(file) }))],
       history: [],
       result: () => {
-        tasks = [verificationTaskOf(file)];
+        tasks = verifications.filter((file) => file.actualSha256 === undefined).map(verificationTaskOf);
         return after;
       },
     };
@@ -120,7 +130,7 @@ const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
  * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
  */
 async function resendStalled(deps: ArtifactDeps, version: VersionItem): Promise<void> {
-  const startedAt = version.artifact?.verificationStartedAt;
+  const startedAt = verificationStartedAtOf(version);
   const stalledBefore = Date.now() - STALLED_AFTER_MS;
   const files = await deps.store.listFileVerifications(version.model, version.version);
   const stalled = files.filter((file) => file.startedAt === startedAt && Date.parse(file.updatedAt) < stalledBefore);
@@ -158,6 +168,51 @@ async function storedObject(
   const stored = await deps.artifacts.head(artifact.key);
   if (!stored) throw new Error(`S3 completed the upload of ${artifact.key}, yet the object is not there`);
   return stored;
+}
+
+/**
+ * The objects of a manifest's files once uploaded, each by one PUT: all there, or 409 naming those
+ * that are not (nothing changes).
+ */
+async function storedFiles(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  files: readonly VersionFile[],
+  input: CompleteUploadInput,
+): Promise<StoredFile[]> {
+  if (input?.parts?.length) {
+    throw new ValidationError("The files of a multi-file version are each uploaded with one PUT: completing takes no parts.", [
+      { path: "body.parts", message: "a multi-file version's completion has no parts" },
+    ]);
+  }
+  const stored = await Promise.all(files.map(async (file) => ({ file, object: await deps.artifacts.head(file.key) })));
+  const missing = stored.filter(({ object }) => object === undefined).map(({ file }) => file.path);
+  if (missing.length > 0) {
+    throw new UploadIncompleteError(
+      `Nothing is stored yet for ${missing.length} file(s) of version ${version.version} of '${version.model}': ${listed(missing)}. ` +
+        "PUT each to its upload URL first (POST …/artifact/upload gives fresh ones), then complete.",
+      { missing },
+    );
+  }
+  return stored.flatMap(({ file, object }) => (object ? [{ file, object }] : []));
+}
+
+/** A file to upload and the object stored for it. */
+interface StoredFile {
+  readonly file: VersionFile;
+  readonly object: StoredObject;
+}
+
+/** The single artifact's object (its one file). */
+async function storedArtifact(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  artifact: ArtifactState,
+  files: readonly VersionFile[],
+  input: CompleteUploadInput,
+): Promise<StoredFile[]> {
+  const object = await storedObject(deps, version, artifact, input);
+  return files.map((file) => ({ file, object }));
 }
 
 /** Every part 1..partCount exactly once, each with the digest its URL signed. */
@@ -202,5 +257,5 @@ function replacedWhileHashing(version: VersionItem): UploadConflictError {
   );
 }
 
-const listed = (numbers: readonly number[]): string =>
-  numbers.length <= 20 ? numbers.join(", ") : `${numbers.slice(0, 20).join(", ")} and ${numbers.length - 20} more`;
+const listed = (items: readonly (number | string)[]): string =>
+  items.length <= 20 ? items.join(", ") : `${items.slice(0, 20).join(", ")} and ${items.length - 20} more`;

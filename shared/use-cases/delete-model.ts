@@ -6,7 +6,7 @@ import type { Write } from "../store/writes";
 import type { DeletedModelView } from "../schemas/model";
 import { runsThatFit } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
-import { afterVersionRemoved, versionRemoval, versionRemovalSize } from "./version-removal";
+import { afterVersionRemoved, versionObjects, versionRemoval, versionRemovalSize } from "./version-removal";
 
 /** Every step of a deletion goes on while the model is DELETING, which refuses every other change (the first step finds it so when a DELETE is repeated). */
 const DELETION_STEP = { continuesDeletion: true };
@@ -99,7 +99,7 @@ async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
     for (const chunk of transactionChunks(versions)) {
       const removed = await removeChunk(deps, name, chunk, who);
       versionsDeleted += removed.length;
-      for (const { version, discardClaim } of removed) if (await afterVersionRemoved(deps, version, discardClaim)) artifactObjectsDeleted++;
+      for (const { version, discards } of removed) artifactObjectsDeleted += await afterVersionRemoved(deps, version, discards);
     }
     versions = await deps.store.firstVersions(name, VERSIONS_PER_READ);
   }
@@ -111,7 +111,7 @@ async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
  * groups: each drops a reference conditioned on the ref as read, and a transaction writes an item once.
  */
 function transactionChunks(versions: readonly VersionItem[]): VersionItem[][] {
-  const sharesBytes = (a: VersionItem, b: VersionItem) => a.artifact !== undefined && a.artifact.sha256 === b.artifact?.sha256;
+  const sharesBytes = (a: VersionItem, b: VersionItem) => versionObjects(a).some((sha256) => versionObjects(b).includes(sha256));
   return runsThatFit(
     versions,
     (chunk, next) =>

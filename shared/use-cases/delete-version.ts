@@ -1,25 +1,25 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
-import { artifactSummary } from "../store/entities/artifact";
+import { historyArtifact } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
-import { afterVersionRemoved, versionRemoval } from "./version-removal";
+import { afterVersionRemoved, versionRemoval, type ClaimedDiscard } from "./version-removal";
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
  * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
  *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
- * 2. one transaction: the version, its label, dataset links and part digests go, the artifact's
- *    reference count drops (conditioned on the ref as read), VERSION_DELETED is recorded; the last
- *    reference claims the object's deletion in the same write;
- * 3. after the commit, the claimed object is deleted and the claim released, and a multipart
+ * 2. one transaction: the version, its label, dataset links and part digests go, the reference count
+ *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
+ *    an object's last reference claims its deletion in the same write;
+ * 3. after the commit, each claimed object is deleted and its claim released, and a multipart
  *    upload still open for the version is aborted (its part URLs stop working).
  */
 export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
-  let discardClaim: number | undefined;
+  let discards: ClaimedDiscard[] = [];
   const deleted = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const version = await rereadVersion(deps, target);
@@ -30,7 +30,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .map(([alias]) => alias),
     );
     const removal = await versionRemoval(deps, version, now);
-    discardClaim = removal.discardClaim;
+    discards = removal.discards;
     return {
       model: current,
       writes: removal.writes,
@@ -39,13 +39,13 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
           action: "VERSION_DELETED",
           version: version.version,
           semver: version.semver,
-          artifact: version.artifact && artifactSummary(version.artifact),
+          artifact: historyArtifact(version),
         },
       ],
       result: () => version,
     };
   });
-  const artifactDeleted = await afterVersionRemoved(deps, deleted, discardClaim);
+  const artifactDeleted = (await afterVersionRemoved(deps, deleted, discards)) > 0;
   return { model: name, version: deleted.version, deleted: true, artifactDeleted };
 }
 

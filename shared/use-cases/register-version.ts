@@ -1,21 +1,32 @@
 import { SemverConflictError, ValidationError } from "../domain/errors";
 import { enforceNamingPolicy } from "../domain/naming";
 import { bumpSemver, highestSemver } from "../domain/semver";
-import { addReference, artifactSummary } from "../store/entities/artifact";
+import { addReference } from "../store/entities/artifact";
+import { historyArtifact } from "../store/entities/manifest";
 import { linkDatasets } from "../store/entities/dataset-link";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
-import type { UploadView } from "../schemas/artifact";
+import type { FileUploadView, UploadView } from "../schemas/artifact";
 import type { RegisterVersionInput, VersionMetadata, VersionView } from "../schemas/version";
-import { declaredArtifact, declarePartsWrites, readyAtOnce, uploadPreparer, type PreparedUpload } from "./artifact-uploads";
+import {
+  declaredArtifact,
+  declaredManifest,
+  declarePartsWrites,
+  manifestPreparer,
+  manifestReferenceWrites,
+  readyAtOnce,
+  uploadPreparer,
+  type PreparedUpload,
+} from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
 import { assertMetadataSize } from "./version-metadata";
 import { withWarnings } from "./warnings";
 
 export interface RegisteredVersion extends VersionView {
   readonly upload: UploadView | null;
+  readonly uploads?: FileUploadView[];
   readonly warnings?: string[];
 }
 
@@ -26,7 +37,8 @@ export interface RegisteredVersion extends VersionView {
  * 3. take the next version number and the semver label (given, or bumped from the highest one);
  * 4. with an `artifact`: if the bucket already holds these bytes, verified, the version is READY at once
  *    (no upload); otherwise it is PENDING_UPLOAD and the answer carries presigned upload URLs;
- * 5. write model counter, version, label, dataset links, the artifact's reference count, declared part
+ *    with `files`: the same per object, the answer carrying each file's upload (null: nothing to send);
+ * 5. write model counter, version, label, dataset links, the reference count of each object, declared part
  *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
  *    so numbers stay gapless and unique.
  */
@@ -36,11 +48,13 @@ export async function registerVersion(
   input: RegisterVersionInput,
   who: Actor,
 ): Promise<RegisteredVersion> {
-  const { semver: requestedSemver, bump, source, artifact: declared, ...metadata } = input;
+  const { semver: requestedSemver, bump, source, artifact: declared, files, ...metadata } = input;
   assertMetadataSize(metadata);
   const prepareUpload = declared && uploadPreparer(deps, declaredArtifact(deps, declared), declared.parts ?? []);
+  const prepareFiles = files && manifestPreparer(deps, declaredManifest(deps, files));
   let warnings: string[] = [];
   let upload: UploadView | null = null;
+  let uploads: FileUploadView[] | undefined;
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     warnings = current ? [] : enforceNamingPolicy(name, deps.namingPolicy);
     const model = current ?? newModelItem({ name, actor: who.actor, now });
@@ -48,9 +62,12 @@ export async function registerVersion(
     assertParentsExist(metadata, model);
     const semver = requestedSemver ?? (bump ? bumpSemver(model.highestSemver, bump) : undefined);
     const prepared = await prepareUpload?.();
+    const preparedFiles = await prepareFiles?.();
     upload = prepared?.upload ?? null;
+    uploads = preparedFiles?.uploads;
     // An external source holds its own bytes: nothing to verify, so the version is usable at once.
-    const status = prepared && prepared.upload !== null ? "PENDING_UPLOAD" : "READY";
+    const waitsForBytes = (prepared && prepared.upload !== null) || (preparedFiles && !preparedFiles.allStored);
+    const status = waitsForBytes ? "PENDING_UPLOAD" : "READY";
     const item = newVersionItem({
       model: name,
       version: number,
@@ -58,6 +75,7 @@ export async function registerVersion(
       metadata,
       source,
       artifact: prepared?.artifact,
+      manifest: preparedFiles?.manifest,
       status,
       actor: who.actor,
       now,
@@ -69,6 +87,7 @@ export async function registerVersion(
         ...labelWrites(name, semver, number),
         ...datasetWrites(item),
         ...artifactWrites(name, number, prepared, declared?.parts),
+        ...(preparedFiles ? manifestReferenceWrites(preparedFiles.manifest) : []),
       ],
       history: [
         ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
@@ -77,16 +96,17 @@ export async function registerVersion(
           action: "VERSION_REGISTERED",
           version: number,
           semver,
-          artifact: prepared && artifactSummary(prepared.artifact),
+          artifact: historyArtifact(item),
           ...(source ? { changes: { source } } : {}),
         },
         ...(prepared ? readyAtOnce(number, prepared) : []),
+        ...(preparedFiles?.allStored ? [{ action: "VERSION_READY" as const, version: number, artifact: historyArtifact(item) }] : []),
       ],
       result: () => item,
     };
   });
   if ("conflict" in outcome) throw new SemverConflictError(name, outcome.conflict.semverTaken);
-  return withWarnings({ ...toVersionView(outcome.answer), upload }, warnings);
+  return withWarnings({ ...toVersionView(outcome.answer), upload, ...(uploads ? { uploads } : {}) }, warnings);
 }
 
 function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {

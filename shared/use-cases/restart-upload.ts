@@ -1,13 +1,14 @@
 import { assertPartNumbers } from "../domain/artifacts";
-import { ModelNotFoundError } from "../domain/errors";
+import { ModelNotFoundError, ValidationError } from "../domain/errors";
 import type { HistoryDraft } from "../domain/history";
 import { replaceIfStatus, toVersionView, type VersionItem } from "../store/entities/version";
-import type { RestartUploadInput, UploadView } from "../schemas/artifact";
+import type { FileUploadView, RestartUploadInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
-import { redeclarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
+import { historyArtifact } from "../store/entities/manifest";
+import { manifestPreparer, redeclarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
-import { notUploading, requireArtifact } from "./version-artifact";
+import { notUploading, requireArtifact, requireUploadedFiles } from "./version-artifact";
 
 /**
  * Starts a version's upload again with fresh URLs: PENDING_UPLOAD versions whose URLs expired, and
@@ -15,7 +16,8 @@ import { notUploading, requireArtifact } from "./version-artifact";
  * 1. READY versions keep their verified bytes, VERIFYING ones are being checked: 409;
  * 2. if the bucket meanwhile holds these bytes, verified, the version is READY at once;
  * 3. otherwise a new presigned PUT, or a new multipart upload with URLs for the given parts
- *    (digests declared earlier stay valid: same bytes, same part size).
+ *    (digests declared earlier stay valid: same bytes, same part size); a multi-file version gets
+ *    each file's upload again (restartFilesUpload).
  */
 export async function restartUpload(
   deps: ArtifactDeps,
@@ -23,8 +25,10 @@ export async function restartUpload(
   selector: VersionSelector,
   input: RestartUploadInput,
   who: Actor,
-): Promise<VersionView & { upload: UploadView | null }> {
+): Promise<VersionView & { upload: UploadView | null; uploads?: FileUploadView[] }> {
   const target = await requireVersion(deps, name, selector);
+  requireUploadedFiles(target);
+  if (!target.artifact) return restartFilesUpload(deps, target, input, who);
   const { uploadId: _uploadId, failureReason: _reason, ...declared } = requireArtifact(target);
   const parts = input.parts ?? [];
   assertPartNumbers(
@@ -58,4 +62,44 @@ export async function restartUpload(
 function statusChange(before: VersionItem, after: VersionItem): HistoryDraft[] {
   if (before.status === after.status) return [];
   return [{ action: "VERSION_UPDATED", version: after.version, changes: { status: { from: before.status, to: after.status } } }];
+}
+
+/**
+ * The same for a multi-file version: no parts (each file is one PUT); each file is decided again:
+ * held verified by now (nothing to send), or a fresh URL. Every file held: READY at once.
+ */
+async function restartFilesUpload(
+  deps: ArtifactDeps,
+  target: VersionItem,
+  input: RestartUploadInput,
+  who: Actor,
+): Promise<VersionView & { upload: null; uploads: FileUploadView[] }> {
+  if (input.parts?.length) {
+    throw new ValidationError("The files of a multi-file version are each uploaded with one PUT: restarting takes no parts.", [
+      { path: "body.parts", message: "a multi-file version has no parts" },
+    ]);
+  }
+  const prepare = manifestPreparer(
+    deps,
+    (target.manifest?.files ?? []).map(({ reused: _reused, ...file }) => file),
+  );
+  let uploads: FileUploadView[] = [];
+  const version = await deps.store.change(who, target.model, async (current, now) => {
+    if (!current) throw new ModelNotFoundError(target.model);
+    const latest = await rereadVersion(deps, target);
+    if (latest.status === "READY" || latest.status === "VERIFYING") throw notUploading(latest);
+    const prepared = await prepare();
+    uploads = prepared.uploads;
+    const after: VersionItem = {
+      ...latest,
+      manifest: prepared.manifest,
+      status: prepared.allStored ? "READY" : "PENDING_UPLOAD",
+      updatedAt: now,
+    };
+    const history: HistoryDraft[] = prepared.allStored
+      ? [{ action: "VERSION_READY", version: after.version, artifact: historyArtifact(after) }]
+      : statusChange(latest, after);
+    return { model: current, writes: [{ write: replaceIfStatus(after, latest.status) }], history, result: () => after };
+  });
+  return { ...toVersionView(version), upload: null, uploads };
 }

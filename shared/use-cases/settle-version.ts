@@ -1,69 +1,73 @@
 import { ModelNotFoundError } from "../domain/errors";
-import { artifactSummary, claimUnverifiedDiscard, claimedGeneration, isDiscarding, markVerified } from "../store/entities/artifact";
+import { claimUnverifiedDiscard, claimedGeneration, isDiscarding, markVerified } from "../store/entities/artifact";
+import { historyArtifact, verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged, type GuardedWrite } from "../store/model-change";
-import { discardLeaseEnd, discardObject } from "./artifact-discard";
+import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
 import type { Actor, ArtifactDeps } from "./deps";
 import { rereadVersion } from "./resolve";
-import { requireArtifact } from "./version-artifact";
 
-/** What checking a version's bytes found: nothing wrong, or why they are not the declared ones. */
-export interface Verdict {
-  readonly failureReason?: string;
-  /** The artifact reference's deletion generation read before the bytes were checked. */
+/** One stored object a verdict is about: what it should hold, and what checking it found. */
+export interface CheckedObject extends StoredBytes {
+  readonly sizeBytes: number;
+  /** The object's reference generation, read before the bytes were checked. */
   readonly refGeneration: number | undefined;
+  /** Why these are not the declared bytes, naming the file; absent when they are. */
+  readonly failureReason?: string;
+}
+
+/** What checking a version's objects found: every one of them, for READY; the ones that failed, for FAILED. */
+export interface Verdict {
+  readonly checked: readonly CheckedObject[];
 }
 
 /**
  * How settling ended: the version as it is now (settled by us, or by whoever got there first), or
- * refused because the checked object was claimed for deletion, or deleted, before the verdict could vouch for it.
+ * refused because a checked object was claimed for deletion, or deleted, before the verdict could vouch for it.
  */
 export type Settlement = { readonly version: VersionItem } | { readonly replacedWhileHashing: VersionItem };
 
 /**
  * Settles a version whose bytes were checked, if it is still as `checked` was (same status, same verification):
- * 1. READY (the reference marked verified, only if no deletion of the object was claimed or released
- *    since the verdict's generation was read: else `replacedWhileHashing`) or FAILED with the reason:
- *    one conditional write with its history entry (VERSION_READY / VERSION_FAILED);
+ * 1. READY (each checked object's reference marked verified, only if no deletion of it was claimed
+ *    or released since its generation was read: else `replacedWhileHashing`) or FAILED with the
+ *    reasons, each naming its file: one conditional write with its history entry (VERSION_READY / VERSION_FAILED);
  * 2. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the
  *    right ones: the deletion is claimed on the reference in that same write (never while a
  *    verification vouches for the bytes), then the object goes, then the claim is released.
  */
 export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: VersionItem, verdict: Verdict): Promise<Settlement> {
-  const artifact = requireArtifact(checked);
-  const { failureReason, refGeneration } = verdict;
-  let discardClaim: number | undefined;
+  const failed = verdict.checked.filter((object) => object.failureReason !== undefined);
+  const failureReason = failed.length > 0 ? failed.map((object) => object.failureReason).join("; ") : undefined;
+  let discards: { object: CheckedObject; claim: number }[] = [];
   let settledHere = false;
   const outcome = await deps.store.changeOrConflict(who, checked.model, async (current, now) => {
     if (!current) throw new ModelNotFoundError(checked.model);
-    discardClaim = undefined;
+    discards = [];
     const latest = await rereadVersion(deps, checked);
     // Settled (or started over) meanwhile: that is the answer, nothing more is written.
     if (!sameVerification(latest, checked)) return unchanged(latest);
-    const after: VersionItem = {
-      ...latest,
-      status: failureReason ? "FAILED" : "READY",
-      artifact: { ...requireArtifact(latest), failureReason },
-      updatedAt: now,
-    };
-    const summary = artifactSummary(artifact);
+    const after = withUploadState({ ...latest, status: failureReason ? "FAILED" : "READY", updatedAt: now }, { failureReason });
     const refWrites: GuardedWrite<{ replacedWhileHashing: VersionItem }>[] = [];
-    if (!failureReason) refWrites.push({ write: markVerified(artifact, refGeneration, now), conflict: { replacedWhileHashing: latest } });
-    else {
-      const ref = await deps.store.getArtifactRef(artifact.sha256);
+    if (!failureReason)
+      for (const object of verdict.checked)
+        refWrites.push({ write: markVerified(object, object.refGeneration, now), conflict: { replacedWhileHashing: latest } });
+    for (const object of failed) {
+      const ref = await deps.store.getArtifactRef(object.sha256);
       // Only the object that was checked: no deletion claimed or released since its generation was read.
-      if (ref && ref.generation === refGeneration && !ref.verifiedAt && !isDiscarding(ref, now)) {
+      if (ref && ref.generation === object.refGeneration && !ref.verifiedAt && !isDiscarding(ref, now)) {
         refWrites.push({ write: claimUnverifiedDiscard(ref, now, discardLeaseEnd(now)) });
-        discardClaim = claimedGeneration(ref);
+        discards.push({ object, claim: claimedGeneration(ref) });
       }
     }
+    const artifact = historyArtifact(checked);
     return {
       model: current,
       writes: [{ write: replaceIfStatus(after, latest.status) }, ...refWrites],
       history: [
         failureReason
-          ? { action: "VERSION_FAILED", version: latest.version, artifact: summary, reason: failureReason }
-          : { action: "VERSION_READY", version: latest.version, artifact: summary },
+          ? { action: "VERSION_FAILED", version: latest.version, artifact, reason: failureReason }
+          : { action: "VERSION_READY", version: latest.version, artifact },
       ],
       result: () => {
         settledHere = true;
@@ -74,12 +78,15 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
   if ("conflict" in outcome) return outcome.conflict;
   if (settledHere) {
     deps.metrics?.record(failureReason ? "VerificationsFailed" : "VerificationsSucceeded");
-    deps.metrics?.record("BytesVerified", artifact.sizeBytes);
+    deps.metrics?.record(
+      "BytesVerified",
+      verdict.checked.reduce((sum, object) => sum + object.sizeBytes, 0),
+    );
   }
-  if (discardClaim !== undefined) await discardObject(deps, artifact, discardClaim);
+  for (const { object, claim } of discards) await discardObject(deps, object, claim);
   return { version: outcome.answer };
 }
 
 /** The version is still in the status it was checked in, and still in the same verification. */
 export const sameVerification = (latest: VersionItem, checked: VersionItem): boolean =>
-  latest.status === checked.status && latest.artifact?.verificationStartedAt === checked.artifact?.verificationStartedAt;
+  latest.status === checked.status && verificationStartedAtOf(latest) === verificationStartedAtOf(checked);

@@ -1,4 +1,5 @@
 import { verificationProgressOf } from "../store/entities/file-verification";
+import { verificationStartedAtOf } from "../store/entities/manifest";
 import { toVersionView, type VersionItem } from "../store/entities/version";
 import type { VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
@@ -6,7 +7,7 @@ import type { RegistryDeps } from "./deps";
 /** The version's view; while VERIFYING, with how far the verification got (one more Query, only then). */
 export async function describeVersion(deps: RegistryDeps, item: VersionItem): Promise<VersionView> {
   const view = toVersionView(item);
-  const startedAt = item.artifact?.verificationStartedAt;
+  const startedAt = verificationStartedAtOf(item);
   if (item.status !== "VERIFYING" || startedAt === undefined) return view;
   const files = await deps.store.listFileVerifications(item.model, item.version);
   return { ...view, verification: verificationProgressOf(files.filter((file) => file.startedAt === startedAt)) };

@@ -3,14 +3,14 @@ import type { VerificationSettings } from "../config";
 import { ModelNotFoundError } from "../domain/errors";
 import type { VerificationTask } from "../schemas/verification-task";
 import type { FileVerificationItem } from "../store/entities/file-verification";
+import { verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import { ObjectGoneError } from "../store/artifact-bucket";
 import { continueDigest, type DigestStep } from "../store/ranged-digest";
 import type { ArtifactDeps } from "./deps";
 import { rereadVersion } from "./resolve";
-import { sameVerification, settleVersion } from "./settle-version";
-import { requireArtifact } from "./version-artifact";
+import { sameVerification, settleVersion, type CheckedObject } from "./settle-version";
 
 /** The verifier's dependencies: the artifacts' and how to read and hash. */
 export interface VerifierDeps extends ArtifactDeps {
@@ -37,7 +37,7 @@ export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gon
  */
 export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Promise<TaskOutcome> {
   const version = await deps.store.getVersion(task.model, task.version);
-  const file = await deps.store.getFileVerification(task.model, task.version, task.path);
+  const file = await deps.store.getFileVerification(task.model, task.version, task.path, task.index);
   if (!version || !file || !inVerification(version, task) || file.startedAt !== task.startedAt) return "stale";
   if (file.actualSha256 !== undefined) return settleIfDone(deps, version, file);
   const progress = new FileProgress(deps, file);
@@ -58,7 +58,7 @@ export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Pr
 }
 
 const inVerification = (version: VersionItem, task: VerificationTask): boolean =>
-  version.status === "VERIFYING" && version.artifact?.verificationStartedAt === task.startedAt;
+  version.status === "VERIFYING" && verificationStartedAtOf(version) === task.startedAt;
 
 /** A file's progress as this task last saved it: each save is conditioned on the one before. */
 class FileProgress {
@@ -111,18 +111,24 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
  * when the verification started, so bytes claimed for deletion meanwhile are never vouched for.
  */
 async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
-  const verdict = { refGeneration: file.refGeneration };
   const who = { actor: file.actor, requestId: file.requestId };
   if (file.actualSha256 !== file.sha256) {
-    await settleVersion(deps, who, version, { ...verdict, failureReason: mismatchReason(file) });
+    await settleVersion(deps, who, version, { checked: [{ ...checkedObject(file), failureReason: mismatchReason(file) }] });
     return "hashed";
   }
   const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((f) => f.startedAt === file.startedAt);
   if (files.some((f) => f.actualSha256 !== f.sha256)) return "hashed";
-  const settled = await settleVersion(deps, who, version, verdict);
+  const settled = await settleVersion(deps, who, version, { checked: files.map(checkedObject) });
   if ("replacedWhileHashing" in settled) await uploadAgain(deps, file, settled.replacedWhileHashing);
   return "hashed";
 }
+
+const checkedObject = ({ sha256, key, sizeBytes, refGeneration }: FileVerificationItem): CheckedObject => ({
+  sha256,
+  key,
+  sizeBytes,
+  refGeneration,
+});
 
 const mismatchReason = (file: FileVerificationItem): string =>
   `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${file.actualSha256}`;
@@ -140,12 +146,7 @@ async function uploadAgain(deps: VerifierDeps, file: FileVerificationItem, check
     const failureReason =
       "While its bytes were being verified, another upload of the same digest failed verification and the stored object was removed. " +
       `Upload the bytes again (POST /models/${latest.model}/versions/${latest.version}/artifact/upload gives fresh URLs), then complete.`;
-    const after: VersionItem = {
-      ...latest,
-      status: "PENDING_UPLOAD",
-      artifact: { ...requireArtifact(latest), failureReason },
-      updatedAt: now,
-    };
+    const after = withUploadState({ ...latest, status: "PENDING_UPLOAD", updatedAt: now }, { failureReason });
     return { model: current, writes: [{ write: replaceIfStatus(after, latest.status) }], history: [], result: () => undefined };
   });
 }

@@ -8,6 +8,11 @@ export function requireArtifact(version: VersionItem): ArtifactState {
   return version.artifact;
 }
 
+/** 404 ArtifactNotFound for a version registered with a source: it has no uploaded files. */
+export function requireUploadedFiles(version: VersionItem): void {
+  if (!version.artifact && !version.manifest) throw new ArtifactNotFoundError(version.model, version.version, version.source);
+}
+
 /** 409 UploadConflict for a version whose upload is over: READY keeps its bytes, VERIFYING is being checked, FAILED starts again through …/artifact/upload. */
 export function notUploading(version: VersionItem): UploadConflictError {
   const what = `Version ${version.version} of '${version.model}'`;
@@ -23,7 +28,7 @@ export function notUploading(version: VersionItem): UploadConflictError {
       { status: version.status },
     );
   return new UploadConflictError(
-    `${what} is FAILED (${version.artifact?.failureReason ?? "verification failed"}). ` +
+    `${what} is FAILED (${(version.artifact ?? version.manifest)?.failureReason ?? "verification failed"}). ` +
       `Start the upload again with POST /models/${version.model}/versions/${version.version}/artifact/upload.`,
     { status: version.status },
   );

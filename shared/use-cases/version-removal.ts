@@ -1,44 +1,58 @@
 import { claimedGeneration, dropReference } from "../store/entities/artifact";
 import { unlinkDatasets } from "../store/entities/dataset-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
+import { distinctObjects, versionFiles } from "../store/entities/manifest";
 import { deleteUploadParts } from "../store/entities/upload-parts";
 import { deleteUnused, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
-import { discardLeaseEnd, discardObject } from "./artifact-discard";
+import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
 import type { ArtifactDeps } from "./deps";
 
-/** What removing a version commits, and the deletion of its bytes' object it claims with that (the last reference's). */
+/** An object whose deletion a removal claimed (its last reference went), with the claim's generation. */
+export interface ClaimedDiscard {
+  readonly object: StoredBytes;
+  readonly claim: number;
+}
+
+/** What removing a version commits, and the deletions of objects it claims with that (their last references'). */
 export interface VersionRemoval {
   readonly writes: GuardedWrite[];
-  readonly discardClaim?: number;
+  readonly discards: ClaimedDiscard[];
 }
 
 /**
- * The version and every item that exists because of it go, and its bytes' reference count drops
- * (conditioned on the ref as read); the last reference claims the object's deletion in the same write.
+ * The version and every item that exists because of it go, and the reference count of each object its
+ * files use drops (conditioned on the ref as read); a last reference claims the object's deletion in the same write.
  */
 export async function versionRemoval(deps: ArtifactDeps, version: VersionItem, now: string): Promise<VersionRemoval> {
-  const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
-  const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
+  const drops = await Promise.all(
+    distinctObjects(versionFiles(version)).map(async (object) => {
+      const ref = await deps.store.getArtifactRef(object.sha256);
+      return ref && { object, ref, dropped: dropReference(ref, now, discardLeaseEnd(now)) };
+    }),
+  );
+  const present = drops.filter((drop) => drop !== undefined);
   return {
-    writes: [...versionItemDeletes(version), ...(dropped ? [{ write: dropped.write }] : [])],
-    discardClaim: ref && dropped?.claimed ? claimedGeneration(ref) : undefined,
+    writes: [...versionItemDeletes(version), ...present.map(({ dropped }) => ({ write: dropped.write }))],
+    discards: present.filter(({ dropped }) => dropped.claimed).map(({ object, ref }) => ({ object, claim: claimedGeneration(ref) })),
   };
 }
 
+/** The objects a version's files use, one per distinct digest. */
+export const versionObjects = (version: VersionItem): string[] => distinctObjects(versionFiles(version)).map((file) => file.sha256);
+
 /** How many writes removing `version` takes (TransactWriteItems holds at most 100). */
-export const versionRemovalSize = (version: VersionItem): number => versionItemDeletes(version).length + (version.artifact ? 1 : 0);
+export const versionRemovalSize = (version: VersionItem): number => versionItemDeletes(version).length + versionObjects(version).length;
 
 /**
- * After the removal committed: the claimed object is deleted and the claim released, and a multipart
- * upload still open for the version is aborted (its part URLs stop working). True when the object went.
+ * After the removal committed: each claimed object is deleted and its claim released, and a multipart
+ * upload still open for the version is aborted (its part URLs stop working). How many objects went.
  */
-export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionItem, discardClaim: number | undefined): Promise<boolean> {
+export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionItem, discards: readonly ClaimedDiscard[]): Promise<number> {
+  for (const { object, claim } of discards) await discardObject(deps, object, claim);
   const { artifact } = removed;
-  if (!artifact) return false;
-  if (discardClaim !== undefined) await discardObject(deps, artifact, discardClaim);
-  if (removed.status === "PENDING_UPLOAD" && artifact.uploadId) await deps.artifacts.abortMultipart(artifact.key, artifact.uploadId);
-  return discardClaim !== undefined;
+  if (removed.status === "PENDING_UPLOAD" && artifact?.uploadId) await deps.artifacts.abortMultipart(artifact.key, artifact.uploadId);
+  return discards.length;
 }
 
 /** The version item and every item that exists because of it. */

@@ -125,17 +125,23 @@ describe("a training cluster uploading through the local registry", () => {
     expect(sha256(await download(path))).toBe(sha256(bytes));
   }, 60_000);
 
-  it("runs docs/artifacts.md's walkthrough as written: single PUT, multipart with a fresh URL per part, download", async () => {
+  it("runs docs/artifacts.md's walkthrough as written: single PUT, multipart with a fresh URL per part, download, a directory registered twice", async () => {
     const blocks = await artifactsWalkthrough();
-    expect(blocks).toHaveLength(3);
+    expect(blocks).toHaveLength(5);
     const workDir = await mkdtemp(join(tmpdir(), "registry-walkthrough-"));
     try {
       const script = blocks.join("\n").replaceAll(README_URL, registry.url);
       const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], { cwd: workDir, maxBuffer: 16 * MiB });
 
       expect(stdout).not.toContain('"error"');
-      expect(stdout.match(/"status": "READY"/g)).toHaveLength(2);
+      expect(stdout.match(/"status": "READY"/g)).toHaveLength(4);
       expect(stdout).toContain("downloaded.bin: OK");
+      expect(stdout).toContain("downloaded directory: OK");
+      // The directory registered again with one file changed: only that one is asked for.
+      expect(stdout).toContain(
+        '[{"path":"model.safetensors","upload":false},{"path":"tokenizer/config.json","upload":true},{"path":"tokenizer/vocab.bin","upload":false}]',
+      );
+      expect(stdout).toMatch(/"files": \{\s*"count": 3,\s*"totalBytes": \d+,\s*"deduplicated": 2\s*\}/);
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

@@ -87,7 +87,7 @@ export const isDiscarding = (ref: ArtifactRefItem | undefined, now: string): boo
   ref?.discardingUntil !== undefined && ref.discardingUntil > now;
 
 /** One more version declares these bytes. With `reuseVerified`, only while the object is still verified and referenced. */
-export function addReference(state: ArtifactState, reuseVerified: boolean): Write {
+export function addReference(state: Pick<ArtifactState, "sha256" | "key" | "sizeBytes">, reuseVerified: boolean): Write {
   return {
     Update: {
       Key: artifactRefKey(state.sha256),
@@ -111,7 +111,7 @@ export function addReference(state: ArtifactState, reuseVerified: boolean): Writ
  * A verification proved the object holds the declared bytes. `seenGeneration` is the ref's, as read
  * before the object was hashed.
  */
-export function markVerified(state: ArtifactState, seenGeneration: number | undefined, now: string): Write {
+export function markVerified(state: Pick<ArtifactState, "sha256" | "sizeBytes">, seenGeneration: number | undefined, now: string): Write {
   const unchanged = sameGeneration(seenGeneration);
   return {
     Update: {

@@ -15,18 +15,26 @@ const SCHEMA_VERSION = 1;
  * instead of starting over. `startedAt` names the verification (a FAILED version uploaded again
  * starts another): a task of an older one finds a different value and does nothing.
  */
-export const fileVerificationKey = (name: string, version: number, path: string) => ({
+export const fileVerificationKey = (name: string, version: number, path: string, index?: number) => ({
   pk: modelPartition(name),
-  sk: `${versionPrefix(version)}${path}`,
+  sk: `${versionPrefix(version)}${fileSlot(path, index)}`,
 });
+
+/**
+ * Which file of the version: a manifest's by its index (a path may be 1,024 bytes, a sort key no
+ * longer), the single artifact's by its name. A file name has no '/', so `files/<index>` never meets one.
+ */
+const fileSlot = (path: string, index: number | undefined): string => (index === undefined ? path : `files/${padNumber(index)}`);
 
 const versionPrefix = (version: number) => `VERIFY#${padNumber(version)}#`;
 
 export interface FileVerificationItem extends ItemBase {
   readonly model: string;
   readonly version: number;
-  /** The file within the version: today the artifact's file name. */
+  /** The file within the version: the artifact's file name, or the manifest's path. */
   readonly path: string;
+  /** A manifest's file: its index in the manifest. */
+  readonly index?: number;
   readonly key: string;
   readonly sizeBytes: number;
   /** Declared, lowercase hex. */
@@ -55,6 +63,7 @@ export const fileVerificationFromItem = itemReader(
     model: z.string(),
     version: z.int(),
     path: z.string(),
+    index: z.optional(z.int()),
     key: z.string(),
     sizeBytes: z.number(),
     sha256: z.string(),
@@ -70,13 +79,14 @@ export const fileVerificationFromItem = itemReader(
   }),
 );
 
+/** A file's verification from byte 0; with `actualSha256` (S3 reported the object's full SHA-256), already hashed. */
 export function newFileVerification(fields: Omit<FileVerificationItem, keyof ItemBase | "offset" | "updatedAt">): FileVerificationItem {
   return {
-    ...fileVerificationKey(fields.model, fields.version, fields.path),
+    ...fileVerificationKey(fields.model, fields.version, fields.path, fields.index),
     entity: FILE_VERIFICATION_ENTITY,
     schemaVersion: SCHEMA_VERSION,
     ...fields,
-    offset: 0,
+    offset: fields.actualSha256 === undefined ? 0 : fields.sizeBytes,
     updatedAt: fields.startedAt,
   };
 }
@@ -103,7 +113,7 @@ export function advanceFileVerification(
       ? { set: "actualSha256 = :actual, #offset = :size REMOVE #state", values: { ":actual": next.actualSha256, ":size": seen.sizeBytes } }
       : { set: "#offset = :next, #state = :saved", values: { ":next": next.offset, ":saved": next.state } };
   return {
-    Key: fileVerificationKey(seen.model, seen.version, seen.path),
+    Key: fileVerificationKey(seen.model, seen.version, seen.path, seen.index),
     UpdateExpression: `SET updatedAt = :now, savedBy = :savedBy, ${moved.set}`,
     ConditionExpression: "startedAt = :startedAt AND #offset = :from AND attribute_not_exists(actualSha256)",
     ExpressionAttributeNames: { "#offset": "offset", "#state": "state" },
@@ -138,9 +148,10 @@ export function verificationProgressOf(files: readonly FileVerificationItem[]): 
 }
 
 /** The task that moves this file's verification on. */
-export const verificationTaskOf = ({ model, version, path, startedAt }: FileVerificationItem): VerificationTask => ({
+export const verificationTaskOf = ({ model, version, path, index, startedAt }: FileVerificationItem): VerificationTask => ({
   model,
   version,
   path,
+  ...(index === undefined ? {} : { index }),
   startedAt,
 });

@@ -14,6 +14,7 @@ import { itemBase, itemReader } from "../item-reader";
 import { expect, type Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
 import { artifactState, toArtifactView, type ArtifactState } from "./artifact";
+import { manifestState, toFilesView, type ManifestState } from "./manifest";
 
 export const VERSION_ENTITY = "version";
 const SCHEMA_VERSION = 1;
@@ -43,6 +44,8 @@ export interface VersionItem extends ItemBase, VersionMetadata {
   readonly source?: string;
   /** Bytes uploaded to the registry's bucket (instead of `source`), and where their upload stands. */
   readonly artifact?: ArtifactState;
+  /** Several uploaded files (instead of `source` or `artifact`), and where their upload stands. */
+  readonly manifest?: ManifestState;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -55,6 +58,7 @@ export function newVersionItem(fields: {
   metadata: VersionMetadata;
   source?: string;
   artifact?: ArtifactState;
+  manifest?: ManifestState;
   status: VersionStatus;
   actor: string;
   now: string;
@@ -71,6 +75,7 @@ export function newVersionItem(fields: {
     stage: "None",
     source: fields.source,
     artifact: fields.artifact,
+    manifest: fields.manifest,
     createdBy: fields.actor,
     createdAt: fields.now,
     updatedAt: fields.now,
@@ -92,6 +97,7 @@ export const versionFromItem = itemReader(
     stage: stageSchema,
     source: z.optional(z.string()),
     artifact: z.optional(artifactState),
+    manifest: z.optional(manifestState),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -99,8 +105,13 @@ export const versionFromItem = itemReader(
 );
 
 export function toVersionView(item: VersionItem): VersionView {
-  const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, artifact, ...view } = item;
-  return { ...view, ...(artifact ? { artifact: toArtifactView(artifact) } : {}), uri: `models:/${item.model}/${item.version}` };
+  const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, artifact, manifest, ...view } = item;
+  return {
+    ...view,
+    ...(artifact ? { artifact: toArtifactView(artifact) } : {}),
+    ...(manifest ? { files: toFilesView(manifest) } : {}),
+    uri: `models:/${item.model}/${item.version}`,
+  };
 }
 
 /** A newly registered version. Invariant: a version number is handed out once. */

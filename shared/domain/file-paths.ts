@@ -1,0 +1,50 @@
+/** A version holds 1 to this many files. */
+export const MAX_FILES_PER_VERSION = 10_000;
+/** A file path's UTF-8 length at most (S3 keys, and what a download writes to disk, stay within common limits). */
+export const MAX_PATH_BYTES = 1024;
+
+/** One file of a manifest that breaks a rule: which one (index and path) and the rule, said so the caller can fix it. */
+export interface PathProblem {
+  readonly index: number;
+  readonly path: string;
+  readonly rule: string;
+}
+
+/**
+ * The rule a file path breaks, or undefined when it is a relative, `/`-separated path that means the
+ * same file on every platform. Paths are refused rather than rewritten (no NFC normalisation, no
+ * collapsing of `a//b`): the path a client declared is the one it uploads and the one a download
+ * writes, so the registry never answers with a path the client did not send.
+ */
+export function pathRuleBroken(path: string): string | undefined {
+  if (path.length === 0) return "a path is not empty";
+  if (Buffer.byteLength(path, "utf8") > MAX_PATH_BYTES) return `a path is at most ${MAX_PATH_BYTES} bytes of UTF-8`;
+  if (/\p{Cc}/u.test(path)) return "a path has no control characters (NUL, tab, newline…)";
+  if (path.includes("\\")) return "segments are separated by '/', never '\\'";
+  if (path.startsWith("/")) return "a path is relative: no leading '/'";
+  if (path.normalize("NFC") !== path)
+    return "a path is NFC-normalised Unicode (what macOS and most tools write; normalise it before sending)";
+  const segments = path.split("/");
+  if (segments.some((segment) => segment === "")) return "a path has no empty segments: no '//' and no trailing '/'";
+  if (segments.some((segment) => segment === ".")) return "a path has no '.' segments";
+  if (segments.some((segment) => segment === "..")) return "a path has no '..' segments";
+  return undefined;
+}
+
+/**
+ * Every rule the manifest's paths break: each path's own rule, then paths that name the same file
+ * on a case-insensitive file system (macOS, Windows) as an earlier one.
+ */
+export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstIndexOf = new Map<string, number>();
+  for (const [index, path] of paths.entries()) {
+    const rule = pathRuleBroken(path);
+    const folded = path.toLowerCase();
+    const first = firstIndexOf.get(folded);
+    if (rule) problems.push({ index, path, rule });
+    else if (first === undefined) firstIndexOf.set(folded, index);
+    else problems.push({ index, path, rule: `paths are unique ignoring case: file ${first} is '${paths[first]}'` });
+  }
+  return problems;
+}

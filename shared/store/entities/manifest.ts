@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import * as z from "../../zod";
+import type { FilesView } from "../../schemas/artifact";
+import { artifactSummary } from "./artifact";
+import type { VersionItem } from "./version";
+
+/**
+ * How many files a version may hold today. Registering, settling and deleting a version each write
+ * one reference per distinct object in the model's single transaction (DynamoDB: at most 100
+ * actions), beside the model, the version, its label, up to 20 dataset links, history entries and a
+ * checkpoint (at most 27 actions): 64 objects keep every one of them within 100. The version item
+ * holds the manifest (64 paths of at most 1,024 bytes, beside at most 64 KiB of metadata: well
+ * under DynamoDB's 400 KB).
+ */
+export const MAX_FILES_PER_COMMIT = 64;
+
+/** One file of a multi-file version, as the version item keeps it. */
+export interface ManifestFile {
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** Lowercase hex. */
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly key: string;
+  /** The bucket held these bytes, verified, when the version was registered: nothing to upload or verify. */
+  readonly reused?: boolean;
+}
+
+/** A multi-file version's files, and how their upload stands (as `ArtifactState` does for one file). */
+export interface ManifestState {
+  readonly files: readonly ManifestFile[];
+  /** FAILED only: what the verification found, naming the file. */
+  readonly failureReason?: string;
+  /** VERIFYING (and after): when the verification of these files started, which names it. */
+  readonly verificationStartedAt?: string;
+}
+
+export const manifestState = z.object({
+  files: z.array(
+    z.object({
+      path: z.string(),
+      sizeBytes: z.int(),
+      sha256: z.string(),
+      contentType: z.string(),
+      key: z.string(),
+      reused: z.optional(z.boolean()),
+    }),
+  ),
+  failureReason: z.optional(z.string()),
+  verificationStartedAt: z.optional(z.string()),
+});
+
+export function toFilesView(manifest: ManifestState): FilesView {
+  return {
+    count: manifest.files.length,
+    totalBytes: manifest.files.reduce((sum, file) => sum + file.sizeBytes, 0),
+    deduplicated: manifest.files.filter((file) => file.reused).length,
+    ...(manifest.failureReason ? { failureReason: manifest.failureReason } : {}),
+  };
+}
+
+/**
+ * One file of a version's uploaded bytes, whichever way it was declared: the single `artifact`
+ * (no index; its file name is its path) or a file of the manifest (its index in it).
+ */
+export interface VersionFile {
+  readonly index?: number;
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly contentType: string;
+  readonly key: string;
+  readonly reused: boolean;
+}
+
+/** The version's uploaded files: one for an `artifact`, the manifest's otherwise, none for a `source`. */
+export function versionFiles(version: VersionItem): VersionFile[] {
+  const { artifact, manifest } = version;
+  if (artifact) {
+    const { filename: path, sizeBytes, sha256, contentType, key } = artifact;
+    return [{ path, sizeBytes, sha256, contentType, key, reused: false }];
+  }
+  return (manifest?.files ?? []).map((file, index) => ({ ...file, index, reused: file.reused === true }));
+}
+
+/** One file per stored object: files of one version with the same bytes share their object, its reference and its check. */
+export function distinctObjects<F extends { sha256: string }>(files: readonly F[]): F[] {
+  const seen = new Set<string>();
+  return files.filter((file) => !seen.has(file.sha256) && seen.add(file.sha256));
+}
+
+/** The files whose bytes this version uploads (and so checks): all but those the registry held verified already. */
+export const filesToUpload = (version: VersionItem): VersionFile[] => distinctObjects(versionFiles(version).filter((file) => !file.reused));
+
+/** When the version's current verification started (it names it), for either form. */
+export const verificationStartedAtOf = (version: VersionItem): string | undefined =>
+  (version.artifact ?? version.manifest)?.verificationStartedAt;
+
+/** The version with its upload state (verification started, failure reason) set, in whichever form it holds its files. */
+export function withUploadState(
+  version: VersionItem,
+  state: { failureReason: string | undefined; verificationStartedAt?: string },
+): VersionItem {
+  const started = state.verificationStartedAt ? { verificationStartedAt: state.verificationStartedAt } : {};
+  if (version.artifact) return { ...version, artifact: { ...version.artifact, failureReason: state.failureReason, ...started } };
+  if (version.manifest) return { ...version, manifest: { ...version.manifest, failureReason: state.failureReason, ...started } };
+  throw new Error(`Version ${version.version} of '${version.model}' holds no uploaded files`);
+}
+
+/**
+ * What history entries (and so events) say about the bytes: the single artifact's summary; for a
+ * manifest, the version's URI, the total size and the SHA-256 of the manifest as `sha256sum` prints
+ * it (one `<sha256>  <path>` line per file, in the order declared): one digest for the whole set.
+ */
+export function historyArtifact(version: VersionItem): { uri: string; sha256: string; sizeBytes: number } | undefined {
+  if (version.artifact) return artifactSummary(version.artifact);
+  if (!version.manifest) return undefined;
+  const listing = version.manifest.files.map((file) => `${file.sha256}  ${file.path}\n`).join("");
+  return {
+    uri: `models:/${version.model}/${version.version}`,
+    sha256: createHash("sha256").update(listing).digest("hex"),
+    sizeBytes: toFilesView(version.manifest).totalBytes,
+  };
+}
