@@ -96,6 +96,9 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   console.log(
     `  verifier ${verify.verifierMiBps.toFixed(0)} MiB/s vs Node's single-stream SHA-256 of the local file ${verify.nodeMiBps.toFixed(0)} MiB/s, ratio ${verify.ratio.toFixed(2)} (≥ 0.7: ${verdict(verify.ratio >= 0.7)}); complete answered 202 in ${verify.completeAnswerMs.toFixed(0)} ms`,
   );
+  console.log(
+    `  CPU per GiB: verifier (with s3rver and the S3 front in this process) ${verify.verifierCpuSPerGiB.toFixed(2)} s, Node's SHA-256 of the file ${verify.nodeCpuSPerGiB.toFixed(2)} s`,
+  );
 
   const client = await benchClient(registry);
   const size = (client.bytes / 1024 / 1024).toFixed(0);
