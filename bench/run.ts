@@ -9,6 +9,7 @@ import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
 import { benchContention, type ContentionFigure } from "./contention";
+import { benchMetricFilter } from "./metric-filter";
 import { benchResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
@@ -68,6 +69,14 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   );
   console.log(
     `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`,
+  );
+
+  const filter = await benchMetricFilter(registry);
+  console.log(
+    `Versions by a metric filter, first page of minMetric.auc=0.99&limit=10, ${filter.largeVersions} vs ${filter.smallVersions} versions (${filter.samples} samples each, interleaved):`,
+  );
+  console.log(
+    `  large median ${filter.largeMedianMs.toFixed(1)} ms, small median ${filter.smallMedianMs.toFixed(1)} ms, ratio ${filter.ratio.toFixed(2)} (≤ 1.5: ${verdict(filter.ratio <= 1.5)})`,
   );
 
   const contention = await benchContention(registry);
