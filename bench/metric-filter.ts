@@ -1,7 +1,6 @@
-import { Agent } from "node:http";
 import type { LocalRegistry } from "../infra/local/start";
-import { sendJson } from "./http";
 import { median, timed } from "./stats";
+import { send } from "./upload";
 
 export interface MetricFilterFigure {
   readonly largeVersions: number;
@@ -12,9 +11,6 @@ export interface MetricFilterFigure {
   readonly ratio: number;
   readonly samples: number;
 }
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-const send = (url: string, method: string, body?: unknown) => sendJson(agent, url, method, body);
 
 /** One version in a hundred scores auc ≥ 0.99, spread evenly: a filter that must read far for its page. */
 const aucOf = (version: number) => (version % 100 === 0 ? 0.995 : 0.9 + (version % 89) / 1000);
@@ -30,25 +26,21 @@ export async function benchMetricFilter(
   smallVersions = 30,
   samples = 60,
 ): Promise<MetricFilterFigure> {
-  try {
-    const models = { bench_filter_large: largeVersions, bench_filter_small: smallVersions };
-    for (const [name, count] of Object.entries(models))
-      for (let version = 1; version <= count; version++)
-        await send(`${registry.url}/models/${name}/versions`, "POST", {
-          source: "s3://bench/model.tar.gz",
-          metrics: { auc: aucOf(version) },
-        });
-    const firstPage = (name: string) => () => send(`${registry.url}/models/${name}/versions?minMetric.auc=0.99&limit=10`, "GET");
-    const large: number[] = [];
-    const small: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      large.push(await timed(firstPage("bench_filter_large")));
-      small.push(await timed(firstPage("bench_filter_small")));
-    }
-    const largeMedianMs = median(large);
-    const smallMedianMs = median(small);
-    return { largeVersions, smallVersions, largeMedianMs, smallMedianMs, ratio: largeMedianMs / smallMedianMs, samples };
-  } finally {
-    agent.destroy();
+  const models = { bench_filter_large: largeVersions, bench_filter_small: smallVersions };
+  for (const [name, count] of Object.entries(models))
+    for (let version = 1; version <= count; version++)
+      await send(`${registry.url}/models/${name}/versions`, "POST", {
+        source: "s3://bench/model.tar.gz",
+        metrics: { auc: aucOf(version) },
+      });
+  const firstPage = (name: string) => () => send(`${registry.url}/models/${name}/versions?minMetric.auc=0.99&limit=10`, "GET");
+  const large: number[] = [];
+  const small: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    large.push(await timed(firstPage("bench_filter_large")));
+    small.push(await timed(firstPage("bench_filter_small")));
   }
+  const largeMedianMs = median(large);
+  const smallMedianMs = median(small);
+  return { largeVersions, smallVersions, largeMedianMs, smallMedianMs, ratio: largeMedianMs / smallMedianMs, samples };
 }
