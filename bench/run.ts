@@ -9,6 +9,7 @@ import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
 import { benchContention, type ContentionFigure } from "./contention";
+import { benchMetricFilter } from "./metric-filter";
 import { benchResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
@@ -70,6 +71,14 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
     `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`,
   );
 
+  const filter = await benchMetricFilter(registry);
+  console.log(
+    `Versions by a metric filter, first page of minMetric.auc=0.99&limit=10, ${filter.largeVersions} vs ${filter.smallVersions} versions (${filter.samples} samples each, interleaved):`,
+  );
+  console.log(
+    `  large median ${filter.largeMedianMs.toFixed(1)} ms, small median ${filter.smallMedianMs.toFixed(1)} ms, ratio ${filter.ratio.toFixed(2)} (≤ 1.5: ${verdict(filter.ratio <= 1.5)})`,
+  );
+
   const contention = await benchContention(registry);
   console.log(
     `Contention: ${contention.writes} writes on one model sent at once vs one after another, each a new model, mean of ${contention.rounds} rounds:`,
@@ -95,6 +104,9 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   );
   console.log(
     `  verifier ${verify.verifierMiBps.toFixed(0)} MiB/s vs Node's single-stream SHA-256 of the local file ${verify.nodeMiBps.toFixed(0)} MiB/s, ratio ${verify.ratio.toFixed(2)} (≥ 0.7: ${verdict(verify.ratio >= 0.7)}); complete answered 202 in ${verify.completeAnswerMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `  CPU per GiB: verifier (with s3rver and the S3 front in this process) ${verify.verifierCpuSPerGiB.toFixed(2)} s, Node's SHA-256 of the file ${verify.nodeCpuSPerGiB.toFixed(2)} s`,
   );
 
   const client = await benchClient(registry);

@@ -13,6 +13,9 @@ export interface VerifyFigure {
   /** Node's own single-stream SHA-256 of the same bytes read from a local file, MiB/s. */
   readonly nodeMiBps: number;
   readonly ratio: number;
+  /** CPU seconds this process spent per GiB (user + system): the verifier's (with s3rver and the S3 front serving it, in this process) and Node's. Steadier than throughput on a busy machine. */
+  readonly verifierCpuSPerGiB: number;
+  readonly nodeCpuSPerGiB: number;
   /** How long `…/artifact/complete` took to answer (202 VERIFYING): S3 assembling the parts, not hashing. */
   readonly completeAnswerMs: number;
   readonly bytes: number;
@@ -36,11 +39,13 @@ export async function benchVerify(registry: LocalRegistry, options: { gib?: numb
     const file = join(dir, "model.bin");
     await writeGenerated(file, bytes);
     let whole = "";
+    const nodeCpu = process.cpuUsage();
     const nodeMs = await timed(async () => {
       const hash = createHash("sha256");
       for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk);
       whole = hash.digest("hex");
     });
+    const nodeCpuS = cpuSecondsSince(nodeCpu);
     const partDigests = await digestsOfParts(file, bytes);
     const registered = await send<{
       version: number;
@@ -66,21 +71,31 @@ export async function benchVerify(registry: LocalRegistry, options: { gib?: numb
     });
     const completeAnswerMs = performance.now() - started;
     if (completed.status !== "VERIFYING") throw new Error(`completing answered ${completed.status}, not VERIFYING`);
+    const verifyCpu = process.cpuUsage();
     const verifyMs = await timed(() => registry.verifications.idle());
+    const verifyCpuS = cpuSecondsSince(verifyCpu);
     const settled = await send<{ status: string }>(path, "GET");
     if (settled.status !== "READY") throw new Error(`the verification ended ${settled.status}`);
 
     const mibps = (ms: number) => bytes / MiB / (ms / 1000);
+    const perGiB = (seconds: number) => seconds / (bytes / (1024 * MiB));
     return {
       verifierMiBps: mibps(verifyMs),
       nodeMiBps: mibps(nodeMs),
       ratio: mibps(verifyMs) / mibps(nodeMs),
+      verifierCpuSPerGiB: perGiB(verifyCpuS),
+      nodeCpuSPerGiB: perGiB(nodeCpuS),
       completeAnswerMs,
       bytes,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
 }
 
 /** `bytes` deterministic bytes (each 1 MiB block its own pattern), written block by block. */

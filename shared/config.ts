@@ -47,6 +47,11 @@ export interface VerificationSettings {
   readonly budgetSeconds: number;
   /** Progress is saved every this many bytes, so a task that dies re-reads at most this much. */
   readonly checkpointBytes: number;
+  /**
+   * A read-and-hash rate every task reaches, MiB/s: a file that a fresh task would finish at this rate
+   * within its budget is hashed in one go, with Node's crypto, saving no progress (0: never).
+   */
+  readonly assuredMiBps: number;
 }
 
 export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = {
@@ -54,6 +59,8 @@ export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = {
   concurrency: 8,
   budgetSeconds: 600,
   checkpointBytes: 256 * 1024 * 1024,
+  // A few times below what parallel ranged GETs from S3 reach in Lambda: 600 s of it is about 23 GiB.
+  assuredMiBps: 40,
 };
 
 export type { NamingPolicyMode };
@@ -84,6 +91,7 @@ export const ENVIRONMENT_VARIABLES = {
   verifyConcurrency: "VERIFY_CONCURRENCY",
   verifyBudgetSeconds: "VERIFY_BUDGET_SECONDS",
   verifyCheckpointBytes: "VERIFY_CHECKPOINT_BYTES",
+  verifyAssuredMiBps: "VERIFY_ASSURED_MIBPS",
 } as const;
 export type Setting = keyof typeof ENVIRONMENT_VARIABLES;
 
@@ -142,6 +150,7 @@ const settingsSchema = z.object({
   // Under the verifier function's 15-minute Lambda limit, with room to save the state and send the follow-up.
   verifyBudgetSeconds: z._default(z.coerce.number().check(z.gte(0), z.lte(840)), DEFAULT_VERIFICATION_SETTINGS.budgetSeconds),
   verifyCheckpointBytes: z._default(z.coerce.number().check(z.int(), z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.checkpointBytes),
+  verifyAssuredMiBps: z._default(z.coerce.number().check(z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.assuredMiBps),
 } satisfies Record<Setting, z.core.$ZodType>);
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
@@ -174,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
       concurrency: s.verifyConcurrency,
       budgetSeconds: s.verifyBudgetSeconds,
       checkpointBytes: s.verifyCheckpointBytes,
+      assuredMiBps: s.verifyAssuredMiBps,
     },
   };
 }
@@ -216,5 +226,6 @@ function verificationEnvironment(settings: VerificationSettings) {
     verifyConcurrency: String(settings.concurrency),
     verifyBudgetSeconds: String(settings.budgetSeconds),
     verifyCheckpointBytes: String(settings.checkpointBytes),
+    verifyAssuredMiBps: String(settings.assuredMiBps),
   };
 }

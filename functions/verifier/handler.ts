@@ -14,7 +14,9 @@ const deps = buildVerifierDeps(config, dynamodb, logger, metrics);
 /**
  * The verifier: SQS hands it file verification tasks; each runs one stretch of verifyFile. A task
  * that fails (or whose body is not a task) is answered as a batch item failure: SQS delivers it again,
- * and after the queue's receive limit moves it to the dead-letter queue.
+ * and after the queue's receive limit moves it to the dead-letter queue. A body that is not a task
+ * is kept that way rather than dropped: it fails each of its few receives, then waits in the
+ * dead-letter queue, whose alarm fires, to be read (a task from a newer deploy can be redriven).
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(tracingOf(config).middleware)

@@ -82,15 +82,25 @@ function keyAttributes(indexName: string | undefined): string[] {
 
 const FILTERED_READ_AHEAD = 100;
 
+/** A page to read: `maxExamined` bounds the items a filter may read for it (default: no bound). */
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly scope: string;
+  readonly maxExamined?: number;
+}
+
 /**
  * Reads one page of `limit` matching items. DynamoDB's Limit counts items read before the filter,
  * so it keeps reading until it holds one item more than the page (proof that more follow), and the
- * cursor is the key of the last item returned: nothing is skipped or repeated across pages.
+ * cursor is the key of the last item returned: nothing is skipped or repeated across pages. Once
+ * `maxExamined` items were read, it stops with what matched so far, maybe nothing, and a cursor to
+ * the last item read: a page is never cut short without one while items remain.
  */
 export async function queryPage<T>(
   dynamo: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
-  page: { limit: number; cursor?: string; scope: string },
+  page: PageRequest,
   read: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
   const collected: Record<string, unknown>[] = [];
@@ -99,13 +109,17 @@ export async function queryPage<T>(
   let startKey: QueryCommandInput["ExclusiveStartKey"] = cursorKey;
   // With a filter, most items read may not match: read ahead in larger steps.
   const readLimit = input.FilterExpression ? Math.max(page.limit + 1, FILTERED_READ_AHEAD) : page.limit + 1;
+  let unexamined = page.maxExamined ?? Number.POSITIVE_INFINITY;
   do {
-    const output = await dynamo.send(new QueryCommand({ ...input, Limit: readLimit, ExclusiveStartKey: startKey }));
+    const limit = Math.min(readLimit, unexamined);
+    const output = await dynamo.send(new QueryCommand({ ...input, Limit: limit, ExclusiveStartKey: startKey }));
     collected.push(...(output.Items ?? []));
+    unexamined -= output.ScannedCount ?? limit;
     startKey = output.LastEvaluatedKey;
-  } while (startKey && collected.length <= page.limit);
+  } while (startKey && collected.length <= page.limit && unexamined > 0);
 
-  if (collected.length <= page.limit) return { items: collected.map(read) };
+  if (collected.length <= page.limit)
+    return { items: collected.map(read), ...(startKey && { nextCursor: encodeCursor(page.scope, startKey as Key) }) };
   const items = collected.slice(0, page.limit);
   const last = items[items.length - 1] ?? {};
   const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, String(last[name])]));

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createSHA256, type IHasher } from "hash-wasm";
 
 /**
@@ -25,9 +26,19 @@ export interface RangedDigestOptions {
   /** True once this stretch must start no more reads: the chunks in flight are still hashed. */
   readonly budgetSpent: () => boolean;
   /** Called with the progress each time about `checkpointBytes` more were hashed, so a crash re-reads at most that much. */
-  readonly checkpoint?: (progress: DigestStep & { done: false }) => Promise<void>;
+  readonly checkpoint?: (progress: Paused) => Promise<void>;
   readonly checkpointBytes?: number;
+  /**
+   * Hash with Node's crypto (OpenSSL: about four times hash-wasm's speed), which cannot save its
+   * state: only for a digest from byte 0 that this stretch is expected to finish. It saves no
+   * checkpoints; a stretch that runs out of budget all the same ends at byte 0 with a saved fresh
+   * state, so the follow-up hashes resumably.
+   */
+  readonly inOneGo?: boolean;
 }
+
+/** Paused: where a follow-up stretch goes on from. */
+type Paused = DigestStep & { done: false };
 
 /**
  * Continues a SHA-256 over an object of `sizeBytes` from `from`: ranged GETs run `concurrency` at
@@ -40,7 +51,7 @@ export async function continueDigest(
   from: DigestProgress,
   options: RangedDigestOptions,
 ): Promise<DigestStep> {
-  const hasher = await resumedHasher(from);
+  const hasher = options.inOneGo ? oneGoHasher(from) : await resumableHasher(from);
   const inFlight: { end: number; bytes: Promise<Uint8Array> }[] = [];
   let next = from.offset;
   let offset = from.offset;
@@ -60,12 +71,42 @@ export async function continueDigest(
     hasher.update(bytes);
     offset = chunk.end;
     if (next < sizeBytes && !options.budgetSpent()) startRead();
-    if (options.checkpoint && offset < sizeBytes && offset - lastCheckpoint >= (options.checkpointBytes ?? 0)) {
-      await options.checkpoint(pausedAt(hasher, offset));
+    if (options.checkpoint && hasher.saves && offset < sizeBytes && offset - lastCheckpoint >= (options.checkpointBytes ?? 0)) {
+      await options.checkpoint(await hasher.pausedAt(offset));
       lastCheckpoint = offset;
     }
   }
-  return offset === sizeBytes ? { done: true, sha256: hasher.digest("hex") } : pausedAt(hasher, offset);
+  return offset === sizeBytes ? { done: true, sha256: hasher.digest() } : hasher.pausedAt(offset);
+}
+
+/** One stretch's SHA-256: `saves` when it can pause with its state saved. */
+interface StretchHasher {
+  readonly saves: boolean;
+  update(bytes: Uint8Array): void;
+  digest(): string;
+  pausedAt(offset: number): Promise<Paused>;
+}
+
+function oneGoHasher(from: DigestProgress): StretchHasher {
+  if (from.offset !== 0 || from.state !== undefined) throw new Error(`A digest resumed at byte ${from.offset} cannot be hashed in one go`);
+  const hash = createHash("sha256");
+  return {
+    saves: false,
+    update: (bytes) => hash.update(bytes),
+    digest: () => hash.digest("hex"),
+    // Node's state cannot be saved: the follow-up starts over, with a state it can save.
+    pausedAt: async () => pausedAt((await createSHA256()).init(), 0),
+  };
+}
+
+async function resumableHasher(from: DigestProgress): Promise<StretchHasher> {
+  const hasher = await resumedHasher(from);
+  return {
+    saves: true,
+    update: (bytes) => hasher.update(bytes),
+    digest: () => hasher.digest("hex"),
+    pausedAt: async (offset) => pausedAt(hasher, offset),
+  };
 }
 
 async function resumedHasher(from: DigestProgress): Promise<IHasher> {
@@ -77,7 +118,7 @@ async function resumedHasher(from: DigestProgress): Promise<IHasher> {
   return hasher.load(Buffer.from(from.state, "base64"));
 }
 
-const pausedAt = (hasher: IHasher, offset: number) => ({
+const pausedAt = (hasher: IHasher, offset: number): Paused => ({
   done: false as const,
   offset,
   state: Buffer.from(hasher.save()).toString("base64"),

@@ -387,8 +387,15 @@ export class RegistryStore {
     for await (const page of pages) for (const { pk, sk } of page.Items ?? []) yield { Delete: { Key: { pk, sk } } };
   }
 
-  /** Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */
-  async listVersions(name: string, filters: VersionFilters, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
+  /**
+   * Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. With
+   * `maxExamined`, a page stops after reading that many versions, with a cursor to go on from.
+   */
+  async listVersions(
+    name: string,
+    filters: VersionFilters,
+    page: { limit: number; cursor?: string; maxExamined?: number },
+  ): Promise<Page<VersionItem>> {
     const filter = new FilterBuilder();
     if (filters.stage) filter.add((v) => `#stage = ${v(filters.stage)}`, { "#stage": "stage" });
     if (filters.status) filter.add((v) => `#status = ${v(filters.status)}`, { "#status": "status" });

@@ -5,6 +5,12 @@ import type { VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
 import { requireModel } from "./resolve";
 
+/**
+ * Versions a request reads at most to find its page: a filter matching few versions of a large model
+ * answers a short page, maybe empty, with a cursor to go on from, not one request reading them all.
+ */
+export const VERSIONS_EXAMINED_PER_PAGE = 1_000;
+
 /** One page of a model's versions matching the filters (404 ModelNotFound when the model does not exist). */
 export async function listVersions(
   deps: RegistryDeps,
@@ -13,6 +19,6 @@ export async function listVersions(
   page: { limit: number; cursor?: string },
 ): Promise<Page<VersionView>> {
   await requireModel(deps, name);
-  const result = await deps.store.listVersions(name, filters, page);
+  const result = await deps.store.listVersions(name, filters, { ...page, maxExamined: VERSIONS_EXAMINED_PER_PAGE });
   return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
 }

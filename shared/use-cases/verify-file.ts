@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { VerificationSettings } from "../config";
+import { MiB } from "../domain/artifacts";
 import { ModelNotFoundError } from "../domain/errors";
 import type { VerificationTask } from "../schemas/verification-task";
 import type { FileVerificationItem } from "../store/entities/file-verification";
@@ -30,7 +31,8 @@ export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gon
  * least once, maybe twice at a time: every step is conditioned on the progress it started from.
  * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it (else stale);
  * 2. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
- *    until the file ends or the time budget is spent;
+ *    until the file ends or the time budget is spent; a fresh file that fits the budget at the assured
+ *    rate is hashed in one go instead, faster and saving nothing (a redelivery hashes it from byte 0 again);
  * 3. budget spent: save the hash state at the new offset, then send the follow-up task;
  * 4. file hashed: record its digest; a mismatch fails the version, naming the file with the declared
  *    and the actual digest; once every file matches, the version is READY (settleVersion).
@@ -84,7 +86,7 @@ class Superseded extends Error {}
 
 /** One stretch of hashing within the time budget, or undefined when another task moved the file on meanwhile. */
 async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progress: FileProgress): Promise<DigestStep | undefined> {
-  const { chunkBytes, concurrency, budgetSeconds, checkpointBytes } = deps.verification;
+  const { chunkBytes, concurrency, budgetSeconds, checkpointBytes, assuredMiBps } = deps.verification;
   const started = performance.now();
   const deadline = started + budgetSeconds * 1000;
   try {
@@ -93,6 +95,7 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
       concurrency,
       budgetSpent: () => performance.now() >= deadline,
       checkpointBytes,
+      inOneGo: file.offset === 0 && file.state === undefined && file.sizeBytes <= assuredMiBps * MiB * budgetSeconds,
       checkpoint: async (paused) => {
         if (!(await progress.advance(paused))) throw new Superseded();
       },

@@ -98,4 +98,57 @@ describe("continueDigest: a resumable SHA-256 over ranged reads", () => {
     });
     expect(reader.ranges).toEqual([]);
   });
+
+  it("hashed in one go, takes the chunks in file order to the same digest and saves no checkpoint", async () => {
+    const checkpoints: DigestProgress[] = [];
+    const step = await continueDigest(
+      shuffledReader(bytes),
+      bytes.length,
+      { offset: 0 },
+      {
+        chunkBytes: 100_000,
+        concurrency: 3,
+        budgetSpent: () => false,
+        checkpointBytes: 0,
+        checkpoint: async (progress) => void checkpoints.push(progress),
+        inOneGo: true,
+      },
+    );
+    expect(step).toEqual({ done: true, sha256: sha256(bytes) });
+    expect(checkpoints).toEqual([]);
+  });
+
+  it("hashed in one go but out of budget, ends at byte 0 with a saved state its follow-up resumes from", async () => {
+    const options = { chunkBytes: 100_000, concurrency: 2 };
+    const stopped = await continueDigest(
+      shuffledReader(bytes),
+      bytes.length,
+      { offset: 0 },
+      { ...options, budgetSpent: () => true, inOneGo: true },
+    );
+    expect(stopped).toMatchObject({ done: false, offset: 0, state: expect.any(String) });
+
+    const resumed = await continueDigest(shuffledReader(bytes), bytes.length, stopped as DigestProgress, {
+      ...options,
+      budgetSpent: () => false,
+    });
+    expect(resumed).toEqual({ done: true, sha256: sha256(bytes) });
+  });
+
+  it("refuses to hash in one go a digest that was saved part way", async () => {
+    const paused = await continueDigest(
+      shuffledReader(bytes),
+      bytes.length,
+      { offset: 0 },
+      { chunkBytes: 1000, concurrency: 1, budgetSpent: () => true },
+    );
+    await expect(
+      continueDigest(shuffledReader(bytes), bytes.length, paused as DigestProgress, {
+        chunkBytes: 1000,
+        concurrency: 1,
+        budgetSpent: () => false,
+        inOneGo: true,
+      }),
+    ).rejects.toThrow(/cannot be hashed in one go/);
+  });
 });
