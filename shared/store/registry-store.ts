@@ -27,6 +27,7 @@ import {
   type CheckpointItem,
 } from "./entities/checkpoint";
 import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
+import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities/run-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
@@ -265,8 +266,12 @@ export class RegistryStore {
     return undefined;
   }
 
-  /** Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */
-  async listVersions(name: string, filters: VersionFilters, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
+  /** Newest first unless `oldestFirst`; filters are evaluated by DynamoDB on the model's partition, pages stay exact. */
+  async listVersions(
+    name: string,
+    filters: VersionFilters,
+    page: { limit: number; cursor?: string; oldestFirst?: boolean },
+  ): Promise<Page<VersionItem>> {
     const filter = new FilterBuilder();
     if (filters.stage) filter.add((v) => `#stage = ${v(filters.stage)}`, { "#stage": "stage" });
     if (filters.status) filter.add((v) => `#status = ${v(filters.status)}`, { "#status": "status" });
@@ -280,10 +285,10 @@ export class RegistryStore {
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
-        ScanIndexForward: false,
+        ScanIndexForward: page.oldestFirst === true,
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
-      { ...page, scope: `versions:${name}:${JSON.stringify(filters)}` },
+      { ...page, scope: `versions:${name}:${page.oldestFirst ? "oldest" : "newest"}:${JSON.stringify(filters)}` },
       versionFromItem,
     );
   }
@@ -343,6 +348,21 @@ export class RegistryStore {
     );
     const [newest] = Items ?? [];
     return newest && checkpointFromItem(newest);
+  }
+
+  /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
+  async listRunVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
+    return queryPage(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :run",
+        ExpressionAttributeValues: { ":run": runIndexPartition(runId) },
+      },
+      { ...page, scope: `run:${runId}` },
+      runLinkFromItem,
+    );
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */

@@ -1,6 +1,7 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
 import { artifactSummary, claimedGeneration, dropReference } from "../store/entities/artifact";
 import { unlinkDatasets } from "../store/entities/dataset-link";
+import { unlinkRun } from "../store/entities/run-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { deleteUploadParts } from "../store/entities/upload-parts";
 import { deleteUnused, type VersionItem } from "../store/entities/version";
@@ -79,6 +80,7 @@ function versionItemDeletes(version: VersionItem): GuardedWrite[] {
     deleteUnused(version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
     ...unlinkDatasets(version),
+    ...unlinkRun(version),
     ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
   ].map((write) => ({ write }));
 }

@@ -3,6 +3,7 @@ import { enforceNamingPolicy } from "../domain/naming";
 import { bumpSemver, highestSemver } from "../domain/semver";
 import { addReference, artifactSummary } from "../store/entities/artifact";
 import { linkDatasets } from "../store/entities/dataset-link";
+import { linkRun } from "../store/entities/run-link";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
@@ -67,7 +68,7 @@ export async function registerVersion(
       writes: [
         { write: putNewVersion(item) },
         ...labelWrites(name, semver, number),
-        ...datasetWrites(item),
+        ...lineageWrites(item),
         ...artifactWrites(name, number, prepared, declared?.parts),
       ],
       history: [
@@ -118,4 +119,5 @@ function labelWrites(name: string, semver: string | undefined, version: number):
   return [{ write: putSemverLabel(name, semver, version), conflict: { semverTaken: semver } }];
 }
 
-const datasetWrites = (item: VersionItem): GuardedWrite[] => linkDatasets(item).map((write) => ({ write }));
+/** The index links that find the version by its lineage: its datasets and its run. */
+const lineageWrites = (item: VersionItem): GuardedWrite[] => [...linkDatasets(item), ...linkRun(item)].map((write) => ({ write }));
