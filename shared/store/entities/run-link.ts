@@ -1,19 +1,15 @@
 import * as z from "../../zod";
-import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import type { Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
+import { versionLinkFields, versionLinkIndexKey, type VersionLinkItem } from "./version-link";
 
 export const RUN_LINK_ENTITY = "runLink";
 const SCHEMA_VERSION = 1;
 
 /** One item per version with a training run (lineage.runId): the index partition RUN#<id> lists the versions that run produced, of any model. */
-export interface RunLinkItem extends ItemBase {
-  readonly gsi1pk: string;
-  readonly gsi1sk: string;
+export interface RunLinkItem extends VersionLinkItem {
   readonly runId: string;
-  readonly model: string;
-  readonly version: number;
 }
 
 export const runIndexPartition = (runId: string) => `RUN#${runId}`;
@@ -27,11 +23,8 @@ export const runLinkFromItem = itemReader(
   SCHEMA_VERSION,
   z.looseObject({
     ...itemBase(RUN_LINK_ENTITY, SCHEMA_VERSION),
-    gsi1pk: z.string(),
-    gsi1sk: z.string(),
+    ...versionLinkFields,
     runId: z.string(),
-    model: z.string(),
-    version: z.int(),
   }),
 );
 
@@ -42,8 +35,7 @@ export function linkRun({ model, version, lineage: { runId } }: RunOf): Write[] 
   if (runId === undefined) return [];
   const item: RunLinkItem = {
     ...runLinkKey(model, version, runId),
-    gsi1pk: runIndexPartition(runId),
-    gsi1sk: `${model}#${padNumber(version)}`,
+    ...versionLinkIndexKey(runIndexPartition(runId), model, version),
     entity: RUN_LINK_ENTITY,
     schemaVersion: SCHEMA_VERSION,
     runId,
