@@ -81,6 +81,8 @@ export interface EventsConfig {
   readonly maxIteratorAge: Duration;
   /** Empty by default: a target that does not exist would send every matching event to the DLQ (docs/deploy.md, Deployment triggers). */
   readonly deploymentTriggers: readonly DeploymentTriggerConfig[];
+  /** A queue receiving the events of smoke-test models, for `npm run smoke -- --events-queue` (docs/deploy.md, Smoke test). */
+  readonly smokeEvents: boolean;
 }
 
 /** "When `model` enters `stage`, start the state machine `stateMachineName` (in this account and region); the state machine must exist." */
@@ -122,6 +124,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(15),
       deploymentTriggers: [],
+      smokeEvents: true,
     },
   },
   staging: {
@@ -142,6 +145,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(5),
       deploymentTriggers: [],
+      smokeEvents: true,
     },
   },
   prod: {
@@ -162,6 +166,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
       publisherRetryAttempts: 10,
       maxIteratorAge: Duration.minutes(5),
       deploymentTriggers: [],
+      smokeEvents: true,
     },
   },
 };

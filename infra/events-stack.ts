@@ -18,6 +18,7 @@ import type { EnvironmentConfig } from "./config";
 import { DeploymentTrigger } from "./deployment-trigger";
 import { deadLetterQueue } from "./dead-letter-queue";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
+import { SmokeEvents } from "./smoke-events";
 
 export interface EventsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -97,6 +98,8 @@ export class EventsStack extends Stack {
         }),
       });
     }
+
+    if (config.events.smokeEvents) new SmokeEvents(this, "SmokeEvents", { bus, name });
 
     new CfnOutput(this, "DeadLetterQueueUrl", {
       value: this.deadLetters.queueUrl,

@@ -1,6 +1,5 @@
-import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteModel } from "../../shared/use-cases/delete-model";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
@@ -9,8 +8,7 @@ import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
 import type { VersionView } from "../../shared/schemas/version";
 
-const root = createApiProcess(loadConfig());
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
+const { deps, ...root } = composeProcess(buildArtifactDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 // Accepted: the bytes are being verified outside the request; the version's view tells how far.
 const verifying = (view: VersionView) => ({ status: view.status === "VERIFYING" ? 202 : 200, body: view });

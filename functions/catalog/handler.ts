@@ -1,15 +1,13 @@
-import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowCatalogAdapters } from "../../shared/mlflow/adapters";
 
-const root = createApiProcess(loadConfig());
 // Registration presigns uploads and checks the bucket for bytes it already holds.
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
+const { deps, ...root } = composeProcess(buildArtifactDeps);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("catalog", root, {

@@ -1,11 +1,9 @@
-import { loadConfig } from "../../shared/config";
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
-import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { getArtifactDownload, getFileDownloads } from "../../shared/use-cases/get-artifact-download";
 
-const root = createApiProcess(loadConfig());
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
-const deps = buildArtifactDeps(root.config, root.dynamodb, root.logger, root.metrics);
+const { deps, ...root } = composeProcess(buildArtifactDeps);
 
 /** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("downloads", root, {

@@ -1,6 +1,5 @@
-import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
-import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteAlias } from "../../shared/use-cases/delete-alias";
@@ -9,8 +8,7 @@ import { putPolicy } from "../../shared/use-cases/put-policy";
 import { recordApproval } from "../../shared/use-cases/record-approval";
 import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
-const root = createApiProcess(loadConfig());
-const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
+const { deps, ...root } = composeProcess(buildRegistryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Stage moves, rollback, aliases, approvals and promotion policy: translate the request, call one use case, shape the answer. */

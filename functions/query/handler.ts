@@ -1,6 +1,5 @@
-import { loadConfig } from "../../shared/config";
 import { buildRegistryDeps } from "../../shared/composition";
-import { createApiHandler, createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { openApiDocument } from "../../shared/http/openapi";
 import { getModel } from "../../shared/use-cases/get-model";
 import { listModels } from "../../shared/use-cases/list-models";
@@ -17,8 +16,7 @@ import { getPolicy } from "../../shared/use-cases/get-policy";
 import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 
-const root = createApiProcess(loadConfig());
-const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
+const { deps, ...root } = composeProcess(buildRegistryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 // The document never changes within a process: built on the first request that asks for it.
 let openapi: ReturnType<typeof openApiDocument> | undefined;

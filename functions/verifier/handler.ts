@@ -2,14 +2,12 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { buildVerifierDeps } from "../../shared/artifacts-composition";
-import { loadConfig } from "../../shared/config";
-import { createApiProcess } from "../../shared/http/api-handler";
+import { composeProcess } from "../../shared/http/api-handler";
 import { verificationTask } from "../../shared/schemas/verification-task";
 import { tracingOf } from "../../shared/tracing";
 import { verifyFile } from "../../shared/use-cases/verify-file";
 
-const { config, dynamodb, logger, metrics } = createApiProcess(loadConfig());
-const deps = buildVerifierDeps(config, dynamodb, logger, metrics);
+const { config, logger, metrics, deps } = composeProcess(buildVerifierDeps);
 
 /**
  * The verifier: SQS hands it file verification tasks; each runs one stretch of verifyFile. A task

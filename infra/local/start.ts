@@ -45,6 +45,8 @@ export interface LocalRegistryOptions {
   readonly tokensFile?: string;
   /** Access keys → secrets, principals and roles, for SigV4-signed requests (./tokens.ts). Default: REGISTRY_CREDENTIALS_FILE. */
   readonly credentialsFile?: string;
+  /** How long presigned upload URLs live. Default: UPLOAD_URL_EXPIRY_SECONDS or 900. */
+  readonly uploadUrlExpirySeconds?: number;
 }
 
 export interface LocalRegistry {
@@ -73,6 +75,15 @@ function namingPolicyFrom(value: string | undefined): NamingPolicyMode {
   throw new ConfigurationError(`NAMING_POLICY must be "strict" or "warn", not "${value}".`);
 }
 
+/** As in AWS (shared/config.ts): a presigned URL lives at least a minute and at most 7 days. */
+function urlExpiryFrom(value: number | string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds > 604_800)
+    throw new ConfigurationError(`UPLOAD_URL_EXPIRY_SECONDS must be whole seconds from 60 to 604800 (7 days), not "${value}".`);
+  return seconds;
+}
+
 function portFrom(value: string | undefined): number {
   if (value === undefined || value === "") return 3000;
   const port = Number(value);
@@ -99,6 +110,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const host = options.host ?? "127.0.0.1";
   const dataDir = resolve(options.dataDir ?? (process.env.REGISTRY_DATA_DIR || ".registry"));
   const namingPolicy = options.namingPolicy ?? namingPolicyFrom(process.env.NAMING_POLICY);
+  const urlExpirySeconds = urlExpiryFrom(options.uploadUrlExpirySeconds ?? process.env.UPLOAD_URL_EXPIRY_SECONDS);
   const actor = options.actor ?? defaultActor();
   const rulesFile =
     options.rulesFile ?? (process.env.REGISTRY_RULES_FILE ? resolve(process.env.REGISTRY_RULES_FILE) : resolve(dataDir, "rules.json"));
@@ -159,7 +171,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       deadLetterQueueUrl: bus.queueUrl(LOCAL_DEAD_LETTER_QUEUE),
       verificationQueueUrl: bus.queueUrl(LOCAL_VERIFICATION_QUEUE),
       logLevel: process.env.POWERTOOLS_LOG_LEVEL || "WARN",
-      uploads: DEFAULT_UPLOAD_SETTINGS,
+      uploads: { ...DEFAULT_UPLOAD_SETTINGS, urlExpirySeconds },
       // Locally every caller acts with every role, unless a tokens file says who holds which (docs/local.md, Callers).
       roleBindings: tokens ? roleBindingsFor(tokens) : [{ pattern: "local:*", roles: ROLES }],
     };

@@ -28,6 +28,12 @@ export const OUTBOX_STREAM_FILTER = {
   dynamodb: { NewImage: { entity: { S: [HISTORY_ENTITY] } } },
 } as const;
 
+/** `npm run smoke` names its models so (client/smoke.ts): an environment's smoke-events rule matches their events only. */
+export const SMOKE_MODEL_PREFIX = "smoke_probe_";
+
+/** The events of smoke-test models: the CDK app's smoke-events rule and the local bus's rules.json share this pattern. */
+export const SMOKE_EVENTS_PATTERN = { source: [EVENT_SOURCE], detail: { model: [{ prefix: SMOKE_MODEL_PREFIX }] } };
+
 const stage = z.enum(STAGES);
 
 /**

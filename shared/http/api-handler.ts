@@ -7,7 +7,8 @@ import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from ".
 import { requireRole, type Caller } from "../domain/permissions";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { RegistryConfig } from "../config";
+import { loadConfig, type RegistryConfig } from "../config";
+import type { MetricsRecorder } from "../metrics";
 import { createDynamoDbClient } from "../clients";
 import { createLogger } from "../logger";
 import { createMetrics, type ProcessMetrics } from "../telemetry";
@@ -65,9 +66,20 @@ export interface ApiProcess {
   readonly metrics?: ProcessMetrics;
 }
 
-export function createApiProcess(config: RegistryConfig): ApiProcess {
+/** Makes a function's use-case dependencies from its process's resources (shared/composition.ts, shared/artifacts-composition.ts). */
+export type DepsBuilder<D> = (config: RegistryConfig, dynamodb: DynamoDBClient, logger: Logger, metrics?: MetricsRecorder) => D;
+
+/**
+ * A function's composition root, built once per process: the config, DynamoDB client, logger and
+ * metrics, and the dependencies `build` makes from those same resources. Each function names its
+ * own builder, so one that handles no artifact never bundles the S3 client and presigner.
+ */
+export function composeProcess<D>(build: DepsBuilder<D>): ApiProcess & { readonly deps: D } {
+  const config = loadConfig();
   const logger = createLogger(config);
-  return { config, dynamodb: createDynamoDbClient(config), logger, metrics: createMetrics(config, logger) };
+  const dynamodb = createDynamoDbClient(config);
+  const metrics = createMetrics(config, logger);
+  return { config, dynamodb, logger, metrics, deps: build(config, dynamodb, logger, metrics) };
 }
 
 /**

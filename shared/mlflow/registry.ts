@@ -2,7 +2,7 @@ import { parseOrThrow } from "../http/validation";
 import type { Caller } from "../domain/permissions";
 import type { Stage } from "../domain/lifecycle";
 import { createModelBody, updateModelBody } from "../schemas/model";
-import { registerVersionBody, updateVersionBody } from "../schemas/version";
+import { registerVersionBody, runId as runIdSchema, updateVersionBody, type VersionView } from "../schemas/version";
 import { modelName, tags as tagsSchema } from "../schemas/common";
 import * as z from "../zod";
 import { aliasPath } from "../schemas/alias";
@@ -14,6 +14,7 @@ import { registerVersion } from "../use-cases/register-version";
 import { updateVersion } from "../use-cases/update-version";
 import { getVersion } from "../use-cases/get-version";
 import { listVersions } from "../use-cases/list-versions";
+import { listRunVersions } from "../use-cases/list-run-versions";
 import { listModels } from "../use-cases/list-models";
 import { transitionVersion } from "../use-cases/transition-version";
 import { deleteModel } from "../use-cases/delete-model";
@@ -23,7 +24,7 @@ import { deleteAlias } from "../use-cases/delete-alias";
 import { latestVersionsOf } from "../use-cases/latest-versions";
 import { MlflowRefusal } from "./errors";
 import { RUN_LINK_TAG, assertWritableTag, downloadUriOf, tagMap, toMlflowModel, toMlflowVersion } from "./mapping";
-import { assertOrderServed, modelSearch, parseFilter, versionSearch } from "./search";
+import { assertModelOrderServed, assertRunOrderServed, modelSearch, modelVersionsOrder, parseFilter, versionSearch } from "./search";
 import type { MlflowModelVersion, MlflowRegisteredModel, MlflowTagInput } from "./schemas";
 
 /**
@@ -39,6 +40,8 @@ type SearchQuery = { readonly filter?: string; readonly max_results?: number; re
 const MLFLOW_REASON = "MLflow transition-stage";
 /** Versions per search page: a Query of one model's partition, filtered, answers them. */
 const MAX_VERSIONS_PER_PAGE = 1000;
+/** Versions per page of a run's search: each is read, with its model's aliases, after the run index answers. */
+const MAX_RUN_VERSIONS_PER_PAGE = 100;
 /** Models per search page: each carries its latest versions, a few reads per model. */
 const MAX_MODELS_PER_PAGE = 100;
 
@@ -92,7 +95,7 @@ export async function searchRegisteredModels(
   query: SearchQuery,
 ): Promise<{ registered_models: MlflowRegisteredModel[]; next_page_token?: string }> {
   const search = modelSearch(parseFilter(query.filter));
-  assertOrderServed(query.order_by, [/^name(\s+ASC)?$/i]);
+  assertModelOrderServed(query.order_by);
   if ("name" in search) {
     const model = await findModel(deps, search.name);
     return { registered_models: model ? [await registeredModel(deps, model.name)] : [] };
@@ -179,13 +182,38 @@ export async function searchModelVersions(
   query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
   const search = versionSearch(parseFilter(query.filter));
-  assertOrderServed(query.order_by, [/^name(\s+(ASC|DESC))?$/i, /^(version_number|creation_timestamp)\s+DESC$/i]);
+  if (!("name" in search)) return searchRunVersions(deps, search.runId, query);
+  const { oldestFirst } = modelVersionsOrder(query.order_by);
   const model = await findModel(deps, search.name);
   if (!model) return { model_versions: [] };
   const filters = { runId: search.runId, tags: search.tags, minMetrics: {}, maxMetrics: {} };
   const limit = Math.min(query.max_results ?? MAX_VERSIONS_PER_PAGE, MAX_VERSIONS_PER_PAGE);
-  const page = await listVersions(deps, search.name, filters, { limit, cursor: query.page_token });
+  const page = await listVersions(deps, search.name, filters, { limit, cursor: query.page_token, oldestFirst });
   return { model_versions: page.items.map((version) => toMlflowVersion(version, model.aliases)), next_page_token: page.nextCursor };
+}
+
+/** `run_id = '…'` without a name: the run index, then each version with its model's aliases. A run id no version can have finds none. */
+async function searchRunVersions(
+  deps: RegistryDeps,
+  runId: string,
+  query: SearchQuery,
+): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
+  assertRunOrderServed(query.order_by);
+  if (!z.safeParse(runIdSchema, runId).success) return { model_versions: [] };
+  const limit = Math.min(query.max_results ?? MAX_RUN_VERSIONS_PER_PAGE, MAX_RUN_VERSIONS_PER_PAGE);
+  const page = await listRunVersions(deps, runId, { limit, cursor: query.page_token });
+  const aliases = await aliasesOfModels(deps, page.items);
+  return {
+    model_versions: page.items.map((version) => toMlflowVersion(version, aliases.get(version.model) ?? {})),
+    next_page_token: page.nextCursor,
+  };
+}
+
+/** Each model's aliases, read once per model of `versions`. */
+async function aliasesOfModels(deps: RegistryDeps, versions: readonly VersionView[]): Promise<Map<string, Record<string, number>>> {
+  const names = [...new Set(versions.map((version) => version.model))];
+  const models = await Promise.all(names.map((name) => deps.store.getModel(name)));
+  return new Map(names.map((name, index) => [name, models[index]?.aliases ?? {}]));
 }
 
 export async function getModelVersionDownloadUri(deps: RegistryDeps, input: VersionRef): Promise<string> {

@@ -198,7 +198,8 @@ export const MLFLOW_ROUTES = [
     function: "query",
     role: "reader",
     operationId: "mlflowSearchModelVersions",
-    summary: "MLflow: search one model's versions (name = '…' required; run_id, tags.<key>, version_number filters)",
+    summary:
+      "MLflow: search one model's versions (name = '…'; run_id, tags.<key> filters), or one run's versions of every model (run_id = '…')",
     request: { query: s.searchModelVersionsQuery },
     response: { status: 200, schema: s.modelVersionPage },
   },

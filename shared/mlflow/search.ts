@@ -71,14 +71,12 @@ export function modelSearch(clauses: readonly Clause[]): ModelSearch {
   return value.endsWith("%") ? { prefix } : { name: prefix };
 }
 
-/** What a model-version search reads: one model's versions (its partition), narrowed by run and tags. */
-export interface VersionSearch {
-  readonly name: string;
-  readonly runId?: string;
-  readonly tags: Record<string, string>;
-}
+/** What a model-version search reads: one model's versions (its partition) narrowed by run and tags, or one run's versions of any model (the run index). */
+export type VersionSearch =
+  | { readonly name: string; readonly runId?: string; readonly tags: Record<string, string> }
+  | { readonly runId: string };
 
-/** Every clause must be an equality, and one must name the model: its versions are one Query, the rest filters on it. */
+/** Every clause must be an equality naming the model, or the run: either is one Query, the rest filters on it. */
 export function versionSearch(clauses: readonly Clause[]): VersionSearch {
   let name: string | undefined;
   let runId: string | undefined;
@@ -91,20 +89,72 @@ export function versionSearch(clauses: readonly Clause[]): VersionSearch {
       Object.defineProperty(tags, clause.field.slice(5), { value: clause.value, enumerable: true });
     else throw refusal(`${clause.field} is not a model-version filter here; use name, run_id or tags.<key>`);
   }
-  if (name === undefined)
+  if (name !== undefined) return { name, runId, tags };
+  if (runId === undefined)
     throw refusal(
-      "model versions are searched within one model: add name = '<model>' (a search across every model would read the whole table)",
+      "model versions are searched within one model or one run: add name = '<model>' or run_id = '<run>' (a search across every model would read the whole table)",
     );
-  return { name, runId, tags };
+  if (Object.keys(tags).length > 0)
+    throw refusal("a run's versions of every model are not filtered by tags: add name = '<model>' to filter one model's versions by tags");
+  return { runId };
 }
 
-/** The only orders a Query gives without sorting in memory: by name (one model, or the name index) and, within a model, newest version first. */
-export function assertOrderServed(orderBy: readonly string[], served: readonly RegExp[]): void {
-  const unserved = orderBy.filter((clause) => !served.some((pattern) => pattern.test(clause.trim())));
+interface OrderKey {
+  readonly clause: string;
+  readonly field: string;
+  readonly descending: boolean;
+}
+
+const ORDER_CLAUSE = /^\s*(\w+)(?:\s+(ASC|DESC))?\s*$/i;
+/** Both give a model's versions in the same order: versions are numbered as they are registered. */
+const VERSION_ORDER_FIELDS = ["version_number", "creation_timestamp"];
+
+function orderKey(clause: string): OrderKey {
+  const match = ORDER_CLAUSE.exec(clause);
+  if (!match)
+    throw orderRefusal(`cannot read the order_by clause "${clause}"`, "a field, then ASC or DESC (name ASC, version_number DESC)");
+  return { clause: clause.trim(), field: (match[1] ?? "").toLowerCase(), descending: match[2]?.toUpperCase() === "DESC" };
+}
+
+function orderRefusal(reason: string, instead: string): MlflowRefusal {
+  return new MlflowRefusal(
+    "INVALID_PARAMETER_VALUE",
+    `Cannot order ${reason}. Write order_by=${instead}; sort the page yourself for another order.`,
+  );
+}
+
+/**
+ * One model's versions come from its partition in version order, either way: newest first by
+ * default. Its name orders nothing (one model); after the version, no tie is left to break.
+ */
+export function modelVersionsOrder(orderBy: readonly string[]): { readonly oldestFirst: boolean } {
+  const [first] = orderBy.map(orderKey).filter((key) => key.field !== "name");
+  if (!first) return { oldestFirst: false };
+  if (VERSION_ORDER_FIELDS.includes(first.field)) return { oldestFirst: !first.descending };
+  throw orderRefusal(
+    `a model's versions by ${first.clause}: they come in version order`,
+    "version_number DESC (newest first, the default) or version_number ASC (oldest first)",
+  );
+}
+
+/** A run's versions come from the run index in model name, then version order, ascending only. */
+export function assertRunOrderServed(orderBy: readonly string[]): void {
+  const [first, second] = orderBy.map(orderKey);
+  const nameFirst = first === undefined || (first.field === "name" && !first.descending);
+  const versionNext = second === undefined || (VERSION_ORDER_FIELDS.includes(second.field) && !second.descending);
+  if (!nameFirst || !versionNext)
+    throw orderRefusal(
+      `a run's versions by ${orderBy.join(", ")}: they come in model name, then version order`,
+      "name ASC (the default) or name ASC, version_number ASC",
+    );
+}
+
+/** Registered models come from the name index in name order. */
+export function assertModelOrderServed(orderBy: readonly string[]): void {
+  const unserved = orderBy.map(orderKey).filter((key) => key.field !== "name" || key.descending);
   if (unserved.length > 0)
-    throw new MlflowRefusal(
-      "INVALID_PARAMETER_VALUE",
-      `Cannot order by ${unserved.join(", ")}: registered models come in name order (name ASC); a model's versions newest first ` +
-        "(version_number DESC, creation_timestamp DESC). Sort the page yourself for another order.",
+    throw orderRefusal(
+      `registered models by ${unserved.map((key) => key.clause).join(", ")}: they come in name order`,
+      "name ASC (the default)",
     );
 }

@@ -53,12 +53,15 @@ const dataset = z.strictObject({
   sha256: z.optional(sha256Hex),
 });
 
+/** The training run that produced a version (MLflow's run_id). */
+export const runId = z.string().check(z.maxLength(256));
+
 export const lineage = z.strictObject({
   parentVersions: z._default(z.array(z.int().check(z.positive())).check(z.maxLength(50)), []),
   datasets: z._default(z.array(dataset).check(z.maxLength(20)), []),
   codeCommit: z.optional(z.string().check(z.maxLength(128))),
   experimentId: z.optional(z.string().check(z.maxLength(256))),
-  runId: z.optional(z.string().check(z.maxLength(256))),
+  runId: z.optional(runId),
 });
 
 /** The metadata of README.md, Concepts: immutable once registered, except description and tags. */

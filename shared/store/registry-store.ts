@@ -35,6 +35,7 @@ import {
   type CheckpointItem,
 } from "./entities/checkpoint";
 import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
+import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities/run-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
@@ -388,13 +389,13 @@ export class RegistryStore {
   }
 
   /**
-   * Newest first; filters are evaluated by DynamoDB on the model's partition, pages stay exact. With
+   * Newest first unless `oldestFirst`; filters are evaluated by DynamoDB on the model's partition, pages stay exact. With
    * `maxExamined`, a page stops after reading that many versions, with a cursor to go on from.
    */
   async listVersions(
     name: string,
     filters: VersionFilters,
-    page: { limit: number; cursor?: string; maxExamined?: number },
+    page: { limit: number; cursor?: string; oldestFirst?: boolean; maxExamined?: number },
   ): Promise<Page<VersionItem>> {
     const filter = new FilterBuilder();
     if (filters.stage) filter.add((v) => `#stage = ${v(filters.stage)}`, { "#stage": "stage" });
@@ -409,10 +410,10 @@ export class RegistryStore {
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
-        ScanIndexForward: false,
+        ScanIndexForward: page.oldestFirst === true,
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
-      { ...page, scope: `versions:${name}:${JSON.stringify(filters)}` },
+      { ...page, scope: `versions:${name}:${page.oldestFirst ? "oldest" : "newest"}:${JSON.stringify(filters)}` },
       versionFromItem,
     );
   }
@@ -472,6 +473,21 @@ export class RegistryStore {
     );
     const [newest] = Items ?? [];
     return newest && checkpointFromItem(newest);
+  }
+
+  /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
+  async listRunVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
+    return queryPage(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :run",
+        ExpressionAttributeValues: { ":run": runIndexPartition(runId) },
+      },
+      { ...page, scope: `run:${runId}` },
+      runLinkFromItem,
+    );
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */

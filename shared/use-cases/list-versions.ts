@@ -11,12 +11,12 @@ import { requireModel } from "./resolve";
  */
 export const VERSIONS_EXAMINED_PER_PAGE = 1_000;
 
-/** One page of a model's versions matching the filters (404 ModelNotFound when the model does not exist). */
+/** One page of a model's versions matching the filters, newest first unless `oldestFirst` (404 ModelNotFound when the model does not exist). */
 export async function listVersions(
   deps: RegistryDeps,
   name: string,
   filters: VersionFilters,
-  page: { limit: number; cursor?: string },
+  page: { limit: number; cursor?: string; oldestFirst?: boolean },
 ): Promise<Page<VersionView>> {
   await requireModel(deps, name);
   const result = await deps.store.listVersions(name, filters, { ...page, maxExamined: VERSIONS_EXAMINED_PER_PAGE });

@@ -4,6 +4,7 @@ import { bumpSemver, highestSemver } from "../domain/semver";
 import { addReference } from "../store/entities/artifact";
 import { historyArtifact } from "../store/entities/manifest";
 import { linkDatasets } from "../store/entities/dataset-link";
+import { linkRun } from "../store/entities/run-link";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
@@ -85,7 +86,7 @@ export async function registerVersion(
       writes: [
         { write: putNewVersion(item) },
         ...labelWrites(name, semver, number),
-        ...datasetWrites(item),
+        ...lineageWrites(item),
         ...artifactWrites(name, number, prepared, declared?.parts),
         ...(preparedFiles ? manifestReferenceWrites(preparedFiles.manifest) : []),
       ],
@@ -138,4 +139,5 @@ function labelWrites(name: string, semver: string | undefined, version: number):
   return [{ write: putSemverLabel(name, semver, version), conflict: { semverTaken: semver } }];
 }
 
-const datasetWrites = (item: VersionItem): GuardedWrite[] => linkDatasets(item).map((write) => ({ write }));
+/** The index links that find the version by its lineage: its datasets and its run. */
+const lineageWrites = (item: VersionItem): GuardedWrite[] => [...linkDatasets(item), ...linkRun(item)].map((write) => ({ write }));

@@ -1,5 +1,6 @@
 import { claimedGeneration, dropReference } from "../store/entities/artifact";
 import { unlinkDatasets } from "../store/entities/dataset-link";
+import { unlinkRun } from "../store/entities/run-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { distinctObjects, versionFiles } from "../store/entities/manifest";
 import { deleteUploadParts } from "../store/entities/upload-parts";
@@ -61,6 +62,7 @@ function versionItemDeletes(version: VersionItem): GuardedWrite[] {
     deleteUnused(version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
     ...unlinkDatasets(version),
+    ...unlinkRun(version),
     ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
   ].map((write) => ({ write }));
 }

@@ -375,15 +375,71 @@ describe("the MLflow-compatible API: model versions", () => {
     expect(next.body).toEqual({ model_versions: [expect.objectContaining({ version: "2" })] });
     expect((await ci("GET", "model-versions/search", { filter: "name = 'no_such_model'" })).body).toEqual({ model_versions: [] });
 
+    const oldestFirst = await ci("GET", "model-versions/search", {
+      filter: `name = '${name}'`,
+      order_by: ["version_number ASC"],
+      max_results: 2,
+    });
+    expect(oldestFirst.body.model_versions.map((v: { version: string }) => v.version)).toEqual(["1", "2"]);
+    const rest = await ci("GET", "model-versions/search", {
+      filter: `name = '${name}'`,
+      order_by: ["version_number ASC"],
+      page_token: oldestFirst.body.next_page_token,
+    });
+    expect(rest.body).toEqual({ model_versions: [expect.objectContaining({ version: "3" })] });
     for (const query of [
-      { filter: "run_id = 'abc123'" },
+      { filter: "tags.team = 'risk'" },
       { filter: `name = '${name}' AND version_number > 1` },
-      { filter: `name = '${name}'`, order_by: ["version_number ASC"] },
+      // A cursor of the newest-first listing does not continue the oldest-first one.
+      { filter: `name='${name}' and tags.team='risk'`, order_by: ["version_number ASC"], page_token: byTag.body.next_page_token },
     ])
       expect(await ci("GET", "model-versions/search", query), JSON.stringify(query)).toEqual({
         status: 400,
         body: refused("INVALID_PARAMETER_VALUE"),
       });
+    const byUpdate = await ci("GET", "model-versions/search", { filter: `name = '${name}'`, order_by: ["last_updated_timestamp DESC"] });
+    expect(byUpdate).toMatchObject({ status: 400, body: { error_code: "INVALID_PARAMETER_VALUE" } });
+    expect(byUpdate.body.message).toContain("Write order_by=version_number DESC (newest first, the default) or version_number ASC");
+  });
+
+  it("GET model-versions/search by run_id alone finds the run's versions of every model, in name then version order, until deleted", async () => {
+    const run = freshName("run");
+    const [first, second] = [freshName("run_scorer"), freshName("run_ranker")].sort() as [string, string];
+    for (const name of [first, second]) await ci("POST", "registered-models/create", { name });
+    const register = (name: string, runId: string) =>
+      ci("POST", "model-versions/create", { name, source: `runs:/${runId}/model`, run_id: runId });
+    await register(second, run);
+    await register(first, run);
+    await register(first, "another_run");
+    await register(first, run);
+    await ci("POST", "registered-models/alias", { name: first, alias: "champion", version: "3" });
+    const byRun = (extra: Record<string, unknown> = {}) => ci("GET", "model-versions/search", { filter: `run_id = '${run}'`, ...extra });
+
+    const firstPage = await byRun({ max_results: 2, order_by: ["name ASC"] });
+    const secondPage = await byRun({ max_results: 2, order_by: ["name ASC"], page_token: firstPage.body.next_page_token });
+
+    const fromRun = { run_id: run, source: `runs:/${run}/model` };
+    expect(firstPage.body.model_versions).toEqual([
+      versionOf(first, "1", fromRun),
+      versionOf(first, "3", { ...fromRun, aliases: ["champion"] }),
+    ]);
+    expect(secondPage.body).toEqual({ model_versions: [versionOf(second, "1", fromRun)] });
+    await admin("POST", "model-versions/transition-stage", {
+      name: first,
+      version: "1",
+      stage: "Archived",
+      archive_existing_versions: false,
+    });
+    await admin("DELETE", "model-versions/delete", { name: first, version: "1" });
+    const afterDelete = await byRun();
+    expect(afterDelete.body.model_versions.map((v: { name: string; version: string }) => `${v.name} v${v.version}`)).toEqual([
+      `${first} v3`,
+      `${second} v1`,
+    ]);
+    expect((await ci("GET", "model-versions/search", { filter: "run_id = 'no_such_run'" })).body).toEqual({ model_versions: [] });
+    const byUpdate = await byRun({ order_by: ["last_updated_timestamp DESC"] });
+    expect(byUpdate).toMatchObject({ status: 400, body: { error_code: "INVALID_PARAMETER_VALUE" } });
+    expect(byUpdate.body.message).toContain("Write order_by=name ASC (the default) or name ASC, version_number ASC");
   });
 
   it("GET model-versions/get-download-uri answers the source of a source version", async () => {

@@ -15,6 +15,9 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The events dead-letter queue: the one queue kept 14 days. */
+const DEAD_LETTERS = { MessageRetentionPeriod: 14 * 24 * 3600 };
+
 /** The logical id a template gives the one resource of `type` matching `props`. */
 function idOf(template: Template, type: string, props: Record<string, unknown> = {}): string {
   const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
@@ -46,11 +49,15 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
   it.runIf(envName === "prod")("retains the prod bus, its archive and the dead-letter queue", () => {
     for (const type of ["AWS::Events::EventBus", "AWS::Events::Archive"])
       stateful.hasResource(type, { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
-    events.hasResource("AWS::SQS::Queue", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    events.hasResource("AWS::SQS::Queue", {
+      Properties: Match.objectLike(DEAD_LETTERS),
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+    });
   });
 
   it("feeds the publisher only new history items from the stream, from the trim horizon, with partial batch failures and an on-failure DLQ", () => {
-    const queueId = idOf(events, "AWS::SQS::Queue");
+    const queueId = idOf(events, "AWS::SQS::Queue", DEAD_LETTERS);
     events.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: Match.anyValue(),
       StartingPosition: "TRIM_HORIZON",
@@ -67,7 +74,7 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
   });
 
   it("encrypts the dead-letter queue and refuses it anything but TLS", () => {
-    const queueId = idOf(events, "AWS::SQS::Queue", { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const queueId = idOf(events, "AWS::SQS::Queue", { SqsManagedSseEnabled: true, ...DEAD_LETTERS });
     events.hasResourceProperties("AWS::SQS::QueuePolicy", {
       Queues: [{ Ref: queueId }],
       PolicyDocument: {
@@ -77,7 +84,7 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
   });
 
   it("configures the publisher with the bus and the DLQ, and lets it put events on that bus and nothing else", () => {
-    const queueId = idOf(events, "AWS::SQS::Queue");
+    const queueId = idOf(events, "AWS::SQS::Queue", DEAD_LETTERS);
     const fnId = idOf(events, "AWS::Lambda::Function", {
       Architectures: ["arm64"],
       Runtime: "nodejs22.x",
@@ -118,8 +125,8 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
   });
 
   it("starts each configured deployment when its model enters its stage, with retries and the DLQ", () => {
-    const queueId = idOf(events, "AWS::SQS::Queue");
-    events.resourceCountIs("AWS::Events::Rule", config.events.deploymentTriggers.length);
+    const queueId = idOf(events, "AWS::SQS::Queue", DEAD_LETTERS);
+    events.resourceCountIs("AWS::Events::Rule", config.events.deploymentTriggers.length + (config.events.smokeEvents ? 1 : 0));
     for (const trigger of config.events.deploymentTriggers) {
       events.hasResourceProperties("AWS::Events::Rule", {
         EventBusName: Match.anyValue(),
@@ -138,4 +145,30 @@ describe.each(["dev", "prod"])("%s events", (envName) => {
       });
     }
   });
+
+  it.runIf(config.events.smokeEvents)(
+    "sends smoke-test models' events, and only those, to an encrypted TLS-only queue the smoke test reads",
+    () => {
+      const queueId = idOf(events, "AWS::SQS::Queue", { SqsManagedSseEnabled: true, MessageRetentionPeriod: 15 * 60 });
+      events.hasResource("AWS::SQS::Queue", { Properties: { MessageRetentionPeriod: 15 * 60 }, DeletionPolicy: "Delete" });
+      events.hasResourceProperties("AWS::Events::Rule", {
+        EventPattern: { source: ["model-registry"], detail: { model: [{ prefix: "smoke_probe_" }] } },
+        Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [queueId, "Arn"] } })],
+      });
+      events.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+            Match.objectLike({
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: Match.arrayWith(["sqs:SendMessage"]),
+            }),
+          ]),
+        },
+      });
+      events.hasOutput("SmokeEventsQueueUrl", { Value: { Ref: queueId } });
+    },
+  );
 });

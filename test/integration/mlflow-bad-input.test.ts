@@ -96,6 +96,12 @@ const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string
   ["model-versions/get", "GET", { name: NAME }, "'version'"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}' OR run_id = 'x'` }, "OR"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}'`, max_results: "-1" }, "max_results"],
+  ["model-versions/search", "GET", { filter: "tags.team = 'risk'" }, "add name = '<model>' or run_id = '<run>'"],
+  ["model-versions/search", "GET", { filter: "run_id = 'r' AND tags.team = 'risk'" }, "add name = '<model>' to filter"],
+  ["model-versions/search", "GET", { filter: "run_id = 'r'", order_by: "version_number DESC" }, "Write order_by=name ASC"],
+  ["model-versions/search", "GET", { filter: "run_id = 'r'", page_token: "forged" }, "cursor"],
+  ["model-versions/search", "GET", { filter: `name = '${NAME}'`, order_by: "last_updated_timestamp DESC" }, "version_number ASC"],
+  ["registered-models/search", "GET", { order_by: "last_updated_timestamp DESC" }, "Write order_by=name ASC"],
 ];
 
 function call(endpoint: string, method: "GET" | "POST" | "PATCH", message: Record<string, unknown> | string) {
@@ -123,8 +129,12 @@ describe("bad input to the MLflow-compatible API", () => {
   );
 
   it("answers a search for a name no model can have with nothing, without reading a key too long for the table", async () => {
-    for (const endpoint of ["registered-models/search", "model-versions/search"]) {
-      const answer = await call(endpoint, "GET", { filter: `name = '${long(3000)}'` });
+    for (const [endpoint, filter] of [
+      ["registered-models/search", `name = '${long(3000)}'`],
+      ["model-versions/search", `name = '${long(3000)}'`],
+      ["model-versions/search", `run_id = '${long(3000)}'`],
+    ] as const) {
+      const answer = await call(endpoint, "GET", { filter });
 
       expect(answer.statusCode, answer.body).toBe(200);
       expect(Object.values(JSON.parse(answer.body ?? "{}"))).toEqual([[]]);

@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadConfig } from "../../shared/config";
-import { createApiHandler } from "../../shared/http/api-handler";
+import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { createLogger } from "../../shared/logger";
 import { apiEvent, lambdaContext } from "../support/fixtures";
 
@@ -51,5 +51,24 @@ describe("an API handler's process", () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]?.TableName).toBe("registry-unit");
     expect(stored[0]?.Item?.pk).toEqual({ S: "IDEMPOTENCY" });
+  });
+
+  it("builds the function's dependencies from the very config, DynamoDB client, logger and metrics the handler is given", () => {
+    vi.stubEnv("TABLE_NAME", "registry-composed");
+    try {
+      const build = vi.fn((...resources: unknown[]) => resources);
+
+      const composed = composeProcess(build);
+
+      expect(build).toHaveBeenCalledOnce();
+      expect(composed.config.tableName).toBe("registry-composed");
+      const [config, client, logger, metrics] = composed.deps;
+      expect(config).toBe(composed.config);
+      expect(client).toBe(composed.dynamodb);
+      expect(logger).toBe(composed.logger);
+      expect(metrics).toBe(composed.metrics);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

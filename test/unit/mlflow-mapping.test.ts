@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { PolicyViolationError, StageConflictError } from "../../shared/domain/errors";
 import { mlflowError } from "../../shared/mlflow/errors";
 import { downloadUriOf, toMlflowVersion } from "../../shared/mlflow/mapping";
-import { assertOrderServed, modelSearch, parseFilter, versionSearch } from "../../shared/mlflow/search";
+import {
+  assertModelOrderServed,
+  assertRunOrderServed,
+  modelSearch,
+  modelVersionsOrder,
+  parseFilter,
+  versionSearch,
+} from "../../shared/mlflow/search";
 import type { VersionView } from "../../shared/schemas/version";
 
 const artifactVersion: VersionView = {
@@ -96,20 +103,46 @@ describe("MLflow search filters", () => {
       expect(() => modelSearch(parseFilter(bad)), bad).toThrow(expect.objectContaining({ errorCode: "INVALID_PARAMETER_VALUE" }));
   });
 
-  it("serves model versions within one named model, by equality", () => {
+  it("serves model versions within one named model, or of one run across models, by equality", () => {
     expect(versionSearch(parseFilter("name='m' AND run_id='r' AND tags.team='risk'"))).toEqual({
       name: "m",
       runId: "r",
       tags: { team: "risk" },
     });
-    for (const bad of ["run_id = 'r'", "name = 'm' AND run_id != 'r'", "name = 'm' AND source_path = 's3://x'"])
+    expect(versionSearch(parseFilter("run_id = 'r'"))).toEqual({ runId: "r" });
+    expect(() => versionSearch(parseFilter("tags.team = 'risk'"))).toThrow(/add name = '<model>' or run_id = '<run>'/);
+    expect(() => versionSearch(parseFilter("run_id = 'r' AND tags.team = 'risk'"))).toThrow(/add name = '<model>' to filter/);
+    for (const bad of ["name = 'm' AND run_id != 'r'", "name = 'm' AND source_path = 's3://x'"])
       expect(() => versionSearch(parseFilter(bad)), bad).toThrow(expect.objectContaining({ errorCode: "INVALID_PARAMETER_VALUE" }));
   });
 
-  it("accepts only the orders a Query gives", () => {
-    expect(() => assertOrderServed(["name ASC"], [/^name(\s+ASC)?$/i])).not.toThrow();
-    expect(() => assertOrderServed(["last_updated_timestamp DESC"], [/^name(\s+ASC)?$/i])).toThrow(
-      /Cannot order by last_updated_timestamp DESC/,
+  it("orders registered models by name only", () => {
+    expect(() => assertModelOrderServed([])).not.toThrow();
+    expect(() => assertModelOrderServed(["name", "name ASC"])).not.toThrow();
+    expect(() => assertModelOrderServed(["last_updated_timestamp DESC"])).toThrow(
+      "Cannot order registered models by last_updated_timestamp DESC: they come in name order. Write order_by=name ASC (the default); sort the page yourself for another order.",
     );
+    expect(() => assertModelOrderServed(["name DESC"])).toThrow(expect.objectContaining({ errorCode: "INVALID_PARAMETER_VALUE" }));
+  });
+
+  it("orders a model's versions by version either way, newest first by default", () => {
+    expect(modelVersionsOrder([])).toEqual({ oldestFirst: false });
+    expect(modelVersionsOrder(["version_number DESC"])).toEqual({ oldestFirst: false });
+    expect(modelVersionsOrder(["name ASC", "creation_timestamp DESC"])).toEqual({ oldestFirst: false });
+    expect(modelVersionsOrder(["version_number"])).toEqual({ oldestFirst: true });
+    expect(modelVersionsOrder(["version_number asc", "last_updated_timestamp DESC"])).toEqual({ oldestFirst: true });
+    expect(() => modelVersionsOrder(["last_updated_timestamp DESC"])).toThrow(
+      "Cannot order a model's versions by last_updated_timestamp DESC: they come in version order. Write order_by=version_number DESC (newest first, the default) or version_number ASC (oldest first); sort the page yourself for another order.",
+    );
+    expect(() => modelVersionsOrder(["version_number DESC; DROP"])).toThrow(/cannot read the order_by clause/);
+  });
+
+  it("orders a run's versions by model name, then version, ascending only", () => {
+    expect(() => assertRunOrderServed([])).not.toThrow();
+    expect(() => assertRunOrderServed(["name ASC", "version_number ASC"])).not.toThrow();
+    for (const bad of [["version_number ASC"], ["name DESC"], ["name ASC", "version_number DESC"], ["last_updated_timestamp DESC"]])
+      expect(() => assertRunOrderServed(bad), bad.join()).toThrow(
+        /Write order_by=name ASC \(the default\) or name ASC, version_number ASC/,
+      );
   });
 });

@@ -1,21 +1,17 @@
 import * as z from "../../zod";
 import type { DatasetUsageView } from "../../schemas/lineage";
-import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import type { Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
+import { versionLinkFields, versionLinkIndexKey, type VersionLinkItem } from "./version-link";
 
 export const DATASET_LINK_ENTITY = "datasetLink";
 const SCHEMA_VERSION = 1;
 
 /** One item per (version, dataset): the index partition DATASET#<id> lists every version trained on it. */
-export interface DatasetLinkItem extends ItemBase {
-  readonly gsi1pk: string;
-  readonly gsi1sk: string;
+export interface DatasetLinkItem extends VersionLinkItem {
   readonly datasetId: string;
   readonly datasetVersion?: string;
-  readonly model: string;
-  readonly version: number;
 }
 
 export const datasetIndexPartition = (datasetId: string) => `DATASET#${datasetId}`;
@@ -27,8 +23,7 @@ const datasetLinkKey = (name: string, version: number, datasetId: string) => ({
 function newDatasetLinkItem(fields: { model: string; version: number; datasetId: string; datasetVersion?: string }): DatasetLinkItem {
   return {
     ...datasetLinkKey(fields.model, fields.version, fields.datasetId),
-    gsi1pk: datasetIndexPartition(fields.datasetId),
-    gsi1sk: `${fields.model}#${padNumber(fields.version)}`,
+    ...versionLinkIndexKey(datasetIndexPartition(fields.datasetId), fields.model, fields.version),
     entity: DATASET_LINK_ENTITY,
     schemaVersion: SCHEMA_VERSION,
     datasetId: fields.datasetId,
@@ -43,12 +38,9 @@ export const datasetLinkFromItem = itemReader(
   SCHEMA_VERSION,
   z.looseObject({
     ...itemBase(DATASET_LINK_ENTITY, SCHEMA_VERSION),
-    gsi1pk: z.string(),
-    gsi1sk: z.string(),
+    ...versionLinkFields,
     datasetId: z.string(),
     datasetVersion: z.optional(z.string()),
-    model: z.string(),
-    version: z.int(),
   }),
 );
 
