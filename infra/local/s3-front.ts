@@ -164,6 +164,9 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       void refuse(request, response, new S3ErrorClass("InternalError", `The S3 front failed: ${String(error)}`));
     });
   });
+  // Node closes an idle connection after 5 s and tells clients so; a client starved of CPU for a
+  // moment sends its next upload on a socket already closing (EPIPE). S3 keeps idle ones far longer.
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
   const port = await new Promise<number>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
@@ -180,6 +183,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     },
   };
 }
+
+const IDLE_CONNECTION_MS = 60_000;
 
 type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | "Other";
 
