@@ -6,13 +6,15 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteAlias } from "../../shared/use-cases/delete-alias";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { putPolicy } from "../../shared/use-cases/put-policy";
+import { putRetentionRules } from "../../shared/use-cases/retention-rules";
+import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
 const root = createApiProcess(loadConfig());
 const deps = buildRegistryDeps(root.config, root.dynamodb, root.logger, root.metrics);
 const ok = (body: unknown) => ({ status: 200, body });
 
-/** Stage moves, rollback, aliases and promotion policy: translate the request, call one use case, shape the answer. */
+/** Stage moves, rollback, aliases, promotion policy, retention rules and protection: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("lifecycle", root, {
   "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) =>
     ok(await transitionVersion(deps, path.name, path.v, body, who)),
@@ -20,5 +22,8 @@ export const handler = createApiHandler("lifecycle", root, {
   "PUT /models/{name}/aliases/{alias}": async ({ path, body, who }) => ok(await setAlias(deps, path.name, path.alias, body, who)),
   "DELETE /models/{name}/aliases/{alias}": async ({ path, who }) => ok(await deleteAlias(deps, path.name, path.alias, who)),
   "PUT /models/{name}/policy": async ({ path, body, who }) => ok(await putPolicy(deps, path.name, body, who)),
+  "PUT /models/{name}/retention": async ({ path, body, who }) => ok(await putRetentionRules(deps, path.name, body, who)),
+  "PUT /models/{name}/versions/{v}/protection": async ({ path, body, who }) =>
+    ok(await updateVersion(deps, path.name, path.v, { protected: body.protected }, who)),
   ...mlflowLifecycleAdapters(deps),
 });

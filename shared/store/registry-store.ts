@@ -18,6 +18,7 @@ import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
 import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
+import { RETENTION_INDEX_PARTITION, retentionFromItem, retentionKey, stampApplied, type RetentionItem } from "./entities/retention";
 import { HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
 import {
   CHECKPOINT_SORT_PREFIX,
@@ -198,6 +199,45 @@ export class RegistryStore {
 
   getPolicy(name: string): Promise<PolicyItem | undefined> {
     return this.getConsistent(policyKey(name), policyFromItem);
+  }
+
+  getRetention(name: string): Promise<RetentionItem | undefined> {
+    return this.getConsistent(retentionKey(name), retentionFromItem);
+  }
+
+  /** Up to `limit` models with retention rules, least recently applied first: the RETENTION index partition, one Query. */
+  async retentionQueue(limit: number): Promise<RetentionItem[]> {
+    const { Items = [] } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :retention",
+        ExpressionAttributeValues: { ":retention": RETENTION_INDEX_PARTITION },
+        Limit: limit,
+      }),
+    );
+    return Items.map(retentionFromItem);
+  }
+
+  /** Records that housekeeping applied the model's rules `at`: the model goes to the end of the queue (its rules, if removed meanwhile, stay removed). */
+  async stampRetentionApplied(name: string, at: string): Promise<void> {
+    await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...stampApplied(name, at), TableName: this.tableName })));
+  }
+
+  /** Every version of a model, strongly consistent: what a retention plan is decided from. */
+  async allVersions(name: string): Promise<VersionItem[]> {
+    const versions: VersionItem[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) versions.push(...(page.Items ?? []).map(versionFromItem));
+    return versions;
   }
 
   private getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {

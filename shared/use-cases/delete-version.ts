@@ -4,6 +4,7 @@ import { unlinkDatasets } from "../store/entities/dataset-link";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { deleteUploadParts } from "../store/entities/upload-parts";
 import { deleteUnused, type VersionItem } from "../store/entities/version";
+import type { ModelItem } from "../store/entities/model";
 import type { GuardedWrite } from "../store/model-change";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
@@ -20,8 +21,16 @@ import { requireVersion, rereadVersion } from "./resolve";
  *    reference claims the object's deletion in the same write;
  * 3. after the commit, the claimed object is deleted and the claim released, and a multipart
  *    upload still open for the version is aborted (its part URLs stop working).
+ * A deletion a rule decides (retention) is confirmed against the model as each attempt reads it, and
+ * its history entry names the rule.
  */
-export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
+export async function deleteVersion(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  who: Actor,
+  rule?: DeletionRule,
+): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
   let discardClaim: number | undefined;
   const deleted = await deps.store.change(who, name, async (current, now) => {
@@ -33,6 +42,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .filter(([, v]) => v === version.version)
         .map(([alias]) => alias),
     );
+    await rule?.confirm(version, current);
     const ref = version.artifact && (await deps.store.getArtifactRef(version.artifact.sha256));
     const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
     discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
@@ -45,6 +55,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
           version: version.version,
           semver: version.semver,
           artifact: version.artifact && artifactSummary(version.artifact),
+          reason: rule?.reason,
         },
       ],
       result: () => version,
@@ -55,6 +66,14 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
   const openUpload = deleted.status === "PENDING_UPLOAD" ? deleted.artifact?.uploadId : undefined;
   if (openUpload && deleted.artifact) await deps.artifacts.abortMultipart(deleted.artifact.key, openUpload);
   return { model: name, version: deleted.version, deleted: true, artifactDeleted: claim !== undefined };
+}
+
+/** A deletion decided by a rule rather than by a caller. */
+export interface DeletionRule {
+  /** The rule, as the VERSION_DELETED entry records it (`retention: keepArchived 5`). */
+  readonly reason: string;
+  /** Throws when the rule no longer deletes the version, as the model now stands: the deletion is then not made. */
+  readonly confirm: (version: VersionItem, model: ModelItem) => Promise<void>;
 }
 
 /** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */

@@ -26,6 +26,8 @@ const handler = createApiHandler(
     "PUT /models/{name}/aliases/{alias}": answer,
     "DELETE /models/{name}/aliases/{alias}": answer,
     "PUT /models/{name}/policy": answer,
+    "PUT /models/{name}/retention": answer,
+    "PUT /models/{name}/versions/{v}/protection": answer,
     "POST /api/2.0/mlflow/model-versions/transition-stage": answer,
     "POST /api/2.0/mlflow/registered-models/alias": answer,
     "DELETE /api/2.0/mlflow/registered-models/alias": answer,

@@ -43,6 +43,8 @@ export interface VersionItem extends ItemBase, VersionMetadata {
   readonly source?: string;
   /** Bytes uploaded to the registry's bucket (instead of `source`), and where their upload stands. */
   readonly artifact?: ArtifactState;
+  /** Set by an admin: no retention rule deletes the version. */
+  readonly protected?: boolean;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -92,6 +94,7 @@ export const versionFromItem = itemReader(
     stage: stageSchema,
     source: z.optional(z.string()),
     artifact: z.optional(artifactState),
+    protected: z.optional(z.boolean()),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
