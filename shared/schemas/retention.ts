@@ -28,12 +28,10 @@ const ruleVerdict = {
   version: z.int(),
   stage,
   status: versionStatus,
-  reason: z
-    .string()
-    .register(z.globalRegistry, {
-      description: "The rule, as the deletion's history entry names it",
-      example: "retention: keepArchived 5",
-    }),
+  reason: z.string().register(z.globalRegistry, {
+    description: "The rule, as the deletion's history entry names it",
+    example: "retention: keepArchived 5",
+  }),
 };
 
 export const retentionPreview = z.object({
