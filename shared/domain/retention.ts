@@ -4,7 +4,7 @@
  * Staging or Production, a READY version in None, or one being verified.
  */
 export interface RetentionRules {
-  /** Archived versions beyond the newest N (by version number) are deleted. */
+  /** Of the Archived versions that stay, the newest N (by version number); each older one is deleted. */
   readonly keepArchived?: number;
   /** Archived versions unchanged for this many days are deleted. */
   readonly deleteArchivedAfterDays?: number;
@@ -45,11 +45,14 @@ const ABANDONED_STATUSES = new Set(["PENDING_UPLOAD", "FAILED"]);
 export const hasRules = (rules: RetentionRules): boolean => Object.values(rules).some((rule) => rule !== undefined);
 
 /**
- * The model's versions the rules delete at `now`, and those they spare:
- * 1. each version gets the first rule that names it (keepArchived, deleteArchivedAfterDays, abandonedUploadsAfterHours);
- * 2. from the highest version down, a named version is spared when it is protected, an alias names
- *    it, or a version that stays lists it in lineage.parentVersions; a parent whose every child
- *    goes in this plan goes too.
+ * The model's versions the rules delete at `now`, and those they spare, decided from the highest
+ * version down, so that each decision rests only on newer versions' (the plan holds as its
+ * deletions are made one by one, highest first, and planning again afterwards deletes nothing more):
+ * 1. an Archived version unchanged for deleteArchivedAfterDays, or with keepArchived Archived
+ *    versions above it that stay, is named by that rule; so is an abandoned upload (PENDING_UPLOAD
+ *    or FAILED in None) unchanged for abandonedUploadsAfterHours;
+ * 2. a named version is spared when it is protected, an alias names it, or a version that stays
+ *    lists it in lineage.parentVersions; a parent whose every child goes in this plan goes too.
  */
 export function planRetention(
   rules: RetentionRules,
@@ -58,40 +61,36 @@ export function planRetention(
   now: Date,
 ): RetentionPlan {
   const newestFirst = [...versions].sort((a, b) => b.version - a.version);
-  const reasonFor = ruleNaming(rules, newestFirst, now);
   const staying = new Set(newestFirst.map((v) => v.version));
   const deletions: RetentionDeletion[] = [];
   const spared: RetentionSpared[] = [];
+  let archivedAbove = 0;
   for (const version of newestFirst) {
-    const reason = reasonFor(version);
-    if (!reason) continue;
-    const because = neededBy(version, newestFirst, staying, aliases);
-    if (because) {
-      spared.push({ version: version.version, reason, because });
-    } else {
+    const reason = ruleNaming(rules, version, archivedAbove, now);
+    const because = reason && neededBy(version, newestFirst, staying, aliases);
+    if (reason && !because) {
       deletions.push({ version: version.version, reason });
       staying.delete(version.version);
+      continue;
     }
+    if (reason && because) spared.push({ version: version.version, reason, because });
+    if (version.stage === "Archived") archivedAbove++;
   }
   return { deletions, spared };
 }
 
-/** The first rule that names a version, as `retention: <rule> <value>`. */
-function ruleNaming(rules: RetentionRules, newestFirst: readonly RetainedVersion[], now: Date) {
-  const archived = newestFirst.filter((v) => v.stage === "Archived").map((v) => v.version);
-  const beyondKept = new Set(rules.keepArchived === undefined ? [] : archived.slice(rules.keepArchived));
-  const ageHours = (version: RetainedVersion) => (now.getTime() - Date.parse(version.updatedAt)) / HOUR_MS;
+/** The first rule that names a version with `archivedAbove` Archived versions above it staying, as `retention: <rule> <value>`. */
+function ruleNaming(rules: RetentionRules, version: RetainedVersion, archivedAbove: number, now: Date): string | undefined {
+  const ageHours = (now.getTime() - Date.parse(version.updatedAt)) / HOUR_MS;
   const { keepArchived, deleteArchivedAfterDays: days, abandonedUploadsAfterHours: hours } = rules;
-  return (version: RetainedVersion): string | undefined => {
-    if (beyondKept.has(version.version)) return `retention: keepArchived ${keepArchived}`;
-    if (version.stage === "Archived" && days !== undefined && ageHours(version) >= days * 24)
-      return `retention: deleteArchivedAfterDays ${days}`;
-    if (version.stage === "None" && ABANDONED_STATUSES.has(version.status) && hours !== undefined && ageHours(version) >= hours)
-      return `retention: abandonedUploadsAfterHours ${hours}`;
-    return undefined;
-  };
+  if (version.stage === "Archived") {
+    if (days !== undefined && ageHours >= days * 24) return `retention: deleteArchivedAfterDays ${days}`;
+    if (keepArchived !== undefined && archivedAbove >= keepArchived) return `retention: keepArchived ${keepArchived}`;
+  }
+  if (version.stage === "None" && ABANDONED_STATUSES.has(version.status) && hours !== undefined && ageHours >= hours)
+    return `retention: abandonedUploadsAfterHours ${hours}`;
+  return undefined;
 }
-
 /** Why a version a rule names must stay, if it must. */
 function neededBy(
   version: RetainedVersion,
