@@ -41,7 +41,7 @@ function randomModel(next: () => number) {
       lineage: { parentVersions: parents },
     };
   });
-  const aliases = next() < 0.5 ? { champion: 1 + Math.floor(next() * count) } : {};
+  const aliases: Record<string, number> = next() < 0.5 ? { champion: 1 + Math.floor(next() * count) } : {};
   const rules: RetentionRules = {
     keepArchived: next() < 0.7 ? Math.floor(next() * 5) : undefined,
     deleteArchivedAfterDays: next() < 0.5 ? Math.floor(next() * 90) : undefined,
