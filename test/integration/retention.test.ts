@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../shared/s3-client";
 import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
-import { completeAndVerify } from "../support/verification";
+import { completeAndVerify, registerFailedVersion } from "../support/verification";
 import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import type { RetentionRules } from "../../shared/domain/retention";
-import { registerVersionBody, type VersionView } from "../../shared/schemas/version";
+import { registerVersionBody } from "../../shared/schemas/version";
 import { versionKey } from "../../shared/store/entities/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -46,18 +44,6 @@ const deletionsOf = async (name: string) =>
 const objectExists = async (hex: string) => (await registry.deps.artifacts.head(artifactObjectKey(hex))) !== undefined;
 const ranFor = (run: Awaited<ReturnType<typeof runHousekeeping>>, name: string) => run.models.find((m) => m.model === name);
 
-/** A version whose bytes failed verification: other bytes stored under its key, then completed. */
-async function registerFailed(name: string): Promise<VersionView> {
-  const declared = randomBytes(2048);
-  const registered = await registerArtifact(name, declared);
-  await createS3Client(registry.config).send(
-    new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(2048) }),
-  );
-  const failed = await completeAndVerify(registry.deps, name, { number: registered.version }, admin);
-  expect(failed.status).toBe("FAILED");
-  return failed;
-}
-
 /**
  * Twenty versions in every state, the rules keepArchived 3, deleteArchivedAfterDays 30 and
  * abandonedUploadsAfterHours 24, and what they delete: "old" is 60 days (versions) or 2 days (uploads).
@@ -92,8 +78,8 @@ async function modelInEveryState(name: string) {
     parts: [{ partNumber: 1, sha256: sha256(randomBytes(16)) }],
   }); // 10: abandoned multipart upload
   await registerArtifact(name, randomBytes(1024)); // 11: fresh PENDING_UPLOAD
-  await registerFailed(name); // 12: old FAILED
-  await registerFailed(name); // 13: fresh FAILED
+  await registerFailedVersion(registry, name, admin); // 12: old FAILED
+  await registerFailedVersion(registry, name, admin); // 13: fresh FAILED
   const staging = await registerSource(name); // 14
   await move(name, staging.version, "Staging");
   const production = await registerArtifact(name, shared); // 15: READY at once, the bucket holds the bytes
