@@ -59,16 +59,6 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     description: `Model registry (${config.name}): events publisher, dead-letter queue and deployment rules`,
   });
 
-  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
-    env,
-    config,
-    alarmTopic: stateful.alarmTopic,
-    api: api.api,
-    functions: { ...api.functions, publisher: events.publisher, verifier: verification.verifier },
-    deadLetters: events.deadLetters,
-    description: `Model registry (${config.name}): API alarms and the dashboard`,
-  });
-
   const housekeeping = new HousekeepingStack(app, `${prefix}-Housekeeping`, {
     env,
     config,
@@ -76,6 +66,16 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     artifactsBucket: stateful.artifactsBucket,
     alarmTopic: stateful.alarmTopic,
     description: `Model registry (${config.name}): housekeeping, the scheduled function that applies retention rules`,
+  });
+
+  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
+    env,
+    config,
+    alarmTopic: stateful.alarmTopic,
+    api: api.api,
+    functions: { ...api.functions, publisher: events.publisher, verifier: verification.verifier, housekeeping: housekeeping.housekeeping },
+    deadLetters: events.deadLetters,
+    description: `Model registry (${config.name}): API alarms and the dashboard`,
   });
 
   Tags.of(app).add("project", "model-registry");
