@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ApiStack } from "./api-stack";
 import { getEnvironmentConfig } from "./config";
 import { EventsStack } from "./events-stack";
+import { HousekeepingStack } from "./housekeeping-stack";
 import { MonitoringStack } from "./monitoring-stack";
 import { addPolicyChecks } from "./policy-checks";
 import { StatefulStack } from "./stateful-stack";
@@ -16,6 +17,7 @@ export interface RegistryApp {
   readonly verification: VerificationStack;
   readonly events: EventsStack;
   readonly monitoring: MonitoringStack;
+  readonly housekeeping: HousekeepingStack;
 }
 
 /** Builds one environment's stacks (`cdk synth -c env=<name>`); tests call this directly, without a subprocess. */
@@ -57,12 +59,21 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
     description: `Model registry (${config.name}): events publisher, dead-letter queue and deployment rules`,
   });
 
+  const housekeeping = new HousekeepingStack(app, `${prefix}-Housekeeping`, {
+    env,
+    config,
+    table: stateful.table,
+    artifactsBucket: stateful.artifactsBucket,
+    alarmTopic: stateful.alarmTopic,
+    description: `Model registry (${config.name}): housekeeping, the scheduled function that applies retention rules`,
+  });
+
   const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
     env,
     config,
     alarmTopic: stateful.alarmTopic,
     api: api.api,
-    functions: { ...api.functions, publisher: events.publisher, verifier: verification.verifier },
+    functions: { ...api.functions, publisher: events.publisher, verifier: verification.verifier, housekeeping: housekeeping.housekeeping },
     deadLetters: events.deadLetters,
     description: `Model registry (${config.name}): API alarms and the dashboard`,
   });
@@ -70,7 +81,7 @@ export function buildApp(envName: string, app: App = new App()): RegistryApp {
   Tags.of(app).add("project", "model-registry");
   Tags.of(app).add("environment", config.name);
   addPolicyChecks(app);
-  return { app, stateful, api, verification, events, monitoring };
+  return { app, stateful, api, verification, events, monitoring, housekeeping };
 }
 
 // Synthesize only when run as the CDK app (cdk.json), not when a test imports buildApp.

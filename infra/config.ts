@@ -33,6 +33,16 @@ export interface EnvironmentConfig {
   /** docs/events.md: the bus's archive, the outbox publisher's stream settings, and the rules that start deployments. */
   readonly events: EventsConfig;
   readonly artifacts: ArtifactsConfig;
+  readonly housekeeping: HousekeepingConfig;
+}
+
+/** docs/operations.md, Housekeeping: when the function that applies models' retention rules runs, and how much one run does. */
+export interface HousekeepingConfig {
+  /** Off: the function is deployed, its schedule disabled (no model's rules are applied until an operator turns it on). */
+  readonly enabled: boolean;
+  readonly every: Duration;
+  readonly modelsPerRun: number;
+  readonly versionsPerModel: number;
 }
 
 /**
@@ -118,6 +128,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     throttle: { rateLimit: 50, burstLimit: 100 },
     alarms: { functionErrors: 10, serverErrorRatePercent: 10, throttles: 10, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    housekeeping: { enabled: true, every: Duration.hours(1), modelsPerRun: 25, versionsPerModel: 20 },
     events: {
       archiveRetention: Duration.days(30),
       publisherBatchSize: 100,
@@ -139,6 +150,7 @@ export const environments: Record<Env, EnvironmentConfig> = {
     throttle: { rateLimit: 100, burstLimit: 200 },
     alarms: { functionErrors: 5, serverErrorRatePercent: 5, throttles: 5, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    housekeeping: { enabled: true, every: Duration.hours(6), modelsPerRun: 25, versionsPerModel: 20 },
     events: {
       archiveRetention: Duration.days(90),
       publisherBatchSize: 100,
@@ -160,6 +172,8 @@ export const environments: Record<Env, EnvironmentConfig> = {
     throttle: { rateLimit: 200, burstLimit: 400 },
     alarms: { functionErrors: 1, serverErrorRatePercent: 1, throttles: 1, period: Duration.minutes(5) },
     artifacts: { uploadUrlExpirySeconds: 900, maxArtifactBytes: S3_MAX_OBJECT_BYTES, browserUploadOrigins: [] },
+    // Off until the environment's owners have set retention rules and checked their previews.
+    housekeeping: { enabled: false, every: Duration.days(1), modelsPerRun: 25, versionsPerModel: 20 },
     events: {
       archiveRetention: Duration.days(365),
       publisherBatchSize: 100,

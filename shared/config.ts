@@ -27,6 +27,8 @@ export interface RegistryConfig {
   readonly verificationQueueUrl?: string;
   /** How the verifier reads and hashes (default DEFAULT_VERIFICATION_SETTINGS). */
   readonly verification?: VerificationSettings;
+  /** How much one housekeeping run does (default DEFAULT_HOUSEKEEPING_SETTINGS). */
+  readonly housekeeping?: HousekeepingSettings;
 }
 
 /** docs/artifacts.md: how long upload URLs live, and the largest artifact a version may declare. */
@@ -63,6 +65,14 @@ export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = {
   assuredMiBps: 40,
 };
 
+/** docs/lifecycle.md, "Retention": one housekeeping run's bounds; what it leaves, the next run does. */
+export interface HousekeepingSettings {
+  readonly modelsPerRun: number;
+  readonly versionsPerModel: number;
+}
+
+export const DEFAULT_HOUSEKEEPING_SETTINGS: HousekeepingSettings = { modelsPerRun: 25, versionsPerModel: 20 };
+
 export type { NamingPolicyMode };
 
 /**
@@ -92,6 +102,8 @@ export const ENVIRONMENT_VARIABLES = {
   verifyBudgetSeconds: "VERIFY_BUDGET_SECONDS",
   verifyCheckpointBytes: "VERIFY_CHECKPOINT_BYTES",
   verifyAssuredMiBps: "VERIFY_ASSURED_MIBPS",
+  housekeepingModelsPerRun: "HOUSEKEEPING_MODELS_PER_RUN",
+  housekeepingVersionsPerModel: "HOUSEKEEPING_VERSIONS_PER_MODEL",
 } as const;
 export type Setting = keyof typeof ENVIRONMENT_VARIABLES;
 
@@ -151,6 +163,11 @@ const settingsSchema = z.object({
   verifyBudgetSeconds: z._default(z.coerce.number().check(z.gte(0), z.lte(840)), DEFAULT_VERIFICATION_SETTINGS.budgetSeconds),
   verifyCheckpointBytes: z._default(z.coerce.number().check(z.int(), z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.checkpointBytes),
   verifyAssuredMiBps: z._default(z.coerce.number().check(z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.assuredMiBps),
+  housekeepingModelsPerRun: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), DEFAULT_HOUSEKEEPING_SETTINGS.modelsPerRun),
+  housekeepingVersionsPerModel: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)),
+    DEFAULT_HOUSEKEEPING_SETTINGS.versionsPerModel,
+  ),
 } satisfies Record<Setting, z.core.$ZodType>);
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
@@ -185,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig
       checkpointBytes: s.verifyCheckpointBytes,
       assuredMiBps: s.verifyAssuredMiBps,
     },
+    housekeeping: { modelsPerRun: s.housekeepingModelsPerRun, versionsPerModel: s.housekeepingVersionsPerModel },
   };
 }
 
@@ -217,6 +235,7 @@ export function configEnvironment(config: RegistryConfig): Record<string, string
     maxArtifactBytes: String(config.uploads.maxArtifactBytes),
     verificationQueueUrl: config.verificationQueueUrl,
     ...verificationEnvironment(config.verification ?? DEFAULT_VERIFICATION_SETTINGS),
+    ...housekeepingEnvironment(config.housekeeping ?? DEFAULT_HOUSEKEEPING_SETTINGS),
   });
 }
 
@@ -227,5 +246,12 @@ function verificationEnvironment(settings: VerificationSettings) {
     verifyBudgetSeconds: String(settings.budgetSeconds),
     verifyCheckpointBytes: String(settings.checkpointBytes),
     verifyAssuredMiBps: String(settings.assuredMiBps),
+  };
+}
+
+export function housekeepingEnvironment(settings: HousekeepingSettings) {
+  return {
+    housekeepingModelsPerRun: String(settings.modelsPerRun),
+    housekeepingVersionsPerModel: String(settings.versionsPerModel),
   };
 }

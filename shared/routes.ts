@@ -24,6 +24,7 @@ import {
 import { aliasPath, aliasView, setAliasBody } from "./schemas/alias";
 import { policyBody, policyPath, policyView } from "./schemas/policy";
 import { approvalPage, approvalView, listApprovalsQuery, recordApprovalBody } from "./schemas/approval";
+import { protectionBody, protectionPath, retentionBody, retentionPath, retentionPreview, retentionView } from "./schemas/retention";
 import { historyAtQuery, historyPage, historyQuery, stagesAtView } from "./schemas/history";
 import { compareQuery, comparisonView } from "./schemas/compare";
 import { datasetPath, datasetUsagePage, datasetUsageQuery } from "./schemas/lineage";
@@ -50,7 +51,10 @@ export const FUNCTIONS = {
     description: "Create and edit models and versions",
     grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"],
   },
-  lifecycle: { description: "Stage moves, rollback, aliases, approvals and promotion policy", grants: ["readTable", "writeTable"] },
+  lifecycle: {
+    description: "Stage moves, rollback, aliases, approvals, promotion policy, retention rules and protection",
+    grants: ["readTable", "writeTable"],
+  },
   // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
   artifacts: {
     description: "Artifact uploads, verification, version and model deletion",
@@ -72,6 +76,17 @@ export const VERIFIER_FUNCTION = {
   memoryMb: 1769,
   timeoutSeconds: 900,
 } as const;
+/**
+ * Housekeeping: not behind the API, run on a schedule. It reads models' versions and rules, deletes
+ * versions through the same transaction as DELETE …/versions/{v} (reference counts included), and
+ * deletes their objects and open multipart uploads; it never reads or writes bytes.
+ */
+export const HOUSEKEEPING_FUNCTION = {
+  description: "Applies models' retention rules: deletes the versions they name, within each run's bounds",
+  grants: ["readTable", "writeTable", "writeArtifactRefs", "deleteArtifacts"],
+  timeoutSeconds: 600,
+} as const;
+
 export type Grant = (typeof FUNCTIONS)[FunctionName]["grants"][number];
 
 export { ROLES, type Role } from "./domain/permissions";
@@ -399,6 +414,46 @@ export const routes = [
     summary: "The model's promotion policy",
     request: { path: policyPath },
     response: { status: 200, schema: policyView },
+  },
+  {
+    method: "PUT",
+    path: "/models/{name}/retention",
+    function: "lifecycle",
+    role: "admin",
+    operationId: "putRetention",
+    summary: "Replace the model's retention rules ({} removes them); housekeeping applies them",
+    request: { path: retentionPath, body: retentionBody },
+    response: { status: 200, schema: retentionView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/retention",
+    function: "query",
+    role: "reader",
+    operationId: "getRetention",
+    summary: "The model's retention rules",
+    request: { path: retentionPath },
+    response: { status: 200, schema: retentionView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/retention/preview",
+    function: "query",
+    role: "reader",
+    operationId: "previewRetention",
+    summary: "What the next housekeeping run would delete, and why; what a rule names but something keeps (dry run)",
+    request: { path: retentionPath },
+    response: { status: 200, schema: retentionPreview },
+  },
+  {
+    method: "PUT",
+    path: "/models/{name}/versions/{v}/protection",
+    function: "lifecycle",
+    role: "admin",
+    operationId: "protectVersion",
+    summary: "Protect a version from retention rules, or lift its protection",
+    request: { path: protectionPath, body: protectionBody },
+    response: { status: 200, schema: versionView },
   },
   {
     method: "GET",

@@ -14,6 +14,8 @@ import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
 import { resolveModelUri } from "../../shared/use-cases/resolve-model-uri";
 import { getPolicy } from "../../shared/use-cases/get-policy";
 import { listApprovals } from "../../shared/use-cases/list-approvals";
+import { getRetentionRules } from "../../shared/use-cases/retention-rules";
+import { previewRetention } from "../../shared/use-cases/housekeeping";
 import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 
 const { deps, ...root } = composeProcess(buildRegistryDeps);
@@ -40,6 +42,8 @@ export const handler = createApiHandler("query", root, {
   "GET /models/{name}/stages/{stage}": async ({ path }) => ok(await getStageVersion(deps, path.name, path.stage)),
   "GET /stages/{stage}/versions": async ({ path, query }) => ok(await listStageVersions(deps, path.stage, query)),
   "GET /models/{name}/policy": async ({ path }) => ok(await getPolicy(deps, path.name)),
+  "GET /models/{name}/retention": async ({ path }) => ok(await getRetentionRules(deps, path.name)),
+  "GET /models/{name}/retention/preview": async ({ path }) => ok(await previewRetention(deps, path.name)),
   "GET /resolve": async ({ query }) => ok(await resolveModelUri(deps, query.uri)),
   ...mlflowQueryAdapters(deps),
 });

@@ -15,6 +15,7 @@ import { startLocalEventBridge } from "./eventbridge";
 import { createGateway, defaultActor, importHandler } from "./gateway";
 import type { LocalQueue } from "./local-queue";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
+import { scheduleHousekeeping, type LocalHousekeeping } from "./housekeeping";
 import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
@@ -47,6 +48,8 @@ export interface LocalRegistryOptions {
   readonly credentialsFile?: string;
   /** How long presigned upload URLs live. Default: UPLOAD_URL_EXPIRY_SECONDS or 900. */
   readonly uploadUrlExpirySeconds?: number;
+  /** Minutes between housekeeping runs; 0: only on demand. Default: REGISTRY_HOUSEKEEPING_MINUTES or 60. */
+  readonly housekeepingMinutes?: number;
 }
 
 export interface LocalRegistry {
@@ -63,6 +66,8 @@ export interface LocalRegistry {
   readonly events: { readonly endpoint: string; readonly log: string; readonly rules: string; readonly deadLetters: string };
   /** The in-process verification queue feeding the verifier handler (./local-queue.ts). */
   readonly verifications: Pick<LocalQueue, "idle">;
+  /** Housekeeping, the scheduled function in AWS: every `everyMinutes` (0: never by itself), and `runNow()` on demand (SIGUSR2 under `npm start`). */
+  readonly housekeeping: Pick<LocalHousekeeping, "runNow"> & { readonly everyMinutes: number };
   stop(): Promise<void>;
 }
 
@@ -82,6 +87,14 @@ function urlExpiryFrom(value: number | string | undefined): number {
   if (!Number.isInteger(seconds) || seconds < 60 || seconds > 604_800)
     throw new ConfigurationError(`UPLOAD_URL_EXPIRY_SECONDS must be whole seconds from 60 to 604800 (7 days), not "${value}".`);
   return seconds;
+}
+
+function housekeepingMinutesFrom(value: string | undefined): number {
+  if (value === undefined || value === "") return 60;
+  const minutes = Number(value);
+  if (!Number.isInteger(minutes) || minutes < 0)
+    throw new ConfigurationError(`REGISTRY_HOUSEKEEPING_MINUTES must be a whole number of minutes (0: only on demand), not "${value}".`);
+  return minutes;
 }
 
 function portFrom(value: string | undefined): number {
@@ -117,6 +130,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const tokensFile = options.tokensFile ?? (process.env.REGISTRY_TOKENS_FILE ? resolve(process.env.REGISTRY_TOKENS_FILE) : undefined);
   const credentialsFile =
     options.credentialsFile ?? (process.env.REGISTRY_CREDENTIALS_FILE ? resolve(process.env.REGISTRY_CREDENTIALS_FILE) : undefined);
+  const housekeepingMinutes = options.housekeepingMinutes ?? housekeepingMinutesFrom(process.env.REGISTRY_HOUSEKEEPING_MINUTES);
   const tokens = await loadCallers({ tokensFile, credentialsFile });
   await readRulesFile(rulesFile);
 
@@ -184,6 +198,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     ]);
     const running = (tailer = await tailOutbox(config, dataDir, publisher.handler));
     const url = await listen(api, port, host);
+    const housekeeping = scheduleHousekeeping({
+      everyMs: housekeepingMinutes === 0 ? undefined : housekeepingMinutes * 60_000,
+      handler: async () => (await import("../../functions/housekeeping/handler")).handler,
+      onError: (error) => console.error("Housekeeping failed:", error),
+    });
 
     let stopped: Promise<void> | undefined;
     return {
@@ -195,9 +214,12 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       engines: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, exposed: dynamodb.warning },
       events: { endpoint: bus.endpoint, log: bus.eventsLog, rules: bus.rulesFile, deadLetters: bus.deadLettersLog },
       verifications: bus.queue(LOCAL_VERIFICATION_QUEUE) as LocalQueue,
+      housekeeping: { runNow: housekeeping.runNow, everyMinutes: housekeepingMinutes },
       stop: () =>
         (stopped ??= (async () => {
           await closeServer(api).catch(() => undefined);
+          // A run under way ends while the engines still answer.
+          await housekeeping.stop();
           // The tailer finishes the batch in hand while the engines still answer.
           await running.stop().catch(() => undefined);
           await stopEngines();
@@ -321,6 +343,7 @@ export function banner(registry: LocalRegistry): string {
     `events: appended to ${registry.events.log}; rules (HTTP targets) from ${registry.events.rules}`,
     `undelivered events: ${registry.events.deadLetters}; put them back on the bus with`,
     `  npm run redeliver -- --endpoint ${registry.events.endpoint} --file ${registry.events.deadLetters}`,
+    `housekeeping (retention rules): ${registry.housekeeping.everyMinutes === 0 ? "on demand only" : `every ${registry.housekeeping.everyMinutes} min`}; run it now with kill -USR2 ${process.pid}`,
     "",
     "Register a first version (creates the model):",
     `  curl -s -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
@@ -357,6 +380,7 @@ export async function main(): Promise<void> {
     }
     process.exit(1);
   }
+  process.on("SIGUSR2", () => void registry.housekeeping.runNow());
   console.log(banner(registry));
   console.log(`Ready in ${process.uptime().toFixed(1)} s.`);
 }

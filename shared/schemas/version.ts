@@ -227,6 +227,9 @@ export const versionView = z.extend(versionMetadata, {
     description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
   }),
   uri: z.string(),
+  protected: z.optional(z.boolean()).register(z.globalRegistry, {
+    description: "Set by an admin (PUT …/protection): no retention rule deletes the version",
+  }),
   createdBy: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

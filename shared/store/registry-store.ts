@@ -24,6 +24,7 @@ import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, 
 import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
 import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
+import { RETENTION_INDEX_PARTITION, retentionFromItem, retentionKey, stampApplied, type RetentionItem } from "./entities/retention";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
 import { HISTORY_ENTITY, HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
 import {
@@ -230,6 +231,45 @@ export class RegistryStore {
     return this.getConsistent(policyKey(name), policyFromItem);
   }
 
+  getRetention(name: string): Promise<RetentionItem | undefined> {
+    return this.getConsistent(retentionKey(name), retentionFromItem);
+  }
+
+  /** Up to `limit` models with retention rules, least recently applied first: the RETENTION index partition, one Query. */
+  async retentionQueue(limit: number): Promise<RetentionItem[]> {
+    const { Items = [] } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :retention",
+        ExpressionAttributeValues: { ":retention": RETENTION_INDEX_PARTITION },
+        Limit: limit,
+      }),
+    );
+    return Items.map(retentionFromItem);
+  }
+
+  /** Records that housekeeping applied the model's rules `at`: the model goes to the end of the queue (its rules, if removed meanwhile, stay removed). */
+  async stampRetentionApplied(name: string, at: string): Promise<void> {
+    await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...stampApplied(name, at), TableName: this.tableName })));
+  }
+
+  /** Every version of a model, strongly consistent: what a retention plan is decided from. */
+  async allVersions(name: string): Promise<VersionItem[]> {
+    const versions: VersionItem[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) versions.push(...(page.Items ?? []).map(versionFromItem));
+    return versions;
+  }
+
   getApproval(name: string, version: number, stage: string, approver: string): Promise<ApprovalItem | undefined> {
     return this.getConsistent(approvalKey(name, version, stage, approver), approvalFromItem);
   }
@@ -327,13 +367,13 @@ export class RegistryStore {
     return newest && newest.action !== "MODEL_DELETED" ? historyFromItem(newest) : undefined;
   }
 
-  /** Whether some version of the model has `status` now (strongly consistent: a deletion is decided on it). */
-  async hasVersionWithStatus(name: string, status: string): Promise<boolean> {
+  /** Whether some version of the model has `value` in `attribute` now (strongly consistent: a deletion is decided on it). */
+  async hasVersionWhere(name: string, attribute: "status" | "protected", value: string | boolean): Promise<boolean> {
     const found = await this.firstMatch({
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
-      FilterExpression: "#status = :status",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX, ":status": status },
+      FilterExpression: "#attribute = :value",
+      ExpressionAttributeNames: { "#attribute": attribute },
+      ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX, ":value": value },
       ProjectionExpression: "pk",
     });
     return found !== undefined;

@@ -61,10 +61,10 @@ async function startDeletion(deps: ArtifactDeps, name: string, who: Actor): Prom
 }
 
 /**
- * A model whose versions serve (Staging, Production) stays. So does one with a version being
- * verified: the verifier settles it, and may claim its bytes' deletion, outside this deletion's
- * steps; once it is READY or FAILED, nothing but this deletion touches the versions. (A per-version
- * flag that forbids deletion would be checked here too.)
+ * A model whose versions serve (Staging, Production) stays, and so does one with a protected version.
+ * So does one with a version being verified: the verifier settles it, and may claim its bytes'
+ * deletion, outside this deletion's steps; once it is READY or FAILED, nothing but this deletion
+ * touches the versions. Protection is a model change: one set meanwhile fails the DELETING commit.
  */
 async function assertRemovable(deps: ArtifactDeps, model: ModelItem): Promise<void> {
   const { Production, Staging = [] } = model.stages;
@@ -76,7 +76,14 @@ async function assertRemovable(deps: ArtifactDeps, model: ModelItem): Promise<vo
       { stages: model.stages },
     );
   }
-  if (await deps.store.hasVersionWithStatus(model.name, "VERIFYING")) {
+  if (await deps.store.hasVersionWhere(model.name, "protected", true)) {
+    throw new VersionInUseError(
+      `Model '${model.name}' has a protected version: an admin lifts its protection first ` +
+        `(PUT /models/${model.name}/versions/{v}/protection with {"protected": false}), then deletes the model.`,
+      { protected: true },
+    );
+  }
+  if (await deps.store.hasVersionWhere(model.name, "status", "VERIFYING")) {
     throw new VersionInUseError(
       `Model '${model.name}' has a version being verified: wait until it is READY or FAILED ` +
         `(GET /models/${model.name}/versions?status=VERIFYING lists them), then delete the model.`,

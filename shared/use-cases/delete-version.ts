@@ -1,6 +1,7 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
 import { historyArtifact } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
+import type { ModelItem } from "../store/entities/model";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
@@ -16,8 +17,16 @@ import { afterVersionRemoved, versionRemoval, type ClaimedDiscard } from "./vers
  *    an object's last reference claims its deletion in the same write;
  * 3. after the commit, each claimed object is deleted and its claim released, and a multipart
  *    upload still open for the version is aborted (its part URLs stop working).
+ * A deletion a rule decides (retention) is confirmed against the model as each attempt reads it, and
+ * its history entry names the rule.
  */
-export async function deleteVersion(deps: ArtifactDeps, name: string, selector: VersionSelector, who: Actor): Promise<DeletedVersionView> {
+export async function deleteVersion(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  who: Actor,
+  rule?: DeletionRule,
+): Promise<DeletedVersionView> {
   const target = await requireVersion(deps, name, selector);
   let discards: ClaimedDiscard[] = [];
   const deleted = await deps.store.change(who, name, async (current, now) => {
@@ -29,6 +38,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .filter(([, v]) => v === version.version)
         .map(([alias]) => alias),
     );
+    await rule?.confirm(version, current);
     const removal = await versionRemoval(deps, version, now);
     discards = removal.discards;
     return {
@@ -40,6 +50,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
           version: version.version,
           semver: version.semver,
           artifact: historyArtifact(version),
+          reason: rule?.reason,
         },
       ],
       result: () => version,
@@ -47,6 +58,14 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
   });
   const artifactDeleted = (await afterVersionRemoved(deps, deleted, discards)) > 0;
   return { model: name, version: deleted.version, deleted: true, artifactDeleted };
+}
+
+/** A deletion decided by a rule rather than by a caller. */
+export interface DeletionRule {
+  /** The rule, as the VERSION_DELETED entry records it (`retention: keepArchived 5`). */
+  readonly reason: string;
+  /** Throws when the rule no longer deletes the version, as the model now stands: the deletion is then not made. */
+  readonly confirm: (version: VersionItem, model: ModelItem) => Promise<void>;
 }
 
 /** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */

@@ -8,15 +8,18 @@ import { describeChanges } from "./describe-changes";
 import { requireVersion } from "./resolve";
 import { assertMetadataSize, metadataOf } from "./version-metadata";
 
+/** What may change on a version: its description and tags (publishers), and whether it is protected from retention (admins, PUT …/protection). */
+export type VersionPatch = UpdateVersionInput & { readonly protected?: boolean };
+
 /**
- * Changes the only mutable metadata, description and tags, recorded as VERSION_UPDATED with before and after.
+ * Changes the only mutable metadata, description, tags and protection, recorded as VERSION_UPDATED with before and after.
  * A patch computed from the version as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
  */
 export async function updateVersion(
   deps: RegistryDeps,
   name: string,
   selector: VersionSelector,
-  change: UpdateVersionInput | ((before: VersionItem) => UpdateVersionInput),
+  change: VersionPatch | ((before: VersionItem) => VersionPatch),
   who: Actor,
 ): Promise<VersionView> {
   const updated = await deps.store.change(who, name, async (current, now) => {
@@ -27,13 +30,20 @@ export async function updateVersion(
       ...before,
       description: patch.description ?? before.description,
       tags: patch.tags ?? before.tags,
+      protected: patch.protected ?? before.protected,
       updatedAt: now,
     };
     assertMetadataSize(metadataOf(after));
     return {
       model: current,
       writes: [{ write: replaceVersion(after) }, ...productionSnapshotWrites(after)],
-      history: [{ action: "VERSION_UPDATED", version: before.version, changes: describeChanges(before, after, ["description", "tags"]) }],
+      history: [
+        {
+          action: "VERSION_UPDATED",
+          version: before.version,
+          changes: describeChanges(before, after, ["description", "tags", "protected"]),
+        },
+      ],
       result: () => after,
     };
   });

@@ -66,6 +66,8 @@ describe("the docs' examples", () => {
     expect(await getJson(registry.url, `/models/${model}/stages/Production`)).toMatchObject({ version: 1 });
     expect(await getJson(registry.url, `/models/${model}`)).toMatchObject({ latestVersion: 4 });
     expect(await getJson(registry.url, `/models/${model}_shadow/history?limit=1`)).toMatchObject({ items: [{ action: "MODEL_DELETED" }] });
+    expect(await getJson(registry.url, `/models/${model}/retention`)).toMatchObject({ keepArchived: 5, abandonedUploadsAfterHours: 48 });
+    expect(await getJson(registry.url, `/models/${model}/versions/1`)).toMatchObject({ protected: true });
   }, 180_000);
 
   it("leave no doc's curl example unrun", async () => {

@@ -83,8 +83,8 @@ describe.each(["dev", "prod"] as const)("%s alarms and outputs", (envName) => {
     const summed = Object.values(throttles)[0]?.Properties.Metrics.filter(
       (metric: { MetricStat?: { Metric: { MetricName: string } } }) => metric.MetricStat?.Metric.MetricName === "Throttles",
     );
-    // The API's functions, the publisher and the verifier.
-    expect(summed).toHaveLength(Object.keys(built.api.functions).length + 2);
+    // The API's functions, the publisher, the verifier and housekeeping.
+    expect(summed).toHaveLength(Object.keys(built.api.functions).length + 3);
   });
 
   it("draws the registry's dashboard: requests, latency, 4xx/5xx, function errors, events published and failed, DLQ depth", () => {

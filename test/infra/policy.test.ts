@@ -62,7 +62,7 @@ describe.each(["dev", "prod"])("the %s templates", (envName) => {
 
     expect(report.violations).toEqual([]);
     expect(report.success).toBe(true);
-    expect(templatePaths(outdir)).toHaveLength(5);
+    expect(templatePaths(outdir)).toHaveLength(6);
   });
 
   it.runIf(envName === "prod")("tag the prod table, so the prod-only rule applies to it", () => {

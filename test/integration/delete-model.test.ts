@@ -21,6 +21,7 @@ import { setAlias } from "../../shared/use-cases/set-alias";
 import { stagesAt } from "../../shared/use-cases/stages-at";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { updateModel } from "../../shared/use-cases/update-model";
+import { updateVersion } from "../../shared/use-cases/update-version";
 
 const ADMIN = "arn:aws:iam::123456789012:role/registry-admin";
 const CI = "arn:aws:iam::123456789012:role/training-ci";
@@ -92,6 +93,20 @@ describe("deleting a model (admin)", () => {
     await expect(getModel(registry.deps, name)).rejects.toMatchObject({ code: "ModelNotFound" });
     expect((await listModels(registry.deps, { prefix: name, limit: 10 })).items).toEqual([]);
     expect((await registry.items()).filter((item) => item.gsi1pk === "DATASET#fraud_training" && item.model === name)).toEqual([]);
+  });
+
+  it("is refused with 409 VersionInUse while a version is protected, changing nothing; succeeds once its protection is lifted", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await registerSource(name);
+    await registerSource(name);
+    await updateVersion(registry.deps, name, { number: 1 }, { protected: true }, admin);
+    const before = await registry.items();
+
+    await expect(deleteModel(registry.deps, name, admin)).rejects.toMatchObject({ code: "VersionInUse", details: { protected: true } });
+    expect(await registry.items()).toEqual(before);
+
+    await updateVersion(registry.deps, name, { number: 1 }, { protected: false }, admin);
+    expect(await deleteModel(registry.deps, name, admin)).toMatchObject({ deleted: true, versionsDeleted: 2 });
   });
 
   it("lets the name be registered again from version 1, numbering history on after the deletion", async () => {

@@ -2,9 +2,7 @@ import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
-import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../shared/s3-client";
+import { MiB } from "../../shared/domain/artifacts";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
@@ -12,7 +10,7 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { listHistory } from "../../shared/use-cases/list-history";
-import { completeAndVerify } from "../support/verification";
+import { registerFailedVersion } from "../support/verification";
 
 /** Versions whose bytes never became READY: what a reader is told, and how an admin clears them away. */
 const ci = roleCaller("training-ci", "req-1");
@@ -31,17 +29,7 @@ const itemsOf = async (name: string) => (await registry.items()).filter((item) =
 const refOf = async (hex: string) => (await registry.items()).find((item) => item.pk === `ARTIFACT#${hex}`);
 const newestHistory = async (name: string) => (await listHistory(registry.deps, name, { limit: 1 })).items[0];
 
-/** A version whose bytes failed verification: other bytes stored under its key without the URL (which would refuse them), then completed. */
-async function registerFailed(name: string) {
-  const declared = randomBytes(2048);
-  const registered = await registerPending(name, declared);
-  await createS3Client(registry.config).send(
-    new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(2048) }),
-  );
-  const failed = await completeAndVerify(registry.deps, name, { number: registered.version }, ci);
-  expect(failed.status).toBe("FAILED");
-  return failed;
-}
+const registerFailed = (name: string) => registerFailedVersion(registry, name, ci);
 
 describe("a download of a version that is not READY", () => {
   it("answers 409 VersionNotReady speaking of downloads: how to finish the upload, or which version to download instead", async () => {

@@ -1,4 +1,11 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { expect } from "vitest";
+import { artifactObjectKey } from "../../shared/domain/artifacts";
+import { createS3Client } from "../../shared/s3-client";
+import { registerVersionBody } from "../../shared/schemas/version";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import type { TestRegistry } from "./registry";
 import type { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import type { VerificationTask } from "../../shared/schemas/verification-task";
 import type { VersionSelector, VersionView } from "../../shared/schemas/version";
@@ -31,6 +38,20 @@ export async function completeAndVerify(deps: VerifierDeps, name: string, select
   if (completed.status !== "VERIFYING") return completed;
   await runQueued(deps);
   return getVersion(deps, name, { number: completed.version });
+}
+
+/** A version whose bytes failed verification: other bytes stored under its key without the URL (which would refuse them), then completed. */
+export async function registerFailedVersion(registry: TestRegistry, name: string, who: Actor): Promise<VersionView> {
+  const declared = randomBytes(2048);
+  const sha256 = createHash("sha256").update(declared).digest("hex");
+  const body = registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes: declared.length, sha256 } });
+  const registered = await registerVersion(registry.deps, name, body, who);
+  await createS3Client(registry.config).send(
+    new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256), Body: randomBytes(2048) }),
+  );
+  const failed = await completeAndVerify(registry.deps, name, { number: registered.version }, who);
+  expect(failed.status).toBe("FAILED");
+  return failed;
 }
 
 /** What the bucket holds under `key`, hashed whole (test objects are small), or undefined when nothing is there. */

@@ -27,6 +27,8 @@ const handler = createApiHandler(
     "DELETE /models/{name}/aliases/{alias}": answer,
     "POST /models/{name}/versions/{v}/approvals": answer,
     "PUT /models/{name}/policy": answer,
+    "PUT /models/{name}/retention": answer,
+    "PUT /models/{name}/versions/{v}/protection": answer,
     "POST /api/2.0/mlflow/model-versions/transition-stage": answer,
     "POST /api/2.0/mlflow/registered-models/alias": answer,
     "DELETE /api/2.0/mlflow/registered-models/alias": answer,

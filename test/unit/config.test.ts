@@ -16,6 +16,7 @@ const config: RegistryConfig = {
   uploads: { urlExpirySeconds: 600, maxArtifactBytes: 1024 },
   verificationQueueUrl: "http://127.0.0.1:4010/000000000000/verification",
   verification: { chunkBytes: 1_048_576, concurrency: 3, budgetSeconds: 0.5, checkpointBytes: 0, assuredMiBps: 12.5 },
+  housekeeping: { modelsPerRun: 7, versionsPerModel: 3 },
 };
 
 describe("the registry's configuration", () => {

@@ -46,6 +46,8 @@ export interface VersionItem extends ItemBase, VersionMetadata {
   readonly artifact?: ArtifactState;
   /** Several uploaded files (instead of `source` or `artifact`), and where their upload stands. */
   readonly manifest?: ManifestState;
+  /** Set by an admin: no retention rule deletes the version. */
+  readonly protected?: boolean;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -98,6 +100,7 @@ export const versionFromItem = itemReader(
     source: z.optional(z.string()),
     artifact: z.optional(artifactState),
     manifest: z.optional(manifestState),
+    protected: z.optional(z.boolean()),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -1,0 +1,115 @@
+import type { HousekeepingSettings } from "../config";
+import { ModelNotFoundError, VersionInUseError, VersionNotFoundError } from "../domain/errors";
+import { hasRules, planRetention, type RetentionDeletion, type RetentionPlan, type RetentionRules } from "../domain/retention";
+import type { ModelItem } from "../store/entities/model";
+import type { VersionItem } from "../store/entities/version";
+import type { RetentionPreview } from "../schemas/retention";
+import { deleteVersion, type DeletionRule } from "./delete-version";
+import type { Actor, ArtifactDeps, RegistryDeps } from "./deps";
+import { requireModel } from "./resolve";
+
+/** Who every housekeeping deletion is recorded as (with the run's id as its request). */
+export const HOUSEKEEPING_ACTOR = "housekeeping";
+
+export interface ModelHousekeeping {
+  readonly model: string;
+  readonly deleted: readonly RetentionDeletion[];
+  /** Set when applying the rules failed; the model stays first in the queue for the next run. */
+  readonly failure?: string;
+}
+
+export interface HousekeepingRun {
+  readonly models: readonly ModelHousekeeping[];
+}
+
+/**
+ * What the next run would delete from a model, and which versions a rule names but something keeps
+ * (docs/lifecycle.md, Retention): the same plan the run decides from, read now.
+ */
+export async function previewRetention(deps: RegistryDeps, name: string, now = new Date()): Promise<RetentionPreview> {
+  const model = await requireModel(deps, name);
+  const { rules, plan, versions } = await planFor(deps, model, now);
+  const byNumber = new Map(versions.map((v) => [v.version, v]));
+  const described = <V extends RetentionDeletion>(verdict: V) => {
+    const version = byNumber.get(verdict.version) as VersionItem;
+    return { ...verdict, stage: version.stage, status: version.status };
+  };
+  return { model: name, rules, deletions: plan.deletions.map(described), spared: plan.spared.map(described) };
+}
+
+/**
+ * One housekeeping run:
+ * 1. take up to `modelsPerRun` models with retention rules, least recently applied first;
+ * 2. for each, plan from its versions as they are, and delete up to `versionsPerModel` of the plan's
+ *    deletions, highest version first, each through deleteVersion (one transaction with its history
+ *    entry naming the rule, reference counts, the object and an open multipart upload after it),
+ *    each confirmed against the model as its commit reads it: a version promoted, restored, aliased,
+ *    protected or made a parent meanwhile stays;
+ * 3. stamp the model as applied, which sends it to the end of the queue. A model that failed is not
+ *    stamped: the next run tries it first.
+ */
+export async function runHousekeeping(deps: ArtifactDeps, limits: HousekeepingSettings, runId: string): Promise<HousekeepingRun> {
+  const who: Actor = { actor: HOUSEKEEPING_ACTOR, requestId: runId };
+  const queue = await deps.store.retentionQueue(limits.modelsPerRun);
+  const models: ModelHousekeeping[] = [];
+  for (const { model } of queue) {
+    try {
+      const deleted = await applyRetention(deps, model, limits.versionsPerModel, who);
+      await deps.store.stampRetentionApplied(model, new Date().toISOString());
+      models.push({ model, deleted });
+    } catch (error) {
+      models.push({ model, deleted: [], failure: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { models };
+}
+
+/** Deletes up to `limit` versions the model's rules name now; those that stopped being due meanwhile are left. */
+async function applyRetention(deps: ArtifactDeps, name: string, limit: number, who: Actor): Promise<RetentionDeletion[]> {
+  const now = new Date();
+  const model = await deps.store.getModel(name);
+  if (!model) return [];
+  const { plan } = await planFor(deps, model, now);
+  const deleted: RetentionDeletion[] = [];
+  for (const due of plan.deletions.slice(0, limit)) {
+    if (await deleteIfStillDue(deps, name, due, who, now)) deleted.push(due);
+  }
+  return deleted;
+}
+
+/** Raised inside a deletion's plan when the rule no longer names the version. */
+class NoLongerDueError extends Error {}
+
+async function deleteIfStillDue(deps: ArtifactDeps, name: string, due: RetentionDeletion, who: Actor, now: Date): Promise<boolean> {
+  const rule: DeletionRule = {
+    reason: due.reason,
+    confirm: async (version, model) => {
+      const { plan } = await planFor(deps, model, now);
+      if (!plan.deletions.some((d) => d.version === version.version && d.reason === due.reason)) throw new NoLongerDueError();
+    },
+  };
+  try {
+    await deleteVersion(deps, name, { number: due.version }, who, rule);
+    return true;
+  } catch (error) {
+    if (isNoLongerDue(error)) return false;
+    throw error;
+  }
+}
+
+/** Someone got there first: the version moved into use, was deleted, or its model went. */
+const isNoLongerDue = (error: unknown) =>
+  error instanceof NoLongerDueError ||
+  error instanceof VersionInUseError ||
+  error instanceof VersionNotFoundError ||
+  error instanceof ModelNotFoundError;
+
+const NOTHING_DUE: RetentionPlan = { deletions: [], spared: [] };
+
+/** The model's rules, every version (strongly consistent) and what the rules make of them with the model's aliases. */
+async function planFor(deps: RegistryDeps, model: ModelItem, now: Date) {
+  const [retention, versions] = await Promise.all([deps.store.getRetention(model.name), deps.store.allVersions(model.name)]);
+  const rules: RetentionRules = retention?.rules ?? {};
+  const plan = hasRules(rules) ? planRetention(rules, versions, model.aliases, now) : NOTHING_DUE;
+  return { rules, plan, versions };
+}

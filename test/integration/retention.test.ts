@@ -1,0 +1,342 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
+import { completeAndVerify, registerFailedVersion } from "../support/verification";
+import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
+import type { RetentionRules } from "../../shared/domain/retention";
+import { registerVersionBody } from "../../shared/schemas/version";
+import { versionKey } from "../../shared/store/entities/version";
+import { registerVersion } from "../../shared/use-cases/register-version";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { setAlias } from "../../shared/use-cases/set-alias";
+import { updateVersion } from "../../shared/use-cases/update-version";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { putRetentionRules } from "../../shared/use-cases/retention-rules";
+import { HOUSEKEEPING_ACTOR, previewRetention, runHousekeeping } from "../../shared/use-cases/housekeeping";
+import type { Stage } from "../../shared/domain/lifecycle";
+
+const admin = roleCaller("ops-admin", "req-retention");
+const registry = useTestRegistry();
+
+const DAY_MS = 24 * 3_600_000;
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+const RULES: RetentionRules = { keepArchived: 3, deleteArchivedAfterDays: 30, abandonedUploadsAfterHours: 24 };
+const EVERYTHING = { modelsPerRun: 1000, versionsPerModel: 1000 };
+
+const registerSource = (name: string, extra: Record<string, unknown> = {}) =>
+  registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://training/${name}/model.bin`, ...extra }), admin);
+const registerArtifact = (name: string, bytes: Buffer, extra: Record<string, unknown> = {}) =>
+  registerVersion(
+    registry.deps,
+    name,
+    registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes: bytes.length, sha256: sha256(bytes), ...extra } }),
+    admin,
+  );
+const move = (name: string, version: number, to: Stage) =>
+  transitionVersion(registry.deps, name, { number: version }, { to, reason: "", archiveExisting: false }, admin);
+const backdate = (name: string, version: number, ms: number) => registry.setAttributes(versionKey(name, version), { updatedAt: ago(ms) });
+const versionsOf = async (name: string) =>
+  (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "version").map((item) => item.version);
+const deletionsOf = async (name: string) =>
+  (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.action === "VERSION_DELETED");
+const objectExists = async (hex: string) => (await registry.deps.artifacts.head(artifactObjectKey(hex))) !== undefined;
+const ranFor = (run: Awaited<ReturnType<typeof runHousekeeping>>, name: string) => run.models.find((m) => m.model === name);
+
+/**
+ * Twenty versions in every state, the rules keepArchived 3, deleteArchivedAfterDays 30 and
+ * abandonedUploadsAfterHours 24, and what they delete: "old" is 60 days (versions) or 2 days (uploads).
+ */
+async function modelInEveryState(name: string) {
+  const shared = randomBytes(4096);
+  const old = new Set<number>();
+  const archived = async (extra: Record<string, unknown> = {}, isOld = true) => {
+    const { version } = await registerSource(name, extra);
+    await move(name, version, "Archived");
+    if (isOld) old.add(version);
+    return version;
+  };
+  await archived(); // 1: parent of 2
+  await registerSource(name, { lineage: { parentVersions: [1] } }); // 2: None
+  const isProtected = await archived(); // 3
+  await updateVersion(registry.deps, name, { number: isProtected }, { protected: true }, admin);
+  const aliased = await archived(); // 4
+  await setAlias(registry.deps, name, "baseline", { version: aliased }, admin);
+  const sharing = await registerArtifact(name, shared); // 5: bytes shared with 15
+  await putBytes(singlePut(sharing.upload), shared);
+  await completeAndVerify(registry.deps, name, { number: sharing.version }, admin);
+  await move(name, sharing.version, "Archived");
+  old.add(sharing.version);
+  await archived({}, false); // 6: fresh, below the 3 newest Archived versions that stay (19, 18, 9)
+  await archived(); // 7: parent of 8, which goes too
+  await archived({ lineage: { parentVersions: [7] } }); // 8
+  await archived({}, false); // 9: fresh, among the 3 newest that stay
+  const multipart = await registerArtifact(name, randomBytes(1024), {
+    sizeBytes: 65 * MiB,
+    partSizeBytes: 32 * MiB,
+    parts: [{ partNumber: 1, sha256: sha256(randomBytes(16)) }],
+  }); // 10: abandoned multipart upload
+  await registerArtifact(name, randomBytes(1024)); // 11: fresh PENDING_UPLOAD
+  await registerFailedVersion(registry, name, admin); // 12: old FAILED
+  await registerFailedVersion(registry, name, admin); // 13: fresh FAILED
+  const staging = await registerSource(name); // 14
+  await move(name, staging.version, "Staging");
+  const production = await registerArtifact(name, shared); // 15: READY at once, the bucket holds the bytes
+  expect(production.status).toBe("READY");
+  await move(name, production.version, "Staging");
+  await move(name, production.version, "Production");
+  await registerSource(name); // 16: None, READY
+  await archived(); // 17: among the newest 3, but old
+  await archived({}, false); // 18
+  await archived({}, false); // 19
+  await registerSource(name); // 20
+  await putRetentionRules(registry.deps, name, RULES, admin);
+  // Backdating last: every change above moved updatedAt to now.
+  for (const version of [...old, 14, 15, 16]) await backdate(name, version, 60 * DAY_MS);
+  for (const version of [10, 12]) await backdate(name, version, 2 * DAY_MS);
+  return { sharedHex: sha256(shared), multipart };
+}
+
+const EXPECTED_DELETIONS = [
+  { version: 17, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY" },
+  { version: 12, reason: "retention: abandonedUploadsAfterHours 24", stage: "None", status: "FAILED" },
+  { version: 10, reason: "retention: abandonedUploadsAfterHours 24", stage: "None", status: "PENDING_UPLOAD" },
+  { version: 8, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY" },
+  { version: 7, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY" },
+  { version: 6, reason: "retention: keepArchived 3", stage: "Archived", status: "READY" },
+  { version: 5, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY" },
+];
+const deletedNumbers = EXPECTED_DELETIONS.map((d) => d.version);
+
+describe("housekeeping applies a model's retention rules against DynamoDB Local and s3rver", () => {
+  it("previews, then deletes exactly the versions the rules name and nothing in use; a second run deletes nothing", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const { sharedHex, multipart } = await modelInEveryState(name);
+
+    const preview = await previewRetention(registry.deps, name);
+    expect(preview).toEqual({
+      model: name,
+      rules: RULES,
+      deletions: EXPECTED_DELETIONS,
+      spared: [
+        { version: 4, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY", because: "alias baseline" },
+        { version: 3, reason: "retention: deleteArchivedAfterDays 30", stage: "Archived", status: "READY", because: "protected" },
+        {
+          version: 1,
+          reason: "retention: deleteArchivedAfterDays 30",
+          stage: "Archived",
+          status: "READY",
+          because: "lineage parent of version 2",
+        },
+      ],
+    });
+
+    const run = await runHousekeeping(registry.deps, EVERYTHING, "run-1");
+
+    expect(ranFor(run, name)).toEqual({ model: name, deleted: EXPECTED_DELETIONS.map(({ version, reason }) => ({ version, reason })) });
+    const all = Array.from({ length: 20 }, (_, i) => i + 1);
+    expect(await versionsOf(name)).toEqual(all.filter((v) => !deletedNumbers.includes(v)));
+    const entries = await deletionsOf(name);
+    const recorded = entries.map((e) => ({ version: Number(e.version), reason: e.reason, actor: e.actor, requestId: e.requestId }));
+    expect(recorded.sort((a, b) => b.version - a.version)).toEqual(
+      EXPECTED_DELETIONS.map(({ version, reason }) => ({ version, reason, actor: HOUSEKEEPING_ACTOR, requestId: "run-1" })),
+    );
+    // Version 15 in Production still declares the bytes version 5 shared: the object stays, counted once.
+    expect(await objectExists(sharedHex)).toBe(true);
+    expect((await registry.items()).find((item) => item.pk === `ARTIFACT#${sharedHex}`)).toMatchObject({ refCount: 1 });
+    // The abandoned multipart upload is aborted: its part URLs stop working.
+    if (multipart.upload?.method !== "MULTIPART") throw new Error("expected a multipart upload");
+    const [part] = multipart.upload.parts;
+    const afterwards = await fetch(part?.url ?? "", { method: "PUT", headers: part?.headers, body: randomBytes(16) });
+    expect(await afterwards.text()).toContain("<Code>NoSuchUpload</Code>");
+
+    const before = await registry.items();
+    const second = await runHousekeeping(registry.deps, EVERYTHING, "run-2");
+    expect(ranFor(second, name)).toEqual({ model: name, deleted: [] });
+    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION")).toEqual(
+      before.filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION"),
+    );
+    expect((await previewRetention(registry.deps, name)).deletions).toEqual([]);
+  }, 120_000);
+
+  it("stops at versionsPerModel, highest version first, and the next runs go on where it stopped", async () => {
+    const name = uniqueModelName("churn_predictor");
+    await modelInEveryState(name);
+
+    const deletedPerRun: number[][] = [];
+    for (let run = 1; run <= 4; run++) {
+      const outcome = await runHousekeeping(registry.deps, { modelsPerRun: 1000, versionsPerModel: 3 }, `run-${run}`);
+      deletedPerRun.push((ranFor(outcome, name)?.deleted ?? []).map((d) => d.version));
+    }
+
+    expect(deletedPerRun).toEqual([[17, 12, 10], [8, 7, 6], [5], []]);
+  }, 120_000);
+
+  it("visits at most modelsPerRun models, those applied longest ago first, so every model gets its turn", async () => {
+    const names = [uniqueModelName("ranker"), uniqueModelName("ranker")];
+    for (const name of names) {
+      const { version } = await registerSource(name);
+      await move(name, version, "Archived");
+      await putRetentionRules(registry.deps, name, { keepArchived: 0 }, admin);
+    }
+    // Every model with rules from the earlier tests is stamped already: the new ones come first.
+    const first = await runHousekeeping(registry.deps, { modelsPerRun: 1, versionsPerModel: 10 }, "turn-1");
+    const second = await runHousekeeping(registry.deps, { modelsPerRun: 1, versionsPerModel: 10 }, "turn-2");
+
+    expect([...first.models, ...second.models].map((m) => m.model).sort()).toEqual([...names].sort());
+    for (const name of names) expect(await versionsOf(name)).toEqual([]);
+  }, 60_000);
+
+  /** `registry.deps` whose store calls `hook` on the first call of `method` about `name`: before it (awaited), or alongside it. */
+  function hookedDeps(
+    method: "retentionQueue" | "allVersions" | "getVersion",
+    name: string,
+    hook: () => Promise<unknown>,
+    { awaited = false },
+  ) {
+    let fired = false;
+    const store = new Proxy(registry.deps.store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (property !== method) return call;
+        return async (...args: unknown[]) => {
+          if (!fired && (method === "retentionQueue" || args[0] === name)) {
+            fired = true;
+            const hooked = hook();
+            if (awaited) await hooked;
+          }
+          return call(...args);
+        };
+      },
+    });
+    return { deps: { ...registry.deps, store }, fired: () => fired };
+  }
+
+  const meanwhile = [
+    {
+      change: "protected",
+      make: (name: string, v: number) => updateVersion(registry.deps, name, { number: v }, { protected: true }, admin),
+    },
+    { change: "named by an alias", make: (name: string, v: number) => setAlias(registry.deps, name, "fallback", { version: v }, admin) },
+    { change: "made a lineage parent", make: (name: string, v: number) => registerSource(name, { lineage: { parentVersions: [v] } }) },
+  ];
+
+  it.each(meanwhile)("keeps a version $change after the run planned its deletion, before it committed", async ({ make }) => {
+    const name = uniqueModelName("candidate");
+    const { version } = await registerSource(name);
+    await move(name, version, "Archived");
+    await putRetentionRules(registry.deps, name, { keepArchived: 0 }, admin);
+    // The deletion's first step reads the version: the change lands between the plan and the commit.
+    const { deps, fired } = hookedDeps("getVersion", name, () => make(name, version), { awaited: true });
+
+    const run = await runHousekeeping(deps, EVERYTHING, "meanwhile");
+
+    expect(fired()).toBe(true);
+    expect(ranFor(run, name)).toEqual({ model: name, deleted: [] });
+    expect(await versionsOf(name)).toContain(version);
+  });
+
+  const RACE_STEPS = ["retentionQueue", "allVersions", "getVersion"] as const;
+
+  it("never deletes a version that a racing restore put in Staging (12 rounds)", async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const name = uniqueModelName("candidate");
+      const { version } = await registerSource(name);
+      await move(name, version, "Archived");
+      await putRetentionRules(registry.deps, name, { keepArchived: 0 }, admin);
+
+      // The restore starts as the run reaches a step, a different one each round, and runs alongside it.
+      let restore: Promise<boolean> | undefined;
+      const step = RACE_STEPS[round % RACE_STEPS.length] as (typeof RACE_STEPS)[number];
+      const startRestore = () =>
+        (restore = move(name, version, "Staging").then(
+          () => true,
+          () => false,
+        ));
+      const { deps } = hookedDeps(step, name, startRestore, { awaited: false });
+      const run = await runHousekeeping(deps, EVERYTHING, `race-${round}`);
+      const restored = await restore;
+
+      const deleted = (ranFor(run, name)?.deleted.length ?? 0) > 0;
+      expect(restored !== deleted, "exactly one of the restore and the deletion wins").toBe(true);
+      if (restored) expect((await getVersion(registry.deps, name, { number: version })).stage).toBe("Staging");
+      else expect(await versionsOf(name)).toEqual([]);
+      outcomes.push(`${step}: ${restored ? "restored" : "deleted"}`);
+    }
+    expect(outcomes).toHaveLength(12);
+  }, 120_000);
+});
+
+let query: ApiHandler;
+let lifecycle: ApiHandler;
+const decoded = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(response.body ?? "{}") as { error: { code: string } };
+const seeded = uniqueModelName("fraud_detector");
+
+describe("the retention routes", () => {
+  beforeAll(async () => {
+    ({ query, lifecycle } = await loadHandlers(registry, "query", "lifecycle"));
+    await registerSource(seeded);
+  });
+
+  const putRules = (body: unknown, name = seeded) =>
+    apiEvent({ routeKey: "PUT /models/{name}/retention", pathParameters: { name }, body, actor: "arn:aws:iam::000000000000:user/ops" });
+  const protect = (body: unknown, v = "1") =>
+    apiEvent({ routeKey: "PUT /models/{name}/versions/{v}/protection", pathParameters: { name: seeded, v }, body });
+
+  const badWrites = [
+    refusal("a negative count", putRules({ keepArchived: -1 })),
+    refusal("a fractional count", putRules({ deleteArchivedAfterDays: 1.5 })),
+    refusal("a count as a string", putRules({ keepArchived: "5" })),
+    refusal("an unknown rule", putRules({ keepArchive: 5 })),
+    refusal("a count past its bound", putRules({ abandonedUploadsAfterHours: 1e12 })),
+    refusal("rules that are not an object", putRules([5])),
+    refusal("rules of an unknown model", putRules({ keepArchived: 5 }, uniqueModelName("nobody")), 404, "ModelNotFound"),
+    refusal("protection that is not a boolean", protect({ protected: "yes" })),
+    refusal("protection with an unknown field", protect({ protected: true, reason: "x" })),
+    refusal("protection of an unknown version", protect({ protected: true }, "99"), 404, "VersionNotFound"),
+  ];
+
+  it.each(badWrites)("answers $status $code to $name and changes nothing", async ({ request, status, code }) => {
+    const before = await registry.items();
+
+    const response = await lifecycle(request, lambdaContext);
+
+    expect(response.statusCode).toBe(status);
+    expect(decoded(response).error.code).toBe(code);
+    expect(await registry.items()).toEqual(before);
+  });
+
+  it("answers 404 ModelNotFound to the rules and the preview of an unknown model", async () => {
+    for (const routeKey of ["GET /models/{name}/retention", "GET /models/{name}/retention/preview"]) {
+      const response = await query(apiEvent({ routeKey, pathParameters: { name: uniqueModelName("nobody") } }), lambdaContext);
+      expect(response.statusCode).toBe(404);
+      expect(decoded(response).error.code).toBe("ModelNotFound");
+    }
+  });
+
+  it("sets rules and protection, records both in history, and {} removes the rules", async () => {
+    expect((await lifecycle(putRules({ keepArchived: 5 }), lambdaContext)).statusCode).toBe(200);
+    const protectedVersion = await lifecycle(protect({ protected: true }), lambdaContext);
+    expect(JSON.parse(protectedVersion.body ?? "{}")).toMatchObject({ version: 1, protected: true });
+    const rules = await query(apiEvent({ routeKey: "GET /models/{name}/retention", pathParameters: { name: seeded } }), lambdaContext);
+    expect(JSON.parse(rules.body ?? "{}")).toMatchObject({
+      model: seeded,
+      keepArchived: 5,
+      updatedBy: "arn:aws:iam::000000000000:user/ops",
+    });
+
+    expect((await lifecycle(putRules({}), lambdaContext)).statusCode).toBe(200);
+
+    const history = (await registry.items()).filter((item) => item.pk === `MODEL#${seeded}` && item.entity === "history");
+    expect(history.map((item) => item.changes).slice(-3)).toEqual([
+      { retention: { from: null, to: { keepArchived: 5 } } },
+      { protected: { to: true } },
+      { retention: { from: { keepArchived: 5 }, to: null } },
+    ]);
+    expect((await registry.items()).some((item) => item.pk === `MODEL#${seeded}` && item.sk === "RETENTION")).toBe(false);
+  });
+});
