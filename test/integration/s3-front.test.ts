@@ -49,6 +49,17 @@ describe("the S3 front before s3rver", () => {
     expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
   });
 
+  it("keeps an idle connection a minute, as S3 does, so a client busy between two parts finds it open", async () => {
+    const bytes = randomBytes(16);
+    const request = await bucket.presignPut(uniqueKey(), sha256(bytes));
+    const response = await fetch(request.url, { method: "PUT", headers: request.headers, body: bytes });
+
+    expect(response.status, await response.text()).toBe(200);
+
+    // Node's default (5 s) closed the socket under a client hashing its next part: EPIPE.
+    expect(response.headers.get("keep-alive")).toBe("timeout=60");
+  });
+
   it("answers 400 BadDigest to a presigned PUT of other bytes, and stores nothing", async () => {
     const declared = randomBytes(4096);
     const key = uniqueKey();
