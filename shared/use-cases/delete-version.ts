@@ -9,6 +9,7 @@ import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import { discardLeaseEnd, discardObject } from "./artifact-discard";
 import type { Actor, ArtifactDeps } from "./deps";
+import { withoutReadyVersion } from "./latest-ready";
 import { requireVersion, rereadVersion } from "./resolve";
 
 /**
@@ -37,7 +38,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
     const dropped = ref ? dropReference(ref, now, discardLeaseEnd(now)) : undefined;
     discardClaim = ref && dropped?.claimed ? claimedGeneration(ref) : undefined;
     return {
-      model: current,
+      model: await withoutReadyVersion(deps, current, version.version),
       writes: [...versionItemDeletes(version), ...(dropped ? [{ write: dropped.write }] : [])],
       history: [
         {

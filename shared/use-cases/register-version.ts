@@ -11,6 +11,7 @@ import type { UploadView } from "../schemas/artifact";
 import type { RegisterVersionInput, VersionMetadata, VersionView } from "../schemas/version";
 import { declaredArtifact, declarePartsWrites, readyAtOnce, uploadPreparer, type PreparedUpload } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { assertMetadataSize } from "./version-metadata";
 import { withWarnings } from "./warnings";
 
@@ -63,7 +64,7 @@ export async function registerVersion(
       now,
     });
     return {
-      model: { ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) },
+      model: noteReady({ ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) }, item),
       writes: [
         { write: putNewVersion(item) },
         ...labelWrites(name, semver, number),

@@ -46,8 +46,13 @@ async function newestReadyVersion(deps: RegistryDeps, name: string): Promise<num
 
 /** The model's view, whose `latestVersion` is the version `latest` names. */
 export async function modelViewOf(deps: RegistryDeps, item: ModelItem): Promise<ModelView> {
-  const newestReady = item.latestVersion > 0 ? await newestReadyVersion(deps, item.name) : undefined;
-  return toModelView(item, newestReady ?? null);
+  return toModelView(item, (await storedOrReadNewestReady(deps, item)) || null);
+}
+
+/** The newest READY version as the model item stores it; read from the versions for a model no change has touched since it was stored. */
+async function storedOrReadNewestReady(deps: RegistryDeps, item: ModelItem): Promise<number | undefined> {
+  if (item.latestReadyVersion !== undefined) return item.latestReadyVersion;
+  return item.latestVersion > 0 ? newestReadyVersion(deps, item.name) : undefined;
 }
 
 /** The 404 for a selector that names no version: an empty stage, an unknown alias, or a missing version. */

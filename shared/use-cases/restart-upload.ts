@@ -6,6 +6,7 @@ import type { RestartUploadInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { redeclarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { requireVersion, rereadVersion } from "./resolve";
 import { notUploading, requireArtifact } from "./version-artifact";
 
@@ -43,7 +44,7 @@ export async function restartUpload(
     const after: VersionItem = { ...latest, artifact: prepared.artifact, status: upload ? "PENDING_UPLOAD" : "READY", updatedAt: now };
     const history: HistoryDraft[] = upload ? statusChange(latest, after) : readyAtOnce(latest.version, prepared);
     return {
-      model: current,
+      model: noteReady(current, after),
       writes: [
         { write: replaceIfStatus(after, latest.status) },
         ...(await redeclarePartsWrites(deps, name, latest.version, prepared.artifact, parts)),

@@ -4,6 +4,7 @@ import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged, type GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject } from "./artifact-discard";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { rereadVersion } from "./resolve";
 import { requireArtifact } from "./version-artifact";
 
@@ -58,7 +59,7 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
       }
     }
     return {
-      model: current,
+      model: noteReady(current, after),
       writes: [{ write: replaceIfStatus(after, latest.status) }, ...refWrites],
       history: [
         failureReason
