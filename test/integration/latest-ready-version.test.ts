@@ -16,9 +16,10 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { getModel } from "../../shared/use-cases/get-model";
+import { getVersion } from "../../shared/use-cases/get-version";
 import { listModels } from "../../shared/use-cases/list-models";
 
-/** The model item stores its newest READY version (what `latest` names), kept where it changes. */
+/** The model item stores its newest READY version (what `latest` resolves to), kept where it changes. */
 const ci = roleCaller("training-ci", "req-1");
 const registry = useTestRegistry();
 
@@ -61,6 +62,9 @@ async function expectStoredAsComputed(name: string, expected: number) {
   expect(await computedLatestReady(name)).toBe(expected);
   expect(await storedLatestReady(name)).toBe(expected);
   expect((await getModel(registry.deps, name)).latestVersion).toBe(expected || null);
+  const resolved = getVersion(registry.deps, name, { latest: true });
+  if (expected > 0) expect((await resolved).version).toBe(expected);
+  else await expect(resolved).rejects.toMatchObject({ code: "VersionNotFound" });
 }
 
 describe("the model's stored newest READY version", () => {
