@@ -52,3 +52,12 @@ export async function benchResolve(registry: LocalRegistry, samples = 400): Prom
     agent.destroy();
   }
 }
+
+export function printResolve(resolve: ResolveFigure): void {
+  console.log(
+    `Resolve Production through the local gateway vs a raw GetItem on the same DynamoDB Local (${resolve.samples} samples each, interleaved):`,
+  );
+  console.log(
+    `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.1: ${resolve.ratio <= 1.1 ? "ok" : "MISSED"})`,
+  );
+}

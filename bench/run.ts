@@ -2,15 +2,13 @@
  * `npm run bench`: the targets of docs/operations.md (Benchmark), each measured in this one run on this machine.
  * Run it on a quiet machine; every ratio compares two things measured side by side.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startLocalRegistry, type LocalRegistry } from "../infra/local/start";
+import type { LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
 import { benchContention, type ContentionFigure } from "./contention";
 import { benchMetricFilter } from "./metric-filter";
-import { benchResolve } from "./resolve";
+import { withLocalRegistry } from "./local-registry";
+import { benchResolve, printResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
 import { benchUpload } from "./upload";
@@ -23,8 +21,6 @@ function verdict(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
   const start = await benchStart();
   console.log(`npm start, from spawn to its first answered request, median of ${start.rounds} fresh starts each, interleaved:`);
   console.log(
@@ -44,14 +40,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const dataDir = await mkdtemp(join(tmpdir(), "registry-bench-"));
-  const registry = await startLocalRegistry({ port: 0, dataDir, quiet: true });
-  try {
-    await benchAgainst(registry);
-  } finally {
-    await registry.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  await withLocalRegistry(benchAgainst);
 }
 
 /** The slowest route's first request (target ≤ 200 ms) and the median over routes. */
@@ -63,13 +52,7 @@ function firstRequests(figure: StartFigure): string {
 
 /** Handlers read their config once per process, so these benchmarks share one local registry. */
 async function benchAgainst(registry: LocalRegistry): Promise<void> {
-  const resolve = await benchResolve(registry);
-  console.log(
-    `Resolve Production through the local gateway vs a raw GetItem on the same DynamoDB Local (${resolve.samples} samples each, interleaved):`,
-  );
-  console.log(
-    `  gateway median ${resolve.gatewayMedianMs.toFixed(2)} ms, GetItem median ${resolve.getItemMedianMs.toFixed(2)} ms, ratio ${resolve.ratio.toFixed(2)} (≤ 1.3: ${verdict(resolve.ratio <= 1.3)})`,
-  );
+  printResolve(await benchResolve(registry));
 
   const filter = await benchMetricFilter(registry);
   console.log(

@@ -15,9 +15,17 @@ export interface Caller extends Actor {
   readonly roles: readonly Role[];
 }
 
+/** Compiled once per pattern: the bindings are the process's config, and every request checks them. */
+const compiledPatterns = new Map<string, RegExp>();
+
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${escaped.join(".*")}$`);
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+    compiled = new RegExp(`^${escaped.join(".*")}$`);
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled;
 }
 
 /** Every role of every binding whose pattern matches the principal. */

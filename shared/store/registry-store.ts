@@ -134,7 +134,42 @@ export class RegistryStore {
       checkpointInterval: this.checkpointInterval,
       continuesDeletion: options.continuesDeletion,
     };
-    return commitModelChange(context, name, plan);
+    return commitModelChange(context, name, async (current, now) => plan(current && (await this.withLatestReady(current)), now));
+  }
+
+  /** Models stored before `latestReadyVersion` was get it on their next change, read from their versions inside that change's plan. */
+  private async withLatestReady(model: ModelItem): Promise<ModelItem> {
+    if (model.latestReadyVersion !== undefined) return model;
+    return { ...model, latestReadyVersion: (await this.newestReadyVersion(model.name)) ?? 0 };
+  }
+
+  /**
+   * The number of the model's newest READY version, leaving out `except` (a version being deleted).
+   * Strongly consistent: a change's plan reads it, and the model's revision guards what it saw.
+   */
+  async newestReadyVersion(name: string, except?: number): Promise<number | undefined> {
+    const pages = paginateQuery(
+      { client: this.dynamo, pageSize: 100 },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+        FilterExpression: except === undefined ? "#status = :ready" : "#status = :ready AND #version <> :except",
+        ExpressionAttributeNames: { "#status": "status", ...(except === undefined ? {} : { "#version": "version" }) },
+        ExpressionAttributeValues: {
+          ":pk": modelPartition(name),
+          ":versions": VERSION_SORT_PREFIX,
+          ":ready": "READY",
+          ...(except === undefined ? {} : { ":except": except }),
+        },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      const [first] = page.Items ?? [];
+      if (first) return versionFromItem(first).version;
+    }
+    return undefined;
   }
 
   async listModels(query: { prefix?: string; limit: number; cursor?: string }): Promise<Page<ModelItem>> {

@@ -5,6 +5,7 @@ import type { ModelItem } from "../store/entities/model";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
+import { withoutReadyVersion } from "./latest-ready";
 import { requireVersion, rereadVersion } from "./resolve";
 import { afterVersionRemoved, versionRemoval, type ClaimedDiscard } from "./version-removal";
 
@@ -42,7 +43,7 @@ export async function deleteVersion(
     const removal = await versionRemoval(deps, version, now);
     discards = removal.discards;
     return {
-      model: current,
+      model: await withoutReadyVersion(deps, current, version.version),
       writes: removal.writes,
       history: [
         {

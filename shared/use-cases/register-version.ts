@@ -22,6 +22,7 @@ import {
   type PreparedUpload,
 } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { assertMetadataSize } from "./version-metadata";
 import { withWarnings } from "./warnings";
 
@@ -82,7 +83,7 @@ export async function registerVersion(
       now,
     });
     return {
-      model: { ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) },
+      model: noteReady({ ...model, latestVersion: number, highestSemver: highestSemver(model.highestSemver, semver) }, item),
       writes: [
         { write: putNewVersion(item) },
         ...labelWrites(name, semver, number),

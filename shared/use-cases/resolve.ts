@@ -48,14 +48,20 @@ export async function versionNumberOf(deps: RegistryDeps, name: string, selector
 
 /** What `latest` names: the newest READY version. */
 async function newestReadyVersion(deps: RegistryDeps, name: string): Promise<number | undefined> {
-  const newestReady = await deps.store.listVersions(name, { status: "READY", minMetrics: {}, maxMetrics: {}, tags: {} }, { limit: 1 });
-  return newestReady.items[0]?.version;
+  const model = await deps.store.getModel(name);
+  return model && newestReadyOf(deps, model);
 }
 
 /** The model's view, whose `latestVersion` is the version `latest` names. */
 export async function modelViewOf(deps: RegistryDeps, item: ModelItem): Promise<ModelView> {
-  const newestReady = item.latestVersion > 0 ? await newestReadyVersion(deps, item.name) : undefined;
-  return toModelView(item, newestReady ?? null);
+  return toModelView(item, (await newestReadyOf(deps, item)) ?? null);
+}
+
+/** The newest READY version as the model item stores it; read from the versions for a model no change has touched since it was stored. */
+async function newestReadyOf(deps: RegistryDeps, item: ModelItem): Promise<number | undefined> {
+  if (item.latestReadyVersion !== undefined) return item.latestReadyVersion || undefined;
+  const newestReady = await deps.store.listVersions(item.name, { status: "READY", minMetrics: {}, maxMetrics: {}, tags: {} }, { limit: 1 });
+  return newestReady.items[0]?.version;
 }
 
 /** The 404 for a selector that names no version: an empty stage, an unknown alias, or a missing version. */

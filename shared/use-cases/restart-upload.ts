@@ -7,6 +7,7 @@ import type { VersionSelector, VersionView } from "../schemas/version";
 import { historyArtifact } from "../store/entities/manifest";
 import { manifestPreparer, redeclarePartsWrites, readyAtOnce, uploadPlanOf, uploadPreparer } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { requireVersion, rereadVersion } from "./resolve";
 import { notUploading, requireArtifact, requireUploadedFiles } from "./version-artifact";
 
@@ -47,7 +48,7 @@ export async function restartUpload(
     const after: VersionItem = { ...latest, artifact: prepared.artifact, status: upload ? "PENDING_UPLOAD" : "READY", updatedAt: now };
     const history: HistoryDraft[] = upload ? statusChange(latest, after) : readyAtOnce(latest.version, prepared);
     return {
-      model: current,
+      model: noteReady(current, after),
       writes: [
         { write: replaceIfStatus(after, latest.status) },
         ...(await redeclarePartsWrites(deps, name, latest.version, prepared.artifact, parts)),

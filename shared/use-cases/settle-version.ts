@@ -5,6 +5,7 @@ import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged, type GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
 import type { Actor, ArtifactDeps } from "./deps";
+import { noteReady } from "./latest-ready";
 import { rereadVersion } from "./resolve";
 
 /** One stored object a verdict is about: what it should hold, and what checking it found. */
@@ -62,7 +63,7 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
     }
     const artifact = historyArtifact(checked);
     return {
-      model: current,
+      model: noteReady(current, after),
       writes: [{ write: replaceIfStatus(after, latest.status) }, ...refWrites],
       history: [
         failureReason

@@ -21,6 +21,11 @@ export interface ModelItem extends ItemBase {
   /** Highest version number handed out; the next registration takes latestVersion + 1. */
   readonly latestVersion: number;
   readonly highestSemver?: string;
+  /**
+   * The newest READY version (0: none), what `latest` names: set by the change that makes a version READY,
+   * recomputed when that version is deleted. Absent on models no change has touched since it was stored.
+   */
+  readonly latestReadyVersion?: number;
   /** Sequence of the model's newest history item. */
   readonly historySequence: number;
   /**
@@ -87,6 +92,7 @@ export function newModelItem(fields: {
     description: fields.description,
     tags: fields.tags ?? {},
     latestVersion: 0,
+    latestReadyVersion: 0,
     historySequence: 0,
     stages: {},
     aliases: {},
@@ -109,13 +115,19 @@ export const modelFromItem = itemReader(
     gsi1sk: z.optional(z.string()),
     latestVersion: z.int(),
     highestSemver: z.optional(z.string()),
+    latestReadyVersion: z.optional(z.int()),
     historySequence: z.int(),
     revision: z.optional(z.int()),
     deletion: z.optional(z.object({ startedAt: z.string(), startedBy: z.string(), finishedAt: z.optional(z.string()) })),
   }),
 );
 
-/** The model's view; `newestReady` is what `latest` names, read from the versions (the item counts every version handed out). */
+/** The model once version `number` is READY: `latest` names the newer of it and the newest READY version so far. */
+export function withReadyVersion(model: ModelItem, number: number): ModelItem {
+  return { ...model, latestReadyVersion: Math.max(model.latestReadyVersion ?? 0, number) };
+}
+
+/** The model's view; `newestReady` is what `latest` names (the item's latestVersion counts every version handed out). */
 export function toModelView(item: ModelItem, newestReady: number | null): ModelView {
   return {
     name: item.name,
