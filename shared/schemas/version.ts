@@ -144,7 +144,10 @@ export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
 export const versionFilePath = z.extend(versionPath, {
-  path: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "The file's path in the manifest, URL-encoded as one segment" }),
+  path: z
+    .string()
+    .check(z.minLength(1))
+    .register(z.globalRegistry, { description: "The file's path in the manifest, URL-encoded as one segment" }),
 });
 
 const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;

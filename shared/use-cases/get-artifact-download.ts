@@ -32,7 +32,12 @@ export async function getArtifactDownload(
 }
 
 /** One file of a READY version, by its path in the manifest (a single artifact's path is its file name); 404 naming the path when absent. */
-export async function getFileDownload(deps: ArtifactDeps, name: string, selector: VersionSelector, path: string): Promise<FileDownloadView> {
+export async function getFileDownload(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  path: string,
+): Promise<FileDownloadView> {
   const version = await requireReadyFiles(deps, name, selector);
   const file = versionFiles(version).find((candidate) => candidate.path === path);
   if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);

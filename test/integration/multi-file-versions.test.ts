@@ -81,7 +81,12 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     await completeAndVerify(registry.deps, name, { number: 1 }, ci);
 
     const first = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 2 })) as ManifestDownloadView;
-    const second = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 2, cursor: first.nextCursor })) as ManifestDownloadView;
+    const second = (await getArtifactDownload(
+      registry.deps,
+      name,
+      { number: 1 },
+      { limit: 2, cursor: first.nextCursor },
+    )) as ManifestDownloadView;
 
     expect(first.nextCursor).toEqual(expect.any(String));
     expect(second.nextCursor).toBeUndefined();
@@ -105,7 +110,9 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     const forged = Buffer.from(JSON.stringify({ s: `files#${name}#1`, k: { from: "-1" } })).toString("base64url");
 
     for (const cursor of [nextCursor, forged])
-      await expect(getArtifactDownload(registry.deps, name, { number: cursor === forged ? 1 : 2 }, { limit: 1, cursor })).rejects.toMatchObject({
+      await expect(
+        getArtifactDownload(registry.deps, name, { number: cursor === forged ? 1 : 2 }, { limit: 1, cursor }),
+      ).rejects.toMatchObject({
         code: "ValidationError",
       });
   });
@@ -119,7 +126,9 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     const file = await getFileDownload(registry.deps, name, { number: 1 }, "tokenizer/vocab.json");
 
     expect(file).toMatchObject({ path: "tokenizer/vocab.json", sha256: sha256(files.get("tokenizer/vocab.json") ?? Buffer.alloc(0)) });
-    expect(Buffer.from(await (await fetch(file.url)).arrayBuffer()).equals(files.get("tokenizer/vocab.json") ?? Buffer.alloc(0))).toBe(true);
+    expect(Buffer.from(await (await fetch(file.url)).arrayBuffer()).equals(files.get("tokenizer/vocab.json") ?? Buffer.alloc(0))).toBe(
+      true,
+    );
     await expect(getFileDownload(registry.deps, name, { number: 1 }, "tokenizer/merges.txt")).rejects.toMatchObject({
       code: "ArtifactNotFound",
       message: expect.stringContaining("'tokenizer/merges.txt'"),
