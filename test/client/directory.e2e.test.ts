@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { main, EXIT } from "../../client/cli";
-import type { CliIo } from "../../client/render";
+import { EXIT } from "../../client/cli";
+import { cliRunner } from "../support/cli-runner";
 import { useLocalRegistry } from "../support/local-registry";
 import { uniqueModelName } from "../support/registry";
 import { useTempFiles } from "../support/temp-files";
@@ -13,19 +13,7 @@ import { useTempFiles } from "../support/temp-files";
 const registry = useLocalRegistry("registry-client-dir-");
 const scratch = useTempFiles("registry-client-dir-files-");
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    interactive: false,
-    env: { ...process.env, REGISTRY_URL: registry.url, XDG_CACHE_HOME: join(scratch.dir(), "cache") },
-    now: Date.now,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = cliRunner(() => registry.url, scratch.dir);
 
 /** A directory of files with random bytes: path → bytes. */
 async function directory(name: string, files: Record<string, number>): Promise<{ root: string; bytes: Map<string, Buffer> }> {
