@@ -5,6 +5,7 @@ import { IntegrityError, UsageError } from "./errors";
 import { hashFile, planParts, type FileDigests, type PartPlan } from "./parts";
 import type { DonePart } from "./journal";
 import type { RegistryClient, RequestOf } from "./sdk";
+import type { FileUploadView } from "../shared/schemas/artifact";
 import {
   BytesRemoved,
   multipartUrls,
@@ -13,6 +14,7 @@ import {
   verified,
   type FileSend,
   type PushProgress,
+  type Reporter,
   type UploadView,
   type VersionMetadataInput,
   type VersionView,
@@ -44,9 +46,22 @@ interface LocalFile {
   readonly path: string;
   readonly absolute: string;
   readonly sizeBytes: number;
-  plan?: PartPlan;
-  digests?: FileDigests;
 }
+
+interface HashedFile extends LocalFile {
+  readonly plan: PartPlan;
+  readonly digests: FileDigests;
+}
+
+/** The registered version files are sent to. */
+interface Destination {
+  readonly client: RegistryClient;
+  readonly name: string;
+  readonly v: number;
+  readonly signal?: AbortSignal;
+}
+
+type Progress = (phase: PushProgress["phase"], bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number) => void;
 
 const DEFAULT_CONCURRENCY = 8;
 const MAX_PART_URLS_PER_REQUEST = 250;
@@ -61,60 +76,88 @@ const MAX_PART_URLS_PER_REQUEST = 250;
  */
 export async function pushDirectory(client: RegistryClient, options: PushDirectoryOptions): Promise<PushDirectoryResult> {
   const { model: name, signal } = options;
-  const files = await listDirectory(resolve(options.directory), options.onNotice);
-  const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
-  const progress = (phase: PushProgress["phase"], bytesDone: number, bytesTotal: number, partsDone: number, partsTotal: number) =>
+  const progress: Progress = (phase, bytesDone, bytesTotal, partsDone, partsTotal) =>
     options.onProgress?.({ phase, bytesDone, bytesTotal, partsDone, partsTotal });
-  let hashed = 0;
-  progress("hashing", 0, totalBytes, 0, files.length);
-  for (const file of files) {
-    file.plan = planParts(file.sizeBytes);
-    file.digests = await hashFile(file.absolute, file.plan, (bytes) => progress("hashing", (hashed += bytes), totalBytes, 0, files.length));
-  }
+  const files = await hashAll(await listDirectory(resolve(options.directory), options.onNotice), progress);
   progress("registering", 0, 0, 0, 0);
-  const declared = files.map((file) => ({ path: file.path, sizeBytes: file.sizeBytes, sha256: digestsOf(file).sha256 }));
+  const declared = files.map(({ path, sizeBytes, digests }) => ({ path, sizeBytes, sha256: digests.sha256 }));
   const registered = await client.registerVersion({ name, body: { ...options.metadata, files: declared } }, { signal });
   const { upload: _upload, uploads = [], warnings: _warnings, ...registeredVersion } = registered;
-  const asked = uploads.filter((entry): entry is { path: string; upload: UploadView } => entry.upload !== null);
-  if (asked.length === 0) return { version: registeredVersion, filesUploaded: [], filesTotal: files.length, bytesUploaded: 0 };
+  const sending = askedFor(files, uploads);
+  if (sending.length === 0) return { version: registeredVersion, filesUploaded: [], filesTotal: files.length, bytesUploaded: 0 };
 
+  const destination: Destination = { client, name, v: registered.version, signal };
+  const multipart = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
+  const bytesUploaded = sumOfSizes(sending.map(({ file }) => file));
+  progress("completing", bytesUploaded, bytesUploaded, sending.length, sending.length);
+  const completed = await client.completeUpload({ name, v: registered.version, body: completionBody(multipart) }, { signal });
+  const totalBytes = sumOfSizes(files);
+  const version = await settled(destination, completed, (phase, bytesDone, filesDone) =>
+    progress(phase, bytesDone, totalBytes, filesDone, files.length),
+  );
+  return { version, filesUploaded: sending.map(({ file }) => file.path), filesTotal: files.length, bytesUploaded };
+}
+
+const sumOfSizes = (files: readonly LocalFile[]): number => files.reduce((sum, file) => sum + file.sizeBytes, 0);
+
+/** Every file's plan and digests, one read each, with one progress bar over all the bytes. */
+async function hashAll(files: readonly LocalFile[], progress: Progress): Promise<HashedFile[]> {
+  const totalBytes = sumOfSizes(files);
+  let hashed = 0;
+  progress("hashing", 0, totalBytes, 0, files.length);
+  const result: HashedFile[] = [];
+  for (const file of files) {
+    const plan = planParts(file.sizeBytes);
+    const digests = await hashFile(file.absolute, plan, (bytes) =>
+      progress("hashing", (hashed += bytes), totalBytes, result.length, files.length),
+    );
+    result.push({ ...file, plan, digests });
+  }
+  return result;
+}
+
+/** The files the registration asked for, with their uploads; the others the registry holds, verified. */
+function askedFor(files: readonly HashedFile[], uploads: readonly FileUploadView[]): { file: HashedFile; upload: UploadView }[] {
   const byPath = new Map(files.map((file) => [file.path, file]));
-  const sending = asked.map(({ path, upload }) => {
+  return uploads.flatMap(({ path, upload }) => {
+    if (upload === null) return [];
     const file = byPath.get(path);
     if (!file) throw new IntegrityError(`The registry asked for '${path}', which this push did not declare.`);
-    return { file, upload };
+    return [{ file, upload }];
   });
-  const uploadBytes = sending.reduce((sum, { file }) => sum + file.sizeBytes, 0);
-  const done = new Map<string, number>();
-  const reportFile = (path: string, bytesDone: number) => {
-    done.set(path, bytesDone);
-    const bytes = [...done.values()].reduce((sum, n) => sum + n, 0);
-    const filesDone = sending.filter(({ file }) => done.get(file.path) === file.sizeBytes).length;
-    progress("uploading", bytes, uploadBytes, filesDone, sending.length);
-  };
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+}
+
+/**
+ * Sends the files `concurrency` requests at a time: as many files at once, each with its share of
+ * the requests for its parts. Answers the parts of the files sent in parts, for completion.
+ */
+async function uploadAll(
+  destination: Destination,
+  sending: readonly { file: HashedFile; upload: UploadView }[],
+  concurrency: number,
+  progress: Progress,
+): Promise<{ path: string; parts: DonePart[] }[]> {
   const filesAtOnce = Math.min(concurrency, sending.length);
   const perFile = Math.max(1, Math.floor(concurrency / filesAtOnce));
-  const v = registered.version;
+  const bytesTotal = sumOfSizes(sending.map(({ file }) => file));
+  const sentOf = new Map<string, number>();
+  const report = (file: HashedFile, bytesDone: number) => {
+    sentOf.set(file.path, bytesDone);
+    const filesDone = sending.filter((item) => sentOf.get(item.file.path) === item.file.sizeBytes).length;
+    progress(
+      "uploading",
+      [...sentOf.values()].reduce((sum, n) => sum + n, 0),
+      bytesTotal,
+      filesDone,
+      sending.length,
+    );
+  };
   const multipart: { path: string; parts: DonePart[] }[] = [];
   let next = 0;
   const worker = async () => {
     for (let item = sending[next++]; item !== undefined; item = sending[next++]) {
       const { file, upload } = item;
-      const send: FileSend = {
-        transport: client.transport,
-        file: file.absolute,
-        plan: file.plan as PartPlan,
-        digests: digestsOf(file),
-        batchSize: Math.min(2 * perFile, MAX_PART_URLS_PER_REQUEST),
-        concurrency: perFile,
-        report: (_phase, bytesDone) => reportFile(file.path, bytesDone),
-        parts: inMemoryLog(),
-        sent: { parts: 0, bytes: 0 },
-        signal,
-        freshPut: () => freshPutOf(client, name, v, file.path, signal),
-        partUrls: (parts) => multipartUrls(client, name, v, { path: file.path, parts }, signal),
-      };
+      const send = fileSend(destination, file, perFile, (bytesDone) => report(file, bytesDone));
       const handle = await open(file.absolute, "r");
       try {
         if (upload.method === "PUT") await putSingle(send, handle, upload);
@@ -125,28 +168,43 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
     }
   };
   await Promise.all(Array.from({ length: filesAtOnce }, worker));
+  return multipart;
+}
 
-  progress("completing", uploadBytes, uploadBytes, sending.length, sending.length);
-  const completed = await client.completeUpload({ name, v, body: completionBody(multipart) }, { signal });
-  const report = (phase: PushProgress["phase"], bytesDone: number, filesDone: number) =>
-    progress(phase, bytesDone, totalBytes, filesDone, files.length);
-  const settled = await verified(client, report, completed, signal).catch((error: unknown) => {
+/** One file of the manifest as the single-file upload code sends it; fresh URLs name the file by its path. */
+function fileSend(destination: Destination, file: HashedFile, concurrency: number, onBytes: (bytesDone: number) => void): FileSend {
+  const { client, name, v, signal } = destination;
+  return {
+    transport: client.transport,
+    file: file.absolute,
+    plan: file.plan,
+    digests: file.digests,
+    batchSize: Math.min(2 * concurrency, MAX_PART_URLS_PER_REQUEST),
+    concurrency,
+    report: (_phase, bytesDone) => onBytes(bytesDone),
+    parts: inMemoryLog(),
+    sent: { parts: 0, bytes: 0 },
+    signal,
+    freshPut: () => freshPutOf(destination, file.path),
+    partUrls: (parts) => multipartUrls(client, name, v, { path: file.path, parts }, signal),
+  };
+}
+
+/** The version once the registry's verification is over: READY, or an IntegrityError saying what went wrong. */
+async function settled(destination: Destination, completed: VersionView, report: Reporter): Promise<VersionView> {
+  const { client, name, v, signal } = destination;
+  const version = await verified(client, report, completed, signal).catch((error: unknown) => {
     if (error instanceof BytesRemoved)
       throw new IntegrityError(
         `Some bytes of version ${v} of ${name} were removed while the registry verified them: push the directory again.`,
       );
     throw error;
   });
-  if (settled.status === "FAILED")
+  if (version.status === "FAILED")
     throw new IntegrityError(
-      `The registry verified version ${v} of ${name} and refused its bytes: ${settled.files?.failureReason ?? "no reason given"}. Did a file change during the upload?`,
+      `The registry verified version ${v} of ${name} and refused its bytes: ${version.files?.failureReason ?? "no reason given"}. Did a file change during the upload?`,
     );
-  return {
-    version: settled,
-    filesUploaded: sending.map(({ file }) => file.path),
-    filesTotal: files.length,
-    bytesUploaded: uploadBytes,
-  };
+  return version;
 }
 
 /**
@@ -159,7 +217,7 @@ function completionBody(multipart: { path: string; parts: DonePart[] }[]): Reque
 }
 
 /** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand. */
-async function freshPutOf(client: RegistryClient, name: string, v: number, path: string, signal?: AbortSignal) {
+async function freshPutOf({ client, name, v, signal }: Destination, path: string) {
   const restarted = await client.restartUpload({ name, v }, { signal });
   const upload = restarted.uploads?.find((entry) => entry.path === path)?.upload;
   if (upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT of '${path}'.`);
@@ -174,8 +232,6 @@ function inMemoryLog() {
     partDone: async (part: DonePart) => void doneParts.push(part),
   };
 }
-
-const digestsOf = (file: LocalFile): FileDigests => file.digests as FileDigests;
 
 /**
  * The directory's files in path order, declared under NFC paths; refused (UsageError, listing
