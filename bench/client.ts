@@ -138,6 +138,7 @@ export async function benchClient(
     const pulls: number[] = [];
     const rawGets: number[] = [];
     const download = await client.downloadArtifact({ name: model, v: String(version) });
+    if (!("url" in download)) throw new Error(`${model} version ${version} holds several files, not one artifact`);
     for (let round = 0; round < rounds; round++) {
       const output = join(dir, `pulled-${round}.bin`);
       pulls.push(await timed(() => pull(client, { uri: `models:/${model}/${version}`, output, concurrency })));

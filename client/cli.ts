@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASSIGNED_STAGES, VERSION_STATUSES, type AssignedStage } from "../shared/schemas/version";
 import packageJson from "../package.json" with { type: "json" };
@@ -7,6 +7,7 @@ import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError 
 import { pull } from "./download";
 import { defaultJournalDirectory } from "./journal";
 import { push, type VersionMetadataInput } from "./upload";
+import { pushDirectory } from "./push-directory";
 import { createRegistryClient, DEFAULT_REGISTRY_URL, type Fetch, type RegistryClient } from "./sdk";
 import { progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
 
@@ -75,20 +76,21 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
 
   command(
     program,
-    "push <file>",
-    "Upload a file as a new version: hashed, uploaded in parallel parts, verified; run it again to resume an interrupted push",
-    "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk",
+    "push <path>",
+    "Upload a file, or a directory as a multi-file version, as a new version: hashed, uploaded in parallel, verified; run it again to resume an interrupted push of a file",
+    "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk\n  $ registry push ./fraud_model/ --model fraud_detector --bump minor",
     metadataOptions,
   )
     .requiredOption("-m, --model <name>", "the model to register a version of")
-    .option("--part-size <MiB>", "part size in MiB (5 to 5120); default: the registry's choice", positiveInt)
-    .option("--concurrency <n>", "parts in flight at once", positiveInt, 8)
-    .option("--content-type <type>", "the artifact's content type")
-    .option("--filename <name>", "the file name to record (default: the file's own)")
+    .option("--part-size <MiB>", "a file: part size in MiB (5 to 5120); default: the registry's choice", positiveInt)
+    .option("--concurrency <n>", "parts (for a directory: files) in flight at once", positiveInt, 8)
+    .option("--content-type <type>", "a file: the artifact's content type")
+    .option("--filename <name>", "a file: the file name to record (default: the file's own)")
     .action(
       run(async (client, args, o, globals) => {
         const [file] = args;
         const bar = progress(globals);
+        if ((await stat(file).catch(() => undefined))?.isDirectory()) return pushDirectoryCommand(client, file, o, bar, io);
         const result = await push(client, {
           file,
           model: o.model as string,
@@ -115,10 +117,10 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   command(
     program,
     "pull <uri>",
-    "Download a version's artifact, verified against its SHA-256, written atomically",
-    "registry pull models:/fraud_detector/Production -o ./serving/",
+    "Download a version's artifact, every file of a multi-file version, or the one file a URI names; each verified against its SHA-256, written atomically",
+    "registry pull models:/fraud_detector/Production -o ./serving/\n  $ registry pull models:/fraud_detector/Production/tokenizer/config.json -o ./serving/",
   )
-    .option("-o, --output <path>", "a directory (keeps the artifact's file name) or a file")
+    .option("-o, --output <path>", "a directory (keeps the file's name; a multi-file version's files go inside it) or a file")
     .option("--concurrency <n>", "ranged GETs in flight at once", positiveInt, 8)
     .action(
       run(async (client, args, o, globals) => {
@@ -130,7 +132,8 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
           concurrency: o.concurrency as number,
           onProgress: bar?.update,
         }).finally(() => bar?.finish());
-        return { json: result, text: `${result.path}  ${result.model} version ${result.version}  sha256 ${result.sha256} (verified)` };
+        const what = result.files ? `${result.files.length} file(s)` : `sha256 ${result.sha256}`;
+        return { json: result, text: `${result.path}  ${result.model} version ${result.version}  ${what} (verified)` };
       }),
     );
 
@@ -195,6 +198,57 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
         return { json: moved, text: transitionLine(name, moved) };
       }),
     );
+
+  command(
+    program,
+    "approve <model> <version>",
+    "Approve, or with --reject reject, a version for a stage or a protected alias (approver)",
+    'registry approve fraud_detector 7 --stage Production --comment "risk review passed"',
+  )
+    .requiredOption("--stage <stage>", "Staging, Production or alias:<alias>")
+    .option("--reject", "record a rejection: it stands until the same approver approves")
+    .option("--comment <text>", "why: kept as the history entry's reason")
+    .action(
+      run(async (client, args, o) => {
+        const [name, v] = args;
+        const approval = await client.recordApproval({
+          name,
+          v,
+          body: { stage: o.stage as string, decision: o.reject ? "reject" : "approve", comment: o.comment as string | undefined },
+        });
+        return { json: approval, text: approvalLine(approval) };
+      }),
+    );
+  command(
+    program,
+    "approvals <model> <version>",
+    "A version's standing approvals and rejections",
+    "registry approvals fraud_detector 7 --stage Production",
+    pageOptions,
+  )
+    .option("--stage <stage>", "only those for Staging, Production or alias:<alias>")
+    .action(
+      run(async (client, args, o) => {
+        const [name, v] = args;
+        const page = await client.listApprovals({ name, v, query: { stage: o.stage as string | undefined, ...pageQuery(o) } });
+        return listed(page, page.items.map(approvalLine));
+      }),
+    );
+  command(
+    program,
+    "delete-model <model>",
+    "Delete a model with all its versions, none in Staging or Production (admin); its history stays",
+    "registry delete-model fraud_detector_experiment",
+  ).action(
+    run(async (client, args) => {
+      const [name] = args;
+      const deleted = await client.deleteModel({ name });
+      return {
+        json: deleted,
+        text: `deleted ${deleted.model}: ${deleted.versionsDeleted} version(s), ${deleted.artifactObjectsDeleted} artifact object(s)`,
+      };
+    }),
+  );
 
   command(program, "resolve <uri>", "The version a model URI names now", "registry resolve models:/fraud_detector@champion").action(
     run(async (client, args) => {
@@ -507,6 +561,39 @@ const listed = (page: { readonly nextCursor?: string }, lines: string[]): Render
   json: page,
   text: [...lines, ...(page.nextCursor ? [`(more: --cursor ${page.nextCursor})`] : [])].join("\n") || "(none)",
 });
+
+/** `fraud_detector version 7: approve for Production by alice ("risk review passed")` */
+const approvalLine = (a: { model: string; version: number; stage: string; decision: string; approver: string; comment?: string }) =>
+  `${a.model} version ${a.version}: ${a.decision} for ${a.stage} by ${a.approver}${a.comment ? ` ("${a.comment}")` : ""}`;
+
+/** `push <directory>`: a multi-file version; the options that only a single file takes are refused. */
+async function pushDirectoryCommand(
+  client: RegistryClient,
+  directory: string,
+  o: Record<string, unknown>,
+  bar: ReturnType<typeof progressRenderer> | undefined,
+  io: CliIo,
+): Promise<Rendered> {
+  const fileOnly = (["partSize", "contentType", "filename"] as const).filter((key) => o[key] !== undefined);
+  if (fileOnly.length > 0)
+    throw new UsageError(`${directory} is a directory: --part-size, --content-type and --filename are for a single file.`);
+  const result = await pushDirectory(client, {
+    directory,
+    model: o.model as string,
+    metadata: await metadataFrom(o),
+    concurrency: o.concurrency as number,
+    onProgress: bar?.update,
+    onNotice: (message) => {
+      bar?.finish();
+      io.stderr(`${message}\n`);
+    },
+  }).finally(() => bar?.finish());
+  const note =
+    result.filesUploaded.length === 0
+      ? `all ${result.filesTotal} file(s) already stored and verified: nothing uploaded`
+      : `uploaded ${result.filesUploaded.length} of ${result.filesTotal} file(s): ${result.filesUploaded.join(", ")}`;
+  return { json: result, text: `${versionLine(result.version)}\n${note}` };
+}
 
 /** The description and tags a model or version is created or edited with. */
 const descriptionAndTags = (o: Record<string, unknown>) => ({

@@ -1,19 +1,26 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { pathRuleBroken } from "../shared/domain/file-paths";
 import { IntegrityError } from "./errors";
 import { ExpiredUrlError, sendPresigned } from "./presigned";
 import { isTransient, withRetries } from "./retry";
 import type { RegistryClient, ResponseOf } from "./sdk";
 
 export interface PullOptions {
-  /** Any model URI (docs/lifecycle.md, Model URIs): `models:/fraud_detector/Production`, `models:/fraud_detector@champion`, `models:/fraud_detector/7`. */
+  /**
+   * Any model URI (docs/lifecycle.md, Model URIs): `models:/fraud_detector/Production`, `models:/fraud_detector@champion`,
+   * `models:/fraud_detector/7`; followed by `/<path>` it names one file of a multi-file version.
+   */
   readonly uri: string;
-  /** A directory (the artifact's file name inside it) or a file path. Default: the artifact's file name in the working directory. */
+  /**
+   * One file: a directory (the file's name inside it) or a file path; default: its file name in the working directory.
+   * A multi-file version: the directory to write its files into; default: the model's name in the working directory.
+   */
   readonly output?: string;
-  /** Ranged GETs in flight at once. Default 8. */
+  /** Ranged GETs in flight at once (for a directory: across its files). Default 8. */
   readonly concurrency?: number;
-  /** Bytes per ranged GET; a smaller artifact is one GET. Default 8 MiB. */
+  /** Bytes per ranged GET; a smaller file is one GET. Default 8 MiB. */
   readonly chunkBytes?: number;
   readonly onProgress?: (progress: PullProgress) => void;
   readonly signal?: AbortSignal;
@@ -26,53 +33,176 @@ export interface PullProgress {
 }
 
 export interface PullResult {
+  /** The file written, or for a multi-file version the directory. */
   readonly path: string;
   readonly model: string;
   readonly version: number;
   readonly uri: string;
+  /** One file's SHA-256; absent for a multi-file version, whose files each carry theirs. */
+  readonly sha256?: string;
+  readonly sizeBytes: number;
+  /** A multi-file version: every file written, its path in the version and its verified digest. */
+  readonly files?: readonly PulledFile[];
+}
+
+export interface PulledFile {
+  readonly path: string;
   readonly sha256: string;
   readonly sizeBytes: number;
 }
 
-type Download = ResponseOf<"downloadArtifact">;
+/** A presigned GET with what its bytes must be; asked for again when S3 refuses the URL (it expired). */
+export interface RemoteFile {
+  readonly url: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+}
 
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
+const DEFAULT_CONCURRENCY = 8;
 /** How far, in ranges per worker, downloads may run ahead of the hash: the bytes held in memory meanwhile. */
 const AHEAD_PER_WORKER = 4;
+/** Manifest files asked for per page: the registry's largest page. */
+const MANIFEST_PAGE = 100;
 
 /**
- * Downloads a version's artifact:
- * 1. resolve the URI to a version, and ask for its presigned download URL;
- * 2. GET it in parallel byte ranges into a temporary file next to the target, hashing the ranges
- *    in file order as they arrive (no second read of the file);
- * 3. check the size and SHA-256 against what the registry verified;
- * 4. rename the temporary file to the target: a failed or interrupted pull never leaves a partial file under the final name.
+ * Downloads what a model URI names:
+ * 1. resolve the URI to a version (and the file it names, if any);
+ * 2. one file (the version's artifact, or the file named): its presigned URL, then `downloadFile`;
+ * 3. a multi-file version: its whole manifest (page by page), every path checked to stay inside
+ *    the output directory before any byte is written, then its files, several at a time, each
+ *    with `downloadFile`.
  */
 export async function pull(client: RegistryClient, options: PullOptions): Promise<PullResult> {
-  const resolved = await client.resolveModelUri({ query: { uri: options.uri } }, { signal: options.signal });
-  const fetchUrl = () => client.downloadArtifact({ name: resolved.model, v: resolved.version }, { signal: options.signal });
-  let download = await fetchUrl();
-  const path = await targetPath(options.output, download.filename);
+  const { signal } = options;
+  const resolved = await client.resolveModelUri({ query: { uri: options.uri } }, { signal });
+  const version = { model: resolved.model, version: resolved.version, uri: resolved.uri };
+  const { file } = resolved;
+  if (file !== undefined) {
+    const fetchFile = () => client.downloadArtifactFile({ name: resolved.model, v: resolved.version, path: file }, { signal });
+    const first = await fetchFile();
+    const path = await targetPath(options.output, first.path);
+    await downloadFile(client, path, first, fetchFile, { ...options, onBytes: reporter(options, first.sizeBytes) });
+    return { ...version, path, sha256: first.sha256, sizeBytes: first.sizeBytes };
+  }
+  const fetchArtifact = async (): Promise<RemoteFile & { filename: string }> => {
+    const answer = await client.downloadArtifact({ name: resolved.model, v: resolved.version }, { signal });
+    if ("url" in answer) return answer;
+    throw new IntegrityError(`Version ${resolved.version} of ${resolved.model} now answers several files: pull it again.`);
+  };
+  const first = await client.downloadArtifact({ name: resolved.model, v: resolved.version, query: { limit: MANIFEST_PAGE } }, { signal });
+  if (!("url" in first)) return pullDirectory(client, { ...options, ...version }, first);
+  const path = await targetPath(options.output, first.filename);
+  await downloadFile(client, path, first, fetchArtifact, { ...options, onBytes: reporter(options, first.sizeBytes) });
+  return { ...version, path, sha256: first.sha256, sizeBytes: first.sizeBytes };
+}
+
+type ManifestPage = Extract<ResponseOf<"downloadArtifact">, { files: unknown }>;
+
+/** Every file of a multi-file version into one directory: the paths are checked first, then the files go several at a time. */
+async function pullDirectory(
+  client: RegistryClient,
+  options: PullOptions & { model: string; version: number; uri: string },
+  firstPage: ManifestPage,
+): Promise<PullResult> {
+  const { model, version, signal } = options;
+  const files = [...firstPage.files];
+  for (let page = firstPage; page.nextCursor; files.push(...page.files)) {
+    const next = await client.downloadArtifact(
+      { name: model, v: version, query: { limit: MANIFEST_PAGE, cursor: page.nextCursor } },
+      { signal },
+    );
+    if ("url" in next) throw new IntegrityError(`Version ${version} of ${model} changed while its files were listed: pull it again.`);
+    page = next;
+  }
+  const directory = resolve(options.output ?? model);
+  await mkdir(directory, { recursive: true });
+  const targets = await Promise.all(files.map(async (file) => ({ file, path: await insideDirectory(directory, file.path) })));
+  const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+  const onBytes = reporter(options, sizeBytes);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const perFile = Math.max(1, Math.floor(concurrency / Math.min(concurrency, files.length)));
+  await forEachOf(targets, Math.min(concurrency, files.length), async ({ file, path }) => {
+    const fetchFile = () => client.downloadArtifactFile({ name: model, v: version, path: file.path }, { signal });
+    await downloadFile(client, path, file, fetchFile, { ...options, concurrency: perFile, onBytes });
+  });
+  return {
+    path: directory,
+    model,
+    version,
+    uri: options.uri,
+    sizeBytes,
+    files: files.map(({ path, sha256, sizeBytes: size }) => ({ path, sha256, sizeBytes: size })),
+  };
+}
+
+/**
+ * Where a manifest path lands under `directory`, refused (IntegrityError, nothing written) when it
+ * would land anywhere else: a path the registry itself refuses ('..', a leading '/', '\\'), or one
+ * that goes through a symbolic link already in the directory that points out of it.
+ */
+export async function insideDirectory(directory: string, path: string): Promise<string> {
+  const rule = pathRuleBroken(path);
+  const target = resolve(directory, ...path.split("/"));
+  if (rule || !target.startsWith(directory + sep))
+    throw new IntegrityError(
+      `The registry answered the file path '${path}', which is no path to write under ${directory} (${rule ?? "it leads out of it"}); nothing was written.`,
+    );
+  const root = await realpath(directory);
+  const reached = await realpath(await deepestExisting(dirname(target)));
+  if (reached !== root && !reached.startsWith(root + sep))
+    throw new IntegrityError(`The file path '${path}' goes through a symbolic link out of ${directory}; nothing was written.`);
+  await mkdir(dirname(target), { recursive: true });
+  return target;
+}
+
+/** `path`, or its nearest ancestor that exists: what a `mkdir -p` of it would build on. */
+async function deepestExisting(path: string): Promise<string> {
+  for (let current = path; ; current = dirname(current)) {
+    if ((await stat(current).catch(() => undefined)) || dirname(current) === current) return current;
+  }
+}
+
+/** Progress over `bytesTotal`, fed by the bytes of any number of files. */
+function reporter(options: PullOptions, bytesTotal: number): (bytes: number) => void {
+  let bytesDone = 0;
+  options.onProgress?.({ phase: "downloading", bytesDone, bytesTotal });
+  return (bytes) => {
+    bytesDone += bytes;
+    options.onProgress?.({ phase: bytesDone === bytesTotal ? "verifying" : "downloading", bytesDone, bytesTotal });
+  };
+}
+
+/**
+ * One file:
+ * 1. GET it in parallel byte ranges into a temporary file next to the target, hashing the ranges
+ *    in file order as they arrive (no second read of the file);
+ * 2. check the size and SHA-256 against what the registry verified;
+ * 3. rename the temporary file to the target: a failed or interrupted pull never leaves a partial file under the final name.
+ */
+export async function downloadFile(
+  client: RegistryClient,
+  path: string,
+  first: RemoteFile,
+  fetchUrl: () => Promise<RemoteFile>,
+  options: Pick<PullOptions, "concurrency" | "chunkBytes" | "signal"> & { onBytes: (bytes: number) => void },
+): Promise<void> {
+  let download = first;
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
   const file = await open(temporary, "wx");
   try {
     await file.truncate(download.sizeBytes);
-    let bytesDone = 0;
-    const report = (phase: PullProgress["phase"], bytes: number) =>
-      options.onProgress?.({ phase, bytesDone: bytes, bytesTotal: download.sizeBytes });
-    report("downloading", 0);
     const refresh = async () => (download = await fetchUrl());
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    const concurrency = options.concurrency ?? 8;
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const hash = new InOrderHash(AHEAD_PER_WORKER * concurrency * chunkBytes);
     await forEachRange(download.sizeBytes, chunkBytes, concurrency, async (start, end) => {
       await hash.reached(start);
       hash.add(start, await fetchRange(client, () => download, refresh, file, start, end, download.sizeBytes, options.signal));
-      report("downloading", (bytesDone += end - start));
+      options.onBytes(end - start);
     });
     await file.sync();
     await file.close();
-    report("verifying", download.sizeBytes);
     verify(hash.digest(), download);
     await rename(temporary, path);
   } catch (error) {
@@ -80,17 +210,9 @@ export async function pull(client: RegistryClient, options: PullOptions): Promis
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
-  return {
-    path,
-    model: resolved.model,
-    version: resolved.version,
-    uri: resolved.uri,
-    sha256: download.sha256,
-    sizeBytes: download.sizeBytes,
-  };
 }
 
-/** `output` is a directory when it is one already or ends with a slash (created if absent); then the artifact keeps its file name. */
+/** `output` is a directory when it is one already or ends with a slash (created if absent); then the file keeps its name. */
 async function targetPath(output: string | undefined, filename: string): Promise<string> {
   const name = basename(filename);
   if (output === undefined) return join(process.cwd(), name);
@@ -100,6 +222,15 @@ async function targetPath(output: string | undefined, filename: string): Promise
   }
   const existing = await stat(output).catch(() => undefined);
   return existing?.isDirectory() ? join(output, name) : output;
+}
+
+/** Runs `each` over `items`, `concurrency` at a time. */
+async function forEachOf<T>(items: readonly T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await each(item);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
 /** Runs `each` over the [start, end) ranges of `size`, `chunk` bytes each, `concurrency` at a time. */
@@ -122,8 +253,8 @@ export async function forEachRange(
 /** One byte range, written at its offset and answered; a refused (expired) URL is replaced and the range asked for again. */
 async function fetchRange(
   client: RegistryClient,
-  current: () => Download,
-  refresh: () => Promise<Download>,
+  current: () => RemoteFile,
+  refresh: () => Promise<RemoteFile>,
   file: FileHandle,
   start: number,
   end: number,
@@ -191,7 +322,7 @@ class InOrderHash {
   }
 }
 
-function verify({ sizeBytes: size, sha256 }: { sizeBytes: number; sha256: string }, download: Download): void {
+function verify({ sizeBytes: size, sha256 }: { sizeBytes: number; sha256: string }, download: RemoteFile): void {
   if (size !== download.sizeBytes || sha256 !== download.sha256) {
     throw new IntegrityError(
       `The downloaded bytes (${size} bytes, sha256 ${sha256}) are not the artifact the registry verified (${download.sizeBytes} bytes, sha256 ${download.sha256}); nothing was written.`,

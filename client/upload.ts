@@ -9,13 +9,13 @@ import { defaultJournalDirectory, journalMismatch, journalPath, UploadJournal, t
 import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
 import { ExpiredUrlError, sendPresigned, type PresignedRequest } from "./presigned";
 import { isTransient, withRetries } from "./retry";
-import type { RegistryClient, RequestOf, ResponseOf } from "./sdk";
+import type { RegistryClient, RequestOf, ResponseOf, Transport } from "./sdk";
 
 /** Everything a registration takes besides the bytes: metrics, params, tags, lineage, semver or bump… */
 export type VersionMetadataInput = Omit<z.input<typeof registerVersionBody>, "artifact" | "source">;
 export type VersionView = ResponseOf<"getVersion">;
-type UploadView = ResponseOf<"requestPartUrls">;
-type MultipartUploadView = Extract<UploadView, { method: "MULTIPART" }>;
+export type UploadView = ResponseOf<"requestPartUrls">;
+export type MultipartUploadView = Extract<UploadView, { method: "MULTIPART" }>;
 
 export interface PushOptions {
   readonly file: string;
@@ -102,9 +102,12 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
     registrationSha256: fingerprint(body),
   };
   const journal = await openJournal(identity, options);
+  const name = options.model;
+  const signal = options.signal;
   const target: UploadTarget = {
     client,
-    name: options.model,
+    transport: client.transport,
+    name,
     file,
     plan,
     digests,
@@ -112,8 +115,16 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
     concurrency,
     report,
     journal,
+    parts: journal,
     sent: { parts: 0, bytes: 0 },
-    signal: options.signal,
+    signal,
+    freshPut: async () => {
+      const v = journal.version as number;
+      const restarted = await client.restartUpload({ name, v }, { signal });
+      if (restarted.upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT.`);
+      return restarted.upload;
+    },
+    partUrls: (parts) => multipartUrls(client, name, journal.version as number, { parts }, signal),
   };
 
   report("registering", 0, 0);
@@ -126,7 +137,12 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
   let completed: VersionView;
   try {
     // An earlier push of this file completed, and was interrupted while the registry verified: wait for that verification.
-    completed = await verified(target, "verifying" in started ? started.verifying : await uploadAndComplete(target, started.upload));
+    completed = await verified(
+      client,
+      report,
+      "verifying" in started ? started.verifying : await uploadAndComplete(target, started.upload),
+      signal,
+    );
   } catch (error) {
     if (!(error instanceof RegistryApiError && error.code === "UploadConflict") && !(error instanceof BytesRemoved)) throw error;
     // The bytes were deleted under us (docs/artifacts.md): a fresh upload of the same declaration.
@@ -136,7 +152,9 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
     );
     await journal.restarted();
     completed =
-      restarted.upload === null ? stripUpload(restarted) : await verified(target, await uploadAndComplete(target, restarted.upload));
+      restarted.upload === null
+        ? stripUpload(restarted)
+        : await verified(client, report, await uploadAndComplete(target, restarted.upload), signal);
   }
   await journal.remove();
   if (completed.status === "FAILED")
@@ -216,23 +234,52 @@ async function registerOrResume(target: UploadTarget, body: RegistrationBody, on
   return upload === null ? { ready: version, uploaded: false } : { upload };
 }
 
-interface UploadTarget {
-  readonly client: RegistryClient;
-  readonly name: string;
+/** Where one file's parts are recorded as S3 takes them: a push's journal, or nothing for a file of a directory. */
+export interface PartLog {
+  readonly doneParts: readonly DonePart[];
+  partDone(part: DonePart): Promise<void>;
+}
+
+/** One file on its way to S3: how it was planned and hashed, where its parts are recorded, and how to get fresh URLs for it. */
+export interface FileSend {
+  readonly transport: Transport;
   readonly file: string;
   readonly plan: PartPlan;
   readonly digests: FileDigests;
   readonly batchSize: number;
   readonly concurrency: number;
   readonly report: Reporter;
-  /** Knows the version once registered, and the parts done. */
-  readonly journal: UploadJournal;
+  readonly parts: PartLog;
   /** What this push has PUT so far. */
   readonly sent: { parts: number; bytes: number };
   readonly signal?: AbortSignal;
+  /** A fresh single-PUT URL, when S3 refused the one in hand. */
+  readonly freshPut: () => Promise<PresignedRequest>;
+  /** Fresh URLs for these parts of a multipart upload. */
+  readonly partUrls: (parts: PartDigest[]) => Promise<MultipartUploadView>;
+}
+
+interface UploadTarget extends FileSend {
+  readonly client: RegistryClient;
+  readonly name: string;
+  /** Knows the version once registered, and the parts done. */
+  readonly journal: UploadJournal;
 }
 
 const versionOf = (target: UploadTarget): number => target.journal.version as number;
+
+/** Part URLs from …/artifact/parts; an answer that is no multipart upload means the version changed under us. */
+export async function multipartUrls(
+  client: RegistryClient,
+  name: string,
+  v: number,
+  body: RequestOf<"requestPartUrls">["body"],
+  signal?: AbortSignal,
+): Promise<MultipartUploadView> {
+  const upload = await client.requestPartUrls({ name, v, body }, { signal });
+  if (upload.method !== "MULTIPART") throw new IntegrityError(`Version ${v} of ${name} no longer expects a multipart upload.`);
+  return upload;
+}
 
 /** Uploads what is missing and completes; `upload` is what the registration answered, if this push registered. */
 async function uploadAndComplete(target: UploadTarget, upload: UploadView | undefined): Promise<VersionView> {
@@ -241,7 +288,7 @@ async function uploadAndComplete(target: UploadTarget, upload: UploadView | unde
   const file = await open(target.file, "r");
   try {
     if (target.plan.method === "PUT") {
-      await putSingle(target, file, upload?.method === "PUT" ? upload : await freshSingleUrl(target));
+      await putSingle(target, file, upload?.method === "PUT" ? upload : await target.freshPut());
       target.report("completing", target.digests.sizeBytes, 1);
       return await client.completeUpload({ name, v }, { signal });
     }
@@ -258,33 +305,38 @@ const VERIFY_POLL_FIRST_MS = 250;
 const VERIFY_POLL_MAX_MS = 5_000;
 
 /** The registry's verification of `completed`, waited for: the version once it is no longer VERIFYING. */
-async function verified(target: UploadTarget, completed: VersionView): Promise<VersionView> {
-  const { client, name, signal } = target;
+export async function verified(
+  client: RegistryClient,
+  report: Reporter,
+  completed: VersionView,
+  signal?: AbortSignal,
+): Promise<VersionView> {
   let current = completed;
   for (let wait = VERIFY_POLL_FIRST_MS; current.status === "VERIFYING"; wait = Math.min(wait * 2, VERIFY_POLL_MAX_MS)) {
-    target.report("verifying", current.verification?.bytesVerified ?? 0, current.verification?.filesVerified ?? 0);
+    report("verifying", current.verification?.bytesVerified ?? 0, current.verification?.filesVerified ?? 0);
     await client.transport.retry.sleep(wait);
     signal?.throwIfAborted();
-    current = await client.getVersion({ name, v: current.version }, { signal });
+    current = await client.getVersion({ name: current.model, v: current.version }, { signal });
   }
   if (current.status === "PENDING_UPLOAD") throw new BytesRemoved(current.artifact?.failureReason);
   return current;
 }
 
 /** The registry verified nothing: the stored bytes were removed while it hashed them, and the version waits for them again. */
-class BytesRemoved extends Error {}
+export class BytesRemoved extends Error {}
 
-async function putSingle(target: UploadTarget, file: FileHandle, first: PresignedRequest): Promise<void> {
+/** One PUT of the whole file; 412 (an object already stored at this content address) means its bytes are there. */
+export async function putSingle(target: FileSend, file: FileHandle, first: PresignedRequest): Promise<void> {
   const bytes = await readRange(file, 0, target.digests.sizeBytes);
   let request = first;
   target.report("uploading", 0, 0);
-  await withRetries(target.client.transport.retry, isRetryableUpload, async () => {
+  await withRetries(target.transport.retry, isRetryableUpload, async () => {
     try {
-      await sendPresigned(target.client.transport, request, { method: "PUT", body: bytes, signal: target.signal });
+      await sendPresigned(target.transport, request, { method: "PUT", body: bytes, signal: target.signal });
     } catch (error) {
       // 412: the URL's If-None-Match met an object already stored under this content address: the bytes are there.
       if (error instanceof RegistryApiError && error.status === 412) return;
-      if (error instanceof ExpiredUrlError) request = await freshSingleUrl(target);
+      if (error instanceof ExpiredUrlError) request = await target.freshPut();
       throw error;
     }
   });
@@ -293,19 +345,12 @@ async function putSingle(target: UploadTarget, file: FileHandle, first: Presigne
   target.report("uploading", target.digests.sizeBytes, 1);
 }
 
-async function freshSingleUrl(target: UploadTarget): Promise<PresignedRequest> {
-  const v = versionOf(target);
-  const restarted = await target.client.restartUpload({ name: target.name, v }, { signal: target.signal });
-  if (restarted.upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${target.name} no longer expects a single PUT.`);
-  return restarted.upload;
-}
-
 /**
- * PUTs every part the journal does not list as done, `concurrency` at a time, recording each in
- * the journal; answers all the ETags for completion, in part order.
+ * PUTs every part the log does not list as done, `concurrency` at a time, recording each in
+ * the log; answers all the ETags for completion, in part order.
  */
-async function putParts(target: UploadTarget, file: FileHandle, upload: MultipartUploadView | undefined): Promise<DonePart[]> {
-  const etags: DonePart[] = [...target.journal.doneParts];
+export async function putParts(target: FileSend, file: FileHandle, upload: MultipartUploadView | undefined): Promise<DonePart[]> {
+  const etags: DonePart[] = [...target.parts.doneParts];
   const done = new Set(etags.map((part) => part.partNumber));
   const missing = target.digests.parts.map((part) => part.partNumber).filter((n) => !done.has(n));
   const urls = new PartUrls(target, upload, done);
@@ -316,9 +361,9 @@ async function putParts(target: UploadTarget, file: FileHandle, upload: Multipar
     for (let partNumber = missing[next++]; partNumber !== undefined; partNumber = missing[next++]) {
       const { start, end } = partRange(target.plan, target.digests.sizeBytes, partNumber);
       const bytes = await readRange(file, start, end - start);
-      const etag = await withRetries(target.client.transport.retry, isRetryableUpload, async () => {
+      const etag = await withRetries(target.transport.retry, isRetryableUpload, async () => {
         try {
-          const response = await sendPresigned(target.client.transport, await urls.get(partNumber), {
+          const response = await sendPresigned(target.transport, await urls.get(partNumber), {
             method: "PUT",
             body: bytes,
             signal: target.signal,
@@ -331,7 +376,7 @@ async function putParts(target: UploadTarget, file: FileHandle, upload: Multipar
       });
       urls.done(partNumber);
       etags.push({ partNumber, etag });
-      await target.journal.partDone({ partNumber, etag });
+      await target.parts.partDone({ partNumber, etag });
       target.sent.parts += 1;
       target.sent.bytes += bytes.length;
       target.report("uploading", (bytesDone += bytes.length), etags.length);
@@ -341,14 +386,14 @@ async function putParts(target: UploadTarget, file: FileHandle, upload: Multipar
   return etags.sort((a, b) => a.partNumber - b.partNumber);
 }
 
-function partSize(target: UploadTarget, partNumber: number): number {
+function partSize(target: FileSend, partNumber: number): number {
   const { start, end } = partRange(target.plan, target.digests.sizeBytes, partNumber);
   return end - start;
 }
 
 const isRetryableUpload = (error: unknown): boolean => error instanceof ExpiredUrlError || isTransient(error);
 
-const firstParts = (target: UploadTarget): PartDigest[] => target.digests.parts.slice(0, target.batchSize);
+const firstParts = (target: FileSend): PartDigest[] => target.digests.parts.slice(0, target.batchSize);
 
 /**
  * The part URLs of one multipart upload: those the registration answered, then batches from the
@@ -359,7 +404,7 @@ class PartUrls {
   private readonly finished: Set<number>;
 
   constructor(
-    private readonly target: UploadTarget,
+    private readonly target: FileSend,
     upload: MultipartUploadView | undefined,
     finished: Iterable<number>,
   ) {
@@ -398,18 +443,14 @@ class PartUrls {
 
   /** One request for this part and the following ones that have neither a URL on the way nor an upload done. */
   private requestBatchFrom(partNumber: number): void {
-    const { digests, batchSize, client, name, signal } = this.target;
-    const version = versionOf(this.target);
+    const { digests, batchSize } = this.target;
     const wanted = digests.parts
       .filter(
         (p) =>
           p.partNumber === partNumber || (p.partNumber > partNumber && !this.finished.has(p.partNumber) && !this.urls.has(p.partNumber)),
       )
       .slice(0, batchSize);
-    const answer = client.requestPartUrls({ name, v: version, body: { parts: wanted } }, { signal }).then((upload) => {
-      if (upload.method !== "MULTIPART") throw new IntegrityError(`Version ${version} of ${name} no longer expects a multipart upload.`);
-      return upload;
-    });
+    const answer = this.target.partUrls(wanted);
     for (const { partNumber: n } of wanted) {
       const url = answer.then((upload) => {
         const part = upload.parts.find((p) => p.partNumber === n);
@@ -436,7 +477,7 @@ async function readRange(file: FileHandle, position: number, length: number): Pr
   return buffer;
 }
 
-type Reporter = (phase: PushProgress["phase"], bytesDone: number, partsDone: number) => void;
+export type Reporter = (phase: PushProgress["phase"], bytesDone: number, partsDone: number) => void;
 
 function progressReporter(onProgress: PushOptions["onProgress"], bytesTotal: number, partsTotal: number): Reporter {
   return (phase, bytesDone, partsDone) => onProgress?.({ phase, bytesDone, bytesTotal, partsDone, partsTotal });

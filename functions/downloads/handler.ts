@@ -1,18 +1,18 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
-import { getArtifactDownload, getFileDownloads } from "../../shared/use-cases/get-artifact-download";
+import { getArtifactDownload, getFileDownload } from "../../shared/use-cases/get-artifact-download";
 
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
 const { deps, ...root } = composeProcess(buildArtifactDeps);
 
 /** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("downloads", root, {
-  "GET /models/{name}/versions/{v}/artifact": async ({ path }) => ({
+  "GET /models/{name}/versions/{v}/artifact": async ({ path, query }) => ({
     status: 200,
-    body: await getArtifactDownload(deps, path.name, path.v),
+    body: await getArtifactDownload(deps, path.name, path.v, query),
   }),
-  "GET /models/{name}/versions/{v}/files": async ({ path }) => ({
+  "GET /models/{name}/versions/{v}/artifact/files/{path}": async ({ path }) => ({
     status: 200,
-    body: await getFileDownloads(deps, path.name, path.v),
+    body: await getFileDownload(deps, path.name, path.v, path.path),
   }),
 });

@@ -236,14 +236,13 @@ export class ArtifactNotFoundError extends DomainError {
     super(message, { version, source });
   }
 
-  /** A multi-file version has no single artifact to download: its files are listed elsewhere. */
-  static ofFiles(name: string, version: number, count: number): ArtifactNotFoundError {
+  /** The version holds no file at `path`: its files are listed by GET …/artifact. */
+  static ofPath(name: string, version: number, path: string): ArtifactNotFoundError {
     return new ArtifactNotFoundError(
       name,
       version,
       undefined,
-      `Version ${version} of '${name}' holds ${count} files, not one artifact: ` +
-        `GET /models/${name}/versions/${version}/files lists them, each with its download URL.`,
+      `Version ${version} of '${name}' holds no file '${path}': GET /models/${name}/versions/${version}/artifact lists its files.`,
     );
   }
 }

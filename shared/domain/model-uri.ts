@@ -28,24 +28,33 @@ export const MODEL_URI_FORMS = [
   "models:/<name>/<Stage>",
   "models:/<name>@<alias>",
   "models:/<name>@v<semver>",
+  "any of these followed by /<file path>",
 ] as const;
 
 export interface ModelUri {
   readonly name: string;
   readonly selector: VersionSelector;
+  /** One file of a multi-file version: everything after the segment that picks the version. */
+  readonly file?: string;
 }
 
-const URI = /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/@]+))$/;
+/**
+ * The version is picked by the one segment after the name (`/7`, `/Production`, `@champion`), which
+ * never holds a `/`; whatever follows the next `/` is a file path, as in MLflow's
+ * `models:/<name>/<version>/<artifact path>`.
+ */
+const URI = /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/@]+))(?:\/(.*))?$/s;
 
 /**
  * Parses the model URIs of docs/lifecycle.md (Model URIs), as MLflow spells them: stage names match in any case
- * (`models:/m/production`), and `latest` works after `/` or `@`. Anything else is undefined.
+ * (`models:/m/production`), and `latest` works after `/` or `@`. Anything else is undefined. A file
+ * path is taken as written: whether it is one a manifest may hold is `pathRuleBroken`'s to say.
  */
 export function parseModelUri(uri: string): ModelUri | undefined {
-  const [, name, path, at] = URI.exec(uri) ?? [];
+  const [, name, path, at, file] = URI.exec(uri) ?? [];
   if (!name || !MODEL_NAME_PATTERN.test(name)) return undefined;
   const selector = path !== undefined ? pathSelector(path) : atSelector(at ?? "");
-  return selector && { name, selector };
+  return selector && { name, selector, ...(file === undefined ? {} : { file }) };
 }
 
 function pathSelector(part: string): VersionSelector | undefined {

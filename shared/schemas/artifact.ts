@@ -1,6 +1,7 @@
 import * as z from "../zod";
 import { S3_MAX_PARTS } from "../domain/artifacts";
 import { MAX_FILES_PER_VERSION, manifestPathProblems } from "../domain/file-paths";
+import { cursor, limit } from "./common";
 
 /** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
 export const sha256Hex = z
@@ -176,12 +177,25 @@ export const downloadView = z.object({
 });
 export type DownloadView = z.infer<typeof downloadView>;
 
-/** Every file of a READY version, each with a presigned GET (15 minutes). */
-export const fileDownloadsView = z.object({
-  files: z.array(z.object({ path: z.string(), sizeBytes: z.int(), sha256: z.string(), contentType: z.string(), url: z.string() })),
+const fileDownload = z.object({ path: z.string(), sizeBytes: z.int(), sha256: z.string(), contentType: z.string(), url: z.string() });
+
+/** A page of a multi-file version's manifest, each file with a presigned GET (15 minutes): told from a single artifact's answer by `files`. */
+export const manifestDownloadView = z.object({
+  files: z.array(fileDownload),
+  nextCursor: z.optional(z.string()),
   expiresAt: z.string(),
 });
-export type FileDownloadsView = z.infer<typeof fileDownloadsView>;
+export type ManifestDownloadView = z.infer<typeof manifestDownloadView>;
+
+/** What GET …/artifact answers: one artifact's URL (`url`), or a page of a multi-file version's files (`files`). */
+export const artifactDownloadView = z.union([downloadView, manifestDownloadView]);
+export type ArtifactDownloadView = z.infer<typeof artifactDownloadView>;
+
+export const artifactDownloadQuery = z.strictObject({ limit, cursor });
+
+/** One file of a READY version, with a presigned GET (15 minutes). */
+export const fileDownloadView = z.extend(fileDownload, { expiresAt: z.string() });
+export type FileDownloadView = z.infer<typeof fileDownloadView>;
 
 export const deletedVersionView = z.object({
   model: z.string(),

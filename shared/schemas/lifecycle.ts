@@ -2,6 +2,7 @@ import * as z from "../zod";
 import { cursor, limit, modelName } from "./common";
 import { assignedStageName, stage, stageName, versionView } from "./version";
 import { MODEL_URI_FORMS, parseModelUri } from "../domain/model-uri";
+import { pathRuleBroken } from "../domain/file-paths";
 
 const REASON_REQUIRED =
   "reason is required: say why in a few words; it is kept in the history and sent with the event, for whoever audits this change";
@@ -56,7 +57,12 @@ const modelUri = z
     z.string().check(z.maxLength(512)),
     z.transform((uri, ctx) => {
       const parsed = parseModelUri(uri);
-      if (parsed) return { uri, ...parsed };
+      const fileRule = parsed?.file === undefined ? undefined : pathRuleBroken(parsed.file);
+      if (parsed && !fileRule) return { uri, ...parsed };
+      if (fileRule) {
+        ctx.issues.push({ code: "custom", message: `'${uri}' names the file '${parsed?.file}', but ${fileRule}`, input: uri });
+        return z.NEVER;
+      }
       ctx.issues.push({
         code: "custom",
         message: `'${uri}' is not a model URI; use one of ${MODEL_URI_FORMS.join(", ")} (e.g. models:/fraud_detector/Production)`,
@@ -71,5 +77,8 @@ export const resolveQuery = z.strictObject({ uri: modelUri });
 
 export const resolvedVersionView = z.extend(versionView, {
   resolvedFrom: z.string().register(z.globalRegistry, { description: "The URI asked for; `uri` is the version's own, immutable one" }),
+  file: z.optional(z.string()).register(z.globalRegistry, {
+    description: "The file the URI names, when it names one: GET …/versions/{v}/artifact/files/{path} downloads it",
+  }),
 });
 export type ResolvedVersionView = z.infer<typeof resolvedVersionView>;

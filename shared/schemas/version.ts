@@ -146,6 +146,12 @@ export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
 );
 
 export const versionPath = z.object({ name: modelName, v: versionSelector });
+export const versionFilePath = z.extend(versionPath, {
+  path: z
+    .string()
+    .check(z.minLength(1))
+    .register(z.globalRegistry, { description: "The file's path in the manifest, URL-encoded as one segment" }),
+});
 
 const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
 /** DynamoDB caps a filter expression's size; 20 conditions is far more than a listing needs. */

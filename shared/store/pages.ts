@@ -31,7 +31,7 @@ function isCursor(value: unknown): value is { s: unknown; k: Key } {
   return typeof key === "object" && key !== null && Object.values(key).every((v) => typeof v === "string");
 }
 
-function invalidCursor(): ValidationError {
+export function invalidCursor(): ValidationError {
   return new ValidationError(
     "The cursor is not valid for this listing: pass nextCursor from the previous page unchanged, with the same filters.",
     [{ path: "cursor", message: "unknown cursor" }],

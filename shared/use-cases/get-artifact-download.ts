@@ -1,41 +1,59 @@
 import { ArtifactNotFoundError, VersionNotReadyError } from "../domain/errors";
-import { versionFiles } from "../store/entities/manifest";
+import { versionFiles, versionFilesPage, type VersionFile } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
-import type { DownloadView, FileDownloadsView } from "../schemas/artifact";
+import type { ArtifactDownloadView, FileDownloadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { ArtifactDeps } from "./deps";
 import { requireVersion } from "./resolve";
 import { requireArtifact, requireUploadedFiles } from "./version-artifact";
 
-/** A presigned GET for a READY version's bytes (15 minutes), with what to check them against. */
-export async function getArtifactDownload(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<DownloadView> {
-  const version = await requireVersion(deps, name, selector);
-  if (version.manifest) throw ArtifactNotFoundError.ofFiles(name, version.version, version.manifest.files.length);
-  const artifact = requireArtifact(version);
-  requireReady(version);
-  const { url, expiresAt } = await deps.artifacts.presignGet(artifact.key, artifact.filename, artifact.contentType);
-  return { url, expiresAt, sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, filename: artifact.filename };
-}
-
 /**
- * Every file of a READY version with a presigned GET each (15 minutes), in the order declared: a
- * multi-file version's manifest, or the single artifact as one file. At most 64 files: one answer.
+ * A READY version's bytes with presigned GETs (15 minutes), and what to check them against:
+ * 1. a single artifact: its URL, as ever (`url`, `filename`);
+ * 2. a multi-file version: one page of its manifest in the order declared (`files`, `nextCursor`).
  */
-export async function getFileDownloads(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<FileDownloadsView> {
-  const version = await requireVersion(deps, name, selector);
-  requireUploadedFiles(version);
-  requireReady(version);
+export async function getArtifactDownload(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  page: { limit: number; cursor?: string },
+): Promise<ArtifactDownloadView> {
+  const version = await requireReadyFiles(deps, name, selector);
+  if (!version.manifest) {
+    const artifact = requireArtifact(version);
+    const { url, expiresAt } = await deps.artifacts.presignGet(artifact.key, artifact.filename, artifact.contentType);
+    return { url, expiresAt, sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, filename: artifact.filename };
+  }
+  const { items, nextCursor } = versionFilesPage(version, page);
   // Taken before signing: no URL expires before it.
   const expiresAt = deps.artifacts.downloadUrlsExpireAt();
-  const files = await Promise.all(
-    versionFiles(version).map(async ({ path, sizeBytes, sha256, contentType, key }) => {
-      const { url } = await deps.artifacts.presignGet(key, path, contentType);
-      return { path, sizeBytes, sha256, contentType, url };
-    }),
-  );
-  return { files, expiresAt };
+  const files = await Promise.all(items.map(async (file) => ({ ...describe(file), url: await presign(deps, file) })));
+  return { files, ...(nextCursor ? { nextCursor } : {}), expiresAt };
 }
 
-function requireReady(version: VersionItem): void {
+/** One file of a READY version, by its path in the manifest (a single artifact's path is its file name); 404 naming the path when absent. */
+export async function getFileDownload(
+  deps: ArtifactDeps,
+  name: string,
+  selector: VersionSelector,
+  path: string,
+): Promise<FileDownloadView> {
+  const version = await requireReadyFiles(deps, name, selector);
+  const file = versionFiles(version).find((candidate) => candidate.path === path);
+  if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);
+  const expiresAt = deps.artifacts.downloadUrlsExpireAt();
+  return { ...describe(file), url: await presign(deps, file), expiresAt };
+}
+
+async function requireReadyFiles(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
+  const version = await requireVersion(deps, name, selector);
+  requireUploadedFiles(version);
   if (version.status !== "READY") throw VersionNotReadyError.forDownload(version.model, version.version, version.status);
+  return version;
+}
+
+const describe = ({ path, sizeBytes, sha256, contentType }: VersionFile) => ({ path, sizeBytes, sha256, contentType });
+
+async function presign(deps: ArtifactDeps, file: VersionFile): Promise<string> {
+  return (await deps.artifacts.presignGet(file.key, file.path, file.contentType)).url;
 }

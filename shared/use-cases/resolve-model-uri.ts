@@ -8,6 +8,7 @@ import { findInStage, findVersionView, nothingSelected, requireModel, versionNum
  * 1. a stage form reads like GET …/stages/{stage} (Production: one GetItem);
  * 2. any other form finds the version number (label, alias item, newest READY) and reads the version;
  * 3. nothing named: 404 ModelNotFound, StageEmpty, AliasNotFound or VersionNotFound.
+ * A file the URI names is answered as `file`, unchecked: downloading it says whether the version holds it.
  */
 export async function resolveModelUri(deps: RegistryDeps, target: ModelUri & { uri: string }): Promise<ResolvedVersionView> {
   const { name, selector } = target;
@@ -15,7 +16,7 @@ export async function resolveModelUri(deps: RegistryDeps, target: ModelUri & { u
     "stage" in selector
       ? await findInStage(deps, name, selector.stage)
       : await findVersionView(deps, name, await versionNumberOf(deps, name, selector));
-  if (view) return { ...view, resolvedFrom: target.uri };
+  if (view) return { ...view, resolvedFrom: target.uri, ...(target.file === undefined ? {} : { file: target.file }) };
   await requireModel(deps, name);
   throw nothingSelected(name, selector);
 }

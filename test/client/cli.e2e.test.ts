@@ -6,12 +6,12 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Command } from "commander";
 import { MiB } from "../../shared/domain/artifacts";
-import { buildProgram, EXIT, main } from "../../client/cli";
+import { buildProgram, EXIT } from "../../client/cli";
 import { createRegistryClient, type Fetch } from "../../client/sdk";
 import { push, type PushProgress } from "../../client/upload";
 import { pull } from "../../client/download";
 import { IntegrityError } from "../../client/errors";
-import type { CliIo } from "../../client/render";
+import { cliRunner } from "../support/cli-runner";
 import { useLocalRegistry } from "../support/local-registry";
 import { uniqueModelName } from "../support/registry";
 import { useTempFiles } from "../support/temp-files";
@@ -26,19 +26,7 @@ const registry = useLocalRegistry("registry-client-");
 /** Files the tests push and pull, and the CLI's resume journals. */
 const scratch = useTempFiles("registry-client-files-");
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    interactive: false,
-    env: { ...process.env, REGISTRY_URL: registry.url, XDG_CACHE_HOME: join(scratch.dir(), "cache") },
-    now: Date.now,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = cliRunner(() => registry.url, scratch.dir);
 
 async function randomFile(name: string, size: number): Promise<{ path: string; bytes: Buffer }> {
   const bytes = randomBytes(size);

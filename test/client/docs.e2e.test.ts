@@ -44,5 +44,7 @@ describe("docs/client.md", () => {
       version: { version: 2, status: "READY" },
     });
     expect(stdout).toMatch(/fraud_detector version 1 \(0\.1\.0\) READY {2}stage Production/);
+    expect(stdout).toContain("pulled directory: OK");
+    expect(await readFile(join(scratch.dir(), "work/tokenizer_only/config.json"), "utf8")).toBe('{"vocab_size": 30522}\n');
   }, 90_000);
 });

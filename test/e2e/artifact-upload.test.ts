@@ -137,6 +137,8 @@ describe("a training cluster uploading through the local registry", () => {
       expect(stdout.match(/"status": "READY"/g)).toHaveLength(4);
       expect(stdout).toContain("downloaded.bin: OK");
       expect(stdout).toContain("downloaded directory: OK");
+      // One file by its URL-encoded path: the first version's tokenizer config, 22 bytes.
+      expect(stdout).toMatch(/"path": "tokenizer\/config.json",\s*"sizeBytes": 22,/);
       // The directory registered again with one file changed: only that one is asked for.
       expect(stdout).toContain(
         '[{"path":"model.safetensors","upload":false},{"path":"tokenizer/config.json","upload":true},{"path":"tokenizer/vocab.bin","upload":false}]',

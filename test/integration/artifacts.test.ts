@@ -11,6 +11,7 @@ import { getVersion } from "../../shared/use-cases/get-version";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
+import type { DownloadView } from "../../shared/schemas/artifact";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -19,6 +20,7 @@ import { createS3Client } from "../../shared/s3-client";
 
 const ci = roleCaller("training-ci", "req-1");
 const filename = "model.tar.gz";
+const FIRST_PAGE = { limit: 25 };
 
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
 let catalog: ApiHandler;
@@ -90,7 +92,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     });
     expect(await refOf(sha256(bytes))).toMatchObject({ refCount: 1, sizeBytes: bytes.length, verifiedAt: expect.any(String) });
 
-    const download = await getArtifactDownload(registry.deps, name, { number: 1 });
+    const download = (await getArtifactDownload(registry.deps, name, { number: 1 }, FIRST_PAGE)) as DownloadView;
     const downloaded = Buffer.from(await (await fetch(download.url)).arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(bytes));
     expect(download).toMatchObject({ sha256: sha256(bytes), sizeBytes: bytes.length, filename });
@@ -156,7 +158,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     const completed = await getVersion(registry.deps, name, { number: 1 });
 
     expect(completed).toMatchObject({ status: "READY", artifact: { sha256: sha256(bytes), sizeBytes: bytes.length, partCount: 3 } });
-    const download = await getArtifactDownload(registry.deps, name, { number: 1 });
+    const download = (await getArtifactDownload(registry.deps, name, { number: 1 }, FIRST_PAGE)) as DownloadView;
     expect(sha256(Buffer.from(await (await fetch(download.url)).arrayBuffer()))).toBe(sha256(bytes));
   }, 60_000);
 
@@ -183,7 +185,7 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     await expect(
       transitionVersion(registry.deps, name, { number: 1 }, { to: "Staging", reason: "try", archiveExisting: false }, ci),
     ).rejects.toMatchObject({ code: "VersionNotReady" });
-    await expect(getArtifactDownload(registry.deps, name, { number: 1 })).rejects.toMatchObject({ code: "VersionNotReady" });
+    await expect(getArtifactDownload(registry.deps, name, { number: 1 }, FIRST_PAGE)).rejects.toMatchObject({ code: "VersionNotReady" });
     expect((await getVersion(registry.deps, name, { number: 1 })).stage).toBe("None");
 
     const restarted = await restartUpload(registry.deps, name, { number: 1 }, {}, ci);

@@ -16,7 +16,8 @@ import { getVersion } from "../../shared/use-cases/get-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
-import { getArtifactDownload, getFileDownloads } from "../../shared/use-cases/get-artifact-download";
+import { getArtifactDownload, getFileDownload } from "../../shared/use-cases/get-artifact-download";
+import type { ManifestDownloadView } from "../../shared/schemas/artifact";
 
 const ci = roleCaller("training-ci", "req-1");
 const MAX_TOTAL_BYTES = 8 * MiB;
@@ -72,26 +73,65 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     expect(readyEntries).toEqual([expect.objectContaining({ artifact: expect.objectContaining({ sizeBytes: totalBytes }) })]);
   });
 
-  it("lists a READY version's files with a download URL each that serves the same bytes", async () => {
+  it("answers a READY version's files page by page on GET …/artifact, each with a URL serving the same bytes", async () => {
     const name = uniqueModelName("fraud_detector");
-    const files = directory("model.bin", 'tokenizer/vocab "été".json');
+    const files = directory("model.bin", 'tokenizer/vocab "été".json', "config.json");
     await uploadAsked(await register(name, files), files);
-    await expect(getFileDownloads(registry.deps, name, { number: 1 })).rejects.toMatchObject({ code: "VersionNotReady" });
+    await expect(getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 2 })).rejects.toMatchObject({ code: "VersionNotReady" });
     await completeAndVerify(registry.deps, name, { number: 1 }, ci);
 
-    const listed = await getFileDownloads(registry.deps, name, { number: 1 });
+    const first = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 2 })) as ManifestDownloadView;
+    const second = (await getArtifactDownload(
+      registry.deps,
+      name,
+      { number: 1 },
+      { limit: 2, cursor: first.nextCursor },
+    )) as ManifestDownloadView;
 
-    expect(listed.files.map(({ path, sha256: digest }) => [path, digest])).toEqual(
-      [...files].map(([path, bytes]) => [path, sha256(bytes)]),
-    );
-    for (const { path, url } of listed.files) {
+    expect(first.nextCursor).toEqual(expect.any(String));
+    expect(second.nextCursor).toBeUndefined();
+    const listed = [...first.files, ...second.files];
+    expect(listed.map(({ path, sha256: digest }) => [path, digest])).toEqual([...files].map(([path, bytes]) => [path, sha256(bytes)]));
+    for (const { path, url } of listed) {
       const response = await fetch(url);
       expect(response.headers.get("content-disposition")).not.toContain("/");
       expect(Buffer.from(await response.arrayBuffer()).equals(files.get(path) ?? Buffer.alloc(0))).toBe(true);
     }
-    await expect(getArtifactDownload(registry.deps, name, { number: 1 })).rejects.toMatchObject({
+  });
+
+  it("refuses a manifest cursor of another version, and a forged one, with 400 ValidationError", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const files = directory("a.bin", "b.bin");
+    for (const version of [1, 2]) {
+      await uploadAsked(await register(name, files), files);
+      await completeAndVerify(registry.deps, name, { number: version }, ci);
+    }
+    const { nextCursor } = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 1 })) as ManifestDownloadView;
+    const forged = Buffer.from(JSON.stringify({ s: `files#${name}#1`, k: { from: "-1" } })).toString("base64url");
+
+    for (const cursor of [nextCursor, forged])
+      await expect(
+        getArtifactDownload(registry.deps, name, { number: cursor === forged ? 1 : 2 }, { limit: 1, cursor }),
+      ).rejects.toMatchObject({
+        code: "ValidationError",
+      });
+  });
+
+  it("answers one file by its path, and 404 ArtifactNotFound naming a path the version does not hold", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const files = directory("model.bin", "tokenizer/vocab.json");
+    await uploadAsked(await register(name, files), files);
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+
+    const file = await getFileDownload(registry.deps, name, { number: 1 }, "tokenizer/vocab.json");
+
+    expect(file).toMatchObject({ path: "tokenizer/vocab.json", sha256: sha256(files.get("tokenizer/vocab.json") ?? Buffer.alloc(0)) });
+    expect(Buffer.from(await (await fetch(file.url)).arrayBuffer()).equals(files.get("tokenizer/vocab.json") ?? Buffer.alloc(0))).toBe(
+      true,
+    );
+    await expect(getFileDownload(registry.deps, name, { number: 1 }, "tokenizer/merges.txt")).rejects.toMatchObject({
       code: "ArtifactNotFound",
-      message: expect.stringContaining(`GET /models/${name}/versions/1/files`),
+      message: expect.stringContaining("'tokenizer/merges.txt'"),
     });
   });
 

@@ -36,7 +36,7 @@ describe("a download of a version that is not READY", () => {
     const name = uniqueModelName("fraud_detector");
     const pending = await registerPending(name);
 
-    await expect(getArtifactDownload(registry.deps, name, { number: pending.version })).rejects.toMatchObject({
+    await expect(getArtifactDownload(registry.deps, name, { number: pending.version }, { limit: 25 })).rejects.toMatchObject({
       code: "VersionNotReady",
       message:
         `Version 1 of '${name}' is PENDING_UPLOAD: only READY versions can be downloaded, and its upload is not finished; ` +

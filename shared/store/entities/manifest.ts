@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as z from "../../zod";
 import type { FilesView } from "../../schemas/artifact";
+import { decodeCursor, encodeCursor, invalidCursor, type Page } from "../pages";
 import { artifactSummary } from "./artifact";
 import type { VersionItem } from "./version";
 
@@ -81,6 +82,23 @@ export function versionFiles(version: VersionItem): VersionFile[] {
     return [{ path, sizeBytes, sha256, contentType, key, reused: false }];
   }
   return (manifest?.files ?? []).map((file, index) => ({ ...file, index, reused: file.reused === true }));
+}
+
+/**
+ * One page of the version's files, in the order declared. The cursor holds the index to go on
+ * from and names the version it belongs to: a cursor of Production's version 6 is refused once
+ * Production is version 7, rather than mixing two manifests.
+ */
+export function versionFilesPage(version: VersionItem, page: { limit: number; cursor?: string }): Page<VersionFile> {
+  const scope = `files#${version.model}#${version.version}`;
+  const files = versionFiles(version);
+  const from = page.cursor === undefined ? 0 : Number(decodeCursor(scope, page.cursor)?.from);
+  if (!Number.isInteger(from) || from < 0 || from >= Math.max(files.length, 1)) throw invalidCursor();
+  const next = from + page.limit;
+  return {
+    items: files.slice(from, next),
+    ...(next < files.length ? { nextCursor: encodeCursor(scope, { from: String(next) }) } : {}),
+  };
 }
 
 /** One file per stored object: files of one version with the same bytes share their object, its reference and its check. */

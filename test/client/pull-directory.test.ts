@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { mkdir, readdir, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { pull } from "../../client/download";
+import { IntegrityError } from "../../client/errors";
+import { createRegistryClient, type Fetch } from "../../client/sdk";
+import { useTempFiles } from "../support/temp-files";
+
+/** `pull` of a multi-file version whose manifest a registry (here a stub) answers with paths that would escape the output directory. */
+
+const scratch = useTempFiles("registry-pull-directory-");
+
+/** A registry answering the resolution and one manifest page with these paths; it records every request. */
+function stubRegistry(paths: string[]): { fetch: Fetch; requested: string[] } {
+  const requested: string[] = [];
+  const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  const fetch: Fetch = async (input) => {
+    const url = new URL(String(input));
+    requested.push(url.href);
+    if (url.pathname === "/resolve") return json({ model: "fraud_detector", version: 3, uri: "models:/fraud_detector/3" });
+    if (url.pathname === "/models/fraud_detector/versions/3/artifact")
+      return json({
+        files: paths.map((path) => ({ path, sizeBytes: 1, sha256: "0".repeat(64), contentType: "text/plain", url: "http://s3.invalid/x" })),
+        expiresAt: new Date(Date.now() + 900_000).toISOString(),
+      });
+    return new Response("unexpected", { status: 500 });
+  };
+  return { fetch, requested };
+}
+
+describe("pull of a multi-file version", () => {
+  it.each([["../x"], ["/etc/passwd"], ["a/../../x"], ["a\\..\\x"]])(
+    "refuses the manifest path %s before writing or downloading anything",
+    async (escaping) => {
+      const output = join(scratch.dir(), `out-${encodeURIComponent(escaping)}`);
+      const stub = stubRegistry(["model.bin", escaping]);
+      const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+      const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
+
+      await expect(pulling).rejects.toBeInstanceOf(IntegrityError);
+      await expect(pulling).rejects.toThrow(`'${escaping}', which is no path to write under ${output}`);
+      expect(stub.requested).not.toContain("http://s3.invalid/x");
+      expect(await readdir(output)).toEqual([]);
+      expect(await readdir(scratch.dir())).not.toContain("x");
+    },
+  );
+
+  it("refuses a path through a link in the output directory that points out of it", async () => {
+    const output = join(scratch.dir(), "out-linked");
+    const elsewhere = join(scratch.dir(), "elsewhere");
+    await mkdir(output);
+    await mkdir(elsewhere);
+    await symlink(elsewhere, join(output, "tokenizer"));
+    const stub = stubRegistry(["tokenizer/deep/vocab.json"]);
+    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+    await expect(pull(client, { uri: "models:/fraud_detector/3", output })).rejects.toThrow(
+      "'tokenizer/deep/vocab.json' goes through a symbolic link out of",
+    );
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+});
