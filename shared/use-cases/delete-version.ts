@@ -29,7 +29,7 @@ export async function deleteVersion(deps: ArtifactDeps, name: string, selector: 
         .filter(([, v]) => v === version.version)
         .map(([alias]) => alias),
     );
-    const removal = await versionRemoval(deps, version, now);
+    const removal = await versionRemoval(deps, version, current.keyMetrics ?? [], now);
     discards = removal.discards;
     return {
       model: current,
