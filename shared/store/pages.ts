@@ -61,9 +61,8 @@ function assertStartKeyFits(
   const sameAttributes =
     Object.keys(key).length === expected.length &&
     expected.every((name) => Object.hasOwn(key, name) && isKeyValue(key[name] as string, name));
-  const sortKey = key[sortAttribute] as string;
-  const inRange = sortKey.startsWith(sortPrefix) && sortKey >= low && (high === undefined || sortKey <= high);
-  if (!sameAttributes || key[partitionAttribute] !== partition || !inRange) throw invalidCursor();
+  const inRange = (sortKey: string) => sortKey.startsWith(sortPrefix) && sortKey >= low && (high === undefined || sortKey <= high);
+  if (!sameAttributes || key[partitionAttribute] !== partition || !inRange(key[sortAttribute] as string)) throw invalidCursor();
 }
 
 const PARTITION_ATTRIBUTES = new Set<string>([
