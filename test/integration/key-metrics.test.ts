@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildRegistryDeps } from "../../shared/composition";
 import { ValidationError } from "../../shared/domain/errors";
 import type { VersionFilters } from "../../shared/store/registry-store";
 import { updateModelBody } from "../../shared/schemas/model";
@@ -191,6 +192,30 @@ describe("key metric index items live and die with their versions", () => {
     expect(registered.version).toBe(1);
     expect(await metricIndexItems(name)).toHaveLength(3);
   });
+});
+
+describe("a key metric declared while versions are being registered", () => {
+  const ROUNDS = 10;
+  /** A store of its own for each request, as in Lambda: their changes contend in DynamoDB, not in one process. */
+  const elsewhere = () => ({ ...registry.deps, store: buildRegistryDeps(registry.config).store });
+
+  it("ends with every version in the index, whichever commits first", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const name = uniqueModelName("ranker");
+      for (const auc of [0.1, 0.2]) await register(name, { auc });
+
+      await Promise.all([
+        updateModel(elsewhere(), name, updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] }), ci),
+        ...[0.3, 0.4, 0.5].map((auc) =>
+          registerVersion(elsewhere(), name, registerVersionBody.parse({ source: "s3://training/model.tar.gz", metrics: { auc } }), ci),
+        ),
+      ]);
+
+      expect((await registry.deps.store.getModel(name))?.keyMetrics).toEqual([{ name: "auc", direction: "max", indexedFrom: 1 }]);
+      expect(await metricIndexItems(name)).toHaveLength(5);
+      expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: false } }, 2)).toHaveLength(5);
+    }
+  }, 120_000);
 });
 
 describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DECLARATION} versions`, () => {
