@@ -17,18 +17,31 @@ export interface MetricFilterFigure {
   readonly undeclared: MetricFilterComparison;
   /** auc a key metric declared before the first registration: its index read, only the matching versions fetched. */
   readonly keyMetric: MetricFilterComparison;
+  /**
+   * The same, against a small model where one version in three matches: both first pages then hold
+   * ten versions (the small model's page above holds none, so it fetches no version at all).
+   */
+  readonly keyMetricFullPages: MetricFilterComparison;
 }
 
 /** One version in a hundred scores auc ≥ 0.99, spread evenly: a filter that must read far for its page. */
 const aucOf = (version: number) => (version % 100 === 0 ? 0.995 : 0.9 + (version % 89) / 1000);
+/** One version in three scores auc ≥ 0.99: a small model whose first page is as full as the large one's. */
+const denseAucOf = (version: number) => (version % 3 === 0 ? 0.995 : aucOf(version));
 
-async function registerModel(registry: LocalRegistry, name: string, versions: number, keyMetric: boolean): Promise<void> {
+async function registerModel(
+  registry: LocalRegistry,
+  name: string,
+  versions: number,
+  keyMetric: boolean,
+  auc: (version: number) => number = aucOf,
+): Promise<void> {
   if (keyMetric) {
     await send(`${registry.url}/models`, "POST", { name });
     await send(`${registry.url}/models/${name}`, "PATCH", { keyMetrics: [{ name: "auc", direction: "max" }] });
   }
   for (let version = 1; version <= versions; version++)
-    await send(`${registry.url}/models/${name}/versions`, "POST", { source: "s3://bench/model.tar.gz", metrics: { auc: aucOf(version) } });
+    await send(`${registry.url}/models/${name}/versions`, "POST", { source: "s3://bench/model.tar.gz", metrics: { auc: auc(version) } });
 }
 
 async function compareFirstPages(registry: LocalRegistry, large: string, small: string, samples: number): Promise<MetricFilterComparison> {
@@ -64,5 +77,7 @@ export async function benchMetricFilter(
     comparisons.push(await compareFirstPages(registry, large, small, samples));
   }
   const [undeclared, keyMetric] = comparisons as [MetricFilterComparison, MetricFilterComparison];
-  return { largeVersions, smallVersions, samples, undeclared, keyMetric };
+  await registerModel(registry, "bench_filter_small_keyed_dense", smallVersions, true, denseAucOf);
+  const keyMetricFullPages = await compareFirstPages(registry, "bench_filter_large_keyed", "bench_filter_small_keyed_dense", samples);
+  return { largeVersions, smallVersions, samples, undeclared, keyMetric, keyMetricFullPages };
 }

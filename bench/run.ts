@@ -78,6 +78,7 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   for (const [label, comparison] of [
     ["auc an ordinary metric", filter.undeclared],
     ["auc a key metric", filter.keyMetric],
+    ["auc a key metric, both first pages full", filter.keyMetricFullPages],
   ] as const)
     console.log(
       `  ${label}: large median ${comparison.largeMedianMs.toFixed(1)} ms, small median ${comparison.smallMedianMs.toFixed(1)} ms, ratio ${comparison.ratio.toFixed(2)} (≤ 1.5: ${verdict(comparison.ratio <= 1.5)})`,
