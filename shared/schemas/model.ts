@@ -1,5 +1,26 @@
 import * as z from "../zod";
 import { cursor, description, limit, modelName, tags } from "./common";
+import { metricName } from "./version";
+
+/** How many metrics a model may index: each is one more item written with every version. */
+export const MAX_KEY_METRICS = 3;
+
+const keyMetricDeclaration = z.strictObject({
+  name: metricName,
+  direction: z.enum(["max", "min"]).register(z.globalRegistry, {
+    description: "Which way is better: max (auc, accuracy) or min (loss, latency); a filter on the metric lists the best first",
+  }),
+});
+
+const keyMetricDeclarations = z
+  .array(keyMetricDeclaration)
+  .check(
+    z.maxLength(MAX_KEY_METRICS, `at most ${MAX_KEY_METRICS} key metrics`),
+    z.refine((metrics) => new Set(metrics.map((metric) => metric.name)).size === metrics.length, "each key metric is named once"),
+  )
+  .register(z.globalRegistry, {
+    description: "Metrics the registry indexes, so that filtering and sorting versions by them reads only the versions listed",
+  });
 
 export const modelPath = z.object({ name: modelName });
 
@@ -7,8 +28,13 @@ export const createModelBody = z.strictObject({ name: modelName, description: z.
 export type CreateModelInput = z.infer<typeof createModelBody>;
 
 export const updateModelBody = z
-  .strictObject({ description: z.optional(description), tags: z.optional(tags) })
-  .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both"));
+  .strictObject({ description: z.optional(description), tags: z.optional(tags), keyMetrics: z.optional(keyMetricDeclarations) })
+  .check(
+    z.refine(
+      (body) => body.description !== undefined || body.tags !== undefined || body.keyMetrics !== undefined,
+      "give description, tags, keyMetrics or several",
+    ),
+  );
 export type UpdateModelInput = z.infer<typeof updateModelBody>;
 
 export const listModelsQuery = z.strictObject({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor });
@@ -25,6 +51,16 @@ export const modelView = z.object({
   }),
   stages: z.object({ Production: z.optional(z.int()), Staging: z.optional(z.array(z.int())) }),
   aliases: z.record(z.string(), z.int()),
+  keyMetrics: z.optional(
+    z.array(
+      z.extend(keyMetricDeclaration, {
+        indexedFrom: z.int().register(z.globalRegistry, {
+          description:
+            "The first version the metric's index holds: 1 once every version is indexed; above 1 when the metric was declared on a model with too many versions to index at once",
+        }),
+      }),
+    ),
+  ),
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),

@@ -157,9 +157,23 @@ const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
 /** DynamoDB caps a filter expression's size; 20 conditions is far more than a listing needs. */
 const MAX_FILTERS = 20;
 
+/** `sort=-metric.auc` (highest first) or `sort=metric.auc` (lowest first): by a key metric the model declares. */
+const metricSort = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(
+        /^-?metric\.[A-Za-z0-9_.:/-]{1,128}$/,
+        "sort by a key metric: metric.<name> (lowest first) or -metric.<name> (highest first)",
+      ),
+    ),
+  z.transform((sort) => ({ metric: sort.slice(sort.indexOf(".") + 1), descending: sort.startsWith("-") })),
+);
+
 const versionListOptions = z.strictObject({
   stage: z.optional(stageName),
   status: z.optional(versionStatus),
+  sort: z.optional(metricSort),
   limit,
   cursor,
 });
@@ -176,7 +190,8 @@ const metricBound = z.pipe(
  */
 export const listVersionsQuery = z.pipe(
   namedMap(z.string(), z.string()).register(z.globalRegistry, {
-    description: "stage, status, limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>",
+    description:
+      "stage, status, sort (metric.<key metric> or -metric.<key metric>), limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>",
   }),
   z.transform((query, ctx) => {
     const options: Record<string, string> = {};

@@ -40,8 +40,8 @@ export function invalidCursor(): ValidationError {
 
 /**
  * A start key must be one this listing could have handed out: exactly the listing's key attributes,
- * inside the partition being queried, with a sort key inside the key condition's prefix, every part
- * a key DynamoDB can hold. Anything else would reach DynamoDB as a ValidationException (a 500).
+ * inside the partition being queried, with a sort key inside the key condition's prefix or range,
+ * every part a key DynamoDB can hold. Anything else would reach DynamoDB as a ValidationException (a 500).
  */
 function assertStartKeyFits(
   key: Key,
@@ -50,17 +50,19 @@ function assertStartKeyFits(
   const expected = keyAttributes(input.IndexName);
   const [partitionAttribute, sortAttribute] = expected.slice(input.IndexName ? 2 : 0) as [string, string];
   const condition = input.KeyConditionExpression ?? "";
-  const valueFor = (pattern: RegExp) => {
-    const placeholder = pattern.exec(condition)?.[1];
-    return placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
+  const valueFor = (pattern: RegExp, group = 1) => {
+    const placeholder = pattern.exec(condition)?.[group];
+    return placeholder === undefined ? undefined : (input.ExpressionAttributeValues?.[placeholder] as string | undefined);
   };
   const partition = valueFor(new RegExp(`^${partitionAttribute} = (:\\w+)`));
   const sortPrefix = valueFor(new RegExp(`begins_with\\(${sortAttribute}, (:\\w+)\\)`)) ?? "";
+  const range = new RegExp(`${sortAttribute} BETWEEN (:\\w+) AND (:\\w+)`);
+  const [low, high] = [valueFor(range, 1) ?? "", valueFor(range, 2)];
   const sameAttributes =
     Object.keys(key).length === expected.length &&
     expected.every((name) => Object.hasOwn(key, name) && isKeyValue(key[name] as string, name));
-  if (!sameAttributes || key[partitionAttribute] !== partition || !(key[sortAttribute] as string).startsWith(sortPrefix as string))
-    throw invalidCursor();
+  const inRange = (sortKey: string) => sortKey.startsWith(sortPrefix) && sortKey >= low && (high === undefined || sortKey <= high);
+  if (!sameAttributes || key[partitionAttribute] !== partition || !inRange(key[sortAttribute] as string)) throw invalidCursor();
 }
 
 const PARTITION_ATTRIBUTES = new Set<string>([
@@ -97,31 +99,55 @@ export interface PageRequest {
  * `maxExamined` items were read, it stops with what matched so far, maybe nothing, and a cursor to
  * the last item read: a page is never cut short without one while items remain.
  */
-export async function queryPage<T>(
+export function queryPage<T>(
   dynamo: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
   page: PageRequest,
   read: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const collected: Record<string, unknown>[] = [];
+  const join = async (items: Record<string, unknown>[]) => items.map(read);
+  return queryJoinedPage(dynamo, input, page, { join, filters: input.FilterExpression !== undefined });
+}
+
+/** How a joined page turns the items read into its own, in order, undefined for an item that does not match. */
+export interface PageJoin<T> {
+  readonly join: (items: Record<string, unknown>[]) => Promise<(T | undefined)[]>;
+  /** Whether many items read may not match: the page then reads ahead in larger steps. */
+  readonly filters: boolean;
+}
+
+/**
+ * queryPage for items that lead to others (an index item to the version it lists): each batch read
+ * is joined at once, and the cursor is the key of the last item read whose join is returned.
+ */
+export async function queryJoinedPage<T>(
+  dynamo: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
+  page: PageRequest,
+  { join, filters }: PageJoin<T>,
+): Promise<Page<T>> {
+  const collected: { item: Record<string, unknown>; value: T }[] = [];
   const cursorKey = decodeCursor(page.scope, page.cursor);
   if (cursorKey) assertStartKeyFits(cursorKey, input);
   let startKey: QueryCommandInput["ExclusiveStartKey"] = cursorKey;
-  // With a filter, most items read may not match: read ahead in larger steps.
-  const readLimit = input.FilterExpression ? Math.max(page.limit + 1, FILTERED_READ_AHEAD) : page.limit + 1;
+  const readLimit = filters ? Math.max(page.limit + 1, FILTERED_READ_AHEAD) : page.limit + 1;
   let unexamined = page.maxExamined ?? Number.POSITIVE_INFINITY;
   do {
     const limit = Math.min(readLimit, unexamined);
     const output = await dynamo.send(new QueryCommand({ ...input, Limit: limit, ExclusiveStartKey: startKey }));
-    collected.push(...(output.Items ?? []));
+    const items = output.Items ?? [];
+    const values = await join(items);
+    items.forEach((item, i) => {
+      const value = values[i];
+      if (value !== undefined) collected.push({ item, value });
+    });
     unexamined -= output.ScannedCount ?? limit;
     startKey = output.LastEvaluatedKey;
   } while (startKey && collected.length <= page.limit && unexamined > 0);
 
-  if (collected.length <= page.limit)
-    return { items: collected.map(read), ...(startKey && { nextCursor: encodeCursor(page.scope, startKey as Key) }) };
-  const items = collected.slice(0, page.limit);
-  const last = items[items.length - 1] ?? {};
+  const values = collected.map(({ value }) => value);
+  if (collected.length <= page.limit) return { items: values, ...(startKey && { nextCursor: encodeCursor(page.scope, startKey as Key) }) };
+  const last = collected[page.limit - 1]?.item ?? {};
   const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, String(last[name])]));
-  return { items: items.map(read), nextCursor: encodeCursor(page.scope, key) };
+  return { items: values.slice(0, page.limit), nextCursor: encodeCursor(page.scope, key) };
 }

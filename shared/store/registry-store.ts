@@ -1,4 +1,6 @@
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   QueryCommand,
   UpdateCommand,
@@ -48,8 +50,10 @@ import {
   type FileVerificationItem,
 } from "./entities/file-verification";
 import { approvalFromItem, approvalKey, approvalsPrefix, type ApprovalItem } from "./entities/approval";
+import { indexesVersion, metricIndexFromItem, metricIndexItems, metricRange, type MetricIndexItem } from "./entities/metric-index";
+import type { KeyMetric } from "./entities/model";
 import { modelPartition } from "./keys";
-import { queryPage, type Page } from "./pages";
+import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
 import type { Write } from "./writes";
@@ -62,7 +66,17 @@ export interface VersionFilters {
   readonly tags: Record<string, string>;
   /** The training run that produced the version (lineage.runId). */
   readonly runId?: string;
+  /** By a key metric's value, instead of newest first. */
+  readonly sort?: MetricOrder;
 }
+
+export interface MetricOrder {
+  readonly metric: string;
+  readonly descending: boolean;
+}
+
+/** BatchWriteItem takes at most 25 writes, BatchGetItem at most 100 keys. */
+const BATCH_WRITES = 25;
 
 export interface ChangeOptions {
   /** A step of the model's deletion: the one kind of change a model being deleted takes. */
@@ -493,6 +507,93 @@ export class RegistryStore {
     );
   }
 
+  /**
+   * One page of versions by a key metric's index: the range of values the metric's filters allow, in
+   * `order`, each index item joined with its version (BatchGetItem) and the other filters applied to
+   * the versions read. With `maxExamined`, a page stops after that many index items.
+   */
+  async listVersionsByMetric(
+    name: string,
+    order: MetricOrder,
+    filters: VersionFilters,
+    page: { limit: number; cursor?: string; maxExamined?: number },
+  ): Promise<Page<VersionItem>> {
+    const { metric } = order;
+    const range = metricRange(metric, { min: ownNumber(filters.minMetrics, metric), max: ownNumber(filters.maxMetrics, metric) });
+    // A minimum above the maximum matches nothing; DynamoDB refuses such a BETWEEN.
+    if (range.low > range.high) return { items: [] };
+    const join = async (items: Record<string, unknown>[]) => {
+      const entries = items.map(metricIndexFromItem);
+      const versions = await this.versionsNumbered(
+        name,
+        entries.map((entry) => entry.version),
+      );
+      return entries.map((entry) => {
+        const version = versions.get(entry.version);
+        return version && indexesVersion(entry, version) && matchesFilters(version, filters) ? version : undefined;
+      });
+    };
+    const othersFilter =
+      Object.keys(filters.minMetrics).length + Object.keys(filters.maxMetrics).length > 1 ||
+      [filters.stage, filters.status, filters.runId].some((given) => given !== undefined) ||
+      Object.keys(filters.tags).length > 0;
+    return queryJoinedPage(
+      this.dynamo,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":low": range.low, ":high": range.high },
+        ScanIndexForward: !order.descending,
+      },
+      { ...page, scope: `versions-by:${name}:${JSON.stringify([order, filters])}` },
+      { join, filters: othersFilter },
+    );
+  }
+
+  /** The versions of these numbers that exist, by number (BatchGetItem, its unprocessed keys asked again). */
+  private async versionsNumbered(name: string, numbers: readonly number[]): Promise<Map<number, VersionItem>> {
+    const found = new Map<number, VersionItem>();
+    let keys = numbers.map((number) => versionKey(name, number));
+    while (keys.length > 0) {
+      const output = await this.dynamo.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      for (const item of output.Responses?.[this.tableName] ?? []) {
+        const version = versionFromItem(item);
+        found.set(version.version, version);
+      }
+      keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+    }
+    return found;
+  }
+
+  /**
+   * Writes the index items of every existing version for these key metrics (BatchWriteItem, its
+   * unprocessed items sent again). Idempotent: a version indexed twice holds the same item.
+   */
+  async indexExistingVersions(name: string, keyMetrics: readonly Pick<KeyMetric, "name">[]): Promise<void> {
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :versions)",
+        ExpressionAttributeNames: { "#version": "version", "#metrics": "metrics" },
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX },
+        ProjectionExpression: "#version, #metrics",
+        ConsistentRead: true,
+      },
+    );
+    const entries: MetricIndexItem[] = [];
+    for await (const page of pages)
+      for (const { version, metrics = {} } of page.Items ?? [])
+        entries.push(...metricIndexItems({ model: name, version, metrics }, keyMetrics));
+    for (let start = 0; start < entries.length; start += BATCH_WRITES) {
+      let requests = entries.slice(start, start + BATCH_WRITES).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
   /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
   async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<HistoryItem>> {
     const filter = new FilterBuilder();
@@ -590,6 +691,22 @@ async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
+}
+
+/** A map's own number under `key` (a caller's metric map may be named anything, `__proto__` included). */
+const ownNumber = (map: Record<string, number>, key: string): number | undefined => (Object.hasOwn(map, key) ? map[key] : undefined);
+
+/** The filters listVersions has DynamoDB evaluate, evaluated on a version read: a missing metric, tag or run matches no bound. */
+function matchesFilters(version: VersionItem, filters: VersionFilters): boolean {
+  const metric = (name: string) => ownNumber(version.metrics, name);
+  return (
+    (filters.stage === undefined || version.stage === filters.stage) &&
+    (filters.status === undefined || version.status === filters.status) &&
+    Object.entries(filters.minMetrics).every(([name, min]) => (metric(name) ?? Number.NEGATIVE_INFINITY) >= min) &&
+    Object.entries(filters.maxMetrics).every(([name, max]) => (metric(name) ?? Number.POSITIVE_INFINITY) <= max) &&
+    Object.entries(filters.tags).every(([tag, value]) => Object.hasOwn(version.tags, tag) && version.tags[tag] === value) &&
+    (filters.runId === undefined || version.lineage.runId === filters.runId)
+  );
 }
 
 /** Builds a FilterExpression with placeholder names and values, so metric and tag names need no escaping. */

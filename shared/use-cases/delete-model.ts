@@ -1,5 +1,5 @@
 import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
-import { isBeingDeleted, markedDeleting, tombstoneOf, type DeletingModel, type ModelItem } from "../store/entities/model";
+import { isBeingDeleted, markedDeleting, tombstoneOf, type DeletingModel, type KeyMetric, type ModelItem } from "../store/entities/model";
 import type { VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
@@ -12,6 +12,8 @@ import { afterVersionRemoved, versionObjects, versionRemoval, versionRemovalSize
 const DELETION_STEP = { continuesDeletion: true };
 /** TransactWriteItems takes at most 100 writes; the model item's own takes one. */
 const WRITES_PER_STEP = 99;
+/** The versions' key metric index items go with the partition's leftovers, once the versions are gone: none per version. */
+const INDEX_ITEMS_WITH_LEFTOVERS: readonly KeyMetric[] = [];
 const VERSIONS_PER_READ = 50;
 
 /**
@@ -122,8 +124,10 @@ function transactionChunks(versions: readonly VersionItem[]): VersionItem[][] {
   return runsThatFit(
     versions,
     (chunk, next) =>
-      chunk.reduce((writes, version) => writes + versionRemovalSize(version), versionRemovalSize(next)) <= WRITES_PER_STEP &&
-      !chunk.some((version) => sharesBytes(version, next)),
+      chunk.reduce(
+        (writes, version) => writes + versionRemovalSize(version, INDEX_ITEMS_WITH_LEFTOVERS),
+        versionRemovalSize(next, INDEX_ITEMS_WITH_LEFTOVERS),
+      ) <= WRITES_PER_STEP && !chunk.some((version) => sharesBytes(version, next)),
   );
 }
 
@@ -138,7 +142,7 @@ async function removeChunk(deps: ArtifactDeps, name: string, chunk: readonly Ver
       const removals = await Promise.all(
         present
           .filter((version) => version !== undefined)
-          .map(async (version) => ({ version, ...(await versionRemoval(deps, version, now)) })),
+          .map(async (version) => ({ version, ...(await versionRemoval(deps, version, INDEX_ITEMS_WITH_LEFTOVERS, now)) })),
       );
       if (removals.length === 0) return unchanged([]);
       return { model, writes: removals.flatMap((removal) => removal.writes), history: [], result: () => removals };

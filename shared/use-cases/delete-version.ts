@@ -40,7 +40,7 @@ export async function deleteVersion(
         .map(([alias]) => alias),
     );
     await rule?.confirm(version, current);
-    const removal = await versionRemoval(deps, version, now);
+    const removal = await versionRemoval(deps, version, current.keyMetrics ?? [], now);
     discards = removal.discards;
     return {
       model: await withoutReadyVersion(deps, current, version.version),

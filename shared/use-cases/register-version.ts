@@ -5,6 +5,7 @@ import { addReference } from "../store/entities/artifact";
 import { historyArtifact } from "../store/entities/manifest";
 import { linkDatasets } from "../store/entities/dataset-link";
 import { linkRun } from "../store/entities/run-link";
+import { indexMetrics } from "../store/entities/metric-index";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
@@ -40,7 +41,7 @@ export interface RegisteredVersion extends VersionView {
  * 4. with an `artifact`: if the bucket already holds these bytes, verified, the version is READY at once
  *    (no upload); otherwise it is PENDING_UPLOAD and the answer carries presigned upload URLs;
  *    with `files`: the same per object, the answer carrying each file's upload (null: nothing to send);
- * 5. write model counter, version, label, dataset links, the reference count of each object, declared part
+ * 5. write model counter, version, label, dataset links, key metric index items, the reference count of each object, declared part
  *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
  *    so numbers stay gapless and unique.
  */
@@ -88,6 +89,7 @@ export async function registerVersion(
         { write: putNewVersion(item) },
         ...labelWrites(name, semver, number),
         ...lineageWrites(item),
+        ...indexMetrics(item, model.keyMetrics ?? []).map((write) => ({ write })),
         ...artifactWrites(name, number, prepared, declared?.parts),
         ...(preparedFiles ? manifestReferenceWrites(preparedFiles.manifest) : []),
       ],

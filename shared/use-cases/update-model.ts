@@ -1,12 +1,23 @@
 import { ModelNotFoundError } from "../domain/errors";
-import type { ModelItem } from "../store/entities/model";
+import type { KeyMetric, ModelItem } from "../store/entities/model";
 import type { ModelView, UpdateModelInput } from "../schemas/model";
 import type { Actor, RegistryDeps } from "./deps";
 import { describeChanges } from "./describe-changes";
 import { modelViewOf } from "./resolve";
 
 /**
- * Changes description and/or tags (tags replace the whole map), recorded as MODEL_UPDATED with before and after.
+ * A model with at most this many versions has a newly declared key metric indexed for all of them in
+ * the declaring request; a larger one is indexed from its next version on (see keyMetrics' indexedFrom).
+ */
+export const VERSIONS_INDEXED_ON_DECLARATION = 200;
+
+/**
+ * Changes description, tags (they replace the whole map) and/or key metrics (the list replaces the
+ * declared one), recorded as MODEL_UPDATED with before and after.
+ * 1. a newly declared key metric on a model of few versions: their index items are written first
+ *    (idempotent, outside the model's transaction), so the metric is indexed from version 1;
+ * 2. the model item and history in one transaction; a concurrent registration makes it re-plan
+ *    (and index again), so no version is left out of an index that says it is complete.
  * A patch computed from the model as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
  */
 export async function updateModel(
@@ -15,15 +26,35 @@ export async function updateModel(
   change: UpdateModelInput | ((current: ModelItem) => UpdateModelInput),
   who: Actor,
 ): Promise<ModelView> {
-  const model = await deps.store.change(who, name, (current) => {
+  const model = await deps.store.change(who, name, async (current) => {
     if (!current) throw new ModelNotFoundError(name);
     const patch = typeof change === "function" ? change(current) : change;
-    const next: ModelItem = { ...current, description: patch.description ?? current.description, tags: patch.tags ?? current.tags };
+    const keyMetrics = patch.keyMetrics ? await declareKeyMetrics(deps, current, patch.keyMetrics) : current.keyMetrics;
+    const next: ModelItem = {
+      ...current,
+      description: patch.description ?? current.description,
+      tags: patch.tags ?? current.tags,
+      ...(keyMetrics && { keyMetrics }),
+    };
     return {
       model: next,
-      history: [{ action: "MODEL_UPDATED", changes: describeChanges(current, next, ["description", "tags"]) }],
+      history: [{ action: "MODEL_UPDATED", changes: describeChanges(current, next, ["description", "tags", "keyMetrics"]) }],
       result: ({ model }) => model,
     };
   });
   return modelViewOf(deps, model);
+}
+
+/** The key metrics as declared: one already declared keeps its index; a new one is indexed from where its backfill reaches. */
+async function declareKeyMetrics(
+  deps: RegistryDeps,
+  current: ModelItem,
+  declared: NonNullable<UpdateModelInput["keyMetrics"]>,
+): Promise<KeyMetric[]> {
+  const known = new Map(current.keyMetrics?.map((metric) => [metric.name, metric]));
+  const added = declared.filter((metric) => !known.has(metric.name));
+  const backfills = current.latestVersion <= VERSIONS_INDEXED_ON_DECLARATION;
+  if (added.length > 0 && backfills) await deps.store.indexExistingVersions(current.name, added);
+  const indexedFrom = backfills ? 1 : current.latestVersion + 1;
+  return declared.map((metric) => ({ ...metric, indexedFrom: known.get(metric.name)?.indexedFrom ?? indexedFrom }));
 }

@@ -1,6 +1,8 @@
 import { claimedGeneration, dropReference } from "../store/entities/artifact";
 import { unlinkDatasets } from "../store/entities/dataset-link";
 import { unlinkRun } from "../store/entities/run-link";
+import { unindexMetrics } from "../store/entities/metric-index";
+import type { KeyMetric } from "../store/entities/model";
 import { deleteSemverLabel } from "../store/entities/semver-label";
 import { distinctObjects, versionFiles } from "../store/entities/manifest";
 import { deleteUploadParts } from "../store/entities/upload-parts";
@@ -22,10 +24,15 @@ export interface VersionRemoval {
 }
 
 /**
- * The version and every item that exists because of it go, and the reference count of each object its
+ * The version and every item that exists because of it go (its index items: those of `keyMetrics`), and the reference count of each object its
  * files use drops (conditioned on the ref as read); a last reference claims the object's deletion in the same write.
  */
-export async function versionRemoval(deps: ArtifactDeps, version: VersionItem, now: string): Promise<VersionRemoval> {
+export async function versionRemoval(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  keyMetrics: readonly KeyMetric[],
+  now: string,
+): Promise<VersionRemoval> {
   const drops = await Promise.all(
     distinctObjects(versionFiles(version)).map(async (object) => {
       const ref = await deps.store.getArtifactRef(object.sha256);
@@ -34,7 +41,7 @@ export async function versionRemoval(deps: ArtifactDeps, version: VersionItem, n
   );
   const present = drops.filter((drop) => drop !== undefined);
   return {
-    writes: [...versionItemDeletes(version), ...present.map(({ dropped }) => ({ write: dropped.write }))],
+    writes: [...versionItemDeletes(version, keyMetrics), ...present.map(({ dropped }) => ({ write: dropped.write }))],
     discards: present.filter(({ dropped }) => dropped.claimed).map(({ object, ref }) => ({ object, claim: claimedGeneration(ref) })),
   };
 }
@@ -43,7 +50,8 @@ export async function versionRemoval(deps: ArtifactDeps, version: VersionItem, n
 export const versionObjects = (version: VersionItem): string[] => distinctObjects(versionFiles(version)).map((file) => file.sha256);
 
 /** How many writes removing `version` takes (TransactWriteItems holds at most 100). */
-export const versionRemovalSize = (version: VersionItem): number => versionItemDeletes(version).length + versionObjects(version).length;
+export const versionRemovalSize = (version: VersionItem, keyMetrics: readonly KeyMetric[]): number =>
+  versionItemDeletes(version, keyMetrics).length + versionObjects(version).length;
 
 /**
  * After the removal committed: each claimed object is deleted and its claim released, and a multipart
@@ -57,12 +65,13 @@ export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionIt
 }
 
 /** The version item and every item that exists because of it. */
-function versionItemDeletes(version: VersionItem): GuardedWrite[] {
+function versionItemDeletes(version: VersionItem, keyMetrics: readonly KeyMetric[]): GuardedWrite[] {
   return [
     deleteUnused(version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
     ...unlinkDatasets(version),
     ...unlinkRun(version),
+    ...unindexMetrics(version, keyMetrics),
     ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
   ].map((write) => ({ write }));
 }

@@ -54,6 +54,11 @@ describe("the docs' examples", () => {
       metrics: { auc: 0.982 },
     });
     expect(version.createdBy).toBe(registry.actor);
+    expect(await getJson(registry.url, `/models/${DOCUMENTED_MODEL}`)).toMatchObject({
+      keyMetrics: [{ name: "auc", direction: "max", indexedFrom: 1 }],
+    });
+    const best = await getJson(registry.url, `/models/${DOCUMENTED_MODEL}/versions?sort=-metric.auc&minMetric.auc=0.95&limit=10`);
+    expect(best).toMatchObject({ items: [{ version: 1, metrics: { auc: 0.982 } }] });
   }, 120_000);
 
   it("run docs/lifecycle.md after the Try it: the rollback restores version 1 and the retried registration counts once", async () => {

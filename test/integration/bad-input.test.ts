@@ -68,6 +68,21 @@ const badWrites = [
     "VersionNotFound",
   ),
   refusal("an empty edit", editModel("fraud_detector", {})),
+  refusal(
+    "four key metrics",
+    editModel("fraud_detector", { keyMetrics: ["auc", "f1", "loss", "recall"].map((name) => ({ name, direction: "max" })) }),
+  ),
+  refusal(
+    "a key metric declared twice",
+    editModel("fraud_detector", {
+      keyMetrics: [
+        { name: "auc", direction: "max" },
+        { name: "auc", direction: "min" },
+      ],
+    }),
+  ),
+  refusal("a key metric without a direction", editModel("fraud_detector", { keyMetrics: [{ name: "auc" }] })),
+  refusal("a key metric named with a #", editModel("fraud_detector", { keyMetrics: [{ name: "auc#1", direction: "max" }] })),
   refusal("51 tags", editModel("fraud_detector", { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) })),
 ];
 
@@ -125,6 +140,8 @@ const badReads = [
   refusal("an unknown stage filter", listVersions({ stage: "Prod" })),
   refusal("a non-numeric metric bound", listVersions({ "minMetric.auc": "high" })),
   refusal("an unknown query parameter", listVersions({ stgae: "Staging" })),
+  refusal("a sort by a metric the model does not declare", listVersions({ sort: "-metric.auc" })),
+  refusal("a sort by something other than a metric", listVersions({ sort: "-version" })),
   refusal("a forged cursor", listModels({ cursor: "bm90LWEtY3Vyc29y" })),
   refusal("a cursor naming no key of this listing", listModels({ cursor: "eyJzIjoibW9kZWxzOiIsImsiOnsiYSI6ImIifX0" })),
   refusal(

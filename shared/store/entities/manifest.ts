@@ -8,8 +8,9 @@ import type { VersionItem } from "./version";
 /**
  * How many files a version may hold today. Registering, settling and deleting a version each write
  * one reference per distinct object in the model's single transaction (DynamoDB: at most 100
- * actions), beside the model, the version, its label, up to 20 dataset links, history entries and a
- * checkpoint (at most 27 actions): 64 objects keep every one of them within 100. The version item
+ * actions), beside the model, the version, its label, up to 20 dataset links, up to 3 key metric
+ * index items, history entries and a checkpoint (at most 30 actions): 64 objects keep every one of
+ * them within 100. The version item
  * holds the manifest (64 paths of at most 1,024 bytes, beside at most 64 KiB of metadata: well
  * under DynamoDB's 400 KB).
  */

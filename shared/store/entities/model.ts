@@ -35,6 +35,8 @@ export interface ModelItem extends ItemBase {
   readonly revision?: number;
   readonly stages: { Production?: number; Staging?: number[] };
   readonly aliases: Record<string, number>;
+  /** The metrics the model indexes (see entities/metric-index.ts), absent until declared. */
+  readonly keyMetrics?: readonly KeyMetric[];
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;
@@ -45,6 +47,8 @@ export interface ModelItem extends ItemBase {
    */
   readonly deletion?: ModelDeletion;
 }
+
+export type KeyMetric = NonNullable<ModelView["keyMetrics"]>[number];
 
 export interface ModelDeletion {
   readonly startedAt: string;
@@ -137,6 +141,7 @@ export function toModelView(item: ModelItem, newestReady: number | null): ModelV
     latestRegisteredVersion: item.latestVersion > 0 ? item.latestVersion : null,
     stages: item.stages,
     aliases: item.aliases,
+    ...(item.keyMetrics && { keyMetrics: [...item.keyMetrics] }),
     createdAt: item.createdAt,
     createdBy: item.createdBy,
     updatedAt: item.updatedAt,
