@@ -140,7 +140,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   function forward(request: IncomingMessage, response: ServerResponse, body: Readable, headers: IncomingHttpHeaders): Promise<void> {
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(`${options.target}${request.url ?? "/"}`, { method: request.method, headers, agent }, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        response.writeHead(answer.statusCode ?? 502, withoutConnectionHeaders(answer.headers));
         pipeline(answer, response).then(resolve, reject);
       });
       pipeline(body, outgoing).catch(reject);
@@ -259,6 +259,12 @@ function isSha256Base64(value: string): boolean {
 /** The request's headers without its framing: the spooled body is sent with its own length. */
 function withoutFraming(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const { "transfer-encoding": _chunked, "content-length": _length, expect: _expect, ...rest } = headers;
+  return rest;
+}
+
+/** s3rver's answer without its own connection's headers: the front's connection to the client is another one (its idle timeout). */
+function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { connection: _connection, "keep-alive": _keepAlive, ...rest } = headers;
   return rest;
 }
 
