@@ -45,13 +45,14 @@ export const versionObjects = (version: VersionItem): string[] => distinctObject
 export const versionRemovalSize = (version: VersionItem): number => versionItemDeletes(version).length + versionObjects(version).length;
 
 /**
- * After the removal committed: each claimed object is deleted and its claim released, and a multipart
- * upload still open for the version is aborted (its part URLs stop working). How many objects went.
+ * After the removal committed: each claimed object is deleted and its claim released, and every
+ * multipart upload still open for the version (its artifact's, its files') is aborted (their part
+ * URLs stop working). How many objects went.
  */
 export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionItem, discards: readonly ClaimedDiscard[]): Promise<number> {
   for (const { object, claim } of discards) await discardObject(deps, object, claim);
-  const { artifact } = removed;
-  if (removed.status === "PENDING_UPLOAD" && artifact?.uploadId) await deps.artifacts.abortMultipart(artifact.key, artifact.uploadId);
+  if (removed.status === "PENDING_UPLOAD")
+    for (const { key, uploadId } of versionFiles(removed)) if (uploadId) await deps.artifacts.abortMultipart(key, uploadId);
   return discards.length;
 }
 
@@ -61,6 +62,8 @@ function versionItemDeletes(version: VersionItem): GuardedWrite[] {
     deleteUnused(version),
     ...(version.semver ? [deleteSemverLabel(version.model, version.semver)] : []),
     ...unlinkDatasets(version),
-    ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
+    ...versionFiles(version)
+      .filter((file) => file.partCount)
+      .map((file) => deleteUploadParts(version.model, version.version, file.index)),
   ].map((write) => ({ write }));
 }
