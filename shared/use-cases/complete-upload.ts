@@ -43,6 +43,7 @@ export async function completeUpload(
   requireUploadedFiles(target);
   if (target.status === "VERIFYING") await resendStalled(deps, target);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
+  assertPartsWhereTheyBelong(target, input);
   const files = filesToUpload(target);
   const generations = await Promise.all(files.map(async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation));
   const stored = target.artifact
@@ -55,6 +56,18 @@ export async function completeUpload(
   const settled = await settleVersion(deps, who, target, { checked });
   if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
   return describeVersion(deps, settled.version);
+}
+
+/** A single artifact names its parts in `parts`, a multi-file version each file's in `files` (400 otherwise). */
+function assertPartsWhereTheyBelong(version: VersionItem, input: CompleteUploadInput): void {
+  const [misplaced, shape] = version.artifact
+    ? (["files", "parts: [{ partNumber, etag }]"] as const)
+    : (["parts", "files: [{ path, parts }]"] as const);
+  if (!input?.[misplaced]?.length) return;
+  const what = version.artifact ? "a version of one artifact" : "a multi-file version";
+  throw new ValidationError(`Completing ${what} names its parts in ${shape}.`, [
+    { path: `body.${misplaced}`, message: `${what} names its parts in ${shape}` },
+  ]);
 }
 
 /** One object to upload, and what completing found out about it before any hashing. */
@@ -180,11 +193,6 @@ async function storedFiles(
   files: readonly VersionFile[],
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
-  if (input?.parts?.length) {
-    throw new ValidationError("Completing a multi-file version names each file's parts: { files: [{ path, parts }] }.", [
-      { path: "body.parts", message: "a multi-file version's parts go in files[].parts" },
-    ]);
-  }
   const given = givenFileParts(version, files, input?.files ?? []);
   const found = await Promise.all(files.map(async (file) => ({ file, object: await deps.artifacts.head(file.key) })));
   const toAssemble = await Promise.all(
@@ -218,23 +226,28 @@ function givenFileParts(
 ): Map<string, UploadedPart[]> {
   const byPath = new Map(files.map((file) => [file.path, file]));
   given.forEach(({ path, parts }, index) => {
-    const file = byPath.get(path);
-    const problem = !file
-      ? `'${path}' is not a file of version ${version.version} of '${version.model}' whose bytes it uploads`
-      : !file.uploadId
-        ? `'${path}' is uploaded with one PUT: it has no parts`
-        : partCoverage(
-              file.partCount ?? 0,
-              parts.map((p) => p.partNumber),
-            ).duplicates.length > 0
-          ? `'${path}' names a part twice`
-          : undefined;
+    const problem = givenPartsProblem(version, byPath.get(path), path, parts);
     if (problem)
       throw new ValidationError(`Completing names the parts of files uploaded in parts: ${problem}.`, [
         { path: `body.files.${index}`, message: problem },
       ]);
   });
   return new Map(given.map(({ path, parts }) => [path, parts]));
+}
+
+function givenPartsProblem(
+  version: VersionItem,
+  file: VersionFile | undefined,
+  path: string,
+  parts: readonly UploadedPart[],
+): string | undefined {
+  if (!file) return `'${path}' is not a file of version ${version.version} of '${version.model}' whose bytes it uploads`;
+  if (!file.uploadId) return `'${path}' is uploaded with one PUT: it has no parts`;
+  const { duplicates } = partCoverage(
+    file.partCount ?? 0,
+    parts.map((p) => p.partNumber),
+  );
+  return duplicates.length > 0 ? `'${path}' names part ${listed(duplicates)} twice` : undefined;
 }
 
 type UploadedPart = { partNumber: number; etag: string };
@@ -253,11 +266,21 @@ async function assembly(
     parts.map((p) => p.partNumber),
   );
   if (missing.length > 0) return { problem: `missing parts ${listed(missing)}` };
-  const declared = await deps.store.getUploadParts(version.model, version.version, file.index);
+  const declared = withDeclaredDigests(parts, await deps.store.getUploadParts(version.model, version.version, file.index));
+  if ("undeclared" in declared)
+    return { problem: `parts ${listed(declared.undeclared)} never declared: POST …/artifact/parts with their digests` };
+  return { completed: declared.parts };
+}
+
+/** Each part with the digest its URL signed, in part order; or the parts never declared (no URL could have uploaded them). */
+function withDeclaredDigests(
+  parts: readonly UploadedPart[],
+  declared: UploadPartsItem | undefined,
+): { parts: DeclaredPart[] } | { undeclared: number[] } {
   const withDigests = parts.map((p) => ({ ...p, sha256: declaredDigest(declared, p.partNumber) }));
   const undeclared = withDigests.filter((p) => p.sha256 === undefined).map((p) => p.partNumber);
-  if (undeclared.length > 0) return { problem: `parts ${listed(undeclared)} never declared: POST …/artifact/parts with their digests` };
-  return { completed: (withDigests as DeclaredPart[]).sort((a, b) => a.partNumber - b.partNumber) };
+  if (undeclared.length > 0) return { undeclared };
+  return { parts: (withDigests as DeclaredPart[]).sort((a, b) => a.partNumber - b.partNumber) };
 }
 
 /** S3 assembles one file's parts (never over an object already stored); its refusal names the file. */
@@ -291,11 +314,6 @@ async function storedArtifact(
   files: readonly VersionFile[],
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
-  if (input?.files?.length) {
-    throw new ValidationError("A single artifact's parts go in parts: [{ partNumber, etag }].", [
-      { path: "body.files", message: "a version with one artifact names its parts in parts" },
-    ]);
-  }
   const object = await storedObject(deps, version, artifact, input);
   return files.map((file) => ({ file, object }));
 }
@@ -320,16 +338,15 @@ function completedParts(
       [{ path: "body.parts", message: problems.join("; ") }],
     );
   }
-  const withDigests = parts.map((p) => ({ ...p, sha256: declaredDigest(declared, p.partNumber) }));
-  const undeclared = withDigests.filter((p) => p.sha256 === undefined).map((p) => p.partNumber);
-  if (undeclared.length > 0) {
+  const withDigests = withDeclaredDigests(parts, declared);
+  if ("undeclared" in withDigests) {
     throw new UploadIncompleteError(
-      `Parts ${listed(undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, ` +
+      `Parts ${listed(withDigests.undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, ` +
         `upload them, then complete.`,
-      { undeclared },
+      { undeclared: withDigests.undeclared },
     );
   }
-  return withDigests.sort((a, b) => a.partNumber - b.partNumber) as { partNumber: number; etag: string; sha256: string }[];
+  return withDigests.parts;
 }
 
 /** The object hashed for this completion was claimed for deletion, or deleted, before the verification could vouch for it. */

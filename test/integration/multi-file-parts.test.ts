@@ -69,6 +69,16 @@ const uploadPartsItems = async (name: string) =>
 const archive = (name: string, version: number) =>
   transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
 
+/** A version of two files in parts, `shard-1.bin` and `shard-2.bin`, registered with every part declared. */
+async function registerTwoShards(name: string) {
+  const [first, second] = [largeFile(), largeFile()];
+  const shards = new Map([
+    ["shard-1.bin", first],
+    ["shard-2.bin", second],
+  ]);
+  return { first, second, registered: await register(name, declaration(shards)) };
+}
+
 describe("files over the single-PUT limit inside a manifest, against the S3 front and DynamoDB Local", () => {
   it("takes a manifest of one file in parts and two small files to READY, the third part's URL asked for by path", async () => {
     const name = uniqueModelName("llm");
@@ -126,16 +136,7 @@ describe("files over the single-PUT limit inside a manifest, against the S3 fron
 
   it("answers 409 naming the file whose parts a completion misses, assembling nothing and changing nothing", async () => {
     const name = uniqueModelName("llm");
-    const [first, second] = [largeFile(), largeFile()];
-    const registered = await register(
-      name,
-      declaration(
-        new Map([
-          ["shard-1.bin", first],
-          ["shard-2.bin", second],
-        ]),
-      ),
-    );
+    const { first, second, registered } = await registerTwoShards(name);
     const etags = await putParts(uploadOf(registered, "shard-1.bin"), first);
     const before = await registry.items();
 
@@ -148,16 +149,7 @@ describe("files over the single-PUT limit inside a manifest, against the S3 fron
 
   it("completes on retry after a completion died between two files' assemblies: each file is assembled once", async () => {
     const name = uniqueModelName("llm");
-    const [first, second] = [largeFile(), largeFile()];
-    const registered = await register(
-      name,
-      declaration(
-        new Map([
-          ["shard-1.bin", first],
-          ["shard-2.bin", second],
-        ]),
-      ),
-    );
+    const { first, second, registered } = await registerTwoShards(name);
     const body = {
       files: [
         { path: "shard-1.bin", parts: await putParts(uploadOf(registered, "shard-1.bin"), first) },
