@@ -19,9 +19,10 @@ const ci = roleCaller("training-ci", "req-1");
 const admin = roleCaller("registry-admin", "req-admin", ["reader", "publisher", "promoter", "admin"]);
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: GiB } });
 let artifacts: ApiHandler;
+let catalog: ApiHandler;
 
 beforeAll(async () => {
-  ({ artifacts } = await loadHandlers(registry, "artifacts"));
+  ({ artifacts, catalog } = await loadHandlers(registry, "artifacts", "catalog"));
 });
 
 /** Over the 64 MiB a single PUT carries: three parts of 24 MiB (the last one shorter). */
@@ -258,14 +259,40 @@ describe("removing multi-file versions with files in parts", () => {
 
 describe("bad requests about a manifest's parts get a 400 and change nothing", () => {
   let name: string;
+  const digest = sha256("part");
+  const large = { sizeBytes: LARGE_BYTES, sha256: sha256(randomBytes(64)), partSizeBytes: PART_BYTES };
   beforeAll(async () => {
     name = uniqueModelName("llm");
+    // Version 1: a file in parts and a small one; 2: one artifact; 3: two files with the same bytes, in parts.
     await uploadingInParts(name, new Map([["config.json", randomBytes(100)]]));
+    const artifact = { filename: "model.bin", sizeBytes: 1000, sha256: sha256(randomBytes(1000)) };
+    await registerVersion(registry.deps, name, registerVersionBody.parse({ artifact }), ci);
+    await register(name, [
+      { path: "weights.bin", ...large },
+      { path: "copy-of-weights.bin", ...large },
+    ]);
   });
-  const digest = sha256("part");
-  const partUrls = (body: unknown) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", body });
-  const completion = (body: unknown) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", body });
+  const partUrls = (body: unknown, v = 1) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", body, v });
+  const completion = (body: unknown, v = 1) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", body, v });
+  const manyParts = (from: number) => Array.from({ length: 126 }, (_, i) => ({ partNumber: from + i, sha256: digest }));
   const cases = [
+    refusal("a registration declaring more than 250 part URLs across its files", {
+      routeKey: "POST /models/{name}/versions",
+      body: {
+        files: [
+          { path: "a.bin", ...large, partSizeBytes: 5 * MiB, parts: manyParts(1) },
+          { path: "b.bin", ...large, sha256: digest, partSizeBytes: 5 * MiB, parts: manyParts(1) },
+        ],
+      },
+    }),
+    refusal(
+      "part URLs for a file whose bytes another file of the manifest uploads",
+      partUrls({ path: "copy-of-weights.bin", parts: manyParts(1).slice(0, 1) }, 3),
+    ),
+    refusal(
+      "completing a single artifact with files",
+      completion({ files: [{ path: "model.bin", parts: [{ partNumber: 1, etag: "e" }] }] }, 2),
+    ),
     refusal("part URLs for a path not in the manifest", partUrls({ path: "other.bin", parts: [{ partNumber: 1, sha256: digest }] })),
     refusal("part URLs for a single-PUT file", partUrls({ path: "config.json", parts: [{ partNumber: 1, sha256: digest }] })),
     refusal("part URLs beyond the file's part count", partUrls({ path: "weights.bin", parts: [{ partNumber: 4, sha256: digest }] })),
@@ -313,7 +340,9 @@ describe("bad requests about a manifest's parts get a 400 and change nothing", (
   it.each(cases)("answers $status $code to $name", async ({ request, status, code }) => {
     const before = await registry.items();
 
-    const response = await artifacts(apiEvent({ ...request, pathParameters: { name, v: "1" } }), lambdaContext);
+    const { routeKey, body, v } = request as { routeKey: string; body: unknown; v?: number };
+    const handler = v === undefined ? catalog : artifacts;
+    const response = await handler(apiEvent({ routeKey, body, pathParameters: { name, ...(v ? { v: String(v) } : {}) } }), lambdaContext);
 
     expect(response.statusCode, response.body).toBe(status);
     expect(JSON.parse(response.body ?? "{}").error.code).toBe(code);
