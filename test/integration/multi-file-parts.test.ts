@@ -137,7 +137,7 @@ describe("files over the single-PUT limit inside a manifest, against the S3 fron
 
   it("answers 409 naming the file whose parts a completion misses, assembling nothing and changing nothing", async () => {
     const name = uniqueModelName("llm");
-    const { first, second, registered } = await registerTwoShards(name);
+    const { first, registered } = await registerTwoShards(name);
     const etags = await putParts(uploadOf(registered, "shard-1.bin"), first);
     const before = await registry.items();
 
