@@ -30,7 +30,7 @@ export type UploadPlan =
  * shorter) with at most 10,000 of them. The registry's choice is the smallest whole number of MiB
  * that keeps the count under 10,000, and at least 8 MiB; a client may ask for its own part size.
  */
-export function planUpload(sizeBytes: number, requestedPartSize?: number): UploadPlan {
+export function planUpload(sizeBytes: number, requestedPartSize?: number, where = "body.artifact.partSizeBytes"): UploadPlan {
   if (sizeBytes <= SINGLE_PUT_MAX_BYTES) return { method: "PUT" };
   const partSizeBytes = requestedPartSize ?? Math.max(DEFAULT_MIN_PART_BYTES, Math.ceil(sizeBytes / S3_MAX_PARTS / MiB) * MiB);
   const partCount = Math.ceil(sizeBytes / partSizeBytes);
@@ -39,7 +39,7 @@ export function planUpload(sizeBytes: number, requestedPartSize?: number): Uploa
     throw new ValidationError(
       `A part size of ${partSizeBytes} bytes does not work for ${sizeBytes} bytes: parts are 5 MiB to 5 GiB and at most 10,000; ` +
         `this artifact needs at least ${smallest}. Leave partSizeBytes out to let the registry choose.`,
-      [{ path: "body.artifact.partSizeBytes", message: `between ${smallest} and ${S3_MAX_PART_BYTES}` }],
+      [{ path: where, message: `between ${smallest} and ${S3_MAX_PART_BYTES}` }],
     );
   }
   return { method: "MULTIPART", partSizeBytes, partCount };

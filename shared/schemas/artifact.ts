@@ -29,9 +29,9 @@ const partNumber = z.int().check(z.gte(1), z.lte(S3_MAX_PARTS));
 
 /**
  * Per request at most this many part URLs (about 1 KB each): an answer must fit the one DynamoDB
- * item (≤ 400 KB) that replays it for an Idempotency-Key.
+ * item (≤ 400 KB) that replays it for an Idempotency-Key. A registration's files share this bound.
  */
-const MAX_PART_URLS_PER_REQUEST = 250;
+export const MAX_PART_URLS_PER_REQUEST = 250;
 
 const partDigests = z
   .array(z.strictObject({ partNumber, sha256: sha256Hex }))
@@ -66,10 +66,18 @@ const fileDeclaration = z.strictObject({
     description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8, unique ignoring case",
     example: "tokenizer/vocab.json",
   }),
-  sizeBytes: z.int().check(z.gte(1, "a file has at least 1 byte")),
+  sizeBytes: z.int().check(z.gte(0, "a file has at least 0 bytes")),
   sha256: sha256Hex,
   contentType: z.optional(contentType),
+  partSizeBytes: z.optional(z.int()).register(z.globalRegistry, {
+    description: "A file over 64 MiB is uploaded in parts: ask for this part size (5 MiB to 5 GiB, at most 10,000 parts)",
+  }),
+  parts: z.optional(partDigests),
 });
+
+/** The part URLs a registration answers for all its files together stay within one answer's bound. */
+const declaredPartCount = (files: readonly { parts?: readonly unknown[] }[]): number =>
+  files.reduce((sum, file) => sum + (file.parts?.length ?? 0), 0);
 
 /** docs/artifacts.md: the files a version will hold, each checked against the path rules (a 400 names the file and the rule). */
 export const filesDeclaration = z.array(fileDeclaration).check(
@@ -79,6 +87,10 @@ export const filesDeclaration = z.array(fileDeclaration).check(
     for (const { index, path, rule } of manifestPathProblems(files.map((file) => file.path)))
       ctx.issues.push({ code: "custom", path: [index, "path"], message: `file ${index} ('${path}'): ${rule}`, input: path });
   }),
+  z.refine(
+    (files) => declaredPartCount(files) <= MAX_PART_URLS_PER_REQUEST,
+    `at most ${MAX_PART_URLS_PER_REQUEST} parts declared across the files; declare the rest with POST …/artifact/parts and { path, parts }`,
+  ),
 );
 export type FileDeclaration = z.infer<typeof fileDeclaration>;
 
@@ -94,14 +106,33 @@ export type PartUrlsInput = z.infer<typeof partUrlsBody>;
 export const restartUploadBody = z._default(z.strictObject({ parts: z.optional(partDigests) }), {});
 export type RestartUploadInput = z.infer<typeof restartUploadBody>;
 
+const uploadedParts = z
+  .array(z.strictObject({ partNumber, etag: z.string().check(z.minLength(1), z.maxLength(1024)) }))
+  .check(z.maxLength(S3_MAX_PARTS));
+
 export const completeUploadBody = z.optional(
-  z.strictObject({
-    parts: z
-      .optional(
-        z.array(z.strictObject({ partNumber, etag: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.maxLength(S3_MAX_PARTS)),
-      )
-      .register(z.globalRegistry, { description: "Multipart uploads: every part with the ETag its PUT answered" }),
-  }),
+  z
+    .strictObject({
+      parts: z
+        .optional(uploadedParts)
+        .register(z.globalRegistry, { description: "A single artifact's multipart upload: every part with the ETag its PUT answered" }),
+      files: z
+        .optional(
+          z.array(z.strictObject({ path: z.string(), parts: uploadedParts })).check(
+            z.maxLength(MAX_FILES_PER_VERSION),
+            z.refine((files) => new Set(files.map((file) => file.path)).size === files.length, "each path at most once"),
+          ),
+        )
+        .register(z.globalRegistry, {
+          description: "A multi-file version: each file uploaded in parts, with every part and the ETag its PUT answered",
+        }),
+    })
+    .check(
+      z.refine((body) => body.parts === undefined || body.files === undefined, {
+        message: "give parts (a single artifact) or files (several), not both",
+        path: ["files"],
+      }),
+    ),
 );
 export type CompleteUploadInput = z.infer<typeof completeUploadBody>;
 

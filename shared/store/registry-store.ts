@@ -221,8 +221,8 @@ export class RegistryStore {
   }
 
   /** The part digests declared for a version's multipart upload. */
-  getUploadParts(name: string, version: number): Promise<UploadPartsItem | undefined> {
-    return this.getConsistent(uploadPartsKey(name, version), uploadPartsFromItem);
+  getUploadParts(name: string, version: number, file?: number): Promise<UploadPartsItem | undefined> {
+    return this.getConsistent(uploadPartsKey(name, version, file), uploadPartsFromItem);
   }
 
   /** One file's verification: a manifest's file by its index, the single artifact by its name. */

@@ -1,14 +1,7 @@
-import {
-  SINGLE_PUT_MAX_BYTES,
-  artifactObjectKey,
-  assertArtifactSize,
-  assertPartNumbers,
-  planUpload,
-  type UploadPlan,
-} from "../domain/artifacts";
+import { artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, type UploadPlan } from "../domain/artifacts";
 import { ValidationError } from "../domain/errors";
 import { addReference, artifactSummary, type ArtifactState } from "../store/entities/artifact";
-import { MAX_FILES_PER_COMMIT, distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
+import { MAX_FILES_PER_COMMIT, commitSlots, distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
 import { putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
 import type { HistoryDraft } from "../domain/history";
 import type { GuardedWrite } from "../store/model-change";
@@ -44,7 +37,7 @@ export function declaredArtifact(deps: ArtifactDeps, declared: ArtifactDeclarati
   };
 }
 
-/** How the bytes travel: a multi-file version's files (no part size) are single PUTs. */
+/** How the bytes travel: bytes with no part size are one PUT. */
 export const uploadPlanOf = (artifact: Pick<ArtifactState, "partSizeBytes" | "partCount">): UploadPlan =>
   artifact.partSizeBytes && artifact.partCount
     ? { method: "MULTIPART", partSizeBytes: artifact.partSizeBytes, partCount: artifact.partCount }
@@ -60,33 +53,41 @@ export function uploadPreparer(deps: ArtifactDeps, artifact: ArtifactState, part
   let started: PreparedUpload | undefined;
   return async () => {
     if (await holdsVerifiedBytes(deps, artifact)) return { artifact, upload: null };
-    started ??= await startUpload(deps, artifact, parts);
+    if (!started) {
+      const { started: withUpload, upload } = await startUpload(deps, artifact, parts);
+      started = { artifact: withUpload, upload };
+    }
     return started;
   };
 }
 
+/** Whose part digests: a version's single artifact, or one file of its manifest (by its index). */
+export interface PartsOwner {
+  readonly model: string;
+  readonly version: number;
+  readonly file?: number;
+}
+
 /** Records declared part digests (merged onto `existing`): a multipart upload's URLs sign them, and its completion needs them again. */
 export function declarePartsWrites(
-  name: string,
-  version: number,
-  artifact: ArtifactState,
+  owner: PartsOwner,
+  upload: { readonly uploadId?: string },
   parts: readonly PartDigest[],
   existing?: UploadPartsItem,
 ): GuardedWrite[] {
-  if (!artifact.uploadId || parts.length === 0) return [];
-  return [{ write: putUploadParts(withDeclaredParts(existing, name, version, parts)) }];
+  if (!upload.uploadId || parts.length === 0) return [];
+  return [{ write: putUploadParts(withDeclaredParts(existing, owner.model, owner.version, parts, owner.file)) }];
 }
 
 /** The same, merged onto the digests declared before: read only when there is something to merge. */
 export async function redeclarePartsWrites(
   deps: ArtifactDeps,
-  name: string,
-  version: number,
-  artifact: ArtifactState,
+  owner: PartsOwner,
+  upload: { readonly uploadId?: string },
   parts: readonly PartDigest[],
 ): Promise<GuardedWrite[]> {
-  if (!artifact.uploadId || parts.length === 0) return [];
-  return declarePartsWrites(name, version, artifact, parts, await deps.store.getUploadParts(name, version));
+  if (!upload.uploadId || parts.length === 0) return [];
+  return declarePartsWrites(owner, upload, parts, await deps.store.getUploadParts(owner.model, owner.version, owner.file));
 }
 
 /** A version whose bytes need no upload is READY at once: its history says so in the same transaction. */
@@ -94,12 +95,15 @@ export function readyAtOnce(version: number, prepared: PreparedUpload): HistoryD
   return prepared.upload === null ? [{ action: "VERSION_READY", version, artifact: artifactSummary(prepared.artifact) }] : [];
 }
 
-/** URLs for the given parts of a version's multipart upload, each signing that part's digest. */
-export async function multipartUpload(deps: ArtifactDeps, artifact: ArtifactState, parts: readonly PartDigest[]): Promise<UploadView> {
-  const { uploadId, partSizeBytes, partCount } = artifact;
-  if (!uploadId || !partSizeBytes || !partCount) throw new Error(`Artifact ${artifact.key} has no multipart upload`);
+/** Bytes on their way to the bucket: their object, and how they travel. */
+type Uploadable = Pick<ArtifactState, "key" | "sha256" | "sizeBytes" | "contentType" | "partSizeBytes" | "partCount" | "uploadId">;
+
+/** URLs for the given parts of a multipart upload (a version's artifact or one of its files), each signing that part's digest. */
+export async function multipartUpload(deps: ArtifactDeps, bytes: Uploadable, parts: readonly PartDigest[]): Promise<UploadView> {
+  const { uploadId, partSizeBytes, partCount } = bytes;
+  if (!uploadId || !partSizeBytes || !partCount) throw new Error(`Object ${bytes.key} has no multipart upload`);
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
-  const urls = await Promise.all(sorted.map((p) => deps.artifacts.presignPart(artifact.key, uploadId, p.partNumber, p.sha256)));
+  const urls = await Promise.all(sorted.map((p) => deps.artifacts.presignPart(bytes.key, uploadId, p.partNumber, p.sha256)));
   return { method: "MULTIPART", uploadId, partSizeBytes, partCount, parts: urls, expiresAt: deps.artifacts.uploadUrlsExpireAt() };
 }
 
@@ -120,10 +124,15 @@ async function holdsVerifiedBytes(deps: ArtifactDeps, artifact: DeclaredBytes, w
   return stored?.sizeBytes === artifact.sizeBytes;
 }
 
-async function startUpload(deps: ArtifactDeps, artifact: ArtifactState, parts: readonly PartDigest[]): Promise<PreparedUpload> {
-  if (uploadPlanOf(artifact).method === "PUT") return { artifact, upload: await presignedPut(deps, artifact) };
-  const started = { ...artifact, uploadId: await deps.artifacts.startMultipart(artifact.key, artifact.contentType) };
-  return { artifact: started, upload: await multipartUpload(deps, started, parts) };
+/** One presigned PUT, or a new multipart upload (its id kept on the bytes) with a URL per declared part. */
+async function startUpload<B extends Uploadable>(
+  deps: ArtifactDeps,
+  bytes: B,
+  parts: readonly PartDigest[],
+): Promise<{ started: B; upload: UploadView }> {
+  if (uploadPlanOf(bytes).method === "PUT") return { started: bytes, upload: await presignedPut(deps, bytes) };
+  const started = { ...bytes, uploadId: await deps.artifacts.startMultipart(bytes.key, bytes.contentType) };
+  return { started, upload: await multipartUpload(deps, started, parts) };
 }
 
 async function presignedPut(deps: ArtifactDeps, bytes: DeclaredBytes): Promise<UploadView> {
@@ -140,25 +149,11 @@ export interface PreparedManifest {
 }
 
 /**
- * Checks a manifest against the limits (each file one PUT, the total within the bucket's limit, the
- * files within one commit) and turns it into the files a version keeps.
+ * Checks a manifest against the limits (the total within the bucket's limit, the files within one
+ * commit; a file over the single-PUT limit travels in parts with its declared part digests) and
+ * turns it into the files a version keeps.
  */
 export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclaration[]): ManifestFile[] {
-  if (files.length > MAX_FILES_PER_COMMIT) {
-    throw new ValidationError(
-      `The manifest lists ${files.length} files; this registry takes at most ${MAX_FILES_PER_COMMIT} files per version. ` +
-        "Pack small files together (e.g. in a tar) or split the model across versions.",
-      [{ path: "body.files", message: `at most ${MAX_FILES_PER_COMMIT} files` }],
-    );
-  }
-  const tooLarge = files.findIndex((file) => file.sizeBytes > SINGLE_PUT_MAX_BYTES);
-  if (tooLarge >= 0) {
-    throw new ValidationError(
-      `file ${tooLarge} ('${files[tooLarge]?.path}') declares ${files[tooLarge]?.sizeBytes} bytes; a file of a multi-file version is at most ` +
-        `${SINGLE_PUT_MAX_BYTES} bytes (one PUT). Register a larger file as a version's single artifact.`,
-      [{ path: `body.files.${tooLarge}.sizeBytes`, message: `at most ${SINGLE_PUT_MAX_BYTES}` }],
-    );
-  }
   const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
   if (totalBytes > deps.uploads.maxArtifactBytes) {
     throw new ValidationError(
@@ -166,40 +161,72 @@ export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclara
       [{ path: "body.files", message: `at most ${deps.uploads.maxArtifactBytes} bytes in total` }],
     );
   }
-  return files.map(({ path, sizeBytes, sha256, contentType }) => ({
-    path,
-    sizeBytes,
-    sha256,
-    contentType: contentType ?? DEFAULT_CONTENT_TYPE,
-    key: artifactObjectKey(sha256),
-  }));
+  const declared = files.map((file, index) => declaredFile(file, index));
+  const slots = commitSlots(declared);
+  if (slots > MAX_FILES_PER_COMMIT) {
+    throw new ValidationError(
+      `The manifest lists ${files.length} files${slots > files.length ? `, ${slots - files.length} of them uploaded in parts (which count twice)` : ""}; ` +
+        `this registry takes at most ${MAX_FILES_PER_COMMIT} files per version. Pack small files together (e.g. in a tar) or split the model across versions.`,
+      [{ path: "body.files", message: `at most ${MAX_FILES_PER_COMMIT} files` }],
+    );
+  }
+  return declared;
+}
+
+function declaredFile(file: FileDeclaration, index: number): ManifestFile {
+  const plan = planUpload(file.sizeBytes, file.partSizeBytes, `body.files.${index}.partSizeBytes`);
+  assertPartNumbers(
+    plan,
+    (file.parts ?? []).map((p) => p.partNumber),
+    `body.files.${index}.parts`,
+  );
+  return {
+    path: file.path,
+    sizeBytes: file.sizeBytes,
+    sha256: file.sha256,
+    contentType: file.contentType ?? DEFAULT_CONTENT_TYPE,
+    key: artifactObjectKey(file.sha256),
+    ...(plan.method === "MULTIPART" ? { partSizeBytes: plan.partSizeBytes, partCount: plan.partCount } : {}),
+  };
 }
 
 /**
  * Decides, inside a model change's plan (which re-runs on conflict), which of a manifest's objects
- * must be uploaded: one presigned PUT per object the bucket does not hold verified (files with the
- * same bytes share it: only the first gets the URL). The reuse checks are re-read on every run; a
- * URL, once signed, is kept.
+ * must be uploaded: one presigned PUT, or a multipart upload with a URL per part declared for the
+ * file, per object the bucket does not hold verified (files with the same bytes share it: only the
+ * first gets the upload). The reuse checks are re-read on every run; an upload, once started, is kept.
  */
-export function manifestPreparer(deps: ArtifactDeps, files: readonly ManifestFile[]): () => Promise<PreparedManifest> {
-  const puts = new Map<string, UploadView>();
+export function manifestPreparer(
+  deps: ArtifactDeps,
+  files: readonly ManifestFile[],
+  declaredParts: readonly (readonly PartDigest[] | undefined)[] = [],
+): () => Promise<PreparedManifest> {
+  const started = new Map<string, { started: ManifestFile; upload: UploadView }>();
   return async () => {
     const objects = distinctObjects(files);
     const held = await Promise.all(objects.map((file) => holdsVerifiedBytes(deps, file, `body.files.${files.indexOf(file)}.sizeBytes`)));
     const stored = new Set(objects.filter((_, i) => held[i]).map((file) => file.sha256));
     for (const file of objects)
-      if (!stored.has(file.sha256) && !puts.has(file.sha256)) puts.set(file.sha256, await presignedPut(deps, file));
-    const firsts = new Set(objects);
+      if (!stored.has(file.sha256) && !started.has(file.sha256))
+        started.set(file.sha256, await startUpload(deps, file, declaredParts[files.indexOf(file)] ?? []));
+    const uploading = (file: ManifestFile) => (objects.includes(file) && !stored.has(file.sha256) ? started.get(file.sha256) : undefined);
     return {
-      manifest: { files: files.map((file) => (stored.has(file.sha256) ? { ...file, reused: true } : file)) },
-      uploads: files.map((file) => ({
-        path: file.path,
-        upload: firsts.has(file) && !stored.has(file.sha256) ? (puts.get(file.sha256) ?? null) : null,
-      })),
+      manifest: {
+        files: files.map((file) => (stored.has(file.sha256) ? { ...file, reused: true } : (uploading(file)?.started ?? file))),
+      },
+      uploads: files.map((file) => ({ path: file.path, upload: uploading(file)?.upload ?? null })),
       allStored: stored.size === objects.length,
     };
   };
 }
+
+/** The part digests declared for the manifest's files now uploading in parts, each file's on its own item. */
+export const manifestPartsWrites = (
+  owner: Omit<PartsOwner, "file">,
+  manifest: ManifestState,
+  declaredParts: readonly (readonly PartDigest[] | undefined)[],
+): GuardedWrite[] =>
+  manifest.files.flatMap((file, index) => declarePartsWrites({ ...owner, file: index }, file, declaredParts[index] ?? []));
 
 /** One more version uses each of the manifest's objects (reused ones only while still verified and referenced). */
 export const manifestReferenceWrites = (manifest: ManifestState): GuardedWrite[] =>

@@ -23,7 +23,8 @@ import { requireUploadedFiles } from "./version-artifact";
  * (completing twice is harmless; a VERIFYING version's answer carries its progress).
  * 1. the version must have uploaded files (404) and be PENDING_UPLOAD (else: its answer, unchanged;
  *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again);
- * 2. multipart (a single artifact): the body names every part 1..partCount once (400), each declared (409);
+ * 2. multipart: the body names every part 1..partCount once (a single artifact: 400; a file of a
+ *    manifest: 409 naming it, duplicates 400), each declared (409);
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
  *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
@@ -42,6 +43,7 @@ export async function completeUpload(
   requireUploadedFiles(target);
   if (target.status === "VERIFYING") await resendStalled(deps, target);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
+  assertPartsWhereTheyBelong(target, input);
   const files = filesToUpload(target);
   const generations = await Promise.all(files.map(async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation));
   const stored = target.artifact
@@ -54,6 +56,18 @@ export async function completeUpload(
   const settled = await settleVersion(deps, who, target, { checked });
   if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
   return describeVersion(deps, settled.version);
+}
+
+/** A single artifact names its parts in `parts`, a multi-file version each file's in `files` (400 otherwise). */
+function assertPartsWhereTheyBelong(version: VersionItem, input: CompleteUploadInput): void {
+  const [misplaced, shape] = version.artifact
+    ? (["files", "parts: [{ partNumber, etag }]"] as const)
+    : (["parts", "files: [{ path, parts }]"] as const);
+  if (!input?.[misplaced]?.length) return;
+  const what = version.artifact ? "a version of one artifact" : "a multi-file version";
+  throw new ValidationError(`Completing ${what} names its parts in ${shape}.`, [
+    { path: `body.${misplaced}`, message: `${what} names its parts in ${shape}` },
+  ]);
 }
 
 /** One object to upload, and what completing found out about it before any hashing. */
@@ -165,14 +179,13 @@ async function storedObject(
     );
   }
   await deps.artifacts.completeMultipart(artifact.key, artifact.uploadId, completed);
-  const stored = await deps.artifacts.head(artifact.key);
-  if (!stored) throw new Error(`S3 completed the upload of ${artifact.key}, yet the object is not there`);
-  return stored;
+  return assembled(deps, { key: artifact.key });
 }
 
 /**
- * The objects of a manifest's files once uploaded, each by one PUT: all there, or 409 naming those
- * that are not (nothing changes).
+ * The objects of a manifest's files once uploaded, each by one PUT or assembled from its parts now:
+ * all there, or 409 naming those that are not (nothing changes, no upload is assembled). A file
+ * whose object is stored already (an earlier completion assembled it) needs no parts again.
  */
 async function storedFiles(
   deps: ArtifactDeps,
@@ -180,21 +193,111 @@ async function storedFiles(
   files: readonly VersionFile[],
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
-  if (input?.parts?.length) {
-    throw new ValidationError("The files of a multi-file version are each uploaded with one PUT: completing takes no parts.", [
-      { path: "body.parts", message: "a multi-file version's completion has no parts" },
-    ]);
-  }
-  const stored = await Promise.all(files.map(async (file) => ({ file, object: await deps.artifacts.head(file.key) })));
-  const missing = stored.filter(({ object }) => object === undefined).map(({ file }) => file.path);
+  const given = givenFileParts(version, files, input?.files ?? []);
+  const found = await Promise.all(files.map(async (file) => ({ file, object: await deps.artifacts.head(file.key) })));
+  const toAssemble = await Promise.all(
+    found
+      .filter(({ file, object }) => object === undefined && file.uploadId)
+      .map(async ({ file }) => ({ file, parts: await assembly(deps, version, file, given.get(file.path)) })),
+  );
+  const missing = [
+    ...found.filter(({ file, object }) => object === undefined && !file.uploadId).map(({ file }) => `${file.path} (PUT it)`),
+    ...toAssemble.flatMap(({ file, parts }) => ("problem" in parts ? [`${file.path} (${parts.problem})`] : [])),
+  ];
   if (missing.length > 0) {
     throw new UploadIncompleteError(
-      `Nothing is stored yet for ${missing.length} file(s) of version ${version.version} of '${version.model}': ${listed(missing)}. ` +
-        "PUT each to its upload URL first (POST …/artifact/upload gives fresh ones), then complete.",
+      `${missing.length} file(s) of version ${version.version} of '${version.model}' are not uploaded yet: ${listed(missing)}. ` +
+        "PUT each file or part to its URL first (POST …/artifact/upload gives fresh ones, POST …/artifact/parts a file's part URLs), then complete.",
       { missing },
     );
   }
-  return stored.flatMap(({ file, object }) => (object ? [{ file, object }] : []));
+  for (const { file, parts } of toAssemble) if ("completed" in parts) await assemble(deps, file, parts.completed);
+  return Promise.all(found.map(async ({ file, object }) => ({ file, object: object ?? (await assembled(deps, file)) })));
+}
+
+/**
+ * The body's parts per path: only for files of this version uploaded in parts (400 otherwise), each
+ * part number at most once (400).
+ */
+function givenFileParts(
+  version: VersionItem,
+  files: readonly VersionFile[],
+  given: NonNullable<NonNullable<CompleteUploadInput>["files"]>,
+): Map<string, UploadedPart[]> {
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  given.forEach(({ path, parts }, index) => {
+    const problem = givenPartsProblem(version, byPath.get(path), path, parts);
+    if (problem)
+      throw new ValidationError(`Completing names the parts of files uploaded in parts: ${problem}.`, [
+        { path: `body.files.${index}`, message: problem },
+      ]);
+  });
+  return new Map(given.map(({ path, parts }) => [path, parts]));
+}
+
+function givenPartsProblem(
+  version: VersionItem,
+  file: VersionFile | undefined,
+  path: string,
+  parts: readonly UploadedPart[],
+): string | undefined {
+  if (!file) return `'${path}' is not a file of version ${version.version} of '${version.model}' whose bytes it uploads`;
+  if (!file.uploadId) return `'${path}' is uploaded with one PUT: it has no parts`;
+  const { duplicates } = partCoverage(
+    file.partCount ?? 0,
+    parts.map((p) => p.partNumber),
+  );
+  return duplicates.length > 0 ? `'${path}' names part ${listed(duplicates)} twice` : undefined;
+}
+
+type UploadedPart = { partNumber: number; etag: string };
+type DeclaredPart = UploadedPart & { sha256: string };
+
+/** The parts S3 assembles a file from: every part 1..partCount, each with the digest its URL signed; or what is missing. */
+async function assembly(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  file: VersionFile,
+  parts: readonly UploadedPart[] | undefined,
+): Promise<{ completed: DeclaredPart[] } | { problem: string }> {
+  if (!parts) return { problem: "no parts named" };
+  const { missing } = partCoverage(
+    file.partCount ?? 0,
+    parts.map((p) => p.partNumber),
+  );
+  if (missing.length > 0) return { problem: `missing parts ${listed(missing)}` };
+  const declared = withDeclaredDigests(parts, await deps.store.getUploadParts(version.model, version.version, file.index));
+  if ("undeclared" in declared)
+    return { problem: `parts ${listed(declared.undeclared)} never declared: POST …/artifact/parts with their digests` };
+  return { completed: declared.parts };
+}
+
+/** Each part with the digest its URL signed, in part order; or the parts never declared (no URL could have uploaded them). */
+function withDeclaredDigests(
+  parts: readonly UploadedPart[],
+  declared: UploadPartsItem | undefined,
+): { parts: DeclaredPart[] } | { undeclared: number[] } {
+  const withDigests = parts.map((p) => ({ ...p, sha256: declaredDigest(declared, p.partNumber) }));
+  const undeclared = withDigests.filter((p) => p.sha256 === undefined).map((p) => p.partNumber);
+  if (undeclared.length > 0) return { undeclared };
+  return { parts: (withDigests as DeclaredPart[]).sort((a, b) => a.partNumber - b.partNumber) };
+}
+
+/** S3 assembles one file's parts (never over an object already stored); its refusal names the file. */
+async function assemble(deps: ArtifactDeps, file: VersionFile, parts: readonly DeclaredPart[]): Promise<void> {
+  if (!file.uploadId) throw new Error(`${file.key} has no multipart upload`);
+  try {
+    await deps.artifacts.completeMultipart(file.key, file.uploadId, parts);
+  } catch (error) {
+    if (error instanceof UploadIncompleteError) throw new UploadIncompleteError(`${file.path}: ${error.message}`, { path: file.path });
+    throw error;
+  }
+}
+
+async function assembled(deps: ArtifactDeps, file: Pick<VersionFile, "key">): Promise<StoredObject> {
+  const stored = await deps.artifacts.head(file.key);
+  if (!stored) throw new Error(`S3 completed the upload of ${file.key}, yet the object is not there`);
+  return stored;
 }
 
 /** A file to upload and the object stored for it. */
@@ -235,16 +338,15 @@ function completedParts(
       [{ path: "body.parts", message: problems.join("; ") }],
     );
   }
-  const withDigests = parts.map((p) => ({ ...p, sha256: declaredDigest(declared, p.partNumber) }));
-  const undeclared = withDigests.filter((p) => p.sha256 === undefined).map((p) => p.partNumber);
-  if (undeclared.length > 0) {
+  const withDigests = withDeclaredDigests(parts, declared);
+  if ("undeclared" in withDigests) {
     throw new UploadIncompleteError(
-      `Parts ${listed(undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, ` +
+      `Parts ${listed(withDigests.undeclared)} were never declared, so no URL could have uploaded them: POST …/artifact/parts with their digests, ` +
         `upload them, then complete.`,
-      { undeclared },
+      { undeclared: withDigests.undeclared },
     );
   }
-  return withDigests.sort((a, b) => a.partNumber - b.partNumber) as { partNumber: number; etag: string; sha256: string }[];
+  return withDigests.parts;
 }
 
 /** The object hashed for this completion was claimed for deletion, or deleted, before the verification could vouch for it. */

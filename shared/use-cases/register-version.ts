@@ -16,6 +16,7 @@ import {
   declaredArtifact,
   declaredManifest,
   declarePartsWrites,
+  manifestPartsWrites,
   manifestPreparer,
   manifestReferenceWrites,
   readyAtOnce,
@@ -40,8 +41,9 @@ export interface RegisteredVersion extends VersionView {
  * 3. take the next version number and the semver label (given, or bumped from the highest one);
  * 4. with an `artifact`: if the bucket already holds these bytes, verified, the version is READY at once
  *    (no upload); otherwise it is PENDING_UPLOAD and the answer carries presigned upload URLs;
- *    with `files`: the same per object, the answer carrying each file's upload (null: nothing to send);
- * 5. write model counter, version, label, dataset links, key metric index items, the reference count of each object, declared part
+ *    with `files`: the same per object, the answer carrying each file's upload (null: nothing to send;
+ *    a file over the single-PUT limit gets a multipart upload with URLs for the parts declared for it);
+ * 5. write model counter, version, label, dataset and run links, key metric index items, the reference count of each object, declared part
  *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
  *    so numbers stay gapless and unique.
  */
@@ -54,7 +56,8 @@ export async function registerVersion(
   const { semver: requestedSemver, bump, source, artifact: declared, files, ...metadata } = input;
   assertMetadataSize(metadata);
   const prepareUpload = declared && uploadPreparer(deps, declaredArtifact(deps, declared), declared.parts ?? []);
-  const prepareFiles = files && manifestPreparer(deps, declaredManifest(deps, files));
+  const declaredParts = files?.map((file) => file.parts);
+  const prepareFiles = files && manifestPreparer(deps, declaredManifest(deps, files), declaredParts);
   let warnings: string[] = [];
   let upload: UploadView | null = null;
   let uploads: FileUploadView[] | undefined;
@@ -92,6 +95,7 @@ export async function registerVersion(
         ...indexMetrics(item, model.keyMetrics ?? []).map((write) => ({ write })),
         ...artifactWrites(name, number, prepared, declared?.parts),
         ...(preparedFiles ? manifestReferenceWrites(preparedFiles.manifest) : []),
+        ...(preparedFiles ? manifestPartsWrites({ model: name, version: number }, preparedFiles.manifest, declaredParts ?? []) : []),
       ],
       history: [
         ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
@@ -132,7 +136,7 @@ function artifactWrites(
   if (!prepared) return [];
   return [
     { write: addReference(prepared.artifact, prepared.upload === null) },
-    ...declarePartsWrites(name, version, prepared.artifact, parts),
+    ...declarePartsWrites({ model: name, version }, prepared.artifact, parts),
   ];
 }
 

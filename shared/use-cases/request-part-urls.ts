@@ -1,20 +1,22 @@
 import { assertPartNumbers } from "../domain/artifacts";
 import { ModelNotFoundError, ValidationError } from "../domain/errors";
-import { versionFiles } from "../store/entities/manifest";
+import { versionFiles, type VersionFile } from "../store/entities/manifest";
 import { checkUploadInProgress, type VersionItem } from "../store/entities/version";
 import type { PartUrlsInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import { redeclarePartsWrites, multipartUpload, uploadPlanOf } from "./artifact-uploads";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
-import { notUploading, requireArtifact, requireUploadedFiles } from "./version-artifact";
+import { notUploading, requireUploadedFiles } from "./version-artifact";
 
 /**
- * Fresh URLs for parts of a multipart upload: after the first ones expired, or for parts not declared at registration.
- * 1. `path`, when given, must name the version's file; the version must be PENDING_UPLOAD with a
- *    multipart upload, the part numbers within it (a multi-file version's files are single PUTs: 400);
- * 2. record the declared digests (merged onto earlier ones) in the model's change;
- * 3. presign a URL per part, each signing its part's digest.
+ * Fresh URLs for parts of a multipart upload: after the first ones expired, for parts not declared
+ * at registration, or for the parts beyond the ones a registration answers.
+ * 1. `path` names the file (optional for a single artifact); the file must travel in parts and the
+ *    part numbers be within it (a single-PUT file: 400);
+ * 2. the version must be PENDING_UPLOAD with the file's bytes still to send (held already: 400);
+ * 3. record the declared digests (merged onto earlier ones, the file's own item) in the model's change;
+ * 4. presign a URL per part, each signing its part's digest.
  */
 export async function requestPartUrls(
   deps: ArtifactDeps,
@@ -25,39 +27,55 @@ export async function requestPartUrls(
 ): Promise<UploadView> {
   const target = await requireVersion(deps, name, selector);
   requireUploadedFiles(target);
-  assertNamesAFile(target, input.path);
   assertPartNumbers(
-    uploadPlanOf(target.artifact ?? {}),
+    uploadPlanOf(namedFile(target, input.path)),
     input.parts.map((p) => p.partNumber),
     "body.parts",
   );
-  const version = await deps.store.change(who, name, async (current) => {
+  let file: VersionFile | undefined;
+  await deps.store.change(who, name, async (current) => {
     if (!current) throw new ModelNotFoundError(name);
     const latest = await rereadVersion(deps, target);
     if (latest.status !== "PENDING_UPLOAD") throw notUploading(latest);
+    file = uploadingFile(latest, namedFile(latest, input.path));
     return {
       model: current,
       // Invariant: the digests belong to the upload still in progress (a completion or restart in between re-plans).
       writes: [
-        ...(await redeclarePartsWrites(deps, name, latest.version, requireArtifact(latest), input.parts)),
-        { write: checkUploadInProgress(latest) },
+        ...(await redeclarePartsWrites(deps, { model: name, version: latest.version, file: file.index }, file, input.parts)),
+        { write: checkUploadInProgress(latest, file.index) },
       ],
       history: [],
       result: () => latest,
     };
   });
-  return multipartUpload(deps, requireArtifact(version), input.parts);
+  if (!file) throw new Error(`No file of version ${target.version} of '${name}' was resolved`);
+  return multipartUpload(deps, file, input.parts);
 }
 
-/** `path` (when given) is one of the version's files; a multi-file version needs it. */
-function assertNamesAFile(version: VersionItem, path: string | undefined): void {
-  const paths = versionFiles(version).map((file) => file.path);
-  if (path === undefined ? version.artifact !== undefined : paths.includes(path)) return;
+/** The file `path` names (a single artifact's when left out); a multi-file version needs it. */
+function namedFile(version: VersionItem, path: string | undefined): VersionFile {
+  const files = versionFiles(version);
+  const named = path === undefined ? (version.artifact ? files[0] : undefined) : files.find((file) => file.path === path);
+  if (named) return named;
   const what = `Version ${version.version} of '${version.model}'`;
+  const paths = files.map((file) => file.path);
   throw new ValidationError(
     path === undefined
       ? `${what} holds ${paths.length} files: name the file whose parts these are in 'path'.`
       : `${what} has no file '${path}'; its files are ${paths.slice(0, 5).join(", ")}${paths.length > 5 ? " …" : ""}.`,
     [{ path: "body.path", message: path === undefined ? "name a file of the version" : "not a file of this version" }],
+  );
+}
+
+/** The file's own multipart upload; a file whose bytes the registry holds, or another file of the manifest uploads, has none. */
+function uploadingFile(version: VersionItem, file: VersionFile): VersionFile {
+  if (file.uploadId) return file;
+  const carrier = versionFiles(version).find((other) => other.sha256 === file.sha256 && other.uploadId);
+  throw new ValidationError(
+    carrier
+      ? `'${file.path}' has the same bytes as '${carrier.path}': upload them once, as '${carrier.path}'.`
+      : `'${file.path}' has nothing to upload: the registry holds its bytes, verified.`,
+    [{ path: "body.path", message: "this file has no upload of its own" }],
   );
 }

@@ -51,7 +51,7 @@ export async function restartUpload(
       model: noteReady(current, after),
       writes: [
         { write: replaceIfStatus(after, latest.status) },
-        ...(await redeclarePartsWrites(deps, name, latest.version, prepared.artifact, parts)),
+        ...(await redeclarePartsWrites(deps, { model: name, version: latest.version }, prepared.artifact, parts)),
       ],
       history,
       result: () => after,
@@ -66,8 +66,10 @@ function statusChange(before: VersionItem, after: VersionItem): HistoryDraft[] {
 }
 
 /**
- * The same for a multi-file version: no parts (each file is one PUT); each file is decided again:
- * held verified by now (nothing to send), or a fresh URL. Every file held: READY at once.
+ * The same for a multi-file version: each file is decided again: held verified by now (nothing to
+ * send), or a fresh upload (a file in parts gets a new multipart upload without part URLs: its
+ * digests declared earlier stay valid, and …/artifact/parts with `{ path, parts }` signs them).
+ * Every file held: READY at once.
  */
 async function restartFilesUpload(
   deps: ArtifactDeps,
@@ -76,13 +78,14 @@ async function restartFilesUpload(
   who: Actor,
 ): Promise<VersionView & { upload: null; uploads: FileUploadView[] }> {
   if (input.parts?.length) {
-    throw new ValidationError("The files of a multi-file version are each uploaded with one PUT: restarting takes no parts.", [
-      { path: "body.parts", message: "a multi-file version has no parts" },
-    ]);
+    throw new ValidationError(
+      "Restarting a multi-file version takes no parts: ask for a file's part URLs with POST …/artifact/parts and { path, parts }.",
+      [{ path: "body.parts", message: "a multi-file version names each file's parts through …/artifact/parts" }],
+    );
   }
   const prepare = manifestPreparer(
     deps,
-    (target.manifest?.files ?? []).map(({ reused: _reused, ...file }) => file),
+    (target.manifest?.files ?? []).map(({ reused: _reused, uploadId: _uploadId, ...file }) => file),
   );
   let uploads: FileUploadView[] = [];
   const version = await deps.store.change(who, target.model, async (current, now) => {

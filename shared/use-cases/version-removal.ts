@@ -54,13 +54,14 @@ export const versionRemovalSize = (version: VersionItem, keyMetrics: readonly Ke
   versionItemDeletes(version, keyMetrics).length + versionObjects(version).length;
 
 /**
- * After the removal committed: each claimed object is deleted and its claim released, and a multipart
- * upload still open for the version is aborted (its part URLs stop working). How many objects went.
+ * After the removal committed: each claimed object is deleted and its claim released, and every
+ * multipart upload still open for the version (its artifact's, its files') is aborted (their part
+ * URLs stop working). How many objects went.
  */
 export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionItem, discards: readonly ClaimedDiscard[]): Promise<number> {
   for (const { object, claim } of discards) await discardObject(deps, object, claim);
-  const { artifact } = removed;
-  if (removed.status === "PENDING_UPLOAD" && artifact?.uploadId) await deps.artifacts.abortMultipart(artifact.key, artifact.uploadId);
+  if (removed.status === "PENDING_UPLOAD")
+    for (const { key, uploadId } of versionFiles(removed)) if (uploadId) await deps.artifacts.abortMultipart(key, uploadId);
   return discards.length;
 }
 
@@ -72,6 +73,8 @@ function versionItemDeletes(version: VersionItem, keyMetrics: readonly KeyMetric
     ...unlinkDatasets(version),
     ...unlinkRun(version),
     ...unindexMetrics(version, keyMetrics),
-    ...(version.artifact?.partCount ? [deleteUploadParts(version.model, version.version)] : []),
+    ...versionFiles(version)
+      .filter((file) => file.partCount)
+      .map((file) => deleteUploadParts(version.model, version.version, file.index)),
   ].map((write) => ({ write }));
 }

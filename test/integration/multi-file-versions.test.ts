@@ -358,7 +358,7 @@ const badManifests = [
     registerFiles(Array.from({ length: MAX_FILES_PER_COMMIT + 1 }, (_, i) => file(`f${i}`))),
   ),
   refusal("files over the total size limit", registerFiles([file("a", MAX_TOTAL_BYTES), file("b", 1)])),
-  refusal("a file too large for one PUT", registerFiles([file("a", 64 * MiB + 1)])),
+  refusal("parts declared for a file sent with one PUT", registerFiles([{ ...file("a"), parts: [{ partNumber: 1, sha256: digest }] }])),
 ];
 
 describe("bad manifests get a clear 400 and change nothing", () => {

@@ -7,14 +7,18 @@ import type { VersionItem } from "./version";
 
 /**
  * How many files a version may hold today. Registering, settling and deleting a version each write
- * one reference per distinct object in the model's single transaction (DynamoDB: at most 100
- * actions), beside the model, the version, its label, up to 20 dataset links, up to 3 key metric
- * index items, history entries and a checkpoint (at most 30 actions): 64 objects keep every one of
- * them within 100. The version item
- * holds the manifest (64 paths of at most 1,024 bytes, beside at most 64 KiB of metadata: well
- * under DynamoDB's 400 KB).
+ * one reference per distinct object, and one item of declared part digests per file uploaded in
+ * parts, in the model's single transaction (DynamoDB: at most 100 actions), beside the model, the
+ * version, its label, up to 20 dataset links, a run link, up to 3 key metric index items, history
+ * entries and a checkpoint (at most 31 actions): 64 of those keep every one of them within 100. The
+ * version item holds the manifest (64 paths of at most 1,024 bytes, beside at most 64 KiB of
+ * metadata: well under DynamoDB's 400 KB).
  */
 export const MAX_FILES_PER_COMMIT = 64;
+
+/** What a manifest takes of one commit: each file (its reference, at most), and once more each file uploaded in parts (its part digests). */
+export const commitSlots = (files: readonly ManifestFile[]): number =>
+  files.length + files.filter((file) => file.partCount !== undefined).length;
 
 /** One file of a multi-file version, as the version item keeps it. */
 export interface ManifestFile {
@@ -26,6 +30,11 @@ export interface ManifestFile {
   readonly key: string;
   /** The bucket held these bytes, verified, when the version was registered: nothing to upload or verify. */
   readonly reused?: boolean;
+  /** A file over the single-PUT limit travels in parts, as a single artifact does. */
+  readonly partSizeBytes?: number;
+  readonly partCount?: number;
+  /** The multipart upload in progress for these bytes (the first file that holds them). */
+  readonly uploadId?: string;
 }
 
 /** A multi-file version's files, and how their upload stands (as `ArtifactState` does for one file). */
@@ -46,6 +55,9 @@ export const manifestState = z.object({
       contentType: z.string(),
       key: z.string(),
       reused: z.optional(z.boolean()),
+      partSizeBytes: z.optional(z.int()),
+      partCount: z.optional(z.int()),
+      uploadId: z.optional(z.string()),
     }),
   ),
   failureReason: z.optional(z.string()),
@@ -73,14 +85,17 @@ export interface VersionFile {
   readonly contentType: string;
   readonly key: string;
   readonly reused: boolean;
+  readonly partSizeBytes?: number;
+  readonly partCount?: number;
+  readonly uploadId?: string;
 }
 
 /** The version's uploaded files: one for an `artifact`, the manifest's otherwise, none for a `source`. */
 export function versionFiles(version: VersionItem): VersionFile[] {
   const { artifact, manifest } = version;
   if (artifact) {
-    const { filename: path, sizeBytes, sha256, contentType, key } = artifact;
-    return [{ path, sizeBytes, sha256, contentType, key, reused: false }];
+    const { filename: path, sizeBytes, sha256, contentType, key, partSizeBytes, partCount, uploadId } = artifact;
+    return [{ path, sizeBytes, sha256, contentType, key, reused: false, partSizeBytes, partCount, uploadId }];
   }
   return (manifest?.files ?? []).map((file, index) => ({ ...file, index, reused: file.reused === true }));
 }

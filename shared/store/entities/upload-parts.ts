@@ -11,9 +11,13 @@ const DIGEST_BYTES = 32;
 /**
  * The part digests a client declared for a version's multipart upload: S3 wants each part's
  * checksum again when the parts are assembled. 32 bytes per part number in one binary attribute
- * (all zeros: not declared), so even 10,000 parts fit one item.
+ * (all zeros: not declared), so even 10,000 parts fit one item. One item per uploaded file: the
+ * single artifact's, or a manifest file's keyed by its index (a path may be longer than a sort key).
  */
-export const uploadPartsKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `UPLOAD#${padNumber(version)}` });
+export const uploadPartsKey = (name: string, version: number, file?: number) => ({
+  pk: modelPartition(name),
+  sk: `UPLOAD#${padNumber(version)}${file === undefined ? "" : `#FILE#${padNumber(file)}`}`,
+});
 
 export interface UploadPartsItem extends ItemBase {
   readonly model: string;
@@ -29,13 +33,14 @@ export function withDeclaredParts(
   name: string,
   version: number,
   parts: readonly { partNumber: number; sha256: string }[],
+  file?: number,
 ): UploadPartsItem {
   const highest = Math.max(0, ...parts.map((p) => p.partNumber));
   const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, highest * DIGEST_BYTES));
   if (existing) digests.set(existing.digests);
   for (const part of parts) digests.set(Buffer.from(part.sha256, "hex"), (part.partNumber - 1) * DIGEST_BYTES);
   return {
-    ...uploadPartsKey(name, version),
+    ...uploadPartsKey(name, version, file),
     entity: UPLOAD_PARTS_ENTITY,
     schemaVersion: SCHEMA_VERSION,
     model: name,
@@ -69,4 +74,6 @@ export const putUploadParts = (item: UploadPartsItem): Write => ({
   Put: { Item: item, ...expect("revision", item.revision === 1 ? null : item.revision - 1, { as: ":seen" }) },
 });
 
-export const deleteUploadParts = (name: string, version: number): Write => ({ Delete: { Key: uploadPartsKey(name, version) } });
+export const deleteUploadParts = (name: string, version: number, file?: number): Write => ({
+  Delete: { Key: uploadPartsKey(name, version, file) },
+});

@@ -177,12 +177,18 @@ export const deleteUnused = (seen: VersionItem): Write => ({
   },
 });
 
-/** Checks that the version is still as read: PENDING_UPLOAD with the same upload. */
-export const checkUploadInProgress = (seen: VersionItem): Write => ({
-  ConditionCheck: {
-    Key: versionKey(seen.model, seen.version),
-    ConditionExpression: "#status = :pending AND artifact.uploadId = :uploadId",
-    ExpressionAttributeNames: { "#status": "status" },
-    ExpressionAttributeValues: { ":pending": "PENDING_UPLOAD", ":uploadId": seen.artifact?.uploadId },
-  },
-});
+/** Checks that the version is still as read: PENDING_UPLOAD with the same upload (its artifact's, or the manifest file's at index `file`). */
+export const checkUploadInProgress = (seen: VersionItem, file?: number): Write => {
+  const [uploadId, seenId] =
+    file === undefined
+      ? ["artifact.uploadId", seen.artifact?.uploadId]
+      : [`#manifest.#files[${file}].uploadId`, seen.manifest?.files[file]?.uploadId];
+  return {
+    ConditionCheck: {
+      Key: versionKey(seen.model, seen.version),
+      ConditionExpression: `#status = :pending AND ${uploadId} = :uploadId`,
+      ExpressionAttributeNames: { "#status": "status", ...(file === undefined ? {} : { "#manifest": "manifest", "#files": "files" }) },
+      ExpressionAttributeValues: { ":pending": "PENDING_UPLOAD", ":uploadId": seenId },
+    },
+  };
+};
