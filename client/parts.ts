@@ -15,11 +15,13 @@ export interface PartPlan {
 /**
  * The server's own plan (`planUpload`, docs/artifacts.md): one PUT up to 64 MiB, else parts of a
  * whole number of MiB, at least 8 MiB, at most 10,000; or the part size asked for (5 MiB – 5 GiB).
- * An empty file is refused here: an artifact has at least 1 byte.
+ * An empty file is one PUT of nothing: a directory's files may be empty (the registry refuses an
+ * empty single artifact itself, saying so).
  */
 export function planParts(sizeBytes: number, requestedPartSize?: number): PartPlan {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1)
-    throw new UsageError(`An artifact has at least 1 byte; this file has ${sizeBytes}.`);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new UsageError(`A file's size is a whole number of bytes, not ${sizeBytes}.`);
+  // A part size of 1, not 0: hashing a file that grew meanwhile still ends (and its digest then differs).
+  if (sizeBytes === 0) return { method: "PUT", partSizeBytes: 1, partCount: 1 };
   let plan: UploadPlan;
   try {
     plan = planUpload(sizeBytes, requestedPartSize);

@@ -251,10 +251,7 @@ export async function listDirectory(directory: string, onNotice?: (message: stri
   };
   await visit(directory);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const problems = [
-    ...manifestPathProblems(files.map((file) => file.path)).map(({ path, rule }) => `'${path}': ${rule}`),
-    ...files.filter((file) => file.sizeBytes === 0).map((file) => `'${file.path}': a file has at least 1 byte; this one is empty`),
-  ];
+  const problems = manifestPathProblems(files.map((file) => file.path)).map(({ path, rule }) => `'${path}': ${rule}`);
   if (files.length === 0) throw new UsageError(`${directory} holds no files to push.`);
   if (problems.length > 0)
     throw new UsageError(`${directory} holds files the registry would refuse; rename or remove them:\n  ${problems.join("\n  ")}`);

@@ -8,8 +8,10 @@ import { hashFile, partRange, planParts } from "../../client/parts";
 import { UsageError } from "../../client/errors";
 
 describe("planParts: the registry's own part plan", () => {
-  it("refuses an empty file before any request", () => {
-    expect(() => planParts(0)).toThrow(UsageError);
+  it("plans an empty file as one PUT (a directory may hold one), and refuses a size that is no size before any request", () => {
+    expect(planParts(0)).toEqual({ method: "PUT", partSizeBytes: 1, partCount: 1 });
+    expect(() => planParts(-1)).toThrow(UsageError);
+    expect(() => planParts(1.5)).toThrow(UsageError);
   });
 
   it.each([
