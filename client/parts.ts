@@ -19,7 +19,8 @@ export interface PartPlan {
  * empty single artifact itself, saying so).
  */
 export function planParts(sizeBytes: number, requestedPartSize?: number): PartPlan {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new UsageError(`A file's size is a whole number of bytes, not ${sizeBytes}.`);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+    throw new UsageError(`A file's size is a whole number of bytes, not ${sizeBytes}.`);
   // A part size of 1, not 0: hashing a file that grew meanwhile still ends (and its digest then differs).
   if (sizeBytes === 0) return { method: "PUT", partSizeBytes: 1, partCount: 1 };
   let plan: UploadPlan;

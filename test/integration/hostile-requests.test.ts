@@ -20,7 +20,9 @@ import * as z from "../../shared/zod";
 import { FUNCTIONS, routes, routeKey, isWriteRoute, type FunctionName, type RouteDefinition } from "../../shared/routes";
 import { errorBody } from "../../shared/schemas/common";
 import { isMlflowRouteKey } from "../../shared/mlflow/errors";
-import { apiEvent, lambdaContext } from "../support/fixtures";
+import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { completeAndVerify } from "../support/verification";
+import type { FileUploadView } from "../../shared/schemas/artifact";
 import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
 
 type Response = APIGatewayProxyStructuredResultV2;
@@ -35,7 +37,7 @@ const DATASET = "fraud_training";
 /** Path values that name seeded things, so that requests get past the 404s into the use cases. */
 const SEEDED_PATH: Record<string, string[]> = {
   name: [MODEL, "churn_predictor"],
-  v: ["1", "2", "3", "4", "5", "champion", "Production", "Staging", "latest", "v1.0.0"],
+  v: ["1", "2", "3", "4", "5", "6", "champion", "Production", "Staging", "latest", "v1.0.0"],
   alias: ["champion", "constructor", "challenger"],
   stage: ["Staging", "Production", "Archived"],
   id: [DATASET],
@@ -95,7 +97,22 @@ async function seed(): Promise<void> {
       pathParameters: { name: MODEL, v: "1" },
       body: { stage, decision: "approve" },
     });
+  await seedFiles(call);
   await learnCursors();
+}
+
+/** Version 6: READY with two files, so its file listing has a second page. */
+async function seedFiles(
+  call: (key: string, request: Omit<Parameters<typeof apiEvent>[0], "routeKey">) => Promise<Record<string, unknown>>,
+) {
+  const files = new Map([
+    ["weights.bin", Buffer.from("weights")],
+    ["config.json", Buffer.from("{}")],
+  ]);
+  const declared = [...files].map(([path, bytes]) => ({ path, sizeBytes: bytes.length, sha256: sha256(bytes) }));
+  const registered = await call("POST /models/{name}/versions", { pathParameters: { name: MODEL }, body: { files: declared } });
+  for (const { path, upload } of registered.uploads as FileUploadView[]) await putBytes(singlePut(upload), files.get(path) as Buffer);
+  await completeAndVerify(registry.deps, MODEL, { number: registered.version as number }, roleCaller("seed", "req-seed"));
 }
 
 /** One page of one item from every listing that takes a cursor, with the seeded path values. */
@@ -103,7 +120,12 @@ async function learnCursors(): Promise<void> {
   for (const route of routes as readonly RouteDefinition[]) {
     if (!queryNames(route).includes("cursor")) continue;
     const pathParameters = Object.fromEntries(pathNames(route).map((name) => [name, (SEEDED_PATH[name] ?? [""])[0] as string]));
-    const pathFor = route.path === "/stages/{stage}/versions" ? { stage: "Staging" } : pathParameters;
+    const pathFor =
+      route.path === "/stages/{stage}/versions"
+        ? { stage: "Staging" }
+        : route.path.endsWith("/artifact")
+          ? { ...pathParameters, v: "6" }
+          : pathParameters;
     const response = await send(route, { routeKey: routeKey(route), pathParameters: pathFor, queryStringParameters: { limit: "1" } });
     const { nextCursor } = JSON.parse(response.body ?? "{}") as { nextCursor?: string };
     expect(nextCursor, `${routeKey(route)} should have a second page`).toBeDefined();

@@ -119,7 +119,7 @@ describe("files over the single-PUT limit inside a manifest, against the S3 fron
     await runQueued(registry.deps);
 
     expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "READY", files: { count: 3 } });
-    const { url } = await getFileDownload(registry.deps, name, { number: 1 }, "weights.bin");
+    const { url } = await getFileDownload(registry.deps, name, { number: 1 }, "model-00001.safetensors");
     const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(weights));
   }, 60_000);

@@ -173,7 +173,6 @@ describe("model URIs", () => {
     "models:/fraud_detector/None",
     "models:/fraud_detector@Champion",
     "models:/Fraud/1",
-    "models:/fraud_detector/1/2",
     "models:/fraud_detector@v1.4",
   ])("refuses %s", (uri) => {
     expect(parseModelUri(uri)).toBeUndefined();
