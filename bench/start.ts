@@ -90,6 +90,13 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "POST /models/{name}/versions/{v}/artifact/parts": { path: `${v1}/artifact/parts`, body: { parts: [{ partNumber: 1 }] } },
   "POST /models/{name}/versions/{v}/artifact/complete": { path: `${v1}/artifact/complete` },
   "GET /models/{name}/versions/{v}/artifact": { path: `${v1}/artifact` },
+  "GET /models/{name}/versions/{v}/artifact/files/{path}": { path: `${v1}/artifact/files/model.bin` },
+  "POST /models/{name}/versions/{v}/approvals": { path: `${v1}/approvals`, body: { stage: "Production", decision: "approve" } },
+  "GET /models/{name}/versions/{v}/approvals": { path: `${v1}/approvals` },
+  "PUT /models/{name}/retention": { path: `/models/${MODEL}/retention`, body: {} },
+  "GET /models/{name}/retention": { path: `/models/${MODEL}/retention` },
+  "GET /models/{name}/retention/preview": { path: `/models/${MODEL}/retention/preview` },
+  "PUT /models/{name}/versions/{v}/protection": { path: `${v1}/protection`, body: { protected: false } },
   "DELETE /models/{name}/versions/{v}": { path: v1 },
   ...MLFLOW_FIRST_REQUESTS,
 };
