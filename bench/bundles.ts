@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FUNCTIONS } from "../shared/routes";
-import { functionBundling } from "../infra/bundling";
+import { functionBuildOptions } from "../infra/bundling";
 import { median } from "./stats";
 
 /** Fresh processes per function: a median of several, since one start on a shared machine varies by tens of ms. */
@@ -28,19 +28,7 @@ const TRACED = {
 /** The deployed bundle: the CDK function construct's esbuild settings (infra/bundling.ts). */
 async function bundle(fn: string, outdir: string): Promise<string> {
   const outfile = join(outdir, `${fn}.cjs`);
-  const { format, target, platform, mainFields, minify, external } = functionBundling;
-  await build({
-    entryPoints: [`functions/${fn}/handler.ts`],
-    bundle: true,
-    format,
-    target,
-    platform,
-    mainFields: [...mainFields],
-    minify,
-    external: [...external],
-    outfile,
-    logLevel: "silent",
-  });
+  await build({ ...functionBuildOptions(`functions/${fn}/handler.ts`), outfile, logLevel: "silent" });
   return outfile;
 }
 

@@ -1,3 +1,5 @@
+import type { BuildOptions } from "esbuild";
+
 /**
  * How every function is bundled: the CDK construct and `npm run bench` both read this, so the
  * measured bundle is the deployed one. CommonJS loads the runtime's CommonJS AWS SDK without
@@ -13,3 +15,18 @@ export const functionBundling = {
   /** The Node.js 22 runtime provides the AWS SDK v3. */
   external: ["@aws-sdk/*"],
 } as const;
+
+/** esbuild's options for one function's entry, as the construct bundles it: what `npm run bench` and the tests build and measure. */
+export function functionBuildOptions(entry: string) {
+  const { format, target, platform, mainFields, minify, external } = functionBundling;
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    format,
+    target,
+    platform,
+    mainFields: [...mainFields],
+    minify,
+    external: [...external],
+  } satisfies BuildOptions;
+}
