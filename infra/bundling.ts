@@ -16,17 +16,10 @@ export const functionBundling = {
   external: ["@aws-sdk/*"],
 } as const;
 
-/** esbuild's options for one function's entry, as the construct bundles it: what `npm run bench` and the tests build and measure. */
-export function functionBuildOptions(entry: string) {
-  const { format, target, platform, mainFields, minify, external } = functionBundling;
-  return {
-    entryPoints: [entry],
-    bundle: true,
-    format,
-    target,
-    platform,
-    mainFields: [...mainFields],
-    minify,
-    external: [...external],
-  } satisfies BuildOptions;
-}
+/** The same settings as esbuild's options: `npm run bench` and the tests build what the construct deploys. */
+export const functionBuildOptions = {
+  ...functionBundling,
+  bundle: true,
+  mainFields: [...functionBundling.mainFields],
+  external: [...functionBundling.external],
+} satisfies BuildOptions;
