@@ -1,7 +1,7 @@
 import { build, type Plugin } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { functionBuildOptions } from "../../infra/bundling";
-import { FUNCTIONS, routeKey, routes, type FunctionName } from "../../shared/routes";
+import { FUNCTIONS, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
 
 /** Modules a handler loads with import() load on the first request that needs them, not at cold start. */
 const lazyImportsLeftOut: Plugin = {
@@ -28,6 +28,10 @@ function routesIn(code: string): string[] {
   return routes.filter((route) => operationIds.has(route.operationId)).map(routeKey);
 }
 
+const noTaskSenders = (Object.keys(FUNCTIONS) as FunctionName[]).filter(
+  (fn) => !(FUNCTIONS[fn].grants as readonly Grant[]).includes("sendVerificationTasks"),
+);
+
 describe("a function's bundle", () => {
   it.each(Object.keys(FUNCTIONS) as FunctionName[])(
     "builds the %s function's own routes at cold start, and no other function's",
@@ -39,6 +43,10 @@ describe("a function's bundle", () => {
       expect(loaded.sort()).toEqual(own.sort());
     },
   );
+
+  it.each(noTaskSenders)("does not load the SQS client in the %s function, which sends no verification task", async (fn) => {
+    expect(await coldStartCode(fn)).not.toContain('require("@aws-sdk/client-sqs")');
+  });
 
   it("still serves the whole table's OpenAPI document from the query function, loaded on its first request", async () => {
     const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], write: false });
