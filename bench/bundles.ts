@@ -3,8 +3,9 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { FUNCTIONS } from "../shared/routes";
-import { functionBundling } from "../infra/bundling";
+import { ENVIRONMENT_VARIABLES } from "../shared/config";
+import { FUNCTIONS, type FunctionName, type Grant } from "../shared/functions";
+import { functionBuildOptions } from "../infra/bundling";
 import { median } from "./stats";
 
 /** Fresh processes per function: a median of several, since one start on a shared machine varies by tens of ms. */
@@ -16,7 +17,23 @@ export interface BundleFigure {
   readonly coldStartMs: number;
   /** The same with X-Ray tracing on, as deployed: the Tracer and the X-Ray SDK loaded beside the bundle (shared/tracing.ts). */
   readonly tracedColdStartMs: number;
+  /** The same for a minimal handler that builds the function's SDK clients and answers the same first event (./minimal/). */
+  readonly minimalColdStartMs: number;
 }
+
+/**
+ * The SDK clients each function's composition root builds in the bench's environment: query and
+ * lifecycle shared/composition.ts; catalog, artifacts and downloads shared/artifacts-composition.ts,
+ * with SQS where the function sends verification tasks; the publisher shared/events/composition.ts.
+ */
+const SDK_CLIENTS: Record<string, readonly string[]> = {
+  query: ["dynamodb"],
+  lifecycle: ["dynamodb"],
+  catalog: ["dynamodb", "s3"],
+  artifacts: ["dynamodb", "s3", "sqs"],
+  downloads: ["dynamodb", "s3"],
+  publisher: ["eventbridge", "sqs"],
+};
 
 /** What Lambda's environment tells a function with active tracing, and the setting the CDK stacks add. */
 const TRACED = {
@@ -28,16 +45,17 @@ const TRACED = {
 /** The deployed bundle: the CDK function construct's esbuild settings (infra/bundling.ts). */
 async function bundle(fn: string, outdir: string): Promise<string> {
   const outfile = join(outdir, `${fn}.cjs`);
-  const { format, target, platform, mainFields, minify, external } = functionBundling;
+  await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], outfile, logLevel: "silent" });
+  return outfile;
+}
+
+/** The function's minimal handler, bundled with the same settings: its SDK clients, and an answer. */
+async function bundleMinimal(fn: string, outdir: string): Promise<string> {
+  const outfile = join(outdir, `${fn}-minimal.cjs`);
+  const clients = (SDK_CLIENTS[fn] ?? []).map((client) => `import "./minimal/${client}";`);
   await build({
-    entryPoints: [`functions/${fn}/handler.ts`],
-    bundle: true,
-    format,
-    target,
-    platform,
-    mainFields: [...mainFields],
-    minify,
-    external: [...external],
+    ...functionBuildOptions,
+    stdin: { contents: [...clients, 'export { handler } from "./minimal/handler";'].join("\n"), resolveDir: "bench", loader: "ts" },
     outfile,
     logLevel: "silent",
   });
@@ -63,6 +81,14 @@ const HEALTH_EVENT = {
   },
 };
 const firstEvent = (fn: string) => (fn === "publisher" ? { Records: [] } : HEALTH_EVENT);
+
+/** As the API stack deploys it, a function that sends verification tasks is told its queue, and so builds an SQS client. */
+function deployedSettings(fn: string): Record<string, string> {
+  const grants: readonly Grant[] = fn in FUNCTIONS ? FUNCTIONS[fn as FunctionName].grants : [];
+  return grants.includes("sendVerificationTasks")
+    ? { [ENVIRONMENT_VARIABLES.verificationQueueUrl]: "http://127.0.0.1:9/queue/verification" }
+    : {};
+}
 
 /** Module load plus a first invocation, timed inside a fresh Node process; a failed invocation fails the benchmark. */
 async function coldStart(fn: string, bundlePath: string, dir: string, settings: Record<string, string> = {}): Promise<number> {
@@ -97,13 +123,24 @@ export async function benchBundles(): Promise<BundleFigure[]> {
     const figures: BundleFigure[] = [];
     for (const fn of [...Object.keys(FUNCTIONS), "publisher"]) {
       const path = await bundle(fn, dir);
+      const minimalPath = await bundleMinimal(fn, dir);
+      const settings = deployedSettings(fn);
       const runs: number[] = [];
       const traced: number[] = [];
+      const minimal: number[] = [];
+      // Interleaved, so that a busy moment of the machine falls on all three alike.
       for (let run = 0; run < COLD_STARTS; run++) {
-        runs.push(await coldStart(fn, path, dir));
-        traced.push(await coldStart(fn, path, dir, TRACED));
+        runs.push(await coldStart(fn, path, dir, settings));
+        traced.push(await coldStart(fn, path, dir, { ...settings, ...TRACED }));
+        minimal.push(await coldStart(fn, minimalPath, dir, settings));
       }
-      figures.push({ fn, bytes: (await stat(path)).size, coldStartMs: median(runs), tracedColdStartMs: median(traced) });
+      figures.push({
+        fn,
+        bytes: (await stat(path)).size,
+        coldStartMs: median(runs),
+        tracedColdStartMs: median(traced),
+        minimalColdStartMs: median(minimal),
+      });
     }
     return figures;
   } finally {

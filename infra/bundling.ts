@@ -1,3 +1,5 @@
+import type { BuildOptions } from "esbuild";
+
 /**
  * How every function is bundled: the CDK construct and `npm run bench` both read this, so the
  * measured bundle is the deployed one. CommonJS loads the runtime's CommonJS AWS SDK without
@@ -13,3 +15,11 @@ export const functionBundling = {
   /** The Node.js 22 runtime provides the AWS SDK v3. */
   external: ["@aws-sdk/*"],
 } as const;
+
+/** The same settings as esbuild's options: `npm run bench` and the tests build what the construct deploys. */
+export const functionBuildOptions = {
+  ...functionBundling,
+  bundle: true,
+  mainFields: [...functionBundling.mainFields],
+  external: [...functionBundling.external],
+} satisfies BuildOptions;

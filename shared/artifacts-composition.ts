@@ -1,10 +1,9 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_VERIFICATION_SETTINGS, ENVIRONMENT_VARIABLES, loadConfig, type RegistryConfig } from "./config";
 import { createS3Client } from "./s3-client";
 import { buildRegistryDeps } from "./composition";
 import { NO_METRICS } from "./metrics";
 import { ArtifactBucket } from "./store/artifact-bucket";
-import { SqsVerificationQueue, type VerificationQueue } from "./store/verification-queue";
+import type { VerificationQueue } from "./store/verification-queue";
 import type { ArtifactDeps } from "./use-cases/deps";
 import type { VerifierDeps } from "./use-cases/verify-file";
 
@@ -32,11 +31,15 @@ export function buildVerifierDeps(...resources: Parameters<typeof buildRegistryD
   return { ...buildArtifactDeps(config, ...processResources), verification: config.verification ?? DEFAULT_VERIFICATION_SETTINGS };
 }
 
-/** A queue URL names its endpoint (https://sqs.<region>.amazonaws.com/… in AWS, the local stand-in locally). */
+/**
+ * Only a function told its queue loads the SQS client, and starts at once, within its cold start as
+ * a static import would: catalog and downloads, which send no task, never load it.
+ */
 function verificationQueue(config: RegistryConfig): VerificationQueue {
   const url = config.verificationQueueUrl;
   if (!url) return unconfiguredQueue;
-  return new SqsVerificationQueue(new SQSClient({ region: config.region, endpoint: new URL(url).origin, maxAttempts: 3 }), url);
+  const queue = import("./store/verification-queue").then(({ sqsVerificationQueue }) => sqsVerificationQueue(url, config.region));
+  return { send: async (tasks) => (await queue).send(tasks) };
 }
 
 /** Functions that never complete an upload need no queue; one that does without it is misconfigured. */

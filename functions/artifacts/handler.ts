@@ -1,5 +1,6 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { artifactsRoutes } from "../../shared/routes/artifacts";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteModel } from "../../shared/use-cases/delete-model";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
@@ -14,7 +15,7 @@ const ok = (body: unknown) => ({ status: 200, body });
 const verifying = (view: VersionView) => ({ status: view.status === "VERIFYING" ? 202 : 200, body: view });
 
 /** Artifact bytes: presigned uploads, verification, deletion of versions and models (downloads are the read-only downloads function's). Translate, call one use case, shape the answer. */
-export const handler = createApiHandler("artifacts", root, {
+export const handler = createApiHandler("artifacts", artifactsRoutes, root, {
   "DELETE /models/{name}": async ({ path, who }) => ok(await deleteModel(deps, path.name, who)),
   "DELETE /models/{name}/versions/{v}": async ({ path, who }) => ok(await deleteVersion(deps, path.name, path.v, who)),
   "POST /models/{name}/versions/{v}/artifact/upload": async ({ path, body, who }) =>

@@ -1,5 +1,6 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { catalogRoutes } from "../../shared/routes/catalog";
 import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -10,7 +11,7 @@ import { mlflowCatalogAdapters } from "../../shared/mlflow/adapters";
 const { deps, ...root } = composeProcess(buildArtifactDeps);
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("catalog", root, {
+export const handler = createApiHandler("catalog", catalogRoutes, root, {
   "POST /models": async ({ body, who }) => {
     const model = await createModel(deps, body, who);
     return { status: 201, body: model, headers: { location: `/models/${model.name}` } };

@@ -1,12 +1,13 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { downloadsRoutes } from "../../shared/routes/downloads";
 import { getArtifactDownload, getFileDownload } from "../../shared/use-cases/get-artifact-download";
 
 // Its role may read artifact objects and the table, nothing more: a presigned GET is signed with it.
 const { deps, ...root } = composeProcess(buildArtifactDeps);
 
 /** Presigned downloads for readers: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("downloads", root, {
+export const handler = createApiHandler("downloads", downloadsRoutes, root, {
   "GET /models/{name}/versions/{v}/artifact": async ({ path, query }) => ({
     status: 200,
     body: await getArtifactDownload(deps, path.name, path.v, query),

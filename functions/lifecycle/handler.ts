@@ -1,5 +1,6 @@
 import { buildRegistryDeps } from "../../shared/composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { lifecycleRoutes } from "../../shared/routes/lifecycle";
 import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { deleteAlias } from "../../shared/use-cases/delete-alias";
@@ -14,7 +15,7 @@ const { deps, ...root } = composeProcess(buildRegistryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Stage moves, rollback, aliases, approvals, promotion policy, retention rules and protection: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("lifecycle", root, {
+export const handler = createApiHandler("lifecycle", lifecycleRoutes, root, {
   "POST /models/{name}/versions/{v}/transitions": async ({ path, body, who }) =>
     ok(await transitionVersion(deps, path.name, path.v, body, who)),
   "POST /models/{name}/stages/{stage}/rollback": async ({ path, body, who }) => ok(await rollbackProduction(deps, path.name, body, who)),

@@ -1,6 +1,6 @@
 import { buildRegistryDeps } from "../../shared/composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
-import { openApiDocument } from "../../shared/http/openapi";
+import { queryRoutes } from "../../shared/routes/query";
 import { getModel } from "../../shared/use-cases/get-model";
 import { listModels } from "../../shared/use-cases/list-models";
 import { getVersion } from "../../shared/use-cases/get-version";
@@ -20,13 +20,17 @@ import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 
 const { deps, ...root } = composeProcess(buildRegistryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
-// The document never changes within a process: built on the first request that asks for it.
-let openapi: ReturnType<typeof openApiDocument> | undefined;
+/**
+ * The document describes every function's routes, so it needs the whole table's schemas: loaded and
+ * built on the first request that asks for it (it never changes within a process), not at cold start.
+ */
+let openapi: Promise<unknown> | undefined;
+const openApiDocument = () => (openapi ??= import("../../shared/http/openapi").then((document) => document.openApiDocument()));
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */
-export const handler = createApiHandler("query", root, {
+export const handler = createApiHandler("query", queryRoutes, root, {
   "GET /health": async () => ok({ status: "ok" }),
-  "GET /openapi.json": async () => ok((openapi ??= openApiDocument())),
+  "GET /openapi.json": async () => ok(await openApiDocument()),
   "GET /models": async ({ query }) => ok(await listModels(deps, query)),
   "GET /models/{name}": async ({ path }) => ok(await getModel(deps, path.name)),
   "GET /models/{name}/versions": async ({ path, query }) => {

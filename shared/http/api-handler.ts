@@ -3,7 +3,9 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "../zod";
 import { RouteNotFoundError } from "../domain/errors";
-import { isWriteRoute, routes, routeKey, type FunctionName, type Route } from "../routes";
+import type { FunctionName } from "../functions";
+import type { Route } from "../routes";
+import { isWriteRoute, routeKey } from "../routes/route";
 import { requireRole, type Caller } from "../domain/permissions";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -83,16 +85,18 @@ export function composeProcess<D>(build: DepsBuilder<D>): ApiProcess & { readonl
 }
 
 /**
- * Builds a Lambda handler for one function of the route table: it picks the route from the
- * event's routeKey, parses and validates the request, calls the adapter, and shapes the answer.
- * A write route called with an Idempotency-Key runs once per key (see ./idempotency.ts).
+ * Builds a Lambda handler for one function of the route table, given that function's routes
+ * (shared/routes/<function>.ts): it picks the route from the event's routeKey, parses and
+ * validates the request, calls the adapter, and shapes the answer. A write route called with an
+ * Idempotency-Key runs once per key (see ./idempotency.ts).
  */
 export function createApiHandler<F extends FunctionName>(
   fn: F,
+  ownRoutes: readonly RoutesOf<F>[],
   { config, dynamodb, logger, metrics }: ApiProcess,
   adapters: NoInfer<Adapters<F>>,
 ) {
-  const table = new Map<string, Route>(routes.filter((r) => r.function === fn).map((r) => [routeKey(r), r]));
+  const table = new Map<string, Route>(ownRoutes.map((r) => [routeKey(r), r]));
   // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
   let idempotency: Promise<RunOnce> | undefined;
   const once = () =>

@@ -1,10 +1,11 @@
 import type { RouteInput, RouteResult } from "../http/api-handler";
-import type { FunctionName } from "../routes";
+import type { FunctionName } from "../functions";
+import type { Route } from "../routes";
 import type { ArtifactDeps, RegistryDeps } from "../use-cases/deps";
 import * as mlflow from "./registry";
-import type { MLFLOW_ROUTES } from "./routes";
+import type { MLFLOW_PREFIX } from "./errors";
 
-type MlflowRoute = (typeof MLFLOW_ROUTES)[number];
+type MlflowRoute = Extract<Route, { path: `${typeof MLFLOW_PREFIX}/${string}` }>;
 
 /** The MLflow routes one function serves, each translated to one call of ./registry.ts. */
 export type MlflowAdapters<F extends FunctionName> = {

@@ -28,7 +28,14 @@ import { productionPointerKey, stagePointerFromItem, type StagePointerItem } fro
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { RETENTION_INDEX_PARTITION, retentionFromItem, retentionKey, stampApplied, type RetentionItem } from "./entities/retention";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
-import { HISTORY_ENTITY, HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
+import {
+  HISTORY_ENTITY,
+  HISTORY_SORT_PREFIX,
+  historyFromItem,
+  historyKey,
+  type HistoryItem,
+  type StoredHistoryItem,
+} from "./entities/history";
 import {
   CHECKPOINT_ENTITY,
   CHECKPOINT_SORT_PREFIX,
@@ -595,7 +602,7 @@ export class RegistryStore {
   }
 
   /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
-  async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<HistoryItem>> {
+  async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<StoredHistoryItem>> {
     const filter = new FilterBuilder();
     const { version } = about;
     if (version !== undefined)

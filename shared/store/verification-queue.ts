@@ -1,4 +1,4 @@
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { VerificationTask } from "../schemas/verification-task";
 
 /** Where file verification tasks go: the verifier takes them from there, at least once each. */
@@ -18,4 +18,9 @@ export class SqsVerificationQueue implements VerificationQueue {
       tasks.map((task) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(task) }))),
     );
   }
+}
+
+/** The queue at `url` through an SQS client of its own: a queue URL names its endpoint (https://sqs.<region>.amazonaws.com/… in AWS, the local stand-in locally). */
+export function sqsVerificationQueue(url: string, region: string): VerificationQueue {
+  return new SqsVerificationQueue(new SQSClient({ region, endpoint: new URL(url).origin, maxAttempts: 3 }), url);
 }

@@ -1,4 +1,4 @@
-import { VERIFIER_FUNCTION } from "../routes";
+import { VERIFIER_FUNCTION } from "../functions";
 import type { ArtifactDeps } from "./deps";
 
 /**

@@ -11,7 +11,7 @@ import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VerificationTask } from "../schemas/verification-task";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { uploadPlanOf } from "./artifact-uploads";
-import { VERIFIER_FUNCTION } from "../routes";
+import { VERIFIER_FUNCTION } from "../functions";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion } from "./settle-version";

@@ -4,6 +4,7 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } 
 import { loadConfig } from "../../shared/config";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { createLogger } from "../../shared/logger";
+import { lifecycleRoutes } from "../../shared/routes/lifecycle";
 import { apiEvent, lambdaContext } from "../support/fixtures";
 
 // The process's one client, as a function's composition root builds it; only this instance is mocked.
@@ -19,6 +20,7 @@ const config = loadConfig({
 const answer = async () => ({ status: 200, body: { ok: true } });
 const handler = createApiHandler(
   "lifecycle",
+  lifecycleRoutes,
   { config, dynamodb, logger: createLogger(config) },
   {
     "POST /models/{name}/versions/{v}/transitions": answer,
