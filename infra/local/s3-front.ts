@@ -33,8 +33,13 @@ import { verifySigV4 } from "./sigv4-verifier";
  * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
  *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
  * - answers in S3's XML error shape (s3rver's own S3Error).
+ * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
+ * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
+ * listed with another ETag, 400 InvalidPartOrder, nothing stored either way; the object is the
+ * parts renamed, not copied, with S3's multipart ETag (`<MD5 of the parts' MD5s>-<parts>`).
  * It does not: verify header-signed (Authorization) requests, x-amz-content-sha256 or
- * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`; refuse anonymous
+ * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`, EntityTooSmall (parts
+ * under 5 MiB are taken); refuse anonymous
  * requests (a private bucket would); store checksums for HEAD to report; free an aborted upload's
  * parts in s3rver's store, remember aborts across restarts, or refuse an abort of an upload ID it
  * never handed out. Everything else is s3rver's behaviour, passed through unchanged.

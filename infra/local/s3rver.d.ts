@@ -9,6 +9,9 @@ declare module "s3rver" {
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
+    /** Where s3rver keeps objects; requests reach it through `context.store`. */
+    store: unknown;
+    context: { store: unknown };
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }
