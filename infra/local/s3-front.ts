@@ -73,7 +73,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const clock = options.clock ?? (() => new Date());
   const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const spoolDir = await mkdtemp(join(tmpdir(), "s3-front-"));
-  const agent = new Agent({ keepAlive: true });
+  // It closes its idle connections to s3rver itself (the socket timeout), s3rver never does: see startS3rver.
+  const agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS });
   const keyLocks = new Map<string, Promise<unknown>>();
   const abortedUploads = new Set<string>();
   let spooled = 0;

@@ -12,6 +12,8 @@ declare module "s3rver" {
     /** Where s3rver keeps objects; requests reach it through `context.store`. */
     store: unknown;
     context: { store: unknown };
+    /** Set once `run` resolves. */
+    httpServer: import("node:http").Server;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }
