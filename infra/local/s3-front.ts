@@ -14,13 +14,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { verifySigV4 } from "./sigv4-verifier";
 
 /**
  * A test double for what S3 itself enforces on the registry's uploads, and nothing more: a
  * node:http proxy in front of s3rver, which checks neither SigV4 signatures nor checksums
- * (docs/artifacts.md, "What guarantees what"). Like S3 it
+ * (docs/artifacts.md, "What guarantees what"). A request it has checked goes on to s3rver's own
+ * handler in this process, or over HTTP when the front has read its body to verify it. Like S3 it
  * - checks a presigned URL with the shared verifier (./sigv4-verifier.ts): the SigV4 query
  *   signature is recomputed over the request as received (method, path, query, signed headers)
  *   with the credentials it knows; a URL used for another key, method or header value is 403 SignatureDoesNotMatch, and
@@ -48,6 +49,12 @@ import { verifySigV4 } from "./sigv4-verifier";
 export interface S3FrontOptions {
   /** s3rver's endpoint, e.g. http://127.0.0.1:4568. */
   readonly target: string;
+  /**
+   * s3rver's own request handler, when it runs in this process: a request whose body the front has
+   * not read (GET, HEAD, CompleteMultipartUpload…) is handed to it here instead of over a second
+   * HTTP connection; the others go to `target` with their spooled body.
+   */
+  readonly handler?: (request: IncomingMessage, response: ServerResponse) => unknown;
   /** The access keys presigned URLs may be signed with. */
   readonly credentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
   readonly clock?: () => Date;
@@ -122,7 +129,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
         body = createReadStream(spoolFile);
         headers = { ...withoutFraming(request.headers), "content-length": String(received.bytes) };
       }
-      const send = () => forward(request, response, body, headers);
+      const send = () =>
+        body === request && options.handler ? handOver(options.handler, request, response) : forward(request, response, body, headers);
       if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && request.headers["if-none-match"] === "*") {
         await serialised(rawPath, async () => {
           if (await exists(rawPath))
@@ -151,6 +159,12 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       });
       pipeline(body, outgoing).catch(reject);
     });
+  }
+
+  /** Resolves once s3rver has answered: a conditional write is then stored (or refused). */
+  function handOver(handler: NonNullable<S3FrontOptions["handler"]>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    handler(request, response);
+    return finished(response);
   }
 
   function exists(rawPath: string): Promise<boolean> {

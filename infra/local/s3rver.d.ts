@@ -15,6 +15,8 @@ declare module "s3rver" {
     /** Set once `run` resolves. */
     httpServer: import("node:http").Server;
     run(): Promise<{ address: string; port: number }>;
+    /** Its request handler (Koa's), for a node:http server. */
+    callback(): (request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) => Promise<void>;
     close(): Promise<void>;
   }
 }
