@@ -280,11 +280,12 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promis
 
 /**
  * Starts s3rver on a free port with `bucket` present, bytes under `dataDir`, behind the S3 front
- * (./s3-front.ts) that enforces what S3 does on uploads: the endpoint is the front's.
+ * (./s3-front.ts) that enforces what S3 does on uploads: the endpoint is the front's. Its store
+ * completes multipart uploads without copying their bytes (./s3-composite-store.ts).
  */
 export async function startS3rver(options: { dataDir: string; bucket: string }): Promise<RunningEngine> {
   // Loaded here, not with this module: `npm start` loads it while DynamoDB Local's JVM starts.
-  const { default: S3rver } = await import("s3rver");
+  const [{ default: S3rver }, { CompositeFilesystemStore }] = await Promise.all([import("s3rver"), import("./s3-composite-store")]);
   const s3rverAccounts = require("s3rver/lib/models/account") as {
     DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
   };
@@ -299,8 +300,13 @@ export async function startS3rver(options: { dataDir: string; bucket: string }):
     silent: true,
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
+  // s3rver builds its own store and takes no other: swapped before it serves a request.
+  server.store = server.context.store = new CompositeFilesystemStore(options.dataDir);
   await server.run();
-  const front = await startS3Front({ target: `http://127.0.0.1:${port}`, credentials: [localCredentials] });
+  // The front reuses its idle connections to s3rver and closes them itself. s3rver closing one after
+  // its 5 s idle timeout races the front's next request on it when the process is busy: "socket hang up", a 500.
+  server.httpServer.keepAliveTimeout = 0;
+  const front = await startS3Front({ target: `http://127.0.0.1:${port}`, handler: server.callback(), credentials: [localCredentials] });
   return {
     endpoint: front.endpoint,
     async stop() {

@@ -14,13 +14,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { verifySigV4 } from "./sigv4-verifier";
 
 /**
  * A test double for what S3 itself enforces on the registry's uploads, and nothing more: a
  * node:http proxy in front of s3rver, which checks neither SigV4 signatures nor checksums
- * (docs/artifacts.md, "What guarantees what"). Like S3 it
+ * (docs/artifacts.md, "What guarantees what"). A request it has checked goes on to s3rver's own
+ * handler in this process, or over HTTP when the front has read its body to verify it. Like S3 it
  * - checks a presigned URL with the shared verifier (./sigv4-verifier.ts): the SigV4 query
  *   signature is recomputed over the request as received (method, path, query, signed headers)
  *   with the credentials it knows; a URL used for another key, method or header value is 403 SignatureDoesNotMatch, and
@@ -33,8 +34,13 @@ import { verifySigV4 } from "./sigv4-verifier";
  * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
  *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
  * - answers in S3's XML error shape (s3rver's own S3Error).
+ * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
+ * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
+ * listed with another ETag, 400 InvalidPartOrder, nothing stored either way; the object is the
+ * parts renamed, not copied, with S3's multipart ETag (`<MD5 of the parts' MD5s>-<parts>`).
  * It does not: verify header-signed (Authorization) requests, x-amz-content-sha256 or
- * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`; refuse anonymous
+ * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`, EntityTooSmall (parts
+ * under 5 MiB are taken); refuse anonymous
  * requests (a private bucket would); store checksums for HEAD to report; free an aborted upload's
  * parts in s3rver's store, remember aborts across restarts, or refuse an abort of an upload ID it
  * never handed out. Everything else is s3rver's behaviour, passed through unchanged.
@@ -43,6 +49,12 @@ import { verifySigV4 } from "./sigv4-verifier";
 export interface S3FrontOptions {
   /** s3rver's endpoint, e.g. http://127.0.0.1:4568. */
   readonly target: string;
+  /**
+   * s3rver's own request handler, when it runs in this process: a request whose body the front has
+   * not read (GET, HEAD, CompleteMultipartUpload…) is handed to it here instead of over a second
+   * HTTP connection; the others go to `target` with their spooled body.
+   */
+  readonly handler?: (request: IncomingMessage, response: ServerResponse) => unknown;
   /** The access keys presigned URLs may be signed with. */
   readonly credentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
   readonly clock?: () => Date;
@@ -68,7 +80,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const clock = options.clock ?? (() => new Date());
   const secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const spoolDir = await mkdtemp(join(tmpdir(), "s3-front-"));
-  const agent = new Agent({ keepAlive: true });
+  // It closes its idle connections to s3rver itself (the socket timeout), s3rver never does: see startS3rver.
+  const agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS });
   const keyLocks = new Map<string, Promise<unknown>>();
   const abortedUploads = new Set<string>();
   let spooled = 0;
@@ -116,7 +129,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
         body = createReadStream(spoolFile);
         headers = { ...withoutFraming(request.headers), "content-length": String(received.bytes) };
       }
-      const send = () => forward(request, response, body, headers);
+      const send = () =>
+        body === request && options.handler ? handOver(options.handler, request, response) : forward(request, response, body, headers);
       if ((operation === "PutObject" || operation === "CompleteMultipartUpload") && request.headers["if-none-match"] === "*") {
         await serialised(rawPath, async () => {
           if (await exists(rawPath))
@@ -145,6 +159,12 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       });
       pipeline(body, outgoing).catch(reject);
     });
+  }
+
+  /** Resolves once s3rver has answered: a conditional write is then stored (or refused). */
+  function handOver(handler: NonNullable<S3FrontOptions["handler"]>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    handler(request, response);
+    return finished(response);
   }
 
   function exists(rawPath: string): Promise<boolean> {

@@ -1,0 +1,288 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { Readable } from "node:stream";
+
+/**
+ * s3rver's FilesystemStore, but a multipart upload is completed the way S3 describes it, without
+ * copying or hashing its bytes: the parts are renamed into the object, which reads them in turn.
+ * s3rver's own store streams every part through an MD5 into a new file (seconds per GiB), and dies
+ * on a part never uploaded (an unhandled read error).
+ *
+ * CompleteMultipartUpload, as S3 documents it:
+ * - parts listed in ascending part-number order, else 400 InvalidPartOrder;
+ * - each listed part uploaded with that ETag (quotes aside), else 400 InvalidPart; nothing is
+ *   stored and the upload stays open, as in S3;
+ * - an upload ID it does not hold (never started, or already completed) is 404 NoSuchUpload;
+ * - the object is the listed parts in order; parts not listed are discarded; its ETag is S3's for
+ *   a multipart object: the MD5 of the parts' binary MD5s, then `-<number of parts>`.
+ * The object's file is then a symbolic link to the manifest in the directory its parts were
+ * renamed into (no PUT makes a link, so no upload can pass for one): GET, HEAD, ranged GET, list,
+ * copy and delete read through it. A copy of such an object is a plain object, with its own MD5 as
+ * ETag, as S3 gives a copy made in one request.
+ * Not done: EntityTooSmall (parts under 5 MiB are taken), composite checksums, and a part's
+ * `ChecksumSHA256` in the completion is not compared (the S3 front checked each part's on upload).
+ */
+
+interface FilesystemStoreBase {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+  putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
+  getObject(bucket: string, key: string, options?: RangeOptions): Promise<S3ObjectModel | null>;
+  putObject(object: S3ObjectModel): Promise<{ size: number; md5: string }>;
+  copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata: Record<string, unknown> | null,
+  ): Promise<Record<string, unknown>>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  putObjectMultipart(bucket: string, uploadId: string, parts: readonly ListedPart[]): Promise<{ md5: string; size: number }>;
+}
+
+interface RangeOptions {
+  start?: number;
+  end?: number;
+}
+
+interface S3ObjectModel {
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: Readable | Buffer | null;
+  readonly metadata: Record<string, unknown>;
+  readonly size: number;
+  range?: { start: number; end: number };
+}
+
+const require = createRequire(import.meta.url);
+const FilesystemStore = require("s3rver/lib/stores/filesystem") as new (rootDirectory: string) => FilesystemStoreBase;
+const S3Object = require("s3rver/lib/models/object") as new (
+  bucket: string,
+  key: string,
+  content: Readable | Buffer | null,
+  metadata: Record<string, unknown>,
+) => S3ObjectModel;
+const S3Error = require("s3rver/lib/models/error") as new (code: string, message: string, detail?: Record<string, unknown>) => Error;
+
+/** A completed multipart object: its parts, in order, in `directory`. */
+interface Composite {
+  readonly directory: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly parts: readonly { readonly file: string; readonly size: number }[];
+  readonly modified: Date;
+}
+
+type Manifest = Omit<Composite, "directory" | "modified">;
+
+/** A part as the completion request lists it: s3rver's controller has already taken the quotes off the ETag. */
+interface ListedPart {
+  readonly number: number;
+  readonly etag: string;
+}
+
+const MANIFEST = "manifest.json";
+const MAX_PART_NUMBER = 10_000;
+
+export class CompositeFilesystemStore extends FilesystemStore {
+  override async putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    listed: readonly ListedPart[],
+  ): Promise<{ md5: string; size: number }> {
+    const uploadDir = join(this.getResourcePath(bucket, undefined, "uploads"), uploadId);
+    const { key, metadata } = await openUpload(uploadDir, uploadId);
+    assertAscending(listed);
+    const parts = await Promise.all(listed.map((part) => uploadedPart(uploadDir, uploadId, part)));
+    const manifest: Manifest = {
+      etag: multipartEtag(parts.map((part) => part.md5)),
+      size: parts.reduce((sum, part) => sum + part.size, 0),
+      parts: parts.map(({ file, size }) => ({ file, size })),
+    };
+    await discardUnlisted(uploadDir, new Set(parts.map((part) => part.file)));
+    await writeFile(join(uploadDir, MANIFEST), JSON.stringify(manifest));
+
+    const objectPath = this.getResourcePath(bucket, key, "object");
+    const partsDir = this.getResourcePath(bucket, key, `parts.${uploadId}`);
+    await mkdir(dirname(objectPath), { recursive: true });
+    await rename(uploadDir, partsDir).catch((error: NodeJS.ErrnoException) => {
+      // Another completion of this upload took its parts first.
+      throw error.code === "ENOENT" ? noSuchUpload(uploadId) : error;
+    });
+    await this.putMetadata(bucket, key, metadata);
+    const previous = await this.compositeDirectory(objectPath);
+    await replaceWithLink(objectPath, join(basename(partsDir), MANIFEST), uploadId);
+    await unlink(`${objectPath}.md5`).catch(ignoreMissing);
+    if (previous !== undefined && previous !== partsDir) await rm(previous, { recursive: true, force: true });
+    return { md5: manifest.etag, size: manifest.size };
+  }
+
+  override async getMetadata(bucket: string, key: string): Promise<Record<string, unknown>> {
+    const composite = await this.composite(bucket, key);
+    return composite === undefined ? super.getMetadata(bucket, key) : this.compositeMetadata(bucket, key, composite);
+  }
+
+  private async compositeMetadata(bucket: string, key: string, composite: Composite): Promise<Record<string, unknown>> {
+    const stored = await readFile(this.getResourcePath(bucket, key, "metadata.json"), "utf8").then(JSON.parse, (error) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    return {
+      ...stored,
+      etag: JSON.stringify(composite.etag),
+      "last-modified": composite.modified.toUTCString(),
+      "content-length": composite.size,
+    };
+  }
+
+  /** s3rver's range rules (an end past the object is clamped; a start past it is unsatisfiable), over the parts. */
+  override async getObject(bucket: string, key: string, options?: RangeOptions): Promise<S3ObjectModel | null> {
+    try {
+      const composite = await this.composite(bucket, key);
+      if (composite === undefined) return super.getObject(bucket, key, options);
+      const metadata = await this.compositeMetadata(bucket, key, composite);
+      const lastByte = Math.max(0, composite.size - 1);
+      const range = { start: options?.start || 0, end: Math.min(options?.end || Number.POSITIVE_INFINITY, lastByte) };
+      const satisfiable = range.start >= 0 && range.start <= range.end;
+      const content = satisfiable ? Readable.from(readParts(composite, range.start, range.end)) : null;
+      const object = new S3Object(bucket, key, content, metadata);
+      if (options && (options.start !== undefined || options.end)) object.range = range;
+      return object;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  /** A PUT over a composite object replaces the link, not the manifest it points to. */
+  override async putObject(object: S3ObjectModel): Promise<{ size: number; md5: string }> {
+    const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+    const previous = await this.compositeDirectory(objectPath);
+    if (previous !== undefined) await unlink(objectPath).catch(ignoreMissing);
+    const stored = await super.putObject(object);
+    if (previous !== undefined) await rm(previous, { recursive: true, force: true });
+    return stored;
+  }
+
+  /** A copy of a composite object is a plain object of the same bytes (and metadata, unless replaced). */
+  override async copyObject(
+    srcBucket: string,
+    srcKey: string,
+    destBucket: string,
+    destKey: string,
+    replacementMetadata: Record<string, unknown> | null,
+  ): Promise<Record<string, unknown>> {
+    const sameObject = this.getResourcePath(srcBucket, srcKey, "object") === this.getResourcePath(destBucket, destKey, "object");
+    if (sameObject || (await this.composite(srcBucket, srcKey)) === undefined)
+      return super.copyObject(srcBucket, srcKey, destBucket, destKey, replacementMetadata);
+    const source = await this.getObject(srcBucket, srcKey);
+    if (source === null) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: srcKey });
+    await this.putObject(new S3Object(destBucket, destKey, source.content, replacementMetadata ?? source.metadata));
+    return this.getMetadata(destBucket, destKey);
+  }
+
+  override async deleteObject(bucket: string, key: string): Promise<void> {
+    const partsDir = await this.compositeDirectory(this.getResourcePath(bucket, key, "object"));
+    if (partsDir !== undefined) await rm(partsDir, { recursive: true, force: true });
+    await super.deleteObject(bucket, key);
+  }
+
+  /** The composite object stored under `key`, or undefined when it is a plain object or none. */
+  private async composite(bucket: string, key: string): Promise<Composite | undefined> {
+    const objectPath = this.getResourcePath(bucket, key, "object");
+    const link = await lstat(objectPath).catch(ignoreMissing);
+    if (!link?.isSymbolicLink()) return undefined;
+    const target = await readlink(objectPath);
+    const manifest = JSON.parse(await readFile(join(dirname(objectPath), target), "utf8")) as Manifest;
+    return { ...manifest, directory: join(dirname(objectPath), dirname(target)), modified: link.mtime };
+  }
+
+  /** The directory of the composite object at `objectPath`'s parts, or undefined when it is not one. */
+  private async compositeDirectory(objectPath: string): Promise<string | undefined> {
+    const link = await lstat(objectPath).catch(ignoreMissing);
+    if (!link?.isSymbolicLink()) return undefined;
+    return join(dirname(objectPath), dirname(await readlink(objectPath)));
+  }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): undefined {
+  if (error.code === "ENOENT") return undefined;
+  throw error;
+}
+
+async function openUpload(uploadDir: string, uploadId: string): Promise<{ key: string; metadata: Record<string, unknown> }> {
+  try {
+    const [key, metadata] = await Promise.all([readFile(join(uploadDir, "key"), "utf8"), readFile(join(uploadDir, "metadata"), "utf8")]);
+    return { key, metadata: JSON.parse(metadata) };
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === "ENOENT" ? noSuchUpload(uploadId) : error;
+  }
+}
+
+function assertAscending(parts: readonly ListedPart[]): void {
+  if (parts.some((part, i) => i > 0 && part.number <= (parts[i - 1] as ListedPart).number))
+    throw new S3Error(
+      "InvalidPartOrder",
+      "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+    );
+}
+
+/** The listed part as uploaded: its file, size and MD5, or S3's InvalidPart when there is none with that ETag. */
+async function uploadedPart(uploadDir: string, uploadId: string, part: ListedPart): Promise<{ file: string; size: number; md5: string }> {
+  const file = String(part.number);
+  const found =
+    Number.isInteger(part.number) && part.number >= 1 && part.number <= MAX_PART_NUMBER
+      ? await Promise.all([readFile(join(uploadDir, `${file}.md5`), "utf8"), stat(join(uploadDir, file))]).catch(ignoreMissing)
+      : undefined;
+  if (found === undefined || found[0] !== String(part.etag).toLowerCase())
+    throw new S3Error(
+      "InvalidPart",
+      "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+      { UploadId: uploadId, PartNumber: String(part.number), ETag: String(part.etag) },
+    );
+  return { file, size: found[1].size, md5: found[0] };
+}
+
+/** S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, then `-<number of parts>`. */
+function multipartEtag(partMd5s: readonly string[]): string {
+  const hash = createHash("md5");
+  for (const md5 of partMd5s) hash.update(Buffer.from(md5, "hex"));
+  return `${hash.digest("hex")}-${partMd5s.length}`;
+}
+
+/** S3 frees the parts a completion does not list. */
+async function discardUnlisted(uploadDir: string, listed: ReadonlySet<string>): Promise<void> {
+  const partFiles = (await readdir(uploadDir)).filter((name) => /^\d+(\.md5)?$/.test(name));
+  await Promise.all(
+    partFiles.filter((name) => !listed.has(name.replace(/\.md5$/, ""))).map((name) => rm(join(uploadDir, name), { force: true })),
+  );
+}
+
+/** Puts a link to `target` at `path` in one step (rename), over a plain object or an earlier link. */
+async function replaceWithLink(path: string, target: string, uploadId: string): Promise<void> {
+  const staged = `${path}.${uploadId}`;
+  await symlink(target, staged);
+  await rename(staged, path);
+}
+
+/** Bytes `start`..`end` (inclusive) of the composite object, read from its parts in turn. */
+async function* readParts(composite: Composite, start: number, end: number): AsyncGenerator<Buffer> {
+  let offset = 0;
+  for (const part of composite.parts) {
+    const from = Math.max(start, offset);
+    const to = Math.min(end, offset + part.size - 1);
+    if (from <= to) yield* createReadStream(join(composite.directory, part.file), { start: from - offset, end: to - offset });
+    offset += part.size;
+  }
+}
+
+function noSuchUpload(uploadId: string): Error {
+  return new S3Error(
+    "NoSuchUpload",
+    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    { UploadId: uploadId },
+  );
+}
