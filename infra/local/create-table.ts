@@ -1,7 +1,14 @@
 import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
+  GetItemCommand,
+  QueryCommand,
   ResourceInUseException,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
@@ -44,4 +51,66 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await client.send(new DescribeTableCommand({ TableName: tableName }));
+}
+
+/** A key no entity writes (entities' partitions start with their kind, `MODEL#…`): the warm-up finds nothing there. */
+const WARM_UP = { S: "#warm-up" };
+
+/**
+ * DynamoDB Local makes the first request of each kind on a table pay for what its JVM loads and
+ * compiles on first use: a first transaction takes hundreds of milliseconds (and the commit
+ * barrier's wait for its COMMIT as much again), a first read tens. This sends each kind the
+ * handlers send once, on a key no entity uses, writing nothing: a consistent GetItem, a Query of
+ * the table and of each index, a BatchGetItem, an UpdateItem whose condition fails, and a
+ * transaction whose condition holds and one whose condition fails. Send it through the endpoint
+ * the handlers use, so that the commit barrier is warmed too.
+ */
+export async function warmTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, globalSecondaryIndexes } = tableDefinition;
+  const key = { [partitionKey]: WARM_UP, [sortKey]: WARM_UP };
+  const missing = `attribute_exists(${partitionKey})`;
+  const query = (attribute: string, IndexName?: string) =>
+    new QueryCommand({
+      TableName: tableName,
+      IndexName,
+      KeyConditionExpression: "#key = :key",
+      ExpressionAttributeNames: { "#key": attribute },
+      ExpressionAttributeValues: { ":key": WARM_UP },
+      Limit: 1,
+    });
+  await Promise.all([
+    client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
+    client.send(query(partitionKey)),
+    ...globalSecondaryIndexes.map((index) => client.send(query(index.partitionKey, index.indexName))),
+    client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [key], ConsistentRead: true } } })),
+  ]);
+  await refused(
+    client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: "REMOVE #warm",
+        ConditionExpression: missing,
+        ExpressionAttributeNames: { "#warm": "warm" },
+      }),
+    ),
+    ConditionalCheckFailedException,
+  );
+  const transaction = (condition: string) =>
+    new TransactWriteItemsCommand({
+      TransactItems: [{ ConditionCheck: { TableName: tableName, Key: key, ConditionExpression: condition } }],
+    });
+  await client.send(transaction(`attribute_not_exists(${partitionKey})`));
+  await refused(client.send(transaction(missing)), TransactionCanceledException);
+}
+
+/** Awaits a request that must be refused with `expected`; anything else is an error of the engine. */
+async function refused(request: Promise<unknown>, expected: abstract new (...args: never[]) => Error): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (error instanceof expected) return;
+    throw error;
+  }
+  throw new Error(`DynamoDB Local accepted a warm-up request it should have refused with ${expected.name}.`);
 }

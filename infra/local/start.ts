@@ -8,7 +8,7 @@ import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type NamingPolicyMode, type
 import { ROLES } from "../../shared/domain/permissions";
 import { OUTBOX_STREAM_FILTER } from "../../shared/events/model-events";
 import { FUNCTIONS, type FunctionName } from "../../shared/routes";
-import { ensureTable } from "./create-table";
+import { ensureTable, warmTable } from "./create-table";
 import { assertJava17, JavaMissingError, launchDynamoDbLocal, localCredentials, startS3rver, type RunningEngine } from "./engines";
 import { readRulesFile, RulesFileError } from "./event-delivery";
 import { startLocalEventBridge } from "./eventbridge";
@@ -114,8 +114,9 @@ function portFrom(value: string | undefined): number {
  * 3. launch DynamoDB Local, on 127.0.0.1 only, then s3rver and the local bus while its JVM starts,
  *    with their data under `dataDir`, on free ports of 127.0.0.1;
  * 4. point the handlers' environment at the engines and load every handler, while the JVM starts;
- * 5. once DynamoDB Local answers, create the table (shared definition) when absent, and tail its
- *    stream into the events publisher, as the event source mapping does in AWS;
+ * 5. once DynamoDB Local answers, create the table (shared definition) when absent, then make
+ *    DynamoDB Local's slow first requests of each kind (./create-table.ts, warmTable) while the
+ *    stream tailer starts feeding the events publisher, as the event source mapping does in AWS;
  * 6. only then listen on the API port: until it answers, a connection is refused (docs/local.md).
  */
 export async function startLocalRegistry(options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
@@ -196,7 +197,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ...Object.keys(FUNCTIONS).map((fn) => importHandler(fn as FunctionName)),
       dynamodb.answering.then(() => createTable(config)),
     ]);
-    const running = (tailer = await tailOutbox(config, dataDir, publisher.handler));
+    // The tailer starts while DynamoDB Local makes its first requests of each kind (./create-table.ts, warmTable).
+    const [running] = await Promise.all([
+      tailOutbox(config, dataDir, publisher.handler).then((started) => (tailer = started)),
+      withTableClient(config, (client) => warmTable(client, config.tableName)),
+    ]);
     const url = await listen(api, port, host);
     const housekeeping = scheduleHousekeeping({
       everyMs: housekeepingMinutes === 0 ? undefined : housekeepingMinutes * 60_000,
@@ -291,10 +296,13 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The table, from the shared definition, when absent. */
-async function createTable(config: RegistryConfig): Promise<void> {
+const createTable = (config: RegistryConfig) => withTableClient(config, (client) => ensureTable(client, config.tableName));
+
+/** Runs `use` with a client of the handlers' DynamoDB endpoint (the commit barrier, when there is one), destroyed afterwards. */
+async function withTableClient(config: RegistryConfig, use: (client: DynamoDBClient) => Promise<void>): Promise<void> {
   const client = new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, credentials: localCredentials });
   try {
-    await ensureTable(client, config.tableName);
+    await use(client);
   } finally {
     client.destroy();
   }
