@@ -28,7 +28,8 @@ export function buildRegistryDeps(
   };
 }
 
-const CHANGE_METRICS: Record<ChangeReport["outcome"], MetricName> = {
+/** A turn not passed on is only logged: the next in line finds the queue stalled and goes ahead. */
+const CHANGE_METRICS: Record<Exclude<ChangeReport["outcome"], "passTurn">, MetricName> = {
   retry: "ModelChangeRetries",
   conflict: "ModelChangeConflicts",
   gaveUp: "ModelChangeGaveUp",
@@ -38,7 +39,7 @@ const CHANGE_METRICS: Record<ChangeReport["outcome"], MetricName> = {
 export function measuredChangeLog(logger: Pick<Logger, "info" | "warn">, metrics: MetricsRecorder): ChangeLog {
   const report = (level: "info" | "warn") => (message: string, change: ChangeReport) => {
     logger[level](message, change);
-    metrics.record(CHANGE_METRICS[change.outcome]);
+    if (change.outcome !== "passTurn") metrics.record(CHANGE_METRICS[change.outcome]);
   };
   return { info: report("info"), warn: report("warn") };
 }
