@@ -80,7 +80,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   command(
     program,
     "push <path>",
-    "Upload a file, or a directory as a multi-file version, as a new version: hashed, uploaded in parallel, verified; run it again to resume an interrupted push of a file",
+    "Upload a file, or a directory as a multi-file version, as a new version: hashed, uploaded in parallel, verified; run it again to resume an interrupted push",
     "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk\n  $ registry push ./fraud_model/ --model fraud_detector --bump minor",
     metadataOptions,
   )
@@ -582,7 +582,7 @@ async function pushDirectoryCommand(
   const fileOnly = (["partSize", "contentType", "filename"] as const).filter((key) => o[key] !== undefined);
   if (fileOnly.length > 0)
     throw new UsageError(`${directory} is a directory: --part-size, --content-type and --filename are for a single file.`);
-  const { pushDirectory } = await import("./push-directory");
+  const [{ pushDirectory }, { defaultJournalDirectory }] = await Promise.all([import("./push-directory"), import("./journal")]);
   const result = await pushDirectory(client, {
     directory,
     model: o.model as string,
@@ -593,11 +593,13 @@ async function pushDirectoryCommand(
       bar?.finish();
       io.stderr(`${message}\n`);
     },
+    journalDirectory: defaultJournalDirectory(io.env),
   }).finally(() => bar?.finish());
+  const resumed = result.bytesResumed > 0 ? ` (resumed: ${result.bytesResumed} bytes uploaded before the interruption)` : "";
   const note =
     result.filesUploaded.length === 0
       ? `all ${result.filesTotal} file(s) already stored and verified: nothing uploaded`
-      : `uploaded ${result.filesUploaded.length} of ${result.filesTotal} file(s): ${result.filesUploaded.join(", ")}`;
+      : `uploaded ${result.filesUploaded.length} of ${result.filesTotal} file(s): ${result.filesUploaded.join(", ")}${resumed}`;
   return { json: result, text: `${versionLine(result.version)}\n${note}` };
 }
 
