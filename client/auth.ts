@@ -1,5 +1,4 @@
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/core/serde";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { UsageError } from "./errors";
 
@@ -80,23 +79,31 @@ function standardCredentialChain(): AwsCredentialIdentityProvider {
   };
 }
 
-/** A SigV4 signer (AWS's own implementation) for one region and service; `execute-api` unless told. */
+/**
+ * A SigV4 signer (AWS's own implementation) for one region and service; `execute-api` unless told.
+ * The implementation loads on the first signature, as the credential chain does.
+ */
 export function sigV4Signer(options: {
   region: string;
   service?: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }) {
-  const signer = new SignatureV4({
-    region: options.region,
-    service: options.service ?? "execute-api",
-    credentials: options.credentials,
-    sha256: Hash.bind(null, "sha256"),
-    // x-amz-content-sha256 is S3's header; execute-api hashes the payload into the signature without it.
-    applyChecksum: false,
-  });
+  let loaded: Promise<SignatureV4> | undefined;
+  const signerOf = async () => {
+    const [{ SignatureV4 }, { Hash }] = await Promise.all([import("@smithy/signature-v4"), import("@smithy/core/serde")]);
+    return new SignatureV4({
+      region: options.region,
+      service: options.service ?? "execute-api",
+      credentials: options.credentials,
+      sha256: Hash.bind(null, "sha256"),
+      // x-amz-content-sha256 is S3's header; execute-api hashes the payload into the signature without it.
+      applyChecksum: false,
+    });
+  };
   return async (request: OutgoingRequest, signingDate: Date): Promise<Record<string, string>> => {
     const { url } = request;
-    const signed = await signer.sign(
+    loaded ??= signerOf();
+    const signed = await (await loaded).sign(
       {
         method: request.method,
         protocol: url.protocol,

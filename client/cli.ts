@@ -1,14 +1,13 @@
 import { readFile, stat } from "node:fs/promises";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ASSIGNED_STAGES, VERSION_STATUSES, type AssignedStage } from "../shared/schemas/version";
+import { ASSIGNED_STAGES, type AssignedStage } from "../shared/domain/model-uri";
+import { VERSION_STATUSES } from "../shared/domain/lifecycle";
 import packageJson from "../package.json" with { type: "json" };
 import { AUTH_TYPES, defaultAuth, type AuthType } from "./auth";
 import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError } from "./errors";
-import { pull } from "./download";
-import { defaultJournalDirectory } from "./journal";
-import { push, type VersionMetadataInput } from "./upload";
-import { pushDirectory } from "./push-directory";
-import { createRegistryClient, DEFAULT_REGISTRY_URL, type Fetch, type RegistryClient } from "./sdk";
+import type { VersionMetadataInput } from "./upload";
+import type { Fetch, RegistryClient } from "./sdk";
+import { DEFAULT_REGISTRY_URL, registryUrl } from "./registry-url";
 import { progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
 
 /**
@@ -16,6 +15,9 @@ import { progressRenderer, transitionLine, versionLine, type CliIo } from "./ren
  * (STYLE §16–18). Results go to stdout (`--json`: exactly one JSON document), progress and
  * errors to stderr. Exit codes (docs/client.md): 0 ok, 1 usage, 2 the API refused (4xx, its code
  * printed), 3 network or 5xx after retries, or bytes that did not verify.
+ *
+ * A command loads the SDK (the route table's schemas) and the transfer code when it runs, by
+ * dynamic import: `--version` and `--help` start in little more than Node's own time.
  */
 
 export const EXIT = { ok: 0, usage: 1, refused: 2, unavailable: 3 } as const;
@@ -62,7 +64,8 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   const run = (action: Action) =>
     async function (this: Command) {
       const globals = this.optsWithGlobals<GlobalOptions>();
-      const url = new URL(globals.url ?? io.env.REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
+      const url = registryUrl(globals.url, io.env);
+      const { createRegistryClient } = await import("./sdk");
       const client = createRegistryClient({
         url: url.href,
         auth: defaultAuth(url, { type: globals.auth, token: globals.token }, io.env),
@@ -77,7 +80,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
   command(
     program,
     "push <path>",
-    "Upload a file, or a directory as a multi-file version, as a new version: hashed, uploaded in parallel, verified; run it again to resume an interrupted push of a file",
+    "Upload a file, or a directory as a multi-file version, as a new version: hashed, uploaded in parallel, verified; run it again to resume an interrupted push",
     "registry push ./model.tar.gz --model fraud_detector --bump minor --metrics metrics.json --tag owner=ml-risk\n  $ registry push ./fraud_model/ --model fraud_detector --bump minor",
     metadataOptions,
   )
@@ -91,6 +94,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
         const [file] = args;
         const bar = progress(globals);
         if ((await stat(file).catch(() => undefined))?.isDirectory()) return pushDirectoryCommand(client, file, o, bar, io);
+        const [{ push }, { defaultJournalDirectory }] = await Promise.all([import("./upload"), import("./journal")]);
         const result = await push(client, {
           file,
           model: o.model as string,
@@ -126,6 +130,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
       run(async (client, args, o, globals) => {
         const [uri] = args;
         const bar = progress(globals);
+        const { pull } = await import("./download");
         const result = await pull(client, {
           uri,
           output: o.output as string | undefined,
@@ -577,6 +582,7 @@ async function pushDirectoryCommand(
   const fileOnly = (["partSize", "contentType", "filename"] as const).filter((key) => o[key] !== undefined);
   if (fileOnly.length > 0)
     throw new UsageError(`${directory} is a directory: --part-size, --content-type and --filename are for a single file.`);
+  const [{ pushDirectory }, { defaultJournalDirectory }] = await Promise.all([import("./push-directory"), import("./journal")]);
   const result = await pushDirectory(client, {
     directory,
     model: o.model as string,
@@ -587,11 +593,13 @@ async function pushDirectoryCommand(
       bar?.finish();
       io.stderr(`${message}\n`);
     },
+    journalDirectory: defaultJournalDirectory(io.env),
   }).finally(() => bar?.finish());
+  const resumed = result.bytesResumed > 0 ? ` (resumed: ${result.bytesResumed} bytes uploaded before the interruption)` : "";
   const note =
     result.filesUploaded.length === 0
       ? `all ${result.filesTotal} file(s) already stored and verified: nothing uploaded`
-      : `uploaded ${result.filesUploaded.length} of ${result.filesTotal} file(s): ${result.filesUploaded.join(", ")}`;
+      : `uploaded ${result.filesUploaded.length} of ${result.filesTotal} file(s): ${result.filesUploaded.join(", ")}${resumed}`;
   return { json: result, text: `${versionLine(result.version)}\n${note}` };
 }
 

@@ -2,12 +2,22 @@ import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
 import { IntegrityError, UsageError } from "./errors";
-import { hashFile, planParts, type FileDigests, type PartPlan } from "./parts";
-import type { DonePart } from "./journal";
+import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
+import {
+  defaultJournalDirectory,
+  directoryJournalMismatch,
+  DirectoryJournal,
+  journalPath,
+  trustedEntry,
+  type DirectoryPushIdentity,
+  type FileUploadState,
+} from "./journal";
 import type { RegistryClient, RequestOf } from "./sdk";
 import type { FileUploadView } from "../shared/schemas/artifact";
 import {
   BytesRemoved,
+  continuedVersion,
+  fingerprint,
   multipartUrls,
   putParts,
   putSingle,
@@ -28,17 +38,22 @@ export interface PushDirectoryOptions {
   readonly concurrency?: number;
   /** Over all the directory's bytes: `partsDone`/`partsTotal` count files while uploading and verifying. */
   readonly onProgress?: (progress: PushProgress) => void;
-  /** What people should hear of: a link not followed. The SDK never prints. */
+  /** What people should hear of: a link not followed, a push resumed, a resume journal discarded. The SDK never prints. */
   readonly onNotice?: (message: string) => void;
+  /** Where resume journals live. Default: the user cache directory (client/journal.ts). */
+  readonly journalDirectory?: string;
   readonly signal?: AbortSignal;
 }
 
 export interface PushDirectoryResult {
   readonly version: VersionView;
-  /** The paths whose bytes this push sent; the registry held the others, verified, or another file here has the same bytes. */
+  /** The paths whose bytes this push sent; the registry held the others, verified, or another file here has the same bytes, or an interrupted push sent them. */
   readonly filesUploaded: readonly string[];
   readonly filesTotal: number;
+  /** Bytes this push sent. */
   readonly bytesUploaded: number;
+  /** Bytes an interrupted push of this directory had sent already (its resume journal's). */
+  readonly bytesResumed: number;
 }
 
 /** A file of the directory: the path it is declared under (relative, `/`-separated, NFC) and where to read it. */
@@ -46,6 +61,7 @@ interface LocalFile {
   readonly path: string;
   readonly absolute: string;
   readonly sizeBytes: number;
+  readonly mtimeMs: number;
 }
 
 interface HashedFile extends LocalFile {
@@ -53,15 +69,24 @@ interface HashedFile extends LocalFile {
   readonly digests: FileDigests;
 }
 
-/** The registered version files are sent to. */
+/** The registered version files are sent to, and the journal that records what S3 took. */
 interface Destination {
   readonly client: RegistryClient;
   readonly name: string;
   readonly v: number;
+  readonly journal: DirectoryJournal;
   readonly signal?: AbortSignal;
 }
 
+/** A file the version asks bytes for: the upload in hand (none when resuming: URLs are asked for), and what S3 took already. */
+interface Sending {
+  readonly file: HashedFile;
+  readonly upload: UploadView | undefined;
+  readonly state: FileUploadState;
+}
+
 type Progress = (phase: PushProgress["phase"], bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number) => void;
+type RegistrationBody = RequestOf<"registerVersion">["body"];
 
 const DEFAULT_CONCURRENCY = 8;
 const MAX_PART_URLS_PER_REQUEST = 250;
@@ -70,35 +95,137 @@ const MAX_PART_URLS_PER_REQUEST = 250;
  * Registers a directory as a multi-file version of `model` (docs/artifacts.md, "A version made of several files"):
  * 1. walk it: regular files, and links to files inside it; links out of it, and linked directories, are skipped, saying so;
  *    paths the registry would refuse are refused here, each with its rule, before anything is read;
- * 2. hash every file (one read each), then register the manifest;
- * 3. upload the files the registry asks for, several at a time, each as the single artifact would go
- *    (one PUT, or parts); complete (with the parts' ETags, for files sent in parts), and wait for READY.
+ * 2. hash every file (one read each); trust the resume journal of an interrupted push only if it is of
+ *    these very files (paths, sizes, modification times, digests) and metadata;
+ * 3. register the manifest (under the journal's idempotency key), unless the journal names a version
+ *    still waiting for its bytes (or being verified, or READY: nothing to send);
+ * 4. upload the files the version asks for and the journal does not list as done, several at a time,
+ *    each as the single artifact would go (one PUT, or parts), each part and file written to the
+ *    journal; complete (with the parts' ETags, for files sent in parts), and wait for READY.
  */
 export async function pushDirectory(client: RegistryClient, options: PushDirectoryOptions): Promise<PushDirectoryResult> {
   const { model: name, signal } = options;
   const progress: Progress = (phase, bytesDone, bytesTotal, partsDone, partsTotal) =>
     options.onProgress?.({ phase, bytesDone, bytesTotal, partsDone, partsTotal });
   const files = await hashAll(await listDirectory(resolve(options.directory), options.onNotice), progress);
-  progress("registering", 0, 0, 0, 0);
   const declared = files.map(({ path, sizeBytes, digests }) => ({ path, sizeBytes, sha256: digests.sha256 }));
-  const registered = await client.registerVersion({ name, body: { ...options.metadata, files: declared } }, { signal });
-  const { upload: _upload, uploads = [], warnings: _warnings, ...registeredVersion } = registered;
-  const sending = askedFor(files, uploads);
-  if (sending.length === 0) return { version: registeredVersion, filesUploaded: [], filesTotal: files.length, bytesUploaded: 0 };
-
-  const destination: Destination = { client, name, v: registered.version, signal };
-  const multipart = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
-  const bytesUploaded = sumOfSizes(sending.map(({ file }) => file));
-  progress("completing", bytesUploaded, bytesUploaded, sending.length, sending.length);
-  const completed = await client.completeUpload({ name, v: registered.version, body: completionBody(multipart) }, { signal });
+  const body: RegistrationBody = { ...options.metadata, files: declared };
+  const journal = await openJournal(client, files, body, options);
+  progress("registering", 0, 0, 0, 0);
+  const started = await registerOrResume(client, files, body, journal, options);
+  const nothingSent = { filesTotal: files.length, filesUploaded: [], bytesUploaded: 0, bytesResumed: 0 };
+  if ("ready" in started) {
+    await journal.remove();
+    return { version: started.ready, ...nothingSent };
+  }
+  const v = "verifying" in started ? started.verifying.version : started.version;
+  const destination: Destination = { client, name, v, journal, signal };
+  const sending = "verifying" in started ? [] : await toSend(destination, files, started.uploads, options);
+  if ("ready" in sending) {
+    await journal.remove();
+    return { version: sending.ready, ...nothingSent };
+  }
+  const sent = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
+  progress("completing", sent.bytesUploaded, sent.bytesUploaded, sent.filesUploaded.length, sent.filesUploaded.length);
+  // Killed while the registry verified: wait for that verification.
+  const completed =
+    "verifying" in started ? started.verifying : await client.completeUpload({ name, v, body: completionBody(journal) }, { signal });
   const totalBytes = sumOfSizes(files);
   const version = await settled(destination, completed, (phase, bytesDone, filesDone) =>
     progress(phase, bytesDone, totalBytes, filesDone, files.length),
   );
-  return { version, filesUploaded: sending.map(({ file }) => file.path), filesTotal: files.length, bytesUploaded };
+  return { version, filesTotal: files.length, ...sent };
 }
 
 const sumOfSizes = (files: readonly LocalFile[]): number => files.reduce((sum, file) => sum + file.sizeBytes, 0);
+
+/** The journal of an interrupted push of exactly these files and metadata, or a fresh one; one that does not fit is discarded, saying why. */
+async function openJournal(
+  client: RegistryClient,
+  files: readonly HashedFile[],
+  body: RegistrationBody,
+  options: PushDirectoryOptions,
+): Promise<DirectoryJournal> {
+  const directory = resolve(options.directory);
+  const identity: DirectoryPushIdentity = {
+    registry: client.transport.url.href,
+    model: options.model,
+    directory,
+    files: files.map(({ path, sizeBytes, mtimeMs, digests }) => ({ path, sizeBytes, mtimeMs, sha256: digests.sha256 })),
+    registrationSha256: fingerprint(body),
+  };
+  const path = journalPath(options.journalDirectory ?? defaultJournalDirectory(), { ...identity, file: directory });
+  const mismatch = (stored: Parameters<typeof directoryJournalMismatch>[0]) => directoryJournalMismatch(stored, identity);
+  return DirectoryJournal.start(path, identity, await trustedEntry(path, DirectoryJournal.read, mismatch, directory, options.onNotice));
+}
+
+type Started =
+  | { readonly ready: VersionView }
+  | { readonly verifying: VersionView }
+  | { readonly version: number; uploads?: FileUploadView[] };
+
+/**
+ * The version this push uploads to: the journal's, if it can go on (its uploads not in hand: they
+ * are asked for); else a registration, sent with the journal's idempotency key so that one
+ * interrupted before its answer was saved gets the same version again.
+ */
+async function registerOrResume(
+  client: RegistryClient,
+  files: readonly HashedFile[],
+  body: RegistrationBody,
+  journal: DirectoryJournal,
+  { model: name, directory, signal, onNotice }: PushDirectoryOptions,
+): Promise<Started> {
+  const ours = (version: VersionView) => version.files?.count === files.length;
+  const current = await continuedVersion(client, name, journal, { subject: resolve(directory), ours, onNotice, signal });
+  if (current?.status === "READY") return { ready: current };
+  if (current?.status === "VERIFYING") return { verifying: current };
+  if (current) return { version: current.version };
+  const registered = await client.registerVersion({ name, body }, { signal, idempotencyKey: journal.idempotencyKey });
+  const { upload: _upload, uploads = [], warnings: _warnings, ...version } = registered;
+  const asked = askedFor(files, uploads);
+  await journal.registered(version.version, asked.map(uploadOf));
+  return asked.length === 0 ? { ready: version } : { version: version.version, uploads };
+}
+
+/** A file's upload as the journal keeps it: its path, and its multipart upload's id if it goes in parts. */
+const uploadOf = ({ file, upload }: { file: HashedFile; upload: UploadView }) => ({
+  path: file.path,
+  uploadId: upload.method === "MULTIPART" ? upload.uploadId : undefined,
+});
+
+/**
+ * The files to send, each with what S3 took already: those the registration asked for; or,
+ * resuming, those the journal does not list as done. A file still to send in one PUT needs a fresh
+ * URL, which only a restart of the version's uploads gives: a file in parts whose upload it
+ * replaces starts its parts over (the files in one PUT go first, so a push is rarely cut there).
+ */
+async function toSend(
+  destination: Destination,
+  files: readonly HashedFile[],
+  uploads: FileUploadView[] | undefined,
+  { directory, onNotice }: PushDirectoryOptions,
+): Promise<Sending[] | { ready: VersionView }> {
+  const { client, name, v, journal, signal } = destination;
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  let answered = uploads;
+  if (!answered) {
+    const done = journal.uploads.filter((upload) => upload.done).length;
+    onNotice?.(
+      `Resuming the push of ${resolve(directory)} to version ${v} of ${name}: ${done} of ${journal.uploads.length} file(s) already uploaded.`,
+    );
+    if (journal.uploads.some((upload) => !upload.done && upload.uploadId === undefined)) {
+      const restarted = await client.restartUpload({ name, v }, { signal });
+      const { upload: _upload, uploads: fresh = [], warnings: _warnings, ...version } = restarted;
+      if (version.status === "READY") return { ready: version };
+      answered = fresh;
+      await journal.restarted(askedFor(files, fresh).map(uploadOf));
+    }
+  }
+  const inHand = new Map(answered?.map(({ path, upload }) => [path, upload ?? undefined]));
+  const sending = journal.uploads.map((state) => ({ file: byPath.get(state.path) as HashedFile, upload: inHand.get(state.path), state }));
+  return sending.sort((a, b) => Number(a.state.uploadId !== undefined) - Number(b.state.uploadId !== undefined));
+}
 
 /** Every file's plan and digests, one read each, with one progress bar over all the bytes. */
 async function hashAll(files: readonly LocalFile[], progress: Progress): Promise<HashedFile[]> {
@@ -127,22 +254,33 @@ function askedFor(files: readonly HashedFile[], uploads: readonly FileUploadView
   });
 }
 
+/** The bytes of a file S3 holds already, by the journal: all of a file done, else its parts done. */
+function bytesDone({ file, state }: Sending): number {
+  if (state.done) return file.sizeBytes;
+  return state.parts.reduce((sum, { partNumber }) => {
+    const { start, end } = partRange(file.plan, file.sizeBytes, partNumber);
+    return sum + end - start;
+  }, 0);
+}
+
 /**
- * Sends the files `concurrency` requests at a time: as many files at once, each with its share of
- * the requests for its parts. Answers the parts of the files sent in parts, for completion.
+ * Sends the files not done yet, `concurrency` requests at a time: as many files at once, each with
+ * its share of the requests for its parts, each part and file written to the journal.
  */
 async function uploadAll(
   destination: Destination,
-  sending: readonly { file: HashedFile; upload: UploadView }[],
+  sending: readonly Sending[],
   concurrency: number,
   progress: Progress,
-): Promise<{ path: string; parts: DonePart[] }[]> {
-  const filesAtOnce = Math.min(concurrency, sending.length);
+): Promise<{ filesUploaded: string[]; bytesUploaded: number; bytesResumed: number }> {
+  const missing = sending.filter(({ state }) => !state.done);
+  const filesAtOnce = Math.max(1, Math.min(concurrency, missing.length));
   const perFile = Math.max(1, Math.floor(concurrency / filesAtOnce));
   const bytesTotal = sumOfSizes(sending.map(({ file }) => file));
-  const sentOf = new Map<string, number>();
-  const report = (file: HashedFile, bytesDone: number) => {
-    sentOf.set(file.path, bytesDone);
+  const sentOf = new Map(sending.map((item) => [item.file.path, bytesDone(item)]));
+  const bytesResumed = [...sentOf.values()].reduce((sum, n) => sum + n, 0);
+  const report = (file: HashedFile, bytes: number) => {
+    sentOf.set(file.path, bytes);
     const filesDone = sending.filter((item) => sentOf.get(item.file.path) === item.file.sizeBytes).length;
     progress(
       "uploading",
@@ -152,28 +290,34 @@ async function uploadAll(
       sending.length,
     );
   };
-  const multipart: { path: string; parts: DonePart[] }[] = [];
+  const sends: FileSend[] = [];
   let next = 0;
   const worker = async () => {
-    for (let item = sending[next++]; item !== undefined; item = sending[next++]) {
-      const { file, upload } = item;
-      const send = fileSend(destination, file, perFile, (bytesDone) => report(file, bytesDone));
+    for (let item = missing[next++]; item !== undefined; item = missing[next++]) {
+      const { file, upload, state } = item;
+      const send = fileSend(destination, item, perFile, (bytes) => report(file, bytes));
+      sends.push(send);
       const handle = await open(file.absolute, "r");
       try {
-        if (upload.method === "PUT") await putSingle(send, handle, upload);
-        else multipart.push({ path: file.path, parts: await putParts(send, handle, upload) });
+        if (state.uploadId === undefined) await putSingle(send, handle, upload?.method === "PUT" ? upload : await send.freshPut());
+        else await putParts(send, handle, upload?.method === "MULTIPART" ? upload : undefined);
       } finally {
         await handle.close();
       }
+      await destination.journal.fileDone(file.path);
     }
   };
   await Promise.all(Array.from({ length: filesAtOnce }, worker));
-  return multipart;
+  return {
+    filesUploaded: missing.map(({ file }) => file.path),
+    bytesUploaded: sends.reduce((sum, send) => sum + send.sent.bytes, 0),
+    bytesResumed,
+  };
 }
 
-/** One file of the manifest as the single-file upload code sends it; fresh URLs name the file by its path. */
-function fileSend(destination: Destination, file: HashedFile, concurrency: number, onBytes: (bytesDone: number) => void): FileSend {
-  const { client, name, v, signal } = destination;
+/** One file of the manifest as the single-file upload code sends it, its parts written to the journal; fresh URLs name the file by its path. */
+function fileSend(destination: Destination, { file, state }: Sending, concurrency: number, onBytes: (bytesDone: number) => void): FileSend {
+  const { client, name, v, journal, signal } = destination;
   return {
     transport: client.transport,
     file: file.absolute,
@@ -182,7 +326,7 @@ function fileSend(destination: Destination, file: HashedFile, concurrency: numbe
     batchSize: Math.min(2 * concurrency, MAX_PART_URLS_PER_REQUEST),
     concurrency,
     report: (_phase, bytesDone) => onBytes(bytesDone),
-    parts: inMemoryLog(),
+    parts: { doneParts: state.parts, partDone: (part) => journal.partDone(file.path, part) },
     sent: { parts: 0, bytes: 0 },
     signal,
     freshPut: () => freshPutOf(destination, file.path),
@@ -190,16 +334,17 @@ function fileSend(destination: Destination, file: HashedFile, concurrency: numbe
   };
 }
 
-/** The version once the registry's verification is over: READY, or an IntegrityError saying what went wrong. */
+/** The version once the registry's verification is over: READY, or an IntegrityError saying what went wrong; the journal is done with either way. */
 async function settled(destination: Destination, completed: VersionView, report: Reporter): Promise<VersionView> {
-  const { client, name, v, signal } = destination;
-  const version = await verified(client, report, completed, signal).catch((error: unknown) => {
-    if (error instanceof BytesRemoved)
-      throw new IntegrityError(
-        `Some bytes of version ${v} of ${name} were removed while the registry verified them: push the directory again.`,
-      );
-    throw error;
+  const { client, name, v, journal, signal } = destination;
+  const version = await verified(client, report, completed, signal).catch(async (error: unknown) => {
+    if (!(error instanceof BytesRemoved)) throw error;
+    await journal.remove();
+    throw new IntegrityError(
+      `Some bytes of version ${v} of ${name} were removed while the registry verified them: push the directory again.`,
+    );
   });
+  await journal.remove();
   if (version.status === "FAILED")
     throw new IntegrityError(
       `The registry verified version ${v} of ${name} and refused its bytes: ${version.files?.failureReason ?? "no reason given"}. Did a file change during the upload?`,
@@ -209,9 +354,12 @@ async function settled(destination: Destination, completed: VersionView, report:
 
 /**
  * No body when every file went in one PUT (what the registry takes today); `{ files: [{ path, parts }] }`
- * when some went in parts, the form the registry takes for manifests that hold multipart files.
+ * with every part the journal recorded, in order, when some went in parts.
  */
-function completionBody(multipart: { path: string; parts: DonePart[] }[]): RequestOf<"completeUpload">["body"] {
+function completionBody(journal: DirectoryJournal): RequestOf<"completeUpload">["body"] {
+  const multipart = journal.uploads
+    .filter((upload) => upload.uploadId !== undefined)
+    .map(({ path, parts }) => ({ path, parts: [...parts].sort((a, b) => a.partNumber - b.partNumber) }));
   if (multipart.length === 0) return undefined;
   return { files: multipart } as unknown as RequestOf<"completeUpload">["body"];
 }
@@ -222,15 +370,6 @@ async function freshPutOf({ client, name, v, signal }: Destination, path: string
   const upload = restarted.uploads?.find((entry) => entry.path === path)?.upload;
   if (upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT of '${path}'.`);
   return upload;
-}
-
-/** A directory push keeps no resume journal: a file's parts are recorded for its completion only. */
-function inMemoryLog() {
-  const doneParts: DonePart[] = [];
-  return {
-    doneParts,
-    partDone: async (part: DonePart) => void doneParts.push(part),
-  };
 }
 
 /**
@@ -245,8 +384,10 @@ export async function listDirectory(directory: string, onNotice?: (message: stri
       const absolute = join(folder, entry.name);
       const path = relative(directory, absolute).split(sep).join("/").normalize("NFC");
       if (entry.isDirectory()) await visit(absolute);
-      else if (entry.isFile()) files.push({ path, absolute, sizeBytes: (await stat(absolute)).size });
-      else if (entry.isSymbolicLink()) await followLink(root, absolute, path, files, onNotice);
+      else if (entry.isFile()) {
+        const { size, mtimeMs } = await stat(absolute);
+        files.push({ path, absolute, sizeBytes: size, mtimeMs });
+      } else if (entry.isSymbolicLink()) await followLink(root, absolute, path, files, onNotice);
     }
   };
   await visit(directory);
@@ -270,5 +411,5 @@ async function followLink(
   const info = target === undefined ? undefined : await stat(target);
   if (target === undefined || !target.startsWith(root + sep)) onNotice?.(`Skipping ${path}: a link that points out of the directory.`);
   else if (!info?.isFile()) onNotice?.(`Skipping ${path}: a link to a directory is not followed.`);
-  else files.push({ path, absolute, sizeBytes: info.size });
+  else files.push({ path, absolute, sizeBytes: info.size, mtimeMs: info.mtimeMs });
 }

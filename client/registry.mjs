@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `registry` bin. In a checkout with its dev dependencies it runs the TypeScript sources
 // through tsx, so it never runs a stale build; without them (a CI job that skipped them), the
-// single-file build of `npm run build:cli`. docs/client.md, Install and run.
+// build of `npm run build:cli` (dist/). docs/client.md, Install and run.
 let tsx;
 try {
   tsx = await import("tsx/esm/api");

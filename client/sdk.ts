@@ -6,6 +6,7 @@ import { IDEMPOTENCY_HEADER } from "../shared/http/idempotency-key";
 import { authenticator, defaultAuth, type AuthOption, type Authenticator } from "./auth";
 import { RegistryApiError } from "./errors";
 import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
+import { registryUrl } from "./registry-url";
 
 /**
  * The typed SDK: one method per route of the server's route table (`shared/routes.ts`), named by
@@ -16,7 +17,7 @@ import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from
  *   const v = await registry.getVersion({ name: "fraud_detector", v: "Production" });
  */
 
-export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:3000";
+export { DEFAULT_REGISTRY_URL } from "./registry-url";
 
 export type Operation = Route["operationId"];
 type RouteOf<Op extends Operation> = Extract<Route, { operationId: Op }>;
@@ -79,7 +80,7 @@ export interface RegistryClientOptions {
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const env = options.env ?? process.env;
-  const url = new URL(options.url ?? env.REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
+  const url = registryUrl(options.url, env);
   const transport: Transport = { url, fetch: options.fetch ?? fetch, retry: { ...DEFAULT_RETRY_POLICY, ...options.retry } };
   const sign = authenticator(options.auth ?? defaultAuth(url, {}, env), url, env);
   const methods = Object.fromEntries(

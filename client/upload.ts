@@ -5,7 +5,15 @@ import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
 import type { PartDigest } from "../shared/schemas/artifact";
 import { IntegrityError, RegistryApiError } from "./errors";
-import { defaultJournalDirectory, journalMismatch, journalPath, UploadJournal, type DonePart, type PushIdentity } from "./journal";
+import {
+  defaultJournalDirectory,
+  journalMismatch,
+  journalPath,
+  trustedEntry,
+  UploadJournal,
+  type DonePart,
+  type PushIdentity,
+} from "./journal";
 import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
 import { ExpiredUrlError, sendPresigned, type PresignedRequest } from "./presigned";
 import { isTransient, withRetries } from "./retry";
@@ -167,7 +175,7 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
 type RegistrationBody = RequestOf<"registerVersion">["body"];
 
 /** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
-function fingerprint(body: RegistrationBody): string {
+export function fingerprint(body: RegistrationBody): string {
   const { parts: _parts, ...artifact } = body.artifact ?? {};
   return createHash("sha256")
     .update(JSON.stringify({ ...body, artifact }))
@@ -191,11 +199,8 @@ function registrationBody(options: PushOptions, digests: FileDigests, plan: Part
 /** The journal of an interrupted push of exactly this, or a fresh one; one that does not fit is discarded, saying why. */
 async function openJournal(identity: PushIdentity, options: PushOptions): Promise<UploadJournal> {
   const path = journalPath(options.journalDirectory ?? defaultJournalDirectory(), identity);
-  const stored = await UploadJournal.read(path);
-  const problem = stored && ("unreadable" in stored ? stored.unreadable : journalMismatch(stored, identity));
-  if (problem)
-    options.onNotice?.(`Discarding the resume journal of an earlier push of ${identity.file} (${path}): ${problem}. Starting over.`);
-  return UploadJournal.start(path, identity, stored && !problem && !("unreadable" in stored) ? stored : undefined);
+  const mismatch = (stored: Parameters<typeof journalMismatch>[0]) => journalMismatch(stored, identity);
+  return UploadJournal.start(path, identity, await trustedEntry(path, UploadJournal.read, mismatch, identity.file, options.onNotice));
 }
 
 type Started =
@@ -210,23 +215,15 @@ type Started =
  */
 async function registerOrResume(target: UploadTarget, body: RegistrationBody, onNotice: PushOptions["onNotice"]): Promise<Started> {
   const { client, name, journal, signal } = target;
-  if (journal.version !== undefined) {
-    const current = await client.getVersion({ name, v: journal.version }, { signal }).catch((error: unknown) => {
-      if (error instanceof RegistryApiError && error.status === 404) return undefined;
-      throw error;
-    });
-    if (current?.status === "READY" && current.artifact?.sha256 === target.digests.sha256) return { ready: current, uploaded: true };
-    if (current?.status === "VERIFYING") return { verifying: current };
-    if (current?.status === "PENDING_UPLOAD") {
-      onNotice?.(
-        `Resuming the push of ${target.file} to version ${journal.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`,
-      );
-      return { upload: undefined };
-    }
+  const ours = (version: VersionView) => version.artifact?.sha256 === target.digests.sha256;
+  const current = await continuedVersion(client, name, journal, { subject: target.file, ours, onNotice, signal });
+  if (current?.status === "READY") return { ready: current, uploaded: true };
+  if (current?.status === "VERIFYING") return { verifying: current };
+  if (current?.status === "PENDING_UPLOAD") {
     onNotice?.(
-      `Version ${journal.version} of ${name}, which an earlier push of ${target.file} started, is ${current?.status ?? "gone"}: registering a new version.`,
+      `Resuming the push of ${target.file} to version ${current.version} of ${name}: ${journal.doneParts.length} of ${target.plan.partCount} part(s) already uploaded.`,
     );
-    await journal.startOver();
+    return { upload: undefined };
   }
   const registered = await client.registerVersion({ name, body }, { signal, idempotencyKey: journal.idempotencyKey });
   await journal.registered(registered.version);
@@ -234,7 +231,43 @@ async function registerOrResume(target: UploadTarget, body: RegistrationBody, on
   return upload === null ? { ready: version, uploaded: false } : { upload };
 }
 
-/** Where one file's parts are recorded as S3 takes them: a push's journal, or nothing for a file of a directory. */
+/** A journal's registration: the version it names, and how to forget it. */
+export interface RegisteredJournal {
+  readonly version: number | undefined;
+  startOver(): Promise<void>;
+}
+
+/**
+ * The version the journal of an interrupted push names, as it stands now, when the push can go on
+ * with it: PENDING_UPLOAD (upload what is missing), VERIFYING (wait) or READY and `ours` (done).
+ * Otherwise (deleted, FAILED, or other bytes) undefined: the journal starts over, saying why.
+ */
+export async function continuedVersion(
+  client: RegistryClient,
+  name: string,
+  journal: RegisteredJournal,
+  how: { subject: string; ours: (version: VersionView) => boolean; onNotice?: (message: string) => void; signal?: AbortSignal },
+): Promise<VersionView | undefined> {
+  const v = journal.version;
+  if (v === undefined) return undefined;
+  const current = await client.getVersion({ name, v }, { signal: how.signal }).catch((error: unknown) => {
+    if (error instanceof RegistryApiError && error.status === 404) return undefined;
+    throw error;
+  });
+  const earlier = `Version ${v} of ${name}, which an earlier push of ${how.subject} started,`;
+  if (current?.status === "PENDING_UPLOAD") return current;
+  if (current?.status === "VERIFYING" || (current?.status === "READY" && how.ours(current))) {
+    how.onNotice?.(
+      `${earlier} is ${current.status}: ${current.status === "READY" ? "nothing left to upload" : "waiting for its verification"}.`,
+    );
+    return current;
+  }
+  how.onNotice?.(`${earlier} is ${current?.status ?? "gone"}: registering a new version.`);
+  await journal.startOver();
+  return undefined;
+}
+
+/** Where one file's parts are recorded as S3 takes them: a push's journal, or a directory push's for one of its files. */
 export interface PartLog {
   readonly doneParts: readonly DonePart[];
   partDone(part: DonePart): Promise<void>;

@@ -5,6 +5,9 @@ import { ASSIGNED_STAGES } from "./model-uri";
 export const STAGES = ["None", ...ASSIGNED_STAGES] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** Where a version's bytes stand: awaiting upload, being hashed by the registry, verified, or refused. */
+export const VERSION_STATUSES = ["PENDING_UPLOAD", "VERIFYING", "READY", "FAILED"] as const;
+
 /**
  * The stage moves a transition may make (docs/lifecycle.md, "Stages"): validate, reject,
  * promote, deprecate, demote, restore. Archived → Production is the rollback route's alone.

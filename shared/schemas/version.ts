@@ -2,7 +2,7 @@ import * as z from "../zod";
 import { cursor, description, limit, modelName, namedMap, semver, storableNumber, tags } from "./common";
 import { aliasName } from "./alias";
 import { ASSIGNED_STAGES, LATEST, findStage, unknownStage, type AssignedStage, type VersionSelector } from "../domain/model-uri";
-import { STAGES, type Stage } from "../domain/lifecycle";
+import { STAGES, VERSION_STATUSES, type Stage } from "../domain/lifecycle";
 import {
   artifactDeclaration,
   artifactView,
@@ -14,7 +14,7 @@ import {
   verificationProgress,
 } from "./artifact";
 
-export { ASSIGNED_STAGES, STAGES, type AssignedStage, type Stage, type VersionSelector };
+export { ASSIGNED_STAGES, STAGES, VERSION_STATUSES, type AssignedStage, type Stage, type VersionSelector };
 
 export const stage = z.enum(STAGES);
 export const assignedStage = z.enum(ASSIGNED_STAGES);
@@ -40,7 +40,6 @@ export function stageSpelledAnyCase<S extends string>(stages: readonly [S, ...S[
 export const stageName = stageSpelledAnyCase(STAGES);
 export const assignedStageName = stageSpelledAnyCase(ASSIGNED_STAGES);
 
-export const VERSION_STATUSES = ["PENDING_UPLOAD", "VERIFYING", "READY", "FAILED"] as const;
 export const versionStatus = z.enum(VERSION_STATUSES);
 export type VersionStatus = z.infer<typeof versionStatus>;
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 
-/** `npm run build:cli`'s single file, run by the `registry` bin where no dependency is installed, as in a CI job. */
+/** `npm run build:cli`'s build (dist/registry.mjs and its chunks), run by the `registry` bin where no dependency is installed, as in a CI job. */
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);

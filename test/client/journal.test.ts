@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultJournalDirectory, journalMismatch, journalPath, UploadJournal, type PushIdentity } from "../../client/journal";
+import {
+  defaultJournalDirectory,
+  DirectoryJournal,
+  directoryJournalMismatch,
+  journalMismatch,
+  journalPath,
+  UploadJournal,
+  type DirectoryPushIdentity,
+  type PushIdentity,
+} from "../../client/journal";
 
 const push: PushIdentity = {
   registry: "http://127.0.0.1:3000/",
@@ -68,5 +77,56 @@ describe("a resume journal", () => {
     expect(await UploadJournal.read(join(dir, "cut.json"))).toEqual({ unreadable: "it is not JSON (cut short?)" });
     expect(await UploadJournal.read(join(dir, "foreign.json"))).toEqual({ unreadable: "it is not a journal this client wrote" });
     expect(await UploadJournal.read(join(dir, "absent.json"))).toBeUndefined();
+  });
+});
+
+const directoryPush: DirectoryPushIdentity = {
+  registry: "http://127.0.0.1:3000/",
+  model: "fraud_ensemble",
+  directory: "/data/fraud_model",
+  files: [
+    { path: "config.json", sizeBytes: 21, mtimeMs: 1_700_000_000_000, sha256: "c0".padEnd(64, "0") },
+    { path: "model.safetensors", sizeBytes: 80 * 1024 * 1024, mtimeMs: 1_700_000_000_000, sha256: "e1".padEnd(64, "0") },
+  ],
+  registrationSha256: "ab".padEnd(64, "0"),
+};
+const directoryJournal = { format: 1 as const, ...directoryPush, idempotencyKey: "k-2", version: 3, uploads: [] };
+const [config, weights] = directoryPush.files as [DirectoryPushIdentity["files"][number], DirectoryPushIdentity["files"][number]];
+
+describe("a directory's resume journal", () => {
+  it("is trusted for the very same files and registration", () => {
+    expect(directoryJournalMismatch(directoryJournal, directoryPush)).toBeUndefined();
+  });
+
+  it.each([
+    ["a file added", [config, weights, { ...config, path: "vocab.txt" }], "'vocab.txt' was added"],
+    ["a file removed", [weights], "'config.json' was removed"],
+    ["a file of another size", [{ ...config, sizeBytes: 22 }, weights], "the size of 'config.json' changed (21 → 22 bytes)"],
+    ["a file modified since", [config, { ...weights, mtimeMs: weights.mtimeMs + 1 }], "'model.safetensors' was modified since"],
+    ["a file with other bytes", [{ ...config, sha256: "ff".padEnd(64, "0") }, weights], "the SHA-256 of 'config.json' changed"],
+  ])("is discarded for %s, naming the file", (_, files, reason) => {
+    expect(directoryJournalMismatch(directoryJournal, { ...directoryPush, files })).toBe(reason);
+  });
+
+  it("keeps a file's parts through a restart that kept its upload, and drops them when the upload changed", async () => {
+    const path = join(dir, "directory.json");
+    const started = await DirectoryJournal.start(path, directoryPush);
+    await started.registered(3, [{ path: "config.json" }, { path: "model.safetensors", uploadId: "u-1" }]);
+    await started.partDone("model.safetensors", { partNumber: 1, etag: '"e1"' });
+    await started.fileDone("config.json");
+
+    await started.restarted([{ path: "config.json" }, { path: "model.safetensors", uploadId: "u-1" }]);
+    const kept = await DirectoryJournal.read(path);
+    await started.restarted([{ path: "model.safetensors", uploadId: "u-2" }]);
+
+    expect(kept).toMatchObject({
+      uploads: [
+        { path: "config.json", done: true },
+        { path: "model.safetensors", uploadId: "u-1", parts: [{ partNumber: 1 }], done: false },
+      ],
+    });
+    expect(await DirectoryJournal.read(path)).toMatchObject({
+      uploads: [{ path: "model.safetensors", uploadId: "u-2", parts: [], done: false }],
+    });
   });
 });
