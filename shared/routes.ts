@@ -34,6 +34,8 @@ import {
   deletedVersionView,
   artifactDownloadQuery,
   artifactDownloadView,
+  uploadsPage,
+  uploadsQuery,
   fileDownloadView,
   partUrlsBody,
   restartUploadBody,
@@ -245,6 +247,17 @@ export const routes = [
     summary: "Fresh presigned URLs for parts of a multipart upload, each signing its part's SHA-256",
     request: { path: versionPath, body: partUrlsBody },
     response: { status: 200, schema: uploadView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/versions/{v}/artifact/uploads",
+    function: "artifacts",
+    role: "publisher",
+    operationId: "listUploads",
+    summary:
+      "A page of a PENDING_UPLOAD multi-file version's uploads, in the order declared: each file's fresh upload, or null when it has nothing to send",
+    request: { path: versionPath, query: uploadsQuery },
+    response: { status: 200, schema: uploadsPage },
   },
   {
     method: "POST",
