@@ -71,7 +71,8 @@ const MAX_PART_URLS_PER_REQUEST = 250;
  * 1. walk it: regular files, and links to files inside it; links out of it, and linked directories, are skipped, saying so;
  *    paths the registry would refuse are refused here, each with its rule, before anything is read;
  * 2. hash every file (one read each), then register the manifest;
- * 3. upload the files the registry asks for, several at a time, each as the single artifact would go
+ * 3. upload the files the registry asks for (a large manifest's answer names the first ones: the
+ *    rest of the plan is paged with …/artifact/uploads), several at a time, each as the single artifact would go
  *    (one PUT, or parts); complete (with the parts' ETags, for files sent in parts), and wait for READY.
  */
 export async function pushDirectory(client: RegistryClient, options: PushDirectoryOptions): Promise<PushDirectoryResult> {
@@ -82,11 +83,12 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
   progress("registering", 0, 0, 0, 0);
   const declared = files.map(({ path, sizeBytes, digests }) => ({ path, sizeBytes, sha256: digests.sha256 }));
   const registered = await client.registerVersion({ name, body: { ...options.metadata, files: declared } }, { signal });
-  const { upload: _upload, uploads = [], warnings: _warnings, ...registeredVersion } = registered;
-  const sending = askedFor(files, uploads);
-  if (sending.length === 0) return { version: registeredVersion, filesUploaded: [], filesTotal: files.length, bytesUploaded: 0 };
-
+  const { upload: _upload, uploads = [], nextUploadsCursor, warnings: _warnings, ...registeredVersion } = registered;
   const destination: Destination = { client, name, v: registered.version, signal };
+  const sending = askedFor(files, [...uploads, ...(await restOfPlan(destination, nextUploadsCursor))]);
+  if (sending.length === 0 && registeredVersion.status === "READY")
+    return { version: registeredVersion, filesUploaded: [], filesTotal: files.length, bytesUploaded: 0 };
+
   const multipart = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
   const bytesUploaded = sumOfSizes(sending.map(({ file }) => file));
   progress("completing", bytesUploaded, bytesUploaded, sending.length, sending.length);
@@ -114,6 +116,20 @@ async function hashAll(files: readonly LocalFile[], progress: Progress): Promise
     result.push({ ...file, plan, digests });
   }
   return result;
+}
+
+/** Uploads the registry answers a page at a time (the most it takes). */
+const UPLOADS_PAGE = 100;
+
+/** The uploads of a large manifest beyond those its registration answered: GET …/artifact/uploads, page by page from `cursor`. */
+async function restOfPlan({ client, name, v, signal }: Destination, cursor: string | undefined): Promise<FileUploadView[]> {
+  const plan: FileUploadView[] = [];
+  for (let next = cursor; next !== undefined; ) {
+    const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, cursor: next } }, { signal });
+    plan.push(...page.uploads);
+    next = page.nextCursor;
+  }
+  return plan;
 }
 
 /** The files the registration asked for, with their uploads; the others the registry holds, verified. */
@@ -216,10 +232,15 @@ function completionBody(multipart: { path: string; parts: DonePart[] }[]): Reque
   return { files: multipart } as unknown as RequestOf<"completeUpload">["body"];
 }
 
-/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand. */
-async function freshPutOf({ client, name, v, signal }: Destination, path: string) {
-  const restarted = await client.restartUpload({ name, v }, { signal });
-  const upload = restarted.uploads?.find((entry) => entry.path === path)?.upload;
+/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand: the upload plan, paged until it names the file. */
+async function freshPutOf(destination: Destination, path: string) {
+  const { client, name, v, signal } = destination;
+  let upload: UploadView | null | undefined;
+  for (let cursor: string | undefined, first = true; upload === undefined && (first || cursor !== undefined); first = false) {
+    const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, ...(cursor ? { cursor } : {}) } }, { signal });
+    upload = page.uploads.find((entry) => entry.path === path)?.upload;
+    cursor = page.nextCursor;
+  }
   if (upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT of '${path}'.`);
   return upload;
 }

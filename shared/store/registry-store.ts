@@ -297,7 +297,7 @@ export class RegistryStore {
     return this.getConsistent(fileVerificationKey(name, version, path, index), fileVerificationFromItem);
   }
 
-  /** Every file of a version's verification (a handful today: one Query page). */
+  /** Every file of a version's verification (one per object it uploads: up to 10,000, paged). */
   async listFileVerifications(name: string, version: number): Promise<FileVerificationItem[]> {
     const range = versionFilesRange(name, version);
     const files: FileVerificationItem[] = [];

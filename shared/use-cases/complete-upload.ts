@@ -6,6 +6,7 @@ import { isManifestComplete, verificationStartedAtOf, withUploadState, type Vers
 import {
   newFileVerification,
   putFileVerification,
+  putNewFileVerification,
   putVerificationTally,
   verificationTaskOf,
   type FileVerificationItem,
@@ -51,7 +52,7 @@ export async function completeUpload(
 ): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   requireUploadedFiles(target);
-  if (target.status === "VERIFYING") await resendStalled(deps, target);
+  if (target.status === "VERIFYING") await resendStalled(deps, target, who);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
   assertPartsWhereTheyBelong(target, input);
   assertManifestWritten(target);
@@ -134,20 +135,7 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
       { failureReason: undefined, verificationStartedAt: now },
     );
     const verifications = findings.map(({ file, refGeneration, known }) =>
-      newFileVerification({
-        model: latest.model,
-        version: latest.version,
-        path: file.path,
-        index: file.index,
-        key: file.key,
-        sizeBytes: file.sizeBytes,
-        sha256: file.sha256,
-        startedAt: now,
-        actor: who.actor,
-        requestId: who.requestId,
-        refGeneration,
-        actualSha256: known && file.sha256,
-      }),
+      newFileVerification({ ...verificationOf(latest, file, who, now), refGeneration, actualSha256: known && file.sha256 }),
     );
     const alongside = chunked
       ? [putVerificationTally(latest.model, latest.version, now, verifications)]
@@ -172,12 +160,17 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
 const VERIFICATIONS_PER_WRITE = 99;
 
 /** A chunked manifest's verifications, too many for the commit that started them: written after it, a batch at a time, while it still holds. */
-async function writeVerifications(deps: ArtifactDeps, version: VersionItem, verifications: readonly FileVerificationItem[]): Promise<void> {
+async function writeVerifications(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  verifications: readonly FileVerificationItem[],
+  put = putFileVerification,
+): Promise<void> {
   const startedAt = verificationStartedAtOf(version);
   if (startedAt === undefined) return;
   for (let start = 0; start < verifications.length; start += VERIFICATIONS_PER_WRITE) {
     const batch = verifications.slice(start, start + VERIFICATIONS_PER_WRITE);
-    await deps.store.writeTogether([checkInVerification(version, startedAt), ...batch.map(putFileVerification)]);
+    await deps.store.writeTogether([checkInVerification(version, startedAt), ...batch.map(put)]);
   }
 }
 
@@ -188,13 +181,54 @@ const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
  * Sends again the tasks of files whose verification stalled: dead-lettered after failing every
  * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
  */
-async function resendStalled(deps: ArtifactDeps, version: VersionItem): Promise<void> {
+async function resendStalled(deps: ArtifactDeps, version: VersionItem, who: Actor): Promise<void> {
   const startedAt = verificationStartedAtOf(version);
   const stalledBefore = Date.now() - STALLED_AFTER_MS;
-  const files = await deps.store.listFileVerifications(version.model, version.version);
-  const stalled = files.filter((file) => file.startedAt === startedAt && Date.parse(file.updatedAt) < stalledBefore);
-  await deps.verifications.send(stalled.map(verificationTaskOf));
+  const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((file) => file.startedAt === startedAt);
+  const stalled = files.filter((file) => Date.parse(file.updatedAt) < stalledBefore);
+  // The completion that started it ran at most an API request's time: one this old, nothing moving since, stopped for good.
+  const abandoned = startedAt !== undefined && Date.parse(startedAt) < stalledBefore && stalled.length === files.length;
+  const unwritten = version.manifest?.chunks && abandoned ? await writeMissing(deps, version, files, who) : [];
+  await deps.verifications.send([...stalled, ...unwritten].map(verificationTaskOf));
 }
+
+/**
+ * A chunked manifest's verifications that the completion which started them never wrote (it
+ * stopped between batches, and nothing has moved since): written now, from byte 0.
+ */
+async function writeMissing(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  written: readonly FileVerificationItem[],
+  who: Actor,
+): Promise<FileVerificationItem[]> {
+  const startedAt = verificationStartedAtOf(version);
+  const done = new Set(written.map((file) => file.index));
+  const missing = (await loadFilesToUpload(deps, version)).filter((file) => !done.has(file.index));
+  if (startedAt === undefined || missing.length === 0) return [];
+  const verifications = await mapConcurrently(missing, HEADS_AT_ONCE, async (file) =>
+    newFileVerification({
+      ...verificationOf(version, file, who, startedAt),
+      refGeneration: (await deps.store.getArtifactRef(file.sha256))?.generation,
+    }),
+  );
+  await writeVerifications(deps, version, verifications, putNewFileVerification);
+  return verifications;
+}
+
+/** What a file's verification starts from: the file, who completed the upload, and which verification it belongs to. */
+const verificationOf = (version: VersionItem, file: VersionFile, who: Actor, startedAt: string) => ({
+  model: version.model,
+  version: version.version,
+  path: file.path,
+  index: file.index,
+  key: file.key,
+  sizeBytes: file.sizeBytes,
+  sha256: file.sha256,
+  startedAt,
+  actor: who.actor,
+  requestId: who.requestId,
+});
 
 /** The object under the artifact's key once the upload is finished: there already, or assembled from the parts now. */
 async function storedObject(

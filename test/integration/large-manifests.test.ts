@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { randomBytes, randomUUID } from "node:crypto";
 import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
@@ -9,12 +9,12 @@ import type { FileUploadView, ManifestDownloadView } from "../../shared/schemas/
 import { UPLOADS_PER_ANSWER, registerVersion } from "../../shared/use-cases/register-version";
 import { listUploads } from "../../shared/use-cases/list-uploads";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { deleteModel } from "../../shared/use-cases/delete-model";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
-import type { RegistryStore } from "../../shared/store/registry-store";
 
 const ci = roleCaller("training-ci", "req-1");
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: 64 * MiB } });
@@ -63,14 +63,16 @@ const refsOf = async (files: Iterable<Buffer>) => {
 };
 const modelItems = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
 
-/** The registry's dependencies with a store whose commits fail after the first `commits`: a registration cut off midway. */
-function storeFailingAfter(commits: number) {
-  let left = commits;
+/** The registry's dependencies with a store whose `method` fails after its first `calls`: a request cut off midway. */
+function storeFailingAfter(calls: number, method: "change" | "writeTogether" = "change") {
+  let left = calls;
   const store = new Proxy(registry.deps.store, {
     get(target, property) {
-      if (property === "change")
-        return (...args: Parameters<RegistryStore["change"]>) =>
-          left-- > 0 ? target.change(...args) : Promise.reject(new Error("injected: the table stopped answering"));
+      if (property === method)
+        return (...args: unknown[]) =>
+          left-- > 0
+            ? (target[method] as (...a: unknown[]) => Promise<unknown>)(...args)
+            : Promise.reject(new Error("injected: the table stopped answering"));
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -179,6 +181,7 @@ describe("a registration cut off after its first chunk", () => {
       code: "UploadIncomplete",
       message: expect.stringContaining("register the files again"),
     });
+    await expect(restartUpload(registry.deps, name, { number: 2 }, {}, ci)).rejects.toMatchObject({ code: "UploadConflict" });
     expect(await registry.items()).toEqual(before);
     const taken = (await refsOf(files.values())).filter(
       (ref) => ref.refCount === 1 && !String(ref.pk).endsWith(sha256(inLaterChunk as Buffer)),
@@ -207,6 +210,40 @@ describe("a registration cut off after its first chunk", () => {
     expect(await refsOf(files.values())).toEqual([]);
     expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
   });
+});
+
+describe("a completion cut off while writing its verifications", () => {
+  it(
+    "writes the rest once nothing has moved for longer than a task may run, and the version becomes READY",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const files = directory(150);
+      const registered = await register(name, files);
+      await uploadAsked(await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor), files);
+
+      await expect(completeUpload(storeFailingAfter(1, "writeTogether"), name, { number: 1 }, undefined, ci)).rejects.toThrow("injected");
+      expect(registry.deps.verifications.waiting).toEqual([]);
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({
+        status: "VERIFYING",
+        verification: { filesVerified: 0, filesTotal: 150 },
+      });
+      await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+      expect(registry.deps.verifications.waiting).toEqual([]);
+
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        vi.setSystemTime(Date.now() + 17 * 60_000);
+        await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+      } finally {
+        vi.useRealTimers();
+      }
+
+      expect(new Set(registry.deps.verifications.waiting.map((task) => task.index)).size).toBe(150);
+      await runQueued(registry.deps);
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "READY" });
+    },
+    MANY_FILES_MS,
+  );
 });
 
 describe("Idempotency-Key on a large registration", () => {

@@ -97,6 +97,11 @@ export const versionFilesRange = (name: string, version: number) => ({ pk: model
 /** Starts (or starts over) a file's verification: it rides with the version's move to VERIFYING, whose condition guards it. */
 export const putFileVerification = (item: FileVerificationItem): Write => ({ Put: { Item: item } });
 
+/** A verification written late (its starter stopped before writing it). Invariant: never over one a task may have moved on. */
+export const putNewFileVerification = (item: FileVerificationItem): Write => ({
+  Put: { Item: item, ConditionExpression: "attribute_not_exists(pk)" },
+});
+
 /**
  * Moves a file's verification on from `seen.offset`: to a saved state, or to its digest.
  * Invariant: progress only moves forward from where this task started, within the same verification —
