@@ -99,7 +99,8 @@ const MAX_PART_URLS_PER_REQUEST = 250;
  *    these very files (paths, sizes, modification times, digests) and metadata;
  * 3. register the manifest (under the journal's idempotency key), unless the journal names a version
  *    still waiting for its bytes (or being verified, or READY: nothing to send);
- * 4. upload the files the version asks for and the journal does not list as done, several at a time,
+ * 4. upload the files the version asks for (a large manifest's answer names the first ones: the rest of
+ *    the plan is paged with …/artifact/uploads) and the journal does not list as done, several at a time,
  *    each as the single artifact would go (one PUT, or parts), each part and file written to the
  *    journal; complete (with the parts' ETags, for files sent in parts), and wait for READY.
  */
@@ -182,10 +183,11 @@ async function registerOrResume(
   if (current?.status === "VERIFYING") return { verifying: current };
   if (current) return { version: current.version };
   const registered = await client.registerVersion({ name, body }, { signal, idempotencyKey: journal.idempotencyKey });
-  const { upload: _upload, uploads = [], warnings: _warnings, ...version } = registered;
+  const { upload: _upload, uploads: first = [], nextUploadsCursor, warnings: _warnings, ...version } = registered;
+  const uploads = [...first, ...(await restOfPlan({ client, name, v: version.version, signal }, nextUploadsCursor))];
   const asked = askedFor(files, uploads);
   await journal.registered(version.version, asked.map(uploadOf));
-  return asked.length === 0 ? { ready: version } : { version: version.version, uploads };
+  return asked.length === 0 && version.status === "READY" ? { ready: version } : { version: version.version, uploads };
 }
 
 /** A file's upload as the journal keeps it: its path, and its multipart upload's id if it goes in parts. */
@@ -216,8 +218,9 @@ async function toSend(
     );
     if (journal.uploads.some((upload) => !upload.done && upload.uploadId === undefined)) {
       const restarted = await client.restartUpload({ name, v }, { signal });
-      const { upload: _upload, uploads: fresh = [], warnings: _warnings, ...version } = restarted;
+      const { upload: _upload, uploads: first = [], nextUploadsCursor, warnings: _warnings, ...version } = restarted;
       if (version.status === "READY") return { ready: version };
+      const fresh = [...first, ...(await restOfPlan(destination, nextUploadsCursor))];
       answered = fresh;
       await journal.restarted(askedFor(files, fresh).map(uploadOf));
     }
@@ -241,6 +244,20 @@ async function hashAll(files: readonly LocalFile[], progress: Progress): Promise
     result.push({ ...file, plan, digests });
   }
   return result;
+}
+
+/** Uploads the registry answers a page at a time (the most it takes). */
+const UPLOADS_PAGE = 100;
+
+/** The uploads of a large manifest beyond those its registration answered: GET …/artifact/uploads, page by page from `cursor`. */
+async function restOfPlan({ client, name, v, signal }: Omit<Destination, "journal">, cursor: string | undefined): Promise<FileUploadView[]> {
+  const plan: FileUploadView[] = [];
+  for (let next = cursor; next !== undefined; ) {
+    const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, cursor: next } }, { signal });
+    plan.push(...page.uploads);
+    next = page.nextCursor;
+  }
+  return plan;
 }
 
 /** The files the registration asked for, with their uploads; the others the registry holds, verified. */
@@ -364,10 +381,15 @@ function completionBody(journal: DirectoryJournal): RequestOf<"completeUpload">[
   return { files: multipart } as unknown as RequestOf<"completeUpload">["body"];
 }
 
-/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand. */
-async function freshPutOf({ client, name, v, signal }: Destination, path: string) {
-  const restarted = await client.restartUpload({ name, v }, { signal });
-  const upload = restarted.uploads?.find((entry) => entry.path === path)?.upload;
+/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand: the upload plan, paged until it names the file. */
+async function freshPutOf(destination: Destination, path: string) {
+  const { client, name, v, signal } = destination;
+  let upload: UploadView | null | undefined;
+  for (let cursor: string | undefined, first = true; upload === undefined && (first || cursor !== undefined); first = false) {
+    const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, ...(cursor ? { cursor } : {}) } }, { signal });
+    upload = page.uploads.find((entry) => entry.path === path)?.upload;
+    cursor = page.nextCursor;
+  }
   if (upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT of '${path}'.`);
   return upload;
 }

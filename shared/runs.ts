@@ -16,3 +16,17 @@ export function runsThatFit<T>(items: Iterable<T>, fits: (run: readonly T[], nex
   if (run.length > 0) runs.push(run);
   return runs;
 }
+
+/** `work` over every item, at most `concurrency` at a time; the results in the items' order. */
+export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}

@@ -6,6 +6,7 @@ import { deleteModel } from "../../shared/use-cases/delete-model";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { listUploads } from "../../shared/use-cases/list-uploads";
 import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
 import type { VersionView } from "../../shared/schemas/version";
 
@@ -22,6 +23,7 @@ export const handler = createApiHandler("artifacts", artifactsRoutes, root, {
     ok(await restartUpload(deps, path.name, path.v, body, who)),
   "POST /models/{name}/versions/{v}/artifact/parts": async ({ path, body, who }) =>
     ok(await requestPartUrls(deps, path.name, path.v, body, who)),
+  "GET /models/{name}/versions/{v}/artifact/uploads": async ({ path, query }) => ok(await listUploads(deps, path.name, path.v, query)),
   "POST /models/{name}/versions/{v}/artifact/complete": async ({ path, body, who }) =>
     verifying(await completeUpload(deps, path.name, path.v, body, who)),
   ...mlflowArtifactsAdapters(deps),

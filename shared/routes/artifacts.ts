@@ -1,5 +1,5 @@
 import type { RouteDefinition } from "./route";
-import { completeUploadBody, deletedVersionView, partUrlsBody, restartUploadBody, uploadView } from "../schemas/artifact";
+import { completeUploadBody, deletedVersionView, partUrlsBody, restartUploadBody, uploadView, uploadsPage, uploadsQuery } from "../schemas/artifact";
 import { deletedModelView, modelPath } from "../schemas/model";
 import { registeredVersionView, versionPath, versionView } from "../schemas/version";
 import { MLFLOW_ARTIFACTS_ROUTES } from "../mlflow/routes/artifacts";
@@ -46,6 +46,17 @@ export const artifactsRoutes = [
     summary: "Fresh presigned URLs for parts of a multipart upload, each signing its part's SHA-256",
     request: { path: versionPath, body: partUrlsBody },
     response: { status: 200, schema: uploadView },
+  },
+  {
+    method: "GET",
+    path: "/models/{name}/versions/{v}/artifact/uploads",
+    function: "artifacts",
+    role: "publisher",
+    operationId: "listUploads",
+    summary:
+      "A page of a PENDING_UPLOAD multi-file version's uploads, in the order declared: each file's fresh upload, or null when it has nothing to send",
+    request: { path: versionPath, query: uploadsQuery },
+    response: { status: 200, schema: uploadsPage },
   },
   {
     method: "POST",

@@ -186,6 +186,10 @@ export const filesView = z.object({
   deduplicated: z.int().register(z.globalRegistry, {
     description: "Files whose bytes the registry already held, verified: they were neither uploaded nor hashed again",
   }),
+  registration: z.optional(z.object({ chunksWritten: z.int(), chunksTotal: z.int() })).register(z.globalRegistry, {
+    description:
+      "Only while the manifest of a registration of more than 64 files is not all written (it stopped midway): complete refuses the version; delete it and register again",
+  }),
   failureReason: z.optional(z.string()),
 });
 export type FilesView = z.infer<typeof filesView>;
@@ -223,6 +227,14 @@ export const artifactDownloadView = z.union([downloadView, manifestDownloadView]
 export type ArtifactDownloadView = z.infer<typeof artifactDownloadView>;
 
 export const artifactDownloadQuery = z.strictObject({ limit, cursor });
+
+/** A page of a multi-file version's upload plan, in the order declared. */
+export const uploadsPage = z.object({
+  uploads: z.array(fileUploadView),
+  nextCursor: z.optional(z.string()),
+});
+export type UploadsPage = z.infer<typeof uploadsPage>;
+export const uploadsQuery = z.strictObject({ limit, cursor });
 
 /** One file of a READY version, with a presigned GET (15 minutes). */
 export const fileDownloadView = z.extend(fileDownload, { expiresAt: z.string() });

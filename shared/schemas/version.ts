@@ -261,7 +261,11 @@ export const registeredVersionView = z.extend(versionView, {
     description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
   }),
   uploads: z.optional(z.array(fileUploadView)).register(z.globalRegistry, {
-    description: "A version registered with files: each file's upload, in the order declared",
+    description:
+      "A version registered with files: each file's upload, in the order declared (the first 50 of a manifest of more than 64 files)",
+  }),
+  nextUploadsCursor: z.optional(z.string()).register(z.globalRegistry, {
+    description: "When `uploads` holds only the first files: pass it as `cursor` to GET …/artifact/uploads for the others",
   }),
   warnings: z.optional(z.array(z.string())),
 });

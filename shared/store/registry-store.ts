@@ -2,13 +2,14 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
+  TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
   paginateQuery,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import {
   DEFAULT_RETRY_POLICY,
@@ -50,7 +51,11 @@ import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefIt
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
   advanceFileVerification,
+  countVerifiedFile,
   fileVerificationFromItem,
+  verificationTallyFromItem,
+  verificationTallyKey,
+  type VerificationTallyItem,
   holdsAdvance,
   fileVerificationKey,
   versionFilesRange,
@@ -64,7 +69,8 @@ import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
 import { TURN_TICKETS_ENTITY } from "./entities/turn-tickets";
-import type { Write } from "./writes";
+import { inTable, type Write } from "./writes";
+import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
 export interface VersionFilters {
   readonly stage?: string;
@@ -209,8 +215,69 @@ export class RegistryStore {
     );
   }
 
-  getVersion(name: string, version: number): Promise<VersionItem | undefined> {
+  /** The version, unless a deletion is taking its manifest away (then only that deletion reads it, with getVersionRecord). */
+  async getVersion(name: string, version: number): Promise<VersionItem | undefined> {
+    const item = await this.getVersionRecord(name, version);
+    return item?.manifest?.chunks?.removing ? undefined : item;
+  }
+
+  /** The version item as stored, one being deleted too. */
+  getVersionRecord(name: string, version: number): Promise<VersionItem | undefined> {
     return this.getConsistent(versionKey(name, version), versionFromItem);
+  }
+
+  getManifestChunk(name: string, version: number, chunk: number): Promise<ManifestChunkItem | undefined> {
+    return this.getConsistent(manifestChunkKey(name, version, chunk), manifestChunkFromItem);
+  }
+
+  /** A version's manifest chunks in order, from chunk `from` on, up to `count` of them (all when left out). */
+  async listManifestChunks(name: string, version: number, from = 0, count = Number.POSITIVE_INFINITY): Promise<ManifestChunkItem[]> {
+    const range = manifestChunksRange(name, version);
+    const chunks: ManifestChunkItem[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: { ":pk": range.pk, ":from": manifestChunkKey(name, version, from).sk, ":to": `${range.skPrefix}~` },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      chunks.push(...(page.Items ?? []).map(manifestChunkFromItem));
+      if (chunks.length >= count) break;
+    }
+    return chunks.slice(0, count);
+  }
+
+  getVerificationTally(name: string, version: number): Promise<VerificationTallyItem | undefined> {
+    return this.getConsistent(verificationTallyKey(name, version), verificationTallyFromItem);
+  }
+
+  /**
+   * Counts a file proven on the version's tally, marking its object verified (`markVerified`) in the
+   * same write: `counted`; `already` when it was counted before (a redelivered task); `stale` when the
+   * tally is another verification's; `replaced` when the object's deletion was claimed or released
+   * since the file's reference was read.
+   */
+  async countVerified(file: FileVerificationItem, markVerified: Write): Promise<"counted" | "already" | "stale" | "replaced"> {
+    const writes = [...countVerifiedFile(file), markVerified];
+    try {
+      await this.writeTogether(writes);
+      return "counted";
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [fileCode, tallyCode, refCode] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      if (fileCode === "ConditionalCheckFailed") return "already";
+      if (tallyCode === "ConditionalCheckFailed") return "stale";
+      if (refCode === "ConditionalCheckFailed") return "replaced";
+      throw error;
+    }
+  }
+
+  /** Writes that belong to no model change (each conditioned on what it relies on), all or none: at most 100. */
+  async writeTogether(writes: readonly Write[]): Promise<void> {
+    await this.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(this.tableName, write)) }));
   }
 
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
@@ -238,7 +305,7 @@ export class RegistryStore {
     return this.getConsistent(fileVerificationKey(name, version, path, index), fileVerificationFromItem);
   }
 
-  /** Every file of a version's verification (a handful today: one Query page). */
+  /** Every file of a version's verification (one per object it uploads: up to 10,000, paged). */
   async listFileVerifications(name: string, version: number): Promise<FileVerificationItem[]> {
     const range = versionFilesRange(name, version);
     const files: FileVerificationItem[] = [];

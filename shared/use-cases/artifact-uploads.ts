@@ -1,7 +1,8 @@
 import { artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, type UploadPlan } from "../domain/artifacts";
 import { ValidationError } from "../domain/errors";
 import { addReference, artifactSummary, type ArtifactState } from "../store/entities/artifact";
-import { MAX_FILES_PER_COMMIT, commitSlots, distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
+import { distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
+import { mapConcurrently } from "../runs";
 import { putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
 import type { HistoryDraft } from "../domain/history";
 import type { GuardedWrite } from "../store/model-change";
@@ -149,9 +150,9 @@ export interface PreparedManifest {
 }
 
 /**
- * Checks a manifest against the limits (the total within the bucket's limit, the files within one
- * commit; a file over the single-PUT limit travels in parts with its declared part digests) and
- * turns it into the files a version keeps.
+ * Checks a manifest against the limits (the total within the bucket's limit; a file over the
+ * single-PUT limit travels in parts with its declared part digests) and turns it into the files a
+ * version keeps: each file whose bytes an earlier file carries names that file (`sameBytesAs`).
  */
 export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclaration[]): ManifestFile[] {
   const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
@@ -161,16 +162,12 @@ export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclara
       [{ path: "body.files", message: `at most ${deps.uploads.maxArtifactBytes} bytes in total` }],
     );
   }
-  const declared = files.map((file, index) => declaredFile(file, index));
-  const slots = commitSlots(declared);
-  if (slots > MAX_FILES_PER_COMMIT) {
-    throw new ValidationError(
-      `The manifest lists ${files.length} files${slots > files.length ? `, ${slots - files.length} of them uploaded in parts (which count twice)` : ""}; ` +
-        `this registry takes at most ${MAX_FILES_PER_COMMIT} files per version. Pack small files together (e.g. in a tar) or split the model across versions.`,
-      [{ path: "body.files", message: `at most ${MAX_FILES_PER_COMMIT} files` }],
-    );
-  }
-  return declared;
+  const firstWith = new Map<string, number>();
+  return files.map((file, index) => {
+    const carrier = firstWith.get(file.sha256);
+    if (carrier === undefined) firstWith.set(file.sha256, index);
+    return { ...declaredFile(file, index), ...(carrier === undefined ? {} : { sameBytesAs: carrier }) };
+  });
 }
 
 function declaredFile(file: FileDeclaration, index: number): ManifestFile {
@@ -190,44 +187,68 @@ function declaredFile(file: FileDeclaration, index: number): ManifestFile {
   };
 }
 
+/** Reference reads and HEADs in flight at once while deciding which of a manifest's objects are held. */
+const CHECKS_AT_ONCE = 16;
+
 /**
  * Decides, inside a model change's plan (which re-runs on conflict), which of a manifest's objects
  * must be uploaded: one presigned PUT, or a multipart upload with a URL per part declared for the
  * file, per object the bucket does not hold verified (files with the same bytes share it: only the
- * first gets the upload). The reuse checks are re-read on every run; an upload, once started, is kept.
+ * first gets the upload). Only the first `answered` files' uploads are presigned: the answer carries
+ * no more. The reuse checks are re-read on every run; a multipart upload, once started, is kept.
  */
 export function manifestPreparer(
   deps: ArtifactDeps,
   files: readonly ManifestFile[],
   declaredParts: readonly (readonly PartDigest[] | undefined)[] = [],
+  answered = files.length,
 ): () => Promise<PreparedManifest> {
-  const started = new Map<string, { started: ManifestFile; upload: UploadView }>();
+  const started = new Map<string, ManifestFile>();
   return async () => {
     const objects = distinctObjects(files);
-    const held = await Promise.all(objects.map((file) => holdsVerifiedBytes(deps, file, `body.files.${files.indexOf(file)}.sizeBytes`)));
+    const held = await mapConcurrently(objects, CHECKS_AT_ONCE, (file) =>
+      holdsVerifiedBytes(deps, file, `body.files.${files.indexOf(file)}.sizeBytes`),
+    );
     const stored = new Set(objects.filter((_, i) => held[i]).map((file) => file.sha256));
     for (const file of objects)
-      if (!stored.has(file.sha256) && !started.has(file.sha256))
-        started.set(file.sha256, await startUpload(deps, file, declaredParts[files.indexOf(file)] ?? []));
-    const uploading = (file: ManifestFile) => (objects.includes(file) && !stored.has(file.sha256) ? started.get(file.sha256) : undefined);
-    return {
-      manifest: {
-        files: files.map((file) => (stored.has(file.sha256) ? { ...file, reused: true } : (uploading(file)?.started ?? file))),
-      },
-      uploads: files.map((file) => ({ path: file.path, upload: uploading(file)?.upload ?? null })),
-      allStored: stored.size === objects.length,
-    };
+      if (!stored.has(file.sha256) && !started.has(file.sha256)) started.set(file.sha256, await startedUpload(deps, file));
+    const kept = files.map((file) =>
+      stored.has(file.sha256) ? { ...file, reused: true } : file.sameBytesAs === undefined ? (started.get(file.sha256) ?? file) : file,
+    );
+    const uploads = await Promise.all(
+      kept.slice(0, answered).map(async (file, index) => ({
+        path: file.path,
+        upload: carriesBytes(file) ? await uploadOf(deps, file, declaredParts[index] ?? []) : null,
+      })),
+    );
+    return { manifest: { files: kept }, uploads, allStored: stored.size === objects.length };
   };
 }
 
-/** The part digests declared for the manifest's files now uploading in parts, each file's on its own item. */
+/** A file whose bytes it uploads itself: not held verified, and no earlier file of the manifest carries them. */
+export const carriesBytes = (file: Pick<ManifestFile, "reused" | "sameBytesAs">): boolean => !file.reused && file.sameBytesAs === undefined;
+
+/** The file with its multipart upload started when it travels in parts (a single PUT starts nothing). */
+async function startedUpload(deps: ArtifactDeps, file: ManifestFile): Promise<ManifestFile> {
+  if (uploadPlanOf(file).method === "PUT") return file;
+  return { ...file, uploadId: await deps.artifacts.startMultipart(file.key, file.contentType) };
+}
+
+/** How a file carrying its bytes sends them: a fresh presigned PUT, or its multipart upload with URLs for `parts`. */
+export const uploadOf = (deps: ArtifactDeps, file: Uploadable, parts: readonly PartDigest[]): Promise<UploadView> =>
+  uploadPlanOf(file).method === "PUT" ? presignedPut(deps, file) : multipartUpload(deps, file, parts);
+
+/** The part digests declared for the files now uploading in parts, each file's on its own item (keyed by its index). */
 export const manifestPartsWrites = (
   owner: Omit<PartsOwner, "file">,
-  manifest: ManifestState,
+  files: readonly (ManifestFile & { index?: number })[],
   declaredParts: readonly (readonly PartDigest[] | undefined)[],
 ): GuardedWrite[] =>
-  manifest.files.flatMap((file, index) => declarePartsWrites({ ...owner, file: index }, file, declaredParts[index] ?? []));
+  files.flatMap((file, position) => {
+    const index = file.index ?? position;
+    return declarePartsWrites({ ...owner, file: index }, file, declaredParts[index] ?? []);
+  });
 
-/** One more version uses each of the manifest's objects (reused ones only while still verified and referenced). */
-export const manifestReferenceWrites = (manifest: ManifestState): GuardedWrite[] =>
-  distinctObjects(manifest.files).map((file) => ({ write: addReference(file, file.reused === true) }));
+/** One more version uses each object the files carry first (reused ones only while still verified and referenced). */
+export const manifestReferenceWrites = (files: readonly ManifestFile[]): GuardedWrite[] =>
+  files.filter((file) => file.sameBytesAs === undefined).map((file) => ({ write: addReference(file, file.reused === true) }));

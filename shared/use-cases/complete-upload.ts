@@ -2,35 +2,46 @@ import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
 import type { ArtifactState } from "../store/entities/artifact";
-import { filesToUpload, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
-import { newFileVerification, putFileVerification, verificationTaskOf } from "../store/entities/file-verification";
+import { isManifestComplete, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
+import {
+  newFileVerification,
+  putFileVerification,
+  putNewFileVerification,
+  putVerificationTally,
+  verificationTaskOf,
+  type FileVerificationItem,
+} from "../store/entities/file-verification";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
-import { replaceIfStatus, type VersionItem } from "../store/entities/version";
+import { checkInVerification, replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import type { CompleteUploadInput } from "../schemas/artifact";
-import type { VerificationTask } from "../schemas/verification-task";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../functions";
+import { mapConcurrently } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion } from "./settle-version";
 import { describeVersion } from "./verification-progress";
 import { requireUploadedFiles } from "./version-artifact";
+import { loadFilesToUpload } from "./manifest-files";
 
 /**
  * Finishes an upload and starts verifying the bytes; a version past PENDING_UPLOAD answers as it is
  * (completing twice is harmless; a VERIFYING version's answer carries its progress).
  * 1. the version must have uploaded files (404) and be PENDING_UPLOAD (else: its answer, unchanged;
- *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again);
+ *    VERIFYING files whose progress stalled longer than a verifier task may run get their task again),
+ *    its whole manifest written (a registration that stopped midway: 409, never completed);
  * 2. multipart: the body names every part 1..partCount once (a single artifact: 400; a file of a
  *    manifest: 409 naming it, duplicates 400), each declared (409);
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
  *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
  *    object's full SHA-256 (single PUTs whose URLs signed it), that settles READY or FAILED at once too (settleVersion);
- * 5. otherwise VERIFYING: the version and one verification per object in one conditional write,
- *    then a task per object still to hash on the verification queue (verifyFile hashes them outside the request).
+ * 5. otherwise VERIFYING: the version and one verification per object in one conditional write (a
+ *    manifest written in chunks: the version and its tally, then the verifications a batch at a time,
+ *    each conditioned on that verification still running), then a task per object still to hash on
+ *    the verification queue (verifyFile hashes them outside the request).
  */
 export async function completeUpload(
   deps: ArtifactDeps,
@@ -41,11 +52,16 @@ export async function completeUpload(
 ): Promise<VersionView> {
   const target = await requireVersion(deps, name, selector);
   requireUploadedFiles(target);
-  if (target.status === "VERIFYING") await resendStalled(deps, target);
+  if (target.status === "VERIFYING") await resendStalled(deps, target, who);
   if (target.status !== "PENDING_UPLOAD") return describeVersion(deps, target);
   assertPartsWhereTheyBelong(target, input);
-  const files = filesToUpload(target);
-  const generations = await Promise.all(files.map(async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation));
+  assertManifestWritten(target);
+  const files = await loadFilesToUpload(deps, target);
+  const generations = await mapConcurrently(
+    files,
+    HEADS_AT_ONCE,
+    async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation,
+  );
   const stored = target.artifact
     ? await storedArtifact(deps, target, target.artifact, files, input)
     : await storedFiles(deps, target, files, input);
@@ -56,6 +72,17 @@ export async function completeUpload(
   const settled = await settleVersion(deps, who, target, { checked });
   if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
   return describeVersion(deps, settled.version);
+}
+
+/** 409 UploadIncomplete for a version whose registration stopped before its whole manifest was written: nothing of it may be verified. */
+function assertManifestWritten(version: VersionItem): void {
+  if (!version.manifest || isManifestComplete(version.manifest)) return;
+  const { written = 0, starts = [] } = version.manifest.chunks ?? {};
+  throw new UploadIncompleteError(
+    `The registration of version ${version.version} of '${version.model}' stopped after ${written} of its ${starts.length} manifest chunks were written: ` +
+      `it can never be completed. Delete it (DELETE /models/${version.model}/versions/${version.version}) and register the files again.`,
+    { chunksWritten: written, chunksTotal: starts.length },
+  );
 }
 
 /** A single artifact names its parts in `parts`, a multi-file version each file's in `files` (400 otherwise). */
@@ -96,10 +123,11 @@ function knownVerdict(file: VersionFile, stored: StoredObject): { failureReason?
  * sends nothing: the one that moved it sent the tasks.
  */
 async function startVerification(deps: ArtifactDeps, who: Actor, target: VersionItem, findings: readonly Finding[]): Promise<VersionView> {
-  let tasks: VerificationTask[] = [];
+  const chunked = target.manifest?.chunks !== undefined;
+  let started: FileVerificationItem[] = [];
   const answer = await deps.store.change(who, target.model, async (current, now) => {
     if (!current) throw new ModelNotFoundError(target.model);
-    tasks = [];
+    started = [];
     const latest = await rereadVersion(deps, target);
     if (latest.status !== "PENDING_UPLOAD") return unchanged(latest);
     const after = withUploadState(
@@ -107,33 +135,43 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
       { failureReason: undefined, verificationStartedAt: now },
     );
     const verifications = findings.map(({ file, refGeneration, known }) =>
-      newFileVerification({
-        model: latest.model,
-        version: latest.version,
-        path: file.path,
-        index: file.index,
-        key: file.key,
-        sizeBytes: file.sizeBytes,
-        sha256: file.sha256,
-        startedAt: now,
-        actor: who.actor,
-        requestId: who.requestId,
-        refGeneration,
-        actualSha256: known && file.sha256,
-      }),
+      newFileVerification({ ...verificationOf(latest, file, who, now), refGeneration, actualSha256: known && file.sha256 }),
     );
+    const alongside = chunked
+      ? [putVerificationTally(latest.model, latest.version, now, verifications)]
+      : verifications.map(putFileVerification);
     return {
       model: current,
-      writes: [{ write: replaceIfStatus(after, latest.status) }, ...verifications.map((file) => ({ write: putFileVerification(file) }))],
+      writes: [replaceIfStatus(after, latest.status), ...alongside].map((write) => ({ write })),
       history: [],
       result: () => {
-        tasks = verifications.filter((file) => file.actualSha256 === undefined).map(verificationTaskOf);
+        started = verifications;
         return after;
       },
     };
   });
-  await deps.verifications.send(tasks);
+  if (chunked) await writeVerifications(deps, answer, started);
+  // A chunked manifest's files are counted by their tasks, those S3 vouched for too (verifyFile).
+  await deps.verifications.send(started.filter((file) => chunked || file.actualSha256 === undefined).map(verificationTaskOf));
   return describeVersion(deps, answer);
+}
+
+/** Verifications written beside one check that the version is still in them, all or none. */
+const VERIFICATIONS_PER_WRITE = 99;
+
+/** A chunked manifest's verifications, too many for the commit that started them: written after it, a batch at a time, while it still holds. */
+async function writeVerifications(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  verifications: readonly FileVerificationItem[],
+  put = putFileVerification,
+): Promise<void> {
+  const startedAt = verificationStartedAtOf(version);
+  if (startedAt === undefined) return;
+  for (let start = 0; start < verifications.length; start += VERIFICATIONS_PER_WRITE) {
+    const batch = verifications.slice(start, start + VERIFICATIONS_PER_WRITE);
+    await deps.store.writeTogether([checkInVerification(version, startedAt), ...batch.map(put)]);
+  }
 }
 
 /** A verifier task runs at most this long: a file whose progress has not moved for longer lost its task. */
@@ -143,13 +181,54 @@ const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
  * Sends again the tasks of files whose verification stalled: dead-lettered after failing every
  * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
  */
-async function resendStalled(deps: ArtifactDeps, version: VersionItem): Promise<void> {
+async function resendStalled(deps: ArtifactDeps, version: VersionItem, who: Actor): Promise<void> {
   const startedAt = verificationStartedAtOf(version);
   const stalledBefore = Date.now() - STALLED_AFTER_MS;
-  const files = await deps.store.listFileVerifications(version.model, version.version);
-  const stalled = files.filter((file) => file.startedAt === startedAt && Date.parse(file.updatedAt) < stalledBefore);
-  await deps.verifications.send(stalled.map(verificationTaskOf));
+  const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((file) => file.startedAt === startedAt);
+  const stalled = files.filter((file) => Date.parse(file.updatedAt) < stalledBefore);
+  // The completion that started it ran at most an API request's time: one this old, nothing moving since, stopped for good.
+  const abandoned = startedAt !== undefined && Date.parse(startedAt) < stalledBefore && stalled.length === files.length;
+  const unwritten = version.manifest?.chunks && abandoned ? await writeMissing(deps, version, files, who) : [];
+  await deps.verifications.send([...stalled, ...unwritten].map(verificationTaskOf));
 }
+
+/**
+ * A chunked manifest's verifications that the completion which started them never wrote (it
+ * stopped between batches, and nothing has moved since): written now, from byte 0.
+ */
+async function writeMissing(
+  deps: ArtifactDeps,
+  version: VersionItem,
+  written: readonly FileVerificationItem[],
+  who: Actor,
+): Promise<FileVerificationItem[]> {
+  const startedAt = verificationStartedAtOf(version);
+  const done = new Set(written.map((file) => file.index));
+  const missing = (await loadFilesToUpload(deps, version)).filter((file) => !done.has(file.index));
+  if (startedAt === undefined || missing.length === 0) return [];
+  const verifications = await mapConcurrently(missing, HEADS_AT_ONCE, async (file) =>
+    newFileVerification({
+      ...verificationOf(version, file, who, startedAt),
+      refGeneration: (await deps.store.getArtifactRef(file.sha256))?.generation,
+    }),
+  );
+  await writeVerifications(deps, version, verifications, putNewFileVerification);
+  return verifications;
+}
+
+/** What a file's verification starts from: the file, who completed the upload, and which verification it belongs to. */
+const verificationOf = (version: VersionItem, file: VersionFile, who: Actor, startedAt: string) => ({
+  model: version.model,
+  version: version.version,
+  path: file.path,
+  index: file.index,
+  key: file.key,
+  sizeBytes: file.sizeBytes,
+  sha256: file.sha256,
+  startedAt,
+  actor: who.actor,
+  requestId: who.requestId,
+});
 
 /** The object under the artifact's key once the upload is finished: there already, or assembled from the parts now. */
 async function storedObject(
@@ -182,6 +261,9 @@ async function storedObject(
   return assembled(deps, { key: artifact.key });
 }
 
+/** Reads of references and objects in flight at once while completing a manifest. */
+const HEADS_AT_ONCE = 16;
+
 /**
  * The objects of a manifest's files once uploaded, each by one PUT or assembled from its parts now:
  * all there, or 409 naming those that are not (nothing changes, no upload is assembled). A file
@@ -194,7 +276,7 @@ async function storedFiles(
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
   const given = givenFileParts(version, files, input?.files ?? []);
-  const found = await Promise.all(files.map(async (file) => ({ file, object: await deps.artifacts.head(file.key) })));
+  const found = await mapConcurrently(files, HEADS_AT_ONCE, async (file) => ({ file, object: await deps.artifacts.head(file.key) }));
   const toAssemble = await Promise.all(
     found
       .filter(({ file, object }) => object === undefined && file.uploadId)

@@ -6,7 +6,7 @@ import type { Write } from "../store/writes";
 import type { DeletedModelView } from "../schemas/model";
 import { runsThatFit } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
-import { afterVersionRemoved, versionObjects, versionRemoval, versionRemovalSize } from "./version-removal";
+import { afterVersionRemoved, takeManifestApart, versionObjects, versionRemoval, versionRemovalSize } from "./version-removal";
 
 /** Every step of a deletion goes on while the model is DELETING, which refuses every other change (the first step finds it so when a DELETE is repeated). */
 const DELETION_STEP = { continuesDeletion: true };
@@ -23,8 +23,9 @@ const VERSIONS_PER_READ = 50;
  *    it is refused (409 ModelBeingDeleted) and reads of it answer 404;
  * 2. its versions go a chunk at a time, each chunk one transaction under the model's lock, as a
  *    version delete removes one (its label, dataset links, part digests, one reference fewer to its
- *    bytes, the last one claiming the object's deletion); after each, the claimed objects are
- *    deleted and open multipart uploads aborted;
+ *    bytes, the last one claiming the object's deletion; a manifest written in chunks taken apart
+ *    first, a chunk per transaction); after each, the claimed objects are deleted and open multipart
+ *    uploads aborted;
  * 3. every other item of its partition but history and checkpoints goes (aliases, policy, file
  *    verifications), in chunks;
  * 4. a last commit leaves the model item as a tombstone, recording MODEL_DELETED: the name can be
@@ -105,6 +106,8 @@ async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
   let artifactObjectsDeleted = 0;
   let versions = await deps.store.firstVersions(name, VERSIONS_PER_READ);
   while (versions.length > 0) {
+    for (const version of versions.filter((v) => v.manifest?.chunks))
+      artifactObjectsDeleted += await takeManifestApart(deps, who, version, async () => undefined, DELETION_STEP);
     for (const chunk of transactionChunks(versions)) {
       const removed = await removeChunk(deps, name, chunk, who);
       versionsDeleted += removed.length;
@@ -138,7 +141,7 @@ async function removeChunk(deps: ArtifactDeps, name: string, chunk: readonly Ver
     name,
     async (current, now) => {
       const model = stillDeleting(current, name);
-      const present = await Promise.all(chunk.map((version) => deps.store.getVersion(name, version.version)));
+      const present = await Promise.all(chunk.map((version) => deps.store.getVersionRecord(name, version.version)));
       const removals = await Promise.all(
         present
           .filter((version) => version !== undefined)

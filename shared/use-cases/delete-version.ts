@@ -1,4 +1,4 @@
-import { ModelNotFoundError, VersionInUseError } from "../domain/errors";
+import { ModelNotFoundError, VersionInUseError, VersionNotFoundError } from "../domain/errors";
 import { historyArtifact } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
 import type { ModelItem } from "../store/entities/model";
@@ -6,8 +6,8 @@ import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
 import { withoutReadyVersion } from "./latest-ready";
-import { requireVersion, rereadVersion } from "./resolve";
-import { afterVersionRemoved, versionRemoval, type ClaimedDiscard } from "./version-removal";
+import { requireVersion } from "./resolve";
+import { afterVersionRemoved, takeManifestApart, versionRemoval, type ClaimedDiscard } from "./version-removal";
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
@@ -15,7 +15,8 @@ import { afterVersionRemoved, versionRemoval, type ClaimedDiscard } from "./vers
  *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
  * 2. one transaction: the version, its label, dataset links and part digests go, the reference count
  *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
- *    an object's last reference claims its deletion in the same write;
+ *    an object's last reference claims its deletion in the same write (a manifest written in chunks
+ *    is first taken apart chunk by chunk, each chunk releasing the references it took: takeManifestApart);
  * 3. after the commit, each claimed object is deleted and its claim released, and a multipart
  *    upload still open for the version is aborted (its part URLs stop working).
  * A deletion a rule decides (retention) is confirmed against the model as each attempt reads it, and
@@ -28,18 +29,19 @@ export async function deleteVersion(
   who: Actor,
   rule?: DeletionRule,
 ): Promise<DeletedVersionView> {
-  const target = await requireVersion(deps, name, selector);
+  const target = await requireVersion(deps, name, selector, { beingDeleted: true });
+  const judge = async (version: VersionItem, model: ModelItem) => {
+    assertDeletable(version, aliasesOf(model, version));
+    await rule?.confirm(version, model);
+  };
+  const chunkObjectsDeleted = target.manifest?.chunks ? await takeManifestApart(deps, who, target, judge) : 0;
   let discards: ClaimedDiscard[] = [];
   const deleted = await deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
-    const version = await rereadVersion(deps, target);
-    assertDeletable(
-      version,
-      Object.entries(current.aliases)
-        .filter(([, v]) => v === version.version)
-        .map(([alias]) => alias),
-    );
-    await rule?.confirm(version, current);
+    const version = await deps.store.getVersionRecord(name, target.version);
+    if (!version) throw new VersionNotFoundError(name, target.version);
+    // A manifest taken apart was judged when its removal began: nothing else has used the version since.
+    if (!version.manifest?.chunks?.removing) await judge(version, current);
     const removal = await versionRemoval(deps, version, current.keyMetrics ?? [], now);
     discards = removal.discards;
     return {
@@ -57,7 +59,7 @@ export async function deleteVersion(
       result: () => version,
     };
   });
-  const artifactDeleted = (await afterVersionRemoved(deps, deleted, discards)) > 0;
+  const artifactDeleted = chunkObjectsDeleted + (await afterVersionRemoved(deps, deleted, discards)) > 0;
   return { model: name, version: deleted.version, deleted: true, artifactDeleted };
 }
 
@@ -70,6 +72,11 @@ export interface DeletionRule {
 }
 
 /** Archived versions are out of use; so is a version whose bytes never became READY, which no stage or alias can hold. */
+const aliasesOf = (model: ModelItem, version: VersionItem): string[] =>
+  Object.entries(model.aliases)
+    .filter(([, v]) => v === version.version)
+    .map(([alias]) => alias);
+
 const isOutOfUse = (version: VersionItem) => version.stage === "Archived" || version.status !== "READY";
 
 function assertDeletable(version: VersionItem, aliases: string[]): void {

@@ -1,16 +1,18 @@
 import { ArtifactNotFoundError, VersionNotReadyError } from "../domain/errors";
-import { versionFiles, versionFilesPage, type VersionFile } from "../store/entities/manifest";
+import { filesPage, filesPageStart, type VersionFile } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
 import type { ArtifactDownloadView, FileDownloadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { ArtifactDeps } from "./deps";
 import { requireVersion } from "./resolve";
 import { requireArtifact, requireUploadedFiles } from "./version-artifact";
+import { loadFilesFrom, loadVersionFiles } from "./manifest-files";
 
 /**
  * A READY version's bytes with presigned GETs (15 minutes), and what to check them against:
  * 1. a single artifact: its URL, as ever (`url`, `filename`);
- * 2. a multi-file version: one page of its manifest in the order declared (`files`, `nextCursor`).
+ * 2. a multi-file version: one page of its manifest in the order declared (`files`, `nextCursor`), read
+ *    from the chunks that hold it when the manifest is chunked.
  */
 export async function getArtifactDownload(
   deps: ArtifactDeps,
@@ -24,7 +26,8 @@ export async function getArtifactDownload(
     const { url, expiresAt } = await deps.artifacts.presignGet(artifact.key, artifact.filename, artifact.contentType);
     return { url, expiresAt, sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, filename: artifact.filename };
   }
-  const { items, nextCursor } = versionFilesPage(version, page);
+  const from = filesPageStart(version, page.cursor);
+  const { items, nextCursor } = filesPage(version, from, await loadFilesFrom(deps, version, from, page.limit), page.limit);
   // Taken before signing: no URL expires before it.
   const expiresAt = deps.artifacts.downloadUrlsExpireAt();
   const files = await Promise.all(items.map(async (file) => ({ ...describe(file), url: await presign(deps, file) })));
@@ -39,7 +42,7 @@ export async function getFileDownload(
   path: string,
 ): Promise<FileDownloadView> {
   const version = await requireReadyFiles(deps, name, selector);
-  const file = versionFiles(version).find((candidate) => candidate.path === path);
+  const file = (await loadVersionFiles(deps, version)).find((candidate) => candidate.path === path);
   if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);
   const expiresAt = deps.artifacts.downloadUrlsExpireAt();
   return { ...describe(file), url: await presign(deps, file), expiresAt };

@@ -1,16 +1,25 @@
-import { SemverConflictError, ValidationError } from "../domain/errors";
+import { ModelNotFoundError, SemverConflictError, ValidationError } from "../domain/errors";
 import { enforceNamingPolicy } from "../domain/naming";
 import { bumpSemver, highestSemver } from "../domain/semver";
 import { addReference } from "../store/entities/artifact";
-import { historyArtifact } from "../store/entities/manifest";
+import {
+  fileCount,
+  filesCursor,
+  filesSummary,
+  historyArtifact,
+  listingSha256,
+  type ManifestFile,
+  type ManifestState,
+} from "../store/entities/manifest";
+import { cutIntoChunks, needsChunks, noteChunkWritten, putManifestChunk, type ManifestChunkItem } from "../store/entities/manifest-chunk";
 import { linkDatasets } from "../store/entities/dataset-link";
 import { linkRun } from "../store/entities/run-link";
 import { indexMetrics } from "../store/entities/metric-index";
 import { newModelItem, type ModelItem } from "../store/entities/model";
 import { putSemverLabel } from "../store/entities/semver-label";
 import { newVersionItem, putNewVersion, toVersionView, type VersionItem } from "../store/entities/version";
-import type { GuardedWrite } from "../store/model-change";
-import type { FileUploadView, UploadView } from "../schemas/artifact";
+import { unchanged, type GuardedWrite } from "../store/model-change";
+import type { FileUploadView, PartDigest, UploadView } from "../schemas/artifact";
 import type { RegisterVersionInput, VersionMetadata, VersionView } from "../schemas/version";
 import {
   declaredArtifact,
@@ -27,10 +36,12 @@ import type { Actor, ArtifactDeps } from "./deps";
 import { noteReady } from "./latest-ready";
 import { assertMetadataSize } from "./version-metadata";
 import { withWarnings } from "./warnings";
+import { rereadVersion } from "./resolve";
 
 export interface RegisteredVersion extends VersionView {
   readonly upload: UploadView | null;
   readonly uploads?: FileUploadView[];
+  readonly nextUploadsCursor?: string;
   readonly warnings?: string[];
 }
 
@@ -45,7 +56,10 @@ export interface RegisteredVersion extends VersionView {
  *    a file over the single-PUT limit gets a multipart upload with URLs for the parts declared for it);
  * 5. write model counter, version, label, dataset and run links, key metric index items, the reference count of each object, declared part
  *    digests and history in one transaction; a concurrent registration makes it re-read and retry,
- *    so numbers stay gapless and unique.
+ *    so numbers stay gapless and unique;
+ * 6. a manifest larger than one commit goes in chunks: the first with the version (step 5), each
+ *    other with its references and part digests in a commit of its own (writeChunk); the answer
+ *    carries the first UPLOADS_PER_ANSWER files' uploads and the cursor of `…/artifact/uploads` for the rest.
  */
 export async function registerVersion(
   deps: ArtifactDeps,
@@ -56,11 +70,14 @@ export async function registerVersion(
   const { semver: requestedSemver, bump, source, artifact: declared, files, ...metadata } = input;
   assertMetadataSize(metadata);
   const prepareUpload = declared && uploadPreparer(deps, declaredArtifact(deps, declared), declared.parts ?? []);
-  const declaredParts = files?.map((file) => file.parts);
-  const prepareFiles = files && manifestPreparer(deps, declaredManifest(deps, files), declaredParts);
+  const declaredParts = files?.map((file) => file.parts) ?? [];
+  const declaredFiles = files && declaredManifest(deps, files);
+  const chunked = declaredFiles !== undefined && needsChunks(declaredFiles);
+  const prepareFiles = declaredFiles && manifestPreparer(deps, declaredFiles, declaredParts, chunked ? UPLOADS_PER_ANSWER : undefined);
   let warnings: string[] = [];
   let upload: UploadView | null = null;
   let uploads: FileUploadView[] | undefined;
+  let chunks: ManifestChunkItem[] = [];
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     warnings = current ? [] : enforceNamingPolicy(name, deps.namingPolicy);
     const model = current ?? newModelItem({ name, actor: who.actor, now });
@@ -71,8 +88,10 @@ export async function registerVersion(
     const preparedFiles = await prepareFiles?.();
     upload = prepared?.upload ?? null;
     uploads = preparedFiles?.uploads;
+    chunks = chunked && preparedFiles ? cutIntoChunks(name, number, preparedFiles.manifest.files) : [];
     // An external source holds its own bytes: nothing to verify, so the version is usable at once.
-    const waitsForBytes = (prepared && prepared.upload !== null) || (preparedFiles && !preparedFiles.allStored);
+    // A chunked manifest is complete only once every chunk is written: it waits for its completion.
+    const waitsForBytes = (prepared && prepared.upload !== null) || (preparedFiles && !preparedFiles.allStored) || chunked;
     const status = waitsForBytes ? "PENDING_UPLOAD" : "READY";
     const item = newVersionItem({
       model: name,
@@ -81,7 +100,7 @@ export async function registerVersion(
       metadata,
       source,
       artifact: prepared?.artifact,
-      manifest: preparedFiles?.manifest,
+      manifest: preparedFiles && (chunked ? chunkedManifest(preparedFiles.manifest.files, chunks) : preparedFiles.manifest),
       status,
       actor: who.actor,
       now,
@@ -94,8 +113,7 @@ export async function registerVersion(
         ...lineageWrites(item),
         ...indexMetrics(item, model.keyMetrics ?? []).map((write) => ({ write })),
         ...artifactWrites(name, number, prepared, declared?.parts),
-        ...(preparedFiles ? manifestReferenceWrites(preparedFiles.manifest) : []),
-        ...(preparedFiles ? manifestPartsWrites({ model: name, version: number }, preparedFiles.manifest, declaredParts ?? []) : []),
+        ...(preparedFiles ? manifestWrites(name, number, chunked ? chunks[0] : preparedFiles.manifest.files, declaredParts) : []),
       ],
       history: [
         ...(current ? [] : [{ action: "MODEL_CREATED" as const }]),
@@ -108,13 +126,82 @@ export async function registerVersion(
           ...(source ? { changes: { source } } : {}),
         },
         ...(prepared ? readyAtOnce(number, prepared) : []),
-        ...(preparedFiles?.allStored ? [{ action: "VERSION_READY" as const, version: number, artifact: historyArtifact(item) }] : []),
+        ...(preparedFiles?.allStored && !chunked
+          ? [{ action: "VERSION_READY" as const, version: number, artifact: historyArtifact(item) }]
+          : []),
       ],
       result: () => item,
     };
   });
   if ("conflict" in outcome) throw new SemverConflictError(name, outcome.conflict.semverTaken);
-  return withWarnings({ ...toVersionView(outcome.answer), upload, ...(uploads ? { uploads } : {}) }, warnings);
+  for (const chunk of chunks.slice(1)) await writeChunk(deps, who, outcome.answer, chunk, declaredParts);
+  const registered = chunks.length > 0 ? allChunksWritten(outcome.answer) : outcome.answer;
+  return withWarnings({ ...toVersionView(registered), upload, ...(uploads ? uploadsAnswer(registered, uploads) : {}) }, warnings);
+}
+
+/** At most this many files' uploads in a registration's answer (it is replayed from one item of at most 400 KB): `…/artifact/uploads` pages the rest. */
+export const UPLOADS_PER_ANSWER = 50;
+
+/** The uploads the answer carries, and where the plan goes on when it carries only the first ones. */
+function uploadsAnswer(version: VersionItem, uploads: FileUploadView[]): { uploads: FileUploadView[]; nextUploadsCursor?: string } {
+  return { uploads, ...(uploads.length < fileCount(version) ? { nextUploadsCursor: filesCursor(version, uploads.length) } : {}) };
+}
+
+/** A chunked manifest on the version item: its summary and where each chunk starts, the first chunk written. */
+function chunkedManifest(files: readonly ManifestFile[], chunks: readonly ManifestChunkItem[]): ManifestState {
+  return {
+    files: [],
+    chunks: { starts: chunks.map((chunk) => chunk.first), written: 1, ...filesSummary(files), listingSha256: listingSha256(files) },
+  };
+}
+
+const allChunksWritten = (version: VersionItem): VersionItem => {
+  const { manifest } = version;
+  if (!manifest?.chunks) return version;
+  return { ...version, manifest: { ...manifest, chunks: { ...manifest.chunks, written: manifest.chunks.starts.length } } };
+};
+
+/** What files take of the commit that writes them: their chunk (when chunked), a reference per object they carry first, their part digests. */
+function manifestWrites(
+  name: string,
+  version: number,
+  files: ManifestChunkItem | readonly ManifestFile[] | undefined,
+  declaredParts: readonly (readonly PartDigest[] | undefined)[],
+): GuardedWrite[] {
+  if (!files) return [];
+  if (!("chunk" in files))
+    return [...manifestReferenceWrites(files), ...manifestPartsWrites({ model: name, version }, files, declaredParts)];
+  const chunkFiles = files.files.map((file, i) => ({ ...file, index: files.first + i }));
+  return [
+    { write: putManifestChunk(files) },
+    ...manifestReferenceWrites(chunkFiles),
+    ...manifestPartsWrites({ model: name, version }, chunkFiles, declaredParts),
+  ];
+}
+
+/**
+ * One more chunk of a registration's manifest, in a commit of its own (re-planned on contention):
+ * conditioned on the version still PENDING_UPLOAD with exactly the chunks before it written, so it
+ * applies once, and never to a version a deletion has begun taking apart.
+ */
+async function writeChunk(
+  deps: ArtifactDeps,
+  who: Actor,
+  target: VersionItem,
+  chunk: ManifestChunkItem,
+  declaredParts: readonly (readonly PartDigest[] | undefined)[],
+): Promise<void> {
+  await deps.store.change(who, target.model, async (current) => {
+    if (!current) throw new ModelNotFoundError(target.model);
+    const latest = await rereadVersion(deps, target);
+    if ((latest.manifest?.chunks?.written ?? 0) > chunk.chunk) return unchanged(undefined);
+    return {
+      model: current,
+      writes: [{ write: noteChunkWritten(latest) }, ...manifestWrites(target.model, target.version, chunk, declaredParts)],
+      history: [],
+      result: () => undefined,
+    };
+  });
 }
 
 function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {

@@ -1,6 +1,9 @@
 import { assertPartNumbers } from "../domain/artifacts";
 import { ModelNotFoundError, ValidationError } from "../domain/errors";
-import { versionFiles, type VersionFile } from "../store/entities/manifest";
+import type { VersionFile } from "../store/entities/manifest";
+import { checkChunkUploadInProgress, chunkHolding } from "../store/entities/manifest-chunk";
+import type { Write } from "../store/writes";
+import { loadVersionFiles } from "./manifest-files";
 import { checkUploadInProgress, type VersionItem } from "../store/entities/version";
 import type { PartUrlsInput, UploadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
@@ -28,7 +31,7 @@ export async function requestPartUrls(
   const target = await requireVersion(deps, name, selector);
   requireUploadedFiles(target);
   assertPartNumbers(
-    uploadPlanOf(namedFile(target, input.path)),
+    uploadPlanOf(namedFile(target, await loadVersionFiles(deps, target), input.path)),
     input.parts.map((p) => p.partNumber),
     "body.parts",
   );
@@ -37,13 +40,14 @@ export async function requestPartUrls(
     if (!current) throw new ModelNotFoundError(name);
     const latest = await rereadVersion(deps, target);
     if (latest.status !== "PENDING_UPLOAD") throw notUploading(latest);
-    file = uploadingFile(latest, namedFile(latest, input.path));
+    const files = await loadVersionFiles(deps, latest);
+    file = uploadingFile(files, namedFile(latest, files, input.path));
     return {
       model: current,
       // Invariant: the digests belong to the upload still in progress (a completion or restart in between re-plans).
       writes: [
         ...(await redeclarePartsWrites(deps, { model: name, version: latest.version, file: file.index }, file, input.parts)),
-        { write: checkUploadInProgress(latest, file.index) },
+        ...(await uploadInProgress(deps, latest, file.index)).map((write) => ({ write })),
       ],
       history: [],
       result: () => latest,
@@ -54,8 +58,7 @@ export async function requestPartUrls(
 }
 
 /** The file `path` names (a single artifact's when left out); a multi-file version needs it. */
-function namedFile(version: VersionItem, path: string | undefined): VersionFile {
-  const files = versionFiles(version);
+function namedFile(version: VersionItem, files: readonly VersionFile[], path: string | undefined): VersionFile {
   const named = path === undefined ? (version.artifact ? files[0] : undefined) : files.find((file) => file.path === path);
   if (named) return named;
   const what = `Version ${version.version} of '${version.model}'`;
@@ -69,13 +72,22 @@ function namedFile(version: VersionItem, path: string | undefined): VersionFile 
 }
 
 /** The file's own multipart upload; a file whose bytes the registry holds, or another file of the manifest uploads, has none. */
-function uploadingFile(version: VersionItem, file: VersionFile): VersionFile {
+function uploadingFile(files: readonly VersionFile[], file: VersionFile): VersionFile {
   if (file.uploadId) return file;
-  const carrier = versionFiles(version).find((other) => other.sha256 === file.sha256 && other.uploadId);
+  const carrier = files.find((other) => other.sha256 === file.sha256 && other.uploadId);
   throw new ValidationError(
     carrier
       ? `'${file.path}' has the same bytes as '${carrier.path}': upload them once, as '${carrier.path}'.`
       : `'${file.path}' has nothing to upload: the registry holds its bytes, verified.`,
     [{ path: "body.path", message: "this file has no upload of its own" }],
   );
+}
+
+/** The checks that the version still uploads this file's bytes with the upload read: on the version item, or on the file's chunk. */
+async function uploadInProgress(deps: ArtifactDeps, version: VersionItem, index: number | undefined): Promise<Write[]> {
+  const starts = version.manifest?.chunks?.starts;
+  if (!starts || index === undefined) return [checkUploadInProgress(version, index)];
+  const chunk = await deps.store.getManifestChunk(version.model, version.version, chunkHolding(starts, index));
+  if (!chunk) throw new Error(`The chunk of file ${index} of version ${version.version} of '${version.model}' is missing`);
+  return checkChunkUploadInProgress(version, chunk, index - chunk.first);
 }

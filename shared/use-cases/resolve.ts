@@ -21,10 +21,19 @@ export async function requireHistory(deps: RegistryDeps, name: string): Promise<
   return model;
 }
 
-/** The version `{v}` names now (number, v<semver>, stage, alias or latest), or the 404 that says why there is none. */
-export async function requireVersion(deps: RegistryDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
+/**
+ * The version `{v}` names now (number, v<semver>, stage, alias or latest), or the 404 that says why
+ * there is none. A version whose manifest a deletion is taking apart is none, but to a deletion (`beingDeleted`).
+ */
+export async function requireVersion(
+  deps: RegistryDeps,
+  name: string,
+  selector: VersionSelector,
+  options: { beingDeleted?: boolean } = {},
+): Promise<VersionItem> {
   const number = await versionNumberOf(deps, name, selector);
-  const item = number === undefined ? undefined : await deps.store.getVersion(name, number);
+  const read = options.beingDeleted ? deps.store.getVersionRecord.bind(deps.store) : deps.store.getVersion.bind(deps.store);
+  const item = number === undefined ? undefined : await read(name, number);
   if (item) return item;
   await requireModel(deps, name);
   throw nothingSelected(name, selector);

@@ -1,5 +1,5 @@
 import { assertPartNumbers } from "../domain/artifacts";
-import { ModelNotFoundError, ValidationError } from "../domain/errors";
+import { ModelNotFoundError, UploadConflictError, ValidationError } from "../domain/errors";
 import type { HistoryDraft } from "../domain/history";
 import { replaceIfStatus, toVersionView, type VersionItem } from "../store/entities/version";
 import type { FileUploadView, RestartUploadInput, UploadView } from "../schemas/artifact";
@@ -77,6 +77,13 @@ async function restartFilesUpload(
   input: RestartUploadInput,
   who: Actor,
 ): Promise<VersionView & { upload: null; uploads: FileUploadView[] }> {
+  if (target.manifest?.chunks) {
+    throw new UploadConflictError(
+      `Version ${target.version} of '${target.model}' holds more files than one commit: its upload does not start again. ` +
+        `While it is PENDING_UPLOAD, GET …/artifact/uploads answers fresh URLs; once FAILED, delete it and register the files again.`,
+      { status: target.status },
+    );
+  }
   if (input.parts?.length) {
     throw new ValidationError(
       "Restarting a multi-file version takes no parts: ask for a file's part URLs with POST …/artifact/parts and { path, parts }.",

@@ -1,6 +1,6 @@
 import { ModelNotFoundError } from "../domain/errors";
 import { claimUnverifiedDiscard, claimedGeneration, isDiscarding, markVerified } from "../store/entities/artifact";
-import { historyArtifact, verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
+import { MAX_FILES_PER_COMMIT, historyArtifact, verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged, type GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
@@ -31,7 +31,8 @@ export type Settlement = { readonly version: VersionItem } | { readonly replaced
 /**
  * Settles a version whose bytes were checked, if it is still as `checked` was (same status, same verification):
  * 1. READY (each checked object's reference marked verified, only if no deletion of it was claimed
- *    or released since its generation was read: else `replacedWhileHashing`) or FAILED with the
+ *    or released since its generation was read: else `replacedWhileHashing`; a chunked manifest's
+ *    objects were marked one by one as they were counted, none is left to check) or FAILED with the
  *    reasons, each naming its file: one conditional write with its history entry (VERSION_READY / VERSION_FAILED);
  * 2. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the
  *    right ones: the deletion is claimed on the reference in that same write (never while a
@@ -53,7 +54,8 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
     if (!failureReason)
       for (const object of verdict.checked)
         refWrites.push({ write: markVerified(object, object.refGeneration, now), conflict: { replacedWhileHashing: latest } });
-    for (const object of failed) {
+    // The claims ride with the verdict: at most one commit's worth (the rest stay, unverified, for the re-upload to find).
+    for (const object of failed.slice(0, MAX_FILES_PER_COMMIT)) {
       const ref = await deps.store.getArtifactRef(object.sha256);
       // Only the object that was checked: no deletion claimed or released since its generation was read.
       if (ref && ref.generation === object.refGeneration && !ref.verifiedAt && !isDiscarding(ref, now)) {

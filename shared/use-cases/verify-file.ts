@@ -8,6 +8,7 @@ import { verificationStartedAtOf, withUploadState } from "../store/entities/mani
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import { ObjectGoneError } from "../store/artifact-bucket";
+import { markVerified } from "../store/entities/artifact";
 import { continueDigest, type DigestStep } from "../store/ranged-digest";
 import type { ArtifactDeps } from "./deps";
 import { rereadVersion } from "./resolve";
@@ -35,7 +36,8 @@ export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gon
  *    rate is hashed in one go instead, faster and saving nothing (a redelivery hashes it from byte 0 again);
  * 3. budget spent: save the hash state at the new offset, then send the follow-up task;
  * 4. file hashed: record its digest; a mismatch fails the version, naming the file with the declared
- *    and the actual digest; once every file matches, the version is READY (settleVersion).
+ *    and the actual digest; once every file matches, the version is READY (settleVersion; a chunked
+ *    manifest's files are each counted on its tally, and the last one counted settles it).
  */
 export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Promise<TaskOutcome> {
   const version = await deps.store.getVersion(task.model, task.version);
@@ -119,10 +121,28 @@ async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: File
     await settleVersion(deps, who, version, { checked: [{ ...checkedObject(file), failureReason: mismatchReason(file) }] });
     return "hashed";
   }
+  if (version.manifest?.chunks) return countTowardsReady(deps, version, file);
   const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((f) => f.startedAt === file.startedAt);
   if (files.some((f) => f.actualSha256 !== f.sha256)) return "hashed";
   const settled = await settleVersion(deps, who, version, { checked: files.map(checkedObject) });
   if ("replacedWhileHashing" in settled) await uploadAgain(deps, file, settled.replacedWhileHashing);
+  return "hashed";
+}
+
+/**
+ * A chunked manifest's file matched: its object is marked verified and the file counted on the
+ * version's tally, in one write (a redelivered task counts nothing twice); the file that completes
+ * the count settles READY, every object being marked already. An object whose deletion was claimed
+ * since its reference was read sends the version back to wait for its bytes.
+ */
+async function countTowardsReady(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
+  const who = { actor: file.actor, requestId: file.requestId };
+  const counted = await deps.store.countVerified(file, markVerified(file, file.refGeneration, new Date().toISOString()));
+  if (counted === "replaced") await uploadAgain(deps, file, version);
+  if (counted === "stale" || counted === "replaced") return "hashed";
+  const tally = await deps.store.getVerificationTally(version.model, version.version);
+  if (tally?.startedAt === file.startedAt && tally.filesVerified >= tally.filesTotal)
+    await settleVersion(deps, who, version, { checked: [] });
   return "hashed";
 }
 

@@ -4,12 +4,18 @@ import { unlinkRun } from "../store/entities/run-link";
 import { unindexMetrics } from "../store/entities/metric-index";
 import type { KeyMetric } from "../store/entities/model";
 import { deleteSemverLabel } from "../store/entities/semver-label";
-import { distinctObjects, versionFiles } from "../store/entities/manifest";
+import { distinctObjects, versionFiles, type VersionFile } from "../store/entities/manifest";
+import { chunkFiles, deleteManifestChunk, noteChunkRemoved, startChunkRemoval } from "../store/entities/manifest-chunk";
+import type { ModelItem } from "../store/entities/model";
+import type { ChangeOptions } from "../store/registry-store";
+import { unchanged } from "../store/model-change";
+import type { Write } from "../store/writes";
+import { ModelNotFoundError, VersionNotFoundError } from "../domain/errors";
 import { deleteUploadParts } from "../store/entities/upload-parts";
 import { deleteUnused, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
-import type { ArtifactDeps } from "./deps";
+import type { Actor, ArtifactDeps } from "./deps";
 
 /** An object whose deletion a removal claimed (its last reference went), with the claim's generation. */
 export interface ClaimedDiscard {
@@ -33,17 +39,99 @@ export async function versionRemoval(
   keyMetrics: readonly KeyMetric[],
   now: string,
 ): Promise<VersionRemoval> {
+  const drops = await referenceDrops(deps, distinctObjects(versionFiles(version)), now);
+  return { writes: [...versionItemDeletes(version, keyMetrics), ...drops.writes], discards: drops.discards };
+}
+
+/** One reference fewer to each object (conditioned on its ref as read); a last one claims the object's deletion. */
+async function referenceDrops(deps: ArtifactDeps, objects: readonly StoredBytes[], now: string): Promise<VersionRemoval> {
   const drops = await Promise.all(
-    distinctObjects(versionFiles(version)).map(async (object) => {
+    objects.map(async (object) => {
       const ref = await deps.store.getArtifactRef(object.sha256);
       return ref && { object, ref, dropped: dropReference(ref, now, discardLeaseEnd(now)) };
     }),
   );
   const present = drops.filter((drop) => drop !== undefined);
   return {
-    writes: [...versionItemDeletes(version, keyMetrics), ...present.map(({ dropped }) => ({ write: dropped.write }))],
+    writes: present.map(({ dropped }) => ({ write: dropped.write })),
     discards: present.filter(({ dropped }) => dropped.claimed).map(({ object, ref }) => ({ object, claim: claimedGeneration(ref) })),
   };
+}
+
+/**
+ * Takes a chunked manifest apart before its version goes, its chunks being too many for one commit:
+ * 1. one commit marks the version as being removed (after `judge` found it deletable, as the model
+ *    reads then): from then on nothing else uses it, and no more chunks are registered;
+ * 2. then one commit per chunk, last chunk first: the chunk, its files' part digests and the
+ *    references its files took go (the last one of an object claiming its deletion), the version
+ *    counting one chunk fewer; after each, the claimed objects are deleted and the chunk's open
+ *    multipart uploads aborted.
+ * A deletion cut off midway is continued by the next, from the chunk it left. How many objects went.
+ */
+export async function takeManifestApart(
+  deps: ArtifactDeps,
+  who: Actor,
+  version: VersionItem,
+  judge: (latest: VersionItem, model: ModelItem) => Promise<void>,
+  options: ChangeOptions = {},
+): Promise<number> {
+  await deps.store.change(
+    who,
+    version.model,
+    async (current) => {
+      if (!current) throw new ModelNotFoundError(version.model);
+      const latest = await rereadRecord(deps, version);
+      if (latest.manifest?.chunks?.removing) return unchanged(undefined);
+      await judge(latest, current);
+      return { model: current, writes: [{ write: startChunkRemoval(latest) }], history: [], result: () => undefined };
+    },
+    options,
+  );
+  let objectsDeleted = 0;
+  for (
+    let removed = await removeLastChunk(deps, who, version, options);
+    removed;
+    removed = await removeLastChunk(deps, who, version, options)
+  )
+    objectsDeleted += await afterFilesRemoved(deps, removed.status, removed.files, removed.discards);
+  return objectsDeleted;
+}
+
+/** The version's last chunk still there, in one commit, and what it took with it; undefined when none is left. */
+async function removeLastChunk(deps: ArtifactDeps, who: Actor, version: VersionItem, options: ChangeOptions) {
+  return deps.store.change(
+    who,
+    version.model,
+    async (current, now) => {
+      if (!current) throw new ModelNotFoundError(version.model);
+      const latest = await rereadRecord(deps, version);
+      const written = latest.manifest?.chunks?.written ?? 0;
+      if (written === 0) return unchanged(undefined);
+      const chunk = await deps.store.getManifestChunk(latest.model, latest.version, written - 1);
+      if (!chunk) throw new Error(`Chunk ${written - 1} of version ${latest.version} of '${latest.model}' is missing`);
+      const files = chunkFiles(chunk);
+      const drops = await referenceDrops(
+        deps,
+        files.filter((file) => file.sameBytesAs === undefined),
+        now,
+      );
+      const chunkDeletes = [noteChunkRemoved(latest), deleteManifestChunk(chunk), ...partsDeletes(latest, files)];
+      return {
+        model: current,
+        writes: [...chunkDeletes.map((write) => ({ write })), ...drops.writes],
+        history: [],
+        result: () => ({ status: latest.status, files, discards: drops.discards }),
+      };
+    },
+    options,
+  );
+}
+
+/** The version as stored, one being removed too (nothing else reads it then). */
+async function rereadRecord(deps: ArtifactDeps, version: VersionItem): Promise<VersionItem> {
+  const latest = await deps.store.getVersionRecord(version.model, version.version);
+  if (!latest) throw new VersionNotFoundError(version.model, version.version);
+  return latest;
 }
 
 /** The objects a version's files use, one per distinct digest. */
@@ -58,10 +146,17 @@ export const versionRemovalSize = (version: VersionItem, keyMetrics: readonly Ke
  * multipart upload still open for the version (its artifact's, its files') is aborted (their part
  * URLs stop working). How many objects went.
  */
-export async function afterVersionRemoved(deps: ArtifactDeps, removed: VersionItem, discards: readonly ClaimedDiscard[]): Promise<number> {
+export const afterVersionRemoved = (deps: ArtifactDeps, removed: VersionItem, discards: readonly ClaimedDiscard[]): Promise<number> =>
+  afterFilesRemoved(deps, removed.status, versionFiles(removed), discards);
+
+async function afterFilesRemoved(
+  deps: ArtifactDeps,
+  status: VersionItem["status"],
+  files: readonly VersionFile[],
+  discards: readonly ClaimedDiscard[],
+): Promise<number> {
   for (const { object, claim } of discards) await discardObject(deps, object, claim);
-  if (removed.status === "PENDING_UPLOAD")
-    for (const { key, uploadId } of versionFiles(removed)) if (uploadId) await deps.artifacts.abortMultipart(key, uploadId);
+  if (status === "PENDING_UPLOAD") for (const { key, uploadId } of files) if (uploadId) await deps.artifacts.abortMultipart(key, uploadId);
   return discards.length;
 }
 
@@ -73,8 +168,10 @@ function versionItemDeletes(version: VersionItem, keyMetrics: readonly KeyMetric
     ...unlinkDatasets(version),
     ...unlinkRun(version),
     ...unindexMetrics(version, keyMetrics),
-    ...versionFiles(version)
-      .filter((file) => file.partCount)
-      .map((file) => deleteUploadParts(version.model, version.version, file.index)),
+    ...partsDeletes(version, versionFiles(version)),
   ].map((write) => ({ write }));
 }
+
+/** The declared part digests of the version's files in parts. */
+const partsDeletes = (version: VersionItem, files: readonly VersionFile[]): Write[] =>
+  files.filter((file) => file.partCount).map((file) => deleteUploadParts(version.model, version.version, file.index));

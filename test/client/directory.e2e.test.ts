@@ -80,6 +80,25 @@ describe("registry push and pull of a directory", () => {
     expect((await readFile(join(one, "config.json"))).equals(changed)).toBe(true);
   }, 60_000);
 
+  it("pushes a directory of 200 small files through the paged upload plan, and pulls every one back", async () => {
+    const model = uniqueModelName("sharded");
+    const dir = await directory(
+      "shards",
+      Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`shard-${String(i).padStart(3, "0")}.bin`, 100 + i])),
+    );
+
+    const pushed = await cli("push", dir.root, "--model", model, "--json");
+
+    expect(pushed.code).toBe(EXIT.ok);
+    const answer = JSON.parse(pushed.stdout);
+    expect(answer).toMatchObject({ filesTotal: 200, version: { status: "READY", files: { count: 200, deduplicated: 0 } } });
+    expect(answer.filesUploaded).toHaveLength(200);
+    const out = join(scratch.dir(), "pulled-shards");
+    expect((await cli("pull", `models:/${model}/1`, "-o", out, "--json")).code).toBe(EXIT.ok);
+    expect(await filesUnder(out)).toEqual([...dir.bytes.keys()].sort());
+    for (const [path, bytes] of dir.bytes) expect((await readFile(join(out, path))).equals(bytes)).toBe(true);
+  }, 120_000);
+
   it("answers 404 ArtifactNotFound naming the file a URI names when the version does not hold it", async () => {
     const model = uniqueModelName("fraud_detector");
     const dir = await directory("small_model", { "weights.bin": 1000 });

@@ -353,10 +353,6 @@ const badManifests = [
   refusal("two paths equal ignoring case", registerFiles([file("A.bin"), file("a.bin")])),
   refusal("no files", registerFiles([])),
   refusal("10,001 files", registerFiles(Array.from({ length: 10_001 }, (_, i) => file(`f${i}`)))),
-  refusal(
-    `${MAX_FILES_PER_COMMIT + 1} files (more than one commit holds today)`,
-    registerFiles(Array.from({ length: MAX_FILES_PER_COMMIT + 1 }, (_, i) => file(`f${i}`))),
-  ),
   refusal("files over the total size limit", registerFiles([file("a", MAX_TOTAL_BYTES), file("b", 1)])),
   refusal("parts declared for a file sent with one PUT", registerFiles([{ ...file("a"), parts: [{ partNumber: 1, sha256: digest }] }])),
 ];

@@ -97,6 +97,11 @@ export const versionFilesRange = (name: string, version: number) => ({ pk: model
 /** Starts (or starts over) a file's verification: it rides with the version's move to VERIFYING, whose condition guards it. */
 export const putFileVerification = (item: FileVerificationItem): Write => ({ Put: { Item: item } });
 
+/** A verification written late (its starter stopped before writing it). Invariant: never over one a task may have moved on. */
+export const putNewFileVerification = (item: FileVerificationItem): Write => ({
+  Put: { Item: item, ConditionExpression: "attribute_not_exists(pk)" },
+});
+
 /**
  * Moves a file's verification on from `seen.offset`: to a saved state, or to its digest.
  * Invariant: progress only moves forward from where this task started, within the same verification —
@@ -154,4 +159,83 @@ export const verificationTaskOf = ({ model, version, path, index, startedAt }: F
   path,
   ...(index === undefined ? {} : { index }),
   startedAt,
+});
+
+export const VERIFICATION_TALLY_ENTITY = "verificationTally";
+
+/**
+ * A chunked manifest's verification at a glance: how many of its objects are proven, out of how
+ * many. Too many files for one commit to settle (one reference marked verified per object), each
+ * file's proof commits on its own, counting here; the one that completes the count settles READY.
+ * `startedAt` names the verification: a count of an older one fails its condition.
+ */
+export const verificationTallyKey = (name: string, version: number) => ({ pk: modelPartition(name), sk: `VERIFIED#${padNumber(version)}` });
+
+export interface VerificationTallyItem extends ItemBase {
+  readonly startedAt: string;
+  readonly filesTotal: number;
+  readonly bytesTotal: number;
+  readonly filesVerified: number;
+  readonly bytesVerified: number;
+}
+
+export const verificationTallyFromItem = itemReader(
+  VERIFICATION_TALLY_ENTITY,
+  SCHEMA_VERSION,
+  z.looseObject({
+    ...itemBase(VERIFICATION_TALLY_ENTITY, SCHEMA_VERSION),
+    startedAt: z.string(),
+    filesTotal: z.int(),
+    bytesTotal: z.number(),
+    filesVerified: z.int(),
+    bytesVerified: z.number(),
+  }),
+);
+
+/** A fresh count for the verification starting now: it rides with the version's move to VERIFYING. */
+export function putVerificationTally(name: string, version: number, startedAt: string, files: readonly { sizeBytes: number }[]): Write {
+  const item: VerificationTallyItem = {
+    ...verificationTallyKey(name, version),
+    entity: VERIFICATION_TALLY_ENTITY,
+    schemaVersion: SCHEMA_VERSION,
+    startedAt,
+    filesTotal: files.length,
+    bytesTotal: files.reduce((sum, file) => sum + file.sizeBytes, 0),
+    filesVerified: 0,
+    bytesVerified: 0,
+  };
+  return { Put: { Item: item } };
+}
+
+/**
+ * One file proven, counted once: its verification notes it was counted and the tally adds it.
+ * Invariant: the file is hashed to its declared digest, not counted yet, in the tally's verification.
+ */
+export function countVerifiedFile(file: FileVerificationItem): [Write, Write] {
+  return [
+    {
+      Update: {
+        Key: fileVerificationKey(file.model, file.version, file.path, file.index),
+        UpdateExpression: "SET counted = :true",
+        ConditionExpression: "startedAt = :startedAt AND actualSha256 = :sha256 AND attribute_not_exists(counted)",
+        ExpressionAttributeValues: { ":true": true, ":startedAt": file.startedAt, ":sha256": file.sha256 },
+      },
+    },
+    {
+      Update: {
+        Key: verificationTallyKey(file.model, file.version),
+        UpdateExpression: "ADD filesVerified :one, bytesVerified :bytes",
+        ConditionExpression: "startedAt = :startedAt",
+        ExpressionAttributeValues: { ":one": 1, ":bytes": file.sizeBytes, ":startedAt": file.startedAt },
+      },
+    },
+  ];
+}
+
+/** How far a chunked manifest's verification got, from its tally. */
+export const tallyProgress = (tally: VerificationTallyItem): VerificationProgress => ({
+  filesVerified: tally.filesVerified,
+  filesTotal: tally.filesTotal,
+  bytesVerified: tally.bytesVerified,
+  bytesTotal: tally.bytesTotal,
 });

@@ -6,13 +6,14 @@ import { artifactSummary } from "./artifact";
 import type { VersionItem } from "./version";
 
 /**
- * How many files a version may hold today. Registering, settling and deleting a version each write
- * one reference per distinct object, and one item of declared part digests per file uploaded in
- * parts, in the model's single transaction (DynamoDB: at most 100 actions), beside the model, the
- * version, its label, up to 20 dataset links, a run link, up to 3 key metric index items, history
- * entries and a checkpoint (at most 31 actions): 64 of those keep every one of them within 100. The
- * version item holds the manifest (64 paths of at most 1,024 bytes, beside at most 64 KiB of
- * metadata: well under DynamoDB's 400 KB).
+ * How many files one commit carries. Registering, settling and deleting a version each write one
+ * reference per distinct object, and one item of declared part digests per file uploaded in parts,
+ * in the model's single transaction (DynamoDB: at most 100 actions), beside the model, the version,
+ * its label, up to 20 dataset links, a run link, up to 3 key metric index items, history entries and
+ * a checkpoint (at most 31 actions): 64 of those keep every one of them within 100. A manifest that
+ * fits rides on the version item (64 paths of at most 1,024 bytes, beside at most 64 KiB of
+ * metadata: well under DynamoDB's 400 KB); a larger one is written in chunks of this size, one
+ * commit each (manifest-chunk.ts).
  */
 export const MAX_FILES_PER_COMMIT = 64;
 
@@ -35,11 +36,32 @@ export interface ManifestFile {
   readonly partCount?: number;
   /** The multipart upload in progress for these bytes (the first file that holds them). */
   readonly uploadId?: string;
+  /** A chunked manifest's file whose bytes an earlier file carries (that one's index): no upload, no reference of its own. */
+  readonly sameBytesAs?: number;
+}
+
+/**
+ * A manifest larger than one commit: its files are on chunk items, chunk 0 written with the version,
+ * each other in a commit of its own; `written` chunks are there. `removing`: a deletion is taking
+ * the chunks away, one commit each, and nothing else may use the version.
+ */
+export interface ManifestChunks {
+  /** The index of each chunk's first file: how many chunks, and which one holds a file. */
+  readonly starts: readonly number[];
+  readonly written: number;
+  readonly count: number;
+  readonly totalBytes: number;
+  readonly deduplicated: number;
+  /** What history says of the files: the SHA-256 of the `sha256sum` listing (historyArtifact). */
+  readonly listingSha256: string;
+  readonly removing?: boolean;
 }
 
 /** A multi-file version's files, and how their upload stands (as `ArtifactState` does for one file). */
 export interface ManifestState {
+  /** The files, in the order declared; empty when they are on chunk items (`chunks`). */
   readonly files: readonly ManifestFile[];
+  readonly chunks?: ManifestChunks;
   /** FAILED only: what the verification found, naming the file. */
   readonly failureReason?: string;
   /** VERIFYING (and after): when the verification of these files started, which names it. */
@@ -58,6 +80,18 @@ export const manifestState = z.object({
       partSizeBytes: z.optional(z.int()),
       partCount: z.optional(z.int()),
       uploadId: z.optional(z.string()),
+      sameBytesAs: z.optional(z.int()),
+    }),
+  ),
+  chunks: z.optional(
+    z.object({
+      starts: z.array(z.int()),
+      written: z.int(),
+      count: z.int(),
+      totalBytes: z.number(),
+      deduplicated: z.int(),
+      listingSha256: z.string(),
+      removing: z.optional(z.boolean()),
     }),
   ),
   failureReason: z.optional(z.string()),
@@ -65,13 +99,33 @@ export const manifestState = z.object({
 });
 
 export function toFilesView(manifest: ManifestState): FilesView {
+  const { chunks } = manifest;
   return {
-    count: manifest.files.length,
-    totalBytes: manifest.files.reduce((sum, file) => sum + file.sizeBytes, 0),
-    deduplicated: manifest.files.filter((file) => file.reused).length,
+    ...(chunks ? chunkedSummary(chunks) : filesSummary(manifest.files)),
     ...(manifest.failureReason ? { failureReason: manifest.failureReason } : {}),
   };
 }
+
+/** How many files, their bytes, and how many of them were held verified already. */
+export const filesSummary = (files: readonly ManifestFile[]) => ({
+  count: files.length,
+  totalBytes: files.reduce((sum, file) => sum + file.sizeBytes, 0),
+  deduplicated: files.filter((file) => file.reused).length,
+});
+
+function chunkedSummary({ count, totalBytes, deduplicated, starts, written, removing }: ManifestChunks): FilesView {
+  const incomplete = written < starts.length && !removing;
+  return {
+    count,
+    totalBytes,
+    deduplicated,
+    ...(incomplete ? { registration: { chunksWritten: written, chunksTotal: starts.length } } : {}),
+  };
+}
+
+/** Every chunk of the manifest is written (always so for a manifest on the version item). */
+export const isManifestComplete = (manifest: ManifestState): boolean =>
+  !manifest.chunks || (manifest.chunks.written === manifest.chunks.starts.length && !manifest.chunks.removing);
 
 /**
  * One file of a version's uploaded bytes, whichever way it was declared: the single `artifact`
@@ -88,9 +142,10 @@ export interface VersionFile {
   readonly partSizeBytes?: number;
   readonly partCount?: number;
   readonly uploadId?: string;
+  readonly sameBytesAs?: number;
 }
 
-/** The version's uploaded files: one for an `artifact`, the manifest's otherwise, none for a `source`. */
+/** The version's uploaded files: one for an `artifact`, the manifest's otherwise (none on the item when chunked), none for a `source`. */
 export function versionFiles(version: VersionItem): VersionFile[] {
   const { artifact, manifest } = version;
   if (artifact) {
@@ -100,31 +155,39 @@ export function versionFiles(version: VersionItem): VersionFile[] {
   return (manifest?.files ?? []).map((file, index) => ({ ...file, index, reused: file.reused === true }));
 }
 
+/** How many files the version holds, wherever they are kept. */
+export const fileCount = (version: VersionItem): number => version.manifest?.chunks?.count ?? versionFiles(version).length;
+
 /**
- * One page of the version's files, in the order declared. The cursor holds the index to go on
- * from and names the version it belongs to: a cursor of Production's version 6 is refused once
+ * Where a page of the version's files starts, in the order declared. The cursor holds the index to
+ * go on from and names the version it belongs to: a cursor of Production's version 6 is refused once
  * Production is version 7, rather than mixing two manifests.
  */
-export function versionFilesPage(version: VersionItem, page: { limit: number; cursor?: string }): Page<VersionFile> {
-  const scope = `files#${version.model}#${version.version}`;
-  const files = versionFiles(version);
-  const from = page.cursor === undefined ? 0 : Number(decodeCursor(scope, page.cursor)?.from);
-  if (!Number.isInteger(from) || from < 0 || from >= Math.max(files.length, 1)) throw invalidCursor();
-  const next = from + page.limit;
+export function filesPageStart(version: VersionItem, cursor: string | undefined): number {
+  const from = cursor === undefined ? 0 : Number(decodeCursor(filesScope(version), cursor)?.from);
+  if (!Number.isInteger(from) || from < 0 || from >= Math.max(fileCount(version), 1)) throw invalidCursor();
+  return from;
+}
+
+/** The page of `files` (those from `from` on) within `limit`, with the cursor of the next when there is one. */
+export function filesPage(version: VersionItem, from: number, files: readonly VersionFile[], limit: number): Page<VersionFile> {
+  const next = from + limit;
   return {
-    items: files.slice(from, next),
-    ...(next < files.length ? { nextCursor: encodeCursor(scope, { from: String(next) }) } : {}),
+    items: files.slice(0, limit),
+    ...(next < fileCount(version) ? { nextCursor: filesCursor(version, next) } : {}),
   };
 }
+
+/** The cursor of the version's files from the one at index `from` on. */
+export const filesCursor = (version: VersionItem, from: number): string => encodeCursor(filesScope(version), { from: String(from) });
+
+const filesScope = (version: VersionItem) => `files#${version.model}#${version.version}`;
 
 /** One file per stored object: files of one version with the same bytes share their object, its reference and its check. */
 export function distinctObjects<F extends { sha256: string }>(files: readonly F[]): F[] {
   const seen = new Set<string>();
   return files.filter((file) => !seen.has(file.sha256) && seen.add(file.sha256));
 }
-
-/** The files whose bytes this version uploads (and so checks): all but those the registry held verified already. */
-export const filesToUpload = (version: VersionItem): VersionFile[] => distinctObjects(versionFiles(version).filter((file) => !file.reused));
 
 /** When the version's current verification started (it names it), for either form. */
 export const verificationStartedAtOf = (version: VersionItem): string | undefined =>
@@ -149,10 +212,15 @@ export function withUploadState(
 export function historyArtifact(version: VersionItem): { uri: string; sha256: string; sizeBytes: number } | undefined {
   if (version.artifact) return artifactSummary(version.artifact);
   if (!version.manifest) return undefined;
-  const listing = version.manifest.files.map((file) => `${file.sha256}  ${file.path}\n`).join("");
   return {
     uri: `models:/${version.model}/${version.version}`,
-    sha256: createHash("sha256").update(listing).digest("hex"),
+    sha256: version.manifest.chunks?.listingSha256 ?? listingSha256(version.manifest.files),
     sizeBytes: toFilesView(version.manifest).totalBytes,
   };
 }
+
+/** The SHA-256 of the files as `sha256sum` lists them: one `<sha256>  <path>` line per file, in the order declared. */
+export const listingSha256 = (files: readonly ManifestFile[]): string =>
+  createHash("sha256")
+    .update(files.map((file) => `${file.sha256}  ${file.path}\n`).join(""))
+    .digest("hex");

@@ -1,0 +1,270 @@
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { randomBytes, randomUUID } from "node:crypto";
+import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
+import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
+import { completeAndVerify, runQueued } from "../support/verification";
+import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
+import { registerVersionBody } from "../../shared/schemas/version";
+import type { FileUploadView, ManifestDownloadView } from "../../shared/schemas/artifact";
+import { UPLOADS_PER_ANSWER, registerVersion } from "../../shared/use-cases/register-version";
+import { listUploads } from "../../shared/use-cases/list-uploads";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { restartUpload } from "../../shared/use-cases/restart-upload";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
+import { deleteModel } from "../../shared/use-cases/delete-model";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { transitionVersion } from "../../shared/use-cases/transition-version";
+import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
+
+const ci = roleCaller("training-ci", "req-1");
+const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: 64 * MiB } });
+/** Hundreds of files, each uploaded, hashed and counted on its own against the local engines. */
+const MANY_FILES_MS = 240_000;
+let catalog: ApiHandler;
+
+beforeAll(async () => {
+  ({ catalog } = await loadHandlers(registry, "catalog"));
+});
+
+/** A model directory of `count` small files, each with its own random bytes. */
+const directory = (count: number, prefix = "shards"): Map<string, Buffer> =>
+  new Map(Array.from({ length: count }, (_, i) => [`${prefix}/part-${String(i).padStart(5, "0")}.bin`, randomBytes(64 + (i % 7))]));
+
+const manifest = (files: Map<string, Buffer>) =>
+  [...files].map(([path, bytes]) => ({ path, sizeBytes: bytes.length, sha256: sha256(bytes) }));
+
+const register = (name: string, files: Map<string, Buffer>, deps = registry.deps) =>
+  registerVersion(deps, name, registerVersionBody.parse({ files: manifest(files) }), ci);
+
+/** The whole upload plan: the registration's first uploads, then GET …/artifact/uploads page by page. */
+async function wholePlan(name: string, version: number, first: FileUploadView[], cursor: string | undefined): Promise<FileUploadView[]> {
+  const plan = [...first];
+  for (let next = cursor; next !== undefined; ) {
+    const page = await listUploads(registry.deps, name, { number: version }, { limit: 100, cursor: next });
+    plan.push(...page.uploads);
+    next = page.nextCursor;
+  }
+  return plan;
+}
+
+/** PUTs every file the plan asks for; the paths it sent. */
+async function uploadAsked(plan: FileUploadView[], files: Map<string, Buffer>): Promise<string[]> {
+  const asked = plan.filter((file) => file.upload !== null);
+  await Promise.all(asked.map(({ path, upload }) => putBytes(singlePut(upload), files.get(path) ?? Buffer.alloc(0))));
+  return asked.map((file) => file.path);
+}
+
+const archive = (name: string, version: number) =>
+  transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
+const objectExists = async (bytes: Buffer) => (await registry.deps.artifacts.head(artifactObjectKey(sha256(bytes)))) !== undefined;
+const refsOf = async (files: Iterable<Buffer>) => {
+  const digests = new Set([...files].map((bytes) => `ARTIFACT#${sha256(bytes)}`));
+  return (await registry.items()).filter((item) => digests.has(String(item.pk)));
+};
+const modelItems = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
+
+/** The registry's dependencies with a store whose `method` fails after its first `calls`: a request cut off midway. */
+function storeFailingAfter(calls: number, method: "change" | "writeTogether" = "change") {
+  let left = calls;
+  const store = new Proxy(registry.deps.store, {
+    get(target, property) {
+      if (property === method)
+        return (...args: unknown[]) =>
+          left-- > 0
+            ? (target[method] as (...a: unknown[]) => Promise<unknown>)(...args)
+            : Promise.reject(new Error("injected: the table stopped answering"));
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...registry.deps, store };
+}
+
+describe("a version of 300 files: its manifest written in chunks, its upload plan paged", () => {
+  const files = directory(300);
+  const name = uniqueModelName("sharded");
+
+  it(
+    "registers, uploads every file, completes and verifies it to READY with one VERSION_READY",
+    async () => {
+      const registered = await register(name, files);
+
+      expect(registered).toMatchObject({ status: "PENDING_UPLOAD", files: { count: 300, deduplicated: 0 } });
+      expect(registered.files).not.toHaveProperty("registration");
+      expect(registered.uploads).toHaveLength(UPLOADS_PER_ANSWER);
+      const plan = await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor);
+      expect(plan.map((file) => file.path)).toEqual([...files.keys()]);
+      expect(await uploadAsked(plan, files)).toHaveLength(300);
+      const accepted = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+      expect(accepted).toMatchObject({ status: "VERIFYING", verification: { filesVerified: 0, filesTotal: 300 } });
+      expect(registry.deps.verifications.waiting).toHaveLength(300);
+      await runQueued(registry.deps);
+
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "READY" });
+      for (const ref of await refsOf(files.values())) expect(ref).toMatchObject({ refCount: 1, verifiedAt: expect.any(String) });
+      const ready = (await modelItems(name)).filter((item) => item.action === "VERSION_READY");
+      expect(ready).toEqual([expect.objectContaining({ version: 1 })]);
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "lists the manifest across pages in the order declared, every file downloadable with its own bytes",
+    async () => {
+      const listed: ManifestDownloadView["files"] = [];
+      let pages = 0;
+      for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false, pages++) {
+        const page = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 100, cursor })) as ManifestDownloadView;
+        listed.push(...page.files);
+        cursor = page.nextCursor;
+      }
+
+      expect(pages).toBe(3);
+      expect(listed.map((file) => file.path)).toEqual([...files.keys()]);
+      for (const file of listed) {
+        const served = Buffer.from(await (await fetch(file.url)).arrayBuffer());
+        expect(served.equals(files.get(file.path) ?? Buffer.alloc(0))).toBe(true);
+      }
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "asks a second version sharing 250 files to upload only the 50 others, and deleting both releases every reference",
+    async () => {
+      const second = new Map([...[...files].slice(0, 250), ...directory(50, "retrained")]);
+      const registered = await register(name, second);
+      expect(registered).toMatchObject({ files: { count: 300, deduplicated: 250 } });
+      const plan = await wholePlan(name, 2, registered.uploads ?? [], registered.nextUploadsCursor);
+      expect(await uploadAsked(plan, second)).toEqual([...second.keys()].slice(250));
+      expect(await completeAndVerify(registry.deps, name, { number: 2 }, ci)).toMatchObject({ status: "READY" });
+      await archive(name, 1);
+      await archive(name, 2);
+
+      await deleteVersion(registry.deps, name, { number: 1 }, ci);
+
+      const onlyFirst = [...files.values()].slice(250);
+      for (const bytes of onlyFirst) expect(await objectExists(bytes)).toBe(false);
+      expect(await refsOf(onlyFirst)).toEqual([]);
+      const shared = await refsOf([...files.values()].slice(0, 250));
+      expect(shared).toHaveLength(250);
+      for (const ref of shared) expect(ref).toMatchObject({ refCount: 1 });
+
+      const deleted = await deleteVersion(registry.deps, name, { number: 2 }, ci);
+
+      expect(deleted.artifactDeleted).toBe(true);
+      expect(await refsOf([...files.values(), ...second.values()])).toEqual([]);
+      for (const bytes of second.values()) expect(await objectExists(bytes)).toBe(false);
+      const left = (await modelItems(name)).map((item) => item.entity);
+      expect(new Set(left)).toEqual(new Set(["model", "history", "fileVerification", "verificationTally"]));
+    },
+    MANY_FILES_MS,
+  );
+});
+
+describe("a registration cut off after its first chunk", () => {
+  it("leaves a visibly incomplete version that complete refuses and deletion cleans, reference counts exact", async () => {
+    const name = uniqueModelName("sharded");
+    const earlier = directory(3, "earlier");
+    await uploadAsked((await register(name, earlier)).uploads ?? [], earlier);
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+    // Shares one file with the first chunk and one with a chunk that is never written.
+    const [inFirstChunk, inLaterChunk] = [...earlier.values()];
+    const files = new Map([["a/shared.bin", inFirstChunk as Buffer], ...directory(200), ["z/shared.bin", inLaterChunk as Buffer]]);
+
+    await expect(register(name, files, storeFailingAfter(0))).rejects.toThrow("injected");
+
+    const cutOff = await getVersion(registry.deps, name, { number: 2 });
+    expect(cutOff).toMatchObject({ status: "PENDING_UPLOAD", files: { count: 202, registration: { chunksWritten: 1 } } });
+    const before = await registry.items();
+    await expect(completeUpload(registry.deps, name, { number: 2 }, undefined, ci)).rejects.toMatchObject({
+      code: "UploadIncomplete",
+      message: expect.stringContaining("register the files again"),
+    });
+    await expect(restartUpload(registry.deps, name, { number: 2 }, {}, ci)).rejects.toMatchObject({ code: "UploadConflict" });
+    expect(await registry.items()).toEqual(before);
+    const taken = (await refsOf(files.values())).filter(
+      (ref) => ref.refCount === 1 && !String(ref.pk).endsWith(sha256(inLaterChunk as Buffer)),
+    );
+    expect(await refsOf([inFirstChunk as Buffer])).toEqual([expect.objectContaining({ refCount: 2 })]);
+    expect(await refsOf([inLaterChunk as Buffer])).toEqual([expect.objectContaining({ refCount: 1 })]);
+
+    await deleteVersion(registry.deps, name, { number: 2 }, ci);
+
+    expect(taken.length).toBeGreaterThan(1);
+    for (const bytes of earlier.values()) expect(await refsOf([bytes])).toEqual([expect.objectContaining({ refCount: 1 })]);
+    expect(await refsOf([...files.values()].slice(1, -1))).toEqual([]);
+    const entities = new Set((await modelItems(name)).map((item) => item.entity));
+    expect(entities.has("manifestChunk")).toBe(false);
+    expect((await modelItems(name)).filter((item) => item.entity === "version").map((item) => item.version)).toEqual([1]);
+  });
+
+  it("is taken apart by the model's deletion too, every reference released", async () => {
+    const name = uniqueModelName("sharded");
+    const files = directory(150);
+    await expect(register(name, files, storeFailingAfter(1))).rejects.toThrow("injected");
+    expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ files: { registration: { chunksWritten: 2 } } });
+
+    await deleteModel(registry.deps, name, ci);
+
+    expect(await refsOf(files.values())).toEqual([]);
+    expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
+  });
+});
+
+describe("a completion cut off while writing its verifications", () => {
+  it(
+    "writes the rest once nothing has moved for longer than a task may run, and the version becomes READY",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const files = directory(150);
+      const registered = await register(name, files);
+      await uploadAsked(await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor), files);
+
+      await expect(completeUpload(storeFailingAfter(1, "writeTogether"), name, { number: 1 }, undefined, ci)).rejects.toThrow("injected");
+      expect(registry.deps.verifications.waiting).toEqual([]);
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({
+        status: "VERIFYING",
+        verification: { filesVerified: 0, filesTotal: 150 },
+      });
+      await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+      expect(registry.deps.verifications.waiting).toEqual([]);
+
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        vi.setSystemTime(Date.now() + 17 * 60_000);
+        await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+      } finally {
+        vi.useRealTimers();
+      }
+
+      expect(new Set(registry.deps.verifications.waiting.map((task) => task.index)).size).toBe(150);
+      await runQueued(registry.deps);
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "READY" });
+    },
+    MANY_FILES_MS,
+  );
+});
+
+describe("Idempotency-Key on a large registration", () => {
+  it("replays the first answer, well under 400 KB, and registers once", async () => {
+    const name = uniqueModelName("sharded");
+    const body = { files: manifest(directory(1_000)) };
+    const send = () =>
+      catalog(
+        apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body, headers: { "idempotency-key": key } }),
+        lambdaContext,
+      );
+    const key = randomUUID();
+
+    const first = await send();
+    const retry = await send();
+
+    expect(first.statusCode).toBe(201);
+    expect(retry.body).toBe(first.body);
+    expect(retry.headers?.["idempotent-replayed"]).toBe("true");
+    expect(Buffer.byteLength(first.body ?? "")).toBeLessThan(100_000);
+    expect(JSON.parse(first.body ?? "{}")).toMatchObject({ files: { count: 1_000 }, nextUploadsCursor: expect.any(String) });
+    expect((await modelItems(name)).filter((item) => item.entity === "version")).toHaveLength(1);
+  });
+});
