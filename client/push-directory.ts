@@ -250,7 +250,10 @@ async function hashAll(files: readonly LocalFile[], progress: Progress): Promise
 const UPLOADS_PAGE = 100;
 
 /** The uploads of a large manifest beyond those its registration answered: GET …/artifact/uploads, page by page from `cursor`. */
-async function restOfPlan({ client, name, v, signal }: Omit<Destination, "journal">, cursor: string | undefined): Promise<FileUploadView[]> {
+async function restOfPlan(
+  { client, name, v, signal }: Omit<Destination, "journal">,
+  cursor: string | undefined,
+): Promise<FileUploadView[]> {
   const plan: FileUploadView[] = [];
   for (let next = cursor; next !== undefined; ) {
     const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, cursor: next } }, { signal });

@@ -1,5 +1,13 @@
 import type { RouteDefinition } from "./route";
-import { completeUploadBody, deletedVersionView, partUrlsBody, restartUploadBody, uploadView, uploadsPage, uploadsQuery } from "../schemas/artifact";
+import {
+  completeUploadBody,
+  deletedVersionView,
+  partUrlsBody,
+  restartUploadBody,
+  uploadView,
+  uploadsPage,
+  uploadsQuery,
+} from "../schemas/artifact";
 import { deletedModelView, modelPath } from "../schemas/model";
 import { registeredVersionView, versionPath, versionView } from "../schemas/version";
 import { MLFLOW_ARTIFACTS_ROUTES } from "../mlflow/routes/artifacts";
