@@ -88,6 +88,7 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   // The version has an external source: these answer the registry's refusal, through the whole handler.
   "POST /models/{name}/versions/{v}/artifact/upload": { path: `${v1}/artifact/upload`, body: {} },
   "POST /models/{name}/versions/{v}/artifact/parts": { path: `${v1}/artifact/parts`, body: { parts: [{ partNumber: 1 }] } },
+  "GET /models/{name}/versions/{v}/artifact/uploads": { path: `${v1}/artifact/uploads` },
   "POST /models/{name}/versions/{v}/artifact/complete": { path: `${v1}/artifact/complete` },
   "GET /models/{name}/versions/{v}/artifact": { path: `${v1}/artifact` },
   "GET /models/{name}/versions/{v}/artifact/files/{path}": { path: `${v1}/artifact/files/model.bin` },
