@@ -244,7 +244,7 @@ export class DirectoryJournal extends Journal<DirectoryJournalEntry> {
   }
 
   /**
-   * The version's uploads started again: files it no longer asks for are held; a file whose
+   * The version's upload plan read again: files it no longer asks for are held; a file whose
    * multipart upload changed starts its parts over (S3 dropped them with the abandoned upload).
    */
   restarted(asked: readonly { path: string; uploadId?: string }[]): Promise<void> {

@@ -122,10 +122,6 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
   const v = "verifying" in started ? started.verifying.version : started.version;
   const destination: Destination = { client, name, v, journal, signal };
   const sending = "verifying" in started ? [] : await toSend(destination, files, started.uploads, options);
-  if ("ready" in sending) {
-    await journal.remove();
-    return { version: sending.ready, ...nothingSent };
-  }
   const sent = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
   progress("completing", sent.bytesUploaded, sent.bytesUploaded, sent.filesUploaded.length, sent.filesUploaded.length);
   // Killed while the registry verified: wait for that verification.
@@ -199,15 +195,15 @@ const uploadOf = ({ file, upload }: { file: HashedFile; upload: UploadView }) =>
 /**
  * The files to send, each with what S3 took already: those the registration asked for; or,
  * resuming, those the journal does not list as done. A file still to send in one PUT needs a fresh
- * URL, which only a restart of the version's uploads gives: a file in parts whose upload it
- * replaces starts its parts over (the files in one PUT go first, so a push is rarely cut there).
+ * URL, which the version's upload plan gives (GET …/artifact/uploads) while leaving every file's
+ * multipart upload, and the parts S3 took for it, as they are.
  */
 async function toSend(
   destination: Destination,
   files: readonly HashedFile[],
   uploads: FileUploadView[] | undefined,
   { directory, onNotice }: PushDirectoryOptions,
-): Promise<Sending[] | { ready: VersionView }> {
+): Promise<Sending[]> {
   const { client, name, v, journal, signal } = destination;
   const byPath = new Map(files.map((file) => [file.path, file]));
   let answered = uploads;
@@ -217,12 +213,8 @@ async function toSend(
       `Resuming the push of ${resolve(directory)} to version ${v} of ${name}: ${done} of ${journal.uploads.length} file(s) already uploaded.`,
     );
     if (journal.uploads.some((upload) => !upload.done && upload.uploadId === undefined)) {
-      const restarted = await client.restartUpload({ name, v }, { signal });
-      const { upload: _upload, uploads: first = [], nextUploadsCursor, warnings: _warnings, ...version } = restarted;
-      if (version.status === "READY") return { ready: version };
-      const fresh = [...first, ...(await restOfPlan(destination, nextUploadsCursor))];
-      answered = fresh;
-      await journal.restarted(askedFor(files, fresh).map(uploadOf));
+      answered = await uploadPlan(destination);
+      await journal.restarted(askedFor(files, answered).map(uploadOf));
     }
   }
   const inHand = new Map(answered?.map(({ path, upload }) => [path, upload ?? undefined]));
@@ -248,6 +240,13 @@ async function hashAll(files: readonly LocalFile[], progress: Progress): Promise
 
 /** Uploads the registry answers a page at a time (the most it takes). */
 const UPLOADS_PAGE = 100;
+
+/** The version's whole upload plan, with fresh URLs: GET …/artifact/uploads from its first page. */
+async function uploadPlan(destination: Omit<Destination, "journal">): Promise<FileUploadView[]> {
+  const { client, name, v, signal } = destination;
+  const first = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE } }, { signal });
+  return [...first.uploads, ...(await restOfPlan(destination, first.nextCursor))];
+}
 
 /** The uploads of a large manifest beyond those its registration answered: GET …/artifact/uploads, page by page from `cursor`. */
 async function restOfPlan(
@@ -384,15 +383,10 @@ function completionBody(journal: DirectoryJournal): RequestOf<"completeUpload">[
   return { files: multipart } as unknown as RequestOf<"completeUpload">["body"];
 }
 
-/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand: the upload plan, paged until it names the file. */
+/** A fresh single-PUT URL for one file of the manifest, when S3 refused the one in hand: the version's upload plan names it. */
 async function freshPutOf(destination: Destination, path: string) {
-  const { client, name, v, signal } = destination;
-  let upload: UploadView | null | undefined;
-  for (let cursor: string | undefined, first = true; upload === undefined && (first || cursor !== undefined); first = false) {
-    const page = await client.listUploads({ name, v, query: { limit: UPLOADS_PAGE, ...(cursor ? { cursor } : {}) } }, { signal });
-    upload = page.uploads.find((entry) => entry.path === path)?.upload;
-    cursor = page.nextCursor;
-  }
+  const { name, v } = destination;
+  const upload = (await uploadPlan(destination)).find((entry) => entry.path === path)?.upload;
   if (upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT of '${path}'.`);
   return upload;
 }
