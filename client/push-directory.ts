@@ -204,7 +204,7 @@ async function toSend(
   uploads: FileUploadView[] | undefined,
   { directory, onNotice }: PushDirectoryOptions,
 ): Promise<Sending[]> {
-  const { client, name, v, journal, signal } = destination;
+  const { name, v, journal } = destination;
   const byPath = new Map(files.map((file) => [file.path, file]));
   let answered = uploads;
   if (!answered) {
