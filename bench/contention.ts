@@ -25,7 +25,7 @@ import { timed } from "./stats";
  * - alias: 50 aliases pointed at those versions.
  * Measured through the local gateway (one process serves every request, as `npm start` does) and
  * through the use cases with a store per request (as in Lambda, where each concurrent request has
- * a process of its own and only the model's queue in the table orders the contenders).
+ * a process of its own and only the retry policy spreads the contenders).
  */
 
 export const CONTENDED_WRITES = ["register", "promote", "alias"] as const;

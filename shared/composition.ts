@@ -28,8 +28,7 @@ export function buildRegistryDeps(
   };
 }
 
-/** A turn not passed on is only logged: the next in line finds the queue stalled and goes ahead. */
-const CHANGE_METRICS: Record<Exclude<ChangeReport["outcome"], "passTurn">, MetricName> = {
+const CHANGE_METRICS: Record<ChangeReport["outcome"], MetricName> = {
   retry: "ModelChangeRetries",
   conflict: "ModelChangeConflicts",
   gaveUp: "ModelChangeGaveUp",
@@ -39,7 +38,7 @@ const CHANGE_METRICS: Record<Exclude<ChangeReport["outcome"], "passTurn">, Metri
 export function measuredChangeLog(logger: Pick<Logger, "info" | "warn">, metrics: MetricsRecorder): ChangeLog {
   const report = (level: "info" | "warn") => (message: string, change: ChangeReport) => {
     logger[level](message, change);
-    if (change.outcome !== "passTurn") metrics.record(CHANGE_METRICS[change.outcome]);
+    metrics.record(CHANGE_METRICS[change.outcome]);
   };
   return { info: report("info"), warn: report("warn") };
 }

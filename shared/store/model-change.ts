@@ -1,20 +1,9 @@
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import type { HistoryDraft } from "../domain/history";
 import { ConcurrencyExhaustedError, ModelBeingDeletedError } from "../domain/errors";
-import {
-  isBeingDeleted,
-  isDeleted,
-  modelFromItem,
-  modelKey,
-  passTurn,
-  turnsServedOf,
-  withTurnsServed,
-  type ModelItem,
-} from "./entities/model";
-import { takeTicket, ticketTaken } from "./entities/turn-tickets";
-import { awaitTurn, type QueueLook } from "./table-turns";
+import { isBeingDeleted, isDeleted, modelFromItem, modelKey, type ModelItem } from "./entities/model";
 import { appendHistory, newHistoryItem, type HistoryItem } from "./entities/history";
 import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/checkpoint";
 import { allOf, expect, inTable, type Write } from "./writes";
@@ -101,7 +90,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** One report of the commit engine: which model, which attempt, and how that attempt ended. */
 export interface ChangeReport {
-  readonly outcome: "conflict" | "retry" | "gaveUp" | "passTurn";
+  readonly outcome: "conflict" | "retry" | "gaveUp";
   readonly model: string;
   readonly attempt: number;
   readonly [detail: string]: unknown;
@@ -143,9 +132,8 @@ export interface ChangeContext {
  *    was read, so every change of one model is serialised, and history is numbered without gaps;
  *    a commit whose history passes a multiple of the checkpoint interval writes a checkpoint too;
  * 5. a guarded write's named conflict ends the change with that conflict; contention (another
- *    process changed the model or an unnamed condition meanwhile) takes a ticket in the model's
- *    queue in the table and waits for its turn (see table-turns.ts), then re-reads and re-plans;
- *    contention again re-plans at once, then after each of the retry policy's waits, until the deadline.
+ *    process changed the model or an unnamed condition meanwhile) re-reads and re-plans, at once the
+ *    first time (the winner has committed), then after each of the retry policy's waits, until the deadline.
  */
 export async function commitModelChange<T, C>(
   context: ChangeContext,
@@ -156,70 +144,20 @@ export async function commitModelChange<T, C>(
   const onArrival = await planChange(context, name, plan);
   if ("answer" in onArrival) return onArrival;
   return context.turns.take(name, async (waited) => {
-    const planned = waited ? await planChange(context, name, plan) : onArrival;
-    if ("answer" in planned) return planned;
-    const committed = await commit(context, name, planned.planned, 0);
-    if (!("contention" in committed)) return committed;
-    reportContention(context, name, committed, deadline);
-    return inLine(context, name, plan, deadline);
-  });
-}
-
-/**
- * A change that lost to another process: takes a ticket, waits for its turn, re-plans from the read
- * that found it and commits, carrying the queue on past its ticket; a change that ends any other
- * way (refused, unchanged, failed, gave up) passes its turn on, so that nobody waits for it.
- */
-async function inLine<T, C>(
-  context: ChangeContext,
-  name: string,
-  plan: ModelChangePlanner<T, C>,
-  deadline: number,
-): Promise<ChangeOutcome<T, C>> {
-  const ticket = await takeTurnTicket(context, name);
-  let served = false;
-  try {
-    const turn = await awaitTurn(() => lookAtModel(context, name), context.retry, { ticket, deadline });
-    let planned = await planFrom(context, name, plan, turn, ticket);
+    let planned = waited ? await planChange(context, name, plan) : onArrival;
     let previousMs = 0;
-    for (let attempt = 1; "planned" in planned; attempt++) {
+    for (let attempt = 0; "planned" in planned; attempt++) {
       const committed = await commit(context, name, planned.planned, attempt);
-      if (!("contention" in committed)) {
-        served = "answer" in committed;
-        return committed;
-      }
+      if (!("contention" in committed)) return committed;
       reportContention(context, name, committed, deadline);
-      if (attempt > 1) {
+      if (attempt > 0) {
         previousMs = context.retry.backoffMs({ attempt, attemptMs: committed.attemptMs, previousMs });
         await context.retry.sleep(previousMs);
       }
-      planned = await planChange(context, name, plan, ticket);
+      planned = await planChange(context, name, plan);
     }
     return planned;
-  } finally {
-    if (!served) await passTurnOn(context, name, ticket);
-  }
-}
-
-async function takeTurnTicket(context: ChangeContext, name: string): Promise<number> {
-  const { Attributes } = await context.dynamo.send(new UpdateCommand({ ...takeTicket(name), TableName: context.tableName }));
-  return ticketTaken(Attributes);
-}
-
-/** Passes the turn on; a failure only makes the next ticket wait until it finds the queue stalled, so it is logged, not thrown. */
-async function passTurnOn(context: ChangeContext, name: string, ticket: number): Promise<void> {
-  try {
-    await context.dynamo.send(new UpdateCommand({ ...passTurn(name, ticket), TableName: context.tableName }));
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return; // served past it already, or no model
-    context.log.warn("Model change could not pass its turn on", {
-      outcome: "passTurn",
-      model: name,
-      attempt: ticket,
-      requestId: context.who.requestId,
-      error: error instanceof Error ? error.name : String(error),
-    });
-  }
+  });
 }
 
 /** A change decided from the model as read, ready to commit; `started` is when the read began. */
@@ -237,42 +175,20 @@ interface Contended {
   readonly attemptMs: number;
 }
 
-/** The model item as read, when the read began, and how far its queue has been served. */
-interface ModelLook extends QueueLook {
-  readonly stored: ModelItem | undefined;
-  readonly started: number;
-}
-
-async function lookAtModel(context: ChangeContext, name: string): Promise<ModelLook> {
-  const started = context.retry.now();
-  const stored = await readModel(context, name);
-  return { stored, started, served: turnsServedOf(stored) };
-}
-
 /** Reads the model and plans: the answer when the plan says unchanged, else the writes to commit. */
 async function planChange<T, C>(
   context: ChangeContext,
   name: string,
   plan: ModelChangePlanner<T, C>,
-  ticket?: number,
 ): Promise<{ answer: T } | { planned: Planned<T, C> }> {
-  return planFrom(context, name, plan, await lookAtModel(context, name), ticket);
-}
-
-/** Plans from the model as read; a commit by the holder of `ticket` carries the model's queue on past it. */
-async function planFrom<T, C>(
-  context: ChangeContext,
-  name: string,
-  plan: ModelChangePlanner<T, C>,
-  { stored, started }: ModelLook,
-  ticket: number | undefined,
-): Promise<{ answer: T } | { planned: Planned<T, C> }> {
+  const started = context.retry.now();
+  const stored = await readModel(context, name);
   if (stored && isBeingDeleted(stored) && !context.continuesDeletion) throw new ModelBeingDeletedError(name);
   const now = context.now().toISOString();
   const decided = await plan(stored && !isDeleted(stored) ? stored : undefined, now);
   if ("unchanged" in decided) return { answer: decided.unchanged };
   // Sequence, revision and lock carry on from the stored item, a tombstone too: the name's history never forks.
-  const { model, history } = stamped(context, name, stored, decided, now, ticket);
+  const { model, history } = stamped(context, name, stored, decided, now);
   const guarded = decided.writes ?? [];
   const writes = [
     modelWrite(model, stored),
@@ -337,14 +253,7 @@ export const readModel = (context: Pick<ChangeContext, "dynamo" | "tableName">, 
   readItem(context, modelKey(name), modelFromItem);
 
 /** The model's next state and the numbered, stamped history entries. */
-function stamped<T, C>(
-  context: ChangeContext,
-  name: string,
-  current: ModelItem | undefined,
-  decided: Commit<T, C>,
-  now: string,
-  ticket: number | undefined,
-) {
+function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem | undefined, decided: Commit<T, C>, now: string) {
   const sequence = current?.historySequence ?? 0;
   const history = decided.history.map((draft, i) =>
     newHistoryItem(draft, {
@@ -356,11 +265,12 @@ function stamped<T, C>(
       occurredAt: now,
     }),
   );
-  const model: ModelItem = withTurnsServed(
-    { ...decided.model, revision: (current?.revision ?? 0) + 1, historySequence: sequence + history.length, updatedAt: now },
-    current,
-    ticket,
-  );
+  const model: ModelItem = {
+    ...decided.model,
+    revision: (current?.revision ?? 0) + 1,
+    historySequence: sequence + history.length,
+    updatedAt: now,
+  };
   return { model, history };
 }
 

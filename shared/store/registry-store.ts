@@ -68,7 +68,6 @@ import { modelPartition } from "./keys";
 import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
-import { TURN_TICKETS_ENTITY } from "./entities/turn-tickets";
 import { inTable, type Write } from "./writes";
 import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
@@ -527,10 +526,9 @@ export class RegistryStore {
   }
 
   /**
-   * The deletes of every item in the model's partition but the model item, its history, its
-   * checkpoints and its ticket counter: what a model's deletion removes once its versions are gone
-   * (aliases, the policy, file verifications, and any kind of item added later). History and
-   * checkpoints stay for the audit trail; the ticket counter stays in step with the tombstone's `turnsServed`.
+   * The deletes of every item in the model's partition but the model item, its history and its
+   * checkpoints: what a model's deletion removes once its versions are gone (aliases, the policy, file
+   * verifications, and any kind of item added later). History and checkpoints stay for the audit trail.
    */
   async *partitionLeftovers(name: string): AsyncGenerator<Write> {
     const pages = paginateQuery(
@@ -538,14 +536,13 @@ export class RegistryStore {
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
-        FilterExpression: "NOT (#entity IN (:model, :history, :checkpoint, :tickets))",
+        FilterExpression: "NOT (#entity IN (:model, :history, :checkpoint))",
         ExpressionAttributeNames: { "#entity": "entity" },
         ExpressionAttributeValues: {
           ":pk": modelPartition(name),
           ":model": MODEL_ENTITY,
           ":history": HISTORY_ENTITY,
           ":checkpoint": CHECKPOINT_ENTITY,
-          ":tickets": TURN_TICKETS_ENTITY,
         },
         ProjectionExpression: "pk, sk",
         ConsistentRead: true,

@@ -62,9 +62,8 @@ const move = (name: string, version: number, to: string) =>
 
 const partition = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
 /** What a deletion leaves of a model: its tombstone, history and checkpoints. */
-/** What a deletion must not leave: anything but the tombstone, the history, its checkpoints and the name's ticket counter (kept in step with the tombstone). */
 const leftovers = async (name: string) =>
-  (await partition(name)).filter((item) => !["model", "history", "checkpoint", "turnTickets"].includes(String(item.entity)));
+  (await partition(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)));
 const historyActions = async (name: string) =>
   (await partition(name)).filter((item) => item.entity === "history").map((item) => item.action);
 const objectExists = async (bytes: Buffer) => (await registry.deps.artifacts.head(artifactObjectKey(sha256(bytes)))) !== undefined;

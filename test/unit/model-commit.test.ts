@@ -1,10 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { decorrelatedJitter, unchanged, type ChangeLog, type Contention, type RetryPolicy } from "../../shared/store/model-change";
-import { modelKey, type ModelItem } from "../../shared/store/entities/model";
-import { turnTicketsKey } from "../../shared/store/entities/turn-tickets";
+import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
 import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
 
@@ -50,32 +49,10 @@ function recordingLog(): ChangeLog & { entries: { level: string; message: string
 
 const storeWith = (retry: RetryPolicy, log: ChangeLog = recordingLog()) => fixedStore(documents, { retry, log });
 
-/** The model's ticket counter, handing out 1, 2, 3…: an ADD that never fails. */
-function ticketCounter(): void {
-  let taken = 0;
-  dynamo.on(UpdateCommand, { Key: turnTicketsKey(NAME) }).callsFake(async () => ({ Attributes: { taken: ++taken } }));
-}
-
-/** The tickets whose turns were passed on without a commit, in order. */
-const turnsPassed = () =>
-  dynamo
-    .commandCalls(UpdateCommand, { Key: modelKey(NAME) })
-    .map((call) => (call.args[0].input.ExpressionAttributeValues as Record<string, unknown>)[":ticket"]);
-
-/**
- * One model item that honours the revision condition as DynamoDB does (a commit planned from a stale
- * read is cancelled), with its queue: tickets, and turns passed on only upwards.
- */
+/** One model item that honours the revision condition as DynamoDB does: a commit planned from a stale read is cancelled. */
 function modelTable(): () => ModelItem {
   let stored = model({ revision: 1 });
-  ticketCounter();
   dynamo.on(GetCommand).callsFake(async () => ({ Item: stored }));
-  dynamo.on(UpdateCommand, { Key: modelKey(NAME) }).callsFake(async (input: { ExpressionAttributeValues: { ":ticket": number } }) => {
-    const ticket = input.ExpressionAttributeValues[":ticket"];
-    if ((stored.turnsServed ?? 0) >= ticket) throw new ConditionalCheckFailedException({ message: "served", $metadata: {} });
-    stored = { ...stored, turnsServed: ticket };
-    return {};
-  });
   dynamo.on(TransactWriteCommand).callsFake(async (input: { TransactItems: Put[] }) => {
     const put = input.TransactItems[0]!.Put;
     if (put.ExpressionAttributeValues?.[":seen"] !== stored.revision) throw cancelled(["ConditionalCheckFailed"]);
@@ -91,40 +68,36 @@ const nextNumber = (current: ModelItem | undefined) => {
   return { model: { ...model, latestVersion: model.latestVersion + 1 }, history: [], result: () => model.latestVersion + 1 };
 };
 
-/** A change that writes the model back as read, answering "done": all that the engine's own behaviour needs. */
-const rewriteAsIs = (current: ModelItem | undefined) => ({ model: current as ModelItem, history: [], result: () => "done" });
-
 beforeEach(() => {
   dynamo.reset();
 });
 
 describe("the commit engine", () => {
-  it("answers 409 ConcurrentModification once contention outlasts the retry deadline, logging every retry with its attempt and passing its turn on", async () => {
+  it("answers 409 ConcurrentModification once contention outlasts the retry deadline, logging every retry with its attempt", async () => {
     const retry = fakeRetry(1_000, 400);
     const log = recordingLog();
-    ticketCounter();
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 3 }) });
     dynamo.on(TransactWriteCommand).rejects(cancelled(["ConditionalCheckFailed"]));
 
-    await expect(storeWith(retry, log).change(who, NAME, rewriteAsIs)).rejects.toMatchObject({
+    await expect(
+      storeWith(retry, log).change(who, NAME, (current) => ({ model: current as ModelItem, history: [], result: () => "done" })),
+    ).rejects.toMatchObject({
       code: "ConcurrentModification",
     });
 
-    // After the first loss it queues (ticket 1: its turn at once); losing its turn re-plans at once, then the policy's waits.
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(6);
+    // The first re-plan goes at once (the winner has committed); the policy's waits come after.
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(5);
     expect(retry.slept).toEqual([400, 400, 400]);
     expect(log.entries.map((e) => [e.level, e.attributes.model, e.attributes.attempt])).toEqual([
       ["info", NAME, 0],
       ["info", NAME, 1],
       ["info", NAME, 2],
       ["info", NAME, 3],
-      ["info", NAME, 4],
-      ["warn", NAME, 5],
+      ["warn", NAME, 4],
     ]);
-    expect(turnsPassed()).toEqual([1]);
   });
 
-  it("re-plans in its turn after the first contention and at once after losing it, then waits as the policy says, telling it each attempt's measured duration and the previous wait", async () => {
+  it("re-plans at once after the first contention, then waits as the policy says, telling it each attempt's measured duration and the previous wait", async () => {
     let elapsed = 0;
     const asked: Contention[] = [];
     const retry: RetryPolicy = {
@@ -136,7 +109,6 @@ describe("the commit engine", () => {
       sleep: async (ms) => void (elapsed += ms),
       now: () => elapsed,
     };
-    ticketCounter();
     // Each read of the model takes 30 ms on the injected clock.
     dynamo.on(GetCommand).callsFake(async () => {
       elapsed += 30;
@@ -149,12 +121,19 @@ describe("the commit engine", () => {
       .rejectsOnce(cancelled(["TransactionConflict"]))
       .resolves({});
 
-    const answer = await storeWith(retry).change(who, NAME, rewriteAsIs);
+    const answer = await storeWith(retry).change(who, NAME, (current) => ({
+      model: current as ModelItem,
+      history: [],
+      result: () => "done",
+    }));
 
     expect(answer).toBe("done");
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(4);
-    expect(asked).toEqual([{ attempt: 2, attemptMs: 30, previousMs: 0 }]);
-    expect(elapsed).toBe(4 * 30 + 200);
+    expect(asked).toEqual([
+      { attempt: 1, attemptMs: 30, previousMs: 0 },
+      { attempt: 2, attemptMs: 30, previousMs: 100 },
+    ]);
+    expect(elapsed).toBe(4 * 30 + 100 + 200);
   });
 
   it("commits this process's concurrent changes of one model one after another, none refused, numbered without gaps", async () => {
@@ -179,49 +158,6 @@ describe("the commit engine", () => {
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(log.entries.length).toBeGreaterThan(0);
     expect(table()).toMatchObject({ revision: 21, latestVersion: 20 });
-    // Every ticket's change ended, so the queue is served up to the last ticket taken.
-    const tickets = dynamo.commandCalls(UpdateCommand, { Key: turnTicketsKey(NAME) }).length;
-    expect([tickets > 0, table().turnsServed]).toEqual([true, tickets]);
-  });
-
-  it("queues after losing to another process: waits while the tickets ahead are served, then commits once, marking its ticket served", async () => {
-    let elapsed = 0;
-    const retry: RetryPolicy = { ...fakeRetry(60_000, 1), sleep: async (ms) => void (elapsed += ms), now: () => elapsed };
-    dynamo.on(UpdateCommand, { Key: turnTicketsKey(NAME) }).resolves({ Attributes: { taken: 3 } });
-    // Each read takes 10 ms; tickets 1 and 2 are served 50 ms apart, each commit bumping the revision.
-    dynamo.on(GetCommand).callsFake(async () => {
-      elapsed += 10;
-      const served = Math.min(2, Math.floor(elapsed / 50));
-      return { Item: model({ revision: 3 + served, turnsServed: served }) };
-    });
-    dynamo
-      .on(TransactWriteCommand)
-      .rejectsOnce(cancelled(["ConditionalCheckFailed"]))
-      .resolves({});
-
-    const answer = await storeWith(retry).change(who, NAME, rewriteAsIs);
-
-    expect(answer).toBe("done");
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
-    expect(transaction(1)[0]?.Put).toMatchObject({ ExpressionAttributeValues: { ":seen": 5 }, Item: { revision: 6, turnsServed: 3 } });
-    expect(elapsed).toBeGreaterThanOrEqual(100);
-    expect(dynamo.commandCalls(UpdateCommand, { Key: modelKey(NAME) })).toHaveLength(0);
-  });
-
-  it("passes its turn on when its change ends without committing: re-planned in its turn, it needs nothing", async () => {
-    ticketCounter();
-    dynamo
-      .on(GetCommand)
-      .resolvesOnce({ Item: model({ revision: 3 }) })
-      .resolves({ Item: model({ revision: 4, aliases: { champion: 1 } }) });
-    dynamo.on(TransactWriteCommand).rejects(cancelled(["ConditionalCheckFailed"]));
-
-    const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) =>
-      current?.aliases.champion === 1 ? unchanged("already set") : { model: current as ModelItem, history: [], result: () => "set" },
-    );
-
-    expect(answer).toBe("already set");
-    expect(turnsPassed()).toEqual([1]);
   });
 
   it("bumps the revision and conditions the model on the one it read, even for a change that writes no history", async () => {
@@ -290,7 +226,6 @@ describe("the commit engine", () => {
   });
 
   it("re-plans when a guarded write that names no conflict fails: that is contention", async () => {
-    ticketCounter();
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 2 }) });
     dynamo
       .on(TransactWriteCommand)

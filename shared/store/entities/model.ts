@@ -3,7 +3,6 @@ import { modelView, type ModelView } from "../../schemas/model";
 import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import { modelPartition } from "../keys";
-import type { Write } from "../writes";
 
 export const MODEL_ENTITY = "model";
 const SCHEMA_VERSION = 1;
@@ -34,11 +33,6 @@ export interface ModelItem extends ItemBase {
    * that serialises them. Absent on items no change has committed since revisions were introduced.
    */
   readonly revision?: number;
-  /**
-   * The highest ticket of the model's queue (entities/turn-tickets.ts) whose change has ended: a
-   * change waiting with a later ticket reads it with the model. Absent until a change first queued.
-   */
-  readonly turnsServed?: number;
   readonly stages: { Production?: number; Staging?: number[] };
   readonly aliases: Record<string, number>;
   /** The metrics the model indexes (see entities/metric-index.ts), absent until declared. */
@@ -128,34 +122,9 @@ export const modelFromItem = itemReader(
     latestReadyVersion: z.optional(z.int()),
     historySequence: z.int(),
     revision: z.optional(z.int()),
-    turnsServed: z.optional(z.int()),
     deletion: z.optional(z.object({ startedAt: z.string(), startedBy: z.string(), finishedAt: z.optional(z.string()) })),
   }),
 );
-
-/** How far the model's queue has been served, as `model` was read. */
-export const turnsServedOf = (model: ModelItem | undefined): number => model?.turnsServed ?? 0;
-
-/**
- * `next` as committed by the change holding `ticket` (if it queued): the queue served up to that ticket.
- * Every commit carries the count on, whatever its plan built, so that it never goes back.
- */
-export function withTurnsServed(next: ModelItem, current: ModelItem | undefined, ticket: number | undefined): ModelItem {
-  const served = Math.max(turnsServedOf(current), ticket ?? 0);
-  return served > 0 ? { ...next, turnsServed: served } : next;
-}
-
-/**
- * Passes the model's queue on past `ticket`, whose change ended without committing (refused,
- * unchanged, failed or gave up), so that the next ticket's change need not wait for it.
- */
-export const passTurn = (name: string, ticket: number): NonNullable<Write["Update"]> => ({
-  Key: modelKey(name),
-  UpdateExpression: "SET turnsServed = :ticket",
-  // Invariant: the count only grows, and only on a model item that exists (an update must not create a stub).
-  ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(turnsServed) OR turnsServed < :ticket)",
-  ExpressionAttributeValues: { ":ticket": ticket },
-});
 
 /** The model once version `number` is READY: `latest` names the newer of it and the newest READY version so far. */
 export function withReadyVersion(model: ModelItem, number: number): ModelItem {
