@@ -266,5 +266,5 @@ describe("Idempotency-Key on a large registration", () => {
     expect(Buffer.byteLength(first.body ?? "")).toBeLessThan(100_000);
     expect(JSON.parse(first.body ?? "{}")).toMatchObject({ files: { count: 1_000 }, nextUploadsCursor: expect.any(String) });
     expect((await modelItems(name)).filter((item) => item.entity === "version")).toHaveLength(1);
-  });
+  }, MANY_FILES_MS);
 });

@@ -190,7 +190,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
 
   /** `registry.deps` whose store calls `hook` on the first call of `method` about `name`: before it (awaited), or alongside it. */
   function hookedDeps(
-    method: "retentionQueue" | "allVersions" | "getVersion",
+    method: "retentionQueue" | "allVersions" | "getVersionRecord",
     name: string,
     hook: () => Promise<unknown>,
     { awaited = false },
@@ -230,7 +230,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     await move(name, version, "Archived");
     await putRetentionRules(registry.deps, name, { keepArchived: 0 }, admin);
     // The deletion's first step reads the version: the change lands between the plan and the commit.
-    const { deps, fired } = hookedDeps("getVersion", name, () => make(name, version), { awaited: true });
+    const { deps, fired } = hookedDeps("getVersionRecord", name, () => make(name, version), { awaited: true });
 
     const run = await runHousekeeping(deps, EVERYTHING, "meanwhile");
 
@@ -239,7 +239,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     expect(await versionsOf(name)).toContain(version);
   });
 
-  const RACE_STEPS = ["retentionQueue", "allVersions", "getVersion"] as const;
+  const RACE_STEPS = ["retentionQueue", "allVersions", "getVersionRecord"] as const;
 
   it("never deletes a version that a racing restore put in Staging (12 rounds)", async () => {
     const outcomes: string[] = [];
