@@ -37,7 +37,7 @@ const DATASET = "fraud_training";
 /** Path values that name seeded things, so that requests get past the 404s into the use cases. */
 const SEEDED_PATH: Record<string, string[]> = {
   name: [MODEL, "churn_predictor"],
-  v: ["1", "2", "3", "4", "5", "6", "champion", "Production", "Staging", "latest", "v1.0.0"],
+  v: ["1", "2", "3", "4", "5", "6", "7", "champion", "Production", "Staging", "latest", "v1.0.0"],
   alias: ["champion", "constructor", "challenger"],
   stage: ["Staging", "Production", "Archived"],
   id: [DATASET],
@@ -101,7 +101,7 @@ async function seed(): Promise<void> {
   await learnCursors();
 }
 
-/** Version 6: READY with two files, so its file listing has a second page. */
+/** Version 6: READY with two files, so its file listing has a second page; version 7 waits for two files' bytes. */
 async function seedFiles(
   call: (key: string, request: Omit<Parameters<typeof apiEvent>[0], "routeKey">) => Promise<Record<string, unknown>>,
 ) {
@@ -113,6 +113,9 @@ async function seedFiles(
   const registered = await call("POST /models/{name}/versions", { pathParameters: { name: MODEL }, body: { files: declared } });
   for (const { path, upload } of registered.uploads as FileUploadView[]) await putBytes(singlePut(upload), files.get(path) as Buffer);
   await completeAndVerify(registry.deps, MODEL, { number: registered.version as number }, roleCaller("seed", "req-seed"));
+  // Version 7: two files whose bytes never came, so its upload plan has a second page.
+  const waiting = ["a.bin", "b.bin"].map((path) => ({ path, sizeBytes: 7, sha256: sha256(Buffer.from(`waiting ${path}`)) }));
+  await call("POST /models/{name}/versions", { pathParameters: { name: MODEL }, body: { files: waiting } });
 }
 
 /** One page of one item from every listing that takes a cursor, with the seeded path values. */
@@ -125,7 +128,9 @@ async function learnCursors(): Promise<void> {
         ? { stage: "Staging" }
         : route.path.endsWith("/artifact")
           ? { ...pathParameters, v: "6" }
-          : pathParameters;
+          : route.path.endsWith("/artifact/uploads")
+            ? { ...pathParameters, v: "7" }
+            : pathParameters;
     const response = await send(route, { routeKey: routeKey(route), pathParameters: pathFor, queryStringParameters: { limit: "1" } });
     const { nextCursor } = JSON.parse(response.body ?? "{}") as { nextCursor?: string };
     expect(nextCursor, `${routeKey(route)} should have a second page`).toBeDefined();

@@ -247,24 +247,28 @@ describe("a completion cut off while writing its verifications", () => {
 });
 
 describe("Idempotency-Key on a large registration", () => {
-  it("replays the first answer, well under 400 KB, and registers once", async () => {
-    const name = uniqueModelName("sharded");
-    const body = { files: manifest(directory(1_000)) };
-    const send = () =>
-      catalog(
-        apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body, headers: { "idempotency-key": key } }),
-        lambdaContext,
-      );
-    const key = randomUUID();
+  it(
+    "replays the first answer, well under 400 KB, and registers once",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const body = { files: manifest(directory(1_000)) };
+      const send = () =>
+        catalog(
+          apiEvent({ routeKey: "POST /models/{name}/versions", pathParameters: { name }, body, headers: { "idempotency-key": key } }),
+          lambdaContext,
+        );
+      const key = randomUUID();
 
-    const first = await send();
-    const retry = await send();
+      const first = await send();
+      const retry = await send();
 
-    expect(first.statusCode).toBe(201);
-    expect(retry.body).toBe(first.body);
-    expect(retry.headers?.["idempotent-replayed"]).toBe("true");
-    expect(Buffer.byteLength(first.body ?? "")).toBeLessThan(100_000);
-    expect(JSON.parse(first.body ?? "{}")).toMatchObject({ files: { count: 1_000 }, nextUploadsCursor: expect.any(String) });
-    expect((await modelItems(name)).filter((item) => item.entity === "version")).toHaveLength(1);
-  }, MANY_FILES_MS);
+      expect(first.statusCode).toBe(201);
+      expect(retry.body).toBe(first.body);
+      expect(retry.headers?.["idempotent-replayed"]).toBe("true");
+      expect(Buffer.byteLength(first.body ?? "")).toBeLessThan(100_000);
+      expect(JSON.parse(first.body ?? "{}")).toMatchObject({ files: { count: 1_000 }, nextUploadsCursor: expect.any(String) });
+      expect((await modelItems(name)).filter((item) => item.entity === "version")).toHaveLength(1);
+    },
+    MANY_FILES_MS,
+  );
 });

@@ -76,5 +76,6 @@ describe("concurrent MLflow transition-stage calls to Production", () => {
       for (const replaced of intoProduction.slice(0, -1))
         expect(items.find((item) => item.entity === "version" && item.version === replaced.version)).toMatchObject({ stage: "Archived" });
     }
-  });
+    // 100 contended calls share DynamoDB Local with the other test files running beside this one.
+  }, 120_000);
 });
