@@ -94,21 +94,13 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
         const [file] = args;
         const bar = progress(globals);
         if ((await stat(file).catch(() => undefined))?.isDirectory()) return pushDirectoryCommand(client, file, o, bar, io);
-        const [{ push }, { defaultJournalDirectory }] = await Promise.all([import("./upload"), import("./journal")]);
+        const [{ push }, shared] = await Promise.all([import("./upload"), sharedPushOptions(o, bar, io)]);
         const result = await push(client, {
           file,
-          model: o.model as string,
-          metadata: await metadataFrom(o),
+          ...shared,
           partSizeBytes: o.partSize === undefined ? undefined : (o.partSize as number) * 1024 * 1024,
-          concurrency: o.concurrency as number,
           contentType: o.contentType as string | undefined,
           filename: o.filename as string | undefined,
-          onProgress: bar?.update,
-          onNotice: (message) => {
-            bar?.finish();
-            io.stderr(`${message}\n`);
-          },
-          journalDirectory: defaultJournalDirectory(io.env),
         }).finally(() => bar?.finish());
         const resumed = result.resumedParts > 0 ? ` (resumed: ${result.resumedParts} uploaded before the interruption)` : "";
         const note = result.uploaded
@@ -571,6 +563,22 @@ const listed = (page: { readonly nextCursor?: string }, lines: string[]): Render
 const approvalLine = (a: { model: string; version: number; stage: string; decision: string; approver: string; comment?: string }) =>
   `${a.model} version ${a.version}: ${a.decision} for ${a.stage} by ${a.approver}${a.comment ? ` ("${a.comment}")` : ""}`;
 
+/** What a push of a file and of a directory both take: the model and its metadata, parallelism, progress, notices (the bar ends first) and where journals go. */
+async function sharedPushOptions(o: Record<string, unknown>, bar: ReturnType<typeof progressRenderer> | undefined, io: CliIo) {
+  const { defaultJournalDirectory } = await import("./journal");
+  return {
+    model: o.model as string,
+    metadata: await metadataFrom(o),
+    concurrency: o.concurrency as number,
+    onProgress: bar?.update,
+    onNotice: (message: string) => {
+      bar?.finish();
+      io.stderr(`${message}\n`);
+    },
+    journalDirectory: defaultJournalDirectory(io.env),
+  };
+}
+
 /** `push <directory>`: a multi-file version; the options that only a single file takes are refused. */
 async function pushDirectoryCommand(
   client: RegistryClient,
@@ -582,19 +590,8 @@ async function pushDirectoryCommand(
   const fileOnly = (["partSize", "contentType", "filename"] as const).filter((key) => o[key] !== undefined);
   if (fileOnly.length > 0)
     throw new UsageError(`${directory} is a directory: --part-size, --content-type and --filename are for a single file.`);
-  const [{ pushDirectory }, { defaultJournalDirectory }] = await Promise.all([import("./push-directory"), import("./journal")]);
-  const result = await pushDirectory(client, {
-    directory,
-    model: o.model as string,
-    metadata: await metadataFrom(o),
-    concurrency: o.concurrency as number,
-    onProgress: bar?.update,
-    onNotice: (message) => {
-      bar?.finish();
-      io.stderr(`${message}\n`);
-    },
-    journalDirectory: defaultJournalDirectory(io.env),
-  }).finally(() => bar?.finish());
+  const [{ pushDirectory }, shared] = await Promise.all([import("./push-directory"), sharedPushOptions(o, bar, io)]);
+  const result = await pushDirectory(client, { directory, ...shared }).finally(() => bar?.finish());
   const resumed = result.bytesResumed > 0 ? ` (resumed: ${result.bytesResumed} bytes uploaded before the interruption)` : "";
   const note =
     result.filesUploaded.length === 0
