@@ -68,7 +68,7 @@ const WARM_UP = { S: "#warm-up" };
 export async function warmTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, sortKey, globalSecondaryIndexes } = tableDefinition;
   const key = { [partitionKey]: WARM_UP, [sortKey]: WARM_UP };
-  const missing = `attribute_exists(${partitionKey})`;
+  const mustExist = `attribute_exists(${partitionKey})`;
   const query = (attribute: string, IndexName?: string) =>
     new QueryCommand({
       TableName: tableName,
@@ -90,7 +90,7 @@ export async function warmTable(client: DynamoDBClient, tableName: string): Prom
         TableName: tableName,
         Key: key,
         UpdateExpression: "REMOVE #warm",
-        ConditionExpression: missing,
+        ConditionExpression: mustExist,
         ExpressionAttributeNames: { "#warm": "warm" },
       }),
     ),
@@ -101,7 +101,7 @@ export async function warmTable(client: DynamoDBClient, tableName: string): Prom
       TransactItems: [{ ConditionCheck: { TableName: tableName, Key: key, ConditionExpression: condition } }],
     });
   await client.send(transaction(`attribute_not_exists(${partitionKey})`));
-  await refused(client.send(transaction(missing)), TransactionCanceledException);
+  await refused(client.send(transaction(mustExist)), TransactionCanceledException);
 }
 
 /** Awaits a request that must be refused with `expected`; anything else is an error of the engine. */
