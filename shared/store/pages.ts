@@ -146,8 +146,13 @@ export async function queryJoinedPage<T>(
   } while (startKey && collected.length <= page.limit && unexamined > 0);
 
   const values = collected.map(({ value }) => value);
-  if (collected.length <= page.limit) return { items: values, ...(startKey && { nextCursor: encodeCursor(page.scope, startKey as Key) }) };
+  if (collected.length <= page.limit)
+    return { items: values, ...(startKey && { nextCursor: encodeCursor(page.scope, keyOf(startKey, input.IndexName)) }) };
   const last = collected[page.limit - 1]?.item ?? {};
-  const key = Object.fromEntries(keyAttributes(input.IndexName).map((name) => [name, String(last[name])]));
-  return { items: values.slice(0, page.limit), nextCursor: encodeCursor(page.scope, key) };
+  return { items: values.slice(0, page.limit), nextCursor: encodeCursor(page.scope, keyOf(last, input.IndexName)) };
+}
+
+/** The key of an item (or a LastEvaluatedKey) as a cursor holds it: the table's and the index's key attributes. */
+function keyOf(item: Record<string, unknown>, indexName: string | undefined): Key {
+  return Object.fromEntries(keyAttributes(indexName).map((name) => [name, String(item[name])]));
 }
