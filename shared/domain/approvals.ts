@@ -1,7 +1,7 @@
 import type { PolicyFailure } from "./errors";
 import { ForbiddenError } from "./errors";
 import type { Caller, Role } from "./permissions";
-import type { GatedStage } from "./policy";
+import type { GatedStage } from "./lifecycle";
 
 export const DECISIONS = ["approve", "reject"] as const;
 export type Decision = (typeof DECISIONS)[number];

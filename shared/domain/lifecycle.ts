@@ -5,6 +5,10 @@ import { ASSIGNED_STAGES } from "./model-uri";
 export const STAGES = ["None", ...ASSIGNED_STAGES] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** The stages a promotion policy may gate. */
+export const GATED_STAGES = ["Staging", "Production"] as const;
+export type GatedStage = (typeof GATED_STAGES)[number];
+
 /** Where a version's bytes stand: awaiting upload, being hashed by the registry, verified, or refused. */
 export const VERSION_STATUSES = ["PENDING_UPLOAD", "VERIFYING", "READY", "FAILED"] as const;
 

@@ -1,10 +1,6 @@
 import { approvalFailures, type Approval, type RequiredApprovals } from "./approvals";
 import type { PolicyFailure } from "./errors";
-import type { Stage } from "./lifecycle";
-
-/** The stages a promotion policy may gate. */
-export const GATED_STAGES = ["Staging", "Production"] as const;
-export type GatedStage = (typeof GATED_STAGES)[number];
+import type { GatedStage, Stage } from "./lifecycle";
 
 /** The rules a version must meet to enter one stage; every rule is optional. */
 export interface StageGate {

@@ -2,13 +2,9 @@ import type middy from "@middy/core";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { DomainError } from "../domain/errors";
-import type * as errors from "../domain/errors";
+import type { ErrorCode } from "../domain/error-code";
 import { jsonResponse } from "./responses";
 import { isMlflowRouteKey, mlflowError } from "../mlflow/errors";
-
-/** The `code` an error class declares; the abstract base's plain `string` is none. */
-type CodeOf<C> = C extends abstract new (...args: never) => { readonly code: infer Code } ? (string extends Code ? never : Code) : never;
-export type ErrorCode = CodeOf<(typeof errors)[keyof typeof errors]>;
 
 /**
  * Each domain error code's HTTP status, in one place (README.md lists them under Routes). It does

@@ -1,5 +1,5 @@
 import { DomainError } from "../domain/errors";
-import type { ErrorCode } from "../http/error-mapper";
+import type { ErrorCode } from "../domain/error-code";
 
 /** The MLflow error codes this API answers with (MLflow's `databricks.proto` ErrorCode names). */
 export type MlflowErrorCode =

@@ -1,7 +1,7 @@
 import * as z from "../zod";
 import { ALIAS_TARGET_PREFIX, DECISIONS, type ApprovalStage } from "../domain/approvals";
 import { findStage, unknownStage } from "../domain/model-uri";
-import { GATED_STAGES } from "../domain/policy";
+import { GATED_STAGES } from "../domain/lifecycle";
 import { ROLES } from "../domain/permissions";
 import { cursor, limit } from "./common";
 import { settableAlias } from "./alias";

@@ -1,7 +1,8 @@
 import * as z from "../zod";
 import { modelName, namedMap, storableNumber } from "./common";
 import { metricName, stageName } from "./version";
-import { GATED_STAGES, type StageGate } from "../domain/policy";
+import { GATED_STAGES } from "../domain/lifecycle";
+import type { StageGate } from "../domain/policy";
 import { findStage, unknownStage } from "../domain/model-uri";
 import { ROLES } from "../domain/permissions";
 import { settableAlias } from "./alias";

@@ -1,7 +1,8 @@
 import { tallyApprovals } from "../domain/approvals";
 import { PolicyViolationError } from "../domain/errors";
 import type { Stage } from "../domain/lifecycle";
-import { evaluateGate, type GatedStage, type StageGate } from "../domain/policy";
+import type { GatedStage } from "../domain/lifecycle";
+import { evaluateGate, type StageGate } from "../domain/policy";
 import { checkPolicyRevision } from "../store/entities/policy";
 import type { VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HTTP_STATUS_BY_CODE, type ErrorCode } from "../../shared/http/error-mapper";
+import type { ErrorCode } from "../../shared/domain/error-code";
+import { HTTP_STATUS_BY_CODE } from "../../shared/http/error-mapper";
 import { roleCaller } from "../support/fixtures";
 import { useTestRegistry, uniqueModelName } from "../support/registry";
 import { DomainError, StageConflictError } from "../../shared/domain/errors";
