@@ -16,7 +16,7 @@ import { createGateway, defaultActor, importHandler } from "./gateway";
 import type { LocalQueue } from "./local-queue";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
 import { scheduleHousekeeping, type LocalHousekeeping } from "./housekeeping";
-import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
+import { callerResolver, callersLine, curlAuthArguments, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
  * `npm start`: the registry on a laptop or CI machine (docs/local.md). DynamoDB Local and s3rver keep
@@ -343,6 +343,7 @@ export function banner(registry: LocalRegistry): string {
     params: { max_depth: 6 },
     bump: "minor",
   });
+  const auth = curlAuthArguments(registry);
   return [
     `Model registry API: ${url}`,
     `engines: dynamodb ${registry.engines.dynamodb}, s3 ${registry.engines.s3} (data in ${registry.dataDir})`,
@@ -353,11 +354,11 @@ export function banner(registry: LocalRegistry): string {
     `  npm run redeliver -- --endpoint ${registry.events.endpoint} --file ${registry.events.deadLetters}`,
     `housekeeping (retention rules): ${registry.housekeeping.everyMinutes === 0 ? "on demand only" : `every ${registry.housekeeping.everyMinutes} min`}; run it now with kill -USR2 ${process.pid}`,
     "",
-    "Register a first version (creates the model):",
-    `  curl -s -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
+    `Register a first version (creates the model)${auth ? ", with a caller of that file" : ""}:`,
+    `  curl -s${auth} -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
     `    -d '${body}'`,
-    `  curl -s ${url}/models/fraud_detector/versions/1`,
-    `  curl -s ${url}/openapi.json`,
+    `  curl -s${auth} ${url}/models/fraud_detector/versions/1`,
+    `  curl -s${auth} ${url}/openapi.json`,
     "",
     "Ctrl-C stops the API and the engines.",
   ].join("\n");
