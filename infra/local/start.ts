@@ -16,6 +16,7 @@ import { createGateway, defaultActor, importHandler } from "./gateway";
 import type { LocalQueue } from "./local-queue";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
 import { scheduleHousekeeping, type LocalHousekeeping } from "./housekeeping";
+import { DataDirInUseError, lockDataDir } from "./data-dir-lock";
 import { callerResolver, callersLine, curlAuthArguments, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
@@ -137,6 +138,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
 
   await assertJava17();
   await assertNothingAnswers(port, host);
+  const unlockDataDir = await lockDataDir(dataDir);
   const api = localApi(createGateway({ actor, resolveActor: tokens && callerResolver(tokens), quiet: options.quiet }));
 
   let tailer: RunningTailer | undefined;
@@ -146,6 +148,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     process.off("exit", abandonEngines);
     const stopping = engines.splice(0).reverse();
     await Promise.allSettled(stopping.map((engine) => engine.stop()));
+    await unlockDataDir();
   };
   // Never leave a Java process behind, even when this process exits without stop() (a crash).
   const abandonEngines = () => void stopEngines();
@@ -286,7 +289,9 @@ async function assertNothingAnswers(port: number, host: string): Promise<void> {
 }
 
 const portInUse = (port: number, host: string) =>
-  new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
+  new PortInUseError(
+    `Port ${port} on ${host} is already in use; stop whatever holds it, or start another registry with PORT=<another port> REGISTRY_DATA_DIR=<another folder>.`,
+  );
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolveClosed, reject) => {
@@ -379,6 +384,7 @@ export async function main(): Promise<void> {
     if (
       error instanceof JavaMissingError ||
       error instanceof PortInUseError ||
+      error instanceof DataDirInUseError ||
       error instanceof ConfigurationError ||
       error instanceof TokensFileError ||
       error instanceof RulesFileError
