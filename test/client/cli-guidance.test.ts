@@ -120,6 +120,19 @@ describe("refusals, with what to do in the CLI's terms", () => {
     );
   });
 
+  it("a 403 Forbidden says where the caller's missing role is given, locally and in AWS", async () => {
+    const forbidden = refusal(403, "Forbidden", { missingRole: "promoter", roles: ["reader", "publisher"] });
+
+    const run = await cli(
+      ["--url", "http://registry.test", "promote", "fraud_detector", "7", "--to", "Staging", "--reason", "r"],
+      forbidden,
+    );
+
+    expect(run.code).toBe(EXIT.refused);
+    expect(run.stderr).toContain("hint: The caller's roles come from the tokens or credentials file npm start was given");
+    expect(run.stderr).toContain("give it the 'promoter' role there");
+  });
+
   it("a 409 StageConflict says which --expect-current the stage holds now", async () => {
     const conflict = refusal(409, "StageConflict", { stage: "Production", expected: null, actual: 6 });
     const emptied = refusal(409, "StageConflict", { stage: "Production", expected: 6, actual: null });
@@ -148,6 +161,19 @@ describe("refusals, with what to do in the CLI's terms", () => {
 
     expect(run.code).toBe(EXIT.refused);
     expect(run.stderr).not.toContain("hint:");
+  });
+});
+
+describe("push", () => {
+  it.each([["file"], ["directory"]])("refuses a model name the registry would refuse before reading a %s, exit 1", async (kind) => {
+    const path = kind === "file" ? join(scratch.dir(), "weights.bin") : scratch.dir();
+    await writeFile(join(scratch.dir(), "weights.bin"), "weights");
+
+    const run = await cli(["--url", "http://registry.test", "push", path, "--model", "Fraud Detector"], refusal(500, "Never"));
+
+    expect(run).toMatchObject({ code: EXIT.usage, requests: 0 });
+    expect(run.stderr).toContain("error: 'Fraud Detector' is not a model name: a model name is lowercase letters and digits");
+    expect(run.stderr).not.toContain("hashing");
   });
 });
 
