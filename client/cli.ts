@@ -15,7 +15,7 @@ import { historyLine, progressRenderer, transitionLine, versionLine, type CliIo 
  * `registry`: each command parses its arguments, makes one SDK call and renders the answer
  * (STYLE §16–18). Results go to stdout (`--json`: exactly one JSON document), progress and
  * errors to stderr. Exit codes (docs/client.md): 0 ok, 1 usage, 2 the API refused (4xx, its code
- * printed), 3 network or 5xx after retries, or bytes that did not verify.
+ * printed), 3 network or 5xx after retries, or bytes that did not verify; 130 interrupted (Ctrl-C).
  *
  * A command loads the SDK (the route table's schemas) and the transfer code when it runs, by
  * dynamic import: `--version` and `--help` start in little more than Node's own time.
@@ -66,7 +66,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries.\nSee docs/client.md.",
+    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries, 130 interrupted (Ctrl-C).\nSee docs/client.md.",
   );
 
   const run = (action: Action) =>
