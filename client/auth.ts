@@ -75,9 +75,18 @@ function standardCredentialChain(): AwsCredentialIdentityProvider {
   let chain: Promise<AwsCredentialIdentityProvider> | undefined;
   return async (options) => {
     chain ??= import("@aws-sdk/credential-providers").then(({ fromNodeProviderChain }) => fromNodeProviderChain());
-    return (await chain)(options);
+    try {
+      return await (await chain)(options);
+    } catch (error) {
+      if ((error as Error).name === "CredentialsProviderError") throw new UsageError(noCredentials(error as Error), { cause: error });
+      throw error;
+    }
   };
 }
+
+const noCredentials = (error: Error) =>
+  `SigV4 found no AWS credentials (${error.message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for npm start, ` +
+  "a key of its REGISTRY_CREDENTIALS_FILE) or AWS_PROFILE; with a tokens file, use --token instead of --auth sigv4.";
 
 /**
  * A SigV4 signer (AWS's own implementation) for one region and service; `execute-api` unless told.

@@ -5,22 +5,30 @@ import { VERSION_STATUSES } from "../shared/domain/lifecycle";
 import packageJson from "../package.json" with { type: "json" };
 import { AUTH_TYPES, defaultAuth, type AuthType } from "./auth";
 import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError } from "./errors";
+import { cliHint } from "./hints";
 import type { VersionMetadataInput } from "./upload";
 import type { Fetch, RegistryClient } from "./sdk";
 import { DEFAULT_REGISTRY_URL, registryUrl } from "./registry-url";
-import { progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
+import { historyLine, progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
 
 /**
  * `registry`: each command parses its arguments, makes one SDK call and renders the answer
  * (STYLE §16–18). Results go to stdout (`--json`: exactly one JSON document), progress and
  * errors to stderr. Exit codes (docs/client.md): 0 ok, 1 usage, 2 the API refused (4xx, its code
- * printed), 3 network or 5xx after retries, or bytes that did not verify.
+ * printed), 3 network or 5xx after retries, or bytes that did not verify; 130 interrupted (Ctrl-C).
  *
  * A command loads the SDK (the route table's schemas) and the transfer code when it runs, by
  * dynamic import: `--version` and `--help` start in little more than Node's own time.
  */
 
-export const EXIT = { ok: 0, usage: 1, refused: 2, unavailable: 3 } as const;
+export const EXIT = { ok: 0, usage: 1, refused: 2, unavailable: 3, interrupted: 130 } as const;
+
+/** What Ctrl-C leaves behind, said on stderr when it interrupts `command`. */
+export function interruptedNote(command: string | undefined): string {
+  if (command === "push") return "Interrupted: run the same registry push again, it resumes where this one stopped.";
+  if (command === "pull") return "Interrupted: nothing was written under the final name; run the same registry pull again.";
+  return "Interrupted.";
+}
 
 interface GlobalOptions {
   readonly url?: string;
@@ -58,11 +66,12 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries.\nSee docs/client.md.",
+    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries, 130 interrupted (Ctrl-C).\nSee docs/client.md.",
   );
 
   const run = (action: Action) =>
     async function (this: Command) {
+      io.onCommand?.(this.name());
       const globals = this.optsWithGlobals<GlobalOptions>();
       const url = registryUrl(globals.url, io.env);
       const { createRegistryClient } = await import("./sdk");
@@ -422,11 +431,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
           name,
           query: { version: o.version as string | undefined, ...pageQuery(o) },
         });
-        const lines = page.items.map(
-          (e) =>
-            `#${e.sequence} ${e.occurredAt} ${e.action}${e.version ? ` version ${e.version}` : ""}${e.toStage ? ` ${e.fromStage ?? ""} → ${e.toStage}` : ""}  by ${e.actor}${e.reason ? `: ${e.reason}` : ""}`,
-        );
-        return listed(page, lines);
+        return listed(page, page.items.map(historyLine));
       }),
     );
 
@@ -507,7 +512,7 @@ function describeFailure(error: unknown): { exitCode: number; document: unknown;
     return {
       exitCode: error.status >= 500 || error.status === 429 ? EXIT.unavailable : EXIT.refused,
       document,
-      line: `error: ${error.status} ${error.code}: ${error.message}${where}${details}`,
+      line: `error: ${error.status} ${error.code}: ${error.message}${where}${details}${hintLine(error)}`,
     };
   }
   const known =
@@ -521,12 +526,18 @@ function describeFailure(error: unknown): { exitCode: number; document: unknown;
     return {
       exitCode: known,
       document: { error: { code, message: (error as Error).message } },
-      line: `error: ${(error as Error).message}`,
+      line: `error: ${(error as Error).message}${error instanceof RegistryUnavailableError ? hintLine(error) : ""}`,
     };
   }
   if (isFileError(error))
     return { exitCode: EXIT.usage, document: { error: { code: error.code, message: error.message } }, line: `error: ${error.message}` };
   throw error;
+}
+
+/** The CLI's advice under an error, on its own line. */
+function hintLine(error: RegistryApiError | RegistryUnavailableError): string {
+  const hint = cliHint(error);
+  return hint ? `\n  hint: ${hint}` : "";
 }
 
 const isFileError = (error: unknown): error is NodeJS.ErrnoException & { code: string } =>

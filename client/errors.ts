@@ -29,6 +29,8 @@ export class RegistryUnavailableError extends RegistryClientError {
     message: string,
     readonly attempts: number,
     options?: ErrorOptions,
+    /** The registry that gave no answer; absent when it was S3 (a presigned transfer). */
+    readonly registryUrl?: URL,
   ) {
     super(message, options);
   }

@@ -15,6 +15,7 @@ import {
 import type { RegistryClient, RequestOf } from "./sdk";
 import type { FileUploadView } from "../shared/schemas/artifact";
 import {
+  assertModelName,
   BytesRemoved,
   continuedVersion,
   fingerprint,
@@ -106,6 +107,7 @@ const MAX_PART_URLS_PER_REQUEST = 250;
  */
 export async function pushDirectory(client: RegistryClient, options: PushDirectoryOptions): Promise<PushDirectoryResult> {
   const { model: name, signal } = options;
+  assertModelName(name);
   const progress: Progress = (phase, bytesDone, bytesTotal, partsDone, partsTotal) =>
     options.onProgress?.({ phase, bytesDone, bytesTotal, partsDone, partsTotal });
   const files = await hashAll(await listDirectory(resolve(options.directory), options.onNotice), progress);

@@ -9,6 +9,8 @@ export interface CliIo {
   readonly interactive: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => number;
+  /** Told the command about to run (`push`, `list`…): what Ctrl-C would interrupt. */
+  readonly onCommand?: (name: string) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -103,3 +105,30 @@ export function transitionLine(
   const archived = moved.archived.length > 0 ? `; archived ${moved.archived.join(", ")}` : "";
   return `${model} version ${moved.version}: ${moved.from} → ${moved.to}${archived}`;
 }
+
+interface HistoryEntryLike {
+  readonly sequence: number;
+  readonly occurredAt: string;
+  readonly action: string;
+  readonly actor: string;
+  readonly version?: number;
+  readonly fromStage?: string;
+  readonly toStage?: string;
+  readonly alias?: string;
+  readonly previousVersion?: number;
+  readonly reason?: string;
+}
+
+/**
+ * `#5 2024-01-15T10:30:00.000Z STAGE_CHANGED version 7 Staging → Production  by alice: canary ok`;
+ * an alias's entry names the alias and what it pointed to: `ALIAS_CHANGED @champion version 6 → 7`.
+ */
+export function historyLine(e: HistoryEntryLike): string {
+  const what =
+    e.action === "ALIAS_CHANGED"
+      ? ` @${e.alias} ${aliasTarget(e.previousVersion)} → ${aliasTarget(e.version)}`
+      : `${e.version ? ` version ${e.version}` : ""}${e.toStage ? ` ${e.fromStage ?? ""} → ${e.toStage}` : ""}${e.alias ? ` for @${e.alias}` : ""}`;
+  return `#${e.sequence} ${e.occurredAt} ${e.action}${what}  by ${e.actor}${e.reason ? `: ${e.reason}` : ""}`;
+}
+
+const aliasTarget = (version: number | undefined): string => (version === undefined ? "none" : `version ${version}`);

@@ -13,6 +13,11 @@ export interface RetryPolicy {
   readonly sleep: (ms: number) => Promise<void>;
   /** In [0, 1): the jitter. */
   readonly random: () => number;
+  /**
+   * How long one attempt at a registry route waits for its whole answer before it counts as no
+   * answer and is tried again: API Gateway itself gives up on an integration after 30 s.
+   */
+  readonly answerTimeoutMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -21,6 +26,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 10_000,
   sleep: (ms) => delay(ms),
   random: Math.random,
+  answerTimeoutMs: 60_000,
 };
 
 /** "Full jitter": a random wait up to an exponentially growing cap, so a crowd of clients does not retry in step. */
@@ -48,20 +54,34 @@ export async function withRetries<T>(
   policy: RetryPolicy,
   retryable: (error: unknown) => boolean,
   attempt: (attemptNumber: number) => Promise<T>,
+  registryUrl?: URL,
 ): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (error) {
       if (!retryable(error)) throw error;
-      if (n >= policy.attempts) throw exhausted(error, n);
+      if (n >= policy.attempts) throw exhausted(error, n, registryUrl);
       await policy.sleep(backoffMs(policy, n - 1));
     }
   }
 }
 
-function exhausted(error: unknown, attempts: number): unknown {
+function exhausted(error: unknown, attempts: number, registryUrl: URL | undefined): unknown {
   if (error instanceof RegistryApiError) return error;
   const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-  return new RegistryUnavailableError(`No answer after ${attempts} attempts: ${reason}`, attempts, { cause: error });
+  const from = registryUrl ? ` from the registry at ${registryUrl.href}` : "";
+  return new RegistryUnavailableError(`No answer${from} after ${attempts} attempts: ${reason}`, attempts, { cause: error }, registryUrl);
+}
+
+/**
+ * An attempt's deadline: its signal aborts after `ms` with a TypeError, a network failure that is
+ * retried. Its timer holds the process open: Node 20's fetch can leave a request whose connection
+ * the server closed unanswered neither resolved nor rejected, and the CLI would end silently.
+ */
+export function answerDeadline(ms: number, callerSignal: AbortSignal | undefined): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TypeError(`no answer within ${ms / 1000} s`)), ms);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
+  return { signal, clear: () => clearTimeout(timer) };
 }

@@ -5,7 +5,7 @@ import { isWriteRoute, routes, type Route } from "../shared/routes";
 import { IDEMPOTENCY_HEADER } from "../shared/http/idempotency-key";
 import { authenticator, defaultAuth, type AuthOption, type Authenticator } from "./auth";
 import { RegistryApiError } from "./errors";
-import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
+import { answerDeadline, DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
 import { registryUrl } from "./registry-url";
 
 /**
@@ -110,14 +110,24 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
     ...(body === undefined ? {} : { "content-type": "application/json" }),
   };
   if (isWriteRoute(route)) headers[IDEMPOTENCY_HEADER] = call.idempotencyKey ?? randomUUID();
-  return withRetries(transport.retry, isTransient, async () => {
-    // Signed per attempt: a SigV4 signature carries its time.
-    const signed = await sign({ method: route.method, url, headers, body });
-    const response = await transport.fetch(url, { method: route.method, headers: signed, body, signal: call.signal });
-    const text = await response.text();
-    if (!response.ok) throw apiError(response, text);
-    return text === "" ? undefined : JSON.parse(text);
-  });
+  return withRetries(
+    transport.retry,
+    isTransient,
+    async () => {
+      // Signed per attempt: a SigV4 signature carries its time.
+      const signed = await sign({ method: route.method, url, headers, body });
+      const deadline = answerDeadline(transport.retry.answerTimeoutMs, call.signal);
+      try {
+        const response = await transport.fetch(url, { method: route.method, headers: signed, body, signal: deadline.signal });
+        const text = await response.text();
+        if (!response.ok) throw apiError(response, text);
+        return text === "" ? undefined : JSON.parse(text);
+      } finally {
+        deadline.clear();
+      }
+    },
+    transport.url,
+  );
 }
 
 /** `/models/{name}/versions/{v}` with the input's path parameters, each one path segment; `query` as the query string. */

@@ -4,7 +4,8 @@ import { basename, resolve } from "node:path";
 import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
 import type { PartDigest } from "../shared/schemas/artifact";
-import { IntegrityError, RegistryApiError } from "./errors";
+import { IntegrityError, RegistryApiError, UsageError } from "./errors";
+import { modelName } from "../shared/schemas/common";
 import {
   defaultJournalDirectory,
   journalMismatch,
@@ -88,6 +89,7 @@ const URL_EXPIRY_MARGIN_MS = 60_000;
  *    again after verifying), restart the upload once.
  */
 export async function push(client: RegistryClient, options: PushOptions): Promise<PushResult> {
+  assertModelName(options.model);
   const file = resolve(options.file);
   const { size, mtimeMs } = await stat(file);
   const plan = planParts(size, options.partSizeBytes);
@@ -175,6 +177,12 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
 type RegistrationBody = RequestOf<"registerVersion">["body"];
 
 /** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
+/** A name the registry would refuse is refused before the bytes are read: hashing a large file takes minutes. */
+export function assertModelName(model: string): void {
+  const problem = modelName.safeParse(model).error?.issues[0]?.message;
+  if (problem) throw new UsageError(`'${model}' is not a model name: ${problem}.`);
+}
+
 export function fingerprint(body: RegistrationBody): string {
   const { parts: _parts, ...artifact } = body.artifact ?? {};
   return createHash("sha256")

@@ -16,7 +16,8 @@ import { createGateway, defaultActor, importHandler } from "./gateway";
 import type { LocalQueue } from "./local-queue";
 import { startStreamTailer, type RunningTailer, type StreamHandler } from "./stream-tailer";
 import { scheduleHousekeeping, type LocalHousekeeping } from "./housekeeping";
-import { callerResolver, callersLine, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
+import { DataDirInUseError, lockDataDir } from "./data-dir-lock";
+import { callerResolver, callersLine, curlAuthArguments, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
 
 /**
  * `npm start`: the registry on a laptop or CI machine (docs/local.md). DynamoDB Local and s3rver keep
@@ -137,6 +138,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
 
   await assertJava17();
   await assertNothingAnswers(port, host);
+  const unlockDataDir = await lockDataDir(dataDir);
   const api = localApi(createGateway({ actor, resolveActor: tokens && callerResolver(tokens), quiet: options.quiet }));
 
   let tailer: RunningTailer | undefined;
@@ -146,6 +148,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     process.off("exit", abandonEngines);
     const stopping = engines.splice(0).reverse();
     await Promise.allSettled(stopping.map((engine) => engine.stop()));
+    await unlockDataDir();
   };
   // Never leave a Java process behind, even when this process exits without stop() (a crash).
   const abandonEngines = () => void stopEngines();
@@ -286,7 +289,9 @@ async function assertNothingAnswers(port: number, host: string): Promise<void> {
 }
 
 const portInUse = (port: number, host: string) =>
-  new PortInUseError(`Port ${port} on ${host} is already in use; stop whatever holds it or start with PORT=<another port>.`);
+  new PortInUseError(
+    `Port ${port} on ${host} is already in use; stop whatever holds it, or start another registry with PORT=<another port> REGISTRY_DATA_DIR=<another folder>.`,
+  );
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolveClosed, reject) => {
@@ -343,6 +348,7 @@ export function banner(registry: LocalRegistry): string {
     params: { max_depth: 6 },
     bump: "minor",
   });
+  const auth = curlAuthArguments(registry);
   return [
     `Model registry API: ${url}`,
     `engines: dynamodb ${registry.engines.dynamodb}, s3 ${registry.engines.s3} (data in ${registry.dataDir})`,
@@ -353,11 +359,11 @@ export function banner(registry: LocalRegistry): string {
     `  npm run redeliver -- --endpoint ${registry.events.endpoint} --file ${registry.events.deadLetters}`,
     `housekeeping (retention rules): ${registry.housekeeping.everyMinutes === 0 ? "on demand only" : `every ${registry.housekeeping.everyMinutes} min`}; run it now with kill -USR2 ${process.pid}`,
     "",
-    "Register a first version (creates the model):",
-    `  curl -s -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
+    `Register a first version (creates the model)${auth ? ", with a caller of that file" : ""}:`,
+    `  curl -s${auth} -X POST ${url}/models/fraud_detector/versions -H 'content-type: application/json' \\`,
     `    -d '${body}'`,
-    `  curl -s ${url}/models/fraud_detector/versions/1`,
-    `  curl -s ${url}/openapi.json`,
+    `  curl -s${auth} ${url}/models/fraud_detector/versions/1`,
+    `  curl -s${auth} ${url}/openapi.json`,
     "",
     "Ctrl-C stops the API and the engines.",
   ].join("\n");
@@ -378,6 +384,7 @@ export async function main(): Promise<void> {
     if (
       error instanceof JavaMissingError ||
       error instanceof PortInUseError ||
+      error instanceof DataDirInUseError ||
       error instanceof ConfigurationError ||
       error instanceof TokensFileError ||
       error instanceof RulesFileError

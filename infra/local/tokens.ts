@@ -209,3 +209,10 @@ export function callersLine(files: { readonly tokensFile?: string; readonly cred
   ];
   return `Requests authenticate with ${ways.join(", or ")}.`;
 }
+
+/** The curl arguments the banner's examples authenticate with: a bearer token when there is a tokens file, else a SigV4 signature when there is a credentials file. */
+export function curlAuthArguments(files: { readonly tokensFile?: string; readonly credentialsFile?: string }): string {
+  if (files.tokensFile) return " -H 'Authorization: Bearer <token>'";
+  if (files.credentialsFile) return ` --aws-sigv4 'aws:amz:${REGION}:execute-api' --user '<access key id>:<secret access key>'`;
+  return "";
+}

@@ -46,6 +46,7 @@ describe("the bundled CLI", () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(help.stdout).toContain("Example:\n  $ registry push");
     expect(unreachable.code).toBe(3);
-    expect(unreachable.stderr).toMatch(/^error: No answer after 5 attempts/);
+    expect(unreachable.stderr).toMatch(/^error: No answer from the registry at http:\/\/127\.0\.0\.1:9\/ after 5 attempts/);
+    expect(unreachable.stderr).toContain("hint: Is a registry running at http://127.0.0.1:9/?");
   }, 60_000);
 });

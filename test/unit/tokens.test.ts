@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { startGateway, type RunningGateway } from "../../infra/local/gateway";
+import { banner, type LocalRegistry } from "../../infra/local/start";
 import { bearerTokenResolver, loadTokensFile, roleBindingsFor, type LocalTokens } from "../../infra/local/tokens";
 import { rolesOf } from "../../shared/domain/permissions";
 import { rawRequest } from "../support/raw-http";
@@ -123,5 +124,35 @@ describe("the gateway with a tokens file", () => {
 
     expect(response.status).toBe(401);
     expect(events).toHaveLength(0);
+  });
+});
+
+describe("npm start's banner", () => {
+  const registry = (files: { tokensFile?: string; credentialsFile?: string }): LocalRegistry => ({
+    url: "http://127.0.0.1:3000",
+    dataDir: ".registry",
+    actor: "local:ada",
+    ...files,
+    engines: { dynamodb: "http://127.0.0.1:8000", s3: "http://127.0.0.1:9000" },
+    events: { endpoint: "http://127.0.0.1:9100", log: "events.jsonl", rules: "rules.json", deadLetters: "dead-letters.jsonl" },
+    verifications: { idle: async () => {} },
+    housekeeping: { runNow: async () => {}, everyMinutes: 60 },
+    stop: async () => {},
+  });
+  const curlLines = (text: string) => text.split("\n").filter((line) => line.trimStart().startsWith("curl "));
+
+  it("shows first requests that authenticate as the registry's callers must", () => {
+    const open = curlLines(banner(registry({})));
+    const withTokens = curlLines(banner(registry({ tokensFile: "docs/local-tokens.json" })));
+    const withKeys = curlLines(banner(registry({ credentialsFile: "credentials.json" })));
+
+    expect(open).toHaveLength(3);
+    expect(open.filter((line) => /Authorization|aws-sigv4/.test(line))).toEqual([]);
+    expect(withTokens.filter((line) => line.includes("curl -s -H 'Authorization: Bearer <token>' "))).toHaveLength(3);
+    expect(
+      withKeys.filter((line) =>
+        line.includes("curl -s --aws-sigv4 'aws:amz:us-east-1:execute-api' --user '<access key id>:<secret access key>' "),
+      ),
+    ).toHaveLength(3);
   });
 });
