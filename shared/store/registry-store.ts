@@ -23,7 +23,15 @@ import {
   type RetryPolicy,
 } from "./model-change";
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
-import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, type VersionItem } from "./entities/version";
+import {
+  VERSION_SORT_PREFIX,
+  isBeingRemoved,
+  liveVersionFromItem,
+  stageIndexPartition,
+  versionFromItem,
+  versionKey,
+  type VersionItem,
+} from "./entities/version";
 import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
 import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
@@ -171,7 +179,7 @@ export class RegistryStore {
   }
 
   /**
-   * The number of the model's newest READY version, leaving out `except` (a version being deleted).
+   * The number of the model's newest READY version, leaving out `except` (a version being deleted) and versions being removed.
    * Strongly consistent: a change's plan reads it, and the model's revision guards what it saw.
    */
   async newestReadyVersion(name: string, except?: number): Promise<number | undefined> {
@@ -193,8 +201,8 @@ export class RegistryStore {
       },
     );
     for await (const page of pages) {
-      const [first] = page.Items ?? [];
-      if (first) return versionFromItem(first).version;
+      const first = (page.Items ?? []).map(liveVersionFromItem).find((version) => version !== undefined);
+      if (first) return first.version;
     }
     return undefined;
   }
@@ -217,7 +225,7 @@ export class RegistryStore {
   /** The version, unless a deletion is taking its manifest away (then only that deletion reads it, with getVersionRecord). */
   async getVersion(name: string, version: number): Promise<VersionItem | undefined> {
     const item = await this.getVersionRecord(name, version);
-    return item?.manifest?.chunks?.removing ? undefined : item;
+    return item && !isBeingRemoved(item) ? item : undefined;
   }
 
   /** The version item as stored, one being deleted too. */
@@ -438,17 +446,19 @@ export class RegistryStore {
 
   /** The highest-numbered version of a model in a stage: the stage index partition, read backwards within the model. */
   async newestInStage(name: string, stage: string): Promise<VersionItem | undefined> {
-    const { Items = [] } = await this.dynamo.send(
-      new QueryCommand({
+    const newest = await queryPage(
+      this.dynamo,
+      {
         TableName: this.tableName,
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :stage AND begins_with(gsi1sk, :model)",
         ExpressionAttributeValues: { ":stage": stageIndexPartition(stage), ":model": `${name}#` },
         ScanIndexForward: false,
-        Limit: 1,
-      }),
+      },
+      { limit: 1, scope: `newest-in-stage:${stage}:${name}` },
+      liveVersionFromItem,
     );
-    return Items[0] && versionFromItem(Items[0]);
+    return newest.items[0];
   }
 
   /** Every model's versions in a stage, in model name then version order. */
@@ -462,7 +472,7 @@ export class RegistryStore {
         ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
       },
       { ...page, scope: `stage:${stage}` },
-      versionFromItem,
+      liveVersionFromItem,
     );
   }
 
@@ -577,7 +587,7 @@ export class RegistryStore {
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
       { ...page, scope: `versions:${name}:${page.oldestFirst ? "oldest" : "newest"}:${JSON.stringify(filters)}` },
-      versionFromItem,
+      liveVersionFromItem,
     );
   }
 
@@ -624,16 +634,14 @@ export class RegistryStore {
     );
   }
 
-  /** The versions of these numbers that exist, by number (BatchGetItem, its unprocessed keys asked again). */
+  /** The versions of these numbers that exist and are not being removed, by number (BatchGetItem, its unprocessed keys asked again). */
   private async versionsNumbered(name: string, numbers: readonly number[]): Promise<Map<number, VersionItem>> {
     const found = new Map<number, VersionItem>();
     let keys = numbers.map((number) => versionKey(name, number));
     while (keys.length > 0) {
       const output = await this.dynamo.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-      for (const item of output.Responses?.[this.tableName] ?? []) {
-        const version = versionFromItem(item);
-        found.set(version.version, version);
-      }
+      for (const version of (output.Responses?.[this.tableName] ?? []).map(liveVersionFromItem))
+        if (version) found.set(version.version, version);
       keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
     }
     return found;
