@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
   paginateQuery,
+  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -96,8 +97,14 @@ export interface MetricOrder {
   readonly descending: boolean;
 }
 
+/** A key metric's index read in an order: it lists the versions from `indexedFrom` on (the declaration's). */
+export interface IndexOrder extends MetricOrder {
+  readonly indexedFrom: number;
+}
+
 /** BatchWriteItem takes at most 25 writes, BatchGetItem at most 100 keys. */
 const BATCH_WRITES = 25;
+type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
 
 export interface ChangeOptions {
   /** A step of the model's deletion: the one kind of change a model being deleted takes. */
@@ -598,7 +605,7 @@ export class RegistryStore {
    */
   async listVersionsByMetric(
     name: string,
-    order: MetricOrder,
+    order: IndexOrder,
     filters: VersionFilters,
     page: { limit: number; cursor?: string; maxExamined?: number },
   ): Promise<Page<VersionItem>> {
@@ -614,7 +621,7 @@ export class RegistryStore {
       );
       return entries.map((entry) => {
         const version = versions.get(entry.version);
-        return version && indexesVersion(entry, version) && matchesFilters(version, filters) ? version : undefined;
+        return version && indexesVersion(entry, version, order.indexedFrom) && matchesFilters(version, filters) ? version : undefined;
       });
     };
     const othersFilter =
@@ -649,7 +656,9 @@ export class RegistryStore {
 
   /**
    * Writes the index items of every existing version for these key metrics (BatchWriteItem, its
-   * unprocessed items sent again). Idempotent: a version indexed twice holds the same item.
+   * unprocessed items sent again), and deletes those an earlier declaration of them left of versions
+   * deleted since (what a model of few versions holds: one item per version number handed out).
+   * Idempotent: a version indexed twice holds the same item; a version gone never comes back.
    */
   async indexExistingVersions(name: string, keyMetrics: readonly Pick<KeyMetric, "name">[]): Promise<void> {
     const pages = paginateQuery(
@@ -664,14 +673,45 @@ export class RegistryStore {
       },
     );
     const entries: MetricIndexItem[] = [];
+    const existing = new Set<number>();
     for await (const page of pages)
-      for (const { version, metrics = {} } of page.Items ?? [])
+      for (const { version, metrics = {} } of page.Items ?? []) {
+        existing.add(version);
         entries.push(...metricIndexItems({ model: name, version, metrics }, keyMetrics));
-    for (let start = 0; start < entries.length; start += BATCH_WRITES) {
-      let requests = entries.slice(start, start + BATCH_WRITES).map((Item) => ({ PutRequest: { Item } }));
-      while (requests.length > 0) {
-        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    const stale = (await Promise.all(keyMetrics.map((metric) => this.metricIndexKeys(name, metric.name)))).flat();
+    await this.batchWrite([
+      ...entries.map((Item) => ({ PutRequest: { Item } })),
+      ...stale.filter(({ version }) => !existing.has(version)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+    ]);
+  }
+
+  /** The keys of a metric's index items, with the version each lists (strongly consistent). */
+  private async metricIndexKeys(name: string, metric: string): Promise<{ key: { pk: string; sk: string }; version: number }[]> {
+    const range = metricRange(metric, {});
+    const keys: { key: { pk: string; sk: string }; version: number }[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":low": range.low, ":high": range.high },
+        ProjectionExpression: "pk, sk, #version",
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const { pk, sk, version } of page.Items ?? []) keys.push({ key: { pk, sk }, version });
+    return keys;
+  }
+
+  /** Puts and deletes outside any transaction, 25 a request (BatchWriteItem), unprocessed ones sent again. */
+  private async batchWrite(requests: WriteRequests): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH_WRITES) {
+      let batch = requests.slice(start, start + BATCH_WRITES);
+      while (batch.length > 0) {
+        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }));
+        batch = output.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
   }

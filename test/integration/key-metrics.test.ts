@@ -125,7 +125,9 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
 
   it("refuses a cursor moved outside the metric's range, or into another partition", async () => {
     const filters: VersionFilters = { ...noFilters, minMetrics: { auc: 0 }, sort: { metric: "auc", descending: true } };
-    const first = await registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true }, filters, { limit: 2 });
+    const first = await registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+      limit: 2,
+    });
     const decoded = JSON.parse(Buffer.from(first.nextCursor ?? "", "base64url").toString("utf8")) as {
       s: string;
       k: Record<string, string>;
@@ -138,7 +140,10 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
       forge({ sk: "METRIC#loss#c000000000000000#0000000001" }),
       forge({ pk: "MODEL#other" }),
     ]) {
-      const page = registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true }, filters, { limit: 2, cursor });
+      const page = registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+        limit: 2,
+        cursor,
+      });
       await expect(page).rejects.toThrow(ValidationError);
     }
   });
@@ -238,5 +243,40 @@ describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DE
 
     expect(bounded).toEqual([199, 149, 99, 49]); // newest first, every version read
     expect(sorted).toEqual([versions + 2, versions + 1]); // auc 0.03, 0.02: the indexed versions only
+  });
+
+  it("declared again after its removal, sorts only the versions registered since: none its earlier declaration indexed", async () => {
+    await declare(name, []);
+    const whileUndeclared = await register(name, { auc: 0.49 });
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    const since = await register(name, { auc: 0.01 });
+
+    const model = await registry.deps.store.getModel(name);
+    expect(model?.keyMetrics).toEqual([{ name: "auc", direction: "max", indexedFrom: whileUndeclared.version + 1 }]);
+    expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 10)).toEqual([since.version]);
+    expect(await walk(name, { ...noFilters, minMetrics: { auc: 0.49 } }, 10)).toEqual([whileUndeclared.version, 199, 149, 99, 49]);
+  });
+});
+
+describe("a key metric removed, then declared again on a model of few versions", () => {
+  const archive = (name: string, version: number) =>
+    transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
+
+  it("indexes every version again, and none deleted meanwhile: its index item goes with the declaration", async () => {
+    const name = uniqueModelName("ranker");
+    await createModel(registry.deps, { name }, ci);
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    for (const auc of [0.7, 0.9, 0.8]) await register(name, { auc });
+    await declare(name, [{ name: "loss", direction: "min" }]);
+    await register(name, { auc: 0.95 });
+    await archive(name, 2);
+    await deleteVersion(registry.deps, name, { number: 2 }, ci);
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 3, 2]); // 2's item outlived it, undeclared
+
+    await declare(name, [{ name: "auc", direction: "max" }]);
+
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 3, 4]);
+    expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual([4, 3, 1]);
+    expect(await walk(name, { ...noFilters, minMetrics: { auc: 0.75 } }, 2)).toEqual([4, 3]);
   });
 });
