@@ -428,6 +428,20 @@ export class RegistryStore {
     return approvals;
   }
 
+  /** Up to `limit` of a version's approvals, of any stage or alias (strongly consistent: its deletion takes them). */
+  async approvalsOfVersion(name: string, version: number, limit: number): Promise<ApprovalItem[]> {
+    const { Items = [] } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": approvalsPrefix(version) },
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map(approvalFromItem);
+  }
+
   /** A version's approvals in stage then approver order, optionally for one stage or alias. */
   listApprovals(
     name: string,

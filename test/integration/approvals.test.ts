@@ -10,6 +10,7 @@ import { recordApprovalBody } from "../../shared/schemas/approval";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import { policyBody } from "../../shared/schemas/policy";
 import { registerVersionBody } from "../../shared/schemas/version";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { putPolicy } from "../../shared/use-cases/put-policy";
 import { recordApproval } from "../../shared/use-cases/record-approval";
@@ -298,6 +299,39 @@ describe("a protected alias", () => {
     expect(body(ownApproval).error.message).toContain(`removing it needs the 'admin' role`);
     expect(body(ownApproval).error.message).toContain(`no one but ${ada.actor} has approved it`);
     expect(approved.statusCode).toBe(200);
+  });
+});
+
+describe("a deleted version's approvals", () => {
+  const archive = (name: string) =>
+    transitionVersion(registry.deps, name, { number: 1 }, transitionBody.parse({ to: "Archived", reason: "superseded" }), admin);
+  const approvalItems = async (name: string) =>
+    (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "approval");
+
+  it("go with the version, in its deletion's transaction; their APPROVAL_RECORDED entries stay in history", async () => {
+    const name = await stagedModel();
+    await decide(name, 1, alice, "approve");
+    await decide(name, 1, bob, "reject", "alias:champion");
+    await archive(name);
+
+    await deleteVersion(registry.deps, name, { number: 1 }, admin);
+
+    expect(await approvalItems(name)).toEqual([]);
+    const recorded = (await historyOf(name)).filter((entry) => entry.action === "APPROVAL_RECORDED");
+    expect(recorded.map((entry) => entry.version)).toEqual([1, 1]);
+  });
+
+  it("go too when they are more than one transaction holds: shed a commit at a time, then the version with the rest", async () => {
+    const name = await stagedModel();
+    const approvers = Array.from({ length: 120 }, (_, i) => person(`approver-${i}`, ["reader", "approver"]));
+    for (const approver of approvers) await decide(name, 1, approver, "approve");
+    await archive(name);
+    expect(await approvalItems(name)).toHaveLength(120);
+
+    await deleteVersion(registry.deps, name, { number: 1 }, admin);
+
+    expect(await approvalItems(name)).toEqual([]);
+    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "version")).toEqual([]);
   });
 });
 
