@@ -428,18 +428,28 @@ export class RegistryStore {
     return approvals;
   }
 
-  /** Up to `limit` of a version's approvals, of any stage or alias (strongly consistent: its deletion takes them). */
-  async approvalsOfVersion(name: string, version: number, limit: number): Promise<ApprovalItem[]> {
-    const { Items = [] } = await this.dynamo.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": approvalsPrefix(version) },
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map(approvalFromItem);
+  /**
+   * The deletes of up to `limit` items a version owns that its removal's own writes do not name: its
+   * approvals, its files' verifications and its verification tally (strongly consistent: its deletion takes them).
+   */
+  async versionLeftovers(name: string, version: number, limit: number): Promise<Write[]> {
+    const keys: Record<string, unknown>[] = [];
+    for (const prefix of [approvalsPrefix(version), versionFilesRange(name, version).skPrefix]) {
+      if (keys.length >= limit) break;
+      const { Items = [] } = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": modelPartition(name), ":prefix": prefix },
+          ProjectionExpression: "pk, sk",
+          Limit: limit - keys.length,
+          ConsistentRead: true,
+        }),
+      );
+      keys.push(...Items);
+    }
+    if (keys.length < limit && (await this.getVerificationTally(name, version))) keys.push(verificationTallyKey(name, version));
+    return keys.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
   }
 
   /** A version's approvals in stage then approver order, optionally for one stage or alias. */

@@ -1,5 +1,4 @@
 import { ModelNotFoundError, VersionInUseError, VersionNotFoundError } from "../domain/errors";
-import { deleteApproval } from "../store/entities/approval";
 import { historyArtifact } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
 import type { ModelItem } from "../store/entities/model";
@@ -14,8 +13,8 @@ import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalS
  * Deletes an Archived version, or one that never became READY (admin).
  * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
  *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
- * 2. one transaction: the version, its label, dataset links, part digests and approvals go (a version with more
- *    approvals than the transaction holds sheds them first, a commit at a time), the reference count
+ * 2. one transaction: the version, its label, dataset links, part digests, approvals and file verifications go (a
+ *    version owning more than the transaction holds sheds them first, a commit at a time), the reference count
  *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
  *    an object's last reference claims its deletion in the same write (a manifest written in chunks
  *    is first taken apart chunk by chunk, each chunk releasing the references it took: takeManifestApart);
@@ -38,7 +37,7 @@ export async function deleteVersion(
   };
   const chunkObjectsDeleted = target.manifest?.chunks ? await takeManifestApart(deps, who, target, judge) : 0;
   let removed: RemovedVersion | undefined;
-  while (!removed) removed = await removeOrShedApprovals(deps, who, target, judge, rule);
+  while (!removed) removed = await removeOrShedLeftovers(deps, who, target, judge, rule);
   const artifactDeleted = chunkObjectsDeleted + (await afterVersionRemoved(deps, removed.version, removed.discards)) > 0;
   return { model: name, version: removed.version.version, deleted: true, artifactDeleted };
 }
@@ -49,11 +48,12 @@ interface RemovedVersion {
 }
 
 /**
- * One commit: the version with every item it owns, its approvals included, and VERSION_DELETED; or, when its
- * approvals are more than that commit holds, as many of them as one commit holds (judged as the version's
- * removal is, so a version in use keeps them), undefined then: the next commit goes on.
+ * One commit: the version with every item it owns (its approvals, its files' verifications and tally too) and
+ * VERSION_DELETED; or, when those it owns beside its removal's own writes are more than that commit holds, as
+ * many of them as one commit holds (judged as the version's removal is, so a version in use keeps its
+ * approvals), undefined then: the next commit goes on.
  */
-async function removeOrShedApprovals(
+async function removeOrShedLeftovers(
   deps: ArtifactDeps,
   who: Actor,
   target: VersionItem,
@@ -69,14 +69,12 @@ async function removeOrShedApprovals(
     if (!version.manifest?.chunks?.removing) await judge(version, current);
     const keyMetrics = current.keyMetrics ?? [];
     const room = WRITES_PER_COMMIT - versionRemovalSize(version, keyMetrics);
-    const approvals = (await deps.store.approvalsOfVersion(name, version.version, WRITES_PER_COMMIT)).map((approval) => ({
-      write: deleteApproval(approval),
-    }));
-    if (approvals.length > room) return { model: current, writes: approvals, history: [], result: () => undefined };
+    const leftovers = (await deps.store.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));
+    if (leftovers.length > room) return { model: current, writes: leftovers, history: [], result: () => undefined };
     const removal = await versionRemoval(deps, version, keyMetrics, now);
     return {
       model: await withoutReadyVersion(deps, current, version.version),
-      writes: [...removal.writes, ...approvals],
+      writes: [...removal.writes, ...leftovers],
       history: [
         {
           action: "VERSION_DELETED",

@@ -9,6 +9,8 @@ import { registerVersion } from "../../shared/use-cases/register-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
+import { recordApproval } from "../../shared/use-cases/record-approval";
+import { recordApprovalBody } from "../../shared/schemas/approval";
 import { MAX_FILES_PER_COMMIT } from "../../shared/store/entities/manifest";
 
 const ci = roleCaller("training-ci", "req-being-deleted");
@@ -39,6 +41,12 @@ async function registerChunked(name: string, auc: number) {
   for (const { upload } of registered.uploads ?? []) if (upload) await putBytes(singlePut(upload), bytes);
   return completeAndVerify(registry.deps, name, { number: registered.version }, ci);
 }
+
+/** Every item of the model's partition but the model, its history and checkpoints: an entity and the version it is of. */
+const ownedItems = async (name: string) =>
+  (await registry.items())
+    .filter((item) => item.pk === `MODEL#${name}` && !["model", "history", "checkpoint"].includes(String(item.entity)))
+    .map(({ entity, version }) => ({ entity, version }));
 
 const archive = (name: string, version: number) =>
   transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
@@ -82,6 +90,7 @@ describe("a version whose deletion stopped after marking it (a manifest taken ap
     await registerSourced(name, 0.5);
     await updateModel(registry.deps, name, updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] }), ci);
     expect(await registerChunked(name, 0.9)).toMatchObject({ version: 2, status: "READY" });
+    await recordApproval(registry.deps, name, { number: 2 }, recordApprovalBody.parse({ stage: "Production", decision: "approve" }), ci);
     for (const version of [1, 2]) await archive(name, version);
     expect(await whatReadsAnswer(name)).toMatchObject({
       listed: [2, 1],
@@ -112,5 +121,25 @@ describe("a version whose deletion stopped after marking it (a manifest taken ap
     expect(await whatReadsAnswer(name)).toEqual(expected);
     await deleteVersion(registry.deps, name, { number: 2 }, ci);
     expect(await whatReadsAnswer(name)).toEqual(expected);
+    expect(await ownedItems(name)).toEqual(["datasetLink", "metricIndex", "runLink", "version"].map((entity) => ({ entity, version: 1 })));
+  });
+});
+
+describe("a deleted version", () => {
+  it("leaves no item it owned: its files' verifications and approvals go too, shed first when one commit cannot hold them", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const contents = Array.from({ length: MAX_FILES_PER_COMMIT }, () => randomBytes(64));
+    const files = contents.map((bytes, i) => ({ path: `shards/part-${i}.bin`, sizeBytes: 64, sha256: sha256(bytes) }));
+    const registered = await registerVersion(registry.deps, name, registerVersionBody.parse({ files, lineage }), ci);
+    await Promise.all((registered.uploads ?? []).map(({ upload }, i) => putBytes(singlePut(upload), contents[i] as Buffer)));
+    expect(await completeAndVerify(registry.deps, name, { number: 1 }, ci)).toMatchObject({ status: "READY" });
+    await recordApproval(registry.deps, name, { number: 1 }, recordApprovalBody.parse({ stage: "Production", decision: "approve" }), ci);
+    await archive(name, 1);
+    const entities = new Set((await ownedItems(name)).map((item) => item.entity));
+    expect([...entities].sort()).toEqual(["approval", "datasetLink", "fileVerification", "runLink", "version"]);
+
+    await deleteVersion(registry.deps, name, { number: 1 }, ci);
+
+    expect(await ownedItems(name)).toEqual([]);
   });
 });
