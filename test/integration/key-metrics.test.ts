@@ -24,6 +24,8 @@ const register = (name: string, metrics: Metrics, tags: Record<string, string> =
   registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://training/${name}/model.tar.gz`, metrics, tags }), ci);
 const declare = (name: string, keyMetrics: unknown) => updateModel(registry.deps, name, updateModelBody.parse({ keyMetrics }), ci);
 const noFilters: VersionFilters = { minMetrics: {}, maxMetrics: {}, tags: {} };
+const archive = (name: string, version: number) =>
+  transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
 
 /** Every page of a listing through the use case, following cursors to the end. */
 async function walk(name: string, filters: VersionFilters, limit: number): Promise<number[]> {
@@ -150,9 +152,6 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
 });
 
 describe("key metric index items live and die with their versions", () => {
-  const archive = (name: string, version: number) =>
-    transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
-
   it("deletes a version's index items with it, and a model's with the model", async () => {
     const name = uniqueModelName("churn_predictor");
     await createModel(registry.deps, { name }, ci);
@@ -259,9 +258,6 @@ describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DE
 });
 
 describe("a key metric removed, then declared again on a model of few versions", () => {
-  const archive = (name: string, version: number) =>
-    transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
-
   it("indexes every version again, and none deleted meanwhile: its index item goes with the declaration", async () => {
     const name = uniqueModelName("ranker");
     await createModel(registry.deps, { name }, ci);
