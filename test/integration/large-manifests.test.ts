@@ -139,7 +139,7 @@ describe("a version of 300 files: its manifest written in chunks, its upload pla
       expect(await refsOf([...files.values(), ...second.values()])).toEqual([]);
       for (const bytes of second.values()) expect(await objectExists(bytes)).toBe(false);
       const left = (await modelItems(name)).map((item) => item.entity);
-      expect(new Set(left)).toEqual(new Set(["model", "history", "fileVerification", "verificationTally"]));
+      expect(new Set(left)).toEqual(new Set(["model", "history"]));
     },
     MANY_FILES_MS,
   );
