@@ -685,6 +685,8 @@ export class RegistryStore {
    * Idempotent: a version indexed twice holds the same item; a version gone never comes back.
    */
   async indexExistingVersions(name: string, keyMetrics: readonly Pick<KeyMetric, "name">[]): Promise<void> {
+    // The index before the versions: an item whose version the later read misses lists one deleted (a registration meanwhile is read).
+    const indexed = (await Promise.all(keyMetrics.map((metric) => this.metricIndexKeys(name, metric.name)))).flat();
     const pages = paginateQuery(
       { client: this.dynamo },
       {
@@ -703,10 +705,9 @@ export class RegistryStore {
         existing.add(version);
         entries.push(...metricIndexItems({ model: name, version, metrics }, keyMetrics));
       }
-    const stale = (await Promise.all(keyMetrics.map((metric) => this.metricIndexKeys(name, metric.name)))).flat();
     await this.batchWrite([
       ...entries.map((Item) => ({ PutRequest: { Item } })),
-      ...stale.filter(({ version }) => !existing.has(version)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+      ...indexed.filter(({ version }) => !existing.has(version)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
     ]);
   }
 

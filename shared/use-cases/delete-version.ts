@@ -1,6 +1,6 @@
 import { ModelNotFoundError, VersionInUseError, VersionNotFoundError } from "../domain/errors";
 import { historyArtifact } from "../store/entities/manifest";
-import type { VersionItem } from "../store/entities/version";
+import { isBeingRemoved, type VersionItem } from "../store/entities/version";
 import type { ModelItem } from "../store/entities/model";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
@@ -66,7 +66,7 @@ async function removeOrShedLeftovers(
     const version = await deps.store.getVersionRecord(name, target.version);
     if (!version) throw new VersionNotFoundError(name, target.version);
     // A manifest taken apart was judged when its removal began: nothing else has used the version since.
-    if (!version.manifest?.chunks?.removing) await judge(version, current);
+    if (!isBeingRemoved(version)) await judge(version, current);
     const keyMetrics = current.keyMetrics ?? [];
     const room = WRITES_PER_COMMIT - versionRemovalSize(version, keyMetrics);
     const leftovers = (await deps.store.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));

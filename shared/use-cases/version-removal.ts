@@ -12,7 +12,7 @@ import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
 import { ModelNotFoundError, VersionNotFoundError } from "../domain/errors";
 import { deleteUploadParts } from "../store/entities/upload-parts";
-import { deleteUnused, type VersionItem } from "../store/entities/version";
+import { deleteUnused, isBeingRemoved, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
 import { withoutReadyVersion } from "./latest-ready";
@@ -82,7 +82,7 @@ export async function takeManifestApart(
     async (current) => {
       if (!current) throw new ModelNotFoundError(version.model);
       const latest = await rereadRecord(deps, version);
-      if (latest.manifest?.chunks?.removing) return unchanged(undefined);
+      if (isBeingRemoved(latest)) return unchanged(undefined);
       await judge(latest, current);
       return {
         model: await withoutReadyVersion(deps, current, latest.version),

@@ -70,11 +70,6 @@ export const approvalFromItem = itemReader(
  */
 export const putApproval = (item: ApprovalItem): Write => ({ Put: { Item: item } });
 
-/** An approval goes with its version (the version's deletion, judged under the model's lock, takes it). */
-export const deleteApproval = (item: ApprovalItem): Write => ({
-  Delete: { Key: approvalKey(item.model, item.version, item.stage, item.approver) },
-});
-
 export function toApprovalView(item: ApprovalItem): ApprovalView {
   return {
     model: item.model,
