@@ -321,6 +321,39 @@ describe("a deleted version's approvals", () => {
     expect(recorded.map((entry) => entry.version)).toEqual([1, 1]);
   });
 
+  it("recorded while the deletion plans, go with it: the deletion's commit finds the model changed and plans again", async () => {
+    const name = await stagedModel();
+    await archive(name);
+    /** Another process's store: its change contends in DynamoDB, not behind this process's turn. */
+    const elsewhere = { ...registry.deps, store: buildRegistryDeps(registry.config).store };
+    let recorded: Promise<unknown> | undefined;
+    const store = new Proxy(registry.deps.store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (property !== "versionLeftovers") return call;
+        return async (...args: unknown[]) => {
+          const read = await call(...args);
+          recorded ??= recordApproval(
+            elsewhere,
+            name,
+            { number: 1 },
+            recordApprovalBody.parse({ stage: "Production", decision: "approve" }),
+            alice,
+          );
+          await recorded;
+          return read;
+        };
+      },
+    });
+
+    await deleteVersion({ ...registry.deps, store }, name, { number: 1 }, admin);
+
+    await expect(recorded).resolves.toMatchObject({ approver: alice.actor, decision: "approve" });
+    expect(await approvalItems(name)).toEqual([]);
+  });
+
   it("go too when they are more than one transaction holds: shed a commit at a time, then the version with the rest", async () => {
     const name = await stagedModel();
     const approvers = Array.from({ length: 120 }, (_, i) => person(`approver-${i}`, ["reader", "approver"]));
