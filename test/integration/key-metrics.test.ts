@@ -220,6 +220,35 @@ describe("a key metric declared while versions are being registered", () => {
       expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: false } }, 2)).toHaveLength(5);
     }
   }, 120_000);
+
+  it("declared again while versions are registered, ends with exactly the versions there in the index: none deleted before", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const name = uniqueModelName("ranker");
+      for (const auc of [0.1, 0.2, 0.3]) await register(name, { auc });
+      await declare(name, [{ name: "auc", direction: "max" }]);
+      await declare(name, []);
+      await archive(name, 2);
+      await deleteVersion(registry.deps, name, { number: 2 }, ci);
+
+      const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
+      await Promise.all([
+        updateModel(elsewhere(), name, auc, ci),
+        updateModel(elsewhere(), name, auc, ci),
+        ...[0.4, 0.5].map((value) =>
+          registerVersion(
+            elsewhere(),
+            name,
+            registerVersionBody.parse({ source: "s3://training/model.tar.gz", metrics: { auc: value } }),
+            ci,
+          ),
+        ),
+      ]);
+
+      const fullRead = (await registry.deps.store.allVersions(name)).sort((a, b) => (b.metrics.auc ?? 0) - (a.metrics.auc ?? 0));
+      expect((await metricIndexItems(name)).map((item) => item.version).sort()).toEqual([1, 3, 4, 5]);
+      expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual(fullRead.map((v) => v.version));
+    }
+  }, 120_000);
 });
 
 describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DECLARATION} versions`, () => {
