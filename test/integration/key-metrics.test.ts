@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildRegistryDeps } from "../../shared/composition";
+import { createDynamoDbClient } from "../../shared/clients";
 import { ValidationError } from "../../shared/domain/errors";
 import type { VersionFilters } from "../../shared/store/registry-store";
 import { updateModelBody } from "../../shared/schemas/model";
@@ -287,6 +288,33 @@ describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DE
 });
 
 describe("a key metric removed, then declared again on a model of few versions", () => {
+  it("keeps the index item of a version registered under a declaration that committed while its own read the versions", async () => {
+    const name = uniqueModelName("ranker");
+    for (const auc of [0.1, 0.2]) await register(name, { auc });
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    await declare(name, []);
+    let registeredMeanwhile: Promise<unknown> | undefined;
+    /** Once this declaration has read the versions, another declares the metric first and a version is registered under it. */
+    const client = createDynamoDbClient(registry.config);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        const input = args.input as { ProjectionExpression?: string };
+        if (input.ProjectionExpression === "#version, #metrics")
+          registeredMeanwhile ??= declare(name, [{ name: "auc", direction: "max" }]).then(() => register(name, { auc: 0.3 }));
+        await registeredMeanwhile;
+        return output;
+      },
+      { step: "initialize" },
+    );
+    const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
+
+    await updateModel({ ...registry.deps, store: buildRegistryDeps(registry.config, client).store }, name, auc, ci);
+
+    expect(registeredMeanwhile).toBeDefined();
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 2, 3]);
+  });
+
   it("indexes every version again, and none deleted meanwhile: its index item goes with the declaration", async () => {
     const name = uniqueModelName("ranker");
     await createModel(registry.deps, { name }, ci);
