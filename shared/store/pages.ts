@@ -97,13 +97,14 @@ export interface PageRequest {
  * so it keeps reading until it holds one item more than the page (proof that more follow), and the
  * cursor is the key of the last item returned: nothing is skipped or repeated across pages. Once
  * `maxExamined` items were read, it stops with what matched so far, maybe nothing, and a cursor to
- * the last item read: a page is never cut short without one while items remain.
+ * the last item read: a page is never cut short without one while items remain. An item `read` answers
+ * undefined for is left out, as one the filter does not match.
  */
 export function queryPage<T>(
   dynamo: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
   page: PageRequest,
-  read: (item: Record<string, unknown>) => T,
+  read: (item: Record<string, unknown>) => T | undefined,
 ): Promise<Page<T>> {
   const join = async (items: Record<string, unknown>[]) => items.map(read);
   return queryJoinedPage(dynamo, input, page, { join, filters: input.FilterExpression !== undefined });

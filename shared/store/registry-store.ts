@@ -6,6 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
   paginateQuery,
+  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -23,7 +24,15 @@ import {
   type RetryPolicy,
 } from "./model-change";
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
-import { VERSION_SORT_PREFIX, stageIndexPartition, versionFromItem, versionKey, type VersionItem } from "./entities/version";
+import {
+  VERSION_SORT_PREFIX,
+  isBeingRemoved,
+  liveVersionFromItem,
+  stageIndexPartition,
+  versionFromItem,
+  versionKey,
+  type VersionItem,
+} from "./entities/version";
 import { semverLabelFromItem, semverLabelKey } from "./entities/semver-label";
 import { productionPointerKey, stagePointerFromItem, type StagePointerItem } from "./entities/stage-pointer";
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
@@ -88,8 +97,14 @@ export interface MetricOrder {
   readonly descending: boolean;
 }
 
+/** A key metric's index read in an order: it lists the versions from `indexedFrom` on (the declaration's). */
+export interface IndexOrder extends MetricOrder {
+  readonly indexedFrom: number;
+}
+
 /** BatchWriteItem takes at most 25 writes, BatchGetItem at most 100 keys. */
 const BATCH_WRITES = 25;
+type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
 
 export interface ChangeOptions {
   /** A step of the model's deletion: the one kind of change a model being deleted takes. */
@@ -171,7 +186,7 @@ export class RegistryStore {
   }
 
   /**
-   * The number of the model's newest READY version, leaving out `except` (a version being deleted).
+   * The number of the model's newest READY version, leaving out `except` (a version being deleted) and versions being removed.
    * Strongly consistent: a change's plan reads it, and the model's revision guards what it saw.
    */
   async newestReadyVersion(name: string, except?: number): Promise<number | undefined> {
@@ -193,8 +208,8 @@ export class RegistryStore {
       },
     );
     for await (const page of pages) {
-      const [first] = page.Items ?? [];
-      if (first) return versionFromItem(first).version;
+      const first = (page.Items ?? []).map(liveVersionFromItem).find((version) => version !== undefined);
+      if (first) return first.version;
     }
     return undefined;
   }
@@ -217,7 +232,7 @@ export class RegistryStore {
   /** The version, unless a deletion is taking its manifest away (then only that deletion reads it, with getVersionRecord). */
   async getVersion(name: string, version: number): Promise<VersionItem | undefined> {
     const item = await this.getVersionRecord(name, version);
-    return item?.manifest?.chunks?.removing ? undefined : item;
+    return item && !isBeingRemoved(item) ? item : undefined;
   }
 
   /** The version item as stored, one being deleted too. */
@@ -413,6 +428,30 @@ export class RegistryStore {
     return approvals;
   }
 
+  /**
+   * The deletes of up to `limit` items a version owns that its removal's own writes do not name: its
+   * approvals, its files' verifications and its verification tally (strongly consistent: its deletion takes them).
+   */
+  async versionLeftovers(name: string, version: number, limit: number): Promise<Write[]> {
+    const keys: Record<string, unknown>[] = [];
+    for (const prefix of [approvalsPrefix(version), versionFilesRange(name, version).skPrefix]) {
+      if (keys.length >= limit) break;
+      const { Items = [] } = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": modelPartition(name), ":prefix": prefix },
+          ProjectionExpression: "pk, sk",
+          Limit: limit - keys.length,
+          ConsistentRead: true,
+        }),
+      );
+      keys.push(...Items);
+    }
+    if (keys.length < limit && (await this.getVerificationTally(name, version))) keys.push(verificationTallyKey(name, version));
+    return keys.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
+  }
+
   /** A version's approvals in stage then approver order, optionally for one stage or alias. */
   listApprovals(
     name: string,
@@ -438,17 +477,19 @@ export class RegistryStore {
 
   /** The highest-numbered version of a model in a stage: the stage index partition, read backwards within the model. */
   async newestInStage(name: string, stage: string): Promise<VersionItem | undefined> {
-    const { Items = [] } = await this.dynamo.send(
-      new QueryCommand({
+    const newest = await queryPage(
+      this.dynamo,
+      {
         TableName: this.tableName,
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :stage AND begins_with(gsi1sk, :model)",
         ExpressionAttributeValues: { ":stage": stageIndexPartition(stage), ":model": `${name}#` },
         ScanIndexForward: false,
-        Limit: 1,
-      }),
+      },
+      { limit: 1, scope: `newest-in-stage:${stage}:${name}` },
+      liveVersionFromItem,
     );
-    return Items[0] && versionFromItem(Items[0]);
+    return newest.items[0];
   }
 
   /** Every model's versions in a stage, in model name then version order. */
@@ -462,7 +503,7 @@ export class RegistryStore {
         ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
       },
       { ...page, scope: `stage:${stage}` },
-      versionFromItem,
+      liveVersionFromItem,
     );
   }
 
@@ -577,7 +618,7 @@ export class RegistryStore {
         ...filter.build({ ":pk": modelPartition(name), ":versions": VERSION_SORT_PREFIX }),
       },
       { ...page, scope: `versions:${name}:${page.oldestFirst ? "oldest" : "newest"}:${JSON.stringify(filters)}` },
-      versionFromItem,
+      liveVersionFromItem,
     );
   }
 
@@ -588,7 +629,7 @@ export class RegistryStore {
    */
   async listVersionsByMetric(
     name: string,
-    order: MetricOrder,
+    order: IndexOrder,
     filters: VersionFilters,
     page: { limit: number; cursor?: string; maxExamined?: number },
   ): Promise<Page<VersionItem>> {
@@ -604,7 +645,7 @@ export class RegistryStore {
       );
       return entries.map((entry) => {
         const version = versions.get(entry.version);
-        return version && indexesVersion(entry, version) && matchesFilters(version, filters) ? version : undefined;
+        return version && indexesVersion(entry, version, order.indexedFrom) && matchesFilters(version, filters) ? version : undefined;
       });
     };
     const othersFilter =
@@ -624,16 +665,14 @@ export class RegistryStore {
     );
   }
 
-  /** The versions of these numbers that exist, by number (BatchGetItem, its unprocessed keys asked again). */
+  /** The versions of these numbers that exist and are not being removed, by number (BatchGetItem, its unprocessed keys asked again). */
   private async versionsNumbered(name: string, numbers: readonly number[]): Promise<Map<number, VersionItem>> {
     const found = new Map<number, VersionItem>();
     let keys = numbers.map((number) => versionKey(name, number));
     while (keys.length > 0) {
       const output = await this.dynamo.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-      for (const item of output.Responses?.[this.tableName] ?? []) {
-        const version = versionFromItem(item);
-        found.set(version.version, version);
-      }
+      for (const version of (output.Responses?.[this.tableName] ?? []).map(liveVersionFromItem))
+        if (version) found.set(version.version, version);
       keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
     }
     return found;
@@ -641,9 +680,13 @@ export class RegistryStore {
 
   /**
    * Writes the index items of every existing version for these key metrics (BatchWriteItem, its
-   * unprocessed items sent again). Idempotent: a version indexed twice holds the same item.
+   * unprocessed items sent again), and deletes those an earlier declaration of them left of versions
+   * deleted since (what a model of few versions holds: one item per version number handed out).
+   * Idempotent: a version indexed twice holds the same item; a version gone never comes back.
    */
   async indexExistingVersions(name: string, keyMetrics: readonly Pick<KeyMetric, "name">[]): Promise<void> {
+    // The index before the versions: an item whose version the later read misses lists one deleted (a registration meanwhile is read).
+    const indexed = (await Promise.all(keyMetrics.map((metric) => this.metricIndexKeys(name, metric.name)))).flat();
     const pages = paginateQuery(
       { client: this.dynamo },
       {
@@ -656,14 +699,44 @@ export class RegistryStore {
       },
     );
     const entries: MetricIndexItem[] = [];
+    const existing = new Set<number>();
     for await (const page of pages)
-      for (const { version, metrics = {} } of page.Items ?? [])
+      for (const { version, metrics = {} } of page.Items ?? []) {
+        existing.add(version);
         entries.push(...metricIndexItems({ model: name, version, metrics }, keyMetrics));
-    for (let start = 0; start < entries.length; start += BATCH_WRITES) {
-      let requests = entries.slice(start, start + BATCH_WRITES).map((Item) => ({ PutRequest: { Item } }));
-      while (requests.length > 0) {
-        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    await this.batchWrite([
+      ...entries.map((Item) => ({ PutRequest: { Item } })),
+      ...indexed.filter(({ version }) => !existing.has(version)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+    ]);
+  }
+
+  /** The keys of a metric's index items, with the version each lists (strongly consistent). */
+  private async metricIndexKeys(name: string, metric: string): Promise<{ key: { pk: string; sk: string }; version: number }[]> {
+    const range = metricRange(metric, {});
+    const keys: { key: { pk: string; sk: string }; version: number }[] = [];
+    const pages = paginateQuery(
+      { client: this.dynamo },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":low": range.low, ":high": range.high },
+        ProjectionExpression: "pk, sk, #version",
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const { pk, sk, version } of page.Items ?? []) keys.push({ key: { pk, sk }, version });
+    return keys;
+  }
+
+  /** Puts and deletes outside any transaction, 25 a request (BatchWriteItem), unprocessed ones sent again. */
+  private async batchWrite(requests: WriteRequests): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH_WRITES) {
+      let batch = requests.slice(start, start + BATCH_WRITES);
+      while (batch.length > 0) {
+        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }));
+        batch = output.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
   }

@@ -1,19 +1,20 @@
 import { ModelNotFoundError, VersionInUseError, VersionNotFoundError } from "../domain/errors";
 import { historyArtifact } from "../store/entities/manifest";
-import type { VersionItem } from "../store/entities/version";
+import { isBeingRemoved, type VersionItem } from "../store/entities/version";
 import type { ModelItem } from "../store/entities/model";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
 import type { Actor, ArtifactDeps } from "./deps";
 import { withoutReadyVersion } from "./latest-ready";
 import { requireVersion } from "./resolve";
-import { afterVersionRemoved, takeManifestApart, versionRemoval, type ClaimedDiscard } from "./version-removal";
+import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalSize, type ClaimedDiscard } from "./version-removal";
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
  * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
  *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
- * 2. one transaction: the version, its label, dataset links and part digests go, the reference count
+ * 2. one transaction: the version, its label, dataset links, part digests, approvals and file verifications go (a
+ *    version owning more than the transaction holds sheds them first, a commit at a time), the reference count
  *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
  *    an object's last reference claims its deletion in the same write (a manifest written in chunks
  *    is first taken apart chunk by chunk, each chunk releasing the references it took: takeManifestApart);
@@ -35,18 +36,45 @@ export async function deleteVersion(
     await rule?.confirm(version, model);
   };
   const chunkObjectsDeleted = target.manifest?.chunks ? await takeManifestApart(deps, who, target, judge) : 0;
-  let discards: ClaimedDiscard[] = [];
-  const deleted = await deps.store.change(who, name, async (current, now) => {
+  let removed: RemovedVersion | undefined;
+  while (!removed) removed = await removeOrShedLeftovers(deps, who, target, judge, rule);
+  const artifactDeleted = chunkObjectsDeleted + (await afterVersionRemoved(deps, removed.version, removed.discards)) > 0;
+  return { model: name, version: removed.version.version, deleted: true, artifactDeleted };
+}
+
+interface RemovedVersion {
+  readonly version: VersionItem;
+  readonly discards: readonly ClaimedDiscard[];
+}
+
+/**
+ * One commit: the version with every item it owns (its approvals, its files' verifications and tally too) and
+ * VERSION_DELETED; or, when those it owns beside its removal's own writes are more than that commit holds, as
+ * many of them as one commit holds (judged as the version's removal is, so a version in use keeps its
+ * approvals), undefined then: the next commit goes on.
+ */
+async function removeOrShedLeftovers(
+  deps: ArtifactDeps,
+  who: Actor,
+  target: VersionItem,
+  judge: (version: VersionItem, model: ModelItem) => Promise<void>,
+  rule: DeletionRule | undefined,
+): Promise<RemovedVersion | undefined> {
+  const name = target.model;
+  return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const version = await deps.store.getVersionRecord(name, target.version);
     if (!version) throw new VersionNotFoundError(name, target.version);
     // A manifest taken apart was judged when its removal began: nothing else has used the version since.
-    if (!version.manifest?.chunks?.removing) await judge(version, current);
-    const removal = await versionRemoval(deps, version, current.keyMetrics ?? [], now);
-    discards = removal.discards;
+    if (!isBeingRemoved(version)) await judge(version, current);
+    const keyMetrics = current.keyMetrics ?? [];
+    const room = WRITES_PER_COMMIT - versionRemovalSize(version, keyMetrics);
+    const leftovers = (await deps.store.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));
+    if (leftovers.length > room) return { model: current, writes: leftovers, history: [], result: () => undefined };
+    const removal = await versionRemoval(deps, version, keyMetrics, now);
     return {
       model: await withoutReadyVersion(deps, current, version.version),
-      writes: removal.writes,
+      writes: [...removal.writes, ...leftovers],
       history: [
         {
           action: "VERSION_DELETED",
@@ -56,12 +84,13 @@ export async function deleteVersion(
           reason: rule?.reason,
         },
       ],
-      result: () => version,
+      result: () => ({ version, discards: removal.discards }),
     };
   });
-  const artifactDeleted = chunkObjectsDeleted + (await afterVersionRemoved(deps, deleted, discards)) > 0;
-  return { model: name, version: deleted.version, deleted: true, artifactDeleted };
 }
+
+/** TransactWriteItems takes 100 writes: a version's last commit holds the model item, its history entry and maybe a checkpoint beside these. */
+const WRITES_PER_COMMIT = 97;
 
 /** A deletion decided by a rule rather than by a caller. */
 export interface DeletionRule {

@@ -2,7 +2,7 @@ import { ValidationError } from "../domain/errors";
 import type { ModelItem } from "../store/entities/model";
 import { toVersionView } from "../store/entities/version";
 import type { Page } from "../store/pages";
-import type { MetricOrder, VersionFilters } from "../store/registry-store";
+import type { IndexOrder, VersionFilters } from "../store/registry-store";
 import type { VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
 import { requireModel } from "./resolve";
@@ -35,17 +35,19 @@ export async function listVersions(
 }
 
 /** The key metric index a listing reads, if any; a sort by a metric the model does not declare is 400. */
-function indexedOrder(model: ModelItem, filters: VersionFilters): MetricOrder | undefined {
+function indexedOrder(model: ModelItem, filters: VersionFilters): IndexOrder | undefined {
   const keyMetrics = model.keyMetrics ?? [];
-  if (filters.sort) {
-    if (keyMetrics.some((metric) => metric.name === filters.sort?.metric)) return filters.sort;
-    throw undeclaredSort(model, filters.sort.metric);
+  const { sort } = filters;
+  if (sort) {
+    const sorted = keyMetrics.find((metric) => metric.name === sort.metric);
+    if (sorted) return { ...sort, indexedFrom: sorted.indexedFrom };
+    throw undeclaredSort(model, sort.metric);
   }
   const bounded = keyMetrics.find(
     (metric) =>
       metric.indexedFrom === 1 && (Object.hasOwn(filters.minMetrics, metric.name) || Object.hasOwn(filters.maxMetrics, metric.name)),
   );
-  return bounded && { metric: bounded.name, descending: bounded.direction === "max" };
+  return bounded && { metric: bounded.name, descending: bounded.direction === "max", indexedFrom: 1 };
 }
 
 function undeclaredSort(model: ModelItem, metric: string): ValidationError {

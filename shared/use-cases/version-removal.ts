@@ -12,9 +12,10 @@ import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
 import { ModelNotFoundError, VersionNotFoundError } from "../domain/errors";
 import { deleteUploadParts } from "../store/entities/upload-parts";
-import { deleteUnused, type VersionItem } from "../store/entities/version";
+import { deleteUnused, isBeingRemoved, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
+import { withoutReadyVersion } from "./latest-ready";
 import type { Actor, ArtifactDeps } from "./deps";
 
 /** An object whose deletion a removal claimed (its last reference went), with the claim's generation. */
@@ -61,7 +62,7 @@ async function referenceDrops(deps: ArtifactDeps, objects: readonly StoredBytes[
 /**
  * Takes a chunked manifest apart before its version goes, its chunks being too many for one commit:
  * 1. one commit marks the version as being removed (after `judge` found it deletable, as the model
- *    reads then): from then on nothing else uses it, and no more chunks are registered;
+ *    reads then): from then on nothing else uses it, no read answers it, and no more chunks are registered;
  * 2. then one commit per chunk, last chunk first: the chunk, its files' part digests and the
  *    references its files took go (the last one of an object claiming its deletion), the version
  *    counting one chunk fewer; after each, the claimed objects are deleted and the chunk's open
@@ -81,9 +82,14 @@ export async function takeManifestApart(
     async (current) => {
       if (!current) throw new ModelNotFoundError(version.model);
       const latest = await rereadRecord(deps, version);
-      if (latest.manifest?.chunks?.removing) return unchanged(undefined);
+      if (isBeingRemoved(latest)) return unchanged(undefined);
       await judge(latest, current);
-      return { model: current, writes: [{ write: startChunkRemoval(latest) }], history: [], result: () => undefined };
+      return {
+        model: await withoutReadyVersion(deps, current, latest.version),
+        writes: markWrites(latest),
+        history: [],
+        result: () => undefined,
+      };
     },
     options,
   );
@@ -96,6 +102,13 @@ export async function takeManifestApart(
     objectsDeleted += await afterFilesRemoved(deps, removed.status, removed.files, removed.discards);
   return objectsDeleted;
 }
+
+/**
+ * The mark, and the dataset links, the one lineage read that answers the version without reading it: from
+ * the mark on, the version is none to every read (as its getVersion is), `latest` naming the next newest READY one.
+ */
+const markWrites = (version: VersionItem): GuardedWrite[] =>
+  [startChunkRemoval(version), ...unlinkDatasets(version)].map((write) => ({ write }));
 
 /** The version's last chunk still there, in one commit, and what it took with it; undefined when none is left. */
 async function removeLastChunk(deps: ArtifactDeps, who: Actor, version: VersionItem, options: ChangeOptions) {

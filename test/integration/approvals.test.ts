@@ -10,6 +10,7 @@ import { recordApprovalBody } from "../../shared/schemas/approval";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import { policyBody } from "../../shared/schemas/policy";
 import { registerVersionBody } from "../../shared/schemas/version";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { putPolicy } from "../../shared/use-cases/put-policy";
 import { recordApproval } from "../../shared/use-cases/record-approval";
@@ -298,6 +299,72 @@ describe("a protected alias", () => {
     expect(body(ownApproval).error.message).toContain(`removing it needs the 'admin' role`);
     expect(body(ownApproval).error.message).toContain(`no one but ${ada.actor} has approved it`);
     expect(approved.statusCode).toBe(200);
+  });
+});
+
+describe("a deleted version's approvals", () => {
+  const archive = (name: string) =>
+    transitionVersion(registry.deps, name, { number: 1 }, transitionBody.parse({ to: "Archived", reason: "superseded" }), admin);
+  const approvalItems = async (name: string) =>
+    (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "approval");
+
+  it("go with the version, in its deletion's transaction; their APPROVAL_RECORDED entries stay in history", async () => {
+    const name = await stagedModel();
+    await decide(name, 1, alice, "approve");
+    await decide(name, 1, bob, "reject", "alias:champion");
+    await archive(name);
+
+    await deleteVersion(registry.deps, name, { number: 1 }, admin);
+
+    expect(await approvalItems(name)).toEqual([]);
+    const recorded = (await historyOf(name)).filter((entry) => entry.action === "APPROVAL_RECORDED");
+    expect(recorded.map((entry) => entry.version)).toEqual([1, 1]);
+  });
+
+  it("recorded while the deletion plans, go with it: the deletion's commit finds the model changed and plans again", async () => {
+    const name = await stagedModel();
+    await archive(name);
+    /** Another process's store: its change contends in DynamoDB, not behind this process's turn. */
+    const elsewhere = { ...registry.deps, store: buildRegistryDeps(registry.config).store };
+    let recorded: Promise<unknown> | undefined;
+    const store = new Proxy(registry.deps.store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        const call = (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (property !== "versionLeftovers") return call;
+        return async (...args: unknown[]) => {
+          const read = await call(...args);
+          recorded ??= recordApproval(
+            elsewhere,
+            name,
+            { number: 1 },
+            recordApprovalBody.parse({ stage: "Production", decision: "approve" }),
+            alice,
+          );
+          await recorded;
+          return read;
+        };
+      },
+    });
+
+    await deleteVersion({ ...registry.deps, store }, name, { number: 1 }, admin);
+
+    await expect(recorded).resolves.toMatchObject({ approver: alice.actor, decision: "approve" });
+    expect(await approvalItems(name)).toEqual([]);
+  });
+
+  it("go too when they are more than one transaction holds: shed a commit at a time, then the version with the rest", async () => {
+    const name = await stagedModel();
+    const approvers = Array.from({ length: 120 }, (_, i) => person(`approver-${i}`, ["reader", "approver"]));
+    for (const approver of approvers) await decide(name, 1, approver, "approve");
+    await archive(name);
+    expect(await approvalItems(name)).toHaveLength(120);
+
+    await deleteVersion(registry.deps, name, { number: 1 }, admin);
+
+    expect(await approvalItems(name)).toEqual([]);
+    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "version")).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildRegistryDeps } from "../../shared/composition";
+import { createDynamoDbClient } from "../../shared/clients";
 import { ValidationError } from "../../shared/domain/errors";
 import type { VersionFilters } from "../../shared/store/registry-store";
 import { updateModelBody } from "../../shared/schemas/model";
@@ -24,6 +25,8 @@ const register = (name: string, metrics: Metrics, tags: Record<string, string> =
   registerVersion(registry.deps, name, registerVersionBody.parse({ source: `s3://training/${name}/model.tar.gz`, metrics, tags }), ci);
 const declare = (name: string, keyMetrics: unknown) => updateModel(registry.deps, name, updateModelBody.parse({ keyMetrics }), ci);
 const noFilters: VersionFilters = { minMetrics: {}, maxMetrics: {}, tags: {} };
+const archive = (name: string, version: number) =>
+  transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
 
 /** Every page of a listing through the use case, following cursors to the end. */
 async function walk(name: string, filters: VersionFilters, limit: number): Promise<number[]> {
@@ -125,7 +128,9 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
 
   it("refuses a cursor moved outside the metric's range, or into another partition", async () => {
     const filters: VersionFilters = { ...noFilters, minMetrics: { auc: 0 }, sort: { metric: "auc", descending: true } };
-    const first = await registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true }, filters, { limit: 2 });
+    const first = await registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+      limit: 2,
+    });
     const decoded = JSON.parse(Buffer.from(first.nextCursor ?? "", "base64url").toString("utf8")) as {
       s: string;
       k: Record<string, string>;
@@ -138,16 +143,16 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
       forge({ sk: "METRIC#loss#c000000000000000#0000000001" }),
       forge({ pk: "MODEL#other" }),
     ]) {
-      const page = registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true }, filters, { limit: 2, cursor });
+      const page = registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+        limit: 2,
+        cursor,
+      });
       await expect(page).rejects.toThrow(ValidationError);
     }
   });
 });
 
 describe("key metric index items live and die with their versions", () => {
-  const archive = (name: string, version: number) =>
-    transitionVersion(registry.deps, name, { number: version }, { to: "Archived", reason: "superseded", archiveExisting: false }, ci);
-
   it("deletes a version's index items with it, and a model's with the model", async () => {
     const name = uniqueModelName("churn_predictor");
     await createModel(registry.deps, { name }, ci);
@@ -216,6 +221,35 @@ describe("a key metric declared while versions are being registered", () => {
       expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: false } }, 2)).toHaveLength(5);
     }
   }, 120_000);
+
+  it("declared again while versions are registered, ends with exactly the versions there in the index: none deleted before", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const name = uniqueModelName("ranker");
+      for (const auc of [0.1, 0.2, 0.3]) await register(name, { auc });
+      await declare(name, [{ name: "auc", direction: "max" }]);
+      await declare(name, []);
+      await archive(name, 2);
+      await deleteVersion(registry.deps, name, { number: 2 }, ci);
+
+      const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
+      await Promise.all([
+        updateModel(elsewhere(), name, auc, ci),
+        updateModel(elsewhere(), name, auc, ci),
+        ...[0.4, 0.5].map((value) =>
+          registerVersion(
+            elsewhere(),
+            name,
+            registerVersionBody.parse({ source: "s3://training/model.tar.gz", metrics: { auc: value } }),
+            ci,
+          ),
+        ),
+      ]);
+
+      const fullRead = (await registry.deps.store.allVersions(name)).sort((a, b) => (b.metrics.auc ?? 0) - (a.metrics.auc ?? 0));
+      expect((await metricIndexItems(name)).map((item) => item.version).sort()).toEqual([1, 3, 4, 5]);
+      expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual(fullRead.map((v) => v.version));
+    }
+  }, 120_000);
 });
 
 describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DECLARATION} versions`, () => {
@@ -238,5 +272,64 @@ describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DE
 
     expect(bounded).toEqual([199, 149, 99, 49]); // newest first, every version read
     expect(sorted).toEqual([versions + 2, versions + 1]); // auc 0.03, 0.02: the indexed versions only
+  });
+
+  it("declared again after its removal, sorts only the versions registered since: none its earlier declaration indexed", async () => {
+    await declare(name, []);
+    const whileUndeclared = await register(name, { auc: 0.49 });
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    const since = await register(name, { auc: 0.01 });
+
+    const model = await registry.deps.store.getModel(name);
+    expect(model?.keyMetrics).toEqual([{ name: "auc", direction: "max", indexedFrom: whileUndeclared.version + 1 }]);
+    expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 10)).toEqual([since.version]);
+    expect(await walk(name, { ...noFilters, minMetrics: { auc: 0.49 } }, 10)).toEqual([whileUndeclared.version, 199, 149, 99, 49]);
+  });
+});
+
+describe("a key metric removed, then declared again on a model of few versions", () => {
+  it("keeps the index item of a version registered under a declaration that committed while its own read the versions", async () => {
+    const name = uniqueModelName("ranker");
+    for (const auc of [0.1, 0.2]) await register(name, { auc });
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    await declare(name, []);
+    let registeredMeanwhile: Promise<unknown> | undefined;
+    /** Once this declaration has read the versions, another declares the metric first and a version is registered under it. */
+    const client = createDynamoDbClient(registry.config);
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        const input = args.input as { ProjectionExpression?: string };
+        if (input.ProjectionExpression === "#version, #metrics")
+          registeredMeanwhile ??= declare(name, [{ name: "auc", direction: "max" }]).then(() => register(name, { auc: 0.3 }));
+        await registeredMeanwhile;
+        return output;
+      },
+      { step: "initialize" },
+    );
+    const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
+
+    await updateModel({ ...registry.deps, store: buildRegistryDeps(registry.config, client).store }, name, auc, ci);
+
+    expect(registeredMeanwhile).toBeDefined();
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 2, 3]);
+  });
+
+  it("indexes every version again, and none deleted meanwhile: its index item goes with the declaration", async () => {
+    const name = uniqueModelName("ranker");
+    await createModel(registry.deps, { name }, ci);
+    await declare(name, [{ name: "auc", direction: "max" }]);
+    for (const auc of [0.7, 0.9, 0.8]) await register(name, { auc });
+    await declare(name, [{ name: "loss", direction: "min" }]);
+    await register(name, { auc: 0.95 });
+    await archive(name, 2);
+    await deleteVersion(registry.deps, name, { number: 2 }, ci);
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 3, 2]); // 2's item outlived it, undeclared
+
+    await declare(name, [{ name: "auc", direction: "max" }]);
+
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 3, 4]);
+    expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual([4, 3, 1]);
+    expect(await walk(name, { ...noFilters, minMetrics: { auc: 0.75 } }, 2)).toEqual([4, 3]);
   });
 });

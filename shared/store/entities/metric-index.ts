@@ -43,9 +43,13 @@ export const metricIndexFromItem = itemReader(
   z.looseObject({ ...itemBase(METRIC_INDEX_ENTITY, SCHEMA_VERSION), metric: z.string(), value: z.number(), version: z.int() }),
 );
 
-/** Whether an index item still says what the version holds (a backfill may have raced a deletion, a name may have been reused). */
-export const indexesVersion = (entry: MetricIndexItem, version: MetricsOf): boolean =>
-  version.version === entry.version && version.metrics[entry.metric] === entry.value;
+/**
+ * Whether an index item lists the version under the metric's current declaration, indexed from version `indexedFrom` on:
+ * it says what the version holds (a backfill may have raced a deletion), and an item of a version below `indexedFrom` is
+ * an earlier declaration's, which the current one did not index again (the metric was removed from keyMetrics and declared anew).
+ */
+export const indexesVersion = (entry: MetricIndexItem, version: MetricsOf, indexedFrom: number): boolean =>
+  version.version === entry.version && entry.version >= indexedFrom && version.metrics[entry.metric] === entry.value;
 
 const indexedMetrics = (version: MetricsOf, keyMetrics: readonly Pick<KeyMetric, "name">[]) =>
   keyMetrics.filter(({ name }) => Object.hasOwn(version.metrics, name)).map(({ name }) => [name, version.metrics[name] as number] as const);

@@ -107,6 +107,18 @@ export const versionFromItem = itemReader(
   }),
 );
 
+/**
+ * A version whose deletion began taking its manifest apart (chunk by chunk, after marking it): from the
+ * mark on it is no version to any read but that deletion's, as if the deletion had already committed.
+ */
+export const isBeingRemoved = (version: VersionItem): boolean => version.manifest?.chunks?.removing === true;
+
+/** The version an item holds, unless it is being removed: how every read that answers versions reads one. */
+export function liveVersionFromItem(item: Record<string, unknown>): VersionItem | undefined {
+  const version = versionFromItem(item);
+  return isBeingRemoved(version) ? undefined : version;
+}
+
 export function toVersionView(item: VersionItem): VersionView {
   const { pk: _pk, sk: _sk, gsi1pk: _gpk, gsi1sk: _gsk, entity: _entity, schemaVersion: _schema, artifact, manifest, ...view } = item;
   return {
