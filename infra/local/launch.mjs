@@ -56,8 +56,10 @@ async function build() {
   try {
     const { metafile } = await build({
       absWorkingDir: repoRoot,
-      entryPoints: ["infra/local/start.ts"],
-      outfile: join(staging, BUNDLE),
+      // The verifier's worker (./worker-pool.ts) loads its own bundle, beside start's.
+      entryPoints: ["infra/local/start.ts", "infra/local/verifier-worker.ts"],
+      outdir: staging,
+      outExtension: { ".js": ".mjs" },
       bundle: true,
       format: "esm",
       platform: "node",

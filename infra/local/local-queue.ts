@@ -1,29 +1,38 @@
 import { randomUUID } from "node:crypto";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 /**
  * The local stand-in for an SQS queue with a Lambda consumer (docs/local.md), the way `npm start`
  * runs the verifier: the local bus takes SendMessage for it (./eventbridge.ts), and it hands each
- * message to the consumer as an SQS event of one record, as an event source mapping with batch size 1 does.
+ * message to the consumer as an SQS event of one record, as an event source mapping with batch size 1
+ * does; `npm start`'s consumer runs each in a worker thread, as Lambda runs it in an execution
+ * environment of its own (./worker-pool.ts).
  *
  * What it implements of SQS and Lambda's event source mapping, and nothing more:
- * - at-least-once delivery: a message the consumer throws on, or reports as a batch item failure,
- *   is delivered again after the visibility timeout (`redeliveryDelayMs`), with its
- *   ApproximateReceiveCount counting receives;
- * - a redrive policy: after `maxReceives` receives the message goes to the dead letters (`deadLetter`).
+ * - at-least-once delivery: a message the consumer throws on (its worker ending mid-task included),
+ *   or reports as a batch item failure, is delivered again after the visibility timeout
+ *   (`redeliveryDelayMs`), with its ApproximateReceiveCount counting receives;
+ * - a redrive policy: after `maxReceives` receives the message goes to the dead letters (`deadLetter`);
+ * - messages delivered side by side, as many at once as the consumer takes (its pool's size).
  * Not done: ReceiveMessage/DeleteMessage (nothing polls it but its consumer), SendMessageBatch,
- * delays, FIFO, message attributes, retention, and persistence: messages still queued when the
- * process stops are lost (docs/local.md says how to start a verification again).
+ * delays, FIFO, message attributes, retention, a visibility timeout that runs out while the
+ * consumer still works on a message, and persistence: messages still queued when the process
+ * stops are lost (docs/local.md says how to start a verification again).
  */
 
-// biome-ignore lint/suspicious/noConfusingVoidType: the same return type as aws-lambda's Handler, so a handler returning nothing fits
-export type QueueConsumer = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+/** Where the queue's messages are handled: Lambda's execution environments (./worker-pool.ts), or a test's stand-in. */
+export interface QueueConsumer {
+  /** Handles one delivery: throws, or reports a batch item failure, when the message is to be delivered again. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the same return type as aws-lambda's Handler, so a handler returning nothing fits
+  invoke(event: SQSEvent): Promise<SQSBatchResponse | undefined | void>;
+  /** Frees what it holds (its workers): called once no delivery is under way. */
+  close(): Promise<void>;
+}
 
 export interface LocalQueueOptions {
   readonly name: string;
   readonly arn: string;
-  /** The consumer, loaded on the first message (the handler reads its config when its module loads). */
-  readonly consumer: () => Promise<QueueConsumer>;
+  readonly consumer: QueueConsumer;
   /** Receives before a message is dead-lettered. Default 5. */
   readonly maxReceives?: number;
   /** The visibility timeout: how long a failed message waits before it is delivered again. Default 1 s. */
@@ -64,7 +73,7 @@ export class LocalQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Delivers no more: messages still queued are dropped (not persisted), deliveries under way finish. */
+  /** Delivers no more: messages still queued are dropped (not persisted); once the deliveries under way end, the consumer is closed. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) {
@@ -73,6 +82,7 @@ export class LocalQueue {
     }
     this.timers.clear();
     await this.idle();
+    await this.options.consumer.close();
   }
 
   private deliverAfter(message: Message, delayMs: number): void {
@@ -106,8 +116,7 @@ export class LocalQueue {
   /** Why the consumer did not take the message, or undefined when it did. */
   private async consume(message: Message): Promise<string | undefined> {
     try {
-      const consumer = await this.options.consumer();
-      const response = await consumer({ Records: [this.record(message)] }, consumerContext(message.messageId));
+      const response = await this.options.consumer.invoke({ Records: [this.record(message)] });
       const failed = response?.batchItemFailures.some((failure) => failure.itemIdentifier === message.messageId);
       return failed ? "reported as a batch item failure" : undefined;
     } catch (error) {
@@ -139,9 +148,4 @@ export class LocalQueue {
     if (this.inFlight > 0) return;
     for (const resolve of this.waiters.splice(0)) resolve();
   }
-}
-
-/** The parts of a Lambda context that the verifier and Powertools read. */
-function consumerContext(requestId: string): Context {
-  return { awsRequestId: requestId, functionName: "model-registry-verifier", getRemainingTimeInMillis: () => 900_000 } as Context;
 }

@@ -268,13 +268,17 @@ async function replaceWithLink(path: string, target: string, uploadId: string): 
   await rename(staged, path);
 }
 
+/** Bytes per read of a part file: a sixteenth of the reads (and their buffers) of a stream's default 64 KiB, for GETs of megabytes. */
+const READ_BYTES = 1024 * 1024;
+
 /** Bytes `start`..`end` (inclusive) of the composite object, read from its parts in turn. */
 async function* readParts(composite: Composite, start: number, end: number): AsyncGenerator<Buffer> {
   let offset = 0;
   for (const part of composite.parts) {
     const from = Math.max(start, offset);
     const to = Math.min(end, offset + part.size - 1);
-    if (from <= to) yield* createReadStream(join(composite.directory, part.file), { start: from - offset, end: to - offset });
+    if (from <= to)
+      yield* createReadStream(join(composite.directory, part.file), { start: from - offset, end: to - offset, highWaterMark: READ_BYTES });
     offset += part.size;
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type NamingPolicyMode, type RegistryConfig } from "../../shared/config";
@@ -18,6 +18,7 @@ import { startStreamTailer, type RunningTailer, type StreamHandler } from "./str
 import { scheduleHousekeeping, type LocalHousekeeping } from "./housekeeping";
 import { DataDirInUseError, lockDataDir } from "./data-dir-lock";
 import { callerResolver, callersLine, curlAuthArguments, loadCallers, roleBindingsFor, TokensFileError } from "./tokens";
+import { WorkerPool } from "./worker-pool";
 
 /**
  * `npm start`: the registry on a laptop or CI machine (docs/local.md). DynamoDB Local and s3rver keep
@@ -30,6 +31,8 @@ export const LOCAL_BUCKET_NAME = "model-registry-artifacts";
 export const LOCAL_BUS_NAME = "model-registry-local";
 export const LOCAL_DEAD_LETTER_QUEUE = "model-registry-local-dead-letters";
 export const LOCAL_VERIFICATION_QUEUE = "model-registry-local-verification";
+/** The verifier's worker module beside this one: its TypeScript source, or its bundle beside `npm start`'s (./launch.mjs). */
+const VERIFIER_WORKER = new URL(`./verifier-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 export interface LocalRegistryOptions {
   /** API port; 0 picks a free one. Default: PORT or 3000. */
@@ -173,8 +176,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           busName: LOCAL_BUS_NAME,
           deadLetterQueue: LOCAL_DEAD_LETTER_QUEUE,
           verbose: process.env.POWERTOOLS_LOG_LEVEL === "DEBUG",
-          // The same verifier handler as in AWS, fed by SendMessage to the verification queue.
-          queues: [{ name: LOCAL_VERIFICATION_QUEUE, consumer: async () => (await import("../../functions/verifier/handler")).handler }],
+          // The same verifier handler as in AWS, fed by SendMessage to the verification queue, each task in a worker.
+          queues: [{ name: LOCAL_VERIFICATION_QUEUE, consumer: new WorkerPool({ script: VERIFIER_WORKER }) }],
         }),
       ),
     ]);

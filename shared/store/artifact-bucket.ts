@@ -177,12 +177,19 @@ export class ArtifactBucket {
     }
   }
 
-  /** Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit in memory). */
-  async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
+  /**
+   * Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit
+   * in memory), in the pieces the response arrived in. The verifier hashes them in turn: joining them
+   * (the SDK's transformToByteArray) would copy every byte once more.
+   */
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array[]> {
     try {
       const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key, Range: `bytes=${start}-${end - 1}` }));
       if (!Body) throw new Error(`S3 returned no body for bytes ${start}-${end - 1} of ${key}`);
-      return await Body.transformToByteArray();
+      const pieces: Uint8Array[] = [];
+      // In Node.js the body is the response's stream (a Readable).
+      for await (const piece of Body as AsyncIterable<Uint8Array>) pieces.push(piece);
+      return pieces;
     } catch (error) {
       if (isMissing(error)) throw new ObjectGoneError(key);
       throw error;

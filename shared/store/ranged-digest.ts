@@ -15,8 +15,8 @@ export type DigestStep =
   | { readonly done: true; readonly sha256: string }
   | { readonly done: false; readonly offset: number; readonly state: string };
 
-/** Bytes [start, end) of the object. */
-export type RangeReader = (start: number, end: number) => Promise<Uint8Array>;
+/** Bytes [start, end) of the object, in the pieces they arrived in. */
+export type RangeReader = (start: number, end: number) => Promise<readonly Uint8Array[]>;
 
 export interface RangedDigestOptions {
   /** Bytes per ranged GET. */
@@ -52,23 +52,24 @@ export async function continueDigest(
   options: RangedDigestOptions,
 ): Promise<DigestStep> {
   const hasher = options.inOneGo ? oneGoHasher(from) : await resumableHasher(from);
-  const inFlight: { end: number; bytes: Promise<Uint8Array> }[] = [];
+  const inFlight: { end: number; pieces: Promise<readonly Uint8Array[]> }[] = [];
   let next = from.offset;
   let offset = from.offset;
   let lastCheckpoint = from.offset;
   const startRead = () => {
     const start = next;
     next = Math.min(sizeBytes, start + options.chunkBytes);
-    const bytes = read(start, next);
-    bytes.catch(() => undefined); // awaited in order below; a failure ahead of the hash must not go unhandled meanwhile
-    inFlight.push({ end: next, bytes });
+    const pieces = read(start, next);
+    pieces.catch(() => undefined); // awaited in order below; a failure ahead of the hash must not go unhandled meanwhile
+    inFlight.push({ end: next, pieces });
   };
   while (next < sizeBytes && inFlight.length < options.concurrency) startRead();
   for (let chunk = inFlight.shift(); chunk; chunk = inFlight.shift()) {
-    const bytes = await chunk.bytes;
-    if (bytes.length !== chunk.end - offset)
-      throw new Error(`Asked for bytes ${offset}-${chunk.end - 1}, got ${bytes.length} bytes: the object is not ${sizeBytes} bytes long`);
-    hasher.update(bytes);
+    const pieces = await chunk.pieces;
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    if (length !== chunk.end - offset)
+      throw new Error(`Asked for bytes ${offset}-${chunk.end - 1}, got ${length} bytes: the object is not ${sizeBytes} bytes long`);
+    for (const piece of pieces) hasher.update(piece);
     offset = chunk.end;
     if (next < sizeBytes && !options.budgetSpent()) startRead();
     if (options.checkpoint && hasher.saves && offset < sizeBytes && offset - lastCheckpoint >= (options.checkpointBytes ?? 0)) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LocalQueue } from "../../infra/local/local-queue";
+import { WorkerPool } from "../../infra/local/worker-pool";
 import type { VerificationTask } from "../../shared/schemas/verification-task";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
@@ -48,10 +49,11 @@ describe("the verifier handler given a message that is not a verification task",
 
   it("is received at most the queue's receive limit, then dead-lettered with its body: it never loops", async () => {
     const deadLetters: { body: string; receiveCount: number }[] = [];
+    // In workers, as `npm start` runs the verifier.
     const queue = new LocalQueue({
       name: "verification",
       arn: "arn:aws:sqs:us-east-1:000000000000:verification",
-      consumer: async () => handler,
+      consumer: new WorkerPool({ script: new URL("../../infra/local/verifier-worker.ts", import.meta.url) }),
       maxReceives: 3,
       redeliveryDelayMs: 0,
       deadLetter: async ({ body, receiveCount }) => void deadLetters.push({ body, receiveCount }),
@@ -60,6 +62,7 @@ describe("the verifier handler given a message that is not a verification task",
 
     for (const { body } of malformed) queue.send(body);
     await queue.idle();
+    await queue.stop();
 
     expect(deadLetters).toEqual(expect.arrayContaining(malformed.map(({ body }) => ({ body, receiveCount: 3 }))));
     expect(deadLetters).toHaveLength(malformed.length);

@@ -266,9 +266,9 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
           crashAt = undefined;
           throw new Error("verifier killed mid-file");
         }
-        const bytes = await registry.deps.artifacts.readRange(key, start, end);
-        bytesRead += bytes.length;
-        return bytes;
+        const pieces = await registry.deps.artifacts.readRange(key, start, end);
+        bytesRead += end - start;
+        return pieces;
       },
     };
     const { deps, queue } = verifier({ chunkBytes: 4 * MiB, concurrency: 1, budgetSeconds: 600, checkpointBytes: 4 * MiB }, dying);

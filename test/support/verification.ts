@@ -58,6 +58,6 @@ export async function registerFailedVersion(registry: TestRegistry, name: string
 export async function storedDigest(bucket: ArtifactBucket, key: string): Promise<{ sha256: string; sizeBytes: number } | undefined> {
   const stored = await bucket.head(key);
   if (!stored) return undefined;
-  const bytes = stored.sizeBytes === 0 ? new Uint8Array() : await bucket.readRange(key, 0, stored.sizeBytes);
+  const bytes = stored.sizeBytes === 0 ? new Uint8Array() : Buffer.concat(await bucket.readRange(key, 0, stored.sizeBytes));
   return { sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length };
 }

@@ -1,29 +1,43 @@
-import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { BroadcastChannel } from "node:worker_threads";
+import { afterEach, describe, expect, it } from "vitest";
 import type { SQSEvent } from "aws-lambda";
 import { LocalQueue, type QueueConsumer } from "../../infra/local/local-queue";
+import { WorkerPool, type QueueHandler } from "../../infra/local/worker-pool";
+
+/** A consumer that runs `handler` in this thread. */
+const inThisThread = (handler: (event: SQSEvent) => ReturnType<QueueHandler>): QueueConsumer => ({
+  invoke: handler,
+  close: async () => undefined,
+});
 
 /** A queue over `consumer` that keeps its dead letters and log lines; redelivery without waiting. */
 function queueOver(consumer: QueueConsumer) {
   const deadLetters: { body: string; receiveCount: number; reason: string }[] = [];
+  const log: string[] = [];
   const queue = new LocalQueue({
     name: "verification",
     arn: "arn:aws:sqs:us-east-1:000000000000:verification",
-    consumer: async () => consumer,
+    consumer,
     maxReceives: 3,
     redeliveryDelayMs: 0,
     deadLetter: async ({ body, receiveCount, reason }) => void deadLetters.push({ body, receiveCount, reason }),
-    log: () => undefined,
+    log: (line) => void log.push(line),
   });
-  return { queue, deadLetters };
+  return { queue, deadLetters, log };
 }
 
 describe("the local queue: at-least-once delivery to its consumer, redelivery, dead letters", () => {
   it("delivers a message as an SQS event of one record, again after a failure, counting receives", async () => {
     const received: SQSEvent["Records"] = [];
-    const { queue, deadLetters } = queueOver(async (event) => {
-      received.push(...event.Records);
-      if (received.length < 3) throw new Error("task failed");
-    });
+    const { queue, deadLetters } = queueOver(
+      inThisThread(async (event) => {
+        received.push(...event.Records);
+        if (received.length < 3) throw new Error("task failed");
+      }),
+    );
 
     const messageId = queue.send('{"model":"fraud_detector"}');
     await queue.idle();
@@ -39,10 +53,12 @@ describe("the local queue: at-least-once delivery to its consumer, redelivery, d
 
   it("takes a batch item failure as a failed receive, and dead-letters the message after maxReceives", async () => {
     let receives = 0;
-    const { queue, deadLetters } = queueOver(async (event) => {
-      receives++;
-      return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
-    });
+    const { queue, deadLetters } = queueOver(
+      inThisThread(async (event) => {
+        receives++;
+        return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+      }),
+    );
 
     queue.send("task");
     await queue.idle();
@@ -57,10 +73,10 @@ describe("the local queue: at-least-once delivery to its consumer, redelivery, d
     const queue = new LocalQueue({
       name: "verification",
       arn: "arn:aws:sqs:us-east-1:000000000000:verification",
-      consumer: async () => async () => {
+      consumer: inThisThread(async () => {
         receives++;
         throw new Error("task failed");
-      },
+      }),
       redeliveryDelayMs: 60_000,
       deadLetter: async ({ body }) => void deadLetters.push(body),
       log: () => undefined,
@@ -73,4 +89,90 @@ describe("the local queue: at-least-once delivery to its consumer, redelivery, d
     expect(receives).toBe(1);
     expect(deadLetters).toEqual([]);
   });
+});
+
+const CONSUMER = new URL("../support/queue-worker.ts", import.meta.url);
+
+describe("the local queue's consumer in workers, as Lambda runs each delivery in an execution environment", () => {
+  const receives: { body: string; receiveCount: number; threadId: number }[] = [];
+  const channel = new BroadcastChannel("receives");
+  channel.onmessage = (message) => void receives.push((message as MessageEvent).data);
+  const pools: WorkerPool[] = [];
+  const workers = (size: number) => {
+    const pool = new WorkerPool({ script: CONSUMER, size });
+    pools.push(pool);
+    return pool;
+  };
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.close()));
+    receives.splice(0);
+  });
+
+  it("delivers a message again, to a fresh worker, when its worker ended mid-task", async () => {
+    const { queue, deadLetters, log } = queueOver(workers(1));
+
+    queue.send("exit once");
+    await queue.idle();
+
+    await expect.poll(() => receives.map(({ receiveCount }) => receiveCount)).toEqual([1, 2]);
+    expect(receives[0]?.threadId).not.toBe(receives[1]?.threadId);
+    expect(log).toEqual([
+      expect.stringMatching(/failed \(receive 1\); delivering it again: .*worker ended mid-invocation: it exited with code 1/),
+    ]);
+    expect(deadLetters).toEqual([]);
+  });
+
+  it("runs two tasks at once, each in a worker of its own: each waits until the other has started", async () => {
+    const { queue, deadLetters, log } = queueOver(workers(2));
+
+    queue.send("meet");
+    queue.send("meet");
+    await queue.idle();
+
+    expect(log).toEqual([]);
+    expect(deadLetters).toEqual([]);
+    await expect.poll(() => receives.map(({ receiveCount }) => receiveCount)).toEqual([1, 1]);
+    expect(receives[0]?.threadId).not.toBe(receives[1]?.threadId);
+  });
+
+  it("runs the tasks beyond its size in turn, in the workers it has", async () => {
+    const { queue, log } = queueOver(workers(2));
+
+    for (let i = 0; i < 6; i++) queue.send(`task ${i}`);
+    await queue.idle();
+
+    expect(log).toEqual([]);
+    await expect.poll(() => receives.length).toBe(6);
+    expect(new Set(receives.map(({ threadId }) => threadId)).size).toBeLessThanOrEqual(2);
+  });
+
+  it("stops once the delivery under way has ended with its answer, not by ending its worker", async () => {
+    const hold = new BroadcastChannel("hold");
+    const held = new Promise<void>((resolve) => {
+      hold.onmessage = (message) => (message as MessageEvent).data === "held" && resolve();
+    });
+    const { queue, log } = queueOver(workers(1));
+    queue.send("hold");
+    await held;
+
+    const stopped = queue.stop();
+    hold.postMessage("release");
+    await stopped;
+    hold.close();
+
+    expect(log).toEqual([]);
+  });
+
+  it("leaves no worker running once stopped: the process exits by itself", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../support/stopped-queue.ts", import.meta.url))], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    const deadline = setTimeout(() => child.kill(), 20_000);
+    const [code, signal] = await once(child, "exit");
+    clearTimeout(deadline);
+
+    expect({ code, signal, output }).toEqual({ code: 0, signal: null, output: "stopped\n" });
+  }, 30_000);
 });
