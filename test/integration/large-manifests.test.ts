@@ -167,17 +167,19 @@ describe("a version of 300 files: its manifest written in chunks, its upload pla
   });
 
   it("still finds a file of a manifest registered before path fingerprints, reading its chunks", async () => {
-    const item = (await modelItems(name)).find((candidate) => candidate.entity === "version" && candidate.version === 1);
-    const { pathFingerprints, ...chunks } = (item?.manifest as { chunks: Record<string, unknown> }).chunks;
+    const item = (await modelItems(name)).find((candidate) => candidate.entity === "version" && candidate.version === 1) ?? {};
+    const manifest = item.manifest as { chunks: Record<string, unknown> };
+    const { pathFingerprints, ...chunks } = manifest.chunks;
     expect(pathFingerprints).toEqual(expect.any(String));
-    await registry.setAttributes({ pk: String(item?.pk), sk: String(item?.sk) }, { manifest: { ...(item?.manifest as object), chunks } });
+    const key = { pk: String(item.pk), sk: String(item.sk) };
+    await registry.setAttributes(key, { manifest: { ...manifest, chunks } });
     const { deps, read } = storeCountingChunks();
     const last = [...files.keys()][299] ?? "";
 
     expect(await getFileDownload(deps, name, { number: 1 }, last)).toMatchObject({ path: last });
     expect(read.chunks).toBe(5);
     await expect(getFileDownload(deps, name, { number: 1 }, "absent.bin")).rejects.toMatchObject({ code: "ArtifactNotFound" });
-    await registry.setAttributes({ pk: String(item?.pk), sk: String(item?.sk) }, { manifest: item?.manifest });
+    await registry.setAttributes(key, { manifest });
   });
 
   it(
