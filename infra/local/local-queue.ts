@@ -11,7 +11,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
  *   is delivered again after the visibility timeout (`redeliveryDelayMs`), with its
  *   ApproximateReceiveCount counting receives;
  * - a redrive policy: after `maxReceives` receives the message goes to the dead letters (`deadLetter`).
- * Not done: ReceiveMessage/DeleteMessage (nothing polls it but its consumer), SendMessageBatch,
+ * Not done: ReceiveMessage/DeleteMessage (nothing polls it but its consumer; the local bus takes
+ * SendMessage and SendMessageBatch for it),
  * delays, FIFO, message attributes, retention, and persistence: messages still queued when the
  * process stops are lost (docs/local.md says how to start a verification again).
  */
