@@ -101,6 +101,42 @@ describe("a push whose part URLs expire", () => {
     );
   }, 60_000);
 
+  it("renews a single PUT's expired URL from the upload plan, restarting nothing, and ends READY", async () => {
+    const model = uniqueModelName("churn_predictor");
+    const file = join(scratch.dir(), "small.bin");
+    await writeFile(file, randomBytes(64 * 1024));
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    const sent: { readonly method: string; readonly path: string; readonly status: number }[] = [];
+    let expired = false;
+    const fetchWithClock: Fetch = async (input, init) => {
+      const url = new URL(String(input));
+      const toS3 = url.searchParams.has("X-Amz-Signature");
+      if (toS3 && !expired) {
+        // The first PUT's URL is in the client's hands: it expires now.
+        expired = true;
+        vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+      }
+      const response = await fetch(input, init);
+      sent.push({ method: init?.method ?? "GET", path: toS3 ? "S3" : url.pathname, status: response.status });
+      return response;
+    };
+    const client = createRegistryClient({
+      url: registry.url,
+      auth: { type: "none" },
+      fetch: fetchWithClock,
+      retry: { sleep: async () => {} },
+    });
+
+    const result = await push(client, { file, model, journalDirectory: join(scratch.dir(), "journals") });
+
+    expect(result.version).toMatchObject({ status: "READY", artifact: { sizeBytes: 64 * 1024 } });
+    const puts = sent.filter((entry) => entry.path === "S3");
+    expect(puts.map((put) => put.status)).toEqual([403, 200]);
+    const between = sent.slice(sent.indexOf(puts[0] as (typeof sent)[number]) + 1, sent.indexOf(puts[1] as (typeof sent)[number]));
+    expect(between).toEqual([{ method: "GET", path: `/models/${model}/versions/1/artifact/uploads`, status: 200 }]);
+    expect(sent.filter((entry) => entry.path.endsWith("/artifact/upload"))).toEqual([]);
+  }, 60_000);
+
   it("refuses to start with an expiry S3 would not sign", async () => {
     await expect(startLocalRegistry({ uploadUrlExpirySeconds: 30, port: 0, dataDir: scratch.dir() })).rejects.toThrow(
       'UPLOAD_URL_EXPIRY_SECONDS must be whole seconds from 60 to 604800 (7 days), not "30".',
