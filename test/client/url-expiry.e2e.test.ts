@@ -38,6 +38,12 @@ type Sent =
     }
   | { readonly kind: "urls"; readonly parts: readonly number[] };
 
+/** Moves the shared clock past the expiry of every URL signed until now. */
+const expireUrlsSignedSoFar = () => vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+
+const clientFetchingWith = (fetchWithClock: Fetch) =>
+  createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: fetchWithClock, retry: { sleep: async () => {} } });
+
 describe("a push whose part URLs expire", () => {
   it("gets fresh part URLs when S3 refuses expired ones (403) and ends READY", async () => {
     const model = uniqueModelName("churn_predictor");
@@ -55,7 +61,7 @@ describe("a push whose part URLs expire", () => {
       if (partNumber === 4 && !expired) {
         // Part 4's URL is in the client's hands: every URL signed so far expires now.
         expired = true;
-        vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+        expireUrlsSignedSoFar();
       }
       const response = await fetch(input, init);
       sent.push({
@@ -67,12 +73,7 @@ describe("a push whose part URLs expire", () => {
       });
       return response;
     };
-    const client = createRegistryClient({
-      url: registry.url,
-      auth: { type: "none" },
-      fetch: fetchWithClock,
-      retry: { sleep: async () => {} },
-    });
+    const client = clientFetchingWith(fetchWithClock);
 
     const result = await push(client, {
       file,
@@ -114,18 +115,13 @@ describe("a push whose part URLs expire", () => {
       if (toS3 && !expired) {
         // The first PUT's URL is in the client's hands: it expires now.
         expired = true;
-        vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+        expireUrlsSignedSoFar();
       }
       const response = await fetch(input, init);
       sent.push({ method: init?.method ?? "GET", path: toS3 ? "S3" : url.pathname, status: response.status });
       return response;
     };
-    const client = createRegistryClient({
-      url: registry.url,
-      auth: { type: "none" },
-      fetch: fetchWithClock,
-      retry: { sleep: async () => {} },
-    });
+    const client = clientFetchingWith(fetchWithClock);
 
     const result = await push(client, { file, model, journalDirectory: join(scratch.dir(), "journals") });
 
