@@ -179,7 +179,7 @@ describe("a training cluster uploading through the local registry", () => {
         message: expect.stringContaining("'dir/../b.bin' is not a file's path: a path has no '..' segments"),
       },
     });
-  });
+  }, 120_000);
 
   it("refuses the version's download while its bytes are unverified", async () => {
     const bytes = randomBytes(1000);
