@@ -1,5 +1,4 @@
-import { ArtifactNotFoundError, ValidationError, VersionNotReadyError } from "../domain/errors";
-import { pathRuleBroken } from "../domain/file-paths";
+import { ArtifactNotFoundError, VersionNotReadyError } from "../domain/errors";
 import { filesPage, filesPageStart, type VersionFile } from "../store/entities/manifest";
 import type { VersionItem } from "../store/entities/version";
 import type { ArtifactDownloadView, FileDownloadView } from "../schemas/artifact";
@@ -47,16 +46,9 @@ export async function getFileDownload(
 ): Promise<FileDownloadView> {
   const version = await requireReadyFiles(deps, name, selector);
   const file = await findVersionFile(deps, version, path);
-  if (!file) throw notHeld(name, version.version, path);
+  if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);
   const expiresAt = deps.artifacts.downloadUrlsExpireAt();
   return { ...describe(file), url: await presign(deps, file), expiresAt };
-}
-
-/** 404 naming a path the version does not hold; 400 naming the rule for one no manifest could hold (`dir/../x`), which no file ever matches. */
-function notHeld(name: string, version: number, path: string): Error {
-  const rule = pathRuleBroken(path);
-  if (!rule) return ArtifactNotFoundError.ofPath(name, version, path);
-  return new ValidationError(`'${path}' is not a file's path: ${rule}.`, [{ path: "path.path", message: rule }]);
 }
 
 async function requireReadyFiles(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
