@@ -5,6 +5,7 @@
 import type { LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
+import { benchCompleteManyFiles } from "./complete";
 import { benchContention, type ContentionFigure } from "./contention";
 import { benchMetricFilter } from "./metric-filter";
 import { withLocalRegistry } from "./local-registry";
@@ -106,6 +107,12 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   );
   console.log(
     `  one version, its tasks side by side ${(files.parallelMs / 1000).toFixed(1)} s vs one-file versions one after another ${(files.sequentialMs / 1000).toFixed(1)} s, ratio ${files.ratio.toFixed(2)} (≤ 0.5: ${verdict(files.ratio <= 0.5)})`,
+  );
+
+  const many = await benchCompleteManyFiles(registry);
+  console.log(`Completing a version of ${many.files.toLocaleString("en")} small files, every one uploaded (the local engines):`);
+  console.log(
+    `  complete answered 202 in ${many.completeAnswerMs.toFixed(0)} ms (≤ 1000 for any size: ${verdict(many.completeAnswerMs <= 1000)})`,
   );
 
   const client = await benchClient(registry);

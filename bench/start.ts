@@ -91,7 +91,7 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "GET /models/{name}/versions/{v}/artifact/uploads": { path: `${v1}/artifact/uploads` },
   "POST /models/{name}/versions/{v}/artifact/complete": { path: `${v1}/artifact/complete` },
   "GET /models/{name}/versions/{v}/artifact": { path: `${v1}/artifact` },
-  "GET /models/{name}/versions/{v}/artifact/files/{path}": { path: `${v1}/artifact/files/model.bin` },
+  "GET /models/{name}/versions/{v}/artifact/files/{path+}": { path: `${v1}/artifact/files/model.bin` },
   "POST /models/{name}/versions/{v}/approvals": { path: `${v1}/approvals`, body: { stage: "Production", decision: "approve" } },
   "GET /models/{name}/versions/{v}/approvals": { path: `${v1}/approvals` },
   "PUT /models/{name}/retention": { path: `/models/${MODEL}/retention`, body: {} },

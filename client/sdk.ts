@@ -130,9 +130,12 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
   );
 }
 
-/** `/models/{name}/versions/{v}` with the input's path parameters, each one path segment; `query` as the query string. */
+/**
+ * `/models/{name}/versions/{v}` with the input's path parameters, each URL-encoded as one path segment (a
+ * greedy `{path+}` too: API Gateway decodes its `%2F` back to `/`); `query` as the query string.
+ */
 function routeUrl(base: URL, path: string, input: RouteInput): URL {
-  const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+  const filled = path.replace(/\{(\w+)\+?\}/g, (_, name: string) => {
     const value = input[name];
     if (value === undefined || value === "") throw new TypeError(`${path} needs the path parameter ${name}`);
     return encodeURIComponent(String(value));

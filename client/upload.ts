@@ -128,11 +128,12 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
     parts: journal,
     sent: { parts: 0, bytes: 0 },
     signal,
+    // The upload plan signs a fresh URL and changes nothing: restarting would be a write on the model.
     freshPut: async () => {
       const v = journal.version as number;
-      const restarted = await client.restartUpload({ name, v }, { signal });
-      if (restarted.upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT.`);
-      return restarted.upload;
+      const [planned] = (await client.listUploads({ name, v, query: { limit: 1 } }, { signal })).uploads;
+      if (planned?.upload?.method !== "PUT") throw new IntegrityError(`Version ${v} of ${name} no longer expects a single PUT.`);
+      return planned.upload;
     },
     partUrls: (parts) => multipartUrls(client, name, journal.version as number, { parts }, signal),
   };

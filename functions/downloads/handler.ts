@@ -12,7 +12,7 @@ export const handler = createApiHandler("downloads", downloadsRoutes, root, {
     status: 200,
     body: await getArtifactDownload(deps, path.name, path.v, query),
   }),
-  "GET /models/{name}/versions/{v}/artifact/files/{path}": async ({ path }) => ({
+  "GET /models/{name}/versions/{v}/artifact/files/{path+}": async ({ path }) => ({
     status: 200,
     body: await getFileDownload(deps, path.name, path.v, path.path),
   }),

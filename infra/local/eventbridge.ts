@@ -13,7 +13,8 @@ import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy, type 
  * accepted event is appended to `events.jsonl` as EventBridge delivers it to a target, then
  * routed by the rules file to HTTP targets (./event-delivery.ts).
  *
- * It also takes SQS SendMessage (AWS JSON 1.0), appending each message to `dead-letters.jsonl`,
+ * It also takes SQS SendMessage and SendMessageBatch (AWS JSON 1.0; a batch is 1 to 10 entries with
+ * distinct ids, each sent as SendMessage sends it), appending each message to `dead-letters.jsonl`,
  * so the publisher's dead-letter queue works locally without a branch in the publisher. Events a
  * target never took land in the same file, as EventBridge sends them to a target's DLQ: the event
  * as the body, the reason in the message attributes. `npm run redeliver` puts them back on the bus.
@@ -162,9 +163,36 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     return { MessageId: await deadLetter(body.QueueUrl, parsedBody(body.MessageBody)), MD5OfMessageBody: md5 };
   }
 
+  /** SendMessageBatch: 1 to 10 entries, ids unique, each sent as SendMessage sends it. */
+  async function sendMessageBatch(body: Record<string, unknown>): Promise<unknown> {
+    const entries = Array.isArray(body.Entries) ? (body.Entries as { Id?: unknown; MessageBody?: unknown }[]) : [];
+    if (entries.length === 0)
+      throw new ClientError(
+        "AWS.SimpleQueueService.EmptyBatchRequest",
+        "There should be at least one SendMessageBatchRequestEntry in the request.",
+      );
+    if (entries.length > 10)
+      throw new ClientError(
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+      );
+    if (new Set(entries.map((entry) => entry.Id)).size < entries.length)
+      throw new ClientError(
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+        "Two or more batch entries in the request have the same Id.",
+      );
+    const Successful = [];
+    for (const entry of entries) {
+      const sent = (await sendMessage({ QueueUrl: body.QueueUrl, MessageBody: entry.MessageBody })) as Record<string, unknown>;
+      Successful.push({ Id: entry.Id, ...sent });
+    }
+    return { Successful, Failed: [] };
+  }
+
   const operations: Record<string, { contentType: string; run: (body: Record<string, unknown>) => Promise<unknown> }> = {
     "AWSEvents.PutEvents": { contentType: "application/x-amz-json-1.1", run: putEvents },
     "AmazonSQS.SendMessage": { contentType: "application/x-amz-json-1.0", run: sendMessage },
+    "AmazonSQS.SendMessageBatch": { contentType: "application/x-amz-json-1.0", run: sendMessageBatch },
   };
 
   const server = createServer((request, response) => {
@@ -182,7 +210,7 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
       if (request.method !== "POST" || !operation)
         throw new ClientError(
           "UnknownOperationException",
-          `The local event bus answers PutEvents and SendMessage, not ${String(request.headers["x-amz-target"])}.`,
+          `The local event bus answers PutEvents, SendMessage and SendMessageBatch, not ${String(request.headers["x-amz-target"])}.`,
         );
       answer(response, 200, contentType, await operation.run(await readJsonBody(request)));
     } catch (error) {

@@ -100,8 +100,8 @@ export async function importHandler(fn: FunctionName): Promise<LambdaHandler> {
 interface CompiledRoute {
   readonly route: RouteDefinition;
   readonly key: string;
-  /** Per segment: a literal, or the name of a path parameter. */
-  readonly segments: readonly ({ literal: string } | { param: string })[];
+  /** Per segment: a literal, or the name of a path parameter; a greedy one (`{path+}`, last) takes every segment left. */
+  readonly segments: readonly ({ literal: string } | { param: string; greedy: boolean })[];
   readonly literalCount: number;
 }
 
@@ -115,8 +115,8 @@ function compile(route: RouteDefinition): CompiledRoute {
     .split("/")
     .slice(1)
     .map((segment) => {
-      const param = /^\{([A-Za-z0-9_]+)\}$/.exec(segment)?.[1];
-      return param ? { param } : { literal: segment };
+      const [, param, greedy] = /^\{([A-Za-z0-9_]+)(\+?)\}$/.exec(segment) ?? [];
+      return param ? { param, greedy: greedy === "+" } : { literal: segment };
     });
   return { route, key: routeKey(route), segments, literalCount: segments.filter((s) => "literal" in s).length };
 }
@@ -124,32 +124,26 @@ function compile(route: RouteDefinition): CompiledRoute {
 export class MalformedPathError extends Error {}
 
 /**
- * Matches a raw (still percent-encoded) path against the route table, one segment at a time,
- * decoding each segment on its own: `%2F` stays inside its parameter (where validation rejects
- * it) instead of creating a new segment. When several templates match, the one with the most
- * literal segments wins, as in API Gateway.
+ * Matches a raw (still percent-encoded) path against the route table as an HTTP API does: the
+ * whole path is decoded first, so `%2F` separates segments as `/` does (`/models/a%2Fb` is
+ * `/models/a/b`, 404 for `{name}`), then matched segment by segment; a greedy `{path+}` takes
+ * the rest, `/`s included, so `files/a/b.bin` and `files/a%2Fb.bin` both name `a/b.bin`. Segments
+ * are taken as sent (`..` included: no dot-segment removal). When several templates match, the
+ * one with the most literal segments wins, as in API Gateway.
  */
 export function createRouter(table: readonly RouteDefinition[]) {
   const compiled = table.map(compile);
   return function match(method: string, rawPath: string): RouteMatch {
-    const rawSegments = rawPath.split("/").slice(1);
     let decoded: string[];
     try {
-      decoded = rawSegments.map((segment) => decodeURIComponent(segment));
+      decoded = decodeURIComponent(rawPath).split("/").slice(1);
     } catch {
       throw new MalformedPathError(`The path ${rawPath} has a malformed percent-encoding.`);
     }
     const candidates: { compiled: CompiledRoute; pathParameters: Record<string, string> }[] = [];
     for (const c of compiled) {
-      if (c.segments.length !== decoded.length) continue;
-      const pathParameters: Record<string, string> = {};
-      const fits = c.segments.every((segment, i) => {
-        const value = decoded[i] as string;
-        if ("literal" in segment) return segment.literal === value;
-        pathParameters[segment.param] = value;
-        return value.length > 0;
-      });
-      if (fits) candidates.push({ compiled: c, pathParameters });
+      const pathParameters = matchSegments(c.segments, decoded);
+      if (pathParameters) candidates.push({ compiled: c, pathParameters });
     }
     if (candidates.length === 0) return { kind: "not-found" };
     const forMethod = candidates
@@ -159,6 +153,21 @@ export function createRouter(table: readonly RouteDefinition[]) {
       return { kind: "found", route: forMethod.compiled.route, routeKey: forMethod.compiled.key, pathParameters: forMethod.pathParameters };
     return { kind: "method-not-allowed", allow: [...new Set(candidates.map((c) => c.compiled.route.method))].sort() };
   };
+}
+
+/** The path parameters when the decoded segments fit the template, each parameter at least one character. */
+function matchSegments(template: CompiledRoute["segments"], decoded: readonly string[]): Record<string, string> | undefined {
+  const last = template.at(-1);
+  const greedy = last !== undefined && "param" in last && last.greedy;
+  if (greedy ? decoded.length < template.length : decoded.length !== template.length) return undefined;
+  const pathParameters: Record<string, string> = {};
+  const fits = template.every((segment, i) => {
+    const value = greedy && segment === last ? decoded.slice(i).join("/") : (decoded[i] as string);
+    if ("literal" in segment) return segment.literal === value;
+    pathParameters[segment.param] = value;
+    return value.length > 0;
+  });
+  return fits ? pathParameters : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
  *   (`redeliveryDelayMs`), with its ApproximateReceiveCount counting receives;
  * - a redrive policy: after `maxReceives` receives the message goes to the dead letters (`deadLetter`);
  * - messages delivered side by side, as many at once as the consumer takes (its pool's size).
- * Not done: ReceiveMessage/DeleteMessage (nothing polls it but its consumer), SendMessageBatch,
+ * Not done: ReceiveMessage/DeleteMessage (nothing polls it but its consumer; the local bus takes
+ * SendMessage and SendMessageBatch for it),
  * delays, FIFO, message attributes, retention, a visibility timeout that runs out while the
  * consumer still works on a message, and persistence: messages still queued when the process
  * stops are lost (docs/local.md says how to start a verification again).

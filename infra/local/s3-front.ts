@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { verifySigV4 } from "./sigv4-verifier";
 
@@ -33,6 +33,9 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   when the key exists (conditional writes to one key are serialised here);
  * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
  *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
+ * - compares a CompleteMultipartUpload's ETags as strings, as S3 does: s3rver's XML parser turns
+ *   an unquoted all-digit `<ETag>123</ETag>` into a number its controller throws on (a 500), so
+ *   the front quotes unquoted ETags (S3 ignores quotes in them) and the part is 400 InvalidPart;
  * - answers in S3's XML error shape (s3rver's own S3Error).
  * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
  * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
@@ -128,6 +131,11 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
           );
         body = createReadStream(spoolFile);
         headers = { ...withoutFraming(request.headers), "content-length": String(received.bytes) };
+      }
+      if (operation === "CompleteMultipartUpload") {
+        const xml = Buffer.from(quotedEtags((await buffer(request)).toString("utf8")));
+        body = Readable.from([xml]);
+        headers = { ...withoutFraming(request.headers), "content-length": String(xml.length) };
       }
       const send = () =>
         body === request && options.handler ? handOver(options.handler, request, response) : forward(request, response, body, headers);
@@ -258,6 +266,15 @@ async function presignedRefusal(
 }
 
 /** Writes the body to `file`, hashing it on the way. */
+/** Every unquoted ETag of a CompleteMultipartUpload body in quotes, so that s3rver reads each as the string it is. */
+export const quotedEtags = (xml: string): string => xml.replace(/<ETag>([^<"&]*)<\/ETag>/g, '<ETag>"$1"</ETag>');
+
+async function buffer(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 async function spoolAndHash(body: Readable, file: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
   let bytes = 0;

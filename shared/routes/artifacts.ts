@@ -62,7 +62,7 @@ export const artifactsRoutes = [
     role: "publisher",
     operationId: "listUploads",
     summary:
-      "A page of a PENDING_UPLOAD multi-file version's uploads, in the order declared: each file's fresh upload, or null when it has nothing to send",
+      "A page of a PENDING_UPLOAD version's uploads, in the order declared (one artifact: its one file): each file's fresh upload, or null when it has nothing to send",
     request: { path: versionPath, query: uploadsQuery },
     response: { status: 200, schema: uploadsPage },
   },

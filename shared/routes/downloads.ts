@@ -17,11 +17,11 @@ export const downloadsRoutes = [
   },
   {
     method: "GET",
-    path: "/models/{name}/versions/{v}/artifact/files/{path}",
+    path: "/models/{name}/versions/{v}/artifact/files/{path+}",
     function: "downloads",
     role: "reader",
     operationId: "downloadArtifactFile",
-    summary: "One file of a READY version (its path URL-encoded) with a presigned download URL (15 minutes)",
+    summary: "One file of a READY version (its path as it is, or URL-encoded) with a presigned download URL (15 minutes)",
     request: { path: versionFilePath },
     response: { status: 200, schema: fileDownloadView },
   },

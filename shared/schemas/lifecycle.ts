@@ -78,7 +78,7 @@ export const resolveQuery = z.strictObject({ uri: modelUri });
 export const resolvedVersionView = z.extend(versionView, {
   resolvedFrom: z.string().register(z.globalRegistry, { description: "The URI asked for; `uri` is the version's own, immutable one" }),
   file: z.optional(z.string()).register(z.globalRegistry, {
-    description: "The file the URI names, when it names one: GET …/versions/{v}/artifact/files/{path} downloads it",
+    description: "The file the URI names, when it names one: GET …/versions/{v}/artifact/files/{path+} downloads it",
   }),
 });
 export type ResolvedVersionView = z.infer<typeof resolvedVersionView>;

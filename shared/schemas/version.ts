@@ -3,6 +3,7 @@ import { cursor, description, limit, modelName, namedMap, semver, storableNumber
 import { aliasName } from "./alias";
 import { ASSIGNED_STAGES, LATEST, findStage, unknownStage, type AssignedStage, type VersionSelector } from "../domain/model-uri";
 import { STAGES, VERSION_STATUSES, type Stage } from "../domain/lifecycle";
+import { pathRuleBroken } from "../domain/file-paths";
 import {
   artifactDeclaration,
   artifactView,
@@ -148,8 +149,15 @@ export const versionPath = z.object({ name: modelName, v: versionSelector });
 export const versionFilePath = z.extend(versionPath, {
   path: z
     .string()
-    .check(z.minLength(1))
-    .register(z.globalRegistry, { description: "The file's path in the manifest, URL-encoded as one segment" }),
+    .check(
+      z.superRefine((path, ctx) => {
+        const rule = pathRuleBroken(path);
+        if (rule) ctx.addIssue({ code: "custom", message: `'${path}' is not a file's path: ${rule}`, input: path });
+      }),
+    )
+    .register(z.globalRegistry, {
+      description: "The file's path in the manifest, as it is (tokenizer/config.json) or URL-encoded (tokenizer%2Fconfig.json)",
+    }),
 });
 
 const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
+import { mapConcurrently } from "../runs";
 import {
   DEFAULT_RETRY_POLICY,
   SILENT_LOG,
@@ -105,6 +106,9 @@ export interface IndexOrder extends MetricOrder {
 /** BatchWriteItem takes at most 25 writes, BatchGetItem at most 100 keys. */
 const BATCH_WRITES = 25;
 type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
+const BATCH_GET_KEYS = 100;
+/** BatchGetItem calls in flight at once: 10,000 keys in 7 rounds, within the SDK's 50 sockets. */
+const BATCH_GETS_AT_ONCE = 16;
 
 export interface ChangeOptions {
   /** A step of the model's deletion: the one kind of change a model being deleted takes. */
@@ -665,17 +669,43 @@ export class RegistryStore {
     );
   }
 
-  /** The versions of these numbers that exist and are not being removed, by number (BatchGetItem, its unprocessed keys asked again). */
+  /** The versions of these numbers that exist and are not being removed, by number. */
   private async versionsNumbered(name: string, numbers: readonly number[]): Promise<Map<number, VersionItem>> {
-    const found = new Map<number, VersionItem>();
-    let keys = numbers.map((number) => versionKey(name, number));
-    while (keys.length > 0) {
-      const output = await this.dynamo.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-      for (const version of (output.Responses?.[this.tableName] ?? []).map(liveVersionFromItem))
-        if (version) found.set(version.version, version);
-      keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
-    }
-    return found;
+    const versions = await this.batchGet(
+      numbers.map((number) => versionKey(name, number)),
+      liveVersionFromItem,
+      { consistent: false },
+    );
+    return new Map(versions.filter((version) => version !== undefined).map((version) => [version.version, version]));
+  }
+
+  /** The references of these objects that exist, by digest, read consistently (their generations are conditions). */
+  async getArtifactRefs(digests: readonly string[]): Promise<Map<string, ArtifactRefItem>> {
+    const refs = await this.batchGet(digests.map(artifactRefKey), artifactRefFromItem, { consistent: true });
+    return new Map(refs.map((ref) => [ref.sha256, ref]));
+  }
+
+  /** The items of these keys that exist, in no order: BatchGetItem, 100 keys a call, a few calls at once, unprocessed keys asked again. */
+  private async batchGet<T>(
+    keys: readonly { pk: string; sk: string }[],
+    fromItem: (item: Record<string, unknown>) => T,
+    { consistent }: { consistent: boolean },
+  ): Promise<T[]> {
+    const batches = Array.from({ length: Math.ceil(keys.length / BATCH_GET_KEYS) }, (_, i) =>
+      keys.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS),
+    );
+    const found = await mapConcurrently(batches, BATCH_GETS_AT_ONCE, async (batch) => {
+      const items: T[] = [];
+      for (let left = batch; left.length > 0; ) {
+        const output = await this.dynamo.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: left, ConsistentRead: consistent } } }),
+        );
+        items.push(...(output.Responses?.[this.tableName] ?? []).map(fromItem));
+        left = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof left;
+      }
+      return items;
+    });
+    return found.flat();
   }
 
   /**

@@ -57,11 +57,8 @@ export async function completeUpload(
   assertPartsWhereTheyBelong(target, input);
   assertManifestWritten(target);
   const files = await loadFilesToUpload(deps, target);
-  const generations = await mapConcurrently(
-    files,
-    HEADS_AT_ONCE,
-    async (file) => (await deps.store.getArtifactRef(file.sha256))?.generation,
-  );
+  const refs = await deps.store.getArtifactRefs(files.map((file) => file.sha256));
+  const generations = files.map((file) => refs.get(file.sha256)?.generation);
   const stored = target.artifact
     ? await storedArtifact(deps, target, target.artifact, files, input)
     : await storedFiles(deps, target, files, input);
@@ -206,11 +203,9 @@ async function writeMissing(
   const done = new Set(written.map((file) => file.index));
   const missing = (await loadFilesToUpload(deps, version)).filter((file) => !done.has(file.index));
   if (startedAt === undefined || missing.length === 0) return [];
-  const verifications = await mapConcurrently(missing, HEADS_AT_ONCE, async (file) =>
-    newFileVerification({
-      ...verificationOf(version, file, who, startedAt),
-      refGeneration: (await deps.store.getArtifactRef(file.sha256))?.generation,
-    }),
+  const refs = await deps.store.getArtifactRefs(missing.map((file) => file.sha256));
+  const verifications = missing.map((file) =>
+    newFileVerification({ ...verificationOf(version, file, who, startedAt), refGeneration: refs.get(file.sha256)?.generation }),
   );
   await writeVerifications(deps, version, verifications, putNewFileVerification);
   return verifications;
@@ -261,7 +256,7 @@ async function storedObject(
   return assembled(deps, { key: artifact.key });
 }
 
-/** Reads of references and objects in flight at once while completing a manifest. */
+/** HEADs in flight at once while completing a manifest. */
 const HEADS_AT_ONCE = 16;
 
 /**

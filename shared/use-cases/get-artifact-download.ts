@@ -6,7 +6,7 @@ import type { VersionSelector } from "../schemas/version";
 import type { ArtifactDeps } from "./deps";
 import { requireVersion } from "./resolve";
 import { requireArtifact, requireUploadedFiles } from "./version-artifact";
-import { loadFilesFrom, loadVersionFiles } from "./manifest-files";
+import { findVersionFile, loadFilesFrom } from "./manifest-files";
 
 /**
  * A READY version's bytes with presigned GETs (15 minutes), and what to check them against:
@@ -34,7 +34,10 @@ export async function getArtifactDownload(
   return { files, ...(nextCursor ? { nextCursor } : {}), expiresAt };
 }
 
-/** One file of a READY version, by its path in the manifest (a single artifact's path is its file name); 404 naming the path when absent. */
+/**
+ * One file of a READY version, by its path in the manifest (a single artifact's path is its file name;
+ * a chunked manifest's, read from the one chunk that holds it); 404 naming the path when absent.
+ */
 export async function getFileDownload(
   deps: ArtifactDeps,
   name: string,
@@ -42,7 +45,7 @@ export async function getFileDownload(
   path: string,
 ): Promise<FileDownloadView> {
   const version = await requireReadyFiles(deps, name, selector);
-  const file = (await loadVersionFiles(deps, version)).find((candidate) => candidate.path === path);
+  const file = await findVersionFile(deps, version, path);
   if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);
   const expiresAt = deps.artifacts.downloadUrlsExpireAt();
   return { ...describe(file), url: await presign(deps, file), expiresAt };

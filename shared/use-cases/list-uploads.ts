@@ -1,4 +1,3 @@
-import { ValidationError } from "../domain/errors";
 import { filesPage, filesPageStart } from "../store/entities/manifest";
 import type { UploadsPage } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
@@ -9,10 +8,11 @@ import { requireVersion } from "./resolve";
 import { notUploading, requireUploadedFiles } from "./version-artifact";
 
 /**
- * A page of a multi-file version's upload plan, for manifests whose registration answered only the
- * first files' uploads, or whose URLs expired:
- * 1. the version must hold files (a single artifact restarts with POST …/artifact/upload: 400) and
- *    be PENDING_UPLOAD (409 otherwise, saying what to do);
+ * A page of a version's upload plan, for manifests whose registration answered only the first
+ * files' uploads, or whose URLs expired (a single artifact's plan is its one file, by its file
+ * name: a fresh URL without restarting anything):
+ * 1. the version must hold uploaded files (404 otherwise) and be PENDING_UPLOAD (409 otherwise,
+ *    saying what to do);
  * 2. read the files of the page (only the chunks that hold them);
  * 3. each file carrying its bytes gets a fresh presigned PUT, or its multipart upload without part
  *    URLs (POST …/artifact/parts signs them); the others answer null: nothing to send.
@@ -25,10 +25,6 @@ export async function listUploads(
 ): Promise<UploadsPage> {
   const version = await requireVersion(deps, name, selector);
   requireUploadedFiles(version);
-  if (!version.manifest)
-    throw new ValidationError(`Version ${version.version} of '${name}' is one artifact: POST …/artifact/upload answers its upload.`, [
-      { path: "path.v", message: "a version of one artifact has no upload plan to page" },
-    ]);
   if (version.status !== "PENDING_UPLOAD") throw notUploading(version);
   const from = filesPageStart(version, page.cursor);
   const { items, nextCursor } = filesPage(version, from, await loadFilesFrom(deps, version, from, page.limit), page.limit);

@@ -8,6 +8,7 @@ import {
   filesSummary,
   historyArtifact,
   listingSha256,
+  pathFingerprints,
   type ManifestFile,
   type ManifestState,
 } from "../store/entities/manifest";
@@ -151,7 +152,13 @@ function uploadsAnswer(version: VersionItem, uploads: FileUploadView[]): { uploa
 function chunkedManifest(files: readonly ManifestFile[], chunks: readonly ManifestChunkItem[]): ManifestState {
   return {
     files: [],
-    chunks: { starts: chunks.map((chunk) => chunk.first), written: 1, ...filesSummary(files), listingSha256: listingSha256(files) },
+    chunks: {
+      starts: chunks.map((chunk) => chunk.first),
+      written: 1,
+      ...filesSummary(files),
+      listingSha256: listingSha256(files),
+      pathFingerprints: pathFingerprints(files),
+    },
   };
 }
 

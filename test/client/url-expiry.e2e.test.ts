@@ -38,6 +38,12 @@ type Sent =
     }
   | { readonly kind: "urls"; readonly parts: readonly number[] };
 
+/** Moves the shared clock past the expiry of every URL signed until now. */
+const expireUrlsSignedSoFar = () => vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+
+const clientFetchingWith = (fetchWithClock: Fetch) =>
+  createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: fetchWithClock, retry: { sleep: async () => {} } });
+
 describe("a push whose part URLs expire", () => {
   it("gets fresh part URLs when S3 refuses expired ones (403) and ends READY", async () => {
     const model = uniqueModelName("churn_predictor");
@@ -55,7 +61,7 @@ describe("a push whose part URLs expire", () => {
       if (partNumber === 4 && !expired) {
         // Part 4's URL is in the client's hands: every URL signed so far expires now.
         expired = true;
-        vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
+        expireUrlsSignedSoFar();
       }
       const response = await fetch(input, init);
       sent.push({
@@ -67,12 +73,7 @@ describe("a push whose part URLs expire", () => {
       });
       return response;
     };
-    const client = createRegistryClient({
-      url: registry.url,
-      auth: { type: "none" },
-      fetch: fetchWithClock,
-      retry: { sleep: async () => {} },
-    });
+    const client = clientFetchingWith(fetchWithClock);
 
     const result = await push(client, {
       file,
@@ -99,6 +100,37 @@ describe("a push whose part URLs expire", () => {
     expect(new Set(puts.filter((put) => put.status === 200).map((put) => put.partNumber))).toEqual(
       new Set(Array.from({ length: PART_COUNT }, (_, index) => index + 1)),
     );
+  }, 60_000);
+
+  it("renews a single PUT's expired URL from the upload plan, restarting nothing, and ends READY", async () => {
+    const model = uniqueModelName("churn_predictor");
+    const file = join(scratch.dir(), "small.bin");
+    await writeFile(file, randomBytes(64 * 1024));
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    const sent: { readonly method: string; readonly path: string; readonly status: number }[] = [];
+    let expired = false;
+    const fetchWithClock: Fetch = async (input, init) => {
+      const url = new URL(String(input));
+      const toS3 = url.searchParams.has("X-Amz-Signature");
+      if (toS3 && !expired) {
+        // The first PUT's URL is in the client's hands: it expires now.
+        expired = true;
+        expireUrlsSignedSoFar();
+      }
+      const response = await fetch(input, init);
+      sent.push({ method: init?.method ?? "GET", path: toS3 ? "S3" : url.pathname, status: response.status });
+      return response;
+    };
+    const client = clientFetchingWith(fetchWithClock);
+
+    const result = await push(client, { file, model, journalDirectory: join(scratch.dir(), "journals") });
+
+    expect(result.version).toMatchObject({ status: "READY", artifact: { sizeBytes: 64 * 1024 } });
+    const puts = sent.filter((entry) => entry.path === "S3");
+    expect(puts.map((put) => put.status)).toEqual([403, 200]);
+    const between = sent.slice(sent.indexOf(puts[0] as (typeof sent)[number]) + 1, sent.indexOf(puts[1] as (typeof sent)[number]));
+    expect(between).toEqual([{ method: "GET", path: `/models/${model}/versions/1/artifact/uploads`, status: 200 }]);
+    expect(sent.filter((entry) => entry.path.endsWith("/artifact/upload"))).toEqual([]);
   }, 60_000);
 
   it("refuses to start with an expiry S3 would not sign", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { putBytes, sha256 } from "../support/fixtures";
 import { useLocalRegistry } from "../support/local-registry";
 import { waitFor } from "../support/webhook";
+import { rawRequest } from "../support/raw-http";
 
 /**
  * A training cluster's view of `npm start`'s registry: plain fetch, JSON in and out, bytes
@@ -147,6 +148,37 @@ describe("a training cluster uploading through the local registry", () => {
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it("answers a file in a directory by its path as it is and URL-encoded; a '..' segment is a 400 naming the rule", async () => {
+    const bytes = { "dir/sub/a.bin": randomBytes(300), "b.bin": randomBytes(200) };
+    const files = Object.entries(bytes).map(([path, content]) => ({ path, sizeBytes: content.length, sha256: sha256(content) }));
+    const registered = await api<{ version: number; uploads: { path: keyof typeof bytes; upload: Upload }[] }>(
+      "POST",
+      "/models/image_classifier/versions",
+      { files },
+    );
+    for (const { path, upload } of registered.body.uploads) await putBytes(upload, bytes[path]);
+    const version = `/models/image_classifier/versions/${registered.body.version}`;
+    await api("POST", `${version}/artifact/complete`);
+    expect(await settled(version)).toMatchObject({ status: "READY" });
+
+    for (const spelling of ["dir/sub/a.bin", "dir%2Fsub%2Fa.bin"]) {
+      const answer = await api<{ path: string; url: string }>("GET", `${version}/artifact/files/${spelling}`);
+      expect(answer).toMatchObject({ status: 200, body: { path: "dir/sub/a.bin" } });
+      expect(sha256(Buffer.from(await (await fetch(answer.body.url)).arrayBuffer()))).toBe(sha256(bytes["dir/sub/a.bin"]));
+    }
+    const escaping = await rawRequest(
+      Number(new URL(registry.url).port),
+      `GET ${version}/artifact/files/dir/../b.bin HTTP/1.1\nHost: 127.0.0.1\nConnection: close`,
+    );
+    expect(escaping.status).toBe(400);
+    expect(JSON.parse(escaping.body)).toMatchObject({
+      error: {
+        code: "ValidationError",
+        message: expect.stringContaining("'dir/../b.bin' is not a file's path: a path has no '..' segments"),
+      },
+    });
   }, 120_000);
 
   it("refuses the version's download while its bytes are unverified", async () => {

@@ -14,7 +14,7 @@ import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { deleteModel } from "../../shared/use-cases/delete-model";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
-import { getArtifactDownload } from "../../shared/use-cases/get-artifact-download";
+import { getArtifactDownload, getFileDownload } from "../../shared/use-cases/get-artifact-download";
 
 const ci = roleCaller("training-ci", "req-1");
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: 64 * MiB } });
@@ -62,6 +62,29 @@ const refsOf = async (files: Iterable<Buffer>) => {
   return (await registry.items()).filter((item) => digests.has(String(item.pk)));
 };
 const modelItems = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
+
+/** The registry's dependencies with a store that counts the manifest chunks it reads. */
+function storeCountingChunks() {
+  const read = { chunks: 0 };
+  const store = new Proxy(registry.deps.store, {
+    get(target, property) {
+      if (property === "getManifestChunk")
+        return (...args: Parameters<typeof target.getManifestChunk>) => {
+          read.chunks++;
+          return target.getManifestChunk(...args);
+        };
+      if (property === "listManifestChunks")
+        return async (...args: Parameters<typeof target.listManifestChunks>) => {
+          const chunks = await target.listManifestChunks(...args);
+          read.chunks += chunks.length;
+          return chunks;
+        };
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { deps: { ...registry.deps, store }, read };
+}
 
 describe("a version of 300 files: its manifest written in chunks, its upload plan paged", () => {
   const files = directory(300);
@@ -111,6 +134,36 @@ describe("a version of 300 files: its manifest written in chunks, its upload pla
     },
     MANY_FILES_MS,
   );
+
+  it("answers one file of the last chunk reading that chunk only, and a path it does not hold reading none", async () => {
+    const { deps, read } = storeCountingChunks();
+    const last = [...files.keys()][299] ?? "";
+
+    const file = await getFileDownload(deps, name, { number: 1 }, last);
+
+    expect(file).toMatchObject({ path: last, sha256: sha256(files.get(last) ?? Buffer.alloc(0)) });
+    expect(Buffer.from(await (await fetch(file.url)).arrayBuffer()).equals(files.get(last) ?? Buffer.alloc(0))).toBe(true);
+    expect(read.chunks).toBe(1);
+    const absent = getFileDownload(deps, name, { number: 1 }, "shards/part-99999.bin");
+    await expect(absent).rejects.toMatchObject({ code: "ArtifactNotFound", message: expect.stringContaining("'shards/part-99999.bin'") });
+    expect(read.chunks).toBe(1);
+  });
+
+  it("still finds a file of a manifest registered before path fingerprints, reading its chunks", async () => {
+    const item = (await modelItems(name)).find((candidate) => candidate.entity === "version" && candidate.version === 1) ?? {};
+    const manifest = item.manifest as { chunks: Record<string, unknown> };
+    const { pathFingerprints, ...chunks } = manifest.chunks;
+    expect(pathFingerprints).toEqual(expect.any(String));
+    const key = { pk: String(item.pk), sk: String(item.sk) };
+    await registry.setAttributes(key, { manifest: { ...manifest, chunks } });
+    const { deps, read } = storeCountingChunks();
+    const last = [...files.keys()][299] ?? "";
+
+    expect(await getFileDownload(deps, name, { number: 1 }, last)).toMatchObject({ path: last });
+    expect(read.chunks).toBe(5);
+    await expect(getFileDownload(deps, name, { number: 1 }, "absent.bin")).rejects.toMatchObject({ code: "ArtifactNotFound" });
+    await registry.setAttributes(key, { manifest });
+  });
 
   it(
     "asks a second version sharing 250 files to upload only the 50 others, and deleting both releases every reference",

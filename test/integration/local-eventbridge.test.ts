@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { localCredentials } from "../../infra/local/engines";
 import { RulesFileError } from "../../infra/local/event-delivery";
 import { startLocalEventBridge, type DeliveredEvent, type LocalEventBridge } from "../../infra/local/eventbridge";
@@ -215,6 +215,28 @@ describe("the local EventBridge endpoint", () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(letter).toMatchObject({ messageId: sent.MessageId, queueUrl: bus.queueUrl("dead-letters"), body });
+  });
+
+  it("takes SendMessageBatch from the real SQSClient, each entry sent as SendMessage sends it, and refuses 11 entries", async () => {
+    const sqs = new SQSClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
+    const queueUrl = bus.queueUrl("dead-letters");
+    const entries = Array.from({ length: 10 }, (_, i) => ({ Id: `task-${i}`, MessageBody: JSON.stringify({ task: i }) }));
+
+    const sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    const tooMany = sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [...entries, { Id: "task-10", MessageBody: "{}" }] }),
+    );
+    await expect(tooMany).rejects.toMatchObject({ name: "TooManyEntriesInBatchRequest" });
+    sqs.destroy();
+
+    expect(sent.Failed ?? []).toEqual([]);
+    expect(sent.Successful?.map((entry) => entry.Id)).toEqual(entries.map((entry) => entry.Id));
+    const letters = (await readFile(bus.deadLettersLog, "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { messageId: string; body: unknown });
+    expect(letters.map((letter) => letter.body)).toEqual(entries.map((_, i) => ({ task: i })));
+    expect(letters.map((letter) => letter.messageId)).toEqual(sent.Successful?.map((entry) => entry.MessageId));
   });
 
   it("refuses at start a rules file with a misspelled key, naming the file, the rule and the key", async () => {

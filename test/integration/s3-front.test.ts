@@ -89,6 +89,22 @@ describe("the S3 front before s3rver", () => {
     expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 
+  it("answers 400 InvalidPart to a completion naming an all-digit ETag, and assembles the upload from the right one after", async () => {
+    const part = randomBytes(64 * 1024);
+    const key = uniqueKey();
+    const uploadId = await bucket.startMultipart(key, "application/octet-stream");
+    const uploaded = await put(await bucket.presignPart(key, uploadId, 1, sha256(part)), part);
+
+    const digits = bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: "123", sha256: sha256(part) }]);
+
+    await expect(digits).rejects.toMatchObject({ code: "UploadIncomplete", details: { s3Code: "InvalidPart" } });
+    expect(await bucket.head(key)).toBeUndefined();
+    expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: uploaded.etag as string, sha256: sha256(part) }])).toBe(
+      "completed",
+    );
+    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
+  });
+
   it("aborts a multipart upload as S3 does: its part URLs and its completion answer 404 NoSuchUpload, and a second abort is harmless", async () => {
     const part = randomBytes(64 * 1024);
     const key = uniqueKey();

@@ -101,13 +101,37 @@ describe("local gateway", () => {
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(25_000);
   });
 
-  it("decodes each path segment on its own, so an encoded slash stays inside its parameter", async () => {
-    await fetch(`${gateway.url}/models/fraud%2Fdetector/versions/caf%C3%A9`);
+  it("decodes the path before routing, as an HTTP API does: an encoded slash separates segments", async () => {
+    const response = await fetch(`${gateway.url}/models/fraud%2Fdetector/versions/caf%C3%A9`);
 
+    expect(response.status).toBe(404);
+    expect(invocations).toHaveLength(0);
+    await fetch(`${gateway.url}/models/fraud_detector/versions/caf%C3%A9`);
+    expect(lastEvent().pathParameters).toEqual({ name: "fraud_detector", v: "café" });
+  });
+
+  it.each(["dir/sub/a.bin", "dir%2Fsub%2Fa.bin", "dir%2Fsub/a.bin"])(
+    "gives a greedy {path+} every segment left, slashes included: files/%s",
+    async (spelling) => {
+      await fetch(`${gateway.url}/models/fraud_detector/versions/1/artifact/files/${spelling}`);
+
+      const event = lastEvent();
+      expect(event.routeKey).toBe("GET /models/{name}/versions/{v}/artifact/files/{path+}");
+      expect(event.pathParameters).toEqual({ name: "fraud_detector", v: "1", path: "dir/sub/a.bin" });
+      expect(event.rawPath).toBe(`/models/fraud_detector/versions/1/artifact/files/${spelling}`);
+    },
+  );
+
+  it("hands a '..' segment to the handler as sent, never resolving it to another route", async () => {
+    const response = await rawRequest(
+      gateway.port,
+      "GET /models/fraud_detector/versions/1/artifact/files/../../../../../health HTTP/1.1\nHost: x\nConnection: close",
+    );
+
+    expect(response.status).toBe(200);
     const event = lastEvent();
-    expect(event.routeKey).toBe("GET /models/{name}/versions/{v}");
-    expect(event.pathParameters).toEqual({ name: "fraud/detector", v: "café" });
-    expect(event.rawPath).toBe("/models/fraud%2Fdetector/versions/caf%C3%A9");
+    expect(event.routeKey).toBe("GET /models/{name}/versions/{v}/artifact/files/{path+}");
+    expect(event.pathParameters?.path).toBe("../../../../../health");
   });
 
   it("joins repeated query parameters with commas and decodes them, keeping the raw query string", async () => {

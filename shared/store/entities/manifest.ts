@@ -54,6 +54,8 @@ export interface ManifestChunks {
   readonly deduplicated: number;
   /** What history says of the files: the SHA-256 of the `sha256sum` listing (historyArtifact). */
   readonly listingSha256: string;
+  /** Where each path is without reading the chunks: its fingerprint, in the order declared (pathFingerprints). Absent on manifests registered before. */
+  readonly pathFingerprints?: string;
   readonly removing?: boolean;
 }
 
@@ -91,6 +93,7 @@ export const manifestState = z.object({
       totalBytes: z.number(),
       deduplicated: z.int(),
       listingSha256: z.string(),
+      pathFingerprints: z.optional(z.string()),
       removing: z.optional(z.boolean()),
     }),
   ),
@@ -224,3 +227,26 @@ export const listingSha256 = (files: readonly ManifestFile[]): string =>
   createHash("sha256")
     .update(files.map((file) => `${file.sha256}  ${file.path}\n`).join(""))
     .digest("hex");
+
+/** Bytes of a path's SHA-256 that fingerprint it: among 10,000 paths, another path shares a fingerprint once in about 400,000 look-ups. */
+const FINGERPRINT_BYTES = 4;
+
+const fingerprint = (path: string): Buffer => createHash("sha256").update(path).digest().subarray(0, FINGERPRINT_BYTES);
+
+/**
+ * Each path's fingerprint, in the order declared, as base64 (4 bytes a file: about 53 KB for
+ * 10,000 files, on the version item): which file, so which chunk, may hold a path, without reading
+ * the chunks.
+ */
+export const pathFingerprints = (files: readonly ManifestFile[]): string =>
+  Buffer.concat(files.map((file) => fingerprint(file.path))).toString("base64");
+
+/** The indexes of the files whose fingerprint is the path's: the file itself, if it is there, and rarely another. */
+export function indexesFingerprinted(fingerprints: string, path: string): number[] {
+  const all = Buffer.from(fingerprints, "base64");
+  const wanted = fingerprint(path);
+  const indexes: number[] = [];
+  for (let at = 0; at < all.length; at += FINGERPRINT_BYTES)
+    if (all.subarray(at, at + FINGERPRINT_BYTES).equals(wanted)) indexes.push(at / FINGERPRINT_BYTES);
+  return indexes;
+}
