@@ -1,7 +1,7 @@
 import { build, type Plugin } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { functionBuildOptions } from "../../infra/bundling";
-import { FUNCTIONS, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
+import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
 
 /** Modules a handler loads with import() load on the first request that needs them, not at cold start. */
 const lazyImportsLeftOut: Plugin = {
@@ -22,11 +22,23 @@ async function coldStartCode(fn: FunctionName): Promise<string> {
   return outputFiles[0]?.text ?? "";
 }
 
+/** The project modules and packages a function's deployed bundle holds, lazily imported ones included. */
+async function bundledInputs(fn: FunctionName): Promise<string[]> {
+  const { metafile } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false, metafile: true });
+  return Object.keys(metafile.inputs);
+}
+
+const POWERTOOLS_IDEMPOTENCY = "node_modules/@aws-lambda-powertools/idempotency/";
+
 /** The routes whose definitions (and so whose schemas) a bundle holds, found by their operationId. */
 function routesIn(code: string): string[] {
   const operationIds = new Set([...code.matchAll(/operationId:"(\w+)"/g)].map((match) => match[1]));
   return routes.filter((route) => operationIds.has(route.operationId)).map(routeKey);
 }
+
+const hasWriteRoutes = (fn: FunctionName) => routes.some((route) => route.function === fn && isWriteRoute(route));
+const writers = (Object.keys(FUNCTIONS) as FunctionName[]).filter(hasWriteRoutes);
+const readOnly = (Object.keys(FUNCTIONS) as FunctionName[]).filter((fn) => !hasWriteRoutes(fn));
 
 const noTaskSenders = (Object.keys(FUNCTIONS) as FunctionName[]).filter(
   (fn) => !(FUNCTIONS[fn].grants as readonly Grant[]).includes("sendVerificationTasks"),
@@ -46,6 +58,18 @@ describe("a function's bundle", () => {
 
   it.each(noTaskSenders)("does not load the SQS client in the %s function, which sends no verification task", async (fn) => {
     expect(await coldStartCode(fn)).not.toContain('require("@aws-sdk/client-sqs")');
+  });
+
+  it.each(readOnly)("does not bundle Powertools idempotency in the %s function, which has no write route", async (fn) => {
+    const inputs = await bundledInputs(fn);
+
+    expect(inputs.filter((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toEqual([]);
+  });
+
+  it.each(writers)("bundles Powertools idempotency in the %s function, whose write routes take an Idempotency-Key", async (fn) => {
+    const inputs = await bundledInputs(fn);
+
+    expect(inputs.some((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toBe(true);
   });
 
   it("still serves the whole table's OpenAPI document from the query function, loaded on its first request", async () => {
