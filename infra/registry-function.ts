@@ -47,6 +47,8 @@ export interface RegistryFunctionProps {
   readonly environment: Record<string, string>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
+  /** It answers `GET /openapi.json`: the document generated at build time is deployed beside its bundle. */
+  readonly servesOpenApiDocument?: boolean;
 }
 
 /**
@@ -95,7 +97,14 @@ export class RegistryFunction extends Construct {
         mainFields: [...functionBundling.mainFields],
         minify: functionBundling.minify,
         externalModules: [...functionBundling.external],
+        esbuildArgs: { "--conditions": functionBundling.conditions.join(",") },
         sourceMap: true,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) =>
+            props.servesOpenApiDocument ? [`cd "${inputDir}" && node --import tsx infra/write-openapi-asset.ts "${outputDir}"`] : [],
+        },
       },
     });
 

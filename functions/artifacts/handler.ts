@@ -1,5 +1,6 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { artifactsRoutes } from "../../shared/routes/artifacts";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteModel } from "../../shared/use-cases/delete-model";
@@ -10,7 +11,9 @@ import { listUploads } from "../../shared/use-cases/list-uploads";
 import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
 import type { VersionView } from "../../shared/schemas/version";
 
-const { deps, ...root } = composeProcess(buildArtifactDeps);
+const { deps, ...resources } = composeProcess(buildArtifactDeps);
+// Its write routes take Idempotency-Keys.
+const root = { ...resources, idempotency: loadIdempotency };
 const ok = (body: unknown) => ({ status: 200, body });
 // Accepted: the bytes are being verified outside the request; the version's view tells how far.
 const verifying = (view: VersionView) => ({ status: view.status === "VERIFYING" ? 202 : 200, body: view });

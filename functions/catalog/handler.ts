@@ -1,5 +1,6 @@
 import { buildArtifactDeps } from "../../shared/artifacts-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { catalogRoutes } from "../../shared/routes/catalog";
 import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
@@ -8,7 +9,9 @@ import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowCatalogAdapters } from "../../shared/mlflow/adapters";
 
 // Registration presigns uploads and checks the bucket for bytes it already holds.
-const { deps, ...root } = composeProcess(buildArtifactDeps);
+const { deps, ...resources } = composeProcess(buildArtifactDeps);
+// Its write routes take Idempotency-Keys.
+const root = { ...resources, idempotency: loadIdempotency };
 
 /** Model and version writes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("catalog", catalogRoutes, root, {

@@ -1,5 +1,6 @@
 import { buildRegistryDeps } from "../../shared/composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { lifecycleRoutes } from "../../shared/routes/lifecycle";
 import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -11,7 +12,9 @@ import { putRetentionRules } from "../../shared/use-cases/retention-rules";
 import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
-const { deps, ...root } = composeProcess(buildRegistryDeps);
+const { deps, ...resources } = composeProcess(buildRegistryDeps);
+// Its write routes take Idempotency-Keys.
+const root = { ...resources, idempotency: loadIdempotency };
 const ok = (body: unknown) => ({ status: 200, body });
 
 /** Stage moves, rollback, aliases, approvals, promotion policy, retention rules and protection: translate the request, call one use case, shape the answer. */

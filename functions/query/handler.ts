@@ -17,15 +17,17 @@ import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { getRetentionRules } from "../../shared/use-cases/retention-rules";
 import { previewRetention } from "../../shared/use-cases/housekeeping";
 import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
+import { loadOpenApiDocument } from "#openapi-document";
 
 const { deps, ...root } = composeProcess(buildRegistryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 /**
- * The document describes every function's routes, so it needs the whole table's schemas: loaded and
- * built on the first request that asks for it (it never changes within a process), not at cold start.
+ * The document describes every function's routes, so it needs the whole table's schemas: the
+ * deployed function reads it as generated at build time, from source it is built (package.json,
+ * imports); either way on the first request that asks for it, as it never changes within a process.
  */
 let openapi: Promise<unknown> | undefined;
-const openApiDocument = () => (openapi ??= import("../../shared/http/openapi").then((document) => document.openApiDocument()));
+const openApiDocument = () => (openapi ??= loadOpenApiDocument());
 
 /** Read-only routes: translate the request, call one use case, shape the answer. */
 export const handler = createApiHandler("query", queryRoutes, root, {

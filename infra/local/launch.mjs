@@ -16,14 +16,16 @@ const BUNDLE = "start.mjs";
 
 /**
  * A bundle's key: the content of every project file it was built from, of package-lock.json (the
- * exact dependencies, esbuild included, `npm ci` installs) and of this launcher (the build's
- * settings). Editing any of them, or adding an import, gives another key and a new build.
+ * exact dependencies, esbuild included, `npm ci` installs), of package.json (its `imports` pick
+ * modules) and of this launcher (the build's settings). Editing any of them, or adding an import,
+ * gives another key and a new build.
  */
 async function keyOf(inputs) {
   const hash = createHash("sha256");
   for (const file of [
     fileURLToPath(import.meta.url),
     join(repoRoot, "package-lock.json"),
+    join(repoRoot, "package.json"),
     ...inputs.map((input) => join(repoRoot, input)),
   ]) {
     hash

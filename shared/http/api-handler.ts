@@ -18,7 +18,7 @@ import { tracingOf } from "../tracing";
 import { callerOf } from "./identity";
 import { errorMapper } from "./error-mapper";
 import { idempotencyKeyOf } from "./idempotency-key";
-import type { RunOnce } from "./idempotency";
+import type { createIdempotency, RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
 import { jsonBodyOf, parseOrThrow } from "./validation";
 
@@ -68,6 +68,17 @@ export interface ApiProcess {
   readonly metrics?: ProcessMetrics;
 }
 
+/** Loads what runs a write route once per Idempotency-Key (./idempotency.ts), on the first request that carries a key. */
+export type IdempotencyLoader = () => Promise<typeof createIdempotency>;
+
+/**
+ * A function with write routes takes Idempotency-Keys, and so must be given the loader
+ * (./keyed-writes.ts); a function without any is given none, and never bundles Powertools idempotency.
+ */
+export type KeyedWrites<F extends FunctionName> = [Exclude<RoutesOf<F>["method"], "GET">] extends [never]
+  ? { readonly idempotency?: undefined }
+  : { readonly idempotency: IdempotencyLoader };
+
 /** Makes a function's use-case dependencies from its process's resources (shared/composition.ts, shared/artifacts-composition.ts). */
 export type DepsBuilder<D> = (config: RegistryConfig, dynamodb: DynamoDBClient, logger: Logger, metrics?: MetricsRecorder) => D;
 
@@ -88,21 +99,19 @@ export function composeProcess<D>(build: DepsBuilder<D>): ApiProcess & { readonl
  * Builds a Lambda handler for one function of the route table, given that function's routes
  * (shared/routes/<function>.ts): it picks the route from the event's routeKey, parses and
  * validates the request, calls the adapter, and shapes the answer. A write route called with an
- * Idempotency-Key runs once per key (see ./idempotency.ts).
+ * Idempotency-Key runs once per key (see ./idempotency.ts), through the loader its function is given.
  */
 export function createApiHandler<F extends FunctionName>(
   fn: F,
   ownRoutes: readonly RoutesOf<F>[],
-  { config, dynamodb, logger, metrics }: ApiProcess,
+  { config, dynamodb, logger, metrics, idempotency }: ApiProcess & NoInfer<KeyedWrites<F>>,
   adapters: NoInfer<Adapters<F>>,
 ) {
   const table = new Map<string, Route>(ownRoutes.map((r) => [routeKey(r), r]));
-  // Loaded and built on the first request that carries a key: requests without one pay nothing at cold start.
-  let idempotency: Promise<RunOnce> | undefined;
-  const once = () =>
-    (idempotency ??= import("./idempotency").then(({ createIdempotency }) =>
-      createIdempotency({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger }),
-    ));
+  // Built on the first request that carries a key: requests without one pay nothing at cold start.
+  let runOnce: Promise<RunOnce> | undefined;
+  const once = (load: IdempotencyLoader) =>
+    (runOnce ??= load().then((create) => create({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger })));
   return middy<Event, APIGatewayProxyStructuredResultV2>()
     .use(tracingOf(config).middleware)
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -131,9 +140,9 @@ export function createApiHandler<F extends FunctionName>(
         return jsonResponse(result.status, result.body, result.headers);
       };
       const key = isWriteRoute(route) ? idempotencyKeyOf(event.headers) : undefined;
-      if (key === undefined) return respond();
+      if (key === undefined || !idempotency) return respond();
       // Keyed per caller, route and path: another caller's key, or the same key elsewhere, is another request.
-      return (await once())(
+      return (await once(idempotency))(
         { key: { route: event.routeKey, path: event.rawPath, caller: who.actor, idempotencyKey: key }, body: json ?? null },
         context,
         respond,

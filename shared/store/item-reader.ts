@@ -9,9 +9,15 @@ export class UnreadableItemError extends Error {
 /**
  * The `fromItem` of an entity: checks the item's schema version, then its attributes, and returns it
  * typed. Reading a later release's item (a higher version) fails with a message that says so,
- * rather than passing it on half understood.
+ * rather than passing it on half understood. The schema is built on the first item read, not at
+ * module load: a cold start builds no reader of what its first request does not read.
  */
-export function itemReader<T>(entity: string, schemaVersion: number, schema: z.ZodMiniType<T>): (item: Record<string, unknown>) => T {
+export function itemReader<T>(
+  entity: string,
+  schemaVersion: number,
+  schemaOf: () => z.ZodMiniType<T>,
+): (item: Record<string, unknown>) => T {
+  let schema: z.ZodMiniType<T> | undefined;
   return (item) => {
     const where = `${String(item.pk)}/${String(item.sk)}`;
     if (item.schemaVersion !== schemaVersion) {
@@ -19,7 +25,7 @@ export function itemReader<T>(entity: string, schemaVersion: number, schema: z.Z
         `Item ${where} is ${entity} schema version ${String(item.schemaVersion)}; this release reads version ${schemaVersion} only.`,
       );
     }
-    const parsed = z.safeParse(schema, item);
+    const parsed = z.safeParse((schema ??= schemaOf()), item);
     if (parsed.success) return parsed.data;
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
     throw new UnreadableItemError(`Item ${where} is not a readable ${entity} item: ${problems}`);

@@ -1,7 +1,7 @@
 import { App, Validations, type Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,8 @@ import { VerificationStack } from "../../infra/verification-stack";
 import { ROLES, rolesOf, type RoleBinding } from "../../shared/domain/permissions";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName } from "../../shared/routes";
 import { tableDefinition } from "../../shared/store/table";
+import { openApiDocument } from "../../shared/http/openapi";
+import { OPENAPI_ASSET } from "../../shared/http/openapi-asset";
 
 // The same feature flags `cdk synth` reads, so the test builds what the CLI builds.
 const cdkContext = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")).context;
@@ -114,6 +116,20 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
   beforeAll(() => {
     s = synth(envName);
   }, SYNTH_TIMEOUT);
+
+  it.runIf(envName === "dev")(
+    "deploys the OpenAPI document the route table builds beside the query function's bundle, and beside no other",
+    () => {
+      const lambdas = s.apiTemplate.findResources("AWS::Lambda::Function");
+      // The code's key is its asset's hash: the bundle directory `asset.<hash>` in the cloud assembly.
+      const assetOf = (name: FunctionName) =>
+        join(s.app.outdir, `asset.${String(lambdas[functionIds(s.apiTemplate)[name]]?.Properties.Code.S3Key).replace(/\.zip$/, "")}`);
+      const servedBy = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => existsSync(join(assetOf(name), OPENAPI_ASSET)));
+
+      expect(servedBy).toEqual(["query"]);
+      expect(JSON.parse(readFileSync(join(assetOf("query"), OPENAPI_ASSET), "utf8"))).toEqual(openApiDocument());
+    },
+  );
 
   it("builds the table from tableDefinition: keys, every GSI with ALL projection, stream, TTL, PITR, on-demand", () => {
     s.statefulTemplate.resourceCountIs("AWS::DynamoDB::Table", 1);

@@ -3,6 +3,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { loadConfig } from "../../shared/config";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
+import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { createLogger } from "../../shared/logger";
 import { lifecycleRoutes } from "../../shared/routes/lifecycle";
 import { apiEvent, lambdaContext } from "../support/fixtures";
@@ -21,7 +22,7 @@ const answer = async () => ({ status: 200, body: { ok: true } });
 const handler = createApiHandler(
   "lifecycle",
   lifecycleRoutes,
-  { config, dynamodb, logger: createLogger(config) },
+  { config, dynamodb, logger: createLogger(config), idempotency: loadIdempotency },
   {
     "POST /models/{name}/versions/{v}/transitions": answer,
     "POST /models/{name}/stages/{stage}/rollback": answer,

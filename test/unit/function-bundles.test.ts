@@ -1,7 +1,12 @@
 import { build, type Plugin } from "esbuild";
-import { describe, expect, it } from "vitest";
-import { functionBuildOptions } from "../../infra/bundling";
-import { FUNCTIONS, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
+import { createRequire } from "node:module";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { functionBuildOptions, writeOpenApiAsset } from "../../infra/bundling";
+import { openApiDocument } from "../../shared/http/openapi";
+import { apiEvent, lambdaContext } from "../support/fixtures";
+import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
 
 /** Modules a handler loads with import() load on the first request that needs them, not at cold start. */
 const lazyImportsLeftOut: Plugin = {
@@ -22,25 +27,62 @@ async function coldStartCode(fn: FunctionName): Promise<string> {
   return outputFiles[0]?.text ?? "";
 }
 
+/** The project modules and packages a function's deployed bundle holds, lazily imported ones included. */
+async function bundledInputs(fn: FunctionName): Promise<string[]> {
+  const { metafile } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false, metafile: true });
+  return Object.keys(metafile.inputs);
+}
+
+const POWERTOOLS_IDEMPOTENCY = "node_modules/@aws-lambda-powertools/idempotency/";
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+
+/** The query function as the API stack deploys it: its bundle and, beside it, the OpenAPI document (infra/registry-function.ts). */
+async function deployedQueryHandler(): Promise<Handler> {
+  // Inside the repository, so that the bundle finds the AWS SDK in node_modules as the runtime provides it.
+  const dir = await mkdtemp(join(bundlesDir, "query-"));
+  // .cjs: inside this repository a .js file is an ES module (package.json).
+  const outfile = join(dir, "index.cjs");
+  await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], outfile, logLevel: "silent" });
+  await writeOpenApiAsset(dir);
+  return (createRequire(import.meta.url)(outfile) as { handler: Handler }).handler;
+}
+
 /** The routes whose definitions (and so whose schemas) a bundle holds, found by their operationId. */
 function routesIn(code: string): string[] {
   const operationIds = new Set([...code.matchAll(/operationId:"(\w+)"/g)].map((match) => match[1]));
   return routes.filter((route) => operationIds.has(route.operationId)).map(routeKey);
 }
 
+const routesOf = (fn: FunctionName) => routes.filter((route) => route.function === fn).map(routeKey);
+const hasWriteRoutes = (fn: FunctionName) => routes.some((route) => route.function === fn && isWriteRoute(route));
+const writers = (Object.keys(FUNCTIONS) as FunctionName[]).filter(hasWriteRoutes);
+const readOnly = (Object.keys(FUNCTIONS) as FunctionName[]).filter((fn) => !hasWriteRoutes(fn));
+
 const noTaskSenders = (Object.keys(FUNCTIONS) as FunctionName[]).filter(
   (fn) => !(FUNCTIONS[fn].grants as readonly Grant[]).includes("sendVerificationTasks"),
 );
+
+const bundlesDir = join(process.cwd(), ".registry", "function-bundles");
+
+// A bundle loaded here reads its settings as a deployed function does; unit test files share a process: leave nothing behind.
+beforeAll(async () => {
+  vi.stubEnv("TABLE_NAME", "registry-unit");
+  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "*", roles: ["reader"] }]));
+  await mkdir(bundlesDir, { recursive: true });
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await rm(bundlesDir, { recursive: true, force: true });
+});
 
 describe("a function's bundle", () => {
   it.each(Object.keys(FUNCTIONS) as FunctionName[])(
     "builds the %s function's own routes at cold start, and no other function's",
     async (fn) => {
-      const own = routes.filter((route) => route.function === fn).map(routeKey);
-
       const loaded = routesIn(await coldStartCode(fn));
 
-      expect(loaded.sort()).toEqual(own.sort());
+      expect(loaded.sort()).toEqual(routesOf(fn).sort());
     },
   );
 
@@ -48,9 +90,30 @@ describe("a function's bundle", () => {
     expect(await coldStartCode(fn)).not.toContain('require("@aws-sdk/client-sqs")');
   });
 
-  it("still serves the whole table's OpenAPI document from the query function, loaded on its first request", async () => {
+  it.each(readOnly)("does not bundle Powertools idempotency in the %s function, which has no write route", async (fn) => {
+    const inputs = await bundledInputs(fn);
+
+    expect(inputs.filter((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toEqual([]);
+  });
+
+  it.each(writers)("bundles Powertools idempotency in the %s function, whose write routes take an Idempotency-Key", async (fn) => {
+    const inputs = await bundledInputs(fn);
+
+    expect(inputs.some((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toBe(true);
+  });
+
+  it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
     const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], write: false });
 
-    expect(routesIn(outputFiles[0]?.text ?? "").sort()).toEqual(routes.map(routeKey).sort());
+    expect(routesIn(outputFiles[0]?.text ?? "").sort()).toEqual(routesOf("query").sort());
+  });
+
+  it("serves from the query function's bundle the OpenAPI document the route table builds, written beside it", async () => {
+    const handler = await deployedQueryHandler();
+
+    const response = await handler(apiEvent({ routeKey: "GET /openapi.json" }), lambdaContext);
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual(openApiDocument());
   });
 });

@@ -31,9 +31,7 @@ export function newAliasItem(fields: { model: string; alias: string; version: nu
   };
 }
 
-export const aliasFromItem = itemReader(
-  ALIAS_ENTITY,
-  SCHEMA_VERSION,
+export const aliasFromItem = itemReader(ALIAS_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(ALIAS_ENTITY, SCHEMA_VERSION),
     model: z.string(),

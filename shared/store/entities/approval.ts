@@ -48,9 +48,7 @@ export function newApprovalItem(fields: {
   };
 }
 
-export const approvalFromItem = itemReader(
-  APPROVAL_ENTITY,
-  SCHEMA_VERSION,
+export const approvalFromItem = itemReader(APPROVAL_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(APPROVAL_ENTITY, SCHEMA_VERSION),
     model: z.string(),

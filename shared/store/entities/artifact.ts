@@ -23,12 +23,14 @@ export interface ArtifactState {
   readonly verificationStartedAt?: string;
 }
 
-export const artifactState = z.object({
-  ...artifactView.shape,
-  key: z.string(),
-  uploadId: z.optional(z.string()),
-  verificationStartedAt: z.optional(z.string()),
-});
+/** Built by the readers that hold it (./version.ts), on their first read. */
+export const artifactState = () =>
+  z.object({
+    ...artifactView.shape,
+    key: z.string(),
+    uploadId: z.optional(z.string()),
+    verificationStartedAt: z.optional(z.string()),
+  });
 
 export function toArtifactView(state: ArtifactState): ArtifactView {
   const { key: _key, uploadId: _uploadId, verificationStartedAt: _started, ...view } = state;
@@ -67,9 +69,7 @@ export interface ArtifactRefItem extends ItemBase {
   readonly discardingUntil?: string;
 }
 
-export const artifactRefFromItem = itemReader(
-  ARTIFACT_REF_ENTITY,
-  REF_SCHEMA_VERSION,
+export const artifactRefFromItem = itemReader(ARTIFACT_REF_ENTITY, REF_SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(ARTIFACT_REF_ENTITY, REF_SCHEMA_VERSION),
     sha256: z.string(),

@@ -57,9 +57,7 @@ export function newCheckpointItem(model: ModelItem): CheckpointItem {
 /** Writes a checkpoint. Invariant: like the history it summarises, a checkpoint is never overwritten. */
 export const writeCheckpoint = (item: CheckpointItem): Write => ({ Put: { Item: item, ...expect("pk", null) } });
 
-export const checkpointFromItem = itemReader(
-  CHECKPOINT_ENTITY,
-  SCHEMA_VERSION,
+export const checkpointFromItem = itemReader(CHECKPOINT_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(CHECKPOINT_ENTITY, SCHEMA_VERSION),
     model: z.string(),

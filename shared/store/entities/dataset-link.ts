@@ -33,9 +33,7 @@ function newDatasetLinkItem(fields: { model: string; version: number; datasetId:
   };
 }
 
-export const datasetLinkFromItem = itemReader(
-  DATASET_LINK_ENTITY,
-  SCHEMA_VERSION,
+export const datasetLinkFromItem = itemReader(DATASET_LINK_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(DATASET_LINK_ENTITY, SCHEMA_VERSION),
     ...versionLinkFields,

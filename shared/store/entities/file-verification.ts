@@ -55,9 +55,7 @@ export interface FileVerificationItem extends ItemBase {
   readonly updatedAt: string;
 }
 
-export const fileVerificationFromItem = itemReader(
-  FILE_VERIFICATION_ENTITY,
-  SCHEMA_VERSION,
+export const fileVerificationFromItem = itemReader(FILE_VERIFICATION_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(FILE_VERIFICATION_ENTITY, SCHEMA_VERSION),
     model: z.string(),
@@ -179,9 +177,7 @@ export interface VerificationTallyItem extends ItemBase {
   readonly bytesVerified: number;
 }
 
-export const verificationTallyFromItem = itemReader(
-  VERIFICATION_TALLY_ENTITY,
-  SCHEMA_VERSION,
+export const verificationTallyFromItem = itemReader(VERIFICATION_TALLY_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(VERIFICATION_TALLY_ENTITY, SCHEMA_VERSION),
     startedAt: z.string(),

@@ -35,16 +35,14 @@ export interface ManifestChunkItem extends ItemBase {
   readonly files: readonly ManifestFile[];
 }
 
-export const manifestChunkFromItem = itemReader(
-  MANIFEST_CHUNK_ENTITY,
-  SCHEMA_VERSION,
+export const manifestChunkFromItem = itemReader(MANIFEST_CHUNK_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(MANIFEST_CHUNK_ENTITY, SCHEMA_VERSION),
     model: z.string(),
     version: z.int(),
     chunk: z.int(),
     first: z.int(),
-    files: manifestState.shape.files,
+    files: manifestState().shape.files,
   }),
 );
 

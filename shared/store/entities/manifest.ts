@@ -70,36 +70,38 @@ export interface ManifestState {
   readonly verificationStartedAt?: string;
 }
 
-export const manifestState = z.object({
-  files: z.array(
-    z.object({
-      path: z.string(),
-      sizeBytes: z.int(),
-      sha256: z.string(),
-      contentType: z.string(),
-      key: z.string(),
-      reused: z.optional(z.boolean()),
-      partSizeBytes: z.optional(z.int()),
-      partCount: z.optional(z.int()),
-      uploadId: z.optional(z.string()),
-      sameBytesAs: z.optional(z.int()),
-    }),
-  ),
-  chunks: z.optional(
-    z.object({
-      starts: z.array(z.int()),
-      written: z.int(),
-      count: z.int(),
-      totalBytes: z.number(),
-      deduplicated: z.int(),
-      listingSha256: z.string(),
-      pathFingerprints: z.optional(z.string()),
-      removing: z.optional(z.boolean()),
-    }),
-  ),
-  failureReason: z.optional(z.string()),
-  verificationStartedAt: z.optional(z.string()),
-});
+/** Built by the readers that hold it (./version.ts, ./manifest-chunk.ts), on their first read. */
+export const manifestState = () =>
+  z.object({
+    files: z.array(
+      z.object({
+        path: z.string(),
+        sizeBytes: z.int(),
+        sha256: z.string(),
+        contentType: z.string(),
+        key: z.string(),
+        reused: z.optional(z.boolean()),
+        partSizeBytes: z.optional(z.int()),
+        partCount: z.optional(z.int()),
+        uploadId: z.optional(z.string()),
+        sameBytesAs: z.optional(z.int()),
+      }),
+    ),
+    chunks: z.optional(
+      z.object({
+        starts: z.array(z.int()),
+        written: z.int(),
+        count: z.int(),
+        totalBytes: z.number(),
+        deduplicated: z.int(),
+        listingSha256: z.string(),
+        pathFingerprints: z.optional(z.string()),
+        removing: z.optional(z.boolean()),
+      }),
+    ),
+    failureReason: z.optional(z.string()),
+    verificationStartedAt: z.optional(z.string()),
+  });
 
 export function toFilesView(manifest: ManifestState): FilesView {
   const { chunks } = manifest;

@@ -37,9 +37,7 @@ export function metricRange(metric: string, bounds: { min?: number; max?: number
   };
 }
 
-export const metricIndexFromItem = itemReader(
-  METRIC_INDEX_ENTITY,
-  SCHEMA_VERSION,
+export const metricIndexFromItem = itemReader(METRIC_INDEX_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({ ...itemBase(METRIC_INDEX_ENTITY, SCHEMA_VERSION), metric: z.string(), value: z.number(), version: z.int() }),
 );
 

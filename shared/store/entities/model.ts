@@ -109,9 +109,7 @@ export function newModelItem(fields: {
 /** The view's fields the item stores as they are; the view derives latestRegisteredVersion from the item's latestVersion. */
 const { latestRegisteredVersion: _derived, ...storedViewFields } = modelView.shape;
 
-export const modelFromItem = itemReader(
-  MODEL_ENTITY,
-  SCHEMA_VERSION,
+export const modelFromItem = itemReader(MODEL_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(MODEL_ENTITY, SCHEMA_VERSION),
     ...storedViewFields,

@@ -32,9 +32,7 @@ export function newPolicyItem(fields: { model: string; revision: number; gates: 
   };
 }
 
-export const policyFromItem = itemReader(
-  POLICY_ENTITY,
-  SCHEMA_VERSION,
+export const policyFromItem = itemReader(POLICY_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(POLICY_ENTITY, SCHEMA_VERSION),
     model: z.string(),

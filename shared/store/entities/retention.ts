@@ -41,9 +41,7 @@ export function newRetentionItem(fields: { model: string; rules: RetentionRules;
   };
 }
 
-export const retentionFromItem = itemReader(
-  RETENTION_ENTITY,
-  SCHEMA_VERSION,
+export const retentionFromItem = itemReader(RETENTION_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(RETENTION_ENTITY, SCHEMA_VERSION),
     gsi1pk: z.string(),

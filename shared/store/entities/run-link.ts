@@ -18,9 +18,7 @@ const runLinkKey = (name: string, version: number, runId: string) => ({
   sk: `RUN#${runId}#${padNumber(version)}`,
 });
 
-export const runLinkFromItem = itemReader(
-  RUN_LINK_ENTITY,
-  SCHEMA_VERSION,
+export const runLinkFromItem = itemReader(RUN_LINK_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(RUN_LINK_ENTITY, SCHEMA_VERSION),
     ...versionLinkFields,

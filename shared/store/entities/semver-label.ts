@@ -18,9 +18,7 @@ function newSemverLabelItem(name: string, semver: string, version: number): Semv
   return { ...semverLabelKey(name, semver), entity: SEMVER_LABEL_ENTITY, schemaVersion: SCHEMA_VERSION, version };
 }
 
-export const semverLabelFromItem = itemReader(
-  SEMVER_LABEL_ENTITY,
-  SCHEMA_VERSION,
+export const semverLabelFromItem = itemReader(SEMVER_LABEL_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({ ...itemBase(SEMVER_LABEL_ENTITY, SCHEMA_VERSION), version: z.int() }),
 );
 

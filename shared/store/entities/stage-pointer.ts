@@ -35,9 +35,7 @@ export function newProductionPointer(view: VersionView): StagePointerItem {
   };
 }
 
-export const stagePointerFromItem = itemReader(
-  STAGE_POINTER_ENTITY,
-  SCHEMA_VERSION,
+export const stagePointerFromItem = itemReader(STAGE_POINTER_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(STAGE_POINTER_ENTITY, SCHEMA_VERSION),
     model: z.string(),

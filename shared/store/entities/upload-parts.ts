@@ -57,9 +57,7 @@ export function declaredDigest(item: UploadPartsItem | undefined, partNumber: nu
   return Buffer.from(digest).toString("hex");
 }
 
-export const uploadPartsFromItem = itemReader(
-  UPLOAD_PARTS_ENTITY,
-  SCHEMA_VERSION,
+export const uploadPartsFromItem = itemReader(UPLOAD_PARTS_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(UPLOAD_PARTS_ENTITY, SCHEMA_VERSION),
     model: z.string(),

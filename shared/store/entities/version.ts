@@ -84,9 +84,7 @@ export function newVersionItem(fields: {
   };
 }
 
-export const versionFromItem = itemReader(
-  VERSION_ENTITY,
-  SCHEMA_VERSION,
+export const versionFromItem = itemReader(VERSION_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(VERSION_ENTITY, SCHEMA_VERSION),
     ...versionMetadata.shape,
@@ -98,8 +96,8 @@ export const versionFromItem = itemReader(
     status: versionStatus,
     stage: stageSchema,
     source: z.optional(z.string()),
-    artifact: z.optional(artifactState),
-    manifest: z.optional(manifestState),
+    artifact: z.optional(artifactState()),
+    manifest: z.optional(manifestState()),
     protected: z.optional(z.boolean()),
     createdBy: z.string(),
     createdAt: z.string(),
