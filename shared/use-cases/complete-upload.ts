@@ -127,7 +127,7 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
     started = [];
     const latest = await rereadVersion(deps, target);
     if (latest.status !== "PENDING_UPLOAD") return unchanged(latest);
-    const after = withUploadState(
+    const after = withUploadState<VersionItem>(
       { ...latest, status: "VERIFYING", updatedAt: now },
       { failureReason: undefined, verificationStartedAt: now },
     );

@@ -49,7 +49,10 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
     const latest = await rereadVersion(deps, checked);
     // Settled (or started over) meanwhile: that is the answer, nothing more is written.
     if (!sameVerification(latest, checked)) return unchanged(latest);
-    const after = withUploadState({ ...latest, status: failureReason ? "FAILED" : "READY", updatedAt: now }, { failureReason });
+    const after = withUploadState<VersionItem>(
+      { ...latest, status: failureReason ? "FAILED" : "READY", updatedAt: now },
+      { failureReason },
+    );
     const refWrites: GuardedWrite<{ replacedWhileHashing: VersionItem }>[] = [];
     if (!failureReason)
       for (const object of verdict.checked)

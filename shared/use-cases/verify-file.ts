@@ -169,7 +169,7 @@ async function uploadAgain(deps: VerifierDeps, file: FileVerificationItem, check
     const failureReason =
       "While its bytes were being verified, another upload of the same digest failed verification and the stored object was removed. " +
       `Upload the bytes again (POST /models/${latest.model}/versions/${latest.version}/artifact/upload gives fresh URLs), then complete.`;
-    const after = withUploadState({ ...latest, status: "PENDING_UPLOAD", updatedAt: now }, { failureReason });
+    const after = withUploadState<VersionItem>({ ...latest, status: "PENDING_UPLOAD", updatedAt: now }, { failureReason });
     return { model: current, writes: [{ write: replaceIfStatus(after, latest.status) }], history: [], result: () => undefined };
   });
 }

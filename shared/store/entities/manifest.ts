@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import * as z from "../../zod";
 import type { FilesView } from "../../schemas/artifact";
 import { decodeCursor, encodeCursor, invalidCursor, type Page } from "../pages";
-import { artifactSummary } from "./artifact";
-import type { VersionItem } from "./version";
+import { artifactSummary, type ArtifactState } from "./artifact";
 
 /**
  * How many files one commit carries. Registering, settling and deleting a version each write one
@@ -151,7 +150,15 @@ export interface VersionFile {
 }
 
 /** The version's uploaded files: one for an `artifact`, the manifest's otherwise (none on the item when chunked), none for a `source`. */
-export function versionFiles(version: VersionItem): VersionFile[] {
+/** What a version item (./version.ts) holds of its files: one `artifact`, or a `manifest`, or neither for a `source`. */
+export interface FilesOfVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly artifact?: ArtifactState;
+  readonly manifest?: ManifestState;
+}
+
+export function versionFiles(version: FilesOfVersion): VersionFile[] {
   const { artifact, manifest } = version;
   if (artifact) {
     const { filename: path, sizeBytes, sha256, contentType, key, partSizeBytes, partCount, uploadId } = artifact;
@@ -161,21 +168,21 @@ export function versionFiles(version: VersionItem): VersionFile[] {
 }
 
 /** How many files the version holds, wherever they are kept. */
-export const fileCount = (version: VersionItem): number => version.manifest?.chunks?.count ?? versionFiles(version).length;
+export const fileCount = (version: FilesOfVersion): number => version.manifest?.chunks?.count ?? versionFiles(version).length;
 
 /**
  * Where a page of the version's files starts, in the order declared. The cursor holds the index to
  * go on from and names the version it belongs to: a cursor of Production's version 6 is refused once
  * Production is version 7, rather than mixing two manifests.
  */
-export function filesPageStart(version: VersionItem, cursor: string | undefined): number {
+export function filesPageStart(version: FilesOfVersion, cursor: string | undefined): number {
   const from = cursor === undefined ? 0 : Number(decodeCursor(filesScope(version), cursor)?.from);
   if (!Number.isInteger(from) || from < 0 || from >= Math.max(fileCount(version), 1)) throw invalidCursor();
   return from;
 }
 
 /** The page of `files` (those from `from` on) within `limit`, with the cursor of the next when there is one. */
-export function filesPage(version: VersionItem, from: number, files: readonly VersionFile[], limit: number): Page<VersionFile> {
+export function filesPage(version: FilesOfVersion, from: number, files: readonly VersionFile[], limit: number): Page<VersionFile> {
   const next = from + limit;
   return {
     items: files.slice(0, limit),
@@ -184,9 +191,9 @@ export function filesPage(version: VersionItem, from: number, files: readonly Ve
 }
 
 /** The cursor of the version's files from the one at index `from` on. */
-export const filesCursor = (version: VersionItem, from: number): string => encodeCursor(filesScope(version), { from: String(from) });
+export const filesCursor = (version: FilesOfVersion, from: number): string => encodeCursor(filesScope(version), { from: String(from) });
 
-const filesScope = (version: VersionItem) => `files#${version.model}#${version.version}`;
+const filesScope = (version: FilesOfVersion) => `files#${version.model}#${version.version}`;
 
 /** One file per stored object: files of one version with the same bytes share their object, its reference and its check. */
 export function distinctObjects<F extends { sha256: string }>(files: readonly F[]): F[] {
@@ -195,14 +202,14 @@ export function distinctObjects<F extends { sha256: string }>(files: readonly F[
 }
 
 /** When the version's current verification started (it names it), for either form. */
-export const verificationStartedAtOf = (version: VersionItem): string | undefined =>
+export const verificationStartedAtOf = (version: FilesOfVersion): string | undefined =>
   (version.artifact ?? version.manifest)?.verificationStartedAt;
 
 /** The version with its upload state (verification started, failure reason) set, in whichever form it holds its files. */
-export function withUploadState(
-  version: VersionItem,
+export function withUploadState<V extends FilesOfVersion>(
+  version: V,
   state: { failureReason: string | undefined; verificationStartedAt?: string },
-): VersionItem {
+): V {
   const started = state.verificationStartedAt ? { verificationStartedAt: state.verificationStartedAt } : {};
   if (version.artifact) return { ...version, artifact: { ...version.artifact, failureReason: state.failureReason, ...started } };
   if (version.manifest) return { ...version, manifest: { ...version.manifest, failureReason: state.failureReason, ...started } };
@@ -214,7 +221,7 @@ export function withUploadState(
  * manifest, the version's URI, the total size and the SHA-256 of the manifest as `sha256sum` prints
  * it (one `<sha256>  <path>` line per file, in the order declared): one digest for the whole set.
  */
-export function historyArtifact(version: VersionItem): { uri: string; sha256: string; sizeBytes: number } | undefined {
+export function historyArtifact(version: FilesOfVersion): { uri: string; sha256: string; sizeBytes: number } | undefined {
   if (version.artifact) return artifactSummary(version.artifact);
   if (!version.manifest) return undefined;
   return {
