@@ -2,7 +2,7 @@ import { BroadcastChannel, threadId } from "node:worker_threads";
 import { serveInvocations } from "../../infra/local/worker-pool";
 
 /**
- * A local queue's consumer for its worker tests (test/unit/local-queue.test.ts), run in a WorkerPool's
+ * A local queue's consumer for its worker tests (test/integration/local-queue.test.ts), run in a WorkerPool's
  * worker. Each receive is announced on the `receives` channel; the message's body says what to do:
  * - `exit once`: ends its worker on the first receive (a crashed runtime), takes the message on the next;
  * - `meet`: waits until another task announces itself on the `meet` channel, which only a task

@@ -3,7 +3,7 @@ import { WorkerPool } from "../../infra/local/worker-pool";
 
 /**
  * A process that delivers one message to a worker, then stops its queue and does nothing more: it
- * exits by itself only if no worker is left running (test/unit/local-queue.test.ts).
+ * exits by itself only if no worker is left running (test/integration/local-queue.test.ts).
  */
 const queue = new LocalQueue({
   name: "verification",
