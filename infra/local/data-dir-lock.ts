@@ -18,7 +18,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   if (!(await claim(lock))) {
     const holder = await holderOf(lock);
     if (holder !== undefined && isRunning(holder)) throw inUse(dataDir, lock, holder);
-    // Left by a registry that is gone: free. Another start claiming it meanwhile wins.
+    // Left by a registry that is gone: free. A start that claims it between the removal and our claim wins;
+    // two starts removing the same stale lock at the same instant could both go on, a race this laptop tool accepts.
     await rm(lock, { force: true });
     if (!(await claim(lock))) throw inUse(dataDir, lock, (await holderOf(lock)) ?? 0);
   }
