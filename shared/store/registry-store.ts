@@ -401,7 +401,7 @@ export class RegistryStore {
     await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...stampApplied(name, at), TableName: this.tableName })));
   }
 
-  /** Every version of a model, strongly consistent: what a retention plan is decided from. */
+  /** Every version of a model, strongly consistent, but those being removed: what a retention plan is decided from. */
   async allVersions(name: string): Promise<VersionItem[]> {
     const versions: VersionItem[] = [];
     const pages = paginateQuery(
@@ -413,7 +413,8 @@ export class RegistryStore {
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) versions.push(...(page.Items ?? []).map(versionFromItem));
+    for await (const page of pages)
+      versions.push(...(page.Items ?? []).map(liveVersionFromItem).filter((version) => version !== undefined));
     return versions;
   }
 
