@@ -24,7 +24,7 @@ import {
   type ModelChangePlanner,
   type RetryPolicy,
 } from "./model-change";
-import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, type ModelItem } from "./entities/model";
+import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, modelKey, type KeyMetric, type ModelItem } from "./entities/model";
 import {
   VERSION_SORT_PREFIX,
   isBeingRemoved,
@@ -73,7 +73,6 @@ import {
 } from "./entities/file-verification";
 import { approvalFromItem, approvalKey, approvalsPrefix, type ApprovalItem } from "./entities/approval";
 import { indexesVersion, metricIndexFromItem, metricIndexItems, metricRange, type MetricIndexItem } from "./entities/metric-index";
-import type { KeyMetric } from "./entities/model";
 import { modelPartition } from "./keys";
 import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
@@ -147,6 +146,12 @@ export class RegistryStore {
   async getModel(name: string): Promise<ModelItem | undefined> {
     const item = await this.getModelRecord(name);
     return item && !item.deletion ? item : undefined;
+  }
+
+  /** Of these names, those of models that exist and are not being deleted: one BatchGetItem per 100 names. */
+  async modelsInService(names: readonly string[]): Promise<Set<string>> {
+    const models = await this.batchGet([...new Set(names)].map(modelKey), modelFromItem, { consistent: false });
+    return new Set(models.filter((model) => !model.deletion).map((model) => model.name));
   }
 
   /** The model item as stored: a model being deleted, or a deleted model's tombstone, too. */
@@ -396,7 +401,7 @@ export class RegistryStore {
     await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...stampApplied(name, at), TableName: this.tableName })));
   }
 
-  /** Every version of a model, strongly consistent: what a retention plan is decided from. */
+  /** Every version of a model, strongly consistent, but those being removed: what a retention plan is decided from. */
   async allVersions(name: string): Promise<VersionItem[]> {
     const versions: VersionItem[] = [];
     const pages = paginateQuery(
@@ -408,7 +413,8 @@ export class RegistryStore {
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) versions.push(...(page.Items ?? []).map(versionFromItem));
+    for await (const page of pages)
+      versions.push(...(page.Items ?? []).map(liveVersionFromItem).filter((version) => version !== undefined));
     return versions;
   }
 

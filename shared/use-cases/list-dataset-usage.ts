@@ -2,11 +2,12 @@ import { toDatasetUsageView } from "../store/entities/dataset-link";
 import type { Page } from "../store/pages";
 import type { DatasetUsageView } from "../schemas/lineage";
 import type { RegistryDeps } from "./deps";
+import { ofModelsInService } from "./models-in-service";
 
 /**
  * Impact analysis: every version, of any model, trained on a dataset (one Query of the index
  * partition DATASET#<id> that registration fills). An unknown dataset is an empty list, not a 404:
- * the registry only knows datasets through the versions that name them.
+ * the registry only knows datasets through the versions that name them. A model being deleted has none.
  */
 export async function listDatasetUsage(
   deps: RegistryDeps,
@@ -14,5 +15,5 @@ export async function listDatasetUsage(
   page: { limit: number; cursor?: string },
 ): Promise<Page<DatasetUsageView>> {
   const result = await deps.store.listDatasetUsage(datasetId, page);
-  return { items: result.items.map(toDatasetUsageView), nextCursor: result.nextCursor };
+  return { items: (await ofModelsInService(deps, result.items)).map(toDatasetUsageView), nextCursor: result.nextCursor };
 }

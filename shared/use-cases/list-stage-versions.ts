@@ -3,13 +3,14 @@ import { toVersionView } from "../store/entities/version";
 import type { Page } from "../store/pages";
 import type { VersionView } from "../schemas/version";
 import type { RegistryDeps } from "./deps";
+import { ofModelsInService } from "./models-in-service";
 
-/** Every model's versions in a stage (deployment dashboards), in model name then version order. */
+/** Every model's versions in a stage (deployment dashboards), in model name then version order; none of a model being deleted. */
 export async function listStageVersions(
   deps: RegistryDeps,
   stage: AssignedStage,
   page: { limit: number; cursor?: string },
 ): Promise<Page<VersionView>> {
   const result = await deps.store.listStage(stage, page);
-  return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
+  return { items: (await ofModelsInService(deps, result.items)).map(toVersionView), nextCursor: result.nextCursor };
 }

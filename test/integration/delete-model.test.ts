@@ -13,8 +13,11 @@ import type { RegistryStore } from "../../shared/store/registry-store";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteModel } from "../../shared/use-cases/delete-model";
 import { getModel } from "../../shared/use-cases/get-model";
+import { listDatasetUsage } from "../../shared/use-cases/list-dataset-usage";
 import { listHistory } from "../../shared/use-cases/list-history";
 import { listModels } from "../../shared/use-cases/list-models";
+import { listRunVersions } from "../../shared/use-cases/list-run-versions";
+import { listStageVersions } from "../../shared/use-cases/list-stage-versions";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { setAlias } from "../../shared/use-cases/set-alias";
@@ -251,6 +254,29 @@ describe("deleting a model (admin)", () => {
     expect(finished.versionsDeleted).toBe(remaining);
     expect(await leftovers(name)).toEqual([]);
     expect((await historyActions(name)).filter((action) => action === "MODEL_DELETED")).toHaveLength(1);
+  });
+
+  it("lists none of its versions across models while a deletion that died midway is unfinished", async () => {
+    const [name, other] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_predictor")];
+    const dataset = uniqueModelName("dataset");
+    const lineage = { datasets: [{ id: dataset }], runId: uniqueModelName("run") };
+    for (let i = 0; i < 40; i++) await registerSource(name, { lineage });
+    await registerSource(other, { lineage });
+    await move(name, 40, "Archived");
+    await move(other, 1, "Archived");
+    const dying = { ...registry.deps, store: storeDyingAfter(registry.deps.store, 2) };
+    const acrossModels = async () => ({
+      dataset: (await listDatasetUsage(registry.deps, dataset, { limit: 100 })).items.map((link) => link.model),
+      run: (await listRunVersions(registry.deps, lineage.runId, { limit: 100 })).items.map((version) => version.model),
+      archived: (await listStageVersions(registry.deps, "Archived", { limit: 100 })).items
+        .map((version) => version.model)
+        .filter((model) => model === name || model === other),
+    });
+
+    await expect(deleteModel(dying, name, admin)).rejects.toThrow("function timed out");
+
+    expect((await partition(name)).filter((item) => item.entity === "version").length).toBeGreaterThan(0);
+    expect(await acrossModels()).toEqual({ dataset: [other], run: [other], archived: [other] });
   });
 });
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singlePut } from "../support/fixtures";
-import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
+import { loadHandlers, storeFailingAfter, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 import { completeAndVerify, registerFailedVersion } from "../support/verification";
 import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import type { RetentionRules } from "../../shared/domain/retention";
@@ -13,6 +13,7 @@ import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { setAlias } from "../../shared/use-cases/set-alias";
 import { updateVersion } from "../../shared/use-cases/update-version";
 import { getVersion } from "../../shared/use-cases/get-version";
+import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { putRetentionRules } from "../../shared/use-cases/retention-rules";
 import { HOUSEKEEPING_ACTOR, previewRetention, runHousekeeping } from "../../shared/use-cases/housekeeping";
 import type { Stage } from "../../shared/domain/lifecycle";
@@ -187,6 +188,23 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     expect([...first.models, ...second.models].map((m) => m.model).sort()).toEqual([...names].sort());
     for (const name of names) expect(await versionsOf(name)).toEqual([]);
   }, 60_000);
+
+  it("counts no version a deletion cut off midway is still taking apart: keepArchived keeps as many versions as it says", async () => {
+    const name = uniqueModelName("sharded");
+    const kept = await registerSource(name);
+    await move(name, kept.version, "Archived");
+    // Enough files for a manifest in chunks: its deletion marks the version, then takes one chunk per commit.
+    const files = Array.from({ length: 150 }, (_, i) => ({ path: `shards/${i}.bin`, sizeBytes: 1, sha256: sha256(Buffer.from([i])) }));
+    const cutOff = await registerVersion(registry.deps, name, registerVersionBody.parse({ files }), admin);
+    await move(name, cutOff.version, "Archived");
+    await expect(deleteVersion(storeFailingAfter(registry, 1), name, { number: cutOff.version }, admin)).rejects.toThrow("injected");
+    await expect(getVersion(registry.deps, name, { number: cutOff.version })).rejects.toMatchObject({ code: "VersionNotFound" });
+    await putRetentionRules(registry.deps, name, { keepArchived: 1 }, admin);
+
+    expect(await previewRetention(registry.deps, name)).toMatchObject({ deletions: [] });
+    await runHousekeeping(registry.deps, EVERYTHING, "cut-off");
+    expect(await versionsOf(name)).toContain(kept.version);
+  });
 
   /** `registry.deps` whose store calls `hook` on the first call of `method` about `name`: before it (awaited), or alongside it. */
   function hookedDeps(
