@@ -31,7 +31,7 @@ async function coldStartCode(fn: FunctionName): Promise<string> {
 }
 
 /** The project modules and packages a function's deployed bundle holds, lazily imported ones included. */
-async function bundledInputs(fn: FunctionName): Promise<string[]> {
+async function bundledInputs(fn: FunctionName | "publisher"): Promise<string[]> {
   const { metafile } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false, metafile: true });
   return Object.keys(metafile.inputs);
 }
@@ -104,6 +104,12 @@ describe("a function's bundle", () => {
     const beside = createRequire(import.meta.url)(join(dir, POWERTOOLS_IDEMPOTENCY_MODULE)) as Record<string, unknown>;
 
     for (const name of Object.keys(powertoolsIdempotency)) expect(typeof beside[name], name).toBe("function");
+  });
+
+  it("bundles neither the API's nor the stored items' schemas in the publisher, which announces history items from the stream", async () => {
+    const inputs = await bundledInputs("publisher");
+
+    expect(inputs.filter((input) => /^shared\/(schemas|store\/entities)\//.test(input))).toEqual([]);
   });
 
   it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
