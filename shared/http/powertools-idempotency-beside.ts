@@ -7,6 +7,8 @@ import type * as PowertoolsIdempotency from "./powertools-idempotency";
  * over 40 KiB that only a request with an Idempotency-Key needs, and a CommonJS bundle inlines what
  * it imports lazily, so it ships as a file of its own, read on the first keyed write.
  */
+const powertools: typeof PowertoolsIdempotency = createRequire(__filename)(`./${POWERTOOLS_IDEMPOTENCY_MODULE}`);
+
 export const {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -14,4 +16,4 @@ export const {
   IdempotencyValidationError,
   makeIdempotent,
   DynamoDBPersistenceLayer,
-} = createRequire(__filename)(`./${POWERTOOLS_IDEMPOTENCY_MODULE}`) as typeof PowertoolsIdempotency;
+} = powertools;
