@@ -11,9 +11,10 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
-import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Grant } from "../shared/routes";
+import { FUNCTIONS, isWriteRoute, routes, type FunctionName, type Grant } from "../shared/routes";
 import { environmentOf } from "../shared/config";
 import type { EnvironmentConfig } from "./config";
+import { besideBundleOf } from "./bundling";
 import { REPO_ROOT, RegistryFunction } from "./registry-function";
 import { roleBindingsFor } from "./role-bindings";
 
@@ -72,7 +73,7 @@ export class ApiStack extends Stack {
         environment: sendsTasks
           ? { ...environment, ...environmentOf({ verificationQueueUrl: props.verificationQueue.queueUrl }) }
           : environment,
-        servesOpenApiDocument: routes.some((route) => route.function === name && routeKey(route) === "GET /openapi.json"),
+        besideBundle: besideBundleOf(name),
       });
       for (const grant of spec.grants) grantBy[grant](fn);
       // The handler keeps Idempotency-Key records for write routes only (shared/http/api-handler.ts); so does the grant.

@@ -1,8 +1,11 @@
-import type { BuildOptions } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { openApiDocument } from "../shared/http/openapi";
 import { OPENAPI_ASSET } from "../shared/http/openapi-asset";
+import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../shared/http/idempotency-key";
+import { isWriteRoute, routeKey, routes, type FunctionName } from "../shared/routes";
 
 /**
  * How every function is bundled: the CDK construct and `npm run bench` both read this, so the
@@ -18,7 +21,10 @@ export const functionBundling = {
   minify: true,
   /** The Node.js 22 runtime provides the AWS SDK v3. */
   external: ["@aws-sdk/*"],
-  /** package.json `imports` picks what a bundle does at build time instead: `#openapi-document` reads an asset. */
+  /**
+   * package.json `imports` picks what a bundle does at build time instead: `#openapi-document`
+   * reads an asset, `#powertools-idempotency` a module of its own; both are files beside the bundle.
+   */
   conditions: ["function-bundle"],
 } as const;
 
@@ -32,9 +38,38 @@ export const functionBuildOptions = {
 } satisfies BuildOptions;
 
 /**
- * The last bundling step of the function that serves `GET /openapi.json`: the document, generated
- * from the route table, beside its bundle (shared/http/openapi-asset.ts reads it).
+ * Files a function's bundle reads beside it, each only on the first request that needs it (a
+ * CommonJS bundle inlines what it imports lazily, so a file of its own is what keeps it out):
+ * - `openapi`: the document, generated from the route table, for `GET /openapi.json`;
+ * - `idempotency`: Powertools idempotency, for a write route's first request with an Idempotency-Key.
  */
-export async function writeOpenApiAsset(bundleDir: string): Promise<void> {
-  await writeFile(join(bundleDir, OPENAPI_ASSET), JSON.stringify(openApiDocument()));
+export const BESIDE_BUNDLE = ["openapi", "idempotency"] as const;
+export type BesideBundle = (typeof BESIDE_BUNDLE)[number];
+export const isBesideBundle = (file: string): file is BesideBundle => BESIDE_BUNDLE.some((known) => known === file);
+
+const ownRoutes = (fn: FunctionName) => routes.filter((route) => route.function === fn);
+
+/** What the function's routes read beside its bundle: the construct deploys, and the bench and tests build, exactly these. */
+export function besideBundleOf(fn: FunctionName): BesideBundle[] {
+  const beside: BesideBundle[] = [];
+  if (ownRoutes(fn).some((route) => routeKey(route) === "GET /openapi.json")) beside.push("openapi");
+  if (ownRoutes(fn).some(isWriteRoute)) beside.push("idempotency");
+  return beside;
+}
+
+const writers: Record<BesideBundle, (bundleDir: string) => Promise<void>> = {
+  openapi: async (bundleDir) => writeFile(join(bundleDir, OPENAPI_ASSET), JSON.stringify(openApiDocument())),
+  idempotency: async (bundleDir) => {
+    await build({
+      ...functionBuildOptions,
+      entryPoints: [fileURLToPath(new URL("../shared/http/powertools-idempotency.ts", import.meta.url))],
+      outfile: join(bundleDir, POWERTOOLS_IDEMPOTENCY_MODULE),
+      logLevel: "warning",
+    });
+  },
+};
+
+/** The last bundling step of a function: each file its bundle reads beside it (shared/http/openapi-asset.ts, powertools-idempotency-beside.ts). */
+export async function writeBesideBundle(bundleDir: string, beside: readonly BesideBundle[]): Promise<void> {
+  await Promise.all(beside.map((file) => writers[file](bundleDir)));
 }

@@ -10,7 +10,7 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { Construct } from "constructs";
 import { ALARM_DEFAULTS, notifyOnChange } from "./alarms";
-import { functionBundling } from "./bundling";
+import { type BesideBundle, functionBundling } from "./bundling";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { tableDefinition } from "../shared/store/table";
@@ -47,8 +47,8 @@ export interface RegistryFunctionProps {
   readonly environment: Record<string, string>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
-  /** It answers `GET /openapi.json`: the document generated at build time is deployed beside its bundle. */
-  readonly servesOpenApiDocument?: boolean;
+  /** Files its bundle reads beside it (infra/bundling.ts, besideBundleOf), written after esbuild. */
+  readonly besideBundle?: readonly BesideBundle[];
 }
 
 /**
@@ -103,7 +103,9 @@ export class RegistryFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir, outputDir) =>
-            props.servesOpenApiDocument ? [`cd "${inputDir}" && node --import tsx infra/write-openapi-asset.ts "${outputDir}"`] : [],
+            props.besideBundle?.length
+              ? [`cd "${inputDir}" && node --import tsx infra/write-beside-bundle.ts "${outputDir}" ${props.besideBundle.join(" ")}`]
+              : [],
         },
       },
     });

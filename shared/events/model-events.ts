@@ -1,8 +1,8 @@
 import * as z from "../zod";
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
-import { STAGES } from "../schemas/version";
+import { STAGES } from "../domain/lifecycle";
 import { HISTORY_ACTIONS, type HistoryAction } from "../domain/history";
-import { HISTORY_ENTITY } from "../store/entities/history";
+import { HISTORY_ENTITY } from "../store/outbox";
 
 /** docs/events.md: every event the registry puts on its bus comes from this source. */
 export const EVENT_SOURCE = "model-registry";

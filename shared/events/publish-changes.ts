@@ -4,7 +4,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { MetricsRecorder } from "../metrics";
-import { HISTORY_ENTITY } from "../store/entities/history";
+import { HISTORY_ENTITY } from "../store/outbox";
 import type { DeadLetter, DeadLetterQueue } from "./dead-letters";
 import type { EventBus } from "./event-bus";
 import { toModelEvent } from "./model-events";

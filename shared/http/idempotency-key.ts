@@ -11,6 +11,8 @@ const MAX_KEY_LENGTH = 255;
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 60 * 60;
 /** All records share one partition; their sort keys are hashes, so DynamoDB can split it for heat. */
 export const IDEMPOTENCY_PARTITION = "IDEMPOTENCY";
+/** Powertools idempotency's own bundle, beside a function's bundle (./powertools-idempotency-beside.ts). */
+export const POWERTOOLS_IDEMPOTENCY_MODULE = "powertools-idempotency.cjs";
 
 /** The header's value, or undefined when absent; 1–255 characters. */
 export function idempotencyKeyOf(headers: Record<string, string | undefined> | undefined): string | undefined {

@@ -1,12 +1,12 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import {
+  DynamoDBPersistenceLayer,
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
   IdempotencyPersistenceLayerError,
   IdempotencyValidationError,
   makeIdempotent,
-} from "@aws-lambda-powertools/idempotency";
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+} from "#powertools-idempotency";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { IdempotencyKeyInProgressError, IdempotencyKeyReusedError } from "../domain/errors";

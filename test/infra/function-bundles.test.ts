@@ -3,9 +3,12 @@ import { createRequire } from "node:module";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { functionBuildOptions, writeOpenApiAsset } from "../../infra/bundling";
+import { besideBundleOf, functionBuildOptions, writeBesideBundle } from "../../infra/bundling";
 import { openApiDocument } from "../../shared/http/openapi";
+import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../../shared/http/idempotency-key";
+import * as powertoolsIdempotency from "../../shared/http/powertools-idempotency";
 import { apiEvent, lambdaContext } from "../support/fixtures";
+import { deployedHandler } from "../support/function-bundle";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
 
 /** Modules a handler loads with import() load on the first request that needs them, not at cold start. */
@@ -28,25 +31,12 @@ async function coldStartCode(fn: FunctionName): Promise<string> {
 }
 
 /** The project modules and packages a function's deployed bundle holds, lazily imported ones included. */
-async function bundledInputs(fn: FunctionName): Promise<string[]> {
+async function bundledInputs(fn: FunctionName | "publisher"): Promise<string[]> {
   const { metafile } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false, metafile: true });
   return Object.keys(metafile.inputs);
 }
 
 const POWERTOOLS_IDEMPOTENCY = "node_modules/@aws-lambda-powertools/idempotency/";
-
-type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
-
-/** The query function as the API stack deploys it: its bundle and, beside it, the OpenAPI document (infra/registry-function.ts). */
-async function deployedQueryHandler(): Promise<Handler> {
-  // Inside the repository, so that the bundle finds the AWS SDK in node_modules as the runtime provides it.
-  const dir = await mkdtemp(join(bundlesDir, "query-"));
-  // .cjs: inside this repository a .js file is an ES module (package.json).
-  const outfile = join(dir, "index.cjs");
-  await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], outfile, logLevel: "silent" });
-  await writeOpenApiAsset(dir);
-  return (createRequire(import.meta.url)(outfile) as { handler: Handler }).handler;
-}
 
 /** The routes whose definitions (and so whose schemas) a bundle holds, found by their operationId. */
 function routesIn(code: string): string[] {
@@ -90,16 +80,36 @@ describe("a function's bundle", () => {
     expect(await coldStartCode(fn)).not.toContain('require("@aws-sdk/client-sqs")');
   });
 
-  it.each(readOnly)("does not bundle Powertools idempotency in the %s function, which has no write route", async (fn) => {
-    const inputs = await bundledInputs(fn);
+  it.each(Object.keys(FUNCTIONS) as FunctionName[])(
+    "does not bundle Powertools idempotency in the %s function, lazily imported code included",
+    async (fn) => {
+      const inputs = await bundledInputs(fn);
 
-    expect(inputs.filter((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toEqual([]);
+      expect(inputs.filter((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toEqual([]);
+    },
+  );
+
+  it.each(writers)("ships Powertools idempotency beside the %s function's bundle, whose write routes take an Idempotency-Key", (fn) => {
+    expect(besideBundleOf(fn)).toContain("idempotency");
   });
 
-  it.each(writers)("bundles Powertools idempotency in the %s function, whose write routes take an Idempotency-Key", async (fn) => {
-    const inputs = await bundledInputs(fn);
+  it.each(readOnly)("ships no Powertools idempotency beside the %s function's bundle, which has no write route", (fn) => {
+    expect(besideBundleOf(fn)).not.toContain("idempotency");
+  });
 
-    expect(inputs.some((input) => input.includes(POWERTOOLS_IDEMPOTENCY))).toBe(true);
+  it("builds the module beside a bundle with everything the registry's idempotency uses of Powertools", async () => {
+    const dir = await mkdtemp(join(bundlesDir, "idempotency-"));
+    await writeBesideBundle(dir, ["idempotency"]);
+
+    const beside = createRequire(import.meta.url)(join(dir, POWERTOOLS_IDEMPOTENCY_MODULE)) as Record<string, unknown>;
+
+    for (const name of Object.keys(powertoolsIdempotency)) expect(typeof beside[name], name).toBe("function");
+  });
+
+  it("bundles neither the API's nor the stored items' schemas in the publisher, which announces history items from the stream", async () => {
+    const inputs = await bundledInputs("publisher");
+
+    expect(inputs.filter((input) => /^shared\/(schemas|store\/entities)\//.test(input))).toEqual([]);
   });
 
   it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
@@ -109,11 +119,11 @@ describe("a function's bundle", () => {
   });
 
   it("serves from the query function's bundle the OpenAPI document the route table builds, written beside it", async () => {
-    const handler = await deployedQueryHandler();
+    const handler = await deployedHandler("query", bundlesDir);
 
     const response = await handler(apiEvent({ routeKey: "GET /openapi.json" }), lambdaContext);
 
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual(openApiDocument());
+    expect(JSON.parse(response.body ?? "")).toEqual(openApiDocument());
   });
 });

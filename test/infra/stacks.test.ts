@@ -16,6 +16,7 @@ import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName } from "..
 import { tableDefinition } from "../../shared/store/table";
 import { openApiDocument } from "../../shared/http/openapi";
 import { OPENAPI_ASSET } from "../../shared/http/openapi-asset";
+import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../../shared/http/idempotency-key";
 
 // The same feature flags `cdk synth` reads, so the test builds what the CLI builds.
 const cdkContext = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")).context;
@@ -117,17 +118,30 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     s = synth(envName);
   }, SYNTH_TIMEOUT);
 
+  /** The function's bundle directory in the cloud assembly: `asset.<hash>`, the hash being its code's key. */
+  const assetOf = (name: FunctionName) => {
+    const lambdas = s.apiTemplate.findResources("AWS::Lambda::Function");
+    return join(s.app.outdir, `asset.${String(lambdas[functionIds(s.apiTemplate)[name]]?.Properties.Code.S3Key).replace(/\.zip$/, "")}`);
+  };
+  const deployedBeside = (file: string) =>
+    (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => existsSync(join(assetOf(name), file)));
+
   it.runIf(envName === "dev")(
     "deploys the OpenAPI document the route table builds beside the query function's bundle, and beside no other",
     () => {
-      const lambdas = s.apiTemplate.findResources("AWS::Lambda::Function");
-      // The code's key is its asset's hash: the bundle directory `asset.<hash>` in the cloud assembly.
-      const assetOf = (name: FunctionName) =>
-        join(s.app.outdir, `asset.${String(lambdas[functionIds(s.apiTemplate)[name]]?.Properties.Code.S3Key).replace(/\.zip$/, "")}`);
-      const servedBy = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) => existsSync(join(assetOf(name), OPENAPI_ASSET)));
-
-      expect(servedBy).toEqual(["query"]);
+      expect(deployedBeside(OPENAPI_ASSET)).toEqual(["query"]);
       expect(JSON.parse(readFileSync(join(assetOf("query"), OPENAPI_ASSET), "utf8"))).toEqual(openApiDocument());
+    },
+  );
+
+  it.runIf(envName === "dev")(
+    "deploys Powertools idempotency beside the bundle of each function with write routes, and beside no other",
+    () => {
+      const writers = (Object.keys(FUNCTIONS) as FunctionName[]).filter((name) =>
+        routes.some((route) => route.function === name && isWriteRoute(route)),
+      );
+
+      expect(deployedBeside(POWERTOOLS_IDEMPOTENCY_MODULE).sort()).toEqual(writers.sort());
     },
   );
 

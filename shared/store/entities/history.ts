@@ -5,8 +5,9 @@ import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import { expect, type Write } from "../writes";
 import { modelPartition, padNumber } from "../keys";
+import { HISTORY_ENTITY } from "../outbox";
 
-export const HISTORY_ENTITY = "history";
+export { HISTORY_ENTITY };
 const SCHEMA_VERSION = 1;
 export const HISTORY_SORT_PREFIX = "HISTORY#";
 
