@@ -2,6 +2,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
+  PutCommand,
   TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
@@ -68,6 +69,7 @@ import {
   type VerificationTallyItem,
   holdsAdvance,
   fileVerificationKey,
+  putFirstFileVerification,
   versionFilesRange,
   type FileVerificationItem,
 } from "./entities/file-verification";
@@ -345,6 +347,17 @@ export class RegistryStore {
    * Saves a file's progress, made by the task run `savedBy`, if it is still what `seen` says; this
    * run's own save, applied but retried after its answer was lost, counts as saved.
    */
+  /**
+   * Writes a file's verification as its first task starts it: that one, or the one a duplicate task
+   * of the same verification wrote first; undefined when a later verification holds the file.
+   */
+  async startFileVerification(file: FileVerificationItem): Promise<FileVerificationItem | undefined> {
+    if (await unlessConditionFails(this.dynamo.send(new PutCommand({ ...putFirstFileVerification(file), TableName: this.tableName }))))
+      return file;
+    const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
+    return stored?.startedAt === file.startedAt ? stored : undefined;
+  }
+
   async advanceFileVerification(
     seen: FileVerificationItem,
     next: Parameters<typeof advanceFileVerification>[1],
