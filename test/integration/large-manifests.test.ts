@@ -289,6 +289,25 @@ describe("completing a manifest written in chunks", () => {
   );
 
   it(
+    "starts one verification for two concurrent completions (5 rounds): one first task per file, all of that verification",
+    async () => {
+      for (let round = 1; round <= 5; round++) {
+        const name = uniqueModelName("sharded");
+        await registerUploaded(name, directory(150));
+
+        const answers = await Promise.all([1, 2].map(() => completeUpload(registry.deps, name, { number: 1 }, undefined, ci)));
+
+        expect(answers.map((answer) => answer.status)).toEqual(["VERIFYING", "VERIFYING"]);
+        const tasks = registry.deps.verifications.waiting.splice(0);
+        expect(new Set(tasks.map((task) => task.index)).size).toBe(150);
+        expect(tasks).toHaveLength(150);
+        expect(new Set(tasks.map((task) => task.startedAt)).size).toBe(1);
+      }
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
     "refuses with 409 naming the one file not uploaded, and writes nothing: no tally, no verification, no task",
     async () => {
       const name = uniqueModelName("sharded");
