@@ -342,11 +342,6 @@ export class RegistryStore {
     return files;
   }
 
-  /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */
-  /**
-   * Saves a file's progress, made by the task run `savedBy`, if it is still what `seen` says; this
-   * run's own save, applied but retried after its answer was lost, counts as saved.
-   */
   /**
    * Writes a file's verification as its first task starts it: that one, or the one a duplicate task
    * of the same verification wrote first; undefined when a later verification holds the file.
@@ -358,6 +353,11 @@ export class RegistryStore {
     return stored?.startedAt === file.startedAt ? stored : undefined;
   }
 
+  /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */
+  /**
+   * Saves a file's progress, made by the task run `savedBy`, if it is still what `seen` says; this
+   * run's own save, applied but retried after its answer was lost, counts as saved.
+   */
   async advanceFileVerification(
     seen: FileVerificationItem,
     next: Parameters<typeof advanceFileVerification>[1],
