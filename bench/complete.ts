@@ -19,8 +19,8 @@ const IN_FLIGHT = 16;
  * any size): a version of `files` small files, each with bytes of its own, registered and uploaded
  * through the local registry, then completed, timed to its answer. The verification it starts is
  * awaited, untimed, so the figures after it run on a quiet queue. 1,000 by default: registering
- * 2,000 or 10,000 files (the most a version holds) through the local API outlasts the API's 30 s
- * on the busy 2-core machine, and `complete`'s work grows with the files.
+ * 10,000 files (the most a version holds) through the local API outlasts the API's 30 s on the
+ * busy 2-core machine, and `complete`'s HEADs grow with the files.
  */
 export async function benchCompleteManyFiles(registry: LocalRegistry, options: { files?: number } = {}): Promise<CompleteManyFigure> {
   const { files = 1_000 } = options;

@@ -9,5 +9,21 @@ export const verificationTask = z.strictObject({
   index: z.optional(z.int().check(z.gte(0))),
   /** Which verification of the version: a task of an earlier one (the version was uploaded again since) does nothing. */
   startedAt: z.string(),
+  /**
+   * A chunked manifest's first task of a file: what the file's verification starts from (its
+   * progress item, which the verifier writes on first delivery, not the completion that sent it).
+   */
+  start: z.optional(
+    z.strictObject({
+      key: z.string().check(z.minLength(1)),
+      sizeBytes: z.number().check(z.gte(0)),
+      sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      actor: z.string(),
+      requestId: z.string(),
+      refGeneration: z.optional(z.int()),
+      /** S3 reported the object's full SHA-256: nothing to hash, only to count. */
+      actualSha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+    }),
+  ),
 });
 export type VerificationTask = z.infer<typeof verificationTask>;

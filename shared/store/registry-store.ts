@@ -2,6 +2,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
+  PutCommand,
   TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
@@ -68,6 +69,7 @@ import {
   type VerificationTallyItem,
   holdsAdvance,
   fileVerificationKey,
+  putFirstFileVerification,
   versionFilesRange,
   type FileVerificationItem,
 } from "./entities/file-verification";
@@ -343,6 +345,17 @@ export class RegistryStore {
     );
     for await (const page of pages) files.push(...(page.Items ?? []).map(fileVerificationFromItem));
     return files;
+  }
+
+  /**
+   * Writes a file's verification as its first task starts it: that one, or the one a duplicate task
+   * of the same verification wrote first; undefined when a later verification holds the file.
+   */
+  async startFileVerification(file: FileVerificationItem): Promise<FileVerificationItem | undefined> {
+    if (await unlessConditionFails(this.dynamo.send(new PutCommand({ ...putFirstFileVerification(file), TableName: this.tableName }))))
+      return file;
+    const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
+    return stored?.startedAt === file.startedAt ? stored : undefined;
   }
 
   /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */

@@ -4,15 +4,16 @@ import type { StoredObject } from "../store/artifact-bucket";
 import type { ArtifactState } from "../store/entities/artifact";
 import { isManifestComplete, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
 import {
+  firstTaskOf,
   newFileVerification,
   putFileVerification,
-  putNewFileVerification,
   putVerificationTally,
   verificationTaskOf,
   type FileVerificationItem,
 } from "../store/entities/file-verification";
 import { declaredDigest, type UploadPartsItem } from "../store/entities/upload-parts";
-import { checkInVerification, replaceIfStatus, type VersionItem } from "../store/entities/version";
+import { replaceIfStatus, type VersionItem } from "../store/entities/version";
+import type { VerificationTask } from "../schemas/verification-task";
 import { unchanged } from "../store/model-change";
 import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
@@ -38,10 +39,10 @@ import { loadFilesToUpload } from "./manifest-files";
  *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
  *    object's full SHA-256 (single PUTs whose URLs signed it), that settles READY or FAILED at once too (settleVersion);
- * 5. otherwise VERIFYING: the version and one verification per object in one conditional write (a
- *    manifest written in chunks: the version and its tally, then the verifications a batch at a time,
- *    each conditioned on that verification still running), then a task per object still to hash on
- *    the verification queue (verifyFile hashes them outside the request).
+ * 5. otherwise VERIFYING: the version and one verification per object in one conditional write, then
+ *    a task per object still to hash on the verification queue (verifyFile hashes them outside the
+ *    request); a manifest written in chunks: the version and its tally, then a first task per object,
+ *    which writes that object's verification when the verifier takes it.
  */
 export async function completeUpload(
   deps: ArtifactDeps,
@@ -147,28 +148,11 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
       },
     };
   });
-  if (chunked) await writeVerifications(deps, answer, started);
-  // A chunked manifest's files are counted by their tasks, those S3 vouched for too (verifyFile).
-  await deps.verifications.send(started.filter((file) => chunked || file.actualSha256 === undefined).map(verificationTaskOf));
+  // A chunked manifest's files are too many to write beside the answer: each first task writes its file's progress, S3-vouched ones too (verifyFile).
+  await deps.verifications.send(
+    chunked ? started.map(firstTaskOf) : started.filter((file) => file.actualSha256 === undefined).map(verificationTaskOf),
+  );
   return describeVersion(deps, answer);
-}
-
-/** Verifications written beside one check that the version is still in them, all or none. */
-const VERIFICATIONS_PER_WRITE = 99;
-
-/** A chunked manifest's verifications, too many for the commit that started them: written after it, a batch at a time, while it still holds. */
-async function writeVerifications(
-  deps: ArtifactDeps,
-  version: VersionItem,
-  verifications: readonly FileVerificationItem[],
-  put = putFileVerification,
-): Promise<void> {
-  const startedAt = verificationStartedAtOf(version);
-  if (startedAt === undefined) return;
-  for (let start = 0; start < verifications.length; start += VERIFICATIONS_PER_WRITE) {
-    const batch = verifications.slice(start, start + VERIFICATIONS_PER_WRITE);
-    await deps.store.writeTogether([checkInVerification(version, startedAt), ...batch.map(put)]);
-  }
 }
 
 /** A verifier task runs at most this long: a file whose progress has not moved for longer lost its task. */
@@ -185,30 +169,27 @@ async function resendStalled(deps: ArtifactDeps, version: VersionItem, who: Acto
   const stalled = files.filter((file) => Date.parse(file.updatedAt) < stalledBefore);
   // The completion that started it ran at most an API request's time: one this old, nothing moving since, stopped for good.
   const abandoned = startedAt !== undefined && Date.parse(startedAt) < stalledBefore && stalled.length === files.length;
-  const unwritten = version.manifest?.chunks && abandoned ? await writeMissing(deps, version, files, who) : [];
-  await deps.verifications.send([...stalled, ...unwritten].map(verificationTaskOf));
+  const unstarted = version.manifest?.chunks && abandoned ? await unstartedTasks(deps, version, files, who) : [];
+  await deps.verifications.send([...stalled.map(verificationTaskOf), ...unstarted]);
 }
 
-/**
- * A chunked manifest's verifications that the completion which started them never wrote (it
- * stopped between batches, and nothing has moved since): written now, from byte 0.
- */
-async function writeMissing(
+/** A chunked manifest's first tasks of the files whose progress no task wrote (lost with a queue that stopped, or never sent): from byte 0. */
+async function unstartedTasks(
   deps: ArtifactDeps,
   version: VersionItem,
-  written: readonly FileVerificationItem[],
+  started: readonly FileVerificationItem[],
   who: Actor,
-): Promise<FileVerificationItem[]> {
+): Promise<VerificationTask[]> {
   const startedAt = verificationStartedAtOf(version);
-  const done = new Set(written.map((file) => file.index));
+  const done = new Set(started.map((file) => file.index));
   const missing = (await loadFilesToUpload(deps, version)).filter((file) => !done.has(file.index));
   if (startedAt === undefined || missing.length === 0) return [];
   const refs = await deps.store.getArtifactRefs(missing.map((file) => file.sha256));
-  const verifications = missing.map((file) =>
-    newFileVerification({ ...verificationOf(version, file, who, startedAt), refGeneration: refs.get(file.sha256)?.generation }),
+  return missing.map((file) =>
+    firstTaskOf(
+      newFileVerification({ ...verificationOf(version, file, who, startedAt), refGeneration: refs.get(file.sha256)?.generation }),
+    ),
   );
-  await writeVerifications(deps, version, verifications, putNewFileVerification);
-  return verifications;
 }
 
 /** What a file's verification starts from: the file, who completed the upload, and which verification it belongs to. */
@@ -256,8 +237,8 @@ async function storedObject(
   return assembled(deps, { key: artifact.key });
 }
 
-/** HEADs in flight at once while completing a manifest. */
-const HEADS_AT_ONCE = 16;
+/** HEADs in flight at once while completing a manifest: S3 serves 5,500 a second per prefix; within the SDK client's 50 sockets. */
+const HEADS_AT_ONCE = 48;
 
 /**
  * The objects of a manifest's files once uploaded, each by one PUT or assembled from its parts now:

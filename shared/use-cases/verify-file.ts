@@ -3,7 +3,7 @@ import type { VerificationSettings } from "../config";
 import { MiB } from "../domain/artifacts";
 import { ModelNotFoundError } from "../domain/errors";
 import type { VerificationTask } from "../schemas/verification-task";
-import type { FileVerificationItem } from "../store/entities/file-verification";
+import { startedByTask, type FileVerificationItem } from "../store/entities/file-verification";
 import { verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
@@ -30,7 +30,8 @@ export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gon
 /**
  * One verification task: hashes the next stretch of one file of a VERIFYING version. Tasks arrive at
  * least once, maybe twice at a time: every step is conditioned on the progress it started from.
- * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it (else stale);
+ * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it, or
+ *    written now from a chunked manifest's first task (else stale);
  * 2. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
  *    until the file ends or the time budget is spent; a fresh file that fits the budget at the assured
  *    rate is hashed in one go instead, faster and saving nothing (a redelivery hashes it from byte 0 again);
@@ -41,8 +42,9 @@ export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gon
  */
 export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Promise<TaskOutcome> {
   const version = await deps.store.getVersion(task.model, task.version);
-  const file = await deps.store.getFileVerification(task.model, task.version, task.path, task.index);
-  if (!version || !file || !inVerification(version, task) || file.startedAt !== task.startedAt) return "stale";
+  if (!version || !inVerification(version, task)) return "stale";
+  const file = await fileInVerification(deps, task);
+  if (!file) return "stale";
   if (file.actualSha256 !== undefined) return settleIfDone(deps, version, file);
   const progress = new FileProgress(deps, file);
   const step = await hashStretch(deps, file, progress).catch(async (error: unknown) => {
@@ -63,6 +65,17 @@ export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Pr
 
 const inVerification = (version: VersionItem, task: VerificationTask): boolean =>
   version.status === "VERIFYING" && verificationStartedAtOf(version) === task.startedAt;
+
+/**
+ * The file's progress in this task's verification: as saved, or written now by a chunked manifest's
+ * first task that finds none (or an earlier verification's); undefined when a later one holds it.
+ */
+async function fileInVerification(deps: VerifierDeps, task: VerificationTask): Promise<FileVerificationItem | undefined> {
+  const saved = await deps.store.getFileVerification(task.model, task.version, task.path, task.index);
+  if (saved?.startedAt === task.startedAt) return saved;
+  if (!task.start || (saved && saved.startedAt > task.startedAt)) return undefined;
+  return deps.store.startFileVerification(startedByTask({ ...task, start: task.start }));
+}
 
 /** A file's progress as this task last saved it: each save is conditioned on the one before. */
 class FileProgress {

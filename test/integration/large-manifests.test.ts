@@ -9,6 +9,9 @@ import type { FileUploadView, ManifestDownloadView } from "../../shared/schemas/
 import { UPLOADS_PER_ANSWER, registerVersion } from "../../shared/use-cases/register-version";
 import { listUploads } from "../../shared/use-cases/list-uploads";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { verifyFile } from "../../shared/use-cases/verify-file";
+import { newFileVerification } from "../../shared/store/entities/file-verification";
+import { mapConcurrently } from "../../shared/runs";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { deleteModel } from "../../shared/use-cases/delete-model";
@@ -248,19 +251,93 @@ describe("a registration cut off after its first chunk", () => {
   });
 });
 
-describe("a completion cut off while writing its verifications", () => {
+describe("completing a manifest written in chunks", () => {
+  const registerUploaded = async (name: string, files: Map<string, Buffer>, skip?: string) => {
+    const registered = await register(name, files);
+    const plan = await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor);
+    await uploadAsked(
+      plan.filter((file) => file.path !== skip),
+      files,
+    );
+  };
+  const verificationsOf = (name: string) => registry.deps.store.listFileVerifications(name, 1);
+
   it(
-    "writes the rest once nothing has moved for longer than a task may run, and the version becomes READY",
+    "writes no file's verification: each file's first task writes it, and a duplicate of every task run beside it counts nothing twice",
+    async () => {
+      const name = uniqueModelName("sharded");
+      await registerUploaded(name, directory(150));
+
+      const accepted = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
+
+      expect(accepted).toMatchObject({ status: "VERIFYING", verification: { filesVerified: 0, filesTotal: 150 } });
+      expect(await verificationsOf(name)).toEqual([]);
+      const tasks = registry.deps.verifications.waiting.splice(0);
+      expect(tasks).toHaveLength(150);
+      const outcomes = await mapConcurrently(tasks, 4, (task) =>
+        Promise.all([verifyFile(registry.deps, task), verifyFile(registry.deps, task)]),
+      );
+      await runQueued(registry.deps);
+
+      expect(outcomes.flat().filter((outcome) => outcome === "hashed").length).toBeGreaterThanOrEqual(150);
+      expect(await verificationsOf(name)).toHaveLength(150);
+      expect(await registry.deps.store.getVerificationTally(name, 1)).toMatchObject({ filesVerified: 150, filesTotal: 150 });
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "READY" });
+      expect((await modelItems(name)).filter((item) => item.action === "VERSION_READY")).toHaveLength(1);
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "starts one verification for two concurrent completions (5 rounds): one first task per file, all of that verification",
+    async () => {
+      for (let round = 1; round <= 5; round++) {
+        const name = uniqueModelName("sharded");
+        await registerUploaded(name, directory(150));
+
+        const answers = await Promise.all([1, 2].map(() => completeUpload(registry.deps, name, { number: 1 }, undefined, ci)));
+
+        expect(answers.map((answer) => answer.status)).toEqual(["VERIFYING", "VERIFYING"]);
+        const tasks = registry.deps.verifications.waiting.splice(0);
+        expect(new Set(tasks.map((task) => task.index)).size).toBe(150);
+        expect(tasks).toHaveLength(150);
+        expect(new Set(tasks.map((task) => task.startedAt)).size).toBe(1);
+      }
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "refuses with 409 naming the one file not uploaded, and writes nothing: no tally, no verification, no task",
     async () => {
       const name = uniqueModelName("sharded");
       const files = directory(150);
-      const registered = await register(name, files);
-      await uploadAsked(await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor), files);
+      const missing = [...files.keys()][137] as string;
+      await registerUploaded(name, files, missing);
 
-      await expect(completeUpload(storeFailingAfter(registry, 1, "writeTogether"), name, { number: 1 }, undefined, ci)).rejects.toThrow(
-        "injected",
-      );
+      await expect(completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).rejects.toMatchObject({
+        code: "UploadIncomplete",
+        details: { missing: [`${missing} (PUT it)`] },
+      });
+      expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "PENDING_UPLOAD" });
+      expect(await registry.deps.store.getVerificationTally(name, 1)).toBeUndefined();
+      expect(await verificationsOf(name)).toEqual([]);
       expect(registry.deps.verifications.waiting).toEqual([]);
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "sends again the first tasks a completion never sent once nothing has moved for longer than a task may run, and the version becomes READY",
+    async () => {
+      const name = uniqueModelName("sharded");
+      await registerUploaded(name, directory(150));
+      const queueDown = {
+        ...registry.deps,
+        verifications: { send: () => Promise.reject(new Error("injected: the queue stopped answering")) },
+      };
+
+      await expect(completeUpload(queueDown, name, { number: 1 }, undefined, ci)).rejects.toThrow("injected");
       expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({
         status: "VERIFYING",
         verification: { filesVerified: 0, filesTotal: 150 },
@@ -282,6 +359,30 @@ describe("a completion cut off while writing its verifications", () => {
     },
     MANY_FILES_MS,
   );
+
+  it("never writes a first task's verification over a later verification's progress, and writes it over an earlier one's", async () => {
+    const name = uniqueModelName("sharded");
+    const file = (startedAt: string) =>
+      newFileVerification({
+        model: name,
+        version: 1,
+        path: "shards/part-00000.bin",
+        index: 0,
+        key: artifactObjectKey("a".repeat(64)),
+        sizeBytes: 64,
+        sha256: "a".repeat(64),
+        startedAt,
+        actor: ci.actor,
+        requestId: ci.requestId,
+      });
+    const [earlier, later] = [file("2026-01-01T00:00:00.000Z"), file("2026-01-02T00:00:00.000Z")];
+
+    expect(await registry.deps.store.startFileVerification(earlier)).toEqual(earlier);
+    expect(await registry.deps.store.startFileVerification(later)).toEqual(later);
+    expect(await registry.deps.store.startFileVerification(earlier)).toBeUndefined();
+    expect(await registry.deps.store.startFileVerification({ ...later, requestId: "a-duplicate" })).toEqual(later);
+    expect(await verificationsOf(name)).toEqual([later]);
+  });
 });
 
 describe("Idempotency-Key on a large registration", () => {

@@ -77,20 +77,14 @@ export function useTestRegistry(overrides: Partial<RegistryConfig> = {}): TestRe
   return registry;
 }
 
-/** The registry's dependencies with a store whose `method` fails after its first `calls`: a request cut off midway. */
-export function storeFailingAfter(
-  registry: TestRegistry,
-  calls: number,
-  method: "change" | "writeTogether" = "change",
-): TestRegistry["deps"] {
+/** The registry's dependencies with a store whose commits (`change`) fail after its first `calls`: a request cut off midway. */
+export function storeFailingAfter(registry: TestRegistry, calls: number): TestRegistry["deps"] {
   let left = calls;
   const store = new Proxy(registry.deps.store, {
     get(target, property) {
-      if (property === method)
-        return (...args: unknown[]) =>
-          left-- > 0
-            ? (target[method] as (...a: unknown[]) => Promise<unknown>)(...args)
-            : Promise.reject(new Error("injected: the table stopped answering"));
+      if (property === "change")
+        return (...args: Parameters<typeof target.change>) =>
+          left-- > 0 ? target.change(...args) : Promise.reject(new Error("injected: the table stopped answering"));
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -95,9 +95,15 @@ export const versionFilesRange = (name: string, version: number) => ({ pk: model
 /** Starts (or starts over) a file's verification: it rides with the version's move to VERIFYING, whose condition guards it. */
 export const putFileVerification = (item: FileVerificationItem): Write => ({ Put: { Item: item } });
 
-/** A verification written late (its starter stopped before writing it). Invariant: never over one a task may have moved on. */
-export const putNewFileVerification = (item: FileVerificationItem): Write => ({
-  Put: { Item: item, ConditionExpression: "attribute_not_exists(pk)" },
+/**
+ * A chunked manifest's file verification, written by its first task (not by the completion, whose
+ * answer must not wait for thousands of writes). Invariant: never over progress of this verification
+ * (a duplicate task wrote it first) or of a later one (this task is stale); over an earlier one's, yes.
+ */
+export const putFirstFileVerification = (item: FileVerificationItem): NonNullable<Write["Put"]> => ({
+  Item: item,
+  ConditionExpression: "attribute_not_exists(pk) OR startedAt < :startedAt",
+  ExpressionAttributeValues: { ":startedAt": item.startedAt },
 });
 
 /**
@@ -158,6 +164,16 @@ export const verificationTaskOf = ({ model, version, path, index, startedAt }: F
   ...(index === undefined ? {} : { index }),
   startedAt,
 });
+
+/** A chunked manifest's first task of a file: it carries what the file's verification starts from, and writes it. */
+export const firstTaskOf = (file: FileVerificationItem): VerificationTask => {
+  const { key, sizeBytes, sha256, actor, requestId, refGeneration, actualSha256 } = file;
+  return { ...verificationTaskOf(file), start: { key, sizeBytes, sha256, actor, requestId, refGeneration, actualSha256 } };
+};
+
+/** The verification a first task starts (firstTaskOf), as its completion saw it. */
+export const startedByTask = ({ start, ...task }: VerificationTask & Required<Pick<VerificationTask, "start">>): FileVerificationItem =>
+  newFileVerification({ ...task, ...start });
 
 export const VERIFICATION_TALLY_ENTITY = "verificationTally";
 

@@ -202,13 +202,3 @@ export const checkUploadInProgress = (seen: VersionItem, file?: number): Write =
     },
   };
 };
-
-/** Checks that the version is still VERIFYING in the verification started at `startedAt` (its files' verifications ride on it). */
-export const checkInVerification = (seen: VersionItem, startedAt: string): Write => ({
-  ConditionCheck: {
-    Key: versionKey(seen.model, seen.version),
-    ConditionExpression: "#status = :verifying AND #manifest.verificationStartedAt = :startedAt",
-    ExpressionAttributeNames: { "#status": "status", "#manifest": "manifest" },
-    ExpressionAttributeValues: { ":verifying": "VERIFYING", ":startedAt": startedAt },
-  },
-});
