@@ -373,8 +373,8 @@ function written(response: ServerResponse, buffer: Buffer, length: number): Prom
 
 /** Reads of the next buffer overlap the write of the one before. */
 const WRITES_IN_FLIGHT = 2;
-/** Buffers kept for reuse: enough for the verifier's 8 GETs in flight. */
-const POOL_SIZE = 16;
+/** Buffers kept for reuse: enough for the verifier's 8 GETs in flight, each with a read and two writes under way. */
+const POOL_SIZE = 32;
 const POOL: Buffer[] = [];
 
 function noSuchUpload(uploadId: string): Error {
