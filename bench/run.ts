@@ -13,7 +13,7 @@ import { benchResolve, printResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
 import { benchUpload } from "./upload";
-import { benchParallelFiles, benchVerify } from "./verify";
+import { benchParallelFiles, benchVerify, printParallelFiles, printVerify } from "./verify";
 
 const KiB = 1024;
 
@@ -87,27 +87,8 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
     `  with completion and the registry's own SHA-256 verification: ${upload.verifiedMiBps.toFixed(0)} MiB/s, ratio ${upload.verifiedRatio.toFixed(2)}`,
   );
 
-  const verify = await benchVerify(registry);
-  console.log(
-    `Artifact verification, one ${(verify.bytes / 1024 ** 3).toFixed(0)} GiB multipart object (s3rver, the verifier's defaults):`,
-  );
-  console.log(
-    `  verifier ${verify.verifierMiBps.toFixed(0)} MiB/s vs Node's single-stream SHA-256 of the local file ${verify.nodeMiBps.toFixed(0)} MiB/s, ratio ${verify.ratio.toFixed(2)} (≥ 0.7: ${verdict(verify.ratio >= 0.7)})`,
-  );
-  console.log(
-    `  complete answered 202 in ${verify.completeAnswerMs.toFixed(0)} ms (≤ 1000 for any size: ${verdict(verify.completeAnswerMs <= 1000)})`,
-  );
-  console.log(
-    `  CPU per GiB: verifier (with s3rver and the S3 front in this process) ${verify.verifierCpuSPerGiB.toFixed(2)} s, Node's SHA-256 of the file ${verify.nodeCpuSPerGiB.toFixed(2)} s`,
-  );
-
-  const files = await benchParallelFiles(registry);
-  console.log(
-    `Verification across files, ${files.files} files × ${(files.fileBytes / 1024 ** 2).toFixed(0)} MiB in 64 MiB parts (the local queue, the verifier's defaults):`,
-  );
-  console.log(
-    `  one version, its tasks side by side ${(files.parallelMs / 1000).toFixed(1)} s vs one-file versions one after another ${(files.sequentialMs / 1000).toFixed(1)} s, ratio ${files.ratio.toFixed(2)} (≤ 0.5: ${verdict(files.ratio <= 0.5)})`,
-  );
+  printVerify(await benchVerify(registry));
+  printParallelFiles(await benchParallelFiles(registry));
 
   const many = await benchCompleteManyFiles(registry);
   console.log(`Completing a version of ${many.files.toLocaleString("en")} small files, every one uploaded (the local engines):`);

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate } from "node:timers/promises";
 import type { LocalRegistry } from "../infra/local/start";
-import { timed } from "./stats";
+import { addedUp, type CpuSpent, cpuMeter } from "./stats";
 import { inParallel, put, send } from "./upload";
 
 export interface VerifyFigure {
@@ -17,6 +17,8 @@ export interface VerifyFigure {
   /** CPU seconds this process spent per GiB (user + system): the verifier's (with s3rver and the S3 front serving it, in this process) and Node's. Steadier than throughput on a busy machine. */
   readonly verifierCpuSPerGiB: number;
   readonly nodeCpuSPerGiB: number;
+  /** The verification's CPU, by thread: whether it kept both cores busy. */
+  readonly verifierCpu: CpuSpent;
   /** How long `…/artifact/complete` took to answer (202 VERIFYING): S3 assembling the parts, not hashing. */
   readonly completeAnswerMs: number;
   readonly bytes: number;
@@ -31,6 +33,9 @@ export interface ParallelFilesFigure {
   readonly sequentialMs: number;
   /** parallelMs / sequentialMs. */
   readonly ratio: number;
+  /** The CPU each side spent: cores kept busy tell whether side by side had any idle core to gain from. */
+  readonly parallelCpu: CpuSpent;
+  readonly sequentialCpu: CpuSpent;
 }
 
 const MiB = 1024 * 1024;
@@ -50,14 +55,11 @@ export async function benchVerify(registry: LocalRegistry, options: { gib?: numb
   try {
     const file = join(dir, "model.bin");
     await writeGenerated(file, bytes);
-    let whole = "";
-    const nodeCpu = process.cpuUsage();
-    const nodeMs = await timed(async () => {
-      const hash = createHash("sha256");
-      for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk);
-      whole = hash.digest("hex");
-    });
-    const nodeCpuS = cpuSecondsSince(nodeCpu);
+    const nodeCpu = cpuMeter();
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk);
+    const whole = hash.digest("hex");
+    const node = nodeCpu();
     const partDigests = await digestsOfParts(file, bytes);
     const registered = await send<{
       version: number;
@@ -83,31 +85,27 @@ export async function benchVerify(registry: LocalRegistry, options: { gib?: numb
     });
     const completeAnswerMs = performance.now() - started;
     if (completed.status !== "VERIFYING") throw new Error(`completing answered ${completed.status}, not VERIFYING`);
-    const verifyCpu = process.cpuUsage();
-    const verifyMs = await timed(() => registry.verifications.idle());
-    const verifyCpuS = cpuSecondsSince(verifyCpu);
+    const verifyCpu = cpuMeter();
+    await registry.verifications.idle();
+    const verifier = verifyCpu();
     const settled = await send<{ status: string }>(path, "GET");
     if (settled.status !== "READY") throw new Error(`the verification ended ${settled.status}`);
 
-    const mibps = (ms: number) => bytes / MiB / (ms / 1000);
+    const mibps = (seconds: number) => bytes / MiB / seconds;
     const perGiB = (seconds: number) => seconds / (bytes / (1024 * MiB));
     return {
-      verifierMiBps: mibps(verifyMs),
-      nodeMiBps: mibps(nodeMs),
-      ratio: mibps(verifyMs) / mibps(nodeMs),
-      verifierCpuSPerGiB: perGiB(verifyCpuS),
-      nodeCpuSPerGiB: perGiB(nodeCpuS),
+      verifierMiBps: mibps(verifier.wallS),
+      nodeMiBps: mibps(node.wallS),
+      ratio: node.wallS / verifier.wallS,
+      verifierCpuSPerGiB: perGiB(verifier.processS),
+      nodeCpuSPerGiB: perGiB(node.processS),
+      verifierCpu: verifier,
       completeAnswerMs,
       bytes,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function cpuSecondsSince(start: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1e6;
 }
 
 /** `bytes` deterministic bytes (each 1 MiB block its own pattern), written block by block. */
@@ -213,14 +211,16 @@ async function uploadVersion(registry: LocalRegistry, model: string, files: read
   return { url: `${registry.url}/models/${model}/versions/${registered.version}`, completion };
 }
 
-/** Completes the version and times its verification, from `complete`'s answer until the local queue is idle; it must end READY. */
-async function verificationMs(registry: LocalRegistry, version: UploadedVersion): Promise<number> {
+/** Completes the version and measures its verification, from `complete`'s answer until the local queue is idle; it must end READY. */
+async function verification(registry: LocalRegistry, version: UploadedVersion): Promise<CpuSpent> {
   const completed = await send<{ status: string }>(`${version.url}/artifact/complete`, "POST", version.completion);
   if (completed.status !== "VERIFYING") throw new Error(`completing answered ${completed.status}, not VERIFYING`);
-  const ms = await timed(() => registry.verifications.idle());
+  const cpu = cpuMeter();
+  await registry.verifications.idle();
+  const spent = cpu();
   const settled = await send<{ status: string }>(version.url, "GET");
   if (settled.status !== "READY") throw new Error(`the verification ended ${settled.status}`);
-  return ms;
+  return spent;
 }
 
 /**
@@ -242,9 +242,52 @@ export async function benchParallelFiles(
     for (let i = 0; i < files; i++) generatedFiles.push(await generatedFile(`shard-${i + 1}.bin`, firstSeed + i, fileBytes));
     return generatedFiles;
   };
-  const parallelMs = await verificationMs(registry, await uploadVersion(registry, "bench_files_together", await shards(1)));
-  let sequentialMs = 0;
+  const parallelCpu = await verification(registry, await uploadVersion(registry, "bench_files_together", await shards(1)));
+  const inTurn: CpuSpent[] = [];
   for (const file of await shards(1 + files))
-    sequentialMs += await verificationMs(registry, await uploadVersion(registry, "bench_files_in_turn", [file]));
-  return { files, fileBytes, parallelMs, sequentialMs, ratio: parallelMs / sequentialMs };
+    inTurn.push(await verification(registry, await uploadVersion(registry, "bench_files_in_turn", [file])));
+  const sequentialCpu = addedUp(inTurn);
+  const parallelMs = parallelCpu.wallS * 1000;
+  const sequentialMs = sequentialCpu.wallS * 1000;
+  return { files, fileBytes, parallelMs, sequentialMs, ratio: parallelMs / sequentialMs, parallelCpu, sequentialCpu };
 }
+
+export function printVerify(verify: VerifyFigure): void {
+  console.log(
+    `Artifact verification, one ${(verify.bytes / 1024 ** 3).toFixed(0)} GiB multipart object (s3rver, the verifier's defaults):`,
+  );
+  console.log(
+    `  verifier ${verify.verifierMiBps.toFixed(0)} MiB/s vs Node's single-stream SHA-256 of the local file ${verify.nodeMiBps.toFixed(0)} MiB/s, ratio ${verify.ratio.toFixed(2)} (≥ 0.7: ${verdict(verify.ratio >= 0.7)})`,
+  );
+  console.log(
+    `  complete answered 202 in ${verify.completeAnswerMs.toFixed(0)} ms (≤ 1000 for any size: ${verdict(verify.completeAnswerMs <= 1000)})`,
+  );
+  console.log(
+    `  CPU per GiB: verifier (with s3rver and the S3 front in this process) ${verify.verifierCpuSPerGiB.toFixed(2)} s, Node's SHA-256 of the file ${verify.nodeCpuSPerGiB.toFixed(2)} s`,
+  );
+  console.log(`  verifying kept ${cpuLine(verify.verifierCpu)}`);
+}
+
+export function printParallelFiles(files: ParallelFilesFigure): void {
+  console.log(
+    `Verification across files, ${files.files} files × ${(files.fileBytes / MiB).toFixed(0)} MiB in 64 MiB parts (the local queue, the verifier's defaults):`,
+  );
+  console.log(
+    `  one version, its tasks side by side ${(files.parallelMs / 1000).toFixed(1)} s vs one-file versions one after another ${(files.sequentialMs / 1000).toFixed(1)} s, ratio ${files.ratio.toFixed(2)} (≤ 0.5: ${verdict(files.ratio <= 0.5)})`,
+  );
+  console.log(`  side by side kept ${cpuLine(files.parallelCpu)}`);
+  console.log(`  one after another kept ${cpuLine(files.sequentialCpu)}`);
+}
+
+/** How busy the process kept the machine's cores, and which threads spent the CPU. */
+function cpuLine(cpu: CpuSpent): string {
+  const [main, ...others] = cpu.threads;
+  const busiest = others.slice(0, 2).map((thread) => thread.cpuS.toFixed(1));
+  const rest = others.slice(2).reduce((sum, thread) => sum + thread.cpuS, 0);
+  const threads = main
+    ? `; main thread ${main.cpuS.toFixed(1)} s, busiest others ${busiest.join(" s, ")} s, the ${others.length - busiest.length} more ${rest.toFixed(1)} s`
+    : "";
+  return `${cpu.cores.toFixed(2)} of ${availableParallelism()} cores busy (${cpu.processS.toFixed(1)} CPU s in ${cpu.wallS.toFixed(1)} s${threads})`;
+}
+
+const verdict = (ok: boolean): string => (ok ? "ok" : "MISSED");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -147,7 +148,7 @@ export class CompositeFilesystemStore extends FilesystemStore {
       const lastByte = Math.max(0, composite.size - 1);
       const range = { start: options?.start || 0, end: Math.min(options?.end || Number.POSITIVE_INFINITY, lastByte) };
       const satisfiable = range.start >= 0 && range.start <= range.end;
-      const content = satisfiable ? Readable.from(readParts(composite, range.start, range.end)) : null;
+      const content = satisfiable ? new PartsStream(composite, range.start, range.end) : null;
       const object = new S3Object(bucket, key, content, metadata);
       if (options && (options.start !== undefined || options.end)) object.range = range;
       return object;
@@ -271,17 +272,110 @@ async function replaceWithLink(path: string, target: string, uploadId: string): 
 /** Bytes per read of a part file: a sixteenth of the reads (and their buffers) of a stream's default 64 KiB, for GETs of megabytes. */
 const READ_BYTES = 1024 * 1024;
 
-/** Bytes `start`..`end` (inclusive) of the composite object, read from its parts in turn. */
-async function* readParts(composite: Composite, start: number, end: number): AsyncGenerator<Buffer> {
+/** The parts' byte ranges, files and positions that `start`..`end` (inclusive) of the composite object covers, in order. */
+function* partRanges(composite: Composite, start: number, end: number): Generator<{ file: string; from: number; to: number }> {
   let offset = 0;
   for (const part of composite.parts) {
     const from = Math.max(start, offset);
     const to = Math.min(end, offset + part.size - 1);
-    if (from <= to)
-      yield* createReadStream(join(composite.directory, part.file), { start: from - offset, end: to - offset, highWaterMark: READ_BYTES });
+    if (from <= to) yield { file: join(composite.directory, part.file), from: from - offset, to: to - offset };
     offset += part.size;
   }
 }
+
+/** Bytes `start`..`end` (inclusive) of the composite object, read from its parts in turn, each read a fresh buffer. */
+async function* readParts(composite: Composite, start: number, end: number): AsyncGenerator<Buffer> {
+  for (const { file, from, to } of partRanges(composite, start, end))
+    yield* createReadStream(file, { start: from, end: to, highWaterMark: READ_BYTES });
+}
+
+/**
+ * Bytes `start`..`end` (inclusive) of a composite object. Piped into an HTTP response (s3rver's Koa
+ * pipes a GET's body so), it reads the parts into buffers it takes from a pool and gives back once the
+ * response has written them to the socket (the write's callback): a fresh buffer for every MiB served
+ * had V8 collect the main thread's whole heap every few tens of MiB (external memory pressure), which
+ * cost more CPU than serving the bytes. Read any other way (a copy pipes it into a hash that passes
+ * its chunks on), it is an ordinary stream of fresh buffers.
+ */
+class PartsStream extends Readable {
+  private chunks?: AsyncGenerator<Buffer>;
+
+  constructor(
+    private readonly composite: Composite,
+    private readonly start: number,
+    private readonly end: number,
+  ) {
+    super();
+  }
+
+  override _read(): void {
+    this.chunks ??= readParts(this.composite, this.start, this.end);
+    this.chunks.next().then(
+      (next) => this.push(next.done ? null : next.value),
+      (error: Error) => this.destroy(error),
+    );
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    if (!(destination instanceof ServerResponse)) return super.pipe(destination, options);
+    this.writePooled(destination).then(
+      () => {
+        if (this.destroyed) return;
+        if (options?.end !== false) destination.end();
+        this.push(null);
+        this.resume();
+      },
+      (error: Error) => this.destroy(error),
+    );
+    return destination;
+  }
+
+  /** Reads each part's range into pooled buffers, two writes in flight, each buffer back in the pool once written; stops once destroyed (the client went away). */
+  private async writePooled(response: ServerResponse): Promise<void> {
+    const writes: Promise<Error | null | undefined>[] = [];
+    try {
+      for (const { file, from, to } of partRanges(this.composite, this.start, this.end)) {
+        const handle = await open(file, "r");
+        try {
+          for (let position = from; position <= to && !this.destroyed; ) {
+            const buffer = POOL.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES);
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, to + 1 - position), position);
+            if (bytesRead === 0) throw new Error(`${file} ended at byte ${position}, before byte ${to}`);
+            position += bytesRead;
+            writes.push(written(response, buffer, bytesRead));
+            if (writes.length >= WRITES_IN_FLIGHT) throwIfFailed(await writes.shift());
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+    } catch (error) {
+      await Promise.all(writes); // the buffers still being written come back to the pool first
+      throw error;
+    }
+    for (const error of await Promise.all(writes)) throwIfFailed(error);
+  }
+}
+
+function throwIfFailed(error: Error | null | undefined): void {
+  if (error) throw error;
+}
+
+/** Writes a pooled buffer's first `length` bytes; once the socket has them (or the response failed), the buffer goes back to the pool. Resolves with the write's error, if any. */
+function written(response: ServerResponse, buffer: Buffer, length: number): Promise<Error | null | undefined> {
+  return new Promise((resolve) => {
+    response.write(buffer.subarray(0, length), (error) => {
+      if (POOL.length < POOL_SIZE) POOL.push(buffer);
+      resolve(error);
+    });
+  });
+}
+
+/** Reads of the next buffer overlap the write of the one before. */
+const WRITES_IN_FLIGHT = 2;
+/** Buffers kept for reuse: enough for the verifier's 8 GETs in flight, each with a read and two writes under way. */
+const POOL_SIZE = 32;
+const POOL: Buffer[] = [];
 
 function noSuchUpload(uploadId: string): Error {
   return new S3Error(

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { once } from "node:events";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -94,6 +96,15 @@ async function s3Code(request: Promise<unknown>): Promise<{ code: string; status
   return { code: error.name, status: error.$metadata.httpStatusCode };
 }
 
+/** Starts a GET of the whole object and goes away after its first bytes, as a client that gives up does: the bytes it had. */
+async function leaveMidGet(key: string): Promise<number> {
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const body = Body as Readable;
+  const [first] = await once(body, "data");
+  body.destroy();
+  return (first as Buffer).length;
+}
+
 const head = (key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
 /** Every file under the data directory whose path names `key`: the object, its metadata, its parts. */
 const filesOf = async (key: string) =>
@@ -119,6 +130,32 @@ describe("multipart objects in the local S3", () => {
     expect(listed.Contents?.map(({ Key, Size, ETag }) => ({ Key, Size, ETag }))).toEqual([
       { Key: upload.key, Size: whole.length, ETag: multipartEtag(parts) },
     ]);
+  });
+
+  it("serves many ranged GETs of a multipart object at once, each exactly its bytes, round after round, also after clients left mid-GET", async () => {
+    const MiB = 1024 * 1024;
+    const parts = [randomBytes(3 * MiB + 5), randomBytes(2 * MiB), randomBytes(MiB + 77)];
+    const whole = Buffer.concat(parts);
+    const upload = await uploadParts(parts);
+    await complete(upload);
+    const randomRange = () => {
+      const start = Math.floor(Math.random() * whole.length);
+      return { start, end: Math.min(whole.length - 1, start + Math.floor(Math.random() * 3 * MiB)) };
+    };
+
+    for (let round = 0; round < 6; round++) {
+      const ranges = Array.from({ length: 10 }, randomRange);
+      const [read1, ...reads] = await Promise.all([
+        leaveMidGet(upload.key),
+        ...ranges.map(({ start, end }) => read(upload.key, `bytes=${start}-${end}`)),
+      ]);
+      expect(read1).toBeGreaterThan(0);
+      reads.forEach((bytes, i) => {
+        const { start, end } = ranges[i] as { start: number; end: number };
+        expect(bytes.equals(whole.subarray(start, end + 1)), `round ${round}, bytes ${start}-${end}`).toBe(true);
+      });
+    }
+    expect((await read(upload.key)).equals(whole)).toBe(true);
   });
 
   it("answers 416 InvalidRange to a range starting past a multipart object", async () => {
