@@ -33,9 +33,13 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export const backoffMs = (policy: RetryPolicy, retry: number): number =>
   Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
 
-/** Failures another attempt may cure: no answer at all, throttling, or a server-side fault. */
+/**
+ * Failures another attempt may cure: no answer at all, throttling, or a server-side fault, but for a
+ * request that ran out of the function's time: the same one would run as long again.
+ */
 export function isTransient(error: unknown): boolean {
   if (error instanceof RegistryApiError) {
+    if (error.code === "RequestTimedOut") return false;
     // The first request with this key is still running (docs/lifecycle.md, Safe retries): its answer will be replayed.
     return error.status === 429 || error.status >= 500 || error.code === "IdempotencyKeyInProgress";
   }

@@ -94,6 +94,18 @@ export class PayloadTooLargeError extends DomainError {
   readonly code = "PayloadTooLarge";
 }
 
+/** The function's time ran out before the request finished (API Gateway waits 30 s): what was done by then stays. */
+export class RequestTimedOutError extends DomainError {
+  readonly code = "RequestTimedOut";
+  constructor() {
+    super(
+      "The request ran out of time before it finished, and part of it may have been done: read what it changes before " +
+        "sending it again (with the same Idempotency-Key a repeat does nothing twice). A registration of many files that " +
+        "runs out of time leaves a version short of files: delete it, or register with fewer files per version.",
+    );
+  }
+}
+
 export class StageEmptyError extends DomainError {
   readonly code = "StageEmpty";
   constructor(name: string, stage: string) {

@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "../zod";
-import { RouteNotFoundError } from "../domain/errors";
+import { RequestTimedOutError, RouteNotFoundError } from "../domain/errors";
 import type { FunctionName } from "../functions";
 import type { Route } from "../routes";
 import { isWriteRoute, routeKey } from "../routes/route";
@@ -21,6 +21,15 @@ import { idempotencyKeyOf } from "./idempotency-key";
 import type { createIdempotency, RunOnce } from "./idempotency";
 import { jsonResponse } from "./responses";
 import { jsonBodyOf, parseOrThrow } from "./validation";
+
+/**
+ * How long before the function's time runs out the request is answered 503 RequestTimedOut (middy's
+ * early timeout): enough to log it and send the answer before Lambda stops the process.
+ */
+const ANSWER_MARGIN_MS = 500;
+const timeoutEarlyResponse = (): never => {
+  throw new RequestTimedOutError();
+};
 
 /** A route without query parameters refuses any, as routes with some refuse the ones they do not know. */
 const NO_QUERY_PARAMETERS = z.strictObject({});
@@ -112,7 +121,7 @@ export function createApiHandler<F extends FunctionName>(
   let runOnce: Promise<RunOnce> | undefined;
   const once = (load: IdempotencyLoader) =>
     (runOnce ??= load().then((create) => create({ client: dynamodb, tableName: config.tableName, keyPrefix: fn, logger })));
-  return middy<Event, APIGatewayProxyStructuredResultV2>()
+  return middy<Event, APIGatewayProxyStructuredResultV2>({ timeoutEarlyInMillis: ANSWER_MARGIN_MS, timeoutEarlyResponse })
     .use(tracingOf(config).middleware)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(metrics?.flushing ?? [])

@@ -35,6 +35,7 @@ export const HTTP_STATUS_BY_CODE = {
   ModelBeingDeleted: 409,
   PayloadTooLarge: 413,
   PolicyViolation: 422,
+  RequestTimedOut: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 const statusOf = (error: DomainError): number | undefined => (HTTP_STATUS_BY_CODE as Record<string, number>)[error.code];

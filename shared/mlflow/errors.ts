@@ -60,6 +60,7 @@ const MLFLOW_CODE_BY_NATIVE = {
   ModelBeingDeleted: "INVALID_STATE",
   PayloadTooLarge: "INVALID_PARAMETER_VALUE",
   PolicyViolation: "INVALID_STATE",
+  RequestTimedOut: "TEMPORARILY_UNAVAILABLE",
 } as const satisfies Record<ErrorCode, MlflowErrorCode>;
 
 /** A refusal only the MLflow API makes (a rename, a model deletion), with the MLflow code it carries. */

@@ -79,6 +79,8 @@ describe("retries", () => {
     [404, "VersionNotFound"],
     [409, "StageConflict"],
     [422, "PolicyViolation"],
+    // The function's time ran out: the same request would run as long again, and part of it may be done.
+    [503, "RequestTimedOut"],
   ])("does not retry %i %s, and surfaces it typed", async (status, code) => {
     const { client, requests } = scriptedRegistry([apiError(status, code)]);
 

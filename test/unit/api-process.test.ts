@@ -19,24 +19,26 @@ const config = loadConfig({
 });
 
 const answer = async () => ({ status: 200, body: { ok: true } });
-const handler = createApiHandler(
-  "lifecycle",
-  lifecycleRoutes,
-  { config, dynamodb, logger: createLogger(config), idempotency: loadIdempotency },
-  {
-    "POST /models/{name}/versions/{v}/transitions": answer,
-    "POST /models/{name}/stages/{stage}/rollback": answer,
-    "PUT /models/{name}/aliases/{alias}": answer,
-    "DELETE /models/{name}/aliases/{alias}": answer,
-    "POST /models/{name}/versions/{v}/approvals": answer,
-    "PUT /models/{name}/policy": answer,
-    "PUT /models/{name}/retention": answer,
-    "PUT /models/{name}/versions/{v}/protection": answer,
-    "POST /api/2.0/mlflow/model-versions/transition-stage": answer,
-    "POST /api/2.0/mlflow/registered-models/alias": answer,
-    "DELETE /api/2.0/mlflow/registered-models/alias": answer,
-  },
-);
+const lifecycleHandler = (adapter: () => Promise<{ status: number; body: unknown }>) =>
+  createApiHandler(
+    "lifecycle",
+    lifecycleRoutes,
+    { config, dynamodb, logger: createLogger(config), idempotency: loadIdempotency },
+    {
+      "POST /models/{name}/versions/{v}/transitions": adapter,
+      "POST /models/{name}/stages/{stage}/rollback": adapter,
+      "PUT /models/{name}/aliases/{alias}": adapter,
+      "DELETE /models/{name}/aliases/{alias}": adapter,
+      "POST /models/{name}/versions/{v}/approvals": adapter,
+      "PUT /models/{name}/policy": adapter,
+      "PUT /models/{name}/retention": adapter,
+      "PUT /models/{name}/versions/{v}/protection": adapter,
+      "POST /api/2.0/mlflow/model-versions/transition-stage": adapter,
+      "POST /api/2.0/mlflow/registered-models/alias": adapter,
+      "DELETE /api/2.0/mlflow/registered-models/alias": adapter,
+    },
+  );
+const handler = lifecycleHandler(answer);
 
 describe("an API handler's process", () => {
   it("keeps Idempotency-Key records through the composition root's DynamoDB client, in the configured table", async () => {
@@ -75,5 +77,39 @@ describe("an API handler's process", () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe("a request that outlasts its function's time", () => {
+  // The use case never ends: only the function's deadline can answer.
+  const endless = lifecycleHandler(() => new Promise<never>(() => undefined));
+  const nearlyOutOfTime = { ...lambdaContext, getRemainingTimeInMillis: () => 520 };
+
+  it("is answered 503 RequestTimedOut, saying what may have been done, before the function is stopped", async () => {
+    const event = apiEvent({
+      routeKey: "PUT /models/{name}/aliases/{alias}",
+      pathParameters: { name: "fraud_detector", alias: "champion" },
+      body: { version: 1 },
+    });
+
+    const response = await endless(event, nearlyOutOfTime);
+
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body ?? "{}").error).toMatchObject({
+      code: "RequestTimedOut",
+      message: expect.stringContaining("part of it may have been done"),
+    });
+  });
+
+  it("is answered in MLflow's shape on an MLflow route: TEMPORARILY_UNAVAILABLE", async () => {
+    const event = apiEvent({
+      routeKey: "POST /api/2.0/mlflow/registered-models/alias",
+      body: { name: "fraud_detector", alias: "champion", version: "1" },
+    });
+
+    const response = await endless(event, nearlyOutOfTime);
+
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body ?? "{}")).toMatchObject({ error_code: "TEMPORARILY_UNAVAILABLE" });
   });
 });
