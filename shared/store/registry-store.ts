@@ -358,10 +358,10 @@ export class RegistryStore {
     return stored?.startedAt === file.startedAt ? stored : undefined;
   }
 
-  /** Moves a file's verification on from where `seen` left it; false when another task moved it first (or it started over). */
   /**
-   * Saves a file's progress, made by the task run `savedBy`, if it is still what `seen` says; this
-   * run's own save, applied but retried after its answer was lost, counts as saved.
+   * Moves a file's verification on from where `seen` left it, saving the progress the task run
+   * `savedBy` made; false when another task moved it first (or it started over). This run's own
+   * save, applied but retried after its answer was lost, counts as saved.
    */
   async advanceFileVerification(
     seen: FileVerificationItem,
