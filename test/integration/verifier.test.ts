@@ -31,6 +31,31 @@ function verifier(settings: Partial<VerifierDeps["verification"]>, artifacts: Pa
   return { deps, queue };
 }
 
+/**
+ * `deps` whose store hands the first two reads of a file's progress out only once both are made:
+ * two copies of a task that surely overlap, whatever the machine's load (one that started after the
+ * other saved would rightly go on from the saved offset instead).
+ */
+function bothReadProgressFirst(deps: VerifierDeps): VerifierDeps {
+  let reads = 0;
+  let bothRead!: () => void;
+  const both = new Promise<void>((resolve) => (bothRead = resolve));
+  const store = new Proxy(deps.store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== "function") return value;
+      if (property !== "getFileVerification") return value.bind(target);
+      return async (...args: Parameters<typeof target.getFileVerification>) => {
+        const progress = await target.getFileVerification(...args);
+        if (++reads === 2) bothRead();
+        if (reads <= 2) await both;
+        return progress;
+      };
+    },
+  });
+  return { ...deps, store };
+}
+
 const declare = (name: string, sizeBytes: number, digest: string) =>
   registerVersion(registry.deps, name, registerVersionBody.parse({ artifact: { filename, sizeBytes, sha256: digest } }), ci);
 
@@ -293,8 +318,9 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
       const { deps, queue } = verifier({ chunkBytes: MiB, concurrency: 2, budgetSeconds: 0, checkpointBytes: 6 * MiB });
       await completeUpload(deps, name, { number: 1 }, undefined, ci);
       const task = queue.waiting.shift() as VerificationTask;
+      const copies = bothReadProgressFirst(deps);
 
-      const outcomes = await Promise.all([verifyFile(deps, task), verifyFile(deps, task)]);
+      const outcomes = await Promise.all([verifyFile(copies, task), verifyFile(copies, task)]);
 
       expect(outcomes.sort(), `round ${round}`).toEqual(["continued", "superseded"]);
       expect(queue.waiting).toHaveLength(1);
