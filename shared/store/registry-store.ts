@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  PutCommand,
   TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
@@ -28,6 +27,7 @@ import {
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, modelKey, type KeyMetric, type ModelItem } from "./entities/model";
 import {
   VERSION_SORT_PREFIX,
+  checkInVerification,
   isBeingRemoved,
   liveVersionFromItem,
   stageIndexPartition,
@@ -348,12 +348,18 @@ export class RegistryStore {
   }
 
   /**
-   * Writes a file's verification as its first task starts it: that one, or the one a duplicate task
-   * of the same verification wrote first; undefined when a later verification holds the file.
+   * Writes a file's verification as its first task starts it, while its version is still in that
+   * verification: that one, or the one a duplicate task of the same verification wrote first;
+   * undefined when the version left the verification or a later one holds the file.
    */
   async startFileVerification(file: FileVerificationItem): Promise<FileVerificationItem | undefined> {
-    if (await unlessConditionFails(this.dynamo.send(new PutCommand({ ...putFirstFileVerification(file), TableName: this.tableName }))))
+    try {
+      await this.writeTogether([checkInVerification(file.model, file.version, file.startedAt), { Put: putFirstFileVerification(file) }]);
       return file;
+    } catch (error) {
+      // A transaction in progress on either item: the delivery fails, and is delivered again.
+      if (!(error instanceof TransactionCanceledException) || cancelledBy(error, "TransactionConflict")) throw error;
+    }
     const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
     return stored?.startedAt === file.startedAt ? stored : undefined;
   }
@@ -879,6 +885,10 @@ export class RegistryStore {
 }
 
 /** True when the write went through, false when its condition failed. */
+/** Whether a transaction was cancelled, among its reasons, for `code` (e.g. "TransactionConflict"). */
+const cancelledBy = (error: TransactionCanceledException, code: string): boolean =>
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === code);
+
 async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;

@@ -11,6 +11,7 @@ import { listUploads } from "../../shared/use-cases/list-uploads";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { verifyFile } from "../../shared/use-cases/verify-file";
 import { newFileVerification } from "../../shared/store/entities/file-verification";
+import { versionKey } from "../../shared/store/entities/version";
 import { mapConcurrently } from "../../shared/runs";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
@@ -360,14 +361,21 @@ describe("completing a manifest written in chunks", () => {
     MANY_FILES_MS,
   );
 
-  it("never writes a first task's verification over a later verification's progress, and writes it over an earlier one's", async () => {
+  it("writes a first task's verification only while its version is in it, never over a later one's progress, over an earlier one's", async () => {
     const name = uniqueModelName("sharded");
-    const file = (startedAt: string) =>
+    await register(name, directory(150));
+    const [version] = (await modelItems(name)).filter((item) => item.entity === "version");
+    const verifying = (startedAt: string, status = "VERIFYING") =>
+      registry.setAttributes(versionKey(name, 1), {
+        status,
+        manifest: { ...(version?.manifest as object), verificationStartedAt: startedAt },
+      });
+    const file = (startedAt: string, index = 0) =>
       newFileVerification({
         model: name,
         version: 1,
-        path: "shards/part-00000.bin",
-        index: 0,
+        path: `shards/part-0000${index}.bin`,
+        index,
         key: artifactObjectKey("a".repeat(64)),
         sizeBytes: 64,
         sha256: "a".repeat(64),
@@ -377,10 +385,15 @@ describe("completing a manifest written in chunks", () => {
       });
     const [earlier, later] = [file("2026-01-01T00:00:00.000Z"), file("2026-01-02T00:00:00.000Z")];
 
+    await verifying(earlier.startedAt);
     expect(await registry.deps.store.startFileVerification(earlier)).toEqual(earlier);
+    await verifying(later.startedAt);
     expect(await registry.deps.store.startFileVerification(later)).toEqual(later);
     expect(await registry.deps.store.startFileVerification(earlier)).toBeUndefined();
     expect(await registry.deps.store.startFileVerification({ ...later, requestId: "a-duplicate" })).toEqual(later);
+    // The version left the verification (a file failed, say) before this file's first task wrote its progress.
+    await verifying(later.startedAt, "FAILED");
+    expect(await registry.deps.store.startFileVerification(file(later.startedAt, 1))).toBeUndefined();
     expect(await verificationsOf(name)).toEqual([later]);
   });
 });

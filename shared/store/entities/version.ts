@@ -202,3 +202,13 @@ export const checkUploadInProgress = (seen: VersionItem, file?: number): Write =
     },
   };
 };
+
+/** Checks that a manifest's version is still VERIFYING in the verification started at `startedAt` (a file's progress written apart rides on it). */
+export const checkInVerification = (name: string, version: number, startedAt: string): Write => ({
+  ConditionCheck: {
+    Key: versionKey(name, version),
+    ConditionExpression: "#status = :verifying AND #manifest.verificationStartedAt = :startedAt",
+    ExpressionAttributeNames: { "#status": "status", "#manifest": "manifest" },
+    ExpressionAttributeValues: { ":verifying": "VERIFYING", ":startedAt": startedAt },
+  },
+});
