@@ -307,7 +307,8 @@ function failedGuard<C>(error: unknown, guarded: readonly GuardedWrite<C>[]): { 
   return failed?.conflict === undefined ? undefined : { conflict: failed.conflict };
 }
 
-function cancellationCodes(error: unknown): (string | undefined)[] {
+/** Why DynamoDB cancelled a transaction, one code per write in order; none for any other error. */
+export function cancellationCodes(error: unknown): (string | undefined)[] {
   return error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((reason) => reason.Code) : [];
 }
 

@@ -23,6 +23,7 @@ import {
   type ChangeOutcome,
   type ModelChangePlanner,
   type RetryPolicy,
+  cancellationCodes,
 } from "./model-change";
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, modelKey, type KeyMetric, type ModelItem } from "./entities/model";
 import {
@@ -292,7 +293,7 @@ export class RegistryStore {
       return "counted";
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
-      const [fileCode, tallyCode, refCode] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      const [fileCode, tallyCode, refCode] = cancellationCodes(error);
       if (fileCode === "ConditionalCheckFailed") return "already";
       if (tallyCode === "ConditionalCheckFailed") return "stale";
       if (refCode === "ConditionalCheckFailed") return "replaced";
@@ -358,7 +359,7 @@ export class RegistryStore {
       return file;
     } catch (error) {
       // A transaction in progress on either item: the delivery fails, and is delivered again.
-      if (!(error instanceof TransactionCanceledException) || cancelledBy(error, "TransactionConflict")) throw error;
+      if (!(error instanceof TransactionCanceledException) || cancellationCodes(error).includes("TransactionConflict")) throw error;
     }
     const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
     return stored?.startedAt === file.startedAt ? stored : undefined;
@@ -885,10 +886,6 @@ export class RegistryStore {
 }
 
 /** True when the write went through, false when its condition failed. */
-/** Whether a transaction was cancelled, among its reasons, for `code` (e.g. "TransactionConflict"). */
-const cancelledBy = (error: TransactionCanceledException, code: string): boolean =>
-  (error.CancellationReasons ?? []).some((reason) => reason.Code === code);
-
 async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;
