@@ -32,8 +32,9 @@ export function pathRuleBroken(path: string): string | undefined {
 }
 
 /**
- * Every rule the manifest's paths break: each path's own rule, then paths that name the same file
- * on a case-insensitive file system (macOS, Windows) as an earlier one.
+ * Every rule the manifest's paths break, in file order: each path's own rule, paths that name the
+ * same file on a case-insensitive file system (macOS, Windows) as an earlier one, and paths that
+ * make one name both a file and a directory (`model` beside `model/weights.bin`).
  */
 export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
   const problems: PathProblem[] = [];
@@ -45,6 +46,26 @@ export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
     if (rule) problems.push({ index, path, rule });
     else if (first === undefined) firstIndexOf.set(folded, index);
     else problems.push({ index, path, rule: `paths are unique ignoring case: file ${first} is '${paths[first]}'` });
+  }
+  return [...problems, ...fileDirectoryClashes(paths, firstIndexOf)].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Files whose path is a directory of another file's path, ignoring case: a download could write
+ * one of them but never both. Each clash is named at the later of its two files.
+ */
+function fileDirectoryClashes(paths: readonly string[], indexOfFolded: ReadonlyMap<string, number>): PathProblem[] {
+  // '/' sorts as NUL, which no path holds: a path is then followed at once by the paths under it.
+  const sorted = [...indexOfFolded]
+    .map(([folded, index]) => ({ key: folded.replaceAll("/", "\u0000"), index }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const problems: PathProblem[] = [];
+  for (const [at, file] of sorted.entries()) {
+    const under = sorted[at + 1];
+    if (!under?.key.startsWith(`${file.key}\u0000`)) continue;
+    const [earlier, later] = file.index < under.index ? [file.index, under.index] : [under.index, file.index];
+    const rule = `a path is not both a file and a directory: file ${earlier} is '${paths[earlier]}'`;
+    problems.push({ index: later, path: paths[later] as string, rule });
   }
   return problems;
 }

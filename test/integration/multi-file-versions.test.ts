@@ -351,6 +351,7 @@ const badManifests = [
   refusal("a path that is not NFC", registerFiles([file("cafe\u0301")])),
   refusal("a path of 1,025 bytes", registerFiles([file("x".repeat(1025))])),
   refusal("two paths equal ignoring case", registerFiles([file("A.bin"), file("a.bin")])),
+  refusal("a path that is a file and, ignoring case, another's directory", registerFiles([file("Model"), file("model/weights.bin")])),
   refusal("no files", registerFiles([])),
   refusal("10,001 files", registerFiles(Array.from({ length: 10_001 }, (_, i) => file(`f${i}`)))),
   refusal("files over the total size limit", registerFiles([file("a", MAX_TOTAL_BYTES), file("b", 1)])),

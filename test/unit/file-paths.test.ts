@@ -55,6 +55,21 @@ describe("file paths of a multi-file version", () => {
   });
 
   it.each([
+    [["model", "model/weights.bin"], 1, "model"],
+    [["model/weights.bin", "model"], 1, "model/weights.bin"],
+    [["Model", "b.bin", "model/weights.bin"], 2, "Model"],
+    [["a/b/c.bin", "x", "a/b"], 2, "a/b/c.bin"],
+  ])("refuses %j: file %i and '%s' would be a file and a directory of one name, which no file system holds", (paths, index, other) => {
+    expect(manifestPathProblems(paths)).toEqual([
+      { index, path: paths[index], rule: `a path is not both a file and a directory: file ${paths.indexOf(other)} is '${other}'` },
+    ]);
+  });
+
+  it("accepts paths that only share the start of a name with a file: 'model' beside 'model.bin' and 'model-v2/x'", () => {
+    expect(manifestPathProblems(["model", "model.bin", "model-v2/x", "model!/y", "mode/l"])).toEqual([]);
+  });
+
+  it.each([
     [["ok.bin", "../x"], 1, "../x", "no '..' segments"],
     [["a//b"], 0, "a//b", "no empty segments"],
     [["/abs"], 0, "/abs", "no leading '/'"],
