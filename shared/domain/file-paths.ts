@@ -41,7 +41,7 @@ export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
   const firstIndexOf = new Map<string, number>();
   for (const [index, path] of paths.entries()) {
     const rule = pathRuleBroken(path);
-    const folded = path.toLowerCase();
+    const folded = foldCase(path);
     const first = firstIndexOf.get(folded);
     if (rule) problems.push({ index, path, rule });
     else if (first === undefined) firstIndexOf.set(folded, index);
@@ -49,6 +49,12 @@ export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
   }
   return [...problems, ...fileDirectoryClashes(paths, firstIndexOf)].sort((a, b) => a.index - b.index);
 }
+
+/**
+ * A name as case-insensitive file systems compare it: upper case, then lower, so that the letters
+ * lower case alone keeps apart are one too (final and medial sigma, a ligature and its letters).
+ */
+const foldCase = (path: string): string => path.toUpperCase().toLowerCase();
 
 /**
  * Files whose path is a directory of another file's path, ignoring case: a download could write

@@ -55,6 +55,15 @@ describe("file paths of a multi-file version", () => {
   });
 
   it.each([
+    ["ασ.bin", "ας.bin", "final and medial sigma"],
+    ["fine.txt", "\ufb01ne.txt", "fi and its ligature"],
+  ])("refuses %j beside %j, one file where names are compared case-insensitively (%s)", (first, second) => {
+    expect(manifestPathProblems([first, second])).toEqual([
+      { index: 1, path: second, rule: `paths are unique ignoring case: file 0 is '${first}'` },
+    ]);
+  });
+
+  it.each([
     [["model", "model/weights.bin"], 1, "model"],
     [["model/weights.bin", "model"], 1, "model/weights.bin"],
     [["Model", "b.bin", "model/weights.bin"], 2, "Model"],
