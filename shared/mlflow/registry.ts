@@ -182,6 +182,7 @@ export async function searchModelVersions(
   query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
   const search = versionSearch(parseFilter(query.filter));
+  if ("none" in search) return { model_versions: [] };
   if (!("name" in search)) return searchRunVersions(deps, search.runId, query);
   const { oldestFirst } = modelVersionsOrder(query.order_by);
   const model = await findModel(deps, search.name);
