@@ -113,7 +113,8 @@ function assertDeletable(version: VersionItem, aliases: string[]): void {
   // Its verifier writes beside the model's commits (each file's progress, the tally), as for the model's deletion.
   if (version.status === "VERIFYING")
     throw new VersionInUseError(
-      `${what} is being verified: wait until it is READY or FAILED (GET /models/${version.model}/versions/${version.version} shows how far it got), then delete it.`,
+      `${what} is being verified: wait until it is READY or FAILED (GET /models/${version.model}/versions/${version.version} shows how far it got; ` +
+        `POST …/artifact/complete again sends the tasks of a verification that stalled), then delete it.`,
       { status: version.status },
     );
   if (!isOutOfUse(version)) {
