@@ -87,6 +87,18 @@ export const filesDeclaration = z.array(fileDeclaration).check(
     for (const { index, path, rule } of manifestPathProblems(files.map((file) => file.path)))
       ctx.issues.push({ code: "custom", path: [index, "path"], message: `file ${index} ('${path}'): ${rule}`, input: path });
   }),
+  z.superRefine((files, ctx) => {
+    const firstWith = new Map<string, number>();
+    for (const [index, { path, sizeBytes, sha256 }] of files.entries()) {
+      const first = firstWith.get(sha256) ?? index;
+      firstWith.set(sha256, first);
+      // Files of one SHA-256 share one object, checked at the first one's size: the others' must be that size too.
+      const carrier = files[first] as FileDeclaration;
+      if (carrier.sizeBytes === sizeBytes) continue;
+      const message = `file ${index} ('${path}') declares ${sizeBytes} bytes with the SHA-256 of file ${first} ('${carrier.path}'), which declares ${carrier.sizeBytes}: the same bytes have one size`;
+      ctx.issues.push({ code: "custom", path: [index, "sizeBytes"], message, input: sizeBytes });
+    }
+  }),
   z.refine(
     (files) => declaredPartCount(files) <= MAX_PART_URLS_PER_REQUEST,
     `at most ${MAX_PART_URLS_PER_REQUEST} parts declared across the files; declare the rest with POST …/artifact/parts and { path, parts }`,
