@@ -2,6 +2,8 @@
 export const MAX_FILES_PER_VERSION = 10_000;
 /** A file path's UTF-8 length at most (S3 keys, and what a download writes to disk, stay within common limits). */
 export const MAX_PATH_BYTES = 1024;
+/** A file or directory name's UTF-8 length at most: what Linux, macOS and Windows file systems all hold. */
+export const MAX_NAME_BYTES = 255;
 
 /** One file of a manifest that breaks a rule: which one (index and path) and the rule, said so the caller can fix it. */
 export interface PathProblem {
@@ -28,6 +30,8 @@ export function pathRuleBroken(path: string): string | undefined {
   if (segments.some((segment) => segment === "")) return "a path has no empty segments: no '//' and no trailing '/'";
   if (segments.some((segment) => segment === ".")) return "a path has no '.' segments";
   if (segments.some((segment) => segment === "..")) return "a path has no '..' segments";
+  if (segments.some((segment) => Buffer.byteLength(segment, "utf8") > MAX_NAME_BYTES))
+    return `each name in a path is at most ${MAX_NAME_BYTES} bytes of UTF-8 (what file systems hold)`;
   return undefined;
 }
 

@@ -63,7 +63,7 @@ export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
 /** One file of a multi-file version: where it sits in the version's directory, and its bytes. */
 const fileDeclaration = z.strictObject({
   path: z.string().register(z.globalRegistry, {
-    description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8, unique ignoring case",
+    description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8 (255 a name), unique ignoring case, no file also a directory",
     example: "tokenizer/vocab.json",
   }),
   sizeBytes: z.int().check(z.gte(0, "a file has at least 0 bytes")),

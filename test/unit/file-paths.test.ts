@@ -43,9 +43,17 @@ describe("file paths of a multi-file version", () => {
   });
 
   it("counts the 1,024-byte limit in UTF-8 bytes, not characters", () => {
-    expect(pathRuleBroken("a".repeat(1024))).toBeUndefined();
-    expect(pathRuleBroken("a".repeat(1025))).toContain("at most 1024 bytes");
-    expect(pathRuleBroken("é".repeat(512))).toBeUndefined();
+    const segments = (...names: string[]) => names.join("/");
+    expect(pathRuleBroken(segments(...Array(5).fill("a".repeat(204))))).toBeUndefined();
+    expect(pathRuleBroken(segments(...Array(4).fill("a".repeat(204)), "a".repeat(205)))).toContain("at most 1024 bytes");
+    expect(pathRuleBroken(segments(...Array(4).fill("é".repeat(127)), "éé"))).toBeUndefined();
+  });
+
+  it("refuses a file or directory name of more than 255 bytes of UTF-8, which no file system holds", () => {
+    expect(pathRuleBroken(`weights/${"a".repeat(255)}`)).toBeUndefined();
+    expect(pathRuleBroken(`weights/${"é".repeat(127)}a`)).toBeUndefined();
+    expect(pathRuleBroken(`weights/${"é".repeat(128)}`)).toContain("each name in a path is at most 255 bytes of UTF-8");
+    expect(pathRuleBroken(`${"a".repeat(256)}/x.bin`)).toContain("each name in a path is at most 255 bytes of UTF-8");
   });
 
   it("refuses a path that names the same file as an earlier one ignoring case, naming both", () => {
