@@ -1,6 +1,6 @@
 import * as z from "../zod";
 import { S3_MAX_PARTS } from "../domain/artifacts";
-import { MAX_FILES_PER_VERSION, manifestPathProblems } from "../domain/file-paths";
+import { MAX_FILES_PER_VERSION, MAX_NAME_BYTES, manifestPathProblems } from "../domain/file-paths";
 import { cursor, limit } from "./common";
 
 /** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
@@ -13,7 +13,10 @@ const filename = z
   .string()
   .check(
     z.minLength(1),
-    z.maxLength(255),
+    z.refine(
+      (name) => Buffer.byteLength(name, "utf8") <= MAX_NAME_BYTES,
+      `a file name is at most ${MAX_NAME_BYTES} bytes of UTF-8 (what file systems hold)`,
+    ),
     z.refine((name) => !/[/\\]/.test(name) && !name.includes(".."), "a file name has no path: no '/', '\\' or '..'"),
     // It ends up in a Content-Disposition header on download.
     z.refine((name) => !/["\p{Cc}]/u.test(name), "a file name has no quotes or control characters"),
