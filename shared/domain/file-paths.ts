@@ -57,6 +57,7 @@ export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
 /**
  * A name as case-insensitive file systems compare it: upper case, then lower, so that the letters
  * lower case alone keeps apart are one too (final and medial sigma, a ligature and its letters).
+ * It may fold a little more than one file system does (ß and ss): a refusal, never a lost file.
  */
 const foldCase = (path: string): string => path.toUpperCase().toLowerCase();
 
