@@ -188,7 +188,8 @@ export async function downloadFile(
   options: Pick<PullOptions, "concurrency" | "chunkBytes" | "signal"> & { onBytes: (bytes: number) => void },
 ): Promise<void> {
   let download = first;
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
+  // Not named after the file: its name may take all 255 bytes a file name has.
+  const temporary = join(dirname(path), `.${randomBytes(4).toString("hex")}.partial`);
   const file = await open(temporary, "wx");
   try {
     await file.truncate(download.sizeBytes);

@@ -2,6 +2,8 @@
 export const MAX_FILES_PER_VERSION = 10_000;
 /** A file path's UTF-8 length at most (S3 keys, and what a download writes to disk, stay within common limits). */
 export const MAX_PATH_BYTES = 1024;
+/** A file or directory name's UTF-8 length at most: what Linux, macOS and Windows file systems all hold. */
+export const MAX_NAME_BYTES = 255;
 
 /** One file of a manifest that breaks a rule: which one (index and path) and the rule, said so the caller can fix it. */
 export interface PathProblem {
@@ -28,23 +30,53 @@ export function pathRuleBroken(path: string): string | undefined {
   if (segments.some((segment) => segment === "")) return "a path has no empty segments: no '//' and no trailing '/'";
   if (segments.some((segment) => segment === ".")) return "a path has no '.' segments";
   if (segments.some((segment) => segment === "..")) return "a path has no '..' segments";
+  if (segments.some((segment) => Buffer.byteLength(segment, "utf8") > MAX_NAME_BYTES))
+    return `each name in a path is at most ${MAX_NAME_BYTES} bytes of UTF-8 (what file systems hold)`;
   return undefined;
 }
 
 /**
- * Every rule the manifest's paths break: each path's own rule, then paths that name the same file
- * on a case-insensitive file system (macOS, Windows) as an earlier one.
+ * Every rule the manifest's paths break, in file order: each path's own rule, paths that name the
+ * same file on a case-insensitive file system (macOS, Windows) as an earlier one, and paths that
+ * make one name both a file and a directory (`model` beside `model/weights.bin`).
  */
 export function manifestPathProblems(paths: readonly string[]): PathProblem[] {
   const problems: PathProblem[] = [];
   const firstIndexOf = new Map<string, number>();
   for (const [index, path] of paths.entries()) {
     const rule = pathRuleBroken(path);
-    const folded = path.toLowerCase();
+    const folded = foldCase(path);
     const first = firstIndexOf.get(folded);
     if (rule) problems.push({ index, path, rule });
     else if (first === undefined) firstIndexOf.set(folded, index);
     else problems.push({ index, path, rule: `paths are unique ignoring case: file ${first} is '${paths[first]}'` });
+  }
+  return [...problems, ...fileDirectoryClashes(paths, firstIndexOf)].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * A name as case-insensitive file systems compare it: upper case, then lower, so that the letters
+ * lower case alone keeps apart are one too (final and medial sigma, a ligature and its letters).
+ * It may fold a little more than one file system does (ß and ss): a refusal, never a lost file.
+ */
+const foldCase = (path: string): string => path.toUpperCase().toLowerCase();
+
+/**
+ * Files whose path is a directory of another file's path, ignoring case: a download could write
+ * one of them but never both. Each clash is named at the later of its two files.
+ */
+function fileDirectoryClashes(paths: readonly string[], indexOfFolded: ReadonlyMap<string, number>): PathProblem[] {
+  // '/' sorts as NUL, which no path holds: a path is then followed at once by the paths under it.
+  const sorted = [...indexOfFolded]
+    .map(([folded, index]) => ({ key: folded.replaceAll("/", "\u0000"), index }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const problems: PathProblem[] = [];
+  for (const [at, file] of sorted.entries()) {
+    const under = sorted[at + 1];
+    if (!under?.key.startsWith(`${file.key}\u0000`)) continue;
+    const [earlier, later] = file.index < under.index ? [file.index, under.index] : [under.index, file.index];
+    const rule = `a path is not both a file and a directory: file ${earlier} is '${paths[earlier]}'`;
+    problems.push({ index: later, path: paths[later] as string, rule });
   }
   return problems;
 }

@@ -18,7 +18,8 @@ export function unknownStage(text: string, stages: readonly string[]): string {
 /** The implicit alias: always the newest READY version, never stored, never set. */
 export const LATEST = "latest";
 export const ALIAS_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-export const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+/** Each part at most 15 digits: a label is a short table key, and one bumped is counted exactly (below 2^53). */
+export const SEMVER_PATTERN = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
 
 /** The ways to pick one version of a model: in a `{v}` path segment and in a model URI. */
 export type VersionSelector = { number: number } | { semver: string } | { stage: AssignedStage } | { latest: true } | { alias: string };

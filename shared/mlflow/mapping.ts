@@ -61,7 +61,7 @@ export function toMlflowVersion(version: VersionView, aliases: Record<string, nu
     source: downloadUriOf(version),
     run_id: version.lineage.runId,
     status: MLFLOW_STATUS[version.status],
-    status_message: version.artifact?.failureReason,
+    status_message: (version.artifact ?? version.files)?.failureReason,
     tags: tagList({ ...tags, ...derivedTags(version) }),
     run_link: runLink,
     aliases: Object.entries(aliases)

@@ -182,6 +182,7 @@ export async function searchModelVersions(
   query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
   const search = versionSearch(parseFilter(query.filter));
+  if ("none" in search) return { model_versions: [] };
   if (!("name" in search)) return searchRunVersions(deps, search.runId, query);
   const { oldestFirst } = modelVersionsOrder(query.order_by);
   const model = await findModel(deps, search.name);
@@ -216,8 +217,20 @@ async function aliasesOfModels(deps: RegistryDeps, versions: readonly VersionVie
   return new Map(names.map((name, index) => [name, models[index]?.aliases ?? {}]));
 }
 
+/**
+ * Where MLflow reads the version's bytes. A multi-file version's files are stored by content, under
+ * no prefix MLflow could read as its directory: refused, naming the native download (its own
+ * models:/ URI would send MLflow's client back here).
+ */
 export async function getModelVersionDownloadUri(deps: RegistryDeps, input: VersionRef): Promise<string> {
-  return downloadUriOf(await getVersion(deps, input.name, { number: input.version }));
+  const version = await getVersion(deps, input.name, { number: input.version });
+  if (version.files)
+    throw new MlflowRefusal(
+      "INVALID_STATE",
+      `Version ${version.version} of '${version.model}' holds ${version.files.count} files, each stored by its content: no one URI reads them. ` +
+        `Download them with GET /models/${version.model}/versions/${version.version}/artifact (the registry CLI's pull), which lists each file's URL.`,
+    );
+  return downloadUriOf(version);
 }
 
 /** Sets one tag, or removes it (value undefined), on the version as it is when the change commits. */

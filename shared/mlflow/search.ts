@@ -71,24 +71,33 @@ export function modelSearch(clauses: readonly Clause[]): ModelSearch {
   return value.endsWith("%") ? { prefix } : { name: prefix };
 }
 
-/** What a model-version search reads: one model's versions (its partition) narrowed by run and tags, or one run's versions of any model (the run index). */
+/**
+ * What a model-version search reads: one model's versions (its partition) narrowed by run and tags,
+ * one run's versions of any model (the run index), or nothing (`none`: a field equal to two values).
+ */
 export type VersionSearch =
   | { readonly name: string; readonly runId?: string; readonly tags: Record<string, string> }
-  | { readonly runId: string };
+  | { readonly runId: string }
+  | { readonly none: true };
 
 /** Every clause must be an equality naming the model, or the run: either is one Query, the rest filters on it. */
 export function versionSearch(clauses: readonly Clause[]): VersionSearch {
-  let name: string | undefined;
-  let runId: string | undefined;
-  const tags: Record<string, string> = {};
+  const equal = new Map<string, string>();
+  let contradicted = false;
   for (const clause of clauses) {
     if (clause.op !== "=") throw refusal(`${clause.field} ${clause.op} is not supported for model versions; use =`);
-    if (clause.field === "name") name = clause.value;
-    else if (clause.field === "run_id") runId = clause.value;
-    else if (clause.field.startsWith("tags."))
-      Object.defineProperty(tags, clause.field.slice(5), { value: clause.value, enumerable: true });
-    else throw refusal(`${clause.field} is not a model-version filter here; use name, run_id or tags.<key>`);
+    if (clause.field !== "name" && clause.field !== "run_id" && !clause.field.startsWith("tags."))
+      throw refusal(`${clause.field} is not a model-version filter here; use name, run_id or tags.<key>`);
+    // Clauses are ANDed: a field equal to two values at once matches no version.
+    contradicted ||= (equal.get(clause.field) ?? clause.value) !== clause.value;
+    equal.set(clause.field, clause.value);
   }
+  const name = equal.get("name");
+  const runId = equal.get("run_id");
+  const tags = Object.fromEntries(
+    [...equal].filter(([field]) => field.startsWith("tags.")).map(([field, value]) => [field.slice(5), value]),
+  );
+  if (contradicted && (name !== undefined || runId !== undefined)) return { none: true };
   if (name !== undefined) return { name, runId, tags };
   if (runId === undefined)
     throw refusal(

@@ -1,6 +1,6 @@
 import * as z from "../zod";
 import { S3_MAX_PARTS } from "../domain/artifacts";
-import { MAX_FILES_PER_VERSION, manifestPathProblems } from "../domain/file-paths";
+import { MAX_FILES_PER_VERSION, MAX_NAME_BYTES, manifestPathProblems } from "../domain/file-paths";
 import { cursor, limit } from "./common";
 
 /** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
@@ -13,7 +13,10 @@ const filename = z
   .string()
   .check(
     z.minLength(1),
-    z.maxLength(255),
+    z.refine(
+      (name) => Buffer.byteLength(name, "utf8") <= MAX_NAME_BYTES,
+      `a file name is at most ${MAX_NAME_BYTES} bytes of UTF-8 (what file systems hold)`,
+    ),
     z.refine((name) => !/[/\\]/.test(name) && !name.includes(".."), "a file name has no path: no '/', '\\' or '..'"),
     // It ends up in a Content-Disposition header on download.
     z.refine((name) => !/["\p{Cc}]/u.test(name), "a file name has no quotes or control characters"),
@@ -63,7 +66,7 @@ export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
 /** One file of a multi-file version: where it sits in the version's directory, and its bytes. */
 const fileDeclaration = z.strictObject({
   path: z.string().register(z.globalRegistry, {
-    description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8, unique ignoring case",
+    description: "Relative, '/'-separated, NFC, at most 1,024 bytes of UTF-8 (255 a name), unique ignoring case, no file also a directory",
     example: "tokenizer/vocab.json",
   }),
   sizeBytes: z.int().check(z.gte(0, "a file has at least 0 bytes")),
@@ -86,6 +89,18 @@ export const filesDeclaration = z.array(fileDeclaration).check(
   z.superRefine((files, ctx) => {
     for (const { index, path, rule } of manifestPathProblems(files.map((file) => file.path)))
       ctx.issues.push({ code: "custom", path: [index, "path"], message: `file ${index} ('${path}'): ${rule}`, input: path });
+  }),
+  z.superRefine((files, ctx) => {
+    const firstWith = new Map<string, number>();
+    for (const [index, { path, sizeBytes, sha256 }] of files.entries()) {
+      const first = firstWith.get(sha256) ?? index;
+      firstWith.set(sha256, first);
+      // Files of one SHA-256 share one object, checked at the first one's size: the others' must be that size too.
+      const carrier = files[first] as FileDeclaration;
+      if (carrier.sizeBytes === sizeBytes) continue;
+      const message = `file ${index} ('${path}') declares ${sizeBytes} bytes with the SHA-256 of file ${first} ('${carrier.path}'), which declares ${carrier.sizeBytes}: the same bytes have one size`;
+      ctx.issues.push({ code: "custom", path: [index, "sizeBytes"], message, input: sizeBytes });
+    }
   }),
   z.refine(
     (files) => declaredPartCount(files) <= MAX_PART_URLS_PER_REQUEST,

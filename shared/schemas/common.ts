@@ -70,7 +70,9 @@ export const cursor = z
   .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
   .register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" });
 
-export const semver = z.string().check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, e.g. 1.4.0"));
+export const semver = z
+  .string()
+  .check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, each at most 15 digits, e.g. 1.4.0"));
 
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()), requestId: z.optional(z.string()) }),

@@ -13,8 +13,24 @@ export const historyQuery = z.strictObject({
   cursor,
 });
 
+/**
+ * History times are UTC ISO strings, compared as text: an instant whose UTC year has other than four
+ * digits would not sort among them. (A time that is no instant at all is the format's refusal.)
+ */
+const inFourDigitYears = (time: string): boolean => {
+  const instant = new Date(time);
+  return Number.isNaN(instant.getTime()) || /^\d{4}-/.test(instant.toISOString());
+};
+
 export const historyAtQuery = z.strictObject({
-  time: z.iso.datetime({ offset: true, error: "time is an ISO 8601 instant, e.g. 2024-01-15T10:30:00Z" }),
+  time: z.iso
+    .datetime({ offset: true, error: "time is an ISO 8601 instant, e.g. 2024-01-15T10:30:00Z" })
+    .check(
+      z.refine(
+        inFourDigitYears,
+        "time is an instant from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (in UTC, once its offset is applied)",
+      ),
+    ),
 });
 
 /** One immutable audit entry: who did what, when, under which request, from → to. */

@@ -126,7 +126,8 @@ export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
       z.transform((v) => ({ number: Number(v) })),
     ),
     z.pipe(
-      z.string().check(z.regex(/^v\d+\.\d+\.\d+$/)),
+      // A label's parts have at most 15 digits (SEMVER_PATTERN): a longer one names none, and is no table key.
+      z.string().check(z.regex(/^v\d{1,15}\.\d{1,15}\.\d{1,15}$/)),
       z.transform((v) => ({ semver: v.slice(1) })),
     ),
     z.pipe(

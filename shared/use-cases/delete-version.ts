@@ -12,7 +12,7 @@ import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalS
 /**
  * Deletes an Archived version, or one that never became READY (admin).
  * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
- *    (409 VersionInUse); the delete is conditioned on the stage and status as read;
+ *    and that are not being verified (409 VersionInUse); the delete is conditioned on the stage and status as read;
  * 2. one transaction: the version, its label, dataset links, part digests, approvals and file verifications go (a
  *    version owning more than the transaction holds sheds them first, a commit at a time), the reference count
  *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
@@ -110,6 +110,13 @@ const isOutOfUse = (version: VersionItem) => version.stage === "Archived" || ver
 
 function assertDeletable(version: VersionItem, aliases: string[]): void {
   const what = `Version ${version.version} of '${version.model}'`;
+  // Its verifier writes beside the model's commits (each file's progress, the tally), as for the model's deletion.
+  if (version.status === "VERIFYING")
+    throw new VersionInUseError(
+      `${what} is being verified: wait until it is READY or FAILED (GET /models/${version.model}/versions/${version.version} shows how far it got; ` +
+        `POST …/artifact/complete again sends the tasks of a verification that stalled), then delete it.`,
+      { status: version.status },
+    );
   if (!isOutOfUse(version)) {
     throw new VersionInUseError(
       `${what} is in ${version.stage}: only Archived versions (and uploads that never became READY) can be deleted. ` +

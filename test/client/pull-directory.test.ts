@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mkdir, readdir, symlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { pull } from "../../client/download";
 import { IntegrityError } from "../../client/errors";
@@ -10,8 +11,9 @@ import { useTempFiles } from "../support/temp-files";
 
 const scratch = useTempFiles("registry-pull-directory-");
 
-/** A registry answering the resolution and one manifest page with these paths; it records every request. */
-function stubRegistry(paths: string[]): { fetch: Fetch; requested: string[] } {
+/** A registry answering the resolution and one manifest page with these paths, each file holding `bytes`; it records every request. */
+function stubRegistry(paths: string[], bytes = Buffer.from("x")): { fetch: Fetch; requested: string[] } {
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
   const requested: string[] = [];
   const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
   const fetch: Fetch = async (input) => {
@@ -20,9 +22,10 @@ function stubRegistry(paths: string[]): { fetch: Fetch; requested: string[] } {
     if (url.pathname === "/resolve") return json({ model: "fraud_detector", version: 3, uri: "models:/fraud_detector/3" });
     if (url.pathname === "/models/fraud_detector/versions/3/artifact")
       return json({
-        files: paths.map((path) => ({ path, sizeBytes: 1, sha256: "0".repeat(64), contentType: "text/plain", url: "http://s3.invalid/x" })),
+        files: paths.map((path) => ({ path, sizeBytes: bytes.length, sha256, contentType: "text/plain", url: "http://s3.invalid/x" })),
         expiresAt: new Date(Date.now() + 900_000).toISOString(),
       });
+    if (url.href === "http://s3.invalid/x") return new Response(bytes);
     return new Response("unexpected", { status: 500 });
   };
   return { fetch, requested };
@@ -59,5 +62,18 @@ describe("pull of a multi-file version", () => {
       "'tokenizer/deep/vocab.json' goes through a symbolic link out of",
     );
     expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it("writes a file whose name takes 254 of the 255 bytes a file system allows: its temporary name fits too", async () => {
+    const output = join(scratch.dir(), "out-long-name");
+    const name = `${"é".repeat(126)}.b`;
+    const bytes = Buffer.from("weights");
+    const stub = stubRegistry([`weights/${name}`], bytes);
+    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+    await pull(client, { uri: "models:/fraud_detector/3", output });
+
+    expect(Buffer.byteLength(name)).toBe(254);
+    expect(await readFile(join(output, "weights", name))).toEqual(bytes);
   });
 });

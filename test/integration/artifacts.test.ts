@@ -310,6 +310,7 @@ describe("bad artifact requests get a clear 4xx and change nothing", () => {
     refusal("a sha256 with a letter past f", () => registration({ sha256: "g".repeat(64) })),
     refusal("a file name with a path", () => registration({ filename: "models/model.bin" })),
     refusal("a file name with ..", () => registration({ filename: "..model" })),
+    refusal("a file name of 256 bytes in 128 characters", () => registration({ filename: "é".repeat(128) })),
     refusal("both source and artifact", () => ({ routeKey: "POST /models/{name}/versions", body: { source: "s3://x", artifact: valid } })),
     refusal("parts for a single-PUT upload at registration", () => registration({ parts: [{ partNumber: 1, sha256: "b".repeat(64) }] })),
     refusal("a part size S3 refuses", () => registration({ sizeBytes: 100 * MiB, partSizeBytes: MiB })),

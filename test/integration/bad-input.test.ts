@@ -458,3 +458,48 @@ describe("prototype names are ordinary names", () => {
     });
   });
 });
+
+describe("semantic version labels stay labels the registry can count and address", () => {
+  const LONG_PATCH = `1.0.${"9".repeat(3000)}`;
+
+  it.each([
+    ["a patch of 3,000 digits, longer than a table key", LONG_PATCH],
+    ["a major of 16 digits, past what bumping counts exactly", "1000000000000000.0.0"],
+  ])("answers 400 naming body.semver to %s, and changes nothing", async (_, semver) => {
+    const before = await registry.items();
+
+    const response = await catalog(register({ source: "s3://m", semver }), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path: "body.semver", message: expect.stringContaining("at most 15 digits") }]);
+    expect(await registry.items()).toEqual(before);
+  });
+
+  it("answers 400 to a version selected by a label of 3,000 digits", async () => {
+    const response = await query(
+      apiEvent({ routeKey: "GET /models/{name}/versions/{v}", pathParameters: { name: "fraud_detector", v: `v${LONG_PATCH}` } }),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.code).toBe("ValidationError");
+  });
+
+  it("bumps the highest label a number can be to the next, and refuses a bump past it, changing nothing", async () => {
+    const name = "label_counter";
+    const labelled = await catalog(register({ source: "s3://m", semver: "999999999999999.0.999999999999998" }, name), lambdaContext);
+    expect(labelled.statusCode).toBe(201);
+    const bumped = await catalog(register({ source: "s3://m", bump: "patch" }, name), lambdaContext);
+    expect(JSON.parse(bumped.body ?? "{}")).toMatchObject({ semver: "999999999999999.0.999999999999999" });
+    const before = await registry.items();
+
+    const past = await catalog(register({ source: "s3://m", bump: "major" }, name), lambdaContext);
+
+    expect(past.statusCode).toBe(400);
+    expect(decoded(past).error).toMatchObject({
+      code: "ValidationError",
+      details: [{ path: "body.bump", message: expect.stringContaining("999999999999999.0.999999999999999") }],
+    });
+    expect(await registry.items()).toEqual(before);
+  });
+});

@@ -202,6 +202,22 @@ describe("which version held each stage and alias at an instant", () => {
     expect(JSON.parse(response.body ?? "{}").error).toMatchObject({ code: "ValidationError", details: [{ path: "query.time" }] });
   });
 
+  it.each(["9999-12-31T23:59:59-12:00", "0000-01-01T00:00:00+01:00"])(
+    "answers 400 ValidationError for %s, an instant outside the years 0000 to 9999 in UTC, which no history entry's time compares with",
+    async (time) => {
+      const response = await query(
+        apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time } }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body ?? "{}").error).toMatchObject({
+        code: "ValidationError",
+        details: [{ path: "query.time", message: expect.stringContaining("from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z") }],
+      });
+    },
+  );
+
   it("serves the answer through the query function", async () => {
     const response = await query(
       apiEvent({ routeKey: "GET /models/{name}/history/at", pathParameters: { name }, queryStringParameters: { time: at(12, 30) } }),

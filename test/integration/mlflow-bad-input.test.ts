@@ -16,7 +16,12 @@ const NAME = "fraud_detector";
 
 beforeAll(async () => {
   handlers = await loadHandlers(registry, "catalog", "lifecycle", "query");
-  await registerVersion(registry.deps, NAME, registerVersionBody.parse({ source: "runs:/abc123/model" }), roleCaller("training", "req-1"));
+  await registerVersion(
+    registry.deps,
+    NAME,
+    registerVersionBody.parse({ source: "runs:/abc123/model", lineage: { runId: "abc123" } }),
+    roleCaller("training", "req-1"),
+  );
 });
 
 const ROUTE_FUNCTION: Record<string, Exclude<FunctionName, "artifacts" | "downloads">> = {
@@ -139,5 +144,24 @@ describe("bad input to the MLflow-compatible API", () => {
       expect(answer.statusCode, answer.body).toBe(200);
       expect(Object.values(JSON.parse(answer.body ?? "{}"))).toEqual([[]]);
     }
+  });
+  it.each([
+    `name = '${NAME}' AND tags.team = 'risk' AND tags.team = 'fraud'`,
+    `name = 'churn_predictor' AND name = '${NAME}'`,
+    `name = '${NAME}' AND run_id = 'other' AND run_id = 'abc123'`,
+    `run_id = 'other' AND run_id = 'abc123'`,
+  ])("answers a version search whose equalities no version meets at once (%s) with nothing", async (filter) => {
+    const answer = await call("model-versions/search", "GET", { filter });
+
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(JSON.parse(answer.body ?? "{}")).toEqual({ model_versions: [] });
+  });
+
+  it("answers a version search that repeats an equality as the search with it once", async () => {
+    const once = await call("model-versions/search", "GET", { filter: `name = '${NAME}'` });
+    const twice = await call("model-versions/search", "GET", { filter: `name = '${NAME}' AND name = '${NAME}'` });
+
+    expect(JSON.parse(twice.body ?? "{}")).toEqual(JSON.parse(once.body ?? "{}"));
+    expect(JSON.parse(once.body ?? "{}").model_versions).toHaveLength(1);
   });
 });

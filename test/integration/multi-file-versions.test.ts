@@ -351,6 +351,8 @@ const badManifests = [
   refusal("a path that is not NFC", registerFiles([file("cafe\u0301")])),
   refusal("a path of 1,025 bytes", registerFiles([file("x".repeat(1025))])),
   refusal("two paths equal ignoring case", registerFiles([file("A.bin"), file("a.bin")])),
+  refusal("a path that is a file and, ignoring case, another's directory", registerFiles([file("Model"), file("model/weights.bin")])),
+  refusal("two files of one SHA-256 but different sizes", registerFiles([file("a.bin", 10), file("b.bin", 20)])),
   refusal("no files", registerFiles([])),
   refusal("10,001 files", registerFiles(Array.from({ length: 10_001 }, (_, i) => file(`f${i}`)))),
   refusal("files over the total size limit", registerFiles([file("a", MAX_TOTAL_BYTES), file("b", 1)])),
@@ -366,6 +368,18 @@ describe("bad manifests get a clear 400 and change nothing", () => {
     expect(response.statusCode).toBe(status);
     expect(decoded(response).error.code).toBe(code);
     expect(await registry.items()).toEqual(before);
+  });
+
+  it("names the file that declares another size for bytes an earlier file declared", async () => {
+    const response = await catalog(registerFiles([file("a.bin", 10), file("weights/b.bin", 20)]), lambdaContext);
+
+    expect(decoded(response).error.details).toEqual([
+      {
+        path: "body.files.1.sizeBytes",
+        message:
+          "file 1 ('weights/b.bin') declares 20 bytes with the SHA-256 of file 0 ('a.bin'), which declares 10: the same bytes have one size",
+      },
+    ]);
   });
 
   it("names the file (index and path) and the rule it breaks", async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { loadHandlers, storeFailingAfter, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
-import { completeAndVerify } from "../support/verification";
+import { completeAndVerify, runQueued } from "../support/verification";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { updateModelBody } from "../../shared/schemas/model";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -12,6 +12,9 @@ import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { recordApproval } from "../../shared/use-cases/record-approval";
 import { recordApprovalBody } from "../../shared/schemas/approval";
 import { MAX_FILES_PER_COMMIT } from "../../shared/store/entities/manifest";
+import { completeUpload } from "../../shared/use-cases/complete-upload";
+import { getVersion } from "../../shared/use-cases/get-version";
+import { VersionInUseError } from "../../shared/domain/errors";
 
 const ci = roleCaller("training-ci", "req-being-deleted");
 const registry = useTestRegistry();
@@ -142,4 +145,34 @@ describe("a deleted version", () => {
 
     expect(await ownedItems(name)).toEqual([]);
   });
+});
+
+describe("a version being verified", () => {
+  /** A version of `files` files whose bytes are uploaded and completed: VERIFYING, its tasks waiting on the queue. */
+  async function registerVerifying(name: string, files: number) {
+    const bytes = randomBytes(64);
+    const declared = Array.from({ length: files }, (_, i) => ({ path: `shards/part-${i}.bin`, sizeBytes: 64, sha256: sha256(bytes) }));
+    const registered = await registerVersion(registry.deps, name, registerVersionBody.parse({ files: declared }), ci);
+    for (const { upload } of registered.uploads ?? []) if (upload) await putBytes(singlePut(upload), bytes);
+    expect(await completeUpload(registry.deps, name, { number: registered.version }, undefined, ci)).toMatchObject({ status: "VERIFYING" });
+    return registered.version;
+  }
+
+  it.each([
+    ["in one commit", 2],
+    ["in chunks", MAX_FILES_PER_COMMIT + 1],
+  ])(
+    "is not deleted (%s): 409 VersionInUse until its verification ends, as its model's deletion is refused, changing nothing",
+    async (_, files) => {
+      const name = uniqueModelName("fraud_detector");
+      const version = await registerVerifying(name, files);
+      const before = await registry.items();
+
+      await expect(deleteVersion(registry.deps, name, { number: version }, ci)).rejects.toThrow(VersionInUseError);
+
+      expect(await registry.items()).toEqual(before);
+      await runQueued(registry.deps);
+      expect(await getVersion(registry.deps, name, { number: version })).toMatchObject({ status: "READY" });
+    },
+  );
 });

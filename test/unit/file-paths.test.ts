@@ -43,15 +43,47 @@ describe("file paths of a multi-file version", () => {
   });
 
   it("counts the 1,024-byte limit in UTF-8 bytes, not characters", () => {
-    expect(pathRuleBroken("a".repeat(1024))).toBeUndefined();
-    expect(pathRuleBroken("a".repeat(1025))).toContain("at most 1024 bytes");
-    expect(pathRuleBroken("é".repeat(512))).toBeUndefined();
+    const segments = (...names: string[]) => names.join("/");
+    expect(pathRuleBroken(segments(...Array(5).fill("a".repeat(204))))).toBeUndefined();
+    expect(pathRuleBroken(segments(...Array(4).fill("a".repeat(204)), "a".repeat(205)))).toContain("at most 1024 bytes");
+    expect(pathRuleBroken(segments(...Array(4).fill("é".repeat(127)), "éé"))).toBeUndefined();
+  });
+
+  it("refuses a file or directory name of more than 255 bytes of UTF-8, which no file system holds", () => {
+    expect(pathRuleBroken(`weights/${"a".repeat(255)}`)).toBeUndefined();
+    expect(pathRuleBroken(`weights/${"é".repeat(127)}a`)).toBeUndefined();
+    expect(pathRuleBroken(`weights/${"é".repeat(128)}`)).toContain("each name in a path is at most 255 bytes of UTF-8");
+    expect(pathRuleBroken(`${"a".repeat(256)}/x.bin`)).toContain("each name in a path is at most 255 bytes of UTF-8");
   });
 
   it("refuses a path that names the same file as an earlier one ignoring case, naming both", () => {
     expect(manifestPathProblems(["A.bin", "b.bin", "a.bin"])).toEqual([
       { index: 2, path: "a.bin", rule: "paths are unique ignoring case: file 0 is 'A.bin'" },
     ]);
+  });
+
+  it.each([
+    ["ασ.bin", "ας.bin", "final and medial sigma"],
+    ["fine.txt", "\ufb01ne.txt", "fi and its ligature"],
+  ])("refuses %j beside %j, one file where names are compared case-insensitively (%s)", (first, second) => {
+    expect(manifestPathProblems([first, second])).toEqual([
+      { index: 1, path: second, rule: `paths are unique ignoring case: file 0 is '${first}'` },
+    ]);
+  });
+
+  it.each([
+    [["model", "model/weights.bin"], 1, "model"],
+    [["model/weights.bin", "model"], 1, "model/weights.bin"],
+    [["Model", "b.bin", "model/weights.bin"], 2, "Model"],
+    [["a/b/c.bin", "x", "a/b"], 2, "a/b/c.bin"],
+  ])("refuses %j: file %i and '%s' would be a file and a directory of one name, which no file system holds", (paths, index, other) => {
+    expect(manifestPathProblems(paths)).toEqual([
+      { index, path: paths[index], rule: `a path is not both a file and a directory: file ${paths.indexOf(other)} is '${other}'` },
+    ]);
+  });
+
+  it("accepts paths that only share the start of a name with a file: 'model' beside 'model.bin' and 'model-v2/x'", () => {
+    expect(manifestPathProblems(["model", "model.bin", "model-v2/x", "model!/y", "mode/l"])).toEqual([]);
   });
 
   it.each([
