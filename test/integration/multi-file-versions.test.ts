@@ -332,7 +332,8 @@ describe(`a version of ${MAX_FILES_PER_COMMIT} files, the most one transaction h
       expect(await refOf(bytes)).toBeUndefined();
       expect(await objectExists(bytes)).toBe(false);
     }
-  });
+    // Four whole-version commits and a read per file and step: 9 s on a quiet 2-core machine, past 30 s on a busy one.
+  }, 90_000);
 });
 
 const digest = sha256("x");
