@@ -112,6 +112,13 @@ describe("a function's bundle", () => {
     expect(inputs.filter((input) => /^shared\/(schemas|store\/entities)\//.test(input))).toEqual([]);
   });
 
+  it("leaves the event schema's documentation out of the publisher, which validates history items with that schema", async () => {
+    const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: ["functions/publisher/handler.ts"], write: false });
+
+    expect(outputFiles[0]?.text).toContain("MalformedHistoryItem");
+    expect(outputFiles[0]?.text).not.toContain("consumers deduplicate on it");
+  });
+
   it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
     const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], write: false });
 
