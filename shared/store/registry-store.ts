@@ -62,15 +62,10 @@ import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
-  advanceFileVerification,
-  countVerifiedFile,
   fileVerificationFromItem,
   verificationTallyFromItem,
   verificationTallyKey,
   type VerificationTallyItem,
-  holdsAdvance,
-  fileVerificationKey,
-  putFirstFileVerification,
   versionFilesRange,
   type FileVerificationItem,
 } from "./entities/file-verification";
@@ -80,7 +75,7 @@ import { modelPartition } from "./keys";
 import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
-import { inTable, type Write } from "./writes";
+import { inTable, unlessConditionFails, type Write } from "./writes";
 import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
 export interface VersionFilters {
@@ -280,32 +275,6 @@ export class RegistryStore {
     return this.getConsistent(verificationTallyKey(name, version), verificationTallyFromItem);
   }
 
-  /**
-   * Counts a file proven on the version's tally, marking its object verified (`markVerified`) in the
-   * same write: `counted`; `already` when it was counted before (a redelivered task); `stale` when the
-   * tally is another verification's; `replaced` when the object's deletion was claimed or released
-   * since the file's reference was read.
-   */
-  async countVerified(file: FileVerificationItem, markVerified: Write): Promise<"counted" | "already" | "stale" | "replaced"> {
-    const writes = [...countVerifiedFile(file), markVerified];
-    try {
-      await this.writeTogether(writes);
-      return "counted";
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [fileCode, tallyCode, refCode] = cancellationCodes(error);
-      if (fileCode === "ConditionalCheckFailed") return "already";
-      if (tallyCode === "ConditionalCheckFailed") return "stale";
-      if (refCode === "ConditionalCheckFailed") return "replaced";
-      throw error;
-    }
-  }
-
-  /** Writes that belong to no model change (each conditioned on what it relies on), all or none: at most 100. */
-  async writeTogether(writes: readonly Write[]): Promise<void> {
-    await this.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(this.tableName, write)) }));
-  }
-
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
   getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
     return this.getConsistent(artifactRefKey(sha256), artifactRefFromItem);
@@ -326,11 +295,6 @@ export class RegistryStore {
     return this.getConsistent(uploadPartsKey(name, version, file), uploadPartsFromItem);
   }
 
-  /** One file's verification: a manifest's file by its index, the single artifact by its name. */
-  getFileVerification(name: string, version: number, path: string, index?: number): Promise<FileVerificationItem | undefined> {
-    return this.getConsistent(fileVerificationKey(name, version, path, index), fileVerificationFromItem);
-  }
-
   /** Every file of a version's verification (one per object it uploads: up to 10,000, paged). */
   async listFileVerifications(name: string, version: number): Promise<FileVerificationItem[]> {
     const range = versionFilesRange(name, version);
@@ -346,39 +310,6 @@ export class RegistryStore {
     );
     for await (const page of pages) files.push(...(page.Items ?? []).map(fileVerificationFromItem));
     return files;
-  }
-
-  /**
-   * Writes a file's verification as its first task starts it, while its version is still in that
-   * verification: that one, or the one a duplicate task of the same verification wrote first;
-   * undefined when the version left the verification or a later one holds the file.
-   */
-  async startFileVerification(file: FileVerificationItem): Promise<FileVerificationItem | undefined> {
-    try {
-      await this.writeTogether([checkInVerification(file.model, file.version, file.startedAt), { Put: putFirstFileVerification(file) }]);
-      return file;
-    } catch (error) {
-      // A transaction in progress on either item: the delivery fails, and is delivered again.
-      if (!(error instanceof TransactionCanceledException) || cancellationCodes(error).includes("TransactionConflict")) throw error;
-    }
-    const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
-    return stored?.startedAt === file.startedAt ? stored : undefined;
-  }
-
-  /**
-   * Moves a file's verification on from where `seen` left it, saving the progress the task run
-   * `savedBy` made; false when another task moved it first (or it started over). This run's own
-   * save, applied but retried after its answer was lost, counts as saved.
-   */
-  async advanceFileVerification(
-    seen: FileVerificationItem,
-    next: Parameters<typeof advanceFileVerification>[1],
-    now: string,
-    savedBy: string,
-  ): Promise<boolean> {
-    const update = advanceFileVerification(seen, next, now, savedBy);
-    if (await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })))) return true;
-    return holdsAdvance(await this.getFileVerification(seen.model, seen.version, seen.path, seen.index), seen, next, savedBy);
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {
@@ -882,17 +813,6 @@ export class RegistryStore {
       { ...page, scope: `dataset:${datasetId}` },
       datasetLinkFromItem,
     );
-  }
-}
-
-/** True when the write went through, false when its condition failed. */
-async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
   }
 }
 
