@@ -27,7 +27,11 @@ export class FileVerifications {
 
   /** One file's verification: a manifest's file by its index, the single artifact by its name. */
   get(name: string, version: number, path: string, index?: number): Promise<FileVerificationItem | undefined> {
-    return readItem({ dynamo: this.dynamo, tableName: this.tableName }, fileVerificationKey(name, version, path, index), fileVerificationFromItem);
+    return readItem(
+      { dynamo: this.dynamo, tableName: this.tableName },
+      fileVerificationKey(name, version, path, index),
+      fileVerificationFromItem,
+    );
   }
 
   /**

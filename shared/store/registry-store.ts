@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
   paginateQuery,
@@ -10,7 +9,6 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import { mapConcurrently } from "../runs";
 import {
@@ -23,12 +21,10 @@ import {
   type ChangeOutcome,
   type ModelChangePlanner,
   type RetryPolicy,
-  cancellationCodes,
 } from "./model-change";
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, modelKey, type KeyMetric, type ModelItem } from "./entities/model";
 import {
   VERSION_SORT_PREFIX,
-  checkInVerification,
   isBeingRemoved,
   liveVersionFromItem,
   stageIndexPartition,
@@ -75,7 +71,7 @@ import { modelPartition } from "./keys";
 import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
-import { inTable, unlessConditionFails, type Write } from "./writes";
+import { unlessConditionFails, type Write } from "./writes";
 import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
 export interface VersionFilters {
