@@ -37,14 +37,7 @@ import { productionPointerKey, stagePointerFromItem, type StagePointerItem } fro
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { RETENTION_INDEX_PARTITION, retentionFromItem, retentionKey, stampApplied, type RetentionItem } from "./entities/retention";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
-import {
-  HISTORY_ENTITY,
-  HISTORY_SORT_PREFIX,
-  historyFromItem,
-  historyKey,
-  type HistoryItem,
-  type StoredHistoryItem,
-} from "./entities/history";
+import { HISTORY_ENTITY, HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
 import {
   CHECKPOINT_ENTITY,
   CHECKPOINT_SORT_PREFIX,
@@ -53,8 +46,6 @@ import {
   lastCheckpointKeyAt,
   type CheckpointItem,
 } from "./entities/checkpoint";
-import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
-import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities/run-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
@@ -72,6 +63,7 @@ import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
 import { unlessConditionFails, type Write } from "./writes";
+import { FilterBuilder } from "./filter-builder";
 import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
 export interface VersionFilters {
@@ -409,25 +401,6 @@ export class RegistryStore {
     return keys.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
   }
 
-  /** A version's approvals in stage then approver order, optionally for one stage or alias. */
-  listApprovals(
-    name: string,
-    about: { version: number; stage?: string },
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<ApprovalItem>> {
-    const prefix = approvalsPrefix(about.version, about.stage);
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": prefix },
-      },
-      { ...page, scope: `approvals:${name}:${prefix}` },
-      approvalFromItem,
-    );
-  }
-
   private getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {
     return readItem({ dynamo: this.dynamo, tableName: this.tableName }, key, fromItem);
   }
@@ -447,21 +420,6 @@ export class RegistryStore {
       liveVersionFromItem,
     );
     return newest.items[0];
-  }
-
-  /** Every model's versions in a stage, in model name then version order. */
-  async listStage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :stage",
-        ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
-      },
-      { ...page, scope: `stage:${stage}` },
-      liveVersionFromItem,
-    );
   }
 
   /**
@@ -724,25 +682,6 @@ export class RegistryStore {
     }
   }
 
-  /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
-  async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<StoredHistoryItem>> {
-    const filter = new FilterBuilder();
-    const { version } = about;
-    if (version !== undefined)
-      filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
-        ScanIndexForward: false,
-        ...filter.build({ ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX }),
-      },
-      { ...page, scope: `history:${name}:${version ?? ""}` },
-      historyFromItem,
-    );
-  }
-
   /**
    * The model's history in sequence order from entry `after + 1`, a page at a time, for replaying it;
    * the caller stops when it has seen enough. A page holds twice the checkpoint interval: after a
@@ -780,36 +719,6 @@ export class RegistryStore {
     const [newest] = Items ?? [];
     return newest && checkpointFromItem(newest);
   }
-
-  /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
-  async listRunVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :run",
-        ExpressionAttributeValues: { ":run": runIndexPartition(runId) },
-      },
-      { ...page, scope: `run:${runId}` },
-      runLinkFromItem,
-    );
-  }
-
-  /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
-  async listDatasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :dataset",
-        ExpressionAttributeValues: { ":dataset": datasetIndexPartition(datasetId) },
-      },
-      { ...page, scope: `dataset:${datasetId}` },
-      datasetLinkFromItem,
-    );
-  }
 }
 
 /** A map's own number under `key` (a caller's metric map may be named anything, `__proto__` included). */
@@ -826,36 +735,4 @@ function matchesFilters(version: VersionItem, filters: VersionFilters): boolean 
     Object.entries(filters.tags).every(([tag, value]) => Object.hasOwn(version.tags, tag) && version.tags[tag] === value) &&
     (filters.runId === undefined || version.lineage.runId === filters.runId)
   );
-}
-
-/** Builds a FilterExpression with placeholder names and values, so metric and tag names need no escaping. */
-class FilterBuilder {
-  private readonly clauses: string[] = [];
-  private readonly names: Record<string, string> = {};
-  private readonly values: Record<string, unknown> = {};
-
-  add(clause: (value: (v: unknown) => string) => string, names: Record<string, string>): void {
-    Object.assign(this.names, names);
-    this.clauses.push(clause((v) => this.value(v)));
-  }
-
-  addNested(map: string, key: string, operator: ">=" | "<=" | "=", value: unknown): void {
-    const n = Object.keys(this.names).length;
-    this.add((v) => `#map${n}.#key${n} ${operator} ${v(value)}`, { [`#map${n}`]: map, [`#key${n}`]: key });
-  }
-
-  build(keyValues: Record<string, unknown>) {
-    if (this.clauses.length === 0) return { ExpressionAttributeValues: keyValues };
-    return {
-      FilterExpression: this.clauses.join(" AND "),
-      ExpressionAttributeNames: this.names,
-      ExpressionAttributeValues: { ...keyValues, ...this.values },
-    };
-  }
-
-  private value(v: unknown): string {
-    const placeholder = `:f${Object.keys(this.values).length}`;
-    this.values[placeholder] = v;
-    return placeholder;
-  }
 }

@@ -129,6 +129,21 @@ describe("a function's bundle", () => {
     for (const write of verifierWrites) expect(code).toContain(write);
   });
 
+  /** Queries only the query function makes: a dataset's and a run's versions, and a model's history about one version. */
+  const queryListings = ["gsi1pk = :dataset", "gsi1pk = :run", "#previous = "];
+
+  it.each(apiFunctions.filter((fn) => fn !== "query"))("leaves the query function's listings out of the %s function", async (fn) => {
+    const code = await bundledCode(fn);
+
+    for (const listing of queryListings) expect(code).not.toContain(listing);
+  });
+
+  it("bundles the listings in the query function", async () => {
+    const code = await bundledCode("query");
+
+    for (const listing of queryListings) expect(code).toContain(listing);
+  });
+
   it("bundles neither the API's nor the stored items' schemas in the publisher, which announces history items from the stream", async () => {
     const inputs = await bundledInputs("publisher");
 
