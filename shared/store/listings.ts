@@ -6,7 +6,7 @@ import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities
 import { liveVersionFromItem, stageIndexPartition, type VersionItem } from "./entities/version";
 import { FilterBuilder } from "./filter-builder";
 import { modelPartition } from "./keys";
-import { queryPage, type Page } from "./pages";
+import { queryPage, type Page, type PageRequest } from "./pages";
 
 /**
  * The pages only the query function lists: a model's history, a stage's versions, a version's
@@ -40,17 +40,7 @@ export class Listings {
 
   /** Every model's versions in a stage, in model name then version order. */
   stage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :stage",
-        ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
-      },
-      { ...page, scope: `stage:${stage}` },
-      liveVersionFromItem,
-    );
+    return this.inIndexPartition(stageIndexPartition(stage), { ...page, scope: `stage:${stage}` }, liveVersionFromItem);
   }
 
   /** A version's approvals in stage then approver order, optionally for one stage or alias. */
@@ -74,31 +64,30 @@ export class Listings {
 
   /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
   runVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :run",
-        ExpressionAttributeValues: { ":run": runIndexPartition(runId) },
-      },
-      { ...page, scope: `run:${runId}` },
-      runLinkFromItem,
-    );
+    return this.inIndexPartition(runIndexPartition(runId), { ...page, scope: `run:${runId}` }, runLinkFromItem);
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
   datasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
+    return this.inIndexPartition(datasetIndexPartition(datasetId), { ...page, scope: `dataset:${datasetId}` }, datasetLinkFromItem);
+  }
+
+  /** One partition of the gsi1 index, in sort key order: a stage's, a run's or a dataset's versions. */
+  private inIndexPartition<T>(
+    partition: string,
+    page: PageRequest,
+    read: (item: Record<string, unknown>) => T | undefined,
+  ): Promise<Page<T>> {
     return queryPage(
       this.dynamo,
       {
         TableName: this.tableName,
         IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :dataset",
-        ExpressionAttributeValues: { ":dataset": datasetIndexPartition(datasetId) },
+        KeyConditionExpression: "gsi1pk = :partition",
+        ExpressionAttributeValues: { ":partition": partition },
       },
-      { ...page, scope: `dataset:${datasetId}` },
-      datasetLinkFromItem,
+      page,
+      read,
     );
   }
 }
