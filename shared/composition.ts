@@ -6,8 +6,9 @@ import { createDocumentClient, createDynamoDbClient } from "./clients";
 import { createLogger } from "./logger";
 import { NO_METRICS, type MetricName, type MetricsRecorder } from "./metrics";
 import type { ChangeLog, ChangeReport } from "./store/model-change";
+import { Listings } from "./store/listings";
 import { RegistryStore } from "./store/registry-store";
-import type { RegistryDeps } from "./use-cases/deps";
+import type { ListingDeps, RegistryDeps } from "./use-cases/deps";
 
 /**
  * Builds the use cases' dependencies from config: the same for every Lambda, the local server and tests.
@@ -25,6 +26,15 @@ export function buildRegistryDeps(
       log: measuredChangeLog(logger, metrics),
     }),
     namingPolicy: config.namingPolicy,
+  };
+}
+
+/** The query function's dependencies: the registry's, and the pages only it lists. */
+export function buildListingDeps(...resources: Parameters<typeof buildRegistryDeps>): ListingDeps {
+  const [config = loadConfig(), dynamodb = createDynamoDbClient(config), ...processResources] = resources;
+  return {
+    ...buildRegistryDeps(config, dynamodb, ...processResources),
+    listings: new Listings(createDocumentClient(config, dynamodb), config.tableName),
   };
 }
 

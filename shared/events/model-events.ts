@@ -36,50 +36,30 @@ export const SMOKE_EVENTS_PATTERN = { source: [EVENT_SOURCE], detail: { model: [
 
 const stage = z.enum(STAGES);
 
+/** The bytes an event is about. */
+export const eventArtifact = z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.int().check(z.nonnegative()) });
+
 /**
  * The event's `detail` (docs/events.md), exactly the history item's fields of the same names:
- * docs/events.schema.json is generated from this schema (a test keeps them equal).
+ * docs/events.schema.json is generated from this schema and the descriptions in ./event-docs.ts
+ * (a test keeps them equal), which the publisher has no use for.
  */
-export const modelEventDetail = z
-  .object({
-    eventId: z
-      .string()
-      .check(z.minLength(1))
-      .register(z.globalRegistry, { description: "Unique per committed change: consumers deduplicate on it (delivery is at least once)" }),
-    sequence: z.int().check(z.positive()).register(z.globalRegistry, {
-      description: "Per model, increasing by one with every change of the model: order a model's events by it",
-    }),
-    model: z.string().check(z.minLength(1)),
-    version: z.optional(z.int().check(z.positive())).register(z.globalRegistry, {
-      description: "The version the change is about; absent when an alias was removed or the model deleted",
-    }),
-    semver: z.optional(z.string()),
-    fromStage: z.optional(stage),
-    toStage: z.optional(stage),
-    previousVersion: z.optional(z.int().check(z.positive())).register(z.globalRegistry, {
-      description:
-        "Stage changes into Production: the version that held Production before. Alias changes: the version the alias pointed to before",
-    }),
-    alias: z.optional(z.string()),
-    actor: z.string().check(z.minLength(1)).register(z.globalRegistry, { description: "The verified caller (an IAM ARN in AWS)" }),
-    reason: z.optional(z.string()),
-    occurredAt: z.iso
-      .datetime()
-      .register(z.globalRegistry, { description: "When the change committed (also the event's time, to the second)" }),
-    artifact: z
-      .optional(
-        z.object({
-          uri: z.string(),
-          sha256: z.string().register(z.globalRegistry, { description: "Lowercase hex" }),
-          sizeBytes: z.int().check(z.nonnegative()),
-        }),
-      )
-      .register(z.globalRegistry, { description: "The bytes a registration, verification or failure is about" }),
-    approvers: z.optional(z.array(z.string())).register(z.globalRegistry, {
-      description: "Stage changes past a gate that requires approvals: the approvers whose approvals counted, in order",
-    }),
-  })
-  .register(z.globalRegistry, { title: "Model registry event detail" });
+export const modelEventDetail = z.object({
+  eventId: z.string().check(z.minLength(1)),
+  sequence: z.int().check(z.positive()),
+  model: z.string().check(z.minLength(1)),
+  version: z.optional(z.int().check(z.positive())),
+  semver: z.optional(z.string()),
+  fromStage: z.optional(stage),
+  toStage: z.optional(stage),
+  previousVersion: z.optional(z.int().check(z.positive())),
+  alias: z.optional(z.string()),
+  actor: z.string().check(z.minLength(1)),
+  reason: z.optional(z.string()),
+  occurredAt: z.iso.datetime(),
+  artifact: z.optional(eventArtifact),
+  approvers: z.optional(z.array(z.string())),
+});
 export type ModelEventDetail = z.infer<typeof modelEventDetail>;
 
 /** A history item as the stream carries it: checked, because a record we cannot read must not pass as an event. */

@@ -1,7 +1,7 @@
 import type { RouteInput, RouteResult } from "../http/api-handler";
 import type { FunctionName } from "../functions";
 import type { Route } from "../routes";
-import type { ArtifactDeps, RegistryDeps } from "../use-cases/deps";
+import type { ArtifactDeps, ListingDeps, RegistryDeps } from "../use-cases/deps";
 import * as mlflow from "./registry";
 import type { MLFLOW_PREFIX } from "./errors";
 
@@ -19,7 +19,7 @@ const empty = async (work: Promise<void>): Promise<RouteResult> => {
   return ok({});
 };
 
-export function mlflowQueryAdapters(deps: RegistryDeps): MlflowAdapters<"query"> {
+export function mlflowQueryAdapters(deps: ListingDeps): MlflowAdapters<"query"> {
   return {
     "GET /api/2.0/mlflow/registered-models/get": async ({ query }) =>
       ok({ registered_model: await mlflow.getRegisteredModel(deps, query.name) }),

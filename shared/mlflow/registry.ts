@@ -6,7 +6,7 @@ import { registerVersionBody, runId as runIdSchema, updateVersionBody, type Vers
 import { modelName, tags as tagsSchema } from "../schemas/common";
 import * as z from "../zod";
 import { aliasPath } from "../schemas/alias";
-import type { ArtifactDeps, RegistryDeps } from "../use-cases/deps";
+import type { ArtifactDeps, ListingDeps, RegistryDeps } from "../use-cases/deps";
 import { createModel } from "../use-cases/create-model";
 import { getModel } from "../use-cases/get-model";
 import { updateModel } from "../use-cases/update-model";
@@ -178,7 +178,7 @@ export async function deleteModelVersion(deps: ArtifactDeps, input: VersionRef, 
 export const getModelVersion = modelVersion;
 
 export async function searchModelVersions(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {
   const search = versionSearch(parseFilter(query.filter));
@@ -195,7 +195,7 @@ export async function searchModelVersions(
 
 /** `run_id = '…'` without a name: the run index, then each version with its model's aliases. A run id no version can have finds none. */
 async function searchRunVersions(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   runId: string,
   query: SearchQuery,
 ): Promise<{ model_versions: MlflowModelVersion[]; next_page_token?: string }> {

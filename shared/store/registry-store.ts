@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  TransactWriteCommand,
   QueryCommand,
   UpdateCommand,
   paginateQuery,
@@ -10,7 +9,6 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../domain/actor";
 import { mapConcurrently } from "../runs";
 import {
@@ -23,12 +21,10 @@ import {
   type ChangeOutcome,
   type ModelChangePlanner,
   type RetryPolicy,
-  cancellationCodes,
 } from "./model-change";
 import { MODEL_ENTITY, MODEL_LIST_PARTITION, modelFromItem, modelKey, type KeyMetric, type ModelItem } from "./entities/model";
 import {
   VERSION_SORT_PREFIX,
-  checkInVerification,
   isBeingRemoved,
   liveVersionFromItem,
   stageIndexPartition,
@@ -41,14 +37,7 @@ import { productionPointerKey, stagePointerFromItem, type StagePointerItem } fro
 import { aliasFromItem, aliasKey, type AliasItem } from "./entities/alias";
 import { RETENTION_INDEX_PARTITION, retentionFromItem, retentionKey, stampApplied, type RetentionItem } from "./entities/retention";
 import { policyFromItem, policyKey, type PolicyItem } from "./entities/policy";
-import {
-  HISTORY_ENTITY,
-  HISTORY_SORT_PREFIX,
-  historyFromItem,
-  historyKey,
-  type HistoryItem,
-  type StoredHistoryItem,
-} from "./entities/history";
+import { HISTORY_ENTITY, HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem } from "./entities/history";
 import {
   CHECKPOINT_ENTITY,
   CHECKPOINT_SORT_PREFIX,
@@ -57,20 +46,13 @@ import {
   lastCheckpointKeyAt,
   type CheckpointItem,
 } from "./entities/checkpoint";
-import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
-import { runIndexPartition, runLinkFromItem, type RunLinkItem } from "./entities/run-link";
 import { artifactRefFromItem, artifactRefKey, releaseDiscard, type ArtifactRefItem } from "./entities/artifact";
 import { uploadPartsFromItem, uploadPartsKey, type UploadPartsItem } from "./entities/upload-parts";
 import {
-  advanceFileVerification,
-  countVerifiedFile,
   fileVerificationFromItem,
   verificationTallyFromItem,
   verificationTallyKey,
   type VerificationTallyItem,
-  holdsAdvance,
-  fileVerificationKey,
-  putFirstFileVerification,
   versionFilesRange,
   type FileVerificationItem,
 } from "./entities/file-verification";
@@ -80,7 +62,8 @@ import { modelPartition } from "./keys";
 import { queryJoinedPage, queryPage, type Page } from "./pages";
 import { readItem } from "./item-reader";
 import { Turns } from "./turns";
-import { inTable, type Write } from "./writes";
+import { unlessConditionFails, type Write } from "./writes";
+import { FilterBuilder } from "./filter-builder";
 import { manifestChunkFromItem, manifestChunkKey, manifestChunksRange, type ManifestChunkItem } from "./entities/manifest-chunk";
 
 export interface VersionFilters {
@@ -280,32 +263,6 @@ export class RegistryStore {
     return this.getConsistent(verificationTallyKey(name, version), verificationTallyFromItem);
   }
 
-  /**
-   * Counts a file proven on the version's tally, marking its object verified (`markVerified`) in the
-   * same write: `counted`; `already` when it was counted before (a redelivered task); `stale` when the
-   * tally is another verification's; `replaced` when the object's deletion was claimed or released
-   * since the file's reference was read.
-   */
-  async countVerified(file: FileVerificationItem, markVerified: Write): Promise<"counted" | "already" | "stale" | "replaced"> {
-    const writes = [...countVerifiedFile(file), markVerified];
-    try {
-      await this.writeTogether(writes);
-      return "counted";
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [fileCode, tallyCode, refCode] = cancellationCodes(error);
-      if (fileCode === "ConditionalCheckFailed") return "already";
-      if (tallyCode === "ConditionalCheckFailed") return "stale";
-      if (refCode === "ConditionalCheckFailed") return "replaced";
-      throw error;
-    }
-  }
-
-  /** Writes that belong to no model change (each conditioned on what it relies on), all or none: at most 100. */
-  async writeTogether(writes: readonly Write[]): Promise<void> {
-    await this.dynamo.send(new TransactWriteCommand({ TransactItems: writes.map((write) => inTable(this.tableName, write)) }));
-  }
-
   /** Who else declares these bytes, and whether the bucket's object was verified (consistent: it decides whether to skip an upload or delete the object). */
   getArtifactRef(sha256: string): Promise<ArtifactRefItem | undefined> {
     return this.getConsistent(artifactRefKey(sha256), artifactRefFromItem);
@@ -326,11 +283,6 @@ export class RegistryStore {
     return this.getConsistent(uploadPartsKey(name, version, file), uploadPartsFromItem);
   }
 
-  /** One file's verification: a manifest's file by its index, the single artifact by its name. */
-  getFileVerification(name: string, version: number, path: string, index?: number): Promise<FileVerificationItem | undefined> {
-    return this.getConsistent(fileVerificationKey(name, version, path, index), fileVerificationFromItem);
-  }
-
   /** Every file of a version's verification (one per object it uploads: up to 10,000, paged). */
   async listFileVerifications(name: string, version: number): Promise<FileVerificationItem[]> {
     const range = versionFilesRange(name, version);
@@ -346,39 +298,6 @@ export class RegistryStore {
     );
     for await (const page of pages) files.push(...(page.Items ?? []).map(fileVerificationFromItem));
     return files;
-  }
-
-  /**
-   * Writes a file's verification as its first task starts it, while its version is still in that
-   * verification: that one, or the one a duplicate task of the same verification wrote first;
-   * undefined when the version left the verification or a later one holds the file.
-   */
-  async startFileVerification(file: FileVerificationItem): Promise<FileVerificationItem | undefined> {
-    try {
-      await this.writeTogether([checkInVerification(file.model, file.version, file.startedAt), { Put: putFirstFileVerification(file) }]);
-      return file;
-    } catch (error) {
-      // A transaction in progress on either item: the delivery fails, and is delivered again.
-      if (!(error instanceof TransactionCanceledException) || cancellationCodes(error).includes("TransactionConflict")) throw error;
-    }
-    const stored = await this.getFileVerification(file.model, file.version, file.path, file.index);
-    return stored?.startedAt === file.startedAt ? stored : undefined;
-  }
-
-  /**
-   * Moves a file's verification on from where `seen` left it, saving the progress the task run
-   * `savedBy` made; false when another task moved it first (or it started over). This run's own
-   * save, applied but retried after its answer was lost, counts as saved.
-   */
-  async advanceFileVerification(
-    seen: FileVerificationItem,
-    next: Parameters<typeof advanceFileVerification>[1],
-    now: string,
-    savedBy: string,
-  ): Promise<boolean> {
-    const update = advanceFileVerification(seen, next, now, savedBy);
-    if (await unlessConditionFails(this.dynamo.send(new UpdateCommand({ ...update, TableName: this.tableName })))) return true;
-    return holdsAdvance(await this.getFileVerification(seen.model, seen.version, seen.path, seen.index), seen, next, savedBy);
   }
 
   async findVersionBySemver(name: string, semver: string): Promise<number | undefined> {
@@ -482,25 +401,6 @@ export class RegistryStore {
     return keys.map(({ pk, sk }) => ({ Delete: { Key: { pk, sk } } }));
   }
 
-  /** A version's approvals in stage then approver order, optionally for one stage or alias. */
-  listApprovals(
-    name: string,
-    about: { version: number; stage?: string },
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<ApprovalItem>> {
-    const prefix = approvalsPrefix(about.version, about.stage);
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :approvals)",
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":approvals": prefix },
-      },
-      { ...page, scope: `approvals:${name}:${prefix}` },
-      approvalFromItem,
-    );
-  }
-
   private getConsistent<T>(key: { pk: string; sk: string }, fromItem: (item: Record<string, unknown>) => T): Promise<T | undefined> {
     return readItem({ dynamo: this.dynamo, tableName: this.tableName }, key, fromItem);
   }
@@ -520,21 +420,6 @@ export class RegistryStore {
       liveVersionFromItem,
     );
     return newest.items[0];
-  }
-
-  /** Every model's versions in a stage, in model name then version order. */
-  async listStage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :stage",
-        ExpressionAttributeValues: { ":stage": stageIndexPartition(stage) },
-      },
-      { ...page, scope: `stage:${stage}` },
-      liveVersionFromItem,
-    );
   }
 
   /**
@@ -797,25 +682,6 @@ export class RegistryStore {
     }
   }
 
-  /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
-  async listHistory(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<StoredHistoryItem>> {
-    const filter = new FilterBuilder();
-    const { version } = about;
-    if (version !== undefined)
-      filter.add((v) => `#version = ${v(version)} OR #previous = ${v(version)}`, { "#version": "version", "#previous": "previousVersion" });
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :history)",
-        ScanIndexForward: false,
-        ...filter.build({ ":pk": modelPartition(name), ":history": HISTORY_SORT_PREFIX }),
-      },
-      { ...page, scope: `history:${name}:${version ?? ""}` },
-      historyFromItem,
-    );
-  }
-
   /**
    * The model's history in sequence order from entry `after + 1`, a page at a time, for replaying it;
    * the caller stops when it has seen enough. A page holds twice the checkpoint interval: after a
@@ -853,47 +719,6 @@ export class RegistryStore {
     const [newest] = Items ?? [];
     return newest && checkpointFromItem(newest);
   }
-
-  /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
-  async listRunVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :run",
-        ExpressionAttributeValues: { ":run": runIndexPartition(runId) },
-      },
-      { ...page, scope: `run:${runId}` },
-      runLinkFromItem,
-    );
-  }
-
-  /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
-  async listDatasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
-    return queryPage(
-      this.dynamo,
-      {
-        TableName: this.tableName,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :dataset",
-        ExpressionAttributeValues: { ":dataset": datasetIndexPartition(datasetId) },
-      },
-      { ...page, scope: `dataset:${datasetId}` },
-      datasetLinkFromItem,
-    );
-  }
-}
-
-/** True when the write went through, false when its condition failed. */
-async function unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 /** A map's own number under `key` (a caller's metric map may be named anything, `__proto__` included). */
@@ -910,36 +735,4 @@ function matchesFilters(version: VersionItem, filters: VersionFilters): boolean 
     Object.entries(filters.tags).every(([tag, value]) => Object.hasOwn(version.tags, tag) && version.tags[tag] === value) &&
     (filters.runId === undefined || version.lineage.runId === filters.runId)
   );
-}
-
-/** Builds a FilterExpression with placeholder names and values, so metric and tag names need no escaping. */
-class FilterBuilder {
-  private readonly clauses: string[] = [];
-  private readonly names: Record<string, string> = {};
-  private readonly values: Record<string, unknown> = {};
-
-  add(clause: (value: (v: unknown) => string) => string, names: Record<string, string>): void {
-    Object.assign(this.names, names);
-    this.clauses.push(clause((v) => this.value(v)));
-  }
-
-  addNested(map: string, key: string, operator: ">=" | "<=" | "=", value: unknown): void {
-    const n = Object.keys(this.names).length;
-    this.add((v) => `#map${n}.#key${n} ${operator} ${v(value)}`, { [`#map${n}`]: map, [`#key${n}`]: key });
-  }
-
-  build(keyValues: Record<string, unknown>) {
-    if (this.clauses.length === 0) return { ExpressionAttributeValues: keyValues };
-    return {
-      FilterExpression: this.clauses.join(" AND "),
-      ExpressionAttributeNames: this.names,
-      ExpressionAttributeValues: { ...keyValues, ...this.values },
-    };
-  }
-
-  private value(v: unknown): string {
-    const placeholder = `:f${Object.keys(this.values).length}`;
-    this.values[placeholder] = v;
-    return placeholder;
-  }
 }

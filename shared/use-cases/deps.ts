@@ -2,6 +2,7 @@ import type { NamingPolicyMode, UploadSettings } from "../config";
 import type { Actor } from "../domain/actor";
 import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
+import type { Listings } from "../store/listings";
 import type { MetricsRecorder } from "../metrics";
 import type { VerificationQueue } from "../store/verification-queue";
 
@@ -9,6 +10,11 @@ import type { VerificationQueue } from "../store/verification-queue";
 export interface RegistryDeps {
   readonly store: RegistryStore;
   readonly namingPolicy: NamingPolicyMode;
+}
+
+/** What the query function's listings use in addition (history, a stage's versions, approvals, lineage). */
+export interface ListingDeps extends RegistryDeps {
+  readonly listings: Listings;
 }
 
 /** What use cases that touch artifact bytes use in addition (registration, uploads, downloads, deletion). */

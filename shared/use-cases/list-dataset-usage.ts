@@ -1,7 +1,7 @@
 import { toDatasetUsageView } from "../store/entities/dataset-link";
 import type { Page } from "../store/pages";
 import type { DatasetUsageView } from "../schemas/lineage";
-import type { RegistryDeps } from "./deps";
+import type { ListingDeps } from "./deps";
 import { ofModelsInService } from "./models-in-service";
 
 /**
@@ -10,10 +10,10 @@ import { ofModelsInService } from "./models-in-service";
  * the registry only knows datasets through the versions that name them. A model being deleted has none.
  */
 export async function listDatasetUsage(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   datasetId: string,
   page: { limit: number; cursor?: string },
 ): Promise<Page<DatasetUsageView>> {
-  const result = await deps.store.listDatasetUsage(datasetId, page);
+  const result = await deps.listings.datasetUsage(datasetId, page);
   return { items: (await ofModelsInService(deps, result.items)).map(toDatasetUsageView), nextCursor: result.nextCursor };
 }

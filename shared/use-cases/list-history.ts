@@ -2,7 +2,7 @@ import { toHistoryView } from "../store/entities/history";
 import type { Page } from "../store/pages";
 import type { HistoryEntryView } from "../schemas/history";
 import type { VersionSelector } from "../schemas/version";
-import type { RegistryDeps } from "./deps";
+import type { ListingDeps } from "./deps";
 import { requireHistory, requireVersion } from "./resolve";
 
 /**
@@ -13,13 +13,13 @@ import { requireHistory, requireVersion } from "./resolve";
  * 3. one exact page from the model's partition.
  */
 export async function listHistory(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   name: string,
   query: { version?: VersionSelector; limit: number; cursor?: string },
 ): Promise<Page<HistoryEntryView>> {
   await requireHistory(deps, name);
   const { version: selector, ...page } = query;
   const version = selector === undefined || "number" in selector ? selector?.number : (await requireVersion(deps, name, selector)).version;
-  const result = await deps.store.listHistory(name, { version }, page);
+  const result = await deps.listings.history(name, { version }, page);
   return { items: result.items.map(toHistoryView), nextCursor: result.nextCursor };
 }

@@ -1,7 +1,7 @@
 import { toVersionView, type VersionItem } from "../store/entities/version";
 import type { Page } from "../store/pages";
 import type { VersionView } from "../schemas/version";
-import type { RegistryDeps } from "./deps";
+import type { ListingDeps } from "./deps";
 import { ofModelsInService } from "./models-in-service";
 
 /**
@@ -12,11 +12,11 @@ import { ofModelsInService } from "./models-in-service";
  * An unknown run is an empty list, not a 404: the registry only knows runs through the versions that name them.
  */
 export async function listRunVersions(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   runId: string,
   page: { limit: number; cursor?: string },
 ): Promise<Page<VersionView>> {
-  const links = await deps.store.listRunVersions(runId, page);
+  const links = await deps.listings.runVersions(runId, page);
   const linked = await ofModelsInService(deps, links.items);
   const versions = await Promise.all(linked.map((link) => deps.store.getVersion(link.model, link.version)));
   return { items: versions.filter((item): item is VersionItem => item !== undefined).map(toVersionView), nextCursor: links.nextCursor };

@@ -8,15 +8,17 @@ import { verificationStartedAtOf, withUploadState } from "../store/entities/mani
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
 import { ObjectGoneError } from "../store/artifact-bucket";
+import type { FileVerifications } from "../store/file-verifications";
 import { markVerified } from "../store/entities/artifact";
 import { continueDigest, type DigestStep } from "../store/ranged-digest";
 import type { ArtifactDeps } from "./deps";
 import { rereadVersion } from "./resolve";
 import { sameVerification, settleVersion, type CheckedObject } from "./settle-version";
 
-/** The verifier's dependencies: the artifacts' and how to read and hash. */
+/** The verifier's dependencies: the artifacts', how to read and hash, and where a file's progress is saved. */
 export interface VerifierDeps extends ArtifactDeps {
   readonly verification: VerificationSettings;
+  readonly fileVerifications: FileVerifications;
 }
 
 /**
@@ -71,10 +73,10 @@ const inVerification = (version: VersionItem, task: VerificationTask): boolean =
  * first task that finds none (or an earlier verification's); undefined when a later one holds it.
  */
 async function fileInVerification(deps: VerifierDeps, task: VerificationTask): Promise<FileVerificationItem | undefined> {
-  const saved = await deps.store.getFileVerification(task.model, task.version, task.path, task.index);
+  const saved = await deps.fileVerifications.get(task.model, task.version, task.path, task.index);
   if (saved?.startedAt === task.startedAt) return saved;
   if (!task.start || (saved && saved.startedAt > task.startedAt)) return undefined;
-  return deps.store.startFileVerification(startedByTask({ ...task, start: task.start }));
+  return deps.fileVerifications.start(startedByTask({ ...task, start: task.start }));
 }
 
 /** A file's progress as this task last saved it: each save is conditioned on the one before. */
@@ -90,7 +92,7 @@ class FileProgress {
   async advance(step: { offset: number; state: string } | { actualSha256: string }): Promise<boolean> {
     const next = "actualSha256" in step ? { actualSha256: step.actualSha256 } : { offset: step.offset, state: step.state };
     const now = new Date().toISOString();
-    if (!(await this.deps.store.advanceFileVerification(this.seen, next, now, this.run))) return false;
+    if (!(await this.deps.fileVerifications.advance(this.seen, next, now, this.run))) return false;
     this.seen = { ...this.seen, ...next, updatedAt: now };
     return true;
   }
@@ -150,7 +152,7 @@ async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: File
  */
 async function countTowardsReady(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
   const who = { actor: file.actor, requestId: file.requestId };
-  const counted = await deps.store.countVerified(file, markVerified(file, file.refGeneration, new Date().toISOString()));
+  const counted = await deps.fileVerifications.countVerified(file, markVerified(file, file.refGeneration, new Date().toISOString()));
   if (counted === "replaced") await uploadAgain(deps, file, version);
   if (counted === "stale" || counted === "replaced") return "hashed";
   const tally = await deps.store.getVerificationTally(version.model, version.version);

@@ -36,6 +36,12 @@ async function bundledInputs(fn: FunctionName | "publisher"): Promise<string[]> 
   return Object.keys(metafile.inputs);
 }
 
+/** A function's whole deployed bundle, lazily imported code included. */
+async function bundledCode(fn: FunctionName | "publisher" | "verifier"): Promise<string> {
+  const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false });
+  return outputFiles[0]?.text ?? "";
+}
+
 const POWERTOOLS_IDEMPOTENCY = "node_modules/@aws-lambda-powertools/idempotency/";
 
 /** The routes whose definitions (and so whose schemas) a bundle holds, found by their operationId. */
@@ -48,6 +54,8 @@ const routesOf = (fn: FunctionName) => routes.filter((route) => route.function =
 const hasWriteRoutes = (fn: FunctionName) => routes.some((route) => route.function === fn && isWriteRoute(route));
 const writers = (Object.keys(FUNCTIONS) as FunctionName[]).filter(hasWriteRoutes);
 const readOnly = (Object.keys(FUNCTIONS) as FunctionName[]).filter((fn) => !hasWriteRoutes(fn));
+
+const apiFunctions = Object.keys(FUNCTIONS) as FunctionName[];
 
 const noTaskSenders = (Object.keys(FUNCTIONS) as FunctionName[]).filter(
   (fn) => !(FUNCTIONS[fn].grants as readonly Grant[]).includes("sendVerificationTasks"),
@@ -106,16 +114,51 @@ describe("a function's bundle", () => {
     for (const name of Object.keys(powertoolsIdempotency)) expect(typeof beside[name], name).toBe("function");
   });
 
+  /** Writes only the verifier makes: counting a file on its version's tally, and writing a chunked manifest file's first progress. */
+  const verifierWrites = ["SET counted = :true", "attribute_not_exists(pk) OR startedAt < :startedAt"];
+
+  it.each(apiFunctions)("leaves the verifier's writes of a file's progress out of the %s function", async (fn) => {
+    const code = await bundledCode(fn);
+
+    for (const write of verifierWrites) expect(code).not.toContain(write);
+  });
+
+  it("bundles the writes of a file's progress in the verifier", async () => {
+    const code = await bundledCode("verifier");
+
+    for (const write of verifierWrites) expect(code).toContain(write);
+  });
+
+  /** Queries only the query function makes: a partition of the index (a stage's, a run's, a dataset's versions), a model's history about one version. */
+  const queryListings = ["gsi1pk = :partition", "#previous = "];
+
+  it.each(apiFunctions.filter((fn) => fn !== "query"))("leaves the query function's listings out of the %s function", async (fn) => {
+    const code = await bundledCode(fn);
+
+    for (const listing of queryListings) expect(code).not.toContain(listing);
+  });
+
+  it("bundles the listings in the query function", async () => {
+    const code = await bundledCode("query");
+
+    for (const listing of queryListings) expect(code).toContain(listing);
+  });
+
   it("bundles neither the API's nor the stored items' schemas in the publisher, which announces history items from the stream", async () => {
     const inputs = await bundledInputs("publisher");
 
     expect(inputs.filter((input) => /^shared\/(schemas|store\/entities)\//.test(input))).toEqual([]);
   });
 
-  it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
-    const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: ["functions/query/handler.ts"], write: false });
+  it("leaves the event schema's documentation out of the publisher, which validates history items with that schema", async () => {
+    const code = await bundledCode("publisher");
 
-    expect(routesIn(outputFiles[0]?.text ?? "").sort()).toEqual(routesOf("query").sort());
+    expect(code).toContain("MalformedHistoryItem");
+    expect(code).not.toContain("consumers deduplicate on it");
+  });
+
+  it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
+    expect(routesIn(await bundledCode("query")).sort()).toEqual(routesOf("query").sort());
   });
 
   it("serves from the query function's bundle the OpenAPI document the route table builds, written beside it", async () => {

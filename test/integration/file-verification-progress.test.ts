@@ -28,8 +28,8 @@ describe("saving a file verification's progress", () => {
     const file = await storedFile();
     const halfway = { offset: 1024, state: "c3RhdGU=" };
     const now = new Date().toISOString();
-    const save = (seen: typeof file, next: Parameters<typeof registry.deps.store.advanceFileVerification>[1], run = "run-1") =>
-      registry.deps.store.advanceFileVerification(seen, next, now, run);
+    const save = (seen: typeof file, next: Parameters<typeof registry.deps.fileVerifications.advance>[1], run = "run-1") =>
+      registry.deps.fileVerifications.advance(seen, next, now, run);
 
     expect(await save(file, halfway)).toBe(true);
     expect(await save(file, halfway)).toBe(true);

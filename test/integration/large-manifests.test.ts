@@ -386,14 +386,14 @@ describe("completing a manifest written in chunks", () => {
     const [earlier, later] = [file("2026-01-01T00:00:00.000Z"), file("2026-01-02T00:00:00.000Z")];
 
     await verifying(earlier.startedAt);
-    expect(await registry.deps.store.startFileVerification(earlier)).toEqual(earlier);
+    expect(await registry.deps.fileVerifications.start(earlier)).toEqual(earlier);
     await verifying(later.startedAt);
-    expect(await registry.deps.store.startFileVerification(later)).toEqual(later);
-    expect(await registry.deps.store.startFileVerification(earlier)).toBeUndefined();
-    expect(await registry.deps.store.startFileVerification({ ...later, requestId: "a-duplicate" })).toEqual(later);
+    expect(await registry.deps.fileVerifications.start(later)).toEqual(later);
+    expect(await registry.deps.fileVerifications.start(earlier)).toBeUndefined();
+    expect(await registry.deps.fileVerifications.start({ ...later, requestId: "a-duplicate" })).toEqual(later);
     // The version left the verification (a file failed, say) before this file's first task wrote its progress.
     await verifying(later.startedAt, "FAILED");
-    expect(await registry.deps.store.startFileVerification(file(later.startedAt, 1))).toBeUndefined();
+    expect(await registry.deps.fileVerifications.start(file(later.startedAt, 1))).toBeUndefined();
     expect(await verificationsOf(name)).toEqual([later]);
   });
 });

@@ -40,20 +40,20 @@ function bothReadProgressFirst(deps: VerifierDeps): VerifierDeps {
   let reads = 0;
   let bothRead!: () => void;
   const both = new Promise<void>((resolve) => (bothRead = resolve));
-  const store = new Proxy(deps.store, {
+  const fileVerifications = new Proxy(deps.fileVerifications, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== "function") return value;
-      if (property !== "getFileVerification") return value.bind(target);
-      return async (...args: Parameters<typeof target.getFileVerification>) => {
-        const progress = await target.getFileVerification(...args);
+      if (property !== "get") return value.bind(target);
+      return async (...args: Parameters<typeof target.get>) => {
+        const progress = await target.get(...args);
         if (++reads === 2) bothRead();
         if (reads <= 2) await both;
         return progress;
       };
     },
   });
-  return { ...deps, store };
+  return { ...deps, fileVerifications };
 }
 
 const declare = (name: string, sizeBytes: number, digest: string) =>
@@ -129,7 +129,7 @@ function* generatedParts(sizeBytes: number, partBytes: number): Generator<[numbe
 const stallFor = (name: string, ms: number) =>
   registry.setAttributes(fileVerificationKey(name, 1, filename), { updatedAt: new Date(Date.now() - ms).toISOString() });
 
-const fileOf = (name: string) => registry.deps.store.getFileVerification(name, 1, filename);
+const fileOf = (name: string) => registry.deps.fileVerifications.get(name, 1, filename);
 const historyOf = async (name: string) =>
   (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history").map((item) => item.action);
 
@@ -139,12 +139,12 @@ async function verifiedRecordingSaves(sizeBytes: number, settings: Partial<Verif
   await declare(name, sizeBytes, await storeGenerated(sizeBytes));
   const { deps, queue } = verifier(settings);
   const saves: (number | "digest")[] = [];
-  const store = Object.create(deps.store) as VerifierDeps["store"];
-  store.advanceFileVerification = (seen, next, now, run) => {
+  const fileVerifications = Object.create(deps.fileVerifications) as VerifierDeps["fileVerifications"];
+  fileVerifications.advance = (seen, next, now, run) => {
     saves.push("actualSha256" in next ? "digest" : next.offset);
-    return deps.store.advanceFileVerification(seen, next, now, run);
+    return deps.fileVerifications.advance(seen, next, now, run);
   };
-  const recording = { ...deps, store };
+  const recording = { ...deps, fileVerifications };
   await completeUpload(recording, name, { number: 1 }, undefined, ci);
   expect(await runQueued(recording, queue)).toEqual(["hashed"]);
   expect(await getVersion(recording, name, { number: 1 })).toMatchObject({ status: "READY" });

@@ -7,6 +7,9 @@ import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
 import { buildVerifierDeps } from "../../shared/artifacts-composition";
 import type { VerifierDeps } from "../../shared/use-cases/verify-file";
+import type { ListingDeps } from "../../shared/use-cases/deps";
+import { createDocumentClient } from "../../shared/clients";
+import { Listings } from "../../shared/store/listings";
 import { taskQueue, type TaskQueue } from "./verification";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
@@ -15,7 +18,7 @@ import type { FunctionName } from "../../shared/routes";
 export interface TestRegistry {
   readonly config: RegistryConfig;
   /** The use cases' dependencies; completions send their verification tasks to `deps.verifications`, run by `runQueued`. */
-  readonly deps: VerifierDeps & { readonly verifications: TaskQueue };
+  readonly deps: VerifierDeps & ListingDeps & { readonly verifications: TaskQueue };
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
   /** Sets attributes of one item behind the registry's back: how a test stages what a dead process or the clock left behind. */
@@ -42,7 +45,11 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   await ensureTable(client, config.tableName);
   return {
     config,
-    deps: { ...buildVerifierDeps(config), verifications: taskQueue() },
+    deps: {
+      ...buildVerifierDeps(config),
+      listings: new Listings(createDocumentClient(config), config.tableName),
+      verifications: taskQueue(),
+    },
     async items() {
       const items: Record<string, unknown>[] = [];
       // Every page: one Scan answers at most 1 MB.

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as z from "../../shared/zod";
 import { describe, expect, it } from "vitest";
 import { parsePattern } from "../../infra/local/event-pattern";
+import { EVENT_DOCS } from "../../shared/events/event-docs";
 import { DETAIL_TYPES, EVENT_SOURCE, modelEventDetail } from "../../shared/events/model-events";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
@@ -15,7 +16,7 @@ const jsonBlocks = [...read("docs/events.md").matchAll(/```json\n([\s\S]*?)```/g
 
 describe("the documented event schema", () => {
   it("has the detail schema the publisher validates history items with", () => {
-    const { $schema: _dialect, ...generated } = z.toJSONSchema(modelEventDetail) as Record<string, unknown>;
+    const { $schema: _dialect, ...generated } = z.toJSONSchema(modelEventDetail, { metadata: EVENT_DOCS }) as Record<string, unknown>;
 
     expect(schema.$defs.detail).toEqual(generated);
   });
