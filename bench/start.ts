@@ -139,13 +139,23 @@ async function startTimed(args: readonly string[]): Promise<Started> {
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PORT: String(port), REGISTRY_DATA_DIR: dataDir },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
     detached: true,
+  });
+  // What a start that fails says about why, for the benchmark's error.
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
   });
   const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    process.kill(-(child.pid as number), "SIGTERM");
+    try {
+      process.kill(-(child.pid as number), "SIGTERM");
+    } catch (error) {
+      // ESRCH: the whole group is gone already (a start that failed).
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
     await exited;
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -158,7 +168,7 @@ async function startTimed(args: readonly string[]): Promise<Started> {
     if (answered) return { url, readyMs: performance.now() - started, stop };
     if (child.exitCode !== null || performance.now() > deadline) {
       await stop();
-      throw new Error(`node ${args.join(" ")} did not answer within 60 s (exit code ${child.exitCode}).`);
+      throw new Error(`node ${args.join(" ")} did not answer within 60 s (exit code ${child.exitCode}):\n${stderr}`);
     }
     await new Promise((resolveLater) => setTimeout(resolveLater, 10));
   }
