@@ -168,7 +168,8 @@ async function startTimed(args: readonly string[]): Promise<Started> {
     if (answered) return { url, readyMs: performance.now() - started, stop };
     if (child.exitCode !== null || performance.now() > deadline) {
       await stop();
-      throw new Error(`node ${args.join(" ")} did not answer within 60 s (exit code ${child.exitCode}):\n${stderr}`);
+      const why = child.exitCode === null ? "did not answer within 60 s" : `exited with code ${child.exitCode} before answering`;
+      throw new Error(`node ${args.join(" ")} ${why}:\n${stderr}`);
     }
     await new Promise((resolveLater) => setTimeout(resolveLater, 10));
   }
