@@ -38,7 +38,7 @@ const idempotencyKey = {
 
 /** The error body with `code` narrowed to `codes`. */
 const errorContent = (codes: readonly [string, ...string[]]) => {
-  const schema = z.object({ error: z.extend(errorBody.shape.error, { code: z.enum(codes) }) });
+  const schema = z.object({ error: z.extend(z.built(errorBody).shape.error, { code: z.enum(codes) }) });
   return { "application/json": { schema: jsonSchema(schema, "output") } };
 };
 

@@ -15,50 +15,56 @@ const missing = (field: string) => `Missing value for required parameter '${fiel
 const requiredText = (field: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
 
-const optionalText = z.optional(z.string());
+const optionalText = z.onFirstUse(() => z.optional(z.string()));
 
 /** Names and aliases follow the native rules (and stay within DynamoDB's key sizes). */
-const name = z.pipe(requiredText("name"), modelName);
-const alias = z.pipe(requiredText("alias"), aliasName);
+const name = z.onFirstUse(() => z.pipe(requiredText("name"), modelName));
+const alias = z.onFirstUse(() => z.pipe(requiredText("alias"), aliasName));
 /** A filter or an order_by clause: generous for what they express, bounded for the parser. */
-const clauseText = z.string().check(z.maxLength(4096, "at most 4096 characters"));
+const clauseText = z.onFirstUse(() => z.string().check(z.maxLength(4096, "at most 4096 characters")));
 
 /** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
-const versionNumber = z.pipe(
-  z.union([z.string(), z.number()], {
-    error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
-  }),
-  z.transform((value, ctx) => {
-    const text = String(value);
-    if (/^[1-9]\d{0,9}$/.test(text)) return Number(text);
-    ctx.issues.push({ code: "custom", message: `'version' must be a version number such as '3', not '${text}'`, input: value });
-    return z.NEVER;
-  }),
+const versionNumber = z.onFirstUse(() =>
+  z.pipe(
+    z.union([z.string(), z.number()], {
+      error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
+    }),
+    z.transform((value, ctx) => {
+      const text = String(value);
+      if (/^[1-9]\d{0,9}$/.test(text)) return Number(text);
+      ctx.issues.push({ code: "custom", message: `'version' must be a version number such as '3', not '${text}'`, input: value });
+      return z.NEVER;
+    }),
+  ),
 );
 
 const STAGE_BY_LOWER_CASE = new Map<string, Stage>(STAGES.map((stage) => [stage.toLowerCase(), stage]));
 
 /** A stage name in any case (`production`, `PRODUCTION`), as MLflow's server takes it. */
-const stageName = z.pipe(
-  requiredText("stage"),
-  z.transform((text, ctx) => {
-    const stage = STAGE_BY_LOWER_CASE.get(text.toLowerCase());
-    if (stage) return stage;
-    ctx.issues.push({ code: "custom", message: `'stage' must be one of ${STAGES.join(", ")}, not '${text}'`, input: text });
-    return z.NEVER;
-  }),
+const stageName = z.onFirstUse(() =>
+  z.pipe(
+    requiredText("stage"),
+    z.transform((text, ctx) => {
+      const stage = STAGE_BY_LOWER_CASE.get(text.toLowerCase());
+      if (stage) return stage;
+      ctx.issues.push({ code: "custom", message: `'stage' must be one of ${STAGES.join(", ")}, not '${text}'`, input: text });
+      return z.NEVER;
+    }),
+  ),
 );
 
 /** A tag's key and value within the native limits, each message naming the limit. */
-const key = z.pipe(requiredText("key"), tagKey);
-const value = z.pipe(requiredText("value"), tagValue);
-const tagList = z.optional(z.array(z.looseObject({ key, value: z._default(value, "") })));
+const key = z.onFirstUse(() => z.pipe(requiredText("key"), tagKey));
+const value = z.onFirstUse(() => z.pipe(requiredText("value"), tagValue));
+const tagList = z.onFirstUse(() => z.optional(z.array(z.looseObject({ key, value: z._default(value, "") }))));
 export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
 
 /** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
-const repeated = z.pipe(
-  z.optional(clauseText),
-  z.transform((joined) => (joined ? joined.split(",").map((part) => part.trim()) : [])),
+const repeated = z.onFirstUse(() =>
+  z.pipe(
+    z.optional(clauseText),
+    z.transform((joined) => (joined ? joined.split(",").map((part) => part.trim()) : [])),
+  ),
 );
 
 const maxResults = (field: string, ceiling: number) =>
@@ -72,105 +78,125 @@ const maxResults = (field: string, ceiling: number) =>
     ),
   );
 
-const pageToken = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
+const pageToken = z.onFirstUse(() => z.optional(z.string().check(z.minLength(1), z.maxLength(2048))));
 
 // Registered models
 
-export const nameBody = z.looseObject({ name });
+export const nameBody = z.onFirstUse(() => z.looseObject({ name }));
 export const nameQuery = nameBody;
-export const createRegisteredModelBody = z.looseObject({ name, tags: tagList, description: optionalText });
-export const renameRegisteredModelBody = z.looseObject({ name, new_name: optionalText });
-export const updateRegisteredModelBody = z.looseObject({ name, description: optionalText });
-export const searchRegisteredModelsQuery = z.looseObject({
-  filter: z.optional(clauseText),
-  max_results: maxResults("max_results", 1000),
-  order_by: repeated,
-  page_token: pageToken,
-});
-export const getLatestVersionsBody = z.looseObject({ name, stages: z._default(z.array(stageName), []) });
-export const getLatestVersionsQuery = z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) });
-export const setRegisteredModelTagBody = z.looseObject({
-  name,
-  key,
-  value,
-});
-export const deleteRegisteredModelTagBody = z.looseObject({ name, key });
-export const setAliasBody = z.looseObject({ name, alias, version: versionNumber });
-export const aliasBody = z.looseObject({ name, alias });
+export const createRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, tags: tagList, description: optionalText }));
+export const renameRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, new_name: optionalText }));
+export const updateRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, description: optionalText }));
+export const searchRegisteredModelsQuery = z.onFirstUse(() =>
+  z.looseObject({
+    filter: z.optional(clauseText),
+    max_results: maxResults("max_results", 1000),
+    order_by: repeated,
+    page_token: pageToken,
+  }),
+);
+export const getLatestVersionsBody = z.onFirstUse(() => z.looseObject({ name, stages: z._default(z.array(stageName), []) }));
+export const getLatestVersionsQuery = z.onFirstUse(() => z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) }));
+export const setRegisteredModelTagBody = z.onFirstUse(() =>
+  z.looseObject({
+    name,
+    key,
+    value,
+  }),
+);
+export const deleteRegisteredModelTagBody = z.onFirstUse(() => z.looseObject({ name, key }));
+export const setAliasBody = z.onFirstUse(() => z.looseObject({ name, alias, version: versionNumber }));
+export const aliasBody = z.onFirstUse(() => z.looseObject({ name, alias }));
 
 // Model versions
 
-export const createModelVersionBody = z.looseObject({
-  name,
-  source: requiredText("source"),
-  run_id: optionalText,
-  tags: tagList,
-  run_link: optionalText,
-  description: optionalText,
-});
-export const versionBody = z.looseObject({ name, version: versionNumber });
-export const updateModelVersionBody = z.looseObject({ name, version: versionNumber, description: optionalText });
-export const transitionStageBody = z.looseObject({
-  name,
-  version: versionNumber,
-  stage: stageName,
-  archive_existing_versions: z.boolean({
-    error: (issue) =>
-      issue.input === undefined ? missing("archive_existing_versions") : "'archive_existing_versions' must be true or false",
+export const createModelVersionBody = z.onFirstUse(() =>
+  z.looseObject({
+    name,
+    source: requiredText("source"),
+    run_id: optionalText,
+    tags: tagList,
+    run_link: optionalText,
+    description: optionalText,
   }),
-});
-export const searchModelVersionsQuery = z.looseObject({
-  filter: z.optional(clauseText),
-  max_results: maxResults("max_results", 200_000),
-  order_by: repeated,
-  page_token: pageToken,
-});
-export const setModelVersionTagBody = z.looseObject({
-  name,
-  version: versionNumber,
-  key,
-  value,
-});
-export const deleteModelVersionTagBody = z.looseObject({ name, version: versionNumber, key });
+);
+export const versionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber }));
+export const updateModelVersionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber, description: optionalText }));
+export const transitionStageBody = z.onFirstUse(() =>
+  z.looseObject({
+    name,
+    version: versionNumber,
+    stage: stageName,
+    archive_existing_versions: z.boolean({
+      error: (issue) =>
+        issue.input === undefined ? missing("archive_existing_versions") : "'archive_existing_versions' must be true or false",
+    }),
+  }),
+);
+export const searchModelVersionsQuery = z.onFirstUse(() =>
+  z.looseObject({
+    filter: z.optional(clauseText),
+    max_results: maxResults("max_results", 200_000),
+    order_by: repeated,
+    page_token: pageToken,
+  }),
+);
+export const setModelVersionTagBody = z.onFirstUse(() =>
+  z.looseObject({
+    name,
+    version: versionNumber,
+    key,
+    value,
+  }),
+);
+export const deleteModelVersionTagBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber, key }));
 
 // Responses
 
-const tagView = z.object({ key: z.string(), value: z.string() });
+const tagView = z.onFirstUse(() => z.object({ key: z.string(), value: z.string() }));
 
-export const modelVersionView = z.object({
-  name: z.string(),
-  version: z.string(),
-  creation_timestamp: z.int(),
-  last_updated_timestamp: z.int(),
-  user_id: z.string(),
-  current_stage: z.string(),
-  description: z.optional(z.string()),
-  source: z.string(),
-  run_id: z.optional(z.string()),
-  status: z.enum(["PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY"]),
-  status_message: z.optional(z.string()),
-  tags: z.array(tagView),
-  run_link: z.optional(z.string()),
-  aliases: z.array(z.string()),
-});
+export const modelVersionView = z.onFirstUse(() =>
+  z.object({
+    name: z.string(),
+    version: z.string(),
+    creation_timestamp: z.int(),
+    last_updated_timestamp: z.int(),
+    user_id: z.string(),
+    current_stage: z.string(),
+    description: z.optional(z.string()),
+    source: z.string(),
+    run_id: z.optional(z.string()),
+    status: z.enum(["PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY"]),
+    status_message: z.optional(z.string()),
+    tags: z.array(tagView),
+    run_link: z.optional(z.string()),
+    aliases: z.array(z.string()),
+  }),
+);
 export type MlflowModelVersion = z.infer<typeof modelVersionView>;
 
-export const registeredModelView = z.object({
-  name: z.string(),
-  creation_timestamp: z.int(),
-  last_updated_timestamp: z.int(),
-  user_id: z.string(),
-  description: z.optional(z.string()),
-  latest_versions: z.array(modelVersionView),
-  tags: z.array(tagView),
-  aliases: z.array(z.object({ alias: z.string(), version: z.string() })),
-});
+export const registeredModelView = z.onFirstUse(() =>
+  z.object({
+    name: z.string(),
+    creation_timestamp: z.int(),
+    last_updated_timestamp: z.int(),
+    user_id: z.string(),
+    description: z.optional(z.string()),
+    latest_versions: z.array(modelVersionView),
+    tags: z.array(tagView),
+    aliases: z.array(z.object({ alias: z.string(), version: z.string() })),
+  }),
+);
 export type MlflowRegisteredModel = z.infer<typeof registeredModelView>;
 
-export const emptyAnswer = z.object({});
-export const registeredModelAnswer = z.object({ registered_model: registeredModelView });
-export const modelVersionAnswer = z.object({ model_version: modelVersionView });
-export const modelVersionsAnswer = z.object({ model_versions: z.array(modelVersionView) });
-export const registeredModelPage = z.object({ registered_models: z.array(registeredModelView), next_page_token: z.optional(z.string()) });
-export const modelVersionPage = z.object({ model_versions: z.array(modelVersionView), next_page_token: z.optional(z.string()) });
-export const downloadUriAnswer = z.object({ artifact_uri: z.string() });
+export const emptyAnswer = z.onFirstUse(() => z.object({}));
+export const registeredModelAnswer = z.onFirstUse(() => z.object({ registered_model: registeredModelView }));
+export const modelVersionAnswer = z.onFirstUse(() => z.object({ model_version: modelVersionView }));
+export const modelVersionsAnswer = z.onFirstUse(() => z.object({ model_versions: z.array(modelVersionView) }));
+export const registeredModelPage = z.onFirstUse(() =>
+  z.object({ registered_models: z.array(registeredModelView), next_page_token: z.optional(z.string()) }),
+);
+export const modelVersionPage = z.onFirstUse(() =>
+  z.object({ model_versions: z.array(modelVersionView), next_page_token: z.optional(z.string()) }),
+);
+export const downloadUriAnswer = z.onFirstUse(() => z.object({ artifact_uri: z.string() }));

@@ -2,17 +2,19 @@ import * as z from "../zod";
 import { MODEL_NAME_PATTERN } from "../domain/naming";
 import { SEMVER_PATTERN } from "../domain/model-uri";
 
-export const modelName = z
-  .string()
-  .check(
-    z.minLength(3, "a model name has 3 to 64 characters"),
-    z.maxLength(64, "a model name has 3 to 64 characters"),
-    z.regex(
-      MODEL_NAME_PATTERN,
-      "a model name is lowercase letters and digits, words joined by '_' or '-', starting with a letter (e.g. fraud_detector)",
-    ),
-  )
-  .register(z.globalRegistry, { description: "Product-centric model name", example: "fraud_detector" });
+export const modelName = z.onFirstUse(() =>
+  z
+    .string()
+    .check(
+      z.minLength(3, "a model name has 3 to 64 characters"),
+      z.maxLength(64, "a model name has 3 to 64 characters"),
+      z.regex(
+        MODEL_NAME_PATTERN,
+        "a model name is lowercase letters and digits, words joined by '_' or '-', starting with a letter (e.g. fraud_detector)",
+      ),
+    )
+    .register(z.globalRegistry, { description: "Product-centric model name", example: "fraud_detector" }),
+);
 
 /**
  * A map keyed by the caller's names (tags, metrics, params…). zod silently drops a `__proto__` key
@@ -40,40 +42,50 @@ export const MAX_STORABLE_NUMBER = Number.MAX_SAFE_INTEGER;
 export const MIN_STORABLE_MAGNITUDE = 1e-130;
 const isStorable = (n: number) =>
   Number.isFinite(n) && Math.abs(n) <= MAX_STORABLE_NUMBER && (n === 0 || Math.abs(n) >= MIN_STORABLE_MAGNITUDE);
-export const storableNumber = z
-  .number()
-  .check(
-    z.refine(
-      isStorable,
-      `must be a finite number from -${MAX_STORABLE_NUMBER} to ${MAX_STORABLE_NUMBER}, and 0 or at least ${MIN_STORABLE_MAGNITUDE} in magnitude`,
+export const storableNumber = z.onFirstUse(() =>
+  z
+    .number()
+    .check(
+      z.refine(
+        isStorable,
+        `must be a finite number from -${MAX_STORABLE_NUMBER} to ${MAX_STORABLE_NUMBER}, and 0 or at least ${MIN_STORABLE_MAGNITUDE} in magnitude`,
+      ),
     ),
-  );
+);
 
-export const tagKey = z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters"));
-export const tagValue = z.string().check(z.maxLength(256, "a tag value has at most 256 characters"));
-export const tags = namedMap(tagKey, tagValue)
-  .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
-  .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } });
+export const tagKey = z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")));
+export const tagValue = z.onFirstUse(() => z.string().check(z.maxLength(256, "a tag value has at most 256 characters")));
+export const tags = z.onFirstUse(() =>
+  namedMap(tagKey, tagValue)
+    .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
+    .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } }),
+);
 
-export const description = z.string().check(z.maxLength(4096));
+export const description = z.onFirstUse(() => z.string().check(z.maxLength(4096)));
 
 const LIMIT_RULE = "limit is a whole number from 1 to 100";
 /** A page size in decimal digits: `Number()` alone would also take "0x10", " 5" or "1e1". */
-export const limit = z._default(
-  z.pipe(
-    z.string().check(z.regex(/^\d{1,3}$/, LIMIT_RULE)),
-    z.pipe(z.transform(Number), z.int().check(z.gte(1, LIMIT_RULE), z.lte(100, LIMIT_RULE))),
+export const limit = z.onFirstUse(() =>
+  z._default(
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,3}$/, LIMIT_RULE)),
+      z.pipe(z.transform(Number), z.int().check(z.gte(1, LIMIT_RULE), z.lte(100, LIMIT_RULE))),
+    ),
+    25,
   ),
-  25,
 );
-export const cursor = z
-  .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
-  .register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" });
+export const cursor = z.onFirstUse(() =>
+  z
+    .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
+    .register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" }),
+);
 
-export const semver = z
-  .string()
-  .check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, each at most 15 digits, e.g. 1.4.0"));
+export const semver = z.onFirstUse(() =>
+  z.string().check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, each at most 15 digits, e.g. 1.4.0")),
+);
 
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()), requestId: z.optional(z.string()) }),
-});
+export const errorBody = z.onFirstUse(() =>
+  z.object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()), requestId: z.optional(z.string()) }),
+  }),
+);

@@ -7,66 +7,71 @@ import { findStage, unknownStage } from "../domain/model-uri";
 import { ROLES } from "../domain/permissions";
 import { settableAlias } from "./alias";
 
-const tagKey = z.string().check(z.minLength(1), z.maxLength(128));
+const tagKey = z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128)));
 
 /** The rules a version must meet to enter one stage (the domain's StageGate): every rule is optional. */
-export const stageGate = z.strictObject({
-  minMetrics: z
-    .optional(namedMap(metricName, storableNumber))
-    .register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
-  maxMetrics: z
-    .optional(namedMap(metricName, storableNumber))
-    .register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
-  requiredTags: z
-    .optional(z.union([z.array(tagKey).check(z.maxLength(50)), namedMap(tagKey, z.string().check(z.maxLength(256)))]))
-    .register(z.globalRegistry, {
-      description: "tag keys the version must carry, or key → the value it must have",
-      example: { reviewed: "yes" },
-    }),
-  requireFrom: z
-    .optional(
-      z.union([
-        z.pipe(
-          stageName,
-          z.transform((from) => [from]),
-        ),
-        z.array(stageName).check(z.minLength(1)),
-      ]),
-    )
-    .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
-  separateApprover: z
-    .optional(z.boolean())
-    .register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
-  requiredApprovals: z
-    .optional(
-      z.strictObject({
-        count: z.int().check(z.gte(1), z.lte(10)),
-        roles: z.optional(z.array(z.enum(ROLES)).check(z.minLength(1))),
-        distinctFromCreator: z.optional(z.boolean()),
-      }),
-    )
-    .register(z.globalRegistry, {
-      description:
-        "approvals recorded for this stage (POST …/versions/{v}/approvals) the version needs: count, from approvers holding one of roles, " +
-        "the creator's own not counting unless distinctFromCreator is false; a standing rejection refuses the move",
-      example: { count: 2, distinctFromCreator: true },
-    }),
-}) satisfies z.ZodMiniType<StageGate, unknown>;
+export const stageGate = z.onFirstUse(
+  () =>
+    z.strictObject({
+      minMetrics: z
+        .optional(namedMap(metricName, storableNumber))
+        .register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
+      maxMetrics: z
+        .optional(namedMap(metricName, storableNumber))
+        .register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
+      requiredTags: z
+        .optional(z.union([z.array(tagKey).check(z.maxLength(50)), namedMap(tagKey, z.string().check(z.maxLength(256)))]))
+        .register(z.globalRegistry, {
+          description: "tag keys the version must carry, or key → the value it must have",
+          example: { reviewed: "yes" },
+        }),
+      requireFrom: z
+        .optional(
+          z.union([
+            z.pipe(
+              stageName,
+              z.transform((from) => [from]),
+            ),
+            z.array(stageName).check(z.minLength(1)),
+          ]),
+        )
+        .register(z.globalRegistry, { description: "the stage(s) the version must come from; Production defaults to Staging" }),
+      separateApprover: z
+        .optional(z.boolean())
+        .register(z.globalRegistry, { description: "the caller moving the version must not be its creator" }),
+      requiredApprovals: z
+        .optional(
+          z.strictObject({
+            count: z.int().check(z.gte(1), z.lte(10)),
+            roles: z.optional(z.array(z.enum(ROLES)).check(z.minLength(1))),
+            distinctFromCreator: z.optional(z.boolean()),
+          }),
+        )
+        .register(z.globalRegistry, {
+          description:
+            "approvals recorded for this stage (POST …/versions/{v}/approvals) the version needs: count, from approvers holding one of roles, " +
+            "the creator's own not counting unless distinctFromCreator is false; a standing rejection refuses the move",
+          example: { count: 2, distinctFromCreator: true },
+        }),
+    }) satisfies z.ZodMiniType<StageGate, unknown>,
+);
 
 const PROTECTED_ALIASES = "protectedAliases";
 
 /** A model's promotion policy: one gate per target stage, and its protected aliases. PUT replaces the whole policy. */
-const policyGates = z.strictObject({
-  Staging: z.optional(stageGate),
-  Production: z.optional(stageGate),
-  [PROTECTED_ALIASES]: z.optional(z.array(settableAlias).check(z.maxLength(50))).register(z.globalRegistry, {
-    description: "aliases whose moves and removal need the admin role or an approval of the version for alias:<alias>",
-    example: ["champion"],
+const policyGates = z.onFirstUse(() =>
+  z.strictObject({
+    Staging: z.optional(stageGate),
+    Production: z.optional(stageGate),
+    [PROTECTED_ALIASES]: z.optional(z.array(settableAlias).check(z.maxLength(50))).register(z.globalRegistry, {
+      description: "aliases whose moves and removal need the admin role or an approval of the version for alias:<alias>",
+      example: ["champion"],
+    }),
   }),
-});
+);
 
 /** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
-export const policyBody = z.pipe(z.transform(gatesSpelledAnyCase), policyGates);
+export const policyBody = z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), policyGates));
 export type PromotionPolicy = z.output<typeof policyBody>;
 
 function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown {
@@ -90,12 +95,14 @@ function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown 
   return gates;
 }
 
-export const policyPath = z.object({ name: modelName });
+export const policyPath = z.onFirstUse(() => z.object({ name: modelName }));
 
-export const policyView = z.extend(policyGates, {
-  model: z.string(),
-  revision: z.int().register(z.globalRegistry, { description: "Bumped by every PUT; 0 while the model has no policy" }),
-  updatedAt: z.optional(z.string()),
-  updatedBy: z.optional(z.string()),
-});
+export const policyView = z.onFirstUse(() =>
+  z.extend(z.built(policyGates), {
+    model: z.string(),
+    revision: z.int().register(z.globalRegistry, { description: "Bumped by every PUT; 0 while the model has no policy" }),
+    updatedAt: z.optional(z.string()),
+    updatedBy: z.optional(z.string()),
+  }),
+);
 export type PolicyView = z.infer<typeof policyView>;

@@ -8,23 +8,28 @@ const count = (description: string, max: number) =>
   z.optional(z.int().check(z.gte(0), z.lte(max))).register(z.globalRegistry, { description });
 
 /** A model's retention rules (docs/lifecycle.md, Retention): every rule is optional; PUT replaces them all, `{}` removes them. */
-export const retentionBody = z.strictObject({
-  keepArchived: count("Archived versions beyond the newest N are deleted", 10_000),
-  deleteArchivedAfterDays: count("Archived versions unchanged for this many days are deleted", 36_500),
-  abandonedUploadsAfterHours: count("PENDING_UPLOAD or FAILED versions in None, unchanged for this many hours, are deleted", 876_000),
-}) satisfies z.ZodMiniType<RetentionRules, unknown>;
+export const retentionBody = z.onFirstUse(
+  () =>
+    z.strictObject({
+      keepArchived: count("Archived versions beyond the newest N are deleted", 10_000),
+      deleteArchivedAfterDays: count("Archived versions unchanged for this many days are deleted", 36_500),
+      abandonedUploadsAfterHours: count("PENDING_UPLOAD or FAILED versions in None, unchanged for this many hours, are deleted", 876_000),
+    }) satisfies z.ZodMiniType<RetentionRules, unknown>,
+);
 
-export const retentionPath = z.object({ name: modelName });
+export const retentionPath = z.onFirstUse(() => z.object({ name: modelName }));
 
-export const retentionView = z.extend(retentionBody, {
-  model: z.string(),
-  updatedAt: z.optional(z.string()),
-  updatedBy: z.optional(z.string()),
-  lastRunAt: z.optional(z.string()).register(z.globalRegistry, { description: "When housekeeping last applied the rules" }),
-});
+export const retentionView = z.onFirstUse(() =>
+  z.extend(z.built(retentionBody), {
+    model: z.string(),
+    updatedAt: z.optional(z.string()),
+    updatedBy: z.optional(z.string()),
+    lastRunAt: z.optional(z.string()).register(z.globalRegistry, { description: "When housekeeping last applied the rules" }),
+  }),
+);
 export type RetentionView = z.infer<typeof retentionView>;
 
-const ruleVerdict = {
+const ruleVerdict = () => ({
   version: z.int(),
   stage,
   status: versionStatus,
@@ -32,18 +37,22 @@ const ruleVerdict = {
     description: "The rule, as the deletion's history entry names it",
     example: "retention: keepArchived 5",
   }),
-};
-
-export const retentionPreview = z.object({
-  model: z.string(),
-  rules: retentionBody,
-  deletions: z.array(z.object(ruleVerdict)).register(z.globalRegistry, { description: "What the next run deletes, highest version first" }),
-  spared: z.array(z.extend(z.object(ruleVerdict), { because: z.string() })).register(z.globalRegistry, {
-    description: "Versions a rule names that stay: protected, named by an alias, or a lineage parent of a version that stays",
-  }),
 });
+
+export const retentionPreview = z.onFirstUse(() =>
+  z.object({
+    model: z.string(),
+    rules: retentionBody,
+    deletions: z
+      .array(z.object(ruleVerdict()))
+      .register(z.globalRegistry, { description: "What the next run deletes, highest version first" }),
+    spared: z.array(z.extend(z.object(ruleVerdict()), { because: z.string() })).register(z.globalRegistry, {
+      description: "Versions a rule names that stay: protected, named by an alias, or a lineage parent of a version that stays",
+    }),
+  }),
+);
 export type RetentionPreview = z.infer<typeof retentionPreview>;
 
 /** Protecting a version keeps every retention rule away from it; only an admin sets or clears it. */
-export const protectionBody = z.strictObject({ protected: z.boolean() });
+export const protectionBody = z.onFirstUse(() => z.strictObject({ protected: z.boolean() }));
 export const protectionPath = versionPath;

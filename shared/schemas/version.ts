@@ -17,8 +17,8 @@ import {
 
 export { ASSIGNED_STAGES, STAGES, VERSION_STATUSES, type AssignedStage, type Stage, type VersionSelector };
 
-export const stage = z.enum(STAGES);
-export const assignedStage = z.enum(ASSIGNED_STAGES);
+export const stage = z.onFirstUse(() => z.enum(STAGES));
+export const assignedStage = z.onFirstUse(() => z.enum(ASSIGNED_STAGES));
 
 /**
  * A stage name a caller sends (path, query or body), in any case, normalised to its spelling:
@@ -38,245 +38,274 @@ export function stageSpelledAnyCase<S extends string>(stages: readonly [S, ...S[
     }),
   );
 }
-export const stageName = stageSpelledAnyCase(STAGES);
-export const assignedStageName = stageSpelledAnyCase(ASSIGNED_STAGES);
+export const stageName = z.onFirstUse(() => stageSpelledAnyCase(STAGES));
+export const assignedStageName = z.onFirstUse(() => stageSpelledAnyCase(ASSIGNED_STAGES));
 
-export const versionStatus = z.enum(VERSION_STATUSES);
+export const versionStatus = z.onFirstUse(() => z.enum(VERSION_STATUSES));
 export type VersionStatus = z.infer<typeof versionStatus>;
 
-export const metricName = z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -"));
+export const metricName = z.onFirstUse(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -")),
+);
 
-const dataset = z.strictObject({
-  id: z.string().check(z.minLength(1), z.maxLength(256)),
-  version: z.optional(z.string().check(z.maxLength(128))),
-  uri: z.optional(z.string().check(z.maxLength(2048))),
-  sha256: z.optional(sha256Hex),
-});
+const dataset = z.onFirstUse(() =>
+  z.strictObject({
+    id: z.string().check(z.minLength(1), z.maxLength(256)),
+    version: z.optional(z.string().check(z.maxLength(128))),
+    uri: z.optional(z.string().check(z.maxLength(2048))),
+    sha256: z.optional(sha256Hex),
+  }),
+);
 
 /** The training run that produced a version (MLflow's run_id). */
-export const runId = z.string().check(z.maxLength(256));
+export const runId = z.onFirstUse(() => z.string().check(z.maxLength(256)));
 
-export const lineage = z.strictObject({
-  parentVersions: z._default(z.array(z.int().check(z.positive())).check(z.maxLength(50)), []),
-  datasets: z._default(z.array(dataset).check(z.maxLength(20)), []),
-  codeCommit: z.optional(z.string().check(z.maxLength(128))),
-  experimentId: z.optional(z.string().check(z.maxLength(256))),
-  runId: z.optional(runId),
-});
+export const lineage = z.onFirstUse(() =>
+  z.strictObject({
+    parentVersions: z._default(z.array(z.int().check(z.positive())).check(z.maxLength(50)), []),
+    datasets: z._default(z.array(dataset).check(z.maxLength(20)), []),
+    codeCommit: z.optional(z.string().check(z.maxLength(128))),
+    experimentId: z.optional(z.string().check(z.maxLength(256))),
+    runId: z.optional(runId),
+  }),
+);
 
 /** The metadata of README.md, Concepts: immutable once registered, except description and tags. */
-export const versionMetadata = z.strictObject({
-  description: z.optional(description),
-  metrics: z._default(namedMap(metricName, storableNumber), {}),
-  params: z._default(
-    namedMap(
-      z.string().check(z.minLength(1), z.maxLength(256)),
-      z.union([z.string().check(z.maxLength(4096)), storableNumber, z.boolean()]),
+export const versionMetadata = z.onFirstUse(() =>
+  z.strictObject({
+    description: z.optional(description),
+    metrics: z._default(namedMap(metricName, storableNumber), {}),
+    params: z._default(
+      namedMap(
+        z.string().check(z.minLength(1), z.maxLength(256)),
+        z.union([z.string().check(z.maxLength(4096)), storableNumber, z.boolean()]),
+      ),
+      {},
     ),
-    {},
-  ),
-  features: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(5000)), []),
-  modelType: z.optional(z.string().check(z.maxLength(128))),
-  framework: z.optional(z.string().check(z.maxLength(128))),
-  frameworkVersion: z.optional(z.string().check(z.maxLength(64))),
-  trainedAt: z.optional(z.iso.datetime({ offset: true })),
-  dependencies: z._default(namedMap(z.string().check(z.minLength(1), z.maxLength(256)), z.string().check(z.maxLength(256))), {}),
-  lineage: z._default(lineage, { parentVersions: [], datasets: [] }),
-  tags: z._default(tags, {}),
-});
+    features: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(5000)), []),
+    modelType: z.optional(z.string().check(z.maxLength(128))),
+    framework: z.optional(z.string().check(z.maxLength(128))),
+    frameworkVersion: z.optional(z.string().check(z.maxLength(64))),
+    trainedAt: z.optional(z.iso.datetime({ offset: true })),
+    dependencies: z._default(namedMap(z.string().check(z.minLength(1), z.maxLength(256)), z.string().check(z.maxLength(256))), {}),
+    lineage: z._default(lineage, { parentVersions: [], datasets: [] }),
+    tags: z._default(tags, {}),
+  }),
+);
 export type VersionMetadata = z.infer<typeof versionMetadata>;
 
-export const registerVersionBody = z
-  .extend(versionMetadata, {
-    semver: z.optional(semver),
-    bump: z.optional(z.enum(["major", "minor", "patch"])),
-    source: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))).register(z.globalRegistry, {
-      description: "Where the bytes live when the registry does not hold them: s3://…, runs:/<id>/model, https://…",
-    }),
-    artifact: z
-      .optional(artifactDeclaration)
-      .register(z.globalRegistry, { description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
-    files: z.optional(filesDeclaration).register(z.globalRegistry, {
-      description:
-        "A version made of several files (a directory), each uploaded and verified like an artifact (instead of source or artifact)",
-    }),
-  })
-  .check(
-    z.refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] }),
-    z.refine((body) => [body.source, body.artifact, body.files].filter((given) => given !== undefined).length === 1, {
-      message: "give either source (bytes kept elsewhere), artifact (one file uploaded here) or files (several), exactly one",
-      path: ["artifact"],
-    }),
-  );
+export const registerVersionBody = z.onFirstUse(() =>
+  z
+    .extend(z.built(versionMetadata), {
+      semver: z.optional(semver),
+      bump: z.optional(z.enum(["major", "minor", "patch"])),
+      source: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))).register(z.globalRegistry, {
+        description: "Where the bytes live when the registry does not hold them: s3://…, runs:/<id>/model, https://…",
+      }),
+      artifact: z
+        .optional(artifactDeclaration)
+        .register(z.globalRegistry, { description: "The bytes to upload through presigned URLs, checksum-verified (instead of source)" }),
+      files: z.optional(filesDeclaration).register(z.globalRegistry, {
+        description:
+          "A version made of several files (a directory), each uploaded and verified like an artifact (instead of source or artifact)",
+      }),
+    })
+    .check(
+      z.refine((body) => !(body.semver && body.bump), { message: "give either semver or bump, not both", path: ["bump"] }),
+      z.refine((body) => [body.source, body.artifact, body.files].filter((given) => given !== undefined).length === 1, {
+        message: "give either source (bytes kept elsewhere), artifact (one file uploaded here) or files (several), exactly one",
+        path: ["artifact"],
+      }),
+    ),
+);
 export type RegisterVersionInput = z.infer<typeof registerVersionBody>;
 
-export const updateVersionBody = z
-  .strictObject({ description: z.optional(description), tags: z.optional(tags) })
-  .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both"));
+export const updateVersionBody = z.onFirstUse(() =>
+  z
+    .strictObject({ description: z.optional(description), tags: z.optional(tags) })
+    .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both")),
+);
 export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
 
 /**
  * `{v}` in a path: a version number, `v<semver>`, a stage in any case (the version in it), an alias, or `latest`
  * (the newest READY version). A stage name wins over an alias of the same spelling: aliases cannot take one.
  */
-export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.union(
-  [
-    z.pipe(
-      z.string().check(z.regex(/^[1-9]\d{0,9}$/)),
-      z.transform((v) => ({ number: Number(v) })),
-    ),
-    z.pipe(
-      // A label's parts have at most 15 digits (SEMVER_PATTERN): a longer one names none, and is no table key.
-      z.string().check(z.regex(/^v\d{1,15}\.\d{1,15}\.\d{1,15}$/)),
-      z.transform((v) => ({ semver: v.slice(1) })),
-    ),
-    z.pipe(
-      assignedStageName,
-      z.transform((stage) => ({ stage })),
-    ),
-    z.pipe(
-      z.literal(LATEST),
-      z.transform(() => ({ latest: true as const })),
-    ),
-    z.pipe(
-      aliasName,
-      z.transform((alias) => ({ alias })),
-    ),
-  ],
-  { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" },
+export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.onFirstUse(() =>
+  z.union(
+    [
+      z.pipe(
+        z.string().check(z.regex(/^[1-9]\d{0,9}$/)),
+        z.transform((v) => ({ number: Number(v) })),
+      ),
+      z.pipe(
+        // A label's parts have at most 15 digits (SEMVER_PATTERN): a longer one names none, and is no table key.
+        z.string().check(z.regex(/^v\d{1,15}\.\d{1,15}\.\d{1,15}$/)),
+        z.transform((v) => ({ semver: v.slice(1) })),
+      ),
+      z.pipe(
+        assignedStageName,
+        z.transform((stage) => ({ stage })),
+      ),
+      z.pipe(
+        z.literal(LATEST),
+        z.transform(() => ({ latest: true as const })),
+      ),
+      z.pipe(
+        aliasName,
+        z.transform((alias) => ({ alias })),
+      ),
+    ],
+    { error: "a version is a number (3), a semantic label (v1.4.0), a stage (Production), an alias (champion) or latest" },
+  ),
 );
 
-export const versionPath = z.object({ name: modelName, v: versionSelector });
-export const versionFilePath = z.extend(versionPath, {
-  path: z
-    .string()
-    .check(
-      z.superRefine((path, ctx) => {
-        const rule = pathRuleBroken(path);
-        if (rule) ctx.addIssue({ code: "custom", message: `'${path}' is not a file's path: ${rule}`, input: path });
+export const versionPath = z.onFirstUse(() => z.object({ name: modelName, v: versionSelector }));
+export const versionFilePath = z.onFirstUse(() =>
+  z.extend(z.built(versionPath), {
+    path: z
+      .string()
+      .check(
+        z.superRefine((path, ctx) => {
+          const rule = pathRuleBroken(path);
+          if (rule) ctx.addIssue({ code: "custom", message: `'${path}' is not a file's path: ${rule}`, input: path });
+        }),
+      )
+      .register(z.globalRegistry, {
+        description: "The file's path in the manifest, as it is (tokenizer/config.json) or URL-encoded (tokenizer%2Fconfig.json)",
       }),
-    )
-    .register(z.globalRegistry, {
-      description: "The file's path in the manifest, as it is (tokenizer/config.json) or URL-encoded (tokenizer%2Fconfig.json)",
-    }),
-});
+  }),
+);
 
 const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
 /** DynamoDB caps a filter expression's size; 20 conditions is far more than a listing needs. */
 const MAX_FILTERS = 20;
 
 /** `sort=-metric.auc` (highest first) or `sort=metric.auc` (lowest first): by a key metric the model declares. */
-const metricSort = z.pipe(
-  z
-    .string()
-    .check(
-      z.regex(
-        /^-?metric\.[A-Za-z0-9_.:/-]{1,128}$/,
-        "sort by a key metric: metric.<name> (lowest first) or -metric.<name> (highest first)",
+const metricSort = z.onFirstUse(() =>
+  z.pipe(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^-?metric\.[A-Za-z0-9_.:/-]{1,128}$/,
+          "sort by a key metric: metric.<name> (lowest first) or -metric.<name> (highest first)",
+        ),
       ),
-    ),
-  z.transform((sort) => ({ metric: sort.slice(sort.indexOf(".") + 1), descending: sort.startsWith("-") })),
+    z.transform((sort) => ({ metric: sort.slice(sort.indexOf(".") + 1), descending: sort.startsWith("-") })),
+  ),
 );
 
-const versionListOptions = z.strictObject({
-  stage: z.optional(stageName),
-  status: z.optional(versionStatus),
-  sort: z.optional(metricSort),
-  limit,
-  cursor,
-});
+const versionListOptions = z.onFirstUse(() =>
+  z.strictObject({
+    stage: z.optional(stageName),
+    status: z.optional(versionStatus),
+    sort: z.optional(metricSort),
+    limit,
+    cursor,
+  }),
+);
 
 /** A metric filter's bound: a decimal number (not "0x10", " 5" or "") the store can compare with. */
-const metricBound = z.pipe(
-  z.string().check(z.regex(/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, "must be a decimal number, e.g. 0.95")),
-  z.pipe(z.transform(Number), storableNumber),
+const metricBound = z.onFirstUse(() =>
+  z.pipe(
+    z.string().check(z.regex(/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, "must be a decimal number, e.g. 0.95")),
+    z.pipe(z.transform(Number), storableNumber),
+  ),
 );
 
 /**
  * The list query: fixed options plus `minMetric.<m>`, `maxMetric.<m>` and `tag.<k>` filters,
  * gathered into maps. Unknown parameters are rejected so that a typo does not silently widen the list.
  */
-export const listVersionsQuery = z.pipe(
-  namedMap(z.string(), z.string()).register(z.globalRegistry, {
-    description:
-      "stage, status, sort (metric.<key metric> or -metric.<key metric>), limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>",
-  }),
-  z.transform((query, ctx) => {
-    const options: Record<string, string> = {};
-    // Entries, not assignments: a filter named __proto__ stays an ordinary key that matches nothing.
-    const filters = { minMetric: [] as [string, number][], maxMetric: [] as [string, number][], tag: [] as [string, string][] };
-    for (const [parameter, value] of Object.entries(query)) {
-      const [, kind, key] = FILTER_PARAMETER.exec(parameter) ?? [];
-      if (!key) options[parameter] = value;
-      else if (kind === "tag") filters.tag.push([key, value]);
-      else {
-        const bound = z.safeParse(metricBound, value);
-        if (bound.success) filters[kind === "minMetric" ? "minMetric" : "maxMetric"].push([key, bound.data]);
-        else
-          ctx.issues.push({
-            code: "custom",
-            path: [parameter],
-            message: bound.error.issues.map((issue) => issue.message).join("; "),
-            input: query,
-          });
+export const listVersionsQuery = z.onFirstUse(() =>
+  z.pipe(
+    namedMap(z.string(), z.string()).register(z.globalRegistry, {
+      description:
+        "stage, status, sort (metric.<key metric> or -metric.<key metric>), limit, cursor, and filters minMetric.<metric>=<n>, maxMetric.<metric>=<n>, tag.<key>=<value>",
+    }),
+    z.transform((query, ctx) => {
+      const options: Record<string, string> = {};
+      // Entries, not assignments: a filter named __proto__ stays an ordinary key that matches nothing.
+      const filters = { minMetric: [] as [string, number][], maxMetric: [] as [string, number][], tag: [] as [string, string][] };
+      for (const [parameter, value] of Object.entries(query)) {
+        const [, kind, key] = FILTER_PARAMETER.exec(parameter) ?? [];
+        if (!key) options[parameter] = value;
+        else if (kind === "tag") filters.tag.push([key, value]);
+        else {
+          const bound = z.safeParse(metricBound, value);
+          if (bound.success) filters[kind === "minMetric" ? "minMetric" : "maxMetric"].push([key, bound.data]);
+          else
+            ctx.issues.push({
+              code: "custom",
+              path: [parameter],
+              message: bound.error.issues.map((issue) => issue.message).join("; "),
+              input: query,
+            });
+        }
       }
-    }
-    const filterCount = Object.keys(query).length - Object.keys(options).length;
-    if (filterCount > MAX_FILTERS)
-      ctx.issues.push({
-        code: "custom",
-        path: [],
-        message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}`,
-        input: query,
-      });
-    const parsed = versionListOptions.safeParse(options);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.issues.push({ code: "custom", path: issue.path, message: issue.message, input: query });
-      return z.NEVER;
-    }
-    return {
-      ...parsed.data,
-      minMetrics: Object.fromEntries(filters.minMetric),
-      maxMetrics: Object.fromEntries(filters.maxMetric),
-      tags: Object.fromEntries(filters.tag),
-    };
+      const filterCount = Object.keys(query).length - Object.keys(options).length;
+      if (filterCount > MAX_FILTERS)
+        ctx.issues.push({
+          code: "custom",
+          path: [],
+          message: `at most ${MAX_FILTERS} minMetric./maxMetric./tag. filters; got ${filterCount}`,
+          input: query,
+        });
+      const parsed = versionListOptions.safeParse(options);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          ctx.issues.push({ code: "custom", path: issue.path, message: issue.message, input: query });
+        return z.NEVER;
+      }
+      return {
+        ...parsed.data,
+        minMetrics: Object.fromEntries(filters.minMetric),
+        maxMetrics: Object.fromEntries(filters.maxMetric),
+        tags: Object.fromEntries(filters.tag),
+      };
+    }),
+  ),
+);
+
+export const versionView = z.onFirstUse(() =>
+  z.extend(z.built(versionMetadata), {
+    model: z.string(),
+    version: z.int(),
+    semver: z.optional(z.string()),
+    status: versionStatus,
+    stage,
+    source: z.optional(z.string()),
+    artifact: z.optional(artifactView),
+    files: z.optional(filesView).register(z.globalRegistry, { description: "A version registered with files: how many, their bytes" }),
+    verification: z.optional(verificationProgress).register(z.globalRegistry, {
+      description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
+    }),
+    uri: z.string(),
+    protected: z.optional(z.boolean()).register(z.globalRegistry, {
+      description: "Set by an admin (PUT …/protection): no retention rule deletes the version",
+    }),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
+export type VersionView = z.infer<typeof versionView>;
+
+export const registeredVersionView = z.onFirstUse(() =>
+  z.extend(z.built(versionView), {
+    upload: z.nullable(uploadView).register(z.globalRegistry, {
+      description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
+    }),
+    uploads: z.optional(z.array(fileUploadView)).register(z.globalRegistry, {
+      description:
+        "A version registered with files: each file's upload, in the order declared (the first 50 of a manifest of more than 64 files)",
+    }),
+    nextUploadsCursor: z.optional(z.string()).register(z.globalRegistry, {
+      description: "When `uploads` holds only the first files: pass it as `cursor` to GET …/artifact/uploads for the others",
+    }),
+    warnings: z.optional(z.array(z.string())),
   }),
 );
 
-export const versionView = z.extend(versionMetadata, {
-  model: z.string(),
-  version: z.int(),
-  semver: z.optional(z.string()),
-  status: versionStatus,
-  stage,
-  source: z.optional(z.string()),
-  artifact: z.optional(artifactView),
-  files: z.optional(filesView).register(z.globalRegistry, { description: "A version registered with files: how many, their bytes" }),
-  verification: z.optional(verificationProgress).register(z.globalRegistry, {
-    description: "VERIFYING only: how far the registry got checking the uploaded files against their declared SHA-256",
-  }),
-  uri: z.string(),
-  protected: z.optional(z.boolean()).register(z.globalRegistry, {
-    description: "Set by an admin (PUT …/protection): no retention rule deletes the version",
-  }),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type VersionView = z.infer<typeof versionView>;
-
-export const registeredVersionView = z.extend(versionView, {
-  upload: z.nullable(uploadView).register(z.globalRegistry, {
-    description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
-  }),
-  uploads: z.optional(z.array(fileUploadView)).register(z.globalRegistry, {
-    description:
-      "A version registered with files: each file's upload, in the order declared (the first 50 of a manifest of more than 64 files)",
-  }),
-  nextUploadsCursor: z.optional(z.string()).register(z.globalRegistry, {
-    description: "When `uploads` holds only the first files: pass it as `cursor` to GET …/artifact/uploads for the others",
-  }),
-  warnings: z.optional(z.array(z.string())),
-});
-
-export const versionPage = z.object({ items: z.array(versionView), nextCursor: z.optional(z.string()) });
+export const versionPage = z.onFirstUse(() => z.object({ items: z.array(versionView), nextCursor: z.optional(z.string()) }));

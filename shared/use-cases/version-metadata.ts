@@ -1,13 +1,13 @@
+import * as z from "../zod";
 import { PayloadTooLargeError } from "../domain/errors";
 import type { VersionItem } from "../store/entities/version";
 import { versionMetadata, type VersionMetadata } from "../schemas/version";
 
 export const MAX_METADATA_BYTES = 64 * 1024;
 
-const METADATA_FIELDS = Object.keys(versionMetadata.shape) as (keyof VersionMetadata)[];
-
 export function metadataOf(item: VersionItem): VersionMetadata {
-  return Object.fromEntries(METADATA_FIELDS.map((field) => [field, item[field]])) as VersionMetadata;
+  const fields = Object.keys(z.built(versionMetadata).shape) as (keyof VersionMetadata)[];
+  return Object.fromEntries(fields.map((field) => [field, item[field]])) as VersionMetadata;
 }
 
 export function assertMetadataSize(metadata: VersionMetadata): void {

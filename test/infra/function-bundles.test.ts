@@ -8,7 +8,8 @@ import { openApiDocument } from "../../shared/http/openapi";
 import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../../shared/http/idempotency-key";
 import * as powertoolsIdempotency from "../../shared/http/powertools-idempotency";
 import { apiEvent, lambdaContext } from "../support/fixtures";
-import { deployedHandler } from "../support/function-bundle";
+import { deployedBundle, deployedHandler, loadHandler } from "../support/function-bundle";
+import * as z from "../../shared/zod";
 import { FUNCTIONS, isWriteRoute, routeKey, routes, type FunctionName, type Grant } from "../../shared/routes";
 
 /** Modules a handler loads with import() load on the first request that needs them, not at cold start. */
@@ -62,6 +63,35 @@ const noTaskSenders = (Object.keys(FUNCTIONS) as FunctionName[]).filter(
 );
 
 const bundlesDir = join(process.cwd(), ".registry", "function-bundles");
+
+/** The settings every function reads at cold start (shared/config.ts), alone, bundled as the functions are. */
+async function settingsBundle(): Promise<string> {
+  const outfile = join(await mkdtemp(join(bundlesDir, "settings-")), "index.cjs");
+  const contents = 'import { loadConfig } from "./shared/config"; loadConfig();';
+  await build({ ...functionBuildOptions, stdin: { contents, resolveDir: process.cwd(), loader: "ts" }, outfile, logLevel: "silent" });
+  return outfile;
+}
+
+/**
+ * The schemas zod constructs while `act` runs (it hands each to its post-processor hook), a bundle's
+ * copy of zod included, but the `z.onFirstUse` wrappers: those hold only how to build a schema.
+ */
+async function schemasBuiltDuring(act: () => unknown): Promise<number> {
+  let built = 0;
+  const count = (schema: unknown) => {
+    if (schema instanceof z.core.$ZodType && !(schema instanceof z.core.$ZodLazy)) built++;
+  };
+  z.config({ postProcessor: count });
+  try {
+    await act();
+  } finally {
+    z.config({ postProcessor: undefined });
+  }
+  return built;
+}
+
+/** How a route without query parameters refuses any (shared/http/api-handler.ts): an empty strict object, and its `never` for every key. */
+const NO_QUERY_SCHEMAS = 2;
 
 // A bundle loaded here reads its settings as a deployed function does; unit test files share a process: leave nothing behind.
 beforeAll(async () => {
@@ -156,6 +186,18 @@ describe("a function's bundle", () => {
     expect(code).toContain("MalformedHistoryItem");
     expect(code).not.toContain("consumers deduplicate on it");
   });
+
+  it.each(apiFunctions)(
+    "builds at cold start in the %s function no schema but its settings' and the one GET /health parses: the routes' are built on first use",
+    async (fn) => {
+      const [bundle, settings] = await Promise.all([deployedBundle(fn, bundlesDir), settingsBundle()]);
+      const settingsSchemas = await schemasBuiltDuring(() => createRequire(import.meta.url)(settings));
+
+      const built = await schemasBuiltDuring(() => loadHandler(bundle)(apiEvent({ routeKey: "GET /health" }), lambdaContext));
+
+      expect(built).toBe(settingsSchemas + NO_QUERY_SCHEMAS);
+    },
+  );
 
   it("bundles only the query function's own routes, what it loads on a first request included: the OpenAPI document is not built there", async () => {
     expect(routesIn(await bundledCode("query")).sort()).toEqual(routesOf("query").sort());

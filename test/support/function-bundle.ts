@@ -13,10 +13,18 @@ import type { ApiHandler } from "./registry";
  * The bundle reads its config from the environment when loaded, as a deployed function does.
  */
 export async function deployedHandler(fn: FunctionName, parentDir: string): Promise<ApiHandler> {
+  return loadHandler(await deployedBundle(fn, parentDir));
+}
+
+/** The deployed function's files, as deployedHandler writes them: the path of its bundle, not yet loaded. */
+export async function deployedBundle(fn: FunctionName, parentDir: string): Promise<string> {
   const dir = await mkdtemp(join(parentDir, `${fn}-`));
   // .cjs: inside this repository a .js file is an ES module (package.json).
   const outfile = join(dir, "index.cjs");
   await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], outfile, logLevel: "silent" });
   await writeBesideBundle(dir, besideBundleOf(fn));
-  return (createRequire(import.meta.url)(outfile) as { handler: ApiHandler }).handler;
+  return outfile;
 }
+
+/** Loads a bundle as Lambda does: a new path is a fresh module, its module scope run now. */
+export const loadHandler = (bundle: string): ApiHandler => (createRequire(import.meta.url)(bundle) as { handler: ApiHandler }).handler;

@@ -26,7 +26,7 @@ export interface ArtifactState {
 /** Built by the readers that hold it (./version.ts), on their first read. */
 export const artifactState = () =>
   z.object({
-    ...artifactView.shape,
+    ...z.built(artifactView).shape,
     key: z.string(),
     uploadId: z.optional(z.string()),
     verificationStartedAt: z.optional(z.string()),

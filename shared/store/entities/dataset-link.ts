@@ -36,7 +36,7 @@ function newDatasetLinkItem(fields: { model: string; version: number; datasetId:
 export const datasetLinkFromItem = itemReader(DATASET_LINK_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(DATASET_LINK_ENTITY, SCHEMA_VERSION),
-    ...versionLinkFields,
+    ...versionLinkFields(),
     datasetId: z.string(),
     datasetVersion: z.optional(z.string()),
   }),

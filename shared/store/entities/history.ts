@@ -29,7 +29,8 @@ export function newHistoryItem(
 /** Appends an entry. Invariant: history is append-only; an entry is never overwritten. */
 export const appendHistory = (item: HistoryItem): Write => ({ Put: { Item: item, ...expect("pk", null) } });
 
-const storedHistory = () => z.looseObject({ ...itemBase(HISTORY_ENTITY, SCHEMA_VERSION), ...historyEntryView.shape, model: z.string() });
+const storedHistory = () =>
+  z.looseObject({ ...itemBase(HISTORY_ENTITY, SCHEMA_VERSION), ...z.built(historyEntryView).shape, model: z.string() });
 /** A history item as read: its one parse checked every field the view shows. */
 export type StoredHistoryItem = z.output<ReturnType<typeof storedHistory>>;
 

@@ -107,12 +107,15 @@ export function newModelItem(fields: {
 }
 
 /** The view's fields the item stores as they are; the view derives latestRegisteredVersion from the item's latestVersion. */
-const { latestRegisteredVersion: _derived, ...storedViewFields } = modelView.shape;
+const storedViewFields = () => {
+  const { latestRegisteredVersion: _derived, ...stored } = z.built(modelView).shape;
+  return stored;
+};
 
 export const modelFromItem = itemReader(MODEL_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(MODEL_ENTITY, SCHEMA_VERSION),
-    ...storedViewFields,
+    ...storedViewFields(),
     gsi1pk: z.optional(z.string()),
     gsi1sk: z.optional(z.string()),
     latestVersion: z.int(),

@@ -21,7 +21,7 @@ const runLinkKey = (name: string, version: number, runId: string) => ({
 export const runLinkFromItem = itemReader(RUN_LINK_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(RUN_LINK_ENTITY, SCHEMA_VERSION),
-    ...versionLinkFields,
+    ...versionLinkFields(),
     runId: z.string(),
   }),
 );

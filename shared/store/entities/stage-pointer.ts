@@ -41,7 +41,7 @@ export const stagePointerFromItem = itemReader(STAGE_POINTER_ENTITY, SCHEMA_VERS
     model: z.string(),
     stage: z.literal("Production"),
     version: z.int(),
-    snapshot: z.looseObject(versionView.shape),
+    snapshot: z.looseObject(z.built(versionView).shape),
   }),
 );
 

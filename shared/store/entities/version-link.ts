@@ -14,8 +14,8 @@ export interface VersionLinkItem extends ItemBase {
   readonly version: number;
 }
 
-/** The fields of VersionLinkItem, for a link entity's item reader. */
-export const versionLinkFields = { gsi1pk: z.string(), gsi1sk: z.string(), model: z.string(), version: z.int() };
+/** The fields of VersionLinkItem, built by a link entity's item reader on its first read. */
+export const versionLinkFields = () => ({ gsi1pk: z.string(), gsi1sk: z.string(), model: z.string(), version: z.int() });
 
 export const versionLinkIndexKey = (partition: string, model: string, version: number) => ({
   gsi1pk: partition,

@@ -87,7 +87,7 @@ export function newVersionItem(fields: {
 export const versionFromItem = itemReader(VERSION_ENTITY, SCHEMA_VERSION, () =>
   z.looseObject({
     ...itemBase(VERSION_ENTITY, SCHEMA_VERSION),
-    ...versionMetadata.shape,
+    ...z.built(versionMetadata).shape,
     gsi1pk: z.optional(z.string()),
     gsi1sk: z.optional(z.string()),
     model: z.string(),
