@@ -252,6 +252,44 @@ describe("a registration cut off after its first chunk", () => {
   });
 });
 
+describe("writing a manifest's chunks", () => {
+  it("writes each chunk after the first without reading the version back", async () => {
+    const name = uniqueModelName("sharded");
+    const store = Object.create(registry.deps.store) as typeof registry.deps.store;
+    const versionReads = vi.spyOn(store, "getVersion");
+
+    const registered = await register(name, directory(300), { ...registry.deps, store });
+
+    expect(registered.files).not.toHaveProperty("registration");
+    expect(versionReads).not.toHaveBeenCalled();
+    const chunks = (await modelItems(name)).filter((item) => item.entity === "manifestChunk");
+    expect(chunks.map((chunk) => (chunk.files as unknown[]).length)).toEqual([64, 97, 97, 42]);
+  });
+
+  it("writes no chunk onto a version whose deletion began between two chunks, and the registration answers 404", async () => {
+    const name = uniqueModelName("sharded");
+    const files = directory(200);
+    let deletion: Promise<unknown> | undefined;
+    const store = new Proxy(registry.deps.store, {
+      get(target, property) {
+        if (property === "change")
+          return async (...args: Parameters<typeof target.change>) => {
+            deletion ??= deleteVersion(registry.deps, name, { number: 1 }, ci);
+            await deletion;
+            return target.change(...args);
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+
+    await expect(register(name, files, { ...registry.deps, store })).rejects.toMatchObject({ code: "VersionNotFound" });
+
+    expect(await refsOf(files.values())).toEqual([]);
+    expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
+  });
+});
+
 describe("completing a manifest written in chunks", () => {
   const registerUploaded = async (name: string, files: Map<string, Buffer>, skip?: string) => {
     const registered = await register(name, files);
