@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { LocalRegistry } from "../infra/local/start";
+import { freshFiles } from "./register";
 import { timed } from "./stats";
 import { inParallel, put, send } from "./upload";
 
@@ -18,19 +18,12 @@ const IN_FLIGHT = 16;
  * `complete` for a version of many files (docs/artifacts.md promises an answer within a second for
  * any size): a version of `files` small files, each with bytes of its own, registered and uploaded
  * through the local registry, then completed, timed to its answer. The verification it starts is
- * awaited, untimed, so the figures after it run on a quiet queue. 1,000 by default: registering
- * 10,000 files (the most a version holds) through the local API outlasts the API's 30 s on the
- * busy 2-core machine, and `complete`'s HEADs grow with the files.
+ * awaited, untimed, so the figures after it run on a quiet queue. 1,000 by default, to keep the
+ * run short: `complete`'s HEADs, and the uploads before it, grow with the files.
  */
 export async function benchCompleteManyFiles(registry: LocalRegistry, options: { files?: number } = {}): Promise<CompleteManyFigure> {
   const { files = 1_000 } = options;
-  const seed = `${Date.now()}`;
-  const bytes = Array.from({ length: files }, (_, i) => Buffer.from(`${seed} file ${i}\n`));
-  const manifest = bytes.map((content, i) => ({
-    path: `shards/part-${String(i).padStart(5, "0")}.bin`,
-    sizeBytes: content.length,
-    sha256: createHash("sha256").update(content).digest("hex"),
-  }));
+  const { bytes, manifest } = freshFiles(files);
   const registered = await send<{ version: number; uploads: PlanEntry[]; nextUploadsCursor?: string }>(
     `${registry.url}/models/bench_many_files/versions`,
     "POST",

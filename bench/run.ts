@@ -8,6 +8,7 @@ import { benchClient } from "./client";
 import { benchCompleteManyFiles } from "./complete";
 import { benchContention, type ContentionFigure } from "./contention";
 import { benchMetricFilter } from "./metric-filter";
+import { benchRegisterManyFiles } from "./register";
 import { withLocalRegistry } from "./local-registry";
 import { benchResolve, printResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
@@ -89,6 +90,13 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
 
   printVerify(await benchVerify(registry));
   printParallelFiles(await benchParallelFiles(registry));
+
+  const registered = await benchRegisterManyFiles(registry);
+  const registerS = registered.registerMs / 1000;
+  console.log(`Registering a version of ${registered.files.toLocaleString("en")} small files, none held yet, through the local API:`);
+  console.log(
+    `  answered ${registered.status} in ${registerS.toFixed(1)} s (201 within 30 s, API Gateway's limit: ${verdict(registered.status === 201 && registerS <= 30)})`,
+  );
 
   const many = await benchCompleteManyFiles(registry);
   console.log(`Completing a version of ${many.files.toLocaleString("en")} small files, every one uploaded (the local engines):`);

@@ -17,7 +17,7 @@ import type { VerificationTask } from "../schemas/verification-task";
 import { unchanged } from "../store/model-change";
 import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
-import { uploadPlanOf } from "./artifact-uploads";
+import { HEADS_AT_ONCE, uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../functions";
 import { mapConcurrently } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
@@ -236,9 +236,6 @@ async function storedObject(
   await deps.artifacts.completeMultipart(artifact.key, artifact.uploadId, completed);
   return assembled(deps, { key: artifact.key });
 }
-
-/** HEADs in flight at once while completing a manifest: S3 serves 5,500 a second per prefix; within the SDK client's 50 sockets. */
-const HEADS_AT_ONCE = 48;
 
 /**
  * The objects of a manifest's files once uploaded, each by one PUT or assembled from its parts now:

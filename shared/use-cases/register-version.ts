@@ -162,11 +162,14 @@ function chunkedManifest(files: readonly ManifestFile[], chunks: readonly Manife
   };
 }
 
-const allChunksWritten = (version: VersionItem): VersionItem => {
+/** The version with `written` of its manifest's chunks written. */
+const withChunksWritten = (version: VersionItem, written: number): VersionItem => {
   const { manifest } = version;
   if (!manifest?.chunks) return version;
-  return { ...version, manifest: { ...manifest, chunks: { ...manifest.chunks, written: manifest.chunks.starts.length } } };
+  return { ...version, manifest: { ...manifest, chunks: { ...manifest.chunks, written } } };
 };
+
+const allChunksWritten = (version: VersionItem): VersionItem => withChunksWritten(version, version.manifest?.chunks?.starts.length ?? 0);
 
 /** What files take of the commit that writes them: their chunk (when chunked), a reference per object they carry first, their part digests. */
 function manifestWrites(
@@ -189,7 +192,9 @@ function manifestWrites(
 /**
  * One more chunk of a registration's manifest, in a commit of its own (re-planned on contention):
  * conditioned on the version still PENDING_UPLOAD with exactly the chunks before it written, so it
- * applies once, and never to a version a deletion has begun taking apart.
+ * applies once, and never to a version a deletion has begun taking apart. The first attempt plans
+ * on the version as this registration left it, without reading it: if anything else changed it,
+ * that condition fails, and the attempts after it re-read the version.
  */
 async function writeChunk(
   deps: ArtifactDeps,
@@ -198,9 +203,11 @@ async function writeChunk(
   chunk: ManifestChunkItem,
   declaredParts: readonly (readonly PartDigest[] | undefined)[],
 ): Promise<void> {
+  let leftByThisRegistration: VersionItem | undefined = withChunksWritten(target, chunk.chunk);
   await deps.store.change(who, target.model, async (current) => {
     if (!current) throw new ModelNotFoundError(target.model);
-    const latest = await rereadVersion(deps, target);
+    const latest = leftByThisRegistration ?? (await rereadVersion(deps, target));
+    leftByThisRegistration = undefined;
     if ((latest.manifest?.chunks?.written ?? 0) > chunk.chunk) return unchanged(undefined);
     return {
       model: current,

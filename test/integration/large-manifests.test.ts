@@ -164,7 +164,7 @@ describe("a version of 300 files: its manifest written in chunks, its upload pla
     const last = [...files.keys()][299] ?? "";
 
     expect(await getFileDownload(deps, name, { number: 1 }, last)).toMatchObject({ path: last });
-    expect(read.chunks).toBe(5);
+    expect(read.chunks).toBe(4); // 64 + 97 + 97 + 42 files
     await expect(getFileDownload(deps, name, { number: 1 }, "absent.bin")).rejects.toMatchObject({ code: "ArtifactNotFound" });
     await registry.setAttributes(key, { manifest });
   });
@@ -241,11 +241,49 @@ describe("a registration cut off after its first chunk", () => {
 
   it("is taken apart by the model's deletion too, every reference released", async () => {
     const name = uniqueModelName("sharded");
-    const files = directory(150);
+    const files = directory(200); // 64 + 97 + 39 files: the third chunk is never written
     await expect(register(name, files, storeFailingAfter(registry, 1))).rejects.toThrow("injected");
     expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ files: { registration: { chunksWritten: 2 } } });
 
     await deleteModel(registry.deps, name, ci);
+
+    expect(await refsOf(files.values())).toEqual([]);
+    expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
+  });
+});
+
+describe("writing a manifest's chunks", () => {
+  it("writes each chunk after the first without reading the version back", async () => {
+    const name = uniqueModelName("sharded");
+    const store = Object.create(registry.deps.store) as typeof registry.deps.store;
+    const versionReads = vi.spyOn(store, "getVersion");
+
+    const registered = await register(name, directory(300), { ...registry.deps, store });
+
+    expect(registered.files).not.toHaveProperty("registration");
+    expect(versionReads).not.toHaveBeenCalled();
+    const chunks = (await modelItems(name)).filter((item) => item.entity === "manifestChunk");
+    expect(chunks.map((chunk) => (chunk.files as unknown[]).length)).toEqual([64, 97, 97, 42]);
+  });
+
+  it("writes no chunk onto a version whose deletion began between two chunks, and the registration answers 404", async () => {
+    const name = uniqueModelName("sharded");
+    const files = directory(200);
+    let deletion: Promise<unknown> | undefined;
+    const store = new Proxy(registry.deps.store, {
+      get(target, property) {
+        if (property === "change")
+          return async (...args: Parameters<typeof target.change>) => {
+            deletion ??= deleteVersion(registry.deps, name, { number: 1 }, ci);
+            await deletion;
+            return target.change(...args);
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+
+    await expect(register(name, files, { ...registry.deps, store })).rejects.toMatchObject({ code: "VersionNotFound" });
 
     expect(await refsOf(files.values())).toEqual([]);
     expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);

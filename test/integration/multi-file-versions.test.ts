@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -157,6 +157,56 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
       files: { deduplicated: 2 },
     });
     expect(await refOf(first.get("model.safetensors") ?? Buffer.alloc(0))).toMatchObject({ refCount: 2 });
+  });
+
+  it("reads a manifest's references in one batch and sends a HEAD only for the objects held verified", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const held = directory("model.safetensors", "tokenizer.json", "config.json");
+    await uploadAsked(await register(name, held), held);
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+    const files = new Map([...held, ["extra/a.bin", randomBytes(700)], ["extra/b.bin", randomBytes(701)]]);
+    const store = Object.create(registry.deps.store) as typeof registry.deps.store;
+    const artifacts = Object.create(registry.deps.artifacts) as typeof registry.deps.artifacts;
+    const singleReads = vi.spyOn(store, "getArtifactRef");
+    const batchReads = vi.spyOn(store, "getArtifactRefs");
+    const heads = vi.spyOn(artifacts, "head");
+
+    const registered = await registerVersion(
+      { ...registry.deps, store, artifacts },
+      name,
+      registerVersionBody.parse({ files: manifest(files) }),
+      ci,
+    );
+
+    expect(registered.uploads?.map((file) => [file.path, file.upload === null])).toEqual([
+      ["model.safetensors", true],
+      ["tokenizer.json", true],
+      ["config.json", true],
+      ["extra/a.bin", false],
+      ["extra/b.bin", false],
+    ]);
+    expect(singleReads).not.toHaveBeenCalled();
+    expect(batchReads.mock.calls).toEqual([[[...files.values()].map(sha256)]]);
+    expect(heads.mock.calls.map(([key]) => key).sort()).toEqual([...held.values()].map((bytes) => artifactObjectKey(sha256(bytes))).sort());
+  });
+
+  it("answers 400 naming the file that declares another size for bytes held verified", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const held = directory("model.safetensors");
+    await uploadAsked(await register(name, held), held);
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+    const [declared] = manifest(held);
+    const files = [
+      { ...declared, path: "config.json", sha256: sha256(randomBytes(10)) },
+      { ...declared, sizeBytes: 5 },
+    ];
+
+    const refused = registerVersion(registry.deps, name, registerVersionBody.parse({ files }), ci);
+
+    await expect(refused).rejects.toMatchObject({
+      code: "ValidationError",
+      details: [{ path: "body.files.1.sizeBytes", message: `the verified size is ${declared?.sizeBytes}` }],
+    });
   });
 
   it("asks once for two files of one manifest with the same bytes, and counts one reference for them", async () => {

@@ -13,8 +13,8 @@ const SCHEMA_VERSION = 1;
 /**
  * A stretch of a large manifest's files, in the order declared, from file `first` on. A chunk is
  * written in one commit with what its files take (a reference per object first seen in it, part
- * digests per file in parts) and goes in one commit with the references it took: never more than a
- * small manifest takes of one commit.
+ * digests per file in parts) and goes in one commit with the references it took: the first chunk
+ * no more than a small manifest takes of one commit, each other one MAX_FILES_PER_CHUNK.
  */
 export const manifestChunkKey = (name: string, version: number, chunk: number) => ({
   pk: modelPartition(name),
@@ -49,9 +49,20 @@ export const manifestChunkFromItem = itemReader(MANIFEST_CHUNK_ENTITY, SCHEMA_VE
 /** Whether the files take more than one commit: then they are written in chunks. */
 export const needsChunks = (files: readonly ManifestFile[]): boolean => commitSlots(files) > MAX_FILES_PER_COMMIT;
 
+/**
+ * How many files a chunk after the first carries (a file in parts counting twice): the commit that
+ * writes it holds, beside what its files take, only the model, the version's count of chunks written
+ * and the chunk itself, as the commit that deletes it does: 3 of DynamoDB's 100 actions. The first
+ * chunk goes with the version and everything else a registration writes: MAX_FILES_PER_COMMIT.
+ */
+export const MAX_FILES_PER_CHUNK = 97;
+
 /** The manifest cut, in order, into chunks that each fit one commit. */
 export function cutIntoChunks(name: string, version: number, files: readonly ManifestFile[]): ManifestChunkItem[] {
-  const runs = runsThatFit(files, (run, next) => commitSlots([...run, next]) <= MAX_FILES_PER_COMMIT);
+  const runs = runsThatFit(
+    files,
+    (run, next) => commitSlots([...run, next]) <= (run[0] === files[0] ? MAX_FILES_PER_COMMIT : MAX_FILES_PER_CHUNK),
+  );
   let first = 0;
   return runs.map((run, chunk) => {
     const item: ManifestChunkItem = {

@@ -11,8 +11,8 @@ import { artifactSummary, type ArtifactState } from "./artifact";
  * its label, up to 20 dataset links, a run link, up to 3 key metric index items, history entries and
  * a checkpoint (at most 31 actions): 64 of those keep every one of them within 100. A manifest that
  * fits rides on the version item (64 paths of at most 1,024 bytes, beside at most 64 KiB of
- * metadata: well under DynamoDB's 400 KB); a larger one is written in chunks of this size, one
- * commit each (manifest-chunk.ts).
+ * metadata: well under DynamoDB's 400 KB); a larger one is written in chunks, one commit each, the
+ * first of this size (manifest-chunk.ts).
  */
 export const MAX_FILES_PER_COMMIT = 64;
 
