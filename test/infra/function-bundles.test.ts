@@ -2,7 +2,7 @@ import { build, type Plugin } from "esbuild";
 import { createRequire } from "node:module";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { besideBundleOf, functionBuildOptions, writeBesideBundle } from "../../infra/bundling";
 import { openApiDocument } from "../../shared/http/openapi";
 import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../../shared/http/idempotency-key";
@@ -36,8 +36,10 @@ async function bundledInputs(fn: FunctionName | "publisher"): Promise<string[]> 
   return Object.keys(metafile.inputs);
 }
 
+type BundledFunction = FunctionName | "publisher" | "verifier" | "housekeeping";
+
 /** A function's whole deployed bundle, lazily imported code included. */
-async function bundledCode(fn: FunctionName | "publisher" | "verifier"): Promise<string> {
+async function bundledCode(fn: BundledFunction): Promise<string> {
   const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false });
   return outputFiles[0]?.text ?? "";
 }
@@ -65,12 +67,16 @@ const bundlesDir = join(process.cwd(), ".registry", "function-bundles");
 
 // A bundle loaded here reads its settings as a deployed function does; unit test files share a process: leave nothing behind.
 beforeAll(async () => {
-  vi.stubEnv("TABLE_NAME", "registry-unit");
-  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "*", roles: ["reader"] }]));
   await mkdir(bundlesDir, { recursive: true });
 });
-afterAll(async () => {
+beforeEach(() => {
+  vi.stubEnv("TABLE_NAME", "registry-unit");
+  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "*", roles: ["reader"] }]));
+});
+afterEach(() => {
   vi.unstubAllEnvs();
+});
+afterAll(async () => {
   await rm(bundlesDir, { recursive: true, force: true });
 });
 
@@ -112,6 +118,48 @@ describe("a function's bundle", () => {
     const beside = createRequire(import.meta.url)(join(dir, POWERTOOLS_IDEMPOTENCY_MODULE)) as Record<string, unknown>;
 
     for (const name of Object.keys(powertoolsIdempotency)) expect(typeof beside[name], name).toBe("function");
+  });
+
+  /** Every EMF document Powertools Metrics prints names its metrics under this key. */
+  const EMF_METRICS_KEY = "CloudWatchMetrics";
+  const everyFunction: BundledFunction[] = [...apiFunctions, "publisher", "verifier", "housekeeping"];
+
+  it.each(everyFunction)("does not bundle Powertools Metrics in the %s function, which loads it from Powertools' layer", async (fn) => {
+    expect(await bundledCode(fn)).not.toContain(EMF_METRICS_KEY);
+  });
+
+  it("answers from the query function's bundle with the settings the stacks give: tracing on and a metrics namespace", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "ModelRegistry");
+    vi.stubEnv("POWERTOOLS_TRACE_ENABLED", "true");
+    vi.stubEnv("AWS_EXECUTION_ENV", "AWS_Lambda_nodejs22.x");
+    const handler = await deployedHandler("query", bundlesDir);
+
+    const response = await handler(apiEvent({ routeKey: "GET /health" }), lambdaContext);
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("flushes the publisher's metrics as EMF, with Metrics loaded from Powertools' layer (node_modules here), when a namespace is set", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "ModelRegistry");
+    vi.stubEnv("DLQ_URL", "http://127.0.0.1:9/queue/dead-letters");
+    const outfile = join(await mkdtemp(join(bundlesDir, "publisher-")), "index.cjs");
+    await build({ ...functionBuildOptions, entryPoints: ["functions/publisher/handler.ts"], outfile, logLevel: "silent" });
+    const { handler } = createRequire(import.meta.url)(outfile) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+    const printed: string[] = [];
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((line) => printed.push(String(line)) > 0);
+
+    try {
+      await handler({ Records: [] }, lambdaContext);
+    } finally {
+      stdout.mockRestore();
+    }
+
+    const emf = printed.filter((line) => line.includes(EMF_METRICS_KEY));
+    expect(emf).toHaveLength(1);
+    expect(JSON.parse(emf[0] ?? "")._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: "ModelRegistry",
+      Metrics: expect.arrayContaining([{ Name: "EventsRetried", Unit: "Count" }]),
+    });
   });
 
   /** Writes only the verifier makes: counting a file on its version's tally, and writing a chunked manifest file's first progress. */
