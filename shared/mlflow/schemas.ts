@@ -1,7 +1,10 @@
 import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { modelName, tagKey, tagValue } from "../schemas/common";
+import { tagKey, tagValue } from "../schemas/common";
 import { aliasName } from "../schemas/alias";
+import { emptyAnswer, missing, name, nameBody, requiredText, versionBody, versionNumber } from "./request-fields";
+
+export { emptyAnswer, nameBody, versionBody };
 
 /**
  * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
@@ -9,32 +12,12 @@ import { aliasName } from "../schemas/alias";
  * A required field that is missing is named in the message, as MLflow's server names it.
  */
 
-const missing = (field: string) => `Missing value for required parameter '${field}'.`;
-
-/** A required text field: absent → "Missing value for required parameter '<field>'". */
-const requiredText = (field: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
-
 const optionalText = z.optional(z.string());
 
-/** Names and aliases follow the native rules (and stay within DynamoDB's key sizes). */
-const name = z.pipe(requiredText("name"), modelName);
+/** Aliases follow the native rules (and stay within DynamoDB's key sizes). */
 const alias = z.pipe(requiredText("alias"), aliasName);
 /** A filter or an order_by clause: generous for what they express, bounded for the parser. */
 const clauseText = z.string().check(z.maxLength(4096, "at most 4096 characters"));
-
-/** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
-const versionNumber = z.pipe(
-  z.union([z.string(), z.number()], {
-    error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
-  }),
-  z.transform((value, ctx) => {
-    const text = String(value);
-    if (/^[1-9]\d{0,9}$/.test(text)) return Number(text);
-    ctx.issues.push({ code: "custom", message: `'version' must be a version number such as '3', not '${text}'`, input: value });
-    return z.NEVER;
-  }),
-);
 
 const STAGE_BY_LOWER_CASE = new Map<string, Stage>(STAGES.map((stage) => [stage.toLowerCase(), stage]));
 
@@ -76,7 +59,6 @@ const pageToken = z.optional(z.string().check(z.minLength(1), z.maxLength(2048))
 
 // Registered models
 
-export const nameBody = z.looseObject({ name });
 export const nameQuery = nameBody;
 export const createRegisteredModelBody = z.looseObject({ name, tags: tagList, description: optionalText });
 export const renameRegisteredModelBody = z.looseObject({ name, new_name: optionalText });
@@ -108,7 +90,6 @@ export const createModelVersionBody = z.looseObject({
   run_link: optionalText,
   description: optionalText,
 });
-export const versionBody = z.looseObject({ name, version: versionNumber });
 export const updateModelVersionBody = z.looseObject({ name, version: versionNumber, description: optionalText });
 export const transitionStageBody = z.looseObject({
   name,
@@ -167,7 +148,6 @@ export const registeredModelView = z.object({
 });
 export type MlflowRegisteredModel = z.infer<typeof registeredModelView>;
 
-export const emptyAnswer = z.object({});
 export const registeredModelAnswer = z.object({ registered_model: registeredModelView });
 export const modelVersionAnswer = z.object({ model_version: modelVersionView });
 export const modelVersionsAnswer = z.object({ model_versions: z.array(modelVersionView) });

@@ -162,6 +162,28 @@ describe("a function's bundle", () => {
     });
   });
 
+  /**
+   * A distinctive query of each store module only some functions build (shared/store/), with the
+   * functions whose composition roots build it: every other function's bundle leaves it out.
+   */
+  const storeModules: [module: string, query: string, carriedBy: BundledFunction[]][] = [
+    ["Listings: versions by a key metric", "versions-by:", ["query"]],
+    [
+      "PromotionReads: the move a rollback undoes",
+      "(#action = :changed AND toStage = :stage) OR #action = :deleted",
+      ["query", "lifecycle"],
+    ],
+    ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
+    ["RemovalReads: a deleted model's leftovers", "NOT (#entity IN (:model, :history, :checkpoint))", ["artifacts", "housekeeping"]],
+    ["KeyMetricBackfill: the versions' metrics", "#version, #metrics", ["catalog"]],
+  ];
+
+  it.each(
+    storeModules.flatMap(([module, query, carriedBy]) => everyFunction.map((fn) => [module, fn, query, carriedBy.includes(fn)] as const)),
+  )("bundles %s in the %s function only if its composition root builds it", async (_module, fn, query, carried) => {
+    expect((await bundledCode(fn)).includes(query)).toBe(carried);
+  });
+
   /** Writes only the verifier makes: counting a file on its version's tally, and writing a chunked manifest file's first progress. */
   const verifierWrites = ["SET counted = :true", "attribute_not_exists(pk) OR startedAt < :startedAt"];
 
