@@ -184,6 +184,13 @@ describe("a function's bundle", () => {
     expect((await bundledCode(fn)).includes(query)).toBe(carried);
   });
 
+  it.each(everyFunction)(
+    "parses the versions list's filters (GET /models/{name}/versions) in the %s function only if it is the query function",
+    async (fn) => {
+      expect((await bundledCode(fn)).includes("minMetric./maxMetric./tag. filters")).toBe(fn === "query");
+    },
+  );
+
   /** Writes only the verifier makes: counting a file on its version's tally, and writing a chunked manifest file's first progress. */
   const verifierWrites = ["SET counted = :true", "attribute_not_exists(pk) OR startedAt < :startedAt"];
 
