@@ -1,5 +1,7 @@
 import { build, type Plugin } from "esbuild";
+import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
+import { promisify } from "node:util";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -137,6 +139,26 @@ describe("a function's bundle", () => {
     const response = await handler(apiEvent({ routeKey: "GET /health" }), lambdaContext);
 
     expect(response.statusCode).toBe(200);
+  });
+
+  it("loads no Powertools Metrics in the query function's cold start and first read, which record no metric, a namespace set", async () => {
+    const probe = `
+      const { handler } = require(${JSON.stringify(join(bundlesDir, "query-probe.cjs"))});
+      handler(${JSON.stringify(apiEvent({ routeKey: "GET /health" }))}, { awsRequestId: "probe", functionName: "probe", getRemainingTimeInMillis: () => 10000 })
+        .then((answer) => process.stdout.write(JSON.stringify({ status: answer.statusCode, loaded: Object.keys(require.cache).filter((path) => path.includes("@aws-lambda-powertools/metrics")) })));`;
+    await build({
+      ...functionBuildOptions,
+      entryPoints: ["functions/query/handler.ts"],
+      outfile: join(bundlesDir, "query-probe.cjs"),
+      logLevel: "silent",
+    });
+
+    // A process of its own: this one has loaded Metrics for other tests.
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", probe], {
+      env: { ...process.env, POWERTOOLS_METRICS_NAMESPACE: "ModelRegistry" },
+    });
+
+    expect(JSON.parse(stdout)).toEqual({ status: 200, loaded: [] });
   });
 
   it("flushes the publisher's metrics as EMF, with Metrics loaded from Powertools' layer (node_modules here), when a namespace is set", async () => {
