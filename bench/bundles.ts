@@ -17,7 +17,8 @@ export interface BundleFigure {
   readonly coldStartMs: number;
   /**
    * The same with the settings the stacks give: tracing on and a metrics namespace set, so the
-   * Tracer, the X-Ray SDK and Metrics load from Powertools' layer (shared/powertools-layer.ts).
+   * Tracer and the X-Ray SDK load from Powertools' layer (shared/powertools-layer.ts), and Metrics
+   * would on the first metric recorded (the publisher records one on every batch).
    */
   readonly deployedColdStartMs: number;
   /** The same for a minimal handler that builds the function's SDK clients and answers the same first event (./minimal/). */

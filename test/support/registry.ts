@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, UpdateCommand, paginateScan } from "@aws-sdk/li
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
-import { buildVerifierDeps } from "../../shared/artifacts-composition";
+import { buildVerifierDeps } from "../../shared/verifier-composition";
 import type { VerifierDeps } from "../../shared/use-cases/verify-file";
 import type { KeyMetricDeps, ListingDeps, PromotionDeps, RemovalDeps } from "../../shared/use-cases/deps";
 import type { HousekeepingDeps } from "../../shared/use-cases/housekeeping";
