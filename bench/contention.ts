@@ -3,7 +3,7 @@ import { Agent } from "node:http";
 import type { LocalRegistry } from "../infra/local/start";
 import { buildArtifactDeps } from "../shared/artifacts-composition";
 import { createDynamoDbClient } from "../shared/clients";
-import { buildRegistryDeps } from "../shared/composition";
+import { buildLifecycleDeps } from "../shared/lifecycle-composition";
 import { loadConfig } from "../shared/config";
 import { ROLES, type Caller } from "../shared/domain/permissions";
 import { createLogger } from "../shared/logger";
@@ -73,8 +73,8 @@ function storePerRequestWriter(): Writer {
   const config = loadConfig();
   const dynamodb = createDynamoDbClient(config);
   const logger = createLogger(config);
-  const shared = buildArtifactDeps(config, dynamodb, logger);
-  const deps = () => ({ ...shared, store: buildRegistryDeps(config, dynamodb, logger).store });
+  const shared = { ...buildArtifactDeps(config, dynamodb, logger), ...buildLifecycleDeps(config, dynamodb, logger) };
+  const deps = () => ({ ...shared, store: buildLifecycleDeps(config, dynamodb, logger).store });
   const caller = (): Caller => ({ actor: "arn:aws:iam::123456789012:role/bench", requestId: randomUUID(), roles: ROLES });
   return {
     register: (model) => registerVersion(deps(), model, registerVersionBody.parse({ source: "s3://bench/model.tar.gz" }), caller()),

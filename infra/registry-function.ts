@@ -30,8 +30,9 @@ const ARTIFACT_REF_PARTITIONS = artifactRefKey("*").pk;
 const ITEM_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"] as const;
 
 /**
- * Powertools' public layer: shared/tracing.ts loads the Tracer and the X-Ray SDK from it instead of
- * bundling them. Its utilities keep their API within a major version (2 here, as in package.json).
+ * Powertools' public layer: shared/powertools-layer.ts loads the Tracer, the X-Ray SDK and Metrics
+ * from it instead of bundling them. Its utilities keep their API within a major version (2 here, as
+ * in package.json).
  */
 const powertoolsLayerArn = (region: string) => `arn:aws:lambda:${region}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44`;
 

@@ -1,13 +1,10 @@
-import { DEFAULT_VERIFICATION_SETTINGS, ENVIRONMENT_VARIABLES, loadConfig, type RegistryConfig } from "./config";
-import { createDocumentClient, createDynamoDbClient } from "./clients";
+import { ENVIRONMENT_VARIABLES, loadConfig, type RegistryConfig } from "./config";
 import { createS3Client } from "./s3-client";
 import { buildRegistryDeps } from "./composition";
 import { NO_METRICS } from "./metrics";
 import { ArtifactBucket } from "./store/artifact-bucket";
-import { FileVerifications } from "./store/file-verifications";
 import type { VerificationQueue } from "./store/verification-queue";
 import type { ArtifactDeps } from "./use-cases/deps";
-import type { VerifierDeps } from "./use-cases/verify-file";
 
 /**
  * The registry's dependencies plus the artifacts bucket: only functions that handle artifacts load the S3 client and presigner.
@@ -24,16 +21,6 @@ export function buildArtifactDeps(...resources: Parameters<typeof buildRegistryD
     uploads: config.uploads,
     verifications: verificationQueue(config),
     metrics,
-  };
-}
-
-/** The verifier's dependencies: the artifacts', how to read and hash, and where a file's progress is saved. */
-export function buildVerifierDeps(...resources: Parameters<typeof buildRegistryDeps>): VerifierDeps {
-  const [config = loadConfig(), dynamodb = createDynamoDbClient(config), ...processResources] = resources;
-  return {
-    ...buildArtifactDeps(config, dynamodb, ...processResources),
-    verification: config.verification ?? DEFAULT_VERIFICATION_SETTINGS,
-    fileVerifications: new FileVerifications(createDocumentClient(config, dynamodb), config.tableName),
   };
 }
 

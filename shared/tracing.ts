@@ -1,10 +1,9 @@
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import type { MiddlewareObj } from "@middy/core";
 import type { RegistryConfig } from "./config";
 import { SERVICE_NAME } from "./logger";
+import { loadFromPowertoolsLayer } from "./powertools-layer";
 
 /** X-Ray tracing of one process: its invocations as segments, each call of a captured SDK client as a subsegment. */
 export interface ProcessTracing {
@@ -16,16 +15,15 @@ export const NO_TRACING: ProcessTracing = { capture: (client) => client, middlew
 
 /**
  * Powertools Tracer when the config turns tracing on (the deployed functions, whose X-Ray tracing
- * is active); otherwise nothing. The tracer and the X-Ray SDK under it are not bundled: in Lambda
- * they come from the Powertools layer (on NODE_PATH), elsewhere from node_modules, and only a
- * process that traces loads them: bundled they would add over 100 KiB to every function, and
- * loaded always, their cost to every cold start (bench/bundles.ts measures it: "traced").
+ * is active); otherwise nothing. The tracer and the X-Ray SDK under it come from Powertools' layer
+ * (./powertools-layer.ts): bundled they would add over 100 KiB to every function.
  */
 export function createTracing(config: Pick<RegistryConfig, "tracing">): ProcessTracing {
   if (!config.tracing) return NO_TRACING;
-  const load = createRequire(join(process.cwd(), "index.js"));
-  const { Tracer: PowertoolsTracer } = load("@aws-lambda-powertools/tracer") as { Tracer: typeof Tracer };
-  const middleware = load("@aws-lambda-powertools/tracer/middleware") as { captureLambdaHandler: typeof captureLambdaHandler };
+  const { Tracer: PowertoolsTracer } = loadFromPowertoolsLayer<{ Tracer: typeof Tracer }>("@aws-lambda-powertools/tracer");
+  const middleware = loadFromPowertoolsLayer<{ captureLambdaHandler: typeof captureLambdaHandler }>(
+    "@aws-lambda-powertools/tracer/middleware",
+  );
   const tracer = new PowertoolsTracer({ serviceName: SERVICE_NAME, enabled: true });
   return {
     capture: (client) => tracer.captureAWSv3Client(client),

@@ -1,4 +1,4 @@
-import { buildArtifactDeps } from "../../shared/artifacts-composition";
+import { buildRemovalDeps } from "../../shared/removal-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { artifactsRoutes } from "../../shared/routes/artifacts";
@@ -8,10 +8,10 @@ import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { listUploads } from "../../shared/use-cases/list-uploads";
-import { mlflowArtifactsAdapters } from "../../shared/mlflow/adapters";
+import { mlflowArtifactsAdapters } from "../../shared/mlflow/artifacts-adapters";
 import type { VersionView } from "../../shared/schemas/version";
 
-const { deps, ...resources } = composeProcess(buildArtifactDeps);
+const { deps, ...resources } = composeProcess(buildRemovalDeps);
 // Its write routes take Idempotency-Keys.
 const root = { ...resources, idempotency: loadIdempotency };
 const ok = (body: unknown) => ({ status: 200, body });

@@ -1,4 +1,4 @@
-import { buildArtifactDeps } from "../../shared/artifacts-composition";
+import { buildCatalogDeps } from "../../shared/catalog-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { catalogRoutes } from "../../shared/routes/catalog";
@@ -9,7 +9,7 @@ import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowCatalogAdapters } from "../../shared/mlflow/adapters";
 
 // Registration presigns uploads and checks the bucket for bytes it already holds.
-const { deps, ...resources } = composeProcess(buildArtifactDeps);
+const { deps, ...resources } = composeProcess(buildCatalogDeps);
 // Its write routes take Idempotency-Keys.
 const root = { ...resources, idempotency: loadIdempotency };
 

@@ -1,13 +1,13 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { buildArtifactDeps } from "../../shared/artifacts-composition";
+import { buildHousekeepingDeps } from "../../shared/housekeeping-composition";
 import { DEFAULT_HOUSEKEEPING_SETTINGS } from "../../shared/config";
 import { composeProcess } from "../../shared/http/api-handler";
 import { tracingOf } from "../../shared/tracing";
 import { runHousekeeping, type HousekeepingRun } from "../../shared/use-cases/housekeeping";
 
-const { config, logger, metrics, deps } = composeProcess(buildArtifactDeps);
+const { config, logger, metrics, deps } = composeProcess(buildHousekeepingDeps);
 
 /**
  * Housekeeping (docs/lifecycle.md, Retention): on its schedule, applies models' retention rules

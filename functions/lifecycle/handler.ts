@@ -1,4 +1,4 @@
-import { buildRegistryDeps } from "../../shared/composition";
+import { buildLifecycleDeps } from "../../shared/lifecycle-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { loadIdempotency } from "../../shared/http/keyed-writes";
 import { lifecycleRoutes } from "../../shared/routes/lifecycle";
@@ -12,7 +12,7 @@ import { putRetentionRules } from "../../shared/use-cases/retention-rules";
 import { updateVersion } from "../../shared/use-cases/update-version";
 import { mlflowLifecycleAdapters } from "../../shared/mlflow/adapters";
 
-const { deps, ...resources } = composeProcess(buildRegistryDeps);
+const { deps, ...resources } = composeProcess(buildLifecycleDeps);
 // Its write routes take Idempotency-Keys.
 const root = { ...resources, idempotency: loadIdempotency };
 const ok = (body: unknown) => ({ status: 200, body });

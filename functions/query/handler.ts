@@ -1,4 +1,4 @@
-import { buildListingDeps } from "../../shared/composition";
+import { buildQueryDeps } from "../../shared/query-composition";
 import { composeProcess, createApiHandler } from "../../shared/http/api-handler";
 import { queryRoutes } from "../../shared/routes/query";
 import { getModel } from "../../shared/use-cases/get-model";
@@ -19,7 +19,7 @@ import { previewRetention } from "../../shared/use-cases/housekeeping";
 import { mlflowQueryAdapters } from "../../shared/mlflow/adapters";
 import { loadOpenApiDocument } from "#openapi-document";
 
-const { deps, ...root } = composeProcess(buildListingDeps);
+const { deps, ...root } = composeProcess(buildQueryDeps);
 const ok = (body: unknown) => ({ status: 200, body });
 /**
  * The document describes every function's routes, so it needs the whole table's schemas: the

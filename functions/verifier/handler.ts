@@ -1,7 +1,7 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { buildVerifierDeps } from "../../shared/artifacts-composition";
+import { buildVerifierDeps } from "../../shared/verifier-composition";
 import { composeProcess } from "../../shared/http/api-handler";
 import { verificationTask } from "../../shared/schemas/verification-task";
 import { tracingOf } from "../../shared/tracing";

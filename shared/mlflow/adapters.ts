@@ -1,23 +1,6 @@
-import type { RouteInput, RouteResult } from "../http/api-handler";
-import type { FunctionName } from "../functions";
-import type { Route } from "../routes";
-import type { ArtifactDeps, ListingDeps, RegistryDeps } from "../use-cases/deps";
+import type { ArtifactDeps, KeyMetricDeps, ListingDeps, PromotionDeps } from "../use-cases/deps";
+import { empty, ok, type MlflowAdapters } from "./answers";
 import * as mlflow from "./registry";
-import type { MLFLOW_PREFIX } from "./errors";
-
-type MlflowRoute = Extract<Route, { path: `${typeof MLFLOW_PREFIX}/${string}` }>;
-
-/** The MLflow routes one function serves, each translated to one call of ./registry.ts. */
-export type MlflowAdapters<F extends FunctionName> = {
-  [R in Extract<MlflowRoute, { function: F }> as `${R["method"]} ${R["path"]}`]: (input: RouteInput<R>) => Promise<RouteResult>;
-};
-
-/** MLflow answers 200 with the response message, `{}` when it is empty. */
-const ok = (body: object): RouteResult => ({ status: 200, body });
-const empty = async (work: Promise<void>): Promise<RouteResult> => {
-  await work;
-  return ok({});
-};
 
 export function mlflowQueryAdapters(deps: ListingDeps): MlflowAdapters<"query"> {
   return {
@@ -35,7 +18,7 @@ export function mlflowQueryAdapters(deps: ListingDeps): MlflowAdapters<"query"> 
   };
 }
 
-export function mlflowCatalogAdapters(deps: ArtifactDeps): MlflowAdapters<"catalog"> {
+export function mlflowCatalogAdapters(deps: ArtifactDeps & KeyMetricDeps): MlflowAdapters<"catalog"> {
   return {
     "POST /api/2.0/mlflow/registered-models/create": async ({ body, who }) =>
       ok({ registered_model: await mlflow.createRegisteredModel(deps, body, who) }),
@@ -57,18 +40,11 @@ export function mlflowCatalogAdapters(deps: ArtifactDeps): MlflowAdapters<"catal
   };
 }
 
-export function mlflowLifecycleAdapters(deps: RegistryDeps): MlflowAdapters<"lifecycle"> {
+export function mlflowLifecycleAdapters(deps: PromotionDeps): MlflowAdapters<"lifecycle"> {
   return {
     "POST /api/2.0/mlflow/model-versions/transition-stage": async ({ body, who }) =>
       ok({ model_version: await mlflow.transitionModelVersionStage(deps, body, who) }),
     "POST /api/2.0/mlflow/registered-models/alias": ({ body, who }) => empty(mlflow.setRegisteredModelAlias(deps, body, who)),
     "DELETE /api/2.0/mlflow/registered-models/alias": ({ body, who }) => empty(mlflow.deleteRegisteredModelAlias(deps, body, who)),
-  };
-}
-
-export function mlflowArtifactsAdapters(deps: ArtifactDeps): MlflowAdapters<"artifacts"> {
-  return {
-    "DELETE /api/2.0/mlflow/registered-models/delete": ({ body, who }) => empty(mlflow.deleteRegisteredModel(deps, body, who)),
-    "DELETE /api/2.0/mlflow/model-versions/delete": ({ body, who }) => empty(mlflow.deleteModelVersion(deps, body, who)),
   };
 }

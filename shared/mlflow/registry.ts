@@ -6,7 +6,7 @@ import { registerVersionBody, runId as runIdSchema, updateVersionBody, type Vers
 import { modelName, tags as tagsSchema } from "../schemas/common";
 import * as z from "../zod";
 import { aliasPath } from "../schemas/alias";
-import type { ArtifactDeps, ListingDeps, RegistryDeps } from "../use-cases/deps";
+import type { ArtifactDeps, KeyMetricDeps, ListingDeps, PromotionDeps, RegistryDeps } from "../use-cases/deps";
 import { createModel } from "../use-cases/create-model";
 import { getModel } from "../use-cases/get-model";
 import { updateModel } from "../use-cases/update-model";
@@ -17,8 +17,6 @@ import { listVersions } from "../use-cases/list-versions";
 import { listRunVersions } from "../use-cases/list-run-versions";
 import { listModels } from "../use-cases/list-models";
 import { transitionVersion } from "../use-cases/transition-version";
-import { deleteModel } from "../use-cases/delete-model";
-import { deleteVersion } from "../use-cases/delete-version";
 import { setAlias } from "../use-cases/set-alias";
 import { deleteAlias } from "../use-cases/delete-alias";
 import { latestVersionsOf } from "../use-cases/latest-versions";
@@ -73,13 +71,8 @@ export function renameRegisteredModel(input: { name: string }): never {
   );
 }
 
-/** The native model deletion: refused (INVALID_STATE) while a version is in Staging or Production, or being verified. */
-export async function deleteRegisteredModel(deps: ArtifactDeps, input: { name: string }, who: Caller): Promise<void> {
-  await deleteModel(deps, input.name, who);
-}
-
 export async function updateRegisteredModel(
-  deps: RegistryDeps,
+  deps: KeyMetricDeps,
   input: { name: string; description?: string },
   who: Caller,
 ): Promise<MlflowRegisteredModel> {
@@ -91,7 +84,7 @@ export async function updateRegisteredModel(
 export const getRegisteredModel = registeredModel;
 
 export async function searchRegisteredModels(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   query: SearchQuery,
 ): Promise<{ registered_models: MlflowRegisteredModel[]; next_page_token?: string }> {
   const search = modelSearch(parseFilter(query.filter));
@@ -118,7 +111,7 @@ export async function getLatestVersions(deps: RegistryDeps, input: { name: strin
 }
 
 /** Sets one tag, or removes it (value undefined), on the model as it is when the change commits. */
-export async function editRegisteredModelTag(deps: RegistryDeps, input: { name: string; key: string; value?: string }, who: Caller) {
+export async function editRegisteredModelTag(deps: KeyMetricDeps, input: { name: string; key: string; value?: string }, who: Caller) {
   assertWritableTag(input.key);
   await updateModel(deps, input.name, (current) => ({ tags: editedTags(current.tags, input.key, input.value) }), who);
 }
@@ -162,17 +155,13 @@ export async function updateModelVersion(
  * archives the versions already there.
  */
 export async function transitionModelVersionStage(
-  deps: RegistryDeps,
+  deps: PromotionDeps,
   input: VersionRef & { stage: Stage; archive_existing_versions: boolean },
   who: Caller,
 ): Promise<MlflowModelVersion> {
   const archiveExisting = input.stage === "Staging" && input.archive_existing_versions;
   await transitionVersion(deps, input.name, { number: input.version }, { to: input.stage, reason: MLFLOW_REASON, archiveExisting }, who);
   return modelVersion(deps, input);
-}
-
-export async function deleteModelVersion(deps: ArtifactDeps, input: VersionRef, who: Caller): Promise<void> {
-  await deleteVersion(deps, input.name, { number: input.version }, who);
 }
 
 export const getModelVersion = modelVersion;
@@ -246,12 +235,12 @@ export async function editModelVersionTag(deps: RegistryDeps, input: VersionRef 
 }
 
 /** MLflow's alias set is unconditional; the native PUT …/aliases/{alias} keeps compare-and-set. */
-export async function setRegisteredModelAlias(deps: RegistryDeps, input: { name: string; alias: string; version: number }, who: Caller) {
+export async function setRegisteredModelAlias(deps: PromotionDeps, input: { name: string; alias: string; version: number }, who: Caller) {
   const path = parseOrThrow(aliasPath, { name: input.name, alias: input.alias }, "body");
   await setAlias(deps, path.name, path.alias, { version: input.version }, who);
 }
 
-export async function deleteRegisteredModelAlias(deps: RegistryDeps, input: { name: string; alias: string }, who: Caller) {
+export async function deleteRegisteredModelAlias(deps: PromotionDeps, input: { name: string; alias: string }, who: Caller) {
   const path = parseOrThrow(aliasPath, { name: input.name, alias: input.alias }, "body");
   await deleteAlias(deps, path.name, path.alias, who);
 }

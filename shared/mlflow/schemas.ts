@@ -1,7 +1,10 @@
 import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { modelName, tagKey, tagValue } from "../schemas/common";
+import { tagKey, tagValue } from "../schemas/common";
 import { aliasName } from "../schemas/alias";
+import { emptyAnswer, missing, name, nameBody, requiredText, versionBody, versionNumber } from "./request-fields";
+
+export { emptyAnswer, nameBody, versionBody };
 
 /**
  * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
@@ -9,34 +12,12 @@ import { aliasName } from "../schemas/alias";
  * A required field that is missing is named in the message, as MLflow's server names it.
  */
 
-const missing = (field: string) => `Missing value for required parameter '${field}'.`;
-
-/** A required text field: absent → "Missing value for required parameter '<field>'". */
-const requiredText = (field: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
-
 const optionalText = z.onFirstUse(() => z.optional(z.string()));
 
-/** Names and aliases follow the native rules (and stay within DynamoDB's key sizes). */
-const name = z.onFirstUse(() => z.pipe(requiredText("name"), modelName));
+/** Aliases follow the native rules (and stay within DynamoDB's key sizes). */
 const alias = z.onFirstUse(() => z.pipe(requiredText("alias"), aliasName));
 /** A filter or an order_by clause: generous for what they express, bounded for the parser. */
 const clauseText = z.onFirstUse(() => z.string().check(z.maxLength(4096, "at most 4096 characters")));
-
-/** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
-const versionNumber = z.onFirstUse(() =>
-  z.pipe(
-    z.union([z.string(), z.number()], {
-      error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
-    }),
-    z.transform((value, ctx) => {
-      const text = String(value);
-      if (/^[1-9]\d{0,9}$/.test(text)) return Number(text);
-      ctx.issues.push({ code: "custom", message: `'version' must be a version number such as '3', not '${text}'`, input: value });
-      return z.NEVER;
-    }),
-  ),
-);
 
 const STAGE_BY_LOWER_CASE = new Map<string, Stage>(STAGES.map((stage) => [stage.toLowerCase(), stage]));
 
@@ -82,7 +63,6 @@ const pageToken = z.onFirstUse(() => z.optional(z.string().check(z.minLength(1),
 
 // Registered models
 
-export const nameBody = z.onFirstUse(() => z.looseObject({ name }));
 export const nameQuery = nameBody;
 export const createRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, tags: tagList, description: optionalText }));
 export const renameRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, new_name: optionalText }));
@@ -120,7 +100,6 @@ export const createModelVersionBody = z.onFirstUse(() =>
     description: optionalText,
   }),
 );
-export const versionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber }));
 export const updateModelVersionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber, description: optionalText }));
 export const transitionStageBody = z.onFirstUse(() =>
   z.looseObject({
@@ -189,7 +168,6 @@ export const registeredModelView = z.onFirstUse(() =>
 );
 export type MlflowRegisteredModel = z.infer<typeof registeredModelView>;
 
-export const emptyAnswer = z.onFirstUse(() => z.object({}));
 export const registeredModelAnswer = z.onFirstUse(() => z.object({ registered_model: registeredModelView }));
 export const modelVersionAnswer = z.onFirstUse(() => z.object({ model_version: modelVersionView }));
 export const modelVersionsAnswer = z.onFirstUse(() => z.object({ model_versions: z.array(modelVersionView) }));

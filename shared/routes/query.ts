@@ -8,7 +8,8 @@ import { listModelsQuery, modelPage, modelPath, modelView } from "../schemas/mod
 import { policyPath, policyView } from "../schemas/policy";
 import { retentionPath, retentionPreview, retentionView } from "../schemas/retention";
 import { healthView, openApiDocument } from "../schemas/system";
-import { listVersionsQuery, versionPage, versionPath, versionView } from "../schemas/version";
+import { versionPage, versionPath, versionView } from "../schemas/version";
+import { listVersionsQuery } from "../schemas/version-list";
 import { MLFLOW_QUERY_ROUTES } from "../mlflow/routes/query";
 
 /** The query function's routes (read-only routes): its handler imports these, not the whole table, so it loads no other function's schemas. */

@@ -40,9 +40,15 @@ export const itemBase = (entity: string, schemaVersion: number) => ({
   schemaVersion: z.literal(schemaVersion),
 });
 
+/** The table a store module reads and writes, through the process's document client. */
+export interface TableAccess {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
 /** One item by its key, read strongly consistent and checked by its entity's `fromItem`; undefined when there is none. */
 export async function readItem<T>(
-  table: { readonly dynamo: DynamoDBDocumentClient; readonly tableName: string },
+  table: TableAccess,
   key: { pk: string; sk: string },
   fromItem: (item: Record<string, unknown>) => T,
 ): Promise<T | undefined> {

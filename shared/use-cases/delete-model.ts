@@ -5,7 +5,7 @@ import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
 import type { DeletedModelView } from "../schemas/model";
 import { runsThatFit } from "../runs";
-import type { Actor, ArtifactDeps } from "./deps";
+import type { Actor, RemovalDeps } from "./deps";
 import { afterVersionRemoved, takeManifestApart, versionObjects, versionRemoval, versionRemovalSize } from "./version-removal";
 
 /** Every step of a deletion goes on while the model is DELETING, which refuses every other change (the first step finds it so when a DELETE is repeated). */
@@ -32,7 +32,7 @@ const VERSIONS_PER_READ = 50;
  *    registered again, from version 1, its history numbered on after this entry.
  * Each step reads what is left: a DELETE repeated after one that stopped midway continues it.
  */
-export async function deleteModel(deps: ArtifactDeps, name: string, who: Actor): Promise<DeletedModelView> {
+export async function deleteModel(deps: RemovalDeps, name: string, who: Actor): Promise<DeletedModelView> {
   await startDeletion(deps, name, who);
   const removed = await removeVersions(deps, name, who);
   await removeLeftovers(deps, name, who);
@@ -49,7 +49,7 @@ export async function deleteModel(deps: ArtifactDeps, name: string, who: Actor):
   return { model: name, deleted: true, ...removed };
 }
 
-async function startDeletion(deps: ArtifactDeps, name: string, who: Actor): Promise<void> {
+async function startDeletion(deps: RemovalDeps, name: string, who: Actor): Promise<void> {
   await deps.store.change(
     who,
     name,
@@ -69,7 +69,7 @@ async function startDeletion(deps: ArtifactDeps, name: string, who: Actor): Prom
  * deletion, outside this deletion's steps; once it is READY or FAILED, nothing but this deletion
  * touches the versions. Protection is a model change: one set meanwhile fails the DELETING commit.
  */
-async function assertRemovable(deps: ArtifactDeps, model: ModelItem): Promise<void> {
+async function assertRemovable(deps: RemovalDeps, model: ModelItem): Promise<void> {
   const { Production, Staging = [] } = model.stages;
   const serving = [...(Production === undefined ? [] : [Production]), ...Staging];
   if (serving.length > 0) {
@@ -79,14 +79,14 @@ async function assertRemovable(deps: ArtifactDeps, model: ModelItem): Promise<vo
       { stages: model.stages },
     );
   }
-  if (await deps.store.hasVersionWhere(model.name, "protected", true)) {
+  if (await deps.removalReads.hasVersionWhere(model.name, "protected", true)) {
     throw new VersionInUseError(
       `Model '${model.name}' has a protected version: an admin lifts its protection first ` +
         `(PUT /models/${model.name}/versions/{v}/protection with {"protected": false}), then deletes the model.`,
       { protected: true },
     );
   }
-  if (await deps.store.hasVersionWhere(model.name, "status", "VERIFYING")) {
+  if (await deps.removalReads.hasVersionWhere(model.name, "status", "VERIFYING")) {
     throw new VersionInUseError(
       `Model '${model.name}' has a version being verified: wait until it is READY or FAILED ` +
         `(GET /models/${model.name}/versions?status=VERIFYING lists them), then delete the model.`,
@@ -101,10 +101,10 @@ function stillDeleting(current: ModelItem | undefined, name: string): DeletingMo
   return current;
 }
 
-async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
+async function removeVersions(deps: RemovalDeps, name: string, who: Actor) {
   let versionsDeleted = 0;
   let artifactObjectsDeleted = 0;
-  let versions = await deps.store.firstVersions(name, VERSIONS_PER_READ);
+  let versions = await deps.removalReads.firstVersions(name, VERSIONS_PER_READ);
   while (versions.length > 0) {
     for (const version of versions.filter((v) => v.manifest?.chunks))
       artifactObjectsDeleted += await takeManifestApart(deps, who, version, async () => undefined, DELETION_STEP);
@@ -113,7 +113,7 @@ async function removeVersions(deps: ArtifactDeps, name: string, who: Actor) {
       versionsDeleted += removed.length;
       for (const { version, discards } of removed) artifactObjectsDeleted += await afterVersionRemoved(deps, version, discards);
     }
-    versions = await deps.store.firstVersions(name, VERSIONS_PER_READ);
+    versions = await deps.removalReads.firstVersions(name, VERSIONS_PER_READ);
   }
   return { versionsDeleted, artifactObjectsDeleted };
 }
@@ -135,7 +135,7 @@ function transactionChunks(versions: readonly VersionItem[]): VersionItem[][] {
 }
 
 /** One transaction removing the versions of `chunk` still there (another DELETE may have removed some). */
-async function removeChunk(deps: ArtifactDeps, name: string, chunk: readonly VersionItem[], who: Actor) {
+async function removeChunk(deps: RemovalDeps, name: string, chunk: readonly VersionItem[], who: Actor) {
   return deps.store.change(
     who,
     name,
@@ -155,9 +155,9 @@ async function removeChunk(deps: ArtifactDeps, name: string, chunk: readonly Ver
 }
 
 /** Once the versions are gone: every other item of the partition but history and checkpoints (nothing adds any while DELETING). */
-async function removeLeftovers(deps: ArtifactDeps, name: string, who: Actor): Promise<void> {
+async function removeLeftovers(deps: RemovalDeps, name: string, who: Actor): Promise<void> {
   const deletes: Write[] = [];
-  for await (const write of deps.store.partitionLeftovers(name)) deletes.push(write);
+  for await (const write of deps.removalReads.partitionLeftovers(name)) deletes.push(write);
   for (let start = 0; start < deletes.length; start += WRITES_PER_STEP) {
     const writes = deletes.slice(start, start + WRITES_PER_STEP).map((write) => ({ write }));
     await deps.store.change(

@@ -4,7 +4,7 @@ import { isBeingRemoved, type VersionItem } from "../store/entities/version";
 import type { ModelItem } from "../store/entities/model";
 import type { DeletedVersionView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
-import type { Actor, ArtifactDeps } from "./deps";
+import type { Actor, RemovalDeps } from "./deps";
 import { withoutReadyVersion } from "./latest-ready";
 import { requireVersion } from "./resolve";
 import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalSize, type ClaimedDiscard } from "./version-removal";
@@ -24,7 +24,7 @@ import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalS
  * its history entry names the rule.
  */
 export async function deleteVersion(
-  deps: ArtifactDeps,
+  deps: RemovalDeps,
   name: string,
   selector: VersionSelector,
   who: Actor,
@@ -54,7 +54,7 @@ interface RemovedVersion {
  * approvals), undefined then: the next commit goes on.
  */
 async function removeOrShedLeftovers(
-  deps: ArtifactDeps,
+  deps: RemovalDeps,
   who: Actor,
   target: VersionItem,
   judge: (version: VersionItem, model: ModelItem) => Promise<void>,
@@ -69,7 +69,7 @@ async function removeOrShedLeftovers(
     if (!isBeingRemoved(version)) await judge(version, current);
     const keyMetrics = current.keyMetrics ?? [];
     const room = WRITES_PER_COMMIT - versionRemovalSize(version, keyMetrics);
-    const leftovers = (await deps.store.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));
+    const leftovers = (await deps.removalReads.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));
     if (leftovers.length > room) return { model: current, writes: leftovers, history: [], result: () => undefined };
     const removal = await versionRemoval(deps, version, keyMetrics, now);
     return {

@@ -2,7 +2,11 @@ import type { NamingPolicyMode, UploadSettings } from "../config";
 import type { Actor } from "../domain/actor";
 import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
+import type { KeyMetricBackfill } from "../store/key-metric-backfill";
 import type { Listings } from "../store/listings";
+import type { PromotionReads } from "../store/promotion-reads";
+import type { RemovalReads } from "../store/removal-reads";
+import type { RetentionReads } from "../store/retention-reads";
 import type { MetricsRecorder } from "../metrics";
 import type { VerificationQueue } from "../store/verification-queue";
 
@@ -12,9 +16,29 @@ export interface RegistryDeps {
   readonly namingPolicy: NamingPolicyMode;
 }
 
-/** What the query function's listings use in addition (history, a stage's versions, approvals, lineage). */
+/**
+ * Store ports only some functions use, each built only by those functions' composition roots
+ * (../composition.ts, ../artifacts-composition.ts): a use case names the ones it reads.
+ */
+
+/** What the query function's listings use in addition (history, a stage's versions, approvals, lineage, versions by a key metric). */
 export interface ListingDeps extends RegistryDeps {
   readonly listings: Listings;
+}
+
+/** What retention uses in addition: a model's rules, and every version a plan reads. */
+export interface RetentionDeps extends RegistryDeps {
+  readonly retentionReads: RetentionReads;
+}
+
+/** What a promotion's policy gate and a rollback read in addition: the policy, approvals, and the move undone. */
+export interface PromotionDeps extends RegistryDeps {
+  readonly promotionReads: PromotionReads;
+}
+
+/** What declaring a key metric uses in addition: indexing the versions a model already has. */
+export interface KeyMetricDeps extends RegistryDeps {
+  readonly keyMetricBackfill: KeyMetricBackfill;
 }
 
 /** What use cases that touch artifact bytes use in addition (registration, uploads, downloads, deletion). */
@@ -25,6 +49,11 @@ export interface ArtifactDeps extends RegistryDeps {
   readonly verifications: VerificationQueue;
   /** Verifications and deletions are counted here (default: not at all). */
   readonly metrics?: MetricsRecorder;
+}
+
+/** What deleting versions and models reads in addition to the artifacts' dependencies (the artifacts and housekeeping functions). */
+export interface RemovalDeps extends ArtifactDeps {
+  readonly removalReads: RemovalReads;
 }
 
 export type { Actor };

@@ -6,7 +6,7 @@ import { evaluateGate, type StageGate } from "../domain/policy";
 import { checkPolicyRevision } from "../store/entities/policy";
 import type { VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Actor, PromotionDeps } from "./deps";
 
 /** What a move that met its gate commits with: the policy revision check, and the approvers who let it through (when the gate requires approvals). */
 export interface PolicyClearance {
@@ -22,13 +22,13 @@ export interface PolicyClearance {
  * condition and the move re-plans and counts again.
  */
 export async function enforcePolicy(
-  deps: RegistryDeps,
+  deps: PromotionDeps,
   version: VersionItem,
   move: { from: Stage; to: Stage },
   who: Actor,
 ): Promise<PolicyClearance> {
   if (move.to !== "Staging" && move.to !== "Production") return { writes: [] };
-  const policy = await deps.store.getPolicy(version.model);
+  const policy = await deps.promotionReads.getPolicy(version.model);
   const gate = policy?.gates[move.to];
   const approvals = await approvalsNeeded(deps, version, move.to, gate);
   const failures = evaluateGate(move.to, gate, {
@@ -46,6 +46,6 @@ export async function enforcePolicy(
 }
 
 /** The recorded decisions for the move, read only when its gate requires approvals. */
-function approvalsNeeded(deps: RegistryDeps, version: VersionItem, stage: GatedStage, gate: StageGate | undefined) {
-  return gate?.requiredApprovals ? deps.store.approvalsFor(version.model, version.version, stage) : Promise.resolve([]);
+function approvalsNeeded(deps: PromotionDeps, version: VersionItem, stage: GatedStage, gate: StageGate | undefined) {
+  return gate?.requiredApprovals ? deps.promotionReads.approvalsFor(version.model, version.version, stage) : Promise.resolve([]);
 }

@@ -5,10 +5,14 @@ import type { ModelItem } from "../store/entities/model";
 import type { VersionItem } from "../store/entities/version";
 import type { RetentionPreview } from "../schemas/retention";
 import { deleteVersion, type DeletionRule } from "./delete-version";
-import type { Actor, ArtifactDeps, RegistryDeps } from "./deps";
+import type { RetentionRuns } from "../store/retention-runs";
+import type { Actor, RemovalDeps, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
 
 /** Who every housekeeping deletion is recorded as (with the run's id as its request). */
+/** What a housekeeping run uses: retention's reads, its queue and records, and what deleting versions reads. */
+export type HousekeepingDeps = RemovalDeps & RetentionDeps & { readonly retentionRuns: RetentionRuns };
+
 export const HOUSEKEEPING_ACTOR = "housekeeping";
 
 export interface ModelHousekeeping {
@@ -26,7 +30,7 @@ export interface HousekeepingRun {
  * What the next run would delete from a model, and which versions a rule names but something keeps
  * (docs/lifecycle.md, Retention): the same plan the run decides from, read now.
  */
-export async function previewRetention(deps: RegistryDeps, name: string, now = new Date()): Promise<RetentionPreview> {
+export async function previewRetention(deps: RetentionDeps, name: string, now = new Date()): Promise<RetentionPreview> {
   const model = await requireModel(deps, name);
   const { rules, plan, versions } = await planFor(deps, model, now);
   const byNumber = new Map(versions.map((v) => [v.version, v]));
@@ -48,14 +52,14 @@ export async function previewRetention(deps: RegistryDeps, name: string, now = n
  * 3. stamp the model as applied, which sends it to the end of the queue. A model that failed is not
  *    stamped: the next run tries it first.
  */
-export async function runHousekeeping(deps: ArtifactDeps, limits: HousekeepingSettings, runId: string): Promise<HousekeepingRun> {
+export async function runHousekeeping(deps: HousekeepingDeps, limits: HousekeepingSettings, runId: string): Promise<HousekeepingRun> {
   const who: Actor = { actor: HOUSEKEEPING_ACTOR, requestId: runId };
-  const queue = await deps.store.retentionQueue(limits.modelsPerRun);
+  const queue = await deps.retentionRuns.retentionQueue(limits.modelsPerRun);
   const models: ModelHousekeeping[] = [];
   for (const { model } of queue) {
     try {
       const deleted = await applyRetention(deps, model, limits.versionsPerModel, who);
-      await deps.store.stampRetentionApplied(model, new Date().toISOString());
+      await deps.retentionRuns.stampRetentionApplied(model, new Date().toISOString());
       models.push({ model, deleted });
     } catch (error) {
       models.push({ model, deleted: [], failure: error instanceof Error ? error.message : String(error) });
@@ -65,7 +69,7 @@ export async function runHousekeeping(deps: ArtifactDeps, limits: HousekeepingSe
 }
 
 /** Deletes up to `limit` versions the model's rules name now; those that stopped being due meanwhile are left. */
-async function applyRetention(deps: ArtifactDeps, name: string, limit: number, who: Actor): Promise<RetentionDeletion[]> {
+async function applyRetention(deps: HousekeepingDeps, name: string, limit: number, who: Actor): Promise<RetentionDeletion[]> {
   const now = new Date();
   const model = await deps.store.getModel(name);
   if (!model) return [];
@@ -80,7 +84,7 @@ async function applyRetention(deps: ArtifactDeps, name: string, limit: number, w
 /** Raised inside a deletion's plan when the rule no longer names the version. */
 class NoLongerDueError extends Error {}
 
-async function deleteIfStillDue(deps: ArtifactDeps, name: string, due: RetentionDeletion, who: Actor, now: Date): Promise<boolean> {
+async function deleteIfStillDue(deps: HousekeepingDeps, name: string, due: RetentionDeletion, who: Actor, now: Date): Promise<boolean> {
   const rule: DeletionRule = {
     reason: due.reason,
     confirm: async (version, model) => {
@@ -107,8 +111,11 @@ const isNoLongerDue = (error: unknown) =>
 const NOTHING_DUE: RetentionPlan = { deletions: [], spared: [] };
 
 /** The model's rules, every version (strongly consistent) and what the rules make of them with the model's aliases. */
-async function planFor(deps: RegistryDeps, model: ModelItem, now: Date) {
-  const [retention, versions] = await Promise.all([deps.store.getRetention(model.name), deps.store.allVersions(model.name)]);
+async function planFor(deps: RetentionDeps, model: ModelItem, now: Date) {
+  const [retention, versions] = await Promise.all([
+    deps.retentionReads.getRetention(model.name),
+    deps.retentionReads.allVersions(model.name),
+  ]);
   const rules: RetentionRules = retention?.rules ?? {};
   const plan = hasRules(rules) ? planRetention(rules, versions, model.aliases, now) : NOTHING_DUE;
   return { rules, plan, versions };

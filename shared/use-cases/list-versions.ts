@@ -2,9 +2,10 @@ import { ValidationError } from "../domain/errors";
 import type { ModelItem } from "../store/entities/model";
 import { toVersionView } from "../store/entities/version";
 import type { Page } from "../store/pages";
-import type { IndexOrder, VersionFilters } from "../store/registry-store";
+import type { IndexOrder } from "../store/listings";
+import type { VersionFilters } from "../store/registry-store";
 import type { VersionView } from "../schemas/version";
-import type { RegistryDeps } from "./deps";
+import type { ListingDeps } from "./deps";
 import { requireModel } from "./resolve";
 
 /**
@@ -20,7 +21,7 @@ export const VERSIONS_EXAMINED_PER_PAGE = 1_000;
  * 2. otherwise newest first (oldest first with `oldestFirst`), the filters evaluated on the model's versions as they are read.
  */
 export async function listVersions(
-  deps: RegistryDeps,
+  deps: ListingDeps,
   name: string,
   filters: VersionFilters,
   page: { limit: number; cursor?: string; oldestFirst?: boolean },
@@ -29,7 +30,7 @@ export async function listVersions(
   const bounded = { ...page, maxExamined: VERSIONS_EXAMINED_PER_PAGE };
   const order = indexedOrder(model, filters);
   const result = order
-    ? await deps.store.listVersionsByMetric(name, order, filters, bounded)
+    ? await deps.listings.listVersionsByMetric(name, order, filters, bounded)
     : await deps.store.listVersions(name, filters, bounded);
   return { items: result.items.map(toVersionView), nextCursor: result.nextCursor };
 }

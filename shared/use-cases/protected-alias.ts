@@ -1,7 +1,7 @@
 import { aliasApprovalTarget, protectedAliasRefusal } from "../domain/approvals";
 import type { Caller } from "../domain/permissions";
 import { isProtectedAlias } from "../domain/policy";
-import type { RegistryDeps } from "./deps";
+import type { PromotionDeps } from "./deps";
 
 /**
  * Inside an alias change's plan: when the policy protects the alias, a caller without the admin
@@ -10,13 +10,13 @@ import type { RegistryDeps } from "./deps";
  * alias change's model condition, and the re-plan checks again.
  */
 export async function guardProtectedAlias(
-  deps: RegistryDeps,
+  deps: PromotionDeps,
   target: { model: string; alias: string; version: number; action: string },
   who: Caller,
 ): Promise<void> {
-  const policy = await deps.store.getPolicy(target.model);
+  const policy = await deps.promotionReads.getPolicy(target.model);
   if (!isProtectedAlias(policy?.gates, target.alias)) return;
-  const approvals = await deps.store.approvalsFor(target.model, target.version, aliasApprovalTarget(target.alias));
+  const approvals = await deps.promotionReads.approvalsFor(target.model, target.version, aliasApprovalTarget(target.alias));
   const refusal = protectedAliasRefusal(target, who, approvals);
   if (refusal) throw refusal;
 }

@@ -1,7 +1,7 @@
 import { ModelNotFoundError } from "../domain/errors";
 import { newPolicyItem, putPolicy as putPolicyItem, toPolicyView } from "../store/entities/policy";
 import type { PolicyView, PromotionPolicy } from "../schemas/policy";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Actor, PromotionDeps } from "./deps";
 
 /**
  * Replaces a model's promotion policy.
@@ -10,10 +10,10 @@ import type { Actor, RegistryDeps } from "./deps";
  *    POLICY_CHANGED entry `{ from, to }`, in one transaction. A stage move planned against the
  *    old revision fails its ConditionCheck, re-plans, and meets the new policy.
  */
-export async function putPolicy(deps: RegistryDeps, name: string, gates: PromotionPolicy, who: Actor): Promise<PolicyView> {
+export async function putPolicy(deps: PromotionDeps, name: string, gates: PromotionPolicy, who: Actor): Promise<PolicyView> {
   return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
-    const before = await deps.store.getPolicy(name);
+    const before = await deps.promotionReads.getPolicy(name);
     const item = newPolicyItem({ model: name, revision: (before?.revision ?? 0) + 1, gates, actor: who.actor, now });
     return {
       model: current,

@@ -6,7 +6,7 @@ import { newApprovalItem, putApproval, toApprovalView } from "../store/entities/
 import { unchanged } from "../store/model-change";
 import type { ApprovalView, RecordApprovalInput } from "../schemas/approval";
 import type { VersionSelector } from "../schemas/version";
-import type { RegistryDeps } from "./deps";
+import type { PromotionDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 
 /**
@@ -19,7 +19,7 @@ import { requireVersion, rereadVersion } from "./resolve";
  *    approver's earlier decision) and an APPROVAL_RECORDED entry.
  */
 export async function recordApproval(
-  deps: RegistryDeps,
+  deps: PromotionDeps,
   name: string,
   selector: VersionSelector,
   input: RecordApprovalInput,
@@ -37,7 +37,7 @@ export async function recordApproval(
         "only READY versions can be approved. Finish its upload first.",
       );
     }
-    const before = await deps.store.getApproval(name, version.version, input.stage, who.actor);
+    const before = await deps.promotionReads.getApproval(name, version.version, input.stage, who.actor);
     if (before && before.decision === input.decision && before.comment === input.comment) return unchanged(toApprovalView(before));
     const item = newApprovalItem({
       model: name,

@@ -2,7 +2,7 @@ import { ModelNotFoundError } from "../domain/errors";
 import { hasRules, type RetentionRules } from "../domain/retention";
 import { deleteRetention, newRetentionItem, putRetention, toRetentionView } from "../store/entities/retention";
 import type { RetentionView } from "../schemas/retention";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Actor, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
 
 /**
@@ -11,10 +11,10 @@ import { requireModel } from "./resolve";
  * 2. one transaction: the rules (or their removal) and a MODEL_UPDATED entry `{ retention: { from, to } }`.
  *    New rules are applied by the next housekeeping run before models it already visited.
  */
-export async function putRetentionRules(deps: RegistryDeps, name: string, rules: RetentionRules, who: Actor): Promise<RetentionView> {
+export async function putRetentionRules(deps: RetentionDeps, name: string, rules: RetentionRules, who: Actor): Promise<RetentionView> {
   return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
-    const before = await deps.store.getRetention(name);
+    const before = await deps.retentionReads.getRetention(name);
     const item = hasRules(rules) ? newRetentionItem({ model: name, rules, actor: who.actor, now }) : undefined;
     return {
       model: current,
@@ -26,8 +26,8 @@ export async function putRetentionRules(deps: RegistryDeps, name: string, rules:
 }
 
 /** A model's retention rules: none while it has none (404 ModelNotFound when the model does not exist). */
-export async function getRetentionRules(deps: RegistryDeps, name: string): Promise<RetentionView> {
-  const item = await deps.store.getRetention(name);
+export async function getRetentionRules(deps: RetentionDeps, name: string): Promise<RetentionView> {
+  const item = await deps.retentionReads.getRetention(name);
   if (!item) await requireModel(deps, name);
   return toRetentionView(name, item);
 }

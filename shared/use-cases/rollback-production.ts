@@ -3,7 +3,7 @@ import { expectation, type StageMove } from "../domain/lifecycle";
 import type { ModelItem } from "../store/entities/model";
 import type { VersionItem } from "../store/entities/version";
 import type { TransitionView } from "../schemas/lifecycle";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Actor, PromotionDeps } from "./deps";
 import { explainMoveConflict, planMoves } from "./stage-moves";
 
 /**
@@ -20,7 +20,12 @@ import { explainMoveConflict, planMoves } from "./stage-moves";
  * The promotion policy is not applied: the target held Production before, and this is the way back
  * during an incident (it needs the promoter role and leaves a reason in the history).
  */
-export async function rollbackProduction(deps: RegistryDeps, name: string, input: { reason: string }, who: Actor): Promise<TransitionView> {
+export async function rollbackProduction(
+  deps: PromotionDeps,
+  name: string,
+  input: { reason: string },
+  who: Actor,
+): Promise<TransitionView> {
   const production = expectation(undefined, (expected, actual) => new StageConflictError(name, expected, actual));
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
@@ -36,9 +41,9 @@ export async function rollbackProduction(deps: RegistryDeps, name: string, input
   return outcome.answer;
 }
 
-async function rollbackTarget(deps: RegistryDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
+async function rollbackTarget(deps: PromotionDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
   const name = current.name;
-  const last = await deps.store.latestMoveInto(name, "Production", current.historySequence);
+  const last = await deps.promotionReads.latestMoveInto(name, "Production", current.historySequence);
   if (last?.version === undefined)
     throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, {
       current: occupant,

@@ -4,7 +4,7 @@ import { newAliasItem, putAlias } from "../store/entities/alias";
 import type { AliasView, SetAliasInput } from "../schemas/alias";
 import { aliasConflict, aliasTarget } from "./alias-state";
 import type { Caller } from "../domain/permissions";
-import type { RegistryDeps } from "./deps";
+import type { PromotionDeps } from "./deps";
 import { guardProtectedAlias } from "./protected-alias";
 
 /**
@@ -17,7 +17,7 @@ import { guardProtectedAlias } from "./protected-alias";
  * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
  *    ALIAS_CHANGED entry.
  */
-export async function setAlias(deps: RegistryDeps, name: string, alias: string, input: SetAliasInput, who: Caller): Promise<AliasView> {
+export async function setAlias(deps: PromotionDeps, name: string, alias: string, input: SetAliasInput, who: Caller): Promise<AliasView> {
   const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);

@@ -2,7 +2,7 @@ import { ModelNotYetCreatedError } from "../domain/errors";
 import { replayPointers } from "../domain/history-replay";
 import type { HistoryItem } from "../store/entities/history";
 import type { StagesAtView } from "../schemas/history";
-import type { RegistryDeps } from "./deps";
+import type { ListingDeps } from "./deps";
 import { requireHistory } from "./resolve";
 
 /**
@@ -15,12 +15,12 @@ import { requireHistory } from "./resolve";
  *    the one before it): at most about N entries, however long the history;
  * 3. replay the stage and alias moves from the checkpoint, or from an empty model.
  */
-export async function stagesAt(deps: RegistryDeps, name: string, time: string): Promise<StagesAtView> {
+export async function stagesAt(deps: ListingDeps, name: string, time: string): Promise<StagesAtView> {
   const instant = new Date(time).toISOString();
-  const [, checkpoint] = await Promise.all([requireHistory(deps, name), deps.store.checkpointAtOrBefore(name, instant)]);
+  const [, checkpoint] = await Promise.all([requireHistory(deps, name), deps.listings.checkpointAtOrBefore(name, instant)]);
   const entries: HistoryItem[] = [];
   let after: HistoryItem | undefined;
-  for await (const entry of deps.store.historyOldestFirst(name, checkpoint?.sequence)) {
+  for await (const entry of deps.listings.historyOldestFirst(name, checkpoint?.sequence)) {
     if (entry.occurredAt > instant) {
       after = entry;
       break;

@@ -10,7 +10,7 @@ import { requireRole, type Caller } from "../domain/permissions";
 import type { ModelItem } from "../store/entities/model";
 import type { TransitionInput, TransitionView } from "../schemas/lifecycle";
 import type { VersionSelector } from "../schemas/version";
-import type { RegistryDeps } from "./deps";
+import type { PromotionDeps } from "./deps";
 import { enforcePolicy } from "./enforce-policy";
 import { requireVersion } from "./resolve";
 import { explainMoveConflict, movedMeanwhile, planMoves } from "./stage-moves";
@@ -34,7 +34,7 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  *    and a ConditionCheck on the policy revision.
  */
 export async function transitionVersion(
-  deps: RegistryDeps,
+  deps: PromotionDeps,
   name: string,
   selector: VersionSelector,
   input: TransitionInput,

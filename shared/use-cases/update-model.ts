@@ -1,7 +1,7 @@
 import { ModelNotFoundError } from "../domain/errors";
 import type { KeyMetric, ModelItem } from "../store/entities/model";
 import type { ModelView, UpdateModelInput } from "../schemas/model";
-import type { Actor, RegistryDeps } from "./deps";
+import type { Actor, KeyMetricDeps } from "./deps";
 import { describeChanges } from "./describe-changes";
 import { modelViewOf } from "./resolve";
 
@@ -21,7 +21,7 @@ export const VERSIONS_INDEXED_ON_DECLARATION = 200;
  * A patch computed from the model as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
  */
 export async function updateModel(
-  deps: RegistryDeps,
+  deps: KeyMetricDeps,
   name: string,
   change: UpdateModelInput | ((current: ModelItem) => UpdateModelInput),
   who: Actor,
@@ -47,14 +47,14 @@ export async function updateModel(
 
 /** The key metrics as declared: one already declared keeps its index; a new one is indexed from where its backfill reaches. */
 async function declareKeyMetrics(
-  deps: RegistryDeps,
+  deps: KeyMetricDeps,
   current: ModelItem,
   declared: NonNullable<UpdateModelInput["keyMetrics"]>,
 ): Promise<KeyMetric[]> {
   const known = new Map(current.keyMetrics?.map((metric) => [metric.name, metric]));
   const added = declared.filter((metric) => !known.has(metric.name));
   const backfills = current.latestVersion <= VERSIONS_INDEXED_ON_DECLARATION;
-  if (added.length > 0 && backfills) await deps.store.indexExistingVersions(current.name, added);
+  if (added.length > 0 && backfills) await deps.keyMetricBackfill.indexExistingVersions(current.name, added);
   const indexedFrom = backfills ? 1 : current.latestVersion + 1;
   return declared.map((metric) => ({ ...metric, indexedFrom: known.get(metric.name)?.indexedFrom ?? indexedFrom }));
 }

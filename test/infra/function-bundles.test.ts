@@ -1,8 +1,10 @@
 import { build, type Plugin } from "esbuild";
+import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
+import { promisify } from "node:util";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { besideBundleOf, functionBuildOptions, writeBesideBundle } from "../../infra/bundling";
 import { openApiDocument } from "../../shared/http/openapi";
 import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../../shared/http/idempotency-key";
@@ -37,8 +39,10 @@ async function bundledInputs(fn: FunctionName | "publisher"): Promise<string[]> 
   return Object.keys(metafile.inputs);
 }
 
+type BundledFunction = FunctionName | "publisher" | "verifier" | "housekeeping";
+
 /** A function's whole deployed bundle, lazily imported code included. */
-async function bundledCode(fn: FunctionName | "publisher" | "verifier"): Promise<string> {
+async function bundledCode(fn: BundledFunction): Promise<string> {
   const { outputFiles } = await build({ ...functionBuildOptions, entryPoints: [`functions/${fn}/handler.ts`], write: false });
   return outputFiles[0]?.text ?? "";
 }
@@ -95,12 +99,16 @@ const NO_QUERY_SCHEMAS = 2;
 
 // A bundle loaded here reads its settings as a deployed function does; unit test files share a process: leave nothing behind.
 beforeAll(async () => {
-  vi.stubEnv("TABLE_NAME", "registry-unit");
-  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "*", roles: ["reader"] }]));
   await mkdir(bundlesDir, { recursive: true });
 });
-afterAll(async () => {
+beforeEach(() => {
+  vi.stubEnv("TABLE_NAME", "registry-unit");
+  vi.stubEnv("ROLE_BINDINGS", JSON.stringify([{ pattern: "*", roles: ["reader"] }]));
+});
+afterEach(() => {
   vi.unstubAllEnvs();
+});
+afterAll(async () => {
   await rm(bundlesDir, { recursive: true, force: true });
 });
 
@@ -143,6 +151,97 @@ describe("a function's bundle", () => {
 
     for (const name of Object.keys(powertoolsIdempotency)) expect(typeof beside[name], name).toBe("function");
   });
+
+  /** Every EMF document Powertools Metrics prints names its metrics under this key. */
+  const EMF_METRICS_KEY = "CloudWatchMetrics";
+  const everyFunction: BundledFunction[] = [...apiFunctions, "publisher", "verifier", "housekeeping"];
+
+  it.each(everyFunction)("does not bundle Powertools Metrics in the %s function, which loads it from Powertools' layer", async (fn) => {
+    expect(await bundledCode(fn)).not.toContain(EMF_METRICS_KEY);
+  });
+
+  it("answers from the query function's bundle with the settings the stacks give: tracing on and a metrics namespace", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "ModelRegistry");
+    vi.stubEnv("POWERTOOLS_TRACE_ENABLED", "true");
+    vi.stubEnv("AWS_EXECUTION_ENV", "AWS_Lambda_nodejs22.x");
+    const handler = await deployedHandler("query", bundlesDir);
+
+    const response = await handler(apiEvent({ routeKey: "GET /health" }), lambdaContext);
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("loads no Powertools Metrics in the query function's cold start and first read, which record no metric, a namespace set", async () => {
+    const probe = `
+      const { handler } = require(${JSON.stringify(join(bundlesDir, "query-probe.cjs"))});
+      handler(${JSON.stringify(apiEvent({ routeKey: "GET /health" }))}, { awsRequestId: "probe", functionName: "probe", getRemainingTimeInMillis: () => 10000 })
+        .then((answer) => process.stdout.write(JSON.stringify({ status: answer.statusCode, loaded: Object.keys(require.cache).filter((path) => path.includes("@aws-lambda-powertools/metrics")) })));`;
+    await build({
+      ...functionBuildOptions,
+      entryPoints: ["functions/query/handler.ts"],
+      outfile: join(bundlesDir, "query-probe.cjs"),
+      logLevel: "silent",
+    });
+
+    // A process of its own: this one has loaded Metrics for other tests.
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", probe], {
+      env: { ...process.env, POWERTOOLS_METRICS_NAMESPACE: "ModelRegistry" },
+    });
+
+    expect(JSON.parse(stdout)).toEqual({ status: 200, loaded: [] });
+  });
+
+  it("flushes the publisher's metrics as EMF, with Metrics loaded from Powertools' layer (node_modules here), when a namespace is set", async () => {
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "ModelRegistry");
+    vi.stubEnv("DLQ_URL", "http://127.0.0.1:9/queue/dead-letters");
+    const outfile = join(await mkdtemp(join(bundlesDir, "publisher-")), "index.cjs");
+    await build({ ...functionBuildOptions, entryPoints: ["functions/publisher/handler.ts"], outfile, logLevel: "silent" });
+    const { handler } = createRequire(import.meta.url)(outfile) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+    const printed: string[] = [];
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation((line) => printed.push(String(line)) > 0);
+
+    try {
+      await handler({ Records: [] }, lambdaContext);
+    } finally {
+      stdout.mockRestore();
+    }
+
+    const emf = printed.filter((line) => line.includes(EMF_METRICS_KEY));
+    expect(emf).toHaveLength(1);
+    expect(JSON.parse(emf[0] ?? "")._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: "ModelRegistry",
+      Metrics: expect.arrayContaining([{ Name: "EventsRetried", Unit: "Count" }]),
+    });
+  });
+
+  /**
+   * A distinctive query of each store module only some functions build (shared/store/), with the
+   * functions whose composition roots build it: every other function's bundle leaves it out.
+   */
+  const storeModules: [module: string, query: string, carriedBy: BundledFunction[]][] = [
+    ["Listings: versions by a key metric", "versions-by:", ["query"]],
+    [
+      "PromotionReads: the move a rollback undoes",
+      "(#action = :changed AND toStage = :stage) OR #action = :deleted",
+      ["query", "lifecycle"],
+    ],
+    ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
+    ["RemovalReads: a deleted model's leftovers", "NOT (#entity IN (:model, :history, :checkpoint))", ["artifacts", "housekeeping"]],
+    ["KeyMetricBackfill: the versions' metrics", "#version, #metrics", ["catalog"]],
+  ];
+
+  it.each(
+    storeModules.flatMap(([module, query, carriedBy]) => everyFunction.map((fn) => [module, fn, query, carriedBy.includes(fn)] as const)),
+  )("bundles %s in the %s function only if its composition root builds it", async (_module, fn, query, carried) => {
+    expect((await bundledCode(fn)).includes(query)).toBe(carried);
+  });
+
+  it.each(everyFunction)(
+    "parses the versions list's filters (GET /models/{name}/versions) in the %s function only if it is the query function",
+    async (fn) => {
+      expect((await bundledCode(fn)).includes("minMetric./maxMetric./tag. filters")).toBe(fn === "query");
+    },
+  );
 
   /** Writes only the verifier makes: counting a file on its version's tally, and writing a chunked manifest file's first progress. */
   const verifierWrites = ["SET counted = :true", "attribute_not_exists(pk) OR startedAt < :startedAt"];

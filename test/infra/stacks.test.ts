@@ -231,6 +231,21 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     expect(layers.every((layer) => layer.includes(":094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:"))).toBe(true);
   });
 
+  it("gives Powertools' layer to every function of every stack that traces or records metrics, which load them from it", () => {
+    const stacks = [s.stateful, s.api, s.verification, s.events, s.monitoring, s.housekeeping];
+    const lambdas = stacks.flatMap((stack) => Object.values(Template.fromStack(stack).findResources("AWS::Lambda::Function")));
+    const variables = (lambda: (typeof lambdas)[number]) => lambda.Properties.Environment?.Variables ?? {};
+    const usingPowertools = lambdas.filter(
+      (lambda) => variables(lambda).POWERTOOLS_METRICS_NAMESPACE || variables(lambda).POWERTOOLS_TRACE_ENABLED === "true",
+    );
+
+    expect(usingPowertools.length).toBeGreaterThan(Object.keys(FUNCTIONS).length);
+    for (const lambda of usingPowertools)
+      expect(JSON.stringify(lambda.Properties.Layers ?? []), lambda.Properties.Description).toContain(
+        ":094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:",
+      );
+  });
+
   it("grants each function only its FUNCTIONS grants, and nobody dynamodb:Scan or Batch*", () => {
     const ids = functionIds(s.apiTemplate);
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {

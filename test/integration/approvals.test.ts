@@ -167,7 +167,7 @@ async function raceRejections(
     refusedWith: string;
   },
 ): Promise<Record<string, number>> {
-  const elsewhere = buildRegistryDeps(registry.config);
+  const elsewhere = { ...registry.deps, store: buildRegistryDeps(registry.config).store };
   const outcomes: string[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const name = await round.prepare();
@@ -327,7 +327,7 @@ describe("a deleted version's approvals", () => {
     /** Another process's store: its change contends in DynamoDB, not behind this process's turn. */
     const elsewhere = { ...registry.deps, store: buildRegistryDeps(registry.config).store };
     let recorded: Promise<unknown> | undefined;
-    const store = new Proxy(registry.deps.store, {
+    const removalReads = new Proxy(registry.deps.removalReads, {
       get(target, property) {
         const value = Reflect.get(target, property, target) as unknown;
         if (typeof value !== "function") return value;
@@ -348,7 +348,7 @@ describe("a deleted version's approvals", () => {
       },
     });
 
-    await deleteVersion({ ...registry.deps, store }, name, { number: 1 }, admin);
+    await deleteVersion({ ...registry.deps, removalReads }, name, { number: 1 }, admin);
 
     await expect(recorded).resolves.toMatchObject({ approver: alice.actor, decision: "approve" });
     expect(await approvalItems(name)).toEqual([]);

@@ -4,7 +4,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../shared/s3-client";
 import { artifactRefKey } from "../../shared/store/entities/artifact";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
-import { useTestRegistry, uniqueModelName } from "../support/registry";
+import { useTestRegistry, uniqueModelName, type TestRegistry } from "../support/registry";
 import { GiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import { UploadConflictError, UploadIncompleteError } from "../../shared/domain/errors";
 import { registerVersionBody } from "../../shared/schemas/version";
@@ -49,7 +49,7 @@ async function storedSha256(bytes: Buffer): Promise<string | undefined> {
 }
 
 /** The registry's dependencies with one bucket operation wrapped (the rest as they are). */
-function withBucket(overrides: Partial<VerifierDeps["artifacts"]>): VerifierDeps {
+function withBucket(overrides: Partial<VerifierDeps["artifacts"]>): TestRegistry["deps"] {
   return { ...registry.deps, artifacts: Object.assign(Object.create(registry.deps.artifacts) as VerifierDeps["artifacts"], overrides) };
 }
 

@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { roleCaller } from "../support/fixtures";
-import { uniqueModelName, useTestRegistry } from "../support/registry";
+import { uniqueModelName, useTestRegistry, type TestRegistry } from "../support/registry";
 import { createDocumentClient } from "../../shared/clients";
 import { DomainError } from "../../shared/domain/errors";
 import { replayPointers } from "../../shared/domain/history-replay";
 import { ASSIGNED_STAGES } from "../../shared/domain/model-uri";
 import { RegistryStore } from "../../shared/store/registry-store";
 import type { HistoryItem } from "../../shared/store/entities/history";
-import type { ArtifactDeps } from "../../shared/use-cases/deps";
+import { Listings } from "../../shared/store/listings";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { rollbackProduction } from "../../shared/use-cases/rollback-production";
@@ -24,13 +24,14 @@ const ci = roleCaller("ci-runner", "req-1");
 const registry = useTestRegistry();
 
 /** A store whose clock moves one second each time a change reads it, so every commit has its own instant. */
-function tickingDeps(): ArtifactDeps & { store: RegistryStore } {
+function tickingDeps(): TestRegistry["deps"] {
   let tick = 0;
   const clock = () => new Date(Date.UTC(2024, 2, 1) + 1_000 * ++tick);
   const store = new RegistryStore(createDocumentClient(registry.config), registry.config.tableName, clock, randomUUID, {
     checkpointInterval: INTERVAL,
   });
-  return { ...registry.deps, store };
+  const listings = new Listings(createDocumentClient(registry.config), registry.config.tableName, INTERVAL);
+  return { ...registry.deps, store, listings };
 }
 
 const version = fc.integer({ min: 1, max: 8 });
@@ -45,7 +46,7 @@ const change = fc.oneof(
 type Change = typeof change extends fc.Arbitrary<infer C> ? C : never;
 
 /** Applies one change through its use case; a refusal (moving a missing version, a stage it is in) is a change that did not happen. */
-async function apply(deps: ArtifactDeps, name: string, c: Change): Promise<void> {
+async function apply(deps: TestRegistry["deps"], name: string, c: Change): Promise<void> {
   const attempts = {
     register: () => registerVersion(deps, name, registerVersionBody.parse({ source: "s3://training/model.tar.gz" }), ci),
     move: () =>
@@ -89,7 +90,7 @@ describe("history/at with checkpoints", () => {
           const name = uniqueModelName("ranker");
           for (const c of [{ kind: "register" as const }, { kind: "register" as const }, ...changes]) await apply(deps, name, c);
           const history: HistoryItem[] = [];
-          for await (const entry of deps.store.historyOldestFirst(name)) history.push(entry);
+          for await (const entry of deps.listings.historyOldestFirst(name)) history.push(entry);
           const checkpoints = (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "checkpoint");
           const checkpointTimes = checkpoints.map((item) => item.occurredAt as string);
           const [first, last] = [history[0]!.occurredAt, history.at(-1)!.occurredAt];
@@ -118,7 +119,7 @@ describe("history/at with checkpoints", () => {
     await apply(deps, name, { kind: "register" });
     await apply(deps, name, { kind: "register" });
     for (let i = 0; i < 8 * INTERVAL; i++) await apply(deps, name, { kind: "setAlias", alias: "champion", version: 1 + (i % 2) });
-    const read = vi.spyOn(deps.store, "historyOldestFirst");
+    const read = vi.spyOn(deps.listings, "historyOldestFirst");
 
     const answer = await stagesAt(deps, name, "2030-01-01T00:00:00.000Z");
 

@@ -5,7 +5,7 @@ import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from 
 import { createDocumentClient } from "../../shared/clients";
 import { RegistryStore } from "../../shared/store/registry-store";
 import type { HistoryDraft } from "../../shared/domain/history";
-import type { RegistryDeps } from "../../shared/use-cases/deps";
+import type { ListingDeps, RegistryDeps } from "../../shared/use-cases/deps";
 import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -129,7 +129,7 @@ describe("the audit trail", () => {
 describe("which version held each stage and alias at an instant", () => {
   const at = (hour: number, minute = 0) => `2024-03-01T${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}:00.000Z`;
   let name: string;
-  let deps: RegistryDeps;
+  let deps: ListingDeps;
 
   /** One committed change with the given history entries, stamped at `time`. */
   let clock = new Date(at(10));

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildRegistryDeps } from "../../shared/composition";
+import { buildRegistryDeps, storeModules } from "../../shared/composition";
+import { KeyMetricBackfill } from "../../shared/store/key-metric-backfill";
 import { createDynamoDbClient } from "../../shared/clients";
 import { ValidationError } from "../../shared/domain/errors";
 import type { VersionFilters } from "../../shared/store/registry-store";
@@ -128,7 +129,7 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
 
   it("refuses a cursor moved outside the metric's range, or into another partition", async () => {
     const filters: VersionFilters = { ...noFilters, minMetrics: { auc: 0 }, sort: { metric: "auc", descending: true } };
-    const first = await registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+    const first = await registry.deps.listings.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
       limit: 2,
     });
     const decoded = JSON.parse(Buffer.from(first.nextCursor ?? "", "base64url").toString("utf8")) as {
@@ -143,7 +144,7 @@ describe("a model's versions listed by a key metric's index, against DynamoDB Lo
       forge({ sk: "METRIC#loss#c000000000000000#0000000001" }),
       forge({ pk: "MODEL#other" }),
     ]) {
-      const page = registry.deps.store.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
+      const page = registry.deps.listings.listVersionsByMetric(name, { metric: "auc", descending: true, indexedFrom: 1 }, filters, {
         limit: 2,
         cursor,
       });
@@ -245,7 +246,7 @@ describe("a key metric declared while versions are being registered", () => {
         ),
       ]);
 
-      const fullRead = (await registry.deps.store.allVersions(name)).sort((a, b) => (b.metrics.auc ?? 0) - (a.metrics.auc ?? 0));
+      const fullRead = (await registry.deps.retentionReads.allVersions(name)).sort((a, b) => (b.metrics.auc ?? 0) - (a.metrics.auc ?? 0));
       expect((await metricIndexItems(name)).map((item) => item.version).sort()).toEqual([1, 3, 4, 5]);
       expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual(fullRead.map((v) => v.version));
     }
@@ -309,7 +310,11 @@ describe("a key metric removed, then declared again on a model of few versions",
     );
     const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
 
-    await updateModel({ ...registry.deps, store: buildRegistryDeps(registry.config, client).store }, name, auc, ci);
+    const onClient = {
+      store: buildRegistryDeps(registry.config, client).store,
+      ...storeModules(registry.config, client, { keyMetricBackfill: KeyMetricBackfill }),
+    };
+    await updateModel({ ...registry.deps, ...onClient }, name, auc, ci);
 
     expect(registeredMeanwhile).toBeDefined();
     expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 2, 3]);

@@ -8,7 +8,8 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createDynamoDbClient } from "../../shared/clients";
 import { artifactObjectKey } from "../../shared/domain/artifacts";
 import { createS3Client } from "../../shared/s3-client";
-import { buildRegistryDeps } from "../../shared/composition";
+import { buildRegistryDeps, storeModules } from "../../shared/composition";
+import { Listings } from "../../shared/store/listings";
 import { modelKey } from "../../shared/store/entities/model";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -153,7 +154,13 @@ describe("listing models", () => {
       { step: "initialize", name: "countCommands" },
     );
 
-    const page = await listModels(buildRegistryDeps(registry.config, dynamodb), { prefix, limit: 100 });
+    const page = await listModels(
+      { ...buildRegistryDeps(registry.config, dynamodb), ...storeModules(registry.config, dynamodb, { listings: Listings }) },
+      {
+        prefix,
+        limit: 100,
+      },
+    );
 
     expect(page.items.map((model) => model.latestVersion)).toEqual([1, 1, 1, 1, 1]);
     expect(sent).toEqual(["QueryCommand"]);

@@ -206,7 +206,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     expect(await versionsOf(name)).toContain(kept.version);
   });
 
-  /** `registry.deps` whose store calls `hook` on the first call of `method` about `name`: before it (awaited), or alongside it. */
+  /** `registry.deps` whose store (or retention runs) calls `hook` on the first call of `method` about `name`: before it (awaited), or alongside it. */
   function hookedDeps(
     method: "retentionQueue" | "allVersions" | "getVersionRecord",
     name: string,
@@ -214,7 +214,8 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     { awaited = false },
   ) {
     let fired = false;
-    const store = new Proxy(registry.deps.store, {
+    const port = ({ retentionQueue: "retentionRuns", allVersions: "retentionReads", getVersionRecord: "store" } as const)[method];
+    const hooked = new Proxy<object>(registry.deps[port], {
       get(target, property) {
         const value = Reflect.get(target, property, target) as unknown;
         if (typeof value !== "function") return value;
@@ -230,7 +231,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
         };
       },
     });
-    return { deps: { ...registry.deps, store }, fired: () => fired };
+    return { deps: { ...registry.deps, [port]: hooked } as typeof registry.deps, fired: () => fired };
   }
 
   const meanwhile = [

@@ -9,14 +9,15 @@ import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { transitionBody } from "../../shared/schemas/lifecycle";
-import type { RegistryDeps } from "../../shared/use-cases/deps";
+import type { PromotionDeps } from "../../shared/use-cases/deps";
+import type { PromotionReads } from "../../shared/store/promotion-reads";
 
 /** A rollback is the incident path: it must hold up while others promote at the same moment. */
 const caller = (requestId: string) => roleCaller(`release-${requestId}`, requestId);
 
 const registry = useTestRegistry();
 
-const move = (deps: RegistryDeps, name: string, version: number, to: "Staging" | "Production", expectedCurrentVersion?: number | null) =>
+const move = (deps: PromotionDeps, name: string, version: number, to: "Staging" | "Production", expectedCurrentVersion?: number | null) =>
   transitionVersion(
     deps,
     name,
@@ -53,17 +54,17 @@ describe("rollback racing a promotion", () => {
     const name = await modelWithHistory(3);
     let promoted = false;
     // The promotion of 3 over 2 commits right after the rollback read the model, before it reads the history.
-    const store = Object.assign(Object.create(registry.deps.store) as RegistryDeps["store"], {
-      latestMoveInto: async (...args: Parameters<RegistryDeps["store"]["latestMoveInto"]>) => {
+    const promotionReads = Object.assign(Object.create(registry.deps.promotionReads) as PromotionReads, {
+      latestMoveInto: async (...args: Parameters<PromotionReads["latestMoveInto"]>) => {
         if (!promoted) {
           promoted = true;
           await move(registry.deps, name, 3, "Production", 2);
         }
-        return registry.deps.store.latestMoveInto(...args);
+        return registry.deps.promotionReads.latestMoveInto(...args);
       },
     });
 
-    const outcome = await rollbackProduction({ ...registry.deps, store }, name, { reason: "incident" }, caller("rollback")).catch(
+    const outcome = await rollbackProduction({ ...registry.deps, promotionReads }, name, { reason: "incident" }, caller("rollback")).catch(
       (error: unknown) => error,
     );
 

@@ -5,11 +5,18 @@ import { DynamoDBDocumentClient, UpdateCommand, paginateScan } from "@aws-sdk/li
 import { ensureTable } from "../../infra/local/create-table";
 import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
-import { buildVerifierDeps } from "../../shared/artifacts-composition";
+import { buildVerifierDeps } from "../../shared/verifier-composition";
 import type { VerifierDeps } from "../../shared/use-cases/verify-file";
-import type { ListingDeps } from "../../shared/use-cases/deps";
-import { createDocumentClient } from "../../shared/clients";
+import type { KeyMetricDeps, ListingDeps, PromotionDeps, RemovalDeps } from "../../shared/use-cases/deps";
+import type { HousekeepingDeps } from "../../shared/use-cases/housekeeping";
+import { createDynamoDbClient } from "../../shared/clients";
+import { storeModules } from "../../shared/composition";
+import { KeyMetricBackfill } from "../../shared/store/key-metric-backfill";
 import { Listings } from "../../shared/store/listings";
+import { PromotionReads } from "../../shared/store/promotion-reads";
+import { RemovalReads } from "../../shared/store/removal-reads";
+import { RetentionReads } from "../../shared/store/retention-reads";
+import { RetentionRuns } from "../../shared/store/retention-runs";
 import { taskQueue, type TaskQueue } from "./verification";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
@@ -18,7 +25,12 @@ import type { FunctionName } from "../../shared/routes";
 export interface TestRegistry {
   readonly config: RegistryConfig;
   /** The use cases' dependencies; completions send their verification tasks to `deps.verifications`, run by `runQueued`. */
-  readonly deps: VerifierDeps & ListingDeps & { readonly verifications: TaskQueue };
+  readonly deps: VerifierDeps &
+    ListingDeps &
+    PromotionDeps &
+    RemovalDeps &
+    HousekeepingDeps &
+    KeyMetricDeps & { readonly verifications: TaskQueue };
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
   /** Sets attributes of one item behind the registry's back: how a test stages what a dead process or the clock left behind. */
@@ -47,7 +59,15 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
     config,
     deps: {
       ...buildVerifierDeps(config),
-      listings: new Listings(createDocumentClient(config), config.tableName),
+      // Every store module: the tests call the use cases of every function.
+      ...storeModules(config, createDynamoDbClient(config), {
+        listings: Listings,
+        retentionReads: RetentionReads,
+        retentionRuns: RetentionRuns,
+        promotionReads: PromotionReads,
+        removalReads: RemovalReads,
+        keyMetricBackfill: KeyMetricBackfill,
+      }),
       verifications: taskQueue(),
     },
     async items() {

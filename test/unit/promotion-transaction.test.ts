@@ -10,7 +10,8 @@ import type { PromotionPolicy } from "../../shared/schemas/policy";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
 import { transitionBody } from "../../shared/schemas/lifecycle";
 import { ROLES, type Caller } from "../../shared/domain/permissions";
-import type { RegistryDeps } from "../../shared/use-cases/deps";
+import type { PromotionDeps } from "../../shared/use-cases/deps";
+import { PromotionReads } from "../../shared/store/promotion-reads";
 import type { Stage } from "../../shared/schemas/version";
 import { fixedStore, modelItem, transactionCancelled as cancelled } from "../support/mocked-store";
 
@@ -18,8 +19,9 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-e
 const dynamo = mockClient(documents);
 const deps = {
   store: fixedStore(documents),
+  promotionReads: new PromotionReads(documents, "registry"),
   namingPolicy: "strict",
-} as RegistryDeps;
+} as PromotionDeps;
 const deployer: Caller = { actor: "arn:aws:iam::123456789012:role/deployer", requestId: "req-9", roles: ROLES };
 const NAME = "fraud_detector";
 

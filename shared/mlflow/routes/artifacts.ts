@@ -1,5 +1,5 @@
 import type { RouteDefinition } from "../../routes/route";
-import * as s from "../schemas";
+import * as s from "../request-fields";
 import { registeredModels, modelVersions } from "./paths";
 
 /** The MLflow routes the artifacts function serves. */
