@@ -60,11 +60,11 @@ async function javaArguments(command: JavaCommand): Promise<{ args: string[]; wa
  * the watcher then SIGTERMs Java (its shutdown hook still commits DynamoDB Local's queued writes).
  * SIGINT is ignored from here down: Ctrl-C reaches the whole foreground group, and Java is
  * stopped by the registry after the API and the stream tailer, not by the terminal. sh prints
- * Java's pid, then exits with Java.
+ * Java's pid, then exits with Java; Java's stderr is sh's, so a failed start can say why.
  */
 const JAVA_WATCHDOG = `trap "" INT
 exec 3<&0
-"$@" </dev/null >/dev/null 2>&1 &
+"$@" </dev/null >/dev/null &
 java=$!
 echo "$java"
 { read -r _ <&3; kill -TERM "$java" 2>/dev/null; } &
@@ -77,14 +77,29 @@ exit "$status"`;
 /** Credentials for the local engines: they accept any, but the SDK needs some. */
 export const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
 
+/**
+ * Ports the kernel never hands out by itself: below Linux's ephemeral range (32768–60999) and
+ * macOS's (49152–65535), where every outgoing connection and every listen(0) takes its port.
+ */
+const UNASSIGNED_PORTS = { from: 20_000, to: 32_000 } as const;
+
+/**
+ * A port nothing listens on now, for an engine that binds it a second or more later (Java's
+ * start). Picked at random among ports the kernel never assigns, not by listen(0): a port from
+ * the ephemeral range can be taken by any process's next connection before the engine binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = UNASSIGNED_PORTS.from + Math.floor(Math.random() * (UNASSIGNED_PORTS.to - UNASSIGNED_PORTS.from));
+    if (await listensFree(port)) return port;
+  }
+}
+
+function listensFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
@@ -153,13 +168,14 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
   const port = await freePort();
   const command = dynamoDbLocalCommand({ port, path: options.dataDir ?? null });
   const { args, warning } = await javaArguments(command);
-  const child = spawn("sh", ["-c", JAVA_WATCHDOG, "sh", "java", ...args], { cwd: command.cwd, stdio: ["pipe", "pipe", "ignore"] });
+  const child = spawn("sh", ["-c", JAVA_WATCHDOG, "sh", "java", ...args], { cwd: command.cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const stderr = tailOf(child.stderr as NodeJS.ReadableStream);
   const javaEndpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   void exited.then(() => child.stdin?.destroy());
   const pid = await javaPid(child);
   const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
-  const answering = waitUntilAnswering(javaEndpoint, child);
+  const answering = waitUntilAnswering(javaEndpoint, child, stderr);
   // The caller awaits it later: until then, a failure is not an unhandled rejection.
   answering.catch(() => undefined);
   return {
@@ -259,12 +275,29 @@ async function startCommitBarrier(target: string): Promise<{ endpoint: string; c
   };
 }
 
-async function waitUntilAnswering(endpoint: string, child: ChildProcess): Promise<void> {
+/** What a stream wrote last, once it closed (read as it goes, so that the writer never blocks on a full pipe). */
+function tailOf(stream: NodeJS.ReadableStream, keep = 2048): () => Promise<string> {
+  let tail = "";
+  const closed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    tail = (tail + chunk).slice(-keep);
+  });
+  return async () => {
+    await closed;
+    return tail.trim();
+  };
+}
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, stderr: () => Promise<string>): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: localCredentials, maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode} while starting.`);
+      if (child.exitCode !== null) {
+        const why = await stderr();
+        throw new Error(`DynamoDB Local exited with code ${child.exitCode} while starting.${why ? ` Its stderr ended:\n${why}` : ""}`);
+      }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;

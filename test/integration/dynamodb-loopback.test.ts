@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loopbackLaunch, LoopbackUnavailableError } from "../../infra/local/dynamodb-loopback";
-import { startDynamoDbLocal } from "../../infra/local/engines";
+import { createServer } from "node:net";
+import { assertJava17, freePort, startDynamoDbLocal } from "../../infra/local/engines";
 import { listeningSockets } from "../support/npm-start";
 
 /**
@@ -20,6 +21,32 @@ const tempDir = async () => {
 
 afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe("starting DynamoDB Local", () => {
+  it("takes a port the kernel never hands out, so no connection takes it before Java binds it", async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      // Linux's ephemeral range is 32768–60999, macOS's 49152–65535: listen(0) and outgoing connections draw from them.
+      expect(port).toBeGreaterThanOrEqual(1024);
+      expect(port).toBeLessThan(32_768);
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("says why, in Java's words, when Java exits before answering", async () => {
+    await assertJava17();
+    vi.stubEnv("JAVA_TOOL_OPTIONS", "-XX:+NoSuchOptionAnywhere");
+    try {
+      await expect(startDynamoDbLocal()).rejects.toThrow(
+        /exited with code 1 while starting\. Its stderr ended:\n[\s\S]*Unrecognized VM option 'NoSuchOptionAnywhere'/,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
 
 describe("DynamoDB Local on loopback", () => {
