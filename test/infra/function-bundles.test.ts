@@ -215,8 +215,8 @@ describe("a function's bundle", () => {
   });
 
   /**
-   * A distinctive query of each store module only some functions build (shared/store/), with the
-   * functions whose composition roots build it: every other function's bundle leaves it out.
+   * A distinctive query (or message) of each store module only some functions build (shared/store/),
+   * with the functions whose composition roots build it: every other function's bundle leaves it out.
    */
   const storeModules: [module: string, query: string, carriedBy: BundledFunction[]][] = [
     ["Listings: versions by a key metric", "versions-by:", ["query"]],
@@ -228,6 +228,13 @@ describe("a function's bundle", () => {
     ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
     ["RemovalReads: a deleted model's leftovers", "NOT (#entity IN (:model, :history, :checkpoint))", ["artifacts", "housekeeping"]],
     ["KeyMetricBackfill: the versions' metrics", "#version, #metrics", ["catalog"]],
+    [
+      "ArtifactBucket: assembling a multipart upload",
+      "S3 did not assemble the parts",
+      ["artifacts", "catalog", "verifier", "housekeeping"],
+    ],
+    ["ArtifactDownloads: a download's file name", "attachment; filename=", ["downloads"]],
+    ["ArtifactReads: an object deleted while read", "is no longer in the bucket", ["verifier"]],
   ];
 
   it.each(
