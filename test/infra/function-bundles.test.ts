@@ -243,6 +243,22 @@ describe("a function's bundle", () => {
     expect((await bundledCode(fn)).includes(query)).toBe(carried);
   });
 
+  /** A distinctive description of schemas only some functions' routes use, with those functions: every other bundle leaves the schema out. */
+  const routeSchemas: [schema: string, description: string, usedBy: BundledFunction[]][] = [
+    ["the registration body", "Where the bytes live when the registry does not hold them", ["catalog"]],
+    ["a model's key-metric declarations", "Metrics the registry indexes", ["catalog"]],
+    ["a version deletion's answer", "Whether an object of the version went too", ["artifacts"]],
+    ["a multipart upload's part URLs", "A URL for each declared part", ["catalog", "artifacts"]],
+  ];
+
+  it.each(
+    routeSchemas.flatMap(([schema, description, usedBy]) =>
+      everyFunction.map((fn) => [schema, fn, description, usedBy.includes(fn)] as const),
+    ),
+  )("bundles %s in the %s function only if its routes use it", async (_schema, fn, description, used) => {
+    expect((await bundledCode(fn)).includes(description)).toBe(used);
+  });
+
   it.each(everyFunction)(
     "parses the versions list's filters (GET /models/{name}/versions) in the %s function only if it is the query function",
     async (fn) => {
