@@ -1,3 +1,4 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import { ENVIRONMENT_VARIABLES, loadConfig, type RegistryConfig } from "./config";
 import { createS3Client } from "./s3-client";
 import { buildRegistryDeps } from "./composition";
@@ -8,13 +9,14 @@ import type { ArtifactDeps } from "./use-cases/deps";
 
 /**
  * The registry's dependencies plus the artifacts bucket: only functions that handle artifacts load the S3 client and presigner.
- * Takes the same process resources as buildRegistryDeps, which supplies the client and logger left out.
+ * Takes the same process resources as buildRegistryDeps, which supplies the client and logger left out, and
+ * the process's S3 client when it has one (the verifier's, which reads objects with it too).
  */
-export function buildArtifactDeps(...resources: Parameters<typeof buildRegistryDeps>): ArtifactDeps {
-  const [config = loadConfig(), dynamodb, logger, metrics = NO_METRICS] = resources;
+export function buildArtifactDeps(...resources: [...Parameters<typeof buildRegistryDeps>, s3?: S3Client]): ArtifactDeps {
+  const [config = loadConfig(), dynamodb, logger, metrics = NO_METRICS, s3 = createS3Client(config)] = resources;
   return {
     ...buildRegistryDeps(config, dynamodb, logger, metrics),
-    artifacts: new ArtifactBucket(createS3Client(config), config.bucketName, {
+    artifacts: new ArtifactBucket(s3, config.bucketName, {
       uploadUrlExpirySeconds: config.uploads.urlExpirySeconds,
       clock: () => new Date(),
     }),

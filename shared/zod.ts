@@ -20,6 +20,10 @@ export * from "zod/mini";
  * when its module loads: a function loads its routes' schemas and every schema they compose, and a
  * cold start answers with few of them. It is zod/mini's `lazy`, which builds once and keeps the
  * schema it built; it parses, fails and documents exactly as that schema does.
+ *
+ * Mark each call pure with a `@__PURE__` comment before it, as the schema modules do: esbuild keeps a
+ * call it cannot tell is free of side effects, and so would bundle every schema of every module a
+ * function imports, used or not (it does not carry `@__NO_SIDE_EFFECTS__` across modules: evanw/esbuild#4369).
  */
 export const onFirstUse: <T extends core.SomeType>(build: () => T) => ZodMiniLazy<T> = lazy;
 

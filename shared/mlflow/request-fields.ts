@@ -15,10 +15,10 @@ export const requiredText = (field: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? missing(field) : `'${field}' must be a string`) });
 
 /** Names follow the native rules (and stay within DynamoDB's key sizes). */
-export const name = z.onFirstUse(() => z.pipe(requiredText("name"), modelName));
+export const name = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("name"), modelName));
 
 /** A version number: MLflow sends it as a string ("3"); a JSON number is taken too. */
-export const versionNumber = z.onFirstUse(() =>
+export const versionNumber = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     z.union([z.string(), z.number()], {
       error: (issue) => (issue.input === undefined ? missing("version") : "'version' must be a version number such as '3'"),
@@ -32,6 +32,6 @@ export const versionNumber = z.onFirstUse(() =>
   ),
 );
 
-export const nameBody = z.onFirstUse(() => z.looseObject({ name }));
-export const versionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber }));
-export const emptyAnswer = z.onFirstUse(() => z.object({}));
+export const nameBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name }));
+export const versionBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, version: versionNumber }));
+export const emptyAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({}));

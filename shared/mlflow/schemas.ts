@@ -12,17 +12,17 @@ export { emptyAnswer, nameBody, versionBody };
  * A required field that is missing is named in the message, as MLflow's server names it.
  */
 
-const optionalText = z.onFirstUse(() => z.optional(z.string()));
+const optionalText = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string()));
 
 /** Aliases follow the native rules (and stay within DynamoDB's key sizes). */
-const alias = z.onFirstUse(() => z.pipe(requiredText("alias"), aliasName));
+const alias = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("alias"), aliasName));
 /** A filter or an order_by clause: generous for what they express, bounded for the parser. */
-const clauseText = z.onFirstUse(() => z.string().check(z.maxLength(4096, "at most 4096 characters")));
+const clauseText = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(4096, "at most 4096 characters")));
 
 const STAGE_BY_LOWER_CASE = new Map<string, Stage>(STAGES.map((stage) => [stage.toLowerCase(), stage]));
 
 /** A stage name in any case (`production`, `PRODUCTION`), as MLflow's server takes it. */
-const stageName = z.onFirstUse(() =>
+const stageName = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     requiredText("stage"),
     z.transform((text, ctx) => {
@@ -35,13 +35,13 @@ const stageName = z.onFirstUse(() =>
 );
 
 /** A tag's key and value within the native limits, each message naming the limit. */
-const key = z.onFirstUse(() => z.pipe(requiredText("key"), tagKey));
-const value = z.onFirstUse(() => z.pipe(requiredText("value"), tagValue));
-const tagList = z.onFirstUse(() => z.optional(z.array(z.looseObject({ key, value: z._default(value, "") }))));
+const key = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("key"), tagKey));
+const value = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("value"), tagValue));
+const tagList = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.array(z.looseObject({ key, value: z._default(value, "") }))));
 export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
 
 /** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
-const repeated = z.onFirstUse(() =>
+const repeated = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     z.optional(clauseText),
     z.transform((joined) => (joined ? joined.split(",").map((part) => part.trim()) : [])),
@@ -59,15 +59,17 @@ const maxResults = (field: string, ceiling: number) =>
     ),
   );
 
-const pageToken = z.onFirstUse(() => z.optional(z.string().check(z.minLength(1), z.maxLength(2048))));
+const pageToken = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string().check(z.minLength(1), z.maxLength(2048))));
 
 // Registered models
 
 export const nameQuery = nameBody;
-export const createRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, tags: tagList, description: optionalText }));
-export const renameRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, new_name: optionalText }));
-export const updateRegisteredModelBody = z.onFirstUse(() => z.looseObject({ name, description: optionalText }));
-export const searchRegisteredModelsQuery = z.onFirstUse(() =>
+export const createRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() =>
+  z.looseObject({ name, tags: tagList, description: optionalText }),
+);
+export const renameRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, new_name: optionalText }));
+export const updateRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, description: optionalText }));
+export const searchRegisteredModelsQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     filter: z.optional(clauseText),
     max_results: maxResults("max_results", 1000),
@@ -75,22 +77,26 @@ export const searchRegisteredModelsQuery = z.onFirstUse(() =>
     page_token: pageToken,
   }),
 );
-export const getLatestVersionsBody = z.onFirstUse(() => z.looseObject({ name, stages: z._default(z.array(stageName), []) }));
-export const getLatestVersionsQuery = z.onFirstUse(() => z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) }));
-export const setRegisteredModelTagBody = z.onFirstUse(() =>
+export const getLatestVersionsBody = /* @__PURE__ */ z.onFirstUse(() =>
+  z.looseObject({ name, stages: z._default(z.array(stageName), []) }),
+);
+export const getLatestVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
+  z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) }),
+);
+export const setRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     name,
     key,
     value,
   }),
 );
-export const deleteRegisteredModelTagBody = z.onFirstUse(() => z.looseObject({ name, key }));
-export const setAliasBody = z.onFirstUse(() => z.looseObject({ name, alias, version: versionNumber }));
-export const aliasBody = z.onFirstUse(() => z.looseObject({ name, alias }));
+export const deleteRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, key }));
+export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias, version: versionNumber }));
+export const aliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias }));
 
 // Model versions
 
-export const createModelVersionBody = z.onFirstUse(() =>
+export const createModelVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     name,
     source: requiredText("source"),
@@ -100,8 +106,10 @@ export const createModelVersionBody = z.onFirstUse(() =>
     description: optionalText,
   }),
 );
-export const updateModelVersionBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber, description: optionalText }));
-export const transitionStageBody = z.onFirstUse(() =>
+export const updateModelVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
+  z.looseObject({ name, version: versionNumber, description: optionalText }),
+);
+export const transitionStageBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     name,
     version: versionNumber,
@@ -112,7 +120,7 @@ export const transitionStageBody = z.onFirstUse(() =>
     }),
   }),
 );
-export const searchModelVersionsQuery = z.onFirstUse(() =>
+export const searchModelVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     filter: z.optional(clauseText),
     max_results: maxResults("max_results", 200_000),
@@ -120,7 +128,7 @@ export const searchModelVersionsQuery = z.onFirstUse(() =>
     page_token: pageToken,
   }),
 );
-export const setModelVersionTagBody = z.onFirstUse(() =>
+export const setModelVersionTagBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.looseObject({
     name,
     version: versionNumber,
@@ -128,13 +136,13 @@ export const setModelVersionTagBody = z.onFirstUse(() =>
     value,
   }),
 );
-export const deleteModelVersionTagBody = z.onFirstUse(() => z.looseObject({ name, version: versionNumber, key }));
+export const deleteModelVersionTagBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, version: versionNumber, key }));
 
 // Responses
 
-const tagView = z.onFirstUse(() => z.object({ key: z.string(), value: z.string() }));
+const tagView = /* @__PURE__ */ z.onFirstUse(() => z.object({ key: z.string(), value: z.string() }));
 
-export const modelVersionView = z.onFirstUse(() =>
+export const modelVersionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     name: z.string(),
     version: z.string(),
@@ -154,7 +162,7 @@ export const modelVersionView = z.onFirstUse(() =>
 );
 export type MlflowModelVersion = z.infer<typeof modelVersionView>;
 
-export const registeredModelView = z.onFirstUse(() =>
+export const registeredModelView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     name: z.string(),
     creation_timestamp: z.int(),
@@ -168,13 +176,13 @@ export const registeredModelView = z.onFirstUse(() =>
 );
 export type MlflowRegisteredModel = z.infer<typeof registeredModelView>;
 
-export const registeredModelAnswer = z.onFirstUse(() => z.object({ registered_model: registeredModelView }));
-export const modelVersionAnswer = z.onFirstUse(() => z.object({ model_version: modelVersionView }));
-export const modelVersionsAnswer = z.onFirstUse(() => z.object({ model_versions: z.array(modelVersionView) }));
-export const registeredModelPage = z.onFirstUse(() =>
+export const registeredModelAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({ registered_model: registeredModelView }));
+export const modelVersionAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({ model_version: modelVersionView }));
+export const modelVersionsAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({ model_versions: z.array(modelVersionView) }));
+export const registeredModelPage = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({ registered_models: z.array(registeredModelView), next_page_token: z.optional(z.string()) }),
 );
-export const modelVersionPage = z.onFirstUse(() =>
+export const modelVersionPage = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({ model_versions: z.array(modelVersionView), next_page_token: z.optional(z.string()) }),
 );
-export const downloadUriAnswer = z.onFirstUse(() => z.object({ artifact_uri: z.string() }));
+export const downloadUriAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({ artifact_uri: z.string() }));

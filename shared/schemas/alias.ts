@@ -2,7 +2,7 @@ import * as z from "../zod";
 import { ALIAS_PATTERN, ASSIGNED_STAGES, LATEST, findStage } from "../domain/model-uri";
 import { modelName } from "./common";
 
-export const aliasName = z.onFirstUse(() =>
+export const aliasName = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(z.regex(ALIAS_PATTERN, "an alias is 1-63 lowercase letters, digits or '-', starting with a letter (e.g. champion)"))
@@ -10,7 +10,7 @@ export const aliasName = z.onFirstUse(() =>
 );
 
 /** An alias a caller may set or remove: any alias name but the implicit `latest` and the stage names, which `{v}` reads as stages. */
-export const settableAlias = z.onFirstUse(() =>
+export const settableAlias = /* @__PURE__ */ z.onFirstUse(() =>
   z.built(aliasName).check(
     z.refine((alias) => alias !== LATEST, `'${LATEST}' is implicit (the newest READY version) and cannot be set or removed`),
     z.refine(
@@ -20,9 +20,9 @@ export const settableAlias = z.onFirstUse(() =>
   ),
 );
 
-export const aliasPath = z.onFirstUse(() => z.object({ name: modelName, alias: settableAlias }));
+export const aliasPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName, alias: settableAlias }));
 
-export const setAliasBody = z.onFirstUse(() =>
+export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     version: z.int().check(z.positive()),
     expectedVersion: z.optional(z.nullable(z.int().check(z.positive()))).register(z.globalRegistry, {
@@ -33,7 +33,7 @@ export const setAliasBody = z.onFirstUse(() =>
 );
 export type SetAliasInput = z.infer<typeof setAliasBody>;
 
-export const aliasView = z.onFirstUse(() =>
+export const aliasView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     alias: z.string(),

@@ -12,7 +12,7 @@ const STAGE_RULE = `${GATED_STAGES.join(" or ")} (any case), or ${ALIAS_TARGET_P
  * What an approval is for: a version entering a gated stage (`Production`, any case), or a protected
  * alias moving to it (`alias:champion`). Stages come back spelled as everywhere else.
  */
-export const approvalStage = z.onFirstUse(() =>
+export const approvalStage = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     z.string().register(z.globalRegistry, { description: STAGE_RULE, example: "Production" }),
     z.transform((text, ctx): ApprovalStage => {
@@ -30,7 +30,7 @@ export const approvalStage = z.onFirstUse(() =>
   ),
 );
 
-export const recordApprovalBody = z.onFirstUse(() =>
+export const recordApprovalBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     stage: approvalStage,
     decision: z.enum(DECISIONS).register(z.globalRegistry, {
@@ -43,7 +43,7 @@ export const recordApprovalBody = z.onFirstUse(() =>
 );
 export type RecordApprovalInput = z.infer<typeof recordApprovalBody>;
 
-export const listApprovalsQuery = z.onFirstUse(() =>
+export const listApprovalsQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     stage: z.optional(approvalStage).register(z.globalRegistry, { description: "Only the approvals for this stage or alias:<alias>" }),
     limit,
@@ -52,7 +52,7 @@ export const listApprovalsQuery = z.onFirstUse(() =>
 );
 
 /** An approver's standing decision on one version for one stage or protected alias. */
-export const approvalView = z.onFirstUse(() =>
+export const approvalView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     version: z.int(),
@@ -66,4 +66,6 @@ export const approvalView = z.onFirstUse(() =>
 );
 export type ApprovalView = z.infer<typeof approvalView>;
 
-export const approvalPage = z.onFirstUse(() => z.object({ items: z.array(approvalView), nextCursor: z.optional(z.string()) }));
+export const approvalPage = /* @__PURE__ */ z.onFirstUse(() =>
+  z.object({ items: z.array(approvalView), nextCursor: z.optional(z.string()) }),
+);

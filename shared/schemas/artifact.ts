@@ -4,14 +4,14 @@ import { MAX_FILES_PER_VERSION, MAX_NAME_BYTES, manifestPathProblems } from "../
 import { cursor, limit } from "./common";
 
 /** 64 hex digits in either case (what sha256sum or a Windows tool prints), kept lowercase: one digest, one spelling. */
-export const sha256Hex = z.onFirstUse(() =>
+export const sha256Hex = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(z.regex(/^[0-9a-fA-F]{64}$/, "a sha256 is 64 hex characters (what sha256sum prints)"), z.toLowerCase())
     .register(z.globalRegistry, { example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" }),
 );
 
-const filename = z.onFirstUse(() =>
+const filename = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(
@@ -27,14 +27,14 @@ const filename = z.onFirstUse(() =>
     .register(z.globalRegistry, { example: "model.tar.gz" }),
 );
 
-const contentType = z.onFirstUse(() =>
+const contentType = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(z.maxLength(255), z.regex(/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/, "a content type is type/subtype, e.g. application/gzip"))
     .register(z.globalRegistry, { example: "application/gzip" }),
 );
 
-const partNumber = z.onFirstUse(() => z.int().check(z.gte(1), z.lte(S3_MAX_PARTS)));
+const partNumber = /* @__PURE__ */ z.onFirstUse(() => z.int().check(z.gte(1), z.lte(S3_MAX_PARTS)));
 
 /**
  * Per request at most this many part URLs (about 1 KB each): an answer must fit the one DynamoDB
@@ -42,7 +42,7 @@ const partNumber = z.onFirstUse(() => z.int().check(z.gte(1), z.lte(S3_MAX_PARTS
  */
 export const MAX_PART_URLS_PER_REQUEST = 250;
 
-const partDigests = z.onFirstUse(() =>
+const partDigests = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .array(z.strictObject({ partNumber, sha256: sha256Hex }))
     .check(
@@ -59,7 +59,7 @@ const partDigests = z.onFirstUse(() =>
 export type PartDigest = z.infer<typeof partDigests>[number];
 
 /** docs/artifacts.md: the bytes a version will hold, declared before they are uploaded. */
-export const artifactDeclaration = z.onFirstUse(() =>
+export const artifactDeclaration = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     filename,
     sizeBytes: z.int().check(z.gte(1, "an artifact has at least 1 byte")),
@@ -74,7 +74,7 @@ export const artifactDeclaration = z.onFirstUse(() =>
 export type ArtifactDeclaration = z.infer<typeof artifactDeclaration>;
 
 /** One file of a multi-file version: where it sits in the version's directory, and its bytes. */
-const fileDeclaration = z.onFirstUse(() =>
+const fileDeclaration = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     path: z.string().register(z.globalRegistry, {
       description:
@@ -96,7 +96,7 @@ const declaredPartCount = (files: readonly { parts?: readonly unknown[] }[]): nu
   files.reduce((sum, file) => sum + (file.parts?.length ?? 0), 0);
 
 /** docs/artifacts.md: the files a version will hold, each checked against the path rules (a 400 names the file and the rule). */
-export const filesDeclaration = z.onFirstUse(() =>
+export const filesDeclaration = /* @__PURE__ */ z.onFirstUse(() =>
   z.array(fileDeclaration).check(
     z.minLength(1, "a version holds at least one file"),
     z.maxLength(MAX_FILES_PER_VERSION, `a version holds at most ${MAX_FILES_PER_VERSION} files`),
@@ -124,7 +124,7 @@ export const filesDeclaration = z.onFirstUse(() =>
 );
 export type FileDeclaration = z.infer<typeof fileDeclaration>;
 
-export const partUrlsBody = z.onFirstUse(() =>
+export const partUrlsBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     path: z
       .optional(z.string())
@@ -135,14 +135,14 @@ export const partUrlsBody = z.onFirstUse(() =>
 export type PartUrlsInput = z.infer<typeof partUrlsBody>;
 
 /** The body is optional: a single-PUT upload needs nothing but fresh URLs. */
-export const restartUploadBody = z.onFirstUse(() => z._default(z.strictObject({ parts: z.optional(partDigests) }), {}));
+export const restartUploadBody = /* @__PURE__ */ z.onFirstUse(() => z._default(z.strictObject({ parts: z.optional(partDigests) }), {}));
 export type RestartUploadInput = z.infer<typeof restartUploadBody>;
 
-const uploadedParts = z.onFirstUse(() =>
+const uploadedParts = /* @__PURE__ */ z.onFirstUse(() =>
   z.array(z.strictObject({ partNumber, etag: z.string().check(z.minLength(1), z.maxLength(1024)) })).check(z.maxLength(S3_MAX_PARTS)),
 );
 
-export const completeUploadBody = z.onFirstUse(() =>
+export const completeUploadBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.optional(
     z
       .strictObject({
@@ -171,7 +171,7 @@ export const completeUploadBody = z.onFirstUse(() =>
 export type CompleteUploadInput = z.infer<typeof completeUploadBody>;
 
 /** A VERIFYING version's progress: files whose digest is proven, bytes hashed so far. */
-export const verificationProgress = z.onFirstUse(() =>
+export const verificationProgress = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     filesVerified: z.int(),
     filesTotal: z.int(),
@@ -181,7 +181,7 @@ export const verificationProgress = z.onFirstUse(() =>
 );
 export type VerificationProgress = z.infer<typeof verificationProgress>;
 
-const presignedRequest = z.onFirstUse(() =>
+const presignedRequest = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     url: z.string(),
     headers: z.record(z.string(), z.string()).register(z.globalRegistry, {
@@ -190,10 +190,12 @@ const presignedRequest = z.onFirstUse(() =>
   }),
 );
 
-const partUrl = z.onFirstUse(() => z.extend(z.built(presignedRequest), { partNumber: z.int() }));
+const partUrl = /* @__PURE__ */ z.onFirstUse(() => z.extend(z.built(presignedRequest), { partNumber: z.int() }));
 
-const singleUploadView = z.onFirstUse(() => z.extend(z.built(presignedRequest), { method: z.literal("PUT"), expiresAt: z.string() }));
-const multipartUploadView = z.onFirstUse(() =>
+const singleUploadView = /* @__PURE__ */ z.onFirstUse(() =>
+  z.extend(z.built(presignedRequest), { method: z.literal("PUT"), expiresAt: z.string() }),
+);
+const multipartUploadView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     method: z.literal("MULTIPART"),
     uploadId: z.string(),
@@ -203,11 +205,11 @@ const multipartUploadView = z.onFirstUse(() =>
     expiresAt: z.string(),
   }),
 );
-export const uploadView = z.onFirstUse(() => z.discriminatedUnion("method", [singleUploadView, multipartUploadView]));
+export const uploadView = /* @__PURE__ */ z.onFirstUse(() => z.discriminatedUnion("method", [singleUploadView, multipartUploadView]));
 export type UploadView = z.infer<typeof uploadView>;
 
 /** The artifact as a version shows it: where the bytes are and what they are. */
-export const artifactView = z.onFirstUse(() =>
+export const artifactView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     uri: z.string().register(z.globalRegistry, { example: "s3://model-registry-artifacts/artifacts/sha256/9f86…" }),
     filename: z.string(),
@@ -222,7 +224,7 @@ export const artifactView = z.onFirstUse(() =>
 export type ArtifactView = z.infer<typeof artifactView>;
 
 /** A multi-file version's files at a glance. */
-export const filesView = z.onFirstUse(() =>
+export const filesView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     count: z.int(),
     totalBytes: z.number(),
@@ -239,7 +241,7 @@ export const filesView = z.onFirstUse(() =>
 export type FilesView = z.infer<typeof filesView>;
 
 /** Per file of a registration's manifest: how to send its bytes, or null when there is nothing to send. */
-export const fileUploadView = z.onFirstUse(() =>
+export const fileUploadView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     path: z.string(),
     upload: z.nullable(uploadView).register(z.globalRegistry, {
@@ -249,7 +251,7 @@ export const fileUploadView = z.onFirstUse(() =>
 );
 export type FileUploadView = z.infer<typeof fileUploadView>;
 
-export const downloadView = z.onFirstUse(() =>
+export const downloadView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     url: z.string(),
     expiresAt: z.string(),
@@ -260,12 +262,12 @@ export const downloadView = z.onFirstUse(() =>
 );
 export type DownloadView = z.infer<typeof downloadView>;
 
-const fileDownload = z.onFirstUse(() =>
+const fileDownload = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({ path: z.string(), sizeBytes: z.int(), sha256: z.string(), contentType: z.string(), url: z.string() }),
 );
 
 /** A page of a multi-file version's manifest, each file with a presigned GET (15 minutes): told from a single artifact's answer by `files`. */
-export const manifestDownloadView = z.onFirstUse(() =>
+export const manifestDownloadView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     files: z.array(fileDownload),
     nextCursor: z.optional(z.string()),
@@ -275,26 +277,26 @@ export const manifestDownloadView = z.onFirstUse(() =>
 export type ManifestDownloadView = z.infer<typeof manifestDownloadView>;
 
 /** What GET …/artifact answers: one artifact's URL (`url`), or a page of a multi-file version's files (`files`). */
-export const artifactDownloadView = z.onFirstUse(() => z.union([downloadView, manifestDownloadView]));
+export const artifactDownloadView = /* @__PURE__ */ z.onFirstUse(() => z.union([downloadView, manifestDownloadView]));
 export type ArtifactDownloadView = z.infer<typeof artifactDownloadView>;
 
-export const artifactDownloadQuery = z.onFirstUse(() => z.strictObject({ limit, cursor }));
+export const artifactDownloadQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ limit, cursor }));
 
 /** A page of a multi-file version's upload plan, in the order declared. */
-export const uploadsPage = z.onFirstUse(() =>
+export const uploadsPage = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     uploads: z.array(fileUploadView),
     nextCursor: z.optional(z.string()),
   }),
 );
 export type UploadsPage = z.infer<typeof uploadsPage>;
-export const uploadsQuery = z.onFirstUse(() => z.strictObject({ limit, cursor }));
+export const uploadsQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ limit, cursor }));
 
 /** One file of a READY version, with a presigned GET (15 minutes). */
-export const fileDownloadView = z.onFirstUse(() => z.extend(z.built(fileDownload), { expiresAt: z.string() }));
+export const fileDownloadView = /* @__PURE__ */ z.onFirstUse(() => z.extend(z.built(fileDownload), { expiresAt: z.string() }));
 export type FileDownloadView = z.infer<typeof fileDownloadView>;
 
-export const deletedVersionView = z.onFirstUse(() =>
+export const deletedVersionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     version: z.int(),

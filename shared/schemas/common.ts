@@ -2,7 +2,7 @@ import * as z from "../zod";
 import { MODEL_NAME_PATTERN } from "../domain/naming";
 import { SEMVER_PATTERN } from "../domain/model-uri";
 
-export const modelName = z.onFirstUse(() =>
+export const modelName = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string()
     .check(
@@ -42,7 +42,7 @@ export const MAX_STORABLE_NUMBER = Number.MAX_SAFE_INTEGER;
 export const MIN_STORABLE_MAGNITUDE = 1e-130;
 const isStorable = (n: number) =>
   Number.isFinite(n) && Math.abs(n) <= MAX_STORABLE_NUMBER && (n === 0 || Math.abs(n) >= MIN_STORABLE_MAGNITUDE);
-export const storableNumber = z.onFirstUse(() =>
+export const storableNumber = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .number()
     .check(
@@ -53,19 +53,21 @@ export const storableNumber = z.onFirstUse(() =>
     ),
 );
 
-export const tagKey = z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")));
-export const tagValue = z.onFirstUse(() => z.string().check(z.maxLength(256, "a tag value has at most 256 characters")));
-export const tags = z.onFirstUse(() =>
+export const tagKey = /* @__PURE__ */ z.onFirstUse(() =>
+  z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")),
+);
+export const tagValue = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(256, "a tag value has at most 256 characters")));
+export const tags = /* @__PURE__ */ z.onFirstUse(() =>
   namedMap(tagKey, tagValue)
     .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
     .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } }),
 );
 
-export const description = z.onFirstUse(() => z.string().check(z.maxLength(4096)));
+export const description = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(4096)));
 
 const LIMIT_RULE = "limit is a whole number from 1 to 100";
 /** A page size in decimal digits: `Number()` alone would also take "0x10", " 5" or "1e1". */
-export const limit = z.onFirstUse(() =>
+export const limit = /* @__PURE__ */ z.onFirstUse(() =>
   z._default(
     z.pipe(
       z.string().check(z.regex(/^\d{1,3}$/, LIMIT_RULE)),
@@ -74,17 +76,17 @@ export const limit = z.onFirstUse(() =>
     25,
   ),
 );
-export const cursor = z.onFirstUse(() =>
+export const cursor = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
     .register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" }),
 );
 
-export const semver = z.onFirstUse(() =>
+export const semver = /* @__PURE__ */ z.onFirstUse(() =>
   z.string().check(z.regex(SEMVER_PATTERN, "a semantic version label is MAJOR.MINOR.PATCH, each at most 15 digits, e.g. 1.4.0")),
 );
 
-export const errorBody = z.onFirstUse(() =>
+export const errorBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()), requestId: z.optional(z.string()) }),
   }),

@@ -1,7 +1,7 @@
 import * as z from "../zod";
 import { versionSelector } from "./version";
 
-export const compareQuery = z.onFirstUse(() =>
+export const compareQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     versions: z.pipe(
       z.pipe(
@@ -13,8 +13,8 @@ export const compareQuery = z.onFirstUse(() =>
   }),
 );
 
-const number = z.onFirstUse(() => z.number());
-const scalar = z.onFirstUse(() => z.union([z.string(), z.number(), z.boolean()]));
+const number = /* @__PURE__ */ z.onFirstUse(() => z.number());
+const scalar = /* @__PURE__ */ z.onFirstUse(() => z.union([z.string(), z.number(), z.boolean()]));
 
 /** Changed, added (only in b) and removed (only in a) entries of a key → value map. */
 const mapDiff = <T extends z.ZodMiniType>(value: T) =>
@@ -26,7 +26,7 @@ const mapDiff = <T extends z.ZodMiniType>(value: T) =>
 
 const listDiff = <T extends z.ZodMiniType>(value: T) => z.object({ added: z.array(value), removed: z.array(value) });
 
-const datasetRef = z.onFirstUse(() =>
+const datasetRef = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     id: z.string(),
     version: z.optional(z.string()),
@@ -35,7 +35,7 @@ const datasetRef = z.onFirstUse(() =>
   }),
 );
 
-export const comparisonView = z.onFirstUse(() =>
+export const comparisonView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     a: z.object({ version: z.int(), semver: z.optional(z.string()) }),

@@ -3,7 +3,7 @@ import { HISTORY_ACTIONS } from "../domain/history";
 import { cursor, limit } from "./common";
 import { stage, versionSelector } from "./version";
 
-export const historyQuery = z.onFirstUse(() =>
+export const historyQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     version: z.optional(versionSelector).register(z.globalRegistry, {
       description:
@@ -24,7 +24,7 @@ const inFourDigitYears = (time: string): boolean => {
   return Number.isNaN(instant.getTime()) || /^\d{4}-/.test(instant.toISOString());
 };
 
-export const historyAtQuery = z.onFirstUse(() =>
+export const historyAtQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     time: z.iso
       .datetime({ offset: true, error: "time is an ISO 8601 instant, e.g. 2024-01-15T10:30:00Z" })
@@ -38,7 +38,7 @@ export const historyAtQuery = z.onFirstUse(() =>
 );
 
 /** One immutable audit entry: who did what, when, under which request, from → to. */
-export const historyEntryView = z.onFirstUse(() =>
+export const historyEntryView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     sequence: z.int().register(z.globalRegistry, { description: "Per model, 1, 2, 3… in commit order" }),
     eventId: z.string(),
@@ -62,10 +62,12 @@ export const historyEntryView = z.onFirstUse(() =>
 );
 export type HistoryEntryView = z.infer<typeof historyEntryView>;
 
-export const historyPage = z.onFirstUse(() => z.object({ items: z.array(historyEntryView), nextCursor: z.optional(z.string()) }));
+export const historyPage = /* @__PURE__ */ z.onFirstUse(() =>
+  z.object({ items: z.array(historyEntryView), nextCursor: z.optional(z.string()) }),
+);
 
 /** Which version held each stage and alias at one instant, replayed from the audit trail. */
-export const stagesAtView = z.onFirstUse(() =>
+export const stagesAtView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     time: z.string(),
     stages: z.object({ Production: z.optional(z.int()), Staging: z.array(z.int()) }),

@@ -6,14 +6,14 @@ import { pathRuleBroken } from "../domain/file-paths";
 
 const REASON_REQUIRED =
   "reason is required: say why in a few words; it is kept in the history and sent with the event, for whoever audits this change";
-const reason = z.onFirstUse(() =>
+const reason = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string({ error: REASON_REQUIRED })
     .check(z.minLength(1, REASON_REQUIRED), z.maxLength(1024))
     .register(z.globalRegistry, { description: "Why: kept in the history and the event", example: "offline evaluation passed" }),
 );
 
-export const transitionBody = z.onFirstUse(() =>
+export const transitionBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     to: stageName,
     reason,
@@ -29,7 +29,7 @@ export const transitionBody = z.onFirstUse(() =>
 );
 export type TransitionInput = z.infer<typeof transitionBody>;
 
-export const transitionView = z.onFirstUse(() =>
+export const transitionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     version: z.int(),
     from: stage,
@@ -41,9 +41,9 @@ export const transitionView = z.onFirstUse(() =>
 );
 export type TransitionView = z.infer<typeof transitionView>;
 
-export const stagePath = z.onFirstUse(() => z.object({ name: modelName, stage: assignedStageName }));
+export const stagePath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName, stage: assignedStageName }));
 
-export const rollbackPath = z.onFirstUse(() =>
+export const rollbackPath = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     name: modelName,
     stage: z.pipe(
@@ -55,12 +55,12 @@ export const rollbackPath = z.onFirstUse(() =>
     ),
   }),
 );
-export const rollbackBody = z.onFirstUse(() => z.strictObject({ reason }));
+export const rollbackBody = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ reason }));
 
-export const stageListPath = z.onFirstUse(() => z.object({ stage: assignedStageName }));
-export const stageListQuery = z.onFirstUse(() => z.strictObject({ limit, cursor }));
+export const stageListPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ stage: assignedStageName }));
+export const stageListQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ limit, cursor }));
 
-const modelUri = z.onFirstUse(() =>
+const modelUri = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .pipe(
       z.string().check(z.maxLength(512)),
@@ -83,9 +83,9 @@ const modelUri = z.onFirstUse(() =>
     .register(z.globalRegistry, { description: `One of ${MODEL_URI_FORMS.join(", ")}`, example: "models:/fraud_detector/Production" }),
 );
 
-export const resolveQuery = z.onFirstUse(() => z.strictObject({ uri: modelUri }));
+export const resolveQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ uri: modelUri }));
 
-export const resolvedVersionView = z.onFirstUse(() =>
+export const resolvedVersionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(versionView), {
     resolvedFrom: z.string().register(z.globalRegistry, { description: "The URI asked for; `uri` is the version's own, immutable one" }),
     file: z.optional(z.string()).register(z.globalRegistry, {

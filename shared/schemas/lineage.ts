@@ -1,7 +1,7 @@
 import * as z from "../zod";
 import { cursor, limit } from "./common";
 
-export const datasetPath = z.onFirstUse(() =>
+export const datasetPath = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     id: z
       .string()
@@ -10,12 +10,14 @@ export const datasetPath = z.onFirstUse(() =>
   }),
 );
 
-export const datasetUsageQuery = z.onFirstUse(() => z.strictObject({ limit, cursor }));
+export const datasetUsageQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ limit, cursor }));
 
 /** One version trained on the dataset, and which version of the dataset it used. */
-export const datasetUsageView = z.onFirstUse(() =>
+export const datasetUsageView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({ model: z.string(), version: z.int(), datasetVersion: z.optional(z.string()) }),
 );
 export type DatasetUsageView = z.infer<typeof datasetUsageView>;
 
-export const datasetUsagePage = z.onFirstUse(() => z.object({ items: z.array(datasetUsageView), nextCursor: z.optional(z.string()) }));
+export const datasetUsagePage = /* @__PURE__ */ z.onFirstUse(() =>
+  z.object({ items: z.array(datasetUsageView), nextCursor: z.optional(z.string()) }),
+);

@@ -5,7 +5,7 @@ import { metricName } from "./version";
 /** How many metrics a model may index: each is one more item written with every version. */
 export const MAX_KEY_METRICS = 3;
 
-const keyMetricDeclaration = z.onFirstUse(() =>
+const keyMetricDeclaration = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     name: metricName,
     direction: z.enum(["max", "min"]).register(z.globalRegistry, {
@@ -14,7 +14,7 @@ const keyMetricDeclaration = z.onFirstUse(() =>
   }),
 );
 
-const keyMetricDeclarations = z.onFirstUse(() =>
+const keyMetricDeclarations = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .array(keyMetricDeclaration)
     .check(
@@ -26,14 +26,14 @@ const keyMetricDeclarations = z.onFirstUse(() =>
     }),
 );
 
-export const modelPath = z.onFirstUse(() => z.object({ name: modelName }));
+export const modelPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName }));
 
-export const createModelBody = z.onFirstUse(() =>
+export const createModelBody = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({ name: modelName, description: z.optional(description), tags: z.optional(tags) }),
 );
 export type CreateModelInput = z.infer<typeof createModelBody>;
 
-export const updateModelBody = z.onFirstUse(() =>
+export const updateModelBody = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .strictObject({ description: z.optional(description), tags: z.optional(tags), keyMetrics: z.optional(keyMetricDeclarations) })
     .check(
@@ -45,9 +45,11 @@ export const updateModelBody = z.onFirstUse(() =>
 );
 export type UpdateModelInput = z.infer<typeof updateModelBody>;
 
-export const listModelsQuery = z.onFirstUse(() => z.strictObject({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor }));
+export const listModelsQuery = /* @__PURE__ */ z.onFirstUse(() =>
+  z.strictObject({ prefix: z.optional(z.string().check(z.maxLength(64))), limit, cursor }),
+);
 
-export const modelView = z.onFirstUse(() =>
+export const modelView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     name: z.string(),
     description: z.optional(z.string()),
@@ -78,9 +80,9 @@ export const modelView = z.onFirstUse(() =>
 );
 export type ModelView = z.infer<typeof modelView>;
 
-export const modelPage = z.onFirstUse(() => z.object({ items: z.array(modelView), nextCursor: z.optional(z.string()) }));
+export const modelPage = /* @__PURE__ */ z.onFirstUse(() => z.object({ items: z.array(modelView), nextCursor: z.optional(z.string()) }));
 
-export const deletedModelView = z.onFirstUse(() =>
+export const deletedModelView = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     deleted: z.literal(true),

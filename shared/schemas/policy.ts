@@ -7,10 +7,10 @@ import { findStage, unknownStage } from "../domain/model-uri";
 import { ROLES } from "../domain/permissions";
 import { settableAlias } from "./alias";
 
-const tagKey = z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128)));
+const tagKey = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128)));
 
 /** The rules a version must meet to enter one stage (the domain's StageGate): every rule is optional. */
-export const stageGate = z.onFirstUse(
+export const stageGate = /* @__PURE__ */ z.onFirstUse(
   () =>
     z.strictObject({
       minMetrics: z
@@ -59,7 +59,7 @@ export const stageGate = z.onFirstUse(
 const PROTECTED_ALIASES = "protectedAliases";
 
 /** A model's promotion policy: one gate per target stage, and its protected aliases. PUT replaces the whole policy. */
-const policyGates = z.onFirstUse(() =>
+const policyGates = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     Staging: z.optional(stageGate),
     Production: z.optional(stageGate),
@@ -71,7 +71,7 @@ const policyGates = z.onFirstUse(() =>
 );
 
 /** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
-export const policyBody = z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), policyGates));
+export const policyBody = /* @__PURE__ */ z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), policyGates));
 export type PromotionPolicy = z.output<typeof policyBody>;
 
 function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown {
@@ -95,9 +95,9 @@ function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown 
   return gates;
 }
 
-export const policyPath = z.onFirstUse(() => z.object({ name: modelName }));
+export const policyPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName }));
 
-export const policyView = z.onFirstUse(() =>
+export const policyView = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(policyGates), {
     model: z.string(),
     revision: z.int().register(z.globalRegistry, { description: "Bumped by every PUT; 0 while the model has no policy" }),

@@ -8,7 +8,7 @@ const count = (description: string, max: number) =>
   z.optional(z.int().check(z.gte(0), z.lte(max))).register(z.globalRegistry, { description });
 
 /** A model's retention rules (docs/lifecycle.md, Retention): every rule is optional; PUT replaces them all, `{}` removes them. */
-export const retentionBody = z.onFirstUse(
+export const retentionBody = /* @__PURE__ */ z.onFirstUse(
   () =>
     z.strictObject({
       keepArchived: count("Archived versions beyond the newest N are deleted", 10_000),
@@ -17,9 +17,9 @@ export const retentionBody = z.onFirstUse(
     }) satisfies z.ZodMiniType<RetentionRules, unknown>,
 );
 
-export const retentionPath = z.onFirstUse(() => z.object({ name: modelName }));
+export const retentionPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName }));
 
-export const retentionView = z.onFirstUse(() =>
+export const retentionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(retentionBody), {
     model: z.string(),
     updatedAt: z.optional(z.string()),
@@ -39,7 +39,7 @@ const ruleVerdict = () => ({
   }),
 });
 
-export const retentionPreview = z.onFirstUse(() =>
+export const retentionPreview = /* @__PURE__ */ z.onFirstUse(() =>
   z.object({
     model: z.string(),
     rules: retentionBody,
@@ -54,5 +54,5 @@ export const retentionPreview = z.onFirstUse(() =>
 export type RetentionPreview = z.infer<typeof retentionPreview>;
 
 /** Protecting a version keeps every retention rule away from it; only an admin sets or clears it. */
-export const protectionBody = z.onFirstUse(() => z.strictObject({ protected: z.boolean() }));
+export const protectionBody = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ protected: z.boolean() }));
 export const protectionPath = versionPath;

@@ -1,7 +1,7 @@
 import * as z from "../zod";
 
 /** One file of a version to verify: the message body on the verification queue. */
-export const verificationTask = z.onFirstUse(() =>
+export const verificationTask = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     model: z.string().check(z.minLength(1)),
     version: z.int().check(z.positive()),

@@ -9,7 +9,7 @@ const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
 const MAX_FILTERS = 20;
 
 /** `sort=-metric.auc` (highest first) or `sort=metric.auc` (lowest first): by a key metric the model declares. */
-const metricSort = z.onFirstUse(() =>
+const metricSort = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     z
       .string()
@@ -23,7 +23,7 @@ const metricSort = z.onFirstUse(() =>
   ),
 );
 
-const versionListOptions = z.onFirstUse(() =>
+const versionListOptions = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     stage: z.optional(stageName),
     status: z.optional(versionStatus),
@@ -34,7 +34,7 @@ const versionListOptions = z.onFirstUse(() =>
 );
 
 /** A metric filter's bound: a decimal number (not "0x10", " 5" or "") the store can compare with. */
-const metricBound = z.onFirstUse(() =>
+const metricBound = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     z.string().check(z.regex(/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, "must be a decimal number, e.g. 0.95")),
     z.pipe(z.transform(Number), storableNumber),
@@ -45,7 +45,7 @@ const metricBound = z.onFirstUse(() =>
  * The list query: fixed options plus `minMetric.<m>`, `maxMetric.<m>` and `tag.<k>` filters,
  * gathered into maps. Unknown parameters are rejected so that a typo does not silently widen the list.
  */
-export const listVersionsQuery = z.onFirstUse(() =>
+export const listVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
   z.pipe(
     namedMap(z.string(), z.string()).register(z.globalRegistry, {
       description:

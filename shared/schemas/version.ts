@@ -17,8 +17,8 @@ import {
 
 export { ASSIGNED_STAGES, STAGES, VERSION_STATUSES, type AssignedStage, type Stage, type VersionSelector };
 
-export const stage = z.onFirstUse(() => z.enum(STAGES));
-export const assignedStage = z.onFirstUse(() => z.enum(ASSIGNED_STAGES));
+export const stage = /* @__PURE__ */ z.onFirstUse(() => z.enum(STAGES));
+export const assignedStage = /* @__PURE__ */ z.onFirstUse(() => z.enum(ASSIGNED_STAGES));
 
 /**
  * A stage name a caller sends (path, query or body), in any case, normalised to its spelling:
@@ -38,17 +38,17 @@ export function stageSpelledAnyCase<S extends string>(stages: readonly [S, ...S[
     }),
   );
 }
-export const stageName = z.onFirstUse(() => stageSpelledAnyCase(STAGES));
-export const assignedStageName = z.onFirstUse(() => stageSpelledAnyCase(ASSIGNED_STAGES));
+export const stageName = /* @__PURE__ */ z.onFirstUse(() => stageSpelledAnyCase(STAGES));
+export const assignedStageName = /* @__PURE__ */ z.onFirstUse(() => stageSpelledAnyCase(ASSIGNED_STAGES));
 
-export const versionStatus = z.onFirstUse(() => z.enum(VERSION_STATUSES));
+export const versionStatus = /* @__PURE__ */ z.onFirstUse(() => z.enum(VERSION_STATUSES));
 export type VersionStatus = z.infer<typeof versionStatus>;
 
-export const metricName = z.onFirstUse(() =>
+export const metricName = /* @__PURE__ */ z.onFirstUse(() =>
   z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -")),
 );
 
-const dataset = z.onFirstUse(() =>
+const dataset = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     id: z.string().check(z.minLength(1), z.maxLength(256)),
     version: z.optional(z.string().check(z.maxLength(128))),
@@ -58,9 +58,9 @@ const dataset = z.onFirstUse(() =>
 );
 
 /** The training run that produced a version (MLflow's run_id). */
-export const runId = z.onFirstUse(() => z.string().check(z.maxLength(256)));
+export const runId = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(256)));
 
-export const lineage = z.onFirstUse(() =>
+export const lineage = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     parentVersions: z._default(z.array(z.int().check(z.positive())).check(z.maxLength(50)), []),
     datasets: z._default(z.array(dataset).check(z.maxLength(20)), []),
@@ -71,7 +71,7 @@ export const lineage = z.onFirstUse(() =>
 );
 
 /** The metadata of README.md, Concepts: immutable once registered, except description and tags. */
-export const versionMetadata = z.onFirstUse(() =>
+export const versionMetadata = /* @__PURE__ */ z.onFirstUse(() =>
   z.strictObject({
     description: z.optional(description),
     metrics: z._default(namedMap(metricName, storableNumber), {}),
@@ -94,7 +94,7 @@ export const versionMetadata = z.onFirstUse(() =>
 );
 export type VersionMetadata = z.infer<typeof versionMetadata>;
 
-export const registerVersionBody = z.onFirstUse(() =>
+export const registerVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .extend(z.built(versionMetadata), {
       semver: z.optional(semver),
@@ -120,7 +120,7 @@ export const registerVersionBody = z.onFirstUse(() =>
 );
 export type RegisterVersionInput = z.infer<typeof registerVersionBody>;
 
-export const updateVersionBody = z.onFirstUse(() =>
+export const updateVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .strictObject({ description: z.optional(description), tags: z.optional(tags) })
     .check(z.refine((body) => body.description !== undefined || body.tags !== undefined, "give description, tags or both")),
@@ -131,7 +131,7 @@ export type UpdateVersionInput = z.infer<typeof updateVersionBody>;
  * `{v}` in a path: a version number, `v<semver>`, a stage in any case (the version in it), an alias, or `latest`
  * (the newest READY version). A stage name wins over an alias of the same spelling: aliases cannot take one.
  */
-export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.onFirstUse(() =>
+export const versionSelector: z.ZodMiniType<VersionSelector, string> = /* @__PURE__ */ z.onFirstUse(() =>
   z.union(
     [
       z.pipe(
@@ -160,8 +160,8 @@ export const versionSelector: z.ZodMiniType<VersionSelector, string> = z.onFirst
   ),
 );
 
-export const versionPath = z.onFirstUse(() => z.object({ name: modelName, v: versionSelector }));
-export const versionFilePath = z.onFirstUse(() =>
+export const versionPath = /* @__PURE__ */ z.onFirstUse(() => z.object({ name: modelName, v: versionSelector }));
+export const versionFilePath = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(versionPath), {
     path: z
       .string()
@@ -177,7 +177,7 @@ export const versionFilePath = z.onFirstUse(() =>
   }),
 );
 
-export const versionView = z.onFirstUse(() =>
+export const versionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(versionMetadata), {
     model: z.string(),
     version: z.int(),
@@ -201,7 +201,7 @@ export const versionView = z.onFirstUse(() =>
 );
 export type VersionView = z.infer<typeof versionView>;
 
-export const registeredVersionView = z.onFirstUse(() =>
+export const registeredVersionView = /* @__PURE__ */ z.onFirstUse(() =>
   z.extend(z.built(versionView), {
     upload: z.nullable(uploadView).register(z.globalRegistry, {
       description: "Where to send the bytes; null when nothing needs uploading (source, or the bucket already holds them)",
@@ -217,4 +217,6 @@ export const registeredVersionView = z.onFirstUse(() =>
   }),
 );
 
-export const versionPage = z.onFirstUse(() => z.object({ items: z.array(versionView), nextCursor: z.optional(z.string()) }));
+export const versionPage = /* @__PURE__ */ z.onFirstUse(() =>
+  z.object({ items: z.array(versionView), nextCursor: z.optional(z.string()) }),
+);

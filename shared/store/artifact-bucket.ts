@@ -3,7 +3,6 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3ServiceException,
@@ -13,20 +12,8 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { base64ToHex, hexToBase64 } from "../domain/artifacts";
 import { UploadIncompleteError } from "../domain/errors";
+import { isMissing, urlsExpireAt } from "./bucket-objects";
 
-/** Download URLs live 15 minutes (docs/artifacts.md, "Walkthrough"). */
-export const DOWNLOAD_URL_EXPIRY_SECONDS = 900;
-
-/**
- * The Content-Disposition a download carries: the file's last path segment; one that is not plain
- * ASCII without quotes goes in RFC 6266's `filename*` (percent-encoded UTF-8), so no path breaks the header.
- */
-const attachment = (path: string): string => {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  return /^[\x20-\x7e]*$/.test(name) && !name.includes('"')
-    ? `attachment; filename="${name}"`
-    : `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
-};
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 // Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
 const SIGNED_CHECKSUM = { unhoistableHeaders: new Set([CHECKSUM_HEADER]) };
@@ -43,25 +30,16 @@ export interface StoredObject {
   readonly sha256?: string;
 }
 
-/** The object was deleted while it was being read. */
-export class ObjectGoneError extends Error {
-  constructor(readonly key: string) {
-    super(`${key} is no longer in the bucket`);
-  }
-}
-
-/** Without s3:ListBucket, S3 answers 403 for a missing key. */
-const isMissing = (error: unknown): boolean =>
-  error instanceof S3ServiceException && [403, 404].includes(error.$metadata.httpStatusCode ?? 0);
-
 export interface ArtifactBucketSettings {
   readonly uploadUrlExpirySeconds: number;
   readonly clock: () => Date;
 }
 
 /**
- * The artifacts bucket. The registry never carries bytes: it presigns URLs scoped to one key,
- * assembles multipart uploads, and reads objects back only to verify them.
+ * The artifacts bucket's uploads and objects. The registry never carries bytes: it presigns URLs
+ * scoped to one key, assembles multipart uploads, and deletes objects no version references. Download
+ * URLs (./artifact-downloads.ts) and the verifier's reads (./artifact-reads.ts) are classes of their
+ * own: a class's methods are bundled whole, and only the downloads function and the verifier use them.
  */
 export class ArtifactBucket {
   constructor(
@@ -126,11 +104,7 @@ export class ArtifactBucket {
 
   /** When upload URLs signed now stop working. */
   uploadUrlsExpireAt(): string {
-    return this.expiresAt(this.settings.uploadUrlExpirySeconds);
-  }
-
-  downloadUrlsExpireAt(): string {
-    return this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS);
+    return urlsExpireAt(this.settings.clock, this.settings.uploadUrlExpirySeconds);
   }
 
   /**
@@ -177,47 +151,11 @@ export class ArtifactBucket {
     }
   }
 
-  /**
-   * Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit
-   * in memory), in the pieces the response arrived in. The verifier hashes them in turn: joining them
-   * (the SDK's transformToByteArray) would copy every byte once more.
-   */
-  async readRange(key: string, start: number, end: number): Promise<Uint8Array[]> {
-    try {
-      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key, Range: `bytes=${start}-${end - 1}` }));
-      if (!Body) throw new Error(`S3 returned no body for bytes ${start}-${end - 1} of ${key}`);
-      const pieces: Uint8Array[] = [];
-      // In Node.js the body is the response's stream (a Readable).
-      for await (const piece of Body as AsyncIterable<Uint8Array>) pieces.push(piece);
-      return pieces;
-    } catch (error) {
-      if (isMissing(error)) throw new ObjectGoneError(key);
-      throw error;
-    }
-  }
-
-  async presignGet(key: string, filename: string, contentType: string): Promise<{ url: string; expiresAt: string }> {
-    const command = new GetObjectCommand({
-      Bucket: this.bucketName,
-      Key: key,
-      ResponseContentDisposition: attachment(filename),
-      ResponseContentType: contentType,
-    });
-    return {
-      url: await getSignedUrl(this.s3, command, this.signing(DOWNLOAD_URL_EXPIRY_SECONDS)),
-      expiresAt: this.expiresAt(DOWNLOAD_URL_EXPIRY_SECONDS),
-    };
-  }
-
   async delete(key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
   }
 
   private signing(expiresIn: number) {
     return { expiresIn, signingDate: this.settings.clock(), ...SIGNED_CHECKSUM };
-  }
-
-  private expiresAt(seconds: number): string {
-    return new Date(this.settings.clock().getTime() + seconds * 1000).toISOString();
   }
 }

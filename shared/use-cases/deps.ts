@@ -2,6 +2,7 @@ import type { NamingPolicyMode, UploadSettings } from "../config";
 import type { Actor } from "../domain/actor";
 import type { RegistryStore } from "../store/registry-store";
 import type { ArtifactBucket } from "../store/artifact-bucket";
+import type { ArtifactDownloads } from "../store/artifact-downloads";
 import type { KeyMetricBackfill } from "../store/key-metric-backfill";
 import type { Listings } from "../store/listings";
 import type { PromotionReads } from "../store/promotion-reads";
@@ -41,7 +42,7 @@ export interface KeyMetricDeps extends RegistryDeps {
   readonly keyMetricBackfill: KeyMetricBackfill;
 }
 
-/** What use cases that touch artifact bytes use in addition (registration, uploads, downloads, deletion). */
+/** What use cases that touch artifact bytes use in addition (registration, uploads, verification, deletion). */
 export interface ArtifactDeps extends RegistryDeps {
   readonly artifacts: ArtifactBucket;
   readonly uploads: UploadSettings;
@@ -49,6 +50,11 @@ export interface ArtifactDeps extends RegistryDeps {
   readonly verifications: VerificationQueue;
   /** Verifications and deletions are counted here (default: not at all). */
   readonly metrics?: MetricsRecorder;
+}
+
+/** What downloads use in addition: presigned GETs (the downloads function). */
+export interface DownloadDeps extends RegistryDeps {
+  readonly downloads: ArtifactDownloads;
 }
 
 /** What deleting versions and models reads in addition to the artifacts' dependencies (the artifacts and housekeeping functions). */

@@ -3,7 +3,7 @@ import { filesPage, filesPageStart, type VersionFile } from "../store/entities/m
 import type { VersionItem } from "../store/entities/version";
 import type { ArtifactDownloadView, FileDownloadView } from "../schemas/artifact";
 import type { VersionSelector } from "../schemas/version";
-import type { ArtifactDeps } from "./deps";
+import type { DownloadDeps } from "./deps";
 import { requireVersion } from "./resolve";
 import { requireArtifact, requireUploadedFiles } from "./version-artifact";
 import { findVersionFile, loadFilesFrom } from "./manifest-files";
@@ -15,7 +15,7 @@ import { findVersionFile, loadFilesFrom } from "./manifest-files";
  *    from the chunks that hold it when the manifest is chunked.
  */
 export async function getArtifactDownload(
-  deps: ArtifactDeps,
+  deps: DownloadDeps,
   name: string,
   selector: VersionSelector,
   page: { limit: number; cursor?: string },
@@ -23,13 +23,13 @@ export async function getArtifactDownload(
   const version = await requireReadyFiles(deps, name, selector);
   if (!version.manifest) {
     const artifact = requireArtifact(version);
-    const { url, expiresAt } = await deps.artifacts.presignGet(artifact.key, artifact.filename, artifact.contentType);
+    const { url, expiresAt } = await deps.downloads.presignGet(artifact.key, artifact.filename, artifact.contentType);
     return { url, expiresAt, sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, filename: artifact.filename };
   }
   const from = filesPageStart(version, page.cursor);
   const { items, nextCursor } = filesPage(version, from, await loadFilesFrom(deps, version, from, page.limit), page.limit);
   // Taken before signing: no URL expires before it.
-  const expiresAt = deps.artifacts.downloadUrlsExpireAt();
+  const expiresAt = deps.downloads.urlsExpireAt();
   const files = await Promise.all(items.map(async (file) => ({ ...describe(file), url: await presign(deps, file) })));
   return { files, ...(nextCursor ? { nextCursor } : {}), expiresAt };
 }
@@ -39,7 +39,7 @@ export async function getArtifactDownload(
  * a chunked manifest's, read from the one chunk that holds it); 404 naming the path when absent.
  */
 export async function getFileDownload(
-  deps: ArtifactDeps,
+  deps: DownloadDeps,
   name: string,
   selector: VersionSelector,
   path: string,
@@ -47,11 +47,11 @@ export async function getFileDownload(
   const version = await requireReadyFiles(deps, name, selector);
   const file = await findVersionFile(deps, version, path);
   if (!file) throw ArtifactNotFoundError.ofPath(name, version.version, path);
-  const expiresAt = deps.artifacts.downloadUrlsExpireAt();
+  const expiresAt = deps.downloads.urlsExpireAt();
   return { ...describe(file), url: await presign(deps, file), expiresAt };
 }
 
-async function requireReadyFiles(deps: ArtifactDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
+async function requireReadyFiles(deps: DownloadDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
   const version = await requireVersion(deps, name, selector);
   requireUploadedFiles(version);
   if (version.status !== "READY") throw VersionNotReadyError.forDownload(version.model, version.version, version.status);
@@ -60,6 +60,6 @@ async function requireReadyFiles(deps: ArtifactDeps, name: string, selector: Ver
 
 const describe = ({ path, sizeBytes, sha256, contentType }: VersionFile) => ({ path, sizeBytes, sha256, contentType });
 
-async function presign(deps: ArtifactDeps, file: VersionFile): Promise<string> {
-  return (await deps.artifacts.presignGet(file.key, file.path, file.contentType)).url;
+async function presign(deps: DownloadDeps, file: VersionFile): Promise<string> {
+  return (await deps.downloads.presignGet(file.key, file.path, file.contentType)).url;
 }

@@ -7,7 +7,7 @@ import { startedByTask, type FileVerificationItem } from "../store/entities/file
 import { verificationStartedAtOf, withUploadState } from "../store/entities/manifest";
 import { replaceIfStatus, type VersionItem } from "../store/entities/version";
 import { unchanged } from "../store/model-change";
-import { ObjectGoneError } from "../store/artifact-bucket";
+import { ObjectGoneError, type ArtifactReads } from "../store/artifact-reads";
 import type { FileVerifications } from "../store/file-verifications";
 import { markVerified } from "../store/entities/artifact";
 import { continueDigest, type DigestStep } from "../store/ranged-digest";
@@ -17,6 +17,7 @@ import { sameVerification, settleVersion, type CheckedObject } from "./settle-ve
 
 /** The verifier's dependencies: the artifacts', how to read and hash, and where a file's progress is saved. */
 export interface VerifierDeps extends ArtifactDeps {
+  readonly artifactReads: ArtifactReads;
   readonly verification: VerificationSettings;
   readonly fileVerifications: FileVerifications;
 }
@@ -107,7 +108,7 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
   const started = performance.now();
   const deadline = started + budgetSeconds * 1000;
   try {
-    return await continueDigest((start, end) => deps.artifacts.readRange(file.key, start, end), file.sizeBytes, file, {
+    return await continueDigest((start, end) => deps.artifactReads.readRange(file.key, start, end), file.sizeBytes, file, {
       chunkBytes,
       concurrency,
       budgetSpent: () => performance.now() >= deadline,

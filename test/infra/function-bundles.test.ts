@@ -215,8 +215,8 @@ describe("a function's bundle", () => {
   });
 
   /**
-   * A distinctive query of each store module only some functions build (shared/store/), with the
-   * functions whose composition roots build it: every other function's bundle leaves it out.
+   * A distinctive query (or message) of each store module only some functions build (shared/store/),
+   * with the functions whose composition roots build it: every other function's bundle leaves it out.
    */
   const storeModules: [module: string, query: string, carriedBy: BundledFunction[]][] = [
     ["Listings: versions by a key metric", "versions-by:", ["query"]],
@@ -228,12 +228,35 @@ describe("a function's bundle", () => {
     ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
     ["RemovalReads: a deleted model's leftovers", "NOT (#entity IN (:model, :history, :checkpoint))", ["artifacts", "housekeeping"]],
     ["KeyMetricBackfill: the versions' metrics", "#version, #metrics", ["catalog"]],
+    [
+      "ArtifactBucket: assembling a multipart upload",
+      "S3 did not assemble the parts",
+      ["artifacts", "catalog", "verifier", "housekeeping"],
+    ],
+    ["ArtifactDownloads: a download's file name", "attachment; filename=", ["downloads"]],
+    ["ArtifactReads: an object deleted while read", "is no longer in the bucket", ["verifier"]],
   ];
 
   it.each(
     storeModules.flatMap(([module, query, carriedBy]) => everyFunction.map((fn) => [module, fn, query, carriedBy.includes(fn)] as const)),
   )("bundles %s in the %s function only if its composition root builds it", async (_module, fn, query, carried) => {
     expect((await bundledCode(fn)).includes(query)).toBe(carried);
+  });
+
+  /** A distinctive description of schemas only some functions' routes use, with those functions: every other bundle leaves the schema out. */
+  const routeSchemas: [schema: string, description: string, usedBy: BundledFunction[]][] = [
+    ["the registration body", "Where the bytes live when the registry does not hold them", ["catalog"]],
+    ["a model's key-metric declarations", "Metrics the registry indexes", ["catalog"]],
+    ["a version deletion's answer", "Whether an object of the version went too", ["artifacts"]],
+    ["a multipart upload's part URLs", "A URL for each declared part", ["catalog", "artifacts"]],
+  ];
+
+  it.each(
+    routeSchemas.flatMap(([schema, description, usedBy]) =>
+      everyFunction.map((fn) => [schema, fn, description, usedBy.includes(fn)] as const),
+    ),
+  )("bundles %s in the %s function only if its routes use it", async (_schema, fn, description, used) => {
+    expect((await bundledCode(fn)).includes(description)).toBe(used);
   });
 
   it.each(everyFunction)(

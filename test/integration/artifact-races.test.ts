@@ -45,20 +45,20 @@ async function complete(deps: VerifierDeps, name: string, version = 1): Promise<
 
 /** The bucket holds these bytes under their address, whole. */
 async function storedSha256(bytes: Buffer): Promise<string | undefined> {
-  return (await storedDigest(registry.deps.artifacts, artifactObjectKey(sha256(bytes))))?.sha256;
+  return (await storedDigest(registry.deps, artifactObjectKey(sha256(bytes))))?.sha256;
 }
 
-/** The registry's dependencies with one bucket operation wrapped (the rest as they are). */
-function withBucket(overrides: Partial<VerifierDeps["artifacts"]>): TestRegistry["deps"] {
-  return { ...registry.deps, artifacts: Object.assign(Object.create(registry.deps.artifacts) as VerifierDeps["artifacts"], overrides) };
+/** The registry's dependencies with operations of one bucket port (its uploads and objects, or the verifier's reads) wrapped, the rest as they are. */
+function withBucket<P extends "artifacts" | "artifactReads">(port: P, overrides: Partial<VerifierDeps[P]>): TestRegistry["deps"] {
+  return { ...registry.deps, [port]: Object.assign(Object.create(registry.deps[port]) as VerifierDeps[P], overrides) };
 }
 
 /** `then` runs once, after the first ranged read of the object completes and before its bytes are hashed. */
-const afterFirstRead = (then: () => Promise<void>): Partial<VerifierDeps["artifacts"]> => {
+const afterFirstRead = (then: () => Promise<void>): Partial<VerifierDeps["artifactReads"]> => {
   let first = true;
   return {
     readRange: async (key: string, start: number, end: number) => {
-      const bytes = await registry.deps.artifacts.readRange(key, start, end);
+      const bytes = await registry.deps.artifactReads.readRange(key, start, end);
       if (first) {
         first = false;
         await then();
@@ -90,7 +90,7 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
     const { good, bad } = await sameDigestTwoSizes(bytes);
     let goodOutcome: unknown;
     // The failed completion reaches its delete; the other completion runs to its end right there.
-    const failing = withBucket({
+    const failing = withBucket("artifacts", {
       delete: async (key: string) => {
         goodOutcome = await complete(registry.deps, good).catch((error: unknown) => error);
         return registry.deps.artifacts.delete(key);
@@ -113,6 +113,7 @@ describe("a failed upload's clean-up racing a verification of the same bytes", (
     const { good, bad } = await sameDigestTwoSizes(bytes);
     // The good completion has hashed the bytes; the failed completion runs to its end before it commits.
     const hashing = withBucket(
+      "artifactReads",
       afterFirstRead(async () => {
         expect((await complete(registry.deps, bad)).status).toBe("FAILED");
       }),
@@ -159,6 +160,7 @@ describe("a failed completion whose object was replaced after it hashed it", () 
     // The second completion has hashed the wrong bytes; before it commits, the first one fails and
     // removes them, and the good version uploads the right ones.
     const hashedThenReplaced = withBucket(
+      "artifactReads",
       afterFirstRead(async () => {
         expect((await complete(registry.deps, first)).status).toBe("FAILED");
         await putBytes(goodUpload, right);
@@ -201,7 +203,7 @@ describe("deleting the last reference racing a new upload of the same bytes", ()
     const fresh = uniqueModelName("recommender");
     let freshOutcome: unknown;
     // The deletion has committed and reaches S3; meanwhile the same bytes are declared again and completed.
-    const deleting = withBucket({
+    const deleting = withBucket("artifacts", {
       delete: async (key: string) => {
         const registered = await declare(fresh, bytes);
         // The object is still there: S3 refuses this PUT (If-None-Match), s3rver stores the same bytes again.

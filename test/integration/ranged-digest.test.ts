@@ -14,7 +14,7 @@ describe("continueDigest over s3rver's ranged GETs", () => {
     const bytes = randomBytes(9 * MiB + 17);
     const key = `test/${randomUUID()}`;
     await createS3Client(registry.config).send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: key, Body: bytes }));
-    const read = (start: number, end: number) => registry.deps.artifacts.readRange(key, start, end);
+    const read = (start: number, end: number) => registry.deps.artifactReads.readRange(key, start, end);
 
     let progress: DigestProgress = { offset: 0 };
     const offsets: number[] = [];

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import { ArtifactReads } from "../../shared/store/artifact-reads";
 import { createS3Client } from "../../shared/s3-client";
 import { DEFAULT_UPLOAD_SETTINGS, type RegistryConfig } from "../../shared/config";
 import { hexToBase64 } from "../../shared/domain/artifacts";
@@ -26,6 +27,7 @@ const s3 = createS3Client(config);
 const bucketSigningAt = (clock: () => Date, uploadUrlExpirySeconds = 900) =>
   new ArtifactBucket(s3, TEST_BUCKET, { uploadUrlExpirySeconds, clock });
 const bucket = bucketSigningAt(() => new Date());
+const stored = { artifacts: bucket, artifactReads: new ArtifactReads(s3, TEST_BUCKET) };
 const uniqueKey = () => `s3-front/${randomUUID()}`;
 
 async function put(
@@ -46,7 +48,7 @@ describe("the S3 front before s3rver", () => {
     const answer = await put(await bucket.presignPut(key, sha256(bytes)), bytes);
 
     expect(answer.status, answer.text).toBe(200);
-    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+    expect(await storedDigest(stored, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
   });
 
   it("keeps an idle connection a minute, as S3 does, so a client busy between two parts finds it open", async () => {
@@ -86,7 +88,7 @@ describe("the S3 front before s3rver", () => {
     expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: right.etag as string, sha256: sha256(part) }])).toBe(
       "completed",
     );
-    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
+    expect(await storedDigest(stored, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 
   it("answers 400 InvalidPart to a completion naming an all-digit ETag, and assembles the upload from the right one after", async () => {
@@ -102,7 +104,7 @@ describe("the S3 front before s3rver", () => {
     expect(await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: uploaded.etag as string, sha256: sha256(part) }])).toBe(
       "completed",
     );
-    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
+    expect(await storedDigest(stored, key)).toEqual({ sha256: sha256(part), sizeBytes: part.length });
   });
 
   it("aborts a multipart upload as S3 does: its part URLs and its completion answer 404 NoSuchUpload, and a second abort is harmless", async () => {
@@ -177,7 +179,7 @@ describe("the S3 front before s3rver", () => {
 
     expect(again.status).toBe(412);
     expect(s3ErrorCode(again.text), again.text).toBe("PreconditionFailed");
-    expect(await storedDigest(bucket, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+    expect(await storedDigest(stored, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
   });
 
   it("lets exactly one of two concurrent If-None-Match: * PUTs of one key store it", async () => {

@@ -20,13 +20,13 @@ const filename = "model.safetensors";
 const registry = useTestRegistry({ uploads: { urlExpirySeconds: 900, maxArtifactBytes: 2 * GiB } });
 
 /** The verifier with these read settings, its own task queue, and the bucket reads wrapped when told. */
-function verifier(settings: Partial<VerifierDeps["verification"]>, artifacts: Partial<VerifierDeps["artifacts"]> = {}) {
+function verifier(settings: Partial<VerifierDeps["verification"]>, reads: Partial<VerifierDeps["artifactReads"]> = {}) {
   const queue = taskQueue();
   const deps: VerifierDeps = {
     ...registry.deps,
     verifications: queue,
     verification: { ...registry.deps.verification, ...settings },
-    artifacts: Object.assign(Object.create(registry.deps.artifacts) as VerifierDeps["artifacts"], artifacts),
+    artifactReads: Object.assign(Object.create(registry.deps.artifactReads) as VerifierDeps["artifactReads"], reads),
   };
   return { deps, queue };
 }
@@ -221,7 +221,7 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
             crashAt = undefined;
             throw new Error("verifier killed mid-file");
           }
-          const bytes = await registry.deps.artifacts.readRange(key, start, end);
+          const bytes = await registry.deps.artifactReads.readRange(key, start, end);
           reads.push({ start, end });
           return bytes;
         })();
@@ -291,7 +291,7 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
           crashAt = undefined;
           throw new Error("verifier killed mid-file");
         }
-        const pieces = await registry.deps.artifacts.readRange(key, start, end);
+        const pieces = await registry.deps.artifactReads.readRange(key, start, end);
         bytesRead += end - start;
         return pieces;
       },

@@ -7,9 +7,11 @@ import { localCredentials } from "../../infra/local/engines";
 import { DEFAULT_UPLOAD_SETTINGS, configEnvironment, type RegistryConfig } from "../../shared/config";
 import { buildVerifierDeps } from "../../shared/verifier-composition";
 import type { VerifierDeps } from "../../shared/use-cases/verify-file";
-import type { KeyMetricDeps, ListingDeps, PromotionDeps, RemovalDeps } from "../../shared/use-cases/deps";
+import type { DownloadDeps, KeyMetricDeps, ListingDeps, PromotionDeps, RemovalDeps } from "../../shared/use-cases/deps";
 import type { HousekeepingDeps } from "../../shared/use-cases/housekeeping";
 import { createDynamoDbClient } from "../../shared/clients";
+import { createS3Client } from "../../shared/s3-client";
+import { ArtifactDownloads } from "../../shared/store/artifact-downloads";
 import { storeModules } from "../../shared/composition";
 import { KeyMetricBackfill } from "../../shared/store/key-metric-backfill";
 import { Listings } from "../../shared/store/listings";
@@ -30,7 +32,8 @@ export interface TestRegistry {
     PromotionDeps &
     RemovalDeps &
     HousekeepingDeps &
-    KeyMetricDeps & { readonly verifications: TaskQueue };
+    KeyMetricDeps &
+    DownloadDeps & { readonly verifications: TaskQueue };
   /** Every item in the table, sorted by key: the test's view of "what changed". */
   items(): Promise<Record<string, unknown>[]>;
   /** Sets attributes of one item behind the registry's back: how a test stages what a dead process or the clock left behind. */
@@ -68,6 +71,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
         removalReads: RemovalReads,
         keyMetricBackfill: KeyMetricBackfill,
       }),
+      downloads: new ArtifactDownloads(createS3Client(config), config.bucketName, () => new Date()),
       verifications: taskQueue(),
     },
     async items() {

@@ -7,6 +7,7 @@ import { registerVersionBody } from "../../shared/schemas/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import type { TestRegistry } from "./registry";
 import type { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import type { ArtifactReads } from "../../shared/store/artifact-reads";
 import type { VerificationTask } from "../../shared/schemas/verification-task";
 import type { VersionSelector, VersionView } from "../../shared/schemas/version";
 import type { VerificationQueue } from "../../shared/store/verification-queue";
@@ -55,9 +56,12 @@ export async function registerFailedVersion(registry: TestRegistry, name: string
 }
 
 /** What the bucket holds under `key`, hashed whole (test objects are small), or undefined when nothing is there. */
-export async function storedDigest(bucket: ArtifactBucket, key: string): Promise<{ sha256: string; sizeBytes: number } | undefined> {
-  const stored = await bucket.head(key);
+export async function storedDigest(
+  bucket: { artifacts: ArtifactBucket; artifactReads: ArtifactReads },
+  key: string,
+): Promise<{ sha256: string; sizeBytes: number } | undefined> {
+  const stored = await bucket.artifacts.head(key);
   if (!stored) return undefined;
-  const bytes = stored.sizeBytes === 0 ? new Uint8Array() : Buffer.concat(await bucket.readRange(key, 0, stored.sizeBytes));
+  const bytes = stored.sizeBytes === 0 ? new Uint8Array() : Buffer.concat(await bucket.artifactReads.readRange(key, 0, stored.sizeBytes));
   return { sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length };
 }

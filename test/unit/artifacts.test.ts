@@ -5,6 +5,7 @@ import { DEFAULT_UPLOAD_SETTINGS, loadConfig, type RegistryConfig } from "../../
 import { GiB, MiB, TiB, base64ToHex, hexToBase64, partCoverage, planUpload } from "../../shared/domain/artifacts";
 import { ValidationError } from "../../shared/domain/errors";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
+import { ArtifactDownloads } from "../../shared/store/artifact-downloads";
 import { artifactDeclaration } from "../../shared/schemas/artifact";
 import { registerVersionBody } from "../../shared/schemas/version";
 
@@ -63,7 +64,9 @@ describe("presigned upload URLs", () => {
   });
 
   it("download with a 15-minute GET that names the file", async () => {
-    const get = await bucket.presignGet(`artifacts/sha256/${sha256}`, "model.tar.gz", "application/gzip");
+    const downloads = new ArtifactDownloads(createS3Client(config), config.bucketName, () => now);
+
+    const get = await downloads.presignGet(`artifacts/sha256/${sha256}`, "model.tar.gz", "application/gzip");
 
     const url = new URL(get.url);
     expect(url.searchParams.get("X-Amz-Expires")).toBe("900");

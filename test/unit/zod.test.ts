@@ -1,3 +1,5 @@
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import * as z from "../../shared/zod";
 
@@ -26,5 +28,20 @@ describe("a schema built on first use", () => {
 
     expect(z.built(base)).toBe(z.built(base));
     expect(Object.keys(extended.shape)).toEqual(["name", "version"]);
+  });
+});
+
+describe("the module-level schemas", () => {
+  it("are each declared by a call marked pure, so a function's bundle leaves out those its code never uses", async () => {
+    const modules = (await readdir("shared", { recursive: true })).filter((file) => file.endsWith(".ts"));
+    const unmarked: string[] = [];
+    for (const module of modules) {
+      const source = await readFile(join("shared", module), "utf8");
+      const calls = source.match(/\bz\.onFirstUse\(/g)?.length ?? 0;
+      const marked = source.match(/\/\* @__PURE__ \*\/ z\.onFirstUse\(/g)?.length ?? 0;
+      if (calls !== marked) unmarked.push(`${module}: ${calls - marked} of ${calls}`);
+    }
+
+    expect(unmarked).toEqual([]);
   });
 });
