@@ -42,6 +42,11 @@ interface FilesystemStoreBase {
   ): Promise<Record<string, unknown>>;
   deleteObject(bucket: string, key: string): Promise<void>;
   putObjectMultipart(bucket: string, uploadId: string, parts: readonly ListedPart[]): Promise<{ md5: string; size: number }>;
+  getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { readonly type: string }): Promise<void>;
+  deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
+  deleteBucket(bucket: string): Promise<void>;
+  reset(): void;
 }
 
 interface RangeOptions {
@@ -89,6 +94,40 @@ const MANIFEST = "manifest.json";
 const MAX_PART_NUMBER = 10_000;
 
 export class CompositeFilesystemStore extends FilesystemStore {
+  /** A bucket's configurations (CORS, website) as read: s3rver reads both on every request, and only their PUT and DELETE change them. */
+  private readonly bucketConfigs = new Map<string, Promise<unknown>>();
+
+  override getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown> {
+    if (key !== undefined) return super.getSubresource(bucket, key, resourceType);
+    const id = `${bucket}/${resourceType}`;
+    const cached = this.bucketConfigs.get(id);
+    if (cached) return cached;
+    const read = super.getSubresource(bucket, key, resourceType);
+    this.bucketConfigs.set(id, read);
+    read.catch(() => this.bucketConfigs.delete(id));
+    return read;
+  }
+
+  override async putSubresource(bucket: string, key: string | undefined, resource: { readonly type: string }): Promise<void> {
+    await super.putSubresource(bucket, key, resource);
+    if (key === undefined) this.bucketConfigs.delete(`${bucket}/${resource.type}`);
+  }
+
+  override async deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void> {
+    await super.deleteSubresource(bucket, key, resourceType);
+    if (key === undefined) this.bucketConfigs.delete(`${bucket}/${resourceType}`);
+  }
+
+  override async deleteBucket(bucket: string): Promise<void> {
+    await super.deleteBucket(bucket);
+    this.bucketConfigs.clear();
+  }
+
+  override reset(): void {
+    super.reset();
+    this.bucketConfigs.clear();
+  }
+
   override async putObjectMultipart(
     bucket: string,
     uploadId: string,
@@ -139,16 +178,24 @@ export class CompositeFilesystemStore extends FilesystemStore {
     };
   }
 
-  /** s3rver's range rules (an end past the object is clamped; a start past it is unsatisfiable), over the parts. */
+  /**
+   * s3rver's range rules (an end past the object is clamped; a start past it is unsatisfiable), over
+   * the parts or the plain object's file. The file is opened on the body's first read: s3rver's HEAD
+   * destroys the body unread, so it opens nothing (s3rver's own store opens the file and reads its first 64 KiB).
+   */
   override async getObject(bucket: string, key: string, options?: RangeOptions): Promise<S3ObjectModel | null> {
     try {
       const composite = await this.composite(bucket, key);
-      if (composite === undefined) return super.getObject(bucket, key, options);
-      const metadata = await this.compositeMetadata(bucket, key, composite);
-      const lastByte = Math.max(0, composite.size - 1);
+      const metadata =
+        composite === undefined ? await super.getMetadata(bucket, key) : await this.compositeMetadata(bucket, key, composite);
+      const lastByte = Math.max(0, Number(metadata["content-length"]) - 1);
       const range = { start: options?.start || 0, end: Math.min(options?.end || Number.POSITIVE_INFINITY, lastByte) };
       const satisfiable = range.start >= 0 && range.start <= range.end;
-      const content = satisfiable ? new PartsStream(composite, range.start, range.end) : null;
+      const body = () =>
+        composite === undefined
+          ? openedOnRead(this.getResourcePath(bucket, key, "object"), range)
+          : new PartsStream(composite, range.start, range.end);
+      const content = satisfiable ? body() : null;
       const object = new S3Object(bucket, key, content, metadata);
       if (options && (options.start !== undefined || options.end)) object.range = range;
       return object;
@@ -208,6 +255,15 @@ export class CompositeFilesystemStore extends FilesystemStore {
     return join(dirname(objectPath), dirname(await readlink(objectPath)));
   }
 }
+
+/** Bytes `start`..`end` (inclusive) of a file, opened on the first read: destroyed unread, it never opens. */
+const openedOnRead = (path: string, range: { start: number; end: number }): Readable =>
+  Readable.from(
+    (async function* () {
+      yield* createReadStream(path, range);
+    })(),
+    { objectMode: false },
+  );
 
 function ignoreMissing(error: NodeJS.ErrnoException): undefined {
   if (error.code === "ENOENT") return undefined;

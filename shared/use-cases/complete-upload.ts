@@ -1,7 +1,7 @@
 import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
-import type { ArtifactState } from "../store/entities/artifact";
+import type { ArtifactRefItem, ArtifactState } from "../store/entities/artifact";
 import { isManifestComplete, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
 import {
   firstTaskOf,
@@ -38,7 +38,8 @@ import { loadFilesToUpload } from "./manifest-files";
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
  *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
- *    object's full SHA-256 (single PUTs whose URLs signed it), that settles READY or FAILED at once too (settleVersion);
+ *    object's full SHA-256 (single PUTs whose URLs signed it), or another version's verification proved
+ *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion);
  * 5. otherwise VERIFYING: the version and one verification per object in one conditional write, then
  *    a task per object still to hash on the verification queue (verifyFile hashes them outside the
  *    request); a manifest written in chunks: the version and its tally, then a first task per object,
@@ -59,11 +60,13 @@ export async function completeUpload(
   assertManifestWritten(target);
   const files = await loadFilesToUpload(deps, target);
   const refs = await deps.store.getArtifactRefs(files.map((file) => file.sha256));
-  const generations = files.map((file) => refs.get(file.sha256)?.generation);
   const stored = target.artifact
     ? await storedArtifact(deps, target, target.artifact, files, input)
     : await storedFiles(deps, target, files, input);
-  const findings = stored.map(({ file, object }, i) => ({ file, refGeneration: generations[i], known: knownVerdict(file, object) }));
+  const findings = stored.map(({ file, object }) => {
+    const ref = refs.get(file.sha256);
+    return { file, refGeneration: ref?.generation, known: knownVerdict(file, object, ref) };
+  });
   const failed = findings.filter(({ known }) => known?.failureReason !== undefined);
   if (failed.length === 0 && findings.some(({ known }) => known === undefined)) return startVerification(deps, who, target, findings);
   const checked = (failed.length > 0 ? failed : findings).map(({ file, refGeneration, known }) => ({ ...file, refGeneration, ...known }));
@@ -102,13 +105,18 @@ interface Finding {
   readonly known: { failureReason?: string } | undefined;
 }
 
-/** What the stored object's size and S3's own checksum already tell, or undefined when only hashing it can. */
-function knownVerdict(file: VersionFile, stored: StoredObject): { failureReason?: string } | undefined {
+/**
+ * What the stored object's size, S3's own checksum or an earlier verification of these bytes (another
+ * version's, done since this one registered) already tell, or undefined when only hashing it can. The
+ * earlier verification holds only while nothing claimed the object's deletion: settling is conditioned
+ * on the reference's generation as read here.
+ */
+function knownVerdict(file: VersionFile, stored: StoredObject, ref: ArtifactRefItem | undefined): { failureReason?: string } | undefined {
   if (stored.sizeBytes !== file.sizeBytes)
     return {
       failureReason: `${file.path}: size mismatch: ${file.sizeBytes} bytes were declared, the stored object has ${stored.sizeBytes}`,
     };
-  if (stored.sha256 === undefined) return undefined;
+  if (stored.sha256 === undefined) return ref?.verifiedAt !== undefined && ref.sizeBytes === file.sizeBytes ? {} : undefined;
   if (stored.sha256 === file.sha256) return {};
   return {
     failureReason: `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${stored.sha256}`,

@@ -44,15 +44,13 @@ export async function versionRemoval(
   return { writes: [...versionItemDeletes(version, keyMetrics), ...drops.writes], discards: drops.discards };
 }
 
-/** One reference fewer to each object (conditioned on its ref as read); a last one claims the object's deletion. */
+/** One reference fewer to each object (conditioned on its ref as read, 100 refs to a BatchGetItem); a last one claims the object's deletion. */
 async function referenceDrops(deps: ArtifactDeps, objects: readonly StoredBytes[], now: string): Promise<VersionRemoval> {
-  const drops = await Promise.all(
-    objects.map(async (object) => {
-      const ref = await deps.store.getArtifactRef(object.sha256);
-      return ref && { object, ref, dropped: dropReference(ref, now, discardLeaseEnd(now)) };
-    }),
-  );
-  const present = drops.filter((drop) => drop !== undefined);
+  const refs = await deps.store.getArtifactRefs(objects.map((object) => object.sha256));
+  const present = objects.flatMap((object) => {
+    const ref = refs.get(object.sha256);
+    return ref ? [{ object, ref, dropped: dropReference(ref, now, discardLeaseEnd(now)) }] : [];
+  });
   return {
     writes: present.map(({ dropped }) => ({ write: dropped.write })),
     discards: present.filter(({ dropped }) => dropped.claimed).map(({ object, ref }) => ({ object, claim: claimedGeneration(ref) })),

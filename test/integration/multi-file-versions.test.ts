@@ -159,6 +159,29 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     expect(await refOf(first.get("model.safetensors") ?? Buffer.alloc(0))).toMatchObject({ refCount: 2 });
   });
 
+  it("sends no task for a file whose bytes another version's verification proved after this one registered", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const shared = directory("model.safetensors");
+    const own = new Map([["config.json", randomBytes(900)]]);
+    const first = await register(name, shared);
+    // Registered before the first is verified: its model.safetensors is to upload too, and is stored already.
+    const second = await register(name, new Map([...shared, ...own]));
+    expect(second.uploads?.map((file) => [file.path, file.upload === null])).toEqual([
+      ["model.safetensors", false],
+      ["config.json", false],
+    ]);
+    await uploadAsked(first, shared);
+    await uploadAsked({ ...second, uploads: second.uploads?.filter((file) => own.has(file.path)) }, own);
+    await completeAndVerify(registry.deps, name, { number: 1 }, ci);
+
+    const accepted = await completeUpload(registry.deps, name, { number: 2 }, undefined, ci);
+
+    expect(registry.deps.verifications.waiting.map((task) => task.path)).toEqual(["config.json"]);
+    expect(accepted).toMatchObject({ status: "VERIFYING", verification: { filesVerified: 1, filesTotal: 2 } });
+    await runQueued(registry.deps);
+    expect(await getVersion(registry.deps, name, { number: 2 })).toMatchObject({ status: "READY" });
+  });
+
   it("reads a manifest's references in one batch and sends a HEAD only for the objects held verified", async () => {
     const name = uniqueModelName("fraud_detector");
     const held = directory("model.safetensors", "tokenizer.json", "config.json");
