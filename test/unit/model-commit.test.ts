@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-s
 import { decorrelatedJitter, unchanged, type ChangeLog, type Contention, type RetryPolicy } from "../../shared/store/model-change";
 import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
-import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
+import { fixedStore, modelItem as model, transactionCancelled as cancelled, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -70,6 +70,7 @@ const nextNumber = (current: ModelItem | undefined) => {
 
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
 });
 
 describe("the commit engine", () => {
