@@ -216,13 +216,13 @@ describe("a registration cut off after its first chunk", () => {
 
     const cutOff = await getVersion(registry.deps, name, { number: 2 });
     expect(cutOff).toMatchObject({ status: "PENDING_UPLOAD", files: { count: 202, registration: { chunksWritten: 1 } } });
-    const before = await registry.items();
+    const before = await registry.state();
     await expect(completeUpload(registry.deps, name, { number: 2 }, undefined, ci)).rejects.toMatchObject({
       code: "UploadIncomplete",
       message: expect.stringContaining("register the files again"),
     });
     await expect(restartUpload(registry.deps, name, { number: 2 }, {}, ci)).rejects.toMatchObject({ code: "UploadConflict" });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
     const taken = (await refsOf(files.values())).filter(
       (ref) => ref.refCount === 1 && !String(ref.pk).endsWith(sha256(inLaterChunk as Buffer)),
     );

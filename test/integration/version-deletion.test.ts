@@ -166,11 +166,11 @@ describe("a version being verified", () => {
     async (_, files) => {
       const name = uniqueModelName("fraud_detector");
       const version = await registerVerifying(name, files);
-      const before = await registry.items();
+      const before = await registry.state();
 
       await expect(deleteVersion(registry.deps, name, { number: version }, ci)).rejects.toThrow(VersionInUseError);
 
-      expect(await registry.items()).toEqual(before);
+      expect(await registry.state()).toEqual(before);
       await runQueued(registry.deps);
       expect(await getVersion(registry.deps, name, { number: version })).toMatchObject({ status: "READY" });
     },
