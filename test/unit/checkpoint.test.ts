@@ -73,7 +73,7 @@ describe("history checkpoints", () => {
   it("takes a checkpoint every 100 entries by default", async () => {
     const at99 = await commit(modelItem({ historySequence: 98, revision: 98 }), [aliasMove], {});
     dynamo.reset();
-  firstInLine(dynamo);
+    firstInLine(dynamo);
     const at100 = await commit(modelItem({ historySequence: 99, revision: 99 }), [aliasMove], {});
 
     expect(checkpoints(at99)).toEqual([]);

@@ -199,7 +199,9 @@ describe("the commit engine", () => {
       .resolves({ Item: model({ revision: 2, served: 1, description: "done meanwhile" }) });
 
     const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) =>
-      current?.description ? unchanged("already") : { model: { ...(current as ModelItem), description: "done" }, history: [], result: () => "did" },
+      current?.description
+        ? unchanged("already")
+        : { model: { ...(current as ModelItem), description: "done" }, history: [], result: () => "did" },
     );
 
     expect(answer).toBe("already");
