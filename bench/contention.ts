@@ -25,7 +25,7 @@ import { timed } from "./stats";
  * - alias: 50 aliases pointed at those versions.
  * Measured through the local gateway (one process serves every request, as `npm start` does) and
  * through the use cases with a store per request (as in Lambda, where each concurrent request has
- * a process of its own and only the retry policy spreads the contenders).
+ * a process of its own and only the model's turn queue in the table orders the contenders).
  */
 
 export const CONTENDED_WRITES = ["register", "promote", "alias"] as const;
@@ -68,7 +68,7 @@ function gatewayWriter(registry: LocalRegistry): Writer {
   };
 }
 
-/** The use cases, each call with a store of its own: nothing in this process makes the contenders take turns. */
+/** The use cases, each call with a store of its own: only the table makes the contenders take turns. */
 function storePerRequestWriter(): Writer {
   const config = loadConfig();
   const dynamodb = createDynamoDbClient(config);

@@ -214,6 +214,25 @@ describe("the commit engine", () => {
     });
   });
 
+  it("still answers when it cannot record its turn as ended, and logs that the turn was left open", async () => {
+    const log = recordingLog();
+    dynamo.on(UpdateCommand, { Key: { pk: `MODEL#${NAME}`, sk: "TURN_TICKETS" } }).resolves({ Attributes: { issued: 1 } });
+    dynamo.on(UpdateCommand, { Key: { pk: `MODEL#${NAME}`, sk: "MODEL" } }).rejects(new Error("throttled"));
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 1 }) });
+    dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "ConditionalCheckFailed"]));
+    const taken = { write: putSemverLabel(NAME, "1.0.0", 1), conflict: "taken" as const };
+
+    const outcome = await storeWith(fakeRetry(1_000, 1), log).changeOrConflict(who, NAME, (current) => ({
+      model: current as ModelItem,
+      writes: [taken],
+      history: [],
+      result: () => "done",
+    }));
+
+    expect(outcome).toEqual({ conflict: "taken" });
+    expect(log.entries.at(-1)).toMatchObject({ level: "warn", attributes: { outcome: "turnLeftOpen", model: NAME, error: "throttled" } });
+  });
+
   it("bumps the revision and conditions the model on the one it read, even for a change that writes no history", async () => {
     dynamo.on(GetCommand).resolves({ Item: model({ revision: 7, historySequence: 12 }) });
     dynamo.on(TransactWriteCommand).resolves({});
