@@ -155,7 +155,7 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     const before = await registry.state();
     const second = await runHousekeeping(registry.deps, EVERYTHING, "run-2");
     expect(ranFor(second, name)).toEqual({ model: name, deleted: [] });
-    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION")).toEqual(
+    expect((await registry.state()).filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION")).toEqual(
       before.filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION"),
     );
     expect((await previewRetention(registry.deps, name)).deletions).toEqual([]);
