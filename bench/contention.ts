@@ -132,3 +132,19 @@ export async function benchContention(registry: LocalRegistry): Promise<Contenti
     storePerRequest: await figures(storePerRequestWriter()),
   };
 }
+
+export function printContention(contention: ContentionFigures): void {
+  console.log(
+    `Contention: ${contention.writes} writes on one model sent at once vs one after another, each a new model, mean of ${contention.rounds} rounds:`,
+  );
+  for (const [where, figures] of [
+    ["through the local gateway (one process serves all)", contention.gateway],
+    ["a store per request (as Lambda: a process each)", contention.storePerRequest],
+  ] as const) {
+    console.log(`  ${where}:`);
+    for (const figure of figures)
+      console.log(
+        `    ${figure.write.padEnd(8)} at once ${(figure.concurrentMs / 1000).toFixed(2)} s vs one after another ${(figure.sequentialMs / 1000).toFixed(2)} s, ratio ${figure.ratio.toFixed(2)} (≤ 1.3: ${figure.ratio <= 1.3 ? "ok" : "MISSED"})`,
+      );
+  }
+}
