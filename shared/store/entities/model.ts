@@ -44,8 +44,8 @@ export interface ModelItem extends ItemBase {
   readonly updatedAt: string;
   /**
    * Set by an admin's deletion: DELETING until `finishedAt`, then the item is the model's tombstone.
-   * The tombstone keeps the name's history sequence, revision and served ticket, so the name's next model numbers
-   * its history on after the deleted one's.
+   * The tombstone keeps the name's history sequence, revision and served turn ticket, so the name's
+   * next model numbers its history (and its turns) on after the deleted one's.
    */
   readonly deletion?: ModelDeletion;
 }
