@@ -25,7 +25,7 @@ import { timed } from "./stats";
  * - alias: 50 aliases pointed at those versions.
  * Measured through the local gateway (one process serves every request, as `npm start` does) and
  * through the use cases with a store per request (as in Lambda, where each concurrent request has
- * a process of its own and only the retry policy spreads the contenders).
+ * a process of its own and only the model's turn queue in the table orders the contenders).
  */
 
 export const CONTENDED_WRITES = ["register", "promote", "alias"] as const;
@@ -68,7 +68,7 @@ function gatewayWriter(registry: LocalRegistry): Writer {
   };
 }
 
-/** The use cases, each call with a store of its own: nothing in this process makes the contenders take turns. */
+/** The use cases, each call with a store of its own: only the table makes the contenders take turns. */
 function storePerRequestWriter(): Writer {
   const config = loadConfig();
   const dynamodb = createDynamoDbClient(config);
@@ -131,4 +131,20 @@ export async function benchContention(registry: LocalRegistry): Promise<Contenti
     gateway: await figures(gatewayWriter(registry)),
     storePerRequest: await figures(storePerRequestWriter()),
   };
+}
+
+export function printContention(contention: ContentionFigures): void {
+  console.log(
+    `Contention: ${contention.writes} writes on one model sent at once vs one after another, each a new model, mean of ${contention.rounds} rounds:`,
+  );
+  for (const [where, figures] of [
+    ["through the local gateway (one process serves all)", contention.gateway],
+    ["a store per request (as Lambda: a process each)", contention.storePerRequest],
+  ] as const) {
+    console.log(`  ${where}:`);
+    for (const figure of figures)
+      console.log(
+        `    ${figure.write.padEnd(8)} at once ${(figure.concurrentMs / 1000).toFixed(2)} s vs one after another ${(figure.sequentialMs / 1000).toFixed(2)} s, ratio ${figure.ratio.toFixed(2)} (≤ 1.3: ${figure.ratio <= 1.3 ? "ok" : "MISSED"})`,
+      );
+  }
 }

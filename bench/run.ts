@@ -6,7 +6,7 @@ import type { LocalRegistry } from "../infra/local/start";
 import { benchBundles } from "./bundles";
 import { benchClient } from "./client";
 import { benchCompleteManyFiles } from "./complete";
-import { benchContention, type ContentionFigure } from "./contention";
+import { benchContention, printContention } from "./contention";
 import { benchMetricFilter } from "./metric-filter";
 import { benchRegisterManyFiles } from "./register";
 import { withLocalRegistry } from "./local-registry";
@@ -69,12 +69,7 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
       `  ${label}: large median ${comparison.largeMedianMs.toFixed(1)} ms, small median ${comparison.smallMedianMs.toFixed(1)} ms, ratio ${comparison.ratio.toFixed(2)} (≤ 1.5: ${verdict(comparison.ratio <= 1.5)})`,
     );
 
-  const contention = await benchContention(registry);
-  console.log(
-    `Contention: ${contention.writes} writes on one model sent at once vs one after another, each a new model, mean of ${contention.rounds} rounds:`,
-  );
-  printContention("through the local gateway (one process serves all)", contention.gateway);
-  printContention("a store per request (as Lambda: a process each)", contention.storePerRequest);
+  printContention(await benchContention(registry));
 
   const upload = await benchUpload(registry);
   const mib = (upload.bytes / 1024 / 1024).toFixed(0);
@@ -119,14 +114,6 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
   console.log(
     `  start-up, registry --version (bundle), median of ${client.startup.runs}: ${client.startup.medianMs.toFixed(0)} ms (≤ 150: ${verdict(client.startup.medianMs <= 150)}); node -e "" alone: ${client.startup.nodeMedianMs.toFixed(0)} ms`,
   );
-}
-
-function printContention(where: string, figures: readonly ContentionFigure[]): void {
-  console.log(`  ${where}:`);
-  for (const figure of figures)
-    console.log(
-      `    ${figure.write.padEnd(8)} at once ${(figure.concurrentMs / 1000).toFixed(2)} s vs one after another ${(figure.sequentialMs / 1000).toFixed(2)} s, ratio ${figure.ratio.toFixed(2)} (≤ 1.3: ${verdict(figure.ratio <= 1.3)})`,
-    );
 }
 
 main().catch((error: unknown) => {

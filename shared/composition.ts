@@ -52,6 +52,7 @@ const CHANGE_METRICS: Record<ChangeReport["outcome"], MetricName> = {
   retry: "ModelChangeRetries",
   conflict: "ModelChangeConflicts",
   gaveUp: "ModelChangeGaveUp",
+  turnLeftOpen: "ModelTurnsLeftOpen",
 };
 
 /** The commit engine's reports, logged at their level and counted by how the attempt ended. */

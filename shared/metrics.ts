@@ -13,6 +13,8 @@ export const METRIC_UNITS = {
   ModelChangeConflicts: "Count",
   /** A model change that gave up: contention outlasted the retry deadline (409 ConcurrentModification). */
   ModelChangeGaveUp: "Count",
+  /** A change whose turn ended without a commit and could not say so: later changes of the model waited for its queue to stall. */
+  ModelTurnsLeftOpen: "Count",
   VerificationsSucceeded: "Count",
   VerificationsFailed: "Count",
   /** Bytes of artifacts whose verification ended (either way). */

@@ -9,6 +9,7 @@ import { checkpointDue, newCheckpointItem, writeCheckpoint } from "./entities/ch
 import { allOf, expect, inTable, type Write } from "./writes";
 import { readItem } from "./item-reader";
 import type { Turns } from "./turns";
+import { awaitTurn, endTurn, isTurnOf, servedOf, takeTicket } from "./turn-queue";
 
 /**
  * A write that rides along with the model's own. `conflict` says what its condition failing means
@@ -90,7 +91,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** One report of the commit engine: which model, which attempt, and how that attempt ended. */
 export interface ChangeReport {
-  readonly outcome: "conflict" | "retry" | "gaveUp";
+  readonly outcome: "conflict" | "retry" | "gaveUp" | "turnLeftOpen";
   readonly model: string;
   readonly attempt: number;
   readonly [detail: string]: unknown;
@@ -126,14 +127,17 @@ export interface ChangeContext {
  *    ModelBeingDeleted) unless it is a step of that deletion; a tombstone is planned on as no model;
  * 2. let `plan` decide: unchanged (answer at once), or the model's next state, the other writes and
  *    the history entries;
- * 3. take this process's turn for the model: with changes of it ahead, re-read and re-plan once
- *    they are done, rather than commit a plan they are about to make stale;
+ * 3. take this process's turn for the model, then a ticket in the model's queue of turns across
+ *    processes (store/turn-queue.ts); with changes ahead, wait for them, then re-read and re-plan,
+ *    rather than commit a plan they are about to make stale;
  * 4. write all of it at once, the model item bumping its `revision` and conditioned on the one that
  *    was read, so every change of one model is serialised, and history is numbered without gaps;
- *    a commit whose history passes a multiple of the checkpoint interval writes a checkpoint too;
+ *    the model item records the turn as ended; a commit whose history passes a multiple of the
+ *    checkpoint interval writes a checkpoint too;
  * 5. a guarded write's named conflict ends the change with that conflict; contention (another
  *    process changed the model or an unnamed condition meanwhile) re-reads and re-plans, at once the
  *    first time (the winner has committed), then after each of the retry policy's waits, until the deadline.
+ *    A turn that ends without a commit is recorded as ended on its own.
  */
 export async function commitModelChange<T, C>(
   context: ChangeContext,
@@ -141,32 +145,81 @@ export async function commitModelChange<T, C>(
   plan: ModelChangePlanner<T, C>,
 ): Promise<ChangeOutcome<T, C>> {
   const deadline = context.retry.now() + context.retry.deadlineMs;
-  const onArrival = await planChange(context, name, plan);
+  const onArrival = await readAndPlan(context, name, plan);
   if ("answer" in onArrival) return onArrival;
   return context.turns.take(name, async (waited) => {
-    let planned = waited ? await planChange(context, name, plan) : onArrival;
-    let previousMs = 0;
-    for (let attempt = 0; "planned" in planned; attempt++) {
-      const committed = await commit(context, name, planned.planned, attempt);
-      if (!("contention" in committed)) return committed;
-      reportContention(context, name, committed, deadline);
-      if (attempt > 0) {
-        previousMs = context.retry.backoffMs({ attempt, attemptMs: committed.attemptMs, previousMs });
-        await context.retry.sleep(previousMs);
+    const ticket = await takeTicket(context, name);
+    let committed = false;
+    try {
+      let planned =
+        waited || !isTurnOf(ticket, onArrival.planned.current)
+          ? await planOnTurn(context, name, plan, ticket, onArrival.planned, deadline)
+          : onArrival;
+      let previousMs = 0;
+      for (let attempt = 0; "planned" in planned; attempt++) {
+        const outcome = await commit(context, name, planned.planned, attempt, ticket);
+        if (!("contention" in outcome)) {
+          committed = "answer" in outcome;
+          return outcome;
+        }
+        reportContention(context, name, outcome, deadline);
+        if (attempt > 0) {
+          previousMs = context.retry.backoffMs({ attempt, attemptMs: outcome.attemptMs, previousMs });
+          await context.retry.sleep(previousMs);
+        }
+        planned = await readAndPlan(context, name, plan);
       }
-      planned = await planChange(context, name, plan);
+      return planned;
+    } finally {
+      if (!committed) await endTurnWithoutCommit(context, name, ticket);
     }
-    return planned;
   });
 }
 
-/** A change decided from the model as read, ready to commit; `started` is when the read began. */
+/** Waits for the ticket's turn in the model's queue, then plans on the model as read when it came. */
+async function planOnTurn<T, C>(
+  context: ChangeContext,
+  name: string,
+  plan: ModelChangePlanner<T, C>,
+  ticket: number,
+  onArrival: Planned<T, C>,
+  deadline: number,
+): Promise<PlanOutcome<T, C>> {
+  const arrivalMs = context.retry.now() - onArrival.started;
+  const current = await awaitTurn(context.retry, () => readModel(context, name), ticket, arrivalMs, deadline);
+  return planChange(context, name, plan, current, context.retry.now());
+}
+
+/** Records the turn as ended: a failure only makes the tickets behind wait for the queue to count as stalled. */
+async function endTurnWithoutCommit(context: ChangeContext, name: string, ticket: number): Promise<void> {
+  try {
+    await endTurn(context, name, ticket);
+  } catch (error) {
+    context.log.warn("Model change could not record its turn as ended: later changes wait for the queue to stall", {
+      outcome: "turnLeftOpen",
+      model: name,
+      attempt: 0,
+      requestId: context.who.requestId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/**
+ * A change decided from the model as read (`current`), ready to commit; `started` is when the read
+ * began (on a turn that had to wait: when the turn came). The model's own write is built at
+ * commit, when its turn ticket is known.
+ */
 interface Planned<T, C> {
+  readonly current: ModelItem | undefined;
+  readonly model: ModelItem;
   readonly writes: readonly Write[];
   readonly guarded: readonly GuardedWrite<C>[];
   readonly answer: () => T;
   readonly started: number;
 }
+
+type PlanOutcome<T, C> = { answer: T } | { planned: Planned<T, C> };
 
 /** A commit that met contention: the reason DynamoDB gave, and how long its read, plan and commit took. */
 interface Contended {
@@ -175,40 +228,45 @@ interface Contended {
   readonly attemptMs: number;
 }
 
-/** Reads the model and plans: the answer when the plan says unchanged, else the writes to commit. */
+/** Reads the model and plans on it. */
+async function readAndPlan<T, C>(context: ChangeContext, name: string, plan: ModelChangePlanner<T, C>): Promise<PlanOutcome<T, C>> {
+  const started = context.retry.now();
+  return planChange(context, name, plan, await readModel(context, name), started);
+}
+
+/** Plans on the model as read since `started`: the answer when the plan says unchanged, else the writes to commit. */
 async function planChange<T, C>(
   context: ChangeContext,
   name: string,
   plan: ModelChangePlanner<T, C>,
-): Promise<{ answer: T } | { planned: Planned<T, C> }> {
-  const started = context.retry.now();
-  const stored = await readModel(context, name);
+  stored: ModelItem | undefined,
+  started: number,
+): Promise<PlanOutcome<T, C>> {
   if (stored && isBeingDeleted(stored) && !context.continuesDeletion) throw new ModelBeingDeletedError(name);
   const now = context.now().toISOString();
   const decided = await plan(stored && !isDeleted(stored) ? stored : undefined, now);
   if ("unchanged" in decided) return { answer: decided.unchanged };
-  // Sequence, revision and lock carry on from the stored item, a tombstone too: the name's history never forks.
+  // Sequence, revision, served ticket and lock carry on from the stored item, a tombstone too: the name's history never forks.
   const { model, history } = stamped(context, name, stored, decided, now);
   const guarded = decided.writes ?? [];
-  const writes = [
-    modelWrite(model, stored),
-    ...guarded.map((g) => g.write),
-    ...history.map(appendHistory),
-    ...checkpoint(context, stored, model),
-  ];
-  return { planned: { writes, guarded, answer: () => decided.result({ model, history }), started } };
+  const writes = [...guarded.map((g) => g.write), ...history.map(appendHistory), ...checkpoint(context, stored, model)];
+  return { planned: { current: stored, model, writes, guarded, answer: () => decided.result({ model, history }), started } };
 }
 
-/** Commits a planned change: its answer, the conflict a failed guarded write names, or the contention that defeated it. */
+/** Commits a planned change in turn `ticket`: its answer, the conflict a failed guarded write names, or the contention that defeated it. */
 async function commit<T, C>(
   context: ChangeContext,
   name: string,
   planned: Planned<T, C>,
   attempt: number,
+  ticket: number,
 ): Promise<ChangeOutcome<T, C> | Contended> {
+  const model = { ...planned.model, served: Math.max(servedOf(planned.current), ticket) };
   try {
     await context.dynamo.send(
-      new TransactWriteCommand({ TransactItems: planned.writes.map((write) => inTable(context.tableName, write)) }),
+      new TransactWriteCommand({
+        TransactItems: [modelWrite(model, planned.current), ...planned.writes].map((write) => inTable(context.tableName, write)),
+      }),
     );
     return { answer: planned.answer() };
   } catch (error) {

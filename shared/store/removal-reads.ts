@@ -4,6 +4,7 @@ import { CHECKPOINT_ENTITY } from "./entities/checkpoint";
 import { verificationTallyFromItem, verificationTallyKey, versionFilesRange } from "./entities/file-verification";
 import { HISTORY_ENTITY } from "./entities/history";
 import { MODEL_ENTITY } from "./entities/model";
+import { TURN_TICKETS_ENTITY } from "./entities/turn-tickets";
 import { VERSION_SORT_PREFIX, versionFromItem, type VersionItem } from "./entities/version";
 import { firstMatch } from "./first-match";
 import { readItem } from "./item-reader";
@@ -51,9 +52,10 @@ export class RemovalReads {
   }
 
   /**
-   * The deletes of every item in the model's partition but the model item, its history and its
-   * checkpoints: what a model's deletion removes once its versions are gone (aliases, the policy, file
-   * verifications, and any kind of item added later). History and checkpoints stay for the audit trail.
+   * The deletes of every item in the model's partition but the model item, its history, its
+   * checkpoints and its turn tickets: what a model's deletion removes once its versions are gone
+   * (aliases, the policy, file verifications, and any kind of item added later). History and
+   * checkpoints stay for the audit trail; the tickets count on with the tombstone's served turn.
    */
   async *partitionLeftovers(name: string): AsyncGenerator<Write> {
     const pages = paginateQuery(
@@ -61,13 +63,14 @@ export class RemovalReads {
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
-        FilterExpression: "NOT (#entity IN (:model, :history, :checkpoint))",
+        FilterExpression: "NOT (#entity IN (:model, :history, :checkpoint, :turnTickets))",
         ExpressionAttributeNames: { "#entity": "entity" },
         ExpressionAttributeValues: {
           ":pk": modelPartition(name),
           ":model": MODEL_ENTITY,
           ":history": HISTORY_ENTITY,
           ":checkpoint": CHECKPOINT_ENTITY,
+          ":turnTickets": TURN_TICKETS_ENTITY,
         },
         ProjectionExpression: "pk, sk",
         ConsistentRead: true,

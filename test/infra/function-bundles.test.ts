@@ -226,7 +226,11 @@ describe("a function's bundle", () => {
       ["query", "lifecycle"],
     ],
     ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
-    ["RemovalReads: a deleted model's leftovers", "NOT (#entity IN (:model, :history, :checkpoint))", ["artifacts", "housekeeping"]],
+    [
+      "RemovalReads: a deleted model's leftovers",
+      "NOT (#entity IN (:model, :history, :checkpoint, :turnTickets))",
+      ["artifacts", "housekeeping"],
+    ],
     ["KeyMetricBackfill: the versions' metrics", "#version, #metrics", ["catalog"]],
     [
       "ArtifactBucket: assembling a multipart upload",

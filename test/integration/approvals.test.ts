@@ -262,7 +262,7 @@ describe("a protected alias", () => {
 
   it("refuses a move by a promoter with 403 naming the admin role and the approval it lacks", async () => {
     const name = await championModel();
-    const before = await registry.items();
+    const before = await registry.state();
 
     const refused = await lifecycle(aliasEvent("PUT", name, releaseBot, 2), lambdaContext);
 
@@ -271,7 +271,7 @@ describe("a protected alias", () => {
       `'champion' is a protected alias of '${name}': moving it needs the 'admin' role, or an approval of version 2 for "alias:champion"`,
     );
     expect(body(refused).error.details).toMatchObject({ missingRole: "admin", missingApproval: { stage: "alias:champion" } });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("moves for an admin, and for a promoter once someone else approved that version for the alias", async () => {
@@ -412,13 +412,13 @@ describe("bad approval requests get a clear 4xx and change nothing", () => {
     refusal("a protected alias that is not a list", policy({ protectedAliases: "champion" })),
   ])("answers $status $code to $name", async ({ request, status, code }) => {
     const event = request.event();
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await request.handler()(event, lambdaContext);
 
     expect(response.statusCode, response.body).toBe(status);
     expect(body(response).error.code).toBe(code);
     expect(body(response).error.message.length).toBeGreaterThan(10);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

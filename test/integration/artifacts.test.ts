@@ -101,12 +101,12 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
   it("answers a second completion with the same version and writes nothing", async () => {
     const name = uniqueModelName("churn_scorer");
     const first = await uploadSingle(name, randomBytes(1024));
-    const before = await registry.items();
+    const before = await registry.state();
 
     const second = await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
 
     expect(second).toEqual(first);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("starts one verification for two concurrent completions: both answer VERIFYING, history has one VERSION_READY", async () => {
@@ -343,7 +343,7 @@ describe("bad artifact requests get a clear 4xx and change nothing", () => {
   it.each(cases)("answers $status $code to $name", async ({ request, status, code }) => {
     const { routeKey, body, v } = request() as { routeKey: string; body?: unknown; v?: number };
     const event = apiEvent({ routeKey, pathParameters: { name, ...(v ? { v: String(v) } : {}) }, body });
-    const before = await registry.items();
+    const before = await registry.state();
 
     const handler = routeKey.startsWith("GET")
       ? downloads
@@ -354,6 +354,6 @@ describe("bad artifact requests get a clear 4xx and change nothing", () => {
 
     expect(response.statusCode, response.body).toBe(status);
     expect(decoded(response).error.code).toBe(code);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

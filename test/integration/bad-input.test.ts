@@ -88,7 +88,7 @@ const badWrites = [
 
 describe("bad writes get a clear 4xx and change nothing", () => {
   it.each(badWrites)("answers $status $code to $name", async ({ request: event, status, code }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await catalog(event, lambdaContext);
 
@@ -97,7 +97,7 @@ describe("bad writes get a clear 4xx and change nothing", () => {
     expect(error.code).toBe(code);
     expect(error.message.length).toBeGreaterThan(10);
     expect(error.requestId).toBe(event.requestContext.requestId);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("answers 413 to tags that push a version's metadata past 64 KiB, and changes nothing", async () => {
@@ -105,7 +105,7 @@ describe("bad writes get a clear 4xx and change nothing", () => {
     const registered = await catalog(register({ source: "s3://m", features }), lambdaContext);
     expect(registered.statusCode).toBe(201);
     const version = String(JSON.parse(registered.body ?? "{}").version);
-    const before = await registry.items();
+    const before = await registry.state();
     const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`tag-${i}`, "v".repeat(200)]));
 
     const response = await catalog(
@@ -115,7 +115,7 @@ describe("bad writes get a clear 4xx and change nothing", () => {
 
     expect(response.statusCode).toBe(413);
     expect(decoded(response).error.code).toBe("PayloadTooLarge");
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("names each bad field in details, and what is wrong with it in English", async () => {
@@ -215,7 +215,7 @@ describe("numbers the store cannot hold are refused at the edge", () => {
   ]);
 
   it.each(numberedWrites)("answers 400 naming the field to $name, and changes nothing", async ({ handler, event, field }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await handler()(event, lambdaContext);
 
@@ -227,7 +227,7 @@ describe("numbers the store cannot hold are refused at the edge", () => {
         message: expect.stringContaining("from -9007199254740991 to 9007199254740991, and 0 or at least 1e-130 in magnitude"),
       },
     ]);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it.each(["1e21", "9007199254740994", "-1e308", "1e-200", "0x10", " 5"])(
@@ -393,7 +393,7 @@ describe("prototype names are ordinary names", () => {
   });
 
   it.each(["tags", "metrics", "params", "dependencies"])("answers 400 naming body.%s.__proto__, and changes nothing", async (field) => {
-    const before = await registry.items();
+    const before = await registry.state();
     const value = field === "metrics" ? 1 : "x";
 
     const response = await catalog(
@@ -409,7 +409,7 @@ describe("prototype names are ordinary names", () => {
     expect(decoded(response).error.details).toEqual([
       { path: `body.${field}.__proto__`, message: expect.stringContaining("'__proto__' cannot be a name") },
     ]);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("does not let a policy rule named constructor pass a version that lacks that metric and tag", async () => {
@@ -466,13 +466,13 @@ describe("semantic version labels stay labels the registry can count and address
     ["a patch of 3,000 digits, longer than a table key", LONG_PATCH],
     ["a major of 16 digits, past what bumping counts exactly", "1000000000000000.0.0"],
   ])("answers 400 naming body.semver to %s, and changes nothing", async (_, semver) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await catalog(register({ source: "s3://m", semver }), lambdaContext);
 
     expect(response.statusCode).toBe(400);
     expect(decoded(response).error.details).toEqual([{ path: "body.semver", message: expect.stringContaining("at most 15 digits") }]);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("answers 400 to a version selected by a label of 3,000 digits", async () => {
@@ -491,7 +491,7 @@ describe("semantic version labels stay labels the registry can count and address
     expect(labelled.statusCode).toBe(201);
     const bumped = await catalog(register({ source: "s3://m", bump: "patch" }, name), lambdaContext);
     expect(JSON.parse(bumped.body ?? "{}")).toMatchObject({ semver: "999999999999999.0.999999999999999" });
-    const before = await registry.items();
+    const before = await registry.state();
 
     const past = await catalog(register({ source: "s3://m", bump: "major" }, name), lambdaContext);
 
@@ -500,6 +500,6 @@ describe("semantic version labels stay labels the registry can count and address
       code: "ValidationError",
       details: [{ path: "body.bump", message: expect.stringContaining("999999999999999.0.999999999999999") }],
     });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

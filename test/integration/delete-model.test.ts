@@ -64,9 +64,9 @@ const move = (name: string, version: number, to: string) =>
   transitionVersion(registry.deps, name, { number: version }, transitionBody.parse({ to, reason: "test" }), admin);
 
 const partition = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
-/** What a deletion leaves of a model: its tombstone, history and checkpoints. */
+/** What a deletion leaves of a model: its tombstone, history, checkpoints and turn tickets. */
 const leftovers = async (name: string) =>
-  (await partition(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)));
+  (await partition(name)).filter((item) => !["model", "history", "checkpoint", "turnTickets"].includes(String(item.entity)));
 const historyActions = async (name: string) =>
   (await partition(name)).filter((item) => item.entity === "history").map((item) => item.action);
 const objectExists = async (bytes: Buffer) => (await registry.deps.artifacts.head(artifactObjectKey(sha256(bytes)))) !== undefined;
@@ -79,13 +79,13 @@ describe("deleting a model (admin)", () => {
     await move(name, 1, "Staging");
     await move(name, 1, "Production");
     await setAlias(registry.deps, name, "champion", { version: 1 }, ci);
-    const before = await registry.items();
+    const before = await registry.state();
 
     await expect(deleteModel(registry.deps, name, admin)).rejects.toMatchObject({
       code: "VersionInUse",
       details: { stages: { Production: 1 } },
     });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
 
     await move(name, 1, "Archived");
     const deleted = await deleteModel(registry.deps, name, admin);
@@ -103,10 +103,10 @@ describe("deleting a model (admin)", () => {
     await registerSource(name);
     await registerSource(name);
     await updateVersion(registry.deps, name, { number: 1 }, { protected: true }, admin);
-    const before = await registry.items();
+    const before = await registry.state();
 
     await expect(deleteModel(registry.deps, name, admin)).rejects.toMatchObject({ code: "VersionInUse", details: { protected: true } });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
 
     await updateVersion(registry.deps, name, { number: 1 }, { protected: false }, admin);
     expect(await deleteModel(registry.deps, name, admin)).toMatchObject({ deleted: true, versionsDeleted: 2 });
@@ -123,6 +123,11 @@ describe("deleting a model (admin)", () => {
 
     expect(again).toMatchObject({ version: 1, semver: "1.0.0", status: "READY" });
     expect(await getModel(registry.deps, name)).toMatchObject({ latestVersion: 1, latestRegisteredVersion: 1 });
+    // The turn queue counts on from the deleted model's: the last ticket handed out is the last turn served.
+    const items = await partition(name);
+    const served = items.find((item) => item.entity === "model")?.served;
+    expect(served).toBeGreaterThan(1);
+    expect(items.find((item) => item.entity === "turnTickets")?.issued).toBe(served);
     expect(history.items.map((entry) => [entry.sequence, entry.action])).toEqual([
       [6, "VERSION_REGISTERED"],
       [5, "MODEL_CREATED"],
@@ -223,10 +228,10 @@ describe("deleting a model (admin)", () => {
     const registered = await registerBytes(name, bytes);
     await putBytes(singlePut(registered.upload), bytes);
     await completeUpload(registry.deps, name, { number: 1 }, undefined, ci);
-    const before = await registry.items();
+    const before = await registry.state();
 
     await expect(deleteModel(registry.deps, name, admin)).rejects.toMatchObject({ code: "VersionInUse", details: { status: "VERIFYING" } });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("continues where a deletion that died midway stopped, refusing every other change meanwhile", async () => {
@@ -317,13 +322,13 @@ describe("DELETE /models/{name}", () => {
     ["a model that does not exist", "fraud_detector_unknown", ADMIN, 404, "ModelNotFound"],
   ])("refuses %s with a 4xx, changing nothing", async (_, name, actor, status, code) => {
     await registerSource("fraud_detector_known");
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await call(name, actor);
 
     expect(response.statusCode).toBe(status);
     expect(JSON.parse(response.body as string).error.code).toBe(code);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });
 

@@ -196,7 +196,7 @@ describe("a version of 300 files: its manifest written in chunks, its upload pla
       expect(await refsOf([...files.values(), ...second.values()])).toEqual([]);
       for (const bytes of second.values()) expect(await objectExists(bytes)).toBe(false);
       const left = (await modelItems(name)).map((item) => item.entity);
-      expect(new Set(left)).toEqual(new Set(["model", "history"]));
+      expect(new Set(left)).toEqual(new Set(["model", "history", "turnTickets"]));
     },
     MANY_FILES_MS,
   );
@@ -216,13 +216,13 @@ describe("a registration cut off after its first chunk", () => {
 
     const cutOff = await getVersion(registry.deps, name, { number: 2 });
     expect(cutOff).toMatchObject({ status: "PENDING_UPLOAD", files: { count: 202, registration: { chunksWritten: 1 } } });
-    const before = await registry.items();
+    const before = await registry.state();
     await expect(completeUpload(registry.deps, name, { number: 2 }, undefined, ci)).rejects.toMatchObject({
       code: "UploadIncomplete",
       message: expect.stringContaining("register the files again"),
     });
     await expect(restartUpload(registry.deps, name, { number: 2 }, {}, ci)).rejects.toMatchObject({ code: "UploadConflict" });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
     const taken = (await refsOf(files.values())).filter(
       (ref) => ref.refCount === 1 && !String(ref.pk).endsWith(sha256(inLaterChunk as Buffer)),
     );
@@ -248,7 +248,9 @@ describe("a registration cut off after its first chunk", () => {
     await deleteModel(registry.deps, name, ci);
 
     expect(await refsOf(files.values())).toEqual([]);
-    expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
+    expect(
+      (await modelItems(name)).filter((item) => !["model", "history", "checkpoint", "turnTickets"].includes(String(item.entity))),
+    ).toEqual([]);
   });
 });
 
@@ -286,7 +288,9 @@ describe("writing a manifest's chunks", () => {
     await expect(register(name, files, { ...registry.deps, store })).rejects.toMatchObject({ code: "VersionNotFound" });
 
     expect(await refsOf(files.values())).toEqual([]);
-    expect((await modelItems(name)).filter((item) => !["model", "history", "checkpoint"].includes(String(item.entity)))).toEqual([]);
+    expect(
+      (await modelItems(name)).filter((item) => !["model", "history", "checkpoint", "turnTickets"].includes(String(item.entity))),
+    ).toEqual([]);
   });
 });
 

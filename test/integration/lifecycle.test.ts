@@ -46,7 +46,7 @@ async function modelWithVersions(count: number, metrics: Record<string, number> 
   return name;
 }
 
-const itemsOf = async (name: string) => (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
+const itemsOf = async (name: string) => (await registry.state()).filter((item) => item.pk === `MODEL#${name}`);
 const historyOf = async (name: string) => (await itemsOf(name)).filter((item) => item.entity === "history");
 const stageChanges = async (name: string) =>
   (await historyOf(name))
@@ -127,13 +127,13 @@ describe("stage moves through the use case against DynamoDB Local", () => {
   it("lets only an admin archive the versions in Staging with archiveExisting (403 for a promoter, nothing moved)", async () => {
     const name = await modelWithVersions(2);
     await move(name, 1, "Staging");
-    const before = await registry.items();
+    const before = await registry.state();
 
     await expect(move(name, 2, "Staging", { archiveExisting: true }, promoter)).rejects.toMatchObject({
       code: "Forbidden",
       details: { missingRole: "admin" },
     });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("archives the previous Production version in the same transaction and keeps the pointer's snapshot", async () => {

@@ -123,13 +123,13 @@ describe("bad input to the MLflow-compatible API", () => {
   it.each(CASES.map(([endpoint, method, message, named]) => [endpoint, method, named, message] as const))(
     "%s (%s) is INVALID_PARAMETER_VALUE naming %s, and writes nothing",
     async (endpoint, method, named, message) => {
-      const before = await registry.items();
+      const before = await registry.state();
 
       const answer = await call(endpoint, method, message);
 
       expect(answer.statusCode, answer.body).toBe(400);
       expect(JSON.parse(answer.body ?? "{}")).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message: expect.stringContaining(named) });
-      expect(await registry.items()).toEqual(before);
+      expect(await registry.state()).toEqual(before);
     },
   );
 

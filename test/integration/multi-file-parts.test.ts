@@ -139,12 +139,12 @@ describe("files over the single-PUT limit inside a manifest, against the S3 fron
     const name = uniqueModelName("llm");
     const { first, registered } = await registerTwoShards(name);
     const etags = await putParts(uploadOf(registered, "shard-1.bin"), first);
-    const before = await registry.items();
+    const before = await registry.state();
 
     const completion = completeUpload(registry.deps, name, { number: 1 }, { files: [{ path: "shard-1.bin", parts: etags }] }, ci);
 
     await expect(completion).rejects.toMatchObject({ code: "UploadIncomplete", details: { missing: ["shard-2.bin (no parts named)"] } });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
     expect(await objectExists(first)).toBe(false);
   }, 60_000);
 
@@ -338,7 +338,7 @@ describe("bad requests about a manifest's parts get a 400 and change nothing", (
   ];
 
   it.each(cases)("answers $status $code to $name", async ({ request, status, code }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const { routeKey, body, v } = request as { routeKey: string; body: unknown; v?: number };
     const handler = v === undefined ? catalog : artifacts;
@@ -346,6 +346,6 @@ describe("bad requests about a manifest's parts get a 400 and change nothing", (
 
     expect(response.statusCode, response.body).toBe(status);
     expect(JSON.parse(response.body ?? "{}").error.code).toBe(code);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

@@ -316,13 +316,13 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
     const files = directory("a.bin", "b.bin");
     const registered = await register(name, files);
     await putBytes(singlePut(registered.uploads?.[0]?.upload ?? null), files.get("a.bin") ?? Buffer.alloc(0));
-    const before = await registry.items();
+    const before = await registry.state();
 
     await expect(completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).rejects.toMatchObject({
       code: "UploadIncomplete",
       message: expect.stringContaining("b.bin"),
     });
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("keeps a shared object until the last version using it is deleted", async () => {
@@ -435,13 +435,13 @@ const badManifests = [
 
 describe("bad manifests get a clear 400 and change nothing", () => {
   it.each(badManifests)("answers $status $code to $name", async ({ request: event, status, code }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await catalog(event, lambdaContext);
 
     expect(response.statusCode).toBe(status);
     expect(decoded(response).error.code).toBe(code);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("names the file that declares another size for bytes an earlier file declared", async () => {

@@ -152,10 +152,10 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     const afterwards = await fetch(part?.url ?? "", { method: "PUT", headers: part?.headers, body: randomBytes(16) });
     expect(await afterwards.text()).toContain("<Code>NoSuchUpload</Code>");
 
-    const before = await registry.items();
+    const before = await registry.state();
     const second = await runHousekeeping(registry.deps, EVERYTHING, "run-2");
     expect(ranFor(second, name)).toEqual({ model: name, deleted: [] });
-    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION")).toEqual(
+    expect((await registry.state()).filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION")).toEqual(
       before.filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION"),
     );
     expect((await previewRetention(registry.deps, name)).deletions).toEqual([]);
@@ -320,13 +320,13 @@ describe("the retention routes", () => {
   ];
 
   it.each(badWrites)("answers $status $code to $name and changes nothing", async ({ request, status, code }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const response = await lifecycle(request, lambdaContext);
 
     expect(response.statusCode).toBe(status);
     expect(decoded(response).error.code).toBe(code);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 
   it("answers 404 ModelNotFound to the rules and the preview of an unknown model", async () => {

@@ -162,12 +162,12 @@ describe("stage names that are no stage", () => {
   ];
 
   it.each(refusals)("refuses $what with 400 saying what is right, and changes nothing", async ({ handler, event, says }) => {
-    const before = await registry.items();
+    const before = await registry.state();
 
     const refused = await call(handler(), event);
 
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toContain(says);
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

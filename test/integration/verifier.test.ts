@@ -372,10 +372,10 @@ describe("the verifier: resumable, parallel SHA-256 of uploaded files outside th
     await completeUpload(deps, name, { number: 1 }, undefined, ci);
     const task = queue.waiting[0] as VerificationTask;
     await runQueued(deps, queue);
-    const before = await registry.items();
+    const before = await registry.state();
 
     expect(await verifyFile(deps, task)).toBe("stale");
     expect(await verifyFile(deps, { ...task, startedAt: "2001-01-01T00:00:00.000Z" })).toBe("stale");
-    expect(await registry.items()).toEqual(before);
+    expect(await registry.state()).toEqual(before);
   });
 });

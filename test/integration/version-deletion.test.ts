@@ -45,9 +45,9 @@ async function registerChunked(name: string, auc: number) {
   return completeAndVerify(registry.deps, name, { number: registered.version }, ci);
 }
 
-/** Every item of the model's partition but the model, its history and checkpoints: an entity and the version it is of. */
+/** Every item of the model's partition but the model, its history, checkpoints and turn tickets: an entity and the version it is of. */
 const ownedItems = async (name: string) =>
-  (await registry.items())
+  (await registry.state())
     .filter((item) => item.pk === `MODEL#${name}` && !["model", "history", "checkpoint"].includes(String(item.entity)))
     .map(({ entity, version }) => ({ entity, version }));
 
@@ -166,11 +166,11 @@ describe("a version being verified", () => {
     async (_, files) => {
       const name = uniqueModelName("fraud_detector");
       const version = await registerVerifying(name, files);
-      const before = await registry.items();
+      const before = await registry.state();
 
       await expect(deleteVersion(registry.deps, name, { number: version }, ci)).rejects.toThrow(VersionInUseError);
 
-      expect(await registry.items()).toEqual(before);
+      expect(await registry.state()).toEqual(before);
       await runQueued(registry.deps);
       expect(await getVersion(registry.deps, name, { number: version })).toMatchObject({ status: "READY" });
     },

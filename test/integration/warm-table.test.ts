@@ -16,9 +16,9 @@ describe("warming DynamoDB Local's first requests at npm start", () => {
       expect(await registry.items()).toEqual([]);
 
       await createModel(registry.deps, { name: uniqueModelName() }, roleCaller("training-ci", "req-warm-table"));
-      const before = await registry.items();
+      const before = await registry.state();
       await warmTable(client, registry.config.tableName);
-      expect(await registry.items()).toEqual(before);
+      expect(await registry.state()).toEqual(before);
     } finally {
       client.destroy();
     }

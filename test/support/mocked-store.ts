@@ -1,5 +1,7 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AwsClientStub } from "aws-sdk-client-mock";
+import { takeTicketUpdate } from "../../shared/store/entities/turn-tickets";
 import { newModelItem, type ModelItem } from "../../shared/store/entities/model";
 import { RegistryStore, type RegistryStoreOptions } from "../../shared/store/registry-store";
 
@@ -31,3 +33,11 @@ export const transactionCancelled = (codes: string[]): TransactionCanceledExcept
     $metadata: {},
     CancellationReasons: codes.map((Code) => ({ Code })),
   });
+
+/**
+ * Hands every change over the mocked client the first turn ticket of its model's queue
+ * (store/turn-queue.ts): nobody is ahead of it, so it commits on the model as it read it.
+ */
+export function firstInLine(dynamo: AwsClientStub<DynamoDBDocumentClient>): void {
+  dynamo.on(UpdateCommand, { UpdateExpression: takeTicketUpdate("any").UpdateExpression }).resolves({ Attributes: { issued: 1 } });
+}

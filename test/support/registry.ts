@@ -23,6 +23,7 @@ import { taskQueue, type TaskQueue } from "./verification";
 import { TEST_BUCKET } from "./global-setup";
 import { ROLES } from "../../shared/domain/permissions";
 import type { FunctionName } from "../../shared/routes";
+import { TURN_TICKETS_ENTITY } from "../../shared/store/entities/turn-tickets";
 
 export interface TestRegistry {
   readonly config: RegistryConfig;
@@ -34,8 +35,14 @@ export interface TestRegistry {
     HousekeepingDeps &
     KeyMetricDeps &
     DownloadDeps & { readonly verifications: TaskQueue };
-  /** Every item in the table, sorted by key: the test's view of "what changed". */
+  /** Every item in the table, sorted by key. */
   items(): Promise<Record<string, unknown>[]>;
+  /**
+   * The registry's state, the test's view of "what changed": every item but the turn queue's
+   * counters (the turn tickets and the model's `served`), which order commits and record nothing
+   * a caller asked for; a refused change may have taken a turn.
+   */
+  state(): Promise<Record<string, unknown>[]>;
   /** Sets attributes of one item behind the registry's back: how a test stages what a dead process or the clock left behind. */
   setAttributes(key: { pk: string; sk: string }, attributes: Record<string, unknown>): Promise<void>;
   drop(): Promise<void>;
@@ -58,6 +65,13 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   const client = new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, credentials: localCredentials });
   const documents = DynamoDBDocumentClient.from(client);
   await ensureTable(client, config.tableName);
+  const items = async () => {
+    const found: Record<string, unknown>[] = [];
+    // Every page: one Scan answers at most 1 MB.
+    for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true }))
+      found.push(...(page.Items ?? []));
+    return found.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+  };
   return {
     config,
     deps: {
@@ -74,12 +88,9 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
       downloads: new ArtifactDownloads(createS3Client(config), config.bucketName, () => new Date()),
       verifications: taskQueue(),
     },
-    async items() {
-      const items: Record<string, unknown>[] = [];
-      // Every page: one Scan answers at most 1 MB.
-      for await (const page of paginateScan({ client: documents }, { TableName: config.tableName, ConsistentRead: true }))
-        items.push(...(page.Items ?? []));
-      return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+    items,
+    async state() {
+      return (await items()).filter((item) => item.entity !== TURN_TICKETS_ENTITY).map(({ served: _turns, ...item }) => item);
     },
     async setAttributes(key, attributes) {
       const names = Object.keys(attributes);

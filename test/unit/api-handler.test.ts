@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
+import { firstInLine } from "../support/mocked-store";
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { apiEvent, lambdaContext } from "../support/fixtures";
 import { routes, routeKey } from "../../shared/routes";
@@ -33,6 +34,7 @@ describe("the API handlers", () => {
   it("take createdBy from the verified caller and refuse it in the body", async () => {
     dynamo.reset();
     dynamo.on(GetCommand).resolves({});
+    firstInLine(dynamo);
     dynamo.on(TransactWriteCommand).resolves({});
     const actor = "arn:aws:sts::123456789012:assumed-role/ci/runner-7";
 

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-s
 import type { HistoryDraft } from "../../shared/domain/history";
 import type { ModelItem } from "../../shared/store/entities/model";
 import type { RegistryStoreOptions } from "../../shared/store/registry-store";
-import { FIXED_NOW, fixedStore, modelItem } from "../support/mocked-store";
+import { FIXED_NOW, fixedStore, modelItem, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -30,6 +30,7 @@ const checkpoints = (items: Put[]) => items.filter((item) => item.Put?.Item.enti
 
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
 });
 
 describe("history checkpoints", () => {
@@ -72,6 +73,7 @@ describe("history checkpoints", () => {
   it("takes a checkpoint every 100 entries by default", async () => {
     const at99 = await commit(modelItem({ historySequence: 98, revision: 98 }), [aliasMove], {});
     dynamo.reset();
+    firstInLine(dynamo);
     const at100 = await commit(modelItem({ historySequence: 99, revision: 99 }), [aliasMove], {});
 
     expect(checkpoints(at99)).toEqual([]);

@@ -9,7 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import { DEFAULT_UPLOAD_SETTINGS } from "../../shared/config";
 import { recordingQueue } from "../support/fixtures";
-import { FIXED_NOW, fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
+import { FIXED_NOW, fixedStore, modelItem as model, transactionCancelled as cancelled, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -30,6 +30,7 @@ const transactItems = (call: number) => dynamo.commandCalls(TransactWriteCommand
 
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
 });
 
 describe("a model change", () => {

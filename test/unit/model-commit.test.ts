@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { decorrelatedJitter, unchanged, type ChangeLog, type Contention, type RetryPolicy } from "../../shared/store/model-change";
 import type { ModelItem } from "../../shared/store/entities/model";
 import { putSemverLabel } from "../../shared/store/entities/semver-label";
-import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
+import { fixedStore, modelItem as model, transactionCancelled as cancelled, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -70,6 +70,7 @@ const nextNumber = (current: ModelItem | undefined) => {
 
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
 });
 
 describe("the commit engine", () => {
@@ -158,6 +159,78 @@ describe("the commit engine", () => {
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(log.entries.length).toBeGreaterThan(0);
     expect(table()).toMatchObject({ revision: 21, latestVersion: 20 });
+  });
+
+  it("records its turn ticket as served in the model's own write", async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { issued: 8 } });
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 7, served: 7 }) });
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    await storeWith(fakeRetry(1_000, 1)).change(who, NAME, nextNumber);
+
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: `MODEL#${NAME}`, sk: "TURN_TICKETS" },
+      UpdateExpression: "ADD issued :one SET entity = :entity, schemaVersion = :schemaVersion",
+    });
+    expect(transaction()[0]?.Put.Item).toMatchObject({ served: 8, revision: 8 });
+  });
+
+  it("waits while earlier tickets' turns go on, then plans on the model as read when its turn came", async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { issued: 3 } });
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: model({ revision: 1, latestVersion: 0 }) })
+      .resolvesOnce({ Item: model({ revision: 2, latestVersion: 1, served: 1 }) })
+      .resolves({ Item: model({ revision: 3, latestVersion: 2, served: 2 }) });
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    const number = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, nextNumber);
+
+    expect(number).toBe(3);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(transaction()[0]?.Put).toMatchObject({ ExpressionAttributeValues: { ":seen": 3 }, Item: { served: 3, latestVersion: 3 } });
+  });
+
+  it("ends a turn that commits nothing on its own, never creating the model", async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { issued: 2 } });
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: model({ revision: 1 }) })
+      .resolves({ Item: model({ revision: 2, served: 1, description: "done meanwhile" }) });
+
+    const answer = await storeWith(fakeRetry(1_000, 1)).change(who, NAME, (current) =>
+      current?.description
+        ? unchanged("already")
+        : { model: { ...(current as ModelItem), description: "done" }, history: [], result: () => "did" },
+    );
+
+    expect(answer).toBe("already");
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)[1]?.args[0].input).toMatchObject({
+      Key: { pk: `MODEL#${NAME}`, sk: "MODEL" },
+      UpdateExpression: "SET served = :ticket",
+      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(served) OR served < :ticket)",
+      ExpressionAttributeValues: { ":ticket": 2 },
+    });
+  });
+
+  it("still answers when it cannot record its turn as ended, and logs that the turn was left open", async () => {
+    const log = recordingLog();
+    dynamo.on(UpdateCommand, { Key: { pk: `MODEL#${NAME}`, sk: "TURN_TICKETS" } }).resolves({ Attributes: { issued: 1 } });
+    dynamo.on(UpdateCommand, { Key: { pk: `MODEL#${NAME}`, sk: "MODEL" } }).rejects(new Error("throttled"));
+    dynamo.on(GetCommand).resolves({ Item: model({ revision: 1 }) });
+    dynamo.on(TransactWriteCommand).rejects(cancelled(["None", "ConditionalCheckFailed"]));
+    const taken = { write: putSemverLabel(NAME, "1.0.0", 1), conflict: "taken" as const };
+
+    const outcome = await storeWith(fakeRetry(1_000, 1), log).changeOrConflict(who, NAME, (current) => ({
+      model: current as ModelItem,
+      writes: [taken],
+      history: [],
+      result: () => "done",
+    }));
+
+    expect(outcome).toEqual({ conflict: "taken" });
+    expect(log.entries.at(-1)).toMatchObject({ level: "warn", attributes: { outcome: "turnLeftOpen", model: NAME, error: "throttled" } });
   });
 
   it("bumps the revision and conditions the model on the one it read, even for a change that writes no history", async () => {

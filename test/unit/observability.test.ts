@@ -16,7 +16,7 @@ import { putSemverLabel } from "../../shared/store/entities/semver-label";
 import type { RetryPolicy } from "../../shared/store/model-change";
 import { recordingMetrics } from "../support/fixtures";
 import { historyItem, streamRecord } from "../support/history-records";
-import { fixedStore, modelItem as model, transactionCancelled as cancelled } from "../support/mocked-store";
+import { fixedStore, modelItem as model, transactionCancelled as cancelled, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -27,6 +27,7 @@ afterAll(() => {
 });
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
   eventBridge.reset();
 });
 

@@ -13,7 +13,7 @@ import { ROLES, type Caller } from "../../shared/domain/permissions";
 import type { PromotionDeps } from "../../shared/use-cases/deps";
 import { PromotionReads } from "../../shared/store/promotion-reads";
 import type { Stage } from "../../shared/schemas/version";
-import { fixedStore, modelItem, transactionCancelled as cancelled } from "../support/mocked-store";
+import { fixedStore, modelItem, transactionCancelled as cancelled, firstInLine } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
@@ -68,6 +68,7 @@ function given(items: { model: ModelItem; versions: VersionItem[]; policyRevisio
 
 beforeEach(() => {
   dynamo.reset();
+  firstInLine(dynamo);
 });
 
 describe("a promotion's transaction", () => {

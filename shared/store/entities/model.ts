@@ -33,6 +33,8 @@ export interface ModelItem extends ItemBase {
    * that serialises them. Absent on items no change has committed since revisions were introduced.
    */
   readonly revision?: number;
+  /** The highest turn ticket whose turn has ended (store/turn-queue.ts); absent until a ticketed change ends. */
+  readonly served?: number;
   readonly stages: { Production?: number; Staging?: number[] };
   readonly aliases: Record<string, number>;
   /** The metrics the model indexes (see entities/metric-index.ts), absent until declared. */
@@ -42,8 +44,8 @@ export interface ModelItem extends ItemBase {
   readonly updatedAt: string;
   /**
    * Set by an admin's deletion: DELETING until `finishedAt`, then the item is the model's tombstone.
-   * The tombstone keeps the name's history sequence and revision, so the name's next model numbers
-   * its history on after the deleted one's.
+   * The tombstone keeps the name's history sequence, revision and served turn ticket, so the name's
+   * next model numbers its history (and its turns) on after the deleted one's.
    */
   readonly deletion?: ModelDeletion;
 }
@@ -55,6 +57,17 @@ export interface ModelDeletion {
   readonly startedBy: string;
   readonly finishedAt?: string;
 }
+
+/**
+ * The update that ends turn `ticket` without a commit (the plan changed nothing, or refused):
+ * `served` only grows, and an absent model is not created.
+ */
+export const endTurnUpdate = (name: string, ticket: number) => ({
+  Key: modelKey(name),
+  UpdateExpression: "SET served = :ticket",
+  ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(served) OR served < :ticket)",
+  ExpressionAttributeValues: { ":ticket": ticket },
+});
 
 /** An admin's deletion started and is not finished: the model takes no other change. */
 export const isBeingDeleted = (item: ModelItem): item is DeletingModel =>
@@ -123,6 +136,7 @@ export const modelFromItem = itemReader(MODEL_ENTITY, SCHEMA_VERSION, () =>
     latestReadyVersion: z.optional(z.int()),
     historySequence: z.int(),
     revision: z.optional(z.int()),
+    served: z.optional(z.int()),
     deletion: z.optional(z.object({ startedAt: z.string(), startedBy: z.string(), finishedAt: z.optional(z.string()) })),
   }),
 );
