@@ -4,6 +4,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3ServiceException,
   UploadPartCommand,
@@ -12,7 +13,9 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { base64ToHex, hexToBase64 } from "../domain/artifacts";
 import { UploadIncompleteError } from "../domain/errors";
+import { mapConcurrently } from "../runs";
 import { isMissing, urlsExpireAt } from "./bucket-objects";
+import { listKeys, type ObjectLister, type ObjectPage } from "./object-listing";
 
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 // Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
@@ -41,7 +44,7 @@ export interface ArtifactBucketSettings {
  * URLs (./artifact-downloads.ts) and the verifier's reads (./artifact-reads.ts) are classes of their
  * own: a class's methods are bundled whole, and only the downloads function and the verifier use them.
  */
-export class ArtifactBucket {
+export class ArtifactBucket implements ObjectLister {
   constructor(
     private readonly s3: S3Client,
     readonly bucketName: string,
@@ -62,6 +65,37 @@ export class ArtifactBucket {
       if (isMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * What head() tells of each of `keys` (undefined: no object), from listing pages (listKeys), with a
+   * HEAD only where the listing cannot tell: keys of a run too sparse to list, and objects that may
+   * carry a full-object SHA-256 (single PUTs whose URLs signed it): a listing names the algorithm,
+   * only a HEAD reads the value. `inFlight` requests at once, pages and HEADs alike.
+   */
+  async storedObjects(keys: readonly string[], inFlight: number): Promise<Map<string, StoredObject | undefined>> {
+    const listed = await listKeys(this, keys, inFlight);
+    const toHead = [...listed].filter(([, found]) => found === "head" || found?.mayHaveSha256).map(([key]) => key);
+    const headed = await mapConcurrently(toHead, inFlight, async (key) => [key, await this.head(key)] as const);
+    const stored = new Map<string, StoredObject | undefined>();
+    for (const [key, found] of listed) if (found !== "head") stored.set(key, found && { sizeBytes: found.sizeBytes });
+    for (const [key, object] of headed) stored.set(key, object);
+    return stored;
+  }
+
+  /** One ListObjectsV2 page (s3:ListBucket, granted for the artifacts prefix only). */
+  async list(prefix: string, startAfter: string, maxKeys: number): Promise<ObjectPage> {
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucketName, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }),
+    );
+    return {
+      objects: (page.Contents ?? []).map((object) => ({
+        key: object.Key ?? "",
+        sizeBytes: object.Size ?? 0,
+        mayHaveSha256: (object.ChecksumAlgorithm ?? []).includes("SHA256") && object.ChecksumType !== "COMPOSITE",
+      })),
+      truncated: page.IsTruncated === true,
+    };
   }
 
   /**

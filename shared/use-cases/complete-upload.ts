@@ -19,7 +19,6 @@ import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { HEADS_AT_ONCE, uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../functions";
-import { mapConcurrently } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion } from "./settle-version";
@@ -36,7 +35,8 @@ import { loadFilesToUpload } from "./manifest-files";
  * 2. multipart: the body names every part 1..partCount once (a single artifact: 400; a file of a
  *    manifest: 409 naming it, duplicates 400), each declared (409);
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
- *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
+ *    the same bytes; a manifest's objects read from listing pages, ArtifactBucket.storedObjects), or
+ *    S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
  *    object's full SHA-256 (single PUTs whose URLs signed it), or another version's verification proved
  *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion);
@@ -257,7 +257,11 @@ async function storedFiles(
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
   const given = givenFileParts(version, files, input?.files ?? []);
-  const found = await mapConcurrently(files, HEADS_AT_ONCE, async (file) => ({ file, object: await deps.artifacts.head(file.key) }));
+  const stored = await deps.artifacts.storedObjects(
+    files.map((file) => file.key),
+    HEADS_AT_ONCE,
+  );
+  const found = files.map((file) => ({ file, object: stored.get(file.key) }));
   const toAssemble = await Promise.all(
     found
       .filter(({ file, object }) => object === undefined && file.uploadId)
