@@ -4,11 +4,6 @@ import { mapConcurrently } from "../runs";
 export interface ListedObject {
   readonly key: string;
   readonly sizeBytes: number;
-  /**
-   * The listing says the object may carry a full-object SHA-256 (its checksum algorithms include
-   * SHA256 and its checksum type is not COMPOSITE): only a HEAD reads the value.
-   */
-  readonly mayHaveSha256: boolean;
 }
 
 /** One ListObjectsV2 page: the keys under `prefix` after `startAfter`, in order; `truncated` when more follow. */

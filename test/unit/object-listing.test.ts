@@ -19,7 +19,7 @@ function bucketHolding(stored: readonly string[]): ObjectLister & { pages: { pre
     async list(prefix, startAfter, maxKeys): Promise<ObjectPage> {
       pages.push({ prefix, startAfter, maxKeys });
       const after = sorted.filter((key) => key.startsWith(prefix) && byUtf8(key, startAfter) > 0);
-      const objects = after.slice(0, maxKeys).map((key) => ({ key, sizeBytes: sizeOf(key), mayHaveSha256: false }));
+      const objects = after.slice(0, maxKeys).map((key) => ({ key, sizeBytes: sizeOf(key) }));
       return { objects, truncated: after.length > maxKeys };
     },
   };
@@ -34,7 +34,7 @@ describe("listKeys", () => {
     const found = await listKeys(bucket, wanted, 48);
 
     expect(wanted.map((key) => found.get(key))).toEqual(
-      wanted.map((key) => (missing.has(key) ? undefined : { key, sizeBytes: sizeOf(key), mayHaveSha256: false })),
+      wanted.map((key) => (missing.has(key) ? undefined : { key, sizeBytes: sizeOf(key) })),
     );
     const runs = [...wanted].sort(byUtf8);
     expect(bucket.pages.map((page) => page.startAfter).sort()).toEqual(
@@ -106,16 +106,29 @@ describe("ArtifactBucket.storedObjects", () => {
     });
   });
 
-  it("HEADs only the objects whose listing names a full-object SHA-256, for its value", async () => {
+  it("reads sizes from the listing alone, with no HEAD, even for an object whose listing names a full-object SHA-256", async () => {
     const stored = await bucket.storedObjects([plain, signed, composite, absent], 48);
 
     expect(Object.fromEntries(stored)).toEqual({
       [plain]: { sizeBytes: 10 },
-      [signed]: { sizeBytes: 20, sha256: signed.slice(-64) },
+      [signed]: { sizeBytes: 20 },
       [composite]: { sizeBytes: 30 },
       [absent]: undefined,
     });
-    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual([signed]);
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+  });
+
+  it("HEADs the keys of a run too sparse to list, with the full-object SHA-256 a HEAD reports", async () => {
+    s3.on(ListObjectsV2Command).resolves({ IsTruncated: true, Contents: [] });
+
+    const stored = await bucket.storedObjects([plain, signed, absent], 48);
+
+    expect(Object.fromEntries(stored)).toEqual({
+      [plain]: undefined,
+      [signed]: { sizeBytes: 20, sha256: signed.slice(-64) },
+      [absent]: undefined,
+    });
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(3);
   });
 });
