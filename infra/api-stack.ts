@@ -48,6 +48,7 @@ export class ApiStack extends Stack {
       writeArtifactRefs: (fn) => fn.writeArtifactRefs(table),
       presignUploads: (fn) => fn.presignUploads(artifactsBucket),
       readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),
+      listArtifacts: (fn) => fn.listArtifacts(artifactsBucket),
       deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
       sendVerificationTasks: (fn) => fn.sendMessages(props.verificationQueue),
     };

@@ -200,6 +200,21 @@ export class RegistryFunction extends Construct {
     return this.grantArtifactObjects(bucket, ["s3:GetObject"]);
   }
 
+  /**
+   * s3:ListBucket on the bucket, for listings under the content-addressed prefix only (`s3:prefix`):
+   * completing a version of many files checks their objects a page at a time.
+   */
+  listArtifacts(bucket: IBucket): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [ARTIFACT_OBJECTS] } },
+      }),
+    );
+    return this;
+  }
+
   /** Deleting an object whose last version went, or bytes that failed verification; aborting a deleted version's open multipart upload. */
   deleteArtifacts(bucket: IBucket): this {
     return this.grantArtifactObjects(bucket, ["s3:DeleteObject", "s3:AbortMultipartUpload"]);

@@ -13,10 +13,19 @@ export const FUNCTIONS = {
     description: "Stage moves, rollback, aliases, approvals, promotion policy, retention rules and protection",
     grants: ["readTable", "writeTable"],
   },
-  // Completing an upload checks the object (HEAD) and hands its verification to the verifier's queue: nothing here hashes.
+  // Completing an upload checks the objects (listing pages, HEAD where a listing cannot tell) and hands their verification to the verifier's queue: nothing here hashes.
   artifacts: {
     description: "Artifact uploads, verification, version and model deletion",
-    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts", "deleteArtifacts", "sendVerificationTasks"],
+    grants: [
+      "readTable",
+      "writeTable",
+      "writeArtifactRefs",
+      "presignUploads",
+      "readArtifacts",
+      "listArtifacts",
+      "deleteArtifacts",
+      "sendVerificationTasks",
+    ],
   },
   // Readers' downloads: presigning a GET needs s3:GetObject, and nothing here may change or delete an object.
   downloads: { description: "Presigned artifact downloads (read-only)", grants: ["readTable", "readArtifacts"] },

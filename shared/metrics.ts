@@ -17,9 +17,15 @@ export const METRIC_UNITS = {
   ModelTurnsLeftOpen: "Count",
   VerificationsSucceeded: "Count",
   VerificationsFailed: "Count",
-  /** Bytes of artifacts whose verification ended (either way). */
+  /**
+   * Bytes of artifacts whose verification ended (either way), however they were checked: by S3's
+   * full-object SHA-256 (single PUTs), an earlier verification of the same bytes, or hashing.
+   */
   BytesVerified: "Bytes",
-  /** Time the registry spent hashing objects itself (S3 reported no full-object checksum). */
+  /**
+   * Time the registry spent hashing objects itself, where S3 reported no full-object SHA-256 (multipart
+   * objects): files S3's checksum settled add none, so BytesVerified over it is no hashing rate.
+   */
   HashingSeconds: "Seconds",
   ArtifactObjectsDeleted: "Count",
   /** Event entries PutEvents refused at least once and that were put again. */

@@ -334,12 +334,18 @@ export async function startS3rver(options: { dataDir: string; bucket: string }):
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
   // s3rver builds its own store and takes no other: swapped before it serves a request.
-  server.store = server.context.store = new CompositeFilesystemStore(options.dataDir);
+  const store = new CompositeFilesystemStore(options.dataDir);
+  server.store = server.context.store = store;
   await server.run();
   // The front reuses its idle connections to s3rver and closes them itself. s3rver closing one after
   // its 5 s idle timeout races the front's next request on it when the process is busy: "socket hang up", a 500.
   server.httpServer.keepAliveTimeout = 0;
-  const front = await startS3Front({ target: `http://127.0.0.1:${port}`, handler: server.callback(), credentials: [localCredentials] });
+  const front = await startS3Front({
+    target: `http://127.0.0.1:${port}`,
+    handler: server.callback(),
+    store,
+    credentials: [localCredentials],
+  });
   return {
     endpoint: front.endpoint,
     async stop() {

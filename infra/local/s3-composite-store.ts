@@ -28,6 +28,8 @@ import { Readable } from "node:stream";
  */
 
 interface FilesystemStoreBase {
+  getBucketPath(bucket: string): string;
+  getBucket(bucket: string): Promise<unknown>;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
   putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5?: string): Promise<void>;
@@ -60,6 +62,7 @@ interface S3ObjectModel {
   readonly content: Readable | Buffer | null;
   readonly metadata: Record<string, unknown>;
   readonly size: number;
+  readonly lastModifiedDate: Date;
   range?: { start: number; end: number };
 }
 
@@ -90,6 +93,22 @@ interface ListedPart {
   readonly etag: string;
 }
 
+/** What s3rver's controller asks a listing for, and what it makes of the answer. */
+interface ListOptions {
+  readonly delimiter?: string;
+  readonly startAfter?: string;
+  readonly prefix?: string;
+  readonly maxKeys?: number;
+}
+
+export interface ListResult {
+  readonly objects: readonly S3ObjectModel[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+}
+
+/** The file holding an object's bytes (or, for a composite, the link to its manifest) is named `<key's last segment>._S3rver_object`. */
+const OBJECT_SUFFIX = "._S3rver_object";
 const MANIFEST = "manifest.json";
 const MAX_PART_NUMBER = 10_000;
 
@@ -205,6 +224,52 @@ export class CompositeFilesystemStore extends FilesystemStore {
     }
   }
 
+  /**
+   * The keys s3rver's controller lists (after `startAfter`, under `prefix`, folded at `delimiter`, at
+   * most `maxKeys`), in UTF-8 byte order as S3 lists them, each with its metadata. s3rver's own walk
+   * stats every file of every directory it enters (three per object) on the event loop; this reads
+   * the directories' entries only, then the listed keys' metadata.
+   */
+  async listObjects(bucket: string, options: ListOptions): Promise<ListResult> {
+    const { delimiter = "", startAfter = "", prefix = "", maxKeys = Number.POSITIVE_INFINITY } = options;
+    const after = Buffer.from(startAfter);
+    const candidates = (await keysUnder(this.getBucketPath(bucket), "", prefix))
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => ({ key, bytes: Buffer.from(key) }))
+      .filter(({ bytes }) => Buffer.compare(bytes, after) > 0)
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    const commonPrefixes = new Set<string>();
+    const keys: string[] = [];
+    let isTruncated = false;
+    for (const { key } of candidates) {
+      const folded = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      if (folded !== -1) commonPrefixes.add(key.slice(0, folded + delimiter.length));
+      else if (keys.length < maxKeys) keys.push(key);
+      else {
+        isTruncated = true;
+        break;
+      }
+    }
+    const metadata = await Promise.all(keys.map((key) => this.listedMetadata(bucket, key)));
+    return {
+      objects: keys.flatMap((key, i) => (metadata[i] ? [new S3Object(bucket, key, null, metadata[i])] : [])),
+      commonPrefixes: [...commonPrefixes].sort(),
+      isTruncated,
+    };
+  }
+
+  /**
+   * What a listing shows of an object (size, ETag, last modification), or undefined when it is gone:
+   * a plain object's from its file's lstat and stored MD5, without the metadata file getMetadata reads.
+   */
+  private async listedMetadata(bucket: string, key: string): Promise<Record<string, unknown> | undefined> {
+    const objectPath = this.getResourcePath(bucket, key, "object");
+    const file = await lstat(objectPath).catch(ignoreMissing);
+    const md5 = file?.isFile() ? await readFile(`${objectPath}.md5`, "utf8").catch(ignoreMissing) : undefined;
+    if (!file || !md5) return file && this.getMetadata(bucket, key).catch(ignoreMissing);
+    return { etag: JSON.stringify(md5), "last-modified": file.mtime.toUTCString(), "content-length": file.size };
+  }
+
   /** A PUT over a composite object replaces the link, not the manifest it points to. */
   override async putObject(object: S3ObjectModel): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, "object");
@@ -254,6 +319,21 @@ export class CompositeFilesystemStore extends FilesystemStore {
     if (!link?.isSymbolicLink()) return undefined;
     return join(dirname(objectPath), dirname(await readlink(objectPath)));
   }
+}
+
+/** The keys of the objects under `directory` (whose keys start with `relative`), in no order; directories outside `prefix` are not entered. */
+async function keysUnder(directory: string, relative: string, prefix: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true }).catch(ignoreMissing);
+  const keys = await Promise.all(
+    (entries ?? []).map(async (entry) => {
+      if (entry.isDirectory()) {
+        const inner = `${relative}${entry.name}/`;
+        return inner.startsWith(prefix) || prefix.startsWith(inner) ? keysUnder(join(directory, entry.name), inner, prefix) : [];
+      }
+      return entry.name.endsWith(OBJECT_SUFFIX) ? [`${relative}${entry.name.slice(0, -OBJECT_SUFFIX.length)}`] : [];
+    }),
+  );
+  return keys.flat();
 }
 
 /** Bytes `start`..`end` (inclusive) of a file, opened on the first read: destroyed unread, it never opens. */

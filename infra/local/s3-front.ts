@@ -36,6 +36,10 @@ import { verifySigV4 } from "./sigv4-verifier";
  * - compares a CompleteMultipartUpload's ETags as strings, as S3 does: s3rver's XML parser turns
  *   an unquoted all-digit `<ETag>123</ETag>` into a number its controller throws on (a 500), so
  *   the front quotes unquoted ETags (S3 ignores quotes in them) and the part is 400 InvalidPart;
+ * - answers ListObjectsV2 (path-style, without a delimiter) from s3rver's store: keys under `prefix`
+ *   after `start-after` or the continuation token, in UTF-8 byte order, at most `max-keys` (1,000 at
+ *   most) a page with size, ETag and last modification, `IsTruncated` and `NextContinuationToken`;
+ *   s3rver's own listing cannot page (its token is DES-encrypted, which OpenSSL 3 refuses);
  * - answers in S3's XML error shape (s3rver's own S3Error).
  * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
  * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
@@ -44,7 +48,8 @@ import { verifySigV4 } from "./sigv4-verifier";
  * It does not: verify header-signed (Authorization) requests, x-amz-content-sha256 or
  * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`, EntityTooSmall (parts
  * under 5 MiB are taken); refuse anonymous
- * requests (a private bucket would); store checksums for HEAD to report; free an aborted upload's
+ * requests (a private bucket would); store checksums for HEAD or a listing to report; page a listing
+ * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners; free an aborted upload's
  * parts in s3rver's store, remember aborts across restarts, or refuse an abort of an upload ID it
  * never handed out. Everything else is s3rver's behaviour, passed through unchanged.
  */
@@ -61,6 +66,27 @@ export interface S3FrontOptions {
   /** The access keys presigned URLs may be signed with. */
   readonly credentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
   readonly clock?: () => Date;
+  /**
+   * s3rver's store, when it runs in this process: the front answers ListObjectsV2 from it. s3rver's
+   * own listing cannot page (its continuation token is DES-encrypted, which OpenSSL 3 refuses: a 500).
+   */
+  readonly store?: ListingStore;
+}
+
+/** What the front reads of s3rver's store to list a bucket. */
+export interface ListingStore {
+  getBucket(bucket: string): Promise<unknown>;
+  listObjects(
+    bucket: string,
+    options: { prefix: string; startAfter: string; maxKeys: number },
+  ): Promise<{ readonly objects: readonly ListedObject[]; readonly isTruncated: boolean }>;
+}
+
+interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly metadata: Record<string, unknown>;
+  readonly lastModifiedDate: Date;
 }
 
 export interface S3Front {
@@ -105,6 +131,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     if (refusal) return refuse(request, response, refusal);
 
     const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
+    if (operation === "ListObjectsV2" && options.store) return listObjectsV2(options.store, request, response, rawPath, url.searchParams);
     const uploadId = url.searchParams.get("uploadId");
     if (uploadId !== null && abortedUploads.has(uploadId)) return refuse(request, response, noSuchUpload());
     if (operation === "AbortMultipartUpload" && uploadId !== null) {
@@ -214,9 +241,11 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
 
 const IDLE_CONNECTION_MS = 60_000;
 
-type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | "Other";
+type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | "ListObjectsV2" | "Other";
 
 function operationOf(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): Operation {
+  // A listing folded at a delimiter, or with URL-encoded keys, is s3rver's (it does not page).
+  if (method === "GET" && query.get("list-type") === "2" && !query.get("delimiter") && !query.has("encoding-type")) return "ListObjectsV2";
   if (method === "DELETE" && query.has("uploadId")) return "AbortMultipartUpload";
   if (method === "PUT" && query.has("uploadId") && query.has("partNumber")) return "UploadPart";
   if (method === "PUT" && !headers["x-amz-copy-source"] && !query.has("uploadId")) return "PutObject";
@@ -264,6 +293,67 @@ async function presignedRefusal(
       return new S3ErrorClass("AuthorizationQueryParametersError", verdict.message);
   }
 }
+
+/**
+ * ListObjectsV2 as S3 documents it (path-style requests): the keys under `prefix` after `start-after`,
+ * or after where the `continuation-token` left off (it wins over `start-after`), in UTF-8 byte order,
+ * at most `max-keys` (1,000 at most), each with its size, ETag and last modification; `IsTruncated`
+ * and a `NextContinuationToken` when more follow. No checksum algorithm is reported: none is stored.
+ */
+async function listObjectsV2(
+  store: ListingStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+  rawPath: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const bucket = decodeURIComponent(rawPath.replace(/^\/+|\/+$/g, ""));
+  const maxKeysGiven = query.get("max-keys");
+  if (maxKeysGiven !== null && !/^\d+$/.test(maxKeysGiven))
+    return refuse(
+      request,
+      response,
+      new S3ErrorClass("InvalidArgument", "Provided max-keys not an integer or within integer range", {
+        ArgumentName: "max-keys",
+        ArgumentValue: maxKeysGiven,
+      }),
+    );
+  if (bucket.includes("/") || !(await store.getBucket(bucket)))
+    return refuse(request, response, new S3ErrorClass("NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }));
+  const prefix = query.get("prefix") ?? "";
+  const token = query.get("continuation-token");
+  const startAfter = query.get("start-after") ?? "";
+  const maxKeys = maxKeysGiven === null ? 1000 : Math.min(1000, Number(maxKeysGiven));
+  const from = token ? Buffer.from(token, "base64url").toString("utf8") : startAfter;
+  const listed =
+    maxKeys === 0 ? { objects: [], isTruncated: false } : await store.listObjects(bucket, { prefix, startAfter: from, maxKeys });
+  const last = listed.objects.at(-1);
+  const body = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    element("Name", bucket),
+    element("Prefix", prefix),
+    token ? element("ContinuationToken", token) : startAfter ? element("StartAfter", startAfter) : "",
+    element("KeyCount", listed.objects.length),
+    element("MaxKeys", maxKeysGiven ?? 1000),
+    element("IsTruncated", listed.isTruncated),
+    listed.isTruncated && last ? element("NextContinuationToken", Buffer.from(last.key).toString("base64url")) : "",
+    ...listed.objects.map(
+      (object) =>
+        `<Contents>${element("Key", object.key)}${element("LastModified", object.lastModifiedDate.toISOString())}` +
+        `${element("ETag", String(object.metadata.etag))}${element("Size", object.size)}${element("StorageClass", "STANDARD")}</Contents>`,
+    ),
+    "</ListBucketResult>",
+  ].join("");
+  request.resume();
+  response.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+const element = (name: string, value: string | number | boolean): string => `<${name}>${escapeXml(String(value))}</${name}>`;
+
+const escapeXml = (text: string): string =>
+  text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[ch] as string);
 
 /** Writes the body to `file`, hashing it on the way. */
 /** Every unquoted ETag of a CompleteMultipartUpload body in quotes, so that s3rver reads each as the string it is. */

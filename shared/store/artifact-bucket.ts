@@ -3,16 +3,18 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3ServiceException,
   UploadPartCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { base64ToHex, hexToBase64 } from "../domain/artifacts";
+import { hexToBase64 } from "../domain/artifacts";
 import { UploadIncompleteError } from "../domain/errors";
-import { isMissing, urlsExpireAt } from "./bucket-objects";
+import { mapConcurrently } from "../runs";
+import { headObject, urlsExpireAt, type StoredObject } from "./bucket-objects";
+import { listKeys, type ObjectLister, type ObjectPage } from "./object-listing";
 
 const CHECKSUM_HEADER = "x-amz-checksum-sha256";
 // Kept a signed header instead of a query parameter: S3 then refuses a body whose SHA-256 differs.
@@ -24,11 +26,7 @@ export interface PresignedRequest {
   readonly headers: Record<string, string>;
 }
 
-export interface StoredObject {
-  readonly sizeBytes: number;
-  /** S3's stored full-object SHA-256 (hex), when it reports one: not for multipart objects (their checksum is composite) nor engines that keep none. */
-  readonly sha256?: string;
-}
+export type { StoredObject } from "./bucket-objects";
 
 export interface ArtifactBucketSettings {
   readonly uploadUrlExpirySeconds: number;
@@ -41,7 +39,7 @@ export interface ArtifactBucketSettings {
  * URLs (./artifact-downloads.ts) and the verifier's reads (./artifact-reads.ts) are classes of their
  * own: a class's methods are bundled whole, and only the downloads function and the verifier use them.
  */
-export class ArtifactBucket {
+export class ArtifactBucket implements ObjectLister {
   constructor(
     private readonly s3: S3Client,
     readonly bucketName: string,
@@ -53,15 +51,35 @@ export class ArtifactBucket {
   }
 
   /** Size and full-object checksum, or undefined when there is no object. */
-  async head(key: string): Promise<StoredObject | undefined> {
-    try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucketName, Key: key, ChecksumMode: "ENABLED" }));
-      const fullObject = head.ChecksumSHA256 && head.ChecksumType !== "COMPOSITE" && !head.ChecksumSHA256.includes("-");
-      return { sizeBytes: head.ContentLength ?? 0, sha256: fullObject ? base64ToHex(head.ChecksumSHA256 as string) : undefined };
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+  head(key: string): Promise<StoredObject | undefined> {
+    return headObject(this.s3, this.bucketName, key);
+  }
+
+  /**
+   * Each of `keys`' size (undefined: no object), from listing pages (listKeys), with a HEAD only for
+   * keys of a run too sparse to list (those bring the full-object checksum a HEAD reads, if any).
+   * A listing names an object's checksum algorithm, never its value: no HEAD is made for it.
+   * `inFlight` requests at once, pages and HEADs alike.
+   */
+  async storedObjects(keys: readonly string[], inFlight: number): Promise<Map<string, StoredObject | undefined>> {
+    const listed = await listKeys(this, keys, inFlight);
+    const toHead = [...listed].filter(([, found]) => found === "head").map(([key]) => key);
+    const headed = await mapConcurrently(toHead, inFlight, async (key) => [key, await this.head(key)] as const);
+    const stored = new Map<string, StoredObject | undefined>();
+    for (const [key, found] of listed) if (found !== "head") stored.set(key, found && { sizeBytes: found.sizeBytes });
+    for (const [key, object] of headed) stored.set(key, object);
+    return stored;
+  }
+
+  /** One ListObjectsV2 page (s3:ListBucket, granted for the artifacts prefix only). */
+  async list(prefix: string, startAfter: string, maxKeys: number): Promise<ObjectPage> {
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucketName, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }),
+    );
+    return {
+      objects: (page.Contents ?? []).map((object) => ({ key: object.Key ?? "", sizeBytes: object.Size ?? 0 })),
+      truncated: page.IsTruncated === true,
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { isMissing } from "./bucket-objects";
+import { headObject, isMissing, type StoredObject } from "./bucket-objects";
 
 /** The object was deleted while it was being read. */
 export class ObjectGoneError extends Error {
@@ -8,12 +8,17 @@ export class ObjectGoneError extends Error {
   }
 }
 
-/** The verifier's reads of the artifacts bucket's objects, to hash them: no other function reads bytes. */
+/** The verifier's reads of the artifacts bucket's objects, to hash them (no other function reads bytes), or to learn S3 checked them already. */
 export class ArtifactReads {
   constructor(
     private readonly s3: S3Client,
     private readonly bucketName: string,
   ) {}
+
+  /** One HEAD: the object's size and the full-object SHA-256 S3 reports (a single PUT's, which S3 checked against its signed digest), or undefined when there is no object. */
+  head(key: string): Promise<StoredObject | undefined> {
+    return headObject(this.s3, this.bucketName, key);
+  }
 
   /**
    * Bytes [start, end) of the object: one ranged GET, read whole (the verifier sizes its chunks to fit

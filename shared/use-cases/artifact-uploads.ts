@@ -196,8 +196,8 @@ function declaredFile(file: FileDeclaration, index: number): ManifestFile {
 }
 
 /**
- * HEADs in flight at once over a manifest's objects (registering or completing it): S3 serves 5,500 a
- * second per prefix, and a HEAD's round trip, not CPU, bounds them there; within the SDK client's 50 sockets.
+ * HEADs (or listing pages) in flight at once over a manifest's objects (registering or completing it):
+ * S3 serves 5,500 a second per prefix, and a round trip, not CPU, bounds them there; within the SDK client's 50 sockets.
  */
 export const HEADS_AT_ONCE = 48;
 

@@ -19,13 +19,13 @@ import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { HEADS_AT_ONCE, uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../functions";
-import { mapConcurrently } from "../runs";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion } from "./settle-version";
 import { describeVersion } from "./verification-progress";
 import { requireUploadedFiles } from "./version-artifact";
 import { loadFilesToUpload } from "./manifest-files";
+import { mapConcurrently } from "../runs";
 
 /**
  * Finishes an upload and starts verifying the bytes; a version past PENDING_UPLOAD answers as it is
@@ -36,12 +36,13 @@ import { loadFilesToUpload } from "./manifest-files";
  * 2. multipart: the body names every part 1..partCount once (a single artifact: 400; a file of a
  *    manifest: 409 naming it, duplicates 400), each declared (409);
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
- *    the same bytes), or S3 assembles the parts now, never over an existing object; one missing: 409;
- * 4. each size must be the declared one, else FAILED at once naming the file; when S3 reports every
+ *    the same bytes; up to HEADS_AT_ONCE objects are HEADed, more read from listing pages, storedObjects),
+ *    or S3 assembles the parts now, never over an existing object; one missing: 409;
+ * 4. each size must be the declared one, else FAILED at once naming the file; when a HEAD reported every
  *    object's full SHA-256 (single PUTs whose URLs signed it), or another version's verification proved
  *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion);
  * 5. otherwise VERIFYING: the version and one verification per object in one conditional write, then
- *    a task per object still to hash on the verification queue (verifyFile hashes them outside the
+ *    a task per object still to check on the verification queue (verifyFile checks them outside the
  *    request); a manifest written in chunks: the version and its tally, then a first task per object,
  *    which writes that object's verification when the verifier takes it.
  */
@@ -257,7 +258,8 @@ async function storedFiles(
   input: CompleteUploadInput,
 ): Promise<StoredFile[]> {
   const given = givenFileParts(version, files, input?.files ?? []);
-  const found = await mapConcurrently(files, HEADS_AT_ONCE, async (file) => ({ file, object: await deps.artifacts.head(file.key) }));
+  const stored = await storedObjects(deps, files);
+  const found = files.map((file) => ({ file, object: stored.get(file.key) }));
   const toAssemble = await Promise.all(
     found
       .filter(({ file, object }) => object === undefined && file.uploadId)
@@ -276,6 +278,18 @@ async function storedFiles(
   }
   for (const { file, parts } of toAssemble) if ("completed" in parts) await assemble(deps, file, parts.completed);
   return Promise.all(found.map(async ({ file, object }) => ({ file, object: object ?? (await assembled(deps, file)) })));
+}
+
+/**
+ * The files' objects: when one round of HEADs reads them all, a HEAD each, which brings S3's
+ * full-object SHA-256 of a single PUT (the file settles now); more files, their sizes from listing
+ * pages only (ArtifactBucket.storedObjects), leaving the checksums to their verification tasks: a
+ * HEAD each would take a round trip per HEADS_AT_ONCE files inside the request.
+ */
+async function storedObjects(deps: ArtifactDeps, files: readonly VersionFile[]): Promise<Map<string, StoredObject | undefined>> {
+  const keys = files.map((file) => file.key);
+  if (keys.length > HEADS_AT_ONCE) return deps.artifacts.storedObjects(keys, HEADS_AT_ONCE);
+  return new Map(await mapConcurrently(keys, HEADS_AT_ONCE, async (key) => [key, await deps.artifacts.head(key)] as const));
 }
 
 /**

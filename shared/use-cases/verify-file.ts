@@ -24,22 +24,26 @@ export interface VerifierDeps extends ArtifactDeps {
 
 /**
  * What one task did: nothing (its verification is over or was started again: `stale`; another task
- * of it moved on first: `superseded`), hashed a stretch and sent the follow-up (`continued`), or
- * hashed the file to its end (`hashed`, whether or not that settled the version), or found the object
+ * of it moved on first: `superseded`), took the file's digest from S3's full-object checksum
+ * (`checked`), hashed a stretch and sent the follow-up (`continued`), or hashed the file to its end
+ * (`hashed`; `checked` and `hashed` whether or not that settled the version), or found the object
  * deleted under it (`gone`: the version waits for its bytes again).
  */
-export type TaskOutcome = "stale" | "superseded" | "continued" | "hashed" | "gone";
+export type TaskOutcome = "stale" | "superseded" | "checked" | "continued" | "hashed" | "gone";
 
 /**
- * One verification task: hashes the next stretch of one file of a VERIFYING version. Tasks arrive at
- * least once, maybe twice at a time: every step is conditioned on the progress it started from.
+ * One verification task: checks one file of a VERIFYING version, or hashes its next stretch. Tasks
+ * arrive at least once, maybe twice at a time: every step is conditioned on the progress it started from.
  * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it, or
  *    written now from a chunked manifest's first task (else stale);
- * 2. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
+ * 2. nothing hashed yet: one HEAD; when S3 reports the object's full-object SHA-256 (a single PUT's:
+ *    S3 refused bytes other than the digest its URL signed), that is the file's digest, recorded as
+ *    a finished hash's is (step 5), no byte read;
+ * 3. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
  *    until the file ends or the time budget is spent; a fresh file that fits the budget at the assured
  *    rate is hashed in one go instead, faster and saving nothing (a redelivery hashes it from byte 0 again);
- * 3. budget spent: save the hash state at the new offset, then send the follow-up task;
- * 4. file hashed: record its digest; a mismatch fails the version, naming the file with the declared
+ * 4. budget spent: save the hash state at the new offset, then send the follow-up task;
+ * 5. file hashed: record its digest; a mismatch fails the version, naming the file with the declared
  *    and the actual digest; once every file matches, the version is READY (settleVersion; a chunked
  *    manifest's files are each counted on its tally, and the last one counted settles it).
  */
@@ -48,9 +52,12 @@ export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Pr
   if (!version || !inVerification(version, task)) return "stale";
   const file = await fileInVerification(deps, task);
   if (!file) return "stale";
-  if (file.actualSha256 !== undefined) return settleIfDone(deps, version, file);
+  if (file.actualSha256 !== undefined) {
+    await settleIfDone(deps, version, file);
+    return "hashed";
+  }
   const progress = new FileProgress(deps, file);
-  const step = await hashStretch(deps, file, progress).catch(async (error: unknown) => {
+  const step = await checkOrHash(deps, file, progress).catch(async (error: unknown) => {
     if (!(error instanceof ObjectGoneError)) throw error;
     await uploadAgain(deps, file, version);
     return "gone" as const;
@@ -63,7 +70,26 @@ export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Pr
     return "continued";
   }
   if (!(await progress.advance({ actualSha256: step.sha256 }))) return "superseded";
-  return settleIfDone(deps, version, { ...file, actualSha256: step.sha256 });
+  await settleIfDone(deps, version, { ...file, actualSha256: step.sha256 });
+  return step.checkedByS3 ? "checked" : "hashed";
+}
+
+/**
+ * The file's digest from S3's full-object checksum, on its first step (nothing hashed yet); else
+ * (a multipart object's checksum is composite, a local S3 keeps none, or hashing is under way) the
+ * next stretch hashed. Undefined when another task moved the file on meanwhile.
+ */
+async function checkOrHash(
+  deps: VerifierDeps,
+  file: FileVerificationItem,
+  progress: FileProgress,
+): Promise<(DigestStep & { checkedByS3?: true }) | undefined> {
+  if (file.offset === 0 && file.state === undefined) {
+    const stored = await deps.artifactReads.head(file.key);
+    if (!stored) throw new ObjectGoneError(file.key);
+    if (stored.sha256 !== undefined) return { done: true, sha256: stored.sha256, checkedByS3: true };
+  }
+  return hashStretch(deps, file, progress);
 }
 
 const inVerification = (version: VersionItem, task: VerificationTask): boolean =>
@@ -127,22 +153,21 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
 }
 
 /**
- * A file is hashed: its mismatch fails the version at once; when every file of the verification
+ * A file's digest is known: its mismatch fails the version at once; when every file of the verification
  * matches, the version is READY. The READY commit is conditioned on the reference generation read
  * when the verification started, so bytes claimed for deletion meanwhile are never vouched for.
  */
-async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
+async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<void> {
   const who = { actor: file.actor, requestId: file.requestId };
   if (file.actualSha256 !== file.sha256) {
     await settleVersion(deps, who, version, { checked: [{ ...checkedObject(file), failureReason: mismatchReason(file) }] });
-    return "hashed";
+    return;
   }
   if (version.manifest?.chunks) return countTowardsReady(deps, version, file);
   const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((f) => f.startedAt === file.startedAt);
-  if (files.some((f) => f.actualSha256 !== f.sha256)) return "hashed";
+  if (files.some((f) => f.actualSha256 !== f.sha256)) return;
   const settled = await settleVersion(deps, who, version, { checked: files.map(checkedObject) });
   if ("replacedWhileHashing" in settled) await uploadAgain(deps, file, settled.replacedWhileHashing);
-  return "hashed";
 }
 
 /**
@@ -151,15 +176,14 @@ async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: File
  * the count settles READY, every object being marked already. An object whose deletion was claimed
  * since its reference was read sends the version back to wait for its bytes.
  */
-async function countTowardsReady(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<"hashed"> {
+async function countTowardsReady(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<void> {
   const who = { actor: file.actor, requestId: file.requestId };
   const counted = await deps.fileVerifications.countVerified(file, markVerified(file, file.refGeneration, new Date().toISOString()));
   if (counted === "replaced") await uploadAgain(deps, file, version);
-  if (counted === "stale" || counted === "replaced") return "hashed";
+  if (counted === "stale" || counted === "replaced") return;
   const tally = await deps.store.getVerificationTally(version.model, version.version);
   if (tally?.startedAt === file.startedAt && tally.filesVerified >= tally.filesTotal)
     await settleVersion(deps, who, version, { checked: [] });
-  return "hashed";
 }
 
 const checkedObject = ({ sha256, key, sizeBytes, refGeneration }: FileVerificationItem): CheckedObject => ({

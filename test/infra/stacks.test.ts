@@ -314,7 +314,7 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) =>
-        [statement.Action].flat().some((action) => action.startsWith("s3:")),
+        [statement.Action].flat().some((action) => action.startsWith("s3:") && action !== "s3:ListBucket"),
       );
       const expected = spec.grants.flatMap((grant) => s3ActionOf[grant] ?? []).sort();
       expect(s3Statements.flatMap((statement) => [statement.Action].flat()).sort(), name).toEqual(expected);
@@ -326,6 +326,24 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       }
     }
     expect(FUNCTIONS.catalog.grants).toEqual(expect.arrayContaining(["presignUploads", "readArtifacts"]));
+  });
+
+  it("lets only the artifacts function list the bucket, under the artifacts/sha256/ prefix", () => {
+    const ids = functionIds(s.apiTemplate);
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const listings = statementsOf(s.apiTemplate, ids[name]).filter((statement) => [statement.Action].flat().includes("s3:ListBucket"));
+      if (name !== "artifacts") {
+        expect(listings, name).toEqual([]);
+        continue;
+      }
+      expect(listings).toEqual([
+        expect.objectContaining({
+          Action: "s3:ListBucket",
+          Condition: { StringLike: { "s3:prefix": ["artifacts/sha256/*"] } },
+          Resource: { "Fn::ImportValue": expect.stringMatching(/:ExportsOutputFnGetAttArtifacts[0-9A-F]+Arn\w*$/) },
+        }),
+      ]);
+    }
   });
 
   it("gives the artifacts function API Gateway's 29 s (it hashes nothing), the upload settings and the verification queue", () => {

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { randomBytes, randomUUID } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../shared/s3-client";
 import { apiEvent, lambdaContext, putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { loadHandlers, storeFailingAfter, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 import { completeAndVerify, runQueued } from "../support/verification";
@@ -295,11 +297,11 @@ describe("writing a manifest's chunks", () => {
 });
 
 describe("completing a manifest written in chunks", () => {
-  const registerUploaded = async (name: string, files: Map<string, Buffer>, skip?: string) => {
+  const registerUploaded = async (name: string, files: Map<string, Buffer>, ...skipped: string[]) => {
     const registered = await register(name, files);
     const plan = await wholePlan(name, 1, registered.uploads ?? [], registered.nextUploadsCursor);
     await uploadAsked(
-      plan.filter((file) => file.path !== skip),
+      plan.filter((file) => !skipped.includes(file.path)),
       files,
     );
   };
@@ -365,6 +367,71 @@ describe("completing a manifest written in chunks", () => {
       expect(await getVersion(registry.deps, name, { number: 1 })).toMatchObject({ status: "PENDING_UPLOAD" });
       expect(await registry.deps.store.getVerificationTally(name, 1)).toBeUndefined();
       expect(await verificationsOf(name)).toEqual([]);
+      expect(registry.deps.verifications.waiting).toEqual([]);
+    },
+    MANY_FILES_MS,
+  );
+
+  /** The registry's dependencies with a bucket that counts the HEADs and listing pages it asks S3 for. */
+  function bucketCounting() {
+    const asked = { heads: 0, pages: 0 };
+    const artifacts = new Proxy(registry.deps.artifacts, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (property === "head") asked.heads++;
+          if (property === "list") asked.pages++;
+          return value.apply(artifacts, args);
+        };
+      },
+    });
+    return { deps: { ...registry.deps, artifacts }, asked };
+  }
+
+  it(
+    "checks 250 files with a few listing pages, not a HEAD each, and refuses with 409 naming the two not uploaded, in different pages",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const files = directory(250);
+      const paths = [...files.keys()];
+      const missing = [paths[60], paths[190]] as string[];
+      await registerUploaded(name, files, ...missing);
+      const { deps, asked } = bucketCounting();
+
+      const completion = completeUpload(deps, name, { number: 1 }, undefined, ci);
+
+      await expect(completion).rejects.toMatchObject({
+        code: "UploadIncomplete",
+        details: { missing: missing.map((path) => `${path} (PUT it)`) },
+      });
+      // The local S3 keeps no checksums, so no listed object needs a HEAD for its SHA-256 either.
+      expect(asked).toMatchObject({ heads: 0, pages: expect.any(Number) });
+      expect(asked.pages).toBeGreaterThanOrEqual(3);
+      expect(asked.pages).toBeLessThanOrEqual(12);
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
+    "fails a version of 250 files whose one object in the middle of a listing page has another size, naming it, without hashing",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const files = directory(250);
+      const [path, declared] = [...files][125] as [string, Buffer];
+      await registerUploaded(name, files, path);
+      await createS3Client(registry.config).send(
+        new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: declared.subarray(1) }),
+      );
+      const { deps, asked } = bucketCounting();
+
+      const failed = await completeUpload(deps, name, { number: 1 }, undefined, ci);
+
+      expect(failed.status).toBe("FAILED");
+      expect(JSON.stringify(failed)).toContain(
+        `${path}: size mismatch: ${declared.length} bytes were declared, the stored object has ${declared.length - 1}`,
+      );
+      expect(asked.heads).toBe(0);
       expect(registry.deps.verifications.waiting).toEqual([]);
     },
     MANY_FILES_MS,

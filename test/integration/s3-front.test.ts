@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { randomBytes, randomUUID } from "node:crypto";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import { ArtifactReads } from "../../shared/store/artifact-reads";
@@ -180,6 +180,68 @@ describe("the S3 front before s3rver", () => {
     expect(again.status).toBe(412);
     expect(s3ErrorCode(again.text), again.text).toBe("PreconditionFailed");
     expect(await storedDigest(stored, key)).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+  });
+
+  it("lists ListObjectsV2 pages as S3 does: keys under the prefix after StartAfter, MaxKeys a page, then the ContinuationToken's page", async () => {
+    const prefix = `${uniqueKey()}/`;
+    const sizes = { "a-": 3, a: 1, "a/b": 5, b: 2, "c%&<d": 4 };
+    for (const [name, size] of Object.entries(sizes))
+      await s3.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `${prefix}${name}`, Body: randomBytes(size) }));
+    await s3.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `${prefix.slice(0, -1)}-other`, Body: randomBytes(1) }));
+    const list = (input: { StartAfter?: string; MaxKeys?: number; ContinuationToken?: string }) =>
+      s3.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: prefix, ...input }));
+    const named = (page: Awaited<ReturnType<typeof list>>) =>
+      (page.Contents ?? []).map((object) => [object.Key?.slice(prefix.length), object.Size]);
+
+    const first = await list({ MaxKeys: 2 });
+    const second = await list({ MaxKeys: 2, ContinuationToken: first.NextContinuationToken });
+    const last = await list({ MaxKeys: 2, ContinuationToken: second.NextContinuationToken });
+    const afterA = await list({ StartAfter: `${prefix}a` });
+
+    // UTF-8 byte order ("a" < "a-" < "a/b"), each with its size; the sibling outside the prefix is not listed.
+    expect([first, second, last].map((page) => [named(page), page.KeyCount, page.IsTruncated])).toEqual([
+      [
+        [
+          ["a", 1],
+          ["a-", 3],
+        ],
+        2,
+        true,
+      ],
+      [
+        [
+          ["a/b", 5],
+          ["b", 2],
+        ],
+        2,
+        true,
+      ],
+      [[["c%&<d", 4]], 1, false],
+    ]);
+    expect(last.NextContinuationToken).toBeUndefined();
+    expect(named(afterA)).toEqual([
+      ["a-", 3],
+      ["a/b", 5],
+      ["b", 2],
+      ["c%&<d", 4],
+    ]);
+    expect(first.Contents?.[0]).toEqual(
+      expect.objectContaining({ ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/), StorageClass: "STANDARD" }),
+    );
+  });
+
+  it("lists a multipart object with its whole size", async () => {
+    const part = randomBytes(64 * 1024);
+    const key = uniqueKey();
+    const uploadId = await bucket.startMultipart(key, "application/octet-stream");
+    const uploaded = await put(await bucket.presignPart(key, uploadId, 1, sha256(part)), part);
+    await bucket.completeMultipart(key, uploadId, [{ partNumber: 1, etag: uploaded.etag ?? "", sha256: sha256(part) }]);
+
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: key }));
+
+    expect(page.Contents?.map((object) => [object.Key, object.Size, object.ETag])).toEqual([
+      [key, part.length, expect.stringMatching(/-1"$/)],
+    ]);
   });
 
   it("lets exactly one of two concurrent If-None-Match: * PUTs of one key store it", async () => {
