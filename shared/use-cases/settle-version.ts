@@ -20,6 +20,8 @@ export interface CheckedObject extends StoredBytes {
 /** What checking a version's objects found: every one of them, for READY; the ones that failed, for FAILED. */
 export interface Verdict {
   readonly checked: readonly CheckedObject[];
+  /** Bytes of objects proven and marked verified before the verdict (a chunked manifest's, counted on its tally one by one). */
+  readonly bytesCounted?: number;
 }
 
 /**
@@ -84,14 +86,14 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
   if ("conflict" in outcome) return outcome.conflict;
   if (settledHere) {
     deps.metrics?.record(failureReason ? "VerificationsFailed" : "VerificationsSucceeded");
-    deps.metrics?.record(
-      "BytesVerified",
-      verdict.checked.reduce((sum, object) => sum + object.sizeBytes, 0),
-    );
+    deps.metrics?.record("BytesVerified", bytesVerifiedBy(verdict));
   }
   for (const { object, claim } of discards) await discardObject(deps, object, claim);
   return { version: outcome.answer };
 }
+
+const bytesVerifiedBy = (verdict: Verdict): number =>
+  verdict.checked.reduce((sum, object) => sum + object.sizeBytes, verdict.bytesCounted ?? 0);
 
 /** The version is still in the status it was checked in, and still in the same verification. */
 export const sameVerification = (latest: VersionItem, checked: VersionItem): boolean =>

@@ -183,7 +183,7 @@ async function countTowardsReady(deps: VerifierDeps, version: VersionItem, file:
   if (counted === "stale" || counted === "replaced") return;
   const tally = await deps.store.getVerificationTally(version.model, version.version);
   if (tally?.startedAt === file.startedAt && tally.filesVerified >= tally.filesTotal)
-    await settleVersion(deps, who, version, { checked: [] });
+    await settleVersion(deps, who, version, { checked: [], bytesCounted: tally.bytesVerified });
 }
 
 const checkedObject = ({ sha256, key, sizeBytes, refGeneration }: FileVerificationItem): CheckedObject => ({

@@ -40,4 +40,36 @@ describe("verification metrics", () => {
     ]);
     expect(metrics.recorded).toContainEqual(["BytesVerified", 4096]);
   });
+
+  it("count a READY manifest written in chunks with the bytes of all its files, each counted on the tally", async () => {
+    const metrics = recordingMetrics();
+    const deps = { ...registry.deps, metrics };
+    const name = uniqueModelName("sharded");
+    // More files than one commit settles: the manifest is written in chunks.
+    const files = Array.from({ length: 70 }, (_, i) => randomBytes(100 + i));
+    const totalBytes = files.reduce((sum, bytes) => sum + bytes.length, 0);
+    await registerVersion(
+      deps,
+      name,
+      registerVersionBody.parse({
+        files: files.map((bytes, i) => ({ path: `shards/${i}.bin`, sizeBytes: bytes.length, sha256: sha256(bytes) })),
+      }),
+      ci,
+    );
+    const s3 = createS3Client(registry.config);
+    await Promise.all(
+      files.map((bytes) =>
+        s3.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(bytes)), Body: bytes })),
+      ),
+    );
+
+    const ready = await completeAndVerify(deps, name, { number: 1 }, ci);
+
+    expect(ready.status).toBe("READY");
+    expect(await deps.store.getVerificationTally(name, 1)).toMatchObject({ filesVerified: 70, bytesVerified: totalBytes });
+    expect(metrics.recorded.filter(([metric]) => metric !== "HashingSeconds")).toEqual([
+      ["VerificationsSucceeded", 1],
+      ["BytesVerified", totalBytes],
+    ]);
+  });
 });
