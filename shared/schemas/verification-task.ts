@@ -22,6 +22,8 @@ export const verificationTask = /* @__PURE__ */ z.onFirstUse(() =>
         actor: z.string(),
         requestId: z.string(),
         refGeneration: z.optional(z.int()),
+        /** Uploaded in parts: no full-object SHA-256 to HEAD for. */
+        uploadedInParts: z.optional(z.boolean()),
         /** S3 reported the object's full SHA-256: nothing to hash, only to count. */
         actualSha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
       }),

@@ -210,6 +210,7 @@ const verificationOf = (version: VersionItem, file: VersionFile, who: Actor, sta
   key: file.key,
   sizeBytes: file.sizeBytes,
   sha256: file.sha256,
+  uploadedInParts: file.partCount !== undefined,
   startedAt,
   actor: who.actor,
   requestId: who.requestId,

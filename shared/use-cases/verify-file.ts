@@ -36,7 +36,7 @@ export type TaskOutcome = "stale" | "superseded" | "checked" | "continued" | "ha
  * arrive at least once, maybe twice at a time: every step is conditioned on the progress it started from.
  * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it, or
  *    written now from a chunked manifest's first task (else stale);
- * 2. nothing hashed yet: one HEAD; when S3 reports the object's full-object SHA-256 (a single PUT's:
+ * 2. nothing hashed yet, and not uploaded in parts (S3 keeps a composite checksum of those): one HEAD; when S3 reports the object's full-object SHA-256 (a single PUT's:
  *    S3 refused bytes other than the digest its URL signed), that is the file's digest, recorded as
  *    a finished hash's is (step 5), no byte read;
  * 3. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
@@ -75,16 +75,17 @@ export async function verifyFile(deps: VerifierDeps, task: VerificationTask): Pr
 }
 
 /**
- * The file's digest from S3's full-object checksum, on its first step (nothing hashed yet); else
- * (a multipart object's checksum is composite, a local S3 keeps none, or hashing is under way) the
- * next stretch hashed. Undefined when another task moved the file on meanwhile.
+ * The file's digest from S3's full-object checksum, on its first step (nothing hashed yet) of a file
+ * not uploaded in parts (a multipart object's checksum is composite: no HEAD looks for it); else
+ * (a local S3 keeps none, or hashing is under way) the next stretch hashed. Undefined when another
+ * task moved the file on meanwhile.
  */
 async function checkOrHash(
   deps: VerifierDeps,
   file: FileVerificationItem,
   progress: FileProgress,
 ): Promise<(DigestStep & { checkedByS3?: true }) | undefined> {
-  if (file.offset === 0 && file.state === undefined) {
+  if (file.offset === 0 && file.state === undefined && !file.uploadedInParts) {
     const stored = await deps.artifactReads.head(file.key);
     if (!stored) throw new ObjectGoneError(file.key);
     if (stored.sha256 !== undefined) return { done: true, sha256: stored.sha256, checkedByS3: true };

@@ -1,11 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
 import { runQueued, taskQueue } from "../support/verification";
-import { artifactObjectKey, hexToBase64 } from "../../shared/domain/artifacts";
+import { SINGLE_PUT_MAX_BYTES, artifactObjectKey, hexToBase64 } from "../../shared/domain/artifacts";
+import { createS3Client } from "../../shared/s3-client";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import { ArtifactReads } from "../../shared/store/artifact-reads";
 import { byUtf8 } from "../../shared/store/object-listing";
@@ -170,6 +178,32 @@ describe("verifying a file whose object S3 checked", () => {
 
     expect(outcomes).toEqual(["hashed"]);
     expect(reads.ranged).toBeGreaterThan(0);
+    expect(version.status).toBe("READY");
+  });
+
+  it("HEADs only the file of a single PUT: the file uploaded in parts (a composite checksum) is hashed without one, READY", async () => {
+    const name = uniqueModelName("llm_finetune");
+    const single = randomBytes(64 * 1024);
+    const inParts = randomBytes(SINGLE_PUT_MAX_BYTES + 1);
+    const files = [
+      { path: "config.json", sizeBytes: single.length, sha256: sha256(single) },
+      { path: "model.safetensors", sizeBytes: inParts.length, sha256: sha256(inParts) },
+    ];
+    await registerVersion(registry.deps, name, registerVersionBody.parse({ files }), ci);
+    // Both stored in s3rver (an object already there needs no parts named); the mocked S3 reports the single PUT's checksum.
+    const s3rver = createS3Client(registry.config);
+    for (const bytes of [single, inParts]) {
+      const key = artifactObjectKey(sha256(bytes));
+      await s3rver.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: key, Body: bytes }));
+      sizes.set(key, bytes.length);
+    }
+    s3rver.destroy();
+    checksums.set(artifactObjectKey(sha256(single)), sha256(single));
+
+    const { outcomes, version } = await verifiedWith(name);
+
+    expect(outcomes.sort()).toEqual(["checked", "hashed"]);
+    expect(s3.commandCalls(HeadObjectCommand).map((call) => call.args[0].input.Key)).toEqual([artifactObjectKey(sha256(single))]);
     expect(version.status).toBe("READY");
   });
 });

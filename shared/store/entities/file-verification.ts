@@ -45,6 +45,8 @@ export interface FileVerificationItem extends ItemBase {
   readonly requestId: string;
   /** The artifact reference's deletion generation read before hashing: the READY commit is conditioned on it. */
   readonly refGeneration?: number;
+  /** Uploaded in parts: S3 keeps only a composite checksum of the object, never a full-object SHA-256 to HEAD for. */
+  readonly uploadedInParts?: boolean;
   /** Bytes [0, offset) are hashed into `state`. */
   readonly offset: number;
   readonly state?: string;
@@ -69,6 +71,7 @@ export const fileVerificationFromItem = itemReader(FILE_VERIFICATION_ENTITY, SCH
     actor: z.string(),
     requestId: z.string(),
     refGeneration: z.optional(z.int()),
+    uploadedInParts: z.optional(z.boolean()),
     offset: z.number(),
     state: z.optional(z.string()),
     actualSha256: z.optional(z.string()),
@@ -167,8 +170,11 @@ export const verificationTaskOf = ({ model, version, path, index, startedAt }: F
 
 /** A chunked manifest's first task of a file: it carries what the file's verification starts from, and writes it. */
 export const firstTaskOf = (file: FileVerificationItem): VerificationTask => {
-  const { key, sizeBytes, sha256, actor, requestId, refGeneration, actualSha256 } = file;
-  return { ...verificationTaskOf(file), start: { key, sizeBytes, sha256, actor, requestId, refGeneration, actualSha256 } };
+  const { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, actualSha256 } = file;
+  return {
+    ...verificationTaskOf(file),
+    start: { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, actualSha256 },
+  };
 };
 
 /** The verification a first task starts (firstTaskOf), as its completion saw it. */
