@@ -163,3 +163,19 @@ export async function benchBundles(): Promise<BundleFigure[]> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+const KiB = 1024;
+
+export function printBundles(figures: readonly BundleFigure[]): void {
+  console.log(
+    `Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of ${COLD_STARTS}):`,
+  );
+  const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+  for (const figure of figures) {
+    const size = figure.bytes / KiB;
+    const ratio = figure.coldStartMs / figure.minimalColdStartMs;
+    console.log(
+      `  ${figure.fn.padEnd(10)} ${size.toFixed(1).padStart(7)} KiB (≤ 300: ${verdict(size <= 300)})   ${figure.coldStartMs.toFixed(0).padStart(4)} ms (≤ 150: ${verdict(figure.coldStartMs <= 150)})   deployed (tracing, metrics) ${figure.deployedColdStartMs.toFixed(0).padStart(4)} ms   minimal handler with the same SDK clients ${figure.minimalColdStartMs.toFixed(0).padStart(4)} ms, ratio ${ratio.toFixed(2)} (≤ 1.10: ${verdict(ratio <= 1.1)})`,
+    );
+  }
+}

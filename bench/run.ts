@@ -3,7 +3,7 @@
  * Run it on a quiet machine; every ratio compares two things measured side by side.
  */
 import type { LocalRegistry } from "../infra/local/start";
-import { benchBundles } from "./bundles";
+import { benchBundles, printBundles } from "./bundles";
 import { benchClient } from "./client";
 import { benchCompleteManyFiles } from "./complete";
 import { benchContention, printContention } from "./contention";
@@ -15,8 +15,6 @@ import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
 import { benchUpload } from "./upload";
 import { benchParallelFiles, benchVerify, printParallelFiles, printVerify } from "./verify";
-
-const KiB = 1024;
 
 function verdict(ok: boolean): string {
   return ok ? "ok" : "MISSED";
@@ -32,16 +30,7 @@ async function main(): Promise<void> {
     `  first request of each of the ${start.launcher.firstRequestMs.size} routes after the start: ${firstRequests(start.launcher)} (launcher), ${firstRequests(start.tsx)} (tsx)`,
   );
 
-  console.log(
-    "Bundles (esbuild, minified, AWS SDK from the runtime) and cold start (module load + first invoke, fresh Node process, median of 7):",
-  );
-  for (const figure of await benchBundles()) {
-    const size = figure.bytes / KiB;
-    const ratio = figure.coldStartMs / figure.minimalColdStartMs;
-    console.log(
-      `  ${figure.fn.padEnd(10)} ${size.toFixed(1).padStart(7)} KiB (≤ 300: ${verdict(size <= 300)})   ${figure.coldStartMs.toFixed(0).padStart(4)} ms (≤ 150: ${verdict(figure.coldStartMs <= 150)})   deployed (tracing, metrics) ${figure.deployedColdStartMs.toFixed(0).padStart(4)} ms   minimal handler with the same SDK clients ${figure.minimalColdStartMs.toFixed(0).padStart(4)} ms, ratio ${ratio.toFixed(2)} (≤ 1.10: ${verdict(ratio <= 1.1)})`,
-    );
-  }
+  printBundles(await benchBundles());
 
   await withLocalRegistry(benchAgainst);
 }

@@ -32,9 +32,11 @@ const timeoutEarlyResponse = (): never => {
 };
 
 /** A route without query parameters refuses any, as routes with some refuse the ones they do not know. */
-const NO_QUERY_PARAMETERS = z.strictObject({});
+const NO_QUERY_PARAMETERS = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({}));
 
 function parseQuery(schema: z.core.$ZodType | undefined, parameters: Record<string, string | undefined> | undefined): unknown {
+  // No query string, nothing to refuse: such a request (a cold GET /health among them) builds no schema for it.
+  if (!schema && parameters === undefined) return undefined;
   const parsed = parseOrThrow(schema ?? NO_QUERY_PARAMETERS, parameters ?? {}, "query");
   return schema ? parsed : undefined;
 }
