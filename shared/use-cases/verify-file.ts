@@ -36,9 +36,10 @@ export type TaskOutcome = "stale" | "superseded" | "checked" | "continued" | "ha
  * arrive at least once, maybe twice at a time: every step is conditioned on the progress it started from.
  * 1. the version must be VERIFYING in this task's verification, the file's progress saved for it, or
  *    written now from a chunked manifest's first task (else stale);
- * 2. nothing hashed yet, and not uploaded in parts (S3 keeps a composite checksum of those): one HEAD; when S3 reports the object's full-object SHA-256 (a single PUT's:
- *    S3 refused bytes other than the digest its URL signed), that is the file's digest, recorded as
- *    a finished hash's is (step 5), no byte read;
+ * 2. nothing hashed yet, and not uploaded in parts (S3 keeps a composite checksum of those): one
+ *    HEAD; when S3 reports the object's full-object SHA-256 (a single PUT's: S3 refused bytes other
+ *    than the digest its URL signed), that is the file's digest, recorded as a finished hash's is
+ *    (step 5), no byte read;
  * 3. hash on from the saved offset with parallel ranged GETs, saving progress every `checkpointBytes`,
  *    until the file ends or the time budget is spent; a fresh file that fits the budget at the assured
  *    rate is hashed in one go instead, faster and saving nothing (a redelivery hashes it from byte 0 again);
