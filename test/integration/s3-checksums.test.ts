@@ -1,19 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { putBytes, roleCaller, sha256, singlePut } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
-import { runQueued, taskQueue } from "../support/verification";
+import { runQueued, storeAt, taskQueue } from "../support/verification";
 import { SINGLE_PUT_MAX_BYTES, artifactObjectKey, hexToBase64 } from "../../shared/domain/artifacts";
-import { createS3Client } from "../../shared/s3-client";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
 import { ArtifactReads } from "../../shared/store/artifact-reads";
 import { byUtf8 } from "../../shared/store/object-listing";
@@ -191,13 +183,10 @@ describe("verifying a file whose object S3 checked", () => {
     ];
     await registerVersion(registry.deps, name, registerVersionBody.parse({ files }), ci);
     // Both stored in s3rver (an object already there needs no parts named); the mocked S3 reports the single PUT's checksum.
-    const s3rver = createS3Client(registry.config);
     for (const bytes of [single, inParts]) {
-      const key = artifactObjectKey(sha256(bytes));
-      await s3rver.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: key, Body: bytes }));
-      sizes.set(key, bytes.length);
+      await storeAt(registry, sha256(bytes), bytes);
+      sizes.set(artifactObjectKey(sha256(bytes)), bytes.length);
     }
-    s3rver.destroy();
     checksums.set(artifactObjectKey(sha256(single)), sha256(single));
 
     const { outcomes, version } = await verifiedWith(name);

@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { recordingMetrics, roleCaller, sha256 } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
-import { artifactObjectKey } from "../../shared/domain/artifacts";
-import { createS3Client } from "../../shared/s3-client";
 import { registerVersionBody } from "../../shared/schemas/version";
-import { completeAndVerify } from "../support/verification";
+import { completeAndVerify, storeAt } from "../support/verification";
 import { registerVersion } from "../../shared/use-cases/register-version";
 
 const ci = roleCaller("training-ci", "req-1");
@@ -25,9 +22,7 @@ describe("verification metrics", () => {
       ci,
     );
     // Other bytes of the same size under the declared digest's key: the registry hashes them itself.
-    await createS3Client(registry.config).send(
-      new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: randomBytes(4096) }),
-    );
+    await storeAt(registry, sha256(declared), randomBytes(4096));
 
     const failed = await completeAndVerify(deps, name, { number: 1 }, ci);
 
@@ -56,12 +51,7 @@ describe("verification metrics", () => {
       }),
       ci,
     );
-    const s3 = createS3Client(registry.config);
-    await Promise.all(
-      files.map((bytes) =>
-        s3.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(bytes)), Body: bytes })),
-      ),
-    );
+    await Promise.all(files.map((bytes) => storeAt(registry, sha256(bytes), bytes)));
 
     const ready = await completeAndVerify(deps, name, { number: 1 }, ci);
 

@@ -47,12 +47,20 @@ export async function registerFailedVersion(registry: TestRegistry, name: string
   const sha256 = createHash("sha256").update(declared).digest("hex");
   const body = registerVersionBody.parse({ artifact: { filename: "model.bin", sizeBytes: declared.length, sha256 } });
   const registered = await registerVersion(registry.deps, name, body, who);
-  await createS3Client(registry.config).send(
-    new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256), Body: randomBytes(2048) }),
-  );
+  await storeAt(registry, sha256, randomBytes(2048));
   const failed = await completeAndVerify(registry.deps, name, { number: registered.version }, who);
   expect(failed.status).toBe("FAILED");
   return failed;
+}
+
+/** Stores `bytes` under `sha256`'s content address without a URL (which would refuse bytes of another digest). */
+export async function storeAt(registry: TestRegistry, sha256: string, bytes: Buffer): Promise<void> {
+  const s3 = createS3Client(registry.config);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256), Body: bytes }));
+  } finally {
+    s3.destroy();
+  }
 }
 
 /** What the bucket holds under `key`, hashed whole (test objects are small), or undefined when nothing is there. */
