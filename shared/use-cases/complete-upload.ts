@@ -2,7 +2,13 @@ import { assertPartNumbers, partCoverage } from "../domain/artifacts";
 import { ModelNotFoundError, UploadConflictError, UploadIncompleteError, ValidationError } from "../domain/errors";
 import type { StoredObject } from "../store/artifact-bucket";
 import type { ArtifactRefItem, ArtifactState } from "../store/entities/artifact";
-import { isManifestComplete, verificationStartedAtOf, withUploadState, type VersionFile } from "../store/entities/manifest";
+import {
+  MAX_FILES_PER_COMMIT,
+  isManifestComplete,
+  verificationStartedAtOf,
+  withUploadState,
+  type VersionFile,
+} from "../store/entities/manifest";
 import {
   firstTaskOf,
   newFileVerification,
@@ -40,7 +46,8 @@ import { mapConcurrently } from "../runs";
  *    or S3 assembles the parts now, never over an existing object; one missing: 409;
  * 4. each size must be the declared one, else FAILED at once naming the file; when a HEAD reported every
  *    object's full SHA-256 (single PUTs whose URLs signed it), or another version's verification proved
- *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion);
+ *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion),
+ *    unless READY would mark more objects than one commit holds (a chunked manifest's): the verifier counts those one by one;
  * 5. otherwise VERIFYING: the version and one verification per object in one conditional write, then
  *    a task per object still to check on the verification queue (verifyFile checks them outside the
  *    request); a manifest written in chunks: the version and its tally, then a first task per object,
@@ -69,7 +76,8 @@ export async function completeUpload(
     return { file, refGeneration: ref?.generation, known: knownVerdict(file, object, ref) };
   });
   const failed = findings.filter(({ known }) => known?.failureReason !== undefined);
-  if (failed.length === 0 && findings.some(({ known }) => known === undefined)) return startVerification(deps, who, target, findings);
+  if (failed.length === 0 && (findings.some(({ known }) => known === undefined) || findings.length > MAX_FILES_PER_COMMIT))
+    return startVerification(deps, who, target, findings);
   const checked = (failed.length > 0 ? failed : findings).map(({ file, refGeneration, known }) => ({ ...file, refGeneration, ...known }));
   const settled = await settleVersion(deps, who, target, { checked });
   if ("replacedWhileHashing" in settled) throw replacedWhileHashing(settled.replacedWhileHashing);
