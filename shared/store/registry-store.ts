@@ -313,6 +313,7 @@ export class RegistryStore {
   async getArtifactRefs(digests: readonly string[]): Promise<Map<string, ArtifactRefItem>> {
     const refs = await batchGet({ dynamo: this.dynamo, tableName: this.tableName }, digests.map(artifactRefKey), artifactRefFromItem, {
       consistent: true,
+      backoff: this.retry,
     });
     return new Map(refs.map((ref) => [ref.sha256, ref]));
   }

@@ -3,11 +3,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ARTIFACT_REF_ENTITY, artifactRefKey } from "../../shared/store/entities/artifact";
+import { DEFAULT_RETRY_POLICY } from "../../shared/store/model-change";
 import { fixedStore } from "../support/mocked-store";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
-const store = fixedStore(documents);
+const waits: number[] = [];
+// The store's retry policy, its waits recorded instead of slept.
+const store = fixedStore(documents, { retry: { ...DEFAULT_RETRY_POLICY, sleep: async (ms) => void waits.push(ms) } });
 
 const digest = (i: number) => i.toString(16).padStart(64, "0");
 const refItem = (key: { pk: string; sk: string }) => ({
@@ -24,7 +27,7 @@ const keysOf = (input: { RequestItems?: Record<string, { Keys?: unknown[] }> }) 
 describe("getArtifactRefs", () => {
   beforeEach(() => dynamo.reset());
 
-  it("reads 250 references 100 keys a call, consistently, and asks again for the keys DynamoDB left unprocessed", async () => {
+  it("reads 250 references 100 keys a call, consistently, and asks again, after the store's retry wait, for the keys DynamoDB left unprocessed", async () => {
     const digests = Array.from({ length: 250 }, (_, i) => digest(i));
     const absent = new Set([digest(7), digest(249)]);
     const leftOnce = new Set<string>();
@@ -47,5 +50,6 @@ describe("getArtifactRefs", () => {
     const asked = calls.flatMap((input) => keysOf(input).map((key) => key.pk));
     expect(new Set(asked)).toEqual(new Set(digests.map((sha256) => artifactRefKey(sha256).pk)));
     expect(asked).toHaveLength(250 + 125);
+    expect(waits).toHaveLength(3);
   });
 });

@@ -7,7 +7,9 @@ const SCHEMA_VERSION = 1;
  * One item per model: the number of turn tickets handed out. Taking a ticket is an atomic counter
  * update that never conflicts. The model item's `served` says whose turns have ended
  * (store/turn-queue.ts). The item outlives the model's deletion, as the tombstone keeps `served`,
- * so the name's next model numbers its tickets on.
+ * so the name's next model numbers its tickets on. A creation whose commit fails (not contention)
+ * leaves it under a name with no model item, its turn unrecorded: the name's next creation waits
+ * for the queue to count as stalled, once, then records its own ticket as served.
  */
 export const turnTicketsKey = (name: string) => ({ pk: modelPartition(name), sk: "TURN_TICKETS" });
 
