@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerVersionBody } from "../../shared/schemas/version";
-import { MAX_METADATA_BYTES } from "../../shared/use-cases/version-metadata";
 import { registerVersion } from "../../shared/use-cases/register-version";
-import { apiEvent, lambdaContext, roleCaller } from "../support/fixtures";
+import { apiEvent, lambdaContext, metricsNearTheLimit, roleCaller } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 
 const ci = roleCaller("training-ci", "req-page-bytes");
@@ -13,13 +12,6 @@ const VERSIONS = 101;
 /** Lambda answers a synchronous invocation of at most 6 MB (its quotas): beyond, API Gateway answers 500. */
 const LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024;
 let query: ApiHandler;
-
-/** Per-class metrics up to the metadata limit: short names, so the answer holds as many quotes (escaped once more by Lambda) as can be. */
-function metricsNearTheLimit(): Record<string, number> {
-  const metrics: Record<string, number> = {};
-  for (let i = 0; Buffer.byteLength(JSON.stringify({ metrics })) < MAX_METADATA_BYTES - 600; i++) metrics[`c${i}`] = 0.5;
-  return metrics;
-}
 
 beforeAll(async () => {
   ({ query } = await loadHandlers(registry, "query"));
