@@ -13,7 +13,7 @@ import {
   type FileUploadState,
 } from "./journal";
 import type { RegistryClient, RequestOf } from "./sdk";
-import type { FileUploadView } from "../shared/schemas/artifact";
+import { MAX_PART_URLS_PER_REQUEST, type FileUploadView } from "../shared/schemas/artifact";
 import {
   assertModelName,
   BytesRemoved,
@@ -90,7 +90,6 @@ type Progress = (phase: PushProgress["phase"], bytesDone: number, bytesTotal: nu
 type RegistrationBody = RequestOf<"registerVersion">["body"];
 
 const DEFAULT_CONCURRENCY = 8;
-const MAX_PART_URLS_PER_REQUEST = 250;
 
 /**
  * Registers a directory as a multi-file version of `model` (docs/artifacts.md, "A version made of several files"):

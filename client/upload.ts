@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
-import type { PartDigest } from "../shared/schemas/artifact";
+import { MAX_PART_URLS_PER_REQUEST, type PartDigest } from "../shared/schemas/artifact";
 import { IntegrityError, RegistryApiError, UsageError } from "./errors";
 import { modelName } from "../shared/schemas/common";
 import {
@@ -37,7 +37,7 @@ export interface PushOptions {
   readonly partSizeBytes?: number;
   /** Parts in flight at once. Default 8. */
   readonly concurrency?: number;
-  /** Part URLs asked for per request (the registry answers at most 250). Default: twice the concurrency, fetched ahead of the workers. */
+  /** Part URLs asked for per request (the registry answers at most 64). Default: twice the concurrency, fetched ahead of the workers. */
   readonly partUrlsPerRequest?: number;
   readonly onProgress?: (progress: PushProgress) => void;
   /** What people should hear of: a push resumed, a resume journal discarded. The SDK never prints. */
@@ -67,10 +67,9 @@ export interface PushResult {
 }
 
 const DEFAULT_CONCURRENCY = 8;
-const MAX_PART_URLS_PER_REQUEST = 250;
 /**
  * Part URLs asked for at a time, per worker: small batches, fetched ahead, keep every worker
- * busy; the registry signs each URL, so a batch of 250 would hold every worker up while it signs.
+ * busy; the registry signs each URL, so a batch of the most it answers would hold every worker up while it signs.
  */
 const URL_BATCHES_PER_WORKER = 2;
 /** A URL this close to its expiry is not started with: a part PUT may take that long. */

@@ -1,3 +1,4 @@
+import { MAX_FILTERS } from "../schemas/version-list";
 import { MlflowRefusal } from "./errors";
 
 /**
@@ -98,6 +99,8 @@ export function versionSearch(clauses: readonly Clause[]): VersionSearch {
     [...equal].filter(([field]) => field.startsWith("tags.")).map(([field, value]) => [field.slice(5), value]),
   );
   if (contradicted && (name !== undefined || runId !== undefined)) return { none: true };
+  if (Object.keys(tags).length > MAX_FILTERS)
+    throw refusal(`at most ${MAX_FILTERS} tags.<key> clauses (DynamoDB caps the filter they become); narrow the search by fewer tags`);
   if (name !== undefined) return { name, runId, tags };
   if (runId === undefined)
     throw refusal(

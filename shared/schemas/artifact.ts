@@ -37,10 +37,12 @@ const contentType = /* @__PURE__ */ z.onFirstUse(() =>
 const partNumber = /* @__PURE__ */ z.onFirstUse(() => z.int().check(z.gte(1), z.lte(S3_MAX_PARTS)));
 
 /**
- * Per request at most this many part URLs (about 1 KB each): an answer must fit the one DynamoDB
- * item (≤ 400 KB) that replays it for an Idempotency-Key. A registration's files share this bound.
+ * Per request at most this many part URLs: an answer must fit the one DynamoDB item (≤ 400 KB) that
+ * replays it for an Idempotency-Key. Signed with a Lambda role's session token, a URL takes about
+ * 1.8 KB; a registration's answer also carries 64 KiB of metadata and 50 files' uploads (337 KB in
+ * all at this bound, 673 KB at 250). A registration's files share this bound.
  */
-export const MAX_PART_URLS_PER_REQUEST = 250;
+export const MAX_PART_URLS_PER_REQUEST = 64;
 
 const partDigests = /* @__PURE__ */ z.onFirstUse(() =>
   z

@@ -5,8 +5,8 @@ import { stageName, versionStatus } from "./version";
 /* The query of GET /models/{name}/versions, apart from ./version.ts: only the query function builds it. */
 
 const FILTER_PARAMETER = /^(minMetric|maxMetric|tag)\.(.{1,128})$/;
-/** DynamoDB caps a filter expression's size; 20 conditions is far more than a listing needs. */
-const MAX_FILTERS = 20;
+/** DynamoDB caps a filter expression's size (4 KB); 20 conditions is far more than a listing needs. */
+export const MAX_FILTERS = 20;
 
 /** `sort=-metric.auc` (highest first) or `sort=metric.auc` (lowest first): by a key metric the model declares. */
 const metricSort = /* @__PURE__ */ z.onFirstUse(() =>

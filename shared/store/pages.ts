@@ -127,7 +127,8 @@ export async function queryJoinedPage<T>(
   page: PageRequest,
   { join, filters }: PageJoin<T>,
 ): Promise<Page<T>> {
-  const collected: { item: Record<string, unknown>; value: T }[] = [];
+  const collected: Collected<T>[] = [];
+  let collectedBytes = 0;
   const cursorKey = decodeCursor(page.scope, page.cursor);
   if (cursorKey) assertStartKeyFits(cursorKey, input);
   let startKey: QueryCommandInput["ExclusiveStartKey"] = cursorKey;
@@ -140,17 +141,45 @@ export async function queryJoinedPage<T>(
     const values = await join(items);
     items.forEach((item, i) => {
       const value = values[i];
-      if (value !== undefined) collected.push({ item, value });
+      if (value === undefined) return;
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      collected.push({ item, value, bytes });
+      collectedBytes += bytes;
     });
     unexamined -= output.ScannedCount ?? limit;
     startKey = output.LastEvaluatedKey;
-  } while (startKey && collected.length <= page.limit && unexamined > 0);
+  } while (startKey && collected.length <= page.limit && collectedBytes <= MAX_PAGE_BYTES && unexamined > 0);
 
   const values = collected.map(({ value }) => value);
-  if (collected.length <= page.limit)
+  const length = pageLength(collected, page.limit);
+  if (length === collected.length)
     return { items: values, ...(startKey && { nextCursor: encodeCursor(page.scope, keyOf(startKey, input.IndexName)) }) };
-  const last = collected[page.limit - 1]?.item ?? {};
-  return { items: values.slice(0, page.limit), nextCursor: encodeCursor(page.scope, keyOf(last, input.IndexName)) };
+  const last = collected[length - 1]?.item ?? {};
+  return { items: values.slice(0, length), nextCursor: encodeCursor(page.scope, keyOf(last, input.IndexName)) };
+}
+
+/** An item read that the page may hold: its value, and that value's bytes as JSON. */
+interface Collected<T> {
+  readonly item: Record<string, unknown>;
+  readonly value: T;
+  readonly bytes: number;
+}
+
+/**
+ * The bytes of JSON a page holds at most. Its answer leaves Lambda, which returns at most 6 MB, as a
+ * JSON string within JSON, where each quote and backslash takes two bytes: 2 MiB of items stays
+ * within that however they are spelled. An item has at most 400 KB, so a page holds at least 5.
+ */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+
+/** How many of the items collected, in order, a page holds: at most `limit`, and as many as fit its bytes (at least one). */
+function pageLength(collected: readonly Collected<unknown>[], limit: number): number {
+  let bytes = 0;
+  const over = collected.findIndex((entry, i) => {
+    bytes += entry.bytes;
+    return i === limit || (i > 0 && bytes > MAX_PAGE_BYTES);
+  });
+  return over === -1 ? collected.length : over;
 }
 
 /** The key of an item (or a LastEvaluatedKey) as a cursor holds it: the table's and the index's key attributes. */

@@ -1,6 +1,7 @@
-import { AliasConflictError, ModelNotFoundError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
+import { AliasConflictError, ModelNotFoundError, ValidationError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
 import { expectation } from "../domain/lifecycle";
 import { newAliasItem, putAlias } from "../store/entities/alias";
+import type { ModelItem } from "../store/entities/model";
 import type { AliasView, SetAliasInput } from "../schemas/alias";
 import { aliasConflict, aliasTarget } from "./alias-state";
 import type { Caller } from "../domain/permissions";
@@ -12,6 +13,7 @@ import { guardProtectedAlias } from "./protected-alias";
  * 1. read the model; the alias must point where the caller expects (`expectedVersion`, null for
  *    unset), else where the first read saw it: a re-plan after contention compares against that,
  *    so a stale caller gets 409 AliasConflict with the actual target, never a silent overwrite;
+ *    a new alias must leave the model within MAX_ALIASES_PER_MODEL (400);
  * 2. the version must exist and be READY; a protected alias moves only for an admin or with an
  *    approval of that version for alias:<alias> (403);
  * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
@@ -22,6 +24,7 @@ export async function setAlias(deps: PromotionDeps, name: string, alias: string,
   const outcome = await deps.store.changeOrConflict(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const previous = target(aliasTarget(current, alias) ?? null);
+    if (previous === null) assertRoomForAlias(current);
     const version = await deps.store.getVersion(name, input.version);
     if (!version) throw new VersionNotFoundError(name, input.version);
     if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
@@ -44,4 +47,20 @@ export async function setAlias(deps: PromotionDeps, name: string, alias: string,
   });
   if ("conflict" in outcome) throw await aliasConflict(deps, name, alias, outcome.conflict);
   return outcome.answer;
+}
+
+/**
+ * The aliases one model holds at most. Its item keeps every alias (up to 63 characters each) beside
+ * its tags and description, and DynamoDB refuses an item over 400 KB: about 6,200 aliases of the
+ * longest spelling reach it. A thousand stay far from it however they are spelled.
+ */
+export const MAX_ALIASES_PER_MODEL = 1_000;
+
+function assertRoomForAlias(model: ModelItem): void {
+  const held = Object.keys(model.aliases).length;
+  if (held >= MAX_ALIASES_PER_MODEL)
+    throw new ValidationError(
+      `Model '${model.name}' holds ${held} aliases: a model holds at most ${MAX_ALIASES_PER_MODEL} aliases. Remove one it no longer needs (DELETE /models/${model.name}/aliases/{alias}), or move an existing one, instead.`,
+      [{ path: "alias", message: `at most ${MAX_ALIASES_PER_MODEL} aliases per model` }],
+    );
 }

@@ -41,6 +41,12 @@ const ROUTE_FUNCTION: Record<string, Exclude<FunctionName, "artifacts" | "downlo
 
 const long = (n: number) => "x".repeat(n);
 const manyTags = Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: "v" }));
+/** As many tag clauses as a filter's 4,096 characters hold: more than DynamoDB's filter expression can (4 KB). */
+const tagClausesFillingAFilter = () => {
+  let filter = `name = '${NAME}'`;
+  for (let i = 0; filter.length < 4_000; i++) filter += ` AND tags.t${i} = 'v'`;
+  return filter;
+};
 
 /** [endpoint, method, message or raw body, a word the message must hold] */
 const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string, string][] = [
@@ -102,6 +108,7 @@ const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string
   ["model-versions/search", "GET", { filter: `name = '${NAME}' OR run_id = 'x'` }, "OR"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}'`, max_results: "-1" }, "max_results"],
   ["model-versions/search", "GET", { filter: "tags.team = 'risk'" }, "add name = '<model>' or run_id = '<run>'"],
+  ["model-versions/search", "GET", { filter: tagClausesFillingAFilter() }, "at most 20 tags"],
   ["model-versions/search", "GET", { filter: "run_id = 'r' AND tags.team = 'risk'" }, "add name = '<model>' to filter"],
   ["model-versions/search", "GET", { filter: "run_id = 'r'", order_by: "version_number DESC" }, "Write order_by=name ASC"],
   ["model-versions/search", "GET", { filter: "run_id = 'r'", page_token: "forged" }, "cursor"],

@@ -4,7 +4,7 @@ import { apiEvent, lambdaContext, putBytes, refusal, roleCaller, sha256, singleP
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 import { runQueued } from "../support/verification";
 import { GiB, MiB, artifactObjectKey } from "../../shared/domain/artifacts";
-import type { UploadView } from "../../shared/schemas/artifact";
+import { MAX_PART_URLS_PER_REQUEST, type UploadView } from "../../shared/schemas/artifact";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { deleteModel } from "../../shared/use-cases/delete-model";
@@ -274,9 +274,11 @@ describe("bad requests about a manifest's parts get a 400 and change nothing", (
   });
   const partUrls = (body: unknown, v = 1) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/parts", body, v });
   const completion = (body: unknown, v = 1) => ({ routeKey: "POST /models/{name}/versions/{v}/artifact/complete", body, v });
-  const manyParts = (from: number) => Array.from({ length: 126 }, (_, i) => ({ partNumber: from + i, sha256: digest }));
+  /** Half the part URLs an answer holds, and one more: two files of these declare too many together, neither alone. */
+  const manyParts = (from: number) =>
+    Array.from({ length: MAX_PART_URLS_PER_REQUEST / 2 + 1 }, (_, i) => ({ partNumber: from + i, sha256: digest }));
   const cases = [
-    refusal("a registration declaring more than 250 part URLs across its files", {
+    refusal(`a registration declaring more than ${MAX_PART_URLS_PER_REQUEST} part URLs across its files`, {
       routeKey: "POST /models/{name}/versions",
       body: {
         files: [

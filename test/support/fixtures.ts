@@ -6,6 +6,7 @@ import type { MetricName, MetricsRecorder } from "../../shared/metrics";
 import type { UploadView } from "../../shared/schemas/artifact";
 import type { VerificationTask } from "../../shared/schemas/verification-task";
 import type { VerificationQueue } from "../../shared/store/verification-queue";
+import { MAX_METADATA_BYTES } from "../../shared/use-cases/version-metadata";
 
 /** The fixtures handler and use-case tests share; none of them needs DynamoDB Local or s3rver. */
 
@@ -105,3 +106,13 @@ export function apiEvent(options: {
 }
 
 export const lambdaContext = { awsRequestId: "test", functionName: "test", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+/**
+ * Metrics filling a version's metadata to within `slack` bytes of its limit: short names, so its JSON holds as many
+ * quotes (escaped again wherever the answer is stored or sent as a string) as metadata can.
+ */
+export function metricsNearTheLimit(slack = 600): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (let i = 0; Buffer.byteLength(JSON.stringify({ metrics })) < MAX_METADATA_BYTES - slack; i++) metrics[`c${i}`] = 0.5;
+  return metrics;
+}
