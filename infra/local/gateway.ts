@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import { routes, routeKey, type FunctionName, type RouteDefinition } from "../../shared/routes";
 import { isMlflowPath, mlflowGatewayRefusal } from "../../shared/mlflow/errors";
+import { MAX_INVOCATION_PAYLOAD_BYTES, OVERSIZED_REQUEST_ADVICE } from "../../shared/http/invocation-payload";
 
 /**
  * The local stand-in for API Gateway (HTTP API, IAM authorization): it turns each HTTP request
@@ -16,7 +17,10 @@ import { isMlflowPath, mlflowGatewayRefusal } from "../../shared/mlflow/errors";
  * without a valid token, 403 for a SigV4 signature that does not verify, 404 `Not Found` for any
  * method and path outside the route table (CONNECT included), 413 for a body over 10 MiB. Unlike
  * AWS, which routes before it authorizes, the caller comes first, so an unknown caller learns
- * nothing about routes. Not done: throttling, CORS, the 30-second integration timeout.
+ * nothing about routes. It also answers 413 to a request whose event would exceed Lambda's
+ * invocation payload limit (shared/http/invocation-payload.ts): AWS refuses such a request before
+ * the function runs, and documents no status for it, so the 413 is the gateway's own, saying what to do.
+ * Not done: throttling, CORS, the 30-second integration timeout.
  */
 
 /**
@@ -375,6 +379,10 @@ function refuse(response: ServerResponse, refusal: Refusal, requestId: string): 
   return refusal.status;
 }
 
+function refuseTooLarge(response: ServerResponse, message: string, requestId: string): number {
+  return refuse(response, { status: 413, gatewayMessage: "Request Entity Too Large", code: "PayloadTooLarge", message }, requestId);
+}
+
 function sendInternalError(response: ServerResponse, requestId: string): void {
   const body = JSON.stringify({
     error: { code: "InternalError", message: `Internal error. Quote request id ${requestId} when reporting it.`, requestId },
@@ -488,7 +496,7 @@ export function createGateway(options: GatewayOptions = {}): Server {
     const body = (await receive()).bytes;
     if (body === TOO_LARGE) {
       const message = `The request body exceeds ${MAX_BODY_BYTES} bytes (10 MiB), API Gateway's limit. Upload artifacts to their presigned URLs instead.`;
-      return refuse(response, { status: 413, gatewayMessage: "Request Entity Too Large", code: "PayloadTooLarge", message }, requestId);
+      return refuseTooLarge(response, message, requestId);
     }
 
     const startedAt = Date.now();
@@ -506,6 +514,11 @@ export function createGateway(options: GatewayOptions = {}): Server {
       requestId,
       now: new Date(startedAt),
     });
+    const eventBytes = Buffer.byteLength(JSON.stringify(event));
+    if (eventBytes > MAX_INVOCATION_PAYLOAD_BYTES) {
+      const message = `The request makes a Lambda event of ${eventBytes} bytes, over the ${MAX_INVOCATION_PAYLOAD_BYTES} bytes of Lambda's 6 MB invocation payload limit: AWS refuses it before the function runs. ${OVERSIZED_REQUEST_ADVICE}`;
+      return refuseTooLarge(response, message, requestId);
+    }
     const fn = found.route.function;
     try {
       const handler = await handlerFor(fn);

@@ -286,6 +286,30 @@ describe("local gateway", () => {
     expect(invocations).toHaveLength(0);
   });
 
+  const postModels = (body: string) =>
+    fetch(`${gateway.url}/models`, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+  it.each([
+    ["6,000,001 bytes", "x".repeat(6_000_001)],
+    ["3,000,001 quotes, which the event escapes to twice as many bytes", '"'.repeat(3_000_001)],
+  ])("returns 413 PayloadTooLarge, saying what to do, for a body of %s, over Lambda's 6 MB invocation payload", async (_, sent) => {
+    const response = await postModels(sent);
+
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as ErrorBody & { message: string };
+    expect(body.message).toBe("Request Entity Too Large");
+    expect(body.error.code).toBe("PayloadTooLarge");
+    expect(body.error.message).toMatch(/Lambda event of \d+ bytes, over the 6000000 bytes .* fewer files per version .* shorter paths/);
+    expect(invocations).toHaveLength(0);
+  });
+
+  it("invokes the function with a body whose event stays within Lambda's 6 MB", async () => {
+    const response = await postModels("x".repeat(5_990_000));
+
+    expect(response.status).toBe(200);
+    expect(lastEvent().body).toHaveLength(5_990_000);
+  });
+
   it("answers 413 to each of 20 clients that send all 11 MiB before reading, never resetting the connection", async () => {
     const body = Buffer.alloc(11 * 1024 * 1024, "x");
 
