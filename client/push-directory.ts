@@ -12,7 +12,7 @@ import {
   type DirectoryPushIdentity,
   type FileUploadState,
 } from "./journal";
-import type { RegistryClient, RequestOf } from "./sdk";
+import { assertFitsOneInvocation, type RegistryClient, type RequestOf } from "./sdk";
 import { MAX_PART_URLS_PER_REQUEST, type FileUploadView } from "../shared/schemas/artifact";
 import {
   assertModelName,
@@ -94,7 +94,8 @@ const DEFAULT_CONCURRENCY = 8;
 /**
  * Registers a directory as a multi-file version of `model` (docs/artifacts.md, "A version made of several files"):
  * 1. walk it: regular files, and links to files inside it; links out of it, and linked directories, are skipped, saying so;
- *    paths the registry would refuse are refused here, each with its rule, before anything is read;
+ *    paths the registry would refuse are refused here, each with its rule, before anything is read, and so is a
+ *    manifest too large for one request (docs/client.md);
  * 2. hash every file (one read each); trust the resume journal of an interrupted push only if it is of
  *    these very files (paths, sizes, modification times, digests) and metadata;
  * 3. register the manifest (under the journal's idempotency key), unless the journal names a version
@@ -109,9 +110,11 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
   assertModelName(name);
   const progress: Progress = (phase, bytesDone, bytesTotal, partsDone, partsTotal) =>
     options.onProgress?.({ phase, bytesDone, bytesTotal, partsDone, partsTotal });
-  const files = await hashAll(await listDirectory(resolve(options.directory), options.onNotice), progress);
-  const declared = files.map(({ path, sizeBytes, digests }) => ({ path, sizeBytes, sha256: digests.sha256 }));
-  const body: RegistrationBody = { ...options.metadata, files: declared };
+  const listed = await listDirectory(resolve(options.directory), options.onNotice);
+  // A digest is 64 hex digits whatever the bytes: a manifest too large to send is refused before any file is read.
+  assertFitsOneInvocation("registerVersion", JSON.stringify(registrationBody(listed, () => UNREAD_SHA256, options.metadata)));
+  const files = await hashAll(listed, progress);
+  const body = registrationBody(files, (file) => file.digests.sha256, options.metadata);
   const journal = await openJournal(client, files, body, options);
   progress("registering", 0, 0, 0, 0);
   const started = await registerOrResume(client, files, body, journal, options);
@@ -133,6 +136,17 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
     progress(phase, bytesDone, totalBytes, filesDone, files.length),
   );
   return { version, filesTotal: files.length, ...sent };
+}
+
+const UNREAD_SHA256 = "0".repeat(64);
+
+/** The registration of these files under `metadata`: each file's path, size and SHA-256. */
+function registrationBody<F extends LocalFile>(
+  files: readonly F[],
+  sha256Of: (file: F) => string,
+  metadata: VersionMetadataInput | undefined,
+): RegistrationBody {
+  return { ...metadata, files: files.map((file) => ({ path: file.path, sizeBytes: file.sizeBytes, sha256: sha256Of(file) })) };
 }
 
 const sumOfSizes = (files: readonly LocalFile[]): number => files.reduce((sum, file) => sum + file.sizeBytes, 0);

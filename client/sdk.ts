@@ -3,8 +3,9 @@ import type * as z from "../shared/zod";
 import { errorBody } from "../shared/schemas/common";
 import { isWriteRoute, routes, type Route } from "../shared/routes";
 import { IDEMPOTENCY_HEADER } from "../shared/http/idempotency-key";
+import { eventBodyBytes, MAX_EVENT_BODY_BYTES, OVERSIZED_REQUEST_ADVICE } from "../shared/http/invocation-payload";
 import { authenticator, defaultAuth, type AuthOption, type Authenticator } from "./auth";
-import { RegistryApiError } from "./errors";
+import { RegistryApiError, UsageError } from "./errors";
 import { answerDeadline, DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
 import { registryUrl } from "./registry-url";
 
@@ -105,6 +106,7 @@ interface RouteInput {
 async function callRoute(transport: Transport, sign: Authenticator, route: Route, input: RouteInput, call: CallOptions): Promise<unknown> {
   const url = routeUrl(transport.url, route.path, input);
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+  if (body !== undefined) assertFitsOneInvocation(route.operationId, body);
   const headers: Record<string, string> = {
     accept: "application/json",
     ...(body === undefined ? {} : { "content-type": "application/json" }),
@@ -127,6 +129,18 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
       }
     },
     transport.url,
+  );
+}
+
+/**
+ * Refuses, before anything is sent, a body that would make the Lambda event larger than AWS invokes
+ * a function with (shared/http/invocation-payload.ts): AWS would refuse it without the registry's word.
+ */
+export function assertFitsOneInvocation(operation: Operation, body: string): void {
+  const bytes = eventBodyBytes(body);
+  if (bytes <= MAX_EVENT_BODY_BYTES) return;
+  throw new UsageError(
+    `The ${operation} request's body takes ${bytes} bytes in the Lambda event, over the ${MAX_EVENT_BODY_BYTES} bytes a request may carry (Lambda's 6 MB invocation payload, docs/client.md); nothing was sent. ${OVERSIZED_REQUEST_ADVICE}`,
   );
 }
 
