@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { modelKey } from "../../shared/store/entities/model";
 import { registerVersion } from "../../shared/use-cases/register-version";
-import { setAlias } from "../../shared/use-cases/set-alias";
-const MAX_ALIASES_PER_MODEL = 1_000;
+import { MAX_ALIASES_PER_MODEL, setAlias } from "../../shared/use-cases/set-alias";
 import { roleCaller } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
 

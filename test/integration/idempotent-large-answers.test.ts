@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_PART_URLS_PER_REQUEST } from "../../shared/schemas/artifact";
+import { MiB } from "../../shared/domain/artifacts";
 import { MAX_PATH_BYTES } from "../../shared/domain/file-paths";
 import { apiEvent, lambdaContext, metricsNearTheLimit } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
@@ -15,7 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => void vi.unstubAllEnvs());
 
-const MiB = 1024 * 1024;
 const digest = (i: number) => i.toString(16).padStart(64, "0");
 /** A path of exactly MAX_PATH_BYTES: four directories of 250 characters, then the file. */
 const longestPath = (i: number) => {
