@@ -365,7 +365,7 @@ describe("a deleted version's approvals", () => {
 
     expect(await approvalItems(name)).toEqual([]);
     expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "version")).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe("bad approval requests get a clear 4xx and change nothing", () => {

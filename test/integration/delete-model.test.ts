@@ -259,7 +259,7 @@ describe("deleting a model (admin)", () => {
     expect(finished.versionsDeleted).toBe(remaining);
     expect(await leftovers(name)).toEqual([]);
     expect((await historyActions(name)).filter((action) => action === "MODEL_DELETED")).toHaveLength(1);
-  });
+  }, 120_000);
 
   it("lists none of its versions across models while a deletion that died midway is unfinished", async () => {
     const [name, other] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_predictor")];
@@ -363,7 +363,7 @@ describe("a deletion racing registrations and promotions", () => {
         expect((await registry.deps.store.getModel(name))?.stages.Staging, "a promotion of a deleted model").toEqual([1]);
       expect(typeof registered === "string" ? registered : "ok").toMatch(/^(ok|ModelBeingDeleted)$/);
     }
-  });
+  }, 120_000);
 });
 
 /**

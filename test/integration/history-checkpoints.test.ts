@@ -111,7 +111,7 @@ describe("history/at with checkpoints", () => {
       // No shrinking: replaying a 60-change history many times over would outlast the timeout; the counterexample shows as found.
       { numRuns: 3, endOnFailure: true },
     );
-  }, 30_000);
+  }, 120_000);
 
   it("replays only the entries after the newest checkpoint", async () => {
     const deps = tickingDeps();

@@ -137,7 +137,7 @@ describe("the model's stored newest READY version", () => {
       expect(await storedLatestReady(name)).toBe(await computedLatestReady(name));
     }
     await expectStoredAsComputed(name, await computedLatestReady(name));
-  });
+  }, 120_000);
 });
 
 describe("listing models", () => {

@@ -61,5 +61,5 @@ describe("verification metrics", () => {
       ["VerificationsSucceeded", 1],
       ["BytesVerified", totalBytes],
     ]);
-  });
+  }, 120_000);
 });

@@ -144,7 +144,7 @@ describe("a deleted version", () => {
     await deleteVersion(registry.deps, name, { number: 1 }, ci);
 
     expect(await ownedItems(name)).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe("a version being verified", () => {
