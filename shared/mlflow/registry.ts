@@ -15,7 +15,7 @@ import { updateVersion } from "../use-cases/update-version";
 import { getVersion } from "../use-cases/get-version";
 import { listVersions } from "../use-cases/list-versions";
 import { listRunVersions } from "../use-cases/list-run-versions";
-import { listModels } from "../use-cases/list-models";
+import { listModelsAs } from "../use-cases/list-models";
 import { transitionVersion } from "../use-cases/transition-version";
 import { setAlias } from "../use-cases/set-alias";
 import { deleteAlias } from "../use-cases/delete-alias";
@@ -94,9 +94,11 @@ export async function searchRegisteredModels(
     return { registered_models: model ? [await registeredModel(deps, model.name)] : [] };
   }
   const limit = Math.min(query.max_results ?? MAX_MODELS_PER_PAGE, MAX_MODELS_PER_PAGE);
-  const page = await listModels(deps, { prefix: search.prefix, limit, cursor: query.page_token });
-  const models = await Promise.all(page.items.map(async (model) => toMlflowModel(model, await latestVersionsOf(deps, model))));
-  return { registered_models: models, next_page_token: page.nextCursor };
+  // Each model's latest versions are read as its page is: the page holds as many models as fit its bytes with them.
+  const page = await listModelsAs(deps, { prefix: search.prefix, limit, cursor: query.page_token }, async (model) =>
+    toMlflowModel(model, await latestVersionsOf(deps, model)),
+  );
+  return { registered_models: page.items, next_page_token: page.nextCursor };
 }
 
 /** The model a search names, if any: a name no model can have finds none (and is never a key too long for the table). */

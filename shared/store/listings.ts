@@ -38,10 +38,17 @@ export class Listings {
     private readonly checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL,
   ) {}
 
-  /** One page of models in name order, optionally those whose names start with `prefix`. */
-  async listModels(query: { prefix?: string; limit: number; cursor?: string }): Promise<Page<ModelItem>> {
+  /**
+   * One page of models in name order, optionally those whose names start with `prefix`, each as
+   * `present` makes it (in order; with what it reads of each, such as its latest versions): the
+   * page holds as many as fit its bytes as presented.
+   */
+  listModels<T>(
+    query: { prefix?: string; limit: number; cursor?: string },
+    present: (models: ModelItem[]) => Promise<T[]>,
+  ): Promise<Page<T>> {
     const prefix = query.prefix ?? "";
-    return queryPage(
+    return queryJoinedPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -50,7 +57,7 @@ export class Listings {
         ExpressionAttributeValues: { ":models": MODEL_LIST_PARTITION, ...(prefix ? { ":prefix": prefix } : {}) },
       },
       { limit: query.limit, cursor: query.cursor, scope: `models:${prefix}` },
-      modelFromItem,
+      { join: (items) => present(items.map(modelFromItem)), filters: false },
     );
   }
 

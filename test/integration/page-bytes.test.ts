@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_INVOCATION_PAYLOAD_BYTES } from "../../shared/http/invocation-payload";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { apiEvent, lambdaContext, metricsNearTheLimit, roleCaller } from "../support/fixtures";
@@ -9,8 +10,6 @@ const registry = useTestRegistry();
 const name = uniqueModelName("fraud_detector");
 /** One more than the largest page: a full page of them is what a caller asking `limit=100` would get. */
 const VERSIONS = 101;
-/** Lambda answers a synchronous invocation of at most 6 MB (its quotas): beyond, API Gateway answers 500. */
-const LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024;
 let query: ApiHandler;
 
 beforeAll(async () => {
@@ -36,7 +35,7 @@ describe("a page of versions carrying the most metadata allowed", () => {
     do {
       const response = await listPage(cursor);
       // What Lambda sends back: the handler's result as JSON, the body a string within it.
-      expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(LAMBDA_RESPONSE_BYTES);
+      expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(MAX_INVOCATION_PAYLOAD_BYTES);
       expect(response.statusCode).toBe(200);
       const page = JSON.parse(response.body ?? "{}") as { items: { version: number }[]; nextCursor?: string };
       expect(page.items.length).toBeGreaterThan(0);
