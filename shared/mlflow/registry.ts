@@ -14,7 +14,7 @@ import { registerVersion } from "../use-cases/register-version";
 import { updateVersion } from "../use-cases/update-version";
 import { getVersion } from "../use-cases/get-version";
 import { listVersions } from "../use-cases/list-versions";
-import { listRunVersions } from "../use-cases/list-run-versions";
+import { listRunVersionsAs } from "../use-cases/list-run-versions";
 import { listModelsAs } from "../use-cases/list-models";
 import { transitionVersion } from "../use-cases/transition-version";
 import { setAlias } from "../use-cases/set-alias";
@@ -193,12 +193,11 @@ async function searchRunVersions(
   assertRunOrderServed(query.order_by);
   if (!z.safeParse(runIdSchema, runId).success) return { model_versions: [] };
   const limit = Math.min(query.max_results ?? MAX_RUN_VERSIONS_PER_PAGE, MAX_RUN_VERSIONS_PER_PAGE);
-  const page = await listRunVersions(deps, runId, { limit, cursor: query.page_token });
-  const aliases = await aliasesOfModels(deps, page.items);
-  return {
-    model_versions: page.items.map((version) => toMlflowVersion(version, aliases.get(version.model) ?? {})),
-    next_page_token: page.nextCursor,
-  };
+  const page = await listRunVersionsAs(deps, runId, { limit, cursor: query.page_token }, async (versions) => {
+    const aliases = await aliasesOfModels(deps, versions);
+    return versions.map((version) => toMlflowVersion(version, aliases.get(version.model) ?? {}));
+  });
+  return { model_versions: page.items, next_page_token: page.nextCursor };
 }
 
 /** Each model's aliases, read once per model of `versions`. */

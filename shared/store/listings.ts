@@ -16,7 +16,7 @@ import { liveVersionFromItem, stageIndexPartition, versionKey, type VersionItem 
 import { batchGet } from "./batch-get";
 import { FilterBuilder } from "./filter-builder";
 import { modelPartition } from "./keys";
-import { queryJoinedPage, queryPage, type Page, type PageRequest } from "./pages";
+import { eachRead, queryJoinedPage, queryPage, type Page, type PageJoin, type PageRequest } from "./pages";
 import type { MetricOrder, VersionFilters } from "./registry-store";
 
 /** A key metric's index read in an order: it lists the versions from `indexedFrom` on (the declaration's). */
@@ -82,7 +82,7 @@ export class Listings {
 
   /** Every model's versions in a stage, in model name then version order. */
   stage(stage: string, page: { limit: number; cursor?: string }): Promise<Page<VersionItem>> {
-    return this.inIndexPartition(stageIndexPartition(stage), { ...page, scope: `stage:${stage}` }, liveVersionFromItem);
+    return this.inIndexPartition(stageIndexPartition(stage), { ...page, scope: `stage:${stage}` }, eachRead(liveVersionFromItem));
   }
 
   /** A version's approvals in stage then approver order, optionally for one stage or alias. */
@@ -104,23 +104,38 @@ export class Listings {
     );
   }
 
-  /** Versions a training run produced, in model name then version order (the sparse index partition RUN#<id>). */
-  runVersions(runId: string, page: { limit: number; cursor?: string }): Promise<Page<RunLinkItem>> {
-    return this.inIndexPartition(runIndexPartition(runId), { ...page, scope: `run:${runId}` }, runLinkFromItem);
+  /**
+   * Versions a training run produced, in model name then version order (the sparse index partition
+   * RUN#<id>), each link as `present` makes it (in order; undefined leaves it out): the page holds
+   * as many as fit its bytes as presented.
+   */
+  runVersions<T>(
+    runId: string,
+    page: { limit: number; cursor?: string },
+    present: (links: RunLinkItem[]) => Promise<(T | undefined)[]>,
+  ): Promise<Page<T>> {
+    return this.inIndexPartition(
+      runIndexPartition(runId),
+      { ...page, scope: `run:${runId}` },
+      {
+        join: (items) => present(items.map(runLinkFromItem)),
+        filters: false,
+      },
+    );
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */
   datasetUsage(datasetId: string, page: { limit: number; cursor?: string }): Promise<Page<DatasetLinkItem>> {
-    return this.inIndexPartition(datasetIndexPartition(datasetId), { ...page, scope: `dataset:${datasetId}` }, datasetLinkFromItem);
+    return this.inIndexPartition(
+      datasetIndexPartition(datasetId),
+      { ...page, scope: `dataset:${datasetId}` },
+      eachRead(datasetLinkFromItem),
+    );
   }
 
   /** One partition of the gsi1 index, in sort key order: a stage's, a run's or a dataset's versions. */
-  private inIndexPartition<T>(
-    partition: string,
-    page: PageRequest,
-    read: (item: Record<string, unknown>) => T | undefined,
-  ): Promise<Page<T>> {
-    return queryPage(
+  private inIndexPartition<T>(partition: string, page: PageRequest, join: PageJoin<T>): Promise<Page<T>> {
+    return queryJoinedPage(
       this.dynamo,
       {
         TableName: this.tableName,
@@ -129,7 +144,7 @@ export class Listings {
         ExpressionAttributeValues: { ":partition": partition },
       },
       page,
-      read,
+      join,
     );
   }
 

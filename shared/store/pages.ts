@@ -106,9 +106,14 @@ export function queryPage<T>(
   page: PageRequest,
   read: (item: Record<string, unknown>) => T | undefined,
 ): Promise<Page<T>> {
-  const join = async (items: Record<string, unknown>[]) => items.map(read);
-  return queryJoinedPage(dynamo, input, page, { join, filters: input.FilterExpression !== undefined });
+  return queryJoinedPage(dynamo, input, page, { ...eachRead(read), filters: input.FilterExpression !== undefined });
 }
+
+/** A join that only reads each item as it is (queryPage's): unfiltered unless said otherwise. */
+export const eachRead = <T>(read: (item: Record<string, unknown>) => T | undefined): PageJoin<T> => ({
+  join: async (items) => items.map(read),
+  filters: false,
+});
 
 /** How a joined page turns the items read into its own, in order, undefined for an item that does not match. */
 export interface PageJoin<T> {

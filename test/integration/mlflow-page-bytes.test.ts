@@ -12,6 +12,9 @@ const registry = useTestRegistry();
 const prefix = uniqueModelName("wide");
 /** Fewer than a page: with their latest versions, more than Lambda answers at once. */
 const MODELS = 45;
+/** Each model's versions, all from one training run: twice as many versions as models, fewer than a page of them too. */
+const VERSIONS_PER_MODEL = 2;
+const runId = `run-${prefix}`;
 /** The largest labels a model or a version takes: 50 tags of the longest key, values and a description of quotes (each escaped as two bytes). */
 const labels = {
   description: '"'.repeat(4096),
@@ -27,40 +30,52 @@ function letter(n: number): string {
 
 beforeAll(async () => {
   ({ query } = await loadHandlers(registry, "query"));
-  const version = registerVersionBody.parse({ source: "s3://training/model.tar.gz", ...labels });
+  const version = registerVersionBody.parse({ source: "s3://training/model.tar.gz", lineage: { runId }, ...labels });
   for (const name of names) {
     await createModel(registry.deps, createModelBody.parse({ name, ...labels }), ci);
-    await registerVersion(registry.deps, name, version, ci);
+    for (let i = 0; i < VERSIONS_PER_MODEL; i++) await registerVersion(registry.deps, name, version, ci);
   }
 }, 300_000);
 
-const searchPage = (pageToken?: string) =>
-  query(
-    apiEvent({
-      routeKey: "GET /api/2.0/mlflow/registered-models/search",
-      queryStringParameters: { filter: `name LIKE '${prefix}%'`, max_results: "100", ...(pageToken ? { page_token: pageToken } : {}) },
-    }),
-    lambdaContext,
-  );
+/** Every page of an MLflow search, each checked to fit what Lambda answers: the items of all pages in order. */
+async function searchAll<T>(endpoint: string, filter: string, itemsOf: (page: Record<string, unknown>) => T[]): Promise<T[]> {
+  const listed: T[] = [];
+  let pageToken: string | undefined;
+  do {
+    const response = await query(
+      apiEvent({
+        routeKey: `GET /api/2.0/mlflow/${endpoint}`,
+        queryStringParameters: { filter, max_results: "100", ...(pageToken ? { page_token: pageToken } : {}) },
+      }),
+      lambdaContext,
+    );
+    // What Lambda sends back: the handler's result as JSON, the body a string within it.
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(MAX_INVOCATION_PAYLOAD_BYTES);
+    expect(response.statusCode, response.body?.slice(0, 300)).toBe(200);
+    const page = JSON.parse(response.body ?? "{}") as Record<string, unknown>;
+    const items = itemsOf(page);
+    expect(items.length).toBeGreaterThan(0);
+    listed.push(...items);
+    pageToken = page.next_page_token as string | undefined;
+  } while (pageToken);
+  return listed;
+}
 
-describe("an MLflow search of models whose latest versions carry the largest labels", () => {
-  it("answers within Lambda's response limit, and the pages after it hold the rest in order", async () => {
-    const listed: string[] = [];
-    let pageToken: string | undefined;
-    do {
-      const response = await searchPage(pageToken);
-      // What Lambda sends back: the handler's result as JSON, the body a string within it.
-      expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(MAX_INVOCATION_PAYLOAD_BYTES);
-      expect(response.statusCode, response.body?.slice(0, 300)).toBe(200);
-      const page = JSON.parse(response.body ?? "{}") as {
-        registered_models: { name: string; latest_versions: { description: string }[] }[];
-        next_page_token?: string;
-      };
-      expect(page.registered_models.length).toBeGreaterThan(0);
-      for (const model of page.registered_models) expect(model.latest_versions.map((v) => v.description)).toEqual([labels.description]);
-      listed.push(...page.registered_models.map((model) => model.name));
-      pageToken = page.next_page_token;
-    } while (pageToken);
-    expect(listed).toEqual(names);
+type Listed = { name: string; version?: string; description: string; latest_versions?: { description: string }[] };
+
+describe("MLflow searches over versions carrying the largest labels", () => {
+  it("of models answer within Lambda's response limit, and the pages after it hold the rest in order", async () => {
+    const models = await searchAll("registered-models/search", `name LIKE '${prefix}%'`, (page) => page.registered_models as Listed[]);
+
+    expect(models.map((model) => model.name)).toEqual(names);
+    for (const model of models) expect(model.latest_versions?.map((v) => v.description)).toEqual([labels.description]);
+  }, 120_000);
+
+  it("of a run's versions answer within Lambda's response limit, and the pages after it hold the rest in order", async () => {
+    const versions = await searchAll("model-versions/search", `run_id = '${runId}'`, (page) => page.model_versions as Listed[]);
+
+    const expected = names.flatMap((name) => Array.from({ length: VERSIONS_PER_MODEL }, (_, i) => `${name}/${i + 1}`));
+    expect(versions.map((version) => `${version.name}/${version.version}`)).toEqual(expected);
+    expect(new Set(versions.map((version) => version.description))).toEqual(new Set([labels.description]));
   }, 120_000);
 });
