@@ -49,7 +49,7 @@ export const handler = createApiHandler("query", queryRoutes, root, {
   "GET /stages/{stage}/versions": async ({ path, query }) => ok(await listStageVersions(deps, path.stage, query)),
   "GET /models/{name}/policy": async ({ path }) => ok(await getPolicy(deps, path.name)),
   "GET /models/{name}/retention": async ({ path }) => ok(await getRetentionRules(deps, path.name)),
-  "GET /models/{name}/retention/preview": async ({ path }) => ok(await previewRetention(deps, path.name)),
+  "GET /models/{name}/retention/preview": async ({ path, query }) => ok(await previewRetention(deps, path.name, query)),
   "GET /resolve": async ({ query }) => ok(await resolveModelUri(deps, query.uri)),
   ...mlflowQueryAdapters(deps),
 });

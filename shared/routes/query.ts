@@ -6,7 +6,7 @@ import { resolveQuery, resolvedVersionView, stageListPath, stageListQuery, stage
 import { datasetPath, datasetUsagePage, datasetUsageQuery } from "../schemas/lineage";
 import { listModelsQuery, modelPage, modelPath, modelView } from "../schemas/model";
 import { policyPath, policyView } from "../schemas/policy";
-import { retentionPath, retentionPreview, retentionView } from "../schemas/retention";
+import { retentionPath, retentionPreview, retentionPreviewQuery, retentionView } from "../schemas/retention";
 import { healthView, openApiDocument } from "../schemas/system";
 import { versionPage, versionPath, versionView } from "../schemas/version";
 import { listVersionsQuery } from "../schemas/version-list";
@@ -168,8 +168,8 @@ export const queryRoutes = [
     function: "query",
     role: "reader",
     operationId: "previewRetention",
-    summary: "What the next housekeeping run would delete, and why; what a rule names but something keeps (dry run)",
-    request: { path: retentionPath },
+    summary: "What the next housekeeping run would delete, and why; what a rule names but something keeps (dry run), a page at a time",
+    request: { path: retentionPath, query: retentionPreviewQuery },
     response: { status: 200, schema: retentionPreview },
   },
   {

@@ -1,6 +1,6 @@
 import * as z from "../zod";
 import type { RetentionRules } from "../domain/retention";
-import { modelName } from "./common";
+import { cursor, limit, modelName } from "./common";
 import { stage, versionPath, versionStatus } from "./version";
 
 // Bounded so that an age in milliseconds stays exact and a count stays a count.
@@ -49,9 +49,14 @@ export const retentionPreview = /* @__PURE__ */ z.onFirstUse(() =>
     spared: z.array(z.extend(z.object(ruleVerdict()), { because: z.string() })).register(z.globalRegistry, {
       description: "Versions a rule names that stay: protected, named by an alias, or a lineage parent of a version that stays",
     }),
+    nextCursor: z.optional(z.string()).register(z.globalRegistry, {
+      description:
+        "When more verdicts follow than the page holds (`limit`, and at most 2 MiB of them): pass it as `cursor` for those of the versions below",
+    }),
   }),
 );
 export type RetentionPreview = z.infer<typeof retentionPreview>;
+export const retentionPreviewQuery = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ limit, cursor }));
 
 /** Protecting a version keeps every retention rule away from it; only an admin sets or clears it. */
 export const protectionBody = /* @__PURE__ */ z.onFirstUse(() => z.strictObject({ protected: z.boolean() }));

@@ -178,13 +178,21 @@ interface Collected<T> {
 const MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
 /** How many of the items collected, in order, a page holds: at most `limit`, and as many as fit its bytes (at least one). */
-function pageLength(collected: readonly Collected<unknown>[], limit: number): number {
+function pageLength(collected: readonly Pick<Collected<unknown>, "bytes">[], limit: number): number {
   let bytes = 0;
   const over = collected.findIndex((entry, i) => {
     bytes += entry.bytes;
     return i === limit || (i > 0 && bytes > MAX_PAGE_BYTES);
   });
   return over === -1 ? collected.length : over;
+}
+
+/** How many of these values, in order, a page of a listing built in memory holds: at most `limit`, and as many as fit its bytes as JSON (at least one). */
+export function fittingLength(values: readonly unknown[], limit = Number.POSITIVE_INFINITY): number {
+  return pageLength(
+    values.map((value) => ({ bytes: Buffer.byteLength(JSON.stringify(value)) })),
+    limit,
+  );
 }
 
 /** The key of an item (or a LastEvaluatedKey) as a cursor holds it: the table's and the index's key attributes. */

@@ -8,6 +8,7 @@ import { deleteVersion, type DeletionRule } from "./delete-version";
 import type { RetentionRuns } from "../store/retention-runs";
 import type { Actor, RemovalDeps, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
+import { decodeCursor, encodeCursor, fittingLength, invalidCursor } from "../store/pages";
 
 /** Who every housekeeping deletion is recorded as (with the run's id as its request). */
 /** What a housekeeping run uses: retention's reads, its queue and records, and what deleting versions reads. */
@@ -28,9 +29,18 @@ export interface HousekeepingRun {
 
 /**
  * What the next run would delete from a model, and which versions a rule names but something keeps
- * (docs/lifecycle.md, Retention): the same plan the run decides from, read now.
+ * (docs/lifecycle.md, Retention): the same plan the run decides from, read now, one page of it:
+ * 1. read the model (404 when absent), its rules and every version, and plan;
+ * 2. of the verdicts below the cursor's version, highest version first, at most `limit` (every one
+ *    without) and as many as fit a page's bytes (a model of thousands of versions has more than one
+ *    answer holds), with a cursor to the rest.
  */
-export async function previewRetention(deps: RetentionDeps, name: string, now = new Date()): Promise<RetentionPreview> {
+export async function previewRetention(
+  deps: RetentionDeps,
+  name: string,
+  page: { limit?: number; cursor?: string } = {},
+  now = new Date(),
+): Promise<RetentionPreview> {
   const model = await requireModel(deps, name);
   const { rules, plan, versions } = await planFor(deps, model, now);
   const byNumber = new Map(versions.map((v) => [v.version, v]));
@@ -38,7 +48,27 @@ export async function previewRetention(deps: RetentionDeps, name: string, now = 
     const version = byNumber.get(verdict.version) as VersionItem;
     return { ...verdict, stage: version.stage, status: version.status };
   };
-  return { model: name, rules, deletions: plan.deletions.map(described), spared: plan.spared.map(described) };
+  const [deletions, spared] = [plan.deletions.map(described), plan.spared.map(described)];
+  const scope = `retention-preview:${name}`;
+  const below = page.cursor === undefined ? Number.POSITIVE_INFINITY : versionOfCursor(scope, page.cursor);
+  const remaining = [...deletions, ...spared].filter((verdict) => verdict.version < below).sort((a, b) => b.version - a.version);
+  const fitting = fittingLength(remaining, page.limit);
+  const last = remaining[fitting - 1]?.version ?? below;
+  const onPage = ({ version }: RetentionDeletion) => version < below && version >= last;
+  return {
+    model: name,
+    rules,
+    deletions: deletions.filter(onPage),
+    spared: spared.filter(onPage),
+    ...(fitting < remaining.length && { nextCursor: encodeCursor(scope, { version: String(last) }) }),
+  };
+}
+
+/** The version a preview's cursor continues below: the last one its previous page held. */
+function versionOfCursor(scope: string, cursor: string): number {
+  const key = decodeCursor(scope, cursor) ?? {};
+  if (Object.keys(key).length !== 1 || !/^[1-9]\d{0,9}$/.test(key.version ?? "")) throw invalidCursor();
+  return Number(key.version);
 }
 
 /**

@@ -98,6 +98,8 @@ async function seed(): Promise<void> {
       body: { stage, decision: "approve" },
     });
   await seedFiles(call);
+  // Versions 4 (Archived), 5 and 7 (uploads never finished) for the retention preview, so that it has a second page.
+  await call("PUT /models/{name}/retention", { pathParameters: { name: MODEL }, body: { keepArchived: 0, abandonedUploadsAfterHours: 0 } });
   await learnCursors();
 }
 
