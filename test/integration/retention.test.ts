@@ -6,6 +6,7 @@ import { loadHandlers, storeFailingAfter, uniqueModelName, useTestRegistry, type
 import { completeAndVerify, registerFailedVersion } from "../support/verification";
 import { MiB, artifactObjectKey } from "../../shared/domain/artifacts";
 import type { RetentionRules } from "../../shared/domain/retention";
+import type { RetentionPreview } from "../../shared/schemas/retention";
 import { registerVersionBody } from "../../shared/schemas/version";
 import { versionKey } from "../../shared/store/entities/version";
 import { registerVersion } from "../../shared/use-cases/register-version";
@@ -159,6 +160,27 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
       before.filter((item) => item.pk === `MODEL#${name}` && item.sk !== "RETENTION"),
     );
     expect((await previewRetention(registry.deps, name)).deletions).toEqual([]);
+  }, 120_000);
+
+  it("previews a page at a time, highest version first: the pages hold the whole plan, each verdict once", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await modelInEveryState(name);
+    const whole = await previewRetention(registry.deps, name);
+
+    const pages: RetentionPreview[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await previewRetention(registry.deps, name, { limit: 3, cursor });
+      pages.push(page);
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    const numbers = (page: Pick<RetentionPreview, "deletions" | "spared">) =>
+      [...page.deletions, ...page.spared].map((verdict) => verdict.version).sort((a, b) => b - a);
+    expect(pages.map(numbers)).toEqual([[17, 12, 10], [8, 7, 6], [5, 4, 3], [1]]);
+    expect(pages.flatMap((page) => page.deletions)).toEqual(whole.deletions);
+    expect(pages.flatMap((page) => page.spared)).toEqual(whole.spared);
+    expect(pages.map((page) => [page.model, page.rules])).toEqual(pages.map(() => [name, RULES]));
   }, 120_000);
 
   it("stops at versionsPerModel, highest version first, and the next runs go on where it stopped", async () => {
