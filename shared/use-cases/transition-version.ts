@@ -108,6 +108,6 @@ function assertRoomInStaging(model: ModelItem): void {
       `Staging of '${model.name}' holds ${held} versions: a model holds at most ${MAX_VERSIONS_IN_STAGING} versions in Staging. ` +
         `Archive those it no longer needs first (POST /models/${model.name}/versions/{v}/transitions with to: Archived); ` +
         `once it holds at most ${MAX_ARCHIVED_PER_MOVE}, archiveExisting archives them all with the next move to Staging.`,
-      [{ path: "to", message: `at most ${MAX_VERSIONS_IN_STAGING} versions in Staging per model` }],
+      [{ path: "body.to", message: `at most ${MAX_VERSIONS_IN_STAGING} versions in Staging per model` }],
     );
 }
