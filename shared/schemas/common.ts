@@ -57,9 +57,12 @@ export const tagKey = /* @__PURE__ */ z.onFirstUse(() =>
   z.string().check(z.minLength(1), z.maxLength(128, "a tag key has at most 128 characters")),
 );
 export const tagValue = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(256, "a tag value has at most 256 characters")));
+/** A check that a map holds at most `max` entries. */
+export const maxEntries = <T extends object>(max: number, message: string) => z.refine<T>((map) => Object.keys(map).length <= max, message);
+
 export const tags = /* @__PURE__ */ z.onFirstUse(() =>
   namedMap(tagKey, tagValue)
-    .check(z.refine((value) => Object.keys(value).length <= 50, "at most 50 tags"))
+    .check(maxEntries(50, "at most 50 tags"))
     .register(z.globalRegistry, { description: "Free-form labels, at most 50", example: { team: "risk" } }),
 );
 

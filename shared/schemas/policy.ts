@@ -1,5 +1,5 @@
 import * as z from "../zod";
-import { modelName, namedMap, storableNumber } from "./common";
+import { maxEntries, modelName, namedMap, storableNumber } from "./common";
 import { metricName, stageName } from "./version";
 import { GATED_STAGES } from "../domain/lifecycle";
 import type { StageGate } from "../domain/policy";
@@ -9,18 +9,34 @@ import { settableAlias } from "./alias";
 
 const tagKey = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.minLength(1), z.maxLength(128)));
 
+/**
+ * The rules of each kind a gate holds at most. PUT stores the policy in one item and its history entry
+ * keeps the policy before and after: 1,400 metric bounds of the longest names made the next PUT exceed
+ * DynamoDB's 400 KB (a 500). At these bounds, with the longest spellings, a policy is about 150 KB and
+ * its entry 300 KB; a version carries at most 50 tags, so a gate could not require more anyway.
+ */
+const MAX_RULES_PER_KIND = 50;
+
+const metricBounds = (description: string, example: Record<string, number>) =>
+  z
+    .optional(namedMap(metricName, storableNumber).check(maxEntries(MAX_RULES_PER_KIND, `at most ${MAX_RULES_PER_KIND} metrics`)))
+    .register(z.globalRegistry, { description, example });
+
 /** The rules a version must meet to enter one stage (the domain's StageGate): every rule is optional. */
 export const stageGate = /* @__PURE__ */ z.onFirstUse(
   () =>
     z.strictObject({
-      minMetrics: z
-        .optional(namedMap(metricName, storableNumber))
-        .register(z.globalRegistry, { description: "metric → lowest allowed value", example: { auc: 0.9 } }),
-      maxMetrics: z
-        .optional(namedMap(metricName, storableNumber))
-        .register(z.globalRegistry, { description: "metric → highest allowed value", example: { latency_p99_ms: 50 } }),
+      minMetrics: metricBounds("metric → lowest allowed value", { auc: 0.9 }),
+      maxMetrics: metricBounds("metric → highest allowed value", { latency_p99_ms: 50 }),
       requiredTags: z
-        .optional(z.union([z.array(tagKey).check(z.maxLength(50)), namedMap(tagKey, z.string().check(z.maxLength(256)))]))
+        .optional(
+          z.union([
+            z.array(tagKey).check(z.maxLength(MAX_RULES_PER_KIND, `at most ${MAX_RULES_PER_KIND} tags`)),
+            namedMap(tagKey, z.string().check(z.maxLength(256))).check(
+              maxEntries(MAX_RULES_PER_KIND, `at most ${MAX_RULES_PER_KIND} tags`),
+            ),
+          ]),
+        )
         .register(z.globalRegistry, {
           description: "tag keys the version must carry, or key → the value it must have",
           example: { reviewed: "yes" },

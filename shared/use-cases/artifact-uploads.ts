@@ -1,9 +1,9 @@
-import { artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, type UploadPlan } from "../domain/artifacts";
+import { MiB, artifactObjectKey, assertArtifactSize, assertPartNumbers, planUpload, type UploadPlan } from "../domain/artifacts";
 import { ValidationError } from "../domain/errors";
 import { addReference, artifactSummary, type ArtifactRefItem, type ArtifactState } from "../store/entities/artifact";
 import { distinctObjects, type ManifestFile, type ManifestState } from "../store/entities/manifest";
 import { mapConcurrently } from "../runs";
-import { putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
+import { digestBytes, putUploadParts, withDeclaredParts, type UploadPartsItem } from "../store/entities/upload-parts";
 import type { HistoryDraft } from "../domain/history";
 import type { GuardedWrite } from "../store/model-change";
 import type { ArtifactDeclaration, FileDeclaration, FileUploadView, PartDigest, UploadView } from "../schemas/artifact";
@@ -158,9 +158,10 @@ export interface PreparedManifest {
 }
 
 /**
- * Checks a manifest against the limits (the total within the bucket's limit; a file over the
- * single-PUT limit travels in parts with its declared part digests) and turns it into the files a
- * version keeps: each file whose bytes an earlier file carries names that file (`sameBytesAs`).
+ * Checks a manifest against the limits (the total within the bucket's limit; the part digests its
+ * files declare within one transaction's room; a file over the single-PUT limit travels in parts
+ * with its declared part digests) and turns it into the files a version keeps: each file whose
+ * bytes an earlier file carries names that file (`sameBytesAs`).
  */
 export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclaration[]): ManifestFile[] {
   const totalBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
@@ -170,12 +171,31 @@ export function declaredManifest(deps: ArtifactDeps, files: readonly FileDeclara
       [{ path: "body.files", message: `at most ${deps.uploads.maxArtifactBytes} bytes in total` }],
     );
   }
+  assertDeclaredDigestsFit(files);
   const firstWith = new Map<string, number>();
   return files.map((file, index) => {
     const carrier = firstWith.get(file.sha256);
     if (carrier === undefined) firstWith.set(file.sha256, index);
     return { ...declaredFile(file, index), ...(carrier === undefined ? {} : { sameBytesAs: carrier }) };
   });
+}
+
+/**
+ * The part digests a registration's files declare, as their items hold them, at most. The items ride
+ * in the registration's transactions, which DynamoDB caps at 4 MB: 14 files each declaring its
+ * 10,000th part (320 KB of digests apiece) exceeded it, a 500. 2 MiB leave the commit's other items their room.
+ */
+export const MAX_DECLARED_DIGEST_BYTES = 2 * MiB;
+
+function assertDeclaredDigestsFit(files: readonly FileDeclaration[]): void {
+  const declared = files.reduce((sum, file) => sum + digestBytes(file.parts ?? []), 0);
+  if (declared > MAX_DECLARED_DIGEST_BYTES)
+    throw new ValidationError(
+      `The parts the files declare take ${declared} bytes of digests (32 for every part number up to each file's highest declared); ` +
+        `one registration declares at most ${MAX_DECLARED_DIGEST_BYTES}. Declare fewer parts here, and the others later, ` +
+        "a file at a time, with POST …/artifact/parts and { path, parts }.",
+      [{ path: "body.files", message: `at most ${MAX_DECLARED_DIGEST_BYTES} bytes of declared part digests` }],
+    );
 }
 
 function declaredFile(file: FileDeclaration, index: number): ManifestFile {

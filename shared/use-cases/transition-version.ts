@@ -2,6 +2,7 @@ import {
   ModelNotFoundError,
   StageConflictError,
   TransitionNotAllowedError,
+  ValidationError,
   VersionNotFoundError,
   VersionNotReadyError,
 } from "../domain/errors";
@@ -19,6 +20,13 @@ import { explainMoveConflict, movedMeanwhile, planMoves } from "./stage-moves";
 const MAX_ARCHIVED_PER_MOVE = 45;
 
 /**
+ * The versions Staging holds at most. The model item, which every change of the model rewrites, lists
+ * them all: about 84,000 made it exceed DynamoDB's 400 KB, and from then on every change of the model
+ * failed. A Staging of a few candidates is what MLflow users keep; a thousand leave room for any team.
+ */
+export const MAX_VERSIONS_IN_STAGING = 1_000;
+
+/**
  * Moves a version to another stage (docs/lifecycle.md, "Stages" and "Promotion, step by step") in one transaction.
  * 1. `to: Archived` needs the admin role; resolve `{v}` and note the stage it is in;
  * 2. read the model; when the move touches Production (or the caller names an
@@ -27,7 +35,8 @@ const MAX_ARCHIVED_PER_MOVE = 45;
  *    StageConflict instead of promoting over someone else's promotion;
  * 3. the version must still be where it was, the state machine must allow the move, a version
  *    leaving None must be READY unless it goes to Archived (a stuck upload, PENDING_UPLOAD or
- *    FAILED, is cleared away so), and the policy's gate for the target stage must pass (422);
+ *    FAILED, is cleared away so), Staging must have room for a version moving there (400, unless
+ *    archiveExisting empties it), and the policy's gate for the target stage must pass (422);
  * 4. write the version, the Production pointer, the versions the move displaces (the previous
  *    occupant, or Staging with archiveExisting) → Archived, the model's stage map, one
  *    STAGE_CHANGED entry per moved version (the moved one lists the approvers its gate counted)
@@ -57,6 +66,7 @@ export async function transitionVersion(
     assertMoveAllowed(name, number, from, input.to);
     // A version that never became READY may still be archived (then deleted): nothing else.
     if (version.status !== "READY" && input.to !== "Archived") throw new VersionNotReadyError(name, number, version.status);
+    if (input.to === "Staging" && !input.archiveExisting) assertRoomInStaging(current);
     const clearance = await enforcePolicy(deps, version, { from, to: input.to }, who);
 
     const moves = [{ version: number, from, to: input.to }, ...displacedBy(name, current, { from, to: input.to }, input.archiveExisting)];
@@ -89,4 +99,15 @@ function displacedBy(name: string, current: ModelItem, move: { from: Stage; to: 
     );
   }
   return staging.map((version) => ({ version, from: "Staging" as const, to: "Archived" as const }));
+}
+
+function assertRoomInStaging(model: ModelItem): void {
+  const held = model.stages.Staging?.length ?? 0;
+  if (held >= MAX_VERSIONS_IN_STAGING)
+    throw new ValidationError(
+      `Staging of '${model.name}' holds ${held} versions: a model holds at most ${MAX_VERSIONS_IN_STAGING} versions in Staging. ` +
+        `Archive those it no longer needs first (POST /models/${model.name}/versions/{v}/transitions with to: Archived); ` +
+        `once it holds at most ${MAX_ARCHIVED_PER_MOVE}, archiveExisting archives them all with the next move to Staging.`,
+      [{ path: "body.to", message: `at most ${MAX_VERSIONS_IN_STAGING} versions in Staging per model` }],
+    );
 }

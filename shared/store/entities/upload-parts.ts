@@ -27,6 +27,10 @@ export interface UploadPartsItem extends ItemBase {
   readonly revision: number;
 }
 
+/** The bytes a file's item holds for `parts`: a digest's room for every part number up to the highest declared. */
+export const digestBytes = (parts: readonly { partNumber: number }[]): number =>
+  Math.max(0, ...parts.map((p) => p.partNumber)) * DIGEST_BYTES;
+
 /** `existing` with `parts` declared (a part declared again takes its new digest: the client re-splits or re-uploads it). */
 export function withDeclaredParts(
   existing: UploadPartsItem | undefined,
@@ -35,8 +39,7 @@ export function withDeclaredParts(
   parts: readonly { partNumber: number; sha256: string }[],
   file?: number,
 ): UploadPartsItem {
-  const highest = Math.max(0, ...parts.map((p) => p.partNumber));
-  const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, highest * DIGEST_BYTES));
+  const digests = new Uint8Array(Math.max(existing?.digests.length ?? 0, digestBytes(parts)));
   if (existing) digests.set(existing.digests);
   for (const part of parts) digests.set(Buffer.from(part.sha256, "hex"), (part.partNumber - 1) * DIGEST_BYTES);
   return {
