@@ -6,12 +6,25 @@ import { ValidationError, type FieldProblem } from "../domain/errors";
 export function parseOrThrow<S extends z.core.$ZodType>(schema: S, input: unknown, where: "body" | "path" | "query"): z.output<S> {
   const result = z.safeParse(schema, input);
   if (result.success) return result.data;
-  const details: FieldProblem[] = result.error.issues.map((issue) => ({
+  const details: FieldProblem[] = result.error.issues.flatMap(reported).map((issue) => ({
     path: [where, ...issue.path.map(String)].join("."),
     message: issue.message,
   }));
   const summary = details.map((d) => `${d.path}: ${d.message}`).join("; ");
   throw new ValidationError(`The request is not valid: ${summary}`, details);
+}
+
+/**
+ * What to report of an issue. A union that took none of its forms says only "Invalid input"; when
+ * the input has the type of exactly one form (a list of 51 tags where a list or a map is allowed),
+ * that form's own issues say what is wrong (at most 50 tags), at the union's place.
+ */
+function reported(issue: z.core.$ZodIssue): Pick<z.core.$ZodIssue, "path" | "message">[] {
+  if (issue.code !== "invalid_union") return [issue];
+  const ofInputType = issue.errors.filter((form) => !form.some((inner) => inner.code === "invalid_type" && inner.path.length === 0));
+  const [form] = ofInputType;
+  if (ofInputType.length !== 1 || !form) return [issue];
+  return form.flatMap(reported).map((inner) => ({ path: [...issue.path, ...inner.path], message: inner.message }));
 }
 
 /**
