@@ -325,9 +325,9 @@ export async function startS3rver(options: { dataDir: string; bucket: string }):
   // s3rver only knows its own key (S3RVER) and checks no SigV4 signature: teach it the key the local clients sign with.
   s3rverAccounts.DUMMY_ACCOUNT.createKeyPair(localCredentials.accessKeyId, localCredentials.secretAccessKey);
   await mkdir(options.dataDir, { recursive: true });
-  const port = await freePort();
+  // Port 0: s3rver binds at once, so the kernel's pick cannot be taken before it listens.
   const server = new S3rver({
-    port,
+    port: 0,
     address: "127.0.0.1",
     directory: options.dataDir,
     silent: true,
@@ -336,7 +336,7 @@ export async function startS3rver(options: { dataDir: string; bucket: string }):
   // s3rver builds its own store and takes no other: swapped before it serves a request.
   const store = new CompositeFilesystemStore(options.dataDir);
   server.store = server.context.store = store;
-  await server.run();
+  const { port } = (await server.run()) as AddressInfo;
   // The front reuses its idle connections to s3rver and closes them itself. s3rver closing one after
   // its 5 s idle timeout races the front's next request on it when the process is busy: "socket hang up", a 500.
   server.httpServer.keepAliveTimeout = 0;

@@ -3,7 +3,6 @@ import { mkdtemp, rm, symlink, mkdir } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../infra/local/engines";
 import { routes } from "../../shared/routes";
 import { launchNpmStart, startNpmStart, type Exit, type NpmStart, type NpmStartProcess } from "../support/npm-start";
 
@@ -227,9 +226,7 @@ describe("npm start without Java", () => {
       const bin = await tempDir("registry-e2e-nojava-");
       await mkdir(bin, { recursive: true });
       await symlink(process.execPath, join(bin, "node"));
-      const port = await freePort();
-
-      const { exited, stdout, stderr } = launch({ PATH: bin, PORT: String(port), REGISTRY_DATA_DIR: join(bin, "data") });
+      const { exited, stdout, stderr } = launch({ PATH: bin, PORT: "0", REGISTRY_DATA_DIR: join(bin, "data") });
       const exit = await exited;
 
       expect(exit.code, `${stdout()}\n${stderr()}`).not.toBe(0);

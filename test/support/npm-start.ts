@@ -2,7 +2,6 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "../../infra/local/engines";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 /** What `npm start` runs (package.json). */
@@ -61,14 +60,17 @@ export function launchNpmStart(env: NodeJS.ProcessEnv, { viaNpm = false, cwd = r
   };
 }
 
-/** Starts `npm start` on `dataDir` and a free port; resolves once it prints its URL and its engines' ports. */
+/**
+ * Starts `npm start` on `dataDir` and PORT=0, the port the kernel gives its listen: a port
+ * picked beforehand could be taken by another process before the launcher binds it. Resolves
+ * once it prints its URL and its engines' ports.
+ */
 export async function startNpmStart(
   dataDir: string,
   env: NodeJS.ProcessEnv = {},
   launch: { viaNpm?: boolean; cwd?: string } = {},
 ): Promise<NpmStart> {
-  const port = await freePort();
-  const launched = launchNpmStart({ ...env, PORT: String(port), REGISTRY_DATA_DIR: dataDir }, launch);
+  const launched = launchNpmStart({ ...env, PORT: "0", REGISTRY_DATA_DIR: dataDir }, launch);
   let exit: Exit | undefined;
   void launched.exited.then((e) => (exit = e));
   const deadline = Date.now() + 60_000;
