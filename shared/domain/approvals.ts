@@ -80,17 +80,41 @@ export function approvalFailures(
     });
   }
   if (rejections.length > 0) {
+    const named = nameRejections(rejections, stage, withComment);
     failures.push({
       rule: "requiredApprovals.rejected",
       expected: "no standing rejection",
-      actual: rejections.map((r) => r.approver),
-      message: `${rejections.map(describeRejection).join(", ")} rejected it for ${stage}; a rejection stands until its approver records "approve"`,
+      actual: named.rejectedBy,
+      message: `${named.text} rejected it for ${stage}; a rejection stands until its approver records "approve"`,
     });
   }
   return failures;
 }
 
-const describeRejection = (r: Approval) => (r.comment ? `${r.approver} ("${r.comment}")` : r.approver);
+/** How many rejecting approvers a refusal names; it counts the rest. */
+export const NAMED_REJECTIONS = 20;
+
+/**
+ * The first NAMED_REJECTIONS rejecting approvers, in the order given, and how many rejected in all.
+ * A rejection is always recorded (only approvals are capped), and one person may reject under many
+ * session names: a refusal naming thousands, with their comments, would outgrow the 6 MB a Lambda
+ * answers with, and the caller would get a 502 without a reason.
+ */
+function nameRejections(
+  rejections: readonly Approval[],
+  stage: string,
+  describe: (rejection: Approval) => string = (r) => r.approver,
+): { rejectedBy: { count: number; approvers: string[] }; text: string } {
+  const named = rejections.slice(0, NAMED_REJECTIONS);
+  const more = rejections.length - named.length;
+  return {
+    rejectedBy: { count: rejections.length, approvers: named.map((r) => r.approver) },
+    text: `${named.map(describe).join(", ")}${more > 0 ? ` and ${more} more (GET …/approvals?stage=${stage} lists them all)` : ""}`,
+  };
+}
+
+/** A comment is at most 1024 characters (recordApprovalBody): twenty of them are a few tens of KB. */
+const withComment = (r: Approval) => (r.comment ? `${r.approver} ("${r.comment}")` : r.approver);
 
 /**
  * Whether `caller` may move or remove a protected alias off or onto `version`: an admin may; anyone
@@ -105,10 +129,11 @@ export function protectedAliasRefusal(
   if (caller.roles.includes("admin")) return undefined;
   const others = approvals.filter((a) => a.approver !== caller.actor);
   const approved = others.some((a) => a.decision === "approve");
-  const rejected = approvals.filter((a) => a.decision === "reject").map((a) => a.approver);
-  if (approved && rejected.length === 0) return undefined;
+  const rejections = approvals.filter((a) => a.decision === "reject");
+  if (approved && rejections.length === 0) return undefined;
   const stage = aliasApprovalTarget(target.alias);
-  const missing = rejected.length > 0 ? `${rejected.join(", ")} rejected it` : `no one but ${caller.actor} has approved it`;
+  const rejected = nameRejections(rejections, stage);
+  const missing = rejections.length > 0 ? `${rejected.text} rejected it` : `no one but ${caller.actor} has approved it`;
   return new ForbiddenError(
     `'${target.alias}' is a protected alias of '${target.model}': ${target.action} needs the 'admin' role, or an approval of version ` +
       `${target.version} for "${stage}" by a caller other than ${caller.actor} and no rejection; ${missing}. ` +
@@ -118,7 +143,7 @@ export function protectedAliasRefusal(
       version: target.version,
       missingRole: "admin",
       missingApproval: { stage, notFrom: caller.actor },
-      rejectedBy: rejected,
+      rejectedBy: rejected.rejectedBy,
     },
   );
 }

@@ -112,8 +112,37 @@ describe("a Production gate needing two approvals from approvers other than the 
 
     const refused = await refusalOf(promote(name));
 
-    expect(refused.details).toEqual([expect.objectContaining({ rule: "requiredApprovals.rejected", actual: [bob.actor] })]);
+    expect(refused.details).toEqual([
+      expect.objectContaining({ rule: "requiredApprovals.rejected", actual: { count: 1, approvers: [bob.actor] } }),
+    ]);
     expect(refused.message).toContain(`${bob.actor} ("drift on the holdout") rejected it for Production`);
+  });
+
+  it("answers a promotion 30 approvers reject with a 422 naming the first 20 and counting the other 10", async () => {
+    const name = await stagedModel(policyBody.parse({ Production: { requiredApprovals: { count: 1 } } }));
+    const rejecters = Array.from({ length: 30 }, (_, i) => person(`rejecter-${String(i).padStart(2, "0")}`, ["reader", "approver"]));
+    for (const rejecter of rejecters) await decide(name, 1, rejecter, "reject");
+    const transition = { to: "Production", reason: "approved" };
+
+    const refused = await lifecycle(
+      apiEvent({
+        routeKey: "POST /models/{name}/versions/{v}/transitions",
+        pathParameters: { name, v: "1" },
+        body: transition,
+        actor: releaseBot.actor,
+      }),
+      lambdaContext,
+    );
+
+    expect(refused.statusCode).toBe(422);
+    const { message, details } = body(refused).error;
+    const named = rejecters.slice(0, 20).map((rejecter) => rejecter.actor);
+    expect(details).toContainEqual(
+      expect.objectContaining({ rule: "requiredApprovals.rejected", actual: { count: 30, approvers: named } }),
+    );
+    expect(message).toContain(
+      `${named.join(", ")} and 10 more (GET …/approvals?stage=Production lists them all) rejected it for Production`,
+    );
   });
 
   it("counts only approvers holding the gate's roles", async () => {

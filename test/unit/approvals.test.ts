@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { approvalFailures, protectedAliasRefusal, tallyApprovals, type Approval } from "../../shared/domain/approvals";
+import { NAMED_REJECTIONS, approvalFailures, protectedAliasRefusal, tallyApprovals, type Approval } from "../../shared/domain/approvals";
 import type { Caller } from "../../shared/domain/permissions";
 
 const approval = (approver: string, decision: Approval["decision"] = "approve", roles: Approval["roles"] = ["approver"]): Approval => ({
@@ -7,6 +7,13 @@ const approval = (approver: string, decision: Approval["decision"] = "approve", 
   decision,
   roles,
 });
+
+/** `count` rejections in approver order, each by a session of one role (a caller names its sessions as it likes), with the longest comment. */
+const manyRejections = (count: number): Approval[] =>
+  Array.from({ length: count }, (_, i) => ({
+    ...approval(`arn:aws:sts::123456789012:assumed-role/risk-approver/session-${String(i).padStart(5, "0")}`, "reject"),
+    comment: "c".repeat(1024),
+  }));
 
 describe("counting approvals", () => {
   it("counts the creator's own approval only when the gate says distinctFromCreator: false", () => {
@@ -22,6 +29,17 @@ describe("counting approvals", () => {
     expect(approvalFailures("Production", { count: 1, roles: ["admin"] }, approvals, "carol")).toEqual([]);
     expect(approvalFailures("Production", { count: 1 }, approvals, "carol").map((f) => f.rule)).toEqual(["requiredApprovals.rejected"]);
   });
+
+  it("names the first rejecting approvers with their comments and counts the rest, however many rejected", () => {
+    const approvals = manyRejections(10_000);
+
+    const rejected = approvalFailures("Production", { count: 1 }, approvals, "carol").find((f) => f.rule === "requiredApprovals.rejected");
+
+    expect(rejected?.actual).toEqual({ count: 10_000, approvers: approvals.slice(0, NAMED_REJECTIONS).map((a) => a.approver) });
+    expect(rejected?.message).toContain(`${approvals[0]?.approver} ("${approvals[0]?.comment}")`);
+    expect(rejected?.message).toContain(` and ${10_000 - NAMED_REJECTIONS} more (GET …/approvals?stage=Production lists them all)`);
+    expect(JSON.stringify(rejected).length).toBeLessThan(64 * 1024);
+  });
 });
 
 describe("moving a protected alias", () => {
@@ -32,7 +50,19 @@ describe("moving a protected alias", () => {
     const refusal = protectedAliasRefusal(target, promoter, [approval("alice"), approval("bob", "reject")]);
 
     expect(refusal?.message).toContain("bob rejected it");
-    expect(refusal?.details).toMatchObject({ rejectedBy: ["bob"], missingRole: "admin" });
+    expect(refusal?.details).toMatchObject({ rejectedBy: { count: 1, approvers: ["bob"] }, missingRole: "admin" });
+  });
+
+  it("names the first rejecting approvers and counts the rest, however many rejected", () => {
+    const approvals = manyRejections(10_000);
+
+    const refusal = protectedAliasRefusal(target, promoter, approvals);
+
+    expect(refusal?.details).toMatchObject({
+      rejectedBy: { count: 10_000, approvers: approvals.slice(0, NAMED_REJECTIONS).map((a) => a.approver) },
+    });
+    expect(refusal?.message).toContain(` and ${10_000 - NAMED_REJECTIONS} more (GET …/approvals?stage=alias:champion lists them all)`);
+    expect(JSON.stringify({ message: refusal?.message, details: refusal?.details }).length).toBeLessThan(64 * 1024);
   });
 
   it("is allowed to an admin without any approval", () => {
