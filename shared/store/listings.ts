@@ -16,7 +16,7 @@ import { liveVersionFromItem, stageIndexPartition, versionKey, type VersionItem 
 import { batchGet } from "./batch-get";
 import { FilterBuilder } from "./filter-builder";
 import { modelPartition } from "./keys";
-import { eachRead, queryJoinedPage, queryPage, type Page, type PageJoin, type PageRequest } from "./pages";
+import { eachRead, queryJoinedPage, queryPage, readThenPresent, type Page, type PageJoin, type PageRequest } from "./pages";
 import type { MetricOrder, VersionFilters } from "./registry-store";
 
 /** A key metric's index read in an order: it lists the versions from `indexedFrom` on (the declaration's). */
@@ -57,7 +57,7 @@ export class Listings {
         ExpressionAttributeValues: { ":models": MODEL_LIST_PARTITION, ...(prefix ? { ":prefix": prefix } : {}) },
       },
       { limit: query.limit, cursor: query.cursor, scope: `models:${prefix}` },
-      { join: (items) => present(items.map(modelFromItem)), filters: false },
+      readThenPresent(modelFromItem, present),
     );
   }
 
@@ -114,14 +114,7 @@ export class Listings {
     page: { limit: number; cursor?: string },
     present: (links: RunLinkItem[]) => Promise<(T | undefined)[]>,
   ): Promise<Page<T>> {
-    return this.inIndexPartition(
-      runIndexPartition(runId),
-      { ...page, scope: `run:${runId}` },
-      {
-        join: (items) => present(items.map(runLinkFromItem)),
-        filters: false,
-      },
-    );
+    return this.inIndexPartition(runIndexPartition(runId), { ...page, scope: `run:${runId}` }, readThenPresent(runLinkFromItem, present));
   }
 
   /** Versions trained on a dataset, in model name then version order (the sparse index partition DATASET#<id>). */

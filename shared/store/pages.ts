@@ -109,11 +109,21 @@ export function queryPage<T>(
   return queryJoinedPage(dynamo, input, page, { ...eachRead(read), filters: input.FilterExpression !== undefined });
 }
 
-/** A join that only reads each item as it is (queryPage's): unfiltered unless said otherwise. */
-export const eachRead = <T>(read: (item: Record<string, unknown>) => T | undefined): PageJoin<T> => ({
-  join: async (items) => items.map(read),
+/**
+ * A join that reads each item with `read`, then presents the batch read together (with what it
+ * reads of them, in one go: a model's latest versions, a run's versions): unfiltered.
+ */
+export const readThenPresent = <R, T>(
+  read: (item: Record<string, unknown>) => R,
+  present: (values: R[]) => Promise<(T | undefined)[]>,
+): PageJoin<T> => ({
+  join: (items) => present(items.map(read)),
   filters: false,
 });
+
+/** A join that only reads each item as it is (queryPage's): unfiltered unless said otherwise. */
+export const eachRead = <T>(read: (item: Record<string, unknown>) => T | undefined): PageJoin<T> =>
+  readThenPresent(read, async (values) => values);
 
 /** How a joined page turns the items read into its own, in order, undefined for an item that does not match. */
 export interface PageJoin<T> {
