@@ -53,8 +53,13 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   await client.send(new DescribeTableCommand({ TableName: tableName }));
 }
 
-/** A key no entity writes (entities' partitions start with their kind, `MODEL#…`): the warm-up finds nothing there. */
+/**
+ * Keys no entity writes (entities' partitions start with their kind, `MODEL#…`): the warm-up finds
+ * nothing there. Each write has one of its own, so that writes sent at once cannot conflict.
+ */
 const WARM_UP = { S: "#warm-up" };
+const WARM_UP_HOLDS = { S: "#warm-up-holds" };
+const WARM_UP_FAILS = { S: "#warm-up-fails" };
 
 /**
  * DynamoDB Local makes the first request of each kind on a table pay for what its JVM loads and
@@ -62,12 +67,14 @@ const WARM_UP = { S: "#warm-up" };
  * barrier's wait for its COMMIT as much again), a first read tens. This sends each kind the
  * handlers send once, on a key no entity uses, writing nothing: a consistent GetItem, a Query of
  * the table and of each index, a BatchGetItem, an UpdateItem whose condition fails, and a
- * transaction whose condition holds and one whose condition fails. Send it through the endpoint
- * the handlers use, so that the commit barrier is warmed too.
+ * transaction whose condition holds and one whose condition fails, all at once (DynamoDB Local
+ * loads for each kind in parallel: one after another took a third longer). Send it through the
+ * endpoint the handlers use, so that the commit barrier is warmed too.
  */
 export async function warmTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, sortKey, globalSecondaryIndexes } = tableDefinition;
-  const key = { [partitionKey]: WARM_UP, [sortKey]: WARM_UP };
+  const keyOf = (value: { S: string }) => ({ [partitionKey]: value, [sortKey]: value });
+  const key = keyOf(WARM_UP);
   const mustExist = `attribute_exists(${partitionKey})`;
   const query = (attribute: string, IndexName?: string) =>
     new QueryCommand({
@@ -78,30 +85,30 @@ export async function warmTable(client: DynamoDBClient, tableName: string): Prom
       ExpressionAttributeValues: { ":key": WARM_UP },
       Limit: 1,
     });
+  const transaction = (condition: string, value: { S: string }) =>
+    new TransactWriteItemsCommand({
+      TransactItems: [{ ConditionCheck: { TableName: tableName, Key: keyOf(value), ConditionExpression: condition } }],
+    });
   await Promise.all([
     client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
     client.send(query(partitionKey)),
     ...globalSecondaryIndexes.map((index) => client.send(query(index.partitionKey, index.indexName))),
     client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [key], ConsistentRead: true } } })),
-  ]);
-  await refused(
-    client.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: key,
-        UpdateExpression: "REMOVE #warm",
-        ConditionExpression: mustExist,
-        ExpressionAttributeNames: { "#warm": "warm" },
-      }),
+    refused(
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: "REMOVE #warm",
+          ConditionExpression: mustExist,
+          ExpressionAttributeNames: { "#warm": "warm" },
+        }),
+      ),
+      ConditionalCheckFailedException,
     ),
-    ConditionalCheckFailedException,
-  );
-  const transaction = (condition: string) =>
-    new TransactWriteItemsCommand({
-      TransactItems: [{ ConditionCheck: { TableName: tableName, Key: key, ConditionExpression: condition } }],
-    });
-  await client.send(transaction(`attribute_not_exists(${partitionKey})`));
-  await refused(client.send(transaction(mustExist)), TransactionCanceledException);
+    client.send(transaction(`attribute_not_exists(${partitionKey})`, WARM_UP_HOLDS)),
+    refused(client.send(transaction(mustExist, WARM_UP_FAILS)), TransactionCanceledException),
+  ]);
 }
 
 /** Awaits a request that must be refused with `expected`; anything else is an error of the engine. */

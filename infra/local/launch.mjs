@@ -21,19 +21,16 @@ const BUNDLE = "start.mjs";
  * gives another key and a new build.
  */
 async function keyOf(inputs) {
-  const hash = createHash("sha256");
-  for (const file of [
+  const files = [
     fileURLToPath(import.meta.url),
     join(repoRoot, "package-lock.json"),
     join(repoRoot, "package.json"),
     ...inputs.map((input) => join(repoRoot, input)),
-  ]) {
-    hash
-      .update(file)
-      .update("\0")
-      .update(await readFile(file))
-      .update("\0");
-  }
+  ];
+  // Read all at once: one after another, the few hundred sources took a tenth of a second of every start.
+  const contents = await Promise.all(files.map((file) => readFile(file)));
+  const hash = createHash("sha256");
+  for (const [i, file] of files.entries()) hash.update(file).update("\0").update(contents[i]).update("\0");
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -63,6 +60,9 @@ async function build() {
       outdir: staging,
       outExtension: { ".js": ".mjs" },
       bundle: true,
+      // The handlers, imported dynamically, become chunks of their own: start's code loads first, so
+      // DynamoDB Local's JVM is launched before they are read, and they load while it starts.
+      splitting: true,
       format: "esm",
       platform: "node",
       target: "node20",
