@@ -3,9 +3,14 @@ import type { KeyMetric } from "./entities/model";
 import { VERSION_SORT_PREFIX } from "./entities/version";
 import { metricIndexItems, metricRange, type MetricIndexItem } from "./entities/metric-index";
 import { modelPartition } from "./keys";
+import { runsThatFit, mapConcurrently } from "../runs";
+import { sendInRounds, STALLED_ROUNDS, type BatchBackoff } from "./batch-rounds";
+import { DEFAULT_RETRY_POLICY } from "./model-change";
 
 /** BatchWriteItem takes at most 25 writes. */
 const BATCH_WRITES = 25;
+/** BatchWriteItem calls in flight at once, as for BatchGetItem (batch-get.ts): within the SDK's 50 sockets. */
+const BATCH_WRITES_AT_ONCE = 16;
 type WriteRequests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
 
 /**
@@ -16,11 +21,12 @@ export class KeyMetricBackfill {
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly backoff: BatchBackoff = DEFAULT_RETRY_POLICY,
   ) {}
 
   /**
-   * Writes the index items of every existing version for these key metrics (BatchWriteItem, its
-   * unprocessed items sent again), and deletes those an earlier declaration of them left of versions
+   * Writes the index items of every existing version for these key metrics (BatchWriteItem, a few
+   * calls at once, unprocessed writes sent again with backoff: sendInRounds), and deletes those an earlier declaration of them left of versions
    * deleted since (what a model of few versions holds: one item per version number handed out).
    * Idempotent: a version indexed twice holds the same item; a version gone never comes back.
    */
@@ -70,14 +76,20 @@ export class KeyMetricBackfill {
     return keys;
   }
 
-  /** Puts and deletes outside any transaction, 25 a request (BatchWriteItem), unprocessed ones sent again. */
+  /** Puts and deletes outside any transaction, 25 a request (BatchWriteItem), 16 requests at once, unprocessed ones sent again. */
   private async batchWrite(requests: WriteRequests): Promise<void> {
-    for (let start = 0; start < requests.length; start += BATCH_WRITES) {
-      let batch = requests.slice(start, start + BATCH_WRITES);
-      while (batch.length > 0) {
-        const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }));
-        batch = output.UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+    const batches = runsThatFit(requests, (batch) => batch.length < BATCH_WRITES);
+    await mapConcurrently(batches, BATCH_WRITES_AT_ONCE, (batch) =>
+      sendInRounds(
+        batch,
+        async (writes) => {
+          const output = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: [...writes] } }));
+          return output.UnprocessedItems?.[this.tableName] ?? [];
+        },
+        this.backoff,
+        (left, round) =>
+          `BatchWriteItem on ${this.tableName} processed none of ${left} writes ${STALLED_ROUNDS} times in a row; gave up after ${round} rounds.`,
+      ),
+    );
   }
 }

@@ -2,36 +2,17 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { batchGet, STALLED_ROUNDS, UnprocessedKeysError, type BatchGetBackoff } from "../../shared/store/batch-get";
-import { decorrelatedJitter } from "../../shared/store/model-change";
+import { batchGet } from "../../shared/store/batch-get";
+import { STALLED_ROUNDS, UnprocessedRequestsError } from "../../shared/store/batch-rounds";
+import { fakeBatchClock as fakeClock } from "../support/batch-backoff";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const dynamo = mockClient(documents);
 const table = { dynamo: documents, tableName: "registry" };
-const ROUND_MS = 10;
 
 type Key = { pk: string; sk: string };
 const keys = (count: number): Key[] => Array.from({ length: count }, (_, i) => ({ pk: `MODEL#m${i}`, sk: "MODEL" }));
 const pkOf = (item: Record<string, unknown>) => String(item.pk);
-
-/**
- * A clock that only the rounds (10 ms each) and the waits move, and the longest wait decorrelated
- * jitter draws: 30 ms after the first round, three times the one before after each next, capped at 2 s.
- */
-function fakeClock(): BatchGetBackoff & { slept: number[]; round: () => void } {
-  let elapsed = 0;
-  const slept: number[] = [];
-  return {
-    backoffMs: decorrelatedJitter(() => 1),
-    sleep: async (ms) => {
-      slept.push(ms);
-      elapsed += ms;
-    },
-    now: () => elapsed,
-    round: () => void (elapsed += ROUND_MS),
-    slept,
-  };
-}
 
 /** DynamoDB answering round `n` with its item for each of the first `processed(n)` keys asked, leaving the rest unprocessed. */
 function answering(clock: { round: () => void }, processed: (round: number) => number): void {
@@ -65,14 +46,14 @@ describe("batchGet", () => {
     expect(clock.slept).toEqual([30, 90]);
   });
 
-  it(`gives up with UnprocessedKeys after ${STALLED_ROUNDS} rounds in a row that process none of the keys`, async () => {
+  it(`gives up with UnprocessedRequests after ${STALLED_ROUNDS} rounds in a row that process none of the keys`, async () => {
     const clock = fakeClock();
     // DynamoDB would answer on the eleventh round: the batch has given up by then.
     answering(clock, (round) => (round > 10 ? Number.POSITIVE_INFINITY : 0));
 
     const read = batchGet(table, keys(3), pkOf, { consistent: false, backoff: clock });
 
-    await expect(read).rejects.toThrow(UnprocessedKeysError);
+    await expect(read).rejects.toThrow(UnprocessedRequestsError);
     await expect(read).rejects.toThrow(`processed none of 3 keys ${STALLED_ROUNDS} times in a row`);
     expect(askedCounts()).toEqual([3, 3, 3, 3, 3, 3]);
     expect(clock.slept).toEqual([30, 90, 270, 810, 2_000]);
