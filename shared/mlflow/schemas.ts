@@ -16,6 +16,16 @@ const optionalText = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string()));
 
 /** Aliases follow the native rules (and stay within DynamoDB's key sizes). */
 const alias = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("alias"), aliasName));
+/** MLflow's server refuses to set an alias spelled as a version's name (`v3`): it keeps `v<number>` for versions. */
+const VERSION_SPELLED_ALIAS = /^v\d+$/;
+const newAlias = /* @__PURE__ */ z.onFirstUse(() =>
+  z.built(alias).check(
+    z.refine((text) => !VERSION_SPELLED_ALIAS.test(text), {
+      error: (issue) =>
+        `Version alias name '${issue.input}' is reserved: MLflow keeps v<number> for versions; choose another name (e.g. champion)`,
+    }),
+  ),
+);
 /** A filter or an order_by clause: generous for what they express, bounded for the parser. */
 const clauseText = /* @__PURE__ */ z.onFirstUse(() => z.string().check(z.maxLength(4096, "at most 4096 characters")));
 
@@ -91,7 +101,7 @@ export const setRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 export const deleteRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, key }));
-export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias, version: versionNumber }));
+export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias: newAlias, version: versionNumber }));
 export const aliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias }));
 
 // Model versions

@@ -96,6 +96,7 @@ const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string
   ],
   ["registered-models/alias", "POST", { name: NAME, alias: "Champion!", version: "1" }, "alias"],
   ["registered-models/alias", "POST", { name: NAME, alias: "latest", version: "1" }, "latest"],
+  ["registered-models/alias", "POST", { name: NAME, alias: "v1", version: "1" }, "'v1' is reserved"],
   ["registered-models/alias", "POST", { name: NAME, alias: "champion", version: "x" }, "'version'"],
   // Sizes past DynamoDB's key limits are refused at the edge, never sent to the table (a 500).
   ["registered-models/get", "GET", { name: long(3000) }, "64 characters"],
