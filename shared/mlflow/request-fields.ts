@@ -2,7 +2,8 @@ import * as z from "../zod";
 import { modelName } from "../schemas/common";
 
 /**
- * The fields every MLflow request names a model or a version with, and the empty answer: apart from
+ * How an MLflow request message is read, the fields every one names a model or a version with, and
+ * the empty answer: apart from
  * ./schemas.ts, so that a function serving only MLflow's deletions (artifacts) builds no other
  * message's schema. Missing fields are named as MLflow's server names them.
  */
@@ -32,6 +33,19 @@ export const versionNumber = /* @__PURE__ */ z.onFirstUse(() =>
   ),
 );
 
-export const nameBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name }));
-export const versionBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, version: versionNumber }));
+/** A JSON object's fields without those set to null; anything else as it is. */
+function withoutNullFields(input: unknown): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
+}
+
+/**
+ * A request message as protobuf's JSON parsing reads it: a field this API does not know is ignored,
+ * and a field set to null is absent (`"description": null` is no description; a required field set
+ * to null is missing).
+ */
+export const message = <Shape extends z.core.$ZodLooseShape>(shape: Shape) => z.pipe(z.transform(withoutNullFields), z.looseObject(shape));
+
+export const nameBody = /* @__PURE__ */ z.onFirstUse(() => message({ name }));
+export const versionBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, version: versionNumber }));
 export const emptyAnswer = /* @__PURE__ */ z.onFirstUse(() => z.object({}));

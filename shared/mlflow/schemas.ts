@@ -2,13 +2,14 @@ import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
 import { tagKey, tagValue } from "../schemas/common";
 import { aliasName } from "../schemas/alias";
-import { emptyAnswer, missing, name, nameBody, requiredText, versionBody, versionNumber } from "./request-fields";
+import { emptyAnswer, message, missing, name, nameBody, requiredText, versionBody, versionNumber } from "./request-fields";
 
 export { emptyAnswer, nameBody, versionBody };
 
 /**
  * MLflow's Model Registry messages (`mlflow/protos/model_registry.proto`) as zod schemas. Requests
- * are loose objects: like protobuf's JSON parsing, a field this API does not know is ignored.
+ * are read as protobuf's JSON parsing reads them (`message`): a field this API does not know is
+ * ignored, one set to null is absent.
  * A required field that is missing is named in the message, as MLflow's server names it.
  */
 
@@ -47,7 +48,7 @@ const stageName = /* @__PURE__ */ z.onFirstUse(() =>
 /** A tag's key and value within the native limits, each message naming the limit. */
 const key = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("key"), tagKey));
 const value = /* @__PURE__ */ z.onFirstUse(() => z.pipe(requiredText("value"), tagValue));
-const tagList = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.array(z.looseObject({ key, value: z._default(value, "") }))));
+const tagList = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.array(message({ key, value: z._default(value, "") }))));
 export type MlflowTagInput = NonNullable<z.infer<typeof tagList>>;
 
 /** A repeated field in a query string: API Gateway joins repeated parameters with commas. */
@@ -74,40 +75,34 @@ const pageToken = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string().check
 // Registered models
 
 export const nameQuery = nameBody;
-export const createRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({ name, tags: tagList, description: optionalText }),
-);
-export const renameRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, new_name: optionalText }));
-export const updateRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, description: optionalText }));
+export const createRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, tags: tagList, description: optionalText }));
+export const renameRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, new_name: optionalText }));
+export const updateRegisteredModelBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, description: optionalText }));
 export const searchRegisteredModelsQuery = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     filter: z.optional(clauseText),
     max_results: maxResults("max_results", 1000),
     order_by: repeated,
     page_token: pageToken,
   }),
 );
-export const getLatestVersionsBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({ name, stages: z._default(z.array(stageName), []) }),
-);
-export const getLatestVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({ name, stages: z.pipe(repeated, z.array(stageName)) }),
-);
+export const getLatestVersionsBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, stages: z._default(z.array(stageName), []) }));
+export const getLatestVersionsQuery = /* @__PURE__ */ z.onFirstUse(() => message({ name, stages: z.pipe(repeated, z.array(stageName)) }));
 export const setRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     name,
     key,
     value,
   }),
 );
-export const deleteRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, key }));
-export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias: newAlias, version: versionNumber }));
-export const aliasBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, alias }));
+export const deleteRegisteredModelTagBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, key }));
+export const setAliasBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, alias: newAlias, version: versionNumber }));
+export const aliasBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, alias }));
 
 // Model versions
 
 export const createModelVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     name,
     source: requiredText("source"),
     run_id: optionalText,
@@ -117,10 +112,10 @@ export const createModelVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 export const updateModelVersionBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({ name, version: versionNumber, description: optionalText }),
+  message({ name, version: versionNumber, description: optionalText }),
 );
 export const transitionStageBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     name,
     version: versionNumber,
     stage: stageName,
@@ -131,7 +126,7 @@ export const transitionStageBody = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 export const searchModelVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     filter: z.optional(clauseText),
     max_results: maxResults("max_results", 200_000),
     order_by: repeated,
@@ -139,14 +134,14 @@ export const searchModelVersionsQuery = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 export const setModelVersionTagBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.looseObject({
+  message({
     name,
     version: versionNumber,
     key,
     value,
   }),
 );
-export const deleteModelVersionTagBody = /* @__PURE__ */ z.onFirstUse(() => z.looseObject({ name, version: versionNumber, key }));
+export const deleteModelVersionTagBody = /* @__PURE__ */ z.onFirstUse(() => message({ name, version: versionNumber, key }));
 
 // Responses
 

@@ -26,6 +26,7 @@ beforeAll(async () => {
 
 const ROUTE_FUNCTION: Record<string, Exclude<FunctionName, "artifacts" | "downloads">> = {
   "registered-models/create": "catalog",
+  "registered-models/get-latest-versions": "catalog",
   "model-versions/create": "catalog",
   "model-versions/set-tag": "catalog",
   "registered-models/set-tag": "catalog",
@@ -52,6 +53,7 @@ const tagClausesFillingAFilter = () => {
 const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string, string][] = [
   ["registered-models/create", "POST", {}, "'name'"],
   ["registered-models/create", "POST", { name: 42 }, "'name'"],
+  ["registered-models/create", "POST", { name: null }, "Missing value for required parameter 'name'"],
   ["registered-models/create", "POST", { name: "Fraud Detector" }, "name"],
   ["registered-models/create", "POST", { name: "fraud_scorer", tags: manyTags }, "at most 50 tags"],
   ["registered-models/create", "POST", { name: "fraud_scorer", tags: [{ key: "__proto__", value: "x" }] }, "__proto__"],
@@ -140,6 +142,21 @@ describe("bad input to the MLflow-compatible API", () => {
       expect(await registry.state()).toEqual(before);
     },
   );
+
+  it("takes a field set to null as absent, as protobuf's JSON parsing does", async () => {
+    const created = await call("registered-models/create", "POST", {
+      name: "fraud_scorer",
+      description: null,
+      tags: [{ key: "team", value: null }],
+    });
+    const latest = await call("registered-models/get-latest-versions", "POST", { name: NAME, stages: null });
+
+    expect(created.statusCode, created.body).toBe(200);
+    expect(JSON.parse(created.body ?? "{}").registered_model).toMatchObject({ tags: [{ key: "team", value: "" }] });
+    expect(JSON.parse(created.body ?? "{}").registered_model).not.toHaveProperty("description");
+    expect(latest.statusCode, latest.body).toBe(200);
+    expect(JSON.parse(latest.body ?? "{}").model_versions).toHaveLength(1);
+  });
 
   it("answers a search for a name no model can have with nothing, without reading a key too long for the table", async () => {
     for (const [endpoint, filter] of [
