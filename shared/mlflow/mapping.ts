@@ -28,8 +28,11 @@ export function tagMap(tags: MlflowTagInput = []): Record<string, string> {
   return map;
 }
 
+/** Whether `key` names one of the read-only tags this API derives from the version's own fields. */
+export const isDerivedTag = (key: string): boolean => key.startsWith(DERIVED_TAG_PREFIX);
+
 export function assertWritableTag(key: string): void {
-  if (key.startsWith(DERIVED_TAG_PREFIX))
+  if (isDerivedTag(key))
     throw new MlflowRefusal(
       "INVALID_PARAMETER_VALUE",
       `Tag '${key}' is read-only: tags starting with '${DERIVED_TAG_PREFIX}' show the registry's own metadata. Choose another key.`,

@@ -1,5 +1,6 @@
 import { MAX_FILTERS } from "../schemas/version-list";
 import { MlflowRefusal } from "./errors";
+import { isDerivedTag } from "./mapping";
 
 /**
  * MLflow's search filters, as far as a DynamoDB Query serves them: `<field> <op> <value>` clauses
@@ -89,6 +90,11 @@ export function versionSearch(clauses: readonly Clause[]): VersionSearch {
     if (clause.op !== "=") throw refusal(`${clause.field} ${clause.op} is not supported for model versions; use =`);
     if (clause.field !== "name" && clause.field !== "run_id" && !clause.field.startsWith("tags."))
       throw refusal(`${clause.field} is not a model-version filter here; use name, run_id or tags.<key>`);
+    // Shown as tags, but stored as the version's own fields: a filter on them would silently match nothing.
+    if (clause.field.startsWith("tags.") && isDerivedTag(clause.field.slice(5)))
+      throw refusal(
+        `${clause.field} is read-only metadata shown as a tag, not a stored tag: no filter reads it; filter by name and run_id`,
+      );
     // Clauses are ANDed: a field equal to two values at once matches no version.
     contradicted ||= (equal.get(clause.field) ?? clause.value) !== clause.value;
     equal.set(clause.field, clause.value);

@@ -113,6 +113,7 @@ const CASES: [string, "GET" | "POST" | "PATCH", Record<string, unknown> | string
   ["model-versions/search", "GET", { filter: "tags.team = 'risk'" }, "add name = '<model>' or run_id = '<run>'"],
   ["model-versions/search", "GET", { filter: tagClausesFillingAFilter() }, "at most 20 tags"],
   ["model-versions/search", "GET", { filter: "run_id = 'r' AND tags.team = 'risk'" }, "add name = '<model>' to filter"],
+  ["model-versions/search", "GET", { filter: `name = '${NAME}' AND tags.registry.uri = 'models:/${NAME}/1'` }, "registry.uri"],
   ["model-versions/search", "GET", { filter: "run_id = 'r'", order_by: "version_number DESC" }, "Write order_by=name ASC"],
   ["model-versions/search", "GET", { filter: "run_id = 'r'", page_token: "forged" }, "cursor"],
   ["model-versions/search", "GET", { filter: `name = '${NAME}'`, order_by: "last_updated_timestamp DESC" }, "version_number ASC"],
