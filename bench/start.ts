@@ -83,7 +83,7 @@ const FIRST_REQUESTS: Record<string, { path: string; body?: unknown }> = {
   "GET /models/{name}/history": { path: `/models/${MODEL}/history` },
   "GET /models/{name}/history/at": { path: `/models/${MODEL}/history/at?time=2030-01-01T00:00:00Z` },
   "GET /models/{name}/compare": { path: `/models/${MODEL}/compare?versions=1,1` },
-  "GET /lineage/datasets/{id}": { path: "/lineage/datasets/bench" },
+  "GET /lineage/datasets/{id+}": { path: "/lineage/datasets/bench" },
   "POST /models/{name}/stages/{stage}/rollback": { path: `/models/${MODEL}/stages/Staging/rollback`, body: { reason: "bench" } },
   // The version has an external source: these answer the registry's refusal, through the whole handler.
   "POST /models/{name}/versions/{v}/artifact/upload": { path: `${v1}/artifact/upload`, body: {} },

@@ -104,11 +104,12 @@ export const queryRoutes = [
   },
   {
     method: "GET",
-    path: "/lineage/datasets/{id}",
+    // Greedy: a dataset id may hold slashes (s3://bucket/key), and API Gateway decodes %2F into separate segments.
+    path: "/lineage/datasets/{id+}",
     function: "query",
     role: "reader",
     operationId: "listDatasetUsage",
-    summary: "Versions trained on a dataset (impact analysis)",
+    summary: "Versions trained on a dataset (impact analysis); its id as it is (s3://bucket/key) or URL-encoded",
     request: { path: datasetPath, query: datasetUsageQuery },
     response: { status: 200, schema: datasetUsagePage },
   },

@@ -286,7 +286,7 @@ describe("forged cursors that keep the listing's scope but bend its key are 400s
     },
     {
       name: "dataset usage",
-      routeKey: "GET /lineage/datasets/{id}",
+      routeKey: "GET /lineage/datasets/{id+}",
       pathParameters: { id: "fraud_training" },
       scope: "dataset:fraud_training",
       key: { pk: "MODEL#fraud_detector", sk: "DATASET#fraud_training#0000000001", gsi1pk: "DATASET#fraud_training" },
@@ -332,7 +332,7 @@ describe("query parameters are what they say", () => {
     { routeKey: "GET /models" },
     { routeKey: "GET /stages/{stage}/versions", pathParameters: { stage: "Staging" } },
     { routeKey: "GET /resolve", extra: { uri: "models:/fraud_detector/1" } },
-    { routeKey: "GET /lineage/datasets/{id}", pathParameters: { id: "fraud_training" } },
+    { routeKey: "GET /lineage/datasets/{id+}", pathParameters: { id: "fraud_training" } },
     { routeKey: "GET /models/{name}/history", pathParameters: { name: "fraud_detector" } },
   ])("answers 400 naming an unknown query parameter on $routeKey", async ({ routeKey, pathParameters, extra }) => {
     const response = await query(

@@ -22,6 +22,8 @@ import { transitionBody } from "../../shared/schemas/lifecycle";
 import { listDatasetUsage } from "../../shared/use-cases/list-dataset-usage";
 import { registerVersionBody } from "../../shared/schemas/version";
 import type { HistoryEntryView } from "../../shared/schemas/history";
+import { startGateway, type LambdaHandler } from "../../infra/local/gateway";
+import { createRegistryClient } from "../../client/sdk";
 
 const ci = roleCaller("ci-runner", "req-1");
 const register = (deps: RegistryDeps, name: string, fields: Record<string, unknown> = {}) =>
@@ -331,6 +333,22 @@ describe("versions trained on a dataset", () => {
       { model: fraud, version: 1 },
     ]);
     expect(second.nextCursor).toBeUndefined();
+  });
+
+  it("lists the versions of a dataset whose id holds slashes (s3://…), asked for through the gateway as the SDK asks", async () => {
+    const dataset = `s3://training/transactions/${randomUUID()}.parquet`;
+    const name = uniqueModelName("fraud_detector");
+    await register(registry.deps, name, { lineage: { datasets: [{ id: dataset, version: "2024-01" }] } });
+    const gateway = await startGateway({ quiet: true, loadHandler: async () => query as LambdaHandler });
+    try {
+      const client = createRegistryClient({ url: gateway.url, env: {} });
+
+      const usage = await client.listDatasetUsage({ id: dataset });
+
+      expect(usage).toEqual({ items: [{ model: name, version: 1, datasetVersion: "2024-01" }] });
+    } finally {
+      await gateway.close();
+    }
   });
 
   it("answers an empty list for a dataset no version names", async () => {

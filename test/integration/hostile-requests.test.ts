@@ -224,7 +224,7 @@ const { anything: hostileValue } = fc.letrec<{ anything: unknown }>((tie) => ({
 // ---------------------------------------------------------------------------------------------
 // Generators from the route table
 
-const pathNames = (route: RouteDefinition) => [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+const pathNames = (route: RouteDefinition) => [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1] as string);
 
 type JsonSchema = {
   type?: string | string[];

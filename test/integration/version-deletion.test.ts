@@ -77,7 +77,7 @@ async function whatReadsAnswer(name: string) {
     latest: (await get("GET /models/{name}/versions/{v}", { name, v: "latest" })).body.version,
     resolvedLatest: (await get("GET /resolve", {}, { uri: `models:/${name}/latest` })).body.version,
     modelLatest: (await get("GET /models/{name}", { name })).body.latestVersion,
-    trainedOnDataset: numbers((await get("GET /lineage/datasets/{id}", { id: dataset })).body.items, name),
+    trainedOnDataset: numbers((await get("GET /lineage/datasets/{id+}", { id: dataset })).body.items, name),
     compared: (await get("GET /models/{name}/compare", { name }, { versions: "1,2" })).status,
     mlflowSearched: numbers(
       mlflowSearch.body.model_versions.map((v: { name: string; version: string }) => ({ model: v.name, version: v.version })),
