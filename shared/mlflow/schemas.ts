@@ -1,6 +1,6 @@
 import * as z from "../zod";
 import { STAGES, type Stage } from "../domain/lifecycle";
-import { tagKey, tagValue } from "../schemas/common";
+import { MAX_CURSOR_LENGTH, tagKey, tagValue } from "../schemas/common";
 import { aliasName } from "../schemas/alias";
 import { emptyAnswer, message, missing, name, nameBody, requiredText, versionBody, versionNumber } from "./request-fields";
 
@@ -70,7 +70,7 @@ const maxResults = (field: string, ceiling: number) =>
     ),
   );
 
-const pageToken = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string().check(z.minLength(1), z.maxLength(2048))));
+const pageToken = /* @__PURE__ */ z.onFirstUse(() => z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH))));
 
 // Registered models
 

@@ -79,9 +79,14 @@ export const limit = /* @__PURE__ */ z.onFirstUse(() =>
     25,
   ),
 );
+/**
+ * The longest cursor a listing answers: its key holds a dataset or run id (256 characters) twice, each
+ * character up to 6 bytes of JSON (a control character's escape), under 4 KiB in all, 4/3 that in base64.
+ */
+export const MAX_CURSOR_LENGTH = 6144;
 export const cursor = /* @__PURE__ */ z.onFirstUse(() =>
   z
-    .optional(z.string().check(z.minLength(1), z.maxLength(2048)))
+    .optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH)))
     .register(z.globalRegistry, { description: "Opaque cursor from a previous page's nextCursor" }),
 );
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { ValidationError } from "../domain/errors";
 import { tableDefinition } from "./table";
@@ -9,16 +10,22 @@ export interface Page<T> {
   readonly nextCursor?: string;
 }
 
-/** Cursors are opaque to callers; inside, the key of the last item returned and the listing it belongs to. */
+/**
+ * Cursors are opaque to callers; inside, the key of the last item returned and a digest of the listing
+ * it belongs to. The digest, not the scope: a scope holds the listing's filters (20 tag values of any
+ * length), and the cursor must stay one a request can carry back.
+ */
 export function encodeCursor(scope: string, key: Key): string {
-  return Buffer.from(JSON.stringify({ s: scope, k: key })).toString("base64url");
+  return Buffer.from(JSON.stringify({ s: scopeDigest(scope), k: key })).toString("base64url");
 }
+
+const scopeDigest = (scope: string) => createHash("sha256").update(scope).digest("base64url");
 
 export function decodeCursor(scope: string, cursor: string | undefined): Key | undefined {
   if (cursor === undefined) return undefined;
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (isCursor(decoded) && decoded.s === scope) return decoded.k;
+    if (isCursor(decoded) && decoded.s === scopeDigest(scope)) return decoded.k;
   } catch {
     // fall through to the one error below
   }

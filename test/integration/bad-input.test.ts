@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiEvent, lambdaContext, refusal } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, type ApiHandler } from "../support/registry";
+import { encodeCursor } from "../../shared/store/pages";
 
 const registry = useTestRegistry();
 let catalog: ApiHandler;
@@ -185,7 +186,6 @@ describe("bad reads get a clear 4xx", () => {
   });
 });
 
-const cursorOf = (scope: string, key: Record<string, unknown>) => Buffer.from(JSON.stringify({ s: scope, k: key })).toString("base64url");
 const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-200];
 
 describe("numbers the store cannot hold are refused at the edge", () => {
@@ -298,7 +298,11 @@ describe("forged cursors that keep the listing's scope but bend its key are 400s
       { how: "an empty sort key", value: "" },
       { how: "a sort key over 1024 bytes", value: `HISTORY#${"9".repeat(1100)}` },
       ...(listing.sortPrefix ? [{ how: "a sort key outside the listing's prefix", value: "churn" }] : []),
-    ].map(({ how, value }) => ({ ...listing, how, cursor: cursorOf(listing.scope, { ...listing.key, [sortKey(listing.key)]: value }) })),
+    ].map(({ how, value }) => ({
+      ...listing,
+      how,
+      cursor: encodeCursor(listing.scope, { ...listing.key, [sortKey(listing.key)]: value }),
+    })),
   );
 
   it.each(bent)("answers 400 to $how on $name", async ({ routeKey, pathParameters, queryStringParameters, cursor }) => {

@@ -18,6 +18,7 @@ import { restartUpload } from "../../shared/use-cases/restart-upload";
 import { requestPartUrls } from "../../shared/use-cases/request-part-urls";
 import { getArtifactDownload, getFileDownload } from "../../shared/use-cases/get-artifact-download";
 import type { ManifestDownloadView } from "../../shared/schemas/artifact";
+import { encodeCursor } from "../../shared/store/pages";
 
 const ci = roleCaller("training-ci", "req-1");
 const MAX_TOTAL_BYTES = 8 * MiB;
@@ -107,7 +108,7 @@ describe("versions made of several files, against s3rver and DynamoDB Local", ()
       await completeAndVerify(registry.deps, name, { number: version }, ci);
     }
     const { nextCursor } = (await getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 1 })) as ManifestDownloadView;
-    const forged = Buffer.from(JSON.stringify({ s: `files#${name}#1`, k: { from: "-1" } })).toString("base64url");
+    const forged = encodeCursor(`files#${name}#1`, { from: "-1" });
 
     for (const cursor of [nextCursor, forged])
       await expect(
