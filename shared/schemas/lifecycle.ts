@@ -9,7 +9,12 @@ const REASON_REQUIRED =
 const reason = /* @__PURE__ */ z.onFirstUse(() =>
   z
     .string({ error: REASON_REQUIRED })
-    .check(z.minLength(1, REASON_REQUIRED), z.maxLength(1024))
+    // Blanks say no more than nothing to whoever audits the change.
+    .check(
+      z.minLength(1, REASON_REQUIRED),
+      z.maxLength(1024),
+      z.refine((text) => text.trim() !== "", REASON_REQUIRED),
+    )
     .register(z.globalRegistry, { description: "Why: kept in the history and the event", example: "offline evaluation passed" }),
 );
 

@@ -150,6 +150,16 @@ describe("stage names that are no stage", () => {
       says: "reason is required: say why in a few words; it is kept in the history and sent with the event",
     },
     {
+      what: "a transition whose reason is only blanks",
+      handler: () => lifecycle,
+      event: {
+        routeKey: "POST /models/{name}/versions/{v}/transitions",
+        pathParameters: { name: NAME, v: "1" },
+        body: { to: "Archived", reason: " \t\n " },
+      },
+      says: "reason is required",
+    },
+    {
       what: "a rollback with an empty reason",
       handler: () => lifecycle,
       event: {
