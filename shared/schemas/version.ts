@@ -44,8 +44,12 @@ export const assignedStageName = /* @__PURE__ */ z.onFirstUse(() => stageSpelled
 export const versionStatus = /* @__PURE__ */ z.onFirstUse(() => z.enum(VERSION_STATUSES));
 export type VersionStatus = z.infer<typeof versionStatus>;
 
+/** Not `__proto__`, which no version's metrics can hold (namedMap): a key metric of that name would index nothing. */
 export const metricName = /* @__PURE__ */ z.onFirstUse(() =>
-  z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -")),
+  z.string().check(
+    z.regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "a metric name is 1-128 letters, digits or _ . : / -"),
+    z.refine((name) => name !== "__proto__", "'__proto__' cannot be a metric name (it is JavaScript's object prototype); choose another"),
+  ),
 );
 
 const dataset = /* @__PURE__ */ z.onFirstUse(() =>

@@ -84,6 +84,10 @@ const badWrites = [
   ),
   refusal("a key metric without a direction", editModel("fraud_detector", { keyMetrics: [{ name: "auc" }] })),
   refusal("a key metric named with a #", editModel("fraud_detector", { keyMetrics: [{ name: "auc#1", direction: "max" }] })),
+  refusal(
+    "a key metric named __proto__, which no metric can be",
+    editModel("fraud_detector", { keyMetrics: [{ name: "__proto__", direction: "max" }] }),
+  ),
   refusal("51 tags", editModel("fraud_detector", { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) })),
 ];
 
