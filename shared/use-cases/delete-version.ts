@@ -11,8 +11,8 @@ import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalS
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
- * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names
- *    and that are not being verified (409 VersionInUse); the delete is conditioned on the stage and status as read;
+ * 1. only Archived versions, and PENDING_UPLOAD or FAILED ones still in None, that no alias names,
+ *    that are not protected and not being verified (409 VersionInUse); the delete is conditioned on the stage and status as read;
  * 2. one transaction: the version, its label, dataset links, part digests, approvals and file verifications go (a
  *    version owning more than the transaction holds sheds them first, a commit at a time), the reference count
  *    of each object its files use drops (conditioned on the ref as read), VERSION_DELETED is recorded;
@@ -126,4 +126,11 @@ function assertDeletable(version: VersionItem, aliases: string[]): void {
   }
   if (aliases.length > 0)
     throw new VersionInUseError(`${what} is the target of alias ${aliases.join(", ")}: move or delete the alias first.`, { aliases });
+  // As for the model's deletion: protection keeps a version until an admin lifts it, not only from retention.
+  if (version.protected)
+    throw new VersionInUseError(
+      `${what} is protected: an admin lifts its protection first ` +
+        `(PUT /models/${version.model}/versions/${version.version}/protection with {"protected": false}), then deletes it.`,
+      { protected: true },
+    );
 }

@@ -14,6 +14,7 @@ import { recordApprovalBody } from "../../shared/schemas/approval";
 import { MAX_FILES_PER_COMMIT } from "../../shared/store/entities/manifest";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { getVersion } from "../../shared/use-cases/get-version";
+import { updateVersion } from "../../shared/use-cases/update-version";
 import { VersionInUseError } from "../../shared/domain/errors";
 
 const ci = roleCaller("training-ci", "req-being-deleted");
@@ -175,4 +176,22 @@ describe("a version being verified", () => {
       expect(await getVersion(registry.deps, name, { number: version })).toMatchObject({ status: "READY" });
     },
   );
+});
+
+describe("a protected version", () => {
+  it("is not deleted: 409 VersionInUse naming how to lift its protection, changing nothing, until an admin lifts it", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await registerSourced(name, 0.9);
+    await archive(name, 1);
+    await updateVersion(registry.deps, name, { number: 1 }, { protected: true }, ci);
+    const before = await registry.state();
+
+    const refused = deleteVersion(registry.deps, name, { number: 1 }, ci);
+
+    await expect(refused).rejects.toThrow(VersionInUseError);
+    await expect(refused).rejects.toThrow(`{"protected": false}`);
+    expect(await registry.state()).toEqual(before);
+    await updateVersion(registry.deps, name, { number: 1 }, { protected: false }, ci);
+    await expect(deleteVersion(registry.deps, name, { number: 1 }, ci)).resolves.toMatchObject({ version: 1, deleted: true });
+  });
 });
