@@ -83,7 +83,7 @@ export async function registerVersion(
     warnings = current ? [] : enforceNamingPolicy(name, deps.namingPolicy);
     const model = current ?? newModelItem({ name, actor: who.actor, now });
     const number = model.latestVersion + 1;
-    assertParentsExist(metadata, model);
+    await assertParentsExist(deps, metadata, model);
     const semver = requestedSemver ?? (bump ? bumpSemver(model.highestSemver, bump) : undefined);
     const prepared = await prepareUpload?.();
     const preparedFiles = await prepareFiles?.();
@@ -218,11 +218,20 @@ async function writeChunk(
   });
 }
 
-function assertParentsExist(metadata: VersionMetadata, model: ModelItem): void {
-  const unknown = metadata.lineage.parentVersions.filter((parent) => parent > model.latestVersion);
+/** 400 when lineage.parentVersions names a version not registered yet, or one deleted since: a parent is a version the model has. */
+async function assertParentsExist(deps: ArtifactDeps, metadata: VersionMetadata, model: ModelItem): Promise<void> {
+  const parents = metadata.lineage.parentVersions;
+  const unknown = parents.filter((parent) => parent > model.latestVersion);
   if (unknown.length > 0) {
     throw new ValidationError(`lineage.parentVersions names versions that do not exist yet: ${unknown.join(", ")}.`, [
       { path: "lineage.parentVersions", message: `model '${model.name}' has versions 1..${model.latestVersion}` },
+    ]);
+  }
+  const found = await Promise.all(parents.map((parent) => deps.store.getVersion(model.name, parent)));
+  const deleted = parents.filter((_, i) => found[i] === undefined);
+  if (deleted.length > 0) {
+    throw new ValidationError(`lineage.parentVersions names versions that were deleted: ${deleted.join(", ")}.`, [
+      { path: "lineage.parentVersions", message: `model '${model.name}' no longer has version ${deleted.join(", ")}` },
     ]);
   }
 }

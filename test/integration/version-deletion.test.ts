@@ -15,7 +15,7 @@ import { MAX_FILES_PER_COMMIT } from "../../shared/store/entities/manifest";
 import { completeUpload } from "../../shared/use-cases/complete-upload";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { updateVersion } from "../../shared/use-cases/update-version";
-import { VersionInUseError } from "../../shared/domain/errors";
+import { ValidationError, VersionInUseError } from "../../shared/domain/errors";
 
 const ci = roleCaller("training-ci", "req-being-deleted");
 const registry = useTestRegistry();
@@ -193,5 +193,27 @@ describe("a protected version", () => {
     expect(await registry.state()).toEqual(before);
     await updateVersion(registry.deps, name, { number: 1 }, { protected: false }, ci);
     await expect(deleteVersion(registry.deps, name, { number: 1 }, ci)).resolves.toMatchObject({ version: 1, deleted: true });
+  });
+});
+
+describe("a version deleted since", () => {
+  it("cannot be named a parent: registering with it in lineage.parentVersions is 400 naming it, changing nothing", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await registerSourced(name, 0.9);
+    await registerSourced(name, 0.91);
+    await archive(name, 1);
+    await deleteVersion(registry.deps, name, { number: 1 }, ci);
+    const before = await registry.state();
+
+    const child = registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({ source: "s3://training/child.tar.gz", lineage: { parentVersions: [2, 1] } }),
+      ci,
+    );
+
+    await expect(child).rejects.toThrow(ValidationError);
+    await expect(child).rejects.toThrow("lineage.parentVersions names versions that were deleted: 1.");
+    expect(await registry.state()).toEqual(before);
   });
 });
