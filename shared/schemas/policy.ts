@@ -87,8 +87,31 @@ const policyGates = /* @__PURE__ */ z.onFirstUse(() =>
 );
 
 /** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
-export const policyBody = /* @__PURE__ */ z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), policyGates));
+export const policyBody = /* @__PURE__ */ z.onFirstUse(() =>
+  z.pipe(z.transform(gatesSpelledAnyCase), z.built(policyGates).check(refuseImpossibleGates)),
+);
 export type PromotionPolicy = z.output<typeof policyBody>;
+
+/**
+ * A gate no version could pass is refused when it is set, not found out at the first promotion it
+ * blocks: a metric whose lowest allowed value is above its highest, or a gate that requires versions
+ * to come from the very stage it guards (a move never goes from a stage to itself).
+ */
+function refuseImpossibleGates(payload: z.core.ParsePayload<z.output<typeof policyGates>>): void {
+  for (const stage of GATED_STAGES) {
+    const gate = payload.value[stage];
+    if (!gate) continue;
+    const refuse = (path: (string | number)[], message: string) =>
+      payload.issues.push({ code: "custom", path: [stage, ...path], message, input: payload.value });
+    for (const [metric, lowest] of Object.entries(gate.minMetrics ?? {})) {
+      const highest = gate.maxMetrics && Object.hasOwn(gate.maxMetrics, metric) ? gate.maxMetrics[metric] : undefined;
+      if (highest !== undefined && lowest > highest)
+        refuse(["minMetrics", metric], `${metric} at least ${lowest} and at most ${highest}: no version can enter ${stage}`);
+    }
+    if (gate.requireFrom?.every((from) => from === stage))
+      refuse(["requireFrom"], `a version never moves from ${stage} to ${stage}: require the stage(s) it comes from`);
+  }
+}
 
 function gatesSpelledAnyCase(input: unknown, ctx: z.core.ParsePayload): unknown {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return input;

@@ -192,6 +192,47 @@ describe("bad reads get a clear 4xx", () => {
 
 const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-200];
 
+describe("a policy no version could pass is refused when it is set", () => {
+  const putPolicy = (body: unknown) =>
+    lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: "fraud_detector" }, body }), lambdaContext);
+
+  it.each([
+    {
+      rule: "a metric's lowest allowed value above its highest",
+      body: { Production: { minMetrics: { auc: 0.95 }, maxMetrics: { auc: 0.9 } } },
+      path: "body.Production.minMetrics.auc",
+      message: "auc at least 0.95 and at most 0.9: no version can enter Production",
+    },
+    {
+      rule: "versions required to come from the stage the gate guards",
+      body: { staging: { requireFrom: "Staging" } },
+      path: "body.Staging.requireFrom",
+      message: "a version never moves from Staging to Staging: require the stage(s) it comes from",
+    },
+  ])("answers 400 naming $rule, and changes nothing", async ({ body, path, message }) => {
+    const before = await registry.state();
+
+    const response = await putPolicy(body);
+
+    expect(response.statusCode).toBe(400);
+    expect(decoded(response).error.details).toEqual([{ path, message }]);
+    expect(await registry.state()).toEqual(before);
+  });
+
+  it("takes bounds that meet and a gate that also takes versions from elsewhere", async () => {
+    const model = "policy_bounds";
+    await catalog(register({ source: "s3://m" }, model), lambdaContext);
+    const policy = { Production: { minMetrics: { auc: 0.9 }, maxMetrics: { auc: 0.9 }, requireFrom: ["Staging", "Production"] } };
+
+    const response = await lifecycle(
+      apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: model }, body: policy }),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(200);
+  });
+});
+
 describe("numbers the store cannot hold are refused at the edge", () => {
   const numberedWrites = NUMBERS_OUT_OF_RANGE.flatMap((n) => [
     {
