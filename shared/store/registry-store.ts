@@ -309,6 +309,17 @@ export class RegistryStore {
     );
   }
 
+  /** Which of these version numbers the model has (not being removed), read consistently in one batch. */
+  async existingVersions(name: string, versions: readonly number[]): Promise<Set<number>> {
+    // BatchGetItem refuses a key asked twice, and a lineage may name a parent twice.
+    const keys = [...new Set(versions)].map((version) => versionKey(name, version));
+    const found = await batchGet({ dynamo: this.dynamo, tableName: this.tableName }, keys, liveVersionFromItem, {
+      consistent: true,
+      backoff: this.retry,
+    });
+    return new Set(found.flatMap((version) => (version ? [version.version] : [])));
+  }
+
   /** The references of these objects that exist, by digest, read consistently (their generations are conditions). */
   async getArtifactRefs(digests: readonly string[]): Promise<Map<string, ArtifactRefItem>> {
     const refs = await batchGet({ dynamo: this.dynamo, tableName: this.tableName }, digests.map(artifactRefKey), artifactRefFromItem, {

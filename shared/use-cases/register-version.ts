@@ -227,8 +227,8 @@ async function assertParentsExist(deps: ArtifactDeps, metadata: VersionMetadata,
       { path: "lineage.parentVersions", message: `model '${model.name}' has versions 1..${model.latestVersion}` },
     ]);
   }
-  const found = await Promise.all(parents.map((parent) => deps.store.getVersion(model.name, parent)));
-  const deleted = parents.filter((_, i) => found[i] === undefined);
+  const existing = parents.length > 0 ? await deps.store.existingVersions(model.name, parents) : new Set<number>();
+  const deleted = parents.filter((parent) => !existing.has(parent));
   if (deleted.length > 0) {
     throw new ValidationError(`lineage.parentVersions names versions that were deleted: ${deleted.join(", ")}.`, [
       { path: "lineage.parentVersions", message: `model '${model.name}' no longer has version ${deleted.join(", ")}` },

@@ -216,4 +216,18 @@ describe("a version deleted since", () => {
     await expect(child).rejects.toThrow("lineage.parentVersions names versions that were deleted: 1.");
     expect(await registry.state()).toEqual(before);
   });
+
+  it("takes a parent named twice", async () => {
+    const name = uniqueModelName("fraud_detector");
+    await registerSourced(name, 0.9);
+
+    const child = await registerVersion(
+      registry.deps,
+      name,
+      registerVersionBody.parse({ source: "s3://training/child.tar.gz", lineage: { parentVersions: [1, 1] } }),
+      ci,
+    );
+
+    expect(child).toMatchObject({ version: 2 });
+  });
 });
