@@ -1,8 +1,22 @@
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
-import * as z from "./zod";
 import { ROLES, type RoleBinding } from "./domain/permissions";
 import { S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
 import { NAMING_POLICY_MODES, type NamingPolicyMode } from "./domain/naming";
+import {
+  flag,
+  isOneOf,
+  json,
+  number,
+  oneOf,
+  optional,
+  refuse,
+  required,
+  SettingRefused,
+  text,
+  url,
+  withDefault,
+  type SettingReader,
+} from "./setting-readers";
 
 /** Everything a handler, the local server or a test needs to know about its environment. */
 export interface RegistryConfig {
@@ -110,77 +124,77 @@ export type Setting = keyof typeof ENVIRONMENT_VARIABLES;
 /** Powertools' level names; it reads them in any case. */
 const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const satisfies readonly LogLevel[];
 
-const settingsSchema = z.object({
-  region: z._default(z.string(), "us-east-1"),
-  tableName: z.string().check(z.minLength(3)),
-  bucketName: z._default(z.string().check(z.minLength(3)), "model-registry-artifacts"),
-  busName: z._default(z.string().check(z.minLength(1)), "model-registry"),
-  namingPolicy: z._default(z.enum(NAMING_POLICY_MODES), "strict"),
-  dynamodbEndpoint: z.optional(z.url()),
-  s3Endpoint: z.optional(z.url()),
-  eventsEndpoint: z.optional(z.url()),
-  deadLetterQueueUrl: z.optional(z.url()),
-  logLevel: z._default(
-    z.pipe(
-      z.string(),
-      z.pipe(
-        z.transform((level: string) => level.toUpperCase()),
-        z.enum(LOG_LEVELS),
-      ),
-    ),
-    "INFO",
-  ),
-  metricsNamespace: z.optional(z.string().check(z.minLength(1))),
-  tracing: z._default(z.stringbool(), false),
-  roleBindings: z.pipe(
-    z.pipe(
-      z._default(z.string(), "[]"),
-      z.transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.issues.push({ code: "custom", message: "must be JSON", input: text });
-          return z.NEVER;
-        }
-      }),
-    ),
-    z.array(z.object({ pattern: z.string().check(z.minLength(1)), roles: z.array(z.enum(ROLES)) })),
-  ),
+const logLevel = (text: string) => oneOf(LOG_LEVELS)(text.toUpperCase());
+
+const roleBindings = (value: unknown): RoleBinding[] =>
+  Array.isArray(value)
+    ? value.map(roleBinding)
+    : refuse('a JSON array of role bindings, such as [{"pattern":"arn:aws:iam::*","roles":["reader"]}]');
+
+function roleBinding(value: unknown, index: number): RoleBinding {
+  const { pattern, roles } = (
+    typeof value === "object" && value !== null ? value : refuse("an object with pattern and roles", [index])
+  ) as Record<string, unknown>;
+  if (typeof pattern !== "string" || pattern === "") refuse("a principal pattern, at least 1 character", [index, "pattern"]);
+  if (!Array.isArray(roles)) return refuse("an array of roles", [index, "roles"]);
+  return {
+    pattern,
+    roles: roles.map((role, at) => (isOneOf(ROLES, role) ? role : refuse(`one of ${ROLES.join(", ")}`, [index, "roles", at]))),
+  };
+}
+
+const wholeNumber = (min: number, max?: number) => number({ integer: true, min, max });
+
+const SETTING_READERS = {
+  region: withDefault(text(), "us-east-1"),
+  tableName: required(text(3)),
+  bucketName: withDefault(text(3), "model-registry-artifacts"),
+  busName: withDefault(text(1), "model-registry"),
+  namingPolicy: withDefault(oneOf(NAMING_POLICY_MODES), "strict"),
+  dynamodbEndpoint: optional(url),
+  s3Endpoint: optional(url),
+  eventsEndpoint: optional(url),
+  deadLetterQueueUrl: optional(url),
+  logLevel: withDefault(logLevel, "INFO"),
+  metricsNamespace: optional(text(1)),
+  tracing: withDefault(flag, false),
+  roleBindings: withDefault(json(roleBindings), []),
   // SigV4 presigned URLs live at most 7 days (and never longer than the signing role's session).
-  uploadUrlExpirySeconds: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(604_800)), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
-  maxArtifactBytes: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(S3_MAX_OBJECT_BYTES)),
-    DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes,
-  ),
-  verificationQueueUrl: z.optional(z.url()),
+  uploadUrlExpirySeconds: withDefault(wholeNumber(60, 604_800), DEFAULT_UPLOAD_SETTINGS.urlExpirySeconds),
+  maxArtifactBytes: withDefault(wholeNumber(1, S3_MAX_OBJECT_BYTES), DEFAULT_UPLOAD_SETTINGS.maxArtifactBytes),
+  verificationQueueUrl: optional(url),
   // A chunk is held in memory per read in flight: 64 KiB to 256 MiB.
-  verifyChunkBytes: z._default(
-    z.coerce.number().check(z.int(), z.gte(65_536), z.lte(268_435_456)),
-    DEFAULT_VERIFICATION_SETTINGS.chunkBytes,
-  ),
-  verifyConcurrency: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(64)), DEFAULT_VERIFICATION_SETTINGS.concurrency),
+  verifyChunkBytes: withDefault(wholeNumber(65_536, 268_435_456), DEFAULT_VERIFICATION_SETTINGS.chunkBytes),
+  verifyConcurrency: withDefault(wholeNumber(1, 64), DEFAULT_VERIFICATION_SETTINGS.concurrency),
   // Under the verifier function's 15-minute Lambda limit, with room to save the state and send the follow-up.
-  verifyBudgetSeconds: z._default(z.coerce.number().check(z.gte(0), z.lte(840)), DEFAULT_VERIFICATION_SETTINGS.budgetSeconds),
-  verifyCheckpointBytes: z._default(z.coerce.number().check(z.int(), z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.checkpointBytes),
-  verifyAssuredMiBps: z._default(z.coerce.number().check(z.gte(0)), DEFAULT_VERIFICATION_SETTINGS.assuredMiBps),
-  housekeepingModelsPerRun: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)), DEFAULT_HOUSEKEEPING_SETTINGS.modelsPerRun),
-  housekeepingVersionsPerModel: z._default(
-    z.coerce.number().check(z.int(), z.gte(1), z.lte(1000)),
-    DEFAULT_HOUSEKEEPING_SETTINGS.versionsPerModel,
-  ),
-} satisfies Record<Setting, z.core.$ZodType>);
+  verifyBudgetSeconds: withDefault(number({ min: 0, max: 840 }), DEFAULT_VERIFICATION_SETTINGS.budgetSeconds),
+  verifyCheckpointBytes: withDefault(wholeNumber(0), DEFAULT_VERIFICATION_SETTINGS.checkpointBytes),
+  verifyAssuredMiBps: withDefault(number({ min: 0 }), DEFAULT_VERIFICATION_SETTINGS.assuredMiBps),
+  housekeepingModelsPerRun: withDefault(wholeNumber(1, 1000), DEFAULT_HOUSEKEEPING_SETTINGS.modelsPerRun),
+  housekeepingVersionsPerModel: withDefault(wholeNumber(1, 1000), DEFAULT_HOUSEKEEPING_SETTINGS.versionsPerModel),
+} satisfies Record<Setting, SettingReader<unknown>>;
+
+type Settings = { [S in Setting]: ReturnType<(typeof SETTING_READERS)[S]> };
+
+/** Every setting read from its variable; every refusal named by its variable (and the place inside it), all at once. */
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const settings: Partial<Record<Setting, unknown>> = {};
+  const problems: string[] = [];
+  for (const [setting, variable] of Object.entries(ENVIRONMENT_VARIABLES) as [Setting, string][]) {
+    try {
+      settings[setting] = SETTING_READERS[setting](env[variable]);
+    } catch (error) {
+      if (!(error instanceof SettingRefused)) throw error;
+      problems.push(`${[variable, ...error.inside].join(".")}: ${error.message}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid registry configuration: ${problems.join("; ")}`);
+  return settings as Settings;
+}
 
 /** Reads and validates the process environment once; a missing setting fails at cold start, not mid-request. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
-  const settings = Object.fromEntries(Object.entries(ENVIRONMENT_VARIABLES).map(([setting, variable]) => [setting, env[variable]]));
-  const parsed = settingsSchema.safeParse(settings);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      ({ path: [setting, ...inside], message }) => `${[ENVIRONMENT_VARIABLES[setting as Setting], ...inside].join(".")}: ${message}`,
-    );
-    throw new Error(`Invalid registry configuration: ${problems.join("; ")}`);
-  }
-  const s = parsed.data;
+  const s = readSettings(env);
   return {
     region: s.region,
     tableName: s.tableName,
