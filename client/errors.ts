@@ -22,7 +22,7 @@ export class RegistryApiError extends RegistryClientError {
   }
 }
 
-/** The registry (or S3) could not be reached, or kept failing with 5xx / 429, after every retry. */
+/** The registry (or S3) could not be reached, or kept failing with 5xx / 429, after every retry; or what answered is no registry. */
 export class RegistryUnavailableError extends RegistryClientError {
   override readonly name = "RegistryUnavailableError";
   constructor(

@@ -5,7 +5,7 @@ import { isWriteRoute, routes, type Route } from "../shared/routes";
 import { IDEMPOTENCY_HEADER } from "../shared/http/idempotency-key";
 import { eventBodyBytes, MAX_EVENT_BODY_BYTES, OVERSIZED_REQUEST_ADVICE } from "../shared/http/invocation-payload";
 import { authenticator, defaultAuth, type AuthOption, type Authenticator } from "./auth";
-import { RegistryApiError, UsageError } from "./errors";
+import { RegistryApiError, RegistryUnavailableError, UsageError } from "./errors";
 import { answerDeadline, DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from "./retry";
 import { registryUrl } from "./registry-url";
 
@@ -123,7 +123,7 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
         const response = await transport.fetch(url, { method: route.method, headers: signed, body, signal: deadline.signal });
         const text = await response.text();
         if (!response.ok) throw apiError(response, text);
-        return text === "" ? undefined : JSON.parse(text);
+        return answerOf(transport.url, route.method, url, response.status, text);
       } finally {
         deadline.clear();
       }
@@ -161,15 +161,25 @@ function routeUrl(base: URL, path: string, input: RouteInput): URL {
   return url;
 }
 
+/**
+ * A success's JSON object: every route answers one. Anything else (a web page, an empty body) is
+ * no registry's answer, and no retry mends it: the address is wrong.
+ */
+function answerOf(registry: URL, method: string, url: URL, status: number, text: string): object {
+  const json = parsedJson(text);
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) return json;
+  throw new RegistryUnavailableError(
+    `The registry at ${registry.href} answered ${method} ${url.pathname} with ${status} and no JSON object: is that the registry's address?`,
+    1,
+    undefined,
+    registry,
+  );
+}
+
 /** The registry's `{ error }`, or API Gateway's own `{ message }` (an unsigned request, an unknown route). */
 function apiError(response: Response, text: string): RegistryApiError {
   const requestId = response.headers.get("apigw-requestid") ?? undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = parsedJson(text);
   const parsed = errorBody.safeParse(json);
   if (parsed.success) {
     const { code, message, details, requestId: bodyRequestId } = parsed.data.error;
@@ -180,4 +190,12 @@ function apiError(response: Response, text: string): RegistryApiError {
       ? (json as { message: string }).message
       : response.statusText || `HTTP ${response.status}`;
   return new RegistryApiError(response.status, message.replace(/\W+/g, "") || `Http${response.status}`, message, undefined, requestId);
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -41,3 +41,16 @@ describe("the CLI's exit codes", () => {
     expect(refused.stderr).toContain("404 ModelNotFound");
   });
 });
+
+describe("an answer that is no registry's", () => {
+  it.each([
+    ["a web page", "<html><body>Sign in to continue</body></html>"],
+    ["JSON null", "null"],
+  ])("exits 3 when a 200 carries %s, naming the address to check, once and without a stack trace", async (_what, body) => {
+    const run = await cliAgainst(async () => new Response(body, { status: 200 }), "models", "show", "x");
+
+    expect(run).toMatchObject({ code: EXIT.unavailable, requests: 1 });
+    expect(run.stderr).toContain("The registry at http://registry.test/ answered GET /models/x with 200 and no JSON object");
+    expect(run.stderr).toContain("hint: Is a registry running at http://registry.test/?");
+  });
+});
