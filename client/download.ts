@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { pathRuleBroken } from "../shared/domain/file-paths";
@@ -191,6 +192,7 @@ export async function downloadFile(
   // Not named after the file: its name may take all 255 bytes a file name has.
   const temporary = join(dirname(path), `.${randomBytes(4).toString("hex")}.partial`);
   const file = await open(temporary, "wx");
+  holdPartial(temporary);
   try {
     await file.truncate(download.sizeBytes);
     const refresh = async () => (download = await fetchUrl());
@@ -210,7 +212,29 @@ export async function downloadFile(
     await file.close().catch(() => undefined);
     await unlink(temporary).catch(() => undefined);
     throw error;
+  } finally {
+    releasePartial(temporary);
   }
+}
+
+/**
+ * The temporary files of the downloads under way. A process that exits in the middle of them (the
+ * CLI's Ctrl-C ends it with process.exit) removes them as it goes: each takes its file's whole size.
+ */
+const partialFiles = new Set<string>();
+
+const removePartialFiles = () => {
+  for (const path of partialFiles) rmSync(path, { force: true });
+};
+
+function holdPartial(path: string): void {
+  if (partialFiles.size === 0) process.on("exit", removePartialFiles);
+  partialFiles.add(path);
+}
+
+function releasePartial(path: string): void {
+  partialFiles.delete(path);
+  if (partialFiles.size === 0) process.off("exit", removePartialFiles);
 }
 
 /** `output` is a directory when it is one already or ends with a slash (created if absent); then the file keeps its name. */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { writeFile } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { EXIT, main } from "../../client/cli";
@@ -243,4 +244,52 @@ describe("the registry process", () => {
     expect({ code, signal }).toEqual({ code: EXIT.interrupted, signal: null });
     expect(stderr).toContain("Interrupted: run the same registry push again, it resumes where this one stopped.");
   });
+
+  it("Ctrl-C during a pull leaves no partial file in the output directory, and exits 130", async () => {
+    const output = join(scratch.dir(), "serving");
+    await mkdir(output);
+    const registry = await objectNeverServed();
+    try {
+      const pull = registryProcess(["--url", registry.url, "pull", "models:/fraud_detector/1", "-o", `${output}/`], {
+        HOME: scratch.dir(),
+      });
+      const exited = once(pull, "exit");
+
+      await registry.objectAsked;
+      pull.kill("SIGINT");
+      const [code] = await exited;
+
+      expect(code).toBe(EXIT.interrupted);
+      expect(await readdir(output)).toEqual([]);
+    } finally {
+      await registry.close();
+    }
+  });
 });
+
+/**
+ * A registry whose version 1 of fraud_detector is one file at a presigned URL it never answers:
+ * `objectAsked` settles once the pull has its temporary file open and waits for the bytes.
+ */
+async function objectNeverServed() {
+  let asked: () => void = () => {};
+  const objectAsked = new Promise<void>((resolve) => {
+    asked = resolve;
+  });
+  const answer = (response: ServerResponse, body: object) =>
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  const server = createHttpServer((request, response) => {
+    if (request.url?.startsWith("/resolve"))
+      return answer(response, { model: "fraud_detector", version: 1, uri: "models:/fraud_detector/1" });
+    if (request.url?.startsWith("/models/"))
+      return answer(response, { url: `${url}/object`, filename: "model.bin", sizeBytes: 1024, sha256: "0".repeat(64) });
+    asked();
+  });
+  await once(server.listen(0, "127.0.0.1"), "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise((closed) => server.close(closed));
+  };
+  return { url, objectAsked, close };
+}
