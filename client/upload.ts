@@ -84,8 +84,7 @@ const URL_EXPIRY_MARGIN_MS = 60_000;
  * 4. PUT the parts the journal does not list as done, in parallel, retrying, asking for fresh URLs
  *    when S3 refuses one (403), each done part written to the journal;
  * 5. complete, then wait for the registry's verification (polling the version with backoff) to end
- *    READY; if the bytes vanished meanwhile (409 UploadConflict, or the version waits for its bytes
- *    again after verifying), restart the upload once.
+ *    READY; if the bytes or the multipart upload vanished meanwhile (`uploadLost`), restart the upload once.
  */
 export async function push(client: RegistryClient, options: PushOptions): Promise<PushResult> {
   assertModelName(options.model);
@@ -154,8 +153,8 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
       signal,
     );
   } catch (error) {
-    if (!(error instanceof RegistryApiError && error.code === "UploadConflict") && !(error instanceof BytesRemoved)) throw error;
-    // The bytes were deleted under us (docs/artifacts.md): a fresh upload of the same declaration.
+    if (!uploadLost(error)) throw error;
+    // The bytes, or the multipart upload, went away under us (docs/artifacts.md): a fresh upload of the same declaration.
     const restarted = await client.restartUpload(
       { name: options.model, v: journal.version as number, body: { parts: firstParts(target) } },
       { signal: options.signal },
@@ -175,6 +174,19 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
 }
 
 type RegistrationBody = RequestOf<"registerVersion">["body"];
+
+/**
+ * What a fresh upload mends: the bytes deleted under us (409 UploadConflict, or the version waiting
+ * for them again), or the multipart upload S3 no longer holds (aborted by the bucket's lifecycle
+ * rule after days, or replaced by another push's restart): a part PUT answers NoSuchUpload, the
+ * completion S3's refusal of the journal's parts (UploadIncomplete with S3's code).
+ */
+function uploadLost(error: unknown): boolean {
+  if (error instanceof BytesRemoved) return true;
+  if (!(error instanceof RegistryApiError)) return false;
+  const refusedByS3 = error.code === "UploadIncomplete" && (error.details as { s3Code?: unknown } | undefined)?.s3Code !== undefined;
+  return error.code === "UploadConflict" || error.code === "NoSuchUpload" || refusedByS3;
+}
 
 /** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
 /** A name the registry would refuse is refused before the bytes are read: hashing a large file takes minutes. */

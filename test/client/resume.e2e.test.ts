@@ -16,7 +16,7 @@ import {
   type DirectoryJournalEntry,
   type JournalEntry,
 } from "../../client/journal";
-import type { Fetch } from "../../client/sdk";
+import { createRegistryClient, type Fetch } from "../../client/sdk";
 import type { CliIo } from "../../client/render";
 import { uniqueModelName } from "../support/registry";
 
@@ -151,6 +151,51 @@ describe("registry push, interrupted and run again", () => {
       resumedParts: 0,
       version: { status: "READY", artifact: { sha256: file.sha256 } },
     });
+  }, 120_000);
+});
+
+describe("registry push, resumed after its multipart upload was replaced", () => {
+  it("starts the upload again once, and completes the same version, instead of failing on the parts S3 no longer holds", async () => {
+    const model = uniqueModelName("fraud_detector");
+    const file = await modelFile("replaced.bin");
+    await cli(pushArgs(file.path, model), 3);
+    const left = await journalWith(journalOf(file.path, model), 2);
+    // What S3's lifecycle rule does to an upload left incomplete for days, or another push's restart.
+    const client = createRegistryClient({ url: registry.url, auth: { type: "none" } });
+    await client.restartUpload({ name: model, v: left.version as number });
+
+    const rerun = await cli(pushArgs(file.path, model));
+
+    expect(rerun.code, rerun.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      version: { model, version: left.version, status: "READY", artifact: { sha256: file.sha256 } },
+    });
+    await expect(stat(journalOf(file.path, model))).rejects.toThrow(/ENOENT/);
+  }, 120_000);
+
+  it("starts the upload again once when S3 answers a part with NoSuchUpload (its lifecycle rule aborted the upload)", async () => {
+    const model = uniqueModelName("fraud_detector");
+    const file = await modelFile("aborted.bin");
+    await cli(pushArgs(file.path, model), 3);
+    const left = await journalWith(journalOf(file.path, model), 2);
+    let aborted: string | null = null;
+    const lifecycleAborted: Fetch = async (input, init) => {
+      const uploadId = new URL(String(input)).searchParams.get("uploadId");
+      aborted ??= uploadId;
+      if (init?.method === "PUT" && uploadId !== null && uploadId === aborted)
+        return new Response("<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>", {
+          status: 404,
+        });
+      return fetch(input, init);
+    };
+    let stdout = "";
+    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: () => {}, interactive: false, env, now: Date.now };
+
+    const code = await main(pushArgs(file.path, model), io, lifecycleAborted);
+
+    expect(code).toBe(EXIT.ok);
+    expect(aborted).not.toBeNull();
+    expect(JSON.parse(stdout)).toMatchObject({ version: { model, version: left.version, status: "READY" } });
   }, 120_000);
 });
 
