@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { pathRuleBroken } from "../shared/domain/file-paths";
+import { manifestPathProblems } from "../shared/domain/file-paths";
 import { IntegrityError } from "./errors";
 import { ExpiredUrlError, sendPresigned } from "./presigned";
 import { isTransient, withRetries } from "./retry";
@@ -70,8 +70,9 @@ const MANIFEST_PAGE = 100;
  * Downloads what a model URI names:
  * 1. resolve the URI to a version (and the file it names, if any);
  * 2. one file (the version's artifact, or the file named): its presigned URL, then `downloadFile`;
- * 3. a multi-file version: its whole manifest (page by page), every path checked to stay inside
- *    the output directory before any byte is written, then its files, several at a time, each
+ * 3. a multi-file version: its whole manifest (page by page), its paths checked before any byte is
+ *    written (each stays inside the output directory; no two land on one file, even where case is
+ *    ignored, or make one name both a file and a directory), then its files, several at a time, each
  *    with `downloadFile`.
  */
 export async function pull(client: RegistryClient, options: PullOptions): Promise<PullResult> {
@@ -118,6 +119,8 @@ async function pullDirectory(
   }
   const directory = resolve(options.output ?? model);
   await mkdir(directory, { recursive: true });
+  const [problem] = manifestPathProblems(files.map((file) => file.path));
+  if (problem) throw unwritable(problem.path, directory, problem.rule);
   const targets = await Promise.all(files.map(async (file) => ({ file, path: await insideDirectory(directory, file.path) })));
   const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
   const onBytes = reporter(options, sizeBytes);
@@ -138,17 +141,13 @@ async function pullDirectory(
 }
 
 /**
- * Where a manifest path lands under `directory`, refused (IntegrityError, nothing written) when it
- * would land anywhere else: a path the registry itself refuses ('..', a leading '/', '\\'), or one
- * that goes through a symbolic link already in the directory that points out of it.
+ * Where a manifest path (one the registry's rules allow: no '..', no leading '/', no '\\') lands
+ * under `directory`, refused (IntegrityError, nothing written) when it would land anywhere else:
+ * through a symbolic link already in the directory that points out of it.
  */
-export async function insideDirectory(directory: string, path: string): Promise<string> {
-  const rule = pathRuleBroken(path);
+async function insideDirectory(directory: string, path: string): Promise<string> {
   const target = resolve(directory, ...path.split("/"));
-  if (rule || !target.startsWith(directory + sep))
-    throw new IntegrityError(
-      `The registry answered the file path '${path}', which is no path to write under ${directory} (${rule ?? "it leads out of it"}); nothing was written.`,
-    );
+  if (!target.startsWith(directory + sep)) throw unwritable(path, directory, "it leads out of it");
   const root = await realpath(directory);
   const reached = await realpath(await deepestExisting(dirname(target)));
   if (reached !== root && !reached.startsWith(root + sep))
@@ -156,6 +155,12 @@ export async function insideDirectory(directory: string, path: string): Promise<
   await mkdir(dirname(target), { recursive: true });
   return target;
 }
+
+/** A manifest path the registry should never have answered: refused before anything is written. */
+const unwritable = (path: string, directory: string, rule: string) =>
+  new IntegrityError(
+    `The registry answered the file path '${path}', which is no path to write under ${directory} (${rule}); nothing was written.`,
+  );
 
 /** `path`, or its nearest ancestor that exists: what a `mkdir -p` of it would build on. */
 async function deepestExisting(path: string): Promise<string> {

@@ -49,6 +49,23 @@ describe("pull of a multi-file version", () => {
     },
   );
 
+  it.each([
+    [["tokenizer/Vocab.json", "tokenizer/vocab.json"], "paths are unique ignoring case"],
+    [["model.bin", "model.bin"], "paths are unique ignoring case"],
+    [["weights/shard-1.bin", "weights"], "a path is not both a file and a directory"],
+  ])("refuses the manifest %j, whose files would land on one another, before downloading anything", async (paths, rule) => {
+    const output = join(scratch.dir(), `out-${encodeURIComponent(paths.join(","))}`);
+    const stub = stubRegistry(paths);
+    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+    const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
+
+    await expect(pulling).rejects.toBeInstanceOf(IntegrityError);
+    await expect(pulling).rejects.toThrow(rule);
+    expect(stub.requested).not.toContain("http://s3.invalid/x");
+    expect(await readdir(output)).toEqual([]);
+  });
+
   it("refuses a path through a link in the output directory that points out of it", async () => {
     const output = join(scratch.dir(), "out-linked");
     const elsewhere = join(scratch.dir(), "elsewhere");
