@@ -82,6 +82,14 @@ describe("the registry's address", () => {
     expect(run.stderr).toContain("REGISTRY_URL '127.0.0.1:3000' is not a registry URL");
   });
 
+  it("refuses a URL carrying a password before any request, exit 1, without printing the password", async () => {
+    const run = await cli(["--url", "https://ci:s3cret@registry.example.com", "models", "list"], refusal(500, "Never"));
+
+    expect(run).toMatchObject({ code: EXIT.usage, requests: 0 });
+    expect(run.stderr).toContain("--url carries a user name or password (…@registry.example.com): a registry URL has none;");
+    expect(run.stderr).not.toContain("s3cret");
+  });
+
   it("says which address gave no answer and to start a registry there, exit 3", async () => {
     const unreachable: Fetch = async () => {
       throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:3999") });
