@@ -433,7 +433,7 @@ export async function listDirectory(directory: string, onNotice?: (message: stri
   return files;
 }
 
-/** A link to a file inside the directory is pushed as that file; a link out of it, or to a directory, is skipped. */
+/** A link to a file inside the directory is pushed as that file; a link out of it, to a directory, or to nothing, is skipped. */
 async function followLink(
   root: string,
   absolute: string,
@@ -443,7 +443,8 @@ async function followLink(
 ): Promise<void> {
   const target = await realpath(absolute).catch(() => undefined);
   const info = target === undefined ? undefined : await stat(target);
-  if (target === undefined || !target.startsWith(root + sep)) onNotice?.(`Skipping ${path}: a link that points out of the directory.`);
+  if (target === undefined) onNotice?.(`Skipping ${path}: a link to nothing (its target is missing, or a loop of links).`);
+  else if (!target.startsWith(root + sep)) onNotice?.(`Skipping ${path}: a link that points out of the directory.`);
   else if (!info?.isFile()) onNotice?.(`Skipping ${path}: a link to a directory is not followed.`);
   else files.push({ path, absolute, sizeBytes: info.size, mtimeMs: info.mtimeMs });
 }
