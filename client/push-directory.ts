@@ -22,6 +22,7 @@ import {
   multipartUrls,
   putParts,
   putSingle,
+  uploadLost,
   verified,
   type FileSend,
   type PushProgress,
@@ -103,7 +104,8 @@ const DEFAULT_CONCURRENCY = 8;
  * 4. upload the files the version asks for (a large manifest's answer names the first ones: the rest of
  *    the plan is paged with …/artifact/uploads) and the journal does not list as done, several at a time,
  *    each as the single artifact would go (one PUT, or parts), each part and file written to the
- *    journal; complete (with the parts' ETags, for files sent in parts), and wait for READY.
+ *    journal; complete (with the parts' ETags, for files sent in parts), and wait for READY; when S3
+ *    no longer holds a multipart upload (`uploadLost`), start the version's upload again, once.
  */
 export async function pushDirectory(client: RegistryClient, options: PushDirectoryOptions): Promise<PushDirectoryResult> {
   const { model: name, signal } = options;
@@ -125,17 +127,53 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
   }
   const v = "verifying" in started ? started.verifying.version : started.version;
   const destination: Destination = { client, name, v, journal, signal };
-  const sending = "verifying" in started ? [] : await toSend(destination, files, started.uploads, options);
-  const sent = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
-  progress("completing", sent.bytesUploaded, sent.bytesUploaded, sent.filesUploaded.length, sent.filesUploaded.length);
   // Killed while the registry verified: wait for that verification.
-  const completed =
-    "verifying" in started ? started.verifying : await client.completeUpload({ name, v, body: completionBody(journal) }, { signal });
+  const { sent, completed } =
+    "verifying" in started
+      ? { sent: nothingSent, completed: started.verifying }
+      : await sendAndComplete(destination, files, started.uploads, options, progress).catch((error: unknown) =>
+          restartedOnce(destination, files, error, options, progress),
+        );
   const totalBytes = sumOfSizes(files);
   const version = await settled(destination, completed, (phase, bytesDone, filesDone) =>
     progress(phase, bytesDone, totalBytes, filesDone, files.length),
   );
-  return { version, filesTotal: files.length, ...sent };
+  return { ...sent, version, filesTotal: files.length };
+}
+
+/** Sends what the version still asks for (`uploads` in hand, or from the journal when resuming) and completes it. */
+async function sendAndComplete(
+  destination: Destination,
+  files: readonly HashedFile[],
+  uploads: FileUploadView[] | undefined,
+  options: PushDirectoryOptions,
+  progress: Progress,
+): Promise<{ sent: Awaited<ReturnType<typeof uploadAll>>; completed: VersionView }> {
+  const { client, name, v, journal, signal } = destination;
+  const sending = await toSend(destination, files, uploads, options);
+  const sent = await uploadAll(destination, sending, options.concurrency ?? DEFAULT_CONCURRENCY, progress);
+  progress("completing", sent.bytesUploaded, sent.bytesUploaded, sent.filesUploaded.length, sent.filesUploaded.length);
+  const completed = await client.completeUpload({ name, v, body: completionBody(journal) }, { signal });
+  return { sent, completed };
+}
+
+/**
+ * After a failure a fresh upload mends (`uploadLost`: the multipart uploads S3 held are gone, aborted
+ * by the bucket's lifecycle rule or replaced), every file's upload once more (docs/artifacts.md),
+ * the files S3 holds kept; any other failure as it came.
+ */
+async function restartedOnce(
+  destination: Destination,
+  files: readonly HashedFile[],
+  error: unknown,
+  options: PushDirectoryOptions,
+  progress: Progress,
+): ReturnType<typeof sendAndComplete> {
+  if (!uploadLost(error)) throw error;
+  const { client, name, v, journal, signal } = destination;
+  const uploads = (await client.restartUpload({ name, v }, { signal })).uploads ?? [];
+  await journal.restarted(askedFor(files, uploads).map(uploadOf));
+  return sendAndComplete(destination, files, uploads, options, progress);
 }
 
 const UNREAD_SHA256 = "0".repeat(64);

@@ -181,7 +181,7 @@ type RegistrationBody = RequestOf<"registerVersion">["body"];
  * rule after days, or replaced by another push's restart): a part PUT answers NoSuchUpload, the
  * completion S3's refusal of the journal's parts (UploadIncomplete with S3's code).
  */
-function uploadLost(error: unknown): boolean {
+export function uploadLost(error: unknown): boolean {
   if (error instanceof BytesRemoved) return true;
   if (!(error instanceof RegistryApiError)) return false;
   const refusedByS3 = error.code === "UploadIncomplete" && (error.details as { s3Code?: unknown } | undefined)?.s3Code !== undefined;

@@ -375,7 +375,9 @@ async function assemble(deps: ArtifactDeps, file: VersionFile, parts: readonly D
   try {
     await deps.artifacts.completeMultipart(file.key, file.uploadId, parts);
   } catch (error) {
-    if (error instanceof UploadIncompleteError) throw new UploadIncompleteError(`${file.path}: ${error.message}`, { path: file.path });
+    // S3's code stays with the file's path: a client whose upload S3 no longer holds starts it again on it.
+    if (error instanceof UploadIncompleteError)
+      throw new UploadIncompleteError(`${file.path}: ${error.message}`, { ...(error.details as object), path: file.path });
     throw error;
   }
 }

@@ -269,6 +269,21 @@ describe("registry push <dir>, interrupted and run again", () => {
     });
   }, 120_000);
 
+  it("starts the upload again once, and completes the same version, when the weights' multipart upload was replaced", async () => {
+    const model = uniqueModelName("fraud_ensemble");
+    const root = await modelDirectory("replaced_model");
+    await cli(dirArgs(root, model), 3);
+    const left = await journalReaching(journalOf(root, model), DirectoryJournal.read, (entry) => weightParts(entry).length === 2);
+    const client = createRegistryClient({ url: registry.url, auth: { type: "none" } });
+    await client.restartUpload({ name: model, v: left.version as number });
+
+    const rerun = await cli(dirArgs(root, model));
+
+    expect(rerun.code, rerun.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ version: { model, version: left.version, status: "READY", files: { count: 3 } } });
+    await expect(stat(journalOf(root, model))).rejects.toThrow(/ENOENT/);
+  }, 120_000);
+
   it("asks fresh URLs for the files in one PUT not yet sent, and sends only those", async () => {
     const model = uniqueModelName("fraud_ensemble");
     const root = join(dir, "small_model");
