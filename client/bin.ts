@@ -7,6 +7,10 @@ process.once("SIGINT", () => {
   process.stderr.write(`\n${interruptedNote(running)}\n`);
   process.exit(EXIT.interrupted);
 });
+// A reader that closed its end (`registry … | head -1`) wants no more output: the command still ends with its own exit code.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
 process.exitCode = await main(process.argv.slice(2), {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),

@@ -253,6 +253,20 @@ describe("the registry process", () => {
     expect(stderr).toContain("Interrupted: run the same registry push again, it resumes where this one stopped.");
   });
 
+  it("ends quietly with its own exit code when the program reading its output has gone (a closed pipe)", async () => {
+    const version = registryProcess(["--version"], { HOME: scratch.dir() });
+    version.stdout.destroy();
+    let stderr = "";
+    version.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr += text;
+    });
+
+    const [code] = await once(version, "exit");
+
+    expect(stderr).toBe("");
+    expect(code).toBe(EXIT.ok);
+  });
+
   it("Ctrl-C during a pull leaves no partial file in the output directory, and exits 130", async () => {
     const output = join(scratch.dir(), "serving");
     await mkdir(output);
