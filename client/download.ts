@@ -181,10 +181,11 @@ function reporter(options: PullOptions, bytesTotal: number): (bytes: number) => 
 
 /**
  * One file:
- * 1. GET it in parallel byte ranges into a temporary file next to the target, hashing the ranges
+ * 1. refuse a size no file has (a registry's answer is not trusted to be one);
+ * 2. GET it in parallel byte ranges into a temporary file next to the target, hashing the ranges
  *    in file order as they arrive (no second read of the file);
- * 2. check the size and SHA-256 against what the registry verified;
- * 3. rename the temporary file to the target: a failed or interrupted pull never leaves a partial file under the final name.
+ * 3. check the size and SHA-256 against what the registry verified;
+ * 4. rename the temporary file to the target: a failed or interrupted pull never leaves a partial file under the final name.
  */
 export async function downloadFile(
   client: RegistryClient,
@@ -193,6 +194,10 @@ export async function downloadFile(
   fetchUrl: () => Promise<RemoteFile>,
   options: Pick<PullOptions, "concurrency" | "chunkBytes" | "signal"> & { onBytes: (bytes: number) => void },
 ): Promise<void> {
+  if (!Number.isSafeInteger(first.sizeBytes) || first.sizeBytes < 0)
+    throw new IntegrityError(
+      `The registry answered a size of ${first.sizeBytes} bytes for ${basename(path)}: no file has it; nothing was written.`,
+    );
   let download = first;
   // Not named after the file: its name may take all 255 bytes a file name has.
   const temporary = join(dirname(path), `.${randomBytes(4).toString("hex")}.partial`);

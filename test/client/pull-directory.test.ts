@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { pull } from "../../client/download";
+import { downloadFile, pull } from "../../client/download";
 import { IntegrityError } from "../../client/errors";
 import { createRegistryClient, type Fetch } from "../../client/sdk";
 import { useTempFiles } from "../support/temp-files";
@@ -65,6 +65,24 @@ describe("pull of a multi-file version", () => {
     expect(stub.requested).not.toContain("http://s3.invalid/x");
     expect(await readdir(output)).toEqual([]);
   });
+
+  it.each([[1.5], [-1], [1e18]])(
+    "refuses a file the registry says takes %d bytes, no size a file has, writing nothing",
+    async (sizeBytes) => {
+      const output = join(scratch.dir(), `out-size-${sizeBytes}`);
+      await mkdir(output);
+      const stub = stubRegistry(["model.bin"]);
+      const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+      const remote = { url: "http://s3.invalid/x", sizeBytes, sha256: "0".repeat(64) };
+
+      const downloading = downloadFile(client, join(output, "model.bin"), remote, async () => remote, { onBytes: () => {} });
+
+      await expect(downloading).rejects.toThrow(
+        `The registry answered a size of ${sizeBytes} bytes for model.bin: no file has it; nothing was written.`,
+      );
+      expect(await readdir(output)).toEqual([]);
+    },
+  );
 
   it("refuses a path through a link in the output directory that points out of it", async () => {
     const output = join(scratch.dir(), "out-linked");
