@@ -7,7 +7,15 @@ import type { VersionSelector } from "../schemas/version";
 import type { Actor, RemovalDeps } from "./deps";
 import { withoutReadyVersion } from "./latest-ready";
 import { requireVersion } from "./resolve";
-import { afterVersionRemoved, takeManifestApart, versionRemoval, versionRemovalSize, type ClaimedDiscard } from "./version-removal";
+import {
+  afterVersionRemoved,
+  removalMark,
+  takeManifestApart,
+  versionRemoval,
+  versionRemovalSize,
+  type ClaimedDiscard,
+} from "./version-removal";
+import type { GuardedWrite } from "../store/model-change";
 
 /**
  * Deletes an Archived version, or one that never became READY (admin).
@@ -65,12 +73,12 @@ async function removeOrShedLeftovers(
     if (!current) throw new ModelNotFoundError(name);
     const version = await deps.store.getVersionRecord(name, target.version);
     if (!version) throw new VersionNotFoundError(name, target.version);
-    // A manifest taken apart was judged when its removal began: nothing else has used the version since.
+    // A version marked as being removed was judged when its removal began: nothing else has used it since.
     if (!isBeingRemoved(version)) await judge(version, current);
     const keyMetrics = current.keyMetrics ?? [];
     const room = WRITES_PER_COMMIT - versionRemovalSize(version, keyMetrics);
     const leftovers = (await deps.removalReads.versionLeftovers(name, version.version, WRITES_PER_COMMIT)).map((write) => ({ write }));
-    if (leftovers.length > room) return { model: current, writes: leftovers, history: [], result: () => undefined };
+    if (leftovers.length > room) return { ...(await shedding(deps, current, version, leftovers)), history: [], result: () => undefined };
     const removal = await versionRemoval(deps, version, keyMetrics, now);
     return {
       model: await withoutReadyVersion(deps, current, version.version),
@@ -87,6 +95,22 @@ async function removeOrShedLeftovers(
       result: () => ({ version, discards: removal.discards }),
     };
   });
+}
+
+/**
+ * As many of the items the version owns as one commit holds. The first such commit marks the version as being removed:
+ * none goes from a version that a restore, a protection or an alias committed meanwhile keeps (the deletion is then
+ * refused with everything in place), and from the mark on nothing can keep it.
+ */
+async function shedding(
+  deps: RemovalDeps,
+  current: ModelItem,
+  version: VersionItem,
+  leftovers: readonly GuardedWrite[],
+): Promise<{ model: ModelItem; writes: GuardedWrite[] }> {
+  if (isBeingRemoved(version)) return { model: current, writes: [...leftovers] };
+  const mark = await removalMark(deps, current, version);
+  return { model: mark.model, writes: [...mark.writes, ...leftovers.slice(0, WRITES_PER_COMMIT - mark.writes.length)] };
 }
 
 /** TransactWriteItems takes 100 writes: a version's last commit holds the model item, its history entry and maybe a checkpoint beside these. */

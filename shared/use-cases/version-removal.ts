@@ -12,7 +12,7 @@ import { unchanged } from "../store/model-change";
 import type { Write } from "../store/writes";
 import { ModelNotFoundError, VersionNotFoundError } from "../domain/errors";
 import { deleteUploadParts } from "../store/entities/upload-parts";
-import { deleteUnused, isBeingRemoved, type VersionItem } from "../store/entities/version";
+import { deleteUnused, isBeingRemoved, startRemoval, type VersionItem } from "../store/entities/version";
 import type { GuardedWrite } from "../store/model-change";
 import { discardLeaseEnd, discardObject, type StoredBytes } from "./artifact-discard";
 import { withoutReadyVersion } from "./latest-ready";
@@ -82,12 +82,7 @@ export async function takeManifestApart(
       const latest = await rereadRecord(deps, version);
       if (isBeingRemoved(latest)) return unchanged(undefined);
       await judge(latest, current);
-      return {
-        model: await withoutReadyVersion(deps, current, latest.version),
-        writes: markWrites(latest),
-        history: [],
-        result: () => undefined,
-      };
+      return { ...(await removalMark(deps, current, latest)), history: [], result: () => undefined };
     },
     options,
   );
@@ -102,11 +97,21 @@ export async function takeManifestApart(
 }
 
 /**
- * The mark, and the dataset links, the one lineage read that answers the version without reading it: from
- * the mark on, the version is none to every read (as its getVersion is), `latest` naming the next newest READY one.
+ * Marks a version as being removed (a chunked manifest's on its chunks), and its dataset links go, the one lineage read
+ * that answers the version without reading it: from the mark on, the version is none to every read (as its getVersion
+ * is), `latest` naming the next newest READY one. Conditioned on the stage and status the version was judged deletable in.
  */
-const markWrites = (version: VersionItem): GuardedWrite[] =>
-  [startChunkRemoval(version), ...unlinkDatasets(version)].map((write) => ({ write }));
+export async function removalMark(
+  deps: ArtifactDeps,
+  current: ModelItem,
+  version: VersionItem,
+): Promise<{ model: ModelItem; writes: GuardedWrite[] }> {
+  const mark = version.manifest?.chunks ? startChunkRemoval(version) : startRemoval(version);
+  return {
+    model: await withoutReadyVersion(deps, current, version.version),
+    writes: [mark, ...unlinkDatasets(version)].map((write) => ({ write })),
+  };
+}
 
 /** The version's last chunk still there, in one commit, and what it took with it; undefined when none is left. */
 async function removeLastChunk(deps: ArtifactDeps, who: Actor, version: VersionItem, options: ChangeOptions) {

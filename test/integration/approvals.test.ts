@@ -13,6 +13,7 @@ import { registerVersionBody } from "../../shared/schemas/version";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { listApprovals } from "../../shared/use-cases/list-approvals";
 import { putPolicy } from "../../shared/use-cases/put-policy";
+import { newApprovalItem } from "../../shared/store/entities/approval";
 import { recordApproval } from "../../shared/use-cases/record-approval";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { setAlias } from "../../shared/use-cases/set-alias";
@@ -331,11 +332,27 @@ describe("a protected alias", () => {
   });
 });
 
+const approvalItems = async (name: string) =>
+  (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "approval");
+
+/** Another process's store: its change contends in DynamoDB, not behind this process's turn. */
+const anotherProcess = () => ({ ...registry.deps, store: buildRegistryDeps(registry.config).store });
+
+/** The removal reads, with what `around` does about each read of a version's leftovers (a deletion's plan reads them). */
+function aroundLeftoversRead(around: (read: () => Promise<unknown>) => Promise<unknown>): typeof registry.deps.removalReads {
+  return new Proxy(registry.deps.removalReads, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== "function") return value;
+      const call = (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      return property === "versionLeftovers" ? (...args: unknown[]) => around(() => call(...args)) : call;
+    },
+  });
+}
+
 describe("a deleted version's approvals", () => {
   const archive = (name: string) =>
     transitionVersion(registry.deps, name, { number: 1 }, transitionBody.parse({ to: "Archived", reason: "superseded" }), admin);
-  const approvalItems = async (name: string) =>
-    (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "approval");
 
   it("go with the version, in its deletion's transaction; their APPROVAL_RECORDED entries stay in history", async () => {
     const name = await stagedModel();
@@ -353,28 +370,19 @@ describe("a deleted version's approvals", () => {
   it("recorded while the deletion plans, go with it: the deletion's commit finds the model changed and plans again", async () => {
     const name = await stagedModel();
     await archive(name);
-    /** Another process's store: its change contends in DynamoDB, not behind this process's turn. */
-    const elsewhere = { ...registry.deps, store: buildRegistryDeps(registry.config).store };
+    const elsewhere = anotherProcess();
     let recorded: Promise<unknown> | undefined;
-    const removalReads = new Proxy(registry.deps.removalReads, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target) as unknown;
-        if (typeof value !== "function") return value;
-        const call = (...args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (property !== "versionLeftovers") return call;
-        return async (...args: unknown[]) => {
-          const read = await call(...args);
-          recorded ??= recordApproval(
-            elsewhere,
-            name,
-            { number: 1 },
-            recordApprovalBody.parse({ stage: "Production", decision: "approve" }),
-            alice,
-          );
-          await recorded;
-          return read;
-        };
-      },
+    const removalReads = aroundLeftoversRead(async (read) => {
+      const leftovers = await read();
+      recorded ??= recordApproval(
+        elsewhere,
+        name,
+        { number: 1 },
+        recordApprovalBody.parse({ stage: "Production", decision: "approve" }),
+        alice,
+      );
+      await recorded;
+      return leftovers;
     });
 
     await deleteVersion({ ...registry.deps, removalReads }, name, { number: 1 }, admin);
@@ -395,6 +403,65 @@ describe("a deleted version's approvals", () => {
     expect(await approvalItems(name)).toEqual([]);
     expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "version")).toEqual([]);
   }, 120_000);
+});
+
+describe("a deletion that must shed a version's approvals, raced by a restore of the version", () => {
+  const REVIEWERS = 110;
+  /** Many standing approvals for both gated stages, written straight to the table: recording each would take a commit. */
+  async function approvedByReviewers(name: string): Promise<void> {
+    for (const stage of ["Production", "Staging"])
+      for (let i = 0; i < REVIEWERS; i++) {
+        const reviewer = person(`reviewer-${i}`, ["reader", "approver"]);
+        const { pk, sk, ...item } = newApprovalItem({
+          model: name,
+          version: 1,
+          stage,
+          approver: reviewer.actor,
+          roles: reviewer.roles,
+          decision: "approve",
+          now: new Date().toISOString(),
+        });
+        await registry.setAttributes({ pk, sk }, item);
+      }
+  }
+
+  it.each([1, 2, 3])(
+    "either deletes the version with them all or, refused, leaves every one, the rejection too (restore before the deletion's plan %i of 3)",
+    async (restoreBeforePlan) => {
+      const name = await stagedModel();
+      // bob sorts before every reviewer: his rejection is among the first a deletion sheds.
+      await decide(name, 1, bob, "reject");
+      await approvedByReviewers(name);
+      await transitionVersion(registry.deps, name, { number: 1 }, transitionBody.parse({ to: "Archived", reason: "superseded" }), admin);
+      const before = await approvalItems(name);
+      const elsewhere = anotherProcess();
+      let plans = 0;
+      let restored: Promise<unknown> | undefined;
+      const removalReads = aroundLeftoversRead(async (read) => {
+        if (++plans === restoreBeforePlan)
+          restored = transitionVersion(elsewhere, name, { number: 1 }, transitionBody.parse({ to: "Staging", reason: "restore" }), admin);
+        await restored?.catch(() => undefined);
+        return read();
+      });
+
+      const deletion = await deleteVersion({ ...registry.deps, removalReads }, name, { number: 1 }, admin).catch((error: unknown) => error);
+
+      expect(plans).toBeGreaterThanOrEqual(restoreBeforePlan);
+      if (deletion instanceof Error) {
+        expect(deletion).toMatchObject({ code: "VersionInUse" });
+        await expect(restored).resolves.toMatchObject({ to: "Staging" });
+        expect(await approvalItems(name)).toEqual(before);
+        expect(await refusalOf(promote(name))).toMatchObject({
+          code: "PolicyViolation",
+          details: [expect.objectContaining({ rule: "requiredApprovals.rejected", actual: { count: 1, approvers: [bob.actor] } })],
+        });
+      } else {
+        await expect(restored).rejects.toMatchObject({ code: "VersionNotFound" });
+        expect(await approvalItems(name)).toEqual([]);
+      }
+    },
+    120_000,
+  );
 });
 
 describe("bad approval requests get a clear 4xx and change nothing", () => {

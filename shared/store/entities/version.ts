@@ -48,6 +48,8 @@ export interface VersionItem extends ItemBase, VersionMetadata {
   readonly manifest?: ManifestState;
   /** Set by an admin: no retention rule deletes the version. */
   readonly protected?: boolean;
+  /** A deletion that sheds the items it owns a commit at a time marked it first (see isBeingRemoved). */
+  readonly removing?: boolean;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -99,6 +101,7 @@ export const versionFromItem = itemReader(VERSION_ENTITY, SCHEMA_VERSION, () =>
     artifact: z.optional(artifactState()),
     manifest: z.optional(manifestState()),
     protected: z.optional(z.boolean()),
+    removing: z.optional(z.boolean()),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -106,10 +109,10 @@ export const versionFromItem = itemReader(VERSION_ENTITY, SCHEMA_VERSION, () =>
 );
 
 /**
- * A version whose deletion began taking its manifest apart (chunk by chunk, after marking it): from the
- * mark on it is no version to any read but that deletion's, as if the deletion had already committed.
+ * A version whose deletion began taking it apart a commit at a time (its manifest's chunks, or the items it owns), after
+ * marking it: from the mark on it is no version to any read but that deletion's, as if the deletion had already committed.
  */
-export const isBeingRemoved = (version: VersionItem): boolean => version.manifest?.chunks?.removing === true;
+export const isBeingRemoved = (version: VersionItem): boolean => version.removing === true || version.manifest?.chunks?.removing === true;
 
 /** The version an item holds, unless it is being removed: how every read that answers versions reads one. */
 export function liveVersionFromItem(item: Record<string, unknown>): VersionItem | undefined {
@@ -184,6 +187,20 @@ export const deleteUnused = (seen: VersionItem): Write => ({
     ConditionExpression: "#stage = :stage AND #status = :status",
     ExpressionAttributeNames: { "#stage": "stage", "#status": "status" },
     ExpressionAttributeValues: { ":stage": seen.stage, ":status": seen.status },
+  },
+});
+
+/**
+ * A deletion begins shedding the items the version owns: from now on only that deletion uses the version.
+ * Invariant: the version is still in the stage and status it was judged deletable in.
+ */
+export const startRemoval = (seen: VersionItem): Write => ({
+  Update: {
+    Key: versionKey(seen.model, seen.version),
+    UpdateExpression: "SET #removing = :true",
+    ConditionExpression: "#stage = :stage AND #status = :status",
+    ExpressionAttributeNames: { "#removing": "removing", "#stage": "stage", "#status": "status" },
+    ExpressionAttributeValues: { ":true": true, ":stage": seen.stage, ":status": seen.status },
   },
 });
 
