@@ -26,10 +26,11 @@ export async function updateModel(
   change: UpdateModelInput | ((current: ModelItem) => UpdateModelInput),
   who: Actor,
 ): Promise<ModelView> {
+  const indexedHere = new Set<string>();
   const model = await deps.store.change(who, name, async (current) => {
     if (!current) throw new ModelNotFoundError(name);
     const patch = typeof change === "function" ? change(current) : change;
-    const keyMetrics = patch.keyMetrics ? await declareKeyMetrics(deps, current, patch.keyMetrics) : current.keyMetrics;
+    const keyMetrics = patch.keyMetrics ? await declareKeyMetrics(deps, current, patch.keyMetrics, indexedHere) : current.keyMetrics;
     const next: ModelItem = {
       ...current,
       description: patch.description ?? current.description,
@@ -45,16 +46,22 @@ export async function updateModel(
   return modelViewOf(deps, model);
 }
 
-/** The key metrics as declared: one already declared keeps its index; a new one is indexed from where its backfill reaches. */
+/**
+ * The key metrics as declared: one already declared keeps its index; a new one is indexed from where its backfill reaches.
+ * A metric this request indexed in an attempt that did not commit is indexed again even when another request declared it
+ * since: a version deleted after that attempt read the versions kept the item the attempt wrote, and only a backfill removes it.
+ */
 async function declareKeyMetrics(
   deps: KeyMetricDeps,
   current: ModelItem,
   declared: NonNullable<UpdateModelInput["keyMetrics"]>,
+  indexedHere: Set<string>,
 ): Promise<KeyMetric[]> {
   const known = new Map(current.keyMetrics?.map((metric) => [metric.name, metric]));
-  const added = declared.filter((metric) => !known.has(metric.name));
   const backfills = current.latestVersion <= VERSIONS_INDEXED_ON_DECLARATION;
-  if (added.length > 0 && backfills) await deps.keyMetricBackfill.indexExistingVersions(current.name, added);
+  const toIndex = declared.filter((metric) => (backfills && !known.has(metric.name)) || indexedHere.has(metric.name));
+  if (toIndex.length > 0) await deps.keyMetricBackfill.indexExistingVersions(current.name, toIndex);
+  for (const metric of toIndex) indexedHere.add(metric.name);
   const indexedFrom = backfills ? 1 : current.latestVersion + 1;
   return declared.map((metric) => ({ ...metric, indexedFrom: known.get(metric.name)?.indexedFrom ?? indexedFrom }));
 }

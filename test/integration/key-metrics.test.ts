@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildRegistryDeps, storeModules } from "../../shared/composition";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { KeyMetricBackfill } from "../../shared/store/key-metric-backfill";
-import { createDynamoDbClient } from "../../shared/clients";
+import { createDocumentClient, createDynamoDbClient } from "../../shared/clients";
 import { ValidationError } from "../../shared/domain/errors";
 import type { VersionFilters } from "../../shared/store/registry-store";
 import { updateModelBody } from "../../shared/schemas/model";
@@ -251,6 +252,41 @@ describe("a key metric declared while versions are being registered", () => {
       expect(await walk(name, { ...noFilters, sort: { metric: "auc", descending: true } }, 2)).toEqual(fullRead.map((v) => v.version));
     }
   }, 120_000);
+});
+
+describe("a key metric declared by two requests while a version is deleted", () => {
+  it("keeps no index item of the deleted version: the declaration that lost indexes again and removes the one it wrote", async () => {
+    const name = uniqueModelName("ranker");
+    for (const auc of [0.1, 0.2, 0.3]) await register(name, { auc });
+    await archive(name, 2);
+    const auc = updateModelBody.parse({ keyMetrics: [{ name: "auc", direction: "max" }] });
+    // The other declaration and the deletion commit after this one's backfill read the versions, before it writes their items.
+    let raced = false;
+    const documents = createDocumentClient(registry.config);
+    const racedWrites = new Proxy(documents, {
+      get: (target, property) =>
+        property !== "send"
+          ? Reflect.get(target, property, target)
+          : async (command: Parameters<typeof documents.send>[0]) => {
+              if (command instanceof BatchWriteCommand && !raced) {
+                raced = true;
+                await updateModel(registry.deps, name, auc, ci);
+                await deleteVersion(registry.deps, name, { number: 2 }, ci);
+              }
+              return target.send(command);
+            },
+    });
+
+    await updateModel(
+      { ...registry.deps, keyMetricBackfill: new KeyMetricBackfill(racedWrites, registry.config.tableName) },
+      name,
+      auc,
+      ci,
+    );
+
+    expect(raced).toBe(true);
+    expect((await metricIndexItems(name)).map((item) => item.version)).toEqual([1, 3]);
+  });
 });
 
 describe(`a key metric declared on a model of more than ${VERSIONS_INDEXED_ON_DECLARATION} versions`, () => {
