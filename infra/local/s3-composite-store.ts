@@ -208,7 +208,8 @@ export class CompositeFilesystemStore extends FilesystemStore {
       const metadata =
         composite === undefined ? await super.getMetadata(bucket, key) : await this.compositeMetadata(bucket, key, composite);
       const lastByte = Math.max(0, Number(metadata["content-length"]) - 1);
-      const range = { start: options?.start || 0, end: Math.min(options?.end || Number.POSITIVE_INFINITY, lastByte) };
+      // `??`, not `||`: an end of 0 is the first byte (bytes=0-0), not "to the end".
+      const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Number.POSITIVE_INFINITY, lastByte) };
       const satisfiable = range.start >= 0 && range.start <= range.end;
       const body = () =>
         composite === undefined
@@ -216,7 +217,7 @@ export class CompositeFilesystemStore extends FilesystemStore {
           : new PartsStream(composite, range.start, range.end);
       const content = satisfiable ? body() : null;
       const object = new S3Object(bucket, key, content, metadata);
-      if (options && (options.start !== undefined || options.end)) object.range = range;
+      if (options?.start !== undefined || options?.end !== undefined) object.range = range;
       return object;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;

@@ -40,6 +40,7 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   after `start-after` or the continuation token, in UTF-8 byte order, at most `max-keys` (1,000 at
  *   most) a page with size, ETag and last modification, `IsTruncated` and `NextContinuationToken`;
  *   s3rver's own listing cannot page (its token is DES-encrypted, which OpenSSL 3 refuses);
+ * - serves a suffix range `bytes=-N` as the object's last N bytes (s3rver reads it as bytes 0 to N);
  * - answers in S3's XML error shape (s3rver's own S3Error).
  * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
  * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
@@ -140,6 +141,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       response.writeHead(204);
       return void response.end();
     }
+    await absoluteSuffixRange(request, rawPath);
     let body: Readable = request;
     let headers = request.headers;
     let spoolFile: string | undefined;
@@ -202,15 +204,29 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     return finished(response);
   }
 
-  function exists(rawPath: string): Promise<boolean> {
+  const exists = async (rawPath: string): Promise<boolean> => (await storedSize(rawPath)) !== undefined;
+
+  /** The stored object's size, or undefined when there is none. */
+  function storedSize(rawPath: string): Promise<number | undefined> {
     return new Promise((resolve, reject) => {
       const head = httpRequest(`${options.target}${rawPath}`, { method: "HEAD", agent }, (answer) => {
         answer.resume();
-        resolve(answer.statusCode === 200);
+        resolve(answer.statusCode === 200 ? Number(answer.headers["content-length"]) : undefined);
       });
       head.once("error", reject);
       head.end();
     });
+  }
+
+  /**
+   * A suffix range `bytes=-N` asks for the object's last N bytes; s3rver reads it as bytes 0 to N.
+   * It goes on as the absolute range it names (N = 0 starts past the end: 416, as in S3).
+   */
+  async function absoluteSuffixRange(request: IncomingMessage, rawPath: string): Promise<void> {
+    const suffix = /^bytes=-(\d+)$/.exec(String(request.headers.range ?? ""));
+    if (!suffix || (request.method !== "GET" && request.method !== "HEAD")) return;
+    const size = await storedSize(rawPath);
+    if (size !== undefined) request.headers.range = `bytes=${Math.max(0, size - Number(suffix[1]))}-`;
   }
 
   const server = createServer((request, response) => {

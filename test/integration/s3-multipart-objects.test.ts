@@ -165,6 +165,24 @@ describe("multipart objects in the local S3", () => {
     expect(await s3Code(read(upload.key, "bytes=2000-2100"))).toEqual({ code: "InvalidRange", status: 416 });
   });
 
+  it("serves a one-byte range bytes=0-0 and a suffix range bytes=-N as S3 does, of a plain and of a multipart object", async () => {
+    const plain = randomBytes(1_000);
+    const plainKey = `models/${randomUUID()}`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: plainKey, Body: plain }));
+    const parts = [randomBytes(1_000), randomBytes(1_000)];
+    const upload = await uploadParts(parts);
+    await complete(upload);
+
+    for (const [key, whole] of [
+      [plainKey, plain],
+      [upload.key, Buffer.concat(parts)],
+    ] as const) {
+      expect(await read(key, "bytes=0-0")).toEqual(whole.subarray(0, 1));
+      expect(await read(key, "bytes=-3")).toEqual(whole.subarray(-3));
+      expect(await read(key, "bytes=-5000")).toEqual(whole);
+    }
+  });
+
   it("answers 400 InvalidPart to a completion naming a part never uploaded, stores nothing and stays up; the upload completes afterwards", async () => {
     const parts = [randomBytes(10_000), randomBytes(10_000)];
     const upload = await uploadParts(parts);
