@@ -5,6 +5,7 @@ import { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 
 /**
  * s3rver's FilesystemStore, but a multipart upload is completed the way S3 describes it, without
@@ -16,7 +17,8 @@ import { Readable } from "node:stream";
  * - parts listed in ascending part-number order, else 400 InvalidPartOrder;
  * - each listed part uploaded with that ETag (quotes aside), else 400 InvalidPart; nothing is
  *   stored and the upload stays open, as in S3;
- * - an upload ID it does not hold (never started, or already completed) is 404 NoSuchUpload;
+ * - an upload ID it does not hold (never started, or already completed) is 404 NoSuchUpload, to
+ *   UploadPart as to the completion;
  * - the object is the listed parts in order; parts not listed are discarded; its ETag is S3's for
  *   a multipart object: the MD5 of the parts' binary MD5s, then `-<number of parts>`.
  * The object's file is then a symbolic link to the manifest in the directory its parts were
@@ -44,6 +46,7 @@ interface FilesystemStoreBase {
   ): Promise<Record<string, unknown>>;
   deleteObject(bucket: string, key: string): Promise<void>;
   putObjectMultipart(bucket: string, uploadId: string, parts: readonly ListedPart[]): Promise<{ md5: string; size: number }>;
+  putPart(bucket: string, uploadId: string, partNumber: string, content: Readable): Promise<{ size: number; md5: string }>;
   getSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<unknown>;
   putSubresource(bucket: string, key: string | undefined, resource: { readonly type: string }): Promise<void>;
   deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
@@ -145,6 +148,16 @@ export class CompositeFilesystemStore extends FilesystemStore {
   override reset(): void {
     super.reset();
     this.bucketConfigs.clear();
+  }
+
+  /** UploadPart, into an upload still open: s3rver's store makes a directory for any upload ID, even a completed one's. */
+  override async putPart(bucket: string, uploadId: string, partNumber: string, content: Readable): Promise<{ size: number; md5: string }> {
+    await openUpload(join(this.getResourcePath(bucket, undefined, "uploads"), uploadId), uploadId).catch(async (error: unknown) => {
+      // Read to its end first: the S3 front, still sending a large part, would take an early answer for a broken connection.
+      await finished(content.resume());
+      throw error;
+    });
+    return super.putPart(bucket, uploadId, partNumber, content);
   }
 
   override async putObjectMultipart(

@@ -31,6 +31,7 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   and nothing is stored (a signed checksum header that is missing fails the signature first);
  * - honours `If-None-Match: *` on PutObject and CompleteMultipartUpload: 412 PreconditionFailed
  *   when the key exists (conditional writes to one key are serialised here);
+ * - refuses UploadPart with a part number outside 1 to 10,000: 400 InvalidArgument;
  * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
  *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
  * - compares a CompleteMultipartUpload's ETags as strings, as S3 does: s3rver's XML parser turns
@@ -145,6 +146,16 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     let body: Readable = request;
     let headers = request.headers;
     let spoolFile: string | undefined;
+    const partNumber = url.searchParams.get("partNumber");
+    if (operation === "UploadPart" && !isPartNumber(partNumber))
+      return refuse(
+        request,
+        response,
+        new S3ErrorClass("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", {
+          ArgumentName: "partNumber",
+          ArgumentValue: String(partNumber),
+        }),
+      );
     try {
       if ((operation === "PutObject" || operation === "UploadPart") && request.headers[CHECKSUM_HEADER] !== undefined) {
         const declared = String(request.headers[CHECKSUM_HEADER]);
@@ -394,6 +405,10 @@ async function spoolAndHash(body: Readable, file: string): Promise<{ sha256: str
   await pipeline(body, tap, createWriteStream(file));
   return { sha256: hash.digest("base64"), bytes };
 }
+
+/** S3's part numbers: 1 to 10,000 (s3rver stores any, even `0` or `-1`, as a part file of that name). */
+const isPartNumber = (value: string | null): boolean =>
+  value !== null && /^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 10_000;
 
 function isSha256Base64(value: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(value);

@@ -222,6 +222,43 @@ describe("multipart objects in the local S3", () => {
     expect(await read(upload.key)).toEqual(Buffer.concat(parts));
   });
 
+  it("answers 400 InvalidArgument to a part numbered outside 1 to 10,000, storing no part", async () => {
+    const key = `models/${randomUUID()}`;
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const uploadPart = (PartNumber: number) =>
+      s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber, Body: randomBytes(10) }));
+
+    for (const partNumber of [0, 10_001, -1])
+      expect(await s3Code(uploadPart(partNumber)), `part ${partNumber}`).toEqual({ code: "InvalidArgument", status: 400 });
+    expect((await uploadPart(10_000)).ETag).toBeDefined();
+    const partFiles = (await readdir(join(dataDir, BUCKET), { recursive: true }))
+      .filter((path) => path.includes(UploadId as string))
+      .map((path) => path.split("/").pop() as string)
+      .filter((name) => /^-?\d+$/.test(name));
+    expect(partFiles).toEqual(["10000"]);
+  });
+
+  it("answers 404 NoSuchUpload to a part of an upload never started or already completed, a large checksummed one too", async () => {
+    const upload = await uploadParts([randomBytes(10_000)]);
+    await complete(upload);
+    const uploadPart = (UploadId: string, Body = randomBytes(10)) =>
+      s3.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: upload.key,
+          UploadId,
+          PartNumber: 2,
+          Body,
+          ChecksumSHA256: createHash("sha256").update(Body).digest("base64"),
+        }),
+      );
+
+    expect(await s3Code(uploadPart(upload.uploadId))).toEqual({ code: "NoSuchUpload", status: 404 });
+    expect(await s3Code(uploadPart(randomUUID()))).toEqual({ code: "NoSuchUpload", status: 404 });
+    // The S3 front sends it on from its spool file: refused unread, it answered 500.
+    expect(await s3Code(uploadPart(upload.uploadId, randomBytes(20 * 1024 * 1024)))).toEqual({ code: "NoSuchUpload", status: 404 });
+  });
+
   it("keeps only the parts a completion lists, as S3 frees the others", async () => {
     const parts = [randomBytes(10_000), randomBytes(20_000), randomBytes(30_000)];
     const upload = await uploadParts(parts);
