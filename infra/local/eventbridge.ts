@@ -14,7 +14,8 @@ import { DEFAULT_DELIVERY, RulesFile, TargetDelivery, type DeliveryPolicy, type 
  * routed by the rules file to HTTP targets (./event-delivery.ts).
  *
  * It also takes SQS SendMessage and SendMessageBatch (AWS JSON 1.0; a batch is 1 to 10 entries with
- * distinct ids, each sent as SendMessage sends it), appending each message to `dead-letters.jsonl`,
+ * distinct ids, each sent as SendMessage sends it; a body empty or over the queues' 256 KiB is
+ * refused), appending each message to `dead-letters.jsonl`,
  * so the publisher's dead-letter queue works locally without a branch in the publisher. Events a
  * target never took land in the same file, as EventBridge sends them to a target's DLQ: the event
  * as the body, the reason in the message attributes. `npm run redeliver` puts them back on the bus.
@@ -79,6 +80,8 @@ export interface DeliveredEvent {
 
 const ACCOUNT_ID = "000000000000";
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** The queues' MaximumMessageSize: SQS's default, which infra/ keeps for every queue. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
 class ClientError extends Error {
   constructor(
@@ -154,9 +157,14 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
   );
 
   async function sendMessage(body: Record<string, unknown>): Promise<unknown> {
-    if (typeof body.QueueUrl !== "string" || typeof body.MessageBody !== "string") {
+    if (typeof body.QueueUrl !== "string" || typeof body.MessageBody !== "string" || body.MessageBody === "") {
       throw new ClientError("InvalidParameterValue", "QueueUrl and MessageBody are required.");
     }
+    if (Buffer.byteLength(body.MessageBody) > MAX_MESSAGE_BYTES)
+      throw new ClientError(
+        "InvalidParameterValue",
+        `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`,
+      );
     const md5 = createHash("md5").update(body.MessageBody).digest("hex");
     const consumed = queues.get(body.QueueUrl.split("/").pop() ?? "");
     if (consumed) return { MessageId: consumed.send(body.MessageBody), MD5OfMessageBody: md5 };

@@ -217,6 +217,22 @@ describe("the local EventBridge endpoint", () => {
     expect(letter).toMatchObject({ messageId: sent.MessageId, queueUrl: bus.queueUrl("dead-letters"), body });
   });
 
+  it("refuses SendMessage of a body over the queues' 256 KiB or empty, as SQS does, and takes one of exactly 256 KiB", async () => {
+    const sqs = new SQSClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
+    const send = (MessageBody: string) => sqs.send(new SendMessageCommand({ QueueUrl: bus.queueUrl("dead-letters"), MessageBody }));
+    const MAX = 256 * 1024;
+
+    const tooLong = send("é".repeat(MAX / 2 + 1));
+    const empty = send("");
+    const longest = send("x".repeat(MAX));
+
+    await expect(tooLong).rejects.toMatchObject({ name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
+    await expect(empty).rejects.toMatchObject({ name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
+    expect((await longest).MessageId).toEqual(expect.any(String));
+    sqs.destroy();
+    expect((await readFile(bus.deadLettersLog, "utf8")).split("\n").filter(Boolean)).toHaveLength(1);
+  });
+
   it("takes SendMessageBatch from the real SQSClient, each entry sent as SendMessage sends it, and refuses 11 entries", async () => {
     const sqs = new SQSClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
     const queueUrl = bus.queueUrl("dead-letters");
