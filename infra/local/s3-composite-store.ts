@@ -221,8 +221,10 @@ export class CompositeFilesystemStore extends FilesystemStore {
       const metadata =
         composite === undefined ? await super.getMetadata(bucket, key) : await this.compositeMetadata(bucket, key, composite);
       const lastByte = Math.max(0, Number(metadata["content-length"]) - 1);
-      // `??`, not `||`: an end of 0 is the first byte (bytes=0-0), not "to the end".
-      const range = { start: options?.start ?? 0, end: Math.min(options?.end ?? Number.POSITIVE_INFINITY, lastByte) };
+      const range = {
+        start: rangeBound(options?.start) ?? 0,
+        end: Math.min(rangeBound(options?.end) ?? Number.POSITIVE_INFINITY, lastByte),
+      };
       const satisfiable = range.start >= 0 && range.start <= range.end;
       const body = () =>
         composite === undefined
@@ -358,6 +360,12 @@ const openedOnRead = (path: string, range: { start: number; end: number }): Read
     })(),
     { objectMode: false },
   );
+
+/**
+ * A bound of a Range header as s3rver read it: absent when it is not a number (`bytes=a-b`, several
+ * ranges), so that the object is served whole; an end of 0 is the first byte (`bytes=0-0`), not "to the end".
+ */
+const rangeBound = (bound: number | undefined): number | undefined => (Number.isNaN(bound) ? undefined : bound);
 
 function ignoreMissing(error: NodeJS.ErrnoException): undefined {
   if (error.code === "ENOENT") return undefined;
