@@ -220,19 +220,22 @@ export class CompositeFilesystemStore extends FilesystemStore {
       const composite = await this.composite(bucket, key);
       const metadata =
         composite === undefined ? await super.getMetadata(bucket, key) : await this.compositeMetadata(bucket, key, composite);
-      const lastByte = Math.max(0, Number(metadata["content-length"]) - 1);
+      const size = Number(metadata["content-length"]);
+      const lastByte = Math.max(0, size - 1);
       const range = {
         start: rangeBound(options?.start) ?? 0,
         end: Math.min(rangeBound(options?.end) ?? Number.POSITIVE_INFINITY, lastByte),
       };
-      const satisfiable = range.start >= 0 && range.start <= range.end;
+      const ranged = options?.start !== undefined || options?.end !== undefined;
+      // No range of an empty object is satisfiable: it has no first byte.
+      const satisfiable = !ranged || (range.start >= 0 && range.start <= range.end && range.start < size);
       const body = () =>
         composite === undefined
           ? openedOnRead(this.getResourcePath(bucket, key, "object"), range)
           : new PartsStream(composite, range.start, range.end);
       const content = satisfiable ? body() : null;
       const object = new S3Object(bucket, key, content, metadata);
-      if (options?.start !== undefined || options?.end !== undefined) object.range = range;
+      if (ranged) object.range = range;
       return object;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;

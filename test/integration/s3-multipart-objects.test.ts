@@ -186,6 +186,16 @@ describe("multipart objects in the local S3", () => {
     }
   });
 
+  it("answers 416 InvalidRange to any range of an empty object, which it serves whole", async () => {
+    const key = `models/${randomUUID()}`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.alloc(0) }));
+
+    // It announced one byte and sent none: the client waited for it.
+    for (const range of ["bytes=0-0", "bytes=0-", "bytes=-1"])
+      expect(await s3Code(read(key, range)), range).toEqual({ code: "InvalidRange", status: 416 });
+    expect(await read(key)).toEqual(Buffer.alloc(0));
+  });
+
   it("answers 400 InvalidPart to a completion naming a part never uploaded, stores nothing and stays up; the upload completes afterwards", async () => {
     const parts = [randomBytes(10_000), randomBytes(10_000)];
     const upload = await uploadParts(parts);
