@@ -188,13 +188,13 @@ export function uploadLost(error: unknown): boolean {
   return error.code === "UploadConflict" || error.code === "NoSuchUpload" || refusedByS3;
 }
 
-/** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
 /** A name the registry would refuse is refused before the bytes are read: hashing a large file takes minutes. */
 export function assertModelName(model: string): void {
   const problem = modelName.safeParse(model).error?.issues[0]?.message;
   if (problem) throw new UsageError(`'${model}' is not a model name: ${problem}.`);
 }
 
+/** What makes two registrations the same push: everything but the part digests sent along (those follow from the file and the concurrency). */
 export function fingerprint(body: RegistrationBody): string {
   const { parts: _parts, ...artifact } = body.artifact ?? {};
   return createHash("sha256")
