@@ -227,7 +227,7 @@ async function assertParentsExist(deps: ArtifactDeps, metadata: VersionMetadata,
       { path: "lineage.parentVersions", message: `model '${model.name}' has versions 1..${model.latestVersion}` },
     ]);
   }
-  const existing = parents.length > 0 ? await deps.store.existingVersions(model.name, parents) : new Set<number>();
+  const existing = await deps.store.existingVersions(model.name, parents);
   const deleted = parents.filter((parent) => !existing.has(parent));
   if (deleted.length > 0) {
     throw new ValidationError(`lineage.parentVersions names versions that were deleted: ${deleted.join(", ")}.`, [
