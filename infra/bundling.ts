@@ -1,9 +1,7 @@
 import { build, type BuildOptions } from "esbuild";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openApiDocument } from "../shared/http/openapi";
-import { OPENAPI_ASSET } from "../shared/http/openapi-asset";
+import { writeOpenApiAsset } from "../shared/http/openapi";
 import { POWERTOOLS_IDEMPOTENCY_MODULE } from "../shared/http/idempotency-key";
 import { isWriteRoute, routeKey, routes, type FunctionName } from "../shared/routes";
 
@@ -58,7 +56,7 @@ export function besideBundleOf(fn: FunctionName): BesideBundle[] {
 }
 
 const writers: Record<BesideBundle, (bundleDir: string) => Promise<void>> = {
-  openapi: async (bundleDir) => writeFile(join(bundleDir, OPENAPI_ASSET), JSON.stringify(openApiDocument())),
+  openapi: writeOpenApiAsset,
   idempotency: async (bundleDir) => {
     await build({
       ...functionBuildOptions,

@@ -13,6 +13,7 @@ const buildRoot = join(repoRoot, ".registry", "build");
 /** The project files the newest bundle was built from, relative to the repository. */
 const inputsFile = join(buildRoot, "inputs.json");
 const BUNDLE = "start.mjs";
+const OPENAPI_BUILDER = "openapi-builder";
 
 /**
  * A bundle's key: the content of every project file it was built from, of package-lock.json (the
@@ -55,8 +56,15 @@ async function build() {
   try {
     const { metafile } = await build({
       absWorkingDir: repoRoot,
-      // The verifier's worker (./worker-pool.ts) loads its own bundle, beside start's.
-      entryPoints: ["infra/local/start.ts", "infra/local/verifier-worker.ts"],
+      // The verifier's worker (./worker-pool.ts) loads its own bundle, beside start's; the OpenAPI
+      // document's builder runs once, below, so that GET /openapi.json reads what it wrote.
+      entryPoints: {
+        start: "infra/local/start.ts",
+        "verifier-worker": "infra/local/verifier-worker.ts",
+        [OPENAPI_BUILDER]: "shared/http/openapi.ts",
+      },
+      // package.json `imports` picks the modules of this bundle: `#openapi-document` reads the document beside it.
+      conditions: ["local-bundle"],
       outdir: staging,
       outExtension: { ".js": ".mjs" },
       bundle: true,
@@ -77,6 +85,8 @@ async function build() {
       metafile: true,
       logLevel: "warning",
     });
+    const { writeOpenApiAsset } = await import(pathToFileURL(join(staging, `${OPENAPI_BUILDER}.mjs`)).href);
+    await writeOpenApiAsset(staging);
     const inputs = Object.keys(metafile.inputs)
       .filter((input) => !/(^|\/)node_modules\//.test(input))
       .sort();

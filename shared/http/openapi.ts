@@ -1,8 +1,11 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import * as z from "../zod";
 import { isWriteRoute, routeKey, routes, type RouteDefinition } from "../routes";
 import { MLFLOW_HTTP_STATUS, isMlflowRouteKey } from "../mlflow/errors";
 import { errorBody } from "../schemas/common";
 import { HTTP_STATUS_BY_CODE } from "./error-mapper";
+import { OPENAPI_ASSET } from "./openapi-asset";
 
 const jsonSchema = (schema: z.core.$ZodType, io: "input" | "output") =>
   z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" });
@@ -114,4 +117,9 @@ export function openApiDocument(serverUrl?: string) {
     components: { securitySchemes: { sigv4: { type: "apiKey", name: "Authorization", in: "header", description: "AWS SigV4 (IAM)" } } },
     paths,
   };
+}
+
+/** Writes the document beside a bundle that serves it (`readOpenApiAsset` in ./openapi-asset.ts). */
+export async function writeOpenApiAsset(bundleDir: string): Promise<void> {
+  await writeFile(join(bundleDir, OPENAPI_ASSET), JSON.stringify(openApiDocument()));
 }

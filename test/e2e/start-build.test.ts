@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { openApiDocument } from "../../shared/http/openapi";
+import { OPENAPI_ASSET } from "../../shared/http/openapi-asset";
 import { launchNpmStart, startNpmStart, type NpmStart } from "../support/npm-start";
 
 /**
@@ -30,6 +32,14 @@ async function copyOfCheckout(): Promise<string> {
   return copy;
 }
 
+/** A file beside the copy's one bundle, under its key's directory. */
+async function besideTheBundle(checkout: string, file: string): Promise<string> {
+  const build = join(checkout, ".registry", "build");
+  const keys = (await readdir(build)).filter((entry) => /^[0-9a-f]{16}$/.test(entry));
+  expect(keys).toHaveLength(1);
+  return join(build, keys[0] as string, file);
+}
+
 /** Starts the copy's `npm start`, asks for `path`, stops it; answers what it printed and the answer's body. */
 async function startAndAsk(checkout: string, path: string): Promise<{ stdout: string; body: unknown }> {
   const server = await startNpmStart(join(checkout, ".registry", "data"), {}, { cwd: checkout });
@@ -52,11 +62,16 @@ describe("npm start's bundle", () => {
 
       const first = await startAndAsk(checkout, "/openapi.json");
       expect(first.stdout).toMatch(BUILT);
-      expect(first.body).toMatchObject({ openapi: "3.1.0" });
+      expect(first.body).toEqual(openApiDocument());
+
+      // The document was generated with the bundle and is read from beside it, not built on a first request.
+      const asset = await besideTheBundle(checkout, OPENAPI_ASSET);
+      expect(JSON.parse(await readFile(asset, "utf8"))).toEqual(openApiDocument());
+      await writeFile(asset, JSON.stringify({ read: "beside the bundle" }));
 
       const unchanged = await startAndAsk(checkout, "/openapi.json");
       expect(unchanged.stdout).not.toMatch(BUILT);
-      expect(unchanged.body).toMatchObject({ openapi: "3.1.0" });
+      expect(unchanged.body).toEqual({ read: "beside the bundle" });
 
       const handler = join(checkout, "functions/query/handler.ts");
       const source = await readFile(handler, "utf8");
