@@ -126,7 +126,7 @@ export interface ChangeContext {
  * 1. read the model item (strongly consistent): a model being deleted refuses the change (409
  *    ModelBeingDeleted) unless it is a step of that deletion; a tombstone is planned on as no model;
  * 2. let `plan` decide: unchanged (answer at once), or the model's next state, the other writes and
- *    the history entries;
+ *    the history entries, stamped no earlier than the model's last commit;
  * 3. take this process's turn for the model, then a ticket in the model's queue of turns across
  *    processes (store/turn-queue.ts); with changes ahead, wait for them, then re-read and re-plan,
  *    rather than commit a plan they are about to make stale;
@@ -243,7 +243,7 @@ async function planChange<T, C>(
   started: number,
 ): Promise<PlanOutcome<T, C>> {
   if (stored && isBeingDeleted(stored) && !context.continuesDeletion) throw new ModelBeingDeletedError(name);
-  const now = context.now().toISOString();
+  const now = stampAfter(stored, context.now());
   const decided = await plan(stored && !isDeleted(stored) ? stored : undefined, now);
   if ("unchanged" in decided) return { answer: decided.unchanged };
   // Sequence, revision, served ticket and lock carry on from the stored item, a tombstone too: the name's history never forks.
@@ -251,6 +251,15 @@ async function planChange<T, C>(
   const guarded = decided.writes ?? [];
   const writes = [...guarded.map((g) => g.write), ...history.map(appendHistory), ...checkpoint(context, stored, model)];
   return { planned: { current: stored, model, writes, guarded, answer: () => decided.result({ model, history }), started } };
+}
+
+/**
+ * The commit's instant: the clock's reading, or the previous commit's if that is later (another process's clock
+ * ahead of this one's), so that history's instants follow its sequence, as a replay to an instant reads them.
+ */
+function stampAfter(stored: ModelItem | undefined, clock: Date): string {
+  const now = clock.toISOString();
+  return stored && stored.updatedAt > now ? stored.updatedAt : now;
 }
 
 /** Commits a planned change in turn `ticket`: its answer, the conflict a failed guarded write names, or the contention that defeated it. */

@@ -11,7 +11,7 @@ import { requireHistory } from "./resolve";
  *    deleted model's history answers still, and MODEL_DELETED empties every stage and alias;
  * 2. read the newest checkpoint taken at or before `time` (one every N entries; none before the
  *    first, nor in history older than checkpoints), then the history after it, oldest first, up to the first
- *    entry after `time` (sequence order is commit order, and each commit's clock reading follows
+ *    entry after `time` (sequence order is commit order, and each commit is stamped no earlier than
  *    the one before it): at most about N entries, however long the history;
  * 3. replay the stage and alias moves from the checkpoint, or from an empty model.
  */

@@ -26,7 +26,11 @@ const registry = useTestRegistry();
 /** A store whose clock moves one second each time a change reads it, so every commit has its own instant. */
 function tickingDeps(): TestRegistry["deps"] {
   let tick = 0;
-  const clock = () => new Date(Date.UTC(2024, 2, 1) + 1_000 * ++tick);
+  return depsWithClock(() => new Date(Date.UTC(2024, 2, 1) + 1_000 * ++tick));
+}
+
+/** The use cases' dependencies as a process whose clock reads `clock` has them. */
+function depsWithClock(clock: () => Date): TestRegistry["deps"] {
   const store = new RegistryStore(createDocumentClient(registry.config), registry.config.tableName, clock, randomUUID, {
     checkpointInterval: INTERVAL,
   });
@@ -126,5 +130,20 @@ describe("history/at with checkpoints", () => {
     // 3 entries (created, two registrations) and 40 alias moves: the newest checkpoint follows entry 40.
     expect(answer.aliases).toEqual({ champion: 2 });
     expect(read).toHaveBeenCalledWith(name, 40);
+  });
+
+  it("stamps a commit no earlier than the one before it, so the instant of its entry includes it whatever the committing clock says", async () => {
+    const ahead = depsWithClock(() => new Date("2024-03-01T00:00:10.000Z"));
+    const behind = depsWithClock(() => new Date("2024-03-01T00:00:05.000Z"));
+    const name = uniqueModelName("ranker");
+    await apply(ahead, name, { kind: "register" });
+
+    await apply(behind, name, { kind: "setAlias", alias: "champion", version: 1 });
+
+    const history: HistoryItem[] = [];
+    for await (const entry of behind.listings.historyOldestFirst(name)) history.push(entry);
+    const aliasMove = history.at(-1);
+    expect(aliasMove).toMatchObject({ action: "ALIAS_CHANGED", occurredAt: "2024-03-01T00:00:10.000Z" });
+    expect((await stagesAt(behind, name, aliasMove?.occurredAt ?? "")).aliases).toEqual({ champion: 1 });
   });
 });
