@@ -61,8 +61,15 @@ export class Listings {
     );
   }
 
-  /** Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion). */
-  history(name: string, about: { version?: number }, page: { limit: number; cursor?: string }): Promise<Page<StoredHistoryItem>> {
+  /**
+   * Newest first; with `version`, only the entries that changed that version or replaced it (previousVersion).
+   * With `maxExamined`, a page stops after reading that many entries, with a cursor to go on from.
+   */
+  history(
+    name: string,
+    about: { version?: number },
+    page: { limit: number; cursor?: string; maxExamined?: number },
+  ): Promise<Page<StoredHistoryItem>> {
     const filter = new FilterBuilder();
     const { version } = about;
     if (version !== undefined)

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiEvent, lambdaContext, roleCaller } from "../support/fixtures";
 import { useTestRegistry, loadHandlers, uniqueModelName, type ApiHandler } from "../support/registry";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../shared/clients";
 import { RegistryStore } from "../../shared/store/registry-store";
 import type { HistoryDraft } from "../../shared/domain/history";
@@ -10,7 +11,7 @@ import { createModel } from "../../shared/use-cases/create-model";
 import { updateModel } from "../../shared/use-cases/update-model";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { updateVersion } from "../../shared/use-cases/update-version";
-import { listHistory } from "../../shared/use-cases/list-history";
+import { ENTRIES_EXAMINED_PER_PAGE, listHistory } from "../../shared/use-cases/list-history";
 import { stagesAt } from "../../shared/use-cases/stages-at";
 import { compareVersions } from "../../shared/use-cases/compare-versions";
 import { getModel } from "../../shared/use-cases/get-model";
@@ -24,6 +25,7 @@ import { registerVersionBody } from "../../shared/schemas/version";
 import type { HistoryEntryView } from "../../shared/schemas/history";
 import { startGateway, type LambdaHandler } from "../../infra/local/gateway";
 import { createRegistryClient } from "../../client/sdk";
+import { historyItem } from "../support/history-records";
 
 const ci = roleCaller("ci-runner", "req-1");
 const register = (deps: RegistryDeps, name: string, fields: Record<string, unknown> = {}) =>
@@ -98,6 +100,27 @@ describe("the audit trail", () => {
       ["VERSION_UPDATED", 2, undefined],
       ["VERSION_REGISTERED", 2, undefined],
     ]);
+  });
+
+  it("reads at most 1,000 entries a page to filter a long history: a page that found none has a cursor, and the pages hold every match", async () => {
+    const name = uniqueModelName("churn_predictor");
+    for (let i = 0; i < 2; i++) await register(registry.deps, name);
+    const first = (await registry.deps.store.getModel(name))?.historySequence ?? 0;
+    // A long history of alias moves to version 2, staged rather than committed one by one.
+    const moves = Array.from({ length: ENTRIES_EXAMINED_PER_PAGE + 50 }, (_, i) =>
+      historyItem({ action: "ALIAS_CHANGED", alias: "champion", version: 2 }, { model: name, sequence: first + 1 + i }),
+    );
+    const documents = createDocumentClient(registry.config);
+    for (let start = 0; start < moves.length; start += 25) {
+      const puts = moves.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      await documents.send(new BatchWriteCommand({ RequestItems: { [registry.config.tableName]: puts } }));
+    }
+
+    const pages = await allPages(name, 10, 1);
+
+    const aboutVersion1 = (await allPages(name, 100)).flat().filter((e) => e.version === 1 || e.previousVersion === 1);
+    expect(pages[0]).toEqual([]);
+    expect(pages.flat()).toEqual(aboutVersion1);
   });
 
   it("filters by a label, a stage or an alias: the version it names now", async () => {
