@@ -243,7 +243,7 @@ async function planChange<T, C>(
   started: number,
 ): Promise<PlanOutcome<T, C>> {
   if (stored && isBeingDeleted(stored) && !context.continuesDeletion) throw new ModelBeingDeletedError(name);
-  const now = stampAfter(stored, context.now());
+  const now = context.now().toISOString();
   const decided = await plan(stored && !isDeleted(stored) ? stored : undefined, now);
   if ("unchanged" in decided) return { answer: decided.unchanged };
   // Sequence, revision, served ticket and lock carry on from the stored item, a tombstone too: the name's history never forks.
@@ -251,15 +251,6 @@ async function planChange<T, C>(
   const guarded = decided.writes ?? [];
   const writes = [...guarded.map((g) => g.write), ...history.map(appendHistory), ...checkpoint(context, stored, model)];
   return { planned: { current: stored, model, writes, guarded, answer: () => decided.result({ model, history }), started } };
-}
-
-/**
- * The commit's instant: the clock's reading, or the previous commit's if that is later (another process's clock
- * ahead of this one's), so that history's instants follow its sequence, as a replay to an instant reads them.
- */
-function stampAfter(stored: ModelItem | undefined, clock: Date): string {
-  const now = clock.toISOString();
-  return stored && stored.updatedAt > now ? stored.updatedAt : now;
 }
 
 /** Commits a planned change in turn `ticket`: its answer, the conflict a failed guarded write names, or the contention that defeated it. */
@@ -319,9 +310,14 @@ function reportContention(context: ChangeContext, name: string, { contention, at
 export const readModel = (context: Pick<ChangeContext, "dynamo" | "tableName">, name: string): Promise<ModelItem | undefined> =>
   readItem(context, modelKey(name), modelFromItem);
 
-/** The model's next state and the numbered, stamped history entries. */
+/**
+ * The model's next state and the numbered history entries, stamped with the commit's instant: the clock's
+ * reading `now`, or the previous commit's if that is later (another process's clock ahead of this one's),
+ * so that history's instants follow its sequence, as a replay to an instant reads them.
+ */
 function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem | undefined, decided: Commit<T, C>, now: string) {
   const sequence = current?.historySequence ?? 0;
+  const occurredAt = current && current.updatedAt > now ? current.updatedAt : now;
   const history = decided.history.map((draft, i) =>
     newHistoryItem(draft, {
       model: name,
@@ -329,14 +325,14 @@ function stamped<T, C>(context: ChangeContext, name: string, current: ModelItem 
       eventId: context.newEventId(),
       actor: context.who.actor,
       requestId: context.who.requestId,
-      occurredAt: now,
+      occurredAt,
     }),
   );
   const model: ModelItem = {
     ...decided.model,
     revision: (current?.revision ?? 0) + 1,
     historySequence: sequence + history.length,
-    updatedAt: now,
+    updatedAt: occurredAt,
   };
   return { model, history };
 }
