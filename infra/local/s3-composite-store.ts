@@ -21,6 +21,8 @@ import { finished } from "node:stream/promises";
  *   UploadPart as to the completion;
  * - the object is the listed parts in order; parts not listed are discarded; its ETag is S3's for
  *   a multipart object: the MD5 of the parts' binary MD5s, then `-<number of parts>`.
+ * AbortMultipartUpload (s3rver has none) removes the upload and its parts; an upload ID not open for
+ * that key is 404 NoSuchUpload.
  * The object's file is then a symbolic link to the manifest in the directory its parts were
  * renamed into (no PUT makes a link, so no upload can pass for one): GET, HEAD, ranged GET, list,
  * copy and delete read through it. A copy of such an object is a plain object, with its own MD5 as
@@ -114,6 +116,7 @@ export interface ListResult {
 const OBJECT_SUFFIX = "._S3rver_object";
 const MANIFEST = "manifest.json";
 const MAX_PART_NUMBER = 10_000;
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 export class CompositeFilesystemStore extends FilesystemStore {
   /** A bucket's configurations (CORS, website) as read: s3rver reads both on every request, and only their PUT and DELETE change them. */
@@ -160,6 +163,21 @@ export class CompositeFilesystemStore extends FilesystemStore {
     return super.putPart(bucket, uploadId, partNumber, content);
   }
 
+  /**
+   * AbortMultipartUpload (s3rver has none), as S3 documents it: the upload's parts are freed, and from
+   * then on its UploadPart, completion and abort are 404 NoSuchUpload, as are those of an upload ID
+   * never handed out for `key`, or already completed.
+   */
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    const uploadDir = join(this.getResourcePath(bucket, undefined, "uploads"), uploadId);
+    // An upload ID is 32 hex digits (s3rver's); any other names no upload, and no directory to remove.
+    if (!UPLOAD_ID.test(uploadId) || (await openUpload(uploadDir, uploadId)).key !== key) throw noSuchUpload(uploadId);
+    // Renamed first, in one step: a completion or another abort racing this one finds no upload.
+    const aborted = `${uploadDir}.aborted`;
+    await moveUpload(uploadDir, aborted, uploadId);
+    await rm(aborted, { recursive: true, force: true });
+  }
+
   override async putObjectMultipart(
     bucket: string,
     uploadId: string,
@@ -180,10 +198,7 @@ export class CompositeFilesystemStore extends FilesystemStore {
     const objectPath = this.getResourcePath(bucket, key, "object");
     const partsDir = this.getResourcePath(bucket, key, `parts.${uploadId}`);
     await mkdir(dirname(objectPath), { recursive: true });
-    await rename(uploadDir, partsDir).catch((error: NodeJS.ErrnoException) => {
-      // Another completion of this upload took its parts first.
-      throw error.code === "ENOENT" ? noSuchUpload(uploadId) : error;
-    });
+    await moveUpload(uploadDir, partsDir, uploadId);
     await this.putMetadata(bucket, key, metadata);
     const previous = await this.compositeDirectory(objectPath);
     await replaceWithLink(objectPath, join(basename(partsDir), MANIFEST), uploadId);
@@ -382,6 +397,13 @@ async function openUpload(uploadDir: string, uploadId: string): Promise<{ key: s
   } catch (error) {
     throw (error as NodeJS.ErrnoException).code === "ENOENT" ? noSuchUpload(uploadId) : error;
   }
+}
+
+/** Moves an upload's directory in one step: when another completion or abort of it moved it first, the upload is gone (NoSuchUpload). */
+async function moveUpload(uploadDir: string, to: string, uploadId: string): Promise<void> {
+  await rename(uploadDir, to).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === "ENOENT" ? noSuchUpload(uploadId) : error;
+  });
 }
 
 function assertAscending(parts: readonly ListedPart[]): void {

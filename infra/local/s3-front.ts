@@ -32,8 +32,9 @@ import { verifySigV4 } from "./sigv4-verifier";
  * - honours `If-None-Match: *` on PutObject and CompleteMultipartUpload: 412 PreconditionFailed
  *   when the key exists (conditional writes to one key are serialised here);
  * - refuses UploadPart with a part number outside 1 to 10,000: 400 InvalidArgument;
- * - takes AbortMultipartUpload (which s3rver lacks): 204, and from then on UploadPart,
- *   CompleteMultipartUpload and another abort with that upload ID are 404 NoSuchUpload;
+ * - takes AbortMultipartUpload (which s3rver lacks) to s3rver's store, which frees the upload's parts:
+ *   204, and from then on UploadPart, CompleteMultipartUpload and another abort with that upload ID
+ *   are 404 NoSuchUpload, as is an abort of an upload completed or never started for that key;
  * - compares a CompleteMultipartUpload's ETags as strings, as S3 does: s3rver's XML parser turns
  *   an unquoted all-digit `<ETag>123</ETag>` into a number its controller throws on (a 500), so
  *   the front quotes unquoted ETags (S3 ignores quotes in them) and the part is 400 InvalidPart;
@@ -51,9 +52,8 @@ import { verifySigV4 } from "./sigv4-verifier";
  * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`, EntityTooSmall (parts
  * under 5 MiB are taken); refuse anonymous
  * requests (a private bucket would); store checksums for HEAD or a listing to report; page a listing
- * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners; free an aborted upload's
- * parts in s3rver's store, remember aborts across restarts, or refuse an abort of an upload ID it
- * never handed out. Everything else is s3rver's behaviour, passed through unchanged.
+ * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners. Everything else is
+ * s3rver's behaviour, passed through unchanged.
  */
 
 export interface S3FrontOptions {
@@ -69,19 +69,22 @@ export interface S3FrontOptions {
   readonly credentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string }[];
   readonly clock?: () => Date;
   /**
-   * s3rver's store, when it runs in this process: the front answers ListObjectsV2 from it. s3rver's
-   * own listing cannot page (its continuation token is DES-encrypted, which OpenSSL 3 refuses: a 500).
+   * s3rver's store (s3rver runs in this process): the front answers ListObjectsV2 and
+   * AbortMultipartUpload from it. s3rver has no abort, and its own listing cannot page (its
+   * continuation token is DES-encrypted, which OpenSSL 3 refuses: a 500).
    */
-  readonly store?: ListingStore;
+  readonly store: FrontStore;
 }
 
-/** What the front reads of s3rver's store to list a bucket. */
-export interface ListingStore {
+/** What the front reads of s3rver's store to list a bucket, and asks of it to abort an upload. */
+export interface FrontStore {
   getBucket(bucket: string): Promise<unknown>;
   listObjects(
     bucket: string,
     options: { prefix: string; startAfter: string; maxKeys: number },
   ): Promise<{ readonly objects: readonly ListedObject[]; readonly isTruncated: boolean }>;
+  /** Frees the upload's parts; throws S3's NoSuchUpload when `key` has no such upload open. */
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
 }
 
 interface ListedObject {
@@ -114,7 +117,6 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   // It closes its idle connections to s3rver itself (the socket timeout), s3rver never does: see startS3rver.
   const agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS });
   const keyLocks = new Map<string, Promise<unknown>>();
-  const abortedUploads = new Set<string>();
   let spooled = 0;
 
   /** Runs `task` after every earlier task on `key`: two conditional writes to one key never both see it absent. */
@@ -133,15 +135,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     if (refusal) return refuse(request, response, refusal);
 
     const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
-    if (operation === "ListObjectsV2" && options.store) return listObjectsV2(options.store, request, response, rawPath, url.searchParams);
-    const uploadId = url.searchParams.get("uploadId");
-    if (uploadId !== null && abortedUploads.has(uploadId)) return refuse(request, response, noSuchUpload());
-    if (operation === "AbortMultipartUpload" && uploadId !== null) {
-      abortedUploads.add(uploadId);
-      request.resume();
-      response.writeHead(204);
-      return void response.end();
-    }
+    if (operation === "ListObjectsV2") return listObjectsV2(options.store, request, response, rawPath, url.searchParams);
+    if (operation === "AbortMultipartUpload") return abortMultipartUpload(options.store, request, response, rawPath, url.searchParams);
     await absoluteSuffixRange(request, rawPath);
     let body: Readable = request;
     let headers = request.headers;
@@ -321,6 +316,32 @@ async function presignedRefusal(
   }
 }
 
+/** AbortMultipartUpload: 204 once s3rver's store has freed the upload, or the store's refusal (404 NoSuchUpload). */
+async function abortMultipartUpload(
+  store: FrontStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+  rawPath: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const { bucket, key } = bucketAndKey(rawPath);
+  try {
+    await store.abortMultipartUpload(bucket, key, query.get("uploadId") ?? "");
+  } catch (error) {
+    if (error instanceof S3ErrorClass) return refuse(request, response, error);
+    throw error;
+  }
+  request.resume();
+  response.writeHead(204);
+  response.end();
+}
+
+/** The bucket and key of a path-style request's path, each URL-decoded. */
+function bucketAndKey(rawPath: string): { bucket: string; key: string } {
+  const [bucket = "", ...key] = rawPath.slice(1).split("/");
+  return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(key.join("/")) };
+}
+
 /**
  * ListObjectsV2 as S3 documents it (path-style requests): the keys under `prefix` after `start-after`,
  * or after where the `continuation-token` left off (it wins over `start-after`), in UTF-8 byte order,
@@ -328,7 +349,7 @@ async function presignedRefusal(
  * and a `NextContinuationToken` when more follow. No checksum algorithm is reported: none is stored.
  */
 async function listObjectsV2(
-  store: ListingStore,
+  store: FrontStore,
   request: IncomingMessage,
   response: ServerResponse,
   rawPath: string,
@@ -429,12 +450,6 @@ function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHea
 const isoSeconds = (date: Date) => date.toISOString().replace(/\.\d+/, "");
 
 /** Answers with S3's XML error once the request's body is read: a client still sending would miss an early answer. */
-const noSuchUpload = () =>
-  new S3ErrorClass(
-    "NoSuchUpload",
-    "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-  );
-
 async function refuse(request: IncomingMessage, response: ServerResponse, error: S3Error): Promise<void> {
   if (!request.readableEnded) {
     request.resume();

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
@@ -270,6 +271,27 @@ describe("multipart objects in the local S3", () => {
     expect(await s3Code(uploadPart(randomUUID()))).toEqual({ code: "NoSuchUpload", status: 404 });
     // The S3 front sends it on from its spool file: refused unread, it answered 500.
     expect(await s3Code(uploadPart(upload.uploadId, randomBytes(20 * 1024 * 1024)))).toEqual({ code: "NoSuchUpload", status: 404 });
+  });
+
+  it("aborts an open upload, freeing its parts; answers 404 NoSuchUpload to an abort of an upload aborted, completed, never started or of another key", async () => {
+    const open = await uploadParts([randomBytes(10_000)]);
+    const completed = await uploadParts([randomBytes(10_000)]);
+    await complete(completed);
+    const abort = (key: string, uploadId: string) =>
+      s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
+    const uploadFiles = async (uploadId: string) => (await readdir(dataDir, { recursive: true })).filter((path) => path.includes(uploadId));
+
+    expect(await s3Code(abort(`models/${randomUUID()}`, open.uploadId)), "another key").toEqual({ code: "NoSuchUpload", status: 404 });
+    await abort(open.key, open.uploadId);
+
+    expect(await uploadFiles(open.uploadId)).toEqual([]);
+    for (const [why, key, uploadId] of [
+      ["aborted", open.key, open.uploadId],
+      ["completed", completed.key, completed.uploadId],
+      ["never started", open.key, randomBytes(16).toString("hex")],
+    ] as const)
+      expect(await s3Code(abort(key, uploadId)), why).toEqual({ code: "NoSuchUpload", status: 404 });
+    expect(await read(completed.key)).toHaveLength(10_000);
   });
 
   it("keeps only the parts a completion lists, as S3 frees the others", async () => {
