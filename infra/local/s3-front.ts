@@ -40,7 +40,8 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   the front quotes unquoted ETags (S3 ignores quotes in them) and the part is 400 InvalidPart;
  * - answers ListObjectsV2 (path-style, without a delimiter) from s3rver's store: keys under `prefix`
  *   after `start-after` or the continuation token, in UTF-8 byte order, at most `max-keys` (1,000 at
- *   most) a page with size, ETag and last modification, `IsTruncated` and `NextContinuationToken`;
+ *   most) a page with size, ETag and last modification, `IsTruncated` and `NextContinuationToken`
+ *   (a continuation token it did not issue, or an empty one, is 400 InvalidArgument);
  *   s3rver's own listing cannot page (its token is DES-encrypted, which OpenSSL 3 refuses);
  * - serves a suffix range `bytes=-N` as the object's last N bytes (s3rver reads it as bytes 0 to N);
  * - answers in S3's XML error shape (s3rver's own S3Error).
@@ -346,7 +347,8 @@ function bucketAndKey(rawPath: string): { bucket: string; key: string } {
  * ListObjectsV2 as S3 documents it (path-style requests): the keys under `prefix` after `start-after`,
  * or after where the `continuation-token` left off (it wins over `start-after`), in UTF-8 byte order,
  * at most `max-keys` (1,000 at most), each with its size, ETag and last modification; `IsTruncated`
- * and a `NextContinuationToken` when more follow. No checksum algorithm is reported: none is stored.
+ * and a `NextContinuationToken` when more follow. A continuation token it did not issue is 400
+ * InvalidArgument. No checksum algorithm is reported: none is stored.
  */
 async function listObjectsV2(
   store: FrontStore,
@@ -356,6 +358,11 @@ async function listObjectsV2(
   query: URLSearchParams,
 ): Promise<void> {
   const bucket = decodeURIComponent(rawPath.replace(/^\/+|\/+$/g, ""));
+  const token = query.get("continuation-token");
+  const startAfter = query.get("start-after") ?? "";
+  const from = token === null ? startAfter : keyOfToken(token);
+  if (from === undefined)
+    return refuse(request, response, new S3ErrorClass("InvalidArgument", "The continuation token provided is incorrect"));
   const maxKeysGiven = query.get("max-keys");
   if (maxKeysGiven !== null && !/^\d+$/.test(maxKeysGiven))
     return refuse(
@@ -369,10 +376,7 @@ async function listObjectsV2(
   if (bucket.includes("/") || !(await store.getBucket(bucket)))
     return refuse(request, response, new S3ErrorClass("NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }));
   const prefix = query.get("prefix") ?? "";
-  const token = query.get("continuation-token");
-  const startAfter = query.get("start-after") ?? "";
   const maxKeys = maxKeysGiven === null ? 1000 : Math.min(1000, Number(maxKeysGiven));
-  const from = token ? Buffer.from(token, "base64url").toString("utf8") : startAfter;
   const listed =
     maxKeys === 0 ? { objects: [], isTruncated: false } : await store.listObjects(bucket, { prefix, startAfter: from, maxKeys });
   const last = listed.objects.at(-1);
@@ -381,11 +385,11 @@ async function listObjectsV2(
     '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
     element("Name", bucket),
     element("Prefix", prefix),
-    token ? element("ContinuationToken", token) : startAfter ? element("StartAfter", startAfter) : "",
+    token !== null ? element("ContinuationToken", token) : startAfter ? element("StartAfter", startAfter) : "",
     element("KeyCount", listed.objects.length),
     element("MaxKeys", maxKeysGiven ?? 1000),
     element("IsTruncated", listed.isTruncated),
-    listed.isTruncated && last ? element("NextContinuationToken", Buffer.from(last.key).toString("base64url")) : "",
+    listed.isTruncated && last ? element("NextContinuationToken", continuationToken(last.key)) : "",
     ...listed.objects.map(
       (object) =>
         `<Contents>${element("Key", object.key)}${element("LastModified", object.lastModifiedDate.toISOString())}` +
@@ -397,6 +401,22 @@ async function listObjectsV2(
   response.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
   response.end(body);
 }
+
+/**
+ * The token that continues a listing after `key`: the key behind a check of it. S3's tokens are
+ * opaque, and one it did not issue is 400 InvalidArgument, not a listing from wherever it decodes to.
+ */
+const continuationToken = (key: string): string => Buffer.concat([tokenCheck(key), Buffer.from(key)]).toString("base64url");
+
+/** The key a token of continuationToken continues after, or undefined when the front did not issue it. */
+function keyOfToken(token: string): string | undefined {
+  const key = Buffer.from(token, "base64url").subarray(TOKEN_CHECK_BYTES).toString("utf8");
+  return continuationToken(key) === token ? key : undefined;
+}
+
+const TOKEN_CHECK_BYTES = 8;
+const tokenCheck = (key: string): Buffer =>
+  createHash("sha256").update(`continuation-token:${key}`).digest().subarray(0, TOKEN_CHECK_BYTES);
 
 const element = (name: string, value: string | number | boolean): string => `<${name}>${escapeXml(String(value))}</${name}>`;
 

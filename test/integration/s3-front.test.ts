@@ -230,6 +230,21 @@ describe("the S3 front before s3rver", () => {
     );
   });
 
+  it("answers 400 InvalidArgument to a ListObjectsV2 continuation token it never issued: empty, garbled, or a key in base64", async () => {
+    const prefix = `${uniqueKey()}/`;
+    await s3.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `${prefix}a`, Body: randomBytes(1) }));
+
+    for (const token of ["", "not a token!", Buffer.from(`${prefix}a`).toString("base64url")]) {
+      const listed = s3.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: prefix, ContinuationToken: token }));
+
+      await expect(listed, JSON.stringify(token)).rejects.toMatchObject({
+        name: "InvalidArgument",
+        message: "The continuation token provided is incorrect",
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+  });
+
   it("lists a multipart object with its whole size", async () => {
     const part = randomBytes(64 * 1024);
     const key = uniqueKey();
