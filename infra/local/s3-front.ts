@@ -53,8 +53,10 @@ import { verifySigV4 } from "./sigv4-verifier";
  * Content-MD5, other checksum algorithms, aws-chunked bodies, `If-Match`, EntityTooSmall (parts
  * under 5 MiB are taken); refuse anonymous
  * requests (a private bucket would); store checksums for HEAD or a listing to report; page a listing
- * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners. Everything else is
- * s3rver's behaviour, passed through unchanged.
+ * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners; store a key with an
+ * empty segment (`a//b`, `/a`): s3rver's routes do not match its path, a plain-text 404, and its
+ * store, a directory tree, would file it as `a/b` (keys ending in `/` are stored and listed as in S3).
+ * Everything else is s3rver's behaviour, passed through unchanged.
  */
 
 export interface S3FrontOptions {

@@ -245,6 +245,22 @@ describe("the S3 front before s3rver", () => {
     }
   });
 
+  it("stores, reads and lists a key ending in / beside the same key without it, as S3 keeps any key", async () => {
+    const key = uniqueKey();
+    const bodies = { [key]: randomBytes(10), [`${key}/`]: randomBytes(20) };
+
+    for (const [name, bytes] of Object.entries(bodies))
+      expect((await put(await bucket.presignPut(name, sha256(bytes)), bytes)).status).toBe(200);
+
+    for (const [name, bytes] of Object.entries(bodies))
+      expect(await storedDigest(stored, name), name).toEqual({ sha256: sha256(bytes), sizeBytes: bytes.length });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: key }));
+    expect(listed.Contents?.map((object) => [object.Key, object.Size])).toEqual([
+      [key, 10],
+      [`${key}/`, 20],
+    ]);
+  });
+
   it("lists a multipart object with its whole size", async () => {
     const part = randomBytes(64 * 1024);
     const key = uniqueKey();
