@@ -139,7 +139,11 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
 
     const operation = operationOf(request.method ?? "GET", url.searchParams, request.headers);
     if (operation === "ListObjectsV2") return listObjectsV2(options.store, request, response, rawPath, url.searchParams);
-    if (operation === "AbortMultipartUpload") return abortMultipartUpload(options.store, request, response, rawPath, url.searchParams);
+    if (operation === "AbortMultipartUpload")
+      return abortMultipartUpload(options.store, request, response, {
+        ...bucketAndKey(rawPath),
+        uploadId: url.searchParams.get("uploadId") ?? "",
+      });
     await absoluteSuffixRange(request, rawPath);
     let body: Readable = request;
     let headers = request.headers;
@@ -324,12 +328,10 @@ async function abortMultipartUpload(
   store: FrontStore,
   request: IncomingMessage,
   response: ServerResponse,
-  rawPath: string,
-  query: URLSearchParams,
+  upload: { readonly bucket: string; readonly key: string; readonly uploadId: string },
 ): Promise<void> {
-  const { bucket, key } = bucketAndKey(rawPath);
   try {
-    await store.abortMultipartUpload(bucket, key, query.get("uploadId") ?? "");
+    await store.abortMultipartUpload(upload.bucket, upload.key, upload.uploadId);
   } catch (error) {
     if (error instanceof S3ErrorClass) return refuse(request, response, error);
     throw error;
