@@ -1,3 +1,4 @@
+import type { Dirent, Stats } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
@@ -95,6 +96,7 @@ const DEFAULT_CONCURRENCY = 8;
 /**
  * Registers a directory as a multi-file version of `model` (docs/artifacts.md, "A version made of several files"):
  * 1. walk it: regular files, and links to files inside it; links out of it, and linked directories, are skipped, saying so;
+ *    a named pipe, a socket or a device (or a link to one) is refused, as it has no file's bytes;
  *    paths the registry would refuse are refused here, each with its rule, before anything is read, and so is a
  *    manifest too large for one request (docs/client.md);
  * 2. hash every file (one read each); trust the resume journal of an interrupted push only if it is of
@@ -446,11 +448,13 @@ async function freshPutOf(destination: Destination, path: string) {
 
 /**
  * The directory's files in path order, declared under NFC paths; refused (UsageError, listing
- * every problem) when it holds nothing to push or a path the registry would refuse.
+ * every problem) when it holds nothing to push, an entry that is no file (a named pipe, a socket,
+ * a device: their bytes are no file's), or a path the registry would refuse.
  */
 export async function listDirectory(directory: string, onNotice?: (message: string) => void): Promise<LocalFile[]> {
   const root = await realpath(directory);
   const files: LocalFile[] = [];
+  const notFiles: string[] = [];
   const visit = async (folder: string): Promise<void> => {
     for (const entry of await readdir(folder, { withFileTypes: true })) {
       const absolute = join(folder, entry.name);
@@ -459,11 +463,16 @@ export async function listDirectory(directory: string, onNotice?: (message: stri
       else if (entry.isFile()) {
         const { size, mtimeMs } = await stat(absolute);
         files.push({ path, absolute, sizeBytes: size, mtimeMs });
-      } else if (entry.isSymbolicLink()) await followLink(root, absolute, path, files, onNotice);
+      } else if (entry.isSymbolicLink()) await followLink(root, { path, absolute }, { files, notFiles }, onNotice);
+      else notFiles.push(`'${path}': ${kindOfNonFile(entry)}`);
     }
   };
   await visit(directory);
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (notFiles.length > 0)
+    throw new UsageError(
+      `${directory} holds entries that are no files, whose bytes a version cannot hold; remove them or move them out of it:\n  ${notFiles.sort().join("\n  ")}`,
+    );
   const problems = manifestPathProblems(files.map((file) => file.path)).map(({ path, rule }) => `'${path}': ${rule}`);
   if (files.length === 0) throw new UsageError(`${directory} holds no files to push.`);
   if (problems.length > 0)
@@ -471,18 +480,26 @@ export async function listDirectory(directory: string, onNotice?: (message: stri
   return files;
 }
 
-/** A link to a file inside the directory is pushed as that file; a link out of it, to a directory, or to nothing, is skipped. */
+/** What an entry that is neither a file, a directory nor a link is. */
+const kindOfNonFile = (entry: Dirent | Stats): string =>
+  entry.isFIFO() ? "a named pipe (FIFO)" : entry.isSocket() ? "a socket" : "a device";
+
+/**
+ * A link to a file inside the directory is pushed as that file; a link out of it, to a directory, or to nothing, is
+ * skipped, saying so; a link to an entry that is no file is refused with such entries.
+ */
 async function followLink(
   root: string,
-  absolute: string,
-  path: string,
-  files: LocalFile[],
+  { path, absolute }: { path: string; absolute: string },
+  found: { files: LocalFile[]; notFiles: string[] },
   onNotice?: (message: string) => void,
 ): Promise<void> {
   const target = await realpath(absolute).catch(() => undefined);
   const info = target === undefined ? undefined : await stat(target);
-  if (target === undefined) onNotice?.(`Skipping ${path}: a link to nothing (its target is missing, or a loop of links).`);
+  if (target === undefined || info === undefined)
+    onNotice?.(`Skipping ${path}: a link to nothing (its target is missing, or a loop of links).`);
   else if (!target.startsWith(root + sep)) onNotice?.(`Skipping ${path}: a link that points out of the directory.`);
-  else if (!info?.isFile()) onNotice?.(`Skipping ${path}: a link to a directory is not followed.`);
-  else files.push({ path, absolute, sizeBytes: info.size, mtimeMs: info.mtimeMs });
+  else if (info.isDirectory()) onNotice?.(`Skipping ${path}: a link to a directory is not followed.`);
+  else if (!info.isFile()) found.notFiles.push(`'${path}': a link to ${kindOfNonFile(info)}`);
+  else found.files.push({ path, absolute, sizeBytes: info.size, mtimeMs: info.mtimeMs });
 }
