@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { rmSync, type Stats } from "node:fs";
 import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
-import { IntegrityError } from "./errors";
+import { IntegrityError, UsageError } from "./errors";
 import { ExpiredUrlError, sendPresigned } from "./presigned";
 import { isTransient, withRetries } from "./retry";
 import type { RegistryClient, ResponseOf } from "./sdk";
@@ -72,8 +72,8 @@ const MANIFEST_PAGE = 100;
  * 2. one file (the version's artifact, or the file named): its presigned URL, then `downloadFile`;
  * 3. a multi-file version: its whole manifest (page by page), its paths checked before any byte is
  *    written (each stays inside the output directory; no two land on one file, even where case is
- *    ignored, or make one name both a file and a directory), then its files, several at a time, each
- *    with `downloadFile`.
+ *    ignored, or make one name both a file and a directory; none meets a directory where it has a
+ *    file, or a file where it has a directory), then its files, several at a time, each with `downloadFile`.
  */
 export async function pull(client: RegistryClient, options: PullOptions): Promise<PullResult> {
   const { signal } = options;
@@ -119,8 +119,10 @@ async function pullDirectory(
   }
   const directory = resolve(options.output ?? model);
   await mkdir(directory, { recursive: true });
-  const [problem] = manifestPathProblems(files.map((file) => file.path));
+  const paths = files.map((file) => file.path);
+  const [problem] = manifestPathProblems(paths);
   if (problem) throw unwritable(problem.path, directory, problem.rule);
+  await assertNothingInTheWay(directory, paths);
   const targets = await Promise.all(files.map(async (file) => ({ file, path: await insideDirectory(directory, file.path) })));
   const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
   const onBytes = reporter(options, sizeBytes);
@@ -154,6 +156,45 @@ async function insideDirectory(directory: string, path: string): Promise<string>
     throw new IntegrityError(`The file path '${path}' goes through a symbolic link out of ${directory}; nothing was written.`);
   await mkdir(dirname(target), { recursive: true });
   return target;
+}
+
+/**
+ * Refuses (UsageError, before any download) an output directory holding a directory where the
+ * version has a file, or a file where it has a directory: each such entry named, with what to do.
+ * A file where the version has one is replaced.
+ */
+async function assertNothingInTheWay(directory: string, paths: readonly string[]): Promise<void> {
+  const seen = new Map<string, Promise<Stats | undefined>>();
+  const existing = (entry: string) => {
+    const found = seen.get(entry) ?? stat(resolve(directory, ...entry.split("/"))).catch(() => undefined);
+    seen.set(entry, found);
+    return found;
+  };
+  const inTheWay = new Map<string, string>();
+  for (const found of await Promise.all(paths.map((path) => entryInTheWay(path, existing)))) {
+    if (found && !inTheWay.has(found.entry)) inTheWay.set(found.entry, found.problem);
+  }
+  if (inTheWay.size === 0) return;
+  const lines = [...inTheWay].sort(([a], [b]) => (a < b ? -1 : 1)).map(([entry, problem]) => `'${entry}': ${problem}`);
+  throw new UsageError(
+    `${directory} holds entries in the way of the version's files; move or remove them, or pull into another directory:\n  ${lines.join("\n  ")}\nNothing was written.`,
+  );
+}
+
+/** The first entry on the way to `path` that a pull could not write through: a file where a directory goes, or a directory where the file goes. */
+async function entryInTheWay(
+  path: string,
+  existing: (entry: string) => Promise<Stats | undefined>,
+): Promise<{ entry: string; problem: string } | undefined> {
+  const segments = path.split("/");
+  for (let depth = 1; depth < segments.length; depth++) {
+    const entry = segments.slice(0, depth).join("/");
+    const found = await existing(entry);
+    if (found === undefined) return undefined;
+    if (!found.isDirectory()) return { entry, problem: `a file, where the version has a directory (${path})` };
+  }
+  const found = await existing(path);
+  return found?.isDirectory() ? { entry: path, problem: "a directory, where the version has a file" } : undefined;
 }
 
 /** A manifest path the registry should never have answered: refused before anything is written. */

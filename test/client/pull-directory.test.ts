@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadFile, pull } from "../../client/download";
-import { IntegrityError } from "../../client/errors";
+import { IntegrityError, UsageError } from "../../client/errors";
 import { createRegistryClient, type Fetch } from "../../client/sdk";
 import { useTempFiles } from "../support/temp-files";
 
@@ -83,6 +83,29 @@ describe("pull of a multi-file version", () => {
       expect(await readdir(output)).toEqual([]);
     },
   );
+
+  it("refuses an output directory holding a directory where the version has a file, or a file where it has a directory, before downloading anything", async () => {
+    const output = join(scratch.dir(), "out-in-the-way");
+    await mkdir(join(output, "model.bin"), { recursive: true });
+    await mkdir(join(output, "weights"));
+    await writeFile(join(output, "weights", "shards"), "an older file");
+    await writeFile(join(output, "tokenizer"), "an older file");
+    const stub = stubRegistry(["config.json", "model.bin", "tokenizer/vocab.json", "weights/shards/1.bin", "weights/shards/2.bin"]);
+    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+    const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
+
+    await expect(pulling).rejects.toBeInstanceOf(UsageError);
+    await expect(pulling).rejects.toThrow(
+      `${output} holds entries in the way of the version's files; move or remove them, or pull into another directory:\n` +
+        "  'model.bin': a directory, where the version has a file\n" +
+        "  'tokenizer': a file, where the version has a directory (tokenizer/vocab.json)\n" +
+        "  'weights/shards': a file, where the version has a directory (weights/shards/1.bin)\n" +
+        "Nothing was written.",
+    );
+    expect(stub.requested).not.toContain("http://s3.invalid/x");
+    expect((await readdir(output)).sort()).toEqual(["model.bin", "tokenizer", "weights"]);
+  });
 
   it("refuses a path through a link in the output directory that points out of it", async () => {
     const output = join(scratch.dir(), "out-linked");
