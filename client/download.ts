@@ -4,6 +4,7 @@ import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "no
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
 import { IntegrityError, UsageError } from "./errors";
+import { deepestExisting } from "./local-paths";
 import { ExpiredUrlError, sendPresigned } from "./presigned";
 import { isTransient, withRetries } from "./retry";
 import type { RegistryClient, ResponseOf } from "./sdk";
@@ -202,13 +203,6 @@ const unwritable = (path: string, directory: string, rule: string) =>
   new IntegrityError(
     `The registry answered the file path '${path}', which is no path to write under ${directory} (${rule}); nothing was written.`,
   );
-
-/** `path`, or its nearest ancestor that exists: what a `mkdir -p` of it would build on. */
-async function deepestExisting(path: string): Promise<string> {
-  for (let current = path; ; current = dirname(current)) {
-    if ((await stat(current).catch(() => undefined)) || dirname(current) === current) return current;
-  }
-}
 
 /** Progress over `bytesTotal`, fed by the bytes of any number of files. */
 function reporter(options: PullOptions, bytesTotal: number): (bytes: number) => void {

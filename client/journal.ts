@@ -3,6 +3,8 @@ import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import * as z from "../shared/zod";
+import { UsageError } from "./errors";
+import { deepestExisting } from "./local-paths";
 
 /**
  * The resume journal of one push, of a file or of a directory: what was registered and which
@@ -106,7 +108,9 @@ async function readJournal<E>(path: string, schema: z.ZodMiniType<E>): Promise<E
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === "ENOENT") return undefined;
+    if (code === "ENOTDIR") throw await notADirectory(dirname(path));
     return { unreadable: (error as Error).message };
   }
   try {
@@ -115,6 +119,15 @@ async function readJournal<E>(path: string, schema: z.ZodMiniType<E>): Promise<E
   } catch {
     return { unreadable: "it is not JSON (cut short?)" };
   }
+}
+
+/** The journals' directory, or a folder it would be made in, is a file: no journal can be kept there, and none is discarded. */
+async function notADirectory(directory: string): Promise<UsageError> {
+  const file = await deepestExisting(directory);
+  return new UsageError(
+    `Resume journals go in ${directory}, but ${file} is a file, not a directory: move it away, or set XDG_CACHE_HOME to a directory ` +
+      "(journals go in $XDG_CACHE_HOME/model-registry/uploads, else ~/.cache/model-registry/uploads).",
+  );
 }
 
 /**

@@ -1,16 +1,26 @@
 import { describe, expect, it } from "vitest";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { EXIT, main } from "../../client/cli";
 import type { Fetch } from "../../client/sdk";
+import { useTempFiles } from "../support/temp-files";
+
+const scratch = useTempFiles("registry-cli-exit-codes-");
 
 /** The CLI against a registry that always answers the same way; what it prints is collected. */
 async function cliAgainst(answer: () => Promise<Response>, ...argv: string[]) {
+  return cliWith({}, answer, ...argv);
+}
+
+/** `cliAgainst`, with these environment variables. */
+async function cliWith(env: NodeJS.ProcessEnv, answer: () => Promise<Response>, ...argv: string[]) {
   let stderr = "";
   let requests = 0;
   const fetch: Fetch = async () => {
     requests++;
     return answer();
   };
-  const io = { stdout: () => {}, stderr: (text: string) => void (stderr += text), interactive: false, env: {}, now: Date.now };
+  const io = { stdout: () => {}, stderr: (text: string) => void (stderr += text), interactive: false, env, now: Date.now };
   const code = await main(["--url", "http://registry.test", "--auth", "none", ...argv], io, fetch);
   return { code, stderr, requests };
 }
@@ -53,4 +63,27 @@ describe("an answer that is no registry's", () => {
     expect(run.stderr).toContain("The registry at http://registry.test/ answered GET /models/x with 200 and no JSON object");
     expect(run.stderr).toContain("hint: Is a registry running at http://registry.test/?");
   });
+});
+
+describe("a resume journals' directory that is a file", () => {
+  it.each([["a file"], ["a directory"]])(
+    "exits 1 before any request when pushing %s, naming the file in the way and XDG_CACHE_HOME, discarding no journal",
+    async (what) => {
+      const cacheHome = join(scratch.dir(), `cache-of-${what.replace(" ", "-")}`);
+      await writeFile(cacheHome, "not a directory");
+      const model = join(scratch.dir(), `model-${what.replace(" ", "-")}`);
+      await mkdir(model);
+      await writeFile(join(model, "weights.bin"), "weights");
+      const pushed = what === "a file" ? join(model, "weights.bin") : model;
+
+      const run = await cliWith({ XDG_CACHE_HOME: cacheHome }, unavailable, "push", pushed, "--model", "fraud_detector");
+
+      expect(run).toMatchObject({ code: EXIT.usage, requests: 0 });
+      expect(run.stderr).not.toContain("Discarding");
+      expect(run.stderr).toContain(
+        `error: Resume journals go in ${join(cacheHome, "model-registry", "uploads")}, but ${cacheHome} is a file, not a directory: ` +
+          "move it away, or set XDG_CACHE_HOME to a directory (journals go in $XDG_CACHE_HOME/model-registry/uploads, else ~/.cache/model-registry/uploads).\n",
+      );
+    },
+  );
 });
