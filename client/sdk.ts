@@ -123,7 +123,7 @@ async function callRoute(transport: Transport, sign: Authenticator, route: Route
         const response = await transport.fetch(url, { method: route.method, headers: signed, body, signal: deadline.signal });
         const text = await response.text();
         if (!response.ok) throw apiError(response, text);
-        return answerOf(transport.url, route.method, url, response.status, text);
+        return answerOf(transport.url, route, url, response.status, text);
       } finally {
         deadline.clear();
       }
@@ -162,19 +162,63 @@ function routeUrl(base: URL, path: string, input: RouteInput): URL {
 }
 
 /**
- * A success's JSON object: every route answers one. Anything else (a web page, an empty body) is
- * no registry's answer, and no retry mends it: the address is wrong.
+ * A success's JSON object: every route answers one, with the fields the client cannot do without
+ * (`FIELDS_READ`). Anything else (a web page, an empty body, `{}` for a listing) is no registry's
+ * answer, and no retry mends it: the address is wrong.
  */
-function answerOf(registry: URL, method: string, url: URL, status: number, text: string): object {
+function answerOf(registry: URL, route: Route, url: URL, status: number, text: string): object {
   const json = parsedJson(text);
-  if (typeof json === "object" && json !== null && !Array.isArray(json)) return json;
+  const isObject = typeof json === "object" && json !== null && !Array.isArray(json);
+  const missing = isObject
+    ? FIELDS_READ[route.operationId]?.find((field) => (json as Record<string, unknown>)[field] === undefined)
+    : undefined;
+  if (isObject && missing === undefined) return json;
+  const what = isObject ? `a JSON object without '${missing}'` : "no JSON object";
   throw new RegistryUnavailableError(
-    `The registry at ${registry.href} answered ${method} ${url.pathname} with ${status} and no JSON object: is that the registry's address?`,
+    `The registry at ${registry.href} answered ${route.method} ${url.pathname} with ${status} and ${what}: is that the registry's address?`,
     1,
     undefined,
     registry,
   );
 }
+
+/** The fields of `T` every answer carries (not optional): the only ones an answer is refused for lacking. */
+type AlwaysAnswered<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+
+/** What names a version; the other fields the CLI prints are shown as they come. */
+const VERSION_FIELDS = ["model", "version"] as const;
+const PAGE_FIELDS = ["items"] as const;
+const TRANSITION_FIELDS = ["version", "archived"] as const;
+
+/**
+ * The fields of each route's answer the client cannot do without (the CLI's lines, push's and
+ * pull's next requests): without one, it would fail with a TypeError or name nothing. Not a
+ * validation of the answer: other fields, and the routes whose answer is shown as it is, go unchecked.
+ */
+const FIELDS_READ: { readonly [Op in Operation]?: readonly AlwaysAnswered<ResponseOf<Op>>[] } = {
+  resolveModelUri: VERSION_FIELDS,
+  getVersion: VERSION_FIELDS,
+  registerVersion: VERSION_FIELDS,
+  updateVersion: VERSION_FIELDS,
+  completeUpload: VERSION_FIELDS,
+  deleteVersion: VERSION_FIELDS,
+  recordApproval: VERSION_FIELDS,
+  listModels: PAGE_FIELDS,
+  listVersions: PAGE_FIELDS,
+  listHistory: PAGE_FIELDS,
+  listApprovals: PAGE_FIELDS,
+  listDatasetUsage: PAGE_FIELDS,
+  listStageVersions: PAGE_FIELDS,
+  listUploads: ["uploads"],
+  transitionVersion: TRANSITION_FIELDS,
+  rollbackStage: TRANSITION_FIELDS,
+  deleteModel: ["model"],
+  createModel: ["name"],
+  updateModel: ["name"],
+  setAlias: ["model", "alias", "version"],
+  deleteAlias: ["model", "alias"],
+  downloadArtifactFile: ["path", "url", "sizeBytes", "sha256"],
+};
 
 /** The registry's `{ error }`, or API Gateway's own `{ message }` (an unsigned request, an unknown route). */
 function apiError(response: Response, text: string): RegistryApiError {

@@ -65,6 +65,26 @@ describe("an answer that is no registry's", () => {
   });
 });
 
+describe("a JSON object without the fields a command reads", () => {
+  it.each([
+    [["models", "list"], {}, "GET /models", "items"],
+    [["resolve", "models:/fraud_detector/Production"], {}, "GET /resolve", "model"],
+    [["pull", "models:/fraud_detector/Production"], {}, "GET /resolve", "model"],
+    [
+      ["promote", "fraud_detector", "7", "--to", "Staging", "--reason", "ok"],
+      { version: 7, from: "None", to: "Staging" },
+      "POST /models/fraud_detector/versions/7/transitions",
+      "archived",
+    ],
+  ])("exits 3 when a 200 answers %j with %j, naming the address to check and the missing field", async (argv, body, request, field) => {
+    const run = await cliAgainst(async () => new Response(JSON.stringify(body), { status: 200 }), ...argv);
+
+    expect(run).toMatchObject({ code: EXIT.unavailable, requests: 1 });
+    expect(run.stderr).toContain(`The registry at http://registry.test/ answered ${request} with 200 and a JSON object without '${field}'`);
+    expect(run.stderr).toContain("hint: Is a registry running at http://registry.test/?");
+  });
+});
+
 describe("a resume journals' directory that is a file", () => {
   it.each([["a file"], ["a directory"]])(
     "exits 1 before any request when pushing %s, naming the file in the way and XDG_CACHE_HOME, discarding no journal",

@@ -11,12 +11,12 @@ import { useTempFiles } from "../support/temp-files";
 const scratch = useTempFiles("registry-request-size-");
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/** A registry that answers every request with `{}`, recording each. */
+/** A registry that answers every request with version 1 of fraud_detector, recording each. */
 function recordingRegistry() {
   const requests: string[] = [];
   const fetch: Fetch = async (input, init) => {
     requests.push(`${init?.method} ${new URL(String(input)).pathname}`);
-    return new Response("{}", { headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify({ model: "fraud_detector", version: 1 }), { headers: { "content-type": "application/json" } });
   };
   const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch });
   return { client, requests };
