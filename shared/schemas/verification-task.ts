@@ -24,6 +24,8 @@ export const verificationTask = /* @__PURE__ */ z.onFirstUse(() =>
         refGeneration: z.optional(z.int()),
         /** Uploaded in parts: no full-object SHA-256 to HEAD for. */
         uploadedInParts: z.optional(z.boolean()),
+        /** The stored object's size, when it is not the declared one: the bytes to hash. */
+        storedSizeBytes: z.optional(z.number().check(z.gte(0))),
         /** S3 reported the object's full SHA-256: nothing to hash, only to count. */
         actualSha256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
       }),

@@ -27,7 +27,7 @@ import { HEADS_AT_ONCE, uploadPlanOf } from "./artifact-uploads";
 import { VERIFIER_FUNCTION } from "../functions";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
-import { settleVersion } from "./settle-version";
+import { settleVersion, sizeMismatchReason, type CheckedObject } from "./settle-version";
 import { describeVersion } from "./verification-progress";
 import { requireUploadedFiles } from "./version-artifact";
 import { loadFilesToUpload } from "./manifest-files";
@@ -44,7 +44,8 @@ import { mapConcurrently } from "../runs";
  * 3. each object to upload is there already (an earlier completion, or another version's upload of
  *    the same bytes; up to HEADS_AT_ONCE objects are HEADed, more read from listing pages, storedObjects),
  *    or S3 assembles the parts now, never over an existing object; one missing: 409;
- * 4. each size must be the declared one, else FAILED at once naming the file; when a HEAD reported every
+ * 4. each size must be the declared one, else FAILED naming the file (at once, unless other versions
+ *    declare the same bytes and only hashing tells whether the object holds them: see sizeVerdict); when a HEAD reported every
  *    object's full SHA-256 (single PUTs whose URLs signed it), or another version's verification proved
  *    the bytes since this one registered (their reference is verified), that settles READY or FAILED at once too (settleVersion),
  *    unless READY would mark more objects than one commit holds (a chunked manifest's): the verifier counts those one by one;
@@ -71,9 +72,10 @@ export async function completeUpload(
   const stored = target.artifact
     ? await storedArtifact(deps, target, target.artifact, files, input)
     : await storedFiles(deps, target, files, input);
-  const findings = stored.map(({ file, object }) => {
+  const findings = stored.map(({ file, object }): Finding => {
     const ref = refs.get(file.sha256);
-    return { file, refGeneration: ref?.generation, known: knownVerdict(file, object, ref) };
+    const storedSize = object.sizeBytes === file.sizeBytes ? {} : { storedSizeBytes: object.sizeBytes };
+    return { file, refGeneration: ref?.generation, known: knownVerdict(file, object, ref), ...storedSize };
   });
   const failed = findings.filter(({ known }) => known?.failureReason !== undefined);
   if (failed.length === 0 && (findings.some(({ known }) => known === undefined) || findings.length > MAX_FILES_PER_COMMIT))
@@ -107,11 +109,16 @@ function assertPartsWhereTheyBelong(version: VersionItem, input: CompleteUploadI
   ]);
 }
 
+/** What completing tells of an object without hashing it: nothing wrong, or why the version fails. */
+type KnownVerdict = Pick<CheckedObject, "failureReason" | "holdsDigest">;
+
 /** One object to upload, and what completing found out about it before any hashing. */
 interface Finding {
   readonly file: VersionFile;
   readonly refGeneration: number | undefined;
-  readonly known: { failureReason?: string } | undefined;
+  readonly known: KnownVerdict | undefined;
+  /** The stored object's size, when it is not the declared one. */
+  readonly storedSizeBytes?: number;
 }
 
 /**
@@ -120,16 +127,25 @@ interface Finding {
  * earlier verification holds only while nothing claimed the object's deletion: settling is conditioned
  * on the reference's generation as read here.
  */
-function knownVerdict(file: VersionFile, stored: StoredObject, ref: ArtifactRefItem | undefined): { failureReason?: string } | undefined {
-  if (stored.sizeBytes !== file.sizeBytes)
-    return {
-      failureReason: `${file.path}: size mismatch: ${file.sizeBytes} bytes were declared, the stored object has ${stored.sizeBytes}`,
-    };
+function knownVerdict(file: VersionFile, stored: StoredObject, ref: ArtifactRefItem | undefined): KnownVerdict | undefined {
+  if (stored.sizeBytes !== file.sizeBytes) return sizeVerdict(file, stored, ref);
   if (stored.sha256 === undefined) return ref?.verifiedAt !== undefined && ref.sizeBytes === file.sizeBytes ? {} : undefined;
   if (stored.sha256 === file.sha256) return {};
   return {
     failureReason: `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${stored.sha256}`,
   };
+}
+
+/**
+ * The stored object has another size than declared: the version fails, but the bytes may still be the
+ * digest's, uploaded by another version that declared them right, and are deleted only when they are
+ * not. S3's full-object SHA-256 tells at once; without it, bytes no other version declares go at once
+ * (nobody else waits for them), and bytes another version declares are hashed first (undefined).
+ */
+function sizeVerdict(file: VersionFile, stored: StoredObject, ref: ArtifactRefItem | undefined): KnownVerdict | undefined {
+  const failureReason = sizeMismatchReason(file.path, file.sizeBytes, stored.sizeBytes);
+  if (stored.sha256 !== undefined) return { failureReason, holdsDigest: stored.sha256 === file.sha256 };
+  return (ref?.refCount ?? 0) > 1 ? undefined : { failureReason };
 }
 
 /**
@@ -149,8 +165,13 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
       { ...latest, status: "VERIFYING", updatedAt: now },
       { failureReason: undefined, verificationStartedAt: now },
     );
-    const verifications = findings.map(({ file, refGeneration, known }) =>
-      newFileVerification({ ...verificationOf(latest, file, who, now), refGeneration, actualSha256: known && file.sha256 }),
+    const verifications = findings.map(({ file, refGeneration, known, storedSizeBytes }) =>
+      newFileVerification({
+        ...verificationOf(latest, file, who, now),
+        refGeneration,
+        storedSizeBytes,
+        actualSha256: known && file.sha256,
+      }),
     );
     const alongside = chunked
       ? [putVerificationTally(latest.model, latest.version, now, verifications)]

@@ -15,7 +15,16 @@ export interface CheckedObject extends StoredBytes {
   readonly refGeneration: number | undefined;
   /** Why these are not the declared bytes, naming the file; absent when they are. */
   readonly failureReason?: string;
+  /**
+   * The object holds the declared digest's bytes, only not of the declared size: the version fails,
+   * but the bytes stay (another version may have declared and uploaded them right).
+   */
+  readonly holdsDigest?: boolean;
 }
+
+/** The failure of a file whose stored object has another size than the version declared. */
+export const sizeMismatchReason = (path: string, declared: number, stored: number): string =>
+  `${path}: size mismatch: ${declared} bytes were declared, the stored object has ${stored}`;
 
 /** What checking a version's objects found: every one of them, for READY; the ones that failed, for FAILED. */
 export interface Verdict {
@@ -36,9 +45,10 @@ export type Settlement = { readonly version: VersionItem } | { readonly replaced
  *    or released since its generation was read: else `replacedWhileHashing`; a chunked manifest's
  *    objects were marked one by one as they were counted, none is left to check) or FAILED with the
  *    reasons, each naming its file: one conditional write with its history entry (VERSION_READY / VERSION_FAILED);
- * 2. FAILED bytes that no verification ever vouched for are deleted, so a re-upload can store the
- *    right ones: the deletion is claimed on the reference in that same write (never while a
- *    verification vouches for the bytes), then the object goes, then the claim is released.
+ * 2. FAILED bytes that no verification ever vouched for, and that do not hold the declared digest, are
+ *    deleted, so a re-upload can store the right ones: the deletion is claimed on the reference in
+ *    that same write (never while a verification vouches for the bytes), then the object goes, then
+ *    the claim is released.
  */
 export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: VersionItem, verdict: Verdict): Promise<Settlement> {
   const failed = verdict.checked.filter((object) => object.failureReason !== undefined);
@@ -60,7 +70,7 @@ export async function settleVersion(deps: ArtifactDeps, who: Actor, checked: Ver
       for (const object of verdict.checked)
         refWrites.push({ write: markVerified(object, object.refGeneration, now), conflict: { replacedWhileHashing: latest } });
     // The claims ride with the verdict: at most one commit's worth (the rest stay, unverified, for the re-upload to find).
-    for (const object of failed.slice(0, MAX_FILES_PER_COMMIT)) {
+    for (const object of failed.filter((checked) => !checked.holdsDigest).slice(0, MAX_FILES_PER_COMMIT)) {
       const ref = await deps.store.getArtifactRef(object.sha256);
       // Only the object that was checked: no deletion claimed or released since its generation was read.
       if (ref && ref.generation === object.refGeneration && !ref.verifiedAt && !isDiscarding(ref, now)) {

@@ -13,7 +13,7 @@ import { markVerified } from "../store/entities/artifact";
 import { continueDigest, type DigestStep } from "../store/ranged-digest";
 import type { ArtifactDeps } from "./deps";
 import { rereadVersion } from "./resolve";
-import { sameVerification, settleVersion, type CheckedObject } from "./settle-version";
+import { sameVerification, settleVersion, sizeMismatchReason, type CheckedObject } from "./settle-version";
 
 /** The verifier's dependencies: the artifacts', how to read and hash, and where a file's progress is saved. */
 export interface VerifierDeps extends ArtifactDeps {
@@ -136,12 +136,13 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
   const started = performance.now();
   const deadline = started + budgetSeconds * 1000;
   try {
-    return await continueDigest((start, end) => deps.artifactReads.readRange(file.key, start, end), file.sizeBytes, file, {
+    const sizeBytes = file.storedSizeBytes ?? file.sizeBytes;
+    return await continueDigest((start, end) => deps.artifactReads.readRange(file.key, start, end), sizeBytes, file, {
       chunkBytes,
       concurrency,
       budgetSpent: () => performance.now() >= deadline,
       checkpointBytes,
-      inOneGo: file.offset === 0 && file.state === undefined && file.sizeBytes <= assuredMiBps * MiB * budgetSeconds,
+      inOneGo: file.offset === 0 && file.state === undefined && sizeBytes <= assuredMiBps * MiB * budgetSeconds,
       checkpoint: async (paused) => {
         if (!(await progress.advance(paused))) throw new Superseded();
       },
@@ -155,19 +156,21 @@ async function hashStretch(deps: VerifierDeps, file: FileVerificationItem, progr
 }
 
 /**
- * A file's digest is known: its mismatch fails the version at once; when every file of the verification
- * matches, the version is READY. The READY commit is conditioned on the reference generation read
- * when the verification started, so bytes claimed for deletion meanwhile are never vouched for.
+ * A file's digest is known: its mismatch, or a stored object of another size, fails the version at
+ * once; when every file of the verification matches, the version is READY. The READY commit is
+ * conditioned on the reference generation read when the verification started, so bytes claimed for
+ * deletion meanwhile are never vouched for.
  */
 async function settleIfDone(deps: VerifierDeps, version: VersionItem, file: FileVerificationItem): Promise<void> {
   const who = { actor: file.actor, requestId: file.requestId };
-  if (file.actualSha256 !== file.sha256) {
-    await settleVersion(deps, who, version, { checked: [{ ...checkedObject(file), failureReason: mismatchReason(file) }] });
+  const failure = failureOf(file);
+  if (failure) {
+    await settleVersion(deps, who, version, { checked: [{ ...checkedObject(file), ...failure }] });
     return;
   }
   if (version.manifest?.chunks) return countTowardsReady(deps, version, file);
   const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((f) => f.startedAt === file.startedAt);
-  if (files.some((f) => f.actualSha256 !== f.sha256)) return;
+  if (files.some((f) => failureOf(f) !== undefined)) return;
   const settled = await settleVersion(deps, who, version, { checked: files.map(checkedObject) });
   if ("replacedWhileHashing" in settled) await uploadAgain(deps, file, settled.replacedWhileHashing);
 }
@@ -195,8 +198,13 @@ const checkedObject = ({ sha256, key, sizeBytes, refGeneration }: FileVerificati
   refGeneration,
 });
 
-const mismatchReason = (file: FileVerificationItem): string =>
-  `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${file.actualSha256}`;
+/** Why a hashed file fails its version: other bytes (deleted), or the digest's bytes of another size than declared (kept). */
+function failureOf(file: FileVerificationItem): Pick<CheckedObject, "failureReason" | "holdsDigest"> | undefined {
+  if (file.actualSha256 !== file.sha256)
+    return { failureReason: `${file.path}: sha256 mismatch: ${file.sha256} was declared, the stored bytes hash to ${file.actualSha256}` };
+  if (file.storedSizeBytes === undefined) return undefined;
+  return { failureReason: sizeMismatchReason(file.path, file.sizeBytes, file.storedSizeBytes), holdsDigest: true };
+}
 
 /**
  * The bytes were claimed for deletion, or deleted, while they were being hashed (another upload of

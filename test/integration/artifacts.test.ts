@@ -212,6 +212,38 @@ describe("checksum-verified uploads against s3rver and DynamoDB Local", () => {
     expect(registry.deps.verifications.waiting).toEqual([]);
   });
 
+  it("keeps another version's upload of a digest when a registration declaring that digest with another size fails", async () => {
+    const [uploader, misdeclared] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_scorer")];
+    const bytes = randomBytes(4096);
+    await putBytes(singlePut((await register(uploader, bytes)).upload), bytes);
+    await registerVersion(
+      registry.deps,
+      misdeclared,
+      registerVersionBody.parse({ artifact: { filename, sizeBytes: bytes.length + 1, sha256: sha256(bytes) } }),
+      roleCaller("other-ci", "req-2"),
+    );
+
+    const failed = await completeAndVerify(registry.deps, misdeclared, { number: 1 }, ci);
+
+    expect(failed.artifact?.failureReason).toBe(`${filename}: size mismatch: 4097 bytes were declared, the stored object has 4096`);
+    expect(await objectExists(sha256(bytes))).toBe(true);
+    expect(await completeAndVerify(registry.deps, uploader, { number: 1 }, ci)).toMatchObject({ status: "READY" });
+  });
+
+  it("deletes bytes of another size and digest that two versions declare, once hashing shows they are not the digest's", async () => {
+    const [first, second] = [uniqueModelName("fraud_detector"), uniqueModelName("churn_scorer")];
+    const declared = randomBytes(4096);
+    await register(first, declared);
+    await register(second, declared);
+    await storeWithoutTheUrl(declared, randomBytes(100));
+
+    const failed = await completeAndVerify(registry.deps, first, { number: 1 }, ci);
+
+    expect(failed).toMatchObject({ status: "FAILED" });
+    expect(failed.artifact?.failureReason).toContain(`${filename}: sha256 mismatch: ${sha256(declared)} was declared`);
+    expect(await objectExists(sha256(declared))).toBe(false);
+  });
+
   it("needs no upload for bytes the bucket already holds, verified, even for another model", async () => {
     const bytes = randomBytes(64 * 1024);
     const first = uniqueModelName("fraud_detector");

@@ -47,6 +47,11 @@ export interface FileVerificationItem extends ItemBase {
   readonly refGeneration?: number;
   /** Uploaded in parts: S3 keeps only a composite checksum of the object, never a full-object SHA-256 to HEAD for. */
   readonly uploadedInParts?: boolean;
+  /**
+   * The stored object's size, when it is not the declared one: the version fails, and hashing those
+   * bytes tells whether they are the digest's (kept for the versions that declared them right) or not (deleted).
+   */
+  readonly storedSizeBytes?: number;
   /** Bytes [0, offset) are hashed into `state`. */
   readonly offset: number;
   readonly state?: string;
@@ -72,6 +77,7 @@ export const fileVerificationFromItem = itemReader(FILE_VERIFICATION_ENTITY, SCH
     requestId: z.string(),
     refGeneration: z.optional(z.int()),
     uploadedInParts: z.optional(z.boolean()),
+    storedSizeBytes: z.optional(z.number()),
     offset: z.number(),
     state: z.optional(z.string()),
     actualSha256: z.optional(z.string()),
@@ -170,10 +176,10 @@ export const verificationTaskOf = ({ model, version, path, index, startedAt }: F
 
 /** A chunked manifest's first task of a file: it carries what the file's verification starts from, and writes it. */
 export const firstTaskOf = (file: FileVerificationItem): VerificationTask => {
-  const { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, actualSha256 } = file;
+  const { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, storedSizeBytes, actualSha256 } = file;
   return {
     ...verificationTaskOf(file),
-    start: { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, actualSha256 },
+    start: { key, sizeBytes, sha256, actor, requestId, refGeneration, uploadedInParts, storedSizeBytes, actualSha256 },
   };
 };
 
