@@ -111,6 +111,7 @@ function deadLetter(
     error: { code: error.code, message: error.message },
     attempts,
     record: { eventID: record.eventID, sequenceNumber: record.dynamodb?.SequenceNumber, eventSourceARN: record.eventSourceARN },
+    item: unmarshall((record.dynamodb?.Keys ?? {}) as Record<string, AttributeValue>) as DeadLetter["item"],
     ...payload,
     failedAt: deps.now().toISOString(),
   };

@@ -5,9 +5,11 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DeadLetterQueue, type DeadLetter } from "../../shared/events/dead-letters";
 import { EventBus } from "../../shared/events/event-bus";
 import { publishChanges, type PublisherDeps } from "../../shared/events/publish-changes";
+import { historyKey } from "../../shared/store/entities/history";
 import { newModelItem } from "../../shared/store/entities/model";
 import { historyItem, streamRecord } from "../support/history-records";
 import { lambdaContext } from "../support/fixtures";
+import type { DynamoDBRecord } from "aws-lambda";
 import { createLogger } from "../../shared/logger";
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -55,6 +57,20 @@ function answerPutEvents(fail: (eventId: string, attempt: number) => string | un
       return code ? { ErrorCode: code, ErrorMessage: `${code} for ${eventId}` } : { EventId: `eb-${eventId}` };
     });
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  });
+}
+
+/** SQS's MaximumMessageSize as the registry's queues keep it (the default). */
+const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+/** SendMessage refusing a body over the queue's MaximumMessageSize, as SQS does. */
+function refuseMessagesOverSqsLimit() {
+  sqs.on(SendMessageCommand).callsFake(({ MessageBody = "" }: { MessageBody?: string }) => {
+    if (Buffer.byteLength(MessageBody) > SQS_MAX_MESSAGE_BYTES)
+      throw Object.assign(new Error("One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes."), {
+        name: "InvalidParameterValue",
+      });
+    return { MessageId: "m-1" };
   });
 }
 
@@ -171,6 +187,45 @@ describe("publishing committed changes", () => {
     ]);
     expect(lettersSent()[0]?.error.message).toMatch(/actor/);
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it("dead-letters an event too large for the bus without it, naming the history item's key, when the whole letter would exceed SQS's 256 KiB", async () => {
+    answerPutEvents();
+    refuseMessagesOverSqsLimit();
+    const [large] = promotions(1, "x".repeat(300 * 1024));
+
+    const response = await publishChanges(deps, [large as DynamoDBRecord]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(putCalls()).toEqual([]);
+    const [letter] = lettersSent();
+    expect(letter).toEqual({
+      reason: "PutEventsFailed",
+      error: { code: "EntryTooLarge", message: expect.stringMatching(/bytes; PutEvents takes at most/) },
+      attempts: 0,
+      record: expect.objectContaining({ sequenceNumber: "100" }),
+      item: historyKey("fraud_detector", 1),
+      dropped: { field: "event", letterBytes: expect.any(Number), reason: expect.stringMatching(/262144 bytes/) },
+      failedAt: now.toISOString(),
+    });
+    expect(letter?.dropped?.letterBytes).toBeGreaterThan(SQS_MAX_MESSAGE_BYTES);
+  });
+
+  it("dead-letters a history item it cannot read without its image when the letter would exceed SQS's 256 KiB", async () => {
+    answerPutEvents();
+    refuseMessagesOverSqsLimit();
+    const { actor: _missing, ...unreadable } = historyItem(
+      { action: "STAGE_CHANGED", version: 1, fromStage: "Staging", toStage: "Production", reason: "x".repeat(300 * 1024) },
+      { sequence: 1 },
+    );
+
+    const response = await publishChanges(deps, [streamRecord(unreadable, "200")]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [letter] = lettersSent();
+    expect(letter).toMatchObject({ reason: "MalformedHistoryItem", item: historyKey("fraud_detector", 1) });
+    expect(letter?.dropped?.field).toBe("image");
+    expect(letter).not.toHaveProperty("image");
   });
 
   it("ignores records that are not new history items, and actions that publish nothing", async () => {
