@@ -13,6 +13,8 @@ import type { DeliveredEvent } from "./eventbridge";
  * letters back on the local bus (docs/local.md), as a redrive does in AWS. The file is first moved
  * aside (`dead-letters.<time>.redelivered.jsonl`), so letters arriving meanwhile start a new file;
  * what cannot be put (a publisher letter without an event, an entry the bus fails) is appended back.
+ * A publisher letter without an event (its history item could not be read, or its event was left out
+ * to fit SQS) is named by the item's key: read the item from the table to see what it announced.
  */
 
 interface Letter {
@@ -22,6 +24,8 @@ interface Letter {
 export interface RedeliveryResult {
   readonly redelivered: number;
   readonly kept: number;
+  /** The publisher letters kept for want of an event: the history item to read, and why it has no event. */
+  readonly withoutEvent: readonly { readonly item: DeadLetter["item"]; readonly reason: string }[];
 }
 
 export async function redeliver(options: { endpoint: string; file: string }): Promise<RedeliveryResult> {
@@ -36,6 +40,7 @@ export async function redeliver(options: { endpoint: string; file: string }): Pr
     .map((line) => JSON.parse(line) as Letter);
   const client = new EventBridgeClient({ region: "us-east-1", endpoint: options.endpoint, credentials: localCredentials });
   const kept: Letter[] = letters.filter((letter) => entryOf(letter) === undefined);
+  const withoutEvent = kept.flatMap(missingEvent);
   const putting = letters.filter((letter) => entryOf(letter) !== undefined);
   try {
     for (let i = 0; i < putting.length; i += MAX_ENTRIES_PER_CALL) {
@@ -47,7 +52,7 @@ export async function redeliver(options: { endpoint: string; file: string }): Pr
     client.destroy();
     if (kept.length > 0) await appendFile(options.file, kept.map((letter) => `${JSON.stringify(letter)}\n`).join(""));
   }
-  return { redelivered: letters.length - kept.length, kept: kept.length };
+  return { redelivered: letters.length - kept.length, kept: kept.length, withoutEvent };
 }
 
 /** A target's dead letter holds the event as delivered; a publisher's, the PutEvents entry it sent. */
@@ -64,6 +69,13 @@ function entryOf(letter: Letter): PutEventsRequestEntry | undefined {
   };
 }
 
+/** A publisher letter that carries no event: the history item it came from, and why. */
+function missingEvent(letter: Letter): RedeliveryResult["withoutEvent"] {
+  const body = letter.body as Partial<DeadLetter> | undefined;
+  if (!body?.item) return [];
+  return [{ item: body.item, reason: body.dropped?.reason ?? `${body.reason}: ${body.error?.message}` }];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { endpoint: { type: "string" }, file: { type: "string" } } });
   if (!values.endpoint || !values.file) {
@@ -71,6 +83,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const result = await redeliver({ endpoint: values.endpoint, file: resolve(values.file) });
+  for (const { item, reason } of result.withoutEvent)
+    console.error(`kept, no event to put: history item pk=${item.pk} sk=${item.sk} (${reason})`);
   console.log(`${result.redelivered} events put back on the bus; ${result.kept} letters kept in ${values.file}.`);
   process.exit(result.kept > 0 ? 1 : 0);
 }

@@ -10,6 +10,7 @@ import { localCredentials } from "../../infra/local/engines";
 import { RulesFileError } from "../../infra/local/event-delivery";
 import { startLocalEventBridge, type DeliveredEvent, type LocalEventBridge } from "../../infra/local/eventbridge";
 import { redeliver } from "../../infra/local/redeliver";
+import { DeadLetterQueue } from "../../shared/events/dead-letters";
 import { startLocalRegistry } from "../../infra/local/start";
 import { startWebhook, waitFor, type Webhook } from "../support/webhook";
 
@@ -356,12 +357,32 @@ describe("the local EventBridge endpoint", () => {
 
     const result = await redeliver({ endpoint: bus.endpoint, file: bus.deadLettersLog });
 
-    expect(result).toEqual({ redelivered: 1, kept: 0 });
+    expect(result).toEqual({ redelivered: 1, kept: 0, withoutEvent: [] });
     await waitFor(
       () => webhook.received.length,
       (n) => n === 1,
     );
     expect(webhook.received[0]?.detail).toEqual({ model: "m", version: 7 });
+  });
+
+  it("keeps a publisher letter whose event was dropped for size, naming the history item to read instead of putting it", async () => {
+    const queue = new SQSClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
+    const item = { pk: "MODEL#m", sk: "HISTORY#0000000002" };
+    await new DeadLetterQueue(queue, bus.queueUrl("dead-letters")).send({
+      reason: "PutEventsFailed",
+      error: { code: "EntryTooLarge", message: "The entry is 307514 bytes; PutEvents takes at most 262144." },
+      attempts: 0,
+      record: { sequenceNumber: "100" },
+      item,
+      event: entry({ model: "m", version: 2, reason: "x".repeat(300 * 1024) }),
+      failedAt: "2026-11-22T10:00:05.000Z",
+    });
+    queue.destroy();
+
+    const result = await redeliver({ endpoint: bus.endpoint, file: bus.deadLettersLog });
+
+    expect(result).toEqual({ redelivered: 0, kept: 1, withoutEvent: [{ item, reason: expect.stringMatching(/event.*262144 bytes/) }] });
+    expect(await loggedEvents()).toEqual([]);
   });
 });
 
