@@ -54,8 +54,10 @@ import { verifySigV4 } from "./sigv4-verifier";
  * under 5 MiB are taken); refuse anonymous
  * requests (a private bucket would); store checksums for HEAD or a listing to report; page a listing
  * folded at a delimiter, URL-encode listed keys (`encoding-type`), list owners; store a key with an
- * empty segment (`a//b`, `/a`): s3rver's routes do not match its path, a plain-text 404, and its
- * store, a directory tree, would file it as `a/b` (keys ending in `/` are stored and listed as in S3).
+ * empty, `.` or `..` segment once percent-decoded (`a//b`, `/a`, `a/../b`, `%2e/b`), named by the path
+ * or by `x-amz-copy-source`: it answers 400 InvalidArgument, where S3 stores any key, because
+ * s3rver's store, a directory tree, joins a key's segments into a file path, where `..` reads and
+ * writes outside its directory (keys ending in `/` are stored and listed as in S3).
  * Everything else is s3rver's behaviour, passed through unchanged.
  */
 
@@ -134,6 +136,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://s3-front");
     const rawPath = (request.url ?? "/").split("?")[0] as string;
+    const unstorable = [rawPath, request.headers["x-amz-copy-source"]].find(hasUnstorableSegment);
+    if (unstorable !== undefined) return refuse(request, response, unstorableKeyError(unstorable));
     const refusal = await presignedRefusal(request, url.searchParams, secrets, clock());
     if (refusal) return refuse(request, response, refusal);
 
@@ -271,6 +275,34 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
 const IDLE_CONNECTION_MS = 60_000;
 
 type Operation = "PutObject" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | "ListObjectsV2" | "Other";
+
+/**
+ * Whether a path or copy source (`/<bucket>/<key>`) has an empty, `.` or `..` segment once
+ * percent-decoded (a trailing `/` is part of the key, as in S3). S3 stores such keys, but s3rver's
+ * store joins a key's segments into a file path: `..` would climb out of its directory.
+ */
+function hasUnstorableSegment(path: string | string[] | undefined): path is string {
+  if (typeof path !== "string") return false;
+  const name = decodedAsRouted(path).replace(/^\//, "").replace(/\/$/, "");
+  return name !== "" && name.split("/").some((segment) => segment === "" || segment === "." || segment === "..");
+}
+
+function unstorableKeyError(path: string): S3Error {
+  return new S3ErrorClass(
+    "InvalidArgument",
+    "The local S3 stand-in cannot store a key with an empty, . or .. segment: its store files keys as paths.",
+    { ArgumentName: "key", ArgumentValue: decodedAsRouted(path) },
+  );
+}
+
+/** Percent-decoded as s3rver's router decodes its path parameters: left as it is when it does not decode. */
+function decodedAsRouted(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 function operationOf(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): Operation {
   // A listing folded at a delimiter, or with URL-encoded keys, is s3rver's (it does not page).

@@ -1,6 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Hash } from "@smithy/core/serde";
+import { SignatureV4 } from "@smithy/signature-v4";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { ArtifactBucket } from "../../shared/store/artifact-bucket";
@@ -11,6 +17,7 @@ import { hexToBase64 } from "../../shared/domain/artifacts";
 import { sha256 } from "../support/fixtures";
 import { TEST_BUCKET } from "../support/global-setup";
 import { storedDigest } from "../support/verification";
+import { localCredentials, startS3rver, type RunningEngine } from "../../infra/local/engines";
 
 /**
  * The S3 front (infra/local/s3-front.ts) in front of the tests' s3rver: what S3 enforces on the
@@ -283,5 +290,113 @@ describe("the S3 front before s3rver", () => {
     const statuses = (await Promise.all([put(signed, bytes), put(signed, bytes)])).map((answer) => answer.status).sort();
 
     expect(statuses).toEqual([200, 412]);
+  });
+});
+
+describe("the S3 front and keys with an empty, . or .. segment", () => {
+  const BUCKET = "dot-segments";
+  let root: string;
+  let s3rver: RunningEngine;
+  const stored = () => readdir(root, { recursive: true }).then((names) => names.sort());
+
+  beforeAll(async () => {
+    // s3rver's own directory sits two levels down, so a key that climbs out of it lands in `root`.
+    root = await mkdtemp(join(tmpdir(), "s3-front-dots-"));
+    s3rver = await startS3rver({ dataDir: join(root, "data", "s3"), bucket: BUCKET });
+  });
+  afterAll(async () => {
+    await s3rver.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /**
+   * `method` on the raw path `/<bucket>/<rawKey>` with node:http (fetch would normalise it),
+   * presigned over the path as URL parsing normalises it, as the front's verifier reads it: the
+   * signature holds, and what is tested is the key.
+   */
+  async function sendRaw(method: string, rawKey: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    const endpoint = new URL(s3rver.endpoint);
+    const rawPath = `/${BUCKET}/${rawKey}`;
+    const signer = new SignatureV4({
+      service: "s3",
+      region: "us-east-1",
+      credentials: localCredentials,
+      sha256: Hash.bind(null, "sha256"),
+      uriEscapePath: false,
+    });
+    const presigned = await signer.presign(
+      {
+        method,
+        protocol: "http:",
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: new URL(rawPath, endpoint).pathname,
+        query: {},
+        headers: { host: endpoint.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+      },
+      { expiresIn: 300, unsignableHeaders: new Set(["x-amz-content-sha256"]) },
+    );
+    const query = new URLSearchParams(presigned.query as Record<string, string>);
+    const body = method === "PUT" ? "written by the test" : "";
+    return new Promise((resolve, reject) => {
+      // A path in the options, not a URL, which would be normalised.
+      const sent = httpRequest(
+        {
+          host: endpoint.hostname,
+          port: endpoint.port,
+          path: `${rawPath}?${query}`,
+          method,
+          headers: { ...headers, "content-length": Buffer.byteLength(body) },
+        },
+        (answer) => {
+          let text = "";
+          answer.setEncoding("utf8");
+          answer.on("data", (chunk: string) => (text += chunk));
+          answer.on("end", () => resolve({ status: answer.statusCode ?? 0, body: text }));
+        },
+      );
+      sent.once("error", reject);
+      sent.end(body);
+    });
+  }
+
+  it.for([
+    ["a/../../../../escaped", "`..` segments"],
+    ["%2e%2e/%2E%2E/%2e%2e/escaped", "percent-encoded `..` segments"],
+    ["a%2F..%2F..%2F..%2F..%2Fescaped", "`..` between percent-encoded slashes"],
+    ["./dot", "a `.` segment"],
+    ["%2e/dot", "a percent-encoded `.` segment"],
+    ["a//b", "an empty segment"],
+    ["/a", "a leading empty segment"],
+  ])("answers 400 InvalidArgument to a signed PUT and GET of the key %s (%s), and writes nothing", async ([rawKey]) => {
+    const before = await stored();
+
+    const written = await sendRaw("PUT", rawKey as string);
+    const read = await sendRaw("GET", rawKey as string);
+
+    expect(written.status, written.body).toBe(400);
+    expect(s3ErrorCode(written.body), written.body).toBe("InvalidArgument");
+    expect(written.body).toMatch(/empty, \. or \.\. segment/);
+    expect(read.status, read.body).toBe(400);
+    expect(await stored()).toEqual(before);
+  });
+
+  it("answers 400 InvalidArgument to a copy whose source key has a .. segment, and copies nothing", async () => {
+    // An object as s3rver files one, beside its directory.
+    await writeFile(join(root, "data", "outside._S3rver_object"), "outside the store");
+    await writeFile(join(root, "data", "outside._S3rver_object.md5"), "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    await writeFile(join(root, "data", "outside._S3rver_metadata.json"), "{}");
+    const before = await stored();
+
+    const copied = await sendRaw("PUT", "copy", { "x-amz-copy-source": `/${BUCKET}/a/../../../outside` });
+
+    expect(copied.status, copied.body).toBe(400);
+    expect(s3ErrorCode(copied.body), copied.body).toBe("InvalidArgument");
+    expect(await stored()).toEqual(before);
+  });
+
+  it("still stores and reads a key ending in /, as S3 does", async () => {
+    expect((await sendRaw("PUT", "folder/")).status).toBe(200);
+    expect((await sendRaw("GET", "folder/")).body).toBe("written by the test");
   });
 });
