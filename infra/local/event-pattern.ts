@@ -37,9 +37,12 @@ function matchObject(pattern: EventPattern, event: Record<string, unknown> | und
   });
 }
 
+/** An array's elements, arrays within it crushed out, as EventBridge reads an array of arrays. */
+const elements = (array: readonly unknown[]): unknown[] => array.flat(Number.POSITIVE_INFINITY);
+
 /** A nested pattern; an array of objects in the event matches when any of its objects does. */
 function matchNested(pattern: EventPattern, value: unknown): boolean {
-  const objects = Array.isArray(value) ? value.filter(isObject) : [];
+  const objects = Array.isArray(value) ? elements(value).filter(isObject) : [];
   if (objects.length > 0) return objects.some((object) => matchObject(pattern, object));
   return matchObject(pattern, isObject(value) ? value : undefined);
 }
@@ -47,7 +50,7 @@ function matchNested(pattern: EventPattern, value: unknown): boolean {
 /** A list of matchers: any may match. An array in the event matches when any of its values does. */
 function matchLeaf(rules: readonly unknown[], present: boolean, value: unknown): boolean {
   // Only leaves count: a field holding an object "does not exist" for leaf matchers.
-  const values = !present ? [] : Array.isArray(value) ? value.filter((v) => !isObject(v)) : isObject(value) ? [] : [value];
+  const values = !present ? [] : Array.isArray(value) ? elements(value).filter((v) => !isObject(v)) : isObject(value) ? [] : [value];
   return rules.some((rule) => {
     if (isObject(rule) && "exists" in rule) return rule.exists === values.length > 0;
     return values.some((v) => matchValue(rule, v));

@@ -104,6 +104,23 @@ describe("event patterns: arrays", () => {
     expect(matches(pattern, { resources: ["arn:aws:ec2:us-east-1:999999999999:instance/i-b188560f"] })).toBe(false);
     expect(matches({ detail: { tags: ["Insider"] } }, macieEvent)).toBe(true);
   });
+
+  it("looks through arrays of arrays, for values and for objects alike", () => {
+    const employees = {
+      employees: [
+        [
+          { firstName: "John", lastName: "Doe" },
+          { firstName: "Anna", lastName: "Smith" },
+        ],
+        [{ firstName: "Peter", lastName: "Jones" }],
+      ],
+    };
+
+    expect(matches({ employees: { firstName: ["Anna"] } }, employees)).toBe(true);
+    expect(matches({ employees: { firstName: ["Anna"], lastName: ["Jones"] } }, employees)).toBe(false);
+    expect(matches({ detail: { tags: ["Insider"] } }, { detail: { tags: [["Custom_Alert"], ["Insider"]] } })).toBe(true);
+    expect(matches({ detail: { tags: [{ exists: false }] } }, { detail: { tags: [[], []] } })).toBe(true);
+  });
 });
 
 describe("event patterns: prefix and suffix", () => {
