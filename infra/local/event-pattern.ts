@@ -2,7 +2,8 @@
  * EventBridge event patterns, for the local bus's rules (and the local stream tailer's filter,
  * since Lambda filter criteria use the same syntax). Supported: exact values (a list is any of),
  * `null` and "", `prefix`, `suffix`, `equals-ignore-case`, `anything-but` (a value, a list, a
- * prefix or a suffix), `numeric` (comparisons and ranges), `exists`, nested objects, `$or`.
+ * prefix, a suffix, or one or several values in any case), `numeric` (comparisons and ranges),
+ * `exists`, nested objects, `$or`.
  * Anything else (`cidr`, `wildcard`) is refused when the rule is loaded, never silently ignored.
  */
 
@@ -66,7 +67,8 @@ function matchValue(rule: unknown, value: unknown): boolean {
     case "suffix":
       return typeof value === "string" && affix(argument, value, (text, part) => text.endsWith(part));
     case "equals-ignore-case":
-      return typeof value === "string" && value.toLowerCase() === (argument as string).toLowerCase();
+      // A list only under anything-but: "none of these, in any case".
+      return typeof value === "string" && [argument].flat().some((text) => value.toLowerCase() === String(text).toLowerCase());
     case "anything-but":
       return anythingBut(argument, value);
     case "numeric":
@@ -154,7 +156,8 @@ function checkMatcher(matcher: unknown, at: string): void {
       if (!isNumericRange(argument)) fail('takes comparisons such as [">", 0, "<=", 5] or ["=", 42]');
       return;
     case "anything-but":
-      if (!isAnythingBut(argument)) fail("takes a value, a list of strings or of numbers, or { prefix | suffix | equals-ignore-case }");
+      if (!isAnythingBut(argument))
+        fail("takes a value, a list of strings or of numbers, { prefix | suffix: string } or { equals-ignore-case: a string or a list }");
       return;
     default:
       fail("is not supported by the local event bus");
@@ -182,5 +185,6 @@ function isAnythingBut(argument: unknown): boolean {
     return argument.length > 0 && (argument.every((v) => typeof v === "string") || argument.every((v) => typeof v === "number"));
   if (!isObject(argument) || Object.keys(argument).length !== 1) return false;
   const [operator, value] = Object.entries(argument)[0] as [string, unknown];
+  if (operator === "equals-ignore-case" && Array.isArray(value)) return value.length > 0 && value.every((v) => typeof v === "string");
   return (operator === "prefix" || operator === "suffix" || operator === "equals-ignore-case") && typeof value === "string";
 }

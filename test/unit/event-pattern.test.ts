@@ -169,6 +169,14 @@ describe("event patterns: anything-but", () => {
     expect(matches(pattern, countsEvent({ state: "initializing" }))).toBe(false);
   });
 
+  it("matches anything but a list of values in any case", () => {
+    const pattern = { detail: { state: [{ "anything-but": { "equals-ignore-case": ["Stopped", "OverLoaded"] } }] } };
+
+    expect(matches(pattern, countsEvent({ state: "running" }))).toBe(true);
+    expect(matches(pattern, countsEvent({ state: "STOPPED" }))).toBe(false);
+    expect(matches(pattern, countsEvent({ state: "overloaded" }))).toBe(false);
+  });
+
   it("does not match an event without the field", () => {
     expect(matches({ detail: { state: [{ "anything-but": "initializing" }] } }, countsEvent({}))).toBe(false);
   });
