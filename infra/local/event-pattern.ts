@@ -154,6 +154,7 @@ function checkMatcher(matcher: unknown, at: string): void {
       return;
     case "numeric":
       if (!isNumericRange(argument)) fail('takes comparisons such as [">", 0, "<=", 5] or ["=", 42]');
+      if (isEmptyRange(argument as unknown[])) fail("takes a lower bound below its upper bound");
       return;
     case "anything-but":
       if (!isAnythingBut(argument))
@@ -177,6 +178,11 @@ function isNumericRange(argument: unknown): boolean {
   }
   // A range is a lower bound then an upper bound; "=" stands alone.
   return pairs === 1 || (String(argument[0]).startsWith(">") && String(argument[2]).startsWith("<"));
+}
+
+/** A range whose bounds meet or cross could never match: EventBridge refuses it. */
+function isEmptyRange(range: readonly unknown[]): boolean {
+  return range.length === 4 && (range[1] as number) >= (range[3] as number);
 }
 
 function isAnythingBut(argument: unknown): boolean {

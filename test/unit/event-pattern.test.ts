@@ -276,6 +276,8 @@ describe("parsePattern", () => {
     ["an empty list", { source: [] }, /at least one/],
     ["an unsupported matcher", { detail: { ip: [{ cidr: "10.0.0.0/24" }] } }, /cidr is not supported/],
     ["a numeric range upside down", { detail: { n: [{ numeric: ["<", 5, ">", 0] }] } }, /numeric takes/],
+    ["a numeric range that holds no number", { detail: { n: [{ numeric: [">", 10, "<", 5] }] } }, /numeric takes a lower bound below/],
+    ["a numeric range of one excluded number", { detail: { n: [{ numeric: [">=", 5, "<", 5] }] } }, /numeric takes a lower bound below/],
     ["a numeric bound that is a string", { detail: { n: [{ numeric: [">", "0"] }] } }, /numeric takes/],
     ["anything-but with a mixed list", { detail: { s: [{ "anything-but": ["a", 1] }] } }, /anything-but takes/],
     ["exists with a string", { detail: { s: [{ exists: "yes" }] } }, /exists takes true or false/],
