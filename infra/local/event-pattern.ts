@@ -158,7 +158,9 @@ function checkMatcher(matcher: unknown, at: string): void {
       return;
     case "anything-but":
       if (!isAnythingBut(argument))
-        fail("takes a value, a list of strings or of numbers, { prefix | suffix: string } or { equals-ignore-case: a string or a list }");
+        fail(
+          "takes a value, a list of strings or of numbers, { prefix | suffix: a non-empty string } or { equals-ignore-case: a string or a list }",
+        );
       return;
     default:
       fail("is not supported by the local event bus");
@@ -191,6 +193,8 @@ function isAnythingBut(argument: unknown): boolean {
     return argument.length > 0 && (argument.every((v) => typeof v === "string") || argument.every((v) => typeof v === "number"));
   if (!isObject(argument) || Object.keys(argument).length !== 1) return false;
   const [operator, value] = Object.entries(argument)[0] as [string, unknown];
-  if (operator === "equals-ignore-case" && Array.isArray(value)) return value.length > 0 && value.every((v) => typeof v === "string");
-  return (operator === "prefix" || operator === "suffix" || operator === "equals-ignore-case") && typeof value === "string";
+  if (operator === "equals-ignore-case")
+    return typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
+  // An empty prefix or suffix would leave nothing for anything-but to match: EventBridge refuses it.
+  return (operator === "prefix" || operator === "suffix") && typeof value === "string" && value !== "";
 }

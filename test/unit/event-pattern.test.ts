@@ -280,6 +280,8 @@ describe("parsePattern", () => {
     ["a numeric range of one excluded number", { detail: { n: [{ numeric: [">=", 5, "<", 5] }] } }, /numeric takes a lower bound below/],
     ["a numeric bound that is a string", { detail: { n: [{ numeric: [">", "0"] }] } }, /numeric takes/],
     ["anything-but with a mixed list", { detail: { s: [{ "anything-but": ["a", 1] }] } }, /anything-but takes/],
+    ["anything-but an empty prefix", { detail: { s: [{ "anything-but": { prefix: "" } }] } }, /anything-but takes/],
+    ["anything-but an empty suffix", { detail: { s: [{ "anything-but": { suffix: "" } }] } }, /anything-but takes/],
     ["exists with a string", { detail: { s: [{ exists: "yes" }] } }, /exists takes true or false/],
     ["invalid JSON text", "{ source: ", /not valid JSON/],
   ])("refuses %s", (_, pattern, message) => {
