@@ -3,8 +3,8 @@
  * since Lambda filter criteria use the same syntax). Supported: exact values (a list is any of),
  * `null` and "", `prefix`, `suffix`, `equals-ignore-case`, `anything-but` (a value, a list, a
  * prefix, a suffix, or one or several values in any case), `numeric` (comparisons and ranges),
- * `exists`, nested objects, `$or`.
- * Anything else (`cidr`, `wildcard`) is refused when the rule is loaded, never silently ignored.
+ * `wildcard` (also under anything-but), `exists`, nested objects, `$or`.
+ * Anything else (`cidr`) is refused when the rule is loaded, never silently ignored.
  */
 
 export type EventPattern = { readonly [field: string]: unknown };
@@ -69,6 +69,8 @@ function matchValue(rule: unknown, value: unknown): boolean {
     case "equals-ignore-case":
       // A list only under anything-but: "none of these, in any case".
       return typeof value === "string" && [argument].flat().some((text) => value.toLowerCase() === String(text).toLowerCase());
+    case "wildcard":
+      return typeof value === "string" && wildcardExpression(argument as string).test(value);
     case "anything-but":
       return anythingBut(argument, value);
     case "numeric":
@@ -77,6 +79,19 @@ function matchValue(rule: unknown, value: unknown): boolean {
       return false;
   }
 }
+
+/** A wildcard as a regular expression: `*` is any run of characters, `\*` and `\\` stand for themselves. */
+function wildcardExpression(wildcard: string): RegExp {
+  // Any token but `*` stands for itself, an escape for the character it escapes.
+  const literal = (token: string) => (token.startsWith("\\") ? token.slice(1) : token).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const source = wildcardTokens(wildcard)
+    .map((token) => (token === "*" ? "[\\s\\S]*" : literal(token)))
+    .join("");
+  return new RegExp(`^${source}$`);
+}
+
+/** A wildcard's pieces: `*`, the escapes `\*` and `\\`, a lone backslash (which is invalid), and runs of other characters. */
+const wildcardTokens = (wildcard: string): string[] => wildcard.match(/\\[*\\]|\\|\*|[^*\\]+/g) ?? [];
 
 /** `prefix`/`suffix` take a string, or `{ "equals-ignore-case": string }`. */
 function affix(argument: unknown, value: string, test: (text: string, part: string) => boolean): boolean {
@@ -156,6 +171,10 @@ function checkMatcher(matcher: unknown, at: string): void {
       if (!isNumericRange(argument)) fail('takes comparisons such as [">", 0, "<=", 5] or ["=", 42]');
       if (isEmptyRange(argument as unknown[])) fail("takes a lower bound below its upper bound");
       return;
+    case "wildcard":
+      if (!isWildcard(argument))
+        fail("takes a string in which * stands for any characters, \\* and \\\\ for themselves, and no * follows another");
+      return;
     case "anything-but":
       if (!isAnythingBut(argument))
         fail(
@@ -182,6 +201,13 @@ function isNumericRange(argument: unknown): boolean {
   return pairs === 1 || (String(argument[0]).startsWith(">") && String(argument[2]).startsWith("<"));
 }
 
+/** EventBridge refuses `**` and a backslash escaping anything but `*` or `\`. */
+function isWildcard(argument: unknown): boolean {
+  if (typeof argument !== "string") return false;
+  const tokens = wildcardTokens(argument);
+  return tokens.every((token, i) => token !== "\\" && !(token === "*" && tokens[i - 1] === "*"));
+}
+
 /** A range whose bounds meet or cross could never match: EventBridge refuses it. */
 function isEmptyRange(range: readonly unknown[]): boolean {
   return range.length === 4 && (range[1] as number) >= (range[3] as number);
@@ -195,6 +221,7 @@ function isAnythingBut(argument: unknown): boolean {
   const [operator, value] = Object.entries(argument)[0] as [string, unknown];
   if (operator === "equals-ignore-case")
     return typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
+  if (operator === "wildcard") return isWildcard(value);
   // An empty prefix or suffix would leave nothing for anything-but to match: EventBridge refuses it.
   return (operator === "prefix" || operator === "suffix") && typeof value === "string" && value !== "";
 }

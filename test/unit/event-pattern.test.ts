@@ -144,6 +144,33 @@ describe("event patterns: prefix and suffix", () => {
   });
 });
 
+describe("event patterns: wildcard", () => {
+  it("matches any run of characters where the wildcard has *, slashes included", () => {
+    const pngs = { detail: { FilePath: [{ wildcard: "dir/*.png" }] } };
+    const buses = { detail: { EventBusArn: [{ wildcard: "arn:aws:events:us-east-1:*:event-bus/*" }] } };
+
+    expect(matches(pngs, { detail: { FilePath: "dir/thing.png" } })).toBe(true);
+    expect(matches(pngs, { detail: { FilePath: "dir/subdir/thing.png" } })).toBe(true);
+    expect(matches(pngs, { detail: { FilePath: "dir/thing.jpg" } })).toBe(false);
+    expect(matches(buses, { detail: { EventBusArn: "arn:aws:events:us-east-1:123456789012:event-bus/default" } })).toBe(true);
+    expect(matches(buses, { detail: { EventBusArn: "arn:aws:events:us-west-2:123456789012:event-bus/default" } })).toBe(false);
+  });
+
+  it("takes \\* for a star and \\\\ for a backslash, and matches only strings", () => {
+    expect(matches({ name: [{ wildcard: "a\\*b" }] }, { name: "a*b" })).toBe(true);
+    expect(matches({ name: [{ wildcard: "a\\*b" }] }, { name: "axb" })).toBe(false);
+    expect(matches({ name: [{ wildcard: "a\\\\*" }] }, { name: "a\\bc" })).toBe(true);
+    expect(matches({ n: [{ wildcard: "1*" }] }, { n: 12 })).toBe(false);
+  });
+
+  it("matches anything but a wildcard (a path without /lib/)", () => {
+    const pattern = { detail: { FilePath: [{ "anything-but": { wildcard: "*/lib/*" } }] } };
+
+    expect(matches(pattern, { detail: { FilePath: "/usr/bin/env" } })).toBe(true);
+    expect(matches(pattern, { detail: { FilePath: "/usr/lib/libc.so" } })).toBe(false);
+  });
+});
+
 describe("event patterns: anything-but", () => {
   it("matches anything but a string, or a number", () => {
     expect(matches({ detail: { state: [{ "anything-but": "initializing" }] } }, countsEvent({ state: "running" }))).toBe(true);
@@ -274,6 +301,9 @@ describe("parsePattern", () => {
     ["a pattern that is not an object", ["aws.ec2"], /non-empty object/],
     ["a value that is not a list", { source: "aws.ec2" }, /non-empty object/],
     ["an empty list", { source: [] }, /at least one/],
+    ["a wildcard with two * in a row", { detail: { s: [{ wildcard: "a**b" }] } }, /wildcard takes/],
+    ["a wildcard escaping a letter", { detail: { s: [{ wildcard: "a\\b*" }] } }, /wildcard takes/],
+    ["anything-but a wildcard that is not a string", { detail: { s: [{ "anything-but": { wildcard: 5 } }] } }, /anything-but takes/],
     ["an unsupported matcher", { detail: { ip: [{ cidr: "10.0.0.0/24" }] } }, /cidr is not supported/],
     ["a numeric range upside down", { detail: { n: [{ numeric: ["<", 5, ">", 0] }] } }, /numeric takes/],
     ["a numeric range that holds no number", { detail: { n: [{ numeric: [">", 10, "<", 5] }] } }, /numeric takes a lower bound below/],
