@@ -6,6 +6,8 @@ import { roleCaller } from "../support/fixtures";
 import { uniqueModelName, useTestRegistry } from "../support/registry";
 import { DomainError } from "../../shared/domain/errors";
 import { ASSIGNED_STAGES } from "../../shared/domain/model-uri";
+import { STAGES } from "../../shared/domain/lifecycle";
+import { deleteRegisteredModelAlias, setRegisteredModelAlias, transitionModelVersionStage } from "../../shared/mlflow/registry";
 import { EVENT_SOURCE, modelEventDetail, toModelEvent } from "../../shared/events/model-events";
 import { registerVersion } from "../../shared/use-cases/register-version";
 import { transitionVersion } from "../../shared/use-cases/transition-version";
@@ -48,6 +50,18 @@ const change = fc.oneof(
   fc.record({ kind: fc.constant("rollback" as const) }),
   { arbitrary: fc.record({ kind: fc.constant("setAlias" as const), alias, version }), weight: 2 },
   fc.record({ kind: fc.constant("deleteAlias" as const), alias }),
+  // The MLflow-compatible routes make the same changes through their own use cases.
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("mlflowMove" as const),
+      version,
+      to: fc.constantFrom(...STAGES),
+      archiveExisting: fc.boolean(),
+    }),
+    weight: 3,
+  },
+  fc.record({ kind: fc.constant("mlflowSetAlias" as const), alias, version }),
+  fc.record({ kind: fc.constant("mlflowDeleteAlias" as const), alias }),
 );
 type Change = typeof change extends fc.Arbitrary<infer C> ? C : never;
 
@@ -66,6 +80,11 @@ async function apply(name: string, c: Change): Promise<void> {
     rollback: () => rollbackProduction(deps, name, { reason: "generated" }, admin),
     setAlias: () => c.kind === "setAlias" && setAlias(deps, name, c.alias, { version: c.version }, admin),
     deleteAlias: () => c.kind === "deleteAlias" && deleteAlias(deps, name, c.alias, admin),
+    mlflowMove: () =>
+      c.kind === "mlflowMove" &&
+      transitionModelVersionStage(deps, { name, version: c.version, stage: c.to, archive_existing_versions: c.archiveExisting }, admin),
+    mlflowSetAlias: () => c.kind === "mlflowSetAlias" && setRegisteredModelAlias(deps, { name, alias: c.alias, version: c.version }, admin),
+    mlflowDeleteAlias: () => c.kind === "mlflowDeleteAlias" && deleteRegisteredModelAlias(deps, { name, alias: c.alias }, admin),
   };
   try {
     await attempts[c.kind]();
@@ -125,7 +144,7 @@ describe("the event contract over random changes", () => {
           }
           const aliasEvents = events.filter((e) => e.type === "Model Alias Changed");
           // Setting an alias to the version it names is announced too (docs/events.md: "an alias set").
-          const reset = c.kind === "setAlias" && before.aliases[c.alias] === c.version ? [c.alias] : [];
+          const reset = (c.kind === "setAlias" || c.kind === "mlflowSetAlias") && before.aliases[c.alias] === c.version ? [c.alias] : [];
           const changedAliases = [...["champion", "challenger"].filter((a) => before.aliases[a] !== after.aliases[a]), ...reset];
           expect(aliasEvents.map((e) => e.detail.alias).sort()).toEqual(changedAliases.sort());
           for (const { detail } of aliasEvents) {
