@@ -45,6 +45,7 @@ export class ApiStack extends Stack {
     const grantBy: Record<Grant, (fn: RegistryFunction) => void> = {
       readTable: (fn) => fn.readTable(table),
       writeTable: (fn) => fn.writeTable(table),
+      indexKeyMetrics: (fn) => fn.indexKeyMetrics(table),
       writeArtifactRefs: (fn) => fn.writeArtifactRefs(table),
       presignUploads: (fn) => fn.presignUploads(artifactsBucket),
       readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),

@@ -26,6 +26,8 @@ const ARTIFACT_OBJECTS = artifactObjectKey("*");
 /** The table's partitions, as the store's key builders name them. */
 const MODEL_PARTITIONS = modelPartition("*");
 const ARTIFACT_REF_PARTITIONS = artifactRefKey("*").pk;
+/** Reads of items by key: one (GetItem) or a set of them (BatchGetItem, shared/store/batch-get.ts). */
+const KEY_READS = ["dynamodb:GetItem", "dynamodb:BatchGetItem"] as const;
 /** ConditionCheckItem: a transaction's checks on items it does not change (the policy's revision, a reference count). */
 const ITEM_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"] as const;
 
@@ -132,12 +134,13 @@ export class RegistryFunction extends Construct {
   }
 
   /**
-   * GetItem/Query on the models' partitions and Query on each index (named from tableDefinition). No
-   * Scan: every list is a Query. No Batch*: the store reads item by item and writes in transactions.
+   * GetItem, BatchGetItem and Query on the models' partitions and Query on each index (named from
+   * tableDefinition). No Scan: every list is a Query. BatchGetItem: the store reads sets of known
+   * keys 100 at a time (shared/store/batch-get.ts); it reads no key GetItem could not.
    */
   readTable(table: ITable): this {
     const indexArns = tableDefinition.globalSecondaryIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`);
-    this.allowItems(table, ["dynamodb:GetItem", "dynamodb:Query"], MODEL_PARTITIONS);
+    this.allowItems(table, [...KEY_READS, "dynamodb:Query"], MODEL_PARTITIONS);
     // An index is keyed by gsi1pk, not by the table's partition key; it projects models' items only.
     this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["dynamodb:Query"], resources: indexArns }));
     return this;
@@ -148,9 +151,17 @@ export class RegistryFunction extends Construct {
     return this.allowItems(table, ITEM_WRITES, MODEL_PARTITIONS);
   }
 
+  /**
+   * BatchWriteItem in the models' partitions: declaring a key metric indexes a model's existing
+   * versions outside any transaction, 25 puts or deletes a request (shared/store/key-metric-backfill.ts).
+   */
+  indexKeyMetrics(table: ITable): this {
+    return this.allowItems(table, ["dynamodb:BatchWriteItem"], MODEL_PARTITIONS);
+  }
+
   /** Reading and writing the per-object reference items (`ARTIFACT#<sha256>`): registration, verification and deletion count them. */
   writeArtifactRefs(table: ITable): this {
-    return this.allowItems(table, ["dynamodb:GetItem", ...ITEM_WRITES], ARTIFACT_REF_PARTITIONS);
+    return this.allowItems(table, [...KEY_READS, ...ITEM_WRITES], ARTIFACT_REF_PARTITIONS);
   }
 
   /** The Idempotency-Key records (shared/http/idempotency.ts): Powertools reads, writes and deletes them in their own partition. */

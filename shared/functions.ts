@@ -5,9 +5,10 @@
 export const FUNCTIONS = {
   query: { description: "Read-only routes", grants: ["readTable"] },
   // Registration counts references to the bytes it declares, checks the bucket for bytes it already holds, starts multipart uploads and presigns their URLs.
+  // Declaring a key metric indexes the model's existing versions in batches.
   catalog: {
     description: "Create and edit models and versions",
-    grants: ["readTable", "writeTable", "writeArtifactRefs", "presignUploads", "readArtifacts"],
+    grants: ["readTable", "writeTable", "indexKeyMetrics", "writeArtifactRefs", "presignUploads", "readArtifacts"],
   },
   lifecycle: {
     description: "Stage moves, rollback, aliases, approvals, promotion policy, retention rules and protection",

@@ -246,16 +246,19 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
       );
   });
 
-  it("grants each function only its FUNCTIONS grants, and nobody dynamodb:Scan or Batch*", () => {
+  it("grants each function only its FUNCTIONS grants: the store's BatchGetItem to readers, BatchWriteItem to catalog alone, Scan to nobody", () => {
     const ids = functionIds(s.apiTemplate);
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const actions = actionsOf(s.apiTemplate, ids[name]);
       const grants: readonly string[] = spec.grants;
       expect(actions.includes("dynamodb:Query"), name).toBe(grants.includes("readTable"));
+      // shared/store/batch-get.ts: lists joined with their versions, registration's lineage and reference counts.
+      expect(actions.includes("dynamodb:BatchGetItem"), name).toBe(grants.includes("readTable"));
       expect(actions.includes("dynamodb:PutItem"), name).toBe(grants.includes("writeTable"));
-      // The store reads item by item and writes in transactions: no batch action is ever sent.
+      // shared/store/key-metric-backfill.ts: the one batch write, PATCH /models/{name} in the catalog function.
+      expect(actions.includes("dynamodb:BatchWriteItem"), name).toBe(name === "catalog");
       expect(
-        actions.filter((action) => action === "dynamodb:Scan" || action.startsWith("dynamodb:Batch") || action.endsWith(":*")),
+        actions.filter((action) => action === "dynamodb:Scan" || action.endsWith(":*")),
         name,
       ).toEqual([]);
     }
@@ -264,12 +267,18 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
   it("limits every table action to the partitions its function's routes use (dynamodb:LeadingKeys)", () => {
     const ids = functionIds(s.apiTemplate);
     const writes = ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+    const keyReads = ["dynamodb:BatchGetItem", "dynamodb:GetItem"];
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const grants: readonly string[] = spec.grants;
       const keepsIdempotencyRecords = routes.some((route) => route.function === name && isWriteRoute(route));
       const expected: Record<string, string[]> = {
-        "MODEL#*": ["dynamodb:GetItem", "dynamodb:Query", ...(grants.includes("writeTable") ? writes : [])].sort(),
-        ...(grants.includes("writeArtifactRefs") ? { "ARTIFACT#*": ["dynamodb:GetItem", ...writes].sort() } : {}),
+        "MODEL#*": [
+          ...keyReads,
+          "dynamodb:Query",
+          ...(grants.includes("writeTable") ? writes : []),
+          ...(grants.includes("indexKeyMetrics") ? ["dynamodb:BatchWriteItem"] : []),
+        ].sort(),
+        ...(grants.includes("writeArtifactRefs") ? { "ARTIFACT#*": [...keyReads, ...writes].sort() } : {}),
         ...(keepsIdempotencyRecords
           ? { IDEMPOTENCY: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] }
           : {}),
@@ -285,7 +294,7 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     const download = routes.find((route) => route.operationId === "downloadArtifact");
     const actions = actionsOf(s.apiTemplate, functionIds(s.apiTemplate)[download?.function as FunctionName]);
     expect(actions).toContain("s3:GetObject");
-    expect(actions.filter((action) => /^s3:(Put|Delete)|^dynamodb:(Put|Update|Delete|Batch)/.test(action))).toEqual([]);
+    expect(actions.filter((action) => /^s3:(Put|Delete)|^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
   });
 
   it("binds roles to principals of the deploying account only", () => {
