@@ -51,6 +51,7 @@ export class ApiStack extends Stack {
       readArtifacts: (fn) => fn.readArtifacts(artifactsBucket),
       listArtifacts: (fn) => fn.listArtifacts(artifactsBucket),
       deleteArtifacts: (fn) => fn.deleteArtifacts(artifactsBucket),
+      abortUploads: (fn) => fn.abortUploads(artifactsBucket),
       sendVerificationTasks: (fn) => fn.sendMessages(props.verificationQueue),
     };
 

@@ -51,7 +51,8 @@ export class HousekeepingStack extends Stack {
       .readTable(table)
       .writeTable(table)
       .writeArtifactRefs(table)
-      .deleteArtifacts(artifactsBucket);
+      .deleteArtifacts(artifactsBucket)
+      .abortUploads(artifactsBucket);
 
     this.schedule = new Rule(this, "HousekeepingSchedule", {
       description: `${name}: applies models' retention rules every ${config.housekeeping.every.toHumanString()}`,

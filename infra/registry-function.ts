@@ -200,7 +200,7 @@ export class RegistryFunction extends Construct {
   /**
    * Presigned uploads act with this role's credentials: PutObject covers the single PUT, starting,
    * uploading parts of and completing a multipart upload. Stale multipart uploads are aborted by
-   * the bucket's lifecycle rule; the registry aborts only a deleted version's (deleteArtifacts).
+   * the bucket's lifecycle rule; the registry aborts only a deleted version's (abortUploads).
    */
   presignUploads(bucket: IBucket): this {
     return this.grantArtifactObjects(bucket, ["s3:PutObject"]);
@@ -226,9 +226,14 @@ export class RegistryFunction extends Construct {
     return this;
   }
 
-  /** Deleting an object whose last version went, or bytes that failed verification; aborting a deleted version's open multipart upload. */
+  /** Deleting an object whose last version went, or bytes that failed verification. */
   deleteArtifacts(bucket: IBucket): this {
-    return this.grantArtifactObjects(bucket, ["s3:DeleteObject", "s3:AbortMultipartUpload"]);
+    return this.grantArtifactObjects(bucket, ["s3:DeleteObject"]);
+  }
+
+  /** Aborting a deleted version's open multipart upload (shared/use-cases/version-removal.ts); the verifier never does. */
+  abortUploads(bucket: IBucket): this {
+    return this.grantArtifactObjects(bucket, ["s3:AbortMultipartUpload"]);
   }
 
   /** Object-level actions on the content-addressed prefix only (docs/artifacts.md: `artifacts/sha256/<hex>`); no bucket-level action. */

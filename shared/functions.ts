@@ -25,6 +25,7 @@ export const FUNCTIONS = {
       "readArtifacts",
       "listArtifacts",
       "deleteArtifacts",
+      "abortUploads",
       "sendVerificationTasks",
     ],
   },
@@ -51,7 +52,7 @@ export const VERIFIER_FUNCTION = {
  */
 export const HOUSEKEEPING_FUNCTION = {
   description: "Applies models' retention rules: deletes the versions they name, within each run's bounds",
-  grants: ["readTable", "writeTable", "writeArtifactRefs", "deleteArtifacts"],
+  grants: ["readTable", "writeTable", "writeArtifactRefs", "deleteArtifacts", "abortUploads"],
   timeoutSeconds: 600,
 } as const;
 

@@ -319,7 +319,8 @@ describe.each(["dev", "prod"])("%s app", (envName) => {
     const s3ActionOf: Record<string, string[]> = {
       presignUploads: ["s3:PutObject"],
       readArtifacts: ["s3:GetObject"],
-      deleteArtifacts: ["s3:DeleteObject", "s3:AbortMultipartUpload"],
+      deleteArtifacts: ["s3:DeleteObject"],
+      abortUploads: ["s3:AbortMultipartUpload"],
     };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
       const s3Statements = statementsOf(s.apiTemplate, ids[name]).filter((statement) =>
