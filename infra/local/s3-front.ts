@@ -44,6 +44,7 @@ import { verifySigV4 } from "./sigv4-verifier";
  *   (a continuation token it did not issue, or an empty one, is 400 InvalidArgument);
  *   s3rver's own listing cannot page (its token is DES-encrypted, which OpenSSL 3 refuses);
  * - serves a suffix range `bytes=-N` as the object's last N bytes (s3rver reads it as bytes 0 to N);
+ * - refuses a path that does not percent-decode, as S3 does: 400 InvalidURI (s3rver stored the key as written);
  * - answers in S3's XML error shape (s3rver's own S3Error).
  * Behind it, s3rver's store completes a multipart upload as S3 documents, in a time that does not
  * grow with its bytes (./s3-composite-store.ts): 400 InvalidPart for a part never uploaded or
@@ -136,6 +137,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://s3-front");
     const rawPath = (request.url ?? "/").split("?")[0] as string;
+    if (percentDecoded(rawPath) === undefined)
+      return refuse(request, response, new S3ErrorClass("InvalidURI", "Couldn't parse the specified URI."));
     const unstorable = [rawPath, request.headers["x-amz-copy-source"]].find(hasUnstorableSegment);
     if (unstorable !== undefined) return refuse(request, response, unstorableKeyError(unstorable));
     const refusal = await presignedRefusal(request, url.searchParams, secrets, clock());
@@ -295,14 +298,17 @@ function unstorableKeyError(path: string): S3Error {
   );
 }
 
-/** Percent-decoded as s3rver's router decodes its path parameters: left as it is when it does not decode. */
-function decodedAsRouted(text: string): string {
+/** `text` percent-decoded (to UTF-8), or undefined when it does not decode: S3 answers 400 InvalidURI to such a path. */
+function percentDecoded(text: string): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text;
+    return undefined;
   }
 }
+
+/** Percent-decoded as s3rver's router decodes its path parameters: left as it is when it does not decode. */
+const decodedAsRouted = (text: string): string => percentDecoded(text) ?? text;
 
 function operationOf(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): Operation {
   // A listing folded at a delimiter, or with URL-encoded keys, is s3rver's (it does not page).

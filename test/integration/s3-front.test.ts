@@ -314,7 +314,12 @@ describe("the S3 front and keys with an empty, . or .. segment", () => {
    * presigned over the path as URL parsing normalises it, as the front's verifier reads it: the
    * signature holds, and what is tested is the key.
    */
-  async function sendRaw(method: string, rawKey: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  async function sendRaw(
+    method: string,
+    rawKey: string,
+    headers: Record<string, string> = {},
+    query: Record<string, string> = {},
+  ): Promise<{ status: number; body: string }> {
     const endpoint = new URL(s3rver.endpoint);
     const rawPath = `/${BUCKET}/${rawKey}`;
     const signer = new SignatureV4({
@@ -331,12 +336,12 @@ describe("the S3 front and keys with an empty, . or .. segment", () => {
         hostname: endpoint.hostname,
         port: Number(endpoint.port),
         path: new URL(rawPath, endpoint).pathname,
-        query: {},
+        query,
         headers: { host: endpoint.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
       },
       { expiresIn: 300, unsignableHeaders: new Set(["x-amz-content-sha256"]) },
     );
-    const query = new URLSearchParams(presigned.query as Record<string, string>);
+    const signedQuery = new URLSearchParams(presigned.query as Record<string, string>);
     const body = method === "PUT" ? "written by the test" : "";
     return new Promise((resolve, reject) => {
       // A path in the options, not a URL, which would be normalised.
@@ -344,7 +349,7 @@ describe("the S3 front and keys with an empty, . or .. segment", () => {
         {
           host: endpoint.hostname,
           port: endpoint.port,
-          path: `${rawPath}?${query}`,
+          path: `${rawPath}?${signedQuery}`,
           method,
           headers: { ...headers, "content-length": Buffer.byteLength(body) },
         },
@@ -394,6 +399,24 @@ describe("the S3 front and keys with an empty, . or .. segment", () => {
     expect(s3ErrorCode(copied.body), copied.body).toBe("InvalidArgument");
     expect(await stored()).toEqual(before);
   });
+
+  it.for([
+    ["PUT", "bad%zzkey", {}],
+    ["GET", "bad%zzkey", {}],
+    ["DELETE", "half%E2%82", {}],
+    ["DELETE", "bad%zzkey", { uploadId: "0123456789abcdef0123456789abcdef" }],
+  ] as const)(
+    "answers 400 InvalidURI, as S3 does, to %s of a path that does not percent-decode (%s %j), and writes nothing",
+    async ([method, rawKey, query]) => {
+      const before = await stored();
+
+      const answer = await sendRaw(method, rawKey, {}, query);
+
+      expect(answer.status, answer.body).toBe(400);
+      expect(s3ErrorCode(answer.body), answer.body).toBe("InvalidURI");
+      expect(await stored()).toEqual(before);
+    },
+  );
 
   it("still stores and reads a key ending in /, as S3 does", async () => {
     expect((await sendRaw("PUT", "folder/")).status).toBe(200);
