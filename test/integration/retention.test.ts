@@ -74,10 +74,11 @@ async function modelInEveryState(name: string) {
   await archived(); // 7: parent of 8, which goes too
   await archived({ lineage: { parentVersions: [7] } }); // 8
   await archived({}, false); // 9: fresh, among the 3 newest that stay
+  const abandonedPart = randomBytes(16);
   const multipart = await registerArtifact(name, randomBytes(1024), {
     sizeBytes: 65 * MiB,
     partSizeBytes: 32 * MiB,
-    parts: [{ partNumber: 1, sha256: sha256(randomBytes(16)) }],
+    parts: [{ partNumber: 1, sha256: sha256(abandonedPart) }],
   }); // 10: abandoned multipart upload
   await registerArtifact(name, randomBytes(1024)); // 11: fresh PENDING_UPLOAD
   await registerFailedVersion(registry, name, admin); // 12: old FAILED
@@ -97,7 +98,7 @@ async function modelInEveryState(name: string) {
   // Backdating last: every change above moved updatedAt to now.
   for (const version of [...old, 14, 15, 16]) await backdate(name, version, 60 * DAY_MS);
   for (const version of [10, 12]) await backdate(name, version, 2 * DAY_MS);
-  return { sharedHex: sha256(shared), multipart };
+  return { sharedHex: sha256(shared), multipart, abandonedPart };
 }
 
 const EXPECTED_DELETIONS = [
@@ -114,7 +115,7 @@ const deletedNumbers = EXPECTED_DELETIONS.map((d) => d.version);
 describe("housekeeping applies a model's retention rules against DynamoDB Local and s3rver", () => {
   it("previews, then deletes exactly the versions the rules name and nothing in use; a second run deletes nothing", async () => {
     const name = uniqueModelName("fraud_detector");
-    const { sharedHex, multipart } = await modelInEveryState(name);
+    const { sharedHex, multipart, abandonedPart } = await modelInEveryState(name);
 
     const preview = await previewRetention(registry.deps, name);
     expect(preview).toEqual({
@@ -147,10 +148,10 @@ describe("housekeeping applies a model's retention rules against DynamoDB Local 
     // Version 15 in Production still declares the bytes version 5 shared: the object stays, counted once.
     expect(await objectExists(sharedHex)).toBe(true);
     expect((await registry.items()).find((item) => item.pk === `ARTIFACT#${sharedHex}`)).toMatchObject({ refCount: 1 });
-    // The abandoned multipart upload is aborted: its part URLs stop working.
+    // The abandoned multipart upload is aborted: its part URLs stop working, even for the part's declared bytes.
     if (multipart.upload?.method !== "MULTIPART") throw new Error("expected a multipart upload");
     const [part] = multipart.upload.parts;
-    const afterwards = await fetch(part?.url ?? "", { method: "PUT", headers: part?.headers, body: randomBytes(16) });
+    const afterwards = await fetch(part?.url ?? "", { method: "PUT", headers: part?.headers, body: abandonedPart });
     expect(await afterwards.text()).toContain("<Code>NoSuchUpload</Code>");
 
     const before = await registry.state();
