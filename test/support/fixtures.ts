@@ -106,6 +106,8 @@ export function apiEvent(options: {
 }
 
 export const lambdaContext = { awsRequestId: "test", functionName: "test", getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+/** A deployed API function's time (infra/registry-function.ts: 29 s, API Gateway's limit), for requests that take longer than the fixture's 10 s on a busy machine. */
+export const apiBudgetContext = { ...lambdaContext, getRemainingTimeInMillis: () => 29_000 } as Context;
 
 /**
  * Metrics filling a version's metadata to within `slack` bytes of its limit: short names, so its JSON holds as many
