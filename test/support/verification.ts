@@ -19,25 +19,64 @@ import { verifyFile, type TaskOutcome, type VerifierDeps } from "../../shared/us
 /** A verification queue the test drains itself: tasks wait in order until `runQueued` hands them to the verifier. */
 export interface TaskQueue extends VerificationQueue {
   readonly waiting: VerificationTask[];
+  /** Tasks a `runQueued` call has taken and is running, each keyed by a promise that settles when its run ends. */
+  readonly running: Map<Promise<void>, VerificationTask>;
 }
 
 export function taskQueue(): TaskQueue {
   const waiting: VerificationTask[] = [];
-  return { waiting, send: async (tasks) => void waiting.push(...tasks) };
+  return { waiting, running: new Map(), send: async (tasks) => void waiting.push(...tasks) };
 }
 
-/** Runs every waiting task, and the follow-ups they send, through the verifier until none waits; the outcomes in order. */
-export async function runQueued(deps: VerifierDeps, queue: TaskQueue = deps.verifications as TaskQueue): Promise<TaskOutcome[]> {
+/** A version whose verification a caller waits for. */
+interface Awaited {
+  readonly model: string;
+  readonly version: number;
+}
+
+/**
+ * Runs every waiting task, and the follow-ups they send, through the verifier until none waits; the
+ * outcomes of the tasks this call ran, in order. With `awaited`, it also waits for that version's
+ * tasks another call is running: two concurrent completions share the queue, and the other's call
+ * may have taken this one's task. (Only that version's: a run may itself complete another version.)
+ */
+export async function runQueued(
+  deps: VerifierDeps,
+  queue: TaskQueue = deps.verifications as TaskQueue,
+  awaited?: Awaited,
+): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
-  for (let task = queue.waiting.shift(); task; task = queue.waiting.shift()) outcomes.push(await verifyFile(deps, task));
-  return outcomes;
+  for (;;) {
+    const task = queue.waiting.shift();
+    const elsewhere = awaited && runsOf(queue, awaited);
+    if (task) outcomes.push(await tracked(queue, task, verifyFile(deps, task)));
+    else if (elsewhere?.length) await Promise.race(elsewhere);
+    else return outcomes;
+  }
+}
+
+const runsOf = (queue: TaskQueue, { model, version }: Awaited): Promise<void>[] =>
+  [...queue.running].filter(([, task]) => task.model === model && task.version === version).map(([ended]) => ended);
+
+/** `run` of `task`, listed in the queue's running tasks until it settles. */
+async function tracked<T>(queue: TaskQueue, task: VerificationTask, run: Promise<T>): Promise<T> {
+  const ended = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queue.running.set(ended, task);
+  try {
+    return await run;
+  } finally {
+    queue.running.delete(ended);
+  }
 }
 
 /** What a client does: complete, then wait for the verification to settle (here: run it), and read the version. */
 export async function completeAndVerify(deps: VerifierDeps, name: string, selector: VersionSelector, who: Actor): Promise<VersionView> {
   const completed = await completeUpload(deps, name, selector, undefined, who);
   if (completed.status !== "VERIFYING") return completed;
-  await runQueued(deps);
+  await runQueued(deps, deps.verifications as TaskQueue, { model: name, version: completed.version });
   return getVersion(deps, name, { number: completed.version });
 }
 
