@@ -86,10 +86,15 @@ const policyGates = /* @__PURE__ */ z.onFirstUse(() =>
   }),
 );
 
-/** The gates keyed by stage names in any case (`production` is Production), as stage names are everywhere else. */
-export const policyBody = /* @__PURE__ */ z.onFirstUse(() =>
-  z.pipe(z.transform(gatesSpelledAnyCase), z.built(policyGates).check(refuseImpossibleGates)),
-);
+/**
+ * A policy as stored: the gates keyed by stage names in any case (`production` is Production), as
+ * stage names are everywhere else. Read without the PUT's refusal of impossible gates, so that one
+ * stored before such a gate was refused stays readable: its model still answers, and a PUT replaces it.
+ */
+export const storedPolicy = /* @__PURE__ */ z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), z.built(policyGates)));
+
+/** A policy as a PUT takes it: a gate no version could pass is refused. */
+export const policyBody = /* @__PURE__ */ z.onFirstUse(() => z.built(storedPolicy).check(refuseImpossibleGates));
 export type PromotionPolicy = z.output<typeof policyBody>;
 
 /**

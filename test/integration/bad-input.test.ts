@@ -193,8 +193,8 @@ describe("bad reads get a clear 4xx", () => {
 const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-200];
 
 describe("a policy no version could pass is refused when it is set", () => {
-  const putPolicy = (body: unknown) =>
-    lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name: "fraud_detector" }, body }), lambdaContext);
+  const putPolicy = (body: unknown, name = "fraud_detector") =>
+    lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name }, body }), lambdaContext);
 
   it.each([
     {
@@ -230,6 +230,21 @@ describe("a policy no version could pass is refused when it is set", () => {
     );
 
     expect(response.statusCode).toBe(200);
+  });
+
+  it("still reads a gate stored before such gates were refused, so that a PUT can replace it", async () => {
+    const model = "policy_stored_earlier";
+    await catalog(register({ source: "s3://m" }, model), lambdaContext);
+    await putPolicy({ Staging: { requiredTags: ["owner"] } }, model);
+    // What an earlier release stored: a gate the PUT now refuses.
+    await registry.setAttributes({ pk: `MODEL#${model}`, sk: "POLICY" }, { gates: { Staging: { requireFrom: ["Staging"] } } });
+
+    const read = await query(apiEvent({ routeKey: "GET /models/{name}/policy", pathParameters: { name: model } }), lambdaContext);
+    const replaced = await putPolicy({ Staging: { requiredTags: ["owner"] } }, model);
+
+    expect(read.statusCode).toBe(200);
+    expect(JSON.parse(read.body ?? "{}")).toMatchObject({ Staging: { requireFrom: ["Staging"] } });
+    expect(replaced.statusCode).toBe(200);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as z from "../../zod";
-import { policyBody, type PolicyView, type PromotionPolicy } from "../../schemas/policy";
+import { storedPolicy, type PolicyView, type PromotionPolicy } from "../../schemas/policy";
 import type { ItemBase } from "../table";
 import { itemBase, itemReader } from "../item-reader";
 import { expect, type Write } from "../writes";
@@ -37,7 +37,7 @@ export const policyFromItem = itemReader(POLICY_ENTITY, SCHEMA_VERSION, () =>
     ...itemBase(POLICY_ENTITY, SCHEMA_VERSION),
     model: z.string(),
     revision: z.int(),
-    gates: policyBody,
+    gates: storedPolicy,
     updatedAt: z.string(),
     updatedBy: z.string(),
   }),
