@@ -1,7 +1,7 @@
 import * as z from "../zod";
 import { maxEntries, modelName, namedMap, storableNumber } from "./common";
 import { metricName, stageName } from "./version";
-import { GATED_STAGES } from "../domain/lifecycle";
+import { GATED_STAGES, isMoveAllowed } from "../domain/lifecycle";
 import type { StageGate } from "../domain/policy";
 import { findStage, unknownStage } from "../domain/model-uri";
 import { ROLES } from "../domain/permissions";
@@ -100,7 +100,8 @@ export type PromotionPolicy = z.output<typeof policyBody>;
 /**
  * A gate no version could pass is refused when it is set, not found out at the first promotion it
  * blocks: a metric whose lowest allowed value is above its highest, or a gate that requires versions
- * to come from the very stage it guards (a move never goes from a stage to itself).
+ * to come only from stages no transition leaves for the stage it guards (the stage itself; for
+ * Production, anything but Staging: Archived → Production is the rollback's, which no gate checks).
  */
 function refuseImpossibleGates(payload: z.core.ParsePayload<z.output<typeof policyGates>>): void {
   for (const stage of GATED_STAGES) {
@@ -113,8 +114,11 @@ function refuseImpossibleGates(payload: z.core.ParsePayload<z.output<typeof poli
       if (highest !== undefined && lowest > highest)
         refuse(["minMetrics", metric], `${metric} at least ${lowest} and at most ${highest}: no version can enter ${stage}`);
     }
-    if (gate.requireFrom?.every((from) => from === stage))
-      refuse(["requireFrom"], `a version never moves from ${stage} to ${stage}: require the stage(s) it comes from`);
+    if (gate.requireFrom && !gate.requireFrom.some((from) => isMoveAllowed(from, stage)))
+      refuse(
+        ["requireFrom"],
+        `a version never moves from ${gate.requireFrom.join(" or ")} to ${stage}: require the stage(s) it comes from`,
+      );
   }
 }
 

@@ -209,6 +209,12 @@ describe("a policy no version could pass is refused when it is set", () => {
       path: "body.Staging.requireFrom",
       message: "a version never moves from Staging to Staging: require the stage(s) it comes from",
     },
+    {
+      rule: "versions required to come from stages no transition moves into the one the gate guards",
+      body: { Production: { requireFrom: ["None", "Archived"] } },
+      path: "body.Production.requireFrom",
+      message: "a version never moves from None or Archived to Production: require the stage(s) it comes from",
+    },
   ])("answers 400 naming $rule, and changes nothing", async ({ body, path, message }) => {
     const before = await registry.state();
 
