@@ -51,7 +51,8 @@ async function rollbackTarget(deps: PromotionDeps, current: ModelItem, occupant:
   const number = occupant === null ? last.version : last.previousVersion;
   if (number === undefined) {
     throw new NothingToRollBackError(
-      `Version ${occupant} is the first version of '${name}' in Production: there is no earlier one to roll back to.`,
+      `Version ${occupant} of '${name}' entered Production when it held no version: it replaced none, so there is none to roll back to. ` +
+        `Move an earlier version back through Staging with POST /models/${name}/versions/{v}/transitions.`,
       { current: occupant },
     );
   }

@@ -311,9 +311,23 @@ describe("rollback", () => {
     });
     await expect(rollbackProduction(registry.deps, once, { reason: "x" }, promoter)).rejects.toMatchObject({
       code: "NothingToRollBack",
-      message: expect.stringContaining("first version"),
+      message: expect.stringContaining("entered Production when it held no version"),
     });
     expect(await itemsOf(once)).toEqual(before);
+  });
+
+  it("says the version in Production replaced none when it entered Production after it was emptied, not that it was the first", async () => {
+    const name = await modelWithVersions(2);
+    await move(name, 1, "Staging");
+    await move(name, 1, "Production");
+    await move(name, 1, "Archived");
+    await move(name, 2, "Staging");
+    await move(name, 2, "Production");
+
+    const refusal = await rollbackProduction(registry.deps, name, { reason: "x" }, promoter).catch((error: Error) => error);
+
+    expect(refusal).toMatchObject({ code: "NothingToRollBack", details: { current: 2 } });
+    expect((refusal as Error).message).toContain(`Version 2 of '${name}' entered Production when it held no version`);
   });
 });
 
