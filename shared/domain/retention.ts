@@ -51,14 +51,16 @@ export const hasRules = (rules: RetentionRules): boolean => Object.values(rules)
  * 1. an Archived version unchanged for deleteArchivedAfterDays, or with keepArchived Archived
  *    versions above it that stay, is named by that rule; so is an abandoned upload (PENDING_UPLOAD
  *    or FAILED in None) unchanged for abandonedUploadsAfterHours;
- * 2. a named version is spared when it is protected, an alias names it, or a version that stays
- *    lists it in lineage.parentVersions; a parent whose every child goes in this plan goes too.
+ * 2. a named version is spared when it is protected, an alias names it, a rollback of Production
+ *    would put it back (`rollbackTarget`), or a version that stays lists it in lineage.parentVersions;
+ *    a parent whose every child goes in this plan goes too.
  */
 export function planRetention(
   rules: RetentionRules,
   versions: readonly RetainedVersion[],
   aliases: Readonly<Record<string, number>>,
   now: Date,
+  rollbackTarget?: number,
 ): RetentionPlan {
   const newestFirst = [...versions].sort((a, b) => b.version - a.version);
   const staying = new Set(newestFirst.map((v) => v.version));
@@ -67,7 +69,7 @@ export function planRetention(
   let archivedAbove = 0;
   for (const version of newestFirst) {
     const reason = ruleNaming(rules, version, archivedAbove, now);
-    const because = reason && neededBy(version, newestFirst, staying, aliases);
+    const because = reason && neededBy(version, newestFirst, staying, aliases, rollbackTarget);
     if (reason && !because) {
       deletions.push({ version: version.version, reason });
       staying.delete(version.version);
@@ -97,8 +99,11 @@ function neededBy(
   versions: readonly RetainedVersion[],
   staying: ReadonlySet<number>,
   aliases: Readonly<Record<string, number>>,
+  rollbackTarget: number | undefined,
 ): string | undefined {
   if (version.protected) return "protected";
+  // The incident path: a rollback must find the version it puts back.
+  if (version.version === rollbackTarget) return "the version a rollback of Production puts back";
   const names = Object.entries(aliases)
     .filter(([, target]) => target === version.version)
     .map(([alias]) => alias);

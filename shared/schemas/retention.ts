@@ -47,7 +47,8 @@ export const retentionPreview = /* @__PURE__ */ z.onFirstUse(() =>
       .array(z.object(ruleVerdict()))
       .register(z.globalRegistry, { description: "What the next run deletes, highest version first" }),
     spared: z.array(z.extend(z.object(ruleVerdict()), { because: z.string() })).register(z.globalRegistry, {
-      description: "Versions a rule names that stay: protected, named by an alias, or a lineage parent of a version that stays",
+      description:
+        "Versions a rule names that stay: protected, named by an alias, the version a rollback of Production puts back, or a lineage parent of a version that stays",
     }),
     nextCursor: z.optional(z.string()).register(z.globalRegistry, {
       description:

@@ -27,9 +27,10 @@ export interface ListingDeps extends RegistryDeps {
   readonly listings: Listings;
 }
 
-/** What retention uses in addition: a model's rules, and every version a plan reads. */
+/** What retention uses in addition: a model's rules, every version a plan reads, and the version a rollback would put back. */
 export interface RetentionDeps extends RegistryDeps {
   readonly retentionReads: RetentionReads;
+  readonly promotionReads: PromotionReads;
 }
 
 /** What a promotion's policy gate and a rollback read in addition: the policy, approvals, and the move undone. */

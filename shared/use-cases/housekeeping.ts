@@ -8,6 +8,7 @@ import { deleteVersion, type DeletionRule } from "./delete-version";
 import type { RetentionRuns } from "../store/retention-runs";
 import type { Actor, RemovalDeps, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
+import { rollbackSource } from "./rollback-production";
 import { decodeCursor, encodeCursor, fittingLength, invalidCursor } from "../store/pages";
 
 /** Who every housekeeping deletion is recorded as (with the run's id as its request). */
@@ -140,13 +141,14 @@ const isNoLongerDue = (error: unknown) =>
 
 const NOTHING_DUE: RetentionPlan = { deletions: [], spared: [] };
 
-/** The model's rules, every version (strongly consistent) and what the rules make of them with the model's aliases. */
+/** The model's rules, every version (strongly consistent) and what the rules make of them with the model's aliases and rollback target. */
 async function planFor(deps: RetentionDeps, model: ModelItem, now: Date) {
-  const [retention, versions] = await Promise.all([
+  const [retention, versions, rollback] = await Promise.all([
     deps.retentionReads.getRetention(model.name),
     deps.retentionReads.allVersions(model.name),
+    rollbackSource(deps.promotionReads, model),
   ]);
   const rules: RetentionRules = retention?.rules ?? {};
-  const plan = hasRules(rules) ? planRetention(rules, versions, model.aliases, now) : NOTHING_DUE;
+  const plan = hasRules(rules) ? planRetention(rules, versions, model.aliases, now, rollback.version) : NOTHING_DUE;
   return { rules, plan, versions };
 }

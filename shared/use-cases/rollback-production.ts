@@ -2,6 +2,8 @@ import { ModelNotFoundError, NothingToRollBackError, StageConflictError } from "
 import { expectation, type StageMove } from "../domain/lifecycle";
 import type { ModelItem } from "../store/entities/model";
 import type { VersionItem } from "../store/entities/version";
+import type { HistoryItem } from "../store/entities/history";
+import type { PromotionReads } from "../store/promotion-reads";
 import type { TransitionView } from "../schemas/lifecycle";
 import type { Actor, PromotionDeps } from "./deps";
 import { explainMoveConflict, planMoves } from "./stage-moves";
@@ -41,14 +43,23 @@ export async function rollbackProduction(
   return outcome.answer;
 }
 
+/**
+ * What a rollback of Production would put back as `model` stands: the newest move into Production
+ * (as of the model's history sequence) and the version it names, Production's previous occupant or,
+ * with Production emptied, its last one (undefined: none).
+ */
+export async function rollbackSource(reads: PromotionReads, model: ModelItem): Promise<{ last?: HistoryItem; version?: number }> {
+  const last = await reads.latestMoveInto(model.name, "Production", model.historySequence);
+  return { last, version: model.stages.Production === undefined ? last?.version : last?.previousVersion };
+}
+
 async function rollbackTarget(deps: PromotionDeps, current: ModelItem, occupant: number | null): Promise<VersionItem> {
   const name = current.name;
-  const last = await deps.promotionReads.latestMoveInto(name, "Production", current.historySequence);
+  const { last, version: number } = await rollbackSource(deps.promotionReads, current);
   if (last?.version === undefined)
     throw new NothingToRollBackError(`'${name}' has never had a version in Production: there is nothing to roll back to.`, {
       current: occupant,
     });
-  const number = occupant === null ? last.version : last.previousVersion;
   if (number === undefined) {
     throw new NothingToRollBackError(
       `Version ${occupant} of '${name}' entered Production when it held no version: it replaced none, so there is none to roll back to. ` +

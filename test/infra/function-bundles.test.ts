@@ -212,7 +212,7 @@ describe("a function's bundle", () => {
     [
       "PromotionReads: the move a rollback undoes",
       "(#action = :changed AND toStage = :stage) OR #action = :deleted",
-      ["query", "lifecycle"],
+      ["query", "lifecycle", "housekeeping"],
     ],
     ["RetentionRuns: housekeeping's queue", "gsi1pk = :retention", ["housekeeping"]],
     [

@@ -16,6 +16,7 @@ import { updateVersion } from "../../shared/use-cases/update-version";
 import { getVersion } from "../../shared/use-cases/get-version";
 import { deleteVersion } from "../../shared/use-cases/delete-version";
 import { putRetentionRules } from "../../shared/use-cases/retention-rules";
+import { rollbackProduction } from "../../shared/use-cases/rollback-production";
 import { HOUSEKEEPING_ACTOR, previewRetention, runHousekeeping } from "../../shared/use-cases/housekeeping";
 import type { Stage } from "../../shared/domain/lifecycle";
 
@@ -380,5 +381,32 @@ describe("the retention routes", () => {
       { retention: { from: { keepArchived: 5 }, to: null } },
     ]);
     expect((await registry.items()).some((item) => item.pk === `MODEL#${seeded}` && item.sk === "RETENTION")).toBe(false);
+  });
+});
+
+describe("retention and the way back from an incident", () => {
+  it("keeps the version a rollback of Production puts back, and the rollback still finds it", async () => {
+    const name = uniqueModelName("rollback_kept");
+    for (let i = 0; i < 3; i++) await registerSource(name);
+    await move(name, 1, "Staging");
+    await move(name, 1, "Production");
+    await move(name, 2, "Staging");
+    await move(name, 2, "Production"); // archives 1: what a rollback puts back
+    await move(name, 3, "Archived");
+    await putRetentionRules(registry.deps, name, { keepArchived: 0 }, admin);
+
+    const preview = await previewRetention(registry.deps, name);
+    const run = await runHousekeeping(registry.deps, EVERYTHING, "run-rollback-kept");
+
+    const rule = "retention: keepArchived 0";
+    expect(preview.deletions).toEqual([{ version: 3, reason: rule, stage: "Archived", status: "READY" }]);
+    expect(preview.spared).toEqual([
+      { version: 1, reason: rule, because: "the version a rollback of Production puts back", stage: "Archived", status: "READY" },
+    ]);
+    expect(ranFor(run, name)?.deleted).toEqual([{ version: 3, reason: rule }]);
+    await expect(rollbackProduction(registry.deps, name, { reason: "version 2 misbehaves" }, admin)).resolves.toMatchObject({
+      version: 1,
+      archived: [2],
+    });
   });
 });
