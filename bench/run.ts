@@ -14,13 +14,21 @@ import { benchResolve, printResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
 import { benchUpload } from "./upload";
+import { scriptOptions } from "../client/script-args";
 import { benchParallelFiles, benchVerify, printParallelFiles, printVerify } from "./verify";
 
 function verdict(ok: boolean): string {
   return ok ? "ok" : "MISSED";
 }
 
+const BENCH_USAGE = `usage: npm run bench
+
+Measures the targets of docs/operations.md (Benchmark) in one run of several minutes: bundle sizes, cold
+starts, npm start, a Production lookup, uploads, verification, the client. It takes no options; run it
+on a quiet machine.`;
+
 async function main(): Promise<void> {
+  scriptOptions(BENCH_USAGE, {});
   const start = await benchStart();
   console.log(`npm start, from spawn to its first answered request, median of ${start.rounds} fresh starts each, interleaved:`);
   console.log(

@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { setTimeout as pause } from "node:timers/promises";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -11,6 +10,7 @@ import { artifactObjectKey } from "../shared/domain/artifacts";
 import { DETAIL_TYPES, SMOKE_MODEL_PREFIX } from "../shared/events/model-events";
 import { createRegistryClient, type RegistryClient } from "./sdk";
 import { push } from "./upload";
+import { scriptOptions } from "./script-args";
 
 /**
  * `npm run smoke -- --url <api url> --env <env> [--region <region>] [--bucket <artifacts bucket>] [--events-queue <queue url>]`: a short
@@ -189,22 +189,21 @@ export function assertNotProd(target: { url: string; stack?: string; env?: strin
   }
 }
 
+const SMOKE_USAGE =
+  "usage: npm run smoke -- --url <api url> --env <env> [--region <region>] [--bucket <bucket>] [--events-queue <queue url>] [--stack <name>] [--yes-prod] (docs/deploy.md)";
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      url: { type: "string" },
-      region: { type: "string" },
-      bucket: { type: "string" },
-      "events-queue": { type: "string" },
-      stack: { type: "string" },
-      env: { type: "string" },
-      "yes-prod": { type: "boolean", default: false },
-    },
+  const values = scriptOptions(SMOKE_USAGE, {
+    url: { type: "string" },
+    region: { type: "string" },
+    bucket: { type: "string" },
+    "events-queue": { type: "string" },
+    stack: { type: "string" },
+    env: { type: "string" },
+    "yes-prod": { type: "boolean", default: false },
   });
   if (!values.url) {
-    console.error(
-      "usage: npm run smoke -- --url <api url> --env <env> [--region <region>] [--bucket <bucket>] [--events-queue <queue url>] [--stack <name>] [--yes-prod]",
-    );
+    console.error(SMOKE_USAGE);
     process.exit(2);
   }
   try {

@@ -113,6 +113,33 @@ async function removeOlderBundles(key) {
   await Promise.all(older.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
 }
 
+/** `npm start -- --help`: the settings docs/local.md describes, all read from the environment. */
+const USAGE = `usage: [SETTING=value …] npm start
+
+Runs the registry locally: the same handlers as AWS behind a local gateway, with DynamoDB Local
+and s3rver (docs/local.md). It takes no arguments; its settings come from the environment:
+  PORT                           API port (default 3000; 0 takes any free port)
+  REGISTRY_DATA_DIR              data directory, one registry at a time (default .registry/)
+  REGISTRY_RULES_FILE            event rules with HTTP targets (default <data dir>/rules.json)
+  REGISTRY_TOKENS_FILE           callers by bearer token, with their roles (docs/local-tokens.json)
+  REGISTRY_CREDENTIALS_FILE      callers by SigV4 access key, with their roles
+  NAMING_POLICY                  strict (default) or warn
+  UPLOAD_URL_EXPIRY_SECONDS      lifetime of presigned upload URLs (default 900; 60 to 604800)
+  REGISTRY_HOUSEKEEPING_MINUTES  retention rules applied every so many minutes (default 60; 0: on demand)
+
+Example: a second registry beside a running one
+  PORT=3001 REGISTRY_DATA_DIR=.registry/second npm start`;
+
+/** `npm start -- --port 3001` would otherwise start on 3000 as if heard: say where the setting goes. */
+function exitOnArguments(args) {
+  if (args.length === 0) return;
+  const help = args.some((arg) => arg === "--help" || arg === "-h");
+  if (help) console.log(USAGE);
+  else console.error(`npm start takes no arguments (got ${args.join(" ")}): its settings come from the environment.\n\n${USAGE}`);
+  process.exit(help ? 0 : 1);
+}
+
+exitOnArguments(process.argv.slice(2));
 // esbuild has printed what does not compile, and where: one line more says what to do, without a stack.
 const bundle = await currentBundle().catch((error) => {
   if (!Array.isArray(error?.errors)) throw error;

@@ -1,12 +1,12 @@
 import { readFile, rename, appendFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DeadLetter } from "../../shared/events/dead-letters";
 import { MAX_ENTRIES_PER_CALL } from "../../shared/events/model-events";
 import { localCredentials } from "./engines";
 import type { DeliveredEvent } from "./eventbridge";
+import { scriptOptions } from "../../client/script-args";
 
 /**
  * `npm run redeliver -- --endpoint <local bus> --file <dead-letters.jsonl>`: puts the local dead
@@ -76,10 +76,12 @@ function missingEvent(letter: Letter): RedeliveryResult["withoutEvent"] {
   return [{ item: body.item, reason: body.dropped?.reason ?? `${body.reason}: ${body.error?.message}` }];
 }
 
+const REDELIVER_USAGE = "usage: npm run redeliver -- --endpoint <local bus URL> --file <dead-letters.jsonl> (both printed by npm start)";
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { endpoint: { type: "string" }, file: { type: "string" } } });
+  const values = scriptOptions(REDELIVER_USAGE, { endpoint: { type: "string" }, file: { type: "string" } });
   if (!values.endpoint || !values.file) {
-    console.error("usage: npm run redeliver -- --endpoint <local bus URL> --file <dead-letters.jsonl> (both printed by npm start)");
+    console.error(REDELIVER_USAGE);
     process.exit(2);
   }
   const result = await redeliver({ endpoint: values.endpoint, file: resolve(values.file) });
