@@ -530,7 +530,11 @@ function describeFailure(error: unknown): { exitCode: number; document: unknown;
     };
   }
   if (isFileError(error))
-    return { exitCode: EXIT.usage, document: { error: { code: error.code, message: error.message } }, line: `error: ${error.message}` };
+    return {
+      exitCode: EXIT.usage,
+      document: { error: { code: error.code, message: error.message } },
+      line: `error: ${error.message}${fileHintLine(error)}`,
+    };
   throw error;
 }
 
@@ -538,6 +542,14 @@ function describeFailure(error: unknown): { exitCode: number; document: unknown;
 function hintLine(error: RegistryApiError | RegistryUnavailableError): string {
   const hint = cliHint(error);
   return hint ? `\n  hint: ${hint}` : "";
+}
+
+/** Node names the system call that failed (`ENOENT: no such file or directory, stat …`), not what to check. */
+function fileHintLine(error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT")
+    return `\n  hint: Check the path ${error.path} and the folders on its way (a relative path starts from ${process.cwd()}).`;
+  if (error.code === "EACCES") return `\n  hint: You may not use ${error.path}: check its permissions, or name another path.`;
+  return "";
 }
 
 const isFileError = (error: unknown): error is NodeJS.ErrnoException & { code: string } =>

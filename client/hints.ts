@@ -22,9 +22,19 @@ const API_HINTS: Record<string, (details: unknown) => string> = {
   VersionNotReady: () =>
     "A push that was interrupted finishes when you run the same registry push again; or pull another version, e.g. models:/<model>/latest (the newest READY one).",
   StageConflict: (details) => `If you still mean to replace it, promote again with --expect-current ${expectedNow(details)}.`,
+  AliasConflict: (details) => `If you still mean to move it, set it again with --expect ${expectedNow(details)}.`,
+  ModelNotFound: () =>
+    "registry models list lists the models; registry push or registry register creates one with its first version (registry history <model> reads a deleted one's trail).",
+  ModelAlreadyExists: () => "registry push or registry register adds a version to it.",
+  ModelBeingDeleted: () => "An admin's registry delete-model <model> finishes the deletion.",
+  VersionNotFound: () => "registry versions list <model> lists its versions.",
+  StageEmpty: () => "registry promote <model> <version> --to <stage> moves a version there.",
+  AliasNotFound: () => "registry alias set <model> <alias> <version> points it at a version.",
+  RouteNotFound: () =>
+    "--url (or REGISTRY_URL) names the registry's root, without a path: http://127.0.0.1:3000 (npm start) or https://<api id>.execute-api.<region>.amazonaws.com.",
 };
 
-/** A StageConflict's `actual`: the version the stage holds now, or none. */
+/** A StageConflict's or AliasConflict's `actual`: the version the stage or alias holds now, or none. */
 function expectedNow(details: unknown): string {
   const actual = (details as { actual?: unknown } | undefined)?.actual;
   return typeof actual === "number" ? String(actual) : "none";

@@ -165,8 +165,46 @@ describe("refusals, with what to do in the CLI's terms", () => {
     expect(run.stderr).toContain("hint: A push that was interrupted finishes when you run the same registry push again");
   });
 
+  it.each([
+    [
+      ["models", "show", "x"],
+      404,
+      "ModelNotFound",
+      "hint: registry models list lists the models; registry push or registry register creates one",
+    ],
+    [["versions", "show", "fraud_detector", "99"], 404, "VersionNotFound", "hint: registry versions list <model> lists its versions."],
+    [["resolve", "models:/fraud_detector/Staging"], 404, "StageEmpty", "hint: registry promote <model> <version> --to <stage>"],
+    [["resolve", "models:/fraud_detector@champion"], 404, "AliasNotFound", "hint: registry alias set <model> <alias> <version>"],
+    [["models", "create", "fraud_detector"], 409, "ModelAlreadyExists", "hint: registry push or registry register adds a version"],
+    [["models", "list"], 404, "RouteNotFound", "hint: --url (or REGISTRY_URL) names the registry's root, without a path"],
+  ])("%j answered %i %s names the command to run, not the route to call", async (argv, status, code, hint) => {
+    const run = await cli(["--url", "http://registry.test", ...argv], refusal(status, code));
+
+    expect(run.code).toBe(EXIT.refused);
+    expect(run.stderr).toContain(hint);
+  });
+
+  it("a 409 AliasConflict says which --expect the alias holds now", async () => {
+    const conflict = refusal(409, "AliasConflict", { alias: "champion", expected: 6, actual: 7 });
+
+    const run = await cli(["--url", "http://registry.test", "alias", "set", "fraud_detector", "champion", "8", "--expect", "6"], conflict);
+
+    expect(run.code).toBe(EXIT.refused);
+    expect(run.stderr).toContain("hint: If you still mean to move it, set it again with --expect 7.");
+  });
+
+  it("a file that is not there is named with the path to check, exit 1, before any request", async () => {
+    const run = await cli(
+      ["--url", "http://registry.test", "push", "./no-such-model.bin", "--model", "fraud_detector"],
+      refusal(500, "Unexpected"),
+    );
+
+    expect(run).toMatchObject({ code: EXIT.usage, requests: 0 });
+    expect(run.stderr).toContain(`hint: Check the path ${resolve("no-such-model.bin")} and the folders on its way`);
+  });
+
   it("a refusal that says what to do already gets no hint", async () => {
-    const run = await cli(["--url", "http://registry.test", "models", "show", "x"], refusal(404, "ModelNotFound"));
+    const run = await cli(["--url", "http://registry.test", "models", "show", "x"], refusal(409, "SemverConflict"));
 
     expect(run.code).toBe(EXIT.refused);
     expect(run.stderr).not.toContain("hint:");
