@@ -495,11 +495,22 @@ export async function main(argv: readonly string[], io: CliIo, fetchImpl?: Fetch
 }
 
 function reportFailure(error: unknown, io: CliIo, json: boolean): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof CommanderError) return commandLineRefused(error, io, json);
   const { exitCode, document, line } = describeFailure(error);
   io.stderr(`${line}\n`);
   if (json) io.stdout(`${JSON.stringify(document)}\n`);
   return exitCode;
+}
+
+/**
+ * Commander has printed the usage error and the command's help on stderr (or the help asked for on
+ * stdout); with --json, stdout still gets its one document, as after any other failure.
+ */
+function commandLineRefused(error: CommanderError, io: CliIo, json: boolean): number {
+  if (error.exitCode === 0) return EXIT.ok;
+  const message = error.message.replace(/^error: /, "");
+  if (json) io.stdout(`${JSON.stringify({ error: { code: "UsageError", message } })}\n`);
+  return EXIT.usage;
 }
 
 function describeFailure(error: unknown): { exitCode: number; document: unknown; line: string } {

@@ -203,6 +203,18 @@ describe("refusals, with what to do in the CLI's terms", () => {
     expect(run.stderr).toContain(`hint: Check the path ${resolve("no-such-model.bin")} and the folders on its way`);
   });
 
+  it("a usage error with --json prints one JSON document on stdout too, exit 1", async () => {
+    const run = await cli(["--url", "http://registry.test", "--json", "promote", "fraud_detector", "1", "--to", "Prod", "--reason", "r"]);
+
+    expect(run).toMatchObject({ code: EXIT.usage, requests: 0 });
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: {
+        code: "UsageError",
+        message: expect.stringContaining("'Prod' is invalid. Allowed choices are Staging, Production, Archived"),
+      },
+    });
+  });
+
   it("a refusal that says what to do already gets no hint", async () => {
     const run = await cli(["--url", "http://registry.test", "models", "show", "x"], refusal(409, "SemverConflict"));
 
