@@ -101,7 +101,11 @@ async function readCallersFile<S extends z.ZodMiniType>(file: string, setting: s
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new TokensFileError(`${setting} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
+    throw new TokensFileError(
+      `${setting} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path ` +
+        `(a relative one starts from ${process.cwd()}), or leave ${setting} out to act as one caller with every role ` +
+        "(docs/local.md, Callers, has the file's format).",
+    );
   }
   let json: unknown;
   try {

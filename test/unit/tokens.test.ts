@@ -56,7 +56,7 @@ describe("the local tokens file", () => {
   });
 
   it("is refused when it cannot be read", async () => {
-    await expect(loadTokensFile(join(temp.dir(), "absent.json"))).rejects.toThrow("cannot be read (ENOENT)");
+    await expect(loadTokensFile(join(temp.dir(), "absent.json"))).rejects.toThrow("cannot be read (ENOENT): check the path");
   });
 });
 
