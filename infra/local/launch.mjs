@@ -4,7 +4,7 @@
 // Plain JavaScript, so that Node runs it without a TypeScript loader.
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -14,6 +14,8 @@ const buildRoot = join(repoRoot, ".registry", "build");
 const inputsFile = join(buildRoot, "inputs.json");
 const BUNDLE = "start.mjs";
 const OPENAPI_BUILDER = "openapi-builder";
+/** Beside a bundle: one empty file per process running it, named by its pid. */
+const RUNNERS = "runners";
 
 /**
  * A bundle's key: the content of every project file it was built from, of package-lock.json (the
@@ -107,10 +109,36 @@ async function build() {
   }
 }
 
-/** Every other key's bundle: a registry still running one has loaded it already. */
+/**
+ * Every other key's bundle that no running registry uses: a registry loads its verifier's worker
+ * bundle on its first upload, long after its start, from its own key's directory.
+ */
 async function removeOlderBundles(key) {
   const older = (await readdir(buildRoot)).filter((entry) => /^[0-9a-f]{16}$/.test(entry) && entry !== key);
-  await Promise.all(older.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
+  const inUse = await Promise.all(older.map((entry) => isRunBySomeone(join(buildRoot, entry))));
+  const unused = older.filter((_entry, i) => !inUse[i]);
+  await Promise.all(unused.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
+}
+
+/** Marks the bundle as run by this process, for as long as it lives (removeOlderBundles). */
+async function markRunning(bundle) {
+  const runners = join(dirname(bundle), RUNNERS);
+  await mkdir(runners, { recursive: true });
+  await writeFile(join(runners, String(process.pid)), "");
+}
+
+async function isRunBySomeone(bundleDir) {
+  const pids = await readdir(join(bundleDir, RUNNERS)).catch(() => []);
+  return pids.some((pid) => isAlive(Number(pid)));
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
 }
 
 /** `npm start -- --help`: the settings docs/local.md describes, all read from the environment. */
@@ -146,5 +174,6 @@ const bundle = await currentBundle().catch((error) => {
   console.error("The local registry did not build: fix the errors above, then start it again.");
   process.exit(1);
 });
+await markRunning(bundle);
 const { main } = await import(pathToFileURL(bundle).href);
 await main();

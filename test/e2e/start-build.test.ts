@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openApiDocument } from "../../shared/http/openapi";
@@ -82,6 +82,25 @@ describe("npm start's bundle", () => {
       const after = await startAndAsk(checkout, "/openapi.json");
       expect(after.stdout).toMatch(BUILT);
       expect(after.body).toEqual({ edited: "after the restart" });
+    },
+    SLOW,
+  );
+
+  it(
+    "keeps the bundle of a running registry when another start rebuilds: its verifier's workers load from there later",
+    async () => {
+      const checkout = await copyOfCheckout();
+      const running = await startNpmStart(join(checkout, ".registry", "first"), {}, { cwd: checkout });
+      started.push(running);
+      const worker = await besideTheBundle(checkout, "verifier-worker.mjs");
+
+      const handler = join(checkout, "functions/query/handler.ts");
+      await writeFile(handler, "\n// edited beside a running registry\n", { flag: "a" });
+      const rebuilt = await startNpmStart(join(checkout, ".registry", "second"), {}, { cwd: checkout });
+      started.push(rebuilt);
+
+      expect(rebuilt.stdout()).toMatch(/Built the local registry/);
+      expect((await stat(worker)).isFile()).toBe(true);
     },
     SLOW,
   );
