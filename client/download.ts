@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync, type Stats } from "node:fs";
 import { mkdir, open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
 import { IntegrityError, UsageError } from "./errors";
 import { deepestExisting } from "./local-paths";
@@ -73,8 +73,9 @@ const MANIFEST_PAGE = 100;
  * 2. one file (the version's artifact, or the file named): its presigned URL, then `downloadFile`;
  * 3. a multi-file version: its whole manifest (page by page), its paths checked before any byte is
  *    written (each stays inside the output directory; no two land on one file, even where case is
- *    ignored, or make one name both a file and a directory; none meets a directory where it has a
- *    file, or a file where it has a directory), then its files, several at a time, each with `downloadFile`.
+ *    ignored or through a link in the directory, or make one name both a file and a directory; none
+ *    meets a directory where it has a file, or a file where it has a directory), then its files,
+ *    several at a time, each with `downloadFile`.
  */
 export async function pull(client: RegistryClient, options: PullOptions): Promise<PullResult> {
   const { signal } = options;
@@ -124,7 +125,9 @@ async function pullDirectory(
   const [problem] = manifestPathProblems(paths);
   if (problem) throw unwritable(problem.path, directory, problem.rule);
   await assertNothingInTheWay(directory, paths);
-  const targets = await Promise.all(files.map(async (file) => ({ file, path: await insideDirectory(directory, file.path) })));
+  const targets = await Promise.all(files.map(async (file) => ({ file, path: await landingPath(directory, file.path) })));
+  assertSeparateLandings(directory, targets);
+  await Promise.all(targets.map(({ path }) => mkdir(dirname(path), { recursive: true })));
   const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
   const onBytes = reporter(options, sizeBytes);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -145,18 +148,35 @@ async function pullDirectory(
 
 /**
  * Where a manifest path (one the registry's rules allow: no '..', no leading '/', no '\\') lands
- * under `directory`, refused (IntegrityError, nothing written) when it would land anywhere else:
- * through a symbolic link already in the directory that points out of it.
+ * under `directory`, the links on its way followed; refused (IntegrityError, nothing written) when
+ * it would land anywhere else: through a symbolic link already in the directory that points out of it.
  */
-async function insideDirectory(directory: string, path: string): Promise<string> {
+async function landingPath(directory: string, path: string): Promise<string> {
   const target = resolve(directory, ...path.split("/"));
   if (!target.startsWith(directory + sep)) throw unwritable(path, directory, "it leads out of it");
   const root = await realpath(directory);
-  const reached = await realpath(await deepestExisting(dirname(target)));
+  const existing = await deepestExisting(dirname(target));
+  const reached = await realpath(existing);
   if (reached !== root && !reached.startsWith(root + sep))
     throw new IntegrityError(`The file path '${path}' goes through a symbolic link out of ${directory}; nothing was written.`);
-  await mkdir(dirname(target), { recursive: true });
-  return target;
+  return join(reached, relative(existing, target));
+}
+
+/**
+ * Refuses (UsageError, before any download) two paths that a link in the output directory makes
+ * land on one file (`current` linked to `v2`: `current/model.bin` is `v2/model.bin`): the
+ * later file would replace the earlier one's verified bytes.
+ */
+function assertSeparateLandings(directory: string, targets: readonly { file: { path: string }; path: string }[]): void {
+  const firstTo = new Map<string, string>();
+  for (const { file, path } of targets) {
+    const earlier = firstTo.get(path);
+    if (earlier !== undefined)
+      throw new UsageError(
+        `'${earlier}' and '${file.path}' would both be written to ${path} through a symbolic link in ${directory}; remove the link, or pull into another directory. Nothing was written.`,
+      );
+    firstTo.set(path, file.path);
+  }
 }
 
 /**
