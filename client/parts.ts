@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { planUpload, type UploadPlan } from "../shared/domain/artifacts";
 import { DomainError } from "../shared/domain/errors";
 import type { PartDigest } from "../shared/schemas/artifact";
@@ -71,4 +72,30 @@ export async function hashFile(path: string, plan: PartPlan, onBytes: (bytes: nu
   }
   if (partFill > 0) parts.push({ partNumber: parts.length + 1, sha256: part.digest("hex") });
   return { sizeBytes, sha256: whole.digest("hex"), parts };
+}
+
+/** What a file was when the push looked at it: it declares this size, so its digests must be of these bytes. */
+export interface ListedFile {
+  readonly sizeBytes: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * `hashFile`, refused (UsageError) when the file changed while it was read (a checkpoint still
+ * being written): its digests would be of other bytes than the size declared beside them, and the
+ * version could never verify.
+ */
+export async function hashListedFile(
+  path: string,
+  listed: ListedFile,
+  plan: PartPlan,
+  onBytes?: (bytes: number) => void,
+): Promise<FileDigests> {
+  const digests = await hashFile(path, plan, onBytes);
+  const now = await stat(path);
+  if (digests.sizeBytes !== listed.sizeBytes || now.size !== listed.sizeBytes || now.mtimeMs !== listed.mtimeMs)
+    throw new UsageError(
+      `${path} changed while it was read (${listed.sizeBytes} bytes before, ${now.size} now): push again once it is fully written.`,
+    );
+  return digests;
 }

@@ -3,7 +3,7 @@ import { open, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { manifestPathProblems } from "../shared/domain/file-paths";
 import { IntegrityError, UsageError } from "./errors";
-import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
+import { hashListedFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
 import {
   defaultJournalDirectory,
   directoryJournalMismatch,
@@ -285,7 +285,7 @@ async function hashAll(files: readonly LocalFile[], progress: Progress): Promise
   const result: HashedFile[] = [];
   for (const file of files) {
     const plan = planParts(file.sizeBytes);
-    const digests = await hashFile(file.absolute, plan, (bytes) =>
+    const digests = await hashListedFile(file.absolute, file, plan, (bytes) =>
       progress("hashing", (hashed += bytes), totalBytes, result.length, files.length),
     );
     result.push({ ...file, plan, digests });

@@ -15,7 +15,7 @@ import {
   type DonePart,
   type PushIdentity,
 } from "./journal";
-import { hashFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
+import { hashListedFile, partRange, planParts, type FileDigests, type PartPlan } from "./parts";
 import { ExpiredUrlError, sendPresigned, type PresignedRequest } from "./presigned";
 import { isTransient, withRetries } from "./retry";
 import type { RegistryClient, RequestOf, ResponseOf, Transport } from "./sdk";
@@ -94,7 +94,7 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
   const report = progressReporter(options.onProgress, size, plan.partCount);
   report("hashing", 0, 0);
   let hashed = 0;
-  const digests = await hashFile(file, plan, (bytes) => report("hashing", (hashed += bytes), 0));
+  const digests = await hashListedFile(file, { sizeBytes: size, mtimeMs }, plan, (bytes) => report("hashing", (hashed += bytes), 0));
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const batchSize = Math.min(options.partUrlsPerRequest ?? URL_BATCHES_PER_WORKER * concurrency, MAX_PART_URLS_PER_REQUEST);
   const body = registrationBody(options, digests, plan, batchSize);
