@@ -155,10 +155,11 @@ export class VersionNotReadyError extends DomainError {
   /** A download asked of a version whose bytes are not (yet) verified: what to do to get them. */
   static forDownload(name: string, version: number, status: string): VersionNotReadyError {
     const path = `/models/${name}/versions/${version}/artifact`;
-    const remedy =
-      status === "FAILED"
-        ? `its bytes failed verification; upload them again (POST ${path}/upload)`
-        : `its upload is not finished; finish it (POST ${path}/complete)`;
+    const remedies: Record<string, string> = {
+      FAILED: `its bytes failed verification; upload them again (POST ${path}/upload)`,
+      VERIFYING: `its bytes are being verified; poll GET /models/${name}/versions/${version} until it is READY`,
+    };
+    const remedy = remedies[status] ?? `its upload is not finished; finish it (POST ${path}/complete)`;
     return new VersionNotReadyError(
       name,
       version,

@@ -43,6 +43,22 @@ describe("a download of a version that is not READY", () => {
         `finish it (POST /models/${name}/versions/1/artifact/complete), or download another version (e.g. GET /models/${name}/versions/latest/artifact).`,
     });
   });
+
+  it("answers 409 VersionNotReady for a VERIFYING version saying to wait for its verification, not to finish its upload", async () => {
+    const name = uniqueModelName("fraud_detector");
+    const bytes = randomBytes(1024);
+    const registered = await registerPending(name, bytes);
+    await putBytes(singlePut(registered.upload), bytes);
+    await completeUpload(registry.deps, name, { number: registered.version }, undefined, ci);
+
+    await expect(getArtifactDownload(registry.deps, name, { number: registered.version }, { limit: 25 })).rejects.toMatchObject({
+      code: "VersionNotReady",
+      message:
+        `Version 1 of '${name}' is VERIFYING: only READY versions can be downloaded, and its bytes are being verified; ` +
+        `poll GET /models/${name}/versions/1 until it is READY, or download another version (e.g. GET /models/${name}/versions/latest/artifact).`,
+    });
+    await runQueued(registry.deps); // its verification, which no later test of this file waits for
+  });
 });
 
 describe("versions whose upload never became READY", () => {
