@@ -324,7 +324,7 @@ async function storedObjects(deps: ArtifactDeps, files: readonly VersionFile[]):
 
 /**
  * The body's parts per path: only for files of this version uploaded in parts (400 otherwise), each
- * part number at most once (400).
+ * part number one of the file's and at most once (400).
  */
 function givenFileParts(
   version: VersionItem,
@@ -350,10 +350,11 @@ function givenPartsProblem(
 ): string | undefined {
   if (!file) return `'${path}' is not a file of version ${version.version} of '${version.model}' whose bytes it uploads`;
   if (!file.uploadId) return `'${path}' is uploaded with one PUT: it has no parts`;
-  const { duplicates } = partCoverage(
-    file.partCount ?? 0,
-    parts.map((p) => p.partNumber),
-  );
+  const partCount = file.partCount ?? 0;
+  const partNumbers = parts.map((p) => p.partNumber);
+  const outside = partNumbers.filter((n) => n > partCount);
+  if (outside.length > 0) return `'${path}' has parts 1..${partCount}; there is no part ${listed(outside)}`;
+  const { duplicates } = partCoverage(partCount, partNumbers);
   return duplicates.length > 0 ? `'${path}' names part ${listed(duplicates)} twice` : undefined;
 }
 

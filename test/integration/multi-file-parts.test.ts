@@ -328,6 +328,10 @@ describe("bad requests about a manifest's parts get a 400 and change nothing", (
       }),
     ),
     refusal(
+      "completing with a part beyond the file's part count",
+      completion({ files: [{ path: "weights.bin", parts: [1, 2, 3, 4].map((partNumber) => ({ partNumber, etag: "e" })) }] }),
+    ),
+    refusal(
       "completing naming a file twice",
       completion({
         files: [
