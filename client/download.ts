@@ -120,7 +120,12 @@ async function pullDirectory(
     page = next;
   }
   const directory = resolve(options.output ?? model);
-  await mkdir(directory, { recursive: true });
+  await mkdir(directory, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+    throw new UsageError(
+      `${directory} is a file, and version ${version} of ${model} holds several files, pulled into a directory: name a directory to pull them into. Nothing was written.`,
+    );
+  });
   const paths = files.map((file) => file.path);
   const [problem] = manifestPathProblems(paths);
   if (problem) throw unwritable(problem.path, directory, problem.rule);

@@ -107,6 +107,22 @@ describe("pull of a multi-file version", () => {
     expect((await readdir(output)).sort()).toEqual(["model.bin", "tokenizer", "weights"]);
   });
 
+  it("refuses an output that is a file, saying a multi-file version is pulled into a directory, before downloading anything", async () => {
+    const output = join(scratch.dir(), "out-a-file");
+    await writeFile(output, "an older file");
+    const stub = stubRegistry(["model.bin", "config.json"]);
+    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+
+    const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
+
+    await expect(pulling).rejects.toBeInstanceOf(UsageError);
+    await expect(pulling).rejects.toThrow(
+      `${output} is a file, and version 3 of fraud_detector holds several files, pulled into a directory: name a directory to pull them into.`,
+    );
+    expect(stub.requested).not.toContain("http://s3.invalid/x");
+    expect(await readFile(output, "utf8")).toBe("an older file");
+  });
+
   it("refuses a path through a link in the output directory that points out of it", async () => {
     const output = join(scratch.dir(), "out-linked");
     const elsewhere = join(scratch.dir(), "elsewhere");
