@@ -169,18 +169,26 @@ async function landingPath(directory: string, path: string): Promise<string> {
 
 /**
  * Refuses (UsageError, before any download) two paths that a link in the output directory makes
- * land on one file (`current` linked to `v2`: `current/model.bin` is `v2/model.bin`): the
- * later file would replace the earlier one's verified bytes.
+ * land on one file (`current` linked to `v2`: `current/model.bin` is `v2/model.bin`), or one on a
+ * directory the other needs: the later file would replace the earlier one's verified bytes, or
+ * fail midway.
  */
 function assertSeparateLandings(directory: string, targets: readonly { file: { path: string }; path: string }[]): void {
-  const firstTo = new Map<string, string>();
+  const fileAt = new Map<string, string>();
+  const clash = (earlier: string, later: string, landing: string) =>
+    new UsageError(
+      `'${earlier}' and '${later}' would both land on ${landing} through a symbolic link in ${directory}; remove the link, or pull into another directory. Nothing was written.`,
+    );
   for (const { file, path } of targets) {
-    const earlier = firstTo.get(path);
-    if (earlier !== undefined)
-      throw new UsageError(
-        `'${earlier}' and '${file.path}' would both be written to ${path} through a symbolic link in ${directory}; remove the link, or pull into another directory. Nothing was written.`,
-      );
-    firstTo.set(path, file.path);
+    const earlier = fileAt.get(path);
+    if (earlier !== undefined) throw clash(earlier, file.path, path);
+    fileAt.set(path, file.path);
+  }
+  for (const { file, path } of targets) {
+    for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
+      const there = fileAt.get(folder);
+      if (there !== undefined) throw clash(there, file.path, folder);
+    }
   }
 }
 

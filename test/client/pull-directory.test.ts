@@ -138,22 +138,26 @@ describe("pull of a multi-file version", () => {
     expect(await readdir(elsewhere)).toEqual([]);
   });
 
-  it("refuses two paths that a link inside the output directory makes land on one file, before downloading anything", async () => {
-    const output = join(scratch.dir(), "out-aliased");
-    await mkdir(join(output, "v2"), { recursive: true });
-    await symlink("v2", join(output, "current"));
-    const stub = stubRegistry(["current/model.bin", "v2/model.bin"]);
-    const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
+  it.each([
+    [["current/model.bin", "v2/model.bin"], "'current/model.bin' and 'v2/model.bin'", "v2/model.bin"],
+    [["current/model", "v2/model/weights.bin"], "'current/model' and 'v2/model/weights.bin'", "v2/model"],
+  ])(
+    "refuses %j, which a link inside the output directory makes land on one file, before downloading anything",
+    async (paths, both, landing) => {
+      const output = join(scratch.dir(), `out-aliased-${encodeURIComponent(paths.join(","))}`);
+      await mkdir(join(output, "v2"), { recursive: true });
+      await symlink("v2", join(output, "current"));
+      const stub = stubRegistry(paths);
+      const client = createRegistryClient({ url: "http://registry.invalid", auth: { type: "none" }, fetch: stub.fetch });
 
-    const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
+      const pulling = pull(client, { uri: "models:/fraud_detector/3", output });
 
-    await expect(pulling).rejects.toBeInstanceOf(UsageError);
-    await expect(pulling).rejects.toThrow(
-      `'current/model.bin' and 'v2/model.bin' would both be written to ${join(output, "v2", "model.bin")} through a symbolic link in ${output}`,
-    );
-    expect(stub.requested).not.toContain("http://s3.invalid/x");
-    expect(await readdir(join(output, "v2"))).toEqual([]);
-  });
+      await expect(pulling).rejects.toBeInstanceOf(UsageError);
+      await expect(pulling).rejects.toThrow(`${both} would both land on ${join(output, landing)} through a symbolic link in ${output}`);
+      expect(stub.requested).not.toContain("http://s3.invalid/x");
+      expect(await readdir(join(output, "v2"))).toEqual([]);
+    },
+  );
 
   it("writes a file whose name takes 254 of the 255 bytes a file system allows: its temporary name fits too", async () => {
     const output = join(scratch.dir(), "out-long-name");
