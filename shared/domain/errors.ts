@@ -152,11 +152,16 @@ export class VersionNotReadyError extends DomainError {
     super(`Version ${version} of '${name}' is ${status}: ${rule}`, { version, status });
   }
 
-  /** A download asked of a version whose bytes are not (yet) verified: what to do to get them. */
-  static forDownload(name: string, version: number, status: string): VersionNotReadyError {
+  /**
+   * A download asked of a version whose bytes are not (yet) verified: what to do to get them. A
+   * manifest of more files than one commit (`restartable` false) is not uploaded again once FAILED.
+   */
+  static forDownload(name: string, version: number, status: string, restartable = true): VersionNotReadyError {
     const path = `/models/${name}/versions/${version}/artifact`;
     const remedies: Record<string, string> = {
-      FAILED: `its bytes failed verification; upload them again (POST ${path}/upload)`,
+      FAILED: restartable
+        ? `its bytes failed verification; upload them again (POST ${path}/upload)`
+        : `its bytes failed verification, and a manifest of this many files is not uploaded again; delete it and register its files again`,
       VERIFYING: `its bytes are being verified; poll GET /models/${name}/versions/${version} until it is READY`,
     };
     const remedy = remedies[status] ?? `its upload is not finished; finish it (POST ${path}/complete)`;

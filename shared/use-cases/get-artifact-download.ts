@@ -54,7 +54,8 @@ export async function getFileDownload(
 async function requireReadyFiles(deps: DownloadDeps, name: string, selector: VersionSelector): Promise<VersionItem> {
   const version = await requireVersion(deps, name, selector);
   requireUploadedFiles(version);
-  if (version.status !== "READY") throw VersionNotReadyError.forDownload(version.model, version.version, version.status);
+  if (version.status !== "READY")
+    throw VersionNotReadyError.forDownload(version.model, version.version, version.status, !version.manifest?.chunks);
   return version;
 }
 

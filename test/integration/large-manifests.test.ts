@@ -449,6 +449,29 @@ describe("completing a manifest written in chunks", () => {
   );
 
   it(
+    "answers a download of a FAILED version of 65 files with 409 saying to delete it and register again, as it is not uploaded again",
+    async () => {
+      const name = uniqueModelName("sharded");
+      const files = directory(65);
+      const [path, declared] = [...files][0] as [string, Buffer];
+      await registerUploaded(name, files, path);
+      await createS3Client(registry.config).send(
+        new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: declared.subarray(1) }),
+      );
+      expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "FAILED" });
+
+      await expect(getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 25 })).rejects.toMatchObject({
+        code: "VersionNotReady",
+        message:
+          `Version 1 of '${name}' is FAILED: only READY versions can be downloaded, and its bytes failed verification, and a manifest ` +
+          `of this many files is not uploaded again; delete it and register its files again, or download another version (e.g. GET /models/${name}/versions/latest/artifact).`,
+      });
+      await expect(restartUpload(registry.deps, name, { number: 1 }, {}, ci)).rejects.toMatchObject({ code: "UploadConflict" });
+    },
+    MANY_FILES_MS,
+  );
+
+  it(
     "sends again the first tasks a completion never sent once nothing has moved for longer than a task may run, and the version becomes READY",
     async () => {
       const name = uniqueModelName("sharded");
