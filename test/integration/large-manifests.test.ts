@@ -305,6 +305,16 @@ describe("completing a manifest written in chunks", () => {
       files,
     );
   };
+  /** Version 1 of `count` files, each uploaded but the `index`th, stored one byte short under its key (no URL would take that): its path and declared bytes. */
+  const registerWithShortFile = async (name: string, count: number, index: number) => {
+    const files = directory(count);
+    const [path, declared] = [...files][index] as [string, Buffer];
+    await registerUploaded(name, files, path);
+    await createS3Client(registry.config).send(
+      new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: declared.subarray(1) }),
+    );
+    return { path, declared };
+  };
   const verificationsOf = (name: string) => registry.deps.store.listFileVerifications(name, 1);
 
   it(
@@ -428,12 +438,7 @@ describe("completing a manifest written in chunks", () => {
     "fails a version of 250 files whose one object in the middle of a listing page has another size, naming it, without hashing",
     async () => {
       const name = uniqueModelName("sharded");
-      const files = directory(250);
-      const [path, declared] = [...files][125] as [string, Buffer];
-      await registerUploaded(name, files, path);
-      await createS3Client(registry.config).send(
-        new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: declared.subarray(1) }),
-      );
+      const { path, declared } = await registerWithShortFile(name, 250, 125);
       const { deps, asked } = bucketCounting();
 
       const failed = await completeUpload(deps, name, { number: 1 }, undefined, ci);
@@ -452,12 +457,7 @@ describe("completing a manifest written in chunks", () => {
     "answers a download of a FAILED version of 65 files with 409 saying to delete it and register again, as it is not uploaded again",
     async () => {
       const name = uniqueModelName("sharded");
-      const files = directory(65);
-      const [path, declared] = [...files][0] as [string, Buffer];
-      await registerUploaded(name, files, path);
-      await createS3Client(registry.config).send(
-        new PutObjectCommand({ Bucket: registry.config.bucketName, Key: artifactObjectKey(sha256(declared)), Body: declared.subarray(1) }),
-      );
+      await registerWithShortFile(name, 65, 0);
       expect(await completeUpload(registry.deps, name, { number: 1 }, undefined, ci)).toMatchObject({ status: "FAILED" });
 
       await expect(getArtifactDownload(registry.deps, name, { number: 1 }, { limit: 25 })).rejects.toMatchObject({
