@@ -47,16 +47,23 @@ export interface FileDigests {
   readonly parts: readonly PartDigest[];
 }
 
-/** One read of the file: the whole file's SHA-256 and each part's, side by side. */
-export async function hashFile(path: string, plan: PartPlan, onBytes: (bytes: number) => void = () => {}): Promise<FileDigests> {
+/** One read of the file (of its first `sizeBytes`, when given): the whole file's SHA-256 and each part's, side by side. */
+export async function hashFile(
+  path: string,
+  plan: PartPlan,
+  onBytes: (bytes: number) => void = () => {},
+  sizeBytes = Number.POSITIVE_INFINITY,
+): Promise<FileDigests> {
   const whole = createHash("sha256");
   const parts: PartDigest[] = [];
   let part = createHash("sha256");
   let partFill = 0;
-  let sizeBytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+  let bytesRead = 0;
+  const chunks =
+    sizeBytes === 0 ? [] : (createReadStream(path, { highWaterMark: 1024 * 1024, end: sizeBytes - 1 }) as AsyncIterable<Buffer>);
+  for await (const chunk of chunks) {
     whole.update(chunk);
-    sizeBytes += chunk.length;
+    bytesRead += chunk.length;
     for (let offset = 0; offset < chunk.length; ) {
       const take = Math.min(chunk.length - offset, plan.partSizeBytes - partFill);
       part.update(chunk.subarray(offset, offset + take));
@@ -71,7 +78,7 @@ export async function hashFile(path: string, plan: PartPlan, onBytes: (bytes: nu
     onBytes(chunk.length);
   }
   if (partFill > 0) parts.push({ partNumber: parts.length + 1, sha256: part.digest("hex") });
-  return { sizeBytes, sha256: whole.digest("hex"), parts };
+  return { sizeBytes: bytesRead, sha256: whole.digest("hex"), parts };
 }
 
 /** What a file was when the push looked at it: it declares this size, so its digests must be of these bytes. */
@@ -91,7 +98,8 @@ export async function hashListedFile(
   plan: PartPlan,
   onBytes?: (bytes: number) => void,
 ): Promise<FileDigests> {
-  const digests = await hashFile(path, plan, onBytes);
+  // Only the listed bytes: an empty file growing meanwhile would be hashed in parts of one byte.
+  const digests = await hashFile(path, plan, onBytes, listed.sizeBytes);
   const now = await stat(path);
   if (digests.sizeBytes !== listed.sizeBytes || now.size !== listed.sizeBytes || now.mtimeMs !== listed.mtimeMs)
     throw new UsageError(

@@ -56,6 +56,30 @@ describe("a push of a file that changes while it is hashed", () => {
     expect(requests()).toBe(0);
   });
 
+  it("reads no more than the listed bytes of an empty file that grew before it was hashed, then refuses it", async () => {
+    const root = join(scratch.dir(), "checkpoint-with-new-shard");
+    await mkdir(root);
+    await writeFile(join(root, "a-config.json"), Buffer.alloc(3000, 1));
+    await writeFile(join(root, "b-shard.bin"), Buffer.alloc(0));
+    const { client, requests } = countingClient();
+    const grow = growsWhileHashing(join(root, "b-shard.bin"), MiB);
+    let mostHashed = 0;
+
+    const pushing = pushDirectory(client, {
+      directory: root,
+      model: "fraud_detector",
+      journalDirectory: join(scratch.dir(), "journals"),
+      onProgress: (progress) => {
+        grow(progress);
+        if (progress.phase === "hashing") mostHashed = Math.max(mostHashed, progress.bytesDone);
+      },
+    });
+
+    await expect(pushing).rejects.toThrow(`${join(root, "b-shard.bin")} changed while it was read (0 bytes before, ${MiB} now)`);
+    expect(mostHashed).toBe(3000);
+    expect(requests()).toBe(0);
+  });
+
   it("refuses a file that grew while it was hashed, before any request", async () => {
     const file = join(scratch.dir(), "model.bin");
     await writeFile(file, Buffer.alloc(3 * MiB, 1));
