@@ -4,7 +4,7 @@ import { ASSIGNED_STAGES, type AssignedStage } from "../shared/domain/model-uri"
 import { VERSION_STATUSES } from "../shared/domain/lifecycle";
 import packageJson from "../package.json" with { type: "json" };
 import { AUTH_TYPES, defaultAuth, type AuthType } from "./auth";
-import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError } from "./errors";
+import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError, VerificationPendingError } from "./errors";
 import { cliHint } from "./hints";
 import type { VersionMetadataInput } from "./upload";
 import type { Fetch, RegistryClient } from "./sdk";
@@ -15,13 +15,14 @@ import { historyLine, progressRenderer, transitionLine, versionLine, type CliIo 
  * `registry`: each command parses its arguments, makes one SDK call and renders the answer
  * (STYLE §16–18). Results go to stdout (`--json`: exactly one JSON document), progress and
  * errors to stderr. Exit codes (docs/client.md): 0 ok, 1 usage, 2 the API refused (4xx, its code
- * printed), 3 network or 5xx after retries, or bytes that did not verify; 130 interrupted (Ctrl-C).
+ * printed), 3 network or 5xx after retries, or bytes that did not verify; 4 a push's verification
+ * stopped moving (the version stays VERIFYING); 130 interrupted (Ctrl-C).
  *
  * A command loads the SDK (the route table's schemas) and the transfer code when it runs, by
  * dynamic import: `--version` and `--help` start in little more than Node's own time.
  */
 
-export const EXIT = { ok: 0, usage: 1, refused: 2, unavailable: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, usage: 1, refused: 2, unavailable: 3, verificationPending: 4, interrupted: 130 } as const;
 
 /** What Ctrl-C leaves behind, said on stderr when it interrupts `command`. */
 export function interruptedNote(command: string | undefined): string {
@@ -66,7 +67,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries, 130 interrupted (Ctrl-C).\nSee docs/client.md.",
+    "\nExit codes: 0 ok, 1 usage, 2 the API refused (4xx, code printed), 3 network or 5xx after retries, 4 verification still pending, 130 interrupted (Ctrl-C).\nSee docs/client.md.",
   );
 
   const run = (action: Action) =>
@@ -98,6 +99,11 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .option("--concurrency <n>", "parts (for a directory: files) in flight at once", positiveInt, 8)
     .option("--content-type <type>", "a file: the artifact's content type")
     .option("--filename <name>", "a file: the file name to record (default: the file's own)")
+    .option(
+      "--wait <duration>",
+      "stop (exit 4) once the registry's verification has not moved for this long, e.g. 90s, 20m; 0: do not wait (default: 5 min plus the bytes left at 40 MiB/s, at most 16 min)",
+      duration,
+    )
     .action(
       run(async (client, args, o, globals) => {
         const [file] = args;
@@ -526,6 +532,12 @@ function describeFailure(error: unknown): { exitCode: number; document: unknown;
       line: `error: ${error.status} ${error.code}: ${error.message}${where}${details}${hintLine(error)}`,
     };
   }
+  if (error instanceof VerificationPendingError)
+    return {
+      exitCode: EXIT.verificationPending,
+      document: { error: { code: error.name, message: error.message } },
+      line: `error: ${error.message}\n  hint: ${verificationPendingHint(error)}`,
+    };
   const known =
     error instanceof UsageError
       ? EXIT.usage
@@ -554,6 +566,10 @@ function hintLine(error: RegistryApiError | RegistryUnavailableError): string {
   const hint = cliHint(error);
   return hint ? `\n  hint: ${hint}` : "";
 }
+
+/** What to do about a version left VERIFYING: look again later, wait again, or find its lost tasks. */
+const verificationPendingHint = ({ model, version }: VerificationPendingError) =>
+  `Check on it with registry versions show ${model} ${version}, or run the same registry push again: it waits for this verification. A verification that never moves lost its tasks: see the verification dead letters in docs/operations.md (with npm start, REGISTRY_DATA_DIR/dead-letters.jsonl); completing the version again once it has not moved for 16 minutes sends them again.`;
 
 /** Node names the system call that failed (`ENOENT: no such file or directory, stat …`), not what to check. */
 function fileHintLine(error: NodeJS.ErrnoException): string {
@@ -610,6 +626,7 @@ async function sharedPushOptions(o: Record<string, unknown>, bar: ReturnType<typ
       io.stderr(`${message}\n`);
     },
     journalDirectory: defaultJournalDirectory(io.env),
+    verificationStallMs: o.wait as number | undefined,
   };
 }
 
@@ -691,6 +708,15 @@ function positiveInt(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("a whole number, at least 1");
   return Number(value);
 }
+
+/** `90s`, `20m`, `1h`, or seconds alone, in milliseconds. */
+function duration(value: string): number {
+  const match = /^(\d+)(s|m|h)?$/.exec(value);
+  if (!match) throw new InvalidArgumentError("a duration such as 90s, 20m or 1h");
+  return Number(match[1]) * DURATION_UNIT_MS[(match[2] ?? "s") as keyof typeof DURATION_UNIT_MS];
+}
+
+const DURATION_UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 function versionNumber(value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`A version here is its number (e.g. 7), not '${value}'.`);

@@ -45,3 +45,18 @@ export class IntegrityError extends RegistryClientError {
 export class UsageError extends RegistryClientError {
   override readonly name = "UsageError";
 }
+
+/**
+ * The registry's verification of a version did not move for as long as the caller would wait: the
+ * version stays registered and VERIFYING, and settles when its verification tasks run.
+ */
+export class VerificationPendingError extends RegistryClientError {
+  override readonly name = "VerificationPendingError";
+  constructor(
+    message: string,
+    readonly model: string,
+    readonly version: number,
+  ) {
+    super(message);
+  }
+}

@@ -30,10 +30,11 @@ import {
   type Reporter,
   type UploadView,
   type VersionMetadataInput,
+  type VerificationWait,
   type VersionView,
 } from "./upload";
 
-export interface PushDirectoryOptions {
+export interface PushDirectoryOptions extends VerificationWait {
   readonly directory: string;
   readonly model: string;
   readonly metadata?: VersionMetadataInput;
@@ -45,7 +46,6 @@ export interface PushDirectoryOptions {
   readonly onNotice?: (message: string) => void;
   /** Where resume journals live. Default: the user cache directory (client/journal.ts). */
   readonly journalDirectory?: string;
-  readonly signal?: AbortSignal;
 }
 
 export interface PushDirectoryResult {
@@ -137,7 +137,7 @@ export async function pushDirectory(client: RegistryClient, options: PushDirecto
           restartedOnce(destination, files, error, options, progress),
         );
   const totalBytes = sumOfSizes(files);
-  const version = await settled(destination, completed, (phase, bytesDone, filesDone) =>
+  const version = await settled(destination, completed, options, (phase, bytesDone, filesDone) =>
     progress(phase, bytesDone, totalBytes, filesDone, files.length),
   );
   return { ...sent, version, filesTotal: files.length };
@@ -409,9 +409,9 @@ function fileSend(destination: Destination, { file, state }: Sending, concurrenc
 }
 
 /** The version once the registry's verification is over: READY, or an IntegrityError saying what went wrong; the journal is done with either way. */
-async function settled(destination: Destination, completed: VersionView, report: Reporter): Promise<VersionView> {
-  const { client, name, v, journal, signal } = destination;
-  const version = await verified(client, report, completed, signal).catch(async (error: unknown) => {
+async function settled(destination: Destination, completed: VersionView, wait: VerificationWait, report: Reporter): Promise<VersionView> {
+  const { client, name, v, journal } = destination;
+  const version = await verified(client, report, completed, wait).catch(async (error: unknown) => {
     if (!(error instanceof BytesRemoved)) throw error;
     await journal.remove();
     throw new IntegrityError(

@@ -4,7 +4,7 @@ import { basename, resolve } from "node:path";
 import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
 import { MAX_PART_URLS_PER_REQUEST, type PartDigest } from "../shared/schemas/artifact";
-import { IntegrityError, RegistryApiError, UsageError } from "./errors";
+import { IntegrityError, RegistryApiError, UsageError, VerificationPendingError } from "./errors";
 import { modelName } from "../shared/schemas/common";
 import {
   defaultJournalDirectory,
@@ -26,7 +26,7 @@ export type VersionView = ResponseOf<"getVersion">;
 export type UploadView = ResponseOf<"requestPartUrls">;
 export type MultipartUploadView = Extract<UploadView, { method: "MULTIPART" }>;
 
-export interface PushOptions {
+export interface PushOptions extends VerificationWait {
   readonly file: string;
   readonly model: string;
   readonly metadata?: VersionMetadataInput;
@@ -44,7 +44,6 @@ export interface PushOptions {
   readonly onNotice?: (message: string) => void;
   /** Where resume journals live. Default: the user cache directory (client/journal.ts). */
   readonly journalDirectory?: string;
-  readonly signal?: AbortSignal;
 }
 
 export interface PushProgress {
@@ -150,7 +149,7 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
       client,
       report,
       "verifying" in started ? started.verifying : await uploadAndComplete(target, started.upload),
-      signal,
+      options,
     );
   } catch (error) {
     if (!uploadLost(error)) throw error;
@@ -163,7 +162,7 @@ export async function push(client: RegistryClient, options: PushOptions): Promis
     completed =
       restarted.upload === null
         ? stripUpload(restarted)
-        : await verified(client, report, await uploadAndComplete(target, restarted.upload), signal);
+        : await verified(client, report, await uploadAndComplete(target, restarted.upload), options);
   }
   await journal.remove();
   if (completed.status === "FAILED")
@@ -356,23 +355,71 @@ async function uploadAndComplete(target: UploadTarget, upload: UploadView | unde
 /** Polling a VERIFYING version: the first wait, and the longest (the verifier saves progress every few seconds). */
 const VERIFY_POLL_FIRST_MS = 250;
 const VERIFY_POLL_MAX_MS = 5_000;
+/** A rate every verification task reaches (the registry's `VERIFY_ASSURED_MIBPS` default, docs/artifacts.md). */
+const VERIFY_ASSURED_BYTES_PER_MS = (40 * 1024 * 1024) / 1000;
+/** Beyond the hashing itself: a task waiting its turn in the queue, a verifier starting. */
+const VERIFY_STALL_MARGIN_MS = 5 * 60_000;
+/** The registry's own sign of a lost task: progress unmoved this long (docs/artifacts.md, completing again sends it). */
+const VERIFY_STALL_MAX_MS = 16 * 60_000;
 
-/** The registry's verification of `completed`, waited for: the version once it is no longer VERIFYING. */
+/** How long a push waits for the registry's verification. */
+export interface VerificationWait {
+  /**
+   * How long the verification may go without moving (no more bytes or files verified) before the
+   * push stops with a `VerificationPendingError`. Default: the bytes still to verify at the rate
+   * every task reaches, plus 5 minutes, at most 16 minutes.
+   */
+  readonly verificationStallMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The registry's verification of `completed`, waited for: the version once it is no longer
+ * VERIFYING. Time is counted in the waits between polls, so an injected `sleep` runs it at once.
+ */
 export async function verified(
   client: RegistryClient,
   report: Reporter,
   completed: VersionView,
-  signal?: AbortSignal,
+  { verificationStallMs, signal }: VerificationWait,
 ): Promise<VersionView> {
   let current = completed;
+  let stalledMs = 0;
   for (let wait = VERIFY_POLL_FIRST_MS; current.status === "VERIFYING"; wait = Math.min(wait * 2, VERIFY_POLL_MAX_MS)) {
     report("verifying", current.verification?.bytesVerified ?? 0, current.verification?.filesVerified ?? 0);
+    const patienceMs = verificationStallMs ?? defaultStallMs(current);
+    if (stalledMs >= patienceMs) throw verificationPending(current, patienceMs);
     await client.transport.retry.sleep(wait);
     signal?.throwIfAborted();
-    current = await client.getVersion({ name: current.model, v: current.version }, { signal });
+    const next = await client.getVersion({ name: current.model, v: current.version }, { signal });
+    stalledMs = verificationMoved(current, next) ? 0 : stalledMs + wait;
+    current = next;
   }
   if (current.status === "PENDING_UPLOAD") throw new BytesRemoved(current.artifact?.failureReason);
   return current;
+}
+
+/** The longest a working verifier leaves a version's progress unmoved: hashing the bytes left in one go, after its turn in the queue. */
+function defaultStallMs(version: VersionView): number {
+  const progress = version.verification;
+  const bytesLeft = progress ? progress.bytesTotal - progress.bytesVerified : 0;
+  return Math.min(VERIFY_STALL_MARGIN_MS + bytesLeft / VERIFY_ASSURED_BYTES_PER_MS, VERIFY_STALL_MAX_MS);
+}
+
+const verificationMoved = (before: VersionView, after: VersionView): boolean =>
+  (after.verification?.bytesVerified ?? 0) > (before.verification?.bytesVerified ?? 0) ||
+  (after.verification?.filesVerified ?? 0) > (before.verification?.filesVerified ?? 0);
+
+function verificationPending(version: VersionView, patienceMs: number): VerificationPendingError {
+  const progress = version.verification;
+  const done = progress
+    ? ` (${progress.bytesVerified} of ${progress.bytesTotal} bytes, ${progress.filesVerified} of ${progress.filesTotal} file(s) verified)`
+    : "";
+  return new VerificationPendingError(
+    `Version ${version.version} of ${version.model} is still VERIFYING: its verification has not moved for ${Math.round(patienceMs / 1000)} s${done}. The version stays registered and is verified when its verification tasks run.`,
+    version.model,
+    version.version,
+  );
 }
 
 /** The registry verified nothing: the stored bytes were removed while it hashed them, and the version waits for them again. */
