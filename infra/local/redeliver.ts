@@ -12,7 +12,8 @@ import { scriptOptions } from "../../client/script-args";
  * `npm run redeliver -- --endpoint <local bus> --file <dead-letters.jsonl>`: puts the local dead
  * letters back on the local bus (docs/local.md), as a redrive does in AWS. The file is first moved
  * aside (`dead-letters.<time>.redelivered.jsonl`), so letters arriving meanwhile start a new file;
- * what cannot be put (a publisher letter without an event, an entry the bus fails) is appended back.
+ * what cannot be put (a publisher letter without an event, an entry the bus fails, every letter not yet
+ * put when the bus stops answering) is appended back.
  * A publisher letter without an event (its history item could not be read, or its event was left out
  * to fit SQS) is named by the item's key: read the item from the table to see what it announced.
  */
@@ -42,13 +43,16 @@ export async function redeliver(options: { endpoint: string; file: string }): Pr
   const kept: Letter[] = letters.filter((letter) => entryOf(letter) === undefined);
   const withoutEvent = kept.flatMap(missingEvent);
   const putting = letters.filter((letter) => entryOf(letter) !== undefined);
+  let answered = 0;
   try {
-    for (let i = 0; i < putting.length; i += MAX_ENTRIES_PER_CALL) {
-      const batch = putting.slice(i, i + MAX_ENTRIES_PER_CALL);
+    for (; answered < putting.length; answered += MAX_ENTRIES_PER_CALL) {
+      const batch = putting.slice(answered, answered + MAX_ENTRIES_PER_CALL);
       const result = await client.send(new PutEventsCommand({ Entries: batch.map((letter) => entryOf(letter) as PutEventsRequestEntry) }));
       kept.push(...batch.filter((_, j) => result.Entries?.[j]?.ErrorCode !== undefined));
     }
   } finally {
+    // A call that threw (the bus is down) put nothing we know of: its letters and the rest go back too.
+    kept.push(...putting.slice(answered));
     client.destroy();
     if (kept.length > 0) await appendFile(options.file, kept.map((letter) => `${JSON.stringify(letter)}\n`).join(""));
   }

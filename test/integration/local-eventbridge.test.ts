@@ -365,6 +365,22 @@ describe("the local EventBridge endpoint", () => {
     expect(webhook.received[0]?.detail).toEqual({ model: "m", version: 7 });
   });
 
+  it("keeps every letter in the file when the bus does not answer redeliver", async () => {
+    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+    webhook.respondWith(() => 503);
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 8 })] }));
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    const letters = await readFile(bus.deadLettersLog, "utf8");
+
+    await expect(redeliver({ endpoint: await unreachableUrl(), file: bus.deadLettersLog })).rejects.toThrow();
+
+    expect(await readFile(bus.deadLettersLog, "utf8")).toBe(letters);
+  });
+
   it("keeps a publisher letter whose event was dropped for size, naming the history item to read instead of putting it", async () => {
     const queue = new SQSClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials });
     const item = { pk: "MODEL#m", sk: "HISTORY#0000000002" };
