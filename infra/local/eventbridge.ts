@@ -104,12 +104,13 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
   const rules = new RulesFile(options.rulesFile ?? join(options.dataDir, "rules.json"), log);
   // A rules file that is not valid at start stops the start (RulesFileError), with the reason.
   await rules.load();
-  // One append at a time, so the log's order is the order PutEvents accepted the events.
+  // One append at a time, so the log's order is the order PutEvents accepted the events. An append
+  // that failed fails its own call only: the next one waits for it, not for it to have succeeded.
   let appending: Promise<void> = Promise.resolve();
   const append = (file: string, records: readonly unknown[]) =>
-    (appending = appending.then(() =>
-      records.length > 0 ? appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join("")) : undefined,
-    ));
+    (appending = appending
+      .catch(() => undefined)
+      .then(() => (records.length > 0 ? appendFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join("")) : undefined)));
 
   const deadLetter = (queueUrl: string, body: unknown, attributes?: Record<string, string>) => {
     const letter = { messageId: randomUUID(), queueUrl, sentAt: new Date().toISOString(), body, ...(attributes && { attributes }) };

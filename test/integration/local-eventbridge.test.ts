@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -107,6 +107,19 @@ describe("the local EventBridge endpoint", () => {
     expect(result.FailedEntryCount).toBe(2);
     expect(result.Entries?.map((e) => e.ErrorCode)).toEqual([undefined, "MalformedDetail", "ResourceNotFoundException"]);
     expect((await loggedEvents()).map((e) => e.detail.model)).toEqual(["a"]);
+  });
+
+  it("takes events again once a write to its log that failed can succeed", async () => {
+    await mkdir(bus.eventsLog); // appending to a directory fails
+    const failing = new EventBridgeClient({ region: "us-east-1", endpoint: bus.endpoint, credentials: localCredentials, maxAttempts: 1 });
+    await expect(failing.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }))).rejects.toThrow();
+    failing.destroy();
+    await rmdir(bus.eventsLog);
+
+    const result = await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 2 })] }));
+
+    expect(result.FailedEntryCount).toBe(0);
+    expect((await loggedEvents()).map((event) => event.detail)).toEqual([{ model: "m", version: 2 }]);
   });
 
   it("POSTs events matching a rule's pattern to its HTTP targets, and only those", async () => {
