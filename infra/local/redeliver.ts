@@ -18,7 +18,9 @@ import { scriptOptions } from "../../client/script-args";
  * to fit SQS) is named by the item's key: read the item from the table to see what it announced.
  */
 
+/** A line of the file, and the body of the letter it holds (none when the line is not JSON). */
 interface Letter {
+  readonly line: string;
   readonly body: unknown;
 }
 
@@ -35,10 +37,7 @@ export async function redeliver(options: { endpoint: string; file: string }): Pr
     () => readFile(moved, "utf8"),
     () => "",
   );
-  const letters = text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Letter);
+  const letters = text.split("\n").filter(Boolean).map(readLetter);
   const client = new EventBridgeClient({ region: "us-east-1", endpoint: options.endpoint, credentials: localCredentials });
   const kept: Letter[] = letters.filter((letter) => entryOf(letter) === undefined);
   const withoutEvent = kept.flatMap(missingEvent);
@@ -54,9 +53,18 @@ export async function redeliver(options: { endpoint: string; file: string }): Pr
     // A call that threw (the bus is down) put nothing we know of: its letters and the rest go back too.
     kept.push(...putting.slice(answered));
     client.destroy();
-    if (kept.length > 0) await appendFile(options.file, kept.map((letter) => `${JSON.stringify(letter)}\n`).join(""));
+    if (kept.length > 0) await appendFile(options.file, kept.map((letter) => `${letter.line}\n`).join(""));
   }
   return { redelivered: letters.length - kept.length, kept: kept.length, withoutEvent };
+}
+
+/** A line cut short (the bus stopped mid-write) has no body: it is kept as it is, for a human to read. */
+function readLetter(line: string): Letter {
+  try {
+    return { line, body: (JSON.parse(line) as { body?: unknown } | null)?.body };
+  } catch {
+    return { line, body: undefined };
+  }
 }
 
 /** A target's dead letter holds the event as delivered; a publisher's, the PutEvents entry it sent. */

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { access, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { access, appendFile, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -392,6 +392,25 @@ describe("the local EventBridge endpoint", () => {
     await expect(redeliver({ endpoint: await unreachableUrl(), file: bus.deadLettersLog })).rejects.toThrow();
 
     expect(await readFile(bus.deadLettersLog, "utf8")).toBe(letters);
+  });
+
+  it("redelivers the letters around a line cut short, and keeps that line as it was", async () => {
+    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+    webhook.respondWith(() => 503);
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 9 })] }));
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    const cutShort = '{"messageId":"d1","body":{"ver';
+    await appendFile(bus.deadLettersLog, `${cutShort}\n`);
+    webhook.respondWith(() => 200);
+
+    const result = await redeliver({ endpoint: bus.endpoint, file: bus.deadLettersLog });
+
+    expect(result).toEqual({ redelivered: 1, kept: 1, withoutEvent: [] });
+    expect(await readFile(bus.deadLettersLog, "utf8")).toBe(`${cutShort}\n`);
   });
 
   it("keeps a publisher letter whose event was dropped for size, naming the history item to read instead of putting it", async () => {
