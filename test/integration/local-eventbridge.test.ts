@@ -358,14 +358,7 @@ describe("the local EventBridge endpoint", () => {
   });
 
   it("puts dead letters back on the bus with redeliver, which then reach the target", async () => {
-    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
-    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
-    webhook.respondWith(() => 503);
-    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 7 })] }));
-    await waitFor(
-      () => bus.pendingDeliveries(),
-      (n) => n === 0,
-    );
+    await deadLetterAnEvent({ model: "m", version: 7 });
     webhook.respondWith(() => 200);
 
     const result = await redeliver({ endpoint: bus.endpoint, file: bus.deadLettersLog });
@@ -379,14 +372,7 @@ describe("the local EventBridge endpoint", () => {
   });
 
   it("keeps every letter in the file when the bus does not answer redeliver", async () => {
-    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
-    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
-    webhook.respondWith(() => 503);
-    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 8 })] }));
-    await waitFor(
-      () => bus.pendingDeliveries(),
-      (n) => n === 0,
-    );
+    await deadLetterAnEvent({ model: "m", version: 8 });
     const letters = await readFile(bus.deadLettersLog, "utf8");
 
     await expect(redeliver({ endpoint: await unreachableUrl(), file: bus.deadLettersLog })).rejects.toThrow();
@@ -395,14 +381,7 @@ describe("the local EventBridge endpoint", () => {
   });
 
   it("redelivers the letters around a line cut short, and keeps that line as it was", async () => {
-    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
-    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
-    webhook.respondWith(() => 503);
-    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 9 })] }));
-    await waitFor(
-      () => bus.pendingDeliveries(),
-      (n) => n === 0,
-    );
+    await deadLetterAnEvent({ model: "m", version: 9 });
     const cutShort = '{"messageId":"d1","body":{"ver';
     await appendFile(bus.deadLettersLog, `${cutShort}\n`);
     webhook.respondWith(() => 200);
@@ -433,6 +412,18 @@ describe("the local EventBridge endpoint", () => {
     expect(await loggedEvents()).toEqual([]);
   });
 });
+
+/** An event whose one delivery attempt the target refuses: it lands in the dead letters. */
+async function deadLetterAnEvent(detail: Record<string, unknown>): Promise<void> {
+  await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 1 } });
+  await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url: webhook.url }] }]);
+  webhook.respondWith(() => 503);
+  await client.send(new PutEventsCommand({ Entries: [entry(detail)] }));
+  await waitFor(
+    () => bus.pendingDeliveries(),
+    (n) => n === 0,
+  );
+}
 
 async function restartBus(options: Partial<Parameters<typeof startLocalEventBridge>[0]>): Promise<void> {
   await bus.stop();
