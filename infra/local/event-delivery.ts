@@ -255,13 +255,15 @@ export class TargetDelivery {
     );
   }
 
-  /** Retries what a restart or a moment may fix (no answer, 408, 409, 429, 5xx), as EventBridge does for HTTP targets. */
+  /** Retries what a restart or a moment may fix (no answer, 408, 409, 429, 5xx), as EventBridge does for HTTP targets; a 3xx is refused. */
   private async post(url: string, event: unknown): Promise<Outcome> {
     try {
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(event),
+        // Following a 302 or 303 would turn the POST into a GET without the event, and count that as delivered.
+        redirect: "manual",
         signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.policy.timeoutMs)]),
       });
       await response.body?.cancel();

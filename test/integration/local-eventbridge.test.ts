@@ -357,6 +357,31 @@ describe("the local EventBridge endpoint", () => {
     });
   });
 
+  it("dead-letters an event whose target answers a redirect, without following it", async () => {
+    await restartBus({ delivery: { baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 } });
+    const followed: string[] = [];
+    const target = createServer((request, response) => {
+      if (request.url === "/hook") return void response.writeHead(302, { location: "/moved" }).end();
+      followed.push(`${request.method} ${request.url}`);
+      response.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", () => resolve()));
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    await writeRules([{ name: "all", eventPattern: { source: ["model-registry"] }, targets: [{ url }] }]);
+
+    await client.send(new PutEventsCommand({ Entries: [entry({ model: "m", version: 1 })] }));
+
+    await waitFor(
+      () => bus.pendingDeliveries(),
+      (n) => n === 0,
+    );
+    target.close();
+    target.closeAllConnections();
+    expect(followed).toEqual([]);
+    const [letter] = (await readFile(bus.deadLettersLog, "utf8").catch(() => "")).split("\n").filter(Boolean);
+    expect(JSON.parse(letter ?? "{}").attributes).toMatchObject({ ERROR_MESSAGE: "HTTP 302", RETRY_ATTEMPTS: "0" });
+  });
+
   it("puts dead letters back on the bus with redeliver, which then reach the target", async () => {
     await deadLetterAnEvent({ model: "m", version: 7 });
     webhook.respondWith(() => 200);
