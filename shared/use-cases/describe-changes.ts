@@ -1,4 +1,4 @@
-/** `{ field: { from, to } }` for each field that differs: the audit trail's before/after. */
+/** `{ field: { from, to } }` for each field whose content differs (a map's key order is no change): the audit trail's before/after. */
 export function describeChanges<T extends object>(
   before: T,
   after: T,
@@ -6,7 +6,16 @@ export function describeChanges<T extends object>(
 ): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const field of fields) {
-    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) changes[field] = { from: before[field], to: after[field] };
+    if (contentOf(before[field]) !== contentOf(after[field])) changes[field] = { from: before[field], to: after[field] };
   }
   return changes;
+}
+
+/** A value as JSON with every object's keys sorted: two maps of the same entries read alike whatever order they were written in. */
+function contentOf(value: unknown): string | undefined {
+  return JSON.stringify(value, (_, nested: unknown) =>
+    nested !== null && typeof nested === "object" && !Array.isArray(nested)
+      ? Object.fromEntries(Object.entries(nested).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : nested,
+  );
 }

@@ -1,4 +1,5 @@
 import { ModelNotFoundError } from "../domain/errors";
+import { unchanged } from "../store/model-change";
 import type { KeyMetric, ModelItem } from "../store/entities/model";
 import type { ModelView, UpdateModelInput } from "../schemas/model";
 import type { Actor, KeyMetricDeps } from "./deps";
@@ -13,7 +14,8 @@ export const VERSIONS_INDEXED_ON_DECLARATION = 200;
 
 /**
  * Changes description, tags (they replace the whole map) and/or key metrics (the list replaces the
- * declared one), recorded as MODEL_UPDATED with before and after.
+ * declared one), recorded as MODEL_UPDATED with before and after; a patch that changes nothing (tags
+ * compared by content) writes nothing.
  * 1. a newly declared key metric on a model of few versions: their index items are written first
  *    (idempotent, outside the model's transaction), so the metric is indexed from version 1;
  * 2. the model item and history in one transaction; a concurrent registration makes it re-plan
@@ -37,9 +39,11 @@ export async function updateModel(
       tags: patch.tags ?? current.tags,
       ...(keyMetrics && { keyMetrics }),
     };
+    const changes = describeChanges(current, next, ["description", "tags", "keyMetrics"]);
+    if (Object.keys(changes).length === 0) return unchanged(current);
     return {
       model: next,
-      history: [{ action: "MODEL_UPDATED", changes: describeChanges(current, next, ["description", "tags", "keyMetrics"]) }],
+      history: [{ action: "MODEL_UPDATED", changes }],
       result: ({ model }) => model,
     };
   });

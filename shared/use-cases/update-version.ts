@@ -1,7 +1,7 @@
 import { ModelNotFoundError } from "../domain/errors";
 import { refreshProductionSnapshot } from "../store/entities/stage-pointer";
 import { replaceVersion, toVersionView, type VersionItem } from "../store/entities/version";
-import type { GuardedWrite } from "../store/model-change";
+import { unchanged, type GuardedWrite } from "../store/model-change";
 import type { UpdateVersionInput, VersionSelector, VersionView } from "../schemas/version";
 import type { Actor, RegistryDeps } from "./deps";
 import { describeChanges } from "./describe-changes";
@@ -13,6 +13,7 @@ export type VersionPatch = UpdateVersionInput & { readonly protected?: boolean }
 
 /**
  * Changes the only mutable metadata, description, tags and protection, recorded as VERSION_UPDATED with before and after.
+ * A patch that changes nothing (tags compared by content) writes nothing: no entry, and `updatedAt`, retention's clock, stays.
  * A patch computed from the version as read (one tag set or removed) is computed again on every re-plan: no concurrent change is lost.
  */
 export async function updateVersion(
@@ -34,16 +35,12 @@ export async function updateVersion(
       updatedAt: now,
     };
     assertMetadataSize(metadataOf(after));
+    const changes = describeChanges(before, after, ["description", "tags", "protected"]);
+    if (Object.keys(changes).length === 0) return unchanged(before);
     return {
       model: current,
       writes: [{ write: replaceVersion(after) }, ...productionSnapshotWrites(after)],
-      history: [
-        {
-          action: "VERSION_UPDATED",
-          version: before.version,
-          changes: describeChanges(before, after, ["description", "tags", "protected"]),
-        },
-      ],
+      history: [{ action: "VERSION_UPDATED", version: before.version, changes }],
       result: () => after,
     };
   });
