@@ -31,7 +31,7 @@ export async function updateVersion(
       ...before,
       description: patch.description ?? before.description,
       tags: patch.tags ?? before.tags,
-      protected: patch.protected ?? before.protected,
+      protected: protectionAfter(before, patch),
       updatedAt: now,
     };
     assertMetadataSize(metadataOf(after));
@@ -45,6 +45,12 @@ export async function updateVersion(
     };
   });
   return toVersionView(updated);
+}
+
+/** A version never protected is unprotected: lifting protection it never had leaves it as it is. */
+function protectionAfter(before: VersionItem, patch: VersionPatch): boolean | undefined {
+  if (before.protected === undefined && !patch.protected) return undefined;
+  return patch.protected ?? before.protected;
 }
 
 /** The version in Production is also on its stage pointer, as a snapshot: keep that in step. */

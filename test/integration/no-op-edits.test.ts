@@ -11,7 +11,10 @@ import { editModelVersionTag, editRegisteredModelTag, updateModelVersion } from 
 const admin = roleCaller("ops-admin", "req-no-op");
 const registry = useTestRegistry();
 
-/** A model declaring key metric `auc`, with version 1 (READY, from a source); both carry tags { team, owner } and a description; version 1 is protected. */
+/**
+ * A model declaring key metric `auc`, with versions 1 and 2 (READY, from a source); all carry tags { team, owner } and a
+ * description; version 1 is protected, version 2 never was.
+ */
 async function editedModel() {
   const name = uniqueModelName();
   await createModel(registry.deps, { name, description: "churn", tags: { team: "risk", owner: "ana" } }, admin);
@@ -22,6 +25,7 @@ async function editedModel() {
   });
   await registerVersion(registry.deps, name, source, admin);
   await updateVersion(registry.deps, name, { number: 1 }, { protected: true }, admin);
+  await registerVersion(registry.deps, name, source, admin);
   await updateModel(registry.deps, name, { keyMetrics: [{ name: "auc", direction: "max" }] }, admin);
   return name;
 }
@@ -31,6 +35,10 @@ describe("an edit whose result equals the stored state", () => {
     [
       "protection to the value the version has",
       (name: string) => updateVersion(registry.deps, name, { number: 1 }, { protected: true }, admin),
+    ],
+    [
+      "lifting protection a version never had",
+      (name: string) => updateVersion(registry.deps, name, { number: 2 }, { protected: false }, admin),
     ],
     [
       "a version's tags in another key order",
