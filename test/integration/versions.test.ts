@@ -25,6 +25,9 @@ const body = (fields: Record<string, unknown> = {}): RegisterVersionInput =>
 
 const registry = useTestRegistry();
 
+/** How long 50 concurrent registrations may take: a minute and more when CI's machine is busiest. */
+const CONCURRENT_REGISTRATIONS_MS = 120_000;
+
 /**
  * A store as another process builds it, whose changes keep re-planning up to the test's own timeout:
  * this test is about which numbers the registrations get; under a busy CI machine 50 processes'
@@ -32,7 +35,7 @@ const registry = useTestRegistry();
  */
 const storeOfItsOwn = (dynamodb: DynamoDBClient) =>
   new RegistryStore(createDocumentClient(registry.config, dynamodb), registry.config.tableName, () => new Date(), randomUUID, {
-    retry: { ...DEFAULT_RETRY_POLICY, deadlineMs: 55_000 },
+    retry: { ...DEFAULT_RETRY_POLICY, deadlineMs: CONCURRENT_REGISTRATIONS_MS - 10_000 },
   });
 
 describe("registering versions against DynamoDB Local", () => {
@@ -65,35 +68,39 @@ describe("registering versions against DynamoDB Local", () => {
         expect(stored.params).toEqual(result.params);
       }
     },
-    60_000,
+    CONCURRENT_REGISTRATIONS_MS,
   );
 
-  it("takes turns across processes: 50 concurrent registrations, each from a process of its own, commit with few lost attempts", async () => {
-    const name = uniqueModelName();
-    await createModel(registry.deps, { name }, ci);
-    const dynamodb = createDynamoDbClient(registry.config);
-    let commits = 0;
-    dynamodb.middlewareStack.add(
-      (next, context) => (args) => {
-        if (context.commandName === "TransactWriteItemsCommand") commits++;
-        return next(args);
-      },
-      { step: "initialize" },
-    );
+  it(
+    "takes turns across processes: 50 concurrent registrations, each from a process of its own, commit with few lost attempts",
+    async () => {
+      const name = uniqueModelName();
+      await createModel(registry.deps, { name }, ci);
+      const dynamodb = createDynamoDbClient(registry.config);
+      let commits = 0;
+      dynamodb.middlewareStack.add(
+        (next, context) => (args) => {
+          if (context.commandName === "TransactWriteItemsCommand") commits++;
+          return next(args);
+        },
+        { step: "initialize" },
+      );
 
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        registerVersion({ ...registry.deps, store: storeOfItsOwn(dynamodb) }, name, body(), {
-          ...ci,
-          requestId: `req-${i}`,
-        }),
-      ),
-    ).finally(() => dynamodb.destroy());
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          registerVersion({ ...registry.deps, store: storeOfItsOwn(dynamodb) }, name, body(), {
+            ...ci,
+            requestId: `req-${i}`,
+          }),
+        ),
+      ).finally(() => dynamodb.destroy());
 
-    expect(new Set(results.map((r) => r.version)).size).toBe(50);
-    // Contenders that only retried (decorrelated jitter) needed about 170 commits for these 50: most collided again.
-    expect(commits).toBeLessThan(75);
-  }, 60_000);
+      expect(new Set(results.map((r) => r.version)).size).toBe(50);
+      // Contenders that only retried (decorrelated jitter) needed about 170 commits for these 50: most collided again.
+      expect(commits).toBeLessThan(75);
+    },
+    CONCURRENT_REGISTRATIONS_MS,
+  );
 
   it("gives as latestVersion the newest READY version, the one models:/<name>/latest names, and the highest number as latestRegisteredVersion", async () => {
     const name = uniqueModelName();
