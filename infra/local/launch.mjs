@@ -3,6 +3,7 @@
 // module on first use: the bundle loads in a fraction of the time, and no route waits for a compiler.
 // Plain JavaScript, so that Node runs it without a TypeScript loader.
 import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -120,16 +121,42 @@ async function removeOlderBundles(key) {
   await Promise.all(unused.map((entry) => rm(join(buildRoot, entry), { recursive: true, force: true })));
 }
 
-/** Marks the bundle as run by this process, for as long as it lives (removeOlderBundles). */
+/**
+ * Marks the bundle as run by this process until it exits (removeOlderBundles keeps it); false when
+ * another start removed the bundle before the mark was made: the caller builds it again.
+ */
 async function markRunning(bundle) {
   const runners = join(dirname(bundle), RUNNERS);
-  await mkdir(runners, { recursive: true });
-  await writeFile(join(runners, String(process.pid)), "");
+  // Not recursive: a directory the removal took must not come back without its bundle.
+  const marked = await mkdir(runners)
+    .catch((error) => {
+      if (error.code !== "EEXIST") throw error;
+    })
+    .then(() => writeFile(join(runners, String(process.pid)), ""))
+    .then(
+      () => true,
+      (error) => {
+        if (error.code !== "ENOENT") throw error;
+        return false;
+      },
+    );
+  if (!marked) return false;
+  process.once("exit", () => rmSync(join(runners, String(process.pid)), { force: true }));
+  return Boolean(await stat(bundle).catch(() => undefined));
 }
 
+/** The bundle to run, marked as run by this process. */
+async function runningBundle() {
+  for (;;) {
+    const bundle = await currentBundle();
+    if (await markRunning(bundle)) return bundle;
+  }
+}
+
+/** Whether a live process other than this one marked the bundle (a mark left by a process killed with -9 names a dead pid). */
 async function isRunBySomeone(bundleDir) {
   const pids = await readdir(join(bundleDir, RUNNERS)).catch(() => []);
-  return pids.some((pid) => isAlive(Number(pid)));
+  return pids.map(Number).some((pid) => pid !== process.pid && isAlive(pid));
 }
 
 function isAlive(pid) {
@@ -149,7 +176,7 @@ and s3rver (docs/local.md). It takes no arguments; its settings come from the en
   PORT                           API port (default 3000; 0 takes any free port)
   REGISTRY_DATA_DIR              data directory, one registry at a time (default .registry/)
   REGISTRY_RULES_FILE            event rules with HTTP targets (default <data dir>/rules.json)
-  REGISTRY_TOKENS_FILE           callers by bearer token, with their roles (docs/local-tokens.json)
+  REGISTRY_TOKENS_FILE           callers by bearer token, with their roles (e.g. docs/local-tokens.json)
   REGISTRY_CREDENTIALS_FILE      callers by SigV4 access key, with their roles
   NAMING_POLICY                  strict (default) or warn
   UPLOAD_URL_EXPIRY_SECONDS      lifetime of presigned upload URLs (default 900; 60 to 604800)
@@ -169,11 +196,10 @@ function exitOnArguments(args) {
 
 exitOnArguments(process.argv.slice(2));
 // esbuild has printed what does not compile, and where: one line more says what to do, without a stack.
-const bundle = await currentBundle().catch((error) => {
+const bundle = await runningBundle().catch((error) => {
   if (!Array.isArray(error?.errors)) throw error;
   console.error("The local registry did not build: fix the errors above, then start it again.");
   process.exit(1);
 });
-await markRunning(bundle);
 const { main } = await import(pathToFileURL(bundle).href);
 await main();
