@@ -569,7 +569,7 @@ function hintLine(error: RegistryApiError | RegistryUnavailableError): string {
 
 /** What to do about a version left VERIFYING: look again later, wait again, or find its lost tasks. */
 const verificationPendingHint = ({ model, version }: VerificationPendingError) =>
-  `Check on it with registry versions show ${model} ${version}, or run the same registry push again: it waits for this verification. A verification that never moves lost its tasks: see the verification dead letters in docs/operations.md (with npm start, REGISTRY_DATA_DIR/dead-letters.jsonl); completing the version again once it has not moved for 16 minutes sends them again.`;
+  `Check on it with registry versions show ${model} ${version}, or run the same registry push again: it completes the version again and waits for it. A verification that never moves lost its tasks: see the verification dead letters in docs/operations.md (with npm start, REGISTRY_DATA_DIR/dead-letters.jsonl); the push run again once it has not moved for 16 minutes sends them again.`;
 
 /** Node names the system call that failed (`ENOENT: no such file or directory, stat …`), not what to check. */
 function fileHintLine(error: NodeJS.ErrnoException): string {

@@ -258,7 +258,7 @@ export interface RegisteredJournal {
 
 /**
  * The version the journal of an interrupted push names, as it stands now, when the push can go on
- * with it: PENDING_UPLOAD (upload what is missing), VERIFYING (wait) or READY and `ours` (done).
+ * with it: PENDING_UPLOAD (upload what is missing), VERIFYING (completed again, then waited for) or READY and `ours` (done).
  * Otherwise (deleted, FAILED, or other bytes) undefined: the journal starts over, saying why.
  */
 export async function continuedVersion(
@@ -279,7 +279,8 @@ export async function continuedVersion(
     how.onNotice?.(
       `${earlier} is ${current.status}: ${current.status === "READY" ? "nothing left to upload" : "waiting for its verification"}.`,
     );
-    return current;
+    // Completing again changes nothing, but sends again the tasks of a verification that stalled (lost or dead-lettered).
+    return current.status === "VERIFYING" ? client.completeUpload({ name, v }, { signal: how.signal }) : current;
   }
   how.onNotice?.(`${earlier} is ${current?.status ?? "gone"}: registering a new version.`);
   await journal.startOver();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { EXIT, main } from "../../client/cli";
 import { VerificationPendingError } from "../../client/errors";
 import { createRegistryClient, type Fetch } from "../../client/sdk";
-import { verified, type VersionView } from "../../client/upload";
+import { continuedVersion, verified, type VersionView } from "../../client/upload";
 import { useTempFiles } from "../support/temp-files";
 
 /** A push whose verification never settles (its tasks dead-lettered, the verifier down): it stops, never waits forever. */
@@ -77,6 +77,27 @@ describe("waiting for the registry's verification", () => {
 
     await expect(verified(client, noReport, stuck, { verificationStallMs: 0 })).rejects.toBeInstanceOf(VerificationPendingError);
     expect(polls()).toBe(0);
+  });
+});
+
+describe("a push run again on a version still VERIFYING", () => {
+  it("completes the version again, which sends the tasks of a stalled verification again, and goes on with its answer", async () => {
+    const requests: string[] = [];
+    const resent = verifying(5, MiB);
+    const client = createRegistryClient({
+      url: "http://registry.test",
+      auth: { type: "none" },
+      fetch: async (input, init) => {
+        requests.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+        return json(200, init?.method === "POST" ? resent : verifying(0, MiB));
+      },
+    });
+    const journal = { version: 7, startOver: async () => {} };
+
+    const current = await continuedVersion(client, "fraud_detector", journal, { subject: "model.bin", ours: () => true });
+
+    expect(requests).toEqual(["GET /models/fraud_detector/versions/7", "POST /models/fraud_detector/versions/7/artifact/complete"]);
+    expect(current).toEqual(resent);
   });
 });
 
