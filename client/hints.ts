@@ -20,9 +20,10 @@ const API_HINTS: Record<string, (details: unknown) => string> = {
   Forbidden: (details) =>
     `The caller's roles come from the tokens or credentials file npm start was given, or in AWS from the environment's role bindings: give it the ${missingRole(details)} role there (docs/operations.md, Who may call).`,
   VersionNotReady: () =>
-    "A push that was interrupted finishes when you run the same registry push again; or pull another version, e.g. models:/<model>/latest (the newest READY one).",
+    "registry versions show <model> <version> shows where it stands; a push that was interrupted finishes when you run the same registry push again; or pull another version, e.g. models:/<model>/latest (the newest READY one).",
   StageConflict: (details) => `If you still mean to replace it, promote again with --expect-current ${expectedNow(details)}.`,
-  AliasConflict: (details) => `If you still mean to move it, set it again with --expect ${expectedNow(details)}.`,
+  AliasConflict: (details) =>
+    `It was moved meanwhile: registry alias set <model> <alias> <version> --expect ${expectedNow(details)} moves it from where it is now, and registry alias rm <model> <alias> removes it as it is now.`,
   ModelNotFound: () =>
     "registry models list lists the models; registry push or registry register creates one with its first version (registry history <model> reads a deleted one's trail).",
   ModelAlreadyExists: () => "registry push or registry register adds a version to it.",

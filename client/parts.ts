@@ -103,7 +103,7 @@ export async function hashListedFile(
   const now = await stat(path);
   if (digests.sizeBytes !== listed.sizeBytes || now.size !== listed.sizeBytes || now.mtimeMs !== listed.mtimeMs)
     throw new UsageError(
-      `${path} changed while it was read (${listed.sizeBytes} bytes before, ${now.size} now): push again once it is fully written.`,
+      `${path} changed while it was read (${listed.sizeBytes} bytes before, ${now.size} now; modified ${new Date(now.mtimeMs).toISOString()}): push again once it is fully written.`,
     );
   return digests;
 }

@@ -103,8 +103,8 @@ async function readCallersFile<S extends z.ZodMiniType>(file: string, setting: s
   } catch (error) {
     throw new TokensFileError(
       `${setting} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path ` +
-        `(a relative one starts from ${process.cwd()}), or leave ${setting} out to act as one caller with every role ` +
-        "(docs/local.md, Callers, has the file's format).",
+        `(a relative one starts from ${process.cwd()}), or leave ${setting} out ` +
+        "(docs/local.md, Callers and SigV4, has the file's format).",
     );
   }
   let json: unknown;

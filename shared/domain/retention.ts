@@ -52,7 +52,7 @@ export const hasRules = (rules: RetentionRules): boolean => Object.values(rules)
  *    versions above it that stay, is named by that rule; so is an abandoned upload (PENDING_UPLOAD
  *    or FAILED in None) unchanged for abandonedUploadsAfterHours;
  * 2. a named version is spared when it is protected, an alias names it, a rollback of Production
- *    would put it back (`rollbackTarget`), or a version that stays lists it in lineage.parentVersions;
+ *    would put it back (`restoredByRollback`), or a version that stays lists it in lineage.parentVersions;
  *    a parent whose every child goes in this plan goes too.
  */
 export function planRetention(
@@ -60,7 +60,7 @@ export function planRetention(
   versions: readonly RetainedVersion[],
   aliases: Readonly<Record<string, number>>,
   now: Date,
-  rollbackTarget?: number,
+  restoredByRollback?: number,
 ): RetentionPlan {
   const newestFirst = [...versions].sort((a, b) => b.version - a.version);
   const staying = new Set(newestFirst.map((v) => v.version));
@@ -69,7 +69,7 @@ export function planRetention(
   let archivedAbove = 0;
   for (const version of newestFirst) {
     const reason = ruleNaming(rules, version, archivedAbove, now);
-    const because = reason && neededBy(version, newestFirst, staying, aliases, rollbackTarget);
+    const because = reason && neededBy(version, newestFirst, staying, aliases, restoredByRollback);
     if (reason && !because) {
       deletions.push({ version: version.version, reason });
       staying.delete(version.version);
@@ -99,11 +99,11 @@ function neededBy(
   versions: readonly RetainedVersion[],
   staying: ReadonlySet<number>,
   aliases: Readonly<Record<string, number>>,
-  rollbackTarget: number | undefined,
+  restoredByRollback: number | undefined,
 ): string | undefined {
   if (version.protected) return "protected";
   // The incident path: a rollback must find the version it puts back.
-  if (version.version === rollbackTarget) return "the version a rollback of Production puts back";
+  if (version.version === restoredByRollback) return "the version a rollback of Production puts back";
   const names = Object.entries(aliases)
     .filter(([, target]) => target === version.version)
     .map(([alias]) => alias);

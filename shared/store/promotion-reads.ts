@@ -9,7 +9,8 @@ import { modelPartition } from "./keys";
 /**
  * What a promotion reads besides the model and its versions: the model's policy, the approvals its
  * gates count, and the move a rollback undoes. Apart from the registry store, so that only the
- * functions that promote or show the policy (lifecycle, query) carry them.
+ * functions that promote or show the policy (lifecycle, query), and housekeeping (retention spares
+ * the version a rollback puts back), carry them.
  */
 export class PromotionReads {
   constructor(

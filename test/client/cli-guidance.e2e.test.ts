@@ -162,7 +162,9 @@ describe("refusals, with what to do in the CLI's terms", () => {
     const run = await cli(["--url", "http://registry.test", "pull", "models:/fraud_detector/2"], notReady);
 
     expect(run.code).toBe(EXIT.refused);
-    expect(run.stderr).toContain("hint: A push that was interrupted finishes when you run the same registry push again");
+    expect(run.stderr).toContain(
+      "hint: registry versions show <model> <version> shows where it stands; a push that was interrupted finishes",
+    );
   });
 
   it.each([
@@ -190,7 +192,7 @@ describe("refusals, with what to do in the CLI's terms", () => {
     const run = await cli(["--url", "http://registry.test", "alias", "set", "fraud_detector", "champion", "8", "--expect", "6"], conflict);
 
     expect(run.code).toBe(EXIT.refused);
-    expect(run.stderr).toContain("hint: If you still mean to move it, set it again with --expect 7.");
+    expect(run.stderr).toContain("--expect 7 moves it from where it is now, and registry alias rm <model> <alias> removes it");
   });
 
   it("a file that is not there is named with the path to check, exit 1, before any request", async () => {

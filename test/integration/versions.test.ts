@@ -29,9 +29,10 @@ const registry = useTestRegistry();
 const CONCURRENT_REGISTRATIONS_MS = 120_000;
 
 /**
- * A store as another process builds it, whose changes keep re-planning up to the test's own timeout:
- * this test is about which numbers the registrations get; under a busy CI machine 50 processes'
- * turns on DynamoDB Local outlasted the deployed 25 s deadline (answered 409 there, as they should).
+ * A store of its own, as each process has, whose changes keep re-planning up to the test's own
+ * timeout rather than the deployed 25 s (giving up is model-commit.test.ts's): these tests are about
+ * which numbers the registrations get, and on a busy CI machine 50 processes' turns on DynamoDB Local
+ * outlasted 25 s.
  */
 const storeOfItsOwn = (dynamodb: DynamoDBClient) =>
   new RegistryStore(createDocumentClient(registry.config, dynamodb), registry.config.tableName, () => new Date(), randomUUID, {

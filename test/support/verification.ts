@@ -29,7 +29,7 @@ export function taskQueue(): TaskQueue {
 }
 
 /** A version whose verification a caller waits for. */
-interface Awaited {
+interface AwaitedVersion {
   readonly model: string;
   readonly version: number;
 }
@@ -43,7 +43,7 @@ interface Awaited {
 export async function runQueued(
   deps: VerifierDeps,
   queue: TaskQueue = deps.verifications as TaskQueue,
-  awaited?: Awaited,
+  awaited?: AwaitedVersion,
 ): Promise<TaskOutcome[]> {
   const outcomes: TaskOutcome[] = [];
   for (;;) {
@@ -55,7 +55,7 @@ export async function runQueued(
   }
 }
 
-const runsOf = (queue: TaskQueue, { model, version }: Awaited): Promise<void>[] =>
+const runsOf = (queue: TaskQueue, { model, version }: AwaitedVersion): Promise<void>[] =>
   [...queue.running].filter(([, task]) => task.model === model && task.version === version).map(([ended]) => ended);
 
 /** `run` of `task`, listed in the queue's running tasks until it settles. */
