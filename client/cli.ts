@@ -2,6 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASSIGNED_STAGES, type AssignedStage } from "../shared/domain/model-uri";
 import { VERSION_STATUSES } from "../shared/domain/lifecycle";
+import { DEFAULT_VERIFY_ASSURED_MIBPS } from "../shared/domain/artifacts";
+import { VERIFICATION_STALLED_AFTER_MS } from "../shared/functions";
 import packageJson from "../package.json" with { type: "json" };
 import { AUTH_TYPES, defaultAuth, type AuthType } from "./auth";
 import { IntegrityError, RegistryApiError, RegistryUnavailableError, UsageError, VerificationPendingError } from "./errors";
@@ -10,6 +12,9 @@ import type { VersionMetadataInput } from "./upload";
 import type { Fetch, RegistryClient } from "./sdk";
 import { DEFAULT_REGISTRY_URL, registryUrl } from "./registry-url";
 import { historyLine, progressRenderer, transitionLine, versionLine, type CliIo } from "./render";
+
+/** The registry counts a verification unmoved this long as stalled: a completion sends its tasks again. */
+const STALLED_MINUTES = VERIFICATION_STALLED_AFTER_MS / 60_000;
 
 /**
  * `registry`: each command parses its arguments, makes one SDK call and renders the answer
@@ -101,7 +106,7 @@ export function buildProgram(io: CliIo, fetchImpl?: Fetch): Command {
     .option("--filename <name>", "a file: the file name to record (default: the file's own)")
     .option(
       "--wait <duration>",
-      "stop (exit 4) once the registry's verification has not moved for this long, e.g. 90s, 20m; 0: do not wait (default: 5 min plus the bytes left at 40 MiB/s, at most 16 min)",
+      `stop (exit 4) once the registry's verification has not moved for this long, e.g. 90s, 20m; 0: do not wait (default: 5 min plus the bytes left at ${DEFAULT_VERIFY_ASSURED_MIBPS} MiB/s, at most ${STALLED_MINUTES} min)`,
       duration,
     )
     .action(
@@ -569,7 +574,7 @@ function hintLine(error: RegistryApiError | RegistryUnavailableError): string {
 
 /** What to do about a version left VERIFYING: look again later, wait again, or find its lost tasks. */
 const verificationPendingHint = ({ model, version }: VerificationPendingError) =>
-  `Check on it with registry versions show ${model} ${version}, or run the same registry push again: it completes the version again and waits for it. A verification that never moves lost its tasks: see the verification dead letters in docs/operations.md (with npm start, REGISTRY_DATA_DIR/dead-letters.jsonl); the push run again once it has not moved for 16 minutes sends them again.`;
+  `Check on it with registry versions show ${model} ${version}, or run the same registry push again: it completes the version again and waits for it. A verification that never moves lost its tasks: see the verification dead letters in docs/operations.md (with npm start, REGISTRY_DATA_DIR/dead-letters.jsonl); the push run again once it has not moved for ${STALLED_MINUTES} minutes sends them again.`;
 
 /** Node names the system call that failed (`ENOENT: no such file or directory, stat …`), not what to check. */
 function fileHintLine(error: NodeJS.ErrnoException): string {

@@ -4,6 +4,8 @@ import { basename, resolve } from "node:path";
 import type * as z from "../shared/zod";
 import type { registerVersionBody } from "../shared/schemas/version";
 import { MAX_PART_URLS_PER_REQUEST, type PartDigest } from "../shared/schemas/artifact";
+import { DEFAULT_VERIFY_ASSURED_MIBPS, MiB } from "../shared/domain/artifacts";
+import { VERIFICATION_STALLED_AFTER_MS } from "../shared/functions";
 import { IntegrityError, RegistryApiError, UsageError, VerificationPendingError } from "./errors";
 import { modelName } from "../shared/schemas/common";
 import {
@@ -357,11 +359,9 @@ async function uploadAndComplete(target: UploadTarget, upload: UploadView | unde
 const VERIFY_POLL_FIRST_MS = 250;
 const VERIFY_POLL_MAX_MS = 5_000;
 /** A rate every verification task reaches (the registry's `VERIFY_ASSURED_MIBPS` default, docs/artifacts.md). */
-const VERIFY_ASSURED_BYTES_PER_MS = (40 * 1024 * 1024) / 1000;
+const VERIFY_ASSURED_BYTES_PER_MS = (DEFAULT_VERIFY_ASSURED_MIBPS * MiB) / 1000;
 /** Beyond the hashing itself: a task waiting its turn in the queue, a verifier starting. */
 const VERIFY_STALL_MARGIN_MS = 5 * 60_000;
-/** The registry's own sign of a lost task: progress unmoved this long (docs/artifacts.md, completing again sends it). */
-const VERIFY_STALL_MAX_MS = 16 * 60_000;
 
 /** How long a push waits for the registry's verification. */
 export interface VerificationWait {
@@ -404,7 +404,7 @@ export async function verified(
 function defaultStallMs(version: VersionView): number {
   const progress = version.verification;
   const bytesLeft = progress ? progress.bytesTotal - progress.bytesVerified : 0;
-  return Math.min(VERIFY_STALL_MARGIN_MS + bytesLeft / VERIFY_ASSURED_BYTES_PER_MS, VERIFY_STALL_MAX_MS);
+  return Math.min(VERIFY_STALL_MARGIN_MS + bytesLeft / VERIFY_ASSURED_BYTES_PER_MS, VERIFICATION_STALLED_AFTER_MS);
 }
 
 const verificationMoved = (before: VersionView, after: VersionView): boolean =>

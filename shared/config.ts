@@ -1,6 +1,6 @@
 import type { LogLevel } from "@aws-lambda-powertools/logger/types";
 import { ROLES, type RoleBinding } from "./domain/permissions";
-import { S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
+import { DEFAULT_VERIFY_ASSURED_MIBPS, S3_MAX_OBJECT_BYTES } from "./domain/artifacts";
 import { NAMING_POLICY_MODES, type NamingPolicyMode } from "./domain/naming";
 import {
   flag,
@@ -76,7 +76,7 @@ export const DEFAULT_VERIFICATION_SETTINGS: VerificationSettings = {
   budgetSeconds: 600,
   checkpointBytes: 256 * 1024 * 1024,
   // A few times below what parallel ranged GETs from S3 reach in Lambda: 600 s of it is about 23 GiB.
-  assuredMiBps: 40,
+  assuredMiBps: DEFAULT_VERIFY_ASSURED_MIBPS,
 };
 
 /** docs/lifecycle.md, "Retention": one housekeeping run's bounds; what it leaves, the next run does. */

@@ -45,6 +45,8 @@ export const VERIFIER_FUNCTION = {
   memoryMb: 1769,
   timeoutSeconds: 900,
 } as const;
+/** A verifier task runs at most its timeout: a file whose progress has not moved for longer lost its task. */
+export const VERIFICATION_STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
 /**
  * Housekeeping: not behind the API, run on a schedule. It reads models' versions and rules, deletes
  * versions through the same transaction as DELETE …/versions/{v} (reference counts included), and

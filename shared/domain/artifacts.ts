@@ -1,6 +1,8 @@
 import { ValidationError } from "./errors";
 
 export const MiB = 1024 * 1024;
+/** The rate every verification task reaches by default (VERIFY_ASSURED_MIBPS), MiB/s. */
+export const DEFAULT_VERIFY_ASSURED_MIBPS = 40;
 export const GiB = 1024 * MiB;
 export const TiB = 1024 * GiB;
 

@@ -24,7 +24,7 @@ import { unchanged } from "../store/model-change";
 import type { CompleteUploadInput } from "../schemas/artifact";
 import type { VersionSelector, VersionView } from "../schemas/version";
 import { HEADS_AT_ONCE, uploadPlanOf } from "./artifact-uploads";
-import { VERIFIER_FUNCTION } from "../functions";
+import { VERIFICATION_STALLED_AFTER_MS } from "../functions";
 import type { Actor, ArtifactDeps } from "./deps";
 import { requireVersion, rereadVersion } from "./resolve";
 import { settleVersion, sizeMismatchReason, type CheckedObject } from "./settle-version";
@@ -193,16 +193,13 @@ async function startVerification(deps: ArtifactDeps, who: Actor, target: Version
   return describeVersion(deps, answer);
 }
 
-/** A verifier task runs at most this long: a file whose progress has not moved for longer lost its task. */
-const STALLED_AFTER_MS = (VERIFIER_FUNCTION.timeoutSeconds + 60) * 1000;
-
 /**
  * Sends again the tasks of files whose verification stalled: dead-lettered after failing every
  * receive, or lost with a local queue that stopped. Progress saved meanwhile is kept.
  */
 async function resendStalled(deps: ArtifactDeps, version: VersionItem, who: Actor): Promise<void> {
   const startedAt = verificationStartedAtOf(version);
-  const stalledBefore = Date.now() - STALLED_AFTER_MS;
+  const stalledBefore = Date.now() - VERIFICATION_STALLED_AFTER_MS;
   const files = (await deps.store.listFileVerifications(version.model, version.version)).filter((file) => file.startedAt === startedAt);
   const stalled = files.filter((file) => Date.parse(file.updatedAt) < stalledBefore);
   // The completion that started it ran at most an API request's time: one this old, nothing moving since, stopped for good.
