@@ -112,7 +112,7 @@ describe("registry push and pull", () => {
       }
       return fetch(input, init);
     };
-    const client = createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: spy, retry: { sleep: async () => {} } });
+    const client = createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: spy });
     const progress: PushProgress[] = [];
 
     const result = await push(client, {

@@ -42,7 +42,7 @@ type Sent =
 const expireUrlsSignedSoFar = () => vi.setSystemTime(Date.now() + (URL_EXPIRY_SECONDS + 1) * 1000);
 
 const clientFetchingWith = (fetchWithClock: Fetch) =>
-  createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: fetchWithClock, retry: { sleep: async () => {} } });
+  createRegistryClient({ url: registry.url, auth: { type: "none" }, fetch: fetchWithClock });
 
 describe("a push whose part URLs expire", () => {
   it("gets fresh part URLs when S3 refuses expired ones (403) and ends READY", async () => {
