@@ -10,6 +10,7 @@ import { benchContention, printContention } from "./contention";
 import { benchMetricFilter } from "./metric-filter";
 import { benchRegisterManyFiles } from "./register";
 import { withLocalRegistry } from "./local-registry";
+import { benchReadsBySize, printReadsBySize } from "./reads";
 import { benchResolve, printResolve } from "./resolve";
 import { benchStart, type StartFigure } from "./start";
 import { median } from "./stats";
@@ -24,8 +25,8 @@ function verdict(ok: boolean): string {
 const BENCH_USAGE = `usage: npm run bench
 
 Measures the targets of docs/operations.md (Benchmark) in one run of several minutes: bundle sizes, cold
-starts, npm start, a Production lookup, uploads, verification, the client. It takes no options; run it
-on a quiet machine.`;
+starts, npm start, a Production lookup, reads on a large model against a small one, contended writes,
+uploads, verification, the client. It takes no options; run it on a quiet machine.`;
 
 async function main(): Promise<void> {
   scriptOptions(BENCH_USAGE, {});
@@ -65,6 +66,8 @@ async function benchAgainst(registry: LocalRegistry): Promise<void> {
     console.log(
       `  ${label}: large median ${comparison.largeMedianMs.toFixed(1)} ms, small median ${comparison.smallMedianMs.toFixed(1)} ms, ratio ${comparison.ratio.toFixed(2)} (≤ 1.5: ${verdict(comparison.ratio <= 1.5)})`,
     );
+
+  printReadsBySize(await benchReadsBySize(registry));
 
   printContention(await benchContention(registry));
 
