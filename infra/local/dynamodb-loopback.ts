@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +13,12 @@ import { promisify } from "node:util";
  * telemetry disabled. It is compiled once per source and jar with the JDK compiler of the
  * machine's Java (the `jdk.compiler` module, which Debian's JRE packages hold as well; no `javac`
  * binary needed), into the user's cache.
+ *
+ * There it is packed with DynamoDB Local's classes into a jar of their own, run with the jar's
+ * libraries named one by one: DynamoDBLocal.jar's manifest puts its own directory on the class
+ * path, and Java's class data sharing (CDS) refuses a class path holding a directory. With it, a
+ * JVM maps the classes an earlier DynamoDB Local loaded from an archive instead of loading them
+ * from the jars again, which takes most of a second off each start (./class-archive.ts).
  */
 const MAIN_CLASS = "LoopbackDynamoDbLocal";
 const MAIN_SOURCE = `import java.lang.reflect.Field;
@@ -35,6 +41,51 @@ public final class ${MAIN_CLASS} {
 }
 `;
 
+/** Copies DynamoDB Local's jar without its manifest's Class-Path, adding the loopback main; prints the Class-Path's jars. */
+const PACKER_CLASS = "PackDynamoDbLocal";
+const PACKER_SOURCE = `import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+public final class ${PACKER_CLASS} {
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args[0]);
+    Path main = Path.of(args[2]);
+    try (JarFile in = new JarFile(jar.toFile())) {
+      Manifest manifest = new Manifest(in.getManifest());
+      String classPath = (String) manifest.getMainAttributes().remove(Attributes.Name.CLASS_PATH);
+      try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(Path.of(args[1])), manifest)) {
+        for (JarEntry entry : Collections.list(in.entries())) {
+          if (entry.getName().equalsIgnoreCase("META-INF/") || entry.getName().equalsIgnoreCase(JarFile.MANIFEST_NAME)) continue;
+          out.putNextEntry(new JarEntry(entry.getName()));
+          try (InputStream bytes = in.getInputStream(entry)) {
+            bytes.transferTo(out);
+          }
+          out.closeEntry();
+        }
+        out.putNextEntry(new JarEntry(main.getFileName().toString()));
+        Files.copy(main, out);
+        out.closeEntry();
+      }
+      for (String entry : classPath == null ? new String[0] : classPath.trim().split("\\\\s+")) {
+        if (entry.endsWith(".jar")) System.out.println(jar.resolveSibling(entry));
+      }
+    }
+  }
+}
+`;
+
+/** The packed jar, beside the compiled classes. */
+const PACKED_JAR = "dynamodb-local.jar";
+/** The libraries DynamoDBLocal.jar's manifest names, one jar a line (the packer's output). */
+const CLASS_PATH_FILE = "class-path.txt";
+
 /** Where the compiled main is kept: beside the CLI's upload journal (client/journal.ts). */
 function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "model-registry", "dynamodb-local");
@@ -42,42 +93,80 @@ function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
 
 export class LoopbackUnavailableError extends Error {}
 
+/** How Java runs DynamoDB Local through the loopback main, and where its class archive belongs (./class-archive.ts). */
+export interface LoopbackLaunch {
+  /** `-cp`, the class path, the main class. */
+  readonly args: readonly string[];
+  /** The jars of the class path: the packed one, then DynamoDB Local's libraries. */
+  readonly classPath: readonly string[];
+  /** The cache directory of this jar's packed classes, which holds their archive too. */
+  readonly directory: string;
+}
+
 /**
- * The Java arguments that run DynamoDB Local's `jar` through the loopback main instead of `-jar`,
- * compiling it on first use. Concurrent first starts each compile into a directory of their own
- * and rename it into place: the first rename wins, the others use it.
+ * How to run DynamoDB Local's `jar` through the loopback main instead of `-jar`, compiled and
+ * packed on first use. Concurrent first starts each build into a directory of their own and
+ * rename it into place: the first rename wins, the others use it.
  */
-export async function loopbackLaunch(jar: string): Promise<string[]> {
-  const key = createHash("sha256").update(MAIN_SOURCE).update(jar).digest("hex").slice(0, 16);
-  const classes = join(cacheDirectory(), key);
-  const classpath = ["-cp", `${jar}:${classes}`, MAIN_CLASS];
-  if (await exists(join(classes, `${MAIN_CLASS}.class`))) return classpath;
+export async function loopbackLaunch(jar: string): Promise<LoopbackLaunch> {
+  const key = createHash("sha256").update(MAIN_SOURCE).update(PACKER_SOURCE).update(jar).digest("hex").slice(0, 16);
+  const directory = join(cacheDirectory(), key);
+  const launch = async () => {
+    const jars = await classPath(directory);
+    return { args: ["-cp", jars.join(":"), MAIN_CLASS], classPath: jars, directory };
+  };
+  if (await exists(join(directory, CLASS_PATH_FILE))) return launch();
 
   await mkdir(cacheDirectory(), { recursive: true });
-  const staging = await mkdtemp(`${classes}-`);
+  const staging = await mkdtemp(`${directory}-`);
   try {
-    await writeFile(join(staging, `${MAIN_CLASS}.java`), MAIN_SOURCE);
-    await compile(jar, staging);
-    await rename(staging, classes).catch(async (error: unknown) => {
-      if (!(await exists(join(classes, `${MAIN_CLASS}.class`)))) throw error;
+    await pack(jar, staging);
+    await rename(staging, directory).catch(async (error: unknown) => {
+      if (!(await exists(join(directory, CLASS_PATH_FILE)))) throw error;
     });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return classpath;
+  return launch();
+}
+
+/** The packed jar, then the libraries. */
+async function classPath(directory: string): Promise<string[]> {
+  const libraries = (await readFile(join(directory, CLASS_PATH_FILE), "utf8")).split("\n").filter(Boolean);
+  return [join(directory, PACKED_JAR), ...libraries];
+}
+
+/** Compiles the loopback main and the packer into `dir`, then packs; the class path file, written last, marks it done. */
+async function pack(jar: string, dir: string): Promise<void> {
+  await writeFile(join(dir, `${MAIN_CLASS}.java`), MAIN_SOURCE);
+  await writeFile(join(dir, `${PACKER_CLASS}.java`), PACKER_SOURCE);
+  await compile(jar, dir);
+  const packer = [PACKER_CLASS, jar, join(dir, PACKED_JAR), join(dir, `${MAIN_CLASS}.class`)];
+  try {
+    const { stdout: libraries } = await promisify(execFile)("java", ["-cp", dir, ...packer]);
+    await writeFile(join(dir, CLASS_PATH_FILE), libraries);
+  } catch (error) {
+    throw new LoopbackUnavailableError(`its classes were not packed (${firstLine(error)})`);
+  }
 }
 
 async function compile(jar: string, dir: string): Promise<void> {
   const javac = ["-XX:TieredStopAtLevel=1", "--module", "jdk.compiler/com.sun.tools.javac.Main", "--release", "17"];
+  const sources = [MAIN_CLASS, PACKER_CLASS].map((name) => join(dir, `${name}.java`));
   try {
-    await promisify(execFile)("java", [...javac, "-cp", jar, "-d", dir, join(dir, `${MAIN_CLASS}.java`)]);
+    await promisify(execFile)("java", [...javac, "-cp", jar, "-d", dir, ...sources]);
   } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? error).trim();
-    throw new LoopbackUnavailableError(`its loopback main did not compile (${stderr.split("\n")[0]})`);
+    throw new LoopbackUnavailableError(`its loopback main did not compile (${firstLine(error)})`);
   }
 }
 
-const exists = (path: string) =>
+/** A failed Java run's first line of stderr. */
+const firstLine = (error: unknown) =>
+  String((error as { stderr?: string }).stderr ?? error)
+    .trim()
+    .split("\n")[0];
+
+export const exists = (path: string): Promise<boolean> =>
   access(path).then(
     () => true,
     () => false,

@@ -8,6 +8,7 @@ import { buffer } from "node:stream/consumers";
 import { promisify } from "node:util";
 import { createRequire } from "node:module";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { classSharing, type ClassSharing } from "./class-archive";
 import { loopbackLaunch, LoopbackUnavailableError } from "./dynamodb-loopback";
 import { startS3Front } from "./s3-front";
 
@@ -37,15 +38,19 @@ function dynamoDbLocalCommand(options: { path: string | null; port: number }): J
 /**
  * Java's arguments: C1 only (`TieredStopAtLevel=1`) takes up to half off the JVM's start on a busy machine, and
  * DynamoDB Local's work is mostly SQLite's; IPv4 sockets; the loopback main in place of `-jar`
- * (./dynamodb-loopback.ts), or the jar itself, on every interface, when the main cannot be compiled.
+ * (./dynamodb-loopback.ts) with its class archive (./class-archive.ts), or the jar itself, on
+ * every interface, when the main cannot be compiled.
  */
-async function javaArguments(command: JavaCommand): Promise<{ args: string[]; warning?: string }> {
+async function javaArguments(command: JavaCommand): Promise<{ args: string[]; warning?: string; sharing?: ClassSharing }> {
   const at = command.args.indexOf("-jar");
   const [before, jar, after] = [command.args.slice(0, at), command.args[at + 1] as string, command.args.slice(at + 2)];
   const jvm = ["-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true", ...before];
   const options = [...after, "-disableTelemetry"];
   try {
-    return { args: [...jvm, ...(await loopbackLaunch(resolvePath(command.cwd, jar))), ...options] };
+    const loopback = await loopbackLaunch(resolvePath(command.cwd, jar));
+    // Sharing only saves time: a start that cannot set it up goes on without it.
+    const sharing = await classSharing(loopback, await assertJava17()).catch(() => undefined);
+    return { args: [...jvm, ...(sharing?.args ?? []), ...loopback.args, ...options], sharing };
   } catch (error) {
     if (!(error instanceof LoopbackUnavailableError)) throw error;
     const warning = `DynamoDB Local listens on every interface, not 127.0.0.1 only: ${error.message}. Firewall its port, or run a Java with the jdk.compiler module (a JDK).`;
@@ -105,14 +110,14 @@ function listensFree(port: number): Promise<boolean> {
 
 export class JavaMissingError extends Error {}
 
-let javaChecked: Promise<void> | undefined;
+let javaChecked: Promise<string> | undefined;
 
-/** DynamoDB Local is a Java program; say so plainly before trying to start it. Checked once per process. */
-export function assertJava17(): Promise<void> {
+/** DynamoDB Local is a Java program; say so plainly before trying to start it. Checked once per process; answers `java -version`. */
+export function assertJava17(): Promise<string> {
   return (javaChecked ??= checkJava17());
 }
 
-async function checkJava17(): Promise<void> {
+async function checkJava17(): Promise<string> {
   let output: string;
   try {
     const { stderr, stdout } = await promisify(execFile)("java", ["-version"]);
@@ -126,6 +131,7 @@ async function checkJava17(): Promise<void> {
   if (major < 17) {
     throw new JavaMissingError(`Java 17 or newer is needed for DynamoDB Local; found Java ${major || "of unknown version"}.`);
   }
+  return output;
 }
 
 export interface RunningEngine {
@@ -167,7 +173,7 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
   const command = dynamoDbLocalCommand({ port, path: options.dataDir ?? null });
-  const { args, warning } = await javaArguments(command);
+  const { args, warning, sharing } = await javaArguments(command);
   const child = spawn("sh", ["-c", JAVA_WATCHDOG, "sh", "java", ...args], { cwd: command.cwd, stdio: ["pipe", "pipe", "pipe"] });
   const stderr = tailOf(child.stderr as NodeJS.ReadableStream);
   const javaEndpoint = `http://127.0.0.1:${port}`;
@@ -187,6 +193,7 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
       // SIGTERM: the JVM's shutdown hook stops DynamoDB Local's SQLite queue after its queued jobs, COMMITs included.
       if (child.exitCode === null) signal(pid, "SIGTERM");
       await exited;
+      await sharing?.settle(child.exitCode).catch(() => undefined);
       await barrier?.close();
     },
   };

