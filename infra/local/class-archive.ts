@@ -3,6 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { isRunning } from "./data-dir-lock";
 import { exists, type LoopbackLaunch } from "./dynamodb-loopback";
 
 /**
@@ -76,16 +77,7 @@ async function removeAbandoned(directory: string): Promise<void> {
   const entries = await readdir(directory);
   const abandoned = entries.filter((entry) => {
     const pid = /\.jsa\.(\d+)\./.exec(entry)?.[1];
-    return pid !== undefined && !isAlive(Number(pid));
+    return pid !== undefined && !isRunning(Number(pid));
   });
   await Promise.all(abandoned.map((entry) => rm(join(directory, entry), { force: true })));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

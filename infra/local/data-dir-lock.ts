@@ -46,7 +46,7 @@ async function holderOf(lock: string): Promise<number | undefined> {
 }
 
 /** Signal 0 checks that a process exists without touching it; EPERM: it exists, another user's. */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
