@@ -66,7 +66,8 @@ async function treeOf(
   return { processes, sockets };
 }
 
-const javaOf = (processes: RunningProcess[]) => processes.find((p) => /^\S*java .*DynamoDBLocal\.jar/.test(p.command));
+const javaOf = (processes: RunningProcess[]) =>
+  processes.find((p) => /^\S*java .*(LoopbackDynamoDbLocal|DynamoDBLocal\.jar)/.test(p.command));
 /** The node process running the registry: the one that started Java's watchdog (sh). */
 const registryOf = (processes: RunningProcess[]) => {
   const watchdog = processes.find((p) => p.pid === javaOf(processes)?.ppid);
