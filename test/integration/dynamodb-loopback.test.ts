@@ -151,7 +151,7 @@ describe("DynamoDB Local on loopback", () => {
       60_000,
     );
 
-    it("is put in place only from a JVM that exited as told, once a JVM maps it whole; one a gone process left is removed", async () => {
+    it("is put in place only from a JVM that exited as told, once a JVM maps it whole, replacing others; one a gone process left is removed", async () => {
       const engine = await startDynamoDbLocal();
       await engine.stop();
       const loopback = await loopbackLaunch(await theJar());
@@ -161,6 +161,9 @@ describe("DynamoDB Local on loopback", () => {
       // A pid above Linux's and macOS's largest: no process has it.
       const abandoned = "dynamodb-local-0123456789abcdef.jsa.99999999.left";
       await writeFile(join(loopback.directory, abandoned), "an archive cut short");
+      // An archive of other jars or another Java, which no start maps again.
+      const superseded = "dynamodb-local-fedcba9876543210.jsa";
+      await writeFile(join(loopback.directory, superseded), written);
       /** Sharing set up as a start does, with `bytes` written where its JVM would write the archive, settled as that JVM exited. */
       const settled = async (bytes: Uint8Array, exitCode: number) => {
         const sharing = await classSharing(loopback, await assertJava17());
@@ -172,8 +175,8 @@ describe("DynamoDB Local on loopback", () => {
       };
 
       // Killed (SIGKILL: 137) it may have died halfway through writing; cut short, the JVM mapping it would abort.
-      expect(await settled(written, 137)).toEqual({ done: [], writing: [] });
-      expect(await settled(written.subarray(0, 100_000), 143)).toEqual({ done: [], writing: [] });
+      expect(await settled(written, 137)).toEqual({ done: [superseded], writing: [] });
+      expect(await settled(written.subarray(0, 100_000), 143)).toEqual({ done: [superseded], writing: [] });
       expect(await settled(written, 143)).toEqual({ done: [archive], writing: [] });
       expect(await readdir(loopback.directory)).not.toContain(abandoned);
     }, 60_000);
