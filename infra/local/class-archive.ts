@@ -18,29 +18,41 @@ import { exists, type LoopbackLaunch } from "./dynamodb-loopback";
  * cannot use one anyway loads its classes as without it (Java's default, `-Xshare:auto`).
  */
 
-/** The JVM options for sharing, and what to do once the JVM has exited with `exitCode`. */
-export interface ClassSharing {
-  readonly args: readonly string[];
-  settle(exitCode: number | null): Promise<void>;
+/** How the JVM ended: its exit code, and whether it had answered (one stopped before it served holds few classes). */
+export interface JvmEnd {
+  readonly exitCode: number | null;
+  readonly answered: boolean;
 }
 
-/** A JVM's exit code after SIGTERM, once its shutdown hooks and the archive's writing are done: 128 + 15. */
+/** The JVM options for sharing, and what to do once the JVM has ended. */
+export interface ClassSharing {
+  readonly args: readonly string[];
+  settle(end: JvmEnd): Promise<void>;
+}
+
+/**
+ * A JVM's exit code after SIGTERM: 128 + 15, once its shutdown hooks and the archive's writing are
+ * done (or killed by the signal before Java handled it, which writes no archive).
+ */
 const EXITED_AS_TOLD = 143;
 
-/** The class archive of `loopback`'s class path for the Java whose `java -version` printed `javaVersion`. */
-export async function classSharing(loopback: LoopbackLaunch, javaVersion: string): Promise<ClassSharing> {
-  const name = `dynamodb-local-${await archiveKey(loopback.classPath, javaVersion)}.jsa`;
-  const archive = join(loopback.directory, name);
+/** The class archive of `directory`'s packed `classPath` for the Java whose `java -version` printed `javaVersion`. */
+export async function classSharing(
+  { directory, classPath }: Required<Pick<LoopbackLaunch, "directory" | "classPath">>,
+  javaVersion: string,
+): Promise<ClassSharing> {
+  const name = `dynamodb-local-${await archiveKey(classPath, javaVersion)}.jsa`;
+  const archive = join(directory, name);
+  await removeAbandoned(directory);
   if (await exists(archive)) return { args: [`-XX:SharedArchiveFile=${archive}`], settle: async () => undefined };
-  await removeAbandoned(loopback.directory);
   const writing = `${archive}.${process.pid}.${randomUUID()}`;
   return {
     args: [`-XX:ArchiveClassesAtExit=${writing}`],
-    async settle(exitCode) {
-      const written = exitCode === EXITED_AS_TOLD && (await exists(writing)) && (await mapsWhole(writing, loopback.classPath));
+    async settle({ exitCode, answered }) {
+      const written = answered && exitCode === EXITED_AS_TOLD && (await exists(writing)) && (await mapsWhole(writing, classPath));
       if (written) {
         await rename(writing, archive);
-        await removeOtherArchives(loopback.directory, name);
+        await removeOtherArchives(directory, name);
       }
       await rm(writing, { force: true });
     },
@@ -76,7 +88,7 @@ async function mapsWhole(archive: string, classPath: readonly string[]): Promise
       classPath.join(":"),
       "-version",
     ];
-    await promisify(execFile)("java", check);
+    await promisify(execFile)("java", check, { timeout: 30_000 });
     return true;
   } catch {
     return false;

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -86,7 +86,7 @@ const PACKED_JAR = "dynamodb-local.jar";
 /** The libraries DynamoDBLocal.jar's manifest names, one jar a line (the packer's output). */
 const CLASS_PATH_FILE = "class-path.txt";
 
-/** Where the compiled main is kept: beside the CLI's upload journal (client/journal.ts). */
+/** Where the compiled main, the packed classes and their archive are kept: beside the CLI's upload journal (client/journal.ts). */
 function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "model-registry", "dynamodb-local");
 }
@@ -97,9 +97,9 @@ export class LoopbackUnavailableError extends Error {}
 export interface LoopbackLaunch {
   /** `-cp`, the class path, the main class. */
   readonly args: readonly string[];
-  /** The jars of the class path: the packed one, then DynamoDB Local's libraries. */
-  readonly classPath: readonly string[];
-  /** The cache directory of this jar's packed classes, which holds their archive too. */
+  /** The jars of the class path, the packed one, then DynamoDB Local's libraries; none when the packing failed (no sharing then). */
+  readonly classPath?: readonly string[];
+  /** The cache directory of the compiled main and the packed classes, which holds their archive too. */
   readonly directory: string;
 }
 
@@ -109,45 +109,52 @@ export interface LoopbackLaunch {
  * rename it into place: the first rename wins, the others use it.
  */
 export async function loopbackLaunch(jar: string): Promise<LoopbackLaunch> {
-  const key = createHash("sha256").update(MAIN_SOURCE).update(PACKER_SOURCE).update(jar).digest("hex").slice(0, 16);
+  // The jar's size and time too: the packed copy is what runs, so a jar replaced at the same path is packed again.
+  const { size, mtimeMs } = await stat(jar);
+  const key = createHash("sha256")
+    .update(MAIN_SOURCE)
+    .update(PACKER_SOURCE)
+    .update(`${jar}\0${size}\0${mtimeMs}`)
+    .digest("hex")
+    .slice(0, 16);
   const directory = join(cacheDirectory(), key);
-  const launch = async () => {
-    const jars = await classPath(directory);
-    return { args: ["-cp", jars.join(":"), MAIN_CLASS], classPath: jars, directory };
-  };
-  if (await exists(join(directory, CLASS_PATH_FILE))) return launch();
-
-  await mkdir(cacheDirectory(), { recursive: true });
-  const staging = await mkdtemp(`${directory}-`);
-  try {
-    await pack(jar, staging);
-    await rename(staging, directory).catch(async (error: unknown) => {
-      if (!(await exists(join(directory, CLASS_PATH_FILE)))) throw error;
-    });
-  } finally {
-    await rm(staging, { recursive: true, force: true });
+  const compiled = join(directory, `${MAIN_CLASS}.class`);
+  if (!(await exists(compiled))) {
+    await mkdir(cacheDirectory(), { recursive: true });
+    const staging = await mkdtemp(`${directory}-`);
+    try {
+      await build(jar, staging);
+      await rename(staging, directory).catch(async (error: unknown) => {
+        if (!(await exists(compiled))) throw error;
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
-  return launch();
+  if (!(await exists(join(directory, CLASS_PATH_FILE)))) return { args: ["-cp", `${jar}:${directory}`, MAIN_CLASS], directory };
+  const classPath = await packedClassPath(directory);
+  return { args: ["-cp", classPath.join(":"), MAIN_CLASS], classPath, directory };
 }
 
 /** The packed jar, then the libraries. */
-async function classPath(directory: string): Promise<string[]> {
+async function packedClassPath(directory: string): Promise<string[]> {
   const libraries = (await readFile(join(directory, CLASS_PATH_FILE), "utf8")).split("\n").filter(Boolean);
   return [join(directory, PACKED_JAR), ...libraries];
 }
 
-/** Compiles the loopback main and the packer into `dir`, then packs; the class path file, written last, marks it done. */
-async function pack(jar: string, dir: string): Promise<void> {
+/**
+ * Compiles the loopback main and the packer into `dir`, then packs; the class path file, written
+ * last, says the packing succeeded. A failed packing (a full disk) costs the class archive only:
+ * the main runs from `dir` beside the jar, on loopback still.
+ */
+async function build(jar: string, dir: string): Promise<void> {
   await writeFile(join(dir, `${MAIN_CLASS}.java`), MAIN_SOURCE);
   await writeFile(join(dir, `${PACKER_CLASS}.java`), PACKER_SOURCE);
   await compile(jar, dir);
   const packer = [PACKER_CLASS, jar, join(dir, PACKED_JAR), join(dir, `${MAIN_CLASS}.class`)];
-  try {
-    const { stdout: libraries } = await promisify(execFile)("java", ["-cp", dir, ...packer]);
-    await writeFile(join(dir, CLASS_PATH_FILE), libraries);
-  } catch (error) {
-    throw new LoopbackUnavailableError(`its classes were not packed (${firstLine(error)})`);
-  }
+  const packed = await promisify(execFile)("java", ["-cp", dir, ...packer]).catch(() => undefined);
+  if (packed) await writeFile(join(dir, CLASS_PATH_FILE), packed.stdout);
+  else await rm(join(dir, PACKED_JAR), { force: true });
 }
 
 async function compile(jar: string, dir: string): Promise<void> {
@@ -156,15 +163,10 @@ async function compile(jar: string, dir: string): Promise<void> {
   try {
     await promisify(execFile)("java", [...javac, "-cp", jar, "-d", dir, ...sources]);
   } catch (error) {
-    throw new LoopbackUnavailableError(`its loopback main did not compile (${firstLine(error)})`);
+    const stderr = String((error as { stderr?: string }).stderr ?? error).trim();
+    throw new LoopbackUnavailableError(`its loopback main did not compile (${stderr.split("\n")[0]})`);
   }
 }
-
-/** A failed Java run's first line of stderr. */
-const firstLine = (error: unknown) =>
-  String((error as { stderr?: string }).stderr ?? error)
-    .trim()
-    .split("\n")[0];
 
 export const exists = (path: string): Promise<boolean> =>
   access(path).then(

@@ -38,8 +38,8 @@ function dynamoDbLocalCommand(options: { path: string | null; port: number }): J
 /**
  * Java's arguments: C1 only (`TieredStopAtLevel=1`) takes up to half off the JVM's start on a busy machine, and
  * DynamoDB Local's work is mostly SQLite's; IPv4 sockets; the loopback main in place of `-jar`
- * (./dynamodb-loopback.ts) with its class archive (./class-archive.ts), or the jar itself, on
- * every interface, when the main cannot be compiled.
+ * (./dynamodb-loopback.ts) with its class archive (./class-archive.ts) once its classes are
+ * packed, or the jar itself, on every interface, when the main cannot be compiled.
  */
 async function javaArguments(command: JavaCommand): Promise<{ args: string[]; warning?: string; sharing?: ClassSharing }> {
   const at = command.args.indexOf("-jar");
@@ -47,10 +47,10 @@ async function javaArguments(command: JavaCommand): Promise<{ args: string[]; wa
   const jvm = ["-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true", ...before];
   const options = [...after, "-disableTelemetry"];
   try {
-    const loopback = await loopbackLaunch(resolvePath(command.cwd, jar));
+    const { directory, classPath, args: main } = await loopbackLaunch(resolvePath(command.cwd, jar));
     // Sharing only saves time: a start that cannot set it up goes on without it.
-    const sharing = await classSharing(loopback, await assertJava17()).catch(() => undefined);
-    return { args: [...jvm, ...(sharing?.args ?? []), ...loopback.args, ...options], sharing };
+    const sharing = classPath && (await classSharing({ directory, classPath }, await assertJava17()).catch(() => undefined));
+    return { args: [...jvm, ...(sharing?.args ?? []), ...main, ...options], sharing };
   } catch (error) {
     if (!(error instanceof LoopbackUnavailableError)) throw error;
     const warning = `DynamoDB Local listens on every interface, not 127.0.0.1 only: ${error.message}. Firewall its port, or run a Java with the jdk.compiler module (a JDK).`;
@@ -182,8 +182,12 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
   const pid = await javaPid(child);
   const barrier = options.dataDir ? await startCommitBarrier(javaEndpoint) : undefined;
   const answering = waitUntilAnswering(javaEndpoint, child, stderr);
+  let answered = false;
   // The caller awaits it later: until then, a failure is not an unhandled rejection.
-  answering.catch(() => undefined);
+  answering.then(
+    () => (answered = true),
+    () => undefined,
+  );
   return {
     endpoint: barrier?.endpoint ?? javaEndpoint,
     pid,
@@ -193,7 +197,7 @@ export async function launchDynamoDbLocal(options: { dataDir?: string } = {}): P
       // SIGTERM: the JVM's shutdown hook stops DynamoDB Local's SQLite queue after its queued jobs, COMMITs included.
       if (child.exitCode === null) signal(pid, "SIGTERM");
       await exited;
-      await sharing?.settle(child.exitCode).catch(() => undefined);
+      await sharing?.settle({ exitCode: child.exitCode, answered }).catch(() => undefined);
       await barrier?.close();
     },
   };

