@@ -11,9 +11,9 @@ import { exists, type LoopbackLaunch } from "./dynamodb-loopback";
  * The first JVM of a packed jar (./dynamodb-loopback.ts) writes the classes it loaded to an
  * archive when it exits; every later one maps them from it instead of loading and verifying them
  * from the jars again: `npm start` answered in 2.9–3.2 s instead of 3.8–4.8 on the 2-core machine.
- * An archive is written under a name of its own and put in place only once its JVM has exited as
- * told (SIGTERM) and a JVM required to map it (`-Xshare:on`) started from it: a truncated archive
- * makes the JVM that maps it abort. Its name keys the Java that wrote it and the jars it was built
+ * An archive is written under a name of its own and put in place only once its JVM has answered
+ * and exited as told (SIGTERM), and a JVM required to map it (`-Xshare:on`) started from it: a
+ * truncated archive makes the JVM that maps it abort. Its name keys the Java that wrote it and the jars it was built
  * from (a Java or jar changed since starts without sharing and writes a new one); a JVM that
  * cannot use one anyway loads its classes as without it (Java's default, `-Xshare:auto`).
  */
