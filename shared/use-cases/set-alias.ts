@@ -1,6 +1,7 @@
 import { AliasConflictError, ModelNotFoundError, ValidationError, VersionNotFoundError, VersionNotReadyError } from "../domain/errors";
 import { expectation } from "../domain/lifecycle";
 import { newAliasItem, putAlias } from "../store/entities/alias";
+import { unchanged } from "../store/model-change";
 import type { ModelItem } from "../store/entities/model";
 import type { AliasView, SetAliasInput } from "../schemas/alias";
 import { aliasConflict, aliasTarget } from "./alias-state";
@@ -17,7 +18,7 @@ import { guardProtectedAlias } from "./protected-alias";
  * 2. the version must exist and be READY; a protected alias moves only for an admin or with an
  *    approval of that version for alias:<alias> (403);
  * 3. one transaction: the alias item (conditioned on that target), the model's alias map and an
- *    ALIAS_CHANGED entry.
+ *    ALIAS_CHANGED entry; nothing when the alias already points at the version.
  */
 export async function setAlias(deps: PromotionDeps, name: string, alias: string, input: SetAliasInput, who: Caller): Promise<AliasView> {
   const target = expectation(input.expectedVersion, (expected, actual) => new AliasConflictError(name, alias, expected, actual));
@@ -29,6 +30,8 @@ export async function setAlias(deps: PromotionDeps, name: string, alias: string,
     if (!version) throw new VersionNotFoundError(name, input.version);
     if (version.status !== "READY") throw new VersionNotReadyError(name, input.version, version.status);
     await guardProtectedAlias(deps, { model: name, alias, version: input.version, action: "moving it" }, who);
+    // A retried or repeated set moves nothing: no history entry, so no event that would start a deployment again.
+    if (previous === input.version) return unchanged<AliasView>({ model: name, alias, version: input.version, previousVersion: previous });
     const item = newAliasItem({ model: name, alias, version: input.version, actor: who.actor, now });
     return {
       model: { ...current, aliases: { ...current.aliases, [alias]: input.version } },

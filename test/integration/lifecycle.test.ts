@@ -373,6 +373,29 @@ describe("aliases", () => {
     ]);
   });
 
+  it("changes nothing when an alias is set to the version it already names: no history entry, so no event", async () => {
+    const name = await modelWithVersions(2);
+    await setAlias(registry.deps, name, "champion", { version: 1 }, promoter);
+    const before = await itemsOf(name);
+
+    expect(await setAlias(registry.deps, name, "champion", { version: 1, reason: "retried" }, promoter)).toEqual({
+      model: name,
+      alias: "champion",
+      version: 1,
+      previousVersion: 1,
+    });
+    expect(await setAlias(registry.deps, name, "champion", { version: 1, expectedVersion: 1 }, promoter)).toMatchObject({ version: 1 });
+    await expect(setAlias(registry.deps, name, "champion", { version: 1, expectedVersion: 2 }, promoter)).rejects.toMatchObject({
+      code: "AliasConflict",
+    });
+    expect(await itemsOf(name)).toEqual(before);
+    await setAlias(registry.deps, name, "champion", { version: 2 }, promoter);
+    expect((await historyOf(name)).filter((h) => h.action === "ALIAS_CHANGED").map((h) => [h.version, h.previousVersion])).toEqual([
+      [1, undefined],
+      [2, 1],
+    ]);
+  });
+
   it("refuses an alias to a version that does not exist", async () => {
     const name = await modelWithVersions(1);
     await expect(setAlias(registry.deps, name, "champion", { version: 9 }, promoter)).rejects.toMatchObject({
