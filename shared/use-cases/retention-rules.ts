@@ -1,21 +1,25 @@
+import { isDeepStrictEqual } from "node:util";
 import { ModelNotFoundError } from "../domain/errors";
 import { hasRules, type RetentionRules } from "../domain/retention";
 import { deleteRetention, newRetentionItem, putRetention, toRetentionView } from "../store/entities/retention";
 import type { RetentionView } from "../schemas/retention";
 import type { Actor, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
+import { unchanged } from "../store/model-change";
 
 /**
  * Replaces a model's retention rules (docs/lifecycle.md, Retention); `{}` removes them.
  * 1. read the model (404 when absent) and its rules;
- * 2. one transaction: the rules (or their removal) and a MODEL_UPDATED entry `{ retention: { from, to } }`.
- *    New rules are applied by the next housekeeping run before models it already visited.
+ * 2. one transaction: the rules (or their removal) and a MODEL_UPDATED entry `{ retention: { from, to } }`;
+ *    nothing when they equal the rules stored (`{}` for a model without any). New rules are
+ *    applied by the next housekeeping run before models it already visited.
  */
 export async function putRetentionRules(deps: RetentionDeps, name: string, rules: RetentionRules, who: Actor): Promise<RetentionView> {
   return deps.store.change(who, name, async (current, now) => {
     if (!current) throw new ModelNotFoundError(name);
     const before = await deps.retentionReads.getRetention(name);
     const item = hasRules(rules) ? newRetentionItem({ model: name, rules, actor: who.actor, now }) : undefined;
+    if (isDeepStrictEqual(before?.rules ?? null, item?.rules ?? null)) return unchanged(toRetentionView(name, before));
     return {
       model: current,
       writes: [{ write: item ? putRetention(item) : deleteRetention(name) }],

@@ -225,6 +225,30 @@ describe("the promotion policy", () => {
     await expect(move(name, 1, "Production", {}, promoter)).resolves.toMatchObject({ to: "Production" });
   });
 
+  it("changes nothing when the policy in force is sent again, keys in another order: no revision, no entry", async () => {
+    const name = await modelWithVersions(1);
+    const first = await putPolicy(
+      registry.deps,
+      name,
+      policyBody.parse({ Production: { minMetrics: { auc: 0.9, recall: 0.8 }, separateApprover: true }, protectedAliases: ["champion"] }),
+      admin,
+    );
+    const before = await itemsOf(name);
+
+    const again = await putPolicy(
+      registry.deps,
+      name,
+      policyBody.parse({ protectedAliases: ["champion"], Production: { separateApprover: true, minMetrics: { recall: 0.8, auc: 0.9 } } }),
+      admin,
+    );
+
+    expect(again).toEqual(first);
+    expect(await itemsOf(name)).toEqual(before);
+    await expect(
+      putPolicy(registry.deps, name, policyBody.parse({ Production: { minMetrics: { auc: 0.9 } } }), admin),
+    ).resolves.toMatchObject({ revision: 2 });
+  });
+
   it("bumps the revision on every PUT and records POLICY_CHANGED with before and after", async () => {
     const name = await modelWithVersions(1);
     expect(await getPolicy(registry.deps, name)).toEqual({ model: name, revision: 0 });

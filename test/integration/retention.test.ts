@@ -384,6 +384,35 @@ describe("the retention routes", () => {
   });
 });
 
+describe("retention rules sent again", () => {
+  it("changes nothing when the rules equal those stored, or {} meets a model without any: no entry, no event", async () => {
+    const name = uniqueModelName("rules_again");
+    await registerSource(name);
+    const historyOf = async () => (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
+    await putRetentionRules(registry.deps, name, {}, admin);
+    expect((await historyOf()).map((item) => item.action)).toEqual(["MODEL_CREATED", "VERSION_REGISTERED"]);
+
+    const first = await putRetentionRules(registry.deps, name, RULES, admin);
+    const before = (await registry.items()).filter((item) => item.pk === `MODEL#${name}`);
+    const again = await putRetentionRules(
+      registry.deps,
+      name,
+      { abandonedUploadsAfterHours: 24, deleteArchivedAfterDays: 30, keepArchived: 3 },
+      admin,
+    );
+
+    expect(again).toEqual(first);
+    expect((await registry.items()).filter((item) => item.pk === `MODEL#${name}`)).toEqual(before);
+    await putRetentionRules(registry.deps, name, {}, admin);
+    expect((await historyOf()).map((item) => (item.changes as { retention?: unknown } | undefined)?.retention)).toEqual([
+      undefined,
+      undefined,
+      { from: null, to: RULES },
+      { from: RULES, to: null },
+    ]);
+  });
+});
+
 describe("retention and the way back from an incident", () => {
   it("keeps the version a rollback of Production puts back, and the rollback still finds it", async () => {
     const name = uniqueModelName("rollback_kept");
