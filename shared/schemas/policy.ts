@@ -94,7 +94,7 @@ const policyGates = /* @__PURE__ */ z.onFirstUse(() =>
 export const storedPolicy = /* @__PURE__ */ z.onFirstUse(() => z.pipe(z.transform(gatesSpelledAnyCase), z.built(policyGates)));
 
 /** A policy as a PUT takes it: a gate no version could pass is refused. */
-export const policyBody = /* @__PURE__ */ z.onFirstUse(() => z.built(storedPolicy).check(refuseImpossibleGates));
+export const policyBody = /* @__PURE__ */ z.onFirstUse(() => z.built(storedPolicy).check(refuseImpossibleGates, refuseRepeatedEntries));
 export type PromotionPolicy = z.output<typeof policyBody>;
 
 /**
@@ -119,6 +119,30 @@ function refuseImpossibleGates(payload: z.core.ParsePayload<z.output<typeof poli
         ["requireFrom"],
         `a version never moves from ${gate.requireFrom.join(" or ")} to ${stage}: require the stage(s) it comes from`,
       );
+  }
+}
+
+/**
+ * A list that names the same alias, tag, stage or role twice is refused, as a mistake said at once:
+ * the second says nothing, and a policy sent again must compare equal to the one stored.
+ */
+function refuseRepeatedEntries(payload: z.core.ParsePayload<z.output<typeof policyGates>>): void {
+  const lists: [(string | number)[], readonly string[] | undefined][] = [[[PROTECTED_ALIASES], payload.value[PROTECTED_ALIASES]]];
+  for (const stage of GATED_STAGES) {
+    const gate = payload.value[stage];
+    if (!gate) continue;
+    if (Array.isArray(gate.requiredTags)) lists.push([[stage, "requiredTags"], gate.requiredTags]);
+    lists.push([[stage, "requireFrom"], gate.requireFrom], [[stage, "requiredApprovals", "roles"], gate.requiredApprovals?.roles]);
+  }
+  for (const [path, list] of lists) {
+    const repeated = list?.findIndex((entry, i) => list.indexOf(entry) !== i) ?? -1;
+    if (repeated !== -1)
+      payload.issues.push({
+        code: "custom",
+        path: [...path, repeated],
+        message: `'${list?.[repeated]}' is listed twice: list it once`,
+        input: payload.value,
+      });
   }
 }
 

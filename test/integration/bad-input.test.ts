@@ -192,7 +192,7 @@ describe("bad reads get a clear 4xx", () => {
 
 const NUMBERS_OUT_OF_RANGE = [1e21, 9007199254740994, 1e308, -1e308, 1e200, 1e-200];
 
-describe("a policy no version could pass is refused when it is set", () => {
+describe("a policy no version could pass, or that lists an entry twice, is refused when it is set", () => {
   const putPolicy = (body: unknown, name = "fraud_detector") =>
     lifecycle(apiEvent({ routeKey: "PUT /models/{name}/policy", pathParameters: { name }, body }), lambdaContext);
 
@@ -214,6 +214,30 @@ describe("a policy no version could pass is refused when it is set", () => {
       body: { Production: { requireFrom: ["None", "Archived"] } },
       path: "body.Production.requireFrom",
       message: "a version never moves from None or Archived to Production: require the stage(s) it comes from",
+    },
+    {
+      rule: "a protected alias listed twice",
+      body: { protectedAliases: ["champion", "challenger", "champion"] },
+      path: "body.protectedAliases.2",
+      message: "'champion' is listed twice: list it once",
+    },
+    {
+      rule: "a required tag listed twice",
+      body: { Production: { requiredTags: ["team", "team"] } },
+      path: "body.Production.requiredTags.1",
+      message: "'team' is listed twice: list it once",
+    },
+    {
+      rule: "a stage to come from listed twice, in two spellings",
+      body: { Production: { requireFrom: ["Staging", "staging"] } },
+      path: "body.Production.requireFrom.1",
+      message: "'Staging' is listed twice: list it once",
+    },
+    {
+      rule: "an approver role listed twice",
+      body: { Production: { requiredApprovals: { count: 1, roles: ["admin", "promoter", "admin"] } } },
+      path: "body.Production.requiredApprovals.roles.2",
+      message: "'admin' is listed twice: list it once",
     },
   ])("answers 400 naming $rule, and changes nothing", async ({ body, path, message }) => {
     const before = await registry.state();
