@@ -385,7 +385,7 @@ describe("the retention routes", () => {
 });
 
 describe("retention rules sent again", () => {
-  it("changes nothing when the rules equal those stored, or {} meets a model without any: no entry, no event", async () => {
+  it("changes nothing when the rules equal those stored, or {} meets a model without any: no history entry", async () => {
     const name = uniqueModelName("rules_again");
     await registerSource(name);
     const historyOf = async () => (await registry.items()).filter((item) => item.pk === `MODEL#${name}` && item.entity === "history");
