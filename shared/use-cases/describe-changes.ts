@@ -6,10 +6,13 @@ export function describeChanges<T extends object>(
 ): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const field of fields) {
-    if (contentOf(before[field]) !== contentOf(after[field])) changes[field] = { from: before[field], to: after[field] };
+    if (!sameContent(before[field], after[field])) changes[field] = { from: before[field], to: after[field] };
   }
   return changes;
 }
+
+/** Whether two values hold the same content: a map's key order is no difference. */
+export const sameContent = (a: unknown, b: unknown): boolean => contentOf(a) === contentOf(b);
 
 /** A value as JSON with every object's keys sorted: two maps of the same entries read alike whatever order they were written in. */
 function contentOf(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from "node:util";
 import { ModelNotFoundError } from "../domain/errors";
 import { unchanged } from "../store/model-change";
+import { sameContent } from "./describe-changes";
 import { newPolicyItem, putPolicy as putPolicyItem, toPolicyView } from "../store/entities/policy";
 import type { PolicyView, PromotionPolicy } from "../schemas/policy";
 import type { Actor, PromotionDeps } from "./deps";
@@ -18,7 +18,7 @@ export async function putPolicy(deps: PromotionDeps, name: string, gates: Promot
     if (!current) throw new ModelNotFoundError(name);
     const before = await deps.promotionReads.getPolicy(name);
     // The policy in force, sent again (keys in any order): no revision, no entry.
-    if (before && isDeepStrictEqual(before.gates, gates)) return unchanged(toPolicyView(name, before));
+    if (before && sameContent(before.gates, gates)) return unchanged(toPolicyView(name, before));
     const item = newPolicyItem({ model: name, revision: (before?.revision ?? 0) + 1, gates, actor: who.actor, now });
     return {
       model: current,

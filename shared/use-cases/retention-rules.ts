@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from "node:util";
 import { ModelNotFoundError } from "../domain/errors";
 import { hasRules, type RetentionRules } from "../domain/retention";
 import { deleteRetention, newRetentionItem, putRetention, toRetentionView } from "../store/entities/retention";
@@ -6,6 +5,7 @@ import type { RetentionView } from "../schemas/retention";
 import type { Actor, RetentionDeps } from "./deps";
 import { requireModel } from "./resolve";
 import { unchanged } from "../store/model-change";
+import { sameContent } from "./describe-changes";
 
 /**
  * Replaces a model's retention rules (docs/lifecycle.md, Retention); `{}` removes them.
@@ -19,7 +19,7 @@ export async function putRetentionRules(deps: RetentionDeps, name: string, rules
     if (!current) throw new ModelNotFoundError(name);
     const before = await deps.retentionReads.getRetention(name);
     const item = hasRules(rules) ? newRetentionItem({ model: name, rules, actor: who.actor, now }) : undefined;
-    if (isDeepStrictEqual(before?.rules ?? null, item?.rules ?? null)) return unchanged(toRetentionView(name, before));
+    if (sameContent(before?.rules ?? null, item?.rules ?? null)) return unchanged(toRetentionView(name, before));
     return {
       model: current,
       writes: [{ write: item ? putRetention(item) : deleteRetention(name) }],
