@@ -1,4 +1,4 @@
-import type { HistoryAction, HistoryDraft } from "./history";
+import type { HistoryDraft } from "./history";
 
 /** Which version holds each stage slot and alias: the part of a model's state that history can rebuild. */
 export interface Pointers {
@@ -7,9 +7,6 @@ export interface Pointers {
 }
 
 type Entry = Pick<HistoryDraft, "action" | "version" | "fromStage" | "toStage" | "alias">;
-
-/** The actions whose entries move a stage slot or an alias: the only ones a replay reads. */
-export const REPLAYED_ACTIONS = ["STAGE_CHANGED", "ALIAS_CHANGED", "MODEL_DELETED"] as const satisfies readonly HistoryAction[];
 
 const EMPTY: Pointers = { stages: { Staging: [] }, aliases: {} };
 

@@ -8,7 +8,6 @@ import {
   type CheckpointItem,
 } from "./entities/checkpoint";
 import { datasetIndexPartition, datasetLinkFromItem, type DatasetLinkItem } from "./entities/dataset-link";
-import type { HistoryAction } from "../domain/history";
 import { HISTORY_SORT_PREFIX, historyFromItem, historyKey, type HistoryItem, type StoredHistoryItem } from "./entities/history";
 import { indexesVersion, metricIndexFromItem, metricRange } from "./entities/metric-index";
 import { MODEL_LIST_PARTITION, modelFromItem, modelKey, type ModelItem } from "./entities/model";
@@ -213,31 +212,20 @@ export class Listings {
 
   /**
    * The model's history in sequence order from entry `after + 1`, a page at a time, for replaying it;
-   * the caller stops when it has seen enough. Only entries of the `actions` a replay reads come
-   * back, and every entry later than `until`, so that the caller sees where its instant ends: the
-   * rest (registrations, edits, approvals: most of a history) is left in DynamoDB, never sent,
-   * unmarshalled or parsed. A page looks at twice the checkpoint interval: after a checkpoint, fewer
-   * entries than that (the interval plus the rest of one commit) are ever replayed.
+   * the caller stops when it has seen enough. A page holds twice the checkpoint interval: after a
+   * checkpoint, fewer entries than that (the interval plus the rest of one commit) are ever replayed.
    */
-  async *historyOldestFirst(
-    name: string,
-    { after = 0, actions, until }: { after?: number; actions: readonly HistoryAction[]; until: string },
-  ): AsyncGenerator<HistoryItem> {
-    const filter = new FilterBuilder();
-    filter.add((v) => `#action IN (${actions.map(v).join(", ")}) OR #occurredAt > ${v(until)}`, {
-      "#action": "action",
-      "#occurredAt": "occurredAt",
-    });
+  async *historyOldestFirst(name: string, after = 0): AsyncGenerator<HistoryItem> {
     const pages = paginateQuery(
       { client: this.dynamo, pageSize: 2 * this.checkpointInterval },
       {
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
-        ...filter.build({
+        ExpressionAttributeValues: {
           ":pk": modelPartition(name),
           ":first": historyKey(name, after + 1).sk,
           ":last": `${HISTORY_SORT_PREFIX}~`, // after every padded sequence
-        }),
+        },
         ConsistentRead: true,
       },
     );

@@ -1,5 +1,5 @@
 import { ModelNotYetCreatedError } from "../domain/errors";
-import { REPLAYED_ACTIONS, replayPointers } from "../domain/history-replay";
+import { replayPointers } from "../domain/history-replay";
 import type { HistoryItem } from "../store/entities/history";
 import type { StagesAtView } from "../schemas/history";
 import type { ListingDeps } from "./deps";
@@ -12,8 +12,7 @@ import { requireHistory } from "./resolve";
  * 2. read the newest checkpoint taken at or before `time` (one every N entries; none before the
  *    first, nor in history older than checkpoints), then the history after it, oldest first, up to the first
  *    entry after `time` (sequence order is commit order, and each commit is stamped no earlier than
- *    the one before it): at most about N entries, however long the history, of which only the
- *    stage and alias moves, deletions and creations come back;
+ *    the one before it): at most about N entries, however long the history;
  * 3. replay the stage and alias moves from the checkpoint, or from an empty model.
  */
 export async function stagesAt(deps: ListingDeps, name: string, time: string): Promise<StagesAtView> {
@@ -21,9 +20,7 @@ export async function stagesAt(deps: ListingDeps, name: string, time: string): P
   const [, checkpoint] = await Promise.all([requireHistory(deps, name), deps.listings.checkpointAtOrBefore(name, instant)]);
   const entries: HistoryItem[] = [];
   let after: HistoryItem | undefined;
-  // A creation at or before `time` tells a model that had no moves yet from one not yet created.
-  const actions = [...REPLAYED_ACTIONS, "MODEL_CREATED" as const];
-  for await (const entry of deps.listings.historyOldestFirst(name, { after: checkpoint?.sequence, actions, until: instant })) {
+  for await (const entry of deps.listings.historyOldestFirst(name, checkpoint?.sequence)) {
     if (entry.occurredAt > instant) {
       after = entry;
       break;
