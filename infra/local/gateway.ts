@@ -417,13 +417,30 @@ function sendResult(response: ServerResponse, result: APIGatewayProxyResultV2 | 
   response.end(body);
 }
 
+/**
+ * Without a tokens or credentials file every request acts as `actor`, whatever it sends. A caller
+ * that sends credentials means to be someone else: the log says once that they change nothing.
+ */
+function everyCallerAs(actor: string, log: (line: string) => void): (request: CallerRequest) => ActorResolution {
+  let told = false;
+  return ({ headers }) => {
+    if (headers.authorization !== undefined && !told) {
+      told = true;
+      log(
+        `A request came with an Authorization header, which this registry ignores: started without a tokens or credentials file (REGISTRY_TOKENS_FILE, REGISTRY_CREDENTIALS_FILE), it lets every request act as ${actor} with every role (docs/local.md, Callers).`,
+      );
+    }
+    return { actor };
+  };
+}
+
 /** A node:http server that plays API Gateway in front of the registry's Lambda handlers. */
 export function createGateway(options: GatewayOptions = {}): Server {
   const match = createRouter(options.routes ?? routes);
   const fixedActor = options.actor ?? defaultActor();
-  const resolveActor = options.resolveActor ?? ((): ActorResolution => ({ actor: fixedActor }));
   const loadHandler = options.loadHandler ?? importHandler;
   const log = options.log ?? ((line: string) => console.log(line));
+  const resolveActor = options.resolveActor ?? everyCallerAs(fixedActor, log);
   const logError = options.logError ?? ((line: string, error?: unknown) => console.error(line, error ?? ""));
   const handlers = new Map<FunctionName, Promise<LambdaHandler>>();
 

@@ -18,6 +18,7 @@ interface Invocation {
 describe("local gateway", () => {
   const invocations: Invocation[] = [];
   const loads: FunctionName[] = [];
+  const logged: string[] = [];
   let respond: (event: APIGatewayProxyEventV2WithIAMAuthorizer) => Promise<APIGatewayProxyResultV2 | undefined>;
   let gateway: RunningGateway;
 
@@ -26,6 +27,7 @@ describe("local gateway", () => {
       port: 0,
       actor: "local:tester",
       quiet: true,
+      log: (line) => logged.push(line),
       logError: () => undefined,
       loadHandler: async (fn): Promise<LambdaHandler> => {
         loads.push(fn);
@@ -322,6 +324,23 @@ describe("local gateway", () => {
 
     expect(statuses).toEqual(Array(20).fill(413));
     expect(invocations).toHaveLength(0);
+  });
+
+  it("tells its log once that an Authorization header changes nothing, and lets the request act as its one caller", async () => {
+    const before = logged.length;
+    await fetch(`${gateway.url}/models`);
+    expect(logged).toHaveLength(before);
+    invocations.length = 0;
+
+    for (const authorization of ["Bearer pipeline-token", "Bearer other-token"]) {
+      const response = await fetch(`${gateway.url}/models`, { headers: { authorization } });
+      expect(response.status).toBe(200);
+      expect(lastEvent().requestContext.authorizer.iam.userArn).toBe("local:tester");
+      invocations.length = 0;
+    }
+
+    expect(logged.slice(before)).toEqual([expect.stringContaining("Authorization header, which this registry ignores")]);
+    expect(logged.at(-1)).toContain("act as local:tester with every role");
   });
 
   it("returns a bare 500 InternalError with the request id when a handler throws", async () => {
