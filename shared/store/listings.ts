@@ -211,11 +211,11 @@ export class Listings {
   }
 
   /**
-   * The model's history in sequence order from entry `after + 1`, a page at a time, for replaying it;
-   * the caller stops when it has seen enough. A page holds twice the checkpoint interval: after a
-   * checkpoint, fewer entries than that (the interval plus the rest of one commit) are ever replayed.
+   * The model's history in sequence order from entry `after + 1` (through entry `through`, if given), a page
+   * at a time, for replaying it; the caller stops when it has seen enough. A page holds twice the checkpoint
+   * interval: after a checkpoint, fewer entries than that (the interval plus the rest of one commit) are ever replayed.
    */
-  async *historyOldestFirst(name: string, after = 0): AsyncGenerator<HistoryItem> {
+  async *historyOldestFirst(name: string, after = 0, through?: number): AsyncGenerator<HistoryItem> {
     const pages = paginateQuery(
       { client: this.dynamo, pageSize: 2 * this.checkpointInterval },
       {
@@ -224,7 +224,7 @@ export class Listings {
         ExpressionAttributeValues: {
           ":pk": modelPartition(name),
           ":first": historyKey(name, after + 1).sk,
-          ":last": `${HISTORY_SORT_PREFIX}~`, // after every padded sequence
+          ":last": through === undefined ? `${HISTORY_SORT_PREFIX}~` : historyKey(name, through).sk, // '~': after every padded sequence
         },
         ConsistentRead: true,
       },
@@ -232,20 +232,38 @@ export class Listings {
     for await (const page of pages) yield* (page.Items ?? []).map(historyFromItem);
   }
 
-  /** The newest checkpoint taken at or before `instant`, if any: one Query, newest first, one item. */
-  async checkpointAtOrBefore(name: string, instant: string): Promise<CheckpointItem | undefined> {
+  /**
+   * The newest checkpoint taken at or before `instant` and the oldest taken after it, either may be
+   * missing: two Queries at once, one item each. History past the later one is all later than `instant`.
+   */
+  async checkpointsAround(name: string, instant: string): Promise<{ atOrBefore?: CheckpointItem; after?: CheckpointItem }> {
+    const boundary = lastCheckpointKeyAt(instant); // no checkpoint's key: it falls between those at or before and those after
+    const [atOrBefore, after] = await Promise.all([
+      this.firstCheckpoint(name, CHECKPOINT_SORT_PREFIX, boundary, "newest"),
+      this.firstCheckpoint(name, boundary, `${CHECKPOINT_SORT_PREFIX}~`, "oldest"),
+    ]);
+    return { atOrBefore, after };
+  }
+
+  /** The newest or the oldest checkpoint whose key lies between `first` and `last`, if any. */
+  private async firstCheckpoint(
+    name: string,
+    first: string,
+    last: string,
+    which: "newest" | "oldest",
+  ): Promise<CheckpointItem | undefined> {
     const { Items } = await this.dynamo.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
-        ExpressionAttributeValues: { ":pk": modelPartition(name), ":first": CHECKPOINT_SORT_PREFIX, ":last": lastCheckpointKeyAt(instant) },
-        ScanIndexForward: false,
+        ExpressionAttributeValues: { ":pk": modelPartition(name), ":first": first, ":last": last },
+        ScanIndexForward: which === "oldest",
         Limit: 1,
         ConsistentRead: true,
       }),
     );
-    const [newest] = Items ?? [];
-    return newest && checkpointFromItem(newest);
+    const [found] = Items ?? [];
+    return found && checkpointFromItem(found);
   }
 }
 

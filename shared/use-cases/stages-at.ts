@@ -12,15 +12,17 @@ import { requireHistory } from "./resolve";
  * 2. read the newest checkpoint taken at or before `time` (one every N entries; none before the
  *    first, nor in history older than checkpoints), then the history after it, oldest first, up to the first
  *    entry after `time` (sequence order is commit order, and each commit is stamped no earlier than
- *    the one before it): at most about N entries, however long the history;
+ *    the one before it): at most about N entries, however long the history. The read ends at the
+ *    oldest checkpoint after `time`, so that a page of history takes no entry the replay cannot use;
  * 3. replay the stage and alias moves from the checkpoint, or from an empty model.
  */
 export async function stagesAt(deps: ListingDeps, name: string, time: string): Promise<StagesAtView> {
   const instant = new Date(time).toISOString();
-  const [, checkpoint] = await Promise.all([requireHistory(deps, name), deps.listings.checkpointAtOrBefore(name, instant)]);
+  const [, checkpoints] = await Promise.all([requireHistory(deps, name), deps.listings.checkpointsAround(name, instant)]);
+  const checkpoint = checkpoints.atOrBefore;
   const entries: HistoryItem[] = [];
   let after: HistoryItem | undefined;
-  for await (const entry of deps.listings.historyOldestFirst(name, checkpoint?.sequence)) {
+  for await (const entry of deps.listings.historyOldestFirst(name, checkpoint?.sequence, checkpoints.after?.sequence)) {
     if (entry.occurredAt > instant) {
       after = entry;
       break;

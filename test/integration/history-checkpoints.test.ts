@@ -129,7 +129,28 @@ describe("history/at with checkpoints", () => {
 
     // 3 entries (created, two registrations) and 40 alias moves: the newest checkpoint follows entry 40.
     expect(answer.aliases).toEqual({ champion: 2 });
-    expect(read).toHaveBeenCalledWith(name, 40);
+    expect(read).toHaveBeenCalledWith(name, 40, undefined); // no checkpoint after it: to the end
+  });
+
+  it("reads history no further than the oldest checkpoint after the instant", async () => {
+    const deps = tickingDeps();
+    const name = uniqueModelName("ranker");
+    await apply(deps, name, { kind: "register" });
+    await apply(deps, name, { kind: "register" });
+    for (let i = 0; i < 8 * INTERVAL; i++) await apply(deps, name, { kind: "setAlias", alias: "champion", version: 1 + (i % 2) });
+    const history: HistoryItem[] = [];
+    for await (const entry of deps.listings.historyOldestFirst(name)) history.push(entry);
+    const dynamo = createDocumentClient(registry.config);
+    const send = vi.spyOn(dynamo, "send");
+    const listings = new Listings(dynamo, registry.config.tableName, INTERVAL);
+    const instant = history[16]!.occurredAt; // entry 17: checkpoints follow entries 15 and 20
+
+    const answer = await stagesAt({ ...deps, listings }, name, instant);
+
+    const read = await Promise.all(send.mock.results.map((result) => result.value as Promise<{ Items?: { sk: string }[] }>));
+    const historyRead = read.flatMap(({ Items }) => Items ?? []).filter((item) => item.sk.startsWith("HISTORY#"));
+    expect(answer).toEqual(fullReplay(history, instant));
+    expect(historyRead.map((item) => item.sk)).toEqual(history.slice(15, 20).map((entry) => entry.sk));
   });
 
   it("stamps a commit no earlier than the one before it, so the instant of its entry includes it whatever the committing clock says", async () => {

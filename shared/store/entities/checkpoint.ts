@@ -11,7 +11,7 @@ export const CHECKPOINT_ENTITY = "checkpoint";
 const SCHEMA_VERSION = 1;
 export const CHECKPOINT_SORT_PREFIX = "CHECKPOINT#";
 /** A checkpoint every this many history entries: `history/at` then replays at most about this many. */
-export const DEFAULT_CHECKPOINT_INTERVAL = 100;
+export const DEFAULT_CHECKPOINT_INTERVAL = 50;
 
 /**
  * The instant first, so "the newest checkpoint at or before T" is one descending Query on the sort key
