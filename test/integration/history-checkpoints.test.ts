@@ -67,6 +67,16 @@ async function apply(deps: TestRegistry["deps"], name: string, c: Change): Promi
   }
 }
 
+/** 3 entries (created, two registrations) and 40 alias moves on a ticking clock: checkpoints follow entries 5, 10, … 40. */
+async function aliasMovedEightIntervals(): Promise<{ deps: TestRegistry["deps"]; name: string }> {
+  const deps = tickingDeps();
+  const name = uniqueModelName("ranker");
+  await apply(deps, name, { kind: "register" });
+  await apply(deps, name, { kind: "register" });
+  for (let i = 0; i < 8 * INTERVAL; i++) await apply(deps, name, { kind: "setAlias", alias: "champion", version: 1 + (i % 2) });
+  return { deps, name };
+}
+
 /** The answer from the whole history, oldest first, with no checkpoint. */
 const fullReplay = (history: HistoryItem[], instant: string) => ({
   time: instant,
@@ -118,26 +128,17 @@ describe("history/at with checkpoints", () => {
   }, 120_000);
 
   it("replays only the entries after the newest checkpoint", async () => {
-    const deps = tickingDeps();
-    const name = uniqueModelName("ranker");
-    await apply(deps, name, { kind: "register" });
-    await apply(deps, name, { kind: "register" });
-    for (let i = 0; i < 8 * INTERVAL; i++) await apply(deps, name, { kind: "setAlias", alias: "champion", version: 1 + (i % 2) });
+    const { deps, name } = await aliasMovedEightIntervals();
     const read = vi.spyOn(deps.listings, "historyOldestFirst");
 
     const answer = await stagesAt(deps, name, "2030-01-01T00:00:00.000Z");
 
-    // 3 entries (created, two registrations) and 40 alias moves: the newest checkpoint follows entry 40.
     expect(answer.aliases).toEqual({ champion: 2 });
     expect(read).toHaveBeenCalledWith(name, 40, undefined); // no checkpoint after it: to the end
   });
 
   it("reads history no further than the oldest checkpoint after the instant", async () => {
-    const deps = tickingDeps();
-    const name = uniqueModelName("ranker");
-    await apply(deps, name, { kind: "register" });
-    await apply(deps, name, { kind: "register" });
-    for (let i = 0; i < 8 * INTERVAL; i++) await apply(deps, name, { kind: "setAlias", alias: "champion", version: 1 + (i % 2) });
+    const { deps, name } = await aliasMovedEightIntervals();
     const history: HistoryItem[] = [];
     for await (const entry of deps.listings.historyOldestFirst(name)) history.push(entry);
     const dynamo = createDocumentClient(registry.config);
