@@ -32,17 +32,24 @@ export interface RequiredApprovals {
   readonly roles?: readonly Role[];
   /** The version's creator's own approval does not count (default: true). */
   readonly distinctFromCreator?: boolean;
+  /** The approval of the caller moving the version does not count (default: false): the move then takes `count` people besides its mover. */
+  readonly distinctFromPromoter?: boolean;
 }
 
-/** The approvals and rejections that count under `rule` for a version created by `createdBy`, each in approver order. */
+/** Who takes part in a move: the version's creator, and the caller moving it. */
+export interface MoveParties {
+  readonly createdBy: string;
+  readonly movedBy: string;
+}
+
+/** The approvals and rejections that count under `rule` for a move by these parties, each in approver order. */
 export function tallyApprovals(
   rule: RequiredApprovals,
   approvals: readonly Approval[],
-  createdBy: string,
+  parties: MoveParties,
 ): { approvers: string[]; rejections: Approval[] } {
-  const counts = (a: Approval) =>
-    !(excludesCreator(rule) && a.approver === createdBy) &&
-    (rule.roles === undefined || a.roles.some((role) => rule.roles?.includes(role)));
+  const left = leftOut(rule, parties);
+  const counts = (a: Approval) => !left.has(a.approver) && (rule.roles === undefined || a.roles.some((role) => rule.roles?.includes(role)));
   const eligible = approvals.filter(counts).sort((a, b) => a.approver.localeCompare(b.approver));
   return {
     approvers: eligible.filter((a) => a.decision === "approve").map((a) => a.approver),
@@ -52,31 +59,42 @@ export function tallyApprovals(
 
 const excludesCreator = (rule: RequiredApprovals) => rule.distinctFromCreator ?? true;
 
+/** Whose approvals `rule` leaves out of the count, each with who they are to the move. */
+function leftOut(rule: RequiredApprovals, { createdBy, movedBy }: MoveParties): Map<string, string> {
+  const left = new Map<string, string>();
+  if (excludesCreator(rule)) left.set(createdBy, "who registered it");
+  if (rule.distinctFromPromoter && !left.has(movedBy)) left.set(movedBy, "who moves it");
+  return left;
+}
+
 /** Why the approvals recorded for `stage` do not meet `rule`: how many are missing and from whom they may come, and who rejected it. */
 export function approvalFailures(
   stage: string,
   rule: RequiredApprovals,
   approvals: readonly Approval[],
-  createdBy: string,
+  parties: MoveParties,
 ): PolicyFailure[] {
-  const { approvers, rejections } = tallyApprovals(rule, approvals, createdBy);
+  const { approvers, rejections } = tallyApprovals(rule, approvals, parties);
   const missing = Math.max(0, rule.count - approvers.length);
   const from = {
     roles: rule.roles ?? ["approver"],
-    ...(excludesCreator(rule) ? { notFrom: createdBy } : {}),
+    ...(excludesCreator(rule) ? { notFrom: parties.createdBy } : {}),
+    ...(rule.distinctFromPromoter ? { notFromPromoter: parties.movedBy } : {}),
   };
   const failures: PolicyFailure[] = [];
   if (missing > 0) {
-    const ownIgnored = excludesCreator(rule) && approvals.some((a) => a.approver === createdBy && a.decision === "approve");
+    const left = [...leftOut(rule, parties)];
+    const others = left.map(([who, role]) => `${who}, ${role}`).join(", and ");
+    const ignored = left.filter(([who]) => approvals.some((a) => a.approver === who && a.decision === "approve"));
     failures.push({
       rule: "requiredApprovals",
       expected: { count: rule.count, from },
       actual: { count: approvers.length, approvers, missing },
       message:
         `it has ${approvers.length} of the ${rule.count} approvals ${stage} needs${approvers.length > 0 ? ` (${approvers.join(", ")})` : ""}: ` +
-        `${missing} more from a caller holding ${from.roles.join(" or ")}${"notFrom" in from ? ` other than ${createdBy}, who registered it` : ""}` +
-        `${ownIgnored ? ` (${createdBy}'s own approval does not count)` : ""}; ` +
-        `record one with POST …/approvals {"stage": "${stage}", "decision": "approve"}`,
+        `${missing} more from a caller holding ${from.roles.join(" or ")}${others ? ` other than ${others}` : ""}` +
+        ignored.map(([who]) => ` (${who}'s own approval does not count)`).join("") +
+        `; record one with POST …/approvals {"stage": "${stage}", "decision": "approve"}`,
     });
   }
   if (rejections.length > 0) {

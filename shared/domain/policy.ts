@@ -50,7 +50,12 @@ export function evaluateGate(stage: GatedStage, gate: StageGate | undefined, can
           },
         ]
       : []),
-    ...(gate?.requiredApprovals ? approvalFailures(stage, gate.requiredApprovals, candidate.approvals ?? [], candidate.createdBy) : []),
+    ...(gate?.requiredApprovals
+      ? approvalFailures(stage, gate.requiredApprovals, candidate.approvals ?? [], {
+          createdBy: candidate.createdBy,
+          movedBy: candidate.approver,
+        })
+      : []),
   ];
 }
 

@@ -61,12 +61,14 @@ export const stageGate = /* @__PURE__ */ z.onFirstUse(
             count: z.int().check(z.gte(1), z.lte(10)),
             roles: z.optional(z.array(z.enum(ROLES)).check(z.minLength(1))),
             distinctFromCreator: z.optional(z.boolean()),
+            distinctFromPromoter: z.optional(z.boolean()),
           }),
         )
         .register(z.globalRegistry, {
           description:
             "approvals recorded for this stage (POST …/versions/{v}/approvals) the version needs: count, from approvers holding one of roles, " +
-            "the creator's own not counting unless distinctFromCreator is false; a standing rejection refuses the move",
+            "the creator's own not counting unless distinctFromCreator is false, the mover's own not counting if distinctFromPromoter is true; " +
+            "a standing rejection refuses the move",
           example: { count: 2, distinctFromCreator: true },
         }),
     }) satisfies z.ZodMiniType<StageGate, unknown>,

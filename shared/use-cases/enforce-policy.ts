@@ -42,7 +42,8 @@ export async function enforcePolicy(
   if (failures.length > 0) throw new PolicyViolationError(version.model, version.version, move.to, failures, policy?.revision ?? 0);
   const writes = [{ write: checkPolicyRevision(version.model, policy?.revision) }];
   if (!gate?.requiredApprovals) return { writes };
-  return { writes, approvers: tallyApprovals(gate.requiredApprovals, approvals, version.createdBy).approvers };
+  const parties = { createdBy: version.createdBy, movedBy: who.actor };
+  return { writes, approvers: tallyApprovals(gate.requiredApprovals, approvals, parties).approvers };
 }
 
 /** The recorded decisions for the move, read only when its gate requires approvals. */

@@ -159,6 +159,30 @@ describe("a Production gate needing two approvals from approvers other than the 
     expect(await promote(name)).toMatchObject({ to: "Production" });
   });
 
+  it("counts the promoter's own approval, unless the gate says distinctFromPromoter: true", async () => {
+    const moveAsAda = (name: string) =>
+      transitionVersion(registry.deps, name, { number: 1 }, transitionBody.parse({ to: "Production", reason: "approved" }), ada);
+    const counted = await stagedModel();
+    const leftOut = await stagedModel(policyBody.parse({ Production: { requiredApprovals: { count: 2, distinctFromPromoter: true } } }));
+    for (const name of [counted, leftOut]) for (const who of [ada, alice]) await decide(name, 1, who, "approve");
+
+    const refused = await refusalOf(moveAsAda(leftOut));
+    await decide(leftOut, 1, bob, "approve");
+
+    expect(await moveAsAda(counted)).toMatchObject({ to: "Production" });
+    expect(refused.details).toEqual([
+      expect.objectContaining({
+        expected: { count: 2, from: { roles: ["approver"], notFrom: creator.actor, notFromPromoter: ada.actor } },
+        actual: { count: 1, approvers: [alice.actor], missing: 1 },
+      }),
+    ]);
+    expect(refused.message).toContain(`(${ada.actor}'s own approval does not count)`);
+    expect((await registry.deps.store.getModel(leftOut))?.stages.Production).toBeUndefined();
+    expect(await moveAsAda(leftOut)).toMatchObject({ to: "Production" });
+    const entry = (await historyOf(leftOut)).find((item) => item.action === "STAGE_CHANGED" && item.toStage === "Production");
+    expect(entry).toMatchObject({ approvers: [alice.actor, bob.actor] });
+  });
+
   it("keeps each approver's latest decision, one history entry per change of mind, none for a repeat", async () => {
     const name = await stagedModel();
     await decide(name, 1, alice, "approve");

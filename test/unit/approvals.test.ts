@@ -15,25 +15,44 @@ const manyRejections = (count: number): Approval[] =>
     comment: "c".repeat(1024),
   }));
 
+/** A version carol registered, moved by release-bot. */
+const CAROLS = { createdBy: "carol", movedBy: "release-bot" };
+
 describe("counting approvals", () => {
   it("counts the creator's own approval only when the gate says distinctFromCreator: false", () => {
     const approvals = [approval("carol"), approval("alice")];
 
-    expect(tallyApprovals({ count: 2 }, approvals, "carol").approvers).toEqual(["alice"]);
-    expect(tallyApprovals({ count: 2, distinctFromCreator: false }, approvals, "carol").approvers).toEqual(["alice", "carol"]);
+    expect(tallyApprovals({ count: 2 }, approvals, CAROLS).approvers).toEqual(["alice"]);
+    expect(tallyApprovals({ count: 2, distinctFromCreator: false }, approvals, CAROLS).approvers).toEqual(["alice", "carol"]);
+  });
+
+  it("leaves out the mover's own approval only when the gate says distinctFromPromoter: true, saying whose it was", () => {
+    const approvals = [approval("carol"), approval("alice"), approval("release-bot")];
+    const rule = { count: 2, distinctFromPromoter: true };
+
+    expect(tallyApprovals({ count: 2 }, approvals, CAROLS).approvers).toEqual(["alice", "release-bot"]);
+    expect(tallyApprovals(rule, approvals, CAROLS).approvers).toEqual(["alice"]);
+    const [failure] = approvalFailures("Production", rule, approvals, CAROLS);
+    expect(failure?.expected).toEqual({ count: 2, from: { roles: ["approver"], notFrom: "carol", notFromPromoter: "release-bot" } });
+    expect(failure?.message).toContain(
+      "1 more from a caller holding approver other than carol, who registered it, and release-bot, who moves it " +
+        "(carol's own approval does not count) (release-bot's own approval does not count)",
+    );
+    const ownVersion = approvalFailures("Production", { ...rule, count: 3 }, approvals, { createdBy: "carol", movedBy: "carol" });
+    expect(ownVersion[0]?.message).toContain("other than carol, who registered it (carol's own approval does not count);");
   });
 
   it("ignores a rejection by someone whose approval would not count", () => {
     const approvals = [approval("alice"), approval("bob", "reject", ["reader", "approver"]), approval("root", "approve", ["admin"])];
 
-    expect(approvalFailures("Production", { count: 1, roles: ["admin"] }, approvals, "carol")).toEqual([]);
-    expect(approvalFailures("Production", { count: 1 }, approvals, "carol").map((f) => f.rule)).toEqual(["requiredApprovals.rejected"]);
+    expect(approvalFailures("Production", { count: 1, roles: ["admin"] }, approvals, CAROLS)).toEqual([]);
+    expect(approvalFailures("Production", { count: 1 }, approvals, CAROLS).map((f) => f.rule)).toEqual(["requiredApprovals.rejected"]);
   });
 
   it("names the first rejecting approvers with their comments and counts the rest, however many rejected", () => {
     const approvals = manyRejections(10_000);
 
-    const rejected = approvalFailures("Production", { count: 1 }, approvals, "carol").find((f) => f.rule === "requiredApprovals.rejected");
+    const rejected = approvalFailures("Production", { count: 1 }, approvals, CAROLS).find((f) => f.rule === "requiredApprovals.rejected");
 
     expect(rejected?.actual).toEqual({ count: 10_000, approvers: approvals.slice(0, NAMED_REJECTIONS).map((a) => a.approver) });
     expect(rejected?.message).toContain(`${approvals[0]?.approver} ("${approvals[0]?.comment}")`);
