@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_PART_URLS_PER_REQUEST } from "../../shared/schemas/artifact";
 import { MiB } from "../../shared/domain/artifacts";
 import { MAX_PATH_BYTES } from "../../shared/domain/file-paths";
-import { apiEvent, lambdaContext, metricsNearTheLimit } from "../support/fixtures";
+import { apiBudgetContext, apiEvent, metricsNearTheLimit } from "../support/fixtures";
 import { loadHandlers, uniqueModelName, useTestRegistry, type ApiHandler } from "../support/registry";
 
 const registry = useTestRegistry();
@@ -41,8 +41,8 @@ describe("an Idempotency-Key on the largest registration allowed", () => {
       headers: { "idempotency-key": randomUUID() },
     });
 
-    const first = await catalog(register, lambdaContext);
-    const retry = await catalog(register, lambdaContext);
+    const first = await catalog(register, apiBudgetContext);
+    const retry = await catalog(register, apiBudgetContext);
 
     expect(first.statusCode).toBe(201);
     expect(retry.statusCode).toBe(201);
