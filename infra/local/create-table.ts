@@ -16,8 +16,14 @@ import { tableDefinition } from "../../shared/store/table";
 
 const stringAttribute = (name: string) => ({ AttributeName: name, AttributeType: "S" as const });
 
-/** Creates the registry table from the shared definition unless it exists (local engines and tests). */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the registry table from the shared definition unless it exists (local engines and tests).
+ * `stream: false` leaves out the table's stream, which only the event publisher reads: DynamoDB
+ * Local makes each write to a table with a stream read every stream record it holds, those of
+ * deleted tables too, so writes slow down as records pile up (ten times slower after 12,000
+ * transactions). Tests that do not tail the stream go without it.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string, options: { stream?: boolean } = {}): Promise<void> {
   const { partitionKey, sortKey, globalSecondaryIndexes, streamView } = tableDefinition;
   const keyAttributes = [partitionKey, sortKey, ...globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])];
   try {
@@ -38,7 +44,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           ],
           Projection: { ProjectionType: "ALL" },
         })),
-        StreamSpecification: { StreamEnabled: true, StreamViewType: streamView },
+        ...(options.stream === false ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: streamView } }),
       }),
     );
     await client.send(

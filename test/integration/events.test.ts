@@ -94,10 +94,13 @@ beforeAll(async () => {
     delivery: { baseDelayMs: 100, maxDelayMs: 400, maxAttempts: 100 },
     log: () => undefined,
   });
-  registry = await createTestRegistry({
-    endpoints: { dynamodb: inject("dynamoEndpoint"), s3: inject("s3Endpoint"), events: bus.endpoint },
-    deadLetterQueueUrl: bus.queueUrl("dead-letters"),
-  });
+  registry = await createTestRegistry(
+    {
+      endpoints: { dynamodb: inject("dynamoEndpoint"), s3: inject("s3Endpoint"), events: bus.endpoint },
+      deadLetterQueueUrl: bus.queueUrl("dead-letters"),
+    },
+    { stream: true },
+  );
   useRegistryEnvironment(registry);
   const { handler } = await import("../../functions/publisher/handler");
   tailer = await startStreamTailer({

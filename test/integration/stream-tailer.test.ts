@@ -15,7 +15,7 @@ import { waitFor } from "../support/webhook";
  */
 
 const RECORDS = 25;
-const registry = useTestRegistry();
+const registry = useTestRegistry({}, { stream: true });
 let dataDir: string;
 const tailers: RunningTailer[] = [];
 

@@ -48,8 +48,13 @@ export interface TestRegistry {
   drop(): Promise<void>;
 }
 
+/** What a test registry's table has beyond the items: a stream only for tests that tail it (see ensureTable). */
+export interface TestTable {
+  readonly stream?: boolean;
+}
+
 /** A fresh table on the shared DynamoDB Local, so a test can assert the whole table. */
-export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}): Promise<TestRegistry> {
+export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}, table: TestTable = {}): Promise<TestRegistry> {
   const config: RegistryConfig = {
     region: "us-east-1",
     tableName: `registry-${randomUUID()}`,
@@ -64,7 +69,7 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
   };
   const client = new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb, credentials: localCredentials });
   const documents = DynamoDBDocumentClient.from(client);
-  await ensureTable(client, config.tableName);
+  await ensureTable(client, config.tableName, { stream: table.stream ?? false });
   const items = async () => {
     const found: Record<string, unknown>[] = [];
     // Every page: one Scan answers at most 1 MB.
@@ -112,9 +117,9 @@ export async function createTestRegistry(overrides: Partial<RegistryConfig> = {}
 }
 
 /** This file's registry: created before its tests (before the file's later hooks), dropped after them. */
-export function useTestRegistry(overrides: Partial<RegistryConfig> = {}): TestRegistry {
+export function useTestRegistry(overrides: Partial<RegistryConfig> = {}, table: TestTable = {}): TestRegistry {
   const registry = {} as TestRegistry;
-  beforeAll(async () => void Object.assign(registry, await createTestRegistry(overrides)));
+  beforeAll(async () => void Object.assign(registry, await createTestRegistry(overrides, table)));
   afterAll(() => registry.drop?.()); // absent if creating it failed: that failure is the one to see
   return registry;
 }
