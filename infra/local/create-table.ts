@@ -19,9 +19,9 @@ const stringAttribute = (name: string) => ({ AttributeName: name, AttributeType:
 /**
  * Creates the registry table from the shared definition unless it exists (local engines and tests).
  * `stream: false` leaves out the table's stream, which only the event publisher reads: DynamoDB
- * Local makes each write to a table with a stream read every stream record it holds, those of
- * deleted tables too, so writes slow down as records pile up (ten times slower after 12,000
- * transactions). Tests that do not tail the stream go without it.
+ * Local makes each write to a table with a stream read the stream records it holds, those of
+ * deleted tables too, so writes slow down as records pile up (six times as slow as without a stream
+ * after 6,000 transactions: bench/stream-records-only.ts). Tests that do not tail the stream go without it.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string, options: { stream?: boolean } = {}): Promise<void> {
   const { partitionKey, sortKey, globalSecondaryIndexes, streamView } = tableDefinition;
